@@ -1,0 +1,117 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { KeyNotFoundError, StoreUnavailableError, ValidationError } from '../../src/domain/errors';
+import { PROBLEM_CONTENT_TYPE, problem, type Problem } from '../../src/problem';
+import { logger } from './runtime';
+
+export const MAX_BODY_BYTES = 10 * 1024;
+
+/** A failure of the HTTP request itself, before the domain sees it. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+const BASE_HEADERS = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
+
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode: status, headers: { ...BASE_HEADERS, 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
+
+export function noContent(): APIGatewayProxyResult {
+  return { statusCode: 204, headers: { ...BASE_HEADERS }, body: '' };
+}
+
+export function problemResponse(body: Problem, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode: body.status, headers: { ...BASE_HEADERS, 'Content-Type': PROBLEM_CONTENT_TYPE, ...headers }, body: JSON.stringify(body) };
+}
+
+export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted && value !== undefined) return value;
+  }
+  return undefined;
+}
+
+function isJsonMediaType(contentType: string | undefined): boolean {
+  const mediaType = contentType?.split(';')[0].trim().toLowerCase();
+  return mediaType === 'application/json' || (mediaType?.startsWith('application/') === true && mediaType.endsWith('+json'));
+}
+
+/**
+ * The request's JSON body. An absent or empty body reads as `emptyAs`
+ * (undefined where a body is required, so validation names it).
+ */
+export function readJsonBody(event: APIGatewayProxyEvent, emptyAs?: unknown): unknown {
+  if (event.body === null || event.body === undefined || event.body === '') return emptyAs;
+  const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  if (bytes.length > MAX_BODY_BYTES) {
+    throw new HttpError(413, 'Content Too Large', `The request body must be at most ${MAX_BODY_BYTES} bytes.`);
+  }
+  if (!isJsonMediaType(header(event, 'content-type'))) {
+    throw new HttpError(415, 'Unsupported Media Type', 'The request body must be sent as Content-Type: application/json.');
+  }
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'Bad Request', 'The request body is not valid JSON.');
+  }
+}
+
+/** Maps a failure to its problem+json response; anything unexpected is logged and hidden. */
+export function errorResponse(error: unknown): APIGatewayProxyResult {
+  if (error instanceof ValidationError) {
+    return problemResponse(problem(400, 'Bad Request', error.message, error.errors));
+  }
+  if (error instanceof HttpError) {
+    return problemResponse(problem(error.status, error.title, error.message));
+  }
+  if (error instanceof KeyNotFoundError) {
+    return problemResponse(problem(404, 'Not Found', error.message));
+  }
+  if (error instanceof StoreUnavailableError) {
+    logger.warn('Key store unavailable', { error: error.cause instanceof Error ? error.cause.name : String(error.cause) });
+    return problemResponse(problem(503, 'Service Unavailable', 'The service is temporarily unavailable; retry shortly.'), {
+      'Retry-After': String(error.retryAfterSeconds),
+    });
+  }
+  logger.error('Unhandled error', error instanceof Error ? error : String(error));
+  return problemResponse(problem(500, 'Internal Server Error', 'The request failed.'));
+}
+
+/** Wraps a route handler so every failure becomes problem+json. */
+export function httpHandler(
+  route: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>,
+): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  return async (event) => {
+    try {
+      return await route(event);
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+}
+
+/**
+ * The tenant a request acts for: the path's on admin routes (IAM-authorized),
+ * otherwise the caller's own, from the authorizer's context.
+ */
+export function tenantOf(event: APIGatewayProxyEvent): string {
+  const tenantId = event.pathParameters?.tenantId ?? (event.requestContext.authorizer?.tenantId as string | undefined);
+  if (tenantId === undefined) throw new Error('The route names no tenant and has no authorizer context');
+  return tenantId;
+}
+
+export function keyIdOf(event: APIGatewayProxyEvent): string {
+  return event.pathParameters?.keyId ?? '';
+}
+
+/** The request's own path as the client sent it (with the stage, where there is one). */
+export function requestPath(event: APIGatewayProxyEvent): string {
+  return event.requestContext.path || event.path;
+}

@@ -1,0 +1,17 @@
+/** Environment variables shared by the deployed Lambdas, the CDK construct and local mode. */
+export const ENV = {
+  /** The key table. */
+  tableName: 'TABLE_NAME',
+  /** Prefix for newly issued keys. */
+  keyPrefix: 'KEY_PREFIX',
+  /** The service's own RestApi id: the authorizer's policy and the cache flush use it. */
+  restApiId: 'REST_API_ID',
+  /** The stage whose authorizer cache is flushed on revocation. */
+  stageName: 'STAGE_NAME',
+} as const;
+
+export function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`Environment variable ${name} is not set`);
+  return value;
+}

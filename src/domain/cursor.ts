@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { ValidationError } from './errors';
+import type { PagePosition } from './key-store';
+import { KEY_ID_PATTERN } from './validation';
+
+const cursorPayloadSchema = z.strictObject({
+  t: z.string(),
+  k: z.string().regex(KEY_ID_PATTERN),
+  h: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+const invalidCursor = () => new ValidationError([{ path: 'cursor', message: 'is not a cursor returned by this list' }]);
+
+/** An opaque cursor. It names its tenant, so it can never page through another tenant's keys. */
+export function encodeCursor(tenantId: string, position: PagePosition): string {
+  return Buffer.from(JSON.stringify({ t: tenantId, k: position.keyId, h: position.keyHash }), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(tenantId: string, cursor: string): PagePosition {
+  let payload: unknown;
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalidCursor();
+    payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalidCursor();
+  }
+  const parsed = cursorPayloadSchema.safeParse(payload);
+  if (!parsed.success || parsed.data.t !== tenantId) throw invalidCursor();
+  return { keyId: parsed.data.k, keyHash: parsed.data.h };
+}

@@ -1,0 +1,42 @@
+/** Typed failures of the domain and the store; the HTTP edge maps each to one status. */
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class ValidationError extends Error {
+  readonly name = 'ValidationError';
+  constructor(
+    readonly errors: FieldError[],
+    message = 'The request is not valid.',
+  ) {
+    super(message);
+  }
+}
+
+export class KeyNotFoundError extends Error {
+  readonly name = 'KeyNotFoundError';
+  constructor() {
+    super('No such key.');
+  }
+}
+
+/** A conditional write found the item already there (or already gone). */
+export class StoreConflictError extends Error {
+  readonly name = 'StoreConflictError';
+  constructor(message = 'The item changed or already exists.') {
+    super(message);
+  }
+}
+
+/** The store is throttled or unreachable; the caller may retry after a pause. */
+export class StoreUnavailableError extends Error {
+  readonly name = 'StoreUnavailableError';
+  constructor(
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super('The key store is temporarily unavailable.', options);
+  }
+}

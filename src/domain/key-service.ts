@@ -1,0 +1,174 @@
+import { monotonicFactory } from 'ulid';
+import { isExpired, isUsable, toApiKey, ttlFor, type ApiKey, type IssuedApiKey, type KeyRecord } from './api-key';
+import { decodeCursor, encodeCursor } from './cursor';
+import { KeyNotFoundError, StoreConflictError, ValidationError } from './errors';
+import { assertValidKeyPrefix, generateKey, hashKey, hintFor, parseKey } from './key-format';
+import type { KeyChanges, KeyStore } from './key-store';
+import {
+  KEY_ID_PATTERN,
+  createKeyBodySchema,
+  listKeysQuerySchema,
+  parseOrThrow,
+  rotateKeyBodySchema,
+  tenantIdSchema,
+  updateKeyBodySchema,
+} from './validation';
+
+/** lastUsedAt is written at most this often per key, to keep the authorizer's writes cheap. */
+export const LAST_USED_RESOLUTION_MS = 60_000;
+/** A fresh 32-character random part colliding is astronomically unlikely; retry a little, then fail. */
+const MAX_CREATE_ATTEMPTS = 3;
+
+export interface KeyServiceOptions {
+  store: KeyStore;
+  /** @default 'ak' */
+  keyPrefix?: string;
+  /** @default () => new Date() */
+  now?: () => Date;
+}
+
+export interface KeyList {
+  items: ApiKey[];
+  nextCursor: string | null;
+}
+
+const ulid = monotonicFactory();
+
+/** The key lifecycle. Every input is validated here, so each HTTP edge stays thin. */
+export class KeyService {
+  private readonly store: KeyStore;
+  private readonly keyPrefix: string;
+  private readonly now: () => Date;
+
+  constructor(options: KeyServiceOptions) {
+    this.store = options.store;
+    this.keyPrefix = options.keyPrefix ?? 'ak';
+    this.now = options.now ?? (() => new Date());
+    assertValidKeyPrefix(this.keyPrefix);
+  }
+
+  async create(tenantId: string, body: unknown): Promise<IssuedApiKey> {
+    const tenant = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
+    const input = parseOrThrow(createKeyBodySchema, body);
+    const now = this.now();
+    if (input.expiresAt && Date.parse(input.expiresAt) <= now.getTime()) {
+      throw new ValidationError([{ path: 'expiresAt', message: 'must be in the future' }]);
+    }
+    return this.issue({
+      tenantId: tenant,
+      name: input.name,
+      scopes: input.scopes ?? [],
+      enabled: true,
+      expiresAt: input.expiresAt ?? undefined,
+    });
+  }
+
+  async list(tenantId: string, query: unknown): Promise<KeyList> {
+    const tenant = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
+    const { limit, cursor } = parseOrThrow(listKeysQuerySchema, query);
+    const after = cursor === undefined ? undefined : decodeCursor(tenant, cursor);
+    const page = await this.store.list(tenant, limit, after);
+    return {
+      items: page.items.map(toApiKey),
+      nextCursor: page.next ? encodeCursor(tenant, page.next) : null,
+    };
+  }
+
+  async get(tenantId: string, keyId: string): Promise<ApiKey> {
+    return toApiKey(await this.find(tenantId, keyId));
+  }
+
+  async update(tenantId: string, keyId: string, body: unknown): Promise<ApiKey> {
+    const tenant = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
+    const input = parseOrThrow(updateKeyBodySchema, body);
+    if (input.expiresAt && Date.parse(input.expiresAt) <= this.now().getTime()) {
+      throw new ValidationError([{ path: 'expiresAt', message: 'must be in the future' }]);
+    }
+    if (!KEY_ID_PATTERN.test(keyId)) throw new KeyNotFoundError();
+    const updated = await this.store.update(tenant, keyId, input);
+    if (!updated) throw new KeyNotFoundError();
+    return toApiKey(updated);
+  }
+
+  async delete(tenantId: string, keyId: string): Promise<void> {
+    const tenant = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
+    if (!KEY_ID_PATTERN.test(keyId)) throw new KeyNotFoundError();
+    const deleted = await this.store.delete(tenant, keyId);
+    if (!deleted) throw new KeyNotFoundError();
+  }
+
+  /**
+   * Issues a replacement with the same name, scopes and state, then makes the old
+   * key expire once the grace period has passed (at once for 0). The new key is
+   * written first, so a failure part-way never leaves the tenant without a working key.
+   */
+  async rotate(tenantId: string, keyId: string, body: unknown): Promise<IssuedApiKey> {
+    const { gracePeriodSeconds } = parseOrThrow(rotateKeyBodySchema, body ?? {});
+    const old = await this.find(tenantId, keyId);
+    const now = this.now();
+    const inheritedExpiry = isExpired(old, now) ? undefined : old.expiresAt;
+    const issued = await this.issue({
+      tenantId: old.tenantId,
+      name: old.name,
+      scopes: old.scopes,
+      enabled: old.enabled,
+      expiresAt: inheritedExpiry,
+    });
+    const graceEnds = new Date(now.getTime() + gracePeriodSeconds * 1000).toISOString();
+    const changes: KeyChanges = {
+      expiresAt: old.expiresAt && old.expiresAt < graceEnds ? old.expiresAt : graceEnds,
+    };
+    const updated = await this.store.update(old.tenantId, old.keyId, changes);
+    if (!updated) throw new KeyNotFoundError();
+    return { ...issued, rotatedFrom: old.keyId };
+  }
+
+  /**
+   * The authorizer's check: the usable record for a plaintext key, or undefined.
+   * A malformed key or a bad checksum is refused before any read.
+   */
+  async authenticate(key: string | undefined): Promise<KeyRecord | undefined> {
+    if (key === undefined || !parseKey(key)) return undefined;
+    const keyHash = hashKey(key);
+    const record = await this.store.findByHash(keyHash);
+    if (!record || !isUsable(record, this.now())) return undefined;
+    return record;
+  }
+
+  /** Records that the key was just used, at most once per LAST_USED_RESOLUTION_MS. */
+  async recordUse(record: KeyRecord): Promise<void> {
+    const now = this.now();
+    const notBefore = new Date(now.getTime() - LAST_USED_RESOLUTION_MS).toISOString();
+    if (record.lastUsedAt !== undefined && record.lastUsedAt > notBefore) return;
+    await this.store.recordUse(record.keyHash, now.toISOString(), notBefore);
+  }
+
+  private async find(tenantId: string, keyId: string): Promise<KeyRecord> {
+    const tenant = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
+    if (!KEY_ID_PATTERN.test(keyId)) throw new KeyNotFoundError();
+    const record = await this.store.findById(tenant, keyId);
+    if (!record) throw new KeyNotFoundError();
+    return record;
+  }
+
+  private async issue(fields: Omit<KeyRecord, 'keyHash' | 'keyId' | 'hint' | 'createdAt' | 'ttl'>): Promise<IssuedApiKey> {
+    for (let attempt = 1; ; attempt++) {
+      const key = generateKey(this.keyPrefix);
+      const record: KeyRecord = {
+        ...fields,
+        keyHash: hashKey(key),
+        keyId: `key_${ulid(this.now().getTime())}`,
+        hint: hintFor(key),
+        createdAt: this.now().toISOString(),
+      };
+      if (fields.expiresAt === undefined) delete record.expiresAt;
+      else record.ttl = ttlFor(fields.expiresAt);
+      try {
+        await this.store.create(record);
+        return { ...toApiKey(record), key };
+      } catch (error) {
+        if (!(error instanceof StoreConflictError) || attempt >= MAX_CREATE_ATTEMPTS) throw error;
+      }
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import type { KeyRecord } from './api-key';
+
+/** Where listing resumes: the last item of the previous page. */
+export interface PagePosition {
+  keyId: string;
+  keyHash: string;
+}
+
+export interface KeyPage {
+  items: KeyRecord[];
+  next?: PagePosition;
+}
+
+export type KeyChanges = Partial<Pick<KeyRecord, 'name' | 'scopes' | 'enabled'>> & {
+  /** A date sets expiry (and TTL); null clears both. */
+  expiresAt?: string | null;
+};
+
+/**
+ * The port the domain needs from persistence. The DynamoDB adapter in
+ * src/store is its only implementation, and the only code that talks to DynamoDB.
+ */
+export interface KeyStore {
+  /** Writes a new item; throws StoreConflictError rather than overwrite any existing item. */
+  create(record: KeyRecord): Promise<void>;
+  findByHash(keyHash: string): Promise<KeyRecord | undefined>;
+  /** Finds a key by id, only within the tenant. */
+  findById(tenantId: string, keyId: string): Promise<KeyRecord | undefined>;
+  /** Newest first. */
+  list(tenantId: string, limit: number, after?: PagePosition): Promise<KeyPage>;
+  /** Applies changes to the tenant's key; undefined when it does not exist. */
+  update(tenantId: string, keyId: string, changes: KeyChanges): Promise<KeyRecord | undefined>;
+  /** Deletes the tenant's key; returns what was deleted, undefined when nothing was. */
+  delete(tenantId: string, keyId: string): Promise<KeyRecord | undefined>;
+  /** Records use, unless it was already recorded after `notBefore`. Never throws for a stale write. */
+  recordUse(keyHash: string, usedAt: string, notBefore: string): Promise<void>;
+}

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { ValidationError, type FieldError } from './errors';
+
+export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const KEY_ID_PATTERN = /^key_[0-9A-HJKMNP-TV-Z]{26}$/;
+export const SCOPE_PATTERN = /^[a-z][a-z0-9_.:-]{0,63}$/;
+export const MAX_SCOPES = 20;
+export const MAX_NAME_LENGTH = 100;
+export const MAX_GRACE_PERIOD_SECONDS = 604_800;
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+export const tenantIdSchema = z.string().regex(TENANT_ID_PATTERN, 'must be 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit');
+
+export const nameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
+  .refine((name) => !CONTROL_CHARACTERS.test(name), 'must not contain control characters');
+
+export const scopesSchema = z
+  .array(z.string().regex(SCOPE_PATTERN, 'must match ^[a-z][a-z0-9_.:-]{0,63}$'))
+  .max(MAX_SCOPES, `must hold at most ${MAX_SCOPES} scopes`)
+  .transform((scopes) => [...new Set(scopes)]);
+
+/** An ISO-8601 date-time with a zone, normalised to UTC with milliseconds. */
+export const dateTimeSchema = z.iso
+  .datetime({ offset: true, message: 'must be an ISO-8601 date-time with a time zone, e.g. 2030-01-01T00:00:00Z' })
+  .transform((value) => new Date(value).toISOString());
+
+export const createKeyBodySchema = z.strictObject({
+  name: nameSchema,
+  scopes: scopesSchema.optional(),
+  expiresAt: dateTimeSchema.nullish(),
+});
+export type CreateKeyInput = z.output<typeof createKeyBodySchema>;
+
+export const updateKeyBodySchema = z
+  .strictObject({
+    name: nameSchema.optional(),
+    scopes: scopesSchema.optional(),
+    enabled: z.boolean().optional(),
+    expiresAt: dateTimeSchema.nullable().optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'must change at least one of name, scopes, enabled, expiresAt');
+export type UpdateKeyInput = z.output<typeof updateKeyBodySchema>;
+
+export const rotateKeyBodySchema = z.strictObject({
+  gracePeriodSeconds: z
+    .number()
+    .int('must be a whole number of seconds')
+    .min(0, 'must be at least 0')
+    .max(MAX_GRACE_PERIOD_SECONDS, `must be at most ${MAX_GRACE_PERIOD_SECONDS}`)
+    .default(0),
+});
+export type RotateKeyInput = z.output<typeof rotateKeyBodySchema>;
+
+export const listKeysQuerySchema = z.strictObject({
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, `must be a whole number from 1 to ${MAX_PAGE_SIZE}`)
+    .transform(Number)
+    .pipe(z.number().min(1, 'must be at least 1').max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`))
+    .default(DEFAULT_PAGE_SIZE),
+  cursor: z.string().min(1, 'must not be empty').max(1024, 'is too long').optional(),
+});
+export type ListKeysQuery = z.output<typeof listKeysQuerySchema>;
+
+function toFieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.length > 0 ? issue.path.map(String).join('.') : '',
+    message: issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
+  }));
+}
+
+/** Parses `input` or throws a ValidationError listing every problem, with paths under `root`. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, root = ''): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const errors = toFieldErrors(result.error).map((e) => ({
+    path: [root, e.path].filter(Boolean).join('.') || (root || '(body)'),
+    message: e.message,
+  }));
+  throw new ValidationError(errors);
+}
