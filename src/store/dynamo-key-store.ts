@@ -42,14 +42,20 @@ function isConditionFailure(error: unknown): boolean {
 }
 
 /**
- * Client settings sized for API Gateway's limits: a few quick attempts, so the
- * authorizer and handlers answer (or fail) well inside their timeouts.
- * Endpoint and region come from the SDK's standard configuration.
+ * Bounds on one DynamoDB call, retries included: 3 attempts of at most 1.5 s
+ * plus back-off stay under 5 s, the authorizer's timeout, and a handler's few
+ * calls stay well under API Gateway's 29 s integration limit.
  */
+export const DYNAMODB_CALL_LIMITS = { maxAttempts: 3, connectionTimeoutMs: 500, requestTimeoutMs: 1_000 } as const;
+
+/** A document client; endpoint, region and credentials come from the SDK's standard configuration. */
 export function createDocumentClient(): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
-    maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
+    maxAttempts: DYNAMODB_CALL_LIMITS.maxAttempts,
+    requestHandler: {
+      connectionTimeout: DYNAMODB_CALL_LIMITS.connectionTimeoutMs,
+      requestTimeout: DYNAMODB_CALL_LIMITS.requestTimeoutMs,
+    },
   });
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
