@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { KeyNotFoundError, StoreUnavailableError, ValidationError } from '../../src/domain/errors';
+import { KeyNotFoundError, ScopeEscalationError, StoreUnavailableError, ValidationError } from '../../src/domain/errors';
+import type { KeyCaller } from '../../src/domain/key-service';
 import { PROBLEM_CONTENT_TYPE, problem, type Problem } from '../../src/problem';
 import { logger } from './runtime';
 
@@ -71,6 +72,9 @@ export function errorResponse(error: unknown): APIGatewayProxyResult {
   if (error instanceof HttpError) {
     return problemResponse(problem(error.status, error.title, error.message));
   }
+  if (error instanceof ScopeEscalationError) {
+    return problemResponse(problem(403, 'Forbidden', error.message, error.errors));
+  }
   if (error instanceof KeyNotFoundError) {
     return problemResponse(problem(404, 'Not Found', error.message));
   }
@@ -105,6 +109,13 @@ export function tenantOf(event: APIGatewayProxyEvent): string {
   const tenantId = event.pathParameters?.tenantId ?? (event.requestContext.authorizer?.tenantId as string | undefined);
   if (tenantId === undefined) throw new Error('The route names no tenant and has no authorizer context');
   return tenantId;
+}
+
+/** On self-service routes (no tenant in the path), the calling key; admin routes have none. */
+export function callerOf(event: APIGatewayProxyEvent): KeyCaller | undefined {
+  if (event.pathParameters?.tenantId !== undefined) return undefined;
+  const scopes = event.requestContext.authorizer?.scopes;
+  return { scopes: typeof scopes === 'string' && scopes !== '' ? scopes.split(' ') : [] };
 }
 
 export function keyIdOf(event: APIGatewayProxyEvent): string {

@@ -22,6 +22,14 @@ export class KeyNotFoundError extends Error {
   }
 }
 
+/** A self-service caller asked for scopes beyond its own key's. */
+export class ScopeEscalationError extends Error {
+  readonly name = 'ScopeEscalationError';
+  constructor(readonly errors: FieldError[]) {
+    super('A key can only grant scopes that it holds itself.');
+  }
+}
+
 /** A conditional write found the item already there (or already gone). */
 export class StoreConflictError extends Error {
   readonly name = 'StoreConflictError';

@@ -1,7 +1,7 @@
 import { monotonicFactory } from 'ulid';
 import { isExpired, isUsable, toApiKey, ttlFor, type ApiKey, type IssuedApiKey, type KeyRecord } from './api-key';
 import { decodeCursor, encodeCursor } from './cursor';
-import { KeyNotFoundError, StoreConflictError, ValidationError } from './errors';
+import { KeyNotFoundError, ScopeEscalationError, StoreConflictError, ValidationError } from './errors';
 import { assertValidKeyPrefix, generateKey, hashKey, hintFor, parseKey } from './key-format';
 import type { KeyChanges, KeyStore } from './key-store';
 import {
@@ -27,12 +27,30 @@ export interface KeyServiceOptions {
   now?: () => Date;
 }
 
+/**
+ * Who is asking, on self-service routes: a key acting for its own tenant.
+ * It may not mint, widen or re-issue a key with scopes it does not hold.
+ * Admin (IAM) callers pass no caller and may grant any scope.
+ */
+export interface KeyCaller {
+  scopes: string[];
+}
+
 export interface KeyList {
   items: ApiKey[];
   nextCursor: string | null;
 }
 
 const ulid = monotonicFactory();
+
+function assertGrantable(scopes: string[], caller: KeyCaller | undefined): void {
+  if (!caller) return;
+  const errors = scopes
+    .map((scope, index) => ({ scope, index }))
+    .filter(({ scope }) => !caller.scopes.includes(scope))
+    .map(({ scope, index }) => ({ path: `scopes.${index}`, message: `your key does not hold scope "${scope}"` }));
+  if (errors.length > 0) throw new ScopeEscalationError(errors);
+}
 
 /** The key lifecycle. Every input is validated here, so each HTTP edge stays thin. */
 export class KeyService {
@@ -47,9 +65,10 @@ export class KeyService {
     assertValidKeyPrefix(this.keyPrefix);
   }
 
-  async create(tenantId: string, body: unknown): Promise<IssuedApiKey> {
+  async create(tenantId: string, body: unknown, caller?: KeyCaller): Promise<IssuedApiKey> {
     const tenant = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
     const input = parseOrThrow(createKeyBodySchema, body);
+    assertGrantable(input.scopes ?? [], caller);
     const now = this.now();
     if (input.expiresAt && Date.parse(input.expiresAt) <= now.getTime()) {
       throw new ValidationError([{ path: 'expiresAt', message: 'must be in the future' }]);
@@ -78,9 +97,10 @@ export class KeyService {
     return toApiKey(await this.find(tenantId, keyId));
   }
 
-  async update(tenantId: string, keyId: string, body: unknown): Promise<ApiKey> {
+  async update(tenantId: string, keyId: string, body: unknown, caller?: KeyCaller): Promise<ApiKey> {
     const tenant = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
     const input = parseOrThrow(updateKeyBodySchema, body);
+    assertGrantable(input.scopes ?? [], caller);
     if (input.expiresAt && Date.parse(input.expiresAt) <= this.now().getTime()) {
       throw new ValidationError([{ path: 'expiresAt', message: 'must be in the future' }]);
     }
@@ -102,9 +122,11 @@ export class KeyService {
    * key expire once the grace period has passed (at once for 0). The new key is
    * written first, so a failure part-way never leaves the tenant without a working key.
    */
-  async rotate(tenantId: string, keyId: string, body: unknown): Promise<IssuedApiKey> {
+  async rotate(tenantId: string, keyId: string, body: unknown, caller?: KeyCaller): Promise<IssuedApiKey> {
     const { gracePeriodSeconds } = parseOrThrow(rotateKeyBodySchema, body ?? {});
     const old = await this.find(tenantId, keyId);
+    // The caller receives the new secret, so it must already hold everything that secret grants.
+    assertGrantable(old.scopes, caller);
     const now = this.now();
     const inheritedExpiry = isExpired(old, now) ? undefined : old.expiresAt;
     const issued = await this.issue({
