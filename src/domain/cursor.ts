@@ -20,7 +20,10 @@ export function decodeCursor(tenantId: string, cursor: string): PagePosition {
   let payload: unknown;
   try {
     if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalidCursor();
-    payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const bytes = Buffer.from(cursor, 'base64url');
+    // Node ignores stray trailing characters; only the exact encoding we issued is a cursor.
+    if (bytes.toString('base64url') !== cursor) throw invalidCursor();
+    payload = JSON.parse(bytes.toString('utf8'));
   } catch {
     throw invalidCursor();
   }
