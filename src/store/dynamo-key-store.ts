@@ -55,6 +55,8 @@ export function createDocumentClient(): DynamoDBDocumentClient {
     requestHandler: {
       connectionTimeout: DYNAMODB_CALL_LIMITS.connectionTimeoutMs,
       requestTimeout: DYNAMODB_CALL_LIMITS.requestTimeoutMs,
+      // Without this the SDK only logs a warning when requestTimeout passes, and the call hangs on.
+      throwOnRequestTimeout: true,
     },
   });
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
