@@ -1,0 +1,447 @@
+import type { KeyRecord } from '../../../src/domain/api-key';
+import { KeyNotFoundError, ScopeEscalationError, StoreConflictError, StoreUnavailableError, ValidationError } from '../../../src/domain/errors';
+import { hashKey, parseKey } from '../../../src/domain/key-format';
+import { KeyService, LAST_USED_RESOLUTION_MS } from '../../../src/domain/key-service';
+import { decodeCursor, encodeCursor } from '../../../src/domain/cursor';
+import { keyRecord, sha256Hex, testKey, testKeyId } from '../../fixtures/keys';
+import { FakeClock, MemoryKeyStore } from '../../fixtures/memory-key-store';
+
+const KEY_ID = /^key_[0-9A-HJKMNP-TV-Z]{26}$/;
+
+function setup(records: KeyRecord[] = [], prefix?: string) {
+  const store = new MemoryKeyStore(records);
+  const clock = new FakeClock();
+  const service = new KeyService({ store, now: clock.now, ...(prefix ? { keyPrefix: prefix } : {}) });
+  return { store, clock, service };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+async function expectValidation(promise: Promise<unknown>, path: string) {
+  const error = await rejection(promise);
+  expect(error).toBeInstanceOf(ValidationError);
+  expect((error as ValidationError).errors).toEqual(expect.arrayContaining([expect.objectContaining({ path })]));
+}
+
+describe('KeyService construction', () => {
+  it('refuses an invalid prefix', () => {
+    expect(() => new KeyService({ store: new MemoryKeyStore(), keyPrefix: 'Bad-Prefix' })).toThrow(/prefix/);
+  });
+
+  it('defaults to prefix ak and the real clock', async () => {
+    const store = new MemoryKeyStore();
+    const before = Date.now();
+    const issued = await new KeyService({ store }).create('acme', { name: 'n' });
+    expect(issued.key).toMatch(/^ak_[0-9A-Za-z]{38}$/);
+    expect(Date.parse(issued.createdAt)).toBeGreaterThanOrEqual(before);
+  });
+});
+
+describe('create', () => {
+  it('issues a key, stores only its hash, and returns the plaintext once', async () => {
+    const { store, clock, service } = setup([], 'zk_live');
+    const issued = await service.create('acme', { name: '  CI pipeline ', scopes: ['orders:read', 'orders:read'] });
+
+    expect(issued.key).toMatch(/^zk_live_[0-9A-Za-z]{38}$/);
+    expect(parseKey(issued.key)).toBeDefined();
+    expect(issued).toMatchObject({
+      tenantId: 'acme',
+      name: 'CI pipeline',
+      scopes: ['orders:read'],
+      enabled: true,
+      createdAt: clock.iso(),
+      expiresAt: null,
+      lastUsedAt: null,
+      hint: `zk_live_\u2026${issued.key.slice(-4)}`,
+    });
+    expect(issued.id).toMatch(KEY_ID);
+
+    const [stored] = store.all();
+    expect(stored.keyHash).toBe(sha256Hex(issued.key));
+    expect(stored.keyId).toBe(issued.id);
+    expect(stored).not.toHaveProperty('expiresAt');
+    expect(stored).not.toHaveProperty('ttl');
+    expect(JSON.stringify(stored)).not.toContain(issued.key);
+    expect(JSON.stringify(stored)).not.toContain(issued.key.slice(8, 40));
+  });
+
+  it('sets expiresAt and ttl together', async () => {
+    const { store, service } = setup();
+    const issued = await service.create('acme', { name: 'n', expiresAt: '2030-01-01T01:00:00+01:00' });
+    expect(issued.expiresAt).toBe('2030-01-01T00:00:00.000Z');
+    expect(store.all()[0]).toMatchObject({ expiresAt: '2030-01-01T00:00:00.000Z', ttl: 1893456000 });
+  });
+
+  it('requires expiresAt in the future', async () => {
+    const { store, clock, service } = setup();
+    await expectValidation(service.create('acme', { name: 'n', expiresAt: clock.iso() }), 'expiresAt');
+    await expectValidation(service.create('acme', { name: 'n', expiresAt: clock.iso(-1000) }), 'expiresAt');
+    expect(store.calls).toEqual([]);
+    await expect(service.create('acme', { name: 'n', expiresAt: clock.iso(1000) })).resolves.toBeDefined();
+  });
+
+  it('validates tenant, name, scopes and unknown fields before touching the store', async () => {
+    const { store, service } = setup();
+    await expectValidation(service.create('bad tenant!', { name: 'n' }), 'tenantId');
+    await expectValidation(service.create('acme', { name: ' ' }), 'name');
+    await expectValidation(service.create('acme', { name: 'a\u0000b' }), 'name');
+    await expectValidation(service.create('acme', { name: 'x'.repeat(101) }), 'name');
+    await expectValidation(service.create('acme', { name: 'n', scopes: ['Bad'] }), 'scopes.0');
+    await expectValidation(service.create('acme', { name: 'n', scopes: Array.from({ length: 21 }, (_, i) => `s${i}`) }), 'scopes');
+    await expectValidation(service.create('acme', { name: 'n', admin: true }), '(body)');
+    await expectValidation(service.create('acme', undefined), '(body)');
+    expect(store.calls).toEqual([]);
+  });
+
+  it('issues ids that sort by creation time', async () => {
+    const { clock, service } = setup();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      ids.push((await service.create('acme', { name: `k${i}` })).id);
+      clock.advance(1000);
+    }
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(5);
+  });
+
+  it('retries on a hash collision, then gives up', async () => {
+    const { store, service } = setup();
+    const create = jest.spyOn(store, 'create').mockRejectedValueOnce(new StoreConflictError());
+    await expect(service.create('acme', { name: 'n' })).resolves.toBeDefined();
+    expect(create).toHaveBeenCalledTimes(2);
+    expect(create.mock.calls[0][0].keyHash).not.toBe(create.mock.calls[1][0].keyHash);
+
+    create.mockReset();
+    create.mockRejectedValue(new StoreConflictError());
+    await expect(service.create('acme', { name: 'n' })).rejects.toBeInstanceOf(StoreConflictError);
+    expect(create).toHaveBeenCalledTimes(3);
+  });
+
+  it('does not retry other store failures', async () => {
+    const { store, service } = setup();
+    const create = jest.spyOn(store, 'create').mockRejectedValue(new StoreUnavailableError(1));
+    await expect(service.create('acme', { name: 'n' })).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(create).toHaveBeenCalledTimes(1);
+  });
+
+  it('lets a self-service caller grant only scopes it holds', async () => {
+    const { store, service } = setup();
+    const caller = { scopes: ['keys:manage', 'orders:read'] };
+    await expect(service.create('acme', { name: 'n', scopes: ['orders:read'] }, caller)).resolves.toBeDefined();
+    const error = await rejection(service.create('acme', { name: 'n', scopes: ['orders:read', 'orders:write'] }, caller));
+    expect(error).toBeInstanceOf(ScopeEscalationError);
+    expect((error as ScopeEscalationError).errors).toEqual([{ path: 'scopes.1', message: expect.stringContaining('orders:write') }]);
+    expect(store.callsTo('create')).toHaveLength(1);
+  });
+});
+
+describe('list', () => {
+  async function seeded(count: number) {
+    const ctx = setup();
+    for (let i = 0; i < count; i++) {
+      await ctx.service.create('acme', { name: `key ${i}` });
+      ctx.clock.advance(1000);
+    }
+    await ctx.service.create('globex', { name: 'other tenant' });
+    return ctx;
+  }
+
+  it('defaults to 20 per page, newest first, and pages with an opaque cursor', async () => {
+    const { service } = await seeded(45);
+    const first = await service.list('acme', {});
+    expect(first.items).toHaveLength(20);
+    expect(first.items[0].name).toBe('key 44');
+    expect(first.nextCursor).toEqual(expect.any(String));
+
+    const second = await service.list('acme', { cursor: first.nextCursor! });
+    const third = await service.list('acme', { cursor: second.nextCursor! });
+    expect(second.items[0].name).toBe('key 24');
+    expect(third.items).toHaveLength(5);
+    expect(third.nextCursor).toBeNull();
+
+    const all = [...first.items, ...second.items, ...third.items];
+    expect(new Set(all.map((k) => k.id)).size).toBe(45);
+    expect(all.every((k) => k.tenantId === 'acme')).toBe(true);
+    expect(all.map((k) => k.id)).toEqual([...all.map((k) => k.id)].sort().reverse());
+    for (const item of all) expect(item).not.toHaveProperty('key');
+  });
+
+  it('honours limit 1..100', async () => {
+    const { store, service } = await seeded(3);
+    expect((await service.list('acme', { limit: '1' })).items).toHaveLength(1);
+    expect((await service.list('acme', { limit: '100' })).items).toHaveLength(3);
+    expect(store.callsTo('list').map((c) => c.args[1])).toEqual([1, 100]);
+    await expectValidation(service.list('acme', { limit: '0' }), 'limit');
+    await expectValidation(service.list('acme', { limit: '101' }), 'limit');
+    expect(store.callsTo('list')).toHaveLength(2);
+  });
+
+  it('has no next cursor when the page is exactly full', async () => {
+    const { service } = await seeded(20);
+    expect((await service.list('acme', {})).nextCursor).toBeNull();
+  });
+
+  it("rejects another tenant's cursor and tampered cursors without reading", async () => {
+    const { store, service } = await seeded(25);
+    const { nextCursor } = await service.list('acme', {});
+    const before = store.calls.length;
+    await expectValidation(service.list('globex', { cursor: nextCursor! }), 'cursor');
+    await expectValidation(service.list('acme', { cursor: `${nextCursor}x` }), 'cursor');
+    await expectValidation(service.list('acme', { cursor: 'garbage' }), 'cursor');
+    await expectValidation(service.list('acme', { cursor: encodeCursor('globex', decodeCursor('acme', nextCursor!)) }), 'cursor');
+    expect(store.calls.length).toBe(before);
+  });
+
+  it('rejects unknown query parameters and bad tenants', async () => {
+    const { service } = setup();
+    await expectValidation(service.list('acme', { sort: 'asc' }), '(body)');
+    await expectValidation(service.list('-bad', {}), 'tenantId');
+  });
+});
+
+describe('get / update / delete', () => {
+  const record = keyRecord({ tenantId: 'acme', scopes: ['orders:read'] });
+  const foreign = keyRecord({ tenantId: 'globex' });
+
+  it('get returns the public resource', async () => {
+    const { service } = setup([record]);
+    expect(await service.get('acme', record.keyId)).toMatchObject({ id: record.keyId, hint: record.hint });
+  });
+
+  it("treats unknown keys, other tenants' keys and malformed ids alike: KeyNotFoundError", async () => {
+    const { store, service } = setup([record, foreign]);
+    for (const run of [
+      () => service.get('acme', testKeyId()),
+      () => service.get('acme', foreign.keyId),
+      () => service.update('acme', foreign.keyId, { enabled: false }),
+      () => service.delete('acme', foreign.keyId),
+      () => service.rotate('acme', foreign.keyId, {}),
+    ]) {
+      await expect(run()).rejects.toBeInstanceOf(KeyNotFoundError);
+    }
+    const reads = store.calls.length;
+    for (const bad of ['', 'nope', 'key_short', record.keyId.toLowerCase(), `${record.keyId}X`, '../etc/passwd']) {
+      await expect(service.get('acme', bad)).rejects.toBeInstanceOf(KeyNotFoundError);
+      await expect(service.update('acme', bad, { enabled: false })).rejects.toBeInstanceOf(KeyNotFoundError);
+      await expect(service.delete('acme', bad)).rejects.toBeInstanceOf(KeyNotFoundError);
+      await expect(service.rotate('acme', bad, {})).rejects.toBeInstanceOf(KeyNotFoundError);
+    }
+    expect(store.calls.length).toBe(reads);
+    expect(store.all('globex')).toHaveLength(1);
+    expect(store.all('globex')[0].enabled).toBe(true);
+  });
+
+  it('update applies changes, normalises dates, and can clear expiry', async () => {
+    const { store, clock, service } = setup([record]);
+    const updated = await service.update('acme', record.keyId, {
+      name: ' Renamed ',
+      scopes: ['a', 'a', 'b'],
+      enabled: false,
+      expiresAt: '2031-01-01T00:00:00Z',
+    });
+    expect(updated).toMatchObject({ name: 'Renamed', scopes: ['a', 'b'], enabled: false, expiresAt: '2031-01-01T00:00:00.000Z' });
+    expect(store.all()[0].ttl).toBe(Math.ceil(Date.parse('2031-01-01T00:00:00Z') / 1000));
+
+    const cleared = await service.update('acme', record.keyId, { expiresAt: null });
+    expect(cleared.expiresAt).toBeNull();
+    expect(store.all()[0]).not.toHaveProperty('ttl');
+
+    await expectValidation(service.update('acme', record.keyId, { expiresAt: clock.iso(-1) }), 'expiresAt');
+    await expectValidation(service.update('acme', record.keyId, {}), '(body)');
+    await expectValidation(service.update('acme', record.keyId, { name: 'ok', colour: 'red' }), '(body)');
+    await expectValidation(service.update('bad tenant', record.keyId, { name: 'ok' }), 'tenantId');
+  });
+
+  it('update by a self-service caller cannot widen scopes', async () => {
+    const { store, service } = setup([record]);
+    await expect(service.update('acme', record.keyId, { scopes: ['admin'] }, { scopes: ['keys:manage'] })).rejects.toBeInstanceOf(
+      ScopeEscalationError,
+    );
+    expect(store.callsTo('update')).toHaveLength(0);
+    await expect(service.update('acme', record.keyId, { enabled: false }, { scopes: ['keys:manage'] })).resolves.toMatchObject({ enabled: false });
+  });
+
+  it('delete removes the key', async () => {
+    const { store, service } = setup([record]);
+    await service.delete('acme', record.keyId);
+    expect(store.all()).toHaveLength(0);
+    await expect(service.delete('acme', record.keyId)).rejects.toBeInstanceOf(KeyNotFoundError);
+    await expectValidation(service.delete('bad tenant', record.keyId), 'tenantId');
+  });
+});
+
+describe('rotate', () => {
+  const oldKey = testKey();
+  const oldRecord = keyRecord({ key: oldKey, tenantId: 'acme', name: 'Deploy bot', scopes: ['orders:read', 'keys:manage'] });
+  const old = (): KeyRecord => ({ ...oldRecord, scopes: [...oldRecord.scopes] });
+
+  it('issues a new key with the same name, scopes and state; the old one expires at once by default', async () => {
+    const { store, clock, service } = setup([old()]);
+    const issued = await service.rotate('acme', old().keyId, {});
+    expect(issued).toMatchObject({ name: 'Deploy bot', scopes: ['orders:read', 'keys:manage'], enabled: true, rotatedFrom: old().keyId, tenantId: 'acme' });
+    expect(issued.id).not.toBe(old().keyId);
+    expect(issued.key).not.toBe(oldKey);
+    expect(parseKey(issued.key)).toBeDefined();
+
+    const oldNow = store.all().find((r) => r.keyId === old().keyId)!;
+    expect(oldNow.expiresAt).toBe(clock.iso());
+    expect(await service.authenticate(oldKey)).toBeUndefined();
+    expect(await service.authenticate(issued.key)).toMatchObject({ keyId: issued.id });
+  });
+
+  it('keeps the old key working for the grace period, then not', async () => {
+    const { store, clock, service } = setup([old()]);
+    const issued = await service.rotate('acme', old().keyId, { gracePeriodSeconds: 3600 });
+    expect(store.all().find((r) => r.keyId === old().keyId)).toMatchObject({
+      expiresAt: clock.iso(3600_000),
+      ttl: Math.ceil((Date.parse(clock.iso()) + 3600_000) / 1000),
+    });
+    expect(issued.expiresAt).toBeNull();
+    expect(await service.authenticate(oldKey)).toBeDefined();
+    clock.advance(3600_000 - 1);
+    expect(await service.authenticate(oldKey)).toBeDefined();
+    clock.advance(1);
+    expect(await service.authenticate(oldKey)).toBeUndefined();
+    expect(await service.authenticate(issued.key)).toBeDefined();
+  });
+
+  it('accepts the bounds 0 and 604800 and an absent body', async () => {
+    const { clock, service, store } = setup([old()]);
+    await service.rotate('acme', old().keyId, { gracePeriodSeconds: 604_800 });
+    expect(store.all().find((r) => r.keyId === old().keyId)!.expiresAt).toBe(clock.iso(604_800_000));
+    const again = setup([old()]);
+    await again.service.rotate('acme', old().keyId, undefined);
+    expect(again.store.all().find((r) => r.keyId === old().keyId)!.expiresAt).toBe(again.clock.iso());
+  });
+
+  it('rejects grace periods out of range before reading or writing', async () => {
+    const { store, service } = setup([old()]);
+    for (const bad of [-1, 604_801, 0.5, '60']) {
+      await expectValidation(service.rotate('acme', old().keyId, { gracePeriodSeconds: bad }), 'gracePeriodSeconds');
+    }
+    await expectValidation(service.rotate('acme', old().keyId, { grace: 1 }), '(body)');
+    expect(store.calls).toEqual([]);
+  });
+
+  it('never extends an old key that already expires sooner, and the new key inherits a future expiry', async () => {
+    const { store, clock, service } = setup([{ ...old(), expiresAt: '2026-11-26T12:10:00.000Z', ttl: 1 }]);
+    const issued = await service.rotate('acme', old().keyId, { gracePeriodSeconds: 3600 });
+    expect(store.all().find((r) => r.keyId === old().keyId)!.expiresAt).toBe('2026-11-26T12:10:00.000Z');
+    expect(issued.expiresAt).toBe('2026-11-26T12:10:00.000Z');
+    expect(clock.iso()).toBe('2026-11-26T12:00:00.000Z');
+  });
+
+  it('carries a disabled state over to the new key', async () => {
+    const { service } = setup([{ ...old(), enabled: false }]);
+    const issued = await service.rotate('acme', old().keyId, {});
+    expect(issued.enabled).toBe(false);
+    expect(await service.authenticate(issued.key)).toBeUndefined();
+  });
+
+  it('writes the new key before expiring the old one', async () => {
+    const { store, service } = setup([old()]);
+    await service.rotate('acme', old().keyId, { gracePeriodSeconds: 10 });
+    expect(store.writes.map((c) => c.method)).toEqual(['create', 'update']);
+  });
+
+  it('by a self-service caller, needs every scope of the old key', async () => {
+    const { store, service } = setup([old()]);
+    await expect(service.rotate('acme', old().keyId, {}, { scopes: ['keys:manage'] })).rejects.toBeInstanceOf(ScopeEscalationError);
+    expect(store.writes).toEqual([]);
+    await expect(service.rotate('acme', old().keyId, {}, { scopes: ['keys:manage', 'orders:read'] })).resolves.toBeDefined();
+  });
+
+  it('fails with KeyNotFoundError if the old key vanished mid-way, withdrawing the unseen new key', async () => {
+    const { store, service } = setup([old()]);
+    jest.spyOn(store, 'update').mockResolvedValueOnce(undefined);
+    await expect(service.rotate('acme', old().keyId, {})).rejects.toBeInstanceOf(KeyNotFoundError);
+    expect(store.all().map((r) => r.keyId)).toEqual([old().keyId]);
+  });
+});
+
+describe('authenticate', () => {
+  const key = testKey();
+  const record = keyRecord({ key });
+
+  it('returns the usable record for a good key, with one hash lookup', async () => {
+    const { store, service } = setup([record]);
+    expect(await service.authenticate(key)).toMatchObject({ keyId: record.keyId });
+    expect(store.calls).toEqual([{ method: 'findByHash', args: [hashKey(key)] }]);
+  });
+
+  it('rejects missing, malformed and bad-checksum keys with no store call', async () => {
+    const { store, service } = setup([record]);
+    const badChecksum = key.slice(0, -1) + (key.endsWith('0') ? '1' : '0');
+    for (const candidate of [undefined, '', 'ak_', 'hello', key.slice(0, -1), `${key} `, key.toUpperCase(), badChecksum, `Bearer ${key}`]) {
+      expect(await service.authenticate(candidate)).toBeUndefined();
+    }
+    expect(store.calls).toEqual([]);
+  });
+
+  it('rejects unknown, disabled and expired keys', async () => {
+    const disabledKey = testKey();
+    const expiredKey = testKey();
+    const { clock, service } = setup([
+      record,
+      keyRecord({ key: disabledKey, enabled: false }),
+      keyRecord({ key: expiredKey, expiresAt: '2026-11-26T12:00:00.000Z' }),
+    ]);
+    expect(clock.iso()).toBe('2026-11-26T12:00:00.000Z');
+    expect(await service.authenticate(testKey())).toBeUndefined();
+    expect(await service.authenticate(disabledKey)).toBeUndefined();
+    expect(await service.authenticate(expiredKey)).toBeUndefined();
+    expect(await service.authenticate(key)).toBeDefined();
+  });
+
+  it('propagates store failures (the authorizer fails closed on them)', async () => {
+    const { store, service } = setup([record]);
+    jest.spyOn(store, 'findByHash').mockRejectedValue(new StoreUnavailableError(1));
+    await expect(service.authenticate(key)).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+});
+
+describe('recordUse', () => {
+  it('writes at most once per minute', async () => {
+    const key = testKey();
+    const { store, clock, service } = setup([keyRecord({ key })]);
+    const use = async () => service.recordUse((await service.authenticate(key))!);
+
+    await use();
+    expect(store.callsTo('recordUse')).toHaveLength(1);
+    expect(store.callsTo('recordUse')[0].args).toEqual([hashKey(key), clock.iso(), clock.iso(-LAST_USED_RESOLUTION_MS)]);
+
+    clock.advance(30_000);
+    await use();
+    clock.advance(29_999);
+    await use();
+    expect(store.callsTo('recordUse')).toHaveLength(1);
+
+    clock.advance(2); // just over 60 s after the recorded use
+    await use();
+    expect(store.callsTo('recordUse')).toHaveLength(2);
+    expect(store.all()[0].lastUsedAt).toBe(clock.iso());
+  });
+
+  it('writes when lastUsedAt is absent or older than 60 s, and not otherwise', async () => {
+    const { store, clock, service } = setup();
+    await service.recordUse(keyRecord());
+    await service.recordUse(keyRecord({ lastUsedAt: clock.iso(-61_000) }));
+    expect(store.callsTo('recordUse')).toHaveLength(2);
+    await service.recordUse(keyRecord({ lastUsedAt: clock.iso(-59_000) }));
+    await service.recordUse(keyRecord({ lastUsedAt: clock.iso() }));
+    expect(store.callsTo('recordUse')).toHaveLength(2);
+  });
+
+  it('agrees with the store at exactly 60 s: no write the store condition would refuse', async () => {
+    const { store, clock, service } = setup();
+    await service.recordUse(keyRecord({ lastUsedAt: clock.iso(-LAST_USED_RESOLUTION_MS) }));
+    expect(store.callsTo('recordUse')).toHaveLength(0);
+  });
+});

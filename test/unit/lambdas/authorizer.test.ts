@@ -1,0 +1,223 @@
+import '../../fixtures/handler-env';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayAuthorizerResult } from 'aws-lambda';
+import { FakeTable, awsError, mockAws, setHandlerEnv } from '../../fixtures/aws';
+import { ACCOUNT_ID, API_ID, REGION, STAGE, authorizerEvent } from '../../fixtures/events';
+import { keyRecord, sha256Hex, testKey } from '../../fixtures/keys';
+import { captureOutput, type CapturedOutput } from '../../fixtures/capture-output';
+import { handler } from '../../../lambdas/authorizer';
+
+const aws = mockAws();
+let table: FakeTable;
+let output: CapturedOutput;
+
+const STAGE_ARN = `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${API_ID}/${STAGE}`;
+const SELF_SERVICE = ['POST/keys', 'GET/keys', 'GET/keys/*', 'PATCH/keys/*', 'DELETE/keys/*', 'POST/keys/*/rotate'];
+
+const managerKey = testKey();
+const manager = keyRecord({ key: managerKey, tenantId: 'acme', name: 'Admin bot', scopes: ['keys:manage', 'orders:read'] });
+const readerKey = testKey();
+const reader = keyRecord({ key: readerKey, tenantId: 'acme', name: 'Reader', scopes: ['orders:read'], lastUsedAt: new Date().toISOString() });
+const noScopesKey = testKey();
+const noScopes = keyRecord({ key: noScopesKey, tenantId: 'acme', name: 'Bare', scopes: [] });
+const disabledKey = testKey();
+const expiredKey = testKey();
+const unknownKey = testKey();
+
+beforeEach(() => {
+  aws.reset();
+  table = new FakeTable(aws.ddb, [
+    manager,
+    reader,
+    noScopes,
+    keyRecord({ key: disabledKey, enabled: false }),
+    keyRecord({ key: expiredKey, expiresAt: new Date(Date.now() - 1000).toISOString() }),
+  ]);
+  output = captureOutput();
+});
+afterEach(() => output.restore());
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  const outcome = await promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  if (!('error' in outcome)) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.value)}`);
+  expect(outcome.error).toBeInstanceOf(Error);
+  return outcome.error as Error;
+}
+
+const resources = (result: APIGatewayAuthorizerResult) => result.policyDocument.Statement.map((s) => (s as { Resource: string }).Resource).sort();
+
+describe('a valid key', () => {
+  it('is read from the header case-insensitively', async () => {
+    for (const headerName of ['X-API-Key', 'x-api-key', 'X-Api-Key', 'X-API-KEY']) {
+      const result = await handler(authorizerEvent({ apiKey: managerKey, headerName }));
+      expect(result.principalId).toBe(manager.keyId);
+    }
+  });
+
+  it('costs exactly one consistent GetCommand by hash', async () => {
+    await handler(authorizerEvent({ apiKey: readerKey }));
+    expect(aws.ddb).toHaveReceivedCommandTimes(GetCommand, 1);
+    expect(aws.ddb).toHaveReceivedCommandWith(GetCommand, { TableName: 'api-keys-test', Key: { keyHash: sha256Hex(readerKey) }, ConsistentRead: true });
+    expect(aws.ddb.calls()).toHaveLength(1); // lastUsedAt is fresh, so no write either
+  });
+
+  it('yields principalId = keyId and a context of flat strings', async () => {
+    const result = await handler(authorizerEvent({ apiKey: managerKey }));
+    expect(result.principalId).toBe(manager.keyId);
+    expect(result.context).toEqual({ tenantId: 'acme', keyId: manager.keyId, keyName: 'Admin bot', scopes: 'keys:manage orders:read' });
+    for (const value of Object.values(result.context!)) expect(typeof value).toBe('string');
+    expect(JSON.stringify(result)).not.toContain(managerKey);
+  });
+
+  it('with no scopes, has an empty scopes string', async () => {
+    const result = await handler(authorizerEvent({ apiKey: noScopesKey }));
+    expect(result.context!.scopes).toBe('');
+  });
+
+  it('with keys:manage: allows every apiKey route of the stage, with * for path parameters', async () => {
+    const result = await handler(authorizerEvent({ apiKey: managerKey, method: 'DELETE', resource: '/keys/{keyId}', pathParameters: { keyId: manager.keyId } }));
+    expect(result.policyDocument.Version).toBe('2012-10-17');
+    for (const statement of result.policyDocument.Statement) {
+      expect(statement).toMatchObject({ Effect: 'Allow', Action: 'execute-api:Invoke' });
+    }
+    expect(resources(result)).toEqual([...SELF_SERVICE, 'GET/whoami'].map((r) => `${STAGE_ARN}/${r}`).sort());
+  });
+
+  it('without keys:manage: allows only /whoami, whichever route was called', async () => {
+    for (const call of [{}, { method: 'GET' as const, resource: '/keys' }]) {
+      const result = await handler(authorizerEvent({ apiKey: readerKey, ...call }));
+      expect(resources(result)).toEqual([`${STAGE_ARN}/GET/whoami`]);
+    }
+  });
+
+  it('builds resources from the methodArn’s account, API and stage', async () => {
+    setHandlerEnv({ REST_API_ID: 'zzz999' });
+    try {
+      const result = await handler(authorizerEvent({ apiKey: readerKey, apiId: 'zzz999', stage: 'prod' }));
+      expect(resources(result)).toEqual([`arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:zzz999/prod/GET/whoami`]);
+    } finally {
+      setHandlerEnv();
+    }
+  });
+
+  it('on a foreign API (REST_API_ID names another), allows the whole stage', async () => {
+    setHandlerEnv({ REST_API_ID: 'service1' });
+    try {
+      const result = await handler(authorizerEvent({ apiKey: readerKey, method: 'GET', resource: '/orders/{id}', pathParameters: { id: '42' } }));
+      expect(resources(result)).toEqual([`${STAGE_ARN}/*`]);
+      expect(result.context).toMatchObject({ scopes: 'orders:read', tenantId: 'acme' });
+    } finally {
+      setHandlerEnv();
+    }
+  });
+});
+
+describe('rejection', () => {
+  const badChecksum = managerKey.slice(0, -1) + (managerKey.endsWith('A') ? 'B' : 'A');
+  const malformed: [string, string][] = [
+    ['empty', ''],
+    ['garbage', 'hello'],
+    ['a bad checksum', badChecksum],
+    ['a truncated key', managerKey.slice(0, -1)],
+    ['a key with a bad prefix', `AK${managerKey.slice(2)}`],
+    ['a bearer token', `Bearer ${managerKey}`],
+    ['a key with whitespace', ` ${managerKey}`],
+  ];
+
+  it.each(malformed)('%s: Unauthorized with no DynamoDB call', async (_, key) => {
+    const error = await failure(handler(authorizerEvent({ apiKey: key })));
+    expect(error.message).toBe('Unauthorized');
+    expect(aws.ddb).not.toHaveReceivedAnyCommand();
+  });
+
+  it('no header (or no headers at all): Unauthorized with no DynamoDB call', async () => {
+    expect((await failure(handler(authorizerEvent()))).message).toBe('Unauthorized');
+    const noHeaders = authorizerEvent();
+    noHeaders.headers = null;
+    expect((await failure(handler(noHeaders))).message).toBe('Unauthorized');
+    // The key in another header does not count.
+    expect((await failure(handler(authorizerEvent({ apiKey: managerKey, headerName: 'Authorization' })))).message).toBe('Unauthorized');
+    expect(aws.ddb).not.toHaveReceivedAnyCommand();
+  });
+
+  it('is identical for missing, unknown, disabled and expired keys', async () => {
+    const errors = [
+      await failure(handler(authorizerEvent())),
+      await failure(handler(authorizerEvent({ apiKey: unknownKey }))),
+      await failure(handler(authorizerEvent({ apiKey: disabledKey }))),
+      await failure(handler(authorizerEvent({ apiKey: expiredKey }))),
+      await failure(handler(authorizerEvent({ apiKey: badChecksum }))),
+    ];
+    for (const error of errors) {
+      expect({ name: error.name, message: error.message, keys: Object.keys(error) }).toEqual({ name: 'Error', message: 'Unauthorized', keys: [] });
+    }
+    expect(aws.ddb).toHaveReceivedCommandTimes(GetCommand, 3);
+    expect(aws.ddb).not.toHaveReceivedCommand(UpdateCommand);
+  });
+
+  it('checks expiry itself (TTL deletion is lazy), to the millisecond', async () => {
+    const soonKey = testKey();
+    table.put(keyRecord({ key: soonKey, expiresAt: new Date(Date.now() + 60_000).toISOString() }) as never);
+    await expect(handler(authorizerEvent({ apiKey: soonKey }))).resolves.toBeDefined();
+    jest.useFakeTimers({ now: Date.now() + 60_001, doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'queueMicrotask'] });
+    try {
+      expect((await failure(handler(authorizerEvent({ apiKey: soonKey })))).message).toBe('Unauthorized');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
+describe('fails closed', () => {
+  it.each([
+    ['throttling', awsError('ProvisionedThroughputExceededException', 'Rate exceeded')],
+    ['a 500', awsError('InternalServerError', 'Internal server error', 500)],
+    ['a network error', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
+    ['an unexpected error', awsError('AccessDeniedException', 'not authorized to perform dynamodb:GetItem')],
+  ])('on %s: throws something other than Unauthorized, never Allow', async (_, error) => {
+    aws.ddb.on(GetCommand).rejects(error);
+    const thrown = await failure(handler(authorizerEvent({ apiKey: managerKey })));
+    expect(thrown.message).not.toBe('Unauthorized');
+    expect(thrown.message).not.toContain('dynamodb');
+  });
+});
+
+describe('lastUsedAt', () => {
+  it('is written when absent, with an UpdateCommand touching only keyHash and lastUsedAt', async () => {
+    await handler(authorizerEvent({ apiKey: managerKey }));
+    expect(aws.ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    const input = aws.ddb.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(input.Key).toEqual({ keyHash: manager.keyHash });
+    expect(new Set(Object.values(input.ExpressionAttributeNames!))).toEqual(new Set(['keyHash', 'lastUsedAt']));
+    expect(table.get(manager.keyHash)!.lastUsedAt).toEqual(expect.any(String));
+  });
+
+  it('is written when older than 60 s, and not when newer', async () => {
+    const staleKey = testKey();
+    const freshKey = testKey();
+    table.put(keyRecord({ key: staleKey, lastUsedAt: new Date(Date.now() - 61_000).toISOString() }) as never);
+    table.put(keyRecord({ key: freshKey, lastUsedAt: new Date(Date.now() - 59_000).toISOString() }) as never);
+    await handler(authorizerEvent({ apiKey: freshKey }));
+    expect(aws.ddb).not.toHaveReceivedCommand(UpdateCommand);
+    await handler(authorizerEvent({ apiKey: staleKey }));
+    expect(aws.ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
+  });
+
+  it('is written at most once a minute across calls', async () => {
+    for (let i = 0; i < 5; i++) await handler(authorizerEvent({ apiKey: managerKey }));
+    expect(aws.ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(aws.ddb).toHaveReceivedCommandTimes(GetCommand, 5);
+  });
+
+  it('a failure to write it does not fail authorization', async () => {
+    for (const error of [awsError('ThrottlingException', 'Rate exceeded'), new Error('boom')]) {
+      aws.ddb.on(UpdateCommand).rejects(error);
+      const result = await handler(authorizerEvent({ apiKey: managerKey }));
+      expect(result.principalId).toBe(manager.keyId);
+      expect(result.policyDocument.Statement.length).toBeGreaterThan(0);
+    }
+  });
+});

@@ -1,0 +1,205 @@
+import '../../fixtures/handler-env';
+import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { FakeTable, awsError, mockAws } from '../../fixtures/aws';
+import { adminEvent, selfServiceEvent, type ProxyEventOptions } from '../../fixtures/events';
+import { sha256Hex } from '../../fixtures/keys';
+import { expectJson, expectProblem, headerOf } from '../../fixtures/responses';
+import { handler } from '../../../lambdas/create-key';
+import { captureOutput, type CapturedOutput } from '../../fixtures/capture-output';
+
+const aws = mockAws();
+let output: CapturedOutput;
+
+beforeEach(() => {
+  aws.reset();
+  new FakeTable(aws.ddb);
+  output = captureOutput();
+});
+afterEach(() => output.restore());
+
+const admin = (options: Partial<ProxyEventOptions> = {}) =>
+  adminEvent({ method: 'POST', resource: '/tenants/{tenantId}/keys', pathParameters: { tenantId: 'acme' }, ...options });
+
+const self = (options: Partial<ProxyEventOptions> = {}, scopes = 'keys:manage orders:read') =>
+  selfServiceEvent({
+    method: 'POST',
+    resource: '/keys',
+    apiKey: 'ak_callerKeyIsNotUsedByHandlersXXXXXXXXXXXXXX',
+    authorizer: { tenantId: 'acme', keyId: 'key_01JD5Z0000000000000000CALL', keyName: 'Admin bot', scopes },
+    ...options,
+  });
+
+/** No 4xx may write: no PutItem/UpdateItem/DeleteItem, and no cache flush. */
+function expectNothingWritten() {
+  expect(aws.writes()).toHaveLength(0);
+  expect(aws.apigw).not.toHaveReceivedCommand(FlushStageAuthorizersCacheCommand);
+}
+
+describe('POST /tenants/{tenantId}/keys (admin)', () => {
+  it('201 with Location under the stage path, the ApiKey and the plaintext once', async () => {
+    const result = await handler(admin({ body: { name: 'CI pipeline', scopes: ['orders:read'], expiresAt: '2030-01-01T00:00:00Z' } }));
+    const body = expectJson<Record<string, unknown>>(result, 201);
+
+    expect(body).toEqual({
+      id: expect.stringMatching(/^key_[0-9A-HJKMNP-TV-Z]{26}$/),
+      tenantId: 'acme',
+      name: 'CI pipeline',
+      hint: expect.stringMatching(/^ak_\u2026[0-9A-Za-z]{4}$/),
+      scopes: ['orders:read'],
+      enabled: true,
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      expiresAt: '2030-01-01T00:00:00.000Z',
+      lastUsedAt: null,
+      key: expect.stringMatching(/^ak_[0-9A-Za-z]{38}$/),
+    });
+    expect(headerOf(result, 'Location')).toBe(`/v1/tenants/acme/keys/${body.id}`);
+
+    expect(aws.ddb).toHaveReceivedCommandTimes(PutCommand, 1);
+    expect(aws.ddb).toHaveReceivedCommandWith(PutCommand, {
+      TableName: 'api-keys-test',
+      ConditionExpression: expect.stringContaining('attribute_not_exists('),
+      Item: expect.objectContaining({ keyHash: sha256Hex(body.key as string), keyId: body.id, tenantId: 'acme', ttl: 1893456000 }),
+    });
+    expect(aws.apigw).not.toHaveReceivedAnyCommand();
+  });
+
+  it('accepts charset parameters, lower-case header names and base64-encoded bodies', async () => {
+    expectJson(await handler(admin({ body: { name: 'a' }, headers: { 'Content-Type': 'application/json; charset=utf-8' } })), 201);
+    expectJson(await handler(admin({ body: { name: 'b' }, omitHeaders: ['Content-Type'], headers: { 'content-type': 'application/json' } })), 201);
+    const encoded = Buffer.from(JSON.stringify({ name: 'c' })).toString('base64');
+    expectJson(await handler(admin({ body: encoded, isBase64Encoded: true })), 201);
+    expect(aws.ddb).toHaveReceivedCommandTimes(PutCommand, 3);
+  });
+
+  describe('400', () => {
+    it.each<[string, unknown, string]>([
+      ['an unknown field', { name: 'n', owner: 'me' }, '(body)'],
+      ['an empty name', { name: '   ' }, 'name'],
+      ['a long name', { name: 'x'.repeat(101) }, 'name'],
+      ['a control character', { name: 'a\u0007b' }, 'name'],
+      ['a bad scope', { name: 'n', scopes: ['Orders:Read'] }, 'scopes.0'],
+      ['21 scopes', { name: 'n', scopes: Array.from({ length: 21 }, (_, i) => `s${i}`) }, 'scopes'],
+      ['a bad date', { name: 'n', expiresAt: '2030-01-01' }, 'expiresAt'],
+      ['a past date', { name: 'n', expiresAt: '2020-01-01T00:00:00Z' }, 'expiresAt'],
+      ['a non-object body', [], '(body)'],
+    ])('%s, with errors[]', async (_, body, path) => {
+      const problem = expectProblem(await handler(admin({ body })), 400, { errors: true });
+      expect(problem.errors!.map((e) => e.path)).toContain(path);
+      expectNothingWritten();
+    });
+
+    it('bad JSON', async () => {
+      expectProblem(await handler(admin({ body: '{"name": "x",' })), 400);
+      expectProblem(await handler(admin({ body: 'name=x' })), 400);
+      expectNothingWritten();
+    });
+
+    it('no body at all', async () => {
+      expectProblem(await handler(admin({ body: undefined })), 400, { errors: true });
+      expectNothingWritten();
+    });
+
+    it('a malformed tenant id in the path', async () => {
+      const problem = expectProblem(await handler(admin({ pathParameters: { tenantId: 'acme corp' }, body: { name: 'n' } })), 400, { errors: true });
+      expect(problem.errors![0].path).toBe('tenantId');
+      expectNothingWritten();
+    });
+  });
+
+  describe('413', () => {
+    const big = JSON.stringify({ name: 'n', pad: 'x'.repeat(10 * 1024) });
+
+    it('for a body over 10 KiB', async () => {
+      expectProblem(await handler(admin({ body: big })), 413);
+      expectNothingWritten();
+    });
+
+    it('for a base64-encoded body over 10 KiB once decoded', async () => {
+      expectProblem(await handler(admin({ body: Buffer.from(big).toString('base64'), isBase64Encoded: true })), 413);
+      expectNothingWritten();
+    });
+
+    it('not for exactly 10 KiB', async () => {
+      const exact = JSON.stringify({ name: 'x'.repeat(10 * 1024 - 11) });
+      expect(Buffer.byteLength(exact)).toBe(10 * 1024);
+      expectProblem(await handler(admin({ body: exact })), 400, { errors: true });
+    });
+
+    it('counts bytes, not characters', async () => {
+      const multibyte = JSON.stringify({ name: 'é'.repeat(5200) }); // 5200 characters, 10400+ bytes
+      expect(multibyte.length).toBeLessThan(10 * 1024);
+      expectProblem(await handler(admin({ body: multibyte })), 413);
+    });
+  });
+
+  describe('415', () => {
+    it('for text/plain', async () => {
+      expectProblem(await handler(admin({ body: JSON.stringify({ name: 'n' }), headers: { 'Content-Type': 'text/plain' } })), 415);
+      expectNothingWritten();
+    });
+
+    it('for a body without Content-Type', async () => {
+      expectProblem(await handler(admin({ body: { name: 'n' }, omitHeaders: ['content-type'] })), 415);
+      expectNothingWritten();
+    });
+
+    it('for form data and lookalikes', async () => {
+      for (const type of ['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', 'text/json']) {
+        expectProblem(await handler(admin({ body: { name: 'n' }, headers: { 'Content-Type': type } })), 415);
+      }
+      expectNothingWritten();
+    });
+  });
+
+  it('503 with Retry-After when DynamoDB throttles', async () => {
+    for (const name of ['ProvisionedThroughputExceededException', 'ThrottlingException']) {
+      aws.ddb.on(PutCommand).rejects(awsError(name, 'Rate exceeded'));
+      const result = await handler(admin({ body: { name: 'n' } }));
+      expectProblem(result, 503);
+      expect(Number(headerOf(result, 'Retry-After'))).toBeGreaterThan(0);
+    }
+  });
+
+  it('500 for an unexpected failure, without leaking details', async () => {
+    aws.ddb.on(PutCommand).rejects(awsError('ValidationException', 'Item size has exceeded the maximum allowed size; table arn:aws:dynamodb:secret'));
+    const result = await handler(admin({ body: { name: 'n' } }));
+    const problem = expectProblem(result, 500);
+    expect(result.body).not.toMatch(/ValidationException|Item size|arn:aws|secret|stack|at /);
+    expect(problem.detail).toBe('The request failed.');
+  });
+
+  it('500 after three hash collisions in a row', async () => {
+    aws.ddb.on(PutCommand).rejects(awsError('ConditionalCheckFailedException', 'The conditional request failed'));
+    expectProblem(await handler(admin({ body: { name: 'n' } })), 500);
+    expect(aws.ddb).toHaveReceivedCommandTimes(PutCommand, 3);
+  });
+});
+
+describe('POST /keys (self-service)', () => {
+  it("creates in the caller's own tenant, taken from the authorizer context", async () => {
+    const result = await handler(self({ body: { name: 'Worker', scopes: ['orders:read'] } }));
+    const body = expectJson<Record<string, unknown>>(result, 201);
+    expect(body.tenantId).toBe('acme');
+    expect(headerOf(result, 'Location')).toBe(`/v1/keys/${body.id}`);
+    expect(aws.ddb).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ tenantId: 'acme', scopes: ['orders:read'] }) });
+  });
+
+  it('cannot name a tenant in the body', async () => {
+    expectProblem(await handler(self({ body: { name: 'n', tenantId: 'globex' } })), 400, { errors: true });
+    expectNothingWritten();
+  });
+
+  it('403 for scopes the calling key does not hold', async () => {
+    const problem = expectProblem(await handler(self({ body: { name: 'n', scopes: ['orders:read', 'orders:write'] } })), 403, { errors: true });
+    expect(problem.errors).toEqual([{ path: 'scopes.1', message: expect.stringContaining('orders:write') }]);
+    expectNothingWritten();
+  });
+
+  it('500 (not a write to some default tenant) when the authorizer context is missing', async () => {
+    const event = self({ body: { name: 'n' } });
+    event.requestContext.authorizer = undefined;
+    expectProblem(await handler(event), 500);
+    expectNothingWritten();
+  });
+});

@@ -1,0 +1,99 @@
+import '../../fixtures/handler-env';
+import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
+import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { FakeTable, awsError, mockAws, setHandlerEnv } from '../../fixtures/aws';
+import { adminEvent, selfServiceEvent } from '../../fixtures/events';
+import { keyRecord, testKeyId } from '../../fixtures/keys';
+import { expectProblem, headerOf } from '../../fixtures/responses';
+import { captureOutput, type CapturedOutput } from '../../fixtures/capture-output';
+import { handler } from '../../../lambdas/delete-key';
+
+const aws = mockAws();
+let table: FakeTable;
+let output: CapturedOutput;
+const mine = keyRecord({ tenantId: 'acme' });
+const theirs = keyRecord({ tenantId: 'globex' });
+
+beforeEach(() => {
+  aws.reset();
+  table = new FakeTable(aws.ddb, [mine, theirs]);
+  output = captureOutput();
+});
+afterEach(() => output.restore());
+
+const admin = (keyId: string, tenantId = 'acme') =>
+  adminEvent({ method: 'DELETE', resource: '/tenants/{tenantId}/keys/{keyId}', pathParameters: { tenantId, keyId } });
+const self = (keyId: string) =>
+  selfServiceEvent({
+    method: 'DELETE',
+    resource: '/keys/{keyId}',
+    pathParameters: { keyId },
+    apiKey: 'ak_unused',
+    authorizer: { tenantId: 'acme', keyId: testKeyId(), keyName: 'caller', scopes: 'keys:manage' },
+  });
+
+function expectNothingWritten() {
+  expect(aws.writes()).toHaveLength(0);
+  expect(aws.apigw).not.toHaveReceivedCommand(FlushStageAuthorizersCacheCommand);
+}
+
+describe('DELETE /tenants/{tenantId}/keys/{keyId}', () => {
+  it('204 with an empty body and no-store, deletes by hash, then flushes the authorizer cache', async () => {
+    const result = await handler(admin(mine.keyId));
+    expect(result.statusCode).toBe(204);
+    expect(result.body).toBe('');
+    expect(headerOf(result, 'Cache-Control')).toBe('no-store');
+    expect(aws.ddb).toHaveReceivedCommandWith(DeleteCommand, { TableName: 'api-keys-test', Key: { keyHash: mine.keyHash } });
+    expect(table.get(mine.keyHash)).toBeUndefined();
+    expect(aws.apigw).toHaveReceivedCommandWith(FlushStageAuthorizersCacheCommand, { restApiId: 'abc123', stageName: 'v1' });
+  });
+
+  it('404 the second time', async () => {
+    await handler(admin(mine.keyId));
+    expectProblem(await handler(admin(mine.keyId)), 404);
+  });
+
+  it("404 for unknown, another tenant's and malformed key ids, deleting nothing", async () => {
+    for (const keyId of [testKeyId(), theirs.keyId, 'key_', '*']) expectProblem(await handler(admin(keyId)), 404);
+    expectNothingWritten();
+    expect(table.get(theirs.keyHash)).toBeDefined();
+  });
+
+  it('400 for a malformed tenant id', async () => {
+    expectProblem(await handler(admin(mine.keyId, 'no spaces please')), 400, { errors: true });
+    expectNothingWritten();
+  });
+
+  it('a flush failure does not fail the request', async () => {
+    aws.apigw.on(FlushStageAuthorizersCacheCommand).rejects(awsError('NotFoundException', 'Invalid stage identifier specified', 404));
+    expect((await handler(admin(mine.keyId))).statusCode).toBe(204);
+  });
+
+  it('skips the flush (and still succeeds) when REST_API_ID or STAGE_NAME is not set', async () => {
+    setHandlerEnv({ REST_API_ID: undefined });
+    try {
+      expect((await handler(admin(mine.keyId))).statusCode).toBe(204);
+      expect(aws.apigw).not.toHaveReceivedAnyCommand();
+      expect(output.text()).toContain('not flushed');
+    } finally {
+      setHandlerEnv();
+    }
+  });
+
+  it('503 with Retry-After when DynamoDB throttles', async () => {
+    aws.ddb.on(QueryCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
+    const result = await handler(admin(mine.keyId));
+    expectProblem(result, 503);
+    expect(headerOf(result, 'Retry-After')).toBe('1');
+    expect(aws.apigw).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe('DELETE /keys/{keyId} (self-service)', () => {
+  it("deletes the caller tenant's key; 404 for another tenant's", async () => {
+    expect((await handler(self(mine.keyId))).statusCode).toBe(204);
+    expectProblem(await handler(self(theirs.keyId)), 404);
+    expect(table.get(theirs.keyHash)).toBeDefined();
+    expect(aws.apigw).toHaveReceivedCommandTimes(FlushStageAuthorizersCacheCommand, 1);
+  });
+});

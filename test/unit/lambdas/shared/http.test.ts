@@ -1,0 +1,137 @@
+import { KeyNotFoundError, ScopeEscalationError, StoreConflictError, StoreUnavailableError, ValidationError } from '../../../../src/domain/errors';
+import { captureOutput, type CapturedOutput } from '../../../fixtures/capture-output';
+import { adminEvent, selfServiceEvent } from '../../../fixtures/events';
+import { expectProblem, headerOf } from '../../../fixtures/responses';
+import {
+  HttpError,
+  MAX_BODY_BYTES,
+  callerOf,
+  errorResponse,
+  header,
+  httpHandler,
+  json,
+  keyIdOf,
+  noContent,
+  readJsonBody,
+  requestPath,
+  tenantOf,
+} from '../../../../lambdas/shared/http';
+
+let output: CapturedOutput;
+beforeEach(() => (output = captureOutput()));
+afterEach(() => output.restore());
+
+const post = (body: unknown, headers?: Record<string, string>, isBase64Encoded?: boolean) =>
+  adminEvent({ method: 'POST', resource: '/tenants/{tenantId}/keys', pathParameters: { tenantId: 'acme' }, body, headers, isBase64Encoded });
+
+describe('responses', () => {
+  it('every response carries Cache-Control: no-store', () => {
+    for (const result of [json(200, {}), noContent(), errorResponse(new KeyNotFoundError())]) {
+      expect(headerOf(result, 'Cache-Control')).toBe('no-store');
+    }
+    expect(json(201, { a: 1 }, { Location: '/x' }).headers).toMatchObject({ Location: '/x', 'Content-Type': 'application/json' });
+    expect(noContent()).toMatchObject({ statusCode: 204, body: '' });
+  });
+});
+
+describe('header', () => {
+  it('is case-insensitive', () => {
+    const event = post({ a: 1 }, { 'X-Custom-Header': 'v' });
+    expect(header(event, 'x-custom-header')).toBe('v');
+    expect(header(event, 'CONTENT-TYPE')).toBe('application/json');
+    expect(header(event, 'missing')).toBeUndefined();
+    expect(header({ headers: null as never }, 'a')).toBeUndefined();
+  });
+});
+
+describe('readJsonBody', () => {
+  it('parses JSON, plain or base64', () => {
+    expect(readJsonBody(post({ name: 'n' }))).toEqual({ name: 'n' });
+    expect(readJsonBody(post(Buffer.from('{"name":"ü"}').toString('base64'), undefined, true))).toEqual({ name: 'ü' });
+  });
+
+  it('reads an absent or empty body as the fallback', () => {
+    expect(readJsonBody(post(undefined))).toBeUndefined();
+    expect(readJsonBody(post(undefined), {})).toEqual({});
+    expect(readJsonBody(post(''), {})).toEqual({});
+  });
+
+  it('413 over 10 KiB, measured in decoded bytes', () => {
+    expect(MAX_BODY_BYTES).toBe(10240);
+    const big = JSON.stringify({ pad: 'x'.repeat(MAX_BODY_BYTES) });
+    expect(() => readJsonBody(post(big))).toThrow(expect.objectContaining({ status: 413 }));
+    expect(() => readJsonBody(post(Buffer.from(big).toString('base64'), undefined, true))).toThrow(expect.objectContaining({ status: 413 }));
+  });
+
+  it('415 unless the media type is JSON', () => {
+    for (const type of ['application/json', 'APPLICATION/JSON', 'application/json;charset=UTF-8', 'application/merge-patch+json', 'application/problem+json']) {
+      expect(readJsonBody(post('{}', { 'Content-Type': type }))).toEqual({});
+    }
+    for (const type of ['text/plain', 'text/json', 'application/xml', 'application/jsonp', '']) {
+      expect(() => readJsonBody(post('{}', { 'Content-Type': type }))).toThrow(expect.objectContaining({ status: 415 }));
+    }
+  });
+
+  it('400 for malformed JSON', () => {
+    expect(() => readJsonBody(post('{"a":'))).toThrow(expect.objectContaining({ status: 400 }));
+  });
+});
+
+describe('errorResponse', () => {
+  it('maps each failure to one status', () => {
+    expectProblem(errorResponse(new ValidationError([{ path: 'name', message: 'bad' }])), 400, { errors: true });
+    expectProblem(errorResponse(new HttpError(415, 'Unsupported Media Type', 'x')), 415, { errors: false });
+    expectProblem(errorResponse(new ScopeEscalationError([{ path: 'scopes.0', message: 'no' }])), 403, { errors: true });
+    expectProblem(errorResponse(new KeyNotFoundError()), 404, { errors: false });
+    const unavailable = errorResponse(new StoreUnavailableError(3, { cause: new Error('x') }));
+    expectProblem(unavailable, 503);
+    expect(headerOf(unavailable, 'Retry-After')).toBe('3');
+    expectProblem(errorResponse(new StoreUnavailableError(1)), 503);
+  });
+
+  it('hides anything unexpected behind a generic 500', () => {
+    for (const error of [new Error('secret: table arn'), new StoreConflictError('conflict detail'), 'a string', undefined]) {
+      const result = errorResponse(error);
+      const problem = expectProblem(result, 500, { errors: false });
+      expect(problem.detail).toBe('The request failed.');
+      expect(result.body).not.toMatch(/secret|conflict detail|a string/);
+    }
+    expect(output.text()).toContain('Unhandled error');
+  });
+
+  it('httpHandler turns thrown errors into problems', async () => {
+    const wrapped = httpHandler(async () => {
+      throw new KeyNotFoundError();
+    });
+    expectProblem(await wrapped(post(undefined)), 404);
+  });
+});
+
+describe('request context', () => {
+  const self = selfServiceEvent({
+    method: 'GET',
+    resource: '/keys/{keyId}',
+    pathParameters: { keyId: 'key_1' },
+    authorizer: { tenantId: 'acme', keyId: 'key_2', keyName: 'n', scopes: 'keys:manage orders:read' },
+  });
+
+  it('tenantOf: the path on admin routes, the authorizer context on self-service routes', () => {
+    expect(tenantOf(post(undefined))).toBe('acme');
+    expect(tenantOf(self)).toBe('acme');
+    const orphan = { ...self, requestContext: { ...self.requestContext, authorizer: undefined } };
+    expect(() => tenantOf(orphan)).toThrow();
+  });
+
+  it('callerOf: none on admin routes, the key’s scopes on self-service routes', () => {
+    expect(callerOf(post(undefined))).toBeUndefined();
+    expect(callerOf(self)).toEqual({ scopes: ['keys:manage', 'orders:read'] });
+    expect(callerOf({ ...self, requestContext: { ...self.requestContext, authorizer: { tenantId: 'acme', scopes: '' } } })).toEqual({ scopes: [] });
+  });
+
+  it('keyIdOf and requestPath', () => {
+    expect(keyIdOf(self)).toBe('key_1');
+    expect(keyIdOf(post(undefined))).toBe('');
+    expect(requestPath(self)).toBe('/v1/keys/key_1');
+    expect(requestPath({ ...self, requestContext: { ...self.requestContext, path: '' } })).toBe('/keys/key_1');
+  });
+});

@@ -1,0 +1,124 @@
+import '../../fixtures/handler-env';
+import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { FakeTable, awsError, mockAws } from '../../fixtures/aws';
+import { adminEvent, selfServiceEvent, type ProxyEventOptions } from '../../fixtures/events';
+import { keyRecord, testKeyId } from '../../fixtures/keys';
+import { expectJson, expectProblem, headerOf } from '../../fixtures/responses';
+import { captureOutput, type CapturedOutput } from '../../fixtures/capture-output';
+import { handler } from '../../../lambdas/update-key';
+
+const aws = mockAws();
+let table: FakeTable;
+let output: CapturedOutput;
+const mine = keyRecord({ tenantId: 'acme', scopes: ['orders:read'], expiresAt: '2030-01-01T00:00:00.000Z', ttl: 1893456000 });
+const theirs = keyRecord({ tenantId: 'globex' });
+
+beforeEach(() => {
+  aws.reset();
+  table = new FakeTable(aws.ddb, [mine, theirs]);
+  output = captureOutput();
+});
+afterEach(() => output.restore());
+
+const admin = (keyId: string, body: unknown, options: Partial<ProxyEventOptions> = {}) =>
+  adminEvent({ method: 'PATCH', resource: '/tenants/{tenantId}/keys/{keyId}', pathParameters: { tenantId: 'acme', keyId }, body, ...options });
+const self = (keyId: string, body: unknown, scopes = 'keys:manage orders:read') =>
+  selfServiceEvent({
+    method: 'PATCH',
+    resource: '/keys/{keyId}',
+    pathParameters: { keyId },
+    body,
+    apiKey: 'ak_unused',
+    authorizer: { tenantId: 'acme', keyId: testKeyId(), keyName: 'caller', scopes },
+  });
+
+function expectNothingWritten() {
+  expect(aws.writes()).toHaveLength(0);
+  expect(aws.apigw).not.toHaveReceivedCommand(FlushStageAuthorizersCacheCommand);
+}
+
+describe('PATCH /tenants/{tenantId}/keys/{keyId}', () => {
+  it('200 with the updated ApiKey, then flushes the authorizer cache', async () => {
+    const body = expectJson(await handler(admin(mine.keyId, { name: ' Renamed ', enabled: false, scopes: ['a', 'a'] })), 200);
+    expect(body).toMatchObject({ id: mine.keyId, name: 'Renamed', enabled: false, scopes: ['a'], expiresAt: '2030-01-01T00:00:00.000Z' });
+    expect(table.get(mine.keyHash)).toMatchObject({ name: 'Renamed', enabled: false, scopes: ['a'] });
+    expect(aws.ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(aws.apigw).toHaveReceivedCommandTimes(FlushStageAuthorizersCacheCommand, 1);
+    expect(aws.apigw).toHaveReceivedCommandWith(FlushStageAuthorizersCacheCommand, { restApiId: 'abc123', stageName: 'v1' });
+  });
+
+  it('expiresAt null clears expiry and ttl', async () => {
+    expect(expectJson(await handler(admin(mine.keyId, { expiresAt: null })), 200)).toMatchObject({ expiresAt: null });
+    expect(table.get(mine.keyHash)).not.toHaveProperty('ttl');
+    expect(table.get(mine.keyHash)).not.toHaveProperty('expiresAt');
+  });
+
+  it('a flush failure does not fail the request', async () => {
+    aws.apigw.on(FlushStageAuthorizersCacheCommand).rejects(awsError('TooManyRequestsException', 'Too Many Requests', 429));
+    expectJson(await handler(admin(mine.keyId, { enabled: false })), 200);
+    expect(aws.apigw).toHaveReceivedCommandTimes(FlushStageAuthorizersCacheCommand, 1);
+  });
+
+  it.each<[string, string, unknown]>([
+    ['unknown', testKeyId(), { enabled: false }],
+    ["another tenant's", theirs.keyId, { enabled: false }],
+    ['a malformed', 'key_nope', { enabled: false }],
+  ])('404 for %s key, writing nothing', async (_, keyId, body) => {
+    expectProblem(await handler(admin(keyId, body)), 404);
+    expectNothingWritten();
+    expect(table.get(theirs.keyHash)).toMatchObject({ enabled: true });
+  });
+
+  it.each<[string, unknown, string]>([
+    ['an empty patch', {}, '(body)'],
+    ['an unknown field', { enabled: false, tenantId: 'globex' }, '(body)'],
+    ['a bad name', { name: '' }, 'name'],
+    ['a bad scope', { scopes: ['UPPER'] }, 'scopes.0'],
+    ['a bad date', { expiresAt: 'next week' }, 'expiresAt'],
+    ['a past date', { expiresAt: '2001-01-01T00:00:00Z' }, 'expiresAt'],
+    ['a non-boolean enabled', { enabled: 'no' }, 'enabled'],
+  ])('400 with errors[] for %s, writing nothing', async (_, body, path) => {
+    const problem = expectProblem(await handler(admin(mine.keyId, body)), 400, { errors: true });
+    expect(problem.errors!.map((e) => e.path)).toContain(path);
+    expectNothingWritten();
+  });
+
+  it('400 for bad JSON and a missing body; 413; 415', async () => {
+    expectProblem(await handler(admin(mine.keyId, '{enabled: false}')), 400);
+    expectProblem(await handler(admin(mine.keyId, undefined)), 400, { errors: true });
+    expectProblem(await handler(admin(mine.keyId, { name: 'x'.repeat(11 * 1024) })), 413);
+    expectProblem(await handler(admin(mine.keyId, { enabled: false }, { headers: { 'Content-Type': 'text/plain' } })), 415);
+    expectNothingWritten();
+  });
+
+  it('accepts application/merge-patch+json', async () => {
+    expectJson(await handler(admin(mine.keyId, { enabled: false }, { headers: { 'Content-Type': 'application/merge-patch+json' } })), 200);
+  });
+
+  it('503 with Retry-After when DynamoDB throttles', async () => {
+    aws.ddb.on(QueryCommand).rejects(awsError('ProvisionedThroughputExceededException', 'Rate exceeded'));
+    const result = await handler(admin(mine.keyId, { enabled: false }));
+    expectProblem(result, 503);
+    expect(headerOf(result, 'Retry-After')).toBe('1');
+    expect(aws.apigw).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe('PATCH /keys/{keyId} (self-service)', () => {
+  it("updates a key of the caller's tenant and flushes", async () => {
+    expectJson(await handler(self(mine.keyId, { enabled: false })), 200);
+    expect(aws.apigw).toHaveReceivedCommandTimes(FlushStageAuthorizersCacheCommand, 1);
+  });
+
+  it("404 for another tenant's key", async () => {
+    expectProblem(await handler(self(theirs.keyId, { enabled: false })), 404);
+    expectNothingWritten();
+  });
+
+  it('403 for widening scopes beyond the caller’s own', async () => {
+    const problem = expectProblem(await handler(self(mine.keyId, { scopes: ['orders:read', 'billing:write'] })), 403, { errors: true });
+    expect(problem.errors![0].path).toBe('scopes.1');
+    expectNothingWritten();
+  });
+});
