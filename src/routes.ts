@@ -31,7 +31,8 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   deleteKey: { entry: 'lambdas/delete-key.ts', tableActions: ['dynamodb:DeleteItem'], indexActions: ['dynamodb:Query'], flushesAuthorizerCache: true },
   rotateKey: {
     entry: 'lambdas/rotate-key.ts',
-    tableActions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    // DeleteItem only withdraws a replacement whose old key vanished mid-rotation.
+    tableActions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     indexActions: ['dynamodb:Query'],
     flushesAuthorizerCache: true,
   },

@@ -121,6 +121,7 @@ export class KeyService {
    * Issues a replacement with the same name, scopes and state, then makes the old
    * key expire once the grace period has passed (at once for 0). The new key is
    * written first, so a failure part-way never leaves the tenant without a working key.
+   * An already-expired key's replacement does not inherit the past expiry.
    */
   async rotate(tenantId: string, keyId: string, body: unknown, caller?: KeyCaller): Promise<IssuedApiKey> {
     const { gracePeriodSeconds } = parseOrThrow(rotateKeyBodySchema, body ?? {});
@@ -141,7 +142,11 @@ export class KeyService {
       expiresAt: old.expiresAt && old.expiresAt < graceEnds ? old.expiresAt : graceEnds,
     };
     const updated = await this.store.update(old.tenantId, old.keyId, changes);
-    if (!updated) throw new KeyNotFoundError();
+    if (!updated) {
+      // The old key was deleted meanwhile: withdraw its replacement, whose secret nobody has seen.
+      await this.store.delete(old.tenantId, issued.id);
+      throw new KeyNotFoundError();
+    }
     return { ...issued, rotatedFrom: old.keyId };
   }
 
@@ -161,7 +166,8 @@ export class KeyService {
   async recordUse(record: KeyRecord): Promise<void> {
     const now = this.now();
     const notBefore = new Date(now.getTime() - LAST_USED_RESOLUTION_MS).toISOString();
-    if (record.lastUsedAt !== undefined && record.lastUsedAt > notBefore) return;
+    // Same boundary as the store's condition (`lastUsedAt < notBefore`), so no write is sent only to be refused.
+    if (record.lastUsedAt !== undefined && record.lastUsedAt >= notBefore) return;
     await this.store.recordUse(record.keyHash, now.toISOString(), notBefore);
   }
 
