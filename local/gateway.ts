@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { GatewayResponseType } from '../src/problem';
+import type { HandlerName, Route } from '../src/routes';
+import type { AuthorizerRunner } from './authorizer-runner';
+import { type GatewayRequest, lastHeaderValue } from './http-request';
+import { type CallerIdentity, authorizerEvent, proxyEvent } from './proxy-events';
+import { type HttpResponse, fromProxyResult, gatewayErrorResponse } from './responses';
+import { type RouteMatch, createRouter } from './router';
+import { type Credentials, type SigV4Failure, verifySigV4 } from './sigv4';
+import type { Stage } from './stage';
+
+export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<unknown>;
+
+export interface GatewayOptions {
+  routes: readonly Route[];
+  handlers: Record<HandlerName, ProxyHandler>;
+  authorizer: AuthorizerRunner;
+  stage: Stage;
+  /** The only credentials IAM-authorized routes accept. */
+  adminCredentials: Credentials;
+}
+
+const SIGV4_FAILURES: Record<SigV4Failure, GatewayResponseType> = {
+  missing: 'MISSING_AUTHENTICATION_TOKEN',
+  malformed: 'INVALID_SIGNATURE',
+  unknownAccessKey: 'INVALID_SIGNATURE',
+  wrongScope: 'INVALID_SIGNATURE',
+  expired: 'EXPIRED_TOKEN',
+  mismatch: 'INVALID_SIGNATURE',
+};
+
+const AUTHORIZER_FAILURES = {
+  unauthorized: 'UNAUTHORIZED',
+  denied: 'ACCESS_DENIED',
+  failed: 'AUTHORIZER_FAILURE',
+  misconfigured: 'AUTHORIZER_CONFIGURATION_ERROR',
+} as const satisfies Record<string, GatewayResponseType>;
+
+type Admission = { admitted: true; authorizer: Record<string, string> | null; caller?: CallerIdentity } | { admitted: false; refusal: GatewayResponseType };
+
+/**
+ * The REST API stage in front of the handlers, built from the route table:
+ * routing, IAM (SigV4) and the REQUEST authorizer, Lambda proxy events in and out.
+ */
+export function createGateway(options: GatewayOptions): (request: GatewayRequest) => Promise<HttpResponse> {
+  const route = createRouter(options.routes);
+  const { stage, adminCredentials, authorizer } = options;
+
+  async function admitSigned(request: GatewayRequest): Promise<Admission> {
+    const verdict = await verifySigV4(request, {
+      region: stage.region,
+      service: 'execute-api',
+      credentialsFor: (accessKeyId) => (accessKeyId === adminCredentials.accessKeyId ? adminCredentials : undefined),
+    });
+    if (!verdict.valid) return { admitted: false, refusal: SIGV4_FAILURES[verdict.failure] };
+    return { admitted: true, authorizer: null, caller: { accessKey: verdict.accessKeyId, accountId: stage.accountId } };
+  }
+
+  async function admitWithApiKey(request: GatewayRequest, match: RouteMatch, requestId: string): Promise<Admission> {
+    const apiKey = lastHeaderValue(request, 'x-api-key');
+    // A missing identity source is refused before the authorizer runs.
+    if (!apiKey) return { admitted: false, refusal: 'UNAUTHORIZED' };
+    const result = await authorizer.authorize(apiKey, authorizerEvent(request, match, stage, requestId));
+    if (result.outcome !== 'allowed') return { admitted: false, refusal: AUTHORIZER_FAILURES[result.outcome] };
+    return { admitted: true, authorizer: { ...result.context, principalId: result.principalId } };
+  }
+
+  async function invoke(name: HandlerName, event: APIGatewayProxyEvent): Promise<HttpResponse> {
+    try {
+      return fromProxyResult(await options.handlers[name](event));
+    } catch (error) {
+      console.error(`Handler ${name} failed:`, error instanceof Error ? error.name : String(error));
+      return gatewayErrorResponse('INTEGRATION_FAILURE');
+    }
+  }
+
+  async function handle(request: GatewayRequest, requestId: string): Promise<HttpResponse> {
+    const match = route(request.method, request.rawPath);
+    // Like API Gateway, an unknown path or method looks the same as an unsigned call.
+    if (!match) return gatewayErrorResponse('MISSING_AUTHENTICATION_TOKEN');
+    const admission =
+      match.route.authorization === 'iam' ? await admitSigned(request) : await admitWithApiKey(request, match, requestId);
+    if (!admission.admitted) return gatewayErrorResponse(admission.refusal);
+    return invoke(match.route.handler, proxyEvent(request, match, stage, requestId, admission));
+  }
+
+  return async (request) => {
+    const requestId = randomUUID();
+    const response = await handle(request, requestId);
+    return { ...response, headers: { ...response.headers, 'x-amzn-RequestId': requestId } };
+  };
+}

@@ -1,0 +1,38 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { type GatewayRequest, RequestTooLargeError, readGatewayRequest } from './http-request';
+import { type HttpResponse, gatewayErrorResponse } from './responses';
+
+export interface ListenerOptions {
+  maxBodyBytes: number;
+  /** True once the server is stopping: answers then close their connection, so the stop need not wait for keep-alive. */
+  stopping: () => boolean;
+}
+
+/** Node's HTTP server glue: reads each request (bounded), hands it on, writes the answer. */
+export function createRequestListener(dispatch: (request: GatewayRequest) => Promise<HttpResponse>, options: ListenerOptions): RequestListener {
+  const send = (res: ServerResponse, response: HttpResponse) => {
+    res.writeHead(response.statusCode, options.stopping() ? { ...response.headers, Connection: 'close' } : response.headers);
+    res.end(response.body);
+  };
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    let request: GatewayRequest;
+    try {
+      request = await readGatewayRequest(req, options.maxBodyBytes);
+    } catch (error) {
+      if (!(error instanceof RequestTooLargeError)) {
+        res.destroy(); // the client went away mid-body
+        return;
+      }
+      // Close the connection rather than read the rest of an oversized body.
+      const tooLarge = gatewayErrorResponse('REQUEST_TOO_LARGE');
+      send(res, { ...tooLarge, headers: { ...tooLarge.headers, Connection: 'close' } });
+      return;
+    }
+    try {
+      send(res, await dispatch(request));
+    } catch (error) {
+      console.error('Request failed:', error);
+      send(res, gatewayErrorResponse('DEFAULT_5XX'));
+    }
+  };
+}

@@ -1,0 +1,55 @@
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { createControlPlane, isFlushRequest } from '../../../local/control-plane';
+import type { GatewayRequest } from '../../../local/http-request';
+import { localStage } from '../../../local/stage';
+
+const SDK_CREDENTIALS = { accessKeyId: 'LOCAL', secretAccessKey: 'sdk-secret' };
+const stage = localStage('us-east-1');
+
+async function flushCall(path: string, credentials = SDK_CREDENTIALS): Promise<GatewayRequest> {
+  const signer = new SignatureV4({ credentials, region: 'us-east-1', service: 'apigateway', sha256: Sha256 });
+  const signed = await signer.sign(new HttpRequest({ method: 'DELETE', path, headers: { host: '127.0.0.1:3000' } }));
+  const headerPairs = Object.entries(signed.headers);
+  return {
+    method: 'DELETE',
+    rawPath: path,
+    rawQuery: '',
+    headerPairs,
+    headers: Object.fromEntries(headerPairs.map(([name, value]) => [name.toLowerCase(), [value]])),
+    body: Buffer.alloc(0),
+    sourceIp: '127.0.0.1',
+    receivedAt: new Date(),
+  };
+}
+
+describe('local control plane: FlushStageAuthorizersCache', () => {
+  const flushAuthorizerCache = jest.fn();
+  const controlPlane = createControlPlane({ stage, sdkCredentials: async () => SDK_CREDENTIALS, flushAuthorizerCache });
+  beforeEach(() => flushAuthorizerCache.mockClear());
+
+  it('recognises only the flush operation', () => {
+    expect(isFlushRequest({ method: 'DELETE', rawPath: '/restapis/local/stages/v1/cache/authorizers' })).toBe(true);
+    expect(isFlushRequest({ method: 'GET', rawPath: '/restapis/local/stages/v1/cache/authorizers' })).toBe(false);
+    expect(isFlushRequest({ method: 'DELETE', rawPath: '/restapis/local/stages/v1/cache/data' })).toBe(false);
+  });
+
+  it('flushes the cache for a call signed with the SDK’s credentials, answering 202 like API Gateway', async () => {
+    const response = await controlPlane(await flushCall('/restapis/local/stages/v1/cache/authorizers'));
+    expect(response.statusCode).toBe(202);
+    expect(flushAuthorizerCache).toHaveBeenCalledTimes(1);
+  });
+
+  it('refuses other credentials', async () => {
+    const response = await controlPlane(await flushCall('/restapis/local/stages/v1/cache/authorizers', { accessKeyId: 'LOCAL', secretAccessKey: 'guess' }));
+    expect(response.statusCode).toBe(403);
+    expect(flushAuthorizerCache).not.toHaveBeenCalled();
+  });
+
+  it('answers 404 for another API or stage', async () => {
+    expect((await controlPlane(await flushCall('/restapis/other/stages/v1/cache/authorizers'))).statusCode).toBe(404);
+    expect((await controlPlane(await flushCall('/restapis/local/stages/v2/cache/authorizers'))).statusCode).toBe(404);
+    expect(flushAuthorizerCache).not.toHaveBeenCalled();
+  });
+});
