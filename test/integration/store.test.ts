@@ -1,0 +1,294 @@
+/**
+ * DynamoKeyStore against real engines: dynalite (what `npm start` embeds) and AWS's
+ * DynamoDB Local. The store uses only GetItem, PutItem, UpdateItem, DeleteItem and Query,
+ * which both engines implement; dynalite lacks TransactWriteItems and UpdateTimeToLive,
+ * so the design must keep relying on none of them.
+ */
+import { randomUUID } from 'node:crypto';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { monotonicFactory } from 'ulid';
+import type { KeyRecord } from '../../src/domain/api-key';
+import { StoreConflictError } from '../../src/domain/errors';
+import { generateKey, hashKey, hintFor } from '../../src/domain/key-format';
+import type { PagePosition } from '../../src/domain/key-store';
+import { DynamoKeyStore } from '../../src/store/dynamo-key-store';
+import { ensureTable } from '../../src/store/ensure-table';
+import { ENGINES, createKeyTable, useEngine, type KeyTable } from '../support/engines';
+
+const ulid = monotonicFactory();
+let tenantCounter = 0;
+
+/** A tenant id no other test uses, so tests can share one table. */
+function freshTenant(): string {
+  return `tenant-${++tenantCounter}`;
+}
+
+/** A record as KeyService would write it; each call gets a later keyId than the last. */
+function newRecord(tenantId: string, overrides: Partial<KeyRecord> = {}): KeyRecord {
+  const key = generateKey('ak');
+  return {
+    keyHash: hashKey(key),
+    keyId: `key_${ulid()}`,
+    tenantId,
+    name: 'CI pipeline',
+    hint: hintFor(key),
+    scopes: ['orders:read'],
+    enabled: true,
+    createdAt: '2030-01-01T00:00:00.000Z',
+    ...overrides,
+  };
+}
+
+describe.each(ENGINES)('DynamoKeyStore on %s', (_engineName, start) => {
+  const engine = useEngine(start);
+  let table: KeyTable;
+  let store: DynamoKeyStore;
+
+  beforeAll(async () => {
+    table = await createKeyTable(engine());
+    store = table.store;
+  });
+
+  /** The item as stored, bypassing the store. */
+  async function rawItem(keyHash: string): Promise<Record<string, unknown> | undefined> {
+    const result = await table.documents.send(new GetCommand({ TableName: table.tableName, Key: { keyHash }, ConsistentRead: true }));
+    return result.Item;
+  }
+
+  async function createAll(records: KeyRecord[]): Promise<void> {
+    for (const record of records) await store.create(record);
+  }
+
+  /** Every page of a tenant's listing, following `next` to the end. */
+  async function allPages(tenantId: string, limit: number): Promise<KeyRecord[][]> {
+    const pages: KeyRecord[][] = [];
+    let after: PagePosition | undefined;
+    do {
+      const page = await store.list(tenantId, limit, after);
+      pages.push(page.items);
+      after = page.next;
+    } while (after);
+    return pages;
+  }
+
+  describe('ensureTable', () => {
+    it('creates the table from the shared schema, and a second call finds it', async () => {
+      const tableName = `ensure-${randomUUID()}`;
+      await expect(ensureTable(engine().client, tableName)).resolves.toBe('created');
+      await expect(ensureTable(engine().client, tableName)).resolves.toBe('existing');
+
+      const { Table } = await engine().client.send(new DescribeTableCommand({ TableName: tableName }));
+      expect(Table?.KeySchema).toEqual([{ AttributeName: 'keyHash', KeyType: 'HASH' }]);
+      expect(Table?.GlobalSecondaryIndexes).toEqual([
+        expect.objectContaining({
+          IndexName: 'byTenant',
+          KeySchema: [
+            { AttributeName: 'tenantId', KeyType: 'HASH' },
+            { AttributeName: 'keyId', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        }),
+      ]);
+    });
+  });
+
+  describe('create and read', () => {
+    it('reads a record back unchanged by hash and by id', async () => {
+      const record = newRecord(freshTenant(), { expiresAt: '2031-01-01T00:00:00.000Z', ttl: 1924992000, scopes: ['a', 'b:c'] });
+      await store.create(record);
+
+      await expect(store.findByHash(record.keyHash)).resolves.toEqual(record);
+      await expect(store.findById(record.tenantId, record.keyId)).resolves.toEqual(record);
+    });
+
+    it('refuses a second item with the same keyHash and leaves the first unchanged', async () => {
+      const first = newRecord(freshTenant());
+      await store.create(first);
+      const impostor = newRecord(freshTenant(), { keyHash: first.keyHash, name: 'impostor' });
+
+      await expect(store.create(impostor)).rejects.toBeInstanceOf(StoreConflictError);
+      await expect(rawItem(first.keyHash)).resolves.toEqual(first);
+      await expect(store.findById(impostor.tenantId, impostor.keyId)).resolves.toBeUndefined();
+    });
+  });
+
+  describe('writes to a key that is gone', () => {
+    it('update and delete after a delete return undefined and create no item', async () => {
+      const record = newRecord(freshTenant());
+      await store.create(record);
+      await expect(store.delete(record.tenantId, record.keyId)).resolves.toEqual(record);
+
+      await expect(store.update(record.tenantId, record.keyId, { name: 'resurrected?' })).resolves.toBeUndefined();
+      await expect(store.delete(record.tenantId, record.keyId)).resolves.toBeUndefined();
+      await expect(rawItem(record.keyHash)).resolves.toBeUndefined();
+    });
+
+    /**
+     * A store whose client deletes the item just before the store's conditional write,
+     * as a concurrent DELETE would between the store's lookup and its write.
+     */
+    function storeRacingWithDelete(record: KeyRecord): DynamoKeyStore {
+      const racing = {
+        send: async (command: Parameters<DynamoDBDocumentClient['send']>[0]) => {
+          if (command instanceof UpdateCommand || command instanceof DeleteCommand) {
+            await table.documents.send(new DeleteCommand({ TableName: table.tableName, Key: { keyHash: record.keyHash } }));
+          }
+          return table.documents.send(command);
+        },
+      } as unknown as DynamoDBDocumentClient;
+      return new DynamoKeyStore(racing, table.tableName);
+    }
+
+    it('update of a key deleted between lookup and write returns undefined and does not upsert it', async () => {
+      const record = newRecord(freshTenant());
+      await store.create(record);
+
+      const updated = await storeRacingWithDelete(record).update(record.tenantId, record.keyId, {
+        name: 'resurrected?',
+        expiresAt: '2031-01-01T00:00:00.000Z',
+      });
+
+      expect(updated).toBeUndefined();
+      // Without the write's condition, UpdateItem would create a partial item with just these attributes.
+      await expect(rawItem(record.keyHash)).resolves.toBeUndefined();
+    });
+
+    it('delete of a key deleted between lookup and write returns undefined', async () => {
+      const record = newRecord(freshTenant());
+      await store.create(record);
+
+      await expect(storeRacingWithDelete(record).delete(record.tenantId, record.keyId)).resolves.toBeUndefined();
+      await expect(rawItem(record.keyHash)).resolves.toBeUndefined();
+    });
+  });
+
+  describe('tenant isolation', () => {
+    it("finds, updates and deletes nothing through another tenant's id, and leaves the key untouched", async () => {
+      const record = newRecord(freshTenant());
+      const intruder = freshTenant();
+      await store.create(record);
+
+      await expect(store.findById(intruder, record.keyId)).resolves.toBeUndefined();
+      await expect(store.update(intruder, record.keyId, { enabled: false, expiresAt: null })).resolves.toBeUndefined();
+      await expect(store.delete(intruder, record.keyId)).resolves.toBeUndefined();
+      await expect(rawItem(record.keyHash)).resolves.toEqual(record);
+    });
+
+    it("lists only the asked tenant's keys when many tenants' keys are interleaved", async () => {
+      const tenants = Array.from({ length: 5 }, freshTenant);
+      const created = new Map<string, KeyRecord[]>(tenants.map((tenant) => [tenant, []]));
+      for (let round = 0; round < 4; round++) {
+        for (const tenant of tenants) {
+          const record = newRecord(tenant);
+          await store.create(record);
+          created.get(tenant)!.push(record);
+        }
+      }
+
+      for (const tenant of tenants) {
+        const newestFirst = created.get(tenant)!.map((r) => r.keyId).reverse();
+        const pages = await allPages(tenant, 3);
+        expect(pages.flat().map((r) => r.keyId)).toEqual(newestFirst);
+        expect(pages.map((page) => page.length)).toEqual([3, 1]);
+      }
+      await expect(store.list(freshTenant(), 10)).resolves.toEqual({ items: [] });
+    });
+  });
+
+  describe('paging on the byTenant index', () => {
+    it.each([
+      [25, 10, [10, 10, 5]],
+      [20, 10, [10, 10]],
+      [10, 10, [10]],
+      [1, 1, [1]],
+      [0, 10, [0]],
+    ])('%i keys with limit %i come in pages of %j, newest first, without gaps or repeats', async (count, limit, sizes) => {
+      const tenant = freshTenant();
+      const records = Array.from({ length: count }, () => newRecord(tenant));
+      await createAll(records);
+
+      const pages = await allPages(tenant, limit);
+
+      expect(pages.map((page) => page.length)).toEqual(sizes);
+      expect(pages.flat().map((r) => r.keyId)).toEqual(records.map((r) => r.keyId).reverse());
+      expect(pages.flat()).toEqual([...records].reverse());
+    });
+
+    it('points `next` at the last item of the page', async () => {
+      const tenant = freshTenant();
+      const records = Array.from({ length: 3 }, () => newRecord(tenant));
+      await createAll(records);
+
+      const page = await store.list(tenant, 2);
+
+      expect(page.next).toEqual({ keyId: records[1].keyId, keyHash: records[1].keyHash });
+    });
+  });
+
+  describe('expiry', () => {
+    it('sets ttl in epoch seconds with expiresAt, and removes both with null', async () => {
+      const record = newRecord(freshTenant());
+      await store.create(record);
+
+      const expiring = await store.update(record.tenantId, record.keyId, { expiresAt: '2031-06-01T12:00:00.500Z' });
+      expect(expiring).toEqual({ ...record, expiresAt: '2031-06-01T12:00:00.500Z', ttl: 1938081601 });
+      await expect(rawItem(record.keyHash)).resolves.toEqual(expiring);
+
+      const cleared = await store.update(record.tenantId, record.keyId, { expiresAt: null });
+      expect(cleared).toEqual(record);
+      const stored = await rawItem(record.keyHash);
+      expect(stored).not.toHaveProperty('expiresAt');
+      expect(stored).not.toHaveProperty('ttl');
+    });
+
+    it('changes name, scopes and enabled without touching the rest', async () => {
+      const record = newRecord(freshTenant(), { lastUsedAt: '2030-01-02T00:00:00.000Z' });
+      await store.create(record);
+
+      const changes = { name: 'renamed', scopes: [], enabled: false };
+      await expect(store.update(record.tenantId, record.keyId, changes)).resolves.toEqual({ ...record, ...changes });
+      await expect(rawItem(record.keyHash)).resolves.toEqual({ ...record, ...changes });
+    });
+  });
+
+  describe('recordUse', () => {
+    const notBefore = '2030-01-01T00:09:00.000Z';
+    const usedAt = '2030-01-01T00:10:00.000Z';
+
+    it('writes lastUsedAt when the key has none, and nothing else', async () => {
+      const record = newRecord(freshTenant());
+      await store.create(record);
+
+      await store.recordUse(record.keyHash, usedAt, notBefore);
+
+      await expect(rawItem(record.keyHash)).resolves.toEqual({ ...record, lastUsedAt: usedAt });
+    });
+
+    it('keeps a lastUsedAt newer than notBefore', async () => {
+      const recent = newRecord(freshTenant(), { lastUsedAt: '2030-01-01T00:09:30.000Z' });
+      await store.create(recent);
+
+      await expect(store.recordUse(recent.keyHash, usedAt, notBefore)).resolves.toBeUndefined();
+
+      await expect(rawItem(recent.keyHash)).resolves.toEqual(recent);
+    });
+
+    it('replaces a lastUsedAt older than notBefore', async () => {
+      const stale = newRecord(freshTenant(), { lastUsedAt: '2030-01-01T00:08:59.999Z' });
+      await store.create(stale);
+
+      await store.recordUse(stale.keyHash, usedAt, notBefore);
+
+      await expect(rawItem(stale.keyHash)).resolves.toEqual({ ...stale, lastUsedAt: usedAt });
+    });
+
+    it('does nothing for a missing key, and creates no item', async () => {
+      const missingHash = hashKey(generateKey('ak'));
+
+      await expect(store.recordUse(missingHash, usedAt, notBefore)).resolves.toBeUndefined();
+
+      await expect(rawItem(missingHash)).resolves.toBeUndefined();
+    });
+  });
+});
