@@ -1,0 +1,75 @@
+import { Duration, Validations, type App } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { ApiKeyServiceProps } from './api-key-service';
+import { ApiKeyServiceStack } from './api-key-service-stack';
+
+/** CDK context keys the app reads, e.g. `npx cdk deploy -c keyPrefix=zk_live`. */
+export const CONTEXT = {
+  stackName: 'stackName',
+  keyPrefix: 'keyPrefix',
+  stageName: 'stageName',
+  authorizerCacheTtlSeconds: 'authorizerCacheTtlSeconds',
+  throttlingRateLimit: 'throttlingRateLimit',
+  throttlingBurstLimit: 'throttlingBurstLimit',
+  logRetentionDays: 'logRetentionDays',
+  apiGatewayCloudWatchRole: 'apiGatewayCloudWatchRole',
+} as const;
+
+export const DEFAULT_STACK_NAME = 'ApiKeyService';
+
+/** The service's options from CDK context; anything unset keeps the construct's default. */
+export function servicePropsFromContext(app: App): ApiKeyServiceProps {
+  const ttlSeconds = numberContext(app, CONTEXT.authorizerCacheTtlSeconds);
+  const retentionDays = numberContext(app, CONTEXT.logRetentionDays);
+  if (retentionDays !== undefined && !(Object.values(RetentionDays) as unknown[]).includes(retentionDays)) {
+    throw new Error(`Context ${CONTEXT.logRetentionDays} must be a retention CloudWatch Logs offers (e.g. 30, 90, 365), got ${retentionDays}`);
+  }
+  return {
+    keyPrefix: stringContext(app, CONTEXT.keyPrefix),
+    stageName: stringContext(app, CONTEXT.stageName),
+    authorizerCacheTtl: ttlSeconds === undefined ? undefined : Duration.seconds(ttlSeconds),
+    throttlingRateLimit: numberContext(app, CONTEXT.throttlingRateLimit),
+    throttlingBurstLimit: numberContext(app, CONTEXT.throttlingBurstLimit),
+    logRetention: retentionDays as RetentionDays | undefined,
+    apiGatewayCloudWatchRole: booleanContext(app, CONTEXT.apiGatewayCloudWatchRole),
+  };
+}
+
+/**
+ * The CDK app: one service stack, checked by cdk-nag's AwsSolutions pack. cdk-nag 3
+ * is a CDK policy-validation plugin (not an aspect): any finding of level error that
+ * is not acknowledged with `Validations.of(construct).acknowledge()` fails `cdk synth`.
+ */
+export function buildApp(app: App): ApiKeyServiceStack {
+  const stackName = stringContext(app, CONTEXT.stackName) ?? DEFAULT_STACK_NAME;
+  const stack = new ApiKeyServiceStack(app, stackName, {
+    description: 'Self-hosted API key service: key table, admin and self-service key routes, x-api-key authorizer.',
+    service: servicePropsFromContext(app),
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return stack;
+}
+
+function stringContext(app: App, key: string): string | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new Error(`Context ${key} must be a non-empty string, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** `-c name=value` arrives as a string, cdk.json may hold a number. */
+function numberContext(app: App, key: string): number | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined) return undefined;
+  const parsed = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof parsed !== 'number' || !Number.isFinite(parsed)) throw new Error(`Context ${key} must be a number, got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
+function booleanContext(app: App, key: string): boolean | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined || typeof value === 'boolean') return value;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new Error(`Context ${key} must be true or false, got ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,418 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  API_KEY_HEADER,
+  AUTHORIZER_TIMEOUT,
+  HANDLER_TIMEOUT,
+  RECORD_USE_CONDITIONS,
+  ApiKeyService,
+  type ApiKeyServiceProps,
+} from '../../lib/api-key-service';
+import { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
+import { ENV } from '../../src/config';
+import { PROBLEM_CONTENT_TYPE, GATEWAY_RESPONSES, gatewayResponse } from '../../src/problem';
+import { AUTHORIZER, HANDLERS, ROUTES, type HandlerDefinition, type HandlerName } from '../../src/routes';
+import { DYNAMODB_CALL_LIMITS } from '../../src/store/dynamo-key-store';
+import { KEY_TABLE } from '../../src/store/table-schema';
+import { SYNTH_TIMEOUT_MS, arnOf, logicalId, permissionsOf, sortPermissions, testApp, type Permission } from './helpers';
+
+const HANDLER_NAMES = Object.keys(HANDLERS) as HandlerName[];
+const CUSTOM_PROPS = {
+  keyPrefix: 'zk_live',
+  authorizerCacheTtl: Duration.seconds(0),
+  stageName: 'prod',
+  throttlingRateLimit: 10,
+  throttlingBurstLimit: 20,
+  logRetention: RetentionDays.ONE_MONTH,
+  apiGatewayCloudWatchRole: false,
+  webAclArn: 'arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/keys/abc',
+} satisfies ApiKeyServiceProps;
+
+/** What a synthesized stack looks like, with the logical ids tests refer to. */
+interface Synthesized {
+  template: Template;
+  service: ApiKeyService;
+  tableId: string;
+  apiId: string;
+  authorizerFunctionId: string;
+  functionIds: Record<HandlerName, string>;
+}
+
+function describeStack(stack: ApiKeyServiceStack): Synthesized {
+  const { service } = stack;
+  return {
+    template: Template.fromStack(stack),
+    service,
+    tableId: logicalId(service.table),
+    apiId: logicalId(service.api),
+    authorizerFunctionId: logicalId(service.authorizerFunction),
+    functionIds: Object.fromEntries(HANDLER_NAMES.map((name) => [name, logicalId(service.handlers[name])])) as Record<HandlerName, string>,
+  };
+}
+
+let defaults: Synthesized;
+let custom: Synthesized;
+
+beforeAll(() => {
+  const app = testApp();
+  const defaultStack = new ApiKeyServiceStack(app, 'Defaults');
+  const customStack = new ApiKeyServiceStack(app, 'Custom', { service: CUSTOM_PROPS });
+  defaults = describeStack(defaultStack);
+  custom = describeStack(customStack);
+}, SYNTH_TIMEOUT_MS);
+
+function functionProperties(synthesized: Synthesized, id: string): Record<string, any> {
+  return synthesized.template.findResources('AWS::Lambda::Function')[id].Properties;
+}
+
+function roleIdOf(synthesized: Synthesized, functionId: string): string {
+  return functionProperties(synthesized, functionId).Role['Fn::GetAtt'][0];
+}
+
+function logGroupIdOf(synthesized: Synthesized, functionId: string): string {
+  return functionProperties(synthesized, functionId).LoggingConfig.LogGroup.Ref;
+}
+
+describe('the key table', () => {
+  it('is built from KEY_TABLE: keyHash key, byTenant GSI projecting everything, TTL on ttl', () => {
+    defaults.template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    defaults.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: KEY_TABLE.partitionKey, KeyType: 'HASH' }],
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: KEY_TABLE.partitionKey, AttributeType: 'S' },
+        { AttributeName: KEY_TABLE.byTenantIndex.partitionKey, AttributeType: 'S' },
+        { AttributeName: KEY_TABLE.byTenantIndex.sortKey, AttributeType: 'S' },
+      ]),
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: KEY_TABLE.byTenantIndex.name,
+          KeySchema: [
+            { AttributeName: KEY_TABLE.byTenantIndex.partitionKey, KeyType: 'HASH' },
+            { AttributeName: KEY_TABLE.byTenantIndex.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+      TimeToLiveSpecification: { AttributeName: KEY_TABLE.ttlAttribute, Enabled: true },
+    });
+  });
+
+  it('bills on demand, has point-in-time recovery and deletion protection, and is retained', () => {
+    defaults.template.hasResource('AWS::DynamoDB::Table', {
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+      }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+});
+
+describe('the Lambda functions', () => {
+  it('are one per handler plus the authorizer', () => {
+    defaults.template.resourceCountIs('AWS::Lambda::Function', HANDLER_NAMES.length + 1);
+  });
+
+  it('run nodejs24.x on arm64, with an explicit handler export', () => {
+    for (const properties of Object.values(defaults.template.findResources('AWS::Lambda::Function')).map((r) => r.Properties)) {
+      expect(properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
+    }
+  });
+
+  it('time out within the DynamoDB call limits: the authorizer after one bounded call, handlers before API Gateway gives up', () => {
+    const oneCallSeconds = (DYNAMODB_CALL_LIMITS.maxAttempts * (DYNAMODB_CALL_LIMITS.connectionTimeoutMs + DYNAMODB_CALL_LIMITS.requestTimeoutMs)) / 1000;
+    expect(AUTHORIZER_TIMEOUT.toSeconds()).toBeGreaterThanOrEqual(oneCallSeconds);
+    expect(AUTHORIZER_TIMEOUT.toSeconds()).toBeLessThanOrEqual(5);
+    // Rotation makes up to four calls; API Gateway's integration timeout is 29 s.
+    expect(HANDLER_TIMEOUT.toSeconds()).toBeGreaterThanOrEqual(4 * oneCallSeconds);
+    expect(HANDLER_TIMEOUT.toSeconds()).toBeLessThan(29);
+
+    expect(functionProperties(defaults, defaults.authorizerFunctionId).Timeout).toBe(AUTHORIZER_TIMEOUT.toSeconds());
+    for (const name of HANDLER_NAMES) {
+      expect(functionProperties(defaults, defaults.functionIds[name]).Timeout).toBe(HANDLER_TIMEOUT.toSeconds());
+    }
+  });
+
+  it('give the authorizer its table and the service API id, and nothing that enables debug logging', () => {
+    expect(functionProperties(defaults, defaults.authorizerFunctionId).Environment.Variables).toEqual({
+      [ENV.tableName]: { Ref: defaults.tableId },
+      [ENV.restApiId]: { Ref: defaults.apiId },
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
+
+  it.each(HANDLER_NAMES)('give %s TABLE_NAME and KEY_PREFIX, plus REST_API_ID and STAGE_NAME only if it flushes the cache', (name) => {
+    const flushes = HANDLERS[name].flushesAuthorizerCache;
+    expect(functionProperties(defaults, defaults.functionIds[name]).Environment.Variables).toEqual({
+      [ENV.tableName]: { Ref: defaults.tableId },
+      [ENV.keyPrefix]: 'ak',
+      ...(flushes ? { [ENV.restApiId]: { Ref: defaults.apiId }, [ENV.stageName]: 'v1' } : {}),
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    expect(functionProperties(custom, custom.functionIds[name]).Environment.Variables).toMatchObject({
+      [ENV.keyPrefix]: 'zk_live',
+      ...(flushes ? { [ENV.stageName]: 'prod' } : {}),
+    });
+  });
+
+  it('log JSON to their own log group, which Lambda filters below INFO, kept for the configured retention', () => {
+    for (const [synthesized, days] of [
+      [defaults, 365],
+      [custom, 30],
+    ] as const) {
+      for (const id of [synthesized.authorizerFunctionId, ...Object.values(synthesized.functionIds)]) {
+        const logGroupId = logGroupIdOf(synthesized, id);
+        expect(functionProperties(synthesized, id).LoggingConfig).toEqual({
+          LogFormat: 'JSON',
+          ApplicationLogLevel: 'INFO',
+          SystemLogLevel: 'WARN',
+          LogGroup: { Ref: logGroupId },
+        });
+        expect(synthesized.template.findResources('AWS::Logs::LogGroup')[logGroupId].Properties.RetentionInDays).toBe(days);
+      }
+    }
+    const functionLogGroups = new Set(Object.values(defaults.functionIds).map((id) => logGroupIdOf(defaults, id)));
+    expect(functionLogGroups.size).toBe(HANDLER_NAMES.length);
+  });
+});
+
+describe('least privilege', () => {
+  const tableArn = () => arnOf(defaults.tableId);
+  const indexArn = () => ({ 'Fn::Join': ['', [arnOf(defaults.tableId), `/index/${KEY_TABLE.byTenantIndex.name}`]] });
+  const flushArn = () => ({
+    'Fn::Join': [
+      '',
+      ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:', { Ref: 'AWS::Region' }, '::/restapis/', { Ref: defaults.apiId }, '/stages/v1/cache/authorizers'],
+    ],
+  });
+  const logWrites = (functionId: string): Permission[] =>
+    ['logs:CreateLogStream', 'logs:PutLogEvents'].map((action) => ({ action, resource: arnOf(logGroupIdOf(defaults, functionId)) }));
+  const dataAccess = (definition: HandlerDefinition): Permission[] => [
+    ...definition.tableActions.map((action) => ({ action, resource: tableArn() })),
+    ...definition.indexActions.map((action) => ({ action, resource: indexArn() })),
+  ];
+
+  it.each(HANDLER_NAMES)('grants %s exactly its route-table actions, its own log group and, if it flushes, the stage cache', (name) => {
+    const id = defaults.functionIds[name];
+    const flush: Permission[] = HANDLERS[name].flushesAuthorizerCache ? [{ action: 'apigateway:DELETE', resource: flushArn() }] : [];
+    expect(permissionsOf(defaults.template, roleIdOf(defaults, id))).toEqual(sortPermissions([...dataAccess(HANDLERS[name]), ...logWrites(id), ...flush]));
+  });
+
+  it('lets the authorizer read any key but only write lastUsedAt, asking nothing back', () => {
+    const id = defaults.authorizerFunctionId;
+    expect(AUTHORIZER.tableActions).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    expect(AUTHORIZER.indexActions).toEqual([]);
+    expect(permissionsOf(defaults.template, roleIdOf(defaults, id))).toEqual(
+      sortPermissions([
+        { action: 'dynamodb:GetItem', resource: tableArn() },
+        {
+          action: 'dynamodb:UpdateItem',
+          resource: tableArn(),
+          condition: {
+            'ForAllValues:StringEquals': { 'dynamodb:Attributes': [KEY_TABLE.partitionKey, 'lastUsedAt'] },
+            Null: { 'dynamodb:Attributes': 'false' },
+            StringEquals: { 'dynamodb:ReturnValues': 'NONE' },
+          },
+        },
+        ...logWrites(id),
+      ]),
+    );
+    expect(RECORD_USE_CONDITIONS['ForAllValues:StringEquals']['dynamodb:Attributes']).toEqual(['keyHash', 'lastUsedAt']);
+  });
+
+  it('names the custom stage in the flush permission', () => {
+    const permissions = permissionsOf(custom.template, roleIdOf(custom, custom.functionIds.deleteKey));
+    const flush = permissions.find((permission) => permission.action === 'apigateway:DELETE');
+    expect(JSON.stringify(flush?.resource)).toContain('/stages/prod/cache/authorizers');
+  });
+
+  it('attaches no managed policy to any Lambda role', () => {
+    for (const id of [defaults.authorizerFunctionId, ...Object.values(defaults.functionIds)]) {
+      const role = defaults.template.findResources('AWS::IAM::Role')[roleIdOf(defaults, id)];
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+      ]);
+    }
+  });
+});
+
+/** Every API Gateway resource's full path, by logical id. */
+function resourcePaths(synthesized: Synthesized): Map<string, string> {
+  const resources = synthesized.template.findResources('AWS::ApiGateway::Resource');
+  const paths = new Map<string, string>();
+  const pathOf = (id: string): string => {
+    const known = paths.get(id);
+    if (known !== undefined) return known;
+    const { ParentId, PathPart } = resources[id].Properties;
+    const parent = ParentId.Ref ? pathOf(ParentId.Ref) : '';
+    const full = `${parent}/${PathPart}`;
+    paths.set(id, full);
+    return full;
+  };
+  Object.keys(resources).forEach(pathOf);
+  return paths;
+}
+
+describe('the REST API', () => {
+  it('has exactly the route table: each method with its authorization and its handler', () => {
+    const paths = resourcePaths(defaults);
+    const authorizerId = logicalId(defaults.service.authorizer);
+    const methods = Object.values(defaults.template.findResources('AWS::ApiGateway::Method')).map(({ Properties }) => ({
+      method: Properties.HttpMethod,
+      path: Properties.ResourceId.Ref ? paths.get(Properties.ResourceId.Ref) : '/',
+      authorization: Properties.AuthorizationType,
+      authorizerId: Properties.AuthorizerId?.Ref,
+      integrationType: Properties.Integration.Type,
+      uri: JSON.stringify(Properties.Integration.Uri),
+    }));
+    expect(methods).toHaveLength(ROUTES.length);
+
+    for (const route of ROUTES) {
+      const method = methods.find((candidate) => candidate.method === route.method && candidate.path === route.path);
+      expect(method).toBeDefined();
+      expect(method).toMatchObject(
+        route.authorization === 'iam'
+          ? { authorization: 'AWS_IAM', authorizerId: undefined, integrationType: 'AWS_PROXY' }
+          : { authorization: 'CUSTOM', authorizerId, integrationType: 'AWS_PROXY' },
+      );
+      expect(method?.uri).toContain(JSON.stringify(arnOf(defaults.functionIds[route.handler])));
+    }
+  });
+
+  it('uses a REQUEST authorizer on x-api-key, backed by the authorizer function, caching 5 minutes by default', () => {
+    const authorizerUri = JSON.stringify(arnOf(defaults.authorizerFunctionId));
+    defaults.template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+    const [authorizer] = Object.values(defaults.template.findResources('AWS::ApiGateway::Authorizer'));
+    expect(authorizer.Properties).toMatchObject({
+      Type: 'REQUEST',
+      IdentitySource: `method.request.header.${API_KEY_HEADER}`,
+      AuthorizerResultTtlInSeconds: 300,
+      RestApiId: { Ref: defaults.apiId },
+    });
+    expect(JSON.stringify(authorizer.Properties.AuthorizerUri)).toContain(authorizerUri);
+    const invokePermissions = Object.values(defaults.template.findResources('AWS::Lambda::Permission'))
+      .map(({ Properties }) => Properties)
+      .filter((permission) => JSON.stringify(permission.FunctionName) === JSON.stringify(arnOf(defaults.authorizerFunctionId)));
+    expect(invokePermissions).toHaveLength(1);
+    expect(invokePermissions[0]).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
+    expect(JSON.stringify(invokePermissions[0].SourceArn)).toContain(JSON.stringify({ Ref: logicalId(defaults.service.authorizer) }));
+  });
+
+  it('turns authorizer caching off when the TTL is 0', () => {
+    custom.template.hasResourceProperties('AWS::ApiGateway::Authorizer', { AuthorizerResultTtlInSeconds: 0 });
+  });
+
+  it.each(GATEWAY_RESPONSES.map((response) => [response.type, response] as const))(
+    'answers %s as problem+json with no-store and its own status',
+    (type, { body, headers }) => {
+      defaults.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: type,
+        StatusCode: String(body.status),
+        ResponseParameters: {
+          'gatewayresponse.header.Content-Type': `'${PROBLEM_CONTENT_TYPE}'`,
+          'gatewayresponse.header.Cache-Control': "'no-store'",
+          'gatewayresponse.header.X-Content-Type-Options': "'nosniff'",
+          ...Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [`gatewayresponse.header.${name}`, `'${value}'`])),
+        },
+        ResponseTemplates: { 'application/json': JSON.stringify(body) },
+      });
+    },
+  );
+
+  it('rewrites the gateway 401, 403 and catch-alls', () => {
+    defaults.template.resourceCountIs('AWS::ApiGateway::GatewayResponse', GATEWAY_RESPONSES.length);
+    const templates = Object.values(defaults.template.findResources('AWS::ApiGateway::GatewayResponse')).map(({ Properties }) => Properties);
+    for (const [type, status] of [
+      ['UNAUTHORIZED', 401],
+      ['ACCESS_DENIED', 403],
+      ['DEFAULT_4XX', 400],
+      ['DEFAULT_5XX', 500],
+    ] as const) {
+      const response = templates.find((candidate) => candidate.ResponseType === type);
+      const body = JSON.parse(response?.ResponseTemplates['application/json']);
+      expect(body).toEqual({ ...gatewayResponse(type).body, status });
+      expect(Object.keys(body).sort()).toEqual(['detail', 'status', 'title', 'type']);
+      // Mapping templates are VTL: a stray $ or # would be evaluated.
+      expect(response?.ResponseTemplates['application/json']).not.toMatch(/[$#]/);
+    }
+  });
+
+  it('logs access as JSON to its own log group: who called, never the key', () => {
+    const [stage] = Object.values(defaults.template.findResources('AWS::ApiGateway::Stage')).map(({ Properties }) => Properties);
+    const accessLogGroupId = logicalId(defaults.service.node.findChild('AccessLogs'));
+    expect(JSON.stringify(stage.AccessLogSetting.DestinationArn)).toContain(JSON.stringify({ Ref: accessLogGroupId }));
+    const format = JSON.parse(stage.AccessLogSetting.Format) as Record<string, string>;
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      ip: '$context.identity.sourceIp',
+      httpMethod: '$context.httpMethod',
+      resourcePath: '$context.resourcePath',
+      status: '$context.status',
+      keyId: '$context.authorizer.principalId',
+      tenantId: '$context.authorizer.tenantId',
+      userArn: '$context.identity.userArn',
+    });
+    for (const field of Object.values(format)) expect(field).not.toMatch(/header|apiKey|\$input/i);
+    expect(defaults.template.findResources('AWS::Logs::LogGroup')[accessLogGroupId].Properties.RetentionInDays).toBe(365);
+  });
+
+  it('logs execution errors only, never request data, and throttles the stage', () => {
+    defaults.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'v1',
+      MethodSettings: [{ HttpMethod: '*', ResourcePath: '/*', DataTraceEnabled: false, LoggingLevel: 'ERROR', ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 }],
+    });
+    custom.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prod',
+      MethodSettings: [Match.objectLike({ DataTraceEnabled: false, ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 })],
+    });
+  });
+
+  it("sets API Gateway's CloudWatch role unless told the account has one", () => {
+    defaults.template.resourceCountIs('AWS::ApiGateway::Account', 1);
+    custom.template.resourceCountIs('AWS::ApiGateway::Account', 0);
+  });
+
+  it('associates a web ACL with the stage only when given one', () => {
+    defaults.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
+    custom.template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: CUSTOM_PROPS.webAclArn });
+  });
+});
+
+describe('the stack', () => {
+  it('outputs the API URL, the table name and the authorizer function ARN, and nothing else', () => {
+    const outputs = defaults.template.findOutputs('*');
+    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'AuthorizerFunctionArn', 'TableName']);
+    expect(outputs.TableName.Value).toEqual({ Ref: defaults.tableId });
+    expect(outputs.AuthorizerFunctionArn.Value).toEqual(arnOf(defaults.authorizerFunctionId));
+    const url = JSON.stringify(outputs.ApiUrl.Value);
+    expect(url).toContain(JSON.stringify({ Ref: defaults.apiId }));
+    expect(url).toContain('.execute-api.');
+  });
+});
+
+describe('props validation', () => {
+  const construct = (props: ApiKeyServiceProps) => () => new ApiKeyService(new Stack(testApp(), 'Invalid'), 'Service', props);
+
+  it.each(['AK', 'ak-live', 'zk_live_extra', '1ak', ''])('rejects key prefix %j at synth time', (keyPrefix) => {
+    expect(construct({ keyPrefix })).toThrow(/keyPrefix .* is not valid/);
+  });
+
+  it('rejects a cache TTL over an hour', () => {
+    expect(construct({ authorizerCacheTtl: Duration.seconds(3601) })).toThrow(/between 0 and 3600 seconds/);
+  });
+
+  it('rejects a stage name API Gateway would refuse', () => {
+    expect(construct({ stageName: 'v1/beta' })).toThrow(/stageName "v1\/beta" is not valid/);
+  });
+
+  it('rejects negative or fractional throttling', () => {
+    expect(construct({ throttlingRateLimit: -1 })).toThrow(/throttlingRateLimit/);
+    expect(construct({ throttlingBurstLimit: 1.5 })).toThrow(/throttlingBurstLimit/);
+  });
+});

@@ -1,0 +1,82 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { builtinModules } from 'node:module';
+import * as path from 'node:path';
+import type { App } from 'aws-cdk-lib';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { buildApp } from '../../lib/service-app';
+import { ENV } from '../../src/config';
+import { HANDLERS } from '../../src/routes';
+import { BUNDLING_SYNTH_TIMEOUT_MS, SYNTH_TIMEOUT_MS, testApp } from './helpers';
+
+interface ValidationReport {
+  pluginReports: { pluginName: string; conclusion: string; violations: { ruleName: string; severity: string }[] }[];
+}
+
+/** The one synth in the suite that really bundles, as `npx cdk synth` does. */
+let app: App;
+let assembly: CloudAssembly;
+let stackArtifactId: string;
+
+beforeAll(() => {
+  // The CLI turns asset metadata on; the bundle tests below find each function's bundle through it.
+  app = testApp({ bundling: true, context: { 'aws:cdk:enable-asset-metadata': true } });
+  stackArtifactId = buildApp(app).artifactId;
+  // cdk-nag runs as a policy-validation plugin here: any unacknowledged finding throws.
+  assembly = app.synth();
+}, BUNDLING_SYNTH_TIMEOUT_MS);
+
+describe('the CDK app', () => {
+  it('passes cdk-nag AwsSolutions with no finding left, error or warning', () => {
+    // What synth reported (it lists only plugins that found something)...
+    const report = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8')) as ValidationReport;
+    expect(report.pluginReports.flatMap((plugin) => plugin.violations)).toEqual([]);
+    // ...and the pack run directly over the same tree, acknowledgments applied.
+    expect(new AwsSolutionsChecks().validateScope(app)).toEqual({ success: true, violations: [] });
+  });
+
+  it('fails synth on an unacknowledged cdk-nag error', () => {
+    const failing = testApp();
+    const stack = buildApp(failing);
+    new LambdaFunction(stack, 'Outdated', { runtime: Runtime.NODEJS_20_X, handler: 'index.handler', code: Code.fromInline('exports.handler = async () => {};') });
+    expect(() => failing.synth()).toThrow(/AwsSolutions-L1/);
+  }, SYNTH_TIMEOUT_MS);
+
+  describe('bundles each Lambda with esbuild', () => {
+    const bundles = () =>
+      Object.values(assembly.getStackArtifact(stackArtifactId).template.Resources as Record<string, any>)
+        .filter((resource) => resource.Type === 'AWS::Lambda::Function')
+        .map((resource) => path.join(assembly.directory, resource.Metadata['aws:asset:path']));
+
+    it('into one minified file with a source map, one per function', () => {
+      expect(bundles()).toHaveLength(Object.keys(HANDLERS).length + 1);
+      for (const dir of bundles()) {
+        expect(fs.readdirSync(dir).sort()).toEqual(['index.js', 'index.js.map']);
+        const code = fs.readFileSync(path.join(dir, 'index.js'), 'utf8');
+        // Minified: a megabyte on a hundred-odd lines (template literals keep their newlines).
+        expect(code.length / code.split('\n').length).toBeGreaterThan(2_000);
+      }
+    });
+
+    it('with the AWS SDK and every dependency inside, nothing left to the runtime', () => {
+      for (const dir of bundles()) {
+        const code = fs.readFileSync(path.join(dir, 'index.js'), 'utf8');
+        const external = [...code.matchAll(/require\("([^"]+)"\)/g)].map(([, name]) => name).filter((name) => !name.startsWith('node:'));
+        // Only Node built-ins, and the optional CRT signer the SDK names in an error message.
+        expect(external.filter((name) => !builtinModules.includes(name) && name !== '@aws-sdk/signature-v4-crt')).toEqual([]);
+      }
+    });
+
+    it('into code that loads and exports handler', () => {
+      for (const dir of bundles()) {
+        const loaded = execFileSync(process.execPath, ['-e', 'process.stdout.write(typeof require(process.argv[1]).handler)', path.join(dir, 'index.js')], {
+          env: { PATH: process.env.PATH, [ENV.tableName]: 'keys', AWS_REGION: 'us-east-1' },
+          encoding: 'utf8',
+        });
+        expect(loaded).toBe('function');
+      }
+    });
+  });
+});
