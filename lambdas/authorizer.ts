@@ -1,4 +1,4 @@
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { policyFor } from '../src/authorizer-policy';
 import { ENV } from '../src/config';
 import type { KeyRecord } from '../src/domain/api-key';
@@ -6,6 +6,26 @@ import { keyService, logger } from './shared/runtime';
 
 /** API Gateway answers 401 (gateway response UNAUTHORIZED) for exactly this message. */
 const UNAUTHORIZED = 'Unauthorized';
+
+/**
+ * The most the lastUsedAt write may delay an answer. It is bookkeeping: a slow
+ * write is abandoned rather than allowed to push a valid key past the timeout.
+ */
+export const RECORD_USE_BUDGET_MS = 500;
+/** Time kept back for returning the answer once the write is abandoned. */
+const REPLY_MARGIN_MS = 100;
+
+/** Records the key's use, giving up when `budgetMs` runs out; never throws. */
+async function recordUseWithin(record: KeyRecord, budgetMs: number): Promise<void> {
+  if (budgetMs <= 0) return;
+  const signal = AbortSignal.timeout(budgetMs);
+  const abandoned = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  try {
+    await Promise.race([keyService().recordUse(record, signal), abandoned]);
+  } catch (error) {
+    logger.warn('Could not record key use', { keyId: record.keyId, error: error instanceof Error ? error.name : String(error) });
+  }
+}
 
 function apiKeyHeader(event: APIGatewayRequestAuthorizerEvent): string | undefined {
   for (const [name, value] of Object.entries(event.headers ?? {})) {
@@ -18,7 +38,7 @@ function apiKeyHeader(event: APIGatewayRequestAuthorizerEvent): string | undefin
  * The x-api-key REQUEST authorizer. Missing, malformed, unknown, disabled and
  * expired keys all get the same 401; if the table cannot be read it fails closed.
  */
-export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+export async function handler(event: APIGatewayRequestAuthorizerEvent, context?: Context): Promise<APIGatewayAuthorizerResult> {
   const service = keyService();
   let record: KeyRecord | undefined;
   try {
@@ -30,11 +50,8 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
   }
   if (!record) throw new Error(UNAUTHORIZED);
 
-  try {
-    await service.recordUse(record);
-  } catch (error) {
-    logger.warn('Could not record key use', { keyId: record.keyId, error: error instanceof Error ? error.name : String(error) });
-  }
+  const remainingMs = context ? context.getRemainingTimeInMillis() - REPLY_MARGIN_MS : RECORD_USE_BUDGET_MS;
+  await recordUseWithin(record, Math.min(RECORD_USE_BUDGET_MS, remainingMs));
 
   return {
     principalId: record.keyId,

@@ -17,7 +17,11 @@ export async function flushAuthorizerCache(): Promise<void> {
     return;
   }
   try {
-    client ??= new APIGatewayClient({ maxAttempts: 2 });
+    // Bounded like the DynamoDB calls, so a stuck flush cannot run the handler into its timeout.
+    client ??= new APIGatewayClient({
+      maxAttempts: 2,
+      requestHandler: { connectionTimeout: 500, requestTimeout: 1_000, throwOnRequestTimeout: true },
+    });
     await client.send(new FlushStageAuthorizersCacheCommand({ restApiId, stageName }));
   } catch (error) {
     logger.warn('Authorizer cache flush failed', { error: error instanceof Error ? error.name : String(error) });

@@ -163,12 +163,12 @@ export class KeyService {
   }
 
   /** Records that the key was just used, at most once per LAST_USED_RESOLUTION_MS. */
-  async recordUse(record: KeyRecord): Promise<void> {
+  async recordUse(record: KeyRecord, signal?: AbortSignal): Promise<void> {
     const now = this.now();
     const notBefore = new Date(now.getTime() - LAST_USED_RESOLUTION_MS).toISOString();
     // Same boundary as the store's condition (`lastUsedAt < notBefore`), so no write is sent only to be refused.
     if (record.lastUsedAt !== undefined && record.lastUsedAt >= notBefore) return;
-    await this.store.recordUse(record.keyHash, now.toISOString(), notBefore);
+    await this.store.recordUse(record.keyHash, now.toISOString(), notBefore, signal);
   }
 
   private async find(tenantId: string, keyId: string): Promise<KeyRecord> {

@@ -32,6 +32,9 @@ export interface KeyStore {
   update(tenantId: string, keyId: string, changes: KeyChanges): Promise<KeyRecord | undefined>;
   /** Deletes the tenant's key; returns what was deleted, undefined when nothing was. */
   delete(tenantId: string, keyId: string): Promise<KeyRecord | undefined>;
-  /** Records use, unless it was already recorded after `notBefore`. Never throws for a stale write. */
-  recordUse(keyHash: string, usedAt: string, notBefore: string): Promise<void>;
+  /**
+   * Records use, unless it was already recorded after `notBefore`. Never throws
+   * for a stale write. `signal` abandons the write, retries included.
+   */
+  recordUse(keyHash: string, usedAt: string, notBefore: string, signal?: AbortSignal): Promise<void>;
 }

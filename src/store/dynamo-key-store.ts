@@ -213,7 +213,7 @@ export class DynamoKeyStore implements KeyStore {
     return result?.Attributes as KeyRecord | undefined;
   }
 
-  async recordUse(keyHash: string, usedAt: string, notBefore: string): Promise<void> {
+  async recordUse(keyHash: string, usedAt: string, notBefore: string, signal?: AbortSignal): Promise<void> {
     // Touches only keyHash and lastUsedAt: the authorizer's IAM policy allows nothing else.
     await this.send(
       () =>
@@ -227,6 +227,7 @@ export class DynamoKeyStore implements KeyStore {
             ExpressionAttributeValues: { ':usedAt': usedAt, ':notBefore': notBefore },
             ReturnValues: 'NONE',
           }),
+          { abortSignal: signal },
         ),
       () => undefined,
     );

@@ -1,11 +1,11 @@
 import '../../fixtures/handler-env';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayAuthorizerResult } from 'aws-lambda';
+import type { APIGatewayAuthorizerResult, Context } from 'aws-lambda';
 import { FakeTable, awsError, mockAws, setHandlerEnv } from '../../fixtures/aws';
 import { ACCOUNT_ID, API_ID, REGION, STAGE, authorizerEvent } from '../../fixtures/events';
 import { keyRecord, sha256Hex, testKey } from '../../fixtures/keys';
 import { captureOutput, type CapturedOutput } from '../../fixtures/capture-output';
-import { handler } from '../../../lambdas/authorizer';
+import { RECORD_USE_BUDGET_MS, handler } from '../../../lambdas/authorizer';
 
 const aws = mockAws();
 let table: FakeTable;
@@ -210,6 +210,23 @@ describe('lastUsedAt', () => {
     for (let i = 0; i < 5; i++) await handler(authorizerEvent({ apiKey: managerKey }));
     expect(aws.ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
     expect(aws.ddb).toHaveReceivedCommandTimes(GetCommand, 5);
+  });
+
+  it('a write that hangs is abandoned within its budget, and authorization still succeeds', async () => {
+    aws.ddb.on(UpdateCommand).callsFake(() => new Promise(() => {}));
+    const started = Date.now();
+    const result = await handler(authorizerEvent({ apiKey: managerKey }));
+    expect(Date.now() - started).toBeLessThan(RECORD_USE_BUDGET_MS + 400);
+    expect(result.principalId).toBe(manager.keyId);
+  });
+
+  it('gets no more time than the invocation has left, keeping a margin for the reply', async () => {
+    aws.ddb.on(UpdateCommand).callsFake(() => new Promise(() => {}));
+    const started = Date.now();
+    const nearlyOut = { getRemainingTimeInMillis: () => 150 } as Context;
+    const result = await handler(authorizerEvent({ apiKey: managerKey }), nearlyOut);
+    expect(Date.now() - started).toBeLessThan(100);
+    expect(result.principalId).toBe(manager.keyId);
   });
 
   it('a failure to write it does not fail authorization', async () => {
