@@ -8,6 +8,10 @@ export const ENV = {
   restApiId: 'REST_API_ID',
   /** The stage whose authorizer cache is flushed on revocation. */
   stageName: 'STAGE_NAME',
+  /** EventBridge Scheduler group for one-time flushes when a key expires or its grace period ends. */
+  flushScheduleGroup: 'FLUSH_SCHEDULE_GROUP',
+  /** The role EventBridge Scheduler assumes to call FlushStageAuthorizersCache. */
+  flushScheduleRoleArn: 'FLUSH_SCHEDULE_ROLE_ARN',
 } as const;
 
 export function requiredEnv(name: string): string {

@@ -38,10 +38,17 @@ export type GatewayResponseType =
   | 'DEFAULT_4XX'
   | 'DEFAULT_5XX';
 
+/** Headers on every response API Gateway makes itself, deployed and local alike. */
+export const GATEWAY_RESPONSE_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Type': PROBLEM_CONTENT_TYPE,
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+};
+
 export interface GatewayResponseDefinition {
   type: GatewayResponseType;
   body: Problem;
-  /** Extra headers beyond Content-Type and Cache-Control, which every response gets. */
+  /** Extra headers beyond GATEWAY_RESPONSE_HEADERS, which every response gets. */
   headers?: Record<string, string>;
 }
 

@@ -21,22 +21,40 @@ export interface HandlerDefinition {
   indexActions: TableAction[];
   /** Whether it revokes keys, and so may flush the stage's authorizer cache. */
   flushesAuthorizerCache: boolean;
+  /**
+   * Whether it sets expiry times (expiresAt, or a rotation's grace period), and so
+   * schedules a cache flush for each, so that a cached Allow cannot outlive the key.
+   */
+  schedulesAuthorizerCacheFlush: boolean;
 }
 
 export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
-  createKey: { entry: 'lambdas/create-key.ts', tableActions: ['dynamodb:PutItem'], indexActions: [], flushesAuthorizerCache: false },
-  listKeys: { entry: 'lambdas/list-keys.ts', tableActions: [], indexActions: ['dynamodb:Query'], flushesAuthorizerCache: false },
-  getKey: { entry: 'lambdas/get-key.ts', tableActions: [], indexActions: ['dynamodb:Query'], flushesAuthorizerCache: false },
-  updateKey: { entry: 'lambdas/update-key.ts', tableActions: ['dynamodb:UpdateItem'], indexActions: ['dynamodb:Query'], flushesAuthorizerCache: true },
-  deleteKey: { entry: 'lambdas/delete-key.ts', tableActions: ['dynamodb:DeleteItem'], indexActions: ['dynamodb:Query'], flushesAuthorizerCache: true },
+  createKey: {
+    entry: 'lambdas/create-key.ts',
+    tableActions: ['dynamodb:PutItem'],
+    indexActions: [],
+    flushesAuthorizerCache: false,
+    schedulesAuthorizerCacheFlush: true,
+  },
+  listKeys: { entry: 'lambdas/list-keys.ts', tableActions: [], indexActions: ['dynamodb:Query'], flushesAuthorizerCache: false, schedulesAuthorizerCacheFlush: false },
+  getKey: { entry: 'lambdas/get-key.ts', tableActions: [], indexActions: ['dynamodb:Query'], flushesAuthorizerCache: false, schedulesAuthorizerCacheFlush: false },
+  updateKey: {
+    entry: 'lambdas/update-key.ts',
+    tableActions: ['dynamodb:UpdateItem'],
+    indexActions: ['dynamodb:Query'],
+    flushesAuthorizerCache: true,
+    schedulesAuthorizerCacheFlush: true,
+  },
+  deleteKey: { entry: 'lambdas/delete-key.ts', tableActions: ['dynamodb:DeleteItem'], indexActions: ['dynamodb:Query'], flushesAuthorizerCache: true, schedulesAuthorizerCacheFlush: false },
   rotateKey: {
     entry: 'lambdas/rotate-key.ts',
     // DeleteItem only withdraws a replacement whose old key vanished mid-rotation.
     tableActions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     indexActions: ['dynamodb:Query'],
     flushesAuthorizerCache: true,
+    schedulesAuthorizerCacheFlush: true,
   },
-  whoami: { entry: 'lambdas/whoami.ts', tableActions: [], indexActions: [], flushesAuthorizerCache: false },
+  whoami: { entry: 'lambdas/whoami.ts', tableActions: [], indexActions: [], flushesAuthorizerCache: false, schedulesAuthorizerCacheFlush: false },
 };
 
 /** The authorizer is not behind a route, but is bundled and granted the same way. */
@@ -45,6 +63,7 @@ export const AUTHORIZER: HandlerDefinition = {
   tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   indexActions: [],
   flushesAuthorizerCache: false,
+  schedulesAuthorizerCacheFlush: false,
 };
 
 export interface Route {
