@@ -1,8 +1,18 @@
 import { APIGatewayClient, FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
+import { ConflictException, CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ENV } from '../../src/config';
 import { logger } from './runtime';
 
-let client: APIGatewayClient | undefined;
+/** Bounded like the DynamoDB calls, so a stuck call cannot run the handler into its timeout. */
+const CALL_LIMITS = {
+  maxAttempts: 2,
+  requestHandler: { connectionTimeout: 500, requestTimeout: 1_000, throwOnRequestTimeout: true },
+};
+/** Scheduler fires on whole seconds; flushing a little after expiry means the key is surely refused by then. */
+const FLUSH_DELAY_AFTER_EXPIRY_MS = 1_000;
+
+let apiGateway: APIGatewayClient | undefined;
+let scheduler: SchedulerClient | undefined;
 
 /**
  * Flushes the stage's cached authorizer results, so a revoked key stops working
@@ -17,13 +27,52 @@ export async function flushAuthorizerCache(): Promise<void> {
     return;
   }
   try {
-    // Bounded like the DynamoDB calls, so a stuck flush cannot run the handler into its timeout.
-    client ??= new APIGatewayClient({
-      maxAttempts: 2,
-      requestHandler: { connectionTimeout: 500, requestTimeout: 1_000, throwOnRequestTimeout: true },
-    });
-    await client.send(new FlushStageAuthorizersCacheCommand({ restApiId, stageName }));
+    apiGateway ??= new APIGatewayClient(CALL_LIMITS);
+    await apiGateway.send(new FlushStageAuthorizersCacheCommand({ restApiId, stageName }));
   } catch (error) {
     logger.warn('Authorizer cache flush failed', { error: error instanceof Error ? error.name : String(error) });
+  }
+}
+
+/**
+ * Schedules a flush for the moment a key expires, so that an Allow cached while
+ * it was valid cannot outlive it. It is a one-time EventBridge Scheduler schedule
+ * that calls FlushStageAuthorizersCache itself and then deletes itself.
+ * Best effort, like the flush: without it the key still stops within the cache TTL.
+ */
+export async function scheduleAuthorizerCacheFlush(keyId: string, expiresAt: string, now = new Date()): Promise<void> {
+  const flushAt = Math.ceil((Date.parse(expiresAt) + FLUSH_DELAY_AFTER_EXPIRY_MS) / 1000) * 1000;
+  // An expiry that has already passed was covered by the immediate flush.
+  if (flushAt <= now.getTime()) return;
+  const restApiId = process.env[ENV.restApiId];
+  const stageName = process.env[ENV.stageName];
+  const groupName = process.env[ENV.flushScheduleGroup];
+  const roleArn = process.env[ENV.flushScheduleRoleArn];
+  if (!restApiId || !stageName || !groupName || !roleArn) {
+    logger.warn('Authorizer cache flush not scheduled: REST_API_ID, STAGE_NAME, FLUSH_SCHEDULE_GROUP or FLUSH_SCHEDULE_ROLE_ARN is not set');
+    return;
+  }
+  const partition = roleArn.split(':')[1];
+  try {
+    scheduler ??= new SchedulerClient(CALL_LIMITS);
+    await scheduler.send(
+      new CreateScheduleCommand({
+        Name: `flush-${keyId}-${flushAt / 1000}`,
+        GroupName: groupName,
+        ScheduleExpression: `at(${new Date(flushAt).toISOString().slice(0, 19)})`,
+        ScheduleExpressionTimezone: 'UTC',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        ActionAfterCompletion: 'DELETE',
+        Target: {
+          Arn: `arn:${partition}:scheduler:::aws-sdk:apigateway:flushStageAuthorizersCache`,
+          RoleArn: roleArn,
+          Input: JSON.stringify({ RestApiId: restApiId, StageName: stageName }),
+        },
+      }),
+    );
+  } catch (error) {
+    // The same flush is already scheduled: nothing to do.
+    if (error instanceof ConflictException) return;
+    logger.warn('Authorizer cache flush could not be scheduled', { keyId, error: error instanceof Error ? error.name : String(error) });
   }
 }

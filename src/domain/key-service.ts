@@ -36,6 +36,13 @@ export interface KeyCaller {
   scopes: string[];
 }
 
+export interface Rotation {
+  /** The replacement, with its secret: the response body. */
+  issued: IssuedApiKey;
+  /** When the old key stops working: the end of the grace period, or its own earlier expiry. */
+  previousKeyExpiresAt: string;
+}
+
 export interface KeyList {
   items: ApiKey[];
   nextCursor: string | null;
@@ -123,7 +130,7 @@ export class KeyService {
    * written first, so a failure part-way never leaves the tenant without a working key.
    * An already-expired key's replacement does not inherit the past expiry.
    */
-  async rotate(tenantId: string, keyId: string, body: unknown, caller?: KeyCaller): Promise<IssuedApiKey> {
+  async rotate(tenantId: string, keyId: string, body: unknown, caller?: KeyCaller): Promise<Rotation> {
     const { gracePeriodSeconds } = parseOrThrow(rotateKeyBodySchema, body ?? {});
     const old = await this.find(tenantId, keyId);
     // The caller receives the new secret, so it must already hold everything that secret grants.
@@ -138,16 +145,15 @@ export class KeyService {
       expiresAt: inheritedExpiry,
     });
     const graceEnds = new Date(now.getTime() + gracePeriodSeconds * 1000).toISOString();
-    const changes: KeyChanges = {
-      expiresAt: old.expiresAt && old.expiresAt < graceEnds ? old.expiresAt : graceEnds,
-    };
+    const previousKeyExpiresAt = old.expiresAt && old.expiresAt < graceEnds ? old.expiresAt : graceEnds;
+    const changes: KeyChanges = { expiresAt: previousKeyExpiresAt };
     const updated = await this.store.update(old.tenantId, old.keyId, changes);
     if (!updated) {
       // The old key was deleted meanwhile: withdraw its replacement, whose secret nobody has seen.
       await this.store.delete(old.tenantId, issued.id);
       throw new KeyNotFoundError();
     }
-    return { ...issued, rotatedFrom: old.keyId };
+    return { issued: { ...issued, rotatedFrom: old.keyId }, previousKeyExpiresAt };
   }
 
   /**

@@ -83,7 +83,7 @@ describe.each(ENGINES)('KeyService on %s', (_engineName, start) => {
       const tenant = freshTenant();
       const old = await service.create(tenant, { name: 'CI pipeline', scopes: ['orders:read'] });
 
-      const rotated = await service.rotate(tenant, old.id, { gracePeriodSeconds: 0 });
+      const { issued: rotated } = await service.rotate(tenant, old.id, { gracePeriodSeconds: 0 });
 
       expect(rotated).toMatchObject({ rotatedFrom: old.id, name: 'CI pipeline', scopes: ['orders:read'] });
       await expect(service.authenticate(old.key)).resolves.toBeUndefined();

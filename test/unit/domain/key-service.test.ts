@@ -284,7 +284,7 @@ describe('rotate', () => {
 
   it('issues a new key with the same name, scopes and state; the old one expires at once by default', async () => {
     const { store, clock, service } = setup([old()]);
-    const issued = await service.rotate('acme', old().keyId, {});
+    const { issued } = await service.rotate('acme', old().keyId, {});
     expect(issued).toMatchObject({ name: 'Deploy bot', scopes: ['orders:read', 'keys:manage'], enabled: true, rotatedFrom: old().keyId, tenantId: 'acme' });
     expect(issued.id).not.toBe(old().keyId);
     expect(issued.key).not.toBe(oldKey);
@@ -298,7 +298,7 @@ describe('rotate', () => {
 
   it('keeps the old key working for the grace period, then not', async () => {
     const { store, clock, service } = setup([old()]);
-    const issued = await service.rotate('acme', old().keyId, { gracePeriodSeconds: 3600 });
+    const { issued } = await service.rotate('acme', old().keyId, { gracePeriodSeconds: 3600 });
     expect(store.all().find((r) => r.keyId === old().keyId)).toMatchObject({
       expiresAt: clock.iso(3600_000),
       ttl: Math.ceil((Date.parse(clock.iso()) + 3600_000) / 1000),
@@ -332,7 +332,7 @@ describe('rotate', () => {
 
   it('never extends an old key that already expires sooner, and the new key inherits a future expiry', async () => {
     const { store, clock, service } = setup([{ ...old(), expiresAt: '2026-11-26T12:10:00.000Z', ttl: 1 }]);
-    const issued = await service.rotate('acme', old().keyId, { gracePeriodSeconds: 3600 });
+    const { issued } = await service.rotate('acme', old().keyId, { gracePeriodSeconds: 3600 });
     expect(store.all().find((r) => r.keyId === old().keyId)!.expiresAt).toBe('2026-11-26T12:10:00.000Z');
     expect(issued.expiresAt).toBe('2026-11-26T12:10:00.000Z');
     expect(clock.iso()).toBe('2026-11-26T12:00:00.000Z');
@@ -340,7 +340,7 @@ describe('rotate', () => {
 
   it('carries a disabled state over to the new key', async () => {
     const { service } = setup([{ ...old(), enabled: false }]);
-    const issued = await service.rotate('acme', old().keyId, {});
+    const { issued } = await service.rotate('acme', old().keyId, {});
     expect(issued.enabled).toBe(false);
     expect(await service.authenticate(issued.key)).toBeUndefined();
   });

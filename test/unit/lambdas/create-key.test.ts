@@ -1,7 +1,8 @@
 import '../../fixtures/handler-env';
 import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
+import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { FakeTable, awsError, mockAws } from '../../fixtures/aws';
+import { FLUSH_SCHEDULE_GROUP, FLUSH_SCHEDULE_ROLE_ARN, FakeTable, awsError, mockAws } from '../../fixtures/aws';
 import { adminEvent, selfServiceEvent, type ProxyEventOptions } from '../../fixtures/events';
 import { sha256Hex } from '../../fixtures/keys';
 import { expectJson, expectProblem, headerOf } from '../../fixtures/responses';
@@ -34,6 +35,7 @@ const self = (options: Partial<ProxyEventOptions> = {}, scopes = 'keys:manage or
 function expectNothingWritten() {
   expect(aws.writes()).toHaveLength(0);
   expect(aws.apigw).not.toHaveReceivedCommand(FlushStageAuthorizersCacheCommand);
+  expect(aws.scheduler).not.toHaveReceivedCommand(CreateScheduleCommand);
 }
 
 describe('POST /tenants/{tenantId}/keys (admin)', () => {
@@ -173,6 +175,37 @@ describe('POST /tenants/{tenantId}/keys (admin)', () => {
     aws.ddb.on(PutCommand).rejects(awsError('ConditionalCheckFailedException', 'The conditional request failed'));
     expectProblem(await handler(admin({ body: { name: 'n' } })), 500);
     expect(aws.ddb).toHaveReceivedCommandTimes(PutCommand, 3);
+  });
+});
+
+describe('scheduled cache flush at expiry', () => {
+  it('a key with expiresAt gets a one-time flush just after it, so no cached Allow outlives it', async () => {
+    const body = expectJson<{ id: string }>(await handler(admin({ body: { name: 'Temp', expiresAt: '2099-01-01T00:00:00.250Z' } })), 201);
+    expect(aws.scheduler).toHaveReceivedCommandTimes(CreateScheduleCommand, 1);
+    expect(aws.scheduler).toHaveReceivedCommandWith(CreateScheduleCommand, {
+      Name: `flush-${body.id}-${Date.parse('2099-01-01T00:00:02Z') / 1000}`,
+      GroupName: FLUSH_SCHEDULE_GROUP,
+      ScheduleExpression: 'at(2099-01-01T00:00:02)',
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      ActionAfterCompletion: 'DELETE',
+      Target: {
+        Arn: 'arn:aws:scheduler:::aws-sdk:apigateway:flushStageAuthorizersCache',
+        RoleArn: FLUSH_SCHEDULE_ROLE_ARN,
+        Input: JSON.stringify({ RestApiId: 'abc123', StageName: 'v1' }),
+      },
+    });
+  });
+
+  it('a key without expiresAt schedules nothing', async () => {
+    expectJson(await handler(admin({ body: { name: 'Forever' } })), 201);
+    expect(aws.scheduler).not.toHaveReceivedCommand(CreateScheduleCommand);
+  });
+
+  it('a scheduling failure does not fail the create', async () => {
+    aws.scheduler.on(CreateScheduleCommand).rejects(awsError('ServiceQuotaExceededException', 'Too many schedules', 402));
+    expectJson(await handler(admin({ body: { name: 'Temp', expiresAt: '2099-01-01T00:00:00Z' } })), 201);
+    expect(output.text()).toContain('could not be scheduled');
   });
 });
 

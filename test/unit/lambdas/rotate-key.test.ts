@@ -1,5 +1,6 @@
 import '../../fixtures/handler-env';
 import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
+import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { FakeTable, awsError, mockAws } from '../../fixtures/aws';
 import { adminEvent, selfServiceEvent, type ProxyEventOptions } from '../../fixtures/events';
@@ -36,6 +37,7 @@ const self = (keyId: string, body: unknown, scopes: string) =>
 function expectNothingWritten() {
   expect(aws.writes()).toHaveLength(0);
   expect(aws.apigw).not.toHaveReceivedCommand(FlushStageAuthorizersCacheCommand);
+  expect(aws.scheduler).not.toHaveReceivedCommand(CreateScheduleCommand);
 }
 
 interface Issued {
@@ -63,6 +65,24 @@ describe('POST /tenants/{tenantId}/keys/{keyId}/rotate', () => {
     expect(expiry).toBeLessThanOrEqual(after + 3600_000);
     expect(table.get(old.keyHash)!.ttl).toBe(Math.ceil(expiry / 1000));
     expect(aws.apigw).toHaveReceivedCommandWith(FlushStageAuthorizersCacheCommand, { restApiId: 'abc123', stageName: 'v1' });
+  });
+
+  it('schedules a flush for the end of the grace period (with none, a second after: it catches an authorization in flight)', async () => {
+    await handler(admin(old.keyId, { gracePeriodSeconds: 3600 }));
+    const graceEnds = Date.parse(table.get(old.keyHash)!.expiresAt as string);
+    const flushAt = Math.ceil((graceEnds + 1000) / 1000);
+    expect(aws.scheduler).toHaveReceivedCommandTimes(CreateScheduleCommand, 1);
+    expect(aws.scheduler).toHaveReceivedCommandWith(CreateScheduleCommand, { Name: `flush-${old.keyId}-${flushAt}` });
+
+    aws.scheduler.reset();
+    const again = keyRecord({ tenantId: 'acme' });
+    table.put(again as never);
+    const before = Date.now();
+    await handler(admin(again.keyId, {}));
+    const scheduled = aws.scheduler.commandCalls(CreateScheduleCommand)[0].args[0].input;
+    const flushAtSeconds = Number(scheduled.Name!.split('-').pop());
+    expect(flushAtSeconds * 1000).toBeGreaterThan(before + 1000);
+    expect(flushAtSeconds * 1000).toBeLessThanOrEqual(Date.now() + 2000);
   });
 
   it('the new key is written before the old one is expired', async () => {

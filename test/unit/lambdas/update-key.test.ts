@@ -1,5 +1,6 @@
 import '../../fixtures/handler-env';
 import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
+import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { FakeTable, awsError, mockAws } from '../../fixtures/aws';
 import { adminEvent, selfServiceEvent, type ProxyEventOptions } from '../../fixtures/events';
@@ -36,6 +37,7 @@ const self = (keyId: string, body: unknown, scopes = 'keys:manage orders:read') 
 function expectNothingWritten() {
   expect(aws.writes()).toHaveLength(0);
   expect(aws.apigw).not.toHaveReceivedCommand(FlushStageAuthorizersCacheCommand);
+  expect(aws.scheduler).not.toHaveReceivedCommand(CreateScheduleCommand);
 }
 
 describe('PATCH /tenants/{tenantId}/keys/{keyId}', () => {
@@ -52,6 +54,14 @@ describe('PATCH /tenants/{tenantId}/keys/{keyId}', () => {
     expect(expectJson(await handler(admin(mine.keyId, { expiresAt: null })), 200)).toMatchObject({ expiresAt: null });
     expect(table.get(mine.keyHash)).not.toHaveProperty('ttl');
     expect(table.get(mine.keyHash)).not.toHaveProperty('expiresAt');
+  });
+
+  it('a new expiresAt schedules a flush just after it; clearing it schedules none', async () => {
+    expectJson(await handler(admin(mine.keyId, { expiresAt: '2099-06-01T00:00:00Z' })), 200);
+    expect(aws.scheduler).toHaveReceivedCommandWith(CreateScheduleCommand, { Name: `flush-${mine.keyId}-${Date.parse('2099-06-01T00:00:01Z') / 1000}` });
+    aws.scheduler.reset();
+    expectJson(await handler(admin(mine.keyId, { expiresAt: null })), 200);
+    expect(aws.scheduler).not.toHaveReceivedCommand(CreateScheduleCommand);
   });
 
   it('a flush failure does not fail the request', async () => {
