@@ -6,14 +6,16 @@ import { KEY_ID_PATTERN } from './validation';
 const cursorPayloadSchema = z.strictObject({
   t: z.string(),
   k: z.string().regex(KEY_ID_PATTERN),
-  h: z.string().regex(/^[0-9a-f]{64}$/),
 });
 
 const invalidCursor = () => new ValidationError([{ path: 'cursor', message: 'is not a cursor returned by this list' }]);
 
-/** An opaque cursor. It names its tenant, so it can never page through another tenant's keys. */
+/**
+ * An opaque cursor. It names its tenant, so it can never page through another
+ * tenant's keys, and holds only a key id: never a key hash.
+ */
 export function encodeCursor(tenantId: string, position: PagePosition): string {
-  return Buffer.from(JSON.stringify({ t: tenantId, k: position.keyId, h: position.keyHash }), 'utf8').toString('base64url');
+  return Buffer.from(JSON.stringify({ t: tenantId, k: position.keyId }), 'utf8').toString('base64url');
 }
 
 export function decodeCursor(tenantId: string, cursor: string): PagePosition {
@@ -29,5 +31,5 @@ export function decodeCursor(tenantId: string, cursor: string): PagePosition {
   }
   const parsed = cursorPayloadSchema.safeParse(payload);
   if (!parsed.success || parsed.data.t !== tenantId) throw invalidCursor();
-  return { keyId: parsed.data.k, keyHash: parsed.data.h };
+  return { keyId: parsed.data.k };
 }

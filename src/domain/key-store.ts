@@ -1,9 +1,8 @@
 import type { KeyRecord } from './api-key';
 
-/** Where listing resumes: the last item of the previous page. */
+/** Where listing resumes: after the last item of the previous page. Key ids are unique per tenant. */
 export interface PagePosition {
   keyId: string;
-  keyHash: string;
 }
 
 export interface KeyPage {

@@ -113,20 +113,23 @@ export class DynamoKeyStore implements KeyStore {
     // Read one item past the page, so `next` is set only when another page really exists.
     const wanted = limit + 1;
     const items: KeyRecord[] = [];
-    let startKey: Record<string, string> | undefined = after && {
-      [partitionKey]: after.keyHash,
-      [byTenantIndex.partitionKey]: tenantId,
-      [byTenantIndex.sortKey]: after.keyId,
-    };
+    // Resuming is a key condition on the sort key, so a cursor never needs a key hash.
+    const names: Record<string, string> = { '#tenant': byTenantIndex.partitionKey };
+    const values: Record<string, string> = { ':tenant': tenantId };
+    if (after) {
+      names['#id'] = byTenantIndex.sortKey;
+      values[':after'] = after.keyId;
+    }
+    let startKey: Record<string, unknown> | undefined;
     do {
       const result: QueryCommandOutput = await this.send(() =>
         this.client.send(
           new QueryCommand({
             TableName: this.tableName,
             IndexName: byTenantIndex.name,
-            KeyConditionExpression: '#tenant = :tenant',
-            ExpressionAttributeNames: { '#tenant': byTenantIndex.partitionKey },
-            ExpressionAttributeValues: { ':tenant': tenantId },
+            KeyConditionExpression: after ? '#tenant = :tenant AND #id < :after' : '#tenant = :tenant',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
             ScanIndexForward: false,
             Limit: wanted - items.length,
             ExclusiveStartKey: startKey,
@@ -134,13 +137,13 @@ export class DynamoKeyStore implements KeyStore {
         ),
       );
       items.push(...((result.Items ?? []) as KeyRecord[]));
-      startKey = result.LastEvaluatedKey as Record<string, string> | undefined;
+      startKey = result.LastEvaluatedKey;
     } while (startKey && items.length < wanted);
 
     if (items.length <= limit) return { items };
     const page = items.slice(0, limit);
     const last = page[page.length - 1];
-    return { items: page, next: { keyId: last.keyId, keyHash: last.keyHash } };
+    return { items: page, next: { keyId: last.keyId } };
   }
 
   async update(tenantId: string, keyId: string, changes: KeyChanges): Promise<KeyRecord | undefined> {

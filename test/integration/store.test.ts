@@ -222,7 +222,7 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (_engineName, start) => {
 
       const page = await store.list(tenant, 2);
 
-      expect(page.next).toEqual({ keyId: records[1].keyId, keyHash: records[1].keyHash });
+      expect(page.next).toEqual({ keyId: records[1].keyId });
     });
   });
 

@@ -100,11 +100,12 @@ describe('list', () => {
       IndexName: 'byTenant',
       ScanIndexForward: false,
       Limit: 3,
+      KeyConditionExpression: '#tenant = :tenant',
       ExpressionAttributeValues: { ':tenant': 'acme' },
     });
     expect(ddb.commandCalls(QueryCommand)[0].args[0].input.ExclusiveStartKey).toBeUndefined();
     expect(page.items).toEqual(records.slice(0, 2));
-    expect(page.next).toEqual({ keyId: records[1].keyId, keyHash: records[1].keyHash });
+    expect(page.next).toEqual({ keyId: records[1].keyId });
   });
 
   it('has no next position when there is no further item', async () => {
@@ -112,14 +113,16 @@ describe('list', () => {
     expect(await store.list('acme', 2)).toEqual({ items: records.slice(0, 2) });
   });
 
-  it('builds ExclusiveStartKey from the tenant and the cursor position', async () => {
+  it('resumes after the cursor position with a key condition on keyId, within the tenant', async () => {
     ddb.on(QueryCommand).resolves({ Items: [] });
-    const after = { keyId: records[1].keyId, keyHash: records[1].keyHash };
-    await store.list('acme', 20, after);
+    await store.list('acme', 20, { keyId: records[1].keyId });
     expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
-      ExclusiveStartKey: { keyHash: after.keyHash, tenantId: 'acme', keyId: after.keyId },
+      KeyConditionExpression: '#tenant = :tenant AND #id < :after',
+      ExpressionAttributeNames: { '#tenant': 'tenantId', '#id': 'keyId' },
+      ExpressionAttributeValues: { ':tenant': 'acme', ':after': records[1].keyId },
       Limit: 21,
     });
+    expect(ddb.commandCalls(QueryCommand)[0].args[0].input.ExclusiveStartKey).toBeUndefined();
   });
 
   it('keeps querying while DynamoDB stops early with a LastEvaluatedKey', async () => {
@@ -132,7 +135,7 @@ describe('list', () => {
     expect(ddb).toHaveReceivedCommandTimes(QueryCommand, 2);
     expect(ddb).toHaveReceivedNthCommandWith(2, QueryCommand, { Limit: 3, ExclusiveStartKey: lek(records[0]) });
     expect(page.items).toEqual(records.slice(0, 3));
-    expect(page.next).toEqual({ keyId: records[2].keyId, keyHash: records[2].keyHash });
+    expect(page.next).toEqual({ keyId: records[2].keyId });
   });
 });
 
