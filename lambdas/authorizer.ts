@@ -1,5 +1,5 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
-import { policyFor } from '../src/authorizer-policy';
+import { policyAllows, policyFor } from '../src/authorizer-policy';
 import { ENV } from '../src/config';
 import type { KeyRecord } from '../src/domain/api-key';
 import { keyService, logger } from './shared/runtime';
@@ -27,11 +27,19 @@ async function recordUseWithin(record: KeyRecord, budgetMs: number): Promise<voi
   }
 }
 
+/**
+ * The request's x-api-key, in any casing. Two different values are treated as
+ * no key: API Gateway caches on one of them, and it must be the one checked.
+ */
 function apiKeyHeader(event: APIGatewayRequestAuthorizerEvent): string | undefined {
+  const values = new Set<string>();
   for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (name.toLowerCase() === 'x-api-key' && value) return value;
+    if (name.toLowerCase() === 'x-api-key' && value) values.add(value);
   }
-  return undefined;
+  for (const [name, list] of Object.entries(event.multiValueHeaders ?? {})) {
+    if (name.toLowerCase() === 'x-api-key') for (const value of list ?? []) if (value) values.add(value);
+  }
+  return values.size === 1 ? [...values][0] : undefined;
 }
 
 /**
@@ -50,12 +58,16 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent, context?:
   }
   if (!record) throw new Error(UNAUTHORIZED);
 
-  const remainingMs = context ? context.getRemainingTimeInMillis() - REPLY_MARGIN_MS : RECORD_USE_BUDGET_MS;
-  await recordUseWithin(record, Math.min(RECORD_USE_BUDGET_MS, remainingMs));
+  const policyDocument = policyFor(event.methodArn, record, process.env[ENV.restApiId] || undefined);
+  // A request this policy refuses ends in 403, and no 4xx may write: only record a use that goes through.
+  if (policyAllows(policyDocument, event.methodArn)) {
+    const remainingMs = context ? context.getRemainingTimeInMillis() - REPLY_MARGIN_MS : RECORD_USE_BUDGET_MS;
+    await recordUseWithin(record, Math.min(RECORD_USE_BUDGET_MS, remainingMs));
+  }
 
   return {
     principalId: record.keyId,
-    policyDocument: policyFor(event.methodArn, record, process.env[ENV.restApiId] || undefined),
+    policyDocument,
     context: {
       tenantId: record.tenantId,
       keyId: record.keyId,

@@ -23,11 +23,12 @@ export interface MethodArn {
   resourcePath: string;
 }
 
-/** Splits `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path}`. */
+/** Splits `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path}`; the path may hold colons. */
 export function parseMethodArn(methodArn: string): MethodArn {
   const parts = methodArn.split(':');
-  const [apiId, stage, method, ...path] = (parts[5] ?? '').split('/');
-  if (parts.length !== 6 || parts[0] !== 'arn' || parts[2] !== 'execute-api' || !apiId || !stage || !method) {
+  const resource = parts.slice(5).join(':');
+  const [apiId, stage, method, ...path] = resource.split('/');
+  if (parts.length < 6 || parts[0] !== 'arn' || parts[2] !== 'execute-api' || !apiId || !stage || !method) {
     throw new Error('Not an execute-api method ARN');
   }
   return { partition: parts[1], region: parts[3], accountId: parts[4], apiId, stage, method, resourcePath: path.join('/') };
@@ -51,4 +52,16 @@ export function policyFor(methodArn: string, record: Pick<KeyRecord, 'scopes'>, 
     .filter((route) => route.scope === undefined || record.scopes.includes(route.scope))
     .map((route) => allow(`${stageArn}/${routeResourcePath(route)}`));
   return { Version: '2012-10-17', Statement: statements };
+}
+
+/** IAM wildcards: `*` matches any run of characters, `/` included; `?` exactly one character. */
+export function matchesWildcard(pattern: string, value: string, ignoreCase = false): boolean {
+  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${source}$`, ignoreCase ? 'is' : 's').test(value);
+}
+
+/** Whether API Gateway will let this policy's holder call `methodArn`: an Allow matches and no Deny does. */
+export function policyAllows(policy: PolicyDocument, methodArn: string): boolean {
+  const matching = policy.Statement.filter((statement) => matchesWildcard(statement.Resource, methodArn));
+  return matching.some((statement) => statement.Effect === 'Allow') && !matching.some((statement) => statement.Effect === 'Deny');
 }

@@ -1,4 +1,4 @@
-import { parseMethodArn, policyFor } from '../../src/authorizer-policy';
+import { matchesWildcard, parseMethodArn, policyAllows, policyFor } from '../../src/authorizer-policy';
 import { ROUTES, routeResourcePath } from '../../src/routes';
 import { ACCOUNT_ID, API_ID, REGION, STAGE, methodArn } from '../fixtures/events';
 
@@ -19,6 +19,11 @@ describe('parseMethodArn', () => {
       resourcePath: 'whoami',
     });
     expect(parseMethodArn('arn:aws-cn:execute-api:cn-north-1:123456789012:xyz/prod/DELETE/keys/key_1').resourcePath).toBe('keys/key_1');
+  });
+
+  it('keeps colons in the path: only the first five separate the ARN fields', () => {
+    const arn = parseMethodArn('arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/keys/urn:x:y');
+    expect(arn).toMatchObject({ accountId: '123456789012', apiId: 'abc123', method: 'GET', resourcePath: 'keys/urn:x:y' });
   });
 
   it('refuses anything else', () => {
@@ -81,5 +86,31 @@ describe('routes', () => {
     for (const route of apiKeyRoutes) expect(route.scope).toBe(route.path === '/whoami' ? undefined : 'keys:manage');
     expect(ROUTES.filter((r) => r.authorization === 'iam').every((r) => r.path.startsWith('/tenants/{tenantId}/keys'))).toBe(true);
     expect(routeResourcePath({ method: 'POST', path: '/tenants/{tenantId}/keys/{keyId}/rotate' })).toBe('POST/tenants/*/keys/*/rotate');
+  });
+});
+
+describe('policyAllows', () => {
+  const policy = policyFor(methodArn('GET', '/whoami'), { scopes: [] }, API_ID);
+
+  it('allows a request whose method ARN an Allow statement matches, wildcards included', () => {
+    expect(policyAllows(policy, methodArn('GET', '/whoami'))).toBe(true);
+    const manager = policyFor(methodArn('GET', '/whoami'), { scopes: ['keys:manage'] }, API_ID);
+    expect(policyAllows(manager, methodArn('DELETE', '/keys/key_01J0000000000000000000000X'))).toBe(true);
+  });
+
+  it('does not allow routes outside the statements', () => {
+    expect(policyAllows(policy, methodArn('GET', '/keys'))).toBe(false);
+    expect(policyAllows(policy, methodArn('POST', '/whoami'))).toBe(false);
+  });
+});
+
+describe('matchesWildcard', () => {
+  it('treats * as any run (slashes too), ? as one character, and everything else literally', () => {
+    expect(matchesWildcard('a/*/c', 'a/b/x/c')).toBe(true);
+    expect(matchesWildcard('a?c', 'abc')).toBe(true);
+    expect(matchesWildcard('a?c', 'ac')).toBe(false);
+    expect(matchesWildcard('a.c', 'abc')).toBe(false);
+    expect(matchesWildcard('Invoke', 'invoke')).toBe(false);
+    expect(matchesWildcard('Invoke', 'invoke', true)).toBe(true);
   });
 });

@@ -185,7 +185,30 @@ describe('fails closed', () => {
   });
 });
 
+describe('duplicate x-api-key headers', () => {
+  it('two different values in any casing are refused without a read, so a cache keyed on either cannot be poisoned', async () => {
+    const event = authorizerEvent({ apiKey: managerKey });
+    event.headers = { ...event.headers, 'x-api-key': 'junk' };
+    expect((await failure(handler(event))).message).toBe('Unauthorized');
+    const multi = authorizerEvent({ apiKey: managerKey });
+    multi.multiValueHeaders = { ...multi.multiValueHeaders, 'X-API-Key': [managerKey, 'junk'] };
+    expect((await failure(handler(multi))).message).toBe('Unauthorized');
+    expect(aws.ddb).not.toHaveReceivedAnyCommand();
+  });
+
+  it('the same value repeated is one key', async () => {
+    const event = authorizerEvent({ apiKey: managerKey });
+    event.headers = { ...event.headers, 'x-api-key': managerKey };
+    expect((await handler(event)).principalId).toBe(manager.keyId);
+  });
+});
+
 describe('lastUsedAt', () => {
+  it('is not written when the policy does not allow the route asked for (that request ends in 403)', async () => {
+    await handler(authorizerEvent({ apiKey: noScopesKey, method: 'GET', resource: '/keys' }));
+    expect(aws.ddb).not.toHaveReceivedCommand(UpdateCommand);
+  });
+
   it('is written when absent, with an UpdateCommand touching only keyHash and lastUsedAt', async () => {
     await handler(authorizerEvent({ apiKey: managerKey }));
     expect(aws.ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
