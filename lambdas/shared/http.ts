@@ -40,8 +40,7 @@ export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: strin
 }
 
 function isJsonMediaType(contentType: string | undefined): boolean {
-  const mediaType = contentType?.split(';')[0].trim().toLowerCase();
-  return mediaType === 'application/json' || (mediaType?.startsWith('application/') === true && mediaType.endsWith('+json'));
+  return contentType?.split(';')[0].trim().toLowerCase() === 'application/json';
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   rotateKeyBodySchema,
   tenantIdSchema,
   updateKeyBodySchema,
+  type UpdateKeyInput,
 } from './validation';
 
 /** lastUsedAt is written at most this often per key, to keep the authorizer's writes cheap. */
@@ -50,12 +51,23 @@ export interface KeyList {
 
 const ulid = monotonicFactory();
 
-function assertGrantable(scopes: string[], caller: KeyCaller | undefined): void {
+/** The field of a change that makes a key usable again or for longer, if any. */
+function revivingField(existing: KeyRecord, input: UpdateKeyInput): 'enabled' | 'expiresAt' | undefined {
+  if (input.enabled === true && !existing.enabled) return 'enabled';
+  if (existing.expiresAt === undefined || input.expiresAt === undefined) return undefined;
+  return input.expiresAt === null || input.expiresAt > existing.expiresAt ? 'expiresAt' : undefined;
+}
+
+function assertGrantable(
+  scopes: string[],
+  caller: KeyCaller | undefined,
+  pathOf: (index: number) => string = (index) => `scopes.${index}`,
+): void {
   if (!caller) return;
   const errors = scopes
     .map((scope, index) => ({ scope, index }))
     .filter(({ scope }) => !caller.scopes.includes(scope))
-    .map(({ scope, index }) => ({ path: `scopes.${index}`, message: `your key does not hold scope "${scope}"` }));
+    .map(({ scope, index }) => ({ path: pathOf(index), message: `your key does not hold scope "${scope}"` }));
   if (errors.length > 0) throw new ScopeEscalationError(errors);
 }
 
@@ -91,7 +103,7 @@ export class KeyService {
 
   async list(tenantId: string, query: unknown): Promise<KeyList> {
     const tenant = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
-    const { limit, cursor } = parseOrThrow(listKeysQuerySchema, query);
+    const { limit, cursor } = parseOrThrow(listKeysQuerySchema, query, '', 'query');
     const after = cursor === undefined ? undefined : decodeCursor(tenant, cursor);
     const page = await this.store.list(tenant, limit, after);
     return {
@@ -112,6 +124,12 @@ export class KeyService {
       throw new ValidationError([{ path: 'expiresAt', message: 'must be in the future' }]);
     }
     if (!KEY_ID_PATTERN.test(keyId)) throw new KeyNotFoundError();
+    if (caller && (input.enabled === true || input.expiresAt !== undefined)) {
+      const existing = await this.find(tenant, keyId);
+      // Reviving a key, or letting it live longer, hands its powers back: only a caller that holds them may.
+      const field = revivingField(existing, input);
+      if (field) assertGrantable(existing.scopes, caller, () => field);
+    }
     const updated = await this.store.update(tenant, keyId, input);
     if (!updated) throw new KeyNotFoundError();
     return toApiKey(updated);

@@ -76,12 +76,15 @@ function toFieldErrors(error: z.ZodError): FieldError[] {
   }));
 }
 
-/** Parses `input` or throws a ValidationError listing every problem, with paths under `root`. */
-export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, root = ''): z.output<S> {
+/**
+ * Parses `input` or throws a ValidationError listing every problem, with paths
+ * under `root`; a problem with the input as a whole is reported at `wholeName`.
+ */
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, root = '', wholeName = root || '(body)'): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const errors = toFieldErrors(result.error).map((e) => ({
-    path: [root, e.path].filter(Boolean).join('.') || (root || '(body)'),
+    path: [root, e.path].filter(Boolean).join('.') || wholeName,
     message: e.message,
   }));
   throw new ValidationError(errors);

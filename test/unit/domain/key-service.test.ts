@@ -201,7 +201,7 @@ describe('list', () => {
 
   it('rejects unknown query parameters and bad tenants', async () => {
     const { service } = setup();
-    await expectValidation(service.list('acme', { sort: 'asc' }), '(body)');
+    await expectValidation(service.list('acme', { sort: 'asc' }), 'query');
     await expectValidation(service.list('-bad', {}), 'tenantId');
   });
 });
@@ -274,6 +274,31 @@ describe('get / update / delete', () => {
     expect(store.all()).toHaveLength(0);
     await expect(service.delete('acme', record.keyId)).rejects.toBeInstanceOf(KeyNotFoundError);
     await expectValidation(service.delete('bad tenant', record.keyId), 'tenantId');
+  });
+});
+
+describe('update by a self-service caller', () => {
+  const powerful = keyRecord({ tenantId: 'acme', scopes: ['billing:admin'], enabled: false, expiresAt: '2026-11-26T12:30:00.000Z', ttl: 1 });
+  const manager = { scopes: ['keys:manage'] };
+
+  it('cannot re-enable, un-expire or extend a key whose scopes it lacks', async () => {
+    for (const body of [{ enabled: true }, { expiresAt: null }, { expiresAt: '2026-11-27T00:00:00Z' }]) {
+      const { store, service } = setup([powerful]);
+      await expect(service.update('acme', powerful.keyId, body, manager)).rejects.toBeInstanceOf(ScopeEscalationError);
+      expect(store.writes).toEqual([]);
+    }
+  });
+
+  it('may still rename, disable or shorten it', async () => {
+    for (const body of [{ name: 'Renamed' }, { enabled: false }, { expiresAt: '2026-11-26T12:10:00Z' }]) {
+      const { service } = setup([powerful]);
+      await expect(service.update('acme', powerful.keyId, body, manager)).resolves.toBeDefined();
+    }
+  });
+
+  it('may re-enable a key whose scopes it holds', async () => {
+    const { service } = setup([powerful]);
+    await expect(service.update('acme', powerful.keyId, { enabled: true }, { scopes: ['keys:manage', 'billing:admin'] })).resolves.toMatchObject({ enabled: true });
   });
 });
 

@@ -102,8 +102,9 @@ describe('PATCH /tenants/{tenantId}/keys/{keyId}', () => {
     expectNothingWritten();
   });
 
-  it('accepts application/merge-patch+json', async () => {
-    expectJson(await handler(admin(mine.keyId, { enabled: false }, { headers: { 'Content-Type': 'application/merge-patch+json' } })), 200);
+  it('415 for application/merge-patch+json: the API takes application/json only', async () => {
+    expectProblem(await handler(admin(mine.keyId, { enabled: false }, { headers: { 'Content-Type': 'application/merge-patch+json' } })), 415);
+    expectNothingWritten();
   });
 
   it('503 with Retry-After when DynamoDB throttles', async () => {
