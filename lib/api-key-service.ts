@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Token, TokenComparison, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token, TokenComparison, Validations } from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
@@ -14,7 +15,7 @@ import {
   type MethodOptions,
 } from 'aws-cdk-lib/aws-apigateway';
 import { AttributeType, BillingMode, ProjectionType, Table, type ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Grant, PolicyStatement, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Grant, PolicyDocument, PolicyStatement, Role, ServicePrincipal, type IGrantable, type IRole } from 'aws-cdk-lib/aws-iam';
 import {
   ApplicationLogLevel,
   Architecture,
@@ -26,6 +27,7 @@ import {
 } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ScheduleGroup, type IScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ENV } from '../src/config';
@@ -50,12 +52,16 @@ export const AUTHORIZER_TIMEOUT = Duration.seconds(5);
 /**
  * A handler makes at most four DynamoDB calls (rotate: Query, PutItem, UpdateItem,
  * and DeleteItem if it must withdraw), each bounded like the authorizer's, plus a
- * best-effort cache flush. 20 s covers that and still ends well before API Gateway's
- * 29 s integration timeout, so the client gets the handler's own problem+json.
+ * best-effort cache flush and flush schedule. 20 s covers that and still ends well
+ * before API Gateway's 29 s integration timeout, so the client gets the handler's
+ * own problem+json.
  */
 export const HANDLER_TIMEOUT = Duration.seconds(20);
 
 export const API_KEY_HEADER = 'x-api-key';
+
+/** The service principal of EventBridge Scheduler, which runs the scheduled cache flushes. */
+export const SCHEDULER_SERVICE_PRINCIPAL = 'scheduler.amazonaws.com';
 
 /** Powertools' level; INFO never includes events or headers (the handlers log names and ids only). */
 const LOG_LEVEL = 'INFO';
@@ -114,8 +120,10 @@ export interface ApiKeyServiceProps {
   /**
    * How long API Gateway caches the authorizer's answer for one `x-api-key` value,
    * from 0 (no caching: one DynamoDB read per request) to 1 hour. Revoking,
-   * disabling or rotating a key flushes the cache of this service's own stage;
-   * a RestApi that borrows the authorizer keeps its cached answers for up to this long.
+   * disabling or rotating a key flushes the cache of this service's own stage, and
+   * so does a one-time EventBridge Scheduler schedule when a key expires or a
+   * rotation's grace period ends; a RestApi that borrows the authorizer keeps its
+   * cached answers for up to this long.
    *
    * @default Duration.minutes(5)
    */
@@ -171,7 +179,9 @@ export interface ApiKeyServiceProps {
 
 /**
  * The API key service: the key table, one Lambda per handler, the x-api-key
- * REQUEST authorizer, and the RestApi with every route of the route table.
+ * REQUEST authorizer, the RestApi with every route of the route table, and the
+ * EventBridge Scheduler group and role that flush the stage's authorizer cache
+ * when a key expires.
  *
  * Admin routes (`/tenants/...`) need SigV4 (`AuthorizationType.IAM`); the
  * self-service and demo routes need a valid key. Other RestApis in the same
@@ -191,6 +201,14 @@ export class ApiKeyService extends Construct {
   readonly handlers: Readonly<Record<HandlerName, IFunction>>;
   /** How long API Gateway caches an authorizer answer. */
   readonly authorizerCacheTtl: Duration;
+  /**
+   * The EventBridge Scheduler group of the one-time schedules that flush the stage's
+   * authorizer cache when a key expires or a rotation's grace period ends. Each
+   * schedule deletes itself once it has run.
+   */
+  readonly flushScheduleGroup: IScheduleGroup;
+  /** The role those schedules run with: it may only flush the stage's authorizer cache. */
+  readonly flushScheduleRole: IRole;
 
   private readonly logRetention: RetentionDays;
 
@@ -205,6 +223,13 @@ export class ApiKeyService extends Construct {
     const table = this.createTable();
     this.table = table;
     this.api = this.createApi(stageName, props);
+    this.flushScheduleGroup = new ScheduleGroup(this, 'FlushSchedules', {
+      scheduleGroupName: flushScheduleGroupName(this),
+      // Pending schedules go with the group: the cache they would flush goes with the API.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // It refers to the group and the RestApi only (not its methods or stage), so the functions can refer to it.
+    this.flushScheduleRole = this.createFlushScheduleRole(stageName);
 
     this.authorizerFunction = this.createFunction('Authorizer', AUTHORIZER, {
       timeout: AUTHORIZER_TIMEOUT,
@@ -222,7 +247,11 @@ export class ApiKeyService extends Construct {
 
     const handlers = {} as Record<HandlerName, IFunction>;
     for (const [name, definition] of Object.entries(HANDLERS) as [HandlerName, HandlerDefinition][]) {
-      handlers[name] = this.createFunction(pascalCase(name), definition, {
+      const { flushesAuthorizerCache: flushes, schedulesAuthorizerCacheFlush: schedules } = definition;
+      const statements: PolicyStatement[] = [];
+      if (flushes) statements.push(this.flushCacheStatement(stageName));
+      if (schedules) statements.push(...this.scheduleFlushStatements());
+      const fn = this.createFunction(pascalCase(name), definition, {
         timeout: HANDLER_TIMEOUT,
         memorySize: 256,
         environment: {
@@ -230,10 +259,16 @@ export class ApiKeyService extends Construct {
           // Every handler builds the same KeyService, which reads the prefix.
           [ENV.keyPrefix]: keyPrefix,
           // Literal stage name: the Stage resource depends on these functions.
-          ...(definition.flushesAuthorizerCache ? { [ENV.restApiId]: this.api.restApiId, [ENV.stageName]: stageName } : {}),
+          // A scheduled flush names the API and stage in its input, so schedulers need them too.
+          ...(flushes || schedules ? { [ENV.restApiId]: this.api.restApiId, [ENV.stageName]: stageName } : {}),
+          ...(schedules
+            ? { [ENV.flushScheduleGroup]: this.flushScheduleGroup.scheduleGroupName, [ENV.flushScheduleRoleArn]: this.flushScheduleRole.roleArn }
+            : {}),
         },
-        flushStage: definition.flushesAuthorizerCache ? stageName : undefined,
+        statements,
       });
+      if (schedules) this.acknowledgeScheduleWildcard(fn);
+      handlers[name] = fn;
     }
     this.handlers = handlers;
     this.addRoutes();
@@ -249,7 +284,7 @@ export class ApiKeyService extends Construct {
    * On a foreign API the authorizer allows any valid key on the whole stage, and
    * passes the backend `tenantId`, `keyId`, `keyName` and `scopes` (space-separated)
    * in `event.requestContext.authorizer`: the backend checks scopes itself.
-   * Revoking a key does not flush that API's authorizer cache, so keep its TTL short.
+   * Neither revoking a key nor its expiry flushes that API's authorizer cache, so keep its TTL short.
    */
   createAuthorizer(scope: Construct, id: string): RequestAuthorizer {
     const here = Stack.of(this);
@@ -343,7 +378,8 @@ export class ApiKeyService extends Construct {
       memorySize: number;
       environment: Record<string, string>;
       conditions?: Partial<Record<TableAction, Record<string, unknown>>>;
-      flushStage?: string;
+      /** Permissions beyond the table's. */
+      statements?: PolicyStatement[];
     },
   ): NodejsFunction {
     const logGroup = new LogGroup(this, `${id}Logs`, { retention: this.logRetention });
@@ -378,19 +414,80 @@ export class ApiKeyService extends Construct {
       },
     });
 
-    for (const statement of this.tableStatements(definition, options.conditions ?? {})) fn.addToRolePolicy(statement);
-    if (options.flushStage !== undefined) {
-      fn.addToRolePolicy(
-        new PolicyStatement({
-          // FlushStageAuthorizersCache is DELETE /restapis/{id}/stages/{stage}/cache/authorizers.
-          actions: ['apigateway:DELETE'],
-          resources: [
-            `arn:${Stack.of(this).partition}:apigateway:${Stack.of(this).region}::/restapis/${this.api.restApiId}/stages/${options.flushStage}/cache/authorizers`,
-          ],
-        }),
-      );
+    for (const statement of [...this.tableStatements(definition, options.conditions ?? {}), ...(options.statements ?? [])]) {
+      fn.addToRolePolicy(statement);
     }
     return fn;
+  }
+
+  /**
+   * FlushStageAuthorizersCache is `DELETE /restapis/{id}/stages/{stage}/cache/authorizers`,
+   * which IAM authorizes as `apigateway:DELETE` on that path: this stage's cache, nothing else.
+   */
+  private flushCacheStatement(stageName: string): PolicyStatement {
+    const { partition, region } = Stack.of(this);
+    return new PolicyStatement({
+      actions: ['apigateway:DELETE'],
+      resources: [`arn:${partition}:apigateway:${region}::/restapis/${this.api.restApiId}/stages/${stageName}/cache/authorizers`],
+    });
+  }
+
+  /**
+   * The role of the scheduled flushes. EventBridge Scheduler's universal target
+   * (`arn:aws:scheduler:::aws-sdk:apigateway:flushStageAuthorizersCache`) calls the API
+   * with this role, so the role needs the API's own permission. Only Scheduler may
+   * assume it, and only for schedules of this account and this group ("Confused
+   * deputy prevention", EventBridge Scheduler User Guide: aws:SourceArn is the
+   * schedule group's ARN, never a schedule's).
+   */
+  private createFlushScheduleRole(stageName: string): Role {
+    return new Role(this, 'FlushScheduleRole', {
+      description: "Assumed by EventBridge Scheduler to flush the API stage's authorizer cache when a key expires.",
+      assumedBy: new ServicePrincipal(SCHEDULER_SERVICE_PRINCIPAL).withConditions({
+        StringEquals: {
+          'aws:SourceAccount': Stack.of(this).account,
+          'aws:SourceArn': this.flushScheduleGroup.scheduleGroupArn,
+        },
+      }),
+      // Inline, so the permission exists as soon as the role does.
+      inlinePolicies: { FlushAuthorizerCache: new PolicyDocument({ statements: [this.flushCacheStatement(stageName)] }) },
+    });
+  }
+
+  /**
+   * What a handler needs to schedule a flush: create schedules in the flush group
+   * (names are per key and expiry, made at run time), and pass the flush role to
+   * Scheduler and to nothing else.
+   */
+  private scheduleFlushStatements(): PolicyStatement[] {
+    return [
+      new PolicyStatement({ actions: ['scheduler:CreateSchedule'], resources: [this.flushScheduleArns()] }),
+      new PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [this.flushScheduleRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': SCHEDULER_SERVICE_PRINCIPAL } },
+      }),
+    ];
+  }
+
+  /** Every schedule of the flush group: `arn:{partition}:scheduler:{region}:{account}:schedule/{group}/*`. */
+  private flushScheduleArns(): string {
+    return Stack.of(this).formatArn({
+      service: 'scheduler',
+      resource: 'schedule',
+      resourceName: `${this.flushScheduleGroup.scheduleGroupName}/*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+  }
+
+  /** cdk-nag IAM5 for exactly the flush group's schedules, on the role of the function it concerns. */
+  private acknowledgeScheduleWildcard(fn: NodejsFunction): void {
+    if (!fn.role) throw new Error(`${fn.node.path} has no role`);
+    Validations.of(fn.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${this.flushScheduleGroup.scheduleGroupName}/*]`,
+      reason:
+        "Flush schedules are created at run time, one per key and expiry time (flush-{keyId}-{epochSeconds}), so their names cannot be listed in advance; the wildcard covers only this service's own schedule group.",
+    });
   }
 
   /** Exactly the definition's actions: table actions on the table, index actions on `byTenant`. */
@@ -480,6 +577,20 @@ function validateProps(keyPrefix: string, stageName: string, cacheTtl: Duration,
   if (burst !== undefined && !(Number.isInteger(burst) && burst >= 0)) {
     throw new Error(`ApiKeyService: throttlingBurstLimit must be a whole number of requests, 0 or more, got ${burst}`);
   }
+}
+
+/**
+ * A literal name (the handlers' IAM resource and cdk-nag acknowledgment spell it out),
+ * unique per account and Region like the stack's own name: the stack name, then a
+ * hash of the construct's path, e.g. `ApiKeyService-flush-1a2b3c4d`. At most 64
+ * characters, as Scheduler allows.
+ */
+function flushScheduleGroupName(service: Construct): string {
+  const stackName = Stack.of(service).stackName;
+  const hash = createHash('sha256').update(service.node.path).digest('hex').slice(0, 8);
+  const suffix = `-flush-${hash}`;
+  const prefix = Token.isUnresolved(stackName) ? 'ApiKeyService' : stackName.slice(0, 64 - suffix.length);
+  return `${prefix}${suffix}`;
 }
 
 /** True only when both are resolved and different: unresolved tokens may well match at deploy time. */

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnResource, Duration, Fn, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
@@ -6,6 +6,7 @@ import {
   AUTHORIZER_TIMEOUT,
   HANDLER_TIMEOUT,
   RECORD_USE_CONDITIONS,
+  SCHEDULER_SERVICE_PRINCIPAL,
   ApiKeyService,
   type ApiKeyServiceProps,
 } from '../../lib/api-key-service';
@@ -18,6 +19,9 @@ import { KEY_TABLE } from '../../src/store/table-schema';
 import { SYNTH_TIMEOUT_MS, arnOf, logicalId, permissionsOf, sortPermissions, testApp, type Permission } from './helpers';
 
 const HANDLER_NAMES = Object.keys(HANDLERS) as HandlerName[];
+/** Handlers that set expiry times, and so schedule a flush of the authorizer cache for each. */
+const SCHEDULING_HANDLERS = HANDLER_NAMES.filter((name) => HANDLERS[name].schedulesAuthorizerCacheFlush);
+const NON_SCHEDULING_HANDLERS = HANDLER_NAMES.filter((name) => !HANDLERS[name].schedulesAuthorizerCacheFlush);
 const CUSTOM_PROPS = {
   keyPrefix: 'zk_live',
   authorizerCacheTtl: Duration.seconds(0),
@@ -37,6 +41,8 @@ interface Synthesized {
   apiId: string;
   authorizerFunctionId: string;
   functionIds: Record<HandlerName, string>;
+  flushGroupId: string;
+  flushRoleId: string;
 }
 
 function describeStack(stack: ApiKeyServiceStack): Synthesized {
@@ -48,6 +54,8 @@ function describeStack(stack: ApiKeyServiceStack): Synthesized {
     apiId: logicalId(service.api),
     authorizerFunctionId: logicalId(service.authorizerFunction),
     functionIds: Object.fromEntries(HANDLER_NAMES.map((name) => [name, logicalId(service.handlers[name])])) as Record<HandlerName, string>,
+    flushGroupId: logicalId(service.flushScheduleGroup),
+    flushRoleId: logicalId(service.flushScheduleRole),
   };
 }
 
@@ -145,20 +153,26 @@ describe('the Lambda functions', () => {
     });
   });
 
-  it.each(HANDLER_NAMES)('give %s TABLE_NAME and KEY_PREFIX, plus REST_API_ID and STAGE_NAME only if it flushes the cache', (name) => {
-    const flushes = HANDLERS[name].flushesAuthorizerCache;
-    expect(functionProperties(defaults, defaults.functionIds[name]).Environment.Variables).toEqual({
-      [ENV.tableName]: { Ref: defaults.tableId },
-      [ENV.keyPrefix]: 'ak',
-      ...(flushes ? { [ENV.restApiId]: { Ref: defaults.apiId }, [ENV.stageName]: 'v1' } : {}),
-      POWERTOOLS_LOG_LEVEL: 'INFO',
-      NODE_OPTIONS: '--enable-source-maps',
-    });
-    expect(functionProperties(custom, custom.functionIds[name]).Environment.Variables).toMatchObject({
-      [ENV.keyPrefix]: 'zk_live',
-      ...(flushes ? { [ENV.stageName]: 'prod' } : {}),
-    });
-  });
+  it.each(HANDLER_NAMES)(
+    'give %s TABLE_NAME and KEY_PREFIX, plus REST_API_ID and STAGE_NAME if it flushes or schedules flushes, plus the flush group and role if it schedules',
+    (name) => {
+      const { flushesAuthorizerCache: flushes, schedulesAuthorizerCacheFlush: schedules } = HANDLERS[name];
+      expect(functionProperties(defaults, defaults.functionIds[name]).Environment.Variables).toEqual({
+        [ENV.tableName]: { Ref: defaults.tableId },
+        [ENV.keyPrefix]: 'ak',
+        ...(flushes || schedules ? { [ENV.restApiId]: { Ref: defaults.apiId }, [ENV.stageName]: 'v1' } : {}),
+        ...(schedules
+          ? { [ENV.flushScheduleGroup]: defaults.service.flushScheduleGroup.scheduleGroupName, [ENV.flushScheduleRoleArn]: arnOf(defaults.flushRoleId) }
+          : {}),
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+      expect(functionProperties(custom, custom.functionIds[name]).Environment.Variables).toMatchObject({
+        [ENV.keyPrefix]: 'zk_live',
+        ...(flushes || schedules ? { [ENV.stageName]: 'prod' } : {}),
+      });
+    },
+  );
 
   it('log JSON to their own log group, which Lambda filters below INFO, kept for the configured retention', () => {
     for (const [synthesized, days] of [
@@ -197,10 +211,26 @@ describe('least privilege', () => {
     ...definition.indexActions.map((action) => ({ action, resource: indexArn() })),
   ];
 
-  it.each(HANDLER_NAMES)('grants %s exactly its route-table actions, its own log group and, if it flushes, the stage cache', (name) => {
-    const id = defaults.functionIds[name];
-    const flush: Permission[] = HANDLERS[name].flushesAuthorizerCache ? [{ action: 'apigateway:DELETE', resource: flushArn() }] : [];
-    expect(permissionsOf(defaults.template, roleIdOf(defaults, id))).toEqual(sortPermissions([...dataAccess(HANDLERS[name]), ...logWrites(id), ...flush]));
+  const scheduling = (): Permission[] => [
+    { action: 'scheduler:CreateSchedule', resource: flushSchedulesArn(defaults) },
+    { action: 'iam:PassRole', resource: arnOf(defaults.flushRoleId), condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } },
+  ];
+
+  it.each(HANDLER_NAMES)(
+    'grants %s exactly its route-table actions, its own log group, the stage cache if it flushes, and flush schedules if it schedules them',
+    (name) => {
+      const id = defaults.functionIds[name];
+      const { flushesAuthorizerCache: flushes, schedulesAuthorizerCacheFlush: schedules } = HANDLERS[name];
+      const flush: Permission[] = flushes ? [{ action: 'apigateway:DELETE', resource: flushArn() }] : [];
+      expect(permissionsOf(defaults.template, roleIdOf(defaults, id))).toEqual(
+        sortPermissions([...dataAccess(HANDLERS[name]), ...logWrites(id), ...flush, ...(schedules ? scheduling() : [])]),
+      );
+    },
+  );
+
+  it.each(NON_SCHEDULING_HANDLERS)('gives %s no Scheduler or PassRole permission', (name) => {
+    const actions = permissionsOf(defaults.template, roleIdOf(defaults, defaults.functionIds[name])).map(({ action }) => action);
+    expect(actions.filter((action) => action.startsWith('scheduler:') || action.startsWith('iam:'))).toEqual([]);
   });
 
   it('lets the authorizer read any key but only write lastUsedAt, asking nothing back', () => {
@@ -238,6 +268,111 @@ describe('least privilege', () => {
       expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
         { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
       ]);
+    }
+  });
+});
+
+/** `arn:{partition}:scheduler:{region}:{account}:schedule/{group}/*`, as the template renders it. */
+function flushSchedulesArn(synthesized: Synthesized): unknown {
+  const group = synthesized.service.flushScheduleGroup.scheduleGroupName;
+  return {
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':scheduler:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:schedule/${group}/*`]],
+  };
+}
+
+describe('scheduled authorizer cache flushes', () => {
+  const role = (synthesized: Synthesized) => synthesized.template.findResources('AWS::IAM::Role')[synthesized.flushRoleId];
+  const stageCacheArn = (synthesized: Synthesized, stage: string) => ({
+    'Fn::Join': [
+      '',
+      ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:', { Ref: 'AWS::Region' }, '::/restapis/', { Ref: synthesized.apiId }, `/stages/${stage}/cache/authorizers`],
+    ],
+  });
+
+  it('are scheduled by the handlers that set expiry times: create (expiresAt), update (expiresAt) and rotate (grace period)', () => {
+    expect(SCHEDULING_HANDLERS.sort()).toEqual(['createKey', 'rotateKey', 'updateKey']);
+    expect(AUTHORIZER.schedulesAuthorizerCacheFlush).toBe(false);
+  });
+
+  it('live in one schedule group of the construct, named after the stack, deleted with it', () => {
+    for (const synthesized of [defaults, custom]) {
+      synthesized.template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+      const group = synthesized.template.findResources('AWS::Scheduler::ScheduleGroup')[synthesized.flushGroupId];
+      expect(group).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+      expect(group.Properties).toEqual({ Name: synthesized.service.flushScheduleGroup.scheduleGroupName });
+    }
+    expect(defaults.service.flushScheduleGroup.scheduleGroupName).toMatch(/^Defaults-flush-[0-9a-f]{8}$/);
+    expect(custom.service.flushScheduleGroup.scheduleGroupName).toMatch(/^Custom-flush-[0-9a-f]{8}$/);
+  });
+
+  it('give two services in one stack, or stack names of any length, distinct valid group names', () => {
+    const stack = new Stack(testApp(), 'S'.repeat(128));
+    const names = ['One', 'Two'].map((id) => new ApiKeyService(stack, id).flushScheduleGroup.scheduleGroupName);
+    expect(new Set(names).size).toBe(2);
+    for (const name of names) expect(name).toMatch(/^[0-9A-Za-z_.-]{1,64}$/);
+  });
+
+  it('run as a role only EventBridge Scheduler may assume, for schedules of this group in this account', () => {
+    expect(SCHEDULER_SERVICE_PRINCIPAL).toBe('scheduler.amazonaws.com');
+    expect(role(defaults).Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Action: 'sts:AssumeRole',
+        Effect: 'Allow',
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        // Scheduler sets aws:SourceArn to the schedule group's ARN, not the schedule's.
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' }, 'aws:SourceArn': arnOf(defaults.flushGroupId) } },
+      },
+    ]);
+  });
+
+  it("whose one permission is flushing the stage's authorizer cache", () => {
+    for (const [synthesized, stage] of [
+      [defaults, 'v1'],
+      [custom, 'prod'],
+    ] as const) {
+      const { Properties } = role(synthesized);
+      expect(Properties.ManagedPolicyArns).toBeUndefined();
+      expect(Properties.Policies).toEqual([
+        {
+          PolicyName: 'FlushAuthorizerCache',
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [{ Action: 'apigateway:DELETE', Effect: 'Allow', Resource: stageCacheArn(synthesized, stage) }],
+          },
+        },
+      ]);
+      expect(permissionsOf(synthesized.template, synthesized.flushRoleId)).toEqual([]);
+    }
+  });
+
+  it.each(SCHEDULING_HANDLERS)('may be created by %s only in the flush group, passing only the flush role, only to Scheduler', (name) => {
+    const permissions = permissionsOf(defaults.template, roleIdOf(defaults, defaults.functionIds[name]));
+    expect(permissions.filter(({ action }) => action.startsWith('scheduler:') || action.startsWith('iam:'))).toEqual([
+      { action: 'iam:PassRole', resource: arnOf(defaults.flushRoleId), condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } },
+      { action: 'scheduler:CreateSchedule', resource: flushSchedulesArn(defaults) },
+    ]);
+  });
+
+  it('are the only things that may pass the flush role', () => {
+    const passers = Object.values(defaults.template.findResources('AWS::IAM::Policy')).filter(({ Properties }) =>
+      (Properties.PolicyDocument.Statement as { Action: string | string[] }[]).some((statement) => [statement.Action].flat().includes('iam:PassRole')),
+    );
+    const passerRoles = passers.flatMap(({ Properties }) => Properties.Roles.map((ref: { Ref: string }) => ref.Ref)).sort();
+    expect(passerRoles).toEqual(SCHEDULING_HANDLERS.map((name) => roleIdOf(defaults, defaults.functionIds[name])).sort());
+  });
+
+  it('add no dependency cycle, which synth would refuse: the role needs the RestApi, never its methods, stage or functions', () => {
+    // The synths above passed aws-cdk-lib's built-in CloudFormation validation, whose rule F3004 fails on a cycle:
+    const cyclic = new Stack(testApp(), 'Cyclic');
+    new CfnResource(cyclic, 'A', { type: 'AWS::SNS::Topic', properties: { TopicName: Fn.getAtt('B', 'TopicName') } });
+    new CfnResource(cyclic, 'B', { type: 'AWS::SNS::Topic', properties: { TopicName: Fn.getAtt('A', 'TopicName') } });
+    expect(() => Template.fromStack(cyclic)).toThrow(/Circular dependency/);
+    // ...and the role, which every scheduling function refers to, refers to none of what refers to those functions.
+    const { Properties } = role(defaults);
+    const refersTo = JSON.stringify(Properties);
+    expect(refersTo).toContain(JSON.stringify({ Ref: defaults.apiId }));
+    for (const type of ['AWS::ApiGateway::Stage', 'AWS::ApiGateway::Deployment', 'AWS::ApiGateway::Method', 'AWS::Lambda::Function']) {
+      for (const id of Object.keys(defaults.template.findResources(type))) expect(refersTo).not.toContain(`"${id}"`);
     }
   });
 });

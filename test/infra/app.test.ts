@@ -2,13 +2,14 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { builtinModules } from 'node:module';
 import * as path from 'node:path';
-import type { App } from 'aws-cdk-lib';
+import { Validations, type App } from 'aws-cdk-lib';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import type { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
 import { buildApp } from '../../lib/service-app';
 import { ENV } from '../../src/config';
-import { HANDLERS } from '../../src/routes';
+import { HANDLERS, type HandlerName } from '../../src/routes';
 import { BUNDLING_SYNTH_TIMEOUT_MS, SYNTH_TIMEOUT_MS, testApp } from './helpers';
 
 interface ValidationReport {
@@ -19,11 +20,13 @@ interface ValidationReport {
 let app: App;
 let assembly: CloudAssembly;
 let stackArtifactId: string;
+let serviceStack: ApiKeyServiceStack;
 
 beforeAll(() => {
   // The CLI turns asset metadata on; the bundle tests below find each function's bundle through it.
   app = testApp({ bundling: true, context: { 'aws:cdk:enable-asset-metadata': true } });
-  stackArtifactId = buildApp(app).artifactId;
+  serviceStack = buildApp(app);
+  stackArtifactId = serviceStack.artifactId;
   // cdk-nag runs as a policy-validation plugin here: any unacknowledged finding throws.
   assembly = app.synth();
 }, BUNDLING_SYNTH_TIMEOUT_MS);
@@ -35,6 +38,27 @@ describe('the CDK app', () => {
     expect(report.pluginReports.flatMap((plugin) => plugin.violations)).toEqual([]);
     // ...and the pack run directly over the same tree, acknowledgments applied.
     expect(new AwsSolutionsChecks().validateScope(app)).toEqual({ success: true, violations: [] });
+  });
+
+  it('acknowledges IAM5 only for the flush schedules of its own group, on the roles of the handlers that create them', () => {
+    const { service } = serviceStack;
+    const group = service.flushScheduleGroup.scheduleGroupName;
+    const acknowledged: { path: string; id: string; reason: string }[] = [];
+    for (const construct of app.node.findAll()) {
+      for (const entry of construct.node.metadata) {
+        if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+        for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) {
+          acknowledged.push({ path: construct.node.path, id: id.replace(/^annotation::/i, ''), reason });
+        }
+      }
+    }
+    const wildcards = acknowledged.filter(({ id }) => id.startsWith('AwsSolutions-IAM5'));
+    const schedulers = Object.entries(HANDLERS).filter(([, definition]) => definition.schedulesAuthorizerCacheFlush);
+    expect(wildcards.map(({ path }) => path).sort()).toEqual(schedulers.map(([name]) => service.handlers[name as HandlerName].role!.node.path).sort());
+    for (const { id, reason } of wildcards) {
+      expect(id).toBe(`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${group}/*]`);
+      expect(reason).toMatch(/run time/);
+    }
   });
 
   it('fails synth on an unacknowledged cdk-nag error', () => {
