@@ -23,6 +23,7 @@ export function isFlushRequest(request: Pick<GatewayRequest, 'method' | 'rawPath
  */
 export function createControlPlane(options: ControlPlaneOptions): (request: GatewayRequest) => Promise<HttpResponse> {
   return async (request) => {
+    if (request.bodyTooLarge) return gatewayErrorResponse('REQUEST_TOO_LARGE');
     const verdict = await verifySigV4(request, {
       region: options.stage.region,
       service: 'apigateway',

@@ -3,11 +3,11 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { GatewayResponseType } from '../src/problem';
 import type { HandlerName, Route } from '../src/routes';
 import type { AuthorizerRunner } from './authorizer-runner';
-import { type GatewayRequest, lastHeaderValue } from './http-request';
+import type { GatewayRequest } from './http-request';
 import { type CallerIdentity, authorizerEvent, proxyEvent } from './proxy-events';
 import { type HttpResponse, fromProxyResult, gatewayErrorResponse } from './responses';
 import { type RouteMatch, createRouter } from './router';
-import { type Credentials, type SigV4Failure, verifySigV4 } from './sigv4';
+import { type Credentials, type SigV4Failure, type SigV4Options, precheckSigV4, verifySigV4 } from './sigv4';
 import type { Stage } from './stage';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<unknown>;
@@ -47,18 +47,29 @@ export function createGateway(options: GatewayOptions): (request: GatewayRequest
   const route = createRouter(options.routes);
   const { stage, adminCredentials, authorizer } = options;
 
+  const sigV4Options: SigV4Options = {
+    region: stage.region,
+    service: 'execute-api',
+    credentialsFor: (accessKeyId) => (accessKeyId === adminCredentials.accessKeyId ? adminCredentials : undefined),
+  };
+
   async function admitSigned(request: GatewayRequest): Promise<Admission> {
-    const verdict = await verifySigV4(request, {
-      region: stage.region,
-      service: 'execute-api',
-      credentialsFor: (accessKeyId) => (accessKeyId === adminCredentials.accessKeyId ? adminCredentials : undefined),
-    });
+    if (request.bodyTooLarge) {
+      // The signature covers the body, which was not kept: every other check still comes first.
+      const verdict = await precheckSigV4(request, sigV4Options);
+      return { admitted: false, refusal: verdict.valid ? 'REQUEST_TOO_LARGE' : SIGV4_FAILURES[verdict.failure] };
+    }
+    const verdict = await verifySigV4(request, sigV4Options);
     if (!verdict.valid) return { admitted: false, refusal: SIGV4_FAILURES[verdict.failure] };
     return { admitted: true, authorizer: null, caller: { accessKey: verdict.accessKeyId, accountId: stage.accountId } };
   }
 
   async function admitWithApiKey(request: GatewayRequest, match: RouteMatch, requestId: string): Promise<Admission> {
-    const apiKey = lastHeaderValue(request, 'x-api-key');
+    // Every value sent, under any casing of the name. Two different ones are refused outright: API Gateway
+    // would cache the answer under one while the authorizer judged another, and the authorizer refuses them too.
+    const apiKeys = new Set(request.headers['x-api-key'] ?? []);
+    if (apiKeys.size !== 1) return { admitted: false, refusal: 'UNAUTHORIZED' };
+    const [apiKey] = apiKeys;
     // A missing identity source is refused before the authorizer runs.
     if (!apiKey) return { admitted: false, refusal: 'UNAUTHORIZED' };
     const result = await authorizer.authorize(apiKey, authorizerEvent(request, match, stage, requestId));
@@ -82,6 +93,8 @@ export function createGateway(options: GatewayOptions): (request: GatewayRequest
     const admission =
       match.route.authorization === 'iam' ? await admitSigned(request) : await admitWithApiKey(request, match, requestId);
     if (!admission.admitted) return gatewayErrorResponse(admission.refusal);
+    // Deployed, the handler answers 413 for a body over 10 KiB; one too large to buffer here never reaches it.
+    if (request.bodyTooLarge) return gatewayErrorResponse('REQUEST_TOO_LARGE');
     return invoke(match.route.handler, proxyEvent(request, match, stage, requestId, admission));
   }
 

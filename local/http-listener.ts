@@ -1,8 +1,9 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { type GatewayRequest, RequestTooLargeError, readGatewayRequest } from './http-request';
+import { type GatewayRequest, readGatewayRequest } from './http-request';
 import { type HttpResponse, gatewayErrorResponse } from './responses';
 
 export interface ListenerOptions {
+  /** The most of a body that is read into memory; a larger one reaches dispatch as `bodyTooLarge`. */
   maxBodyBytes: number;
   /** True once the server is stopping: answers then close their connection, so the stop need not wait for keep-alive. */
   stopping: () => boolean;
@@ -18,14 +19,8 @@ export function createRequestListener(dispatch: (request: GatewayRequest) => Pro
     let request: GatewayRequest;
     try {
       request = await readGatewayRequest(req, options.maxBodyBytes);
-    } catch (error) {
-      if (!(error instanceof RequestTooLargeError)) {
-        res.destroy(); // the client went away mid-body
-        return;
-      }
-      // Close the connection rather than read the rest of an oversized body.
-      const tooLarge = gatewayErrorResponse('REQUEST_TOO_LARGE');
-      send(res, { ...tooLarge, headers: { ...tooLarge.headers, Connection: 'close' } });
+    } catch {
+      res.destroy(); // the client went away mid-body
       return;
     }
     try {

@@ -3,18 +3,14 @@ import type { SignedRequest } from './sigv4';
 
 /** One request as the gateway sees it, body included, before any routing. */
 export interface GatewayRequest extends SignedRequest {
+  /** The whole body; empty when `bodyTooLarge`. */
   body: Buffer;
+  /** The body went over what the gateway reads into memory; none of it is kept, and the rest is discarded. */
+  bodyTooLarge: boolean;
   /** Header names with the client's own casing, in order; API Gateway passes them on like that. */
   headerPairs: [string, string][];
   sourceIp: string;
   receivedAt: Date;
-}
-
-/** The body went over the limit; nothing past the limit was kept. */
-export class RequestTooLargeError extends Error {
-  constructor() {
-    super('Request body too large');
-  }
 }
 
 /**
@@ -45,32 +41,41 @@ export function lastHeaderValue(request: Pick<GatewayRequest, 'headers'>, name: 
   return request.headers[name.toLowerCase()]?.at(-1);
 }
 
-function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<Buffer> {
+/**
+ * The body, or undefined as soon as it goes over maxBodyBytes (or declares it
+ * will). Then nothing of it is kept, and the rest is read and discarded, so
+ * that the answer can still be sent and the connection stays usable.
+ */
+function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<Buffer | undefined> {
+  if (Number(req.headers['content-length']) > maxBodyBytes) {
+    req.resume();
+    return Promise.resolve(undefined);
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      if (tooLarge) return; // keep draining so the 413 can still be sent, but hold nothing
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBodyBytes) {
-        tooLarge = true;
-        chunks.length = 0;
-        reject(new RequestTooLargeError());
+      if (size <= maxBodyBytes) {
+        chunks.push(chunk);
         return;
       }
-      chunks.push(chunk);
-    });
+      chunks.length = 0;
+      req.off('data', onData); // still flowing, so the rest is discarded as it arrives
+      resolve(undefined);
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
 
-/** Reads a request and its body; throws RequestTooLargeError past maxBodyBytes, without reading the rest into memory. */
+/**
+ * Reads a request and its body, holding at most maxBodyBytes of it: a larger
+ * body comes back as `bodyTooLarge`, without waiting for the rest of it.
+ */
 export async function readGatewayRequest(req: IncomingMessage, maxBodyBytes: number): Promise<GatewayRequest> {
   const receivedAt = new Date();
-  const declaredLength = Number(req.headers['content-length']);
-  if (declaredLength > maxBodyBytes) throw new RequestTooLargeError();
   const body = await readBody(req, maxBodyBytes);
 
   const url = req.url ?? '/';
@@ -83,7 +88,8 @@ export async function readGatewayRequest(req: IncomingMessage, maxBodyBytes: num
     rawQuery: queryStart < 0 ? '' : url.slice(queryStart + 1),
     headers: req.headersDistinct,
     headerPairs,
-    body,
+    body: body ?? Buffer.alloc(0),
+    bodyTooLarge: body === undefined,
     sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
     receivedAt,
   };

@@ -9,7 +9,6 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { MAX_BODY_BYTES } from '../lambdas/shared/http';
 import { ROUTES } from '../src/routes';
 import { ensureTable } from '../src/store/ensure-table';
 import { resolveAdminCredentials } from './admin-credentials';
@@ -22,12 +21,22 @@ import { createGateway } from './gateway';
 import { loadHandlerModules } from './handler-modules';
 import { createRequestListener } from './http-listener';
 import type { GatewayRequest } from './http-request';
-import { fallbackSdkCredentials, lambdaEnvironment } from './lambda-environment';
+import { FLUSH_SCHEDULE_GROUP, fallbackSdkCredentials, lambdaEnvironment } from './lambda-environment';
 import { ConfigError, type LocalConfig, readLocalConfig } from './local-config';
+import type { HttpResponse } from './responses';
+import { type LocalScheduler, createScheduler, isSchedulerRequest } from './scheduler';
 import { localStage } from './stage';
 
 /** How long a stop waits for requests in flight before cutting their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * The most of a request body held in memory. Up to this, a body reaches the
+ * handlers, which answer 413 past 10 KiB as deployed; past it the gateway still
+ * authenticates the caller, then answers 413 itself.
+ */
+const MAX_BUFFERED_BODY_BYTES = 1024 * 1024;
+
+type Dispatch = (request: GatewayRequest) => Promise<HttpResponse>;
 
 async function openDatabase(config: LocalConfig): Promise<EmbeddedDynamoDb & { description: string }> {
   if (config.dynamoDbEndpoint) {
@@ -52,10 +61,28 @@ async function main(): Promise<void> {
   const admin = await resolveAdminCredentials(config.adminCredentials, config.dataDir);
   const stage = localStage(config.region);
   const database = await openDatabase(config);
+
+  // Listen first: the handlers' SDK clients must be pointed at this server's address before they load.
+  // A request that comes in meanwhile waits until everything is ready.
+  let becomeReady!: (dispatch: Dispatch) => void;
+  const ready = new Promise<Dispatch>((resolve) => (becomeReady = resolve));
+  let stopping = false;
+  const server = createServer(
+    createRequestListener(async (request) => (await ready)(request), { maxBodyBytes: MAX_BUFFERED_BODY_BYTES, stopping: () => stopping }),
+  );
   try {
-    Object.assign(process.env, fallbackSdkCredentials(process.env), lambdaEnvironment(config, stage, database.endpoint));
+    server.listen(config.port, '127.0.0.1');
+    await once(server, 'listening');
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    Object.assign(process.env, fallbackSdkCredentials(process.env), lambdaEnvironment(config, stage, { dynamoDb: database.endpoint, server: baseUrl }));
     await createTableIfMissing(config.tableName);
   } catch (error) {
+    server.close();
     await database.close();
     throw error;
   }
@@ -70,28 +97,22 @@ async function main(): Promise<void> {
     adminCredentials: admin,
   });
   const sdk = new APIGatewayClient({});
-  const controlPlane = createControlPlane({ stage, sdkCredentials: () => sdk.config.credentials(), flushAuthorizerCache: () => cache.flush() });
-  let stopping = false;
-  const dispatch = (request: GatewayRequest) => (isFlushRequest(request) ? controlPlane(request) : gateway(request));
-  const server = createServer(createRequestListener(dispatch, { maxBodyBytes: MAX_BODY_BYTES, stopping: () => stopping }));
-
-  try {
-    server.listen(config.port, '127.0.0.1');
-    await once(server, 'listening');
-  } catch (error) {
-    await database.close();
-    throw error;
-  }
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  // Known only now that the port is; handlers build their API Gateway client on first use, so this is in time.
-  process.env.AWS_ENDPOINT_URL_API_GATEWAY = baseUrl;
+  const sdkCredentials = () => sdk.config.credentials();
+  const flushAuthorizerCache = () => cache.flush();
+  const controlPlane = createControlPlane({ stage, sdkCredentials, flushAuthorizerCache });
+  const scheduler = createScheduler({ stage, groupName: FLUSH_SCHEDULE_GROUP, sdkCredentials, flushAuthorizerCache });
+  becomeReady((request) => {
+    if (isFlushRequest(request)) return controlPlane(request);
+    if (isSchedulerRequest(request)) return scheduler.handle(request);
+    return gateway(request);
+  });
   console.log(banner({ baseUrl, config, admin, dynamoDb: database.description }));
 
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: finishing requests in flight, then stopping`);
-    stopGracefully(server, database).then(
+    stopGracefully(server, database, scheduler).then(
       () => process.exit(0),
       (error: unknown) => {
         console.error('Could not stop cleanly:', error);
@@ -104,7 +125,8 @@ async function main(): Promise<void> {
 }
 
 /** Stops accepting, lets requests in flight finish (within a grace period), then closes the store, flushing it to disk. */
-async function stopGracefully(server: Server, database: EmbeddedDynamoDb): Promise<void> {
+async function stopGracefully(server: Server, database: EmbeddedDynamoDb, scheduler: LocalScheduler): Promise<void> {
+  scheduler.close();
   const closed = once(server, 'close');
   server.close();
   const cutOff = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();

@@ -91,13 +91,12 @@ function signingQuery(rawQuery: string): Record<string, string | string[]> {
   return query;
 }
 
-/**
- * Verifies an AWS Signature Version 4 Authorization header the way AWS does:
- * re-signs the request as received (method, path, query, the signed headers
- * only, body hash) with the client's signing date and compares signatures in
- * constant time.
- */
-export async function verifySigV4(request: SignedRequest, options: SigV4Options): Promise<SigV4Result> {
+type HeaderVerdict =
+  | { valid: true; parsed: ParsedAuthorization; signingDate: Date; credentials: Credentials }
+  | { valid: false; failure: SigV4Failure };
+
+/** Every check that needs no body, in the order AWS makes them. */
+async function checkHeaders(request: Omit<SignedRequest, 'body'>, options: SigV4Options): Promise<HeaderVerdict> {
   const authorization = request.headers.authorization?.[0];
   if (authorization === undefined) return { valid: false, failure: 'missing' };
   const parsed = parseAuthorization(authorization);
@@ -113,6 +112,29 @@ export async function verifySigV4(request: SignedRequest, options: SigV4Options)
 
   const credentials = await options.credentialsFor(parsed.accessKeyId);
   if (!credentials) return { valid: false, failure: 'unknownAccessKey' };
+  return { valid: true, parsed, signingDate, credentials };
+}
+
+/**
+ * The part of verifySigV4 that needs no body: the Authorization header, the
+ * credential scope, the clock and the access key. `valid` only means that
+ * nothing is wrong so far; the signature itself is not checked.
+ */
+export async function precheckSigV4(request: Omit<SignedRequest, 'body'>, options: SigV4Options): Promise<SigV4Result> {
+  const verdict = await checkHeaders(request, options);
+  return verdict.valid ? { valid: true, accessKeyId: verdict.parsed.accessKeyId } : verdict;
+}
+
+/**
+ * Verifies an AWS Signature Version 4 Authorization header the way AWS does:
+ * re-signs the request as received (method, path, query, the signed headers
+ * only, body hash) with the client's signing date and compares signatures in
+ * constant time.
+ */
+export async function verifySigV4(request: SignedRequest, options: SigV4Options): Promise<SigV4Result> {
+  const verdict = await checkHeaders(request, options);
+  if (!verdict.valid) return verdict;
+  const { parsed, signingDate, credentials } = verdict;
 
   // The signer trusts a declared payload hash, so check it against the body received.
   const declaredPayloadHash = request.headers['x-amz-content-sha256']?.[0];

@@ -33,10 +33,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.stop();
-  client?.destroy();
-  await database?.close();
-  await dataDir?.remove();
+  try {
+    await server?.stop(); // fails if it leaves a process behind
+  } finally {
+    client?.destroy();
+    await database?.close();
+    await dataDir?.remove();
+  }
 });
 
 const admin = (method: string, path: string, body?: unknown) => signedCall(server.baseUrl, ADMIN, method, path, { body });

@@ -1,6 +1,6 @@
 /**
  * The HTTP contract of DESIGN §3 at the edges: bad input, refused credentials,
- * problem+json everywhere, Cache-Control on every response, and real curl --aws-sigv4.
+ * problem+json everywhere, Cache-Control and nosniff on every response, and real curl --aws-sigv4.
  */
 import { generateKey } from '../../src/domain/key-format';
 import { type ApiResponse, call, signedCall } from '../support/api-client';
@@ -30,14 +30,18 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.stop();
-  await dataDir?.remove();
+  try {
+    await server?.stop(); // fails if it leaves a process behind
+  } finally {
+    await dataDir?.remove();
+  }
 });
 
 function expectProblem(response: ApiResponse, status: number): void {
   expect(response.status).toBe(status);
   expect(response.headers.get('content-type')).toBe('application/problem+json');
   expect(response.headers.get('cache-control')).toBe('no-store');
+  expect(response.headers.get('x-content-type-options')).toBe('nosniff');
   expect(response.json).toEqual(expect.objectContaining({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String) }));
 }
 
@@ -107,6 +111,37 @@ describe('bad input: a problem+json 4xx, and nothing written', () => {
     expectProblem(response, 413);
   });
 
+  describe('an oversized body is only judged once the caller is', () => {
+    // As deployed: API Gateway's own limit is 10 MB, so authentication comes first and the handler answers 413.
+    const OVER_10_KIB = JSON.stringify({ name: 'x'.repeat(11 * 1024) });
+    // Past the 1 MiB local mode holds in memory, the gateway still authenticates, then answers 413 itself.
+    const OVER_1_MIB = JSON.stringify({ name: 'x'.repeat(1024 * 1024 + 1) });
+
+    it.each([
+      ['over 10 KiB', OVER_10_KIB],
+      ['over 1 MiB', OVER_1_MIB],
+    ])('%s behind the authorizer: 401 without a valid key, 403 without the scope, 413 with both', async (_, body) => {
+      const selfCreate = (apiKey?: string) => () => call(server.baseUrl, 'POST', '/keys', { apiKey, body, headers: { 'content-type': 'application/json' } });
+      await expectRefusedWithoutWrites(selfCreate(), 401);
+      await expectRefusedWithoutWrites(selfCreate(generateKey('ak')), 401);
+      await expectRefusedWithoutWrites(selfCreate(existing.key), 403);
+      await expectRefusedWithoutWrites(selfCreate(manager.key), 413);
+    });
+
+    it.each([
+      ['over 10 KiB', OVER_10_KIB],
+      ['over 1 MiB', OVER_1_MIB],
+    ])('%s on an admin route: 403 unsigned or signed with unknown credentials, 413 when signed', async (_, body) => {
+      const adminCreate = (credentials?: typeof ADMIN) => () =>
+        credentials
+          ? signedCall(server.baseUrl, credentials, 'POST', `/tenants/${TENANT}/keys`, { body, headers: { 'content-type': 'application/json' } })
+          : call(server.baseUrl, 'POST', `/tenants/${TENANT}/keys`, { body, headers: { 'content-type': 'application/json' } });
+      await expectRefusedWithoutWrites(adminCreate(), 403);
+      await expectRefusedWithoutWrites(adminCreate({ ...ADMIN, accessKeyId: 'AKIAUNKNOWN000000000' }), 403);
+      await expectRefusedWithoutWrites(adminCreate(ADMIN), 413);
+    });
+  });
+
   it('415 for a body that is not application/json', async () => {
     await expectRefusedWithoutWrites(create('{"name":"x"}', { 'content-type': 'text/plain' }), 415);
   });
@@ -155,6 +190,19 @@ describe('refused credentials', () => {
     expect(new Set(responses.map((response) => response.text)).size).toBe(1);
   });
 
+  it('401 for two different x-api-key values, which leave no cached answer for either', async () => {
+    const whoami = (...headers: string[]) => curl([...headers.flatMap((header) => ['-H', header]), `${server.baseUrl}/whoami`]);
+    const both = await whoami(`X-Api-Key: ${existing.key}`, 'x-api-key: junk');
+    expect(both.status).toBe(401);
+    expect(both.headers['content-type']).toBe('application/problem+json');
+    expect((await whoami('x-api-key: junk', `X-API-KEY: ${existing.key}`)).status).toBe(401);
+    expect((await whoami('x-api-key: junk')).status).toBe(401);
+    expect((await whoami(`x-api-key: ${existing.key}`)).status).toBe(200);
+    expect((await whoami('X-Api-Key: junk')).status).toBe(401);
+    // The same key twice is one key.
+    expect((await whoami(`x-api-key: ${existing.key}`, `X-Api-Key: ${existing.key}`)).status).toBe(200);
+  });
+
   it('403 for unknown routes and methods, like API Gateway', async () => {
     expectProblem(await call(server.baseUrl, 'GET', '/nothing-here'), 403);
     expectProblem(await call(server.baseUrl, 'PUT', '/whoami', { apiKey: existing.key }), 403);
@@ -162,7 +210,7 @@ describe('refused credentials', () => {
   });
 });
 
-describe('Cache-Control: no-store', () => {
+describe('Cache-Control: no-store and X-Content-Type-Options: nosniff', () => {
   it('is on every kind of response', async () => {
     const created = await admin('POST', `/tenants/${TENANT}/keys`, { body: { name: 'Temporary' } });
     const responses = [
@@ -179,7 +227,10 @@ describe('Cache-Control: no-store', () => {
       await call(server.baseUrl, 'GET', '/nope'),
     ];
     expect(responses.map((response) => response.status)).toEqual([201, 200, 200, 200, 201, 204, 404, 200, 403, 401, 403]);
-    for (const response of responses) expect(response.headers.get('cache-control')).toBe('no-store');
+    for (const response of responses) {
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    }
   });
 });
 

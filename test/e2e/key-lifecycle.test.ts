@@ -21,8 +21,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.stop();
-  await dataDir?.remove();
+  try {
+    await server?.stop(); // fails if it leaves a process behind
+  } finally {
+    await dataDir?.remove();
+  }
 });
 
 const admin = (method: string, path: string, body?: unknown) => signedCall(server.baseUrl, ADMIN, method, path, { body });

@@ -65,8 +65,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.stop();
-  await dataDir?.remove();
+  try {
+    await server?.stop(); // fails if it leaves a process behind
+  } finally {
+    await dataDir?.remove();
+  }
 });
 
 describe('README routes section', () => {

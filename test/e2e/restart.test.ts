@@ -1,6 +1,7 @@
 /**
- * Persistence across a stop: SIGTERM lets requests in flight finish, exits 0,
- * and what was written (keys and generated admin credentials) is there after a restart.
+ * Persistence across a stop: SIGTERM to `npm start` reaches the server, which
+ * lets requests in flight finish and exits 0, leaving no process behind; what was
+ * written (keys and generated admin credentials) is there after a restart.
  */
 import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
@@ -18,8 +19,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.stop();
-  await dataDir?.remove();
+  try {
+    await server?.stop(); // fails if it leaves a process behind
+  } finally {
+    await dataDir?.remove();
+  }
 });
 
 function printedCredentials(output: string): { accessKeyId: string; secretAccessKey: string } {
@@ -28,16 +32,25 @@ function printedCredentials(output: string): { accessKeyId: string; secretAccess
   return { accessKeyId: printed[1], secretAccessKey: printed[2] };
 }
 
-/** Sends a request's head and half its body, so that it is still in flight until `finish` is called. */
-function startSlowRequest(baseUrl: string, path: string, headers: Record<string, string>, body: string) {
+/**
+ * Sends a request's head and half its body, so that it is still in flight until
+ * `finish` is called. Resolves once the server has read the head: it answers
+ * `Expect: 100-continue` then, so a stop that follows cannot beat the connection.
+ */
+async function startSlowRequest(baseUrl: string, path: string, headers: Record<string, string>, body: string) {
   const half = Math.floor(body.length / 2);
-  const req = request(new URL(path, baseUrl), { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) } });
+  const req = request(new URL(path, baseUrl), {
+    method: 'POST',
+    headers: { ...headers, 'content-length': Buffer.byteLength(body), expect: '100-continue' },
+  });
   const answered = once(req, 'response').then(async ([response]) => {
     const res = response as IncomingMessage;
     let text = '';
     for await (const chunk of res) text += chunk;
     return { status: res.statusCode, connection: res.headers.connection, json: JSON.parse(text) };
   });
+  req.flushHeaders();
+  await once(req, 'continue');
   req.write(body.slice(0, half));
   return {
     finish() {
@@ -59,13 +72,14 @@ describe('stopping and restarting with the same DATA_DIR', () => {
     const { key, id } = created.json;
     expect((await call(server.baseUrl, 'GET', '/whoami', { apiKey: key })).status).toBe(200);
 
-    const inFlight = startSlowRequest(server.baseUrl, '/keys', { 'x-api-key': key, 'content-type': 'application/json' }, '{"name":"Written during shutdown"}');
+    const inFlight = await startSlowRequest(server.baseUrl, '/keys', { 'x-api-key': key, 'content-type': 'application/json' }, '{"name":"Written during shutdown"}');
     const exitCode = server.stop('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 300));
     const lateAnswer = await inFlight.finish();
     expect(lateAnswer).toMatchObject({ status: 201, connection: 'close' });
     const lateKey = lateAnswer.json;
     expect(await exitCode).toBe(0);
+    expect(server.output()).toContain('SIGTERM: finishing requests in flight, then stopping');
     expect(server.output()).toContain('Stopped');
     expect(server.output()).not.toContain(key);
 

@@ -23,8 +23,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.stop();
-  await dataDir?.remove();
+  try {
+    await server?.stop(); // fails if it leaves a process behind
+  } finally {
+    await dataDir?.remove();
+  }
 });
 
 const asKey = (apiKey: string, method: string, path: string, body?: unknown) => call(server.baseUrl, method, path, { apiKey, body });

@@ -1,9 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 
 const REPOSITORY_ROOT = resolve(__dirname, '../..');
 const READY_LINE = /Listening on (http:\/\/\S+)/;
+/** How long a stop may take (the server's own grace period is 10 s) before the whole group is killed. */
+const STOP_TIMEOUT_MS = 15_000;
 /** Settings of local mode that a developer's shell must not slip into a test's server. */
 const LOCAL_MODE_VARIABLES = [
   'PORT',
@@ -20,38 +24,110 @@ const LOCAL_MODE_VARIABLES = [
 /** `npm start` as a user runs it, in a child process this test owns. */
 export interface LocalServerProcess {
   baseUrl: string;
-  /** Everything it has printed so far, stdout and stderr. */
+  /** Everything npm and the server have printed so far, stdout and stderr. */
   output(): string;
-  /** Sends the signal, waits for the exit and returns its code; kills it outright if it hangs. */
+  /**
+   * Sends the signal to the npm process only, as `kill <pid>` or a process
+   * manager would, waits for npm to exit and returns its exit code. Kills the
+   * whole process group if it hangs, and fails if anything of it (the server,
+   * say) is still running shortly after npm has exited.
+   */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** tsx runs the server in a child of its own: this kills the whole process group the test started. */
-function killGroup(child: ChildProcess): void {
+/**
+ * The group's processes that are still running. A zombie does not count: it
+ * has exited, and only waits for a parent to reap it (an orphan's new parent,
+ * PID 1, may never do so in a container). Without /proc, any member counts.
+ */
+function runningGroupMembers(pgid: number): string[] {
+  let pids: string[];
   try {
-    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    try {
+      process.kill(-pgid, 0);
+      return [`process group ${pgid}`];
+    } catch {
+      return [];
+    }
+  }
+  const running: string[] = [];
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // "pid (command) state ppid pgrp ...": the command may hold spaces and parentheses.
+    const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(group) === pgid && state !== 'Z') running.push(`${pid} ${stat.slice(stat.indexOf('('), stat.lastIndexOf(')') + 1)}`);
+  }
+  return running;
+}
+
+/** Waits a little for the group to empty: a helper such as tsx's esbuild service exits just after the server. */
+async function groupLeftovers(pgid: number, withinMs = 2_000): Promise<string[]> {
+  const deadline = Date.now() + withinMs;
+  let running = runningGroupMembers(pgid);
+  while (running.length > 0 && Date.now() < deadline) {
+    await delay(25);
+    running = runningGroupMembers(pgid);
+  }
+  return running;
+}
+
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
   } catch {
     // The group is gone already.
   }
 }
 
-/** Starts the server with these settings on a free port, region us-east-1 unless `env` says otherwise. */
+/**
+ * afterAll stops the server, but a Jest worker that crashes or is killed never
+ * runs it. So a tiny detached watchdog holds a pipe from this process and kills
+ * the server's whole process group when that pipe closes, whichever way this process ends.
+ */
+function killGroupWhenThisProcessDies(pgid: number): ChildProcess {
+  const script =
+    "process.stdin.on('end', () => { try { process.kill(-Number(process.argv[1]), 'SIGKILL'); } catch {} process.exit(0); });" +
+    'process.stdin.resume();';
+  const watchdog = spawn(process.execPath, ['-e', script, String(pgid)], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  watchdog.unref();
+  return watchdog;
+}
+
+/**
+ * Starts `npm start` in the repository root with these settings, on a free port
+ * (PORT=0), region us-east-1 unless `env` says otherwise.
+ */
 export async function startLocalServer(env: Record<string, string>, readyTimeoutMs = 30_000): Promise<LocalServerProcess> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !LOCAL_MODE_VARIABLES.includes(name)));
-  const child = spawn(resolve(REPOSITORY_ROOT, 'node_modules/.bin/tsx'), ['local/server.ts'], {
+  const child = spawn('npm', ['start'], {
     cwd: REPOSITORY_ROOT,
-    env: { ...inherited, PORT: '0', AWS_REGION: 'us-east-1', ...env },
-    detached: true, // its own process group, so that a hung server and tsx's child can be killed together
+    // No update check: it would reach for the network on every start.
+    env: { ...inherited, npm_config_update_notifier: 'false', PORT: '0', AWS_REGION: 'us-east-1', ...env },
+    detached: true, // npm leads a process group of its own, so that npm, its shell and the server can be killed together
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (child.pid === undefined) throw new Error('npm could not be spawned');
+  const pgid = child.pid;
+  const watchdog = killGroupWhenThisProcessDies(pgid);
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const cleanUp = () => {
+    killGroup(pgid); // nothing of it may outlive the test
+    watchdog.kill('SIGKILL');
+  };
 
   const baseUrl = await new Promise<string>((resolveReady, rejectReady) => {
     const timer = setTimeout(() => {
-      killGroup(child);
+      cleanUp();
       rejectReady(new Error(`The server did not start in ${readyTimeoutMs} ms:\n${output}`));
     }, readyTimeoutMs);
     child.stdout!.on('data', () => {
@@ -63,7 +139,8 @@ export async function startLocalServer(env: Record<string, string>, readyTimeout
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      rejectReady(new Error(`The server exited with ${code} before it was ready:\n${output}`));
+      cleanUp();
+      rejectReady(new Error(`npm start exited with ${code} before the server was ready:\n${output}`));
     });
   });
 
@@ -72,10 +149,14 @@ export async function startLocalServer(env: Record<string, string>, readyTimeout
     output: () => output,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const timer = setTimeout(() => killGroup(child), 15_000);
+      const timer = setTimeout(() => killGroup(pgid), STOP_TIMEOUT_MS);
       const code = await exited;
       clearTimeout(timer);
-      killGroup(child); // nothing of it may outlive the test
+      const leftBehind = await groupLeftovers(pgid);
+      cleanUp();
+      if (leftBehind.length > 0) {
+        throw new Error(`npm start exited (${code ?? child.signalCode}) but left processes of its group running: ${leftBehind.join(', ')}\n${output}`);
+      }
       return code;
     },
   };

@@ -19,6 +19,7 @@ async function flushCall(path: string, credentials = SDK_CREDENTIALS): Promise<G
     headerPairs,
     headers: Object.fromEntries(headerPairs.map(([name, value]) => [name.toLowerCase(), [value]])),
     body: Buffer.alloc(0),
+    bodyTooLarge: false,
     sourceIp: '127.0.0.1',
     receivedAt: new Date(),
   };
@@ -44,6 +45,12 @@ describe('local control plane: FlushStageAuthorizersCache', () => {
   it('refuses other credentials', async () => {
     const response = await controlPlane(await flushCall('/restapis/local/stages/v1/cache/authorizers', { accessKeyId: 'LOCAL', secretAccessKey: 'guess' }));
     expect(response.statusCode).toBe(403);
+    expect(flushAuthorizerCache).not.toHaveBeenCalled();
+  });
+
+  it('answers 413 for a body too large to hold, without flushing', async () => {
+    const response = await controlPlane({ ...(await flushCall('/restapis/local/stages/v1/cache/authorizers')), bodyTooLarge: true });
+    expect(response.statusCode).toBe(413);
     expect(flushAuthorizerCache).not.toHaveBeenCalled();
   });
 

@@ -1,4 +1,8 @@
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { GATEWAY_RESPONSE_HEADERS } from '../../../src/problem';
 import { policyFor } from '../../../src/authorizer-policy';
 import { type HandlerName, ROUTES } from '../../../src/routes';
 import { AuthorizerCache } from '../../../local/authorizer-cache';
@@ -10,19 +14,34 @@ import { localStage } from '../../../local/stage';
 const stage = localStage('us-east-1');
 const ADMIN = { accessKeyId: 'AKIAEXAMPLE000000000', secretAccessKey: 'secret' };
 
-function request(method: string, pathAndQuery: string, headers: Record<string, string> = {}, body = ''): GatewayRequest {
+/** A request as Node reads it; headers as pairs may repeat a name, in any casing. */
+function request(method: string, pathAndQuery: string, headers: Record<string, string> | [string, string][] = {}, body = ''): GatewayRequest {
   const [rawPath, rawQuery = ''] = pathAndQuery.split('?');
-  const headerPairs = Object.entries({ Host: '127.0.0.1:3000', ...headers });
+  const headerPairs: [string, string][] = [['Host', '127.0.0.1:3000'], ...(Array.isArray(headers) ? headers : Object.entries(headers))];
+  const distinct: Record<string, string[]> = {};
+  for (const [name, value] of headerPairs) (distinct[name.toLowerCase()] ??= []).push(value);
   return {
     method,
     rawPath,
     rawQuery,
     headerPairs,
-    headers: Object.fromEntries(headerPairs.map(([name, value]) => [name.toLowerCase(), [value]])),
+    headers: distinct,
     body: Buffer.from(body),
+    bodyTooLarge: false,
     sourceIp: '127.0.0.1',
     receivedAt: new Date('2030-01-02T03:04:05Z'),
   };
+}
+
+/** What the listener hands on for a body over what it buffers: none of the body. */
+const tooLarge = (gatewayRequest: GatewayRequest): GatewayRequest => ({ ...gatewayRequest, body: Buffer.alloc(0), bodyTooLarge: true });
+
+async function signed(method: string, path: string, body: string, credentials = ADMIN): Promise<GatewayRequest> {
+  const signer = new SignatureV4({ credentials, region: 'us-east-1', service: 'execute-api', sha256: Sha256 });
+  const headers = { host: '127.0.0.1:3000', 'content-type': 'application/json' };
+  const signedRequest = await signer.sign(new HttpRequest({ method, path, headers, body }));
+  const { host: _host, ...rest } = signedRequest.headers;
+  return request(method, path, rest, body);
 }
 
 const allowingAuthorizer = (scopes: string[]) =>
@@ -189,5 +208,103 @@ describe('gateway: routing and responses', () => {
     expect(response.headers).toMatchObject({ 'X-One': '1', 'X-Two': ['b', 'c'], 'Content-Type': 'application/json' });
     expect(response.headers['x-two']).toBeUndefined();
     expect(String(response.body)).toBe('{}');
+  });
+});
+
+describe('gateway: its own responses', () => {
+  it('carry the deployed gateway responses’ headers, X-Content-Type-Options included', async () => {
+    const { gateway } = setUp(async () => Promise.reject(new Error('down')));
+    const responses = [
+      await gateway(request('GET', '/whoami')), // 401
+      await gateway(request('GET', '/nope')), // 403
+      await gateway(request('GET', '/tenants/acme/keys')), // 403, unsigned
+      await gateway(request('GET', '/whoami', KEY)), // 503
+      await gateway(tooLarge(await signed('POST', '/tenants/acme/keys', '{}'))), // 413
+    ];
+    expect(responses.map((response) => response.statusCode)).toEqual([401, 403, 403, 503, 413]);
+    for (const response of responses) expect(response.headers).toMatchObject({ ...GATEWAY_RESPONSE_HEADERS, 'X-Content-Type-Options': 'nosniff' });
+  });
+});
+
+describe('gateway: more than one x-api-key', () => {
+  /** Judges the first x-api-key it finds, as the authorizer once did: only ak_valid gets in. */
+  const firstHeaderAuthorizer = () =>
+    jest.fn(async (event: APIGatewayRequestAuthorizerEvent) => {
+      const [, key] = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'x-api-key') ?? [];
+      if (key !== 'ak_valid') throw new Error('Unauthorized');
+      return allowingAuthorizer([]).getMockImplementation()!(event);
+    });
+
+  it.each([
+    ['in two casings', [['X-Api-Key', 'ak_valid'], ['x-api-key', 'ak_junk']]],
+    ['in the same casing', [['x-api-key', 'ak_valid'], ['x-api-key', 'ak_junk']]],
+    ['the other way round', [['x-api-key', 'ak_junk'], ['X-API-KEY', 'ak_valid']]],
+  ] as [string, [string, string][]][])('refuses two different values %s with 401, without calling the authorizer', async (_, headers) => {
+    const authorizer = firstHeaderAuthorizer();
+    const { gateway, seen } = setUp(authorizer);
+    const response = await gateway(request('GET', '/whoami', headers));
+    expect(response.statusCode).toBe(401);
+    expect(JSON.parse(String(response.body)).title).toBe('Unauthorized');
+    expect(authorizer).not.toHaveBeenCalled();
+    expect(seen).toHaveLength(0);
+  });
+
+  it('caches nothing for either value, so neither is let in later on the other’s answer', async () => {
+    const authorizer = firstHeaderAuthorizer();
+    const { gateway } = setUp(authorizer);
+    await gateway(request('GET', '/whoami', [['X-Api-Key', 'ak_valid'], ['x-api-key', 'ak_junk']]));
+    expect((await gateway(request('GET', '/whoami', { 'x-api-key': 'ak_junk' }))).statusCode).toBe(401);
+    expect((await gateway(request('GET', '/whoami', { 'x-api-key': 'ak_valid' }))).statusCode).toBe(200);
+    expect((await gateway(request('GET', '/whoami', { 'x-api-key': 'ak_junk' }))).statusCode).toBe(401);
+  });
+
+  it('takes the same value sent twice as one key, cached under exactly that value', async () => {
+    const authorizer = firstHeaderAuthorizer();
+    const { gateway } = setUp(authorizer);
+    expect((await gateway(request('GET', '/whoami', [['x-api-key', 'ak_valid'], ['X-Api-Key', 'ak_valid']]))).statusCode).toBe(200);
+    expect((await gateway(request('GET', '/whoami', { 'x-api-key': 'ak_valid' }))).statusCode).toBe(200);
+    expect(authorizer).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('gateway: request bodies', () => {
+  const BIG = JSON.stringify({ name: 'x'.repeat(11 * 1024) });
+
+  it('hands a body over 10 KiB that it holds to the handler, which answers 413 itself as deployed', async () => {
+    const { gateway, seen } = setUp(allowingAuthorizer(['keys:manage']));
+    expect((await gateway(request('POST', '/keys', { ...KEY, 'content-type': 'application/json' }, BIG))).statusCode).toBe(200);
+    expect((await gateway(await signed('POST', '/tenants/acme/keys', BIG))).statusCode).toBe(200);
+    expect(seen.map((event) => event.body)).toEqual([BIG, BIG]);
+  });
+
+  describe('too large to hold: authenticates first, then 413', () => {
+    it('behind the authorizer: 401 without a key or with a refused one, 403 without the scope, else 413', async () => {
+      const bigRequest = (headers: Record<string, string>) => tooLarge(request('POST', '/keys', { 'content-type': 'application/json', ...headers }));
+      const { gateway: refusing } = setUp(async () => Promise.reject(new Error('Unauthorized')));
+      expect((await refusing(bigRequest({}))).statusCode).toBe(401);
+      expect((await refusing(bigRequest(KEY))).statusCode).toBe(401);
+      const { gateway: unscoped } = setUp(allowingAuthorizer([]));
+      expect((await unscoped(bigRequest(KEY))).statusCode).toBe(403);
+      const { gateway, seen } = setUp(allowingAuthorizer(['keys:manage']));
+      const response = await gateway(bigRequest(KEY));
+      expect(response.statusCode).toBe(413);
+      expect(JSON.parse(String(response.body))).toMatchObject({ status: 413, title: 'Content Too Large' });
+      expect(seen).toHaveLength(0);
+    });
+
+    it('on an admin route: 403 when unsigned or signed with unknown credentials, else 413 (the signature needs the body)', async () => {
+      const { gateway, seen } = setUp(allowingAuthorizer([]));
+      const unsigned = await gateway(tooLarge(request('POST', '/tenants/acme/keys', { 'content-type': 'application/json' })));
+      expect(unsigned.statusCode).toBe(403);
+      const unknown = await gateway(tooLarge(await signed('POST', '/tenants/acme/keys', BIG, { ...ADMIN, accessKeyId: 'AKIAUNKNOWN000000000' })));
+      expect(JSON.parse(String(unknown.body)).detail).toBe('The request signature is not valid.');
+      expect((await gateway(tooLarge(await signed('POST', '/tenants/acme/keys', BIG)))).statusCode).toBe(413);
+      expect(seen).toHaveLength(0);
+    });
+
+    it('answers 403 for an unknown route, as for any other request', async () => {
+      const { gateway } = setUp(allowingAuthorizer([]));
+      expect((await gateway(tooLarge(request('POST', '/nope', KEY)))).statusCode).toBe(403);
+    });
   });
 });

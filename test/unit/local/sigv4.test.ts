@@ -1,7 +1,7 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { type Credentials, type SignedRequest, parseAuthorization, verifySigV4 } from '../../../local/sigv4';
+import { type Credentials, type SignedRequest, parseAuthorization, precheckSigV4, verifySigV4 } from '../../../local/sigv4';
 
 const ADMIN: Credentials = { accessKeyId: 'AKIAEXAMPLE000000000', secretAccessKey: 'secret-secret-secret-secret-secret-00000' };
 const SIGNED_AT = new Date('2030-01-02T03:04:05Z');
@@ -179,5 +179,28 @@ describe('verifySigV4', () => {
       valid: false,
       failure: 'malformed',
     });
+  });
+});
+
+describe('precheckSigV4: everything that needs no body', () => {
+  const withoutBody = ({ body: _body, ...request }: SignedRequest) => request;
+
+  it('passes a request signed with known credentials, for the right scope and in time, without seeing the body or the signature', async () => {
+    const request = await signedRequest({ method: 'POST', body: '{"name":"CI"}', headers: { 'content-type': 'application/json' } });
+    await expect(precheckSigV4(withoutBody(request), options())).resolves.toEqual({ valid: true, accessKeyId: ADMIN.accessKeyId });
+    // What it cannot see: only verifySigV4, with the body, finds a wrong secret.
+    const wrongSecret = await signedRequest({ credentials: { ...ADMIN, secretAccessKey: 'not-the-secret' } });
+    await expect(precheckSigV4(withoutBody(wrongSecret), options())).resolves.toMatchObject({ valid: true });
+  });
+
+  it.each([
+    ['missing', async () => ({ ...(await signedRequest()), headers: { host: ['127.0.0.1:3000'] } })],
+    ['unknownAccessKey', () => signedRequest({ credentials: { ...ADMIN, accessKeyId: 'AKIAOTHER00000000000' } })],
+    ['wrongScope', () => signedRequest({ region: 'eu-west-1' })],
+    ['expired', () => signedRequest({ signingDate: new Date(SIGNED_AT.getTime() - 6 * 60_000) })],
+  ])('refuses as %s what verifySigV4 refuses so', async (failure, make) => {
+    const request = await make();
+    await expect(precheckSigV4(withoutBody(request), options())).resolves.toEqual({ valid: false, failure });
+    await expect(verifySigV4(request, options())).resolves.toEqual({ valid: false, failure });
   });
 });
