@@ -1,3 +1,5 @@
+import { matchesWildcard } from '../src/authorizer-policy';
+
 /** The parts of an IAM policy statement that API Gateway applies to an authorizer's policy. */
 export interface PolicyStatement {
   Effect: 'Allow' | 'Deny';
@@ -33,11 +35,6 @@ export function parsePolicyDocument(document: unknown): PolicyStatement[] | unde
   return parsed;
 }
 
-/** IAM wildcards: `*` matches any run of characters, `/` included; `?` exactly one character. */
-export function matchesWildcard(pattern: string, value: string, ignoreCase = false): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, ignoreCase ? 'is' : 's').test(value);
-}
 
 function applies(statement: PolicyStatement, methodArn: string): boolean {
   // Action names are case-insensitive in IAM; ARNs are not.

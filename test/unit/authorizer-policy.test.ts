@@ -1,4 +1,4 @@
-import { matchesWildcard, parseMethodArn, policyAllows, policyFor } from '../../src/authorizer-policy';
+import { parseMethodArn, policyAllows, policyFor } from '../../src/authorizer-policy';
 import { ROUTES, routeResourcePath } from '../../src/routes';
 import { ACCOUNT_ID, API_ID, REGION, STAGE, methodArn } from '../fixtures/events';
 
@@ -101,16 +101,5 @@ describe('policyAllows', () => {
   it('does not allow routes outside the statements', () => {
     expect(policyAllows(policy, methodArn('GET', '/keys'))).toBe(false);
     expect(policyAllows(policy, methodArn('POST', '/whoami'))).toBe(false);
-  });
-});
-
-describe('matchesWildcard', () => {
-  it('treats * as any run (slashes too), ? as one character, and everything else literally', () => {
-    expect(matchesWildcard('a/*/c', 'a/b/x/c')).toBe(true);
-    expect(matchesWildcard('a?c', 'abc')).toBe(true);
-    expect(matchesWildcard('a?c', 'ac')).toBe(false);
-    expect(matchesWildcard('a.c', 'abc')).toBe(false);
-    expect(matchesWildcard('Invoke', 'invoke')).toBe(false);
-    expect(matchesWildcard('Invoke', 'invoke', true)).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import { policyFor } from '../../../src/authorizer-policy';
-import { isInvocationAllowed, matchesWildcard, parsePolicyDocument, type PolicyStatement } from '../../../local/policy';
+import { matchesWildcard } from '../../../src/authorizer-policy';
+import { isInvocationAllowed, parsePolicyDocument, type PolicyStatement } from '../../../local/policy';
 
 const STAGE = 'arn:aws:execute-api:us-east-1:000000000000:local/v1';
 const allow = (...resources: string[]): PolicyStatement => ({ Effect: 'Allow', Action: ['execute-api:Invoke'], Resource: resources });
