@@ -27,6 +27,10 @@ import type { HttpResponse } from './responses';
 import { type LocalScheduler, createScheduler, isSchedulerRequest } from './scheduler';
 import { localStage } from './stage';
 
+// On Node 20 the SDK announces that its releases from 2027 will need Node 22. The
+// lockfile pins this release, so for `npm start` that notice is only noise.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** How long a stop waits for requests in flight before cutting their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
 /**
