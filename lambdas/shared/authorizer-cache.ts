@@ -1,5 +1,5 @@
 import { APIGatewayClient, FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
-import { ConflictException, CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { ConflictException, CreateScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { ENV } from '../../src/config';
 import { logger } from './runtime';
 
@@ -37,7 +37,8 @@ export async function flushAuthorizerCache(): Promise<void> {
 /**
  * Schedules a flush for the moment a key expires, so that an Allow cached while
  * it was valid cannot outlive it. It is a one-time EventBridge Scheduler schedule
- * that calls FlushStageAuthorizersCache itself and then deletes itself.
+ * that calls FlushStageAuthorizersCache itself and then deletes itself. There is
+ * one per key: a later expiry change moves it, so schedules never pile up.
  * Best effort, like the flush: without it the key still stops within the cache TTL.
  */
 export async function scheduleAuthorizerCacheFlush(keyId: string, expiresAt: string, now = new Date()): Promise<void> {
@@ -53,26 +54,29 @@ export async function scheduleAuthorizerCacheFlush(keyId: string, expiresAt: str
     return;
   }
   const partition = roleArn.split(':')[1];
+  const schedule = {
+    Name: `flush-${keyId}`,
+    GroupName: groupName,
+    ScheduleExpression: `at(${new Date(flushAt).toISOString().slice(0, 19)})`,
+    ScheduleExpressionTimezone: 'UTC',
+    FlexibleTimeWindow: { Mode: 'OFF' as const },
+    ActionAfterCompletion: 'DELETE' as const,
+    Target: {
+      Arn: `arn:${partition}:scheduler:::aws-sdk:apigateway:flushStageAuthorizersCache`,
+      RoleArn: roleArn,
+      Input: JSON.stringify({ RestApiId: restApiId, StageName: stageName }),
+    },
+  };
   try {
     scheduler ??= new SchedulerClient(CALL_LIMITS);
-    await scheduler.send(
-      new CreateScheduleCommand({
-        Name: `flush-${keyId}-${flushAt / 1000}`,
-        GroupName: groupName,
-        ScheduleExpression: `at(${new Date(flushAt).toISOString().slice(0, 19)})`,
-        ScheduleExpressionTimezone: 'UTC',
-        FlexibleTimeWindow: { Mode: 'OFF' },
-        ActionAfterCompletion: 'DELETE',
-        Target: {
-          Arn: `arn:${partition}:scheduler:::aws-sdk:apigateway:flushStageAuthorizersCache`,
-          RoleArn: roleArn,
-          Input: JSON.stringify({ RestApiId: restApiId, StageName: stageName }),
-        },
-      }),
-    );
+    try {
+      await scheduler.send(new CreateScheduleCommand(schedule));
+    } catch (error) {
+      // The key already has a pending flush: move it to the new expiry.
+      if (!(error instanceof ConflictException)) throw error;
+      await scheduler.send(new UpdateScheduleCommand(schedule));
+    }
   } catch (error) {
-    // The same flush is already scheduled: nothing to do.
-    if (error instanceof ConflictException) return;
     logger.warn('Authorizer cache flush could not be scheduled', { keyId, error: error instanceof Error ? error.name : String(error) });
   }
 }

@@ -1,5 +1,5 @@
 import '../../../fixtures/handler-env';
-import { ConflictException, CreateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { ConflictException, CreateScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { mockAws, setHandlerEnv } from '../../../fixtures/aws';
 import { captureOutput, type CapturedOutput } from '../../../fixtures/capture-output';
 import { scheduleAuthorizerCacheFlush } from '../../../../lambdas/shared/authorizer-cache';
@@ -19,7 +19,7 @@ describe('scheduleAuthorizerCacheFlush', () => {
   it('rounds up to the whole second after expiry plus a second', async () => {
     await scheduleAuthorizerCacheFlush('key_X', '2026-11-26T12:30:00.001Z', NOW);
     expect(aws.scheduler).toHaveReceivedCommandWith(CreateScheduleCommand, {
-      Name: `flush-key_X-${Date.parse('2026-11-26T12:30:02Z') / 1000}`,
+      Name: 'flush-key_X',
       ScheduleExpression: 'at(2026-11-26T12:30:02)',
     });
   });
@@ -44,13 +44,22 @@ describe('scheduleAuthorizerCacheFlush', () => {
     expect(output.text()).toContain('not scheduled');
   });
 
-  it('a schedule that already exists is fine; any other failure is logged, never thrown', async () => {
+  it("moves the key's existing schedule instead of adding another, so there is one per key", async () => {
     aws.scheduler.on(CreateScheduleCommand).rejects(new ConflictException({ Message: 'exists', message: 'exists', $metadata: {} }));
-    await expect(scheduleAuthorizerCacheFlush('key_X', '2026-11-26T13:00:00Z', NOW)).resolves.toBeUndefined();
+    await scheduleAuthorizerCacheFlush('key_X', '2026-11-26T13:00:00Z', NOW);
+    expect(aws.scheduler).toHaveReceivedCommandWith(UpdateScheduleCommand, {
+      Name: 'flush-key_X',
+      ScheduleExpression: 'at(2026-11-26T13:00:01)',
+      ActionAfterCompletion: 'DELETE',
+      Target: expect.objectContaining({ Arn: 'arn:aws:scheduler:::aws-sdk:apigateway:flushStageAuthorizersCache' }),
+    });
     expect(output.text()).not.toContain('could not be scheduled');
-    aws.scheduler.reset();
+  });
+
+  it('any other failure is logged, never thrown', async () => {
     aws.scheduler.on(CreateScheduleCommand).rejects(new Error('socket hang up'));
     await expect(scheduleAuthorizerCacheFlush('key_X', '2026-11-26T13:00:00Z', NOW)).resolves.toBeUndefined();
     expect(output.text()).toContain('could not be scheduled');
+    expect(aws.scheduler).not.toHaveReceivedCommand(UpdateScheduleCommand);
   });
 });
