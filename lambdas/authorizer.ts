@@ -1,5 +1,5 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
-import { policyAllows, policyFor } from '../src/authorizer-policy';
+import { policyFor } from '../src/authorizer-policy';
 import { ENV } from '../src/config';
 import type { KeyRecord } from '../src/domain/api-key';
 import { keyService, logger } from './shared/runtime';
@@ -58,16 +58,14 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent, context?:
   }
   if (!record) throw new Error(UNAUTHORIZED);
 
-  const policyDocument = policyFor(event.methodArn, record, process.env[ENV.restApiId] || undefined);
-  // A request this policy refuses ends in 403, and no 4xx may write: only record a use that goes through.
-  if (policyAllows(policyDocument, event.methodArn)) {
-    const remainingMs = context ? context.getRemainingTimeInMillis() - REPLY_MARGIN_MS : RECORD_USE_BUDGET_MS;
-    await recordUseWithin(record, Math.min(RECORD_USE_BUDGET_MS, remainingMs));
-  }
+  // Recorded for every authentication, whatever route was asked for: API Gateway
+  // reuses this answer for all of the stage's routes until the cache expires.
+  const remainingMs = context ? context.getRemainingTimeInMillis() - REPLY_MARGIN_MS : RECORD_USE_BUDGET_MS;
+  await recordUseWithin(record, Math.min(RECORD_USE_BUDGET_MS, remainingMs));
 
   return {
     principalId: record.keyId,
-    policyDocument,
+    policyDocument: policyFor(event.methodArn, record, process.env[ENV.restApiId] || undefined),
     context: {
       tenantId: record.tenantId,
       keyId: record.keyId,

@@ -59,9 +59,3 @@ export function matchesWildcard(pattern: string, value: string, ignoreCase = fal
   const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${source}$`, ignoreCase ? 'is' : 's').test(value);
 }
-
-/** Whether API Gateway will let this policy's holder call `methodArn`: an Allow matches and no Deny does. */
-export function policyAllows(policy: PolicyDocument, methodArn: string): boolean {
-  const matching = policy.Statement.filter((statement) => matchesWildcard(statement.Resource, methodArn));
-  return matching.some((statement) => statement.Effect === 'Allow') && !matching.some((statement) => statement.Effect === 'Deny');
-}

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { KeyNotFoundError, ScopeEscalationError, StoreUnavailableError, ValidationError } from '../../src/domain/errors';
+import { ConcurrentChangeError, KeyNotFoundError, ScopeEscalationError, StoreUnavailableError, ValidationError } from '../../src/domain/errors';
 import type { KeyCaller } from '../../src/domain/key-service';
 import { PROBLEM_CONTENT_TYPE, problem, type Problem } from '../../src/problem';
 import { logger } from './runtime';
@@ -73,6 +73,9 @@ export function errorResponse(error: unknown): APIGatewayProxyResult {
   }
   if (error instanceof ScopeEscalationError) {
     return problemResponse(problem(403, 'Forbidden', error.message, error.errors));
+  }
+  if (error instanceof ConcurrentChangeError) {
+    return problemResponse(problem(409, 'Conflict', `${error.message} Read it again and retry.`));
   }
   if (error instanceof KeyNotFoundError) {
     return problemResponse(problem(404, 'Not Found', error.message));

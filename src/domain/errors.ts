@@ -38,6 +38,14 @@ export class StoreConflictError extends Error {
   }
 }
 
+/** The key changed between the read a decision was based on and the write; retrying re-decides. */
+export class ConcurrentChangeError extends Error {
+  readonly name = 'ConcurrentChangeError';
+  constructor() {
+    super('The key changed while it was being updated.');
+  }
+}
+
 /** The store is throttled or unreachable; the caller may retry after a pause. */
 export class StoreUnavailableError extends Error {
   readonly name = 'StoreUnavailableError';

@@ -3,7 +3,7 @@ import { isExpired, isUsable, toApiKey, ttlFor, type ApiKey, type IssuedApiKey, 
 import { decodeCursor, encodeCursor } from './cursor';
 import { KeyNotFoundError, ScopeEscalationError, StoreConflictError, ValidationError } from './errors';
 import { assertValidKeyPrefix, generateKey, hashKey, hintFor, parseKey } from './key-format';
-import type { KeyChanges, KeyStore } from './key-store';
+import type { KeyChanges, KeyStateGuard, KeyStore } from './key-store';
 import {
   KEY_ID_PATTERN,
   createKeyBodySchema,
@@ -124,13 +124,16 @@ export class KeyService {
       throw new ValidationError([{ path: 'expiresAt', message: 'must be in the future' }]);
     }
     if (!KEY_ID_PATTERN.test(keyId)) throw new KeyNotFoundError();
+    let guard: KeyStateGuard | undefined;
     if (caller && (input.enabled === true || input.expiresAt !== undefined)) {
       const existing = await this.find(tenant, keyId);
       // Reviving a key, or letting it live longer, hands its powers back: only a caller that holds them may.
       const field = revivingField(existing, input);
       if (field) assertGrantable(existing.scopes, caller, () => field);
+      // The decision holds only for the state just read: an admin's change in between wins.
+      guard = { enabled: existing.enabled, scopes: existing.scopes, expiresAt: existing.expiresAt ?? null };
     }
-    const updated = await this.store.update(tenant, keyId, input);
+    const updated = await this.store.update(tenant, keyId, input, guard);
     if (!updated) throw new KeyNotFoundError();
     return toApiKey(updated);
   }

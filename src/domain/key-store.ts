@@ -15,6 +15,13 @@ export type KeyChanges = Partial<Pick<KeyRecord, 'name' | 'scopes' | 'enabled'>>
   expiresAt?: string | null;
 };
 
+/** The state a change was decided on; the write happens only if the key still has it. */
+export interface KeyStateGuard {
+  enabled: boolean;
+  scopes: string[];
+  expiresAt: string | null;
+}
+
 /**
  * The port the domain needs from persistence. The DynamoDB adapter in
  * src/store is its only implementation, and the only code that talks to DynamoDB.
@@ -27,8 +34,11 @@ export interface KeyStore {
   findById(tenantId: string, keyId: string): Promise<KeyRecord | undefined>;
   /** Newest first. */
   list(tenantId: string, limit: number, after?: PagePosition): Promise<KeyPage>;
-  /** Applies changes to the tenant's key; undefined when it does not exist. */
-  update(tenantId: string, keyId: string, changes: KeyChanges): Promise<KeyRecord | undefined>;
+  /**
+   * Applies changes to the tenant's key; undefined when it does not exist. With
+   * `guard`, throws ConcurrentChangeError unless the key is still in that state.
+   */
+  update(tenantId: string, keyId: string, changes: KeyChanges, guard?: KeyStateGuard): Promise<KeyRecord | undefined>;
   /** Deletes the tenant's key; returns what was deleted, undefined when nothing was. */
   delete(tenantId: string, keyId: string): Promise<KeyRecord | undefined>;
   /**

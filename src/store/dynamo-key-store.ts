@@ -9,8 +9,8 @@ import {
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import type { KeyRecord } from '../domain/api-key';
-import { StoreConflictError, StoreUnavailableError } from '../domain/errors';
-import type { KeyChanges, KeyPage, KeyStore, PagePosition } from '../domain/key-store';
+import { ConcurrentChangeError, StoreConflictError, StoreUnavailableError } from '../domain/errors';
+import type { KeyChanges, KeyPage, KeyStateGuard, KeyStore, PagePosition } from '../domain/key-store';
 import { KEY_TABLE } from './table-schema';
 
 const { partitionKey, byTenantIndex } = KEY_TABLE;
@@ -146,12 +146,30 @@ export class DynamoKeyStore implements KeyStore {
     return { items: page, next: { keyId: last.keyId } };
   }
 
-  async update(tenantId: string, keyId: string, changes: KeyChanges): Promise<KeyRecord | undefined> {
+  async update(tenantId: string, keyId: string, changes: KeyChanges, guard?: KeyStateGuard): Promise<KeyRecord | undefined> {
     const existing = await this.findById(tenantId, keyId);
     if (!existing) return undefined;
 
     const names: Record<string, string> = { '#tenant': 'tenantId', '#id': 'keyId' };
     const values: Record<string, unknown> = { ':tenant': tenantId, ':id': keyId };
+    // Guards against the key being deleted (or the item replaced) since the lookup.
+    const conditions = ['#tenant = :tenant', '#id = :id'];
+    if (guard) {
+      Object.assign(names, { '#enabled': 'enabled', '#scopes': 'scopes', '#expiresAt': 'expiresAt' });
+      Object.assign(values, { ':wasEnabled': guard.enabled, ':scopeCount': guard.scopes.length });
+      conditions.push('#enabled = :wasEnabled', 'size(#scopes) = :scopeCount');
+      // Scopes are distinct, so the same count and each one present is the same set.
+      // (Membership rather than list equality, which dynalite does not compare.)
+      guard.scopes.forEach((scope, index) => {
+        values[`:scope${index}`] = scope;
+        conditions.push(`contains(#scopes, :scope${index})`);
+      });
+      if (guard.expiresAt === null) conditions.push('attribute_not_exists(#expiresAt)');
+      else {
+        values[':wasExpiresAt'] = guard.expiresAt;
+        conditions.push('#expiresAt = :wasExpiresAt');
+      }
+    }
     const sets: string[] = [];
     const removes: string[] = [];
     const set = (attribute: string, value: unknown) => {
@@ -184,14 +202,16 @@ export class DynamoKeyStore implements KeyStore {
             TableName: this.tableName,
             Key: { [partitionKey]: existing.keyHash },
             UpdateExpression: expression,
-            // Guards against the key being deleted (or the item replaced) since the lookup.
-            ConditionExpression: '#tenant = :tenant AND #id = :id',
+            ConditionExpression: conditions.join(' AND '),
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
             ReturnValues: 'ALL_NEW',
           }),
         ),
-      () => undefined,
+      () => {
+        if (guard) throw new ConcurrentChangeError();
+        return undefined;
+      },
     );
     return result?.Attributes as KeyRecord | undefined;
   }

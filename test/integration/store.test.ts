@@ -9,7 +9,7 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import type { KeyRecord } from '../../src/domain/api-key';
-import { StoreConflictError } from '../../src/domain/errors';
+import { ConcurrentChangeError, StoreConflictError } from '../../src/domain/errors';
 import { generateKey, hashKey, hintFor } from '../../src/domain/key-format';
 import type { PagePosition } from '../../src/domain/key-store';
 import { DynamoKeyStore } from '../../src/store/dynamo-key-store';
@@ -160,6 +160,31 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (_engineName, start) => {
 
       await expect(storeRacingWithDelete(record).delete(record.tenantId, record.keyId)).resolves.toBeUndefined();
       await expect(rawItem(record.keyHash)).resolves.toBeUndefined();
+    });
+  });
+
+  describe('guarded updates', () => {
+    it('apply only while the key is in the state the decision was based on', async () => {
+      const record = newRecord(freshTenant(), { enabled: false, scopes: ['billing:admin'] });
+      await createAll([record]);
+      const seen = { enabled: false, scopes: ['billing:admin'], expiresAt: null };
+
+      await expect(store.update(record.tenantId, record.keyId, { enabled: true }, { ...seen, enabled: true })).rejects.toBeInstanceOf(ConcurrentChangeError);
+      await expect(store.update(record.tenantId, record.keyId, { enabled: true }, { ...seen, scopes: ['other'] })).rejects.toBeInstanceOf(ConcurrentChangeError);
+      await expect(store.update(record.tenantId, record.keyId, { enabled: true }, { ...seen, expiresAt: '2031-01-01T00:00:00.000Z' })).rejects.toBeInstanceOf(
+        ConcurrentChangeError,
+      );
+      await expect(rawItem(record.keyHash)).resolves.toEqual(record);
+
+      await expect(store.update(record.tenantId, record.keyId, { enabled: true }, seen)).resolves.toMatchObject({ enabled: true });
+    });
+
+    it('compare expiry too, when the key has one', async () => {
+      const record = newRecord(freshTenant(), { expiresAt: '2031-01-01T00:00:00.000Z', ttl: 1924992000 });
+      await createAll([record]);
+      const seen = { enabled: record.enabled, scopes: record.scopes, expiresAt: '2031-01-01T00:00:00.000Z' };
+      await expect(store.update(record.tenantId, record.keyId, { expiresAt: null }, { ...seen, expiresAt: null })).rejects.toBeInstanceOf(ConcurrentChangeError);
+      await expect(store.update(record.tenantId, record.keyId, { expiresAt: null }, seen)).resolves.not.toHaveProperty('expiresAt');
     });
   });
 

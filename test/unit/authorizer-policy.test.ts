@@ -1,4 +1,4 @@
-import { parseMethodArn, policyAllows, policyFor } from '../../src/authorizer-policy';
+import { parseMethodArn, policyFor } from '../../src/authorizer-policy';
 import { ROUTES, routeResourcePath } from '../../src/routes';
 import { ACCOUNT_ID, API_ID, REGION, STAGE, methodArn } from '../fixtures/events';
 
@@ -86,20 +86,5 @@ describe('routes', () => {
     for (const route of apiKeyRoutes) expect(route.scope).toBe(route.path === '/whoami' ? undefined : 'keys:manage');
     expect(ROUTES.filter((r) => r.authorization === 'iam').every((r) => r.path.startsWith('/tenants/{tenantId}/keys'))).toBe(true);
     expect(routeResourcePath({ method: 'POST', path: '/tenants/{tenantId}/keys/{keyId}/rotate' })).toBe('POST/tenants/*/keys/*/rotate');
-  });
-});
-
-describe('policyAllows', () => {
-  const policy = policyFor(methodArn('GET', '/whoami'), { scopes: [] }, API_ID);
-
-  it('allows a request whose method ARN an Allow statement matches, wildcards included', () => {
-    expect(policyAllows(policy, methodArn('GET', '/whoami'))).toBe(true);
-    const manager = policyFor(methodArn('GET', '/whoami'), { scopes: ['keys:manage'] }, API_ID);
-    expect(policyAllows(manager, methodArn('DELETE', '/keys/key_01J0000000000000000000000X'))).toBe(true);
-  });
-
-  it('does not allow routes outside the statements', () => {
-    expect(policyAllows(policy, methodArn('GET', '/keys'))).toBe(false);
-    expect(policyAllows(policy, methodArn('POST', '/whoami'))).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import type { KeyRecord } from '../../../src/domain/api-key';
-import { KeyNotFoundError, ScopeEscalationError, StoreConflictError, StoreUnavailableError, ValidationError } from '../../../src/domain/errors';
+import { ConcurrentChangeError, KeyNotFoundError, ScopeEscalationError, StoreConflictError, StoreUnavailableError, ValidationError } from '../../../src/domain/errors';
 import { hashKey, parseKey } from '../../../src/domain/key-format';
 import { KeyService, LAST_USED_RESOLUTION_MS } from '../../../src/domain/key-service';
 import { decodeCursor, encodeCursor } from '../../../src/domain/cursor';
@@ -294,6 +294,20 @@ describe('update by a self-service caller', () => {
       const { service } = setup([powerful]);
       await expect(service.update('acme', powerful.keyId, body, manager)).resolves.toBeDefined();
     }
+  });
+
+  it('refuses, rather than revives, when an admin changes the key between its check and its write', async () => {
+    const active = { ...powerful, enabled: true };
+    const { store, service } = setup([active]);
+    const findById = store.findById.bind(store);
+    // The admin disables the key just after the self-service caller has read it as enabled.
+    jest.spyOn(store, 'findById').mockImplementationOnce(async (tenant, id) => {
+      const seen = await findById(tenant, id);
+      await store.update('acme', active.keyId, { enabled: false });
+      return seen;
+    });
+    await expect(service.update('acme', active.keyId, { enabled: true, name: 'x' }, manager)).rejects.toBeInstanceOf(ConcurrentChangeError);
+    expect(store.all().find((r) => r.keyId === active.keyId)).toMatchObject({ enabled: false });
   });
 
   it('may re-enable a key whose scopes it holds', async () => {

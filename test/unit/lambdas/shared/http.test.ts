@@ -1,4 +1,4 @@
-import { KeyNotFoundError, ScopeEscalationError, StoreConflictError, StoreUnavailableError, ValidationError } from '../../../../src/domain/errors';
+import { ConcurrentChangeError, KeyNotFoundError, ScopeEscalationError, StoreConflictError, StoreUnavailableError, ValidationError } from '../../../../src/domain/errors';
 import { captureOutput, type CapturedOutput } from '../../../fixtures/capture-output';
 import { adminEvent, selfServiceEvent } from '../../../fixtures/events';
 import { expectProblem, headerOf } from '../../../fixtures/responses';
@@ -83,6 +83,7 @@ describe('errorResponse', () => {
     expectProblem(errorResponse(new HttpError(415, 'Unsupported Media Type', 'x')), 415, { errors: false });
     expectProblem(errorResponse(new ScopeEscalationError([{ path: 'scopes.0', message: 'no' }])), 403, { errors: true });
     expectProblem(errorResponse(new KeyNotFoundError()), 404, { errors: false });
+    expectProblem(errorResponse(new ConcurrentChangeError()), 409, { errors: false });
     const unavailable = errorResponse(new StoreUnavailableError(3, { cause: new Error('x') }));
     expectProblem(unavailable, 503);
     expect(headerOf(unavailable, 'Retry-After')).toBe('3');
