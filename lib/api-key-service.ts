@@ -203,8 +203,8 @@ export class ApiKeyService extends Construct {
   readonly authorizerCacheTtl: Duration;
   /**
    * The EventBridge Scheduler group of the one-time schedules that flush the stage's
-   * authorizer cache when a key expires or a rotation's grace period ends. Each
-   * schedule deletes itself once it has run.
+   * authorizer cache when a key expires or a rotation's grace period ends: at most
+   * one per key, moved when the key's expiry changes, deleted once it has run.
    */
   readonly flushScheduleGroup: IScheduleGroup;
   /** The role those schedules run with: it may only flush the stage's authorizer cache. */
@@ -456,12 +456,14 @@ export class ApiKeyService extends Construct {
 
   /**
    * What a handler needs to schedule a flush: create schedules in the flush group
-   * (names are per key and expiry, made at run time), and pass the flush role to
-   * Scheduler and to nothing else.
+   * (one per key, named at run time), update one that exists to move it to the
+   * key's new expiry, and pass the flush role to Scheduler and to nothing else
+   * (CreateSchedule and UpdateSchedule both pass it: "Actions, resources, and
+   * condition keys for Amazon EventBridge Scheduler", Service Authorization Reference).
    */
   private scheduleFlushStatements(): PolicyStatement[] {
     return [
-      new PolicyStatement({ actions: ['scheduler:CreateSchedule'], resources: [this.flushScheduleArns()] }),
+      new PolicyStatement({ actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule'], resources: [this.flushScheduleArns()] }),
       new PolicyStatement({
         actions: ['iam:PassRole'],
         resources: [this.flushScheduleRole.roleArn],
@@ -486,7 +488,7 @@ export class ApiKeyService extends Construct {
     Validations.of(fn.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${this.flushScheduleGroup.scheduleGroupName}/*]`,
       reason:
-        "Flush schedules are created at run time, one per key and expiry time (flush-{keyId}-{epochSeconds}), so their names cannot be listed in advance; the wildcard covers only this service's own schedule group.",
+        "Flush schedules are created and moved at run time, one per key (flush-{keyId}), so their names cannot be listed in advance; the wildcard covers only this service's own schedule group.",
     });
   }
 

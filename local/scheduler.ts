@@ -7,9 +7,12 @@ import type { Stage } from './stage';
 /** EventBridge Scheduler's universal target for API Gateway's FlushStageAuthorizersCache. */
 export const FLUSH_TARGET_ARN = 'arn:aws:scheduler:::aws-sdk:apigateway:flushStageAuthorizersCache';
 
-/** Where CreateSchedule lives: `POST /schedules/{Name}`. Anything else under /schedules is refused as a ValidationException. */
+/**
+ * Where CreateSchedule (`POST /schedules/{Name}`) and UpdateSchedule (`PUT /schedules/{Name}`)
+ * live. Anything else under /schedules is refused as a ValidationException.
+ */
 const SCHEDULES_PATH = /^\/schedules(?:\/|$)/;
-const CREATE_SCHEDULE_PATH = /^\/schedules\/([^/]+)$/;
+const SCHEDULE_PATH = /^\/schedules\/([^/]+)$/;
 const NAME_PATTERN = /^[0-9a-zA-Z._-]{1,64}$/;
 const AT_EXPRESSION = /^at\((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\)$/;
 const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/;
@@ -91,7 +94,10 @@ interface ValidSchedule {
   clientToken?: string;
 }
 
-/** The CreateSchedule input, checked as far as local mode runs it: one-time, UTC, the flush target for this stage. */
+/**
+ * The CreateSchedule or UpdateSchedule input (both take the whole definition), checked
+ * as far as local mode runs it: one-time, UTC, the flush target for this stage.
+ */
 function validate(body: Record<string, unknown>, stage: Stage): ValidSchedule {
   const runAt = parseAtExpression(body.ScheduleExpression);
   if (runAt === undefined) throw validation('Local mode runs one-time schedules only: ScheduleExpression must be at(yyyy-mm-ddThh:mm:ss).');
@@ -137,12 +143,13 @@ export function isSchedulerRequest(request: Pick<GatewayRequest, 'rawPath' | 'he
 }
 
 /**
- * EventBridge Scheduler's CreateSchedule, for the one kind of schedule the
- * handlers create: a one-time FlushStageAuthorizersCache when a key expires or
- * its rotation grace period ends. They send it with the AWS SDK, which
- * AWS_ENDPOINT_URL_SCHEDULER points here; when the time comes, the local
- * authorizer cache is flushed. AWS runs a schedule within the minute after its
- * time; this runs it on the second.
+ * EventBridge Scheduler's CreateSchedule and UpdateSchedule, for the one kind of
+ * schedule the handlers create: a one-time FlushStageAuthorizersCache when a key
+ * expires or its rotation grace period ends, one per key, which they create and,
+ * if it already exists (ConflictException), update to the new time. They send
+ * these with the AWS SDK, which AWS_ENDPOINT_URL_SCHEDULER points here; when the
+ * time comes, the local authorizer cache is flushed. AWS runs a schedule within
+ * the minute after its time; this runs it on the second.
  */
 export function createScheduler(options: SchedulerOptions): LocalScheduler {
   const { stage, groupName } = options;
@@ -160,7 +167,8 @@ export function createScheduler(options: SchedulerOptions): LocalScheduler {
       () => {
         if (wait > MAX_TIMER_MS) return arm(name, schedule, runAt, deleteAfterRun);
         schedule.timer = undefined;
-        if (deleteAfterRun) schedules.delete(name);
+        // ActionAfterCompletion DELETE: the name is free again for CreateSchedule.
+        if (deleteAfterRun && schedules.get(name) === schedule) schedules.delete(name);
         options.flushAuthorizerCache();
       },
       Math.min(wait, MAX_TIMER_MS),
@@ -182,10 +190,12 @@ export function createScheduler(options: SchedulerOptions): LocalScheduler {
     return awsError(403, SIGV4_ERRORS[verdict.failure], 'The request signature is not valid for the local Scheduler endpoint.');
   }
 
-  async function createSchedule(request: GatewayRequest): Promise<HttpResponse> {
-    const [, encodedName] = CREATE_SCHEDULE_PATH.exec(request.rawPath) ?? [];
-    if (request.method !== 'POST' || encodedName === undefined) {
-      throw validation('Local mode serves only CreateSchedule (POST /schedules/{Name}).');
+  /** CreateSchedule or UpdateSchedule, by method; both name the schedule in the path and define all of it in the body. */
+  async function serve(request: GatewayRequest): Promise<HttpResponse> {
+    const [, encodedName] = SCHEDULE_PATH.exec(request.rawPath) ?? [];
+    const operation = request.method === 'POST' ? 'create' : request.method === 'PUT' ? 'update' : undefined;
+    if (operation === undefined || encodedName === undefined) {
+      throw validation('Local mode serves only CreateSchedule (POST /schedules/{Name}) and UpdateSchedule (PUT /schedules/{Name}).');
     }
     const name = percentDecode(encodedName);
     if (!NAME_PATTERN.test(name)) throw validation('Name must be 1 to 64 letters, digits, ".", "_" or "-".');
@@ -199,17 +209,31 @@ export function createScheduler(options: SchedulerOptions): LocalScheduler {
     const group = body.GroupName ?? 'default';
     if (group !== groupName) return awsError(404, 'ResourceNotFoundException', `Schedule group ${String(group)} does not exist.`);
     const valid = validate(body, stage);
+    return operation === 'create' ? createSchedule(name, valid) : updateSchedule(name, valid);
+  }
 
+  function createSchedule(name: string, valid: ValidSchedule): HttpResponse {
     const existing = schedules.get(name);
     if (existing) {
       // A retry of the same call (same ClientToken) succeeds again, as in AWS.
-      if (valid.clientToken !== undefined && existing.clientToken === valid.clientToken) return created(existing.arn);
+      if (valid.clientToken !== undefined && existing.clientToken === valid.clientToken) return arnResponse(existing.arn);
       return awsError(409, 'ConflictException', `Schedule ${name} already exists.`);
     }
     const schedule: Schedule = { arn: arnOf(name), clientToken: valid.clientToken };
     schedules.set(name, schedule);
     if (valid.enabled && !closed) arm(name, schedule, valid.runAt, valid.deleteAfterRun);
-    return created(schedule.arn);
+    return arnResponse(schedule.arn);
+  }
+
+  /** Replaces the whole definition, as AWS does: the pending run, if any, gives way to the new one. */
+  function updateSchedule(name: string, valid: ValidSchedule): HttpResponse {
+    const schedule = schedules.get(name);
+    // Never created, or deleted after it ran (ActionAfterCompletion DELETE).
+    if (!schedule) return awsError(404, 'ResourceNotFoundException', `Schedule ${name} does not exist.`);
+    clearTimeout(schedule.timer);
+    schedule.timer = undefined;
+    if (valid.enabled && !closed) arm(name, schedule, valid.runAt, valid.deleteAfterRun);
+    return arnResponse(schedule.arn);
   }
 
   return {
@@ -218,7 +242,7 @@ export function createScheduler(options: SchedulerOptions): LocalScheduler {
       const refused = await authenticate(request);
       if (refused) return refused;
       try {
-        return await createSchedule(request);
+        return await serve(request);
       } catch (error) {
         if (error instanceof Invalid) return awsError(400, 'ValidationException', error.message);
         throw error;
@@ -233,7 +257,8 @@ export function createScheduler(options: SchedulerOptions): LocalScheduler {
   };
 }
 
-function created(arn: string): HttpResponse {
+/** What CreateSchedule and UpdateSchedule answer. */
+function arnResponse(arn: string): HttpResponse {
   return {
     statusCode: 200,
     headers: { 'Content-Type': 'application/json', 'x-amzn-RequestId': randomUUID() },

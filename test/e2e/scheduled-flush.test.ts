@@ -2,7 +2,8 @@
  * Expiry beats the authorizer cache: when a key's expiresAt passes, or a
  * rotation's grace period ends, the handlers' one-time EventBridge Scheduler
  * schedule (served by local mode) flushes the cache, so a cached Allow stops
- * working within a couple of seconds rather than after the 300 s TTL.
+ * working within a couple of seconds rather than after the 300 s TTL. There is
+ * one schedule per key: a later change of expiresAt moves it (UpdateSchedule).
  */
 import { call, signedCall } from '../support/api-client';
 import { type LocalServerProcess, startLocalServer } from '../support/local-server-process';
@@ -14,15 +15,15 @@ const FLUSH_AFTER_EXPIRY_MS = 2_000;
 /** Leeway for the timer, the request and the clocks, which here are one clock. */
 const MARGIN_MS = 400;
 /**
- * One server per scenario, so that the two run side by side without one's
- * flushes (the rotation flushes at once too) clearing the other's cache.
+ * One server per scenario, so that they run side by side without one's
+ * flushes (rotating and updating flush at once too) clearing another's cache.
  */
 const servers: LocalServerProcess[] = [];
 const dataDirs: Awaited<ReturnType<typeof makeTempDir>>[] = [];
 
 beforeAll(async () => {
   await Promise.all(
-    [0, 1].map(async (index) => {
+    [0, 1, 2].map(async (index) => {
       dataDirs[index] = await makeTempDir('e2e-scheduled-flush');
       servers[index] = await startLocalServer({
         DATA_DIR: dataDirs[index].path,
@@ -82,6 +83,22 @@ describe('scheduled authorizer cache flushes, with a 300 s authorizer cache', ()
     expect(graceEnds - Date.now()).toBeGreaterThan(1_000);
     await expectStopsAt(server, oldKey, graceEnds);
     expect(await whoamiStatus(server, rotated.json.key)).toBe(200);
+    expect(server.output()).not.toContain('could not be scheduled');
+  });
+
+  it.concurrent('stop a key at its new expiresAt when a PATCH moves it earlier, not at the one it had', async () => {
+    const server = servers[2];
+    const created = await admin(server, 'POST', '/tenants/expiring/keys', { name: 'Shortened', expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    expect(created.status).toBe(201);
+    const { key, id } = created.json;
+    expect(await whoamiStatus(server, key)).toBe(200);
+    // Half past a second, as above. The key's one flush schedule exists already, so this moves it.
+    const expiresAt = Math.floor(Date.now() / 1000) * 1000 + 3_500;
+    const patched = await admin(server, 'PATCH', `/tenants/expiring/keys/${id}`, { expiresAt: new Date(expiresAt).toISOString() });
+    expect(patched.status).toBe(200);
+    expect(Date.parse(patched.json.expiresAt)).toBe(expiresAt);
+    expect(await whoamiStatus(server, key)).toBe(200);
+    await expectStopsAt(server, key, expiresAt);
     expect(server.output()).not.toContain('could not be scheduled');
   });
 });

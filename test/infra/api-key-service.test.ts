@@ -213,6 +213,7 @@ describe('least privilege', () => {
 
   const scheduling = (): Permission[] => [
     { action: 'scheduler:CreateSchedule', resource: flushSchedulesArn(defaults) },
+    { action: 'scheduler:UpdateSchedule', resource: flushSchedulesArn(defaults) },
     { action: 'iam:PassRole', resource: arnOf(defaults.flushRoleId), condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } },
   ];
 
@@ -345,13 +346,18 @@ describe('scheduled authorizer cache flushes', () => {
     }
   });
 
-  it.each(SCHEDULING_HANDLERS)('may be created by %s only in the flush group, passing only the flush role, only to Scheduler', (name) => {
-    const permissions = permissionsOf(defaults.template, roleIdOf(defaults, defaults.functionIds[name]));
-    expect(permissions.filter(({ action }) => action.startsWith('scheduler:') || action.startsWith('iam:'))).toEqual([
-      { action: 'iam:PassRole', resource: arnOf(defaults.flushRoleId), condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } },
-      { action: 'scheduler:CreateSchedule', resource: flushSchedulesArn(defaults) },
-    ]);
-  });
+  it.each(SCHEDULING_HANDLERS)(
+    'may be created and moved (one per key: create, else update) by %s only in the flush group, passing only the flush role, only to Scheduler',
+    (name) => {
+      const permissions = permissionsOf(defaults.template, roleIdOf(defaults, defaults.functionIds[name]));
+      expect(permissions.filter(({ action }) => action.startsWith('scheduler:') || action.startsWith('iam:'))).toEqual([
+        { action: 'iam:PassRole', resource: arnOf(defaults.flushRoleId), condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } },
+        { action: 'scheduler:CreateSchedule', resource: flushSchedulesArn(defaults) },
+        // UpdateSchedule passes the role again, like CreateSchedule: the PassRole above covers both.
+        { action: 'scheduler:UpdateSchedule', resource: flushSchedulesArn(defaults) },
+      ]);
+    },
+  );
 
   it('are the only things that may pass the flush role', () => {
     const passers = Object.values(defaults.template.findResources('AWS::IAM::Policy')).filter(({ Properties }) =>

@@ -58,6 +58,7 @@ describe('the CDK app', () => {
     for (const { id, reason } of wildcards) {
       expect(id).toBe(`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${group}/*]`);
       expect(reason).toMatch(/run time/);
+      expect(reason).toContain('one per key (flush-{keyId})');
     }
   });
 

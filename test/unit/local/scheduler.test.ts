@@ -2,7 +2,13 @@ import { once } from 'node:events';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { CreateScheduleCommand, type CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
+import {
+  ConflictException,
+  CreateScheduleCommand,
+  type CreateScheduleCommandInput,
+  SchedulerClient,
+  UpdateScheduleCommand,
+} from '@aws-sdk/client-scheduler';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createRequestListener } from '../../../local/http-listener';
@@ -188,6 +194,8 @@ describe('local Scheduler: CreateSchedule', () => {
       await create('x'.repeat(65), flushInput('2030-01-02T03:04:06')),
       await create('bad%20name', flushInput('2030-01-02T03:04:06')),
       await scheduler.handle(await schedulerCall('/schedules/flush-a', '', { method: 'GET' })),
+      await scheduler.handle(await schedulerCall('/schedules/flush-a', '', { method: 'DELETE' })),
+      await scheduler.handle(await schedulerCall('/schedules', flushInput('2030-01-02T03:04:06'), { method: 'PUT' })),
       await scheduler.handle(await schedulerCall('/schedules', '{}')),
     ];
     for (const response of responses) {
@@ -217,6 +225,150 @@ describe('local Scheduler: CreateSchedule', () => {
     const otherService = await create('flush-a', flushInput('2030-01-02T03:04:06'), { service: 'apigateway' });
     expect(otherService.statusCode).toBe(403);
     expect(scheduler.pending()).toEqual([]);
+  });
+});
+
+describe('local Scheduler: UpdateSchedule', () => {
+  const flushAuthorizerCache = jest.fn();
+  let scheduler: LocalScheduler;
+  const create = async (name: string, input: unknown) => scheduler.handle(await schedulerCall(`/schedules/${name}`, input));
+  const update = async (name: string, input: unknown, options?: Parameters<typeof schedulerCall>[2]) =>
+    scheduler.handle(await schedulerCall(`/schedules/${name}`, input, { method: 'PUT', ...options }));
+
+  beforeEach(() => {
+    jest.useFakeTimers({ now: NOW });
+    flushAuthorizerCache.mockClear();
+    scheduler = createScheduler({ stage, groupName: 'local', sdkCredentials: async () => SDK_CREDENTIALS, flushAuthorizerCache });
+  });
+
+  afterEach(() => {
+    scheduler.close();
+    jest.useRealTimers();
+  });
+
+  it('moves a pending schedule earlier: it runs at the new time, once', async () => {
+    expect((await create('flush-key_1', flushInput('2030-01-02T04:04:05'))).statusCode).toBe(200);
+    const response = await update('flush-key_1', flushInput('2030-01-02T03:04:08'));
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['Content-Type']).toBe('application/json');
+    expect(parsed(response)).toEqual({ ScheduleArn: 'arn:aws:scheduler:us-east-1:000000000000:schedule/local/flush-key_1' });
+    expect(scheduler.pending()).toEqual(['flush-key_1']);
+
+    jest.advanceTimersByTime(2_999);
+    expect(flushAuthorizerCache).not.toHaveBeenCalled();
+    jest.advanceTimersByTime(1);
+    expect(flushAuthorizerCache).toHaveBeenCalledTimes(1);
+    expect(scheduler.pending()).toEqual([]);
+    // The old time passes without a second run.
+    jest.advanceTimersByTime(3_600_000);
+    expect(flushAuthorizerCache).toHaveBeenCalledTimes(1);
+  });
+
+  it('moves a pending schedule later: nothing runs at the old time', async () => {
+    await create('flush-key_1', flushInput('2030-01-02T03:04:06'));
+    expect((await update('flush-key_1', flushInput('2030-01-02T03:04:10'))).statusCode).toBe(200);
+    jest.advanceTimersByTime(4_999);
+    expect(flushAuthorizerCache).not.toHaveBeenCalled();
+    jest.advanceTimersByTime(1);
+    expect(flushAuthorizerCache).toHaveBeenCalledTimes(1);
+  });
+
+  it('moves a schedule further ahead than one timer can, and back', async () => {
+    await create('flush-far', flushInput('2030-01-02T03:04:06'));
+    await update('flush-far', flushInput('2030-02-01T03:04:05'));
+    jest.advanceTimersByTime(26 * 86_400_000);
+    expect(flushAuthorizerCache).not.toHaveBeenCalled();
+    // Now waiting on its second timer: an update still replaces it.
+    await update('flush-far', flushInput('2030-01-28T03:04:06'));
+    jest.advanceTimersByTime(999);
+    expect(flushAuthorizerCache).not.toHaveBeenCalled();
+    jest.advanceTimersByTime(1);
+    expect(flushAuthorizerCache).toHaveBeenCalledTimes(1);
+    jest.advanceTimersByTime(10 * 86_400_000);
+    expect(flushAuthorizerCache).toHaveBeenCalledTimes(1);
+  });
+
+  it('answers 404 ResourceNotFoundException for a name that does not exist, creating nothing', async () => {
+    const response = await update('flush-never', flushInput('2030-01-02T03:04:06'));
+    expect(response.statusCode).toBe(404);
+    expect(response.headers['x-amzn-ErrorType']).toBe('ResourceNotFoundException');
+    expect(parsed(response)).toEqual({ Message: 'Schedule flush-never does not exist.' });
+    expect(scheduler.pending()).toEqual([]);
+    jest.advanceTimersByTime(60_000);
+    expect(flushAuthorizerCache).not.toHaveBeenCalled();
+  });
+
+  it('answers 404 once the schedule has run and deleted itself; CreateSchedule then takes the name again', async () => {
+    await create('flush-key_1', flushInput('2030-01-02T03:04:06'));
+    jest.advanceTimersByTime(1_000);
+    expect(flushAuthorizerCache).toHaveBeenCalledTimes(1);
+    expect((await update('flush-key_1', flushInput('2030-01-02T03:04:09'))).statusCode).toBe(404);
+    expect((await create('flush-key_1', flushInput('2030-01-02T03:04:09'))).statusCode).toBe(200);
+    jest.advanceTimersByTime(3_000);
+    expect(flushAuthorizerCache).toHaveBeenCalledTimes(2);
+  });
+
+  it('runs a kept schedule again at its new time, and stops one it disables', async () => {
+    await create('flush-kept', flushInput('2030-01-02T03:04:06', { ActionAfterCompletion: 'NONE' }));
+    jest.advanceTimersByTime(1_000);
+    expect((await update('flush-kept', flushInput('2030-01-02T03:04:08', { ActionAfterCompletion: 'NONE' }))).statusCode).toBe(200);
+    jest.advanceTimersByTime(2_000);
+    expect(flushAuthorizerCache).toHaveBeenCalledTimes(2);
+
+    await create('flush-off', flushInput('2030-01-02T03:04:10'));
+    expect((await update('flush-off', flushInput('2030-01-02T03:04:10', { State: 'DISABLED' }))).statusCode).toBe(200);
+    expect(scheduler.pending()).toEqual([]);
+    jest.advanceTimersByTime(60_000);
+    expect(flushAuthorizerCache).toHaveBeenCalledTimes(2);
+  });
+
+  it('answers 400 ValidationException for a definition it cannot run, leaving the schedule as it was', async () => {
+    await create('flush-key_1', flushInput('2030-01-02T03:04:06'));
+    for (const input of [
+      flushInput('x', { ScheduleExpression: 'rate(5 minutes)' }),
+      flushInput('2030-01-02T03:04:06', { Target: { Arn: FLUSH_TARGET_ARN, RoleArn: ROLE_ARN, Input: JSON.stringify({ RestApiId: 'local', StageName: 'v2' }) } }),
+      flushInput('2030-01-02T03:04:06', { FlexibleTimeWindow: undefined }),
+      '{"GroupName":',
+    ]) {
+      const response = await update('flush-key_1', input);
+      expect(response.statusCode).toBe(400);
+      expect(response.headers['x-amzn-ErrorType']).toBe('ValidationException');
+    }
+    expect((await update('x'.repeat(65), flushInput('2030-01-02T03:04:06'))).statusCode).toBe(400);
+    expect(scheduler.pending()).toEqual(['flush-key_1']);
+    jest.advanceTimersByTime(1_000);
+    expect(flushAuthorizerCache).toHaveBeenCalledTimes(1);
+  });
+
+  it('answers 404 for a group other than its own, leaving the schedule as it was', async () => {
+    await create('flush-key_1', flushInput('2030-01-02T03:04:06'));
+    const response = await update('flush-key_1', flushInput('2030-01-02T03:04:30', { GroupName: 'default' }));
+    expect(response.statusCode).toBe(404);
+    expect(parsed(response)).toEqual({ Message: 'Schedule group default does not exist.' });
+    jest.advanceTimersByTime(1_000);
+    expect(flushAuthorizerCache).toHaveBeenCalledTimes(1);
+  });
+
+  it('refuses calls not signed for the Scheduler with the SDK’s credentials, leaving the schedule as it was', async () => {
+    await create('flush-key_1', flushInput('2030-01-02T03:04:06'));
+    const later = flushInput('2030-01-02T03:04:30');
+    const unsigned = await update('flush-key_1', later, { unsigned: true });
+    expect(unsigned.statusCode).toBe(403);
+    expect(unsigned.headers['Content-Type']).toBe('application/problem+json');
+    const wrongSecret = await update('flush-key_1', later, { credentials: { accessKeyId: 'LOCAL', secretAccessKey: 'guess' } });
+    expect(wrongSecret.headers['x-amzn-ErrorType']).toBe('InvalidSignatureException');
+    const otherService = await update('flush-key_1', later, { service: 'execute-api' });
+    expect(otherService.statusCode).toBe(403);
+    jest.advanceTimersByTime(1_000);
+    expect(flushAuthorizerCache).toHaveBeenCalledTimes(1);
+  });
+
+  it('schedules nothing after close', async () => {
+    await create('flush-key_1', flushInput('2030-01-02T03:04:06'));
+    scheduler.close();
+    expect((await update('flush-key_1', flushInput('2030-01-02T03:04:08'))).statusCode).toBe(404);
+    jest.advanceTimersByTime(60_000);
+    expect(flushAuthorizerCache).not.toHaveBeenCalled();
   });
 });
 
@@ -278,6 +430,40 @@ describe('local Scheduler through the AWS SDK', () => {
   it('throws ConflictException for a duplicate name, as the handlers expect', async () => {
     await client.send(command('flush-twice'));
     await expect(client.send(command('flush-twice'))).rejects.toMatchObject({ name: 'ConflictException', message: 'Schedule flush-twice already exists.' });
+  });
+
+  it('moves a schedule that exists with UpdateSchedule, after CreateSchedule’s ConflictException, as the handlers do', async () => {
+    const first = await client.send(command('flush-key_02J0000000000000000000000'));
+    const conflict = await client.send(command('flush-key_02J0000000000000000000000')).catch((error: unknown) => error);
+    expect(conflict).toBeInstanceOf(ConflictException);
+    const input = command('flush-key_02J0000000000000000000000').input;
+    const earlier = `at(${new Date(Date.now() + 30_000).toISOString().slice(0, 19)})`;
+    const output = await client.send(new UpdateScheduleCommand({ ...input, ScheduleExpression: earlier }));
+    expect(output.ScheduleArn).toBe(first.ScheduleArn);
+    expect(output.$metadata).toMatchObject({ httpStatusCode: 200, requestId: expect.any(String) });
+    expect(scheduler.pending().filter((name) => name === 'flush-key_02J0000000000000000000000')).toHaveLength(1);
+  });
+
+  it('throws ResourceNotFoundException from UpdateSchedule for a schedule that does not exist', async () => {
+    const { input } = command('flush-missing');
+    await expect(client.send(new UpdateScheduleCommand(input))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+      message: 'Schedule flush-missing does not exist.',
+      $metadata: { httpStatusCode: 404 },
+    });
+    expect(scheduler.pending()).not.toContain('flush-missing');
+  });
+
+  it('flushes at the time UpdateSchedule set, over HTTP with real timers', async () => {
+    flushAuthorizerCache.mockClear();
+    const soon = () => `at(${new Date(Math.ceil(Date.now() / 1000) * 1000 + 1_000).toISOString().slice(0, 19)})`;
+    await client.send(command('flush-soon'));
+    await client.send(new UpdateScheduleCommand({ ...command('flush-soon').input, ScheduleExpression: soon() }));
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    expect(flushAuthorizerCache).toHaveBeenCalledTimes(1);
+    expect(scheduler.pending()).not.toContain('flush-soon');
+    // Deleted after it ran: the name is free for CreateSchedule again.
+    await expect(client.send(command('flush-soon'))).resolves.toMatchObject({ ScheduleArn: expect.stringMatching(/\/flush-soon$/) });
   });
 
   it('throws ValidationException for a schedule it cannot run', async () => {
