@@ -2,7 +2,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Cont
 import { policyFor } from '../src/authorizer-policy';
 import { ENV } from '../src/config';
 import type { KeyRecord } from '../src/domain/api-key';
-import { keyService, logger } from './shared/runtime';
+import { errorKind, keyService, logger } from './shared/runtime';
 
 /** API Gateway answers 401 (gateway response UNAUTHORIZED) for exactly this message. */
 const UNAUTHORIZED = 'Unauthorized';
@@ -23,7 +23,7 @@ async function recordUseWithin(record: KeyRecord, budgetMs: number): Promise<voi
   try {
     await Promise.race([keyService().recordUse(record, signal), abandoned]);
   } catch (error) {
-    logger.warn('Could not record key use', { keyId: record.keyId, error: error instanceof Error ? error.name : String(error) });
+    logger.warn('Could not record key use', { keyId: record.keyId, error: errorKind(error) });
   }
 }
 
@@ -52,7 +52,7 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent, context?:
   try {
     record = await service.authenticate(apiKeyHeader(event));
   } catch (error) {
-    logger.error('Key lookup failed; denying', { error: error instanceof Error ? error.name : String(error) });
+    logger.error('Key lookup failed; denying', { error: errorKind(error) });
     // Any other message is an authorizer failure, which the gateway turns into a 503.
     throw new Error('Key lookup failed');
   }

@@ -33,7 +33,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../src/config';
 import type { KeyRecord } from '../src/domain/api-key';
 import { DEFAULT_KEY_PREFIX, KEY_PREFIX_PATTERN, isValidKeyPrefix } from '../src/domain/key-format';
-import { GATEWAY_RESPONSES, PROBLEM_CONTENT_TYPE } from '../src/problem';
+import { GATEWAY_RESPONSES, PROBLEM_HEADERS } from '../src/problem';
 import { AUTHORIZER, HANDLERS, ROUTES, type HandlerDefinition, type HandlerName, type TableAction } from '../src/routes';
 import { KEY_TABLE } from '../src/store/table-schema';
 
@@ -358,12 +358,7 @@ export class ApiKeyService extends Construct {
         type: ResponseType.of(type),
         statusCode: String(body.status),
         // Header values are mapping expressions: literals need single quotes.
-        responseHeaders: quoteAll({
-          'Content-Type': PROBLEM_CONTENT_TYPE,
-          'Cache-Control': 'no-store',
-          'X-Content-Type-Options': 'nosniff',
-          ...headers,
-        }),
+        responseHeaders: quoteAll({ ...PROBLEM_HEADERS, ...headers }),
         templates: { 'application/json': JSON.stringify(body) },
       });
     }

@@ -1,6 +1,6 @@
 import type { GatewayRequest } from './http-request';
 import { type HttpResponse, gatewayErrorResponse } from './responses';
-import { type Credentials, verifySigV4 } from './sigv4';
+import { type Credentials, onlyCredentials, verifySigV4 } from './sigv4';
 import type { Stage } from './stage';
 
 /** API Gateway's FlushStageAuthorizersCache operation. */
@@ -27,10 +27,7 @@ export function createControlPlane(options: ControlPlaneOptions): (request: Gate
     const verdict = await verifySigV4(request, {
       region: options.stage.region,
       service: 'apigateway',
-      credentialsFor: async (accessKeyId) => {
-        const credentials = await options.sdkCredentials();
-        return credentials.accessKeyId === accessKeyId ? credentials : undefined;
-      },
+      credentialsFor: onlyCredentials(options.sdkCredentials),
     });
     if (!verdict.valid) return gatewayErrorResponse(verdict.failure === 'missing' ? 'MISSING_AUTHENTICATION_TOKEN' : 'INVALID_SIGNATURE');
     const [, restApiId, stageName] = FLUSH_PATH.exec(request.rawPath) ?? [];

@@ -7,7 +7,7 @@ import type { GatewayRequest } from './http-request';
 import { type CallerIdentity, authorizerEvent, proxyEvent } from './proxy-events';
 import { type HttpResponse, fromProxyResult, gatewayErrorResponse } from './responses';
 import { type RouteMatch, createRouter } from './router';
-import { type Credentials, type SigV4Failure, type SigV4Options, precheckSigV4, verifySigV4 } from './sigv4';
+import { type Credentials, type SigV4Failure, type SigV4Options, onlyCredentials, precheckSigV4, verifySigV4 } from './sigv4';
 import type { Stage } from './stage';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<unknown>;
@@ -50,7 +50,7 @@ export function createGateway(options: GatewayOptions): (request: GatewayRequest
   const sigV4Options: SigV4Options = {
     region: stage.region,
     service: 'execute-api',
-    credentialsFor: (accessKeyId) => (accessKeyId === adminCredentials.accessKeyId ? adminCredentials : undefined),
+    credentialsFor: onlyCredentials(async () => adminCredentials),
   };
 
   async function admitSigned(request: GatewayRequest): Promise<Admission> {

@@ -1,4 +1,4 @@
-import { GATEWAY_RESPONSE_HEADERS, type GatewayResponseType, gatewayResponse } from '../src/problem';
+import { PROBLEM_HEADERS, type GatewayResponseType, gatewayResponse } from '../src/problem';
 
 /** What goes back on the wire. */
 export interface HttpResponse {
@@ -12,7 +12,7 @@ export function gatewayErrorResponse(type: GatewayResponseType): HttpResponse {
   const definition = gatewayResponse(type);
   return {
     statusCode: definition.body.status,
-    headers: { ...GATEWAY_RESPONSE_HEADERS, ...definition.headers },
+    headers: { ...PROBLEM_HEADERS, ...definition.headers },
     body: JSON.stringify(definition.body),
   };
 }

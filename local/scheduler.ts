@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type GatewayRequest, percentDecode } from './http-request';
 import { type HttpResponse, gatewayErrorResponse } from './responses';
-import { type Credentials, type SigV4Failure, parseAuthorization, verifySigV4 } from './sigv4';
+import { type Credentials, type SigV4Failure, onlyCredentials, parseAuthorization, verifySigV4 } from './sigv4';
 import type { Stage } from './stage';
 
 /** EventBridge Scheduler's universal target for API Gateway's FlushStageAuthorizersCache. */
@@ -179,10 +179,7 @@ export function createScheduler(options: SchedulerOptions): LocalScheduler {
     const verdict = await verifySigV4(request, {
       region: stage.region,
       service: 'scheduler',
-      credentialsFor: async (accessKeyId) => {
-        const credentials = await options.sdkCredentials();
-        return credentials.accessKeyId === accessKeyId ? credentials : undefined;
-      },
+      credentialsFor: onlyCredentials(options.sdkCredentials),
     });
     if (verdict.valid) return undefined;
     // An unsigned call may be someone exploring the API: it gets what the API answers for a path it does not have.

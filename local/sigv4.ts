@@ -35,6 +35,14 @@ export interface SigV4Options {
  * `malformed`: the header, X-Amz-Date or the signed header list is unusable.
  * `wrongScope`: signed for another region, service or day than X-Amz-Date's.
  */
+/** A credentialsFor that knows exactly one access key: the one `source` resolves to now. */
+export function onlyCredentials(source: () => Promise<Credentials>): SigV4Options['credentialsFor'] {
+  return async (accessKeyId) => {
+    const credentials = await source();
+    return credentials.accessKeyId === accessKeyId ? credentials : undefined;
+  };
+}
+
 export type SigV4Failure = 'missing' | 'malformed' | 'unknownAccessKey' | 'wrongScope' | 'expired' | 'mismatch';
 
 export type SigV4Result = { valid: true; accessKeyId: string } | { valid: false; failure: SigV4Failure };

@@ -38,8 +38,8 @@ export type GatewayResponseType =
   | 'DEFAULT_4XX'
   | 'DEFAULT_5XX';
 
-/** Headers on every response API Gateway makes itself, deployed and local alike. */
-export const GATEWAY_RESPONSE_HEADERS: Readonly<Record<string, string>> = {
+/** Headers on every problem response: the handlers', and API Gateway's own, deployed and local alike. */
+export const PROBLEM_HEADERS: Readonly<Record<string, string>> = {
   'Content-Type': PROBLEM_CONTENT_TYPE,
   'Cache-Control': 'no-store',
   'X-Content-Type-Options': 'nosniff',
@@ -48,7 +48,7 @@ export const GATEWAY_RESPONSE_HEADERS: Readonly<Record<string, string>> = {
 export interface GatewayResponseDefinition {
   type: GatewayResponseType;
   body: Problem;
-  /** Extra headers beyond GATEWAY_RESPONSE_HEADERS, which every response gets. */
+  /** Extra headers beyond PROBLEM_HEADERS, which every response gets. */
   headers?: Record<string, string>;
 }
 

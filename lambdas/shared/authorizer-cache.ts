@@ -1,7 +1,7 @@
 import { APIGatewayClient, FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 import { ConflictException, CreateScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { ENV } from '../../src/config';
-import { logger } from './runtime';
+import { errorKind, logger } from './runtime';
 
 /** Bounded like the DynamoDB calls, so a stuck call cannot run the handler into its timeout. */
 const CALL_LIMITS = {
@@ -30,7 +30,7 @@ export async function flushAuthorizerCache(): Promise<void> {
     apiGateway ??= new APIGatewayClient(CALL_LIMITS);
     await apiGateway.send(new FlushStageAuthorizersCacheCommand({ restApiId, stageName }));
   } catch (error) {
-    logger.warn('Authorizer cache flush failed', { error: error instanceof Error ? error.name : String(error) });
+    logger.warn('Authorizer cache flush failed', { error: errorKind(error) });
   }
 }
 
@@ -77,6 +77,6 @@ export async function scheduleAuthorizerCacheFlush(keyId: string, expiresAt: str
       await scheduler.send(new UpdateScheduleCommand(schedule));
     }
   } catch (error) {
-    logger.warn('Authorizer cache flush could not be scheduled', { keyId, error: error instanceof Error ? error.name : String(error) });
+    logger.warn('Authorizer cache flush could not be scheduled', { keyId, error: errorKind(error) });
   }
 }

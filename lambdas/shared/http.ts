@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ConcurrentChangeError, KeyNotFoundError, ScopeEscalationError, StoreUnavailableError, ValidationError } from '../../src/domain/errors';
 import type { KeyCaller } from '../../src/domain/key-service';
-import { PROBLEM_CONTENT_TYPE, problem, type Problem } from '../../src/problem';
-import { logger } from './runtime';
+import { PROBLEM_HEADERS, problem, type Problem } from '../../src/problem';
+import { errorKind, logger } from './runtime';
 
 export const MAX_BODY_BYTES = 10 * 1024;
 
@@ -28,7 +28,7 @@ export function noContent(): APIGatewayProxyResult {
 }
 
 export function problemResponse(body: Problem, headers: Record<string, string> = {}): APIGatewayProxyResult {
-  return { statusCode: body.status, headers: { ...BASE_HEADERS, 'Content-Type': PROBLEM_CONTENT_TYPE, ...headers }, body: JSON.stringify(body) };
+  return { statusCode: body.status, headers: { ...PROBLEM_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
 export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
@@ -81,7 +81,7 @@ export function errorResponse(error: unknown): APIGatewayProxyResult {
     return problemResponse(problem(404, 'Not Found', error.message));
   }
   if (error instanceof StoreUnavailableError) {
-    logger.warn('Key store unavailable', { error: error.cause instanceof Error ? error.cause.name : String(error.cause) });
+    logger.warn('Key store unavailable', { error: errorKind(error.cause) });
     return problemResponse(problem(503, 'Service Unavailable', 'The service is temporarily unavailable; retry shortly.'), {
       'Retry-After': String(error.retryAfterSeconds),
     });

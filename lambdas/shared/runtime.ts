@@ -7,6 +7,11 @@ import { DynamoKeyStore, createDocumentClient } from '../../src/store/dynamo-key
 /** Never given events, headers or keys: only names, ids and error kinds are logged. */
 export const logger = new Logger({ serviceName: 'api-key-service' });
 
+/** What a log line may say of a failure: its kind, never its message, which could quote input. */
+export function errorKind(error: unknown): string {
+  return error instanceof Error ? error.name : String(error);
+}
+
 let service: KeyService | undefined;
 
 /** One service per Lambda container, built on first use so the environment can be set first. */

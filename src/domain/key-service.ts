@@ -2,7 +2,7 @@ import { monotonicFactory } from 'ulid';
 import { isExpired, isUsable, toApiKey, ttlFor, type ApiKey, type IssuedApiKey, type KeyRecord } from './api-key';
 import { decodeCursor, encodeCursor } from './cursor';
 import { KeyNotFoundError, ScopeEscalationError, StoreConflictError, ValidationError } from './errors';
-import { assertValidKeyPrefix, generateKey, hashKey, hintFor, parseKey } from './key-format';
+import { DEFAULT_KEY_PREFIX, assertValidKeyPrefix, generateKey, hashKey, hintFor, parseKey } from './key-format';
 import type { KeyChanges, KeyStateGuard, KeyStore } from './key-store';
 import {
   KEY_ID_PATTERN,
@@ -79,7 +79,7 @@ export class KeyService {
 
   constructor(options: KeyServiceOptions) {
     this.store = options.store;
-    this.keyPrefix = options.keyPrefix ?? 'ak';
+    this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     this.now = options.now ?? (() => new Date());
     assertValidKeyPrefix(this.keyPrefix);
   }
@@ -88,10 +88,7 @@ export class KeyService {
     const tenant = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
     const input = parseOrThrow(createKeyBodySchema, body);
     assertGrantable(input.scopes ?? [], caller);
-    const now = this.now();
-    if (input.expiresAt && Date.parse(input.expiresAt) <= now.getTime()) {
-      throw new ValidationError([{ path: 'expiresAt', message: 'must be in the future' }]);
-    }
+    this.assertInFuture(input.expiresAt);
     return this.issue({
       tenantId: tenant,
       name: input.name,
@@ -120,9 +117,7 @@ export class KeyService {
     const tenant = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
     const input = parseOrThrow(updateKeyBodySchema, body);
     assertGrantable(input.scopes ?? [], caller);
-    if (input.expiresAt && Date.parse(input.expiresAt) <= this.now().getTime()) {
-      throw new ValidationError([{ path: 'expiresAt', message: 'must be in the future' }]);
-    }
+    this.assertInFuture(input.expiresAt);
     if (!KEY_ID_PATTERN.test(keyId)) throw new KeyNotFoundError();
     let guard: KeyStateGuard | undefined;
     if (caller && (input.enabled === true || input.expiresAt !== undefined)) {
@@ -198,6 +193,12 @@ export class KeyService {
     await this.store.recordUse(record.keyHash, now.toISOString(), notBefore, signal);
   }
 
+  private assertInFuture(expiresAt: string | null | undefined): void {
+    if (expiresAt && Date.parse(expiresAt) <= this.now().getTime()) {
+      throw new ValidationError([{ path: 'expiresAt', message: 'must be in the future' }]);
+    }
+  }
+
   private async find(tenantId: string, keyId: string): Promise<KeyRecord> {
     const tenant = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
     if (!KEY_ID_PATTERN.test(keyId)) throw new KeyNotFoundError();
@@ -209,12 +210,13 @@ export class KeyService {
   private async issue(fields: Omit<KeyRecord, 'keyHash' | 'keyId' | 'hint' | 'createdAt' | 'ttl'>): Promise<IssuedApiKey> {
     for (let attempt = 1; ; attempt++) {
       const key = generateKey(this.keyPrefix);
+      const createdAt = this.now();
       const record: KeyRecord = {
         ...fields,
         keyHash: hashKey(key),
-        keyId: `key_${ulid(this.now().getTime())}`,
+        keyId: `key_${ulid(createdAt.getTime())}`,
         hint: hintFor(key),
-        createdAt: this.now().toISOString(),
+        createdAt: createdAt.toISOString(),
       };
       if (fields.expiresAt === undefined) delete record.expiresAt;
       else record.ttl = ttlFor(fields.expiresAt);

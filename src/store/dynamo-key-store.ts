@@ -8,7 +8,7 @@ import {
   UpdateCommand,
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import type { KeyRecord } from '../domain/api-key';
+import { ttlFor, type KeyRecord } from '../domain/api-key';
 import { ConcurrentChangeError, StoreConflictError, StoreUnavailableError } from '../domain/errors';
 import type { KeyChanges, KeyPage, KeyStateGuard, KeyStore, PagePosition } from '../domain/key-store';
 import { KEY_TABLE } from './table-schema';
@@ -26,6 +26,11 @@ const TRANSIENT_ERROR_NAMES = new Set([
 ]);
 const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 const RETRY_AFTER_SECONDS = 1;
+
+/** This tenant's key with this id: the lookup by id, and the guard on writes made after it. */
+const OWNED_BY = '#tenant = :tenant AND #id = :id';
+const ownedByNames = () => ({ '#tenant': byTenantIndex.partitionKey, '#id': byTenantIndex.sortKey });
+const ownedByValues = (tenantId: string, keyId: string) => ({ ':tenant': tenantId, ':id': keyId });
 
 function isTransient(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
@@ -100,9 +105,9 @@ export class DynamoKeyStore implements KeyStore {
         new QueryCommand({
           TableName: this.tableName,
           IndexName: byTenantIndex.name,
-          KeyConditionExpression: '#tenant = :tenant AND #id = :id',
-          ExpressionAttributeNames: { '#tenant': byTenantIndex.partitionKey, '#id': byTenantIndex.sortKey },
-          ExpressionAttributeValues: { ':tenant': tenantId, ':id': keyId },
+          KeyConditionExpression: OWNED_BY,
+          ExpressionAttributeNames: ownedByNames(),
+          ExpressionAttributeValues: ownedByValues(tenantId, keyId),
         }),
       ),
     );
@@ -150,10 +155,10 @@ export class DynamoKeyStore implements KeyStore {
     const existing = await this.findById(tenantId, keyId);
     if (!existing) return undefined;
 
-    const names: Record<string, string> = { '#tenant': 'tenantId', '#id': 'keyId' };
-    const values: Record<string, unknown> = { ':tenant': tenantId, ':id': keyId };
+    const names: Record<string, string> = ownedByNames();
+    const values: Record<string, unknown> = ownedByValues(tenantId, keyId);
     // Guards against the key being deleted (or the item replaced) since the lookup.
-    const conditions = ['#tenant = :tenant', '#id = :id'];
+    const conditions = [OWNED_BY];
     if (guard) {
       Object.assign(names, { '#enabled': 'enabled', '#scopes': 'scopes', '#expiresAt': 'expiresAt' });
       Object.assign(values, { ':wasEnabled': guard.enabled, ':scopeCount': guard.scopes.length });
@@ -187,7 +192,7 @@ export class DynamoKeyStore implements KeyStore {
     } else if (changes.expiresAt !== undefined) {
       set('expiresAt', changes.expiresAt);
       names['#ttl'] = KEY_TABLE.ttlAttribute;
-      values[':ttl'] = Math.ceil(Date.parse(changes.expiresAt) / 1000);
+      values[':ttl'] = ttlFor(changes.expiresAt);
       sets.push('#ttl = :ttl');
     }
     if (sets.length === 0 && removes.length === 0) return existing;
@@ -225,9 +230,9 @@ export class DynamoKeyStore implements KeyStore {
           new DeleteCommand({
             TableName: this.tableName,
             Key: { [partitionKey]: existing.keyHash },
-            ConditionExpression: '#tenant = :tenant AND #id = :id',
-            ExpressionAttributeNames: { '#tenant': 'tenantId', '#id': 'keyId' },
-            ExpressionAttributeValues: { ':tenant': tenantId, ':id': keyId },
+            ConditionExpression: OWNED_BY,
+            ExpressionAttributeNames: ownedByNames(),
+            ExpressionAttributeValues: ownedByValues(tenantId, keyId),
             ReturnValues: 'ALL_OLD',
           }),
         ),

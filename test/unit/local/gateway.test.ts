@@ -2,7 +2,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { GATEWAY_RESPONSE_HEADERS } from '../../../src/problem';
+import { PROBLEM_HEADERS } from '../../../src/problem';
 import { policyFor } from '../../../src/authorizer-policy';
 import { type HandlerName, ROUTES } from '../../../src/routes';
 import { AuthorizerCache } from '../../../local/authorizer-cache';
@@ -222,7 +222,7 @@ describe('gateway: its own responses', () => {
       await gateway(tooLarge(await signed('POST', '/tenants/acme/keys', '{}'))), // 413
     ];
     expect(responses.map((response) => response.statusCode)).toEqual([401, 403, 403, 503, 413]);
-    for (const response of responses) expect(response.headers).toMatchObject({ ...GATEWAY_RESPONSE_HEADERS, 'X-Content-Type-Options': 'nosniff' });
+    for (const response of responses) expect(response.headers).toMatchObject({ ...PROBLEM_HEADERS, 'X-Content-Type-Options': 'nosniff' });
   });
 });
 
