@@ -1,8 +1,10 @@
+import { KeyQueries } from '../src/domain/key-queries';
 import { httpHandler, json, tenantOf } from './shared/http';
-import { keyService } from './shared/runtime';
+import { keyStoreFromEnvironment } from './shared/key-store';
+
+const keys = new KeyQueries(keyStoreFromEnvironment());
 
 /** GET /tenants/{tenantId}/keys and GET /keys: newest first, paged by an opaque cursor. */
 export const handler = httpHandler(async (event) => {
-  const page = await keyService().list(tenantOf(event), event.queryStringParameters ?? {});
-  return json(200, page);
+  return json(200, await keys.list(tenantOf(event), event.queryStringParameters ?? {}));
 });

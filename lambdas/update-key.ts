@@ -1,12 +1,11 @@
-import { flushAuthorizerCache, scheduleAuthorizerCacheFlush } from './shared/authorizer-cache';
+import { KeyService } from '../src/domain/key-service';
+import { apiGatewayCacheInvalidation } from './shared/api-gateway-cache-invalidation';
 import { callerOf, httpHandler, json, keyIdOf, readJsonBody, tenantOf } from './shared/http';
-import { keyService } from './shared/runtime';
+import { keyStoreFromEnvironment } from './shared/key-store';
+
+const keys = new KeyService({ store: keyStoreFromEnvironment(), invalidation: apiGatewayCacheInvalidation() });
 
 /** PATCH /tenants/{tenantId}/keys/{keyId} and PATCH /keys/{keyId}. */
 export const handler = httpHandler(async (event) => {
-  const updated = await keyService().update(tenantOf(event), keyIdOf(event), readJsonBody(event), callerOf(event));
-  // Disabling, expiring or narrowing scopes must take effect now, not after the cache TTL.
-  await flushAuthorizerCache();
-  if (updated.expiresAt) await scheduleAuthorizerCacheFlush(updated.id, updated.expiresAt);
-  return json(200, updated);
+  return json(200, await keys.update(tenantOf(event), keyIdOf(event), readJsonBody(event), callerOf(event)));
 });

@@ -1,4 +1,4 @@
-import { Duration, Validations, type App } from 'aws-cdk-lib';
+import { type App, Duration, Validations } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { ApiKeyServiceProps } from './api-key-service';
@@ -23,7 +23,9 @@ export function servicePropsFromContext(app: App): ApiKeyServiceProps {
   const ttlSeconds = numberContext(app, CONTEXT.authorizerCacheTtlSeconds);
   const retentionDays = numberContext(app, CONTEXT.logRetentionDays);
   if (retentionDays !== undefined && !(Object.values(RetentionDays) as unknown[]).includes(retentionDays)) {
-    throw new Error(`Context ${CONTEXT.logRetentionDays} must be a retention CloudWatch Logs offers (e.g. 30, 90, 365), got ${retentionDays}`);
+    throw new Error(
+      `Context ${CONTEXT.logRetentionDays} must be a retention CloudWatch Logs offers (e.g. 30, 90, 365), got ${retentionDays}`,
+    );
   }
   return {
     keyPrefix: stringContext(app, CONTEXT.keyPrefix),
@@ -54,7 +56,8 @@ export function buildApp(app: App): ApiKeyServiceStack {
 function stringContext(app: App, key: string): string | undefined {
   const value: unknown = app.node.tryGetContext(key);
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') throw new Error(`Context ${key} must be a non-empty string, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' || value === '')
+    throw new Error(`Context ${key} must be a non-empty string, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -63,7 +66,8 @@ function numberContext(app: App, key: string): number | undefined {
   const value: unknown = app.node.tryGetContext(key);
   if (value === undefined) return undefined;
   const parsed = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof parsed !== 'number' || !Number.isFinite(parsed)) throw new Error(`Context ${key} must be a number, got ${JSON.stringify(value)}`);
+  if (typeof parsed !== 'number' || !Number.isFinite(parsed))
+    throw new Error(`Context ${key} must be a number, got ${JSON.stringify(value)}`);
   return parsed;
 }
 

@@ -4,28 +4,28 @@
  */
 import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
-import { type Server, createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ROUTES } from '../src/routes';
 import { ensureTable } from '../src/store/ensure-table';
-import { resolveAdminCredentials } from './admin-credentials';
-import { AuthorizerCache } from './authorizer-cache';
-import { AuthorizerRunner } from './authorizer-runner';
-import { banner } from './banner';
-import { createControlPlane, isFlushRequest } from './control-plane';
-import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from './embedded-dynamodb';
-import { createGateway } from './gateway';
-import { loadHandlerModules } from './handler-modules';
-import { createRequestListener } from './http-listener';
-import type { GatewayRequest } from './http-request';
-import { FLUSH_SCHEDULE_GROUP, fallbackSdkCredentials, lambdaEnvironment } from './lambda-environment';
-import { ConfigError, type LocalConfig, readLocalConfig } from './local-config';
-import type { HttpResponse } from './responses';
-import { type LocalScheduler, createScheduler, isSchedulerRequest } from './scheduler';
-import { localStage } from './stage';
+import { createAuthorizerResultCache } from './apigateway/authorizer-result-cache';
+import { createAuthorizerRunner } from './apigateway/authorizer-runner';
+import { createGateway } from './apigateway/gateway';
+import type { HttpResponse } from './apigateway/responses';
+import { localStage } from './apigateway/stage';
+import { createApiGatewayManagement, isFlushRequest } from './aws/apigateway-management';
+import { createScheduler, isSchedulerRequest, type LocalScheduler } from './aws/scheduler';
+import { resolveAdminCredentials } from './boot/admin-credentials';
+import { banner } from './boot/banner';
+import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from './boot/embedded-dynamodb';
+import { loadHandlerModules } from './boot/handler-modules';
+import { FLUSH_SCHEDULE_GROUP, fallbackSdkCredentials, functionEnvironment, sdkEnvironment } from './boot/lambda-environment';
+import { ConfigError, type LocalConfig, readLocalConfig } from './boot/local-config';
+import { createRequestListener } from './http/http-listener';
+import type { GatewayRequest } from './http/http-request';
 
 // On Node 20 the SDK announces that its releases from 2027 will need Node 22. The
 // lockfile pins this release, so for `npm start` that notice is only noise.
@@ -44,7 +44,11 @@ type Dispatch = (request: GatewayRequest) => Promise<HttpResponse>;
 
 async function openDatabase(config: LocalConfig): Promise<EmbeddedDynamoDb & { description: string }> {
   if (config.dynamoDbEndpoint) {
-    return { endpoint: config.dynamoDbEndpoint, close: async () => {}, description: `DYNAMODB_ENDPOINT ${config.dynamoDbEndpoint}` };
+    return {
+      endpoint: config.dynamoDbEndpoint,
+      close: async () => {},
+      description: `DYNAMODB_ENDPOINT ${config.dynamoDbEndpoint}`,
+    };
   }
   const path = join(config.dataDir, 'dynamodb');
   await mkdir(path, { recursive: true });
@@ -72,7 +76,10 @@ async function main(): Promise<void> {
   const ready = new Promise<Dispatch>((resolve) => (becomeReady = resolve));
   let stopping = false;
   const server = createServer(
-    createRequestListener(async (request) => (await ready)(request), { maxBodyBytes: MAX_BUFFERED_BODY_BYTES, stopping: () => stopping }),
+    createRequestListener(async (request) => (await ready)(request), {
+      maxBodyBytes: MAX_BUFFERED_BODY_BYTES,
+      stopping: () => stopping,
+    }),
   );
   try {
     server.listen(config.port, '127.0.0.1');
@@ -83,7 +90,11 @@ async function main(): Promise<void> {
   }
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
-    Object.assign(process.env, fallbackSdkCredentials(process.env), lambdaEnvironment(config, stage, { dynamoDb: database.endpoint, server: baseUrl }));
+    Object.assign(
+      process.env,
+      fallbackSdkCredentials(process.env),
+      sdkEnvironment(config, { dynamoDb: database.endpoint, server: baseUrl }),
+    );
     await createTableIfMissing(config.tableName);
   } catch (error) {
     server.close();
@@ -91,22 +102,22 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const modules = loadHandlerModules();
-  const cache = new AuthorizerCache(config.authorizerCacheTtlSeconds);
+  const modules = loadHandlerModules((definition) => functionEnvironment(definition, config, stage));
+  const cache = createAuthorizerResultCache(config.authorizerCacheTtlSeconds);
   const gateway = createGateway({
     routes: ROUTES,
     handlers: modules.handlers,
-    authorizer: new AuthorizerRunner(modules.authorizer, cache),
+    authorizer: createAuthorizerRunner(modules.authorizer, cache),
     stage,
     adminCredentials: admin,
   });
   const sdk = new APIGatewayClient({});
   const sdkCredentials = () => sdk.config.credentials();
   const flushAuthorizerCache = () => cache.flush();
-  const controlPlane = createControlPlane({ stage, sdkCredentials, flushAuthorizerCache });
+  const apiGatewayManagement = createApiGatewayManagement({ stage, sdkCredentials, flushAuthorizerCache });
   const scheduler = createScheduler({ stage, groupName: FLUSH_SCHEDULE_GROUP, sdkCredentials, flushAuthorizerCache });
   becomeReady((request) => {
-    if (isFlushRequest(request)) return controlPlane(request);
+    if (isFlushRequest(request)) return apiGatewayManagement(request);
     if (isSchedulerRequest(request)) return scheduler.handle(request);
     return gateway(request);
   });

@@ -1,15 +1,16 @@
 import type { KeyRecord } from './domain/api-key';
 import { ROUTES, routeResourcePath } from './routes';
 
-export interface PolicyStatement {
+/** One statement of the IAM policy a Lambda authorizer returns to API Gateway. */
+export interface AuthorizerPolicyStatement {
   Action: 'execute-api:Invoke';
   Effect: 'Allow' | 'Deny';
   Resource: string;
 }
 
-export interface PolicyDocument {
+export interface AuthorizerPolicy {
   Version: '2012-10-17';
-  Statement: PolicyStatement[];
+  Statement: AuthorizerPolicyStatement[];
 }
 
 export interface MethodArn {
@@ -40,10 +41,14 @@ export function parseMethodArn(methodArn: string): MethodArn {
  * other than the service's own (one that borrowed the authorizer) is allowed
  * whole: its backend checks the `scopes` context value itself.
  */
-export function policyFor(methodArn: string, record: Pick<KeyRecord, 'scopes'>, serviceApiId?: string): PolicyDocument {
+export function policyFor(methodArn: string, record: Pick<KeyRecord, 'scopes'>, serviceApiId?: string): AuthorizerPolicy {
   const arn = parseMethodArn(methodArn);
   const stageArn = `arn:${arn.partition}:execute-api:${arn.region}:${arn.accountId}:${arn.apiId}/${arn.stage}`;
-  const allow = (resource: string): PolicyStatement => ({ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: resource });
+  const allow = (resource: string): AuthorizerPolicyStatement => ({
+    Action: 'execute-api:Invoke',
+    Effect: 'Allow',
+    Resource: resource,
+  });
 
   if (serviceApiId !== undefined && arn.apiId !== serviceApiId) {
     return { Version: '2012-10-17', Statement: [allow(`${stageArn}/*`)] };
@@ -54,8 +59,25 @@ export function policyFor(methodArn: string, record: Pick<KeyRecord, 'scopes'>, 
   return { Version: '2012-10-17', Statement: statements };
 }
 
-/** IAM wildcards: `*` matches any run of characters, `/` included; `?` exactly one character. */
+/** Compiled patterns; the bound only matters if patterns ever came from somewhere unbounded. */
+const compiledWildcards = new Map<string, RegExp>();
+const MAX_COMPILED_WILDCARDS = 10_000;
+
+/**
+ * IAM wildcards: `*` matches any run of characters, `/` included; `?` exactly one
+ * character. Patterns are compiled once: the same few recur on every request.
+ */
 export function matchesWildcard(pattern: string, value: string, ignoreCase = false): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, ignoreCase ? 'is' : 's').test(value);
+  const cacheKey = ignoreCase ? `i:${pattern}` : `s:${pattern}`;
+  let compiled = compiledWildcards.get(cacheKey);
+  if (!compiled) {
+    const source = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
+    compiled = new RegExp(`^${source}$`, ignoreCase ? 'is' : 's');
+    if (compiledWildcards.size >= MAX_COMPILED_WILDCARDS) compiledWildcards.clear();
+    compiledWildcards.set(cacheKey, compiled);
+  }
+  return compiled.test(value);
 }

@@ -2,7 +2,7 @@
 export const ENV = {
   /** The key table. */
   tableName: 'TABLE_NAME',
-  /** Prefix for newly issued keys. */
+  /** Prefix for newly issued keys: only the functions that issue keys read it. */
   keyPrefix: 'KEY_PREFIX',
   /** The service's own RestApi id: the authorizer's policy and the cache flush use it. */
   restApiId: 'REST_API_ID',
@@ -14,8 +14,9 @@ export const ENV = {
   flushScheduleRoleArn: 'FLUSH_SCHEDULE_ROLE_ARN',
 } as const;
 
-export function requiredEnv(name: string): string {
-  const value = process.env[name];
+/** A setting the function cannot work without: its absence is a deployment error, reported as such. */
+export function requiredEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
   if (!value) throw new Error(`Environment variable ${name} is not set`);
   return value;
 }

@@ -52,8 +52,13 @@ export interface GatewayResponseDefinition {
   headers?: Record<string, string>;
 }
 
-const gatewayProblem = (type: GatewayResponseType, status: number, title: string, detail: string, headers?: Record<string, string>) =>
-  ({ type, body: problem(status, title, detail), ...(headers ? { headers } : {}) }) satisfies GatewayResponseDefinition;
+const gatewayProblem = (
+  type: GatewayResponseType,
+  status: number,
+  title: string,
+  detail: string,
+  headers?: Record<string, string>,
+) => ({ type, body: problem(status, title, detail), ...(headers ? { headers } : {}) }) satisfies GatewayResponseDefinition;
 
 /**
  * Every response type is listed with a fixed status, so each body's `status` is
@@ -75,7 +80,9 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseDefinition[] = [
   gatewayProblem('RESOURCE_NOT_FOUND', 404, 'Not Found', 'There is no such resource.'),
   gatewayProblem('THROTTLED', 429, 'Too Many Requests', 'Too many requests; slow down and retry.', { 'Retry-After': '1' }),
   gatewayProblem('QUOTA_EXCEEDED', 429, 'Too Many Requests', 'The request quota is used up.', { 'Retry-After': '60' }),
-  gatewayProblem('AUTHORIZER_FAILURE', 503, 'Service Unavailable', 'The API key could not be checked right now; retry shortly.', { 'Retry-After': '1' }),
+  gatewayProblem('AUTHORIZER_FAILURE', 503, 'Service Unavailable', 'The API key could not be checked right now; retry shortly.', {
+    'Retry-After': '1',
+  }),
   gatewayProblem('AUTHORIZER_CONFIGURATION_ERROR', 500, 'Internal Server Error', 'The authorizer is misconfigured.'),
   gatewayProblem('INTEGRATION_FAILURE', 502, 'Bad Gateway', 'The backend failed to answer.'),
   gatewayProblem('INTEGRATION_TIMEOUT', 504, 'Gateway Timeout', 'The backend did not answer in time.'),

@@ -6,72 +6,81 @@
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 /** `iam`: SigV4-signed admin calls. `apiKey`: the x-api-key REQUEST authorizer. */
-export type Authorization = 'iam' | 'apiKey';
+export type RouteAuthorization = 'iam' | 'apiKey';
 
 export type HandlerName = 'createKey' | 'listKeys' | 'getKey' | 'updateKey' | 'deleteKey' | 'rotateKey' | 'whoami';
 
-export type TableAction = 'dynamodb:PutItem' | 'dynamodb:GetItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem' | 'dynamodb:Query';
+export type TableAction =
+  | 'dynamodb:PutItem'
+  | 'dynamodb:GetItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:Query';
+
+/**
+ * What a function's domain operations do to API Gateway's authorizer cache:
+ * flush it now (a change revoked or narrowed access), or schedule a flush for a
+ * moment a key stops working on its own (an expiry, a grace period's end).
+ */
+export type InvalidationCapability = 'flushNow' | 'flushAt';
 
 export interface HandlerDefinition {
-  /** Source file, relative to the repository root; it exports `handler`. */
+  /** The module under lambdas/ that exports `handler`. */
   entry: string;
-  /** DynamoDB actions the handler needs on the table itself. */
-  tableActions: TableAction[];
-  /** DynamoDB actions the handler needs on GSI byTenant. */
-  indexActions: TableAction[];
-  /** Whether it revokes keys, and so may flush the stage's authorizer cache. */
-  flushesAuthorizerCache: boolean;
-  /**
-   * Whether it sets expiry times (expiresAt, or a rotation's grace period), and so
-   * schedules a cache flush for each, so that a cached Allow cannot outlive the key.
-   */
-  schedulesAuthorizerCacheFlush: boolean;
+  /** DynamoDB actions it needs on the key table itself. */
+  tableActions: readonly TableAction[];
+  /** DynamoDB actions it needs on the table's GSI byTenant. */
+  indexActions: readonly TableAction[];
+  /** The invalidation its operations perform; the construct grants exactly these, with their settings. */
+  invalidation: readonly InvalidationCapability[];
+  /** Whether it issues new keys, and so needs the deployment's key prefix. */
+  issuesKeys: boolean;
 }
 
 export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   createKey: {
-    entry: 'lambdas/create-key.ts',
+    entry: 'create-key',
     tableActions: ['dynamodb:PutItem'],
     indexActions: [],
-    flushesAuthorizerCache: false,
-    schedulesAuthorizerCacheFlush: true,
+    invalidation: ['flushAt'],
+    issuesKeys: true,
   },
-  listKeys: { entry: 'lambdas/list-keys.ts', tableActions: [], indexActions: ['dynamodb:Query'], flushesAuthorizerCache: false, schedulesAuthorizerCacheFlush: false },
-  getKey: { entry: 'lambdas/get-key.ts', tableActions: [], indexActions: ['dynamodb:Query'], flushesAuthorizerCache: false, schedulesAuthorizerCacheFlush: false },
+  listKeys: { entry: 'list-keys', tableActions: [], indexActions: ['dynamodb:Query'], invalidation: [], issuesKeys: false },
+  getKey: { entry: 'get-key', tableActions: [], indexActions: ['dynamodb:Query'], invalidation: [], issuesKeys: false },
   updateKey: {
-    entry: 'lambdas/update-key.ts',
+    entry: 'update-key',
     tableActions: ['dynamodb:UpdateItem'],
     indexActions: ['dynamodb:Query'],
-    flushesAuthorizerCache: true,
-    schedulesAuthorizerCacheFlush: true,
+    invalidation: ['flushNow', 'flushAt'],
+    issuesKeys: false,
   },
-  deleteKey: { entry: 'lambdas/delete-key.ts', tableActions: ['dynamodb:DeleteItem'], indexActions: ['dynamodb:Query'], flushesAuthorizerCache: true, schedulesAuthorizerCacheFlush: false },
+  deleteKey: {
+    entry: 'delete-key',
+    tableActions: ['dynamodb:DeleteItem'],
+    indexActions: ['dynamodb:Query'],
+    invalidation: ['flushNow'],
+    issuesKeys: false,
+  },
   rotateKey: {
-    entry: 'lambdas/rotate-key.ts',
+    entry: 'rotate-key',
     // DeleteItem only withdraws a replacement whose old key vanished mid-rotation.
     tableActions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     indexActions: ['dynamodb:Query'],
-    flushesAuthorizerCache: true,
-    schedulesAuthorizerCacheFlush: true,
+    invalidation: ['flushNow', 'flushAt'],
+    issuesKeys: true,
   },
-  whoami: { entry: 'lambdas/whoami.ts', tableActions: [], indexActions: [], flushesAuthorizerCache: false, schedulesAuthorizerCacheFlush: false },
+  whoami: { entry: 'whoami', tableActions: [], indexActions: [], invalidation: [], issuesKeys: false },
 };
 
-/** The authorizer is not behind a route, but is bundled and granted the same way. */
-export const AUTHORIZER: HandlerDefinition = {
-  entry: 'lambdas/authorizer.ts',
-  tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-  indexActions: [],
-  flushesAuthorizerCache: false,
-  schedulesAuthorizerCacheFlush: false,
-};
+/** The module under lambdas/ of the x-api-key authorizer, which is behind no route. */
+export const AUTHORIZER_ENTRY = 'authorizer';
 
 export interface Route {
   method: HttpMethod;
   /** API Gateway resource path, with `{param}` placeholders. */
   path: string;
   handler: HandlerName;
-  authorization: Authorization;
+  authorization: RouteAuthorization;
   /** For `apiKey` routes: the scope the key must hold. Absent means any valid key. */
   scope?: string;
 }

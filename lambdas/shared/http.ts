@@ -1,13 +1,14 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ConcurrentChangeError, KeyNotFoundError, ScopeEscalationError, StoreUnavailableError, ValidationError } from '../../src/domain/errors';
+import { isDomainError, type KnownDomainError } from '../../src/domain/errors';
 import type { KeyCaller } from '../../src/domain/key-service';
-import { PROBLEM_HEADERS, problem, type Problem } from '../../src/problem';
-import { errorKind, logger } from './runtime';
+import { PROBLEM_HEADERS, type Problem, problem } from '../../src/problem';
+import { errorDetails, logger } from './logger';
 
 export const MAX_BODY_BYTES = 10 * 1024;
 
 /** A failure of the HTTP request itself, before the domain sees it. */
 export class HttpError extends Error {
+  readonly name = 'HttpError';
   constructor(
     readonly status: number,
     readonly title: string,
@@ -20,7 +21,11 @@ export class HttpError extends Error {
 const BASE_HEADERS = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
-  return { statusCode: status, headers: { ...BASE_HEADERS, 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) };
+  return {
+    statusCode: status,
+    headers: { ...BASE_HEADERS, 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
 }
 
 export function noContent(): APIGatewayProxyResult {
@@ -63,30 +68,48 @@ export function readJsonBody(event: APIGatewayProxyEvent, emptyAs?: unknown): un
   }
 }
 
+/**
+ * The response for each kind of domain failure. The switch covers every kind,
+ * or this does not compile: a new kind cannot fall through to a 500.
+ */
+export function domainErrorResponse(error: KnownDomainError): APIGatewayProxyResult {
+  switch (error.kind) {
+    case 'validation':
+      return problemResponse(problem(400, 'Bad Request', error.message, error.errors));
+    case 'scopeEscalation':
+      return problemResponse(problem(403, 'Forbidden', error.message, error.errors));
+    case 'keyNotFound':
+      return problemResponse(problem(404, 'Not Found', error.message));
+    case 'concurrentChange':
+      return problemResponse(problem(409, 'Conflict', `${error.message} Read it again and retry.`));
+    case 'storeConflict':
+      // Only a collision of fresh random keys, three times over: a retry draws new ones.
+      logger.error('Key store write conflict', { error: error.name });
+      return problemResponse(problem(503, 'Service Unavailable', 'The key could not be stored; retry shortly.'), {
+        'Retry-After': '1',
+      });
+    case 'storeUnavailable': {
+      const details = errorDetails(error.cause);
+      if (error.transient) logger.warn('Key store unavailable', details);
+      else logger.error('Key store failed', details);
+      return problemResponse(problem(503, 'Service Unavailable', 'The service is temporarily unavailable; retry shortly.'), {
+        'Retry-After': String(error.retryAfterSeconds),
+      });
+    }
+    default:
+      return assertNever(error);
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`Unhandled domain error kind: ${(value as KnownDomainError).kind}`);
+}
+
 /** Maps a failure to its problem+json response; anything unexpected is logged and hidden. */
 export function errorResponse(error: unknown): APIGatewayProxyResult {
-  if (error instanceof ValidationError) {
-    return problemResponse(problem(400, 'Bad Request', error.message, error.errors));
-  }
-  if (error instanceof HttpError) {
-    return problemResponse(problem(error.status, error.title, error.message));
-  }
-  if (error instanceof ScopeEscalationError) {
-    return problemResponse(problem(403, 'Forbidden', error.message, error.errors));
-  }
-  if (error instanceof ConcurrentChangeError) {
-    return problemResponse(problem(409, 'Conflict', `${error.message} Read it again and retry.`));
-  }
-  if (error instanceof KeyNotFoundError) {
-    return problemResponse(problem(404, 'Not Found', error.message));
-  }
-  if (error instanceof StoreUnavailableError) {
-    logger.warn('Key store unavailable', { error: errorKind(error.cause) });
-    return problemResponse(problem(503, 'Service Unavailable', 'The service is temporarily unavailable; retry shortly.'), {
-      'Retry-After': String(error.retryAfterSeconds),
-    });
-  }
-  logger.error('Unhandled error', error instanceof Error ? error : String(error));
+  if (error instanceof HttpError) return problemResponse(problem(error.status, error.title, error.message));
+  if (isDomainError(error)) return domainErrorResponse(error);
+  logger.error('Unhandled error', errorDetails(error));
   return problemResponse(problem(500, 'Internal Server Error', 'The request failed.'));
 }
 

@@ -1,11 +1,39 @@
-/** Typed failures of the domain and the store; the HTTP edge maps each to one status. */
+/**
+ * Typed failures of the domain and the store. Every one is a DomainError with a
+ * `kind`; the HTTP edge maps each kind to one status in a switch the compiler
+ * checks for completeness, so a new kind cannot silently become a 500.
+ */
 
 export interface FieldError {
   path: string;
   message: string;
 }
 
-export class ValidationError extends Error {
+/**
+ * A subclass's `kind` must be one of KnownDomainError's, so a new error cannot
+ * compile until it is listed there, and then not until the HTTP edge maps it.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly kind: DomainErrorKind;
+}
+
+export type DomainErrorKind = KnownDomainError['kind'];
+
+/** Every domain error there is, told apart by `kind`. */
+export type KnownDomainError =
+  | ValidationError
+  | KeyNotFoundError
+  | ScopeEscalationError
+  | ConcurrentChangeError
+  | StoreConflictError
+  | StoreUnavailableError;
+
+export function isDomainError(error: unknown): error is KnownDomainError {
+  return error instanceof DomainError;
+}
+
+export class ValidationError extends DomainError {
+  readonly kind = 'validation';
   readonly name = 'ValidationError';
   constructor(
     readonly errors: FieldError[],
@@ -15,7 +43,8 @@ export class ValidationError extends Error {
   }
 }
 
-export class KeyNotFoundError extends Error {
+export class KeyNotFoundError extends DomainError {
+  readonly kind = 'keyNotFound';
   readonly name = 'KeyNotFoundError';
   constructor() {
     super('No such key.');
@@ -23,34 +52,43 @@ export class KeyNotFoundError extends Error {
 }
 
 /** A self-service caller asked for scopes beyond its own key's. */
-export class ScopeEscalationError extends Error {
+export class ScopeEscalationError extends DomainError {
+  readonly kind = 'scopeEscalation';
   readonly name = 'ScopeEscalationError';
   constructor(readonly errors: FieldError[]) {
     super('A key can only grant scopes that it holds itself.');
   }
 }
 
-/** A conditional write found the item already there (or already gone). */
-export class StoreConflictError extends Error {
-  readonly name = 'StoreConflictError';
-  constructor(message = 'The item changed or already exists.') {
-    super(message);
-  }
-}
-
 /** The key changed between the read a decision was based on and the write; retrying re-decides. */
-export class ConcurrentChangeError extends Error {
+export class ConcurrentChangeError extends DomainError {
+  readonly kind = 'concurrentChange';
   readonly name = 'ConcurrentChangeError';
   constructor() {
     super('The key changed while it was being updated.');
   }
 }
 
-/** The store is throttled or unreachable; the caller may retry after a pause. */
-export class StoreUnavailableError extends Error {
+/** A conditional write found another item where a new one was to go: a key hash collided. */
+export class StoreConflictError extends DomainError {
+  readonly kind = 'storeConflict';
+  readonly name = 'StoreConflictError';
+  constructor(message = 'An item with this key already exists.') {
+    super(message);
+  }
+}
+
+/**
+ * The store could not answer: throttled, unreachable, or failing in a way a
+ * retry may cure. `transient` tells throttling and network faults (expected now
+ * and then) from a misconfiguration or a malformed answer (an operator must look).
+ */
+export class StoreUnavailableError extends DomainError {
+  readonly kind = 'storeUnavailable';
   readonly name = 'StoreUnavailableError';
   constructor(
     readonly retryAfterSeconds: number,
+    readonly transient: boolean,
     options?: { cause?: unknown },
   ) {
     super('The key store is temporarily unavailable.', options);

@@ -1,27 +1,25 @@
 import { monotonicFactory } from 'ulid';
-import { isExpired, isUsable, toApiKey, ttlFor, type ApiKey, type IssuedApiKey, type KeyRecord } from './api-key';
-import { decodeCursor, encodeCursor } from './cursor';
+import { type ApiKey, type IssuedApiKey, isExpired, type KeyRecord, toApiKey, ttlFor } from './api-key';
+import type { AuthorizerCacheInvalidation } from './authorizer-cache-invalidation';
 import { KeyNotFoundError, ScopeEscalationError, StoreConflictError, ValidationError } from './errors';
-import { DEFAULT_KEY_PREFIX, assertValidKeyPrefix, generateKey, hashKey, hintFor, parseKey } from './key-format';
+import { assertValidKeyPrefix, DEFAULT_KEY_PREFIX, generateKey, hashKey, hintFor } from './key-format';
+import { findTenantKey } from './key-lookup';
 import type { KeyChanges, KeyStateGuard, KeyStore } from './key-store';
 import {
-  KEY_ID_PATTERN,
   createKeyBodySchema,
-  listKeysQuerySchema,
   parseOrThrow,
   rotateKeyBodySchema,
   tenantIdSchema,
-  updateKeyBodySchema,
   type UpdateKeyInput,
+  updateKeyBodySchema,
 } from './validation';
 
-/** lastUsedAt is written at most this often per key, to keep the authorizer's writes cheap. */
-export const LAST_USED_RESOLUTION_MS = 60_000;
 /** A fresh 32-character random part colliding is astronomically unlikely; retry a little, then fail. */
 const MAX_CREATE_ATTEMPTS = 3;
 
 export interface KeyServiceOptions {
   store: KeyStore;
+  invalidation: AuthorizerCacheInvalidation;
   /** @default 'ak' */
   keyPrefix?: string;
   /** @default () => new Date() */
@@ -37,18 +35,6 @@ export interface KeyCaller {
   scopes: string[];
 }
 
-export interface Rotation {
-  /** The replacement, with its secret: the response body. */
-  issued: IssuedApiKey;
-  /** When the old key stops working: the end of the grace period, or its own earlier expiry. */
-  previousKeyExpiresAt: string;
-}
-
-export interface KeyList {
-  items: ApiKey[];
-  nextCursor: string | null;
-}
-
 const ulid = monotonicFactory();
 
 /** The field of a change that makes a key usable again or for longer, if any. */
@@ -56,6 +42,11 @@ function revivingField(existing: KeyRecord, input: UpdateKeyInput): 'enabled' | 
   if (input.enabled === true && !existing.enabled) return 'enabled';
   if (existing.expiresAt === undefined || input.expiresAt === undefined) return undefined;
   return input.expiresAt === null || input.expiresAt > existing.expiresAt ? 'expiresAt' : undefined;
+}
+
+/** Whether going from `before` to `after` takes access away: disabling, or dropping a scope. */
+function revokesOrNarrows(before: KeyRecord, after: KeyRecord): boolean {
+  return (before.enabled && !after.enabled) || before.scopes.some((scope) => !after.scopes.includes(scope));
 }
 
 function assertGrantable(
@@ -71,14 +62,20 @@ function assertGrantable(
   if (errors.length > 0) throw new ScopeEscalationError(errors);
 }
 
-/** The key lifecycle. Every input is validated here, so each HTTP edge stays thin. */
+/**
+ * The key lifecycle: every change to a key, and what it means for cached
+ * authorizer answers. Every input is validated here, so each HTTP edge stays thin,
+ * and every rule of the form "this change must take effect at once" lives here.
+ */
 export class KeyService {
   private readonly store: KeyStore;
+  private readonly invalidation: AuthorizerCacheInvalidation;
   private readonly keyPrefix: string;
   private readonly now: () => Date;
 
   constructor(options: KeyServiceOptions) {
     this.store = options.store;
+    this.invalidation = options.invalidation;
     this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     this.now = options.now ?? (() => new Date());
     assertValidKeyPrefix(this.keyPrefix);
@@ -89,28 +86,15 @@ export class KeyService {
     const input = parseOrThrow(createKeyBodySchema, body);
     assertGrantable(input.scopes ?? [], caller);
     this.assertInFuture(input.expiresAt);
-    return this.issue({
+    const { key } = await this.issue({
       tenantId: tenant,
       name: input.name,
       scopes: input.scopes ?? [],
       enabled: true,
       expiresAt: input.expiresAt ?? undefined,
     });
-  }
-
-  async list(tenantId: string, query: unknown): Promise<KeyList> {
-    const tenant = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
-    const { limit, cursor } = parseOrThrow(listKeysQuerySchema, query, '', 'query');
-    const after = cursor === undefined ? undefined : decodeCursor(tenant, cursor);
-    const page = await this.store.list(tenant, limit, after);
-    return {
-      items: page.items.map(toApiKey),
-      nextCursor: page.next ? encodeCursor(tenant, page.next) : null,
-    };
-  }
-
-  async get(tenantId: string, keyId: string): Promise<ApiKey> {
-    return toApiKey(await this.find(tenantId, keyId));
+    if (key.expiresAt) await this.invalidation.flushAt(key.id, key.expiresAt);
+    return key;
   }
 
   async update(tenantId: string, keyId: string, body: unknown, caller?: KeyCaller): Promise<ApiKey> {
@@ -118,26 +102,28 @@ export class KeyService {
     const input = parseOrThrow(updateKeyBodySchema, body);
     assertGrantable(input.scopes ?? [], caller);
     this.assertInFuture(input.expiresAt);
-    if (!KEY_ID_PATTERN.test(keyId)) throw new KeyNotFoundError();
+    const existing = await findTenantKey(this.store, tenant, keyId);
     let guard: KeyStateGuard | undefined;
     if (caller && (input.enabled === true || input.expiresAt !== undefined)) {
-      const existing = await this.find(tenant, keyId);
       // Reviving a key, or letting it live longer, hands its powers back: only a caller that holds them may.
       const field = revivingField(existing, input);
       if (field) assertGrantable(existing.scopes, caller, () => field);
       // The decision holds only for the state just read: an admin's change in between wins.
       guard = { enabled: existing.enabled, scopes: existing.scopes, expiresAt: existing.expiresAt ?? null };
     }
-    const updated = await this.store.update(tenant, keyId, input, guard);
-    if (!updated) throw new KeyNotFoundError();
-    return toApiKey(updated);
+    const change = await this.store.update(existing, input, guard);
+    if (!change) throw new KeyNotFoundError();
+    // Judged against the state the write replaced, not the one read before it.
+    if (revokesOrNarrows(change.before, change.after)) await this.invalidation.flushNow();
+    if (input.expiresAt) await this.invalidation.flushAt(change.after.keyId, input.expiresAt);
+    return toApiKey(change.after);
   }
 
   async delete(tenantId: string, keyId: string): Promise<void> {
-    const tenant = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
-    if (!KEY_ID_PATTERN.test(keyId)) throw new KeyNotFoundError();
-    const deleted = await this.store.delete(tenant, keyId);
+    const existing = await findTenantKey(this.store, tenantId, keyId);
+    const deleted = await this.store.delete(existing);
     if (!deleted) throw new KeyNotFoundError();
+    await this.invalidation.flushNow();
   }
 
   /**
@@ -146,9 +132,9 @@ export class KeyService {
    * written first, so a failure part-way never leaves the tenant without a working key.
    * An already-expired key's replacement does not inherit the past expiry.
    */
-  async rotate(tenantId: string, keyId: string, body: unknown, caller?: KeyCaller): Promise<Rotation> {
+  async rotate(tenantId: string, keyId: string, body: unknown, caller?: KeyCaller): Promise<IssuedApiKey> {
     const { gracePeriodSeconds } = parseOrThrow(rotateKeyBodySchema, body ?? {});
-    const old = await this.find(tenantId, keyId);
+    const old = await findTenantKey(this.store, tenantId, keyId);
     // The caller receives the new secret, so it must already hold everything that secret grants.
     assertGrantable(old.scopes, caller);
     const now = this.now();
@@ -161,36 +147,20 @@ export class KeyService {
       expiresAt: inheritedExpiry,
     });
     const graceEnds = new Date(now.getTime() + gracePeriodSeconds * 1000).toISOString();
-    const previousKeyExpiresAt = old.expiresAt && old.expiresAt < graceEnds ? old.expiresAt : graceEnds;
-    const changes: KeyChanges = { expiresAt: previousKeyExpiresAt };
-    const updated = await this.store.update(old.tenantId, old.keyId, changes);
-    if (!updated) {
+    const oldExpiresAt = old.expiresAt && old.expiresAt < graceEnds ? old.expiresAt : graceEnds;
+    const changes: KeyChanges = { expiresAt: oldExpiresAt };
+    const change = await this.store.update(old, changes);
+    if (!change) {
       // The old key was deleted meanwhile: withdraw its replacement, whose secret nobody has seen.
-      await this.store.delete(old.tenantId, issued.id);
+      await this.store.delete(issued.record);
       throw new KeyNotFoundError();
     }
-    return { issued: { ...issued, rotatedFrom: old.keyId }, previousKeyExpiresAt };
-  }
-
-  /**
-   * The authorizer's check: the usable record for a plaintext key, or undefined.
-   * A malformed key or a bad checksum is refused before any read.
-   */
-  async authenticate(key: string | undefined): Promise<KeyRecord | undefined> {
-    if (key === undefined || !parseKey(key)) return undefined;
-    const keyHash = hashKey(key);
-    const record = await this.store.findByHash(keyHash);
-    if (!record || !isUsable(record, this.now())) return undefined;
-    return record;
-  }
-
-  /** Records that the key was just used, at most once per LAST_USED_RESOLUTION_MS. */
-  async recordUse(record: KeyRecord, signal?: AbortSignal): Promise<void> {
-    const now = this.now();
-    const notBefore = new Date(now.getTime() - LAST_USED_RESOLUTION_MS).toISOString();
-    // Same boundary as the store's condition (`lastUsedAt < notBefore`), so no write is sent only to be refused.
-    if (record.lastUsedAt !== undefined && record.lastUsedAt >= notBefore) return;
-    await this.store.recordUse(record.keyHash, now.toISOString(), notBefore, signal);
+    // With no grace period the old key stops now. Either way a flush is due when it stops: for
+    // no grace period, that one catches an authorization that read the key just before this write.
+    if (Date.parse(oldExpiresAt) <= now.getTime()) await this.invalidation.flushNow();
+    await this.invalidation.flushAt(old.keyId, oldExpiresAt);
+    if (issued.key.expiresAt) await this.invalidation.flushAt(issued.key.id, issued.key.expiresAt);
+    return { ...issued.key, rotatedFrom: old.keyId };
   }
 
   private assertInFuture(expiresAt: string | null | undefined): void {
@@ -199,15 +169,9 @@ export class KeyService {
     }
   }
 
-  private async find(tenantId: string, keyId: string): Promise<KeyRecord> {
-    const tenant = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
-    if (!KEY_ID_PATTERN.test(keyId)) throw new KeyNotFoundError();
-    const record = await this.store.findById(tenant, keyId);
-    if (!record) throw new KeyNotFoundError();
-    return record;
-  }
-
-  private async issue(fields: Omit<KeyRecord, 'keyHash' | 'keyId' | 'hint' | 'createdAt' | 'ttl'>): Promise<IssuedApiKey> {
+  private async issue(
+    fields: Omit<KeyRecord, 'keyHash' | 'keyId' | 'hint' | 'createdAt' | 'ttl'>,
+  ): Promise<{ key: IssuedApiKey; record: KeyRecord }> {
     for (let attempt = 1; ; attempt++) {
       const key = generateKey(this.keyPrefix);
       const createdAt = this.now();
@@ -222,7 +186,7 @@ export class KeyService {
       else record.ttl = ttlFor(fields.expiresAt);
       try {
         await this.store.create(record);
-        return { ...toApiKey(record), key };
+        return { key: { ...toApiKey(record), key }, record };
       } catch (error) {
         if (!(error instanceof StoreConflictError) || attempt >= MAX_CREATE_ATTEMPTS) throw error;
       }

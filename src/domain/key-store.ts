@@ -15,6 +15,12 @@ export type KeyChanges = Partial<Pick<KeyRecord, 'name' | 'scopes' | 'enabled'>>
   expiresAt?: string | null;
 };
 
+/** One write to a key: the state it replaced and the state it left. */
+export interface KeyChange {
+  before: KeyRecord;
+  after: KeyRecord;
+}
+
 /** The state a change was decided on; the write happens only if the key still has it. */
 export interface KeyStateGuard {
   enabled: boolean;
@@ -35,12 +41,14 @@ export interface KeyStore {
   /** Newest first. */
   list(tenantId: string, limit: number, after?: PagePosition): Promise<KeyPage>;
   /**
-   * Applies changes to the tenant's key; undefined when it does not exist. With
-   * `guard`, throws ConcurrentChangeError unless the key is still in that state.
+   * Applies changes to a key found by findById or findByHash, unless it has been
+   * deleted (or its item replaced) since: then undefined. With `guard`, throws
+   * ConcurrentChangeError unless the key is still in that state. Returns the state
+   * the write replaced, and the new one.
    */
-  update(tenantId: string, keyId: string, changes: KeyChanges, guard?: KeyStateGuard): Promise<KeyRecord | undefined>;
-  /** Deletes the tenant's key; returns what was deleted, undefined when nothing was. */
-  delete(tenantId: string, keyId: string): Promise<KeyRecord | undefined>;
+  update(key: KeyRecord, changes: KeyChanges, guard?: KeyStateGuard): Promise<KeyChange | undefined>;
+  /** Deletes a key found by findById or findByHash; returns what was deleted, undefined when it was gone. */
+  delete(key: KeyRecord): Promise<KeyRecord | undefined>;
   /**
    * Records use, unless it was already recorded after `notBefore`. Never throws
    * for a stale write. `signal` abandons the write, retries included.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError, type FieldError } from './errors';
+import { type FieldError, ValidationError } from './errors';
 
 export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const KEY_ID_PATTERN = /^key_[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -10,9 +10,12 @@ export const MAX_GRACE_PERIOD_SECONDS = 604_800;
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point: names may not hold them.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
-export const tenantIdSchema = z.string().regex(TENANT_ID_PATTERN, 'must be 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit');
+export const tenantIdSchema = z
+  .string()
+  .regex(TENANT_ID_PATTERN, 'must be 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit');
 
 export const nameSchema = z
   .string()
@@ -80,7 +83,12 @@ function toFieldErrors(error: z.ZodError): FieldError[] {
  * Parses `input` or throws a ValidationError listing every problem, with paths
  * under `root`; a problem with the input as a whole is reported at `wholeName`.
  */
-export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, root = '', wholeName = root || '(body)'): z.output<S> {
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  root = '',
+  wholeName = root || '(body)',
+): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const errors = toFieldErrors(result.error).map((e) => ({

@@ -1,4 +1,5 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import type { KeyRecord } from '../domain/api-key';
 
 /**
  * The key table's shape. The CDK construct and local mode both build the table
@@ -12,7 +13,11 @@ export const KEY_TABLE = {
     partitionKey: 'tenantId',
     sortKey: 'keyId',
   },
-} as const;
+} as const satisfies {
+  partitionKey: keyof KeyRecord;
+  ttlAttribute: keyof KeyRecord;
+  byTenantIndex: { name: string; partitionKey: keyof KeyRecord; sortKey: keyof KeyRecord };
+};
 
 /** The same table as a CreateTable request, for local mode and integration tests. */
 export function createTableInput(tableName: string): CreateTableCommandInput {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { DeleteItemCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from '../../local/embedded-dynamodb';
+import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from '../../local/boot/embedded-dynamodb';
 import { call, signedCall } from '../support/api-client';
 import { type LocalServerProcess, startLocalServer } from '../support/local-server-process';
 import { makeTempDir } from '../support/temp-dir';
@@ -19,7 +19,11 @@ let dataDir: Awaited<ReturnType<typeof makeTempDir>>;
 
 beforeAll(async () => {
   database = await startEmbeddedDynamoDb();
-  client = new DynamoDBClient({ endpoint: database.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  client = new DynamoDBClient({
+    endpoint: database.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   dataDir = await makeTempDir('e2e-endpoint');
   server = await startLocalServer({
     DATA_DIR: dataDir.path,

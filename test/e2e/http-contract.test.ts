@@ -15,7 +15,8 @@ let dataDir: Awaited<ReturnType<typeof makeTempDir>>;
 let existing: { id: string; key: string };
 let manager: { id: string; key: string };
 
-const admin = (method: string, path: string, options: Parameters<typeof signedCall>[4] = {}) => signedCall(server.baseUrl, ADMIN, method, path, options);
+const admin = (method: string, path: string, options: Parameters<typeof signedCall>[4] = {}) =>
+  signedCall(server.baseUrl, ADMIN, method, path, options);
 /** The tenant's keys. lastUsedAt is left out: the authorizer records a valid key's use even when the handler refuses the request. */
 async function listTenant(): Promise<unknown[]> {
   const { items } = (await admin('GET', `/tenants/${TENANT}/keys?limit=100`)).json;
@@ -24,7 +25,11 @@ async function listTenant(): Promise<unknown[]> {
 
 beforeAll(async () => {
   dataDir = await makeTempDir('e2e-contract');
-  server = await startLocalServer({ DATA_DIR: dataDir.path, ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey });
+  server = await startLocalServer({
+    DATA_DIR: dataDir.path,
+    ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId,
+    ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
+  });
   existing = (await admin('POST', `/tenants/${TENANT}/keys`, { body: { name: 'Existing' } })).json;
   manager = (await admin('POST', `/tenants/${TENANT}/keys`, { body: { name: 'Manager', scopes: ['keys:manage'] } })).json;
 });
@@ -42,7 +47,9 @@ function expectProblem(response: ApiResponse, status: number): void {
   expect(response.headers.get('content-type')).toBe('application/problem+json');
   expect(response.headers.get('cache-control')).toBe('no-store');
   expect(response.headers.get('x-content-type-options')).toBe('nosniff');
-  expect(response.json).toEqual(expect.objectContaining({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String) }));
+  expect(response.json).toEqual(
+    expect.objectContaining({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String) }),
+  );
 }
 
 /** Runs a refused request and checks that the tenant's keys are exactly as before. */
@@ -55,7 +62,8 @@ async function expectRefusedWithoutWrites(request: () => Promise<ApiResponse>, s
 }
 
 describe('bad input: a problem+json 4xx, and nothing written', () => {
-  const create = (body: unknown, headers?: Record<string, string>) => () => admin('POST', `/tenants/${TENANT}/keys`, { body, headers });
+  const create = (body: unknown, headers?: Record<string, string>) => () =>
+    admin('POST', `/tenants/${TENANT}/keys`, { body, headers });
 
   it('400 for a body that is not JSON', async () => {
     await expectRefusedWithoutWrites(create('{"name": "unterminated', { 'content-type': 'application/json' }), 400);
@@ -121,7 +129,8 @@ describe('bad input: a problem+json 4xx, and nothing written', () => {
       ['over 10 KiB', OVER_10_KIB],
       ['over 1 MiB', OVER_1_MIB],
     ])('%s behind the authorizer: 401 without a valid key, 403 without the scope, 413 with both', async (_, body) => {
-      const selfCreate = (apiKey?: string) => () => call(server.baseUrl, 'POST', '/keys', { apiKey, body, headers: { 'content-type': 'application/json' } });
+      const selfCreate = (apiKey?: string) => () =>
+        call(server.baseUrl, 'POST', '/keys', { apiKey, body, headers: { 'content-type': 'application/json' } });
       await expectRefusedWithoutWrites(selfCreate(), 401);
       await expectRefusedWithoutWrites(selfCreate(generateKey('ak')), 401);
       await expectRefusedWithoutWrites(selfCreate(existing.key), 403);
@@ -134,7 +143,10 @@ describe('bad input: a problem+json 4xx, and nothing written', () => {
     ])('%s on an admin route: 403 unsigned or signed with unknown credentials, 413 when signed', async (_, body) => {
       const adminCreate = (credentials?: typeof ADMIN) => () =>
         credentials
-          ? signedCall(server.baseUrl, credentials, 'POST', `/tenants/${TENANT}/keys`, { body, headers: { 'content-type': 'application/json' } })
+          ? signedCall(server.baseUrl, credentials, 'POST', `/tenants/${TENANT}/keys`, {
+              body,
+              headers: { 'content-type': 'application/json' },
+            })
           : call(server.baseUrl, 'POST', `/tenants/${TENANT}/keys`, { body, headers: { 'content-type': 'application/json' } });
       await expectRefusedWithoutWrites(adminCreate(), 403);
       await expectRefusedWithoutWrites(adminCreate({ ...ADMIN, accessKeyId: 'AKIAUNKNOWN000000000' }), 403);
@@ -147,7 +159,8 @@ describe('bad input: a problem+json 4xx, and nothing written', () => {
   });
 
   it('the same answers on the self-service routes', async () => {
-    const selfCreate = (body: unknown, headers?: Record<string, string>) => () => call(server.baseUrl, 'POST', '/keys', { apiKey: manager.key, body, headers });
+    const selfCreate = (body: unknown, headers?: Record<string, string>) => () =>
+      call(server.baseUrl, 'POST', '/keys', { apiKey: manager.key, body, headers });
     await expectRefusedWithoutWrites(selfCreate('not json', { 'content-type': 'application/json' }), 400);
     await expectRefusedWithoutWrites(selfCreate({ name: 'x', extra: true }), 400);
     await expectRefusedWithoutWrites(selfCreate('{"name":"x"}', { 'content-type': 'text/plain' }), 415);
@@ -157,7 +170,10 @@ describe('bad input: a problem+json 4xx, and nothing written', () => {
 
 describe('refused credentials', () => {
   it('403 for an unsigned admin call, which writes nothing', async () => {
-    const response = await expectRefusedWithoutWrites(() => call(server.baseUrl, 'POST', `/tenants/${TENANT}/keys`, { body: { name: 'x' } }), 403);
+    const response = await expectRefusedWithoutWrites(
+      () => call(server.baseUrl, 'POST', `/tenants/${TENANT}/keys`, { body: { name: 'x' } }),
+      403,
+    );
     expect(response.json.detail).toBe('The request is not signed, or there is no such route.');
   });
 
@@ -165,7 +181,12 @@ describe('refused credentials', () => {
     ['a wrong secret', { ...ADMIN, secretAccessKey: 'wrong' }, {}, 'The request signature is not valid.'],
     ['an unknown access key', { ...ADMIN, accessKeyId: 'AKIAUNKNOWN000000000' }, {}, 'The request signature is not valid.'],
     ['another region', ADMIN, { region: 'eu-west-1' }, 'The request signature is not valid.'],
-    ['a ten-minute-old signature', ADMIN, { signingDate: new Date(Date.now() - 10 * 60_000) }, 'The request signature or security token has expired.'],
+    [
+      'a ten-minute-old signature',
+      ADMIN,
+      { signingDate: new Date(Date.now() - 10 * 60_000) },
+      'The request signature or security token has expired.',
+    ],
   ])('403 for %s, which writes nothing', async (_, credentials, options, detail) => {
     const response = await expectRefusedWithoutWrites(
       () => signedCall(server.baseUrl, credentials, 'POST', `/tenants/${TENANT}/keys`, { body: { name: 'x' }, ...options }),
@@ -238,7 +259,14 @@ describe('real curl --aws-sigv4', () => {
   const sigv4 = () => ['--aws-sigv4', 'aws:amz:us-east-1:execute-api', '--user', `${ADMIN.accessKeyId}:${ADMIN.secretAccessKey}`];
 
   it('creates, reads, lists with a query, updates, rotates and deletes', async () => {
-    const created = await curl([...sigv4(), '-H', 'content-type: application/json', '-d', '{"name":"From curl","scopes":["a:b"]}', `${server.baseUrl}/tenants/curl/keys`]);
+    const created = await curl([
+      ...sigv4(),
+      '-H',
+      'content-type: application/json',
+      '-d',
+      '{"name":"From curl","scopes":["a:b"]}',
+      `${server.baseUrl}/tenants/curl/keys`,
+    ]);
     expect(created.status).toBe(201);
     expect(created.headers['cache-control']).toBe('no-store');
     const { id, key } = JSON.parse(created.body);
@@ -247,19 +275,45 @@ describe('real curl --aws-sigv4', () => {
     expect((await curl([...sigv4(), `${server.baseUrl}/tenants/curl/keys/${id}`])).status).toBe(200);
     const listed = await curl([...sigv4(), `${server.baseUrl}/tenants/curl/keys?limit=5`]);
     expect(JSON.parse(listed.body).items).toHaveLength(1);
-    const patched = await curl([...sigv4(), '-X', 'PATCH', '-H', 'content-type: application/json', '-d', '{"enabled":false}', `${server.baseUrl}/tenants/curl/keys/${id}`]);
+    const patched = await curl([
+      ...sigv4(),
+      '-X',
+      'PATCH',
+      '-H',
+      'content-type: application/json',
+      '-d',
+      '{"enabled":false}',
+      `${server.baseUrl}/tenants/curl/keys/${id}`,
+    ]);
     expect(JSON.parse(patched.body).enabled).toBe(false);
     const rotated = await curl([...sigv4(), '-X', 'POST', `${server.baseUrl}/tenants/curl/keys/${id}/rotate`]);
     expect(rotated.status).toBe(201);
-    const deleted = await curl([...sigv4(), '-X', 'DELETE', `${server.baseUrl}/tenants/curl/keys/${JSON.parse(rotated.body).id}`]);
+    const deleted = await curl([
+      ...sigv4(),
+      '-X',
+      'DELETE',
+      `${server.baseUrl}/tenants/curl/keys/${JSON.parse(rotated.body).id}`,
+    ]);
     expect(deleted.status).toBe(204);
 
     expect((await curl(['-H', `x-api-key: ${key}`, `${server.baseUrl}/whoami`])).status).toBe(401);
   });
 
   it('is refused with a wrong secret or region', async () => {
-    const wrongSecret = await curl(['--aws-sigv4', 'aws:amz:us-east-1:execute-api', '--user', `${ADMIN.accessKeyId}:nope`, `${server.baseUrl}/tenants/curl/keys`]);
-    const wrongRegion = await curl(['--aws-sigv4', 'aws:amz:eu-west-1:execute-api', '--user', `${ADMIN.accessKeyId}:${ADMIN.secretAccessKey}`, `${server.baseUrl}/tenants/curl/keys`]);
+    const wrongSecret = await curl([
+      '--aws-sigv4',
+      'aws:amz:us-east-1:execute-api',
+      '--user',
+      `${ADMIN.accessKeyId}:nope`,
+      `${server.baseUrl}/tenants/curl/keys`,
+    ]);
+    const wrongRegion = await curl([
+      '--aws-sigv4',
+      'aws:amz:eu-west-1:execute-api',
+      '--user',
+      `${ADMIN.accessKeyId}:${ADMIN.secretAccessKey}`,
+      `${server.baseUrl}/tenants/curl/keys`,
+    ]);
     for (const response of [wrongSecret, wrongRegion]) {
       expect(response.status).toBe(403);
       expect(response.headers['content-type']).toBe('application/problem+json');

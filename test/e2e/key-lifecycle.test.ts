@@ -134,7 +134,12 @@ describe('admin key lifecycle', () => {
     await expectWorking(oldKey);
     const rotated = await admin('POST', `/tenants/acme/keys/${oldId}/rotate`, { gracePeriodSeconds: 0 });
     expect(rotated.status).toBe(201);
-    expect(rotated.json).toMatchObject({ rotatedFrom: oldId, name: 'Rotating', scopes: ['orders:read'], key: expect.stringMatching(/^ak_/) });
+    expect(rotated.json).toMatchObject({
+      rotatedFrom: oldId,
+      name: 'Rotating',
+      scopes: ['orders:read'],
+      key: expect.stringMatching(/^ak_/),
+    });
     expect(rotated.headers.get('location')).toBe(`/tenants/acme/keys/${rotated.json.id}`);
     expect((await whoami(oldKey)).status).toBe(401);
     expect((await whoami(rotated.json.key)).json).toMatchObject({ keyId: rotated.json.id });

@@ -61,7 +61,11 @@ function statusesPerBlock(log: string, blocks: number): number[][] {
 
 beforeAll(async () => {
   dataDir = await makeTempDir('e2e-readme');
-  server = await startLocalServer({ DATA_DIR: join(dataDir.path, 'data'), ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey });
+  server = await startLocalServer({
+    DATA_DIR: join(dataDir.path, 'data'),
+    ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId,
+    ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
+  });
 });
 
 afterAll(async () => {

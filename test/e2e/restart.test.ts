@@ -67,12 +67,19 @@ describe('stopping and restarting with the same DATA_DIR', () => {
     expect(server.output()).toContain('made just now and saved in');
     expect((await stat(join(dataDir.path, 'admin-credentials.json'))).mode & 0o777).toBe(0o600);
 
-    const created = await signedCall(server.baseUrl, admin, 'POST', '/tenants/durable/keys', { body: { name: 'Survivor', scopes: ['keys:manage'] } });
+    const created = await signedCall(server.baseUrl, admin, 'POST', '/tenants/durable/keys', {
+      body: { name: 'Survivor', scopes: ['keys:manage'] },
+    });
     expect(created.status).toBe(201);
     const { key, id } = created.json;
     expect((await call(server.baseUrl, 'GET', '/whoami', { apiKey: key })).status).toBe(200);
 
-    const inFlight = await startSlowRequest(server.baseUrl, '/keys', { 'x-api-key': key, 'content-type': 'application/json' }, '{"name":"Written during shutdown"}');
+    const inFlight = await startSlowRequest(
+      server.baseUrl,
+      '/keys',
+      { 'x-api-key': key, 'content-type': 'application/json' },
+      '{"name":"Written during shutdown"}',
+    );
     const exitCode = server.stop('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 300));
     const lateAnswer = await inFlight.finish();

@@ -41,8 +41,10 @@ afterAll(async () => {
   for (const result of stopped) if (result.status === 'rejected') throw result.reason; // a process left behind
 });
 
-const admin = (server: LocalServerProcess, method: string, path: string, body?: unknown) => signedCall(server.baseUrl, ADMIN, method, path, { body });
-const whoamiStatus = async (server: LocalServerProcess, key: string) => (await call(server.baseUrl, 'GET', '/whoami', { apiKey: key })).status;
+const admin = (server: LocalServerProcess, method: string, path: string, body?: unknown) =>
+  signedCall(server.baseUrl, ADMIN, method, path, { body });
+const whoamiStatus = async (server: LocalServerProcess, key: string) =>
+  (await call(server.baseUrl, 'GET', '/whoami', { apiKey: key })).status;
 const sleepUntil = (time: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, time - Date.now())));
 
 /**
@@ -64,7 +66,10 @@ describe('scheduled authorizer cache flushes, with a 300 s authorizer cache', ()
     const server = servers[0];
     // Half past a second, so that "just after expiry" is well before the flush, which falls on a whole second.
     const expiresAt = Math.floor(Date.now() / 1000) * 1000 + 3_500;
-    const created = await admin(server, 'POST', '/tenants/expiring/keys', { name: 'Short-lived', expiresAt: new Date(expiresAt).toISOString() });
+    const created = await admin(server, 'POST', '/tenants/expiring/keys', {
+      name: 'Short-lived',
+      expiresAt: new Date(expiresAt).toISOString(),
+    });
     expect(created.status).toBe(201);
     expect(await whoamiStatus(server, created.json.key)).toBe(200);
     await expectStopsAt(server, created.json.key, expiresAt);
@@ -88,13 +93,18 @@ describe('scheduled authorizer cache flushes, with a 300 s authorizer cache', ()
 
   it.concurrent('stop a key at its new expiresAt when a PATCH moves it earlier, not at the one it had', async () => {
     const server = servers[2];
-    const created = await admin(server, 'POST', '/tenants/expiring/keys', { name: 'Shortened', expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    const created = await admin(server, 'POST', '/tenants/expiring/keys', {
+      name: 'Shortened',
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
     expect(created.status).toBe(201);
     const { key, id } = created.json;
     expect(await whoamiStatus(server, key)).toBe(200);
     // Half past a second, as above. The key's one flush schedule exists already, so this moves it.
     const expiresAt = Math.floor(Date.now() / 1000) * 1000 + 3_500;
-    const patched = await admin(server, 'PATCH', `/tenants/expiring/keys/${id}`, { expiresAt: new Date(expiresAt).toISOString() });
+    const patched = await admin(server, 'PATCH', `/tenants/expiring/keys/${id}`, {
+      expiresAt: new Date(expiresAt).toISOString(),
+    });
     expect(patched.status).toBe(200);
     expect(Date.parse(patched.json.expiresAt)).toBe(expiresAt);
     expect(await whoamiStatus(server, key)).toBe(200);

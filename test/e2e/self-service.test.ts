@@ -17,7 +17,11 @@ async function adminCreate(tenant: string, body: unknown): Promise<{ key: string
 
 beforeAll(async () => {
   dataDir = await makeTempDir('e2e-self-service');
-  server = await startLocalServer({ DATA_DIR: dataDir.path, ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey });
+  server = await startLocalServer({
+    DATA_DIR: dataDir.path,
+    ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId,
+    ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
+  });
   managerKey = (await adminCreate('initech', { name: 'Manager', scopes: ['keys:manage'] })).key;
   plainKey = (await adminCreate('initech', { name: 'Plain', scopes: ['orders:read'] })).key;
 });
@@ -30,7 +34,8 @@ afterAll(async () => {
   }
 });
 
-const asKey = (apiKey: string, method: string, path: string, body?: unknown) => call(server.baseUrl, method, path, { apiKey, body });
+const asKey = (apiKey: string, method: string, path: string, body?: unknown) =>
+  call(server.baseUrl, method, path, { apiKey, body });
 
 describe('self-service with a keys:manage key', () => {
   it('manages keys of its own tenant only', async () => {
@@ -104,10 +109,28 @@ describe('a key without keys:manage', () => {
     expect(me.json).toMatchObject({ tenantId: 'initech', name: 'Plain', scopes: ['orders:read'] });
   });
 
-  it('gains /keys as soon as an admin grants the scope', async () => {
+  it('gains /keys when an admin grants the scope; a widening flushes no cache, so a cached answer keeps its TTL', async () => {
     const { key, id } = await adminCreate('initech', { name: 'Promoted' });
-    expect((await asKey(key, 'GET', '/keys')).status).toBe(403);
-    expect((await signedCall(server.baseUrl, ADMIN, 'PATCH', `/tenants/initech/keys/${id}`, { body: { scopes: ['keys:manage'] } })).status).toBe(200);
+    const { key: cachedKey, id: cachedId } = await adminCreate('initech', { name: 'Promoted while cached' });
+    expect((await asKey(cachedKey, 'GET', '/keys')).status).toBe(403);
+    for (const keyId of [cachedId, id]) {
+      const granted = await signedCall(server.baseUrl, ADMIN, 'PATCH', `/tenants/initech/keys/${keyId}`, {
+        body: { scopes: ['keys:manage'] },
+      });
+      expect(granted.status).toBe(200);
+    }
+    // Its answer from before the grant is still cached (300 s here); the key that had none is allowed at once.
+    expect((await asKey(cachedKey, 'GET', '/keys')).status).toBe(403);
     expect((await asKey(key, 'GET', '/keys')).status).toBe(200);
+  });
+
+  it('an admin narrowing its scopes takes them away at once, despite the cache', async () => {
+    const { key, id } = await adminCreate('initech', { name: 'Demoted', scopes: ['keys:manage'] });
+    expect((await asKey(key, 'GET', '/keys')).status).toBe(200);
+    expect(
+      (await signedCall(server.baseUrl, ADMIN, 'PATCH', `/tenants/initech/keys/${id}`, { body: { scopes: [] } })).status,
+    ).toBe(200);
+    expect((await asKey(key, 'GET', '/keys')).status).toBe(403);
+    expect((await asKey(key, 'GET', '/whoami')).status).toBe(200);
   });
 });

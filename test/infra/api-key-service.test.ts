@@ -1,27 +1,18 @@
-import { CfnResource, Duration, Fn, Stack } from 'aws-cdk-lib';
+import { CfnParameter, CfnResource, Duration, Fn, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import {
-  API_KEY_HEADER,
-  AUTHORIZER_TIMEOUT,
-  HANDLER_TIMEOUT,
-  RECORD_USE_CONDITIONS,
-  SCHEDULER_SERVICE_PRINCIPAL,
-  ApiKeyService,
-  type ApiKeyServiceProps,
-} from '../../lib/api-key-service';
+import { ApiKeyService, type ApiKeyServiceProps } from '../../lib/api-key-service';
 import { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
 import { ENV } from '../../src/config';
-import { PROBLEM_CONTENT_TYPE, GATEWAY_RESPONSES, gatewayResponse } from '../../src/problem';
-import { AUTHORIZER, HANDLERS, ROUTES, type HandlerDefinition, type HandlerName } from '../../src/routes';
-import { DYNAMODB_CALL_LIMITS } from '../../src/store/dynamo-key-store';
+import { GATEWAY_RESPONSES, gatewayResponse, PROBLEM_CONTENT_TYPE } from '../../src/problem';
+import { HANDLERS, type HandlerDefinition, type HandlerName, ROUTES } from '../../src/routes';
 import { KEY_TABLE } from '../../src/store/table-schema';
-import { SYNTH_TIMEOUT_MS, arnOf, logicalId, permissionsOf, sortPermissions, testApp, type Permission } from './helpers';
+import { arnOf, logicalId, type Permission, permissionsOf, SYNTH_TIMEOUT_MS, sortPermissions, testApp } from './helpers';
 
 const HANDLER_NAMES = Object.keys(HANDLERS) as HandlerName[];
 /** Handlers that set expiry times, and so schedule a flush of the authorizer cache for each. */
-const SCHEDULING_HANDLERS = HANDLER_NAMES.filter((name) => HANDLERS[name].schedulesAuthorizerCacheFlush);
-const NON_SCHEDULING_HANDLERS = HANDLER_NAMES.filter((name) => !HANDLERS[name].schedulesAuthorizerCacheFlush);
+const SCHEDULING_HANDLERS = HANDLER_NAMES.filter((name) => HANDLERS[name].invalidation.includes('flushAt'));
+const NON_SCHEDULING_HANDLERS = HANDLER_NAMES.filter((name) => !HANDLERS[name].invalidation.includes('flushAt'));
 const CUSTOM_PROPS = {
   keyPrefix: 'zk_live',
   authorizerCacheTtl: Duration.seconds(0),
@@ -53,9 +44,12 @@ function describeStack(stack: ApiKeyServiceStack): Synthesized {
     tableId: logicalId(service.table),
     apiId: logicalId(service.api),
     authorizerFunctionId: logicalId(service.authorizerFunction),
-    functionIds: Object.fromEntries(HANDLER_NAMES.map((name) => [name, logicalId(service.handlers[name])])) as Record<HandlerName, string>,
-    flushGroupId: logicalId(service.flushScheduleGroup),
-    flushRoleId: logicalId(service.flushScheduleRole),
+    functionIds: Object.fromEntries(HANDLER_NAMES.map((name) => [name, logicalId(service.handlers[name])])) as Record<
+      HandlerName,
+      string
+    >,
+    flushGroupId: logicalId(service.cacheFlush.scheduleGroup),
+    flushRoleId: logicalId(service.cacheFlush.scheduleRole),
   };
 }
 
@@ -131,16 +125,11 @@ describe('the Lambda functions', () => {
   });
 
   it('time out within the DynamoDB call limits: the authorizer after one bounded call, handlers before API Gateway gives up', () => {
-    const oneCallSeconds = (DYNAMODB_CALL_LIMITS.maxAttempts * (DYNAMODB_CALL_LIMITS.connectionTimeoutMs + DYNAMODB_CALL_LIMITS.requestTimeoutMs)) / 1000;
-    expect(AUTHORIZER_TIMEOUT.toSeconds()).toBeGreaterThanOrEqual(oneCallSeconds);
-    expect(AUTHORIZER_TIMEOUT.toSeconds()).toBeLessThanOrEqual(5);
-    // Rotation makes up to four calls; API Gateway's integration timeout is 29 s.
-    expect(HANDLER_TIMEOUT.toSeconds()).toBeGreaterThanOrEqual(4 * oneCallSeconds);
-    expect(HANDLER_TIMEOUT.toSeconds()).toBeLessThan(29);
-
-    expect(functionProperties(defaults, defaults.authorizerFunctionId).Timeout).toBe(AUTHORIZER_TIMEOUT.toSeconds());
+    // One call is at most 3 attempts of 0.5 s to connect and 1 s to answer: 4.5 s.
+    expect(functionProperties(defaults, defaults.authorizerFunctionId).Timeout).toBe(5);
+    // Rotation makes up to four calls (18 s); API Gateway's integration timeout is 29 s.
     for (const name of HANDLER_NAMES) {
-      expect(functionProperties(defaults, defaults.functionIds[name]).Timeout).toBe(HANDLER_TIMEOUT.toSeconds());
+      expect(functionProperties(defaults, defaults.functionIds[name]).Timeout).toBe(20);
     }
   });
 
@@ -154,21 +143,26 @@ describe('the Lambda functions', () => {
   });
 
   it.each(HANDLER_NAMES)(
-    'give %s TABLE_NAME and KEY_PREFIX, plus REST_API_ID and STAGE_NAME if it flushes or schedules flushes, plus the flush group and role if it schedules',
+    'give %s TABLE_NAME if it uses the table, KEY_PREFIX if it issues keys, the stage if it flushes or schedules flushes, and the flush group and role if it schedules',
     (name) => {
-      const { flushesAuthorizerCache: flushes, schedulesAuthorizerCacheFlush: schedules } = HANDLERS[name];
+      const { tableActions, indexActions, issuesKeys, invalidation } = HANDLERS[name];
+      const flushes = invalidation.includes('flushNow');
+      const schedules = invalidation.includes('flushAt');
       expect(functionProperties(defaults, defaults.functionIds[name]).Environment.Variables).toEqual({
-        [ENV.tableName]: { Ref: defaults.tableId },
-        [ENV.keyPrefix]: 'ak',
+        ...(tableActions.length + indexActions.length > 0 ? { [ENV.tableName]: { Ref: defaults.tableId } } : {}),
+        ...(issuesKeys ? { [ENV.keyPrefix]: 'ak' } : {}),
         ...(flushes || schedules ? { [ENV.restApiId]: { Ref: defaults.apiId }, [ENV.stageName]: 'v1' } : {}),
         ...(schedules
-          ? { [ENV.flushScheduleGroup]: defaults.service.flushScheduleGroup.scheduleGroupName, [ENV.flushScheduleRoleArn]: arnOf(defaults.flushRoleId) }
+          ? {
+              [ENV.flushScheduleGroup]: defaults.service.cacheFlush.scheduleGroup.scheduleGroupName,
+              [ENV.flushScheduleRoleArn]: arnOf(defaults.flushRoleId),
+            }
           : {}),
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
       });
       expect(functionProperties(custom, custom.functionIds[name]).Environment.Variables).toMatchObject({
-        [ENV.keyPrefix]: 'zk_live',
+        ...(issuesKeys ? { [ENV.keyPrefix]: 'zk_live' } : {}),
         ...(flushes || schedules ? { [ENV.stageName]: 'prod' } : {}),
       });
     },
@@ -201,11 +195,22 @@ describe('least privilege', () => {
   const flushArn = () => ({
     'Fn::Join': [
       '',
-      ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:', { Ref: 'AWS::Region' }, '::/restapis/', { Ref: defaults.apiId }, '/stages/v1/cache/authorizers'],
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':apigateway:',
+        { Ref: 'AWS::Region' },
+        '::/restapis/',
+        { Ref: defaults.apiId },
+        '/stages/v1/cache/authorizers',
+      ],
     ],
   });
   const logWrites = (functionId: string): Permission[] =>
-    ['logs:CreateLogStream', 'logs:PutLogEvents'].map((action) => ({ action, resource: arnOf(logGroupIdOf(defaults, functionId)) }));
+    ['logs:CreateLogStream', 'logs:PutLogEvents'].map((action) => ({
+      action,
+      resource: arnOf(logGroupIdOf(defaults, functionId)),
+    }));
   const dataAccess = (definition: HandlerDefinition): Permission[] => [
     ...definition.tableActions.map((action) => ({ action, resource: tableArn() })),
     ...definition.indexActions.map((action) => ({ action, resource: indexArn() })),
@@ -214,14 +219,19 @@ describe('least privilege', () => {
   const scheduling = (): Permission[] => [
     { action: 'scheduler:CreateSchedule', resource: flushSchedulesArn(defaults) },
     { action: 'scheduler:UpdateSchedule', resource: flushSchedulesArn(defaults) },
-    { action: 'iam:PassRole', resource: arnOf(defaults.flushRoleId), condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } },
+    {
+      action: 'iam:PassRole',
+      resource: arnOf(defaults.flushRoleId),
+      condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    },
   ];
 
   it.each(HANDLER_NAMES)(
     'grants %s exactly its route-table actions, its own log group, the stage cache if it flushes, and flush schedules if it schedules them',
     (name) => {
       const id = defaults.functionIds[name];
-      const { flushesAuthorizerCache: flushes, schedulesAuthorizerCacheFlush: schedules } = HANDLERS[name];
+      const flushes = HANDLERS[name].invalidation.includes('flushNow');
+      const schedules = HANDLERS[name].invalidation.includes('flushAt');
       const flush: Permission[] = flushes ? [{ action: 'apigateway:DELETE', resource: flushArn() }] : [];
       expect(permissionsOf(defaults.template, roleIdOf(defaults, id))).toEqual(
         sortPermissions([...dataAccess(HANDLERS[name]), ...logWrites(id), ...flush, ...(schedules ? scheduling() : [])]),
@@ -236,8 +246,6 @@ describe('least privilege', () => {
 
   it('lets the authorizer read any key but only write lastUsedAt, asking nothing back', () => {
     const id = defaults.authorizerFunctionId;
-    expect(AUTHORIZER.tableActions).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
-    expect(AUTHORIZER.indexActions).toEqual([]);
     expect(permissionsOf(defaults.template, roleIdOf(defaults, id))).toEqual(
       sortPermissions([
         { action: 'dynamodb:GetItem', resource: tableArn() },
@@ -253,7 +261,6 @@ describe('least privilege', () => {
         ...logWrites(id),
       ]),
     );
-    expect(RECORD_USE_CONDITIONS['ForAllValues:StringEquals']['dynamodb:Attributes']).toEqual(['keyHash', 'lastUsedAt']);
   });
 
   it('names the custom stage in the flush permission', () => {
@@ -275,9 +282,20 @@ describe('least privilege', () => {
 
 /** `arn:{partition}:scheduler:{region}:{account}:schedule/{group}/*`, as the template renders it. */
 function flushSchedulesArn(synthesized: Synthesized): unknown {
-  const group = synthesized.service.flushScheduleGroup.scheduleGroupName;
+  const group = synthesized.service.cacheFlush.scheduleGroup.scheduleGroupName;
   return {
-    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':scheduler:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:schedule/${group}/*`]],
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':scheduler:',
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        `:schedule/${group}/*`,
+      ],
+    ],
   };
 }
 
@@ -286,13 +304,20 @@ describe('scheduled authorizer cache flushes', () => {
   const stageCacheArn = (synthesized: Synthesized, stage: string) => ({
     'Fn::Join': [
       '',
-      ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:', { Ref: 'AWS::Region' }, '::/restapis/', { Ref: synthesized.apiId }, `/stages/${stage}/cache/authorizers`],
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':apigateway:',
+        { Ref: 'AWS::Region' },
+        '::/restapis/',
+        { Ref: synthesized.apiId },
+        `/stages/${stage}/cache/authorizers`,
+      ],
     ],
   });
 
   it('are scheduled by the handlers that set expiry times: create (expiresAt), update (expiresAt) and rotate (grace period)', () => {
     expect(SCHEDULING_HANDLERS.sort()).toEqual(['createKey', 'rotateKey', 'updateKey']);
-    expect(AUTHORIZER.schedulesAuthorizerCacheFlush).toBe(false);
   });
 
   it('live in one schedule group of the construct, named after the stack, deleted with it', () => {
@@ -300,28 +325,29 @@ describe('scheduled authorizer cache flushes', () => {
       synthesized.template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
       const group = synthesized.template.findResources('AWS::Scheduler::ScheduleGroup')[synthesized.flushGroupId];
       expect(group).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
-      expect(group.Properties).toEqual({ Name: synthesized.service.flushScheduleGroup.scheduleGroupName });
+      expect(group.Properties).toEqual({ Name: synthesized.service.cacheFlush.scheduleGroup.scheduleGroupName });
     }
-    expect(defaults.service.flushScheduleGroup.scheduleGroupName).toMatch(/^Defaults-flush-[0-9a-f]{8}$/);
-    expect(custom.service.flushScheduleGroup.scheduleGroupName).toMatch(/^Custom-flush-[0-9a-f]{8}$/);
+    expect(defaults.service.cacheFlush.scheduleGroup.scheduleGroupName).toMatch(/^Defaults-flush-[0-9a-f]{8}$/);
+    expect(custom.service.cacheFlush.scheduleGroup.scheduleGroupName).toMatch(/^Custom-flush-[0-9a-f]{8}$/);
   });
 
   it('give two services in one stack, or stack names of any length, distinct valid group names', () => {
     const stack = new Stack(testApp(), 'S'.repeat(128));
-    const names = ['One', 'Two'].map((id) => new ApiKeyService(stack, id).flushScheduleGroup.scheduleGroupName);
+    const names = ['One', 'Two'].map((id) => new ApiKeyService(stack, id).cacheFlush.scheduleGroup.scheduleGroupName);
     expect(new Set(names).size).toBe(2);
     for (const name of names) expect(name).toMatch(/^[0-9A-Za-z_.-]{1,64}$/);
   });
 
   it('run as a role only EventBridge Scheduler may assume, for schedules of this group in this account', () => {
-    expect(SCHEDULER_SERVICE_PRINCIPAL).toBe('scheduler.amazonaws.com');
     expect(role(defaults).Properties.AssumeRolePolicyDocument.Statement).toEqual([
       {
         Action: 'sts:AssumeRole',
         Effect: 'Allow',
         Principal: { Service: 'scheduler.amazonaws.com' },
         // Scheduler sets aws:SourceArn to the schedule group's ARN, not the schedule's.
-        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' }, 'aws:SourceArn': arnOf(defaults.flushGroupId) } },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' }, 'aws:SourceArn': arnOf(defaults.flushGroupId) },
+        },
       },
     ]);
   });
@@ -351,7 +377,11 @@ describe('scheduled authorizer cache flushes', () => {
     (name) => {
       const permissions = permissionsOf(defaults.template, roleIdOf(defaults, defaults.functionIds[name]));
       expect(permissions.filter(({ action }) => action.startsWith('scheduler:') || action.startsWith('iam:'))).toEqual([
-        { action: 'iam:PassRole', resource: arnOf(defaults.flushRoleId), condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } },
+        {
+          action: 'iam:PassRole',
+          resource: arnOf(defaults.flushRoleId),
+          condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+        },
         { action: 'scheduler:CreateSchedule', resource: flushSchedulesArn(defaults) },
         // UpdateSchedule passes the role again, like CreateSchedule: the PassRole above covers both.
         { action: 'scheduler:UpdateSchedule', resource: flushSchedulesArn(defaults) },
@@ -361,7 +391,9 @@ describe('scheduled authorizer cache flushes', () => {
 
   it('are the only things that may pass the flush role', () => {
     const passers = Object.values(defaults.template.findResources('AWS::IAM::Policy')).filter(({ Properties }) =>
-      (Properties.PolicyDocument.Statement as { Action: string | string[] }[]).some((statement) => [statement.Action].flat().includes('iam:PassRole')),
+      (Properties.PolicyDocument.Statement as { Action: string | string[] }[]).some((statement) =>
+        [statement.Action].flat().includes('iam:PassRole'),
+      ),
     );
     const passerRoles = passers.flatMap(({ Properties }) => Properties.Roles.map((ref: { Ref: string }) => ref.Ref)).sort();
     expect(passerRoles).toEqual(SCHEDULING_HANDLERS.map((name) => roleIdOf(defaults, defaults.functionIds[name])).sort());
@@ -377,7 +409,12 @@ describe('scheduled authorizer cache flushes', () => {
     const { Properties } = role(defaults);
     const refersTo = JSON.stringify(Properties);
     expect(refersTo).toContain(JSON.stringify({ Ref: defaults.apiId }));
-    for (const type of ['AWS::ApiGateway::Stage', 'AWS::ApiGateway::Deployment', 'AWS::ApiGateway::Method', 'AWS::Lambda::Function']) {
+    for (const type of [
+      'AWS::ApiGateway::Stage',
+      'AWS::ApiGateway::Deployment',
+      'AWS::ApiGateway::Method',
+      'AWS::Lambda::Function',
+    ]) {
       for (const id of Object.keys(defaults.template.findResources(type))) expect(refersTo).not.toContain(`"${id}"`);
     }
   });
@@ -432,7 +469,7 @@ describe('the REST API', () => {
     const [authorizer] = Object.values(defaults.template.findResources('AWS::ApiGateway::Authorizer'));
     expect(authorizer.Properties).toMatchObject({
       Type: 'REQUEST',
-      IdentitySource: `method.request.header.${API_KEY_HEADER}`,
+      IdentitySource: 'method.request.header.x-api-key',
       AuthorizerResultTtlInSeconds: 300,
       RestApiId: { Ref: defaults.apiId },
     });
@@ -442,7 +479,9 @@ describe('the REST API', () => {
       .filter((permission) => JSON.stringify(permission.FunctionName) === JSON.stringify(arnOf(defaults.authorizerFunctionId)));
     expect(invokePermissions).toHaveLength(1);
     expect(invokePermissions[0]).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
-    expect(JSON.stringify(invokePermissions[0].SourceArn)).toContain(JSON.stringify({ Ref: logicalId(defaults.service.authorizer) }));
+    expect(JSON.stringify(invokePermissions[0].SourceArn)).toContain(
+      JSON.stringify({ Ref: logicalId(defaults.service.authorizer) }),
+    );
   });
 
   it('turns authorizer caching off when the TTL is 0', () => {
@@ -459,7 +498,9 @@ describe('the REST API', () => {
           'gatewayresponse.header.Content-Type': `'${PROBLEM_CONTENT_TYPE}'`,
           'gatewayresponse.header.Cache-Control': "'no-store'",
           'gatewayresponse.header.X-Content-Type-Options': "'nosniff'",
-          ...Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [`gatewayresponse.header.${name}`, `'${value}'`])),
+          ...Object.fromEntries(
+            Object.entries(headers ?? {}).map(([name, value]) => [`gatewayresponse.header.${name}`, `'${value}'`]),
+          ),
         },
         ResponseTemplates: { 'application/json': JSON.stringify(body) },
       });
@@ -468,7 +509,9 @@ describe('the REST API', () => {
 
   it('rewrites the gateway 401, 403 and catch-alls', () => {
     defaults.template.resourceCountIs('AWS::ApiGateway::GatewayResponse', GATEWAY_RESPONSES.length);
-    const templates = Object.values(defaults.template.findResources('AWS::ApiGateway::GatewayResponse')).map(({ Properties }) => Properties);
+    const templates = Object.values(defaults.template.findResources('AWS::ApiGateway::GatewayResponse')).map(
+      ({ Properties }) => Properties,
+    );
     for (const [type, status] of [
       ['UNAUTHORIZED', 401],
       ['ACCESS_DENIED', 403],
@@ -506,7 +549,16 @@ describe('the REST API', () => {
   it('logs execution errors only, never request data, and throttles the stage', () => {
     defaults.template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'v1',
-      MethodSettings: [{ HttpMethod: '*', ResourcePath: '/*', DataTraceEnabled: false, LoggingLevel: 'ERROR', ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 }],
+      MethodSettings: [
+        {
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          DataTraceEnabled: false,
+          LoggingLevel: 'ERROR',
+          ThrottlingRateLimit: 100,
+          ThrottlingBurstLimit: 200,
+        },
+      ],
     });
     custom.template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',
@@ -544,8 +596,15 @@ describe('props validation', () => {
     expect(construct({ keyPrefix })).toThrow(/keyPrefix .* is not valid/);
   });
 
-  it('rejects a cache TTL over an hour', () => {
-    expect(construct({ authorizerCacheTtl: Duration.seconds(3601) })).toThrow(/between 0 and 3600 seconds/);
+  it('leaves the cache TTL to RequestAuthorizer, which refuses more than an hour', () => {
+    expect(construct({ authorizerCacheTtl: Duration.seconds(3601) })).toThrow(/3600/);
+  });
+
+  it('leaves values unknown until deploy (tokens) to the deployment', () => {
+    const stack = new Stack(testApp(), 'Tokens');
+    const prefix = new CfnParameter(stack, 'Prefix', { type: 'String' }).valueAsString;
+    const rate = new CfnParameter(stack, 'Rate', { type: 'Number' }).valueAsNumber;
+    expect(() => new ApiKeyService(stack, 'Service', { keyPrefix: prefix, throttlingRateLimit: rate })).not.toThrow();
   });
 
   it('rejects a stage name API Gateway would refuse', () => {

@@ -2,13 +2,12 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { builtinModules } from 'node:module';
 import * as path from 'node:path';
-import { Validations, type App } from 'aws-cdk-lib';
+import { type App, Validations } from 'aws-cdk-lib';
+import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import type { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
 import { buildApp } from '../../lib/service-app';
-import { ENV } from '../../src/config';
 import { HANDLERS, type HandlerName } from '../../src/routes';
 import { BUNDLING_SYNTH_TIMEOUT_MS, SYNTH_TIMEOUT_MS, testApp } from './helpers';
 
@@ -34,7 +33,9 @@ beforeAll(() => {
 describe('the CDK app', () => {
   it('passes cdk-nag AwsSolutions with no finding left, error or warning', () => {
     // What synth reported (it lists only plugins that found something)...
-    const report = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8')) as ValidationReport;
+    const report = JSON.parse(
+      fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8'),
+    ) as ValidationReport;
     expect(report.pluginReports.flatMap((plugin) => plugin.violations)).toEqual([]);
     // ...and the pack run directly over the same tree, acknowledgments applied.
     expect(new AwsSolutionsChecks().validateScope(app)).toEqual({ success: true, violations: [] });
@@ -42,7 +43,7 @@ describe('the CDK app', () => {
 
   it('acknowledges IAM5 only for the flush schedules of its own group, on the roles of the handlers that create them', () => {
     const { service } = serviceStack;
-    const group = service.flushScheduleGroup.scheduleGroupName;
+    const group = service.cacheFlush.scheduleGroup.scheduleGroupName;
     const acknowledged: { path: string; id: string; reason: string }[] = [];
     for (const construct of app.node.findAll()) {
       for (const entry of construct.node.metadata) {
@@ -53,27 +54,40 @@ describe('the CDK app', () => {
       }
     }
     const wildcards = acknowledged.filter(({ id }) => id.startsWith('AwsSolutions-IAM5'));
-    const schedulers = Object.entries(HANDLERS).filter(([, definition]) => definition.schedulesAuthorizerCacheFlush);
-    expect(wildcards.map(({ path }) => path).sort()).toEqual(schedulers.map(([name]) => service.handlers[name as HandlerName].role!.node.path).sort());
+    const schedulers = Object.entries(HANDLERS).filter(([, definition]) => definition.invalidation.includes('flushAt'));
+    expect(wildcards.map(({ path }) => path).sort()).toEqual(
+      schedulers.map(([name]) => service.handlers[name as HandlerName].role!.node.path).sort(),
+    );
     for (const { id, reason } of wildcards) {
-      expect(id).toBe(`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${group}/*]`);
+      expect(id).toBe(
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${group}/*]`,
+      );
       expect(reason).toMatch(/run time/);
       expect(reason).toContain('one per key (flush-{keyId})');
     }
   });
 
-  it('fails synth on an unacknowledged cdk-nag error', () => {
-    const failing = testApp();
-    const stack = buildApp(failing);
-    new LambdaFunction(stack, 'Outdated', { runtime: Runtime.NODEJS_20_X, handler: 'index.handler', code: Code.fromInline('exports.handler = async () => {};') });
-    expect(() => failing.synth()).toThrow(/AwsSolutions-L1/);
-  }, SYNTH_TIMEOUT_MS);
+  it(
+    'fails synth on an unacknowledged cdk-nag error',
+    () => {
+      const failing = testApp();
+      const stack = buildApp(failing);
+      new LambdaFunction(stack, 'Outdated', {
+        runtime: Runtime.NODEJS_20_X,
+        handler: 'index.handler',
+        code: Code.fromInline('exports.handler = async () => {};'),
+      });
+      expect(() => failing.synth()).toThrow(/AwsSolutions-L1/);
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 
   describe('bundles each Lambda with esbuild', () => {
-    const bundles = () =>
-      Object.values(assembly.getStackArtifact(stackArtifactId).template.Resources as Record<string, any>)
-        .filter((resource) => resource.Type === 'AWS::Lambda::Function')
-        .map((resource) => path.join(assembly.directory, resource.Metadata['aws:asset:path']));
+    const functions = () =>
+      Object.values(assembly.getStackArtifact(stackArtifactId).template.Resources as Record<string, any>).filter(
+        (resource) => resource.Type === 'AWS::Lambda::Function',
+      );
+    const bundles = () => functions().map((resource) => path.join(assembly.directory, resource.Metadata['aws:asset:path']));
 
     it('into one minified file with a source map, one per function', () => {
       expect(bundles()).toHaveLength(Object.keys(HANDLERS).length + 1);
@@ -88,18 +102,32 @@ describe('the CDK app', () => {
     it('with the AWS SDK and every dependency inside, nothing left to the runtime', () => {
       for (const dir of bundles()) {
         const code = fs.readFileSync(path.join(dir, 'index.js'), 'utf8');
-        const external = [...code.matchAll(/require\("([^"]+)"\)/g)].map(([, name]) => name).filter((name) => !name.startsWith('node:'));
+        const external = [...code.matchAll(/require\("([^"]+)"\)/g)]
+          .map(([, name]) => name)
+          .filter((name) => !name.startsWith('node:'));
         // Only Node built-ins, and the optional CRT signer the SDK names in an error message.
         expect(external.filter((name) => !builtinModules.includes(name) && name !== '@aws-sdk/signature-v4-crt')).toEqual([]);
       }
     });
 
-    it('into code that loads and exports handler', () => {
-      for (const dir of bundles()) {
-        const loaded = execFileSync(process.execPath, ['-e', 'process.stdout.write(typeof require(process.argv[1]).handler)', path.join(dir, 'index.js')], {
-          env: { PATH: process.env.PATH, [ENV.tableName]: 'keys', AWS_REGION: 'us-east-1' },
-          encoding: 'utf8',
-        });
+    it('into code that starts with the environment its template gives it, and exports handler', () => {
+      for (const resource of functions()) {
+        // Each variable as deployed; a reference to another resource becomes a stand-in of its shape.
+        const environment = Object.fromEntries(
+          Object.entries(resource.Properties.Environment.Variables as Record<string, unknown>).map(([name, value]) => [
+            name,
+            typeof value === 'string' ? value : name.endsWith('_ARN') ? 'arn:aws:iam::123456789012:role/stand-in' : 'stand-in',
+          ]),
+        );
+        const loaded = execFileSync(
+          process.execPath,
+          [
+            '-e',
+            'process.stdout.write(typeof require(process.argv[1]).handler)',
+            path.join(assembly.directory, resource.Metadata['aws:asset:path'], 'index.js'),
+          ],
+          { env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', ...environment }, encoding: 'utf8' },
+        );
         expect(loaded).toBe('function');
       }
     });

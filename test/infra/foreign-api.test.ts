@@ -1,11 +1,11 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { MockIntegration, RestApi, type RequestAuthorizer } from 'aws-cdk-lib/aws-apigateway';
+import { MockIntegration, type RequestAuthorizer, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
-import { API_KEY_HEADER, ApiKeyService } from '../../lib/api-key-service';
+import type { ApiKeyService } from '../../lib/api-key-service';
 import { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
 import { KEY_TABLE } from '../../src/store/table-schema';
-import { SYNTH_TIMEOUT_MS, arnOf, logicalId, permissionsOf, testApp } from './helpers';
+import { arnOf, logicalId, permissionsOf, SYNTH_TIMEOUT_MS, testApp } from './helpers';
 
 /** A partner's RestApi whose GET /orders is behind the service's authorizer. */
 function partnerApi(scope: Stack, id: string, authorizer: RequestAuthorizer): RestApi {
@@ -44,10 +44,12 @@ beforeAll(() => {
 describe('createAuthorizer, for a RestApi in another stack', () => {
   it('adds a REQUEST authorizer on x-api-key to that API, backed by the same function and TTL', () => {
     consumerTemplate.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
-    const [authorizer] = Object.values(consumerTemplate.findResources('AWS::ApiGateway::Authorizer')).map(({ Properties }) => Properties);
+    const [authorizer] = Object.values(consumerTemplate.findResources('AWS::ApiGateway::Authorizer')).map(
+      ({ Properties }) => Properties,
+    );
     expect(authorizer).toMatchObject({
       Type: 'REQUEST',
-      IdentitySource: `method.request.header.${API_KEY_HEADER}`,
+      IdentitySource: 'method.request.header.x-api-key',
       AuthorizerResultTtlInSeconds: service.authorizerCacheTtl.toSeconds(),
       RestApiId: { Ref: logicalId(consumer.node.findChild('PartnerApi')) },
     });
@@ -64,7 +66,9 @@ describe('createAuthorizer, for a RestApi in another stack', () => {
   });
 
   it('lets that API, and only through that authorizer, invoke the function, from the consumer stack', () => {
-    const permissions = Object.values(consumerTemplate.findResources('AWS::Lambda::Permission')).map(({ Properties }) => Properties);
+    const permissions = Object.values(consumerTemplate.findResources('AWS::Lambda::Permission')).map(
+      ({ Properties }) => Properties,
+    );
     expect(permissions).toHaveLength(1);
     expect(permissions[0]).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
     expect(JSON.stringify(permissions[0].FunctionName)).toContain(logicalId(service.authorizerFunction));
@@ -75,7 +79,8 @@ describe('createAuthorizer, for a RestApi in another stack', () => {
 
   it('leaves the service stack referring to nothing in the consumer, so the stacks form no cycle', () => {
     const serviceJson = JSON.stringify(serviceTemplate.toJSON());
-    for (const construct of [consumer.node.findChild('PartnerApi'), consumerAuthorizer]) expect(serviceJson).not.toContain(logicalId(construct));
+    for (const construct of [consumer.node.findChild('PartnerApi'), consumerAuthorizer])
+      expect(serviceJson).not.toContain(logicalId(construct));
   });
 });
 
@@ -85,11 +90,13 @@ describe('createAuthorizer, for a RestApi in the service stack', () => {
     serviceTemplate.resourceCountIs('AWS::ApiGateway::Authorizer', 2);
     serviceTemplate.hasResourceProperties('AWS::ApiGateway::Authorizer', {
       RestApiId: { Ref: internalApiId },
-      IdentitySource: `method.request.header.${API_KEY_HEADER}`,
+      IdentitySource: 'method.request.header.x-api-key',
     });
     const invokers = Object.values(serviceTemplate.findResources('AWS::Lambda::Permission'))
       .map(({ Properties }) => Properties)
-      .filter((permission) => JSON.stringify(permission.SourceArn).includes(JSON.stringify({ Ref: logicalId(sameStackAuthorizer) })));
+      .filter((permission) =>
+        JSON.stringify(permission.SourceArn).includes(JSON.stringify({ Ref: logicalId(sameStackAuthorizer) })),
+      );
     expect(invokers).toHaveLength(1);
     expect(invokers[0].FunctionName).toEqual(arnOf(logicalId(service.authorizerFunction)));
   });
@@ -98,7 +105,10 @@ describe('createAuthorizer, for a RestApi in the service stack', () => {
 describe('grantReadKeys', () => {
   it('grants GetItem on the table and Query on the byTenant index, and no write', () => {
     const tableId = logicalId(service.table);
-    const granted = permissionsOf(consumerTemplate, logicalId(reader)).map(({ action, resource }) => ({ action, resource: JSON.stringify(resource) }));
+    const granted = permissionsOf(consumerTemplate, logicalId(reader)).map(({ action, resource }) => ({
+      action,
+      resource: JSON.stringify(resource),
+    }));
     expect(granted).toEqual([
       { action: 'dynamodb:GetItem', resource: expect.not.stringContaining('/index/') },
       { action: 'dynamodb:Query', resource: expect.stringContaining(`/index/${KEY_TABLE.byTenantIndex.name}`) },

@@ -1,10 +1,13 @@
-/** KeyService end to end over DynamoKeyStore on both engines: what the handlers rely on. */
+/** The domain services end to end over DynamoKeyStore on both engines: what the handlers and the authorizer rely on. */
 import { createHash } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { IssuedApiKey } from '../../src/domain/api-key';
 import { KeyNotFoundError, ValidationError } from '../../src/domain/errors';
+import { KeyQueries } from '../../src/domain/key-queries';
 import { KeyService } from '../../src/domain/key-service';
-import { ENGINES, createKeyTable, useEngine, type KeyTable } from '../support/engines';
+import { KeyVerifier } from '../../src/domain/key-verification';
+import { RecordingInvalidation } from '../fixtures/memory-key-store';
+import { createKeyTable, ENGINES, type KeyTable, useEngine } from '../support/engines';
 
 const START = new Date('2030-01-01T00:00:00.000Z');
 let tenantCounter = 0;
@@ -20,16 +23,26 @@ function sha256Hex(text: string): string {
 
 const invalidCursor = expect.objectContaining({ errors: [expect.objectContaining({ path: 'cursor' })] });
 
-describe.each(ENGINES)('KeyService on %s', (_engineName, start) => {
+describe.each(ENGINES)('the key lifecycle on %s', (_engineName, start) => {
   const engine = useEngine(start);
   let table: KeyTable;
   let service: KeyService;
+  let queries: KeyQueries;
+  let verifier: KeyVerifier;
   let clock: Date;
 
   beforeAll(async () => {
     table = await createKeyTable(engine());
-    service = new KeyService({ store: table.store, now: () => clock });
+    service = new KeyService({ store: table.store, invalidation: new RecordingInvalidation(), now: () => clock });
+    queries = new KeyQueries(table.store);
+    verifier = new KeyVerifier({ store: table.store, now: () => clock });
   });
+
+  /** The usable record for a key, as the authorizer finds it, or undefined. */
+  async function authenticate(key: string) {
+    const verification = await verifier.verify(key);
+    return verification.outcome === 'valid' ? verification.key : undefined;
+  }
 
   beforeEach(() => {
     clock = START;
@@ -55,7 +68,7 @@ describe.each(ENGINES)('KeyService on %s', (_engineName, start) => {
     let cursor: string | null = null;
     do {
       const query: Record<string, string> = cursor === null ? { limit: String(limit) } : { limit: String(limit), cursor };
-      const page = await service.list(tenantId, query);
+      const page = await queries.list(tenantId, query);
       pages.push({ ids: page.items.map((key) => key.id), nextCursor: page.nextCursor });
       cursor = page.nextCursor;
     } while (cursor !== null);
@@ -67,7 +80,7 @@ describe.each(ENGINES)('KeyService on %s', (_engineName, start) => {
       const tenant = freshTenant();
       const issued = await service.create(tenant, { name: 'CI pipeline', scopes: ['orders:read'] });
 
-      await expect(service.authenticate(issued.key)).resolves.toMatchObject({ keyId: issued.id, tenantId: tenant });
+      await expect(authenticate(issued.key)).resolves.toMatchObject({ keyId: issued.id, tenantId: tenant });
 
       const { Item } = await table.documents.send(
         new GetCommand({ TableName: table.tableName, Key: { keyHash: sha256Hex(issued.key) }, ConsistentRead: true }),
@@ -83,11 +96,11 @@ describe.each(ENGINES)('KeyService on %s', (_engineName, start) => {
       const tenant = freshTenant();
       const old = await service.create(tenant, { name: 'CI pipeline', scopes: ['orders:read'] });
 
-      const { issued: rotated } = await service.rotate(tenant, old.id, { gracePeriodSeconds: 0 });
+      const rotated = await service.rotate(tenant, old.id, { gracePeriodSeconds: 0 });
 
       expect(rotated).toMatchObject({ rotatedFrom: old.id, name: 'CI pipeline', scopes: ['orders:read'] });
-      await expect(service.authenticate(old.key)).resolves.toBeUndefined();
-      await expect(service.authenticate(rotated.key)).resolves.toMatchObject({ keyId: rotated.id });
+      await expect(authenticate(old.key)).resolves.toBeUndefined();
+      await expect(authenticate(rotated.key)).resolves.toMatchObject({ keyId: rotated.id });
     });
 
     it('rotation with a grace period keeps the old key working until it ends', async () => {
@@ -97,9 +110,9 @@ describe.each(ENGINES)('KeyService on %s', (_engineName, start) => {
       await service.rotate(tenant, old.id, { gracePeriodSeconds: 60 });
 
       advanceClock(59_999);
-      await expect(service.authenticate(old.key)).resolves.toMatchObject({ keyId: old.id });
+      await expect(authenticate(old.key)).resolves.toMatchObject({ keyId: old.id });
       advanceClock(1);
-      await expect(service.authenticate(old.key)).resolves.toBeUndefined();
+      await expect(authenticate(old.key)).resolves.toBeUndefined();
     });
 
     it('a deleted key no longer authenticates or exists', async () => {
@@ -108,8 +121,8 @@ describe.each(ENGINES)('KeyService on %s', (_engineName, start) => {
 
       await service.delete(tenant, issued.id);
 
-      await expect(service.authenticate(issued.key)).resolves.toBeUndefined();
-      await expect(service.get(tenant, issued.id)).rejects.toBeInstanceOf(KeyNotFoundError);
+      await expect(authenticate(issued.key)).resolves.toBeUndefined();
+      await expect(queries.get(tenant, issued.id)).rejects.toBeInstanceOf(KeyNotFoundError);
       await expect(service.delete(tenant, issued.id)).rejects.toBeInstanceOf(KeyNotFoundError);
     });
 
@@ -118,31 +131,31 @@ describe.each(ENGINES)('KeyService on %s', (_engineName, start) => {
       const other = freshTenant();
       const issued = await service.create(owner, { name: 'CI pipeline' });
 
-      await expect(service.get(other, issued.id)).rejects.toBeInstanceOf(KeyNotFoundError);
+      await expect(queries.get(other, issued.id)).rejects.toBeInstanceOf(KeyNotFoundError);
       await expect(service.update(other, issued.id, { enabled: false })).rejects.toBeInstanceOf(KeyNotFoundError);
       await expect(service.rotate(other, issued.id, {})).rejects.toBeInstanceOf(KeyNotFoundError);
       await expect(service.delete(other, issued.id)).rejects.toBeInstanceOf(KeyNotFoundError);
 
       const { key: _plaintext, ...unchanged } = issued;
-      await expect(service.get(owner, issued.id)).resolves.toEqual(unchanged);
-      await expect(service.authenticate(issued.key)).resolves.toMatchObject({ keyId: issued.id });
+      await expect(queries.get(owner, issued.id)).resolves.toEqual(unchanged);
+      await expect(authenticate(issued.key)).resolves.toMatchObject({ keyId: issued.id });
     });
 
     it('records use at most once a minute, also when two callers race with the same stale record', async () => {
       const tenant = freshTenant();
       const issued = await service.create(tenant, { name: 'CI pipeline' });
-      const neverUsed = (await service.authenticate(issued.key))!;
+      const neverUsed = (await authenticate(issued.key))!;
 
-      await service.recordUse(neverUsed);
+      await verifier.recordUse(neverUsed);
       const firstUse = clock.toISOString();
       advanceClock(30_000);
       // A second authorizer that read the key before the first write still sees no lastUsedAt.
-      await service.recordUse(neverUsed);
-      await expect(service.get(tenant, issued.id)).resolves.toMatchObject({ lastUsedAt: firstUse });
+      await verifier.recordUse(neverUsed);
+      await expect(queries.get(tenant, issued.id)).resolves.toMatchObject({ lastUsedAt: firstUse });
 
       advanceClock(30_001);
-      await service.recordUse((await service.authenticate(issued.key))!);
-      await expect(service.get(tenant, issued.id)).resolves.toMatchObject({ lastUsedAt: clock.toISOString() });
+      await verifier.recordUse((await authenticate(issued.key))!);
+      await expect(queries.get(tenant, issued.id)).resolves.toMatchObject({ lastUsedAt: clock.toISOString() });
     });
   });
 
@@ -165,7 +178,7 @@ describe.each(ENGINES)('KeyService on %s', (_engineName, start) => {
       const tenant = freshTenant();
       const issued = await createKeys(tenant, 3);
 
-      const { nextCursor } = await service.list(tenant, { limit: '1' });
+      const { nextCursor } = await queries.list(tenant, { limit: '1' });
 
       expect(nextCursor).toMatch(/^[A-Za-z0-9_-]+$/);
       expect(nextCursor).not.toContain(issued[2].id);
@@ -177,9 +190,9 @@ describe.each(ENGINES)('KeyService on %s', (_engineName, start) => {
       const other = freshTenant();
       await createKeys(owner, 3);
       await createKeys(other, 3);
-      const { nextCursor } = await service.list(owner, { limit: '1' });
+      const { nextCursor } = await queries.list(owner, { limit: '1' });
 
-      const listing = service.list(other, { limit: '1', cursor: nextCursor! });
+      const listing = queries.list(other, { limit: '1', cursor: nextCursor! });
 
       await expect(listing).rejects.toBeInstanceOf(ValidationError);
       await expect(listing).rejects.toEqual(invalidCursor);
@@ -188,7 +201,7 @@ describe.each(ENGINES)('KeyService on %s', (_engineName, start) => {
     it('rejects a tampered cursor', async () => {
       const tenant = freshTenant();
       await createKeys(tenant, 3);
-      const { nextCursor } = await service.list(tenant, { limit: '1' });
+      const { nextCursor } = await queries.list(tenant, { limit: '1' });
       const cursor = nextCursor!;
       const flipped = cursor.slice(0, 10) + (cursor[10] === 'A' ? 'B' : 'A') + cursor.slice(11);
       const tampered = [
@@ -201,7 +214,7 @@ describe.each(ENGINES)('KeyService on %s', (_engineName, start) => {
       ];
 
       for (const bad of tampered) {
-        await expect(service.list(tenant, { limit: '1', cursor: bad })).rejects.toEqual(invalidCursor);
+        await expect(queries.list(tenant, { limit: '1', cursor: bad })).rejects.toEqual(invalidCursor);
       }
     });
 
@@ -215,11 +228,11 @@ describe.each(ENGINES)('KeyService on %s', (_engineName, start) => {
         attackerKeys.push(...(await createKeys(attacker, 1)));
       }
       // The cursor format is not secret, so a caller can re-encode a victim's position under their own tenant.
-      const { nextCursor } = await service.list(victim, { limit: '1' });
+      const { nextCursor } = await queries.list(victim, { limit: '1' });
       const position = JSON.parse(Buffer.from(nextCursor!, 'base64url').toString('utf8')) as Record<string, string>;
       const forged = Buffer.from(JSON.stringify({ ...position, t: attacker })).toString('base64url');
 
-      const page = await service.list(attacker, { limit: '100', cursor: forged });
+      const page = await queries.list(attacker, { limit: '100', cursor: forged });
 
       // The listing resumes in the attacker's own partition, before victim 2: attacker 1, then attacker 0.
       expect(page.items.map((key) => key.id)).toEqual([attackerKeys[1].id, attackerKeys[0].id]);

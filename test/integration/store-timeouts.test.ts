@@ -4,8 +4,9 @@
  * give up well within that instead of hanging until Lambda kills it.
  */
 import { StoreUnavailableError } from '../../src/domain/errors';
-import { DynamoKeyStore, createDocumentClient } from '../../src/store/dynamo-key-store';
-import { startSilentServer, useEndpoint, type SilentServer } from '../support/silent-server';
+import { DynamoKeyStore } from '../../src/store/dynamo-key-store';
+import { createDocumentClient } from '../../src/store/dynamodb-client';
+import { type SilentServer, startSilentServer, useEndpoint } from '../support/silent-server';
 
 const AUTHORIZER_TIMEOUT_MS = 5_000;
 
@@ -24,18 +25,22 @@ describe('DynamoKeyStore from createDocumentClient, against an endpoint that nev
     await silent.close();
   });
 
-  it('fails with StoreUnavailableError within the authorizer timeout, retries included', async () => {
-    const client = createDocumentClient();
-    const store = new DynamoKeyStore(client, 'keys');
-    const started = Date.now();
+  it(
+    'fails with StoreUnavailableError within the authorizer timeout, retries included',
+    async () => {
+      const client = createDocumentClient();
+      const store = new DynamoKeyStore(client, 'keys');
+      const started = Date.now();
 
-    try {
-      await expect(store.findByHash('0'.repeat(64))).rejects.toBeInstanceOf(StoreUnavailableError);
-      expect(Date.now() - started).toBeLessThan(AUTHORIZER_TIMEOUT_MS);
-      // Each of the attempts reached the server before giving up.
-      expect(silent.sockets.length).toBeGreaterThanOrEqual(2);
-    } finally {
-      client.destroy();
-    }
-  }, 3 * AUTHORIZER_TIMEOUT_MS);
+      try {
+        await expect(store.findByHash('0'.repeat(64))).rejects.toBeInstanceOf(StoreUnavailableError);
+        expect(Date.now() - started).toBeLessThan(AUTHORIZER_TIMEOUT_MS);
+        // Each of the attempts reached the server before giving up.
+        expect(silent.sockets.length).toBeGreaterThanOrEqual(2);
+      } finally {
+        client.destroy();
+      }
+    },
+    3 * AUTHORIZER_TIMEOUT_MS,
+  );
 });

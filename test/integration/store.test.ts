@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import type { KeyRecord } from '../../src/domain/api-key';
 import { ConcurrentChangeError, StoreConflictError } from '../../src/domain/errors';
@@ -14,7 +14,7 @@ import { generateKey, hashKey, hintFor } from '../../src/domain/key-format';
 import type { PagePosition } from '../../src/domain/key-store';
 import { DynamoKeyStore } from '../../src/store/dynamo-key-store';
 import { ensureTable } from '../../src/store/ensure-table';
-import { ENGINES, createKeyTable, useEngine, type KeyTable } from '../support/engines';
+import { createKeyTable, ENGINES, type KeyTable, useEngine } from '../support/engines';
 
 const ulid = monotonicFactory();
 let tenantCounter = 0;
@@ -52,7 +52,9 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (_engineName, start) => {
 
   /** The item as stored, bypassing the store. */
   async function rawItem(keyHash: string): Promise<Record<string, unknown> | undefined> {
-    const result = await table.documents.send(new GetCommand({ TableName: table.tableName, Key: { keyHash }, ConsistentRead: true }));
+    const result = await table.documents.send(
+      new GetCommand({ TableName: table.tableName, Key: { keyHash }, ConsistentRead: true }),
+    );
     return result.Item;
   }
 
@@ -117,16 +119,16 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (_engineName, start) => {
     it('update and delete after a delete return undefined and create no item', async () => {
       const record = newRecord(freshTenant());
       await store.create(record);
-      await expect(store.delete(record.tenantId, record.keyId)).resolves.toEqual(record);
+      await expect(store.delete(record)).resolves.toEqual(record);
 
-      await expect(store.update(record.tenantId, record.keyId, { name: 'resurrected?' })).resolves.toBeUndefined();
-      await expect(store.delete(record.tenantId, record.keyId)).resolves.toBeUndefined();
+      await expect(store.update(record, { name: 'resurrected?' })).resolves.toBeUndefined();
+      await expect(store.delete(record)).resolves.toBeUndefined();
       await expect(rawItem(record.keyHash)).resolves.toBeUndefined();
     });
 
     /**
      * A store whose client deletes the item just before the store's conditional write,
-     * as a concurrent DELETE would between the store's lookup and its write.
+     * as a concurrent DELETE would between the domain's read and its write.
      */
     function storeRacingWithDelete(record: KeyRecord): DynamoKeyStore {
       const racing = {
@@ -140,11 +142,11 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (_engineName, start) => {
       return new DynamoKeyStore(racing, table.tableName);
     }
 
-    it('update of a key deleted between lookup and write returns undefined and does not upsert it', async () => {
+    it('update of a key deleted between read and write returns undefined and does not upsert it', async () => {
       const record = newRecord(freshTenant());
       await store.create(record);
 
-      const updated = await storeRacingWithDelete(record).update(record.tenantId, record.keyId, {
+      const updated = await storeRacingWithDelete(record).update(record, {
         name: 'resurrected?',
         expiresAt: '2031-01-01T00:00:00.000Z',
       });
@@ -154,11 +156,11 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (_engineName, start) => {
       await expect(rawItem(record.keyHash)).resolves.toBeUndefined();
     });
 
-    it('delete of a key deleted between lookup and write returns undefined', async () => {
+    it('delete of a key deleted between read and write returns undefined', async () => {
       const record = newRecord(freshTenant());
       await store.create(record);
 
-      await expect(storeRacingWithDelete(record).delete(record.tenantId, record.keyId)).resolves.toBeUndefined();
+      await expect(storeRacingWithDelete(record).delete(record)).resolves.toBeUndefined();
       await expect(rawItem(record.keyHash)).resolves.toBeUndefined();
     });
   });
@@ -169,34 +171,45 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (_engineName, start) => {
       await createAll([record]);
       const seen = { enabled: false, scopes: ['billing:admin'], expiresAt: null };
 
-      await expect(store.update(record.tenantId, record.keyId, { enabled: true }, { ...seen, enabled: true })).rejects.toBeInstanceOf(ConcurrentChangeError);
-      await expect(store.update(record.tenantId, record.keyId, { enabled: true }, { ...seen, scopes: ['other'] })).rejects.toBeInstanceOf(ConcurrentChangeError);
-      await expect(store.update(record.tenantId, record.keyId, { enabled: true }, { ...seen, expiresAt: '2031-01-01T00:00:00.000Z' })).rejects.toBeInstanceOf(
+      await expect(store.update(record, { enabled: true }, { ...seen, enabled: true })).rejects.toBeInstanceOf(
         ConcurrentChangeError,
       );
+      await expect(store.update(record, { enabled: true }, { ...seen, scopes: ['other'] })).rejects.toBeInstanceOf(
+        ConcurrentChangeError,
+      );
+      await expect(
+        store.update(record, { enabled: true }, { ...seen, expiresAt: '2031-01-01T00:00:00.000Z' }),
+      ).rejects.toBeInstanceOf(ConcurrentChangeError);
       await expect(rawItem(record.keyHash)).resolves.toEqual(record);
 
-      await expect(store.update(record.tenantId, record.keyId, { enabled: true }, seen)).resolves.toMatchObject({ enabled: true });
+      await expect(store.update(record, { enabled: true }, seen)).resolves.toMatchObject({
+        before: record,
+        after: { enabled: true },
+      });
     });
 
     it('compare expiry too, when the key has one', async () => {
       const record = newRecord(freshTenant(), { expiresAt: '2031-01-01T00:00:00.000Z', ttl: 1924992000 });
       await createAll([record]);
       const seen = { enabled: record.enabled, scopes: record.scopes, expiresAt: '2031-01-01T00:00:00.000Z' };
-      await expect(store.update(record.tenantId, record.keyId, { expiresAt: null }, { ...seen, expiresAt: null })).rejects.toBeInstanceOf(ConcurrentChangeError);
-      await expect(store.update(record.tenantId, record.keyId, { expiresAt: null }, seen)).resolves.not.toHaveProperty('expiresAt');
+      await expect(store.update(record, { expiresAt: null }, { ...seen, expiresAt: null })).rejects.toBeInstanceOf(
+        ConcurrentChangeError,
+      );
+      const change = await store.update(record, { expiresAt: null }, seen);
+      expect(change?.after).not.toHaveProperty('expiresAt');
     });
   });
 
   describe('tenant isolation', () => {
-    it("finds, updates and deletes nothing through another tenant's id, and leaves the key untouched", async () => {
+    it("finds, updates and deletes nothing as another tenant's, even given the key's hash, and leaves it untouched", async () => {
       const record = newRecord(freshTenant());
       const intruder = freshTenant();
       await store.create(record);
 
       await expect(store.findById(intruder, record.keyId)).resolves.toBeUndefined();
-      await expect(store.update(intruder, record.keyId, { enabled: false, expiresAt: null })).resolves.toBeUndefined();
-      await expect(store.delete(intruder, record.keyId)).resolves.toBeUndefined();
+      const claimed = { ...record, tenantId: intruder };
+      await expect(store.update(claimed, { enabled: false, expiresAt: null })).resolves.toBeUndefined();
+      await expect(store.delete(claimed)).resolves.toBeUndefined();
       await expect(rawItem(record.keyHash)).resolves.toEqual(record);
     });
 
@@ -212,7 +225,10 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (_engineName, start) => {
       }
 
       for (const tenant of tenants) {
-        const newestFirst = created.get(tenant)!.map((r) => r.keyId).reverse();
+        const newestFirst = created
+          .get(tenant)!
+          .map((r) => r.keyId)
+          .reverse();
         const pages = await allPages(tenant, 3);
         expect(pages.flat().map((r) => r.keyId)).toEqual(newestFirst);
         expect(pages.map((page) => page.length)).toEqual([3, 1]);
@@ -256,12 +272,12 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (_engineName, start) => {
       const record = newRecord(freshTenant());
       await store.create(record);
 
-      const expiring = await store.update(record.tenantId, record.keyId, { expiresAt: '2031-06-01T12:00:00.500Z' });
-      expect(expiring).toEqual({ ...record, expiresAt: '2031-06-01T12:00:00.500Z', ttl: 1938081601 });
-      await expect(rawItem(record.keyHash)).resolves.toEqual(expiring);
+      const expiring = await store.update(record, { expiresAt: '2031-06-01T12:00:00.500Z' });
+      expect(expiring).toEqual({ before: record, after: { ...record, expiresAt: '2031-06-01T12:00:00.500Z', ttl: 1938081601 } });
+      await expect(rawItem(record.keyHash)).resolves.toEqual(expiring?.after);
 
-      const cleared = await store.update(record.tenantId, record.keyId, { expiresAt: null });
-      expect(cleared).toEqual(record);
+      const cleared = await store.update(record, { expiresAt: null });
+      expect(cleared?.after).toEqual(record);
       const stored = await rawItem(record.keyHash);
       expect(stored).not.toHaveProperty('expiresAt');
       expect(stored).not.toHaveProperty('ttl');
@@ -272,7 +288,7 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (_engineName, start) => {
       await store.create(record);
 
       const changes = { name: 'renamed', scopes: [], enabled: false };
-      await expect(store.update(record.tenantId, record.keyId, changes)).resolves.toEqual({ ...record, ...changes });
+      await expect(store.update(record, changes)).resolves.toEqual({ before: record, after: { ...record, ...changes } });
       await expect(rawItem(record.keyHash)).resolves.toEqual({ ...record, ...changes });
     });
   });

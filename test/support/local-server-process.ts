@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -62,7 +62,8 @@ function runningGroupMembers(pgid: number): string[] {
     }
     // "pid (command) state ppid pgrp ...": the command may hold spaces and parentheses.
     const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(group) === pgid && state !== 'Z') running.push(`${pid} ${stat.slice(stat.indexOf('('), stat.lastIndexOf(')') + 1)}`);
+    if (Number(group) === pgid && state !== 'Z')
+      running.push(`${pid} ${stat.slice(stat.indexOf('('), stat.lastIndexOf(')') + 1)}`);
   }
   return running;
 }
@@ -155,7 +156,9 @@ export async function startLocalServer(env: Record<string, string>, readyTimeout
       const leftBehind = await groupLeftovers(pgid);
       cleanUp();
       if (leftBehind.length > 0) {
-        throw new Error(`npm start exited (${code ?? child.signalCode}) but left processes of its group running: ${leftBehind.join(', ')}\n${output}`);
+        throw new Error(
+          `npm start exited (${code ?? child.signalCode}) but left processes of its group running: ${leftBehind.join(', ')}\n${output}`,
+        );
       }
       return code;
     },

@@ -1,6 +1,6 @@
 import { parseMethodArn, policyFor } from '../../src/authorizer-policy';
 import { ROUTES, routeResourcePath } from '../../src/routes';
-import { ACCOUNT_ID, API_ID, REGION, STAGE, methodArn } from '../fixtures/events';
+import { ACCOUNT_ID, API_ID, methodArn, REGION, STAGE } from '../fixtures/events';
 
 const STAGE_ARN = `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${API_ID}/${STAGE}`;
 const resources = (policy: ReturnType<typeof policyFor>) => policy.Statement.map((s) => s.Resource).sort();
@@ -18,7 +18,9 @@ describe('parseMethodArn', () => {
       method: 'GET',
       resourcePath: 'whoami',
     });
-    expect(parseMethodArn('arn:aws-cn:execute-api:cn-north-1:123456789012:xyz/prod/DELETE/keys/key_1').resourcePath).toBe('keys/key_1');
+    expect(parseMethodArn('arn:aws-cn:execute-api:cn-north-1:123456789012:xyz/prod/DELETE/keys/key_1').resourcePath).toBe(
+      'keys/key_1',
+    );
   });
 
   it('keeps colons in the path: only the first five separate the ARN fields', () => {
@@ -27,7 +29,13 @@ describe('parseMethodArn', () => {
   });
 
   it('refuses anything else', () => {
-    for (const bad of ['', 'arn:aws:lambda:us-east-1:1:function:x', 'arn:aws:execute-api:us-east-1:1:abc', 'arn:aws:execute-api:us-east-1:1:abc/v1', 'not:an:arn']) {
+    for (const bad of [
+      '',
+      'arn:aws:lambda:us-east-1:1:function:x',
+      'arn:aws:execute-api:us-east-1:1:abc',
+      'arn:aws:execute-api:us-east-1:1:abc/v1',
+      'not:an:arn',
+    ]) {
       expect(() => parseMethodArn(bad)).toThrow();
     }
   });
@@ -84,7 +92,11 @@ describe('routes', () => {
     const apiKeyRoutes = ROUTES.filter((r) => r.authorization === 'apiKey');
     expect(apiKeyRoutes.map(routeResourcePath).sort()).toEqual([...SELF_SERVICE, 'GET/whoami'].sort());
     for (const route of apiKeyRoutes) expect(route.scope).toBe(route.path === '/whoami' ? undefined : 'keys:manage');
-    expect(ROUTES.filter((r) => r.authorization === 'iam').every((r) => r.path.startsWith('/tenants/{tenantId}/keys'))).toBe(true);
-    expect(routeResourcePath({ method: 'POST', path: '/tenants/{tenantId}/keys/{keyId}/rotate' })).toBe('POST/tenants/*/keys/*/rotate');
+    expect(ROUTES.filter((r) => r.authorization === 'iam').every((r) => r.path.startsWith('/tenants/{tenantId}/keys'))).toBe(
+      true,
+    );
+    expect(routeResourcePath({ method: 'POST', path: '/tenants/{tenantId}/keys/{keyId}/rotate' })).toBe(
+      'POST/tenants/*/keys/*/rotate',
+    );
   });
 });

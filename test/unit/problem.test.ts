@@ -1,15 +1,23 @@
-import { GATEWAY_RESPONSES, gatewayResponse, problem, type GatewayResponseType } from '../../src/problem';
+import { GATEWAY_RESPONSES, type GatewayResponseType, gatewayResponse, problem } from '../../src/problem';
 
 describe('problem', () => {
   it('builds RFC 9457 bodies, with errors only when given', () => {
-    expect(problem(404, 'Not Found', 'No such key.')).toEqual({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'No such key.' });
+    expect(problem(404, 'Not Found', 'No such key.')).toEqual({
+      type: 'about:blank',
+      title: 'Not Found',
+      status: 404,
+      detail: 'No such key.',
+    });
     expect(problem(400, 'Bad Request', 'x', [{ path: 'name', message: 'm' }]).errors).toEqual([{ path: 'name', message: 'm' }]);
   });
 
   it('gateway responses: 401 for UNAUTHORIZED, 403 for ACCESS_DENIED, 503 with Retry-After when the authorizer fails', () => {
     expect(gatewayResponse('UNAUTHORIZED').body.status).toBe(401);
     expect(gatewayResponse('ACCESS_DENIED').body.status).toBe(403);
-    expect(gatewayResponse('AUTHORIZER_FAILURE')).toMatchObject({ body: { status: 503 }, headers: { 'Retry-After': expect.any(String) } });
+    expect(gatewayResponse('AUTHORIZER_FAILURE')).toMatchObject({
+      body: { status: 503 },
+      headers: { 'Retry-After': expect.any(String) },
+    });
     for (const response of GATEWAY_RESPONSES) {
       expect(Object.keys(response.body).sort()).toEqual(['detail', 'status', 'title', 'type']);
     }

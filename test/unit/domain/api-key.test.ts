@@ -31,7 +31,9 @@ describe('toApiKey', () => {
   });
 
   it('passes dates through', () => {
-    const api = toApiKey(keyRecord({ expiresAt: '2030-01-01T00:00:00.000Z', ttl: 1893456000, lastUsedAt: '2026-11-26T11:00:00.000Z' }));
+    const api = toApiKey(
+      keyRecord({ expiresAt: '2030-01-01T00:00:00.000Z', ttl: 1893456000, lastUsedAt: '2026-11-26T11:00:00.000Z' }),
+    );
     expect(api.expiresAt).toBe('2030-01-01T00:00:00.000Z');
     expect(api.lastUsedAt).toBe('2026-11-26T11:00:00.000Z');
   });

@@ -1,29 +1,38 @@
 // The raw module object (not an import-star copy), so jest.spyOn replaces what src/ calls.
 import nodeCrypto = require('node:crypto');
+
 import fc from 'fast-check';
 import {
+  assertValidKeyPrefix,
   BASE62_ALPHABET,
   BODY_LENGTH,
   CHECKSUM_LENGTH,
-  DEFAULT_KEY_PREFIX,
-  KEY_PREFIX_PATTERN,
-  RANDOM_LENGTH,
-  assertValidKeyPrefix,
   checksumFor,
+  DEFAULT_KEY_PREFIX,
   generateKey,
   hashKey,
   hintFor,
   isValidKeyPrefix,
+  KEY_PREFIX_PATTERN,
   parseKey,
+  RANDOM_LENGTH,
   toBase62,
 } from '../../../src/domain/key-format';
-import { BASE62, VECTORS, referenceBase62, referenceChecksum, referenceCrc32, referenceKey, sha256Hex } from '../../fixtures/keys';
+import {
+  BASE62,
+  referenceBase62,
+  referenceChecksum,
+  referenceCrc32,
+  referenceKey,
+  sha256Hex,
+  VECTORS,
+} from '../../fixtures/keys';
 
 /** DESIGN §1's prefix rule, written out again rather than imported. */
 const PREFIX_RULE = /^[a-z][a-z0-9]{0,9}(_[a-z0-9]{1,10})?$/;
 const validPrefix = fc.stringMatching(PREFIX_RULE);
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const keyShape = (prefix: string) => new RegExp(`^${escape(prefix)}_[0-9A-Za-z]{38}$`);
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const keyShape = (prefix: string) => new RegExp(`^${escapeRegExp(prefix)}_[0-9A-Za-z]{38}$`);
 
 const INVALID_PREFIXES = [
   '',
@@ -100,9 +109,13 @@ describe('checksum', () => {
 
   it('is the CRC-32 of "{prefix}_{random}" in base62, for any prefix and random part', () => {
     fc.assert(
-      fc.property(validPrefix, fc.string({ unit: fc.constantFrom(...BASE62), minLength: 32, maxLength: 32 }), (prefix, random) => {
-        expect(checksumFor(prefix, random)).toBe(referenceChecksum(prefix, random));
-      }),
+      fc.property(
+        validPrefix,
+        fc.string({ unit: fc.constantFrom(...BASE62), minLength: 32, maxLength: 32 }),
+        (prefix, random) => {
+          expect(checksumFor(prefix, random)).toBe(referenceChecksum(prefix, random));
+        },
+      ),
     );
   });
 });
@@ -297,6 +310,6 @@ describe('hintFor', () => {
 
   it('refuses malformed keys', () => {
     expect(() => hintFor('ak_short')).toThrow();
-    expect(() => hintFor(VECTORS.key.slice(0, -1) + 'x')).toThrow();
+    expect(() => hintFor(`${VECTORS.key.slice(0, -1)}x`)).toThrow();
   });
 });

@@ -1,18 +1,35 @@
 import type { KeyRecord } from '../../../src/domain/api-key';
-import { ConcurrentChangeError, KeyNotFoundError, ScopeEscalationError, StoreConflictError, StoreUnavailableError, ValidationError } from '../../../src/domain/errors';
-import { hashKey, parseKey } from '../../../src/domain/key-format';
-import { KeyService, LAST_USED_RESOLUTION_MS } from '../../../src/domain/key-service';
 import { decodeCursor, encodeCursor } from '../../../src/domain/cursor';
+import {
+  ConcurrentChangeError,
+  KeyNotFoundError,
+  ScopeEscalationError,
+  StoreConflictError,
+  StoreUnavailableError,
+  ValidationError,
+} from '../../../src/domain/errors';
+import { parseKey } from '../../../src/domain/key-format';
+import { KeyQueries } from '../../../src/domain/key-queries';
+import { KeyService } from '../../../src/domain/key-service';
+import { KeyVerifier } from '../../../src/domain/key-verification';
 import { keyRecord, sha256Hex, testKey, testKeyId } from '../../fixtures/keys';
-import { FakeClock, MemoryKeyStore } from '../../fixtures/memory-key-store';
+import { FakeClock, MemoryKeyStore, RecordingInvalidation } from '../../fixtures/memory-key-store';
 
 const KEY_ID = /^key_[0-9A-HJKMNP-TV-Z]{26}$/;
 
 function setup(records: KeyRecord[] = [], prefix?: string) {
   const store = new MemoryKeyStore(records);
   const clock = new FakeClock();
-  const service = new KeyService({ store, now: clock.now, ...(prefix ? { keyPrefix: prefix } : {}) });
-  return { store, clock, service };
+  const invalidation = new RecordingInvalidation();
+  const service = new KeyService({ store, invalidation, now: clock.now, ...(prefix ? { keyPrefix: prefix } : {}) });
+  const queries = new KeyQueries(store);
+  const verifier = new KeyVerifier({ store, now: clock.now });
+  /** The usable record for a key, as the authorizer would find it, or undefined. */
+  const authenticate = async (key: string) => {
+    const verification = await verifier.verify(key);
+    return verification.outcome === 'valid' ? verification.key : undefined;
+  };
+  return { store, clock, service, queries, invalidation, authenticate };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -32,13 +49,15 @@ async function expectValidation(promise: Promise<unknown>, path: string) {
 
 describe('KeyService construction', () => {
   it('refuses an invalid prefix', () => {
-    expect(() => new KeyService({ store: new MemoryKeyStore(), keyPrefix: 'Bad-Prefix' })).toThrow(/prefix/);
+    expect(
+      () => new KeyService({ store: new MemoryKeyStore(), invalidation: new RecordingInvalidation(), keyPrefix: 'Bad-Prefix' }),
+    ).toThrow(/prefix/);
   });
 
   it('defaults to prefix ak and the real clock', async () => {
     const store = new MemoryKeyStore();
     const before = Date.now();
-    const issued = await new KeyService({ store }).create('acme', { name: 'n' });
+    const issued = await new KeyService({ store, invalidation: new RecordingInvalidation() }).create('acme', { name: 'n' });
     expect(issued.key).toMatch(/^ak_[0-9A-Za-z]{38}$/);
     expect(Date.parse(issued.createdAt)).toBeGreaterThanOrEqual(before);
   });
@@ -94,7 +113,10 @@ describe('create', () => {
     await expectValidation(service.create('acme', { name: 'a\u0000b' }), 'name');
     await expectValidation(service.create('acme', { name: 'x'.repeat(101) }), 'name');
     await expectValidation(service.create('acme', { name: 'n', scopes: ['Bad'] }), 'scopes.0');
-    await expectValidation(service.create('acme', { name: 'n', scopes: Array.from({ length: 21 }, (_, i) => `s${i}`) }), 'scopes');
+    await expectValidation(
+      service.create('acme', { name: 'n', scopes: Array.from({ length: 21 }, (_, i) => `s${i}`) }),
+      'scopes',
+    );
     await expectValidation(service.create('acme', { name: 'n', admin: true }), '(body)');
     await expectValidation(service.create('acme', undefined), '(body)');
     expect(store.calls).toEqual([]);
@@ -126,7 +148,7 @@ describe('create', () => {
 
   it('does not retry other store failures', async () => {
     const { store, service } = setup();
-    const create = jest.spyOn(store, 'create').mockRejectedValue(new StoreUnavailableError(1));
+    const create = jest.spyOn(store, 'create').mockRejectedValue(new StoreUnavailableError(1, true));
     await expect(service.create('acme', { name: 'n' })).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(create).toHaveBeenCalledTimes(1);
   });
@@ -137,7 +159,9 @@ describe('create', () => {
     await expect(service.create('acme', { name: 'n', scopes: ['orders:read'] }, caller)).resolves.toBeDefined();
     const error = await rejection(service.create('acme', { name: 'n', scopes: ['orders:read', 'orders:write'] }, caller));
     expect(error).toBeInstanceOf(ScopeEscalationError);
-    expect((error as ScopeEscalationError).errors).toEqual([{ path: 'scopes.1', message: expect.stringContaining('orders:write') }]);
+    expect((error as ScopeEscalationError).errors).toEqual([
+      { path: 'scopes.1', message: expect.stringContaining('orders:write') },
+    ]);
     expect(store.callsTo('create')).toHaveLength(1);
   });
 });
@@ -154,14 +178,14 @@ describe('list', () => {
   }
 
   it('defaults to 20 per page, newest first, and pages with an opaque cursor', async () => {
-    const { service } = await seeded(45);
-    const first = await service.list('acme', {});
+    const { queries } = await seeded(45);
+    const first = await queries.list('acme', {});
     expect(first.items).toHaveLength(20);
     expect(first.items[0].name).toBe('key 44');
     expect(first.nextCursor).toEqual(expect.any(String));
 
-    const second = await service.list('acme', { cursor: first.nextCursor! });
-    const third = await service.list('acme', { cursor: second.nextCursor! });
+    const second = await queries.list('acme', { cursor: first.nextCursor! });
+    const third = await queries.list('acme', { cursor: second.nextCursor! });
     expect(second.items[0].name).toBe('key 24');
     expect(third.items).toHaveLength(5);
     expect(third.nextCursor).toBeNull();
@@ -174,35 +198,35 @@ describe('list', () => {
   });
 
   it('honours limit 1..100', async () => {
-    const { store, service } = await seeded(3);
-    expect((await service.list('acme', { limit: '1' })).items).toHaveLength(1);
-    expect((await service.list('acme', { limit: '100' })).items).toHaveLength(3);
+    const { store, queries } = await seeded(3);
+    expect((await queries.list('acme', { limit: '1' })).items).toHaveLength(1);
+    expect((await queries.list('acme', { limit: '100' })).items).toHaveLength(3);
     expect(store.callsTo('list').map((c) => c.args[1])).toEqual([1, 100]);
-    await expectValidation(service.list('acme', { limit: '0' }), 'limit');
-    await expectValidation(service.list('acme', { limit: '101' }), 'limit');
+    await expectValidation(queries.list('acme', { limit: '0' }), 'limit');
+    await expectValidation(queries.list('acme', { limit: '101' }), 'limit');
     expect(store.callsTo('list')).toHaveLength(2);
   });
 
   it('has no next cursor when the page is exactly full', async () => {
-    const { service } = await seeded(20);
-    expect((await service.list('acme', {})).nextCursor).toBeNull();
+    const { queries } = await seeded(20);
+    expect((await queries.list('acme', {})).nextCursor).toBeNull();
   });
 
   it("rejects another tenant's cursor and tampered cursors without reading", async () => {
-    const { store, service } = await seeded(25);
-    const { nextCursor } = await service.list('acme', {});
+    const { store, queries } = await seeded(25);
+    const { nextCursor } = await queries.list('acme', {});
     const before = store.calls.length;
-    await expectValidation(service.list('globex', { cursor: nextCursor! }), 'cursor');
-    await expectValidation(service.list('acme', { cursor: `${nextCursor}x` }), 'cursor');
-    await expectValidation(service.list('acme', { cursor: 'garbage' }), 'cursor');
-    await expectValidation(service.list('acme', { cursor: encodeCursor('globex', decodeCursor('acme', nextCursor!)) }), 'cursor');
+    await expectValidation(queries.list('globex', { cursor: nextCursor! }), 'cursor');
+    await expectValidation(queries.list('acme', { cursor: `${nextCursor}x` }), 'cursor');
+    await expectValidation(queries.list('acme', { cursor: 'garbage' }), 'cursor');
+    await expectValidation(queries.list('acme', { cursor: encodeCursor('globex', decodeCursor('acme', nextCursor!)) }), 'cursor');
     expect(store.calls.length).toBe(before);
   });
 
   it('rejects unknown query parameters and bad tenants', async () => {
-    const { service } = setup();
-    await expectValidation(service.list('acme', { sort: 'asc' }), 'query');
-    await expectValidation(service.list('-bad', {}), 'tenantId');
+    const { queries } = setup();
+    await expectValidation(queries.list('acme', { sort: 'asc' }), 'query');
+    await expectValidation(queries.list('-bad', {}), 'tenantId');
   });
 });
 
@@ -211,15 +235,15 @@ describe('get / update / delete', () => {
   const foreign = keyRecord({ tenantId: 'globex' });
 
   it('get returns the public resource', async () => {
-    const { service } = setup([record]);
-    expect(await service.get('acme', record.keyId)).toMatchObject({ id: record.keyId, hint: record.hint });
+    const { queries } = setup([record]);
+    expect(await queries.get('acme', record.keyId)).toMatchObject({ id: record.keyId, hint: record.hint });
   });
 
   it("treats unknown keys, other tenants' keys and malformed ids alike: KeyNotFoundError", async () => {
-    const { store, service } = setup([record, foreign]);
+    const { store, service, queries } = setup([record, foreign]);
     for (const run of [
-      () => service.get('acme', testKeyId()),
-      () => service.get('acme', foreign.keyId),
+      () => queries.get('acme', testKeyId()),
+      () => queries.get('acme', foreign.keyId),
       () => service.update('acme', foreign.keyId, { enabled: false }),
       () => service.delete('acme', foreign.keyId),
       () => service.rotate('acme', foreign.keyId, {}),
@@ -228,7 +252,7 @@ describe('get / update / delete', () => {
     }
     const reads = store.calls.length;
     for (const bad of ['', 'nope', 'key_short', record.keyId.toLowerCase(), `${record.keyId}X`, '../etc/passwd']) {
-      await expect(service.get('acme', bad)).rejects.toBeInstanceOf(KeyNotFoundError);
+      await expect(queries.get('acme', bad)).rejects.toBeInstanceOf(KeyNotFoundError);
       await expect(service.update('acme', bad, { enabled: false })).rejects.toBeInstanceOf(KeyNotFoundError);
       await expect(service.delete('acme', bad)).rejects.toBeInstanceOf(KeyNotFoundError);
       await expect(service.rotate('acme', bad, {})).rejects.toBeInstanceOf(KeyNotFoundError);
@@ -265,7 +289,9 @@ describe('get / update / delete', () => {
       ScopeEscalationError,
     );
     expect(store.callsTo('update')).toHaveLength(0);
-    await expect(service.update('acme', record.keyId, { enabled: false }, { scopes: ['keys:manage'] })).resolves.toMatchObject({ enabled: false });
+    await expect(service.update('acme', record.keyId, { enabled: false }, { scopes: ['keys:manage'] })).resolves.toMatchObject({
+      enabled: false,
+    });
   });
 
   it('delete removes the key', async () => {
@@ -278,7 +304,13 @@ describe('get / update / delete', () => {
 });
 
 describe('update by a self-service caller', () => {
-  const powerful = keyRecord({ tenantId: 'acme', scopes: ['billing:admin'], enabled: false, expiresAt: '2026-11-26T12:30:00.000Z', ttl: 1 });
+  const powerful = keyRecord({
+    tenantId: 'acme',
+    scopes: ['billing:admin'],
+    enabled: false,
+    expiresAt: '2026-11-26T12:30:00.000Z',
+    ttl: 1,
+  });
   const manager = { scopes: ['keys:manage'] };
 
   it('cannot re-enable, un-expire or extend a key whose scopes it lacks', async () => {
@@ -303,16 +335,20 @@ describe('update by a self-service caller', () => {
     // The admin disables the key just after the self-service caller has read it as enabled.
     jest.spyOn(store, 'findById').mockImplementationOnce(async (tenant, id) => {
       const seen = await findById(tenant, id);
-      await store.update('acme', active.keyId, { enabled: false });
+      await store.update(active, { enabled: false });
       return seen;
     });
-    await expect(service.update('acme', active.keyId, { enabled: true, name: 'x' }, manager)).rejects.toBeInstanceOf(ConcurrentChangeError);
+    await expect(service.update('acme', active.keyId, { enabled: true, name: 'x' }, manager)).rejects.toBeInstanceOf(
+      ConcurrentChangeError,
+    );
     expect(store.all().find((r) => r.keyId === active.keyId)).toMatchObject({ enabled: false });
   });
 
   it('may re-enable a key whose scopes it holds', async () => {
     const { service } = setup([powerful]);
-    await expect(service.update('acme', powerful.keyId, { enabled: true }, { scopes: ['keys:manage', 'billing:admin'] })).resolves.toMatchObject({ enabled: true });
+    await expect(
+      service.update('acme', powerful.keyId, { enabled: true }, { scopes: ['keys:manage', 'billing:admin'] }),
+    ).resolves.toMatchObject({ enabled: true });
   });
 });
 
@@ -322,33 +358,39 @@ describe('rotate', () => {
   const old = (): KeyRecord => ({ ...oldRecord, scopes: [...oldRecord.scopes] });
 
   it('issues a new key with the same name, scopes and state; the old one expires at once by default', async () => {
-    const { store, clock, service } = setup([old()]);
-    const { issued } = await service.rotate('acme', old().keyId, {});
-    expect(issued).toMatchObject({ name: 'Deploy bot', scopes: ['orders:read', 'keys:manage'], enabled: true, rotatedFrom: old().keyId, tenantId: 'acme' });
+    const { store, clock, service, authenticate } = setup([old()]);
+    const issued = await service.rotate('acme', old().keyId, {});
+    expect(issued).toMatchObject({
+      name: 'Deploy bot',
+      scopes: ['orders:read', 'keys:manage'],
+      enabled: true,
+      rotatedFrom: old().keyId,
+      tenantId: 'acme',
+    });
     expect(issued.id).not.toBe(old().keyId);
     expect(issued.key).not.toBe(oldKey);
     expect(parseKey(issued.key)).toBeDefined();
 
     const oldNow = store.all().find((r) => r.keyId === old().keyId)!;
     expect(oldNow.expiresAt).toBe(clock.iso());
-    expect(await service.authenticate(oldKey)).toBeUndefined();
-    expect(await service.authenticate(issued.key)).toMatchObject({ keyId: issued.id });
+    expect(await authenticate(oldKey)).toBeUndefined();
+    expect(await authenticate(issued.key)).toMatchObject({ keyId: issued.id });
   });
 
   it('keeps the old key working for the grace period, then not', async () => {
-    const { store, clock, service } = setup([old()]);
-    const { issued } = await service.rotate('acme', old().keyId, { gracePeriodSeconds: 3600 });
+    const { store, clock, service, authenticate } = setup([old()]);
+    const issued = await service.rotate('acme', old().keyId, { gracePeriodSeconds: 3600 });
     expect(store.all().find((r) => r.keyId === old().keyId)).toMatchObject({
       expiresAt: clock.iso(3600_000),
       ttl: Math.ceil((Date.parse(clock.iso()) + 3600_000) / 1000),
     });
     expect(issued.expiresAt).toBeNull();
-    expect(await service.authenticate(oldKey)).toBeDefined();
+    expect(await authenticate(oldKey)).toBeDefined();
     clock.advance(3600_000 - 1);
-    expect(await service.authenticate(oldKey)).toBeDefined();
+    expect(await authenticate(oldKey)).toBeDefined();
     clock.advance(1);
-    expect(await service.authenticate(oldKey)).toBeUndefined();
-    expect(await service.authenticate(issued.key)).toBeDefined();
+    expect(await authenticate(oldKey)).toBeUndefined();
+    expect(await authenticate(issued.key)).toBeDefined();
   });
 
   it('accepts the bounds 0 and 604800 and an absent body', async () => {
@@ -371,17 +413,17 @@ describe('rotate', () => {
 
   it('never extends an old key that already expires sooner, and the new key inherits a future expiry', async () => {
     const { store, clock, service } = setup([{ ...old(), expiresAt: '2026-11-26T12:10:00.000Z', ttl: 1 }]);
-    const { issued } = await service.rotate('acme', old().keyId, { gracePeriodSeconds: 3600 });
+    const issued = await service.rotate('acme', old().keyId, { gracePeriodSeconds: 3600 });
     expect(store.all().find((r) => r.keyId === old().keyId)!.expiresAt).toBe('2026-11-26T12:10:00.000Z');
     expect(issued.expiresAt).toBe('2026-11-26T12:10:00.000Z');
     expect(clock.iso()).toBe('2026-11-26T12:00:00.000Z');
   });
 
   it('carries a disabled state over to the new key', async () => {
-    const { service } = setup([{ ...old(), enabled: false }]);
-    const { issued } = await service.rotate('acme', old().keyId, {});
+    const { service, authenticate } = setup([{ ...old(), enabled: false }]);
+    const issued = await service.rotate('acme', old().keyId, {});
     expect(issued.enabled).toBe(false);
-    expect(await service.authenticate(issued.key)).toBeUndefined();
+    expect(await authenticate(issued.key)).toBeUndefined();
   });
 
   it('writes the new key before expiring the old one', async () => {
@@ -392,7 +434,9 @@ describe('rotate', () => {
 
   it('by a self-service caller, needs every scope of the old key', async () => {
     const { store, service } = setup([old()]);
-    await expect(service.rotate('acme', old().keyId, {}, { scopes: ['keys:manage'] })).rejects.toBeInstanceOf(ScopeEscalationError);
+    await expect(service.rotate('acme', old().keyId, {}, { scopes: ['keys:manage'] })).rejects.toBeInstanceOf(
+      ScopeEscalationError,
+    );
     expect(store.writes).toEqual([]);
     await expect(service.rotate('acme', old().keyId, {}, { scopes: ['keys:manage', 'orders:read'] })).resolves.toBeDefined();
   });
@@ -405,82 +449,85 @@ describe('rotate', () => {
   });
 });
 
-describe('authenticate', () => {
-  const key = testKey();
-  const record = keyRecord({ key });
+describe('authorizer-cache invalidation', () => {
+  const record = keyRecord({ tenantId: 'acme', scopes: ['orders:read', 'orders:write'] });
 
-  it('returns the usable record for a good key, with one hash lookup', async () => {
-    const { store, service } = setup([record]);
-    expect(await service.authenticate(key)).toMatchObject({ keyId: record.keyId });
-    expect(store.calls).toEqual([{ method: 'findByHash', args: [hashKey(key)] }]);
+  it('create schedules a flush at the expiry, and nothing for a key without one', async () => {
+    const { service, invalidation } = setup();
+    const lasting = await service.create('acme', { name: 'n' });
+    expect(invalidation.calls).toEqual([]);
+    const expiring = await service.create('acme', { name: 'n', expiresAt: '2030-01-01T00:00:00Z' });
+    expect(invalidation.calls).toEqual([{ flushAt: { keyId: expiring.id, at: '2030-01-01T00:00:00.000Z' } }]);
+    expect(lasting.id).not.toBe(expiring.id);
   });
 
-  it('rejects missing, malformed and bad-checksum keys with no store call', async () => {
-    const { store, service } = setup([record]);
-    const badChecksum = key.slice(0, -1) + (key.endsWith('0') ? '1' : '0');
-    for (const candidate of [undefined, '', 'ak_', 'hello', key.slice(0, -1), `${key} `, key.toUpperCase(), badChecksum, `Bearer ${key}`]) {
-      expect(await service.authenticate(candidate)).toBeUndefined();
+  it('update flushes only for changes that revoke or narrow access', async () => {
+    for (const [body, flushes] of [
+      [{ name: 'Renamed' }, 0],
+      [{ scopes: ['orders:read', 'orders:write', 'extra'] }, 0],
+      [{ scopes: ['orders:read', 'orders:write'] }, 0],
+      [{ enabled: true }, 0],
+      [{ scopes: ['orders:read'] }, 1],
+      [{ scopes: [] }, 1],
+      [{ enabled: false }, 1],
+      [{ enabled: false, name: 'x' }, 1],
+    ] as const) {
+      const { service, invalidation } = setup([record]);
+      await service.update('acme', record.keyId, body);
+      expect({ body, flushes: invalidation.flushesNow }).toEqual({ body, flushes });
     }
-    expect(store.calls).toEqual([]);
   });
 
-  it('rejects unknown, disabled and expired keys', async () => {
-    const disabledKey = testKey();
-    const expiredKey = testKey();
-    const { clock, service } = setup([
-      record,
-      keyRecord({ key: disabledKey, enabled: false }),
-      keyRecord({ key: expiredKey, expiresAt: '2026-11-26T12:00:00.000Z' }),
+  it('judges narrowing by the state the write replaced, not by the earlier read', async () => {
+    const { store, service, invalidation } = setup([record]);
+    const findById = store.findById.bind(store);
+    // An admin adds a scope just after this update has read the key.
+    jest.spyOn(store, 'findById').mockImplementationOnce(async (tenant, id) => {
+      const seen = await findById(tenant, id);
+      await store.update(record, { scopes: [...record.scopes, 'billing:admin'] });
+      return seen;
+    });
+    await service.update('acme', record.keyId, { scopes: record.scopes });
+    expect(invalidation.flushesNow).toBe(1);
+  });
+
+  it('update schedules a flush at a new expiry, so the key stops then however its answer was cached', async () => {
+    const { service, invalidation } = setup([record]);
+    await service.update('acme', record.keyId, { expiresAt: '2027-01-01T00:00:00Z' });
+    expect(invalidation.calls).toEqual([{ flushAt: { keyId: record.keyId, at: '2027-01-01T00:00:00.000Z' } }]);
+    await service.update('acme', record.keyId, { expiresAt: null });
+    expect(invalidation.calls).toHaveLength(1);
+  });
+
+  it('delete flushes after the key is gone, and not for a key that was not there', async () => {
+    const { store, service, invalidation } = setup([record]);
+    await service.delete('acme', record.keyId);
+    expect(invalidation.calls).toEqual([{ flushNow: true }]);
+    expect(store.all()).toEqual([]);
+    await expect(service.delete('acme', record.keyId)).rejects.toBeInstanceOf(KeyNotFoundError);
+    expect(invalidation.calls).toHaveLength(1);
+  });
+
+  it('rotate schedules a flush when the old key stops, flushes now too if that is now, and schedules the new key expiry', async () => {
+    const expiring = { ...record, expiresAt: '2027-06-01T00:00:00.000Z', ttl: 1 };
+    const now = setup([expiring]);
+    const immediate = await now.service.rotate('acme', expiring.keyId, {});
+    expect(now.invalidation.calls).toEqual([
+      { flushNow: true },
+      { flushAt: { keyId: expiring.keyId, at: now.clock.iso() } },
+      { flushAt: { keyId: immediate.id, at: expiring.expiresAt } },
     ]);
-    expect(clock.iso()).toBe('2026-11-26T12:00:00.000Z');
-    expect(await service.authenticate(testKey())).toBeUndefined();
-    expect(await service.authenticate(disabledKey)).toBeUndefined();
-    expect(await service.authenticate(expiredKey)).toBeUndefined();
-    expect(await service.authenticate(key)).toBeDefined();
+
+    const later = setup([record]);
+    await later.service.rotate('acme', record.keyId, { gracePeriodSeconds: 60 });
+    expect(later.invalidation.calls).toEqual([{ flushAt: { keyId: record.keyId, at: later.clock.iso(60_000) } }]);
   });
 
-  it('propagates store failures (the authorizer fails closed on them)', async () => {
-    const { store, service } = setup([record]);
-    jest.spyOn(store, 'findByHash').mockRejectedValue(new StoreUnavailableError(1));
-    await expect(service.authenticate(key)).rejects.toBeInstanceOf(StoreUnavailableError);
-  });
-});
-
-describe('recordUse', () => {
-  it('writes at most once per minute', async () => {
-    const key = testKey();
-    const { store, clock, service } = setup([keyRecord({ key })]);
-    const use = async () => service.recordUse((await service.authenticate(key))!);
-
-    await use();
-    expect(store.callsTo('recordUse')).toHaveLength(1);
-    expect(store.callsTo('recordUse')[0].args).toEqual([hashKey(key), clock.iso(), clock.iso(-LAST_USED_RESOLUTION_MS)]);
-
-    clock.advance(30_000);
-    await use();
-    clock.advance(29_999);
-    await use();
-    expect(store.callsTo('recordUse')).toHaveLength(1);
-
-    clock.advance(2); // just over 60 s after the recorded use
-    await use();
-    expect(store.callsTo('recordUse')).toHaveLength(2);
-    expect(store.all()[0].lastUsedAt).toBe(clock.iso());
-  });
-
-  it('writes when lastUsedAt is absent or older than 60 s, and not otherwise', async () => {
-    const { store, clock, service } = setup();
-    await service.recordUse(keyRecord());
-    await service.recordUse(keyRecord({ lastUsedAt: clock.iso(-61_000) }));
-    expect(store.callsTo('recordUse')).toHaveLength(2);
-    await service.recordUse(keyRecord({ lastUsedAt: clock.iso(-59_000) }));
-    await service.recordUse(keyRecord({ lastUsedAt: clock.iso() }));
-    expect(store.callsTo('recordUse')).toHaveLength(2);
-  });
-
-  it('agrees with the store at exactly 60 s: no write the store condition would refuse', async () => {
-    const { store, clock, service } = setup();
-    await service.recordUse(keyRecord({ lastUsedAt: clock.iso(-LAST_USED_RESOLUTION_MS) }));
-    expect(store.callsTo('recordUse')).toHaveLength(0);
+  it('no failed or refused operation invalidates anything', async () => {
+    const { service, invalidation } = setup([record]);
+    await expect(service.update('acme', record.keyId, { scopes: ['Bad'] })).rejects.toBeInstanceOf(ValidationError);
+    await expect(service.delete('acme', testKeyId())).rejects.toBeInstanceOf(KeyNotFoundError);
+    await expect(service.rotate('acme', record.keyId, {}, { scopes: [] })).rejects.toBeInstanceOf(ScopeEscalationError);
+    expect(invalidation.calls).toEqual([]);
   });
 });

@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { ValidationError } from '../../../src/domain/errors';
 import {
-  KEY_ID_PATTERN,
-  MAX_GRACE_PERIOD_SECONDS,
-  SCOPE_PATTERN,
-  TENANT_ID_PATTERN,
   createKeyBodySchema,
+  KEY_ID_PATTERN,
   listKeysQuerySchema,
+  MAX_GRACE_PERIOD_SECONDS,
   parseOrThrow,
   rotateKeyBodySchema,
+  SCOPE_PATTERN,
+  TENANT_ID_PATTERN,
   tenantIdSchema,
   updateKeyBodySchema,
 } from '../../../src/domain/validation';
@@ -60,7 +60,9 @@ describe('name', () => {
     expect(create({ name: 'x' }).name).toBe('x');
     expect(create({ name: 'x'.repeat(100) }).name).toHaveLength(100);
     expect(create({ name: `  ${'x'.repeat(100)}  ` }).name).toHaveLength(100);
-    expect(errorsOf(() => create({ name: 'x'.repeat(101) }))).toEqual([{ path: 'name', message: expect.stringMatching(/at most 100/) }]);
+    expect(errorsOf(() => create({ name: 'x'.repeat(101) }))).toEqual([
+      { path: 'name', message: expect.stringMatching(/at most 100/) },
+    ]);
     expect(errorsOf(() => create({ name: '' }))[0].path).toBe('name');
     expect(errorsOf(() => create({ name: '   ' }))[0].path).toBe('name');
   });
@@ -78,7 +80,10 @@ describe('name', () => {
   });
 
   it('rejects any name containing a C0/C1 control character (property)', () => {
-    const control = fc.integer({ min: 0, max: 0x9f }).filter((c) => c < 0x20 || c >= 0x7f).map((c) => String.fromCharCode(c));
+    const control = fc
+      .integer({ min: 0, max: 0x9f })
+      .filter((c) => c < 0x20 || c >= 0x7f)
+      .map((c) => String.fromCharCode(c));
     fc.assert(
       fc.property(fc.string({ maxLength: 20 }), control, fc.string({ maxLength: 20 }), (before, char, after) => {
         expect(() => create({ name: `x${before}${char}${after}x` })).toThrow(ValidationError);
@@ -178,7 +183,9 @@ describe('rotate body', () => {
     expect(rotate({ gracePeriodSeconds: 0 }).gracePeriodSeconds).toBe(0);
     expect(rotate({ gracePeriodSeconds: MAX_GRACE_PERIOD_SECONDS }).gracePeriodSeconds).toBe(604_800);
     for (const bad of [-1, 604_801, 1.5, '60', null, Number.NaN, Number.POSITIVE_INFINITY]) {
-      expect(errorsOf(() => rotate({ gracePeriodSeconds: bad }))).toEqual([{ path: 'gracePeriodSeconds', message: expect.any(String) }]);
+      expect(errorsOf(() => rotate({ gracePeriodSeconds: bad }))).toEqual([
+        { path: 'gracePeriodSeconds', message: expect.any(String) },
+      ]);
     }
   });
 });

@@ -2,12 +2,12 @@ import '../../fixtures/handler-env';
 import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { FLUSH_SCHEDULE_GROUP, FLUSH_SCHEDULE_ROLE_ARN, FakeTable, awsError, mockAws } from '../../fixtures/aws';
-import { adminEvent, selfServiceEvent, type ProxyEventOptions } from '../../fixtures/events';
+import { handler } from '../../../lambdas/create-key';
+import { awsError, FakeTable, FLUSH_SCHEDULE_GROUP, FLUSH_SCHEDULE_ROLE_ARN, mockAws } from '../../fixtures/aws';
+import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
+import { adminEvent, type ProxyEventOptions, selfServiceEvent } from '../../fixtures/events';
 import { sha256Hex } from '../../fixtures/keys';
 import { expectJson, expectProblem, headerOf } from '../../fixtures/responses';
-import { handler } from '../../../lambdas/create-key';
-import { captureOutput, type CapturedOutput } from '../../fixtures/capture-output';
 
 const aws = mockAws();
 let output: CapturedOutput;
@@ -40,7 +40,9 @@ function expectNothingWritten() {
 
 describe('POST /tenants/{tenantId}/keys (admin)', () => {
   it('201 with Location under the stage path, the ApiKey and the plaintext once', async () => {
-    const result = await handler(admin({ body: { name: 'CI pipeline', scopes: ['orders:read'], expiresAt: '2030-01-01T00:00:00Z' } }));
+    const result = await handler(
+      admin({ body: { name: 'CI pipeline', scopes: ['orders:read'], expiresAt: '2030-01-01T00:00:00Z' } }),
+    );
     const body = expectJson<Record<string, unknown>>(result, 201);
 
     expect(body).toEqual({
@@ -61,14 +63,27 @@ describe('POST /tenants/{tenantId}/keys (admin)', () => {
     expect(aws.ddb).toHaveReceivedCommandWith(PutCommand, {
       TableName: 'api-keys-test',
       ConditionExpression: expect.stringContaining('attribute_not_exists('),
-      Item: expect.objectContaining({ keyHash: sha256Hex(body.key as string), keyId: body.id, tenantId: 'acme', ttl: 1893456000 }),
+      Item: expect.objectContaining({
+        keyHash: sha256Hex(body.key as string),
+        keyId: body.id,
+        tenantId: 'acme',
+        ttl: 1893456000,
+      }),
     });
     expect(aws.apigw).not.toHaveReceivedAnyCommand();
   });
 
   it('accepts charset parameters, lower-case header names and base64-encoded bodies', async () => {
-    expectJson(await handler(admin({ body: { name: 'a' }, headers: { 'Content-Type': 'application/json; charset=utf-8' } })), 201);
-    expectJson(await handler(admin({ body: { name: 'b' }, omitHeaders: ['Content-Type'], headers: { 'content-type': 'application/json' } })), 201);
+    expectJson(
+      await handler(admin({ body: { name: 'a' }, headers: { 'Content-Type': 'application/json; charset=utf-8' } })),
+      201,
+    );
+    expectJson(
+      await handler(
+        admin({ body: { name: 'b' }, omitHeaders: ['Content-Type'], headers: { 'content-type': 'application/json' } }),
+      ),
+      201,
+    );
     const encoded = Buffer.from(JSON.stringify({ name: 'c' })).toString('base64');
     expectJson(await handler(admin({ body: encoded, isBase64Encoded: true })), 201);
     expect(aws.ddb).toHaveReceivedCommandTimes(PutCommand, 3);
@@ -103,7 +118,11 @@ describe('POST /tenants/{tenantId}/keys (admin)', () => {
     });
 
     it('a malformed tenant id in the path', async () => {
-      const problem = expectProblem(await handler(admin({ pathParameters: { tenantId: 'acme corp' }, body: { name: 'n' } })), 400, { errors: true });
+      const problem = expectProblem(
+        await handler(admin({ pathParameters: { tenantId: 'acme corp' }, body: { name: 'n' } })),
+        400,
+        { errors: true },
+      );
       expect(problem.errors![0].path).toBe('tenantId');
       expectNothingWritten();
     });
@@ -137,7 +156,10 @@ describe('POST /tenants/{tenantId}/keys (admin)', () => {
 
   describe('415', () => {
     it('for text/plain', async () => {
-      expectProblem(await handler(admin({ body: JSON.stringify({ name: 'n' }), headers: { 'Content-Type': 'text/plain' } })), 415);
+      expectProblem(
+        await handler(admin({ body: JSON.stringify({ name: 'n' }), headers: { 'Content-Type': 'text/plain' } })),
+        415,
+      );
       expectNothingWritten();
     });
 
@@ -147,7 +169,12 @@ describe('POST /tenants/{tenantId}/keys (admin)', () => {
     });
 
     it('for form data and lookalikes', async () => {
-      for (const type of ['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', 'text/json']) {
+      for (const type of [
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        'application/jsonx',
+        'text/json',
+      ]) {
         expectProblem(await handler(admin({ body: { name: 'n' }, headers: { 'Content-Type': type } })), 415);
       }
       expectNothingWritten();
@@ -163,24 +190,34 @@ describe('POST /tenants/{tenantId}/keys (admin)', () => {
     }
   });
 
-  it('500 for an unexpected failure, without leaking details', async () => {
-    aws.ddb.on(PutCommand).rejects(awsError('ValidationException', 'Item size has exceeded the maximum allowed size; table arn:aws:dynamodb:secret'));
+  it('503 for a store failure that is not transient, without leaking details, and logged as an error', async () => {
+    aws.ddb
+      .on(PutCommand)
+      .rejects(awsError('ValidationException', 'Item size has exceeded the maximum allowed size; table arn:aws:dynamodb:secret'));
     const result = await handler(admin({ body: { name: 'n' } }));
-    const problem = expectProblem(result, 500);
+    const problem = expectProblem(result, 503);
     expect(result.body).not.toMatch(/ValidationException|Item size|arn:aws|secret|stack|at /);
-    expect(problem.detail).toBe('The request failed.');
+    expect(problem.detail).toBe('The service is temporarily unavailable; retry shortly.');
+    expect(output.text()).toContain('"level":"ERROR"');
+    expect(output.text()).toContain('ValidationException');
+    expect(output.text()).not.toContain('Item size');
   });
 
-  it('500 after three hash collisions in a row', async () => {
+  it('503 with Retry-After after three hash collisions in a row: a retry draws new keys', async () => {
     aws.ddb.on(PutCommand).rejects(awsError('ConditionalCheckFailedException', 'The conditional request failed'));
-    expectProblem(await handler(admin({ body: { name: 'n' } })), 500);
+    const result = await handler(admin({ body: { name: 'n' } }));
+    expectProblem(result, 503);
+    expect(headerOf(result, 'Retry-After')).toBe('1');
     expect(aws.ddb).toHaveReceivedCommandTimes(PutCommand, 3);
   });
 });
 
 describe('scheduled cache flush at expiry', () => {
   it('a key with expiresAt gets a one-time flush just after it, so no cached Allow outlives it', async () => {
-    const body = expectJson<{ id: string }>(await handler(admin({ body: { name: 'Temp', expiresAt: '2099-01-01T00:00:00.250Z' } })), 201);
+    const body = expectJson<{ id: string }>(
+      await handler(admin({ body: { name: 'Temp', expiresAt: '2099-01-01T00:00:00.250Z' } })),
+      201,
+    );
     expect(aws.scheduler).toHaveReceivedCommandTimes(CreateScheduleCommand, 1);
     expect(aws.scheduler).toHaveReceivedCommandWith(CreateScheduleCommand, {
       Name: `flush-${body.id}`,
@@ -215,7 +252,9 @@ describe('POST /keys (self-service)', () => {
     const body = expectJson<Record<string, unknown>>(result, 201);
     expect(body.tenantId).toBe('acme');
     expect(headerOf(result, 'Location')).toBe(`/v1/keys/${body.id}`);
-    expect(aws.ddb).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ tenantId: 'acme', scopes: ['orders:read'] }) });
+    expect(aws.ddb).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ tenantId: 'acme', scopes: ['orders:read'] }),
+    });
   });
 
   it('cannot name a tenant in the body', async () => {
@@ -224,7 +263,9 @@ describe('POST /keys (self-service)', () => {
   });
 
   it('403 for scopes the calling key does not hold', async () => {
-    const problem = expectProblem(await handler(self({ body: { name: 'n', scopes: ['orders:read', 'orders:write'] } })), 403, { errors: true });
+    const problem = expectProblem(await handler(self({ body: { name: 'n', scopes: ['orders:read', 'orders:write'] } })), 403, {
+      errors: true,
+    });
     expect(problem.errors).toEqual([{ path: 'scopes.1', message: expect.stringContaining('orders:write') }]);
     expectNothingWritten();
   });

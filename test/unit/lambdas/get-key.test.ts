@@ -1,11 +1,11 @@
 import '../../fixtures/handler-env';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { FakeTable, awsError, mockAws } from '../../fixtures/aws';
+import { handler } from '../../../lambdas/get-key';
+import { awsError, FakeTable, mockAws } from '../../fixtures/aws';
+import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
 import { adminEvent, selfServiceEvent } from '../../fixtures/events';
 import { keyRecord, testKeyId } from '../../fixtures/keys';
 import { expectJson, expectProblem, headerOf } from '../../fixtures/responses';
-import { captureOutput, type CapturedOutput } from '../../fixtures/capture-output';
-import { handler } from '../../../lambdas/get-key';
 
 const aws = mockAws();
 let output: CapturedOutput;
@@ -69,11 +69,20 @@ describe('GET /tenants/{tenantId}/keys/{keyId}', () => {
     expect(headerOf(result, 'Retry-After')).toBe('1');
   });
 
-  it('500 for an unexpected failure', async () => {
+  it('503 with Retry-After for a store answer it cannot read, as the authorizer answers, hiding the details', async () => {
     aws.ddb.on(QueryCommand).rejects(new TypeError("Cannot read properties of undefined (reading 'S')"));
     const result = await handler(admin(mine.keyId));
-    expectProblem(result, 500);
+    expectProblem(result, 503);
+    expect(headerOf(result, 'Retry-After')).toBe('1');
     expect(result.body).not.toContain('Cannot read');
+  });
+
+  it('500 for a failure that is nobody’s but the code’s, hiding the details', async () => {
+    const event = admin(mine.keyId);
+    event.pathParameters = { keyId: mine.keyId };
+    const result = await handler(event);
+    expectProblem(result, 500);
+    expect(result.body).not.toContain('tenant');
   });
 });
 

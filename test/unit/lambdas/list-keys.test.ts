@@ -1,12 +1,12 @@
 import '../../fixtures/handler-env';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { handler } from '../../../lambdas/list-keys';
 import { encodeCursor } from '../../../src/domain/cursor';
-import { FakeTable, awsError, mockAws } from '../../fixtures/aws';
+import { awsError, FakeTable, mockAws } from '../../fixtures/aws';
+import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
 import { adminEvent, selfServiceEvent } from '../../fixtures/events';
 import { keyRecord } from '../../fixtures/keys';
 import { expectJson, expectProblem, headerOf } from '../../fixtures/responses';
-import { captureOutput, type CapturedOutput } from '../../fixtures/capture-output';
-import { handler } from '../../../lambdas/list-keys';
 
 const aws = mockAws();
 let output: CapturedOutput;
@@ -34,18 +34,38 @@ describe('GET /tenants/{tenantId}/keys', () => {
   it('200 with 20 items newest first and a cursor; the last page has nextCursor null', async () => {
     const first = expectJson<Page>(await handler(admin()), 200);
     expect(first.items).toHaveLength(20);
-    expect(first.items.map((k) => k.name)).toEqual(acme.slice(5).reverse().map((r) => r.name));
+    expect(first.items.map((k) => k.name)).toEqual(
+      acme
+        .slice(5)
+        .reverse()
+        .map((r) => r.name),
+    );
     expect(first.nextCursor).toEqual(expect.any(String));
     expect(aws.ddb).toHaveReceivedCommandWith(QueryCommand, { IndexName: 'byTenant', ScanIndexForward: false, Limit: 21 });
 
     const second = expectJson<Page>(await handler(admin({ cursor: first.nextCursor! })), 200);
-    expect(second.items.map((k) => k.name)).toEqual(acme.slice(0, 5).reverse().map((r) => r.name));
+    expect(second.items.map((k) => k.name)).toEqual(
+      acme
+        .slice(0, 5)
+        .reverse()
+        .map((r) => r.name),
+    );
     expect(second.nextCursor).toBeNull();
   });
 
   it('shows ApiKeys only: no hash, no ttl, no plaintext', async () => {
     const page = expectJson<Page>(await handler(admin({ limit: '1' })), 200);
-    expect(Object.keys(page.items[0]).sort()).toEqual(['createdAt', 'enabled', 'expiresAt', 'hint', 'id', 'lastUsedAt', 'name', 'scopes', 'tenantId']);
+    expect(Object.keys(page.items[0]).sort()).toEqual([
+      'createdAt',
+      'enabled',
+      'expiresAt',
+      'hint',
+      'id',
+      'lastUsedAt',
+      'name',
+      'scopes',
+      'tenantId',
+    ]);
     expect(JSON.stringify(page)).not.toContain(acme[24].keyHash);
   });
 
@@ -106,6 +126,6 @@ describe('GET /keys (self-service)', () => {
     });
     const page = expectJson<Page>(await handler(event), 200);
     expect(page.items.map((k) => k.tenantId)).toEqual(['globex', 'globex']);
-    expect(aws.ddb).toHaveReceivedCommandWith(QueryCommand, { ExpressionAttributeValues: { ':tenant': 'globex' } });
+    expect(aws.ddb).toHaveReceivedCommandWith(QueryCommand, { ExpressionAttributeValues: { ':tenantId': 'globex' } });
   });
 });

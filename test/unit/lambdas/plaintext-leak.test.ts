@@ -7,17 +7,19 @@ import '../../fixtures/handler-env';
 import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { FakeTable, awsError, mockAws } from '../../fixtures/aws';
+import { awsError, FakeTable, mockAws } from '../../fixtures/aws';
+import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
 import { adminEvent, authorizerEvent, selfServiceEvent } from '../../fixtures/events';
 import { keyRecord, sha256Hex, testKey } from '../../fixtures/keys';
-import { captureOutput, type CapturedOutput } from '../../fixtures/capture-output';
+
 // The module object itself, so spying on generateKey reveals what the service issued.
 import keyFormat = require('../../../src/domain/key-format');
+
 import { handler as authorize } from '../../../lambdas/authorizer';
 import { handler as createKey } from '../../../lambdas/create-key';
+import { handler as getKey } from '../../../lambdas/get-key';
 import { handler as listKeys } from '../../../lambdas/list-keys';
 import { handler as rotateKey } from '../../../lambdas/rotate-key';
-import { handler as getKey } from '../../../lambdas/get-key';
 
 const aws = mockAws();
 let table: FakeTable;
@@ -77,7 +79,12 @@ function expectStoredSafely(key: string) {
 
 const adminCreate = (body: unknown) =>
   adminEvent({ method: 'POST', resource: '/tenants/{tenantId}/keys', pathParameters: { tenantId: 'acme' }, body });
-const selfService = (method: 'GET' | 'POST', resource: string, pathParameters?: Record<string, string>, body?: unknown): APIGatewayProxyEvent =>
+const selfService = (
+  method: 'GET' | 'POST',
+  resource: string,
+  pathParameters?: Record<string, string>,
+  body?: unknown,
+): APIGatewayProxyEvent =>
   selfServiceEvent({
     method,
     resource,
@@ -96,7 +103,7 @@ describe('the plaintext never leaks', () => {
     aws.ddb.on(PutCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
     await createKey(adminCreate({ name: 'n' }));
     expect(output.text()).toContain('Key store unavailable');
-    const { logger } = await import('../../../lambdas/shared/runtime');
+    const { logger } = await import('../../../lambdas/shared/logger');
     logger.debug('debug probe');
     expect(output.text()).toContain('debug probe');
   });
@@ -122,7 +129,9 @@ describe('the plaintext never leaks', () => {
   it('list and get never show the plaintext again', async () => {
     const key = bodyOf(await createKey(adminCreate({ name: 'n' }))).key as string;
     const id = bodyOf(await createKey(adminCreate({ name: 'other' }))).id as string;
-    const admin = await listKeys(adminEvent({ method: 'GET', resource: '/tenants/{tenantId}/keys', pathParameters: { tenantId: 'acme' } }));
+    const admin = await listKeys(
+      adminEvent({ method: 'GET', resource: '/tenants/{tenantId}/keys', pathParameters: { tenantId: 'acme' } }),
+    );
     const self = await listKeys(selfService('GET', '/keys'));
     const one = await getKey(selfService('GET', '/keys/{keyId}', { keyId: id }));
     expect([admin.statusCode, self.statusCode, one.statusCode]).toEqual([200, 200, 200]);
@@ -132,7 +141,9 @@ describe('the plaintext never leaks', () => {
   });
 
   it('rotate: the new key is returned once and never logged or stored', async () => {
-    const result = await rotateKey(selfService('POST', '/keys/{keyId}/rotate', { keyId: caller.keyId }, { gracePeriodSeconds: 60 }));
+    const result = await rotateKey(
+      selfService('POST', '/keys/{keyId}/rotate', { keyId: caller.keyId }, { gracePeriodSeconds: 60 }),
+    );
     expect(result.statusCode).toBe(201);
     const key = bodyOf(result).key as string;
     expectStoredSafely(key);
@@ -140,11 +151,11 @@ describe('the plaintext never leaks', () => {
     expect(strings(aws.ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input)).join('\n')).not.toContain(key);
   });
 
-  it('a 500 on create logs the failure, not the key it was about to issue', async () => {
+  it('a failing create logs the failure, not the key it was about to issue', async () => {
     aws.ddb.on(PutCommand).rejects(awsError('ValidationException', 'One or more parameter values were invalid'));
     const result = await createKey(adminCreate({ name: 'n' }));
-    expect(result.statusCode).toBe(500);
-    expect(output.text()).toContain('Unhandled error');
+    expect(result.statusCode).toBe(503);
+    expect(output.text()).toContain('Key store failed');
     expectNoLeak(issuedKeys(), result.body);
   });
 
@@ -159,7 +170,7 @@ describe('the plaintext never leaks', () => {
     aws.ddb.on(UpdateCommand).rejects(new Error('socket hang up'));
     aws.apigw.on(FlushStageAuthorizersCacheCommand).rejects(new Error('flush failed'));
     const result = await rotateKey(selfService('POST', '/keys/{keyId}/rotate', { keyId: caller.keyId }, {}));
-    expect(result.statusCode).toBe(500);
+    expect(result.statusCode).toBe(503);
     expect(issuedKeys()).toHaveLength(1);
     expectNoLeak([...issuedKeys(), callerKey], result.body);
   });

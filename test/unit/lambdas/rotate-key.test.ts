@@ -2,12 +2,12 @@ import '../../fixtures/handler-env';
 import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { FakeTable, awsError, mockAws } from '../../fixtures/aws';
-import { adminEvent, selfServiceEvent, type ProxyEventOptions } from '../../fixtures/events';
+import { handler } from '../../../lambdas/rotate-key';
+import { awsError, FakeTable, mockAws } from '../../fixtures/aws';
+import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
+import { adminEvent, type ProxyEventOptions, selfServiceEvent } from '../../fixtures/events';
 import { keyRecord, sha256Hex, testKeyId } from '../../fixtures/keys';
 import { expectJson, expectProblem, headerOf } from '../../fixtures/responses';
-import { captureOutput, type CapturedOutput } from '../../fixtures/capture-output';
-import { handler } from '../../../lambdas/rotate-key';
 
 const aws = mockAws();
 let table: FakeTable;
@@ -23,7 +23,13 @@ beforeEach(() => {
 afterEach(() => output.restore());
 
 const admin = (keyId: string, body?: unknown, options: Partial<ProxyEventOptions> = {}) =>
-  adminEvent({ method: 'POST', resource: '/tenants/{tenantId}/keys/{keyId}/rotate', pathParameters: { tenantId: 'acme', keyId }, body, ...options });
+  adminEvent({
+    method: 'POST',
+    resource: '/tenants/{tenantId}/keys/{keyId}/rotate',
+    pathParameters: { tenantId: 'acme', keyId },
+    body,
+    ...options,
+  });
 const self = (keyId: string, body: unknown, scopes: string) =>
   selfServiceEvent({
     method: 'POST',
@@ -54,16 +60,30 @@ describe('POST /tenants/{tenantId}/keys/{keyId}/rotate', () => {
     const after = Date.now();
     const body = expectJson<Issued>(result, 201);
 
-    expect(body).toMatchObject({ tenantId: 'acme', name: 'Deploy bot', scopes: ['orders:read', 'keys:manage'], enabled: true, rotatedFrom: old.keyId });
+    expect(body).toMatchObject({
+      tenantId: 'acme',
+      name: 'Deploy bot',
+      scopes: ['orders:read', 'keys:manage'],
+      enabled: true,
+      rotatedFrom: old.keyId,
+    });
     expect(body.id).not.toBe(old.keyId);
     expect(body.key).toMatch(/^ak_[0-9A-Za-z]{38}$/);
     expect(headerOf(result, 'Location')).toBe(`/v1/tenants/acme/keys/${body.id}`);
 
-    expect(aws.ddb).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ keyHash: sha256Hex(body.key), name: 'Deploy bot' }) });
+    expect(aws.ddb).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ keyHash: sha256Hex(body.key), name: 'Deploy bot' }),
+    });
     const expiry = Date.parse(table.get(old.keyHash)!.expiresAt as string);
     expect(expiry).toBeGreaterThanOrEqual(before + 3600_000);
     expect(expiry).toBeLessThanOrEqual(after + 3600_000);
     expect(table.get(old.keyHash)!.ttl).toBe(Math.ceil(expiry / 1000));
+    // Nothing is revoked yet: the flush is scheduled for the end of the grace period.
+    expect(aws.apigw).not.toHaveReceivedCommand(FlushStageAuthorizersCacheCommand);
+  });
+
+  it('with no grace period, flushes the cache now', async () => {
+    await handler(admin(old.keyId, {}));
     expect(aws.apigw).toHaveReceivedCommandWith(FlushStageAuthorizersCacheCommand, { restApiId: 'abc123', stageName: 'v1' });
   });
 
@@ -72,7 +92,10 @@ describe('POST /tenants/{tenantId}/keys/{keyId}/rotate', () => {
     const graceEnds = Date.parse(table.get(old.keyHash)!.expiresAt as string);
     const flushAt = new Date(Math.ceil((graceEnds + 1000) / 1000) * 1000).toISOString().slice(0, 19);
     expect(aws.scheduler).toHaveReceivedCommandTimes(CreateScheduleCommand, 1);
-    expect(aws.scheduler).toHaveReceivedCommandWith(CreateScheduleCommand, { Name: `flush-${old.keyId}`, ScheduleExpression: `at(${flushAt})` });
+    expect(aws.scheduler).toHaveReceivedCommandWith(CreateScheduleCommand, {
+      Name: `flush-${old.keyId}`,
+      ScheduleExpression: `at(${flushAt})`,
+    });
 
     aws.scheduler.reset();
     const again = keyRecord({ tenantId: 'acme' });
@@ -87,7 +110,10 @@ describe('POST /tenants/{tenantId}/keys/{keyId}/rotate', () => {
 
   it('the new key is written before the old one is expired', async () => {
     await handler(admin(old.keyId, {}));
-    const order = aws.ddb.calls().map((call) => (call.args[0] as object).constructor.name).filter((n) => n !== 'QueryCommand');
+    const order = aws.ddb
+      .calls()
+      .map((call) => (call.args[0] as object).constructor.name)
+      .filter((n) => n !== 'QueryCommand');
     expect(order).toEqual(['PutCommand', 'UpdateCommand']);
   });
 
@@ -102,11 +128,14 @@ describe('POST /tenants/{tenantId}/keys/{keyId}/rotate', () => {
     expectJson(await handler(admin(old.keyId, { gracePeriodSeconds: 604_800 })), 201);
   });
 
-  it.each([[-1], [604_801], [1.5], ['60'], [null]])('400 with errors[] for gracePeriodSeconds %p, writing nothing', async (grace) => {
-    const problem = expectProblem(await handler(admin(old.keyId, { gracePeriodSeconds: grace })), 400, { errors: true });
-    expect(problem.errors![0].path).toBe('gracePeriodSeconds');
-    expectNothingWritten();
-  });
+  it.each([[-1], [604_801], [1.5], ['60'], [null]])(
+    '400 with errors[] for gracePeriodSeconds %p, writing nothing',
+    async (grace) => {
+      const problem = expectProblem(await handler(admin(old.keyId, { gracePeriodSeconds: grace })), 400, { errors: true });
+      expect(problem.errors![0].path).toBe('gracePeriodSeconds');
+      expectNothingWritten();
+    },
+  );
 
   it('400 for unknown fields and bad JSON; 415 for a non-JSON body', async () => {
     expectProblem(await handler(admin(old.keyId, { gracePeriod: 5 })), 400, { errors: true });

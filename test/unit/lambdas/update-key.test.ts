@@ -2,12 +2,12 @@ import '../../fixtures/handler-env';
 import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { FakeTable, awsError, mockAws } from '../../fixtures/aws';
-import { adminEvent, selfServiceEvent, type ProxyEventOptions } from '../../fixtures/events';
+import { handler } from '../../../lambdas/update-key';
+import { awsError, FakeTable, mockAws } from '../../fixtures/aws';
+import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
+import { adminEvent, type ProxyEventOptions, selfServiceEvent } from '../../fixtures/events';
 import { keyRecord, testKeyId } from '../../fixtures/keys';
 import { expectJson, expectProblem, headerOf } from '../../fixtures/responses';
-import { captureOutput, type CapturedOutput } from '../../fixtures/capture-output';
-import { handler } from '../../../lambdas/update-key';
 
 const aws = mockAws();
 let table: FakeTable;
@@ -23,7 +23,13 @@ beforeEach(() => {
 afterEach(() => output.restore());
 
 const admin = (keyId: string, body: unknown, options: Partial<ProxyEventOptions> = {}) =>
-  adminEvent({ method: 'PATCH', resource: '/tenants/{tenantId}/keys/{keyId}', pathParameters: { tenantId: 'acme', keyId }, body, ...options });
+  adminEvent({
+    method: 'PATCH',
+    resource: '/tenants/{tenantId}/keys/{keyId}',
+    pathParameters: { tenantId: 'acme', keyId },
+    body,
+    ...options,
+  });
 const self = (keyId: string, body: unknown, scopes = 'keys:manage orders:read') =>
   selfServiceEvent({
     method: 'PATCH',
@@ -43,7 +49,13 @@ function expectNothingWritten() {
 describe('PATCH /tenants/{tenantId}/keys/{keyId}', () => {
   it('200 with the updated ApiKey, then flushes the authorizer cache', async () => {
     const body = expectJson(await handler(admin(mine.keyId, { name: ' Renamed ', enabled: false, scopes: ['a', 'a'] })), 200);
-    expect(body).toMatchObject({ id: mine.keyId, name: 'Renamed', enabled: false, scopes: ['a'], expiresAt: '2030-01-01T00:00:00.000Z' });
+    expect(body).toMatchObject({
+      id: mine.keyId,
+      name: 'Renamed',
+      enabled: false,
+      scopes: ['a'],
+      expiresAt: '2030-01-01T00:00:00.000Z',
+    });
     expect(table.get(mine.keyHash)).toMatchObject({ name: 'Renamed', enabled: false, scopes: ['a'] });
     expect(aws.ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
     expect(aws.apigw).toHaveReceivedCommandTimes(FlushStageAuthorizersCacheCommand, 1);
@@ -58,7 +70,10 @@ describe('PATCH /tenants/{tenantId}/keys/{keyId}', () => {
 
   it('a new expiresAt schedules a flush just after it; clearing it schedules none', async () => {
     expectJson(await handler(admin(mine.keyId, { expiresAt: '2099-06-01T00:00:00Z' })), 200);
-    expect(aws.scheduler).toHaveReceivedCommandWith(CreateScheduleCommand, { Name: `flush-${mine.keyId}`, ScheduleExpression: 'at(2099-06-01T00:00:01)' });
+    expect(aws.scheduler).toHaveReceivedCommandWith(CreateScheduleCommand, {
+      Name: `flush-${mine.keyId}`,
+      ScheduleExpression: 'at(2099-06-01T00:00:01)',
+    });
     aws.scheduler.reset();
     expectJson(await handler(admin(mine.keyId, { expiresAt: null })), 200);
     expect(aws.scheduler).not.toHaveReceivedCommand(CreateScheduleCommand);
@@ -103,7 +118,10 @@ describe('PATCH /tenants/{tenantId}/keys/{keyId}', () => {
   });
 
   it('415 for application/merge-patch+json: the API takes application/json only', async () => {
-    expectProblem(await handler(admin(mine.keyId, { enabled: false }, { headers: { 'Content-Type': 'application/merge-patch+json' } })), 415);
+    expectProblem(
+      await handler(admin(mine.keyId, { enabled: false }, { headers: { 'Content-Type': 'application/merge-patch+json' } })),
+      415,
+    );
     expectNothingWritten();
   });
 
@@ -128,7 +146,9 @@ describe('PATCH /keys/{keyId} (self-service)', () => {
   });
 
   it('403 for widening scopes beyond the caller’s own', async () => {
-    const problem = expectProblem(await handler(self(mine.keyId, { scopes: ['orders:read', 'billing:write'] })), 403, { errors: true });
+    const problem = expectProblem(await handler(self(mine.keyId, { scopes: ['orders:read', 'billing:write'] })), 403, {
+      errors: true,
+    });
     expect(problem.errors![0].path).toBe('scopes.1');
     expectNothingWritten();
   });

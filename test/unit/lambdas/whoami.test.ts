@@ -1,8 +1,8 @@
 import '../../fixtures/handler-env';
+import { handler } from '../../../lambdas/whoami';
 import { mockAws } from '../../fixtures/aws';
 import { selfServiceEvent } from '../../fixtures/events';
 import { expectJson } from '../../fixtures/responses';
-import { handler } from '../../../lambdas/whoami';
 
 const aws = mockAws();
 beforeEach(() => aws.reset());

@@ -1,5 +1,9 @@
 import 'aws-sdk-client-mock-jest';
-import { ConditionalCheckFailedException, DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+} from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -10,9 +14,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { KeyRecord } from '../../../src/domain/api-key';
-import { StoreConflictError, StoreUnavailableError } from '../../../src/domain/errors';
-import { DYNAMODB_CALL_LIMITS, DynamoKeyStore, createDocumentClient } from '../../../src/store/dynamo-key-store';
-import { KEY_TABLE, createTableInput } from '../../../src/store/table-schema';
+import { ConcurrentChangeError, StoreConflictError, StoreUnavailableError } from '../../../src/domain/errors';
+import { DynamoKeyStore } from '../../../src/store/dynamo-key-store';
+import { createDocumentClient, DYNAMODB_CALL_LIMITS } from '../../../src/store/dynamodb-client';
+import { createTableInput, KEY_TABLE } from '../../../src/store/table-schema';
 import { awsError } from '../../fixtures/aws';
 import { keyRecord, testKeyId } from '../../fixtures/keys';
 
@@ -33,11 +38,9 @@ describe('create', () => {
     expect(ddb).toHaveReceivedCommandWith(PutCommand, {
       TableName: TABLE,
       Item: record,
-      ConditionExpression: expect.stringMatching(/^attribute_not_exists\((#pk|keyHash)\)$/),
+      ConditionExpression: 'attribute_not_exists(#keyHash)',
+      ExpressionAttributeNames: { '#keyHash': 'keyHash' },
     });
-    const input = ddb.commandCalls(PutCommand)[0].args[0].input;
-    const conditionName = input.ConditionExpression!.match(/\((.+)\)/)![1];
-    expect(input.ExpressionAttributeNames?.[conditionName] ?? conditionName).toBe('keyHash');
   });
 
   it('turns ConditionalCheckFailedException into StoreConflictError', async () => {
@@ -52,7 +55,11 @@ describe('findByHash', () => {
     ddb.on(GetCommand).resolves({ Item: record });
     await expect(store.findByHash(record.keyHash)).resolves.toEqual(record);
     expect(ddb).toHaveReceivedCommandTimes(GetCommand, 1);
-    expect(ddb).toHaveReceivedCommandWith(GetCommand, { TableName: TABLE, Key: { keyHash: record.keyHash }, ConsistentRead: true });
+    expect(ddb).toHaveReceivedCommandWith(GetCommand, {
+      TableName: TABLE,
+      Key: { keyHash: record.keyHash },
+      ConsistentRead: true,
+    });
     expect(ddb.calls()).toHaveLength(1);
   });
 
@@ -100,8 +107,9 @@ describe('list', () => {
       IndexName: 'byTenant',
       ScanIndexForward: false,
       Limit: 3,
-      KeyConditionExpression: '#tenant = :tenant',
-      ExpressionAttributeValues: { ':tenant': 'acme' },
+      KeyConditionExpression: '#tenantId = :tenantId',
+      ExpressionAttributeNames: { '#tenantId': 'tenantId' },
+      ExpressionAttributeValues: { ':tenantId': 'acme' },
     });
     expect(ddb.commandCalls(QueryCommand)[0].args[0].input.ExclusiveStartKey).toBeUndefined();
     expect(page.items).toEqual(records.slice(0, 2));
@@ -117,9 +125,9 @@ describe('list', () => {
     ddb.on(QueryCommand).resolves({ Items: [] });
     await store.list('acme', 20, { keyId: records[1].keyId });
     expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
-      KeyConditionExpression: '#tenant = :tenant AND #id < :after',
-      ExpressionAttributeNames: { '#tenant': 'tenantId', '#id': 'keyId' },
-      ExpressionAttributeValues: { ':tenant': 'acme', ':after': records[1].keyId },
+      KeyConditionExpression: '#tenantId = :tenantId AND #keyId < :after',
+      ExpressionAttributeNames: { '#tenantId': 'tenantId', '#keyId': 'keyId' },
+      ExpressionAttributeValues: { ':tenantId': 'acme', ':after': records[1].keyId },
       Limit: 21,
     });
     expect(ddb.commandCalls(QueryCommand)[0].args[0].input.ExclusiveStartKey).toBeUndefined();
@@ -142,73 +150,95 @@ describe('list', () => {
 describe('update', () => {
   const record = keyRecord({ tenantId: 'acme' });
 
-  it('looks the key up in the tenant, then makes a conditional UpdateCommand by hash', async () => {
-    ddb.on(QueryCommand).resolves({ Items: [record] });
-    ddb.on(UpdateCommand).resolves({ Attributes: { ...record, name: 'new', enabled: false } });
-    const updated = await store.update('acme', record.keyId, { name: 'new', enabled: false, scopes: ['a'] });
-    expect(updated).toMatchObject({ name: 'new', enabled: false });
-    expect(ddb).toHaveReceivedCommandWith(QueryCommand, { IndexName: 'byTenant' });
+  it('is one UpdateCommand by hash, conditioned on the tenant and id, returning the state it replaced', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { ...record, name: 'concurrently renamed' } });
+    const change = await store.update(record, { name: 'new', enabled: false, scopes: ['a'] });
+    expect(change).toEqual({
+      before: { ...record, name: 'concurrently renamed' },
+      after: { ...record, name: 'new', enabled: false, scopes: ['a'] },
+    });
+    expect(ddb.calls()).toHaveLength(1);
     const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
-    expect(input).toMatchObject({ TableName: TABLE, Key: { keyHash: record.keyHash }, ReturnValues: 'ALL_NEW' });
-    expect(input.ConditionExpression).toBeDefined();
-    expect(Object.values(input.ExpressionAttributeValues!)).toEqual(expect.arrayContaining(['acme', record.keyId, 'new', false, ['a']]));
-    expect(input.UpdateExpression).toMatch(/^SET /);
+    expect(input).toMatchObject({ TableName: TABLE, Key: { keyHash: record.keyHash }, ReturnValues: 'ALL_OLD' });
+    expect(input.ConditionExpression).toBe('#tenantId = :tenantId AND #keyId = :keyId');
+    expect(input.UpdateExpression).toBe('SET #name = :name, #scopes = :scopes, #enabled = :enabled');
+    expect(input.ExpressionAttributeNames).toEqual({
+      '#tenantId': 'tenantId',
+      '#keyId': 'keyId',
+      '#name': 'name',
+      '#scopes': 'scopes',
+      '#enabled': 'enabled',
+    });
+    expect(input.ExpressionAttributeValues).toEqual({
+      ':tenantId': 'acme',
+      ':keyId': record.keyId,
+      ':name': 'new',
+      ':scopes': ['a'],
+      ':enabled': false,
+    });
   });
 
   it('sets expiresAt with ttl, and null removes both', async () => {
-    ddb.on(QueryCommand).resolves({ Items: [record] });
     ddb.on(UpdateCommand).resolves({ Attributes: record });
-    await store.update('acme', record.keyId, { expiresAt: '2030-01-01T00:00:00.000Z' });
-    const set = ddb.commandCalls(UpdateCommand)[0].args[0].input;
-    expect(Object.values(set.ExpressionAttributeNames!)).toEqual(expect.arrayContaining(['expiresAt', 'ttl']));
-    expect(Object.values(set.ExpressionAttributeValues!)).toEqual(expect.arrayContaining(['2030-01-01T00:00:00.000Z', 1893456000]));
+    const set = await store.update(record, { expiresAt: '2030-01-01T00:00:00.000Z' });
+    expect(set?.after).toMatchObject({ expiresAt: '2030-01-01T00:00:00.000Z', ttl: 1893456000 });
+    const setInput = ddb.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(setInput.UpdateExpression).toBe('SET #expiresAt = :expiresAt, #ttl = :ttl');
+    expect(setInput.ExpressionAttributeValues).toMatchObject({ ':expiresAt': '2030-01-01T00:00:00.000Z', ':ttl': 1893456000 });
 
-    await store.update('acme', record.keyId, { expiresAt: null });
-    const remove = ddb.commandCalls(UpdateCommand)[1].args[0].input;
-    expect(remove.UpdateExpression).toMatch(/^REMOVE /);
-    expect(Object.values(remove.ExpressionAttributeNames!)).toEqual(expect.arrayContaining(['expiresAt', 'ttl']));
+    ddb.on(UpdateCommand).resolves({ Attributes: { ...record, expiresAt: '2030-01-01T00:00:00.000Z', ttl: 1893456000 } });
+    const removed = await store.update(record, { expiresAt: null });
+    expect(removed?.after).not.toHaveProperty('expiresAt');
+    expect(removed?.after).not.toHaveProperty('ttl');
+    const removeInput = ddb.commandCalls(UpdateCommand)[1].args[0].input;
+    expect(removeInput.UpdateExpression).toBe('REMOVE #expiresAt, #ttl');
+    expect(Object.values(removeInput.ExpressionAttributeNames ?? {})).toEqual(['tenantId', 'keyId', 'expiresAt', 'ttl']);
   });
 
-  it('returns the item unchanged, without writing, when there is nothing to change', async () => {
-    ddb.on(QueryCommand).resolves({ Items: [record] });
-    await expect(store.update('acme', record.keyId, {})).resolves.toEqual(record);
-    expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
-  });
-
-  it("does not write when the tenant has no such key", async () => {
-    ddb.on(QueryCommand).resolves({ Items: [] });
-    await expect(store.update('globex', record.keyId, { enabled: false })).resolves.toBeUndefined();
-    expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
-  });
-
-  it('returns undefined when the item vanished between lookup and write', async () => {
-    ddb.on(QueryCommand).resolves({ Items: [record] });
+  it('adds the guard to the condition, and a failed guarded write is a concurrent change', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed());
-    await expect(store.update('acme', record.keyId, { enabled: false })).resolves.toBeUndefined();
+    const guard = { enabled: false, scopes: ['a', 'b'], expiresAt: null };
+    await expect(store.update(record, { enabled: true }, guard)).rejects.toBeInstanceOf(ConcurrentChangeError);
+    const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(input.ConditionExpression).toBe(
+      '#tenantId = :tenantId AND #keyId = :keyId AND #enabled = :wasEnabled AND size(#scopes) = :scopeCount AND ' +
+        'contains(#scopes, :scope0) AND contains(#scopes, :scope1) AND attribute_not_exists(#expiresAt)',
+    );
+    expect(input.ExpressionAttributeValues).toMatchObject({
+      ':wasEnabled': false,
+      ':scopeCount': 2,
+      ':scope0': 'a',
+      ':scope1': 'b',
+    });
+  });
+
+  it('returns the key unchanged, without writing, when there is nothing to change', async () => {
+    await expect(store.update(record, {})).resolves.toEqual({ before: record, after: record });
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('returns undefined when the item vanished (or was replaced) since it was read', async () => {
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+    await expect(store.update(record, { enabled: false })).resolves.toBeUndefined();
   });
 });
 
 describe('delete', () => {
   const record = keyRecord({ tenantId: 'acme' });
 
-  it('looks the key up in the tenant, then makes a conditional DeleteCommand by hash', async () => {
-    ddb.on(QueryCommand).resolves({ Items: [record] });
+  it('is one DeleteCommand by hash, conditioned on the tenant and id', async () => {
     ddb.on(DeleteCommand).resolves({ Attributes: record });
-    await expect(store.delete('acme', record.keyId)).resolves.toEqual(record);
+    await expect(store.delete(record)).resolves.toEqual(record);
+    expect(ddb.calls()).toHaveLength(1);
     const input = ddb.commandCalls(DeleteCommand)[0].args[0].input;
-    expect(input).toMatchObject({ TableName: TABLE, Key: { keyHash: record.keyHash } });
-    expect(input.ConditionExpression).toBeDefined();
-    expect(Object.values(input.ExpressionAttributeValues!)).toEqual(expect.arrayContaining(['acme', record.keyId]));
+    expect(input).toMatchObject({ TableName: TABLE, Key: { keyHash: record.keyHash }, ReturnValues: 'ALL_OLD' });
+    expect(input.ConditionExpression).toBe('#tenantId = :tenantId AND #keyId = :keyId');
+    expect(input.ExpressionAttributeValues).toEqual({ ':tenantId': 'acme', ':keyId': record.keyId });
   });
 
-  it('does not write for an unknown key, and returns undefined on a lost race', async () => {
-    ddb.on(QueryCommand).resolves({ Items: [] });
-    await expect(store.delete('acme', record.keyId)).resolves.toBeUndefined();
-    expect(ddb).not.toHaveReceivedCommand(DeleteCommand);
-
-    ddb.on(QueryCommand).resolves({ Items: [record] });
+  it('returns undefined on a lost race', async () => {
     ddb.on(DeleteCommand).rejects(conditionFailed());
-    await expect(store.delete('acme', record.keyId)).resolves.toBeUndefined();
+    await expect(store.delete(record)).resolves.toBeUndefined();
   });
 });
 
@@ -221,7 +251,10 @@ describe('recordUse', () => {
     expect(input.Key).toEqual({ keyHash: 'f'.repeat(64) });
     expect(input.UpdateExpression).toBe('SET #lastUsedAt = :usedAt');
     expect(new Set(Object.values(input.ExpressionAttributeNames!))).toEqual(new Set(['keyHash', 'lastUsedAt']));
-    expect(input.ExpressionAttributeValues).toEqual({ ':usedAt': '2026-11-26T12:00:00.000Z', ':notBefore': '2026-11-26T11:59:00.000Z' });
+    expect(input.ExpressionAttributeValues).toEqual({
+      ':usedAt': '2026-11-26T12:00:00.000Z',
+      ':notBefore': '2026-11-26T11:59:00.000Z',
+    });
     expect(input.ReturnValues ?? 'NONE').toBe('NONE');
     expect(ddb.calls()).toHaveLength(1);
   });
@@ -234,7 +267,10 @@ describe('recordUse', () => {
 
 describe('error translation', () => {
   const transient: [string, Error][] = [
-    ['ProvisionedThroughputExceededException', new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } })],
+    [
+      'ProvisionedThroughputExceededException',
+      new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }),
+    ],
     ['ThrottlingException', awsError('ThrottlingException', 'Rate of requests exceeds the allowed throughput.')],
     ['RequestLimitExceeded', awsError('RequestLimitExceeded', 'Throughput exceeds the account limit.')],
     ['InternalServerError', awsError('InternalServerError', 'Internal server error', 500)],
@@ -250,12 +286,12 @@ describe('error translation', () => {
     ['findByHash', () => store.findByHash('0'.repeat(64))],
     ['findById', () => store.findById('acme', testKeyId())],
     ['list', () => store.list('acme', 20)],
-    ['update', () => store.update('acme', testKeyId(), { enabled: false })],
-    ['delete', () => store.delete('acme', testKeyId())],
+    ['update', () => store.update(keyRecord(), { enabled: false })],
+    ['delete', () => store.delete(keyRecord())],
     ['recordUse', () => store.recordUse('0'.repeat(64), 'a', 'b')],
   ];
 
-  it.each(transient)('%s becomes StoreUnavailableError for every operation', async (_, error) => {
+  it.each(transient)('%s becomes a transient StoreUnavailableError for every operation', async (_, error) => {
     ddb.onAnyCommand().rejects(error);
     for (const [, run] of operations) {
       const failure = await run().then(
@@ -264,23 +300,34 @@ describe('error translation', () => {
       );
       expect(failure).toBeInstanceOf(StoreUnavailableError);
       expect((failure as StoreUnavailableError).retryAfterSeconds).toBeGreaterThan(0);
+      expect((failure as StoreUnavailableError).transient).toBe(true);
       expect((failure as StoreUnavailableError).cause).toBe(error);
     }
   });
 
-  it('passes other errors through untranslated', async () => {
-    const validation = awsError('ValidationException', 'One or more parameter values were invalid');
-    ddb.onAnyCommand().rejects(validation);
-    await expect(store.findByHash('x')).rejects.toBe(validation);
-    await expect(store.create(keyRecord())).rejects.toBe(validation);
-    const notAnError = 'boom';
-    ddb.onAnyCommand().rejects(notAnError);
-    await expect(store.findByHash('x')).rejects.not.toBeInstanceOf(StoreUnavailableError);
-  });
-
-  it('a ConditionalCheckFailedException on a read is not a conflict', async () => {
-    ddb.on(GetCommand).rejects(conditionFailed());
-    await expect(store.findByHash('x')).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+  it.each([
+    ['a missing table', awsError('ResourceNotFoundException', 'Requested resource not found')],
+    ['denied access', awsError('AccessDeniedException', 'User is not authorized to perform: dynamodb:GetItem')],
+    ['a rejected request', awsError('ValidationException', 'One or more parameter values were invalid')],
+    ['an answer the SDK could not read', Object.assign(new SyntaxError('Unexpected token < in JSON'), { $metadata: {} })],
+    ['a condition failure where none was expected', conditionFailed()],
+  ])('%s becomes a StoreUnavailableError that is not transient, for every operation', async (_, error) => {
+    ddb.onAnyCommand().rejects(error);
+    for (const [name, run] of operations) {
+      const failure = await run().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (
+        name === 'recordUse' ||
+        (name !== 'findByHash' && name !== 'findById' && name !== 'list' && error.name === 'ConditionalCheckFailedException')
+      ) {
+        continue; // a write's failed condition is its own answer, tested above
+      }
+      expect(failure).toBeInstanceOf(StoreUnavailableError);
+      expect((failure as StoreUnavailableError).transient).toBe(false);
+      expect((failure as StoreUnavailableError).cause).toBe(error);
+    }
   });
 });
 
@@ -303,7 +350,11 @@ describe('createDocumentClient', () => {
 
 describe('table schema', () => {
   it('matches DESIGN §2: keyHash partition key, GSI byTenant (tenantId, keyId), on demand', () => {
-    expect(KEY_TABLE).toEqual({ partitionKey: 'keyHash', ttlAttribute: 'ttl', byTenantIndex: { name: 'byTenant', partitionKey: 'tenantId', sortKey: 'keyId' } });
+    expect(KEY_TABLE).toEqual({
+      partitionKey: 'keyHash',
+      ttlAttribute: 'ttl',
+      byTenantIndex: { name: 'byTenant', partitionKey: 'tenantId', sortKey: 'keyId' },
+    });
     const input = createTableInput('t');
     expect(input.TableName).toBe('t');
     expect(input.BillingMode).toBe('PAY_PER_REQUEST');

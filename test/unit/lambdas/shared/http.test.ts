@@ -1,28 +1,42 @@
-import { ConcurrentChangeError, KeyNotFoundError, ScopeEscalationError, StoreConflictError, StoreUnavailableError, ValidationError } from '../../../../src/domain/errors';
-import { captureOutput, type CapturedOutput } from '../../../fixtures/capture-output';
-import { adminEvent, selfServiceEvent } from '../../../fixtures/events';
-import { expectProblem, headerOf } from '../../../fixtures/responses';
 import {
-  HttpError,
-  MAX_BODY_BYTES,
   callerOf,
   errorResponse,
+  HttpError,
   header,
   httpHandler,
   json,
   keyIdOf,
+  MAX_BODY_BYTES,
   noContent,
   readJsonBody,
   requestPath,
   tenantOf,
 } from '../../../../lambdas/shared/http';
+import {
+  ConcurrentChangeError,
+  KeyNotFoundError,
+  ScopeEscalationError,
+  StoreConflictError,
+  StoreUnavailableError,
+  ValidationError,
+} from '../../../../src/domain/errors';
+import { type CapturedOutput, captureOutput } from '../../../fixtures/capture-output';
+import { adminEvent, selfServiceEvent } from '../../../fixtures/events';
+import { expectProblem, headerOf } from '../../../fixtures/responses';
 
 let output: CapturedOutput;
 beforeEach(() => (output = captureOutput()));
 afterEach(() => output.restore());
 
 const post = (body: unknown, headers?: Record<string, string>, isBase64Encoded?: boolean) =>
-  adminEvent({ method: 'POST', resource: '/tenants/{tenantId}/keys', pathParameters: { tenantId: 'acme' }, body, headers, isBase64Encoded });
+  adminEvent({
+    method: 'POST',
+    resource: '/tenants/{tenantId}/keys',
+    pathParameters: { tenantId: 'acme' },
+    body,
+    headers,
+    isBase64Encoded,
+  });
 
 describe('responses', () => {
   it('every response carries Cache-Control: no-store', () => {
@@ -60,14 +74,29 @@ describe('readJsonBody', () => {
     expect(MAX_BODY_BYTES).toBe(10240);
     const big = JSON.stringify({ pad: 'x'.repeat(MAX_BODY_BYTES) });
     expect(() => readJsonBody(post(big))).toThrow(expect.objectContaining({ status: 413 }));
-    expect(() => readJsonBody(post(Buffer.from(big).toString('base64'), undefined, true))).toThrow(expect.objectContaining({ status: 413 }));
+    expect(() => readJsonBody(post(Buffer.from(big).toString('base64'), undefined, true))).toThrow(
+      expect.objectContaining({ status: 413 }),
+    );
   });
 
   it('415 unless the media type is application/json', () => {
-    for (const type of ['application/json', 'APPLICATION/JSON', 'application/json;charset=UTF-8', 'application/json ; charset=utf-8']) {
+    for (const type of [
+      'application/json',
+      'APPLICATION/JSON',
+      'application/json;charset=UTF-8',
+      'application/json ; charset=utf-8',
+    ]) {
       expect(readJsonBody(post('{}', { 'Content-Type': type }))).toEqual({});
     }
-    for (const type of ['text/plain', 'text/json', 'application/xml', 'application/jsonp', 'application/merge-patch+json', 'application/problem+json', '']) {
+    for (const type of [
+      'text/plain',
+      'text/json',
+      'application/xml',
+      'application/jsonp',
+      'application/merge-patch+json',
+      'application/problem+json',
+      '',
+    ]) {
       expect(() => readJsonBody(post('{}', { 'Content-Type': type }))).toThrow(expect.objectContaining({ status: 415 }));
     }
   });
@@ -84,20 +113,45 @@ describe('errorResponse', () => {
     expectProblem(errorResponse(new ScopeEscalationError([{ path: 'scopes.0', message: 'no' }])), 403, { errors: true });
     expectProblem(errorResponse(new KeyNotFoundError()), 404, { errors: false });
     expectProblem(errorResponse(new ConcurrentChangeError()), 409, { errors: false });
-    const unavailable = errorResponse(new StoreUnavailableError(3, { cause: new Error('x') }));
+    const unavailable = errorResponse(new StoreUnavailableError(3, true, { cause: new Error('x') }));
     expectProblem(unavailable, 503);
     expect(headerOf(unavailable, 'Retry-After')).toBe('3');
-    expectProblem(errorResponse(new StoreUnavailableError(1)), 503);
+    expectProblem(errorResponse(new StoreUnavailableError(1, false)), 503);
+    const conflict = errorResponse(new StoreConflictError('conflict detail'));
+    expectProblem(conflict, 503);
+    expect(headerOf(conflict, 'Retry-After')).toBe('1');
+    expect(conflict.body).not.toContain('conflict detail');
   });
 
-  it('hides anything unexpected behind a generic 500', () => {
-    for (const error of [new Error('secret: table arn'), new StoreConflictError('conflict detail'), 'a string', undefined]) {
+  it('logs a transient store failure as a warning and any other as an error, by kind only', () => {
+    errorResponse(
+      new StoreUnavailableError(1, true, {
+        cause: Object.assign(new Error('rate exceeded for arn:secret'), { name: 'ThrottlingException' }),
+      }),
+    );
+    errorResponse(
+      new StoreUnavailableError(1, false, {
+        cause: Object.assign(new Error('no table arn:secret'), { name: 'ResourceNotFoundException' }),
+      }),
+    );
+    const lines = output.lines();
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 'WARN', error: 'ThrottlingException' }),
+      expect.objectContaining({ level: 'ERROR', error: 'ResourceNotFoundException' }),
+    ]);
+    expect(output.text()).not.toContain('arn:secret');
+  });
+
+  it('hides anything unexpected behind a generic 500, logging its kind and stack but not its message', () => {
+    for (const error of [new Error('secret: table arn'), 'a string', undefined]) {
       const result = errorResponse(error);
       const problem = expectProblem(result, 500, { errors: false });
       expect(problem.detail).toBe('The request failed.');
       expect(result.body).not.toMatch(/secret|conflict detail|a string/);
     }
     expect(output.text()).toContain('Unhandled error');
+    expect(output.text()).toContain('http.test.ts');
+    expect(output.text()).not.toContain('secret');
   });
 
   it('httpHandler turns thrown errors into problems', async () => {
@@ -126,7 +180,9 @@ describe('request context', () => {
   it('callerOf: none on admin routes, the key’s scopes on self-service routes', () => {
     expect(callerOf(post(undefined))).toBeUndefined();
     expect(callerOf(self)).toEqual({ scopes: ['keys:manage', 'orders:read'] });
-    expect(callerOf({ ...self, requestContext: { ...self.requestContext, authorizer: { tenantId: 'acme', scopes: '' } } })).toEqual({ scopes: [] });
+    expect(
+      callerOf({ ...self, requestContext: { ...self.requestContext, authorizer: { tenantId: 'acme', scopes: '' } } }),
+    ).toEqual({ scopes: [] });
   });
 
   it('keyIdOf and requestPath', () => {

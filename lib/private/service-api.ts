@@ -1,0 +1,82 @@
+import {
+  AccessLogField,
+  AccessLogFormat,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  ResponseType,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { GATEWAY_RESPONSES, PROBLEM_HEADERS } from '../../src/problem';
+
+/**
+ * API Gateway's standard fields, plus who called: the key (principalId) and tenant
+ * on key routes, the IAM user on admin routes. Never the key itself.
+ */
+const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: AccessLogField.contextRequestId(),
+    ip: AccessLogField.contextIdentitySourceIp(),
+    caller: AccessLogField.contextIdentityCaller(),
+    user: AccessLogField.contextIdentityUser(),
+    userArn: AccessLogField.contextIdentityUserArn(),
+    requestTime: AccessLogField.contextRequestTime(),
+    httpMethod: AccessLogField.contextHttpMethod(),
+    resourcePath: AccessLogField.contextResourcePath(),
+    status: AccessLogField.contextStatus(),
+    protocol: AccessLogField.contextProtocol(),
+    responseLength: AccessLogField.contextResponseLength(),
+    keyId: AccessLogField.contextAuthorizerPrincipalId(),
+    tenantId: AccessLogField.contextAuthorizer('tenantId'),
+    errorType: AccessLogField.contextErrorResponseType(),
+    authorizerError: AccessLogField.contextAuthorizerError(),
+    integrationLatency: AccessLogField.contextIntegrationLatency(),
+  }),
+);
+
+export interface ServiceApiProps {
+  readonly stageName: string;
+  readonly logRetention: RetentionDays;
+  readonly throttlingRateLimit: number;
+  readonly throttlingBurstLimit: number;
+  readonly cloudWatchRole: boolean;
+}
+
+/**
+ * The service's RestApi: one stage with JSON access logs, execution logs at
+ * ERROR without request or response data (they carry keys), stage throttling,
+ * and every gateway response rewritten as problem+json.
+ */
+export function serviceApi(scope: Construct, props: ServiceApiProps): RestApi {
+  const accessLogs = new LogGroup(scope, 'AccessLogs', { retention: props.logRetention });
+  const api = new RestApi(scope, 'Api', {
+    description: 'API key service: admin key management (SigV4), self-service key management and /whoami (x-api-key).',
+    cloudWatchRole: props.cloudWatchRole,
+    deployOptions: {
+      stageName: props.stageName,
+      accessLogDestination: new LogGroupLogDestination(accessLogs),
+      accessLogFormat: ACCESS_LOG_FORMAT,
+      loggingLevel: MethodLoggingLevel.ERROR,
+      dataTraceEnabled: false,
+      throttlingRateLimit: props.throttlingRateLimit,
+      throttlingBurstLimit: props.throttlingBurstLimit,
+    },
+  });
+  // A reusable construct leaves stack outputs to its stack (ApiKeyServiceStack adds ApiUrl).
+  api.node.tryRemoveChild('Endpoint');
+  for (const { type, body, headers } of GATEWAY_RESPONSES) {
+    api.addGatewayResponse(type, {
+      type: ResponseType.of(type),
+      statusCode: String(body.status),
+      // Header values are mapping expressions: literals need single quotes.
+      responseHeaders: quoted({ ...PROBLEM_HEADERS, ...headers }),
+      templates: { 'application/json': JSON.stringify(body) },
+    });
+  }
+  return api;
+}
+
+function quoted(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, `'${value}'`]));
+}

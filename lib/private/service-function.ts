@@ -1,0 +1,62 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Duration } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+/** lambdas/, next to this package's lib/: TypeScript sources in the repository, compiled JavaScript in the package. */
+const LAMBDAS_DIRECTORY = path.resolve(__dirname, '..', '..', 'lambdas');
+
+/** The file of a module under lambdas/, whichever form this copy of the package has. */
+function entryFile(module: string): string {
+  const typescript = path.join(LAMBDAS_DIRECTORY, `${module}.ts`);
+  return existsSync(typescript) ? typescript : path.join(LAMBDAS_DIRECTORY, `${module}.js`);
+}
+
+export interface ServiceFunctionProps {
+  /** The module under lambdas/ that exports `handler`. */
+  readonly entry: string;
+  readonly timeout: Duration;
+  readonly memorySize: number;
+  readonly logRetention: RetentionDays;
+}
+
+/**
+ * One of the service's Lambdas: bundled with esbuild from lambdas/, on the
+ * newest Node.js runtime Lambda offers, arm64, with its own log group and its
+ * own role, which may write to that log group and nothing else until a grant
+ * says otherwise.
+ */
+export function serviceFunction(scope: Construct, id: string, props: ServiceFunctionProps): NodejsFunction {
+  const logGroup = new LogGroup(scope, `${id}Logs`, { retention: props.logRetention });
+  // Our own role instead of AWSLambdaBasicExecutionRole: it may write to its own log group only.
+  const role = new Role(scope, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+  logGroup.grantWrite(role);
+  return new NodejsFunction(scope, id, {
+    entry: entryFile(props.entry),
+    handler: 'handler',
+    runtime: Runtime.NODEJS_24_X,
+    architecture: Architecture.ARM_64,
+    timeout: props.timeout,
+    memorySize: props.memorySize,
+    role,
+    logGroup,
+    loggingFormat: LoggingFormat.JSON,
+    // Lambda drops anything below INFO even if the Powertools level is raised by hand.
+    applicationLogLevelV2: ApplicationLogLevel.INFO,
+    systemLogLevelV2: SystemLogLevel.WARN,
+    // Source maps turn minified stack traces in error logs back into TypeScript lines.
+    environment: { POWERTOOLS_LOG_LEVEL: 'INFO', NODE_OPTIONS: '--enable-source-maps' },
+    bundling: {
+      // The SDK is bundled, so the deployed code runs the versions that were tested.
+      bundleAwsSDK: true,
+      minify: true,
+      sourceMap: true,
+      sourcesContent: false,
+      logLevel: LogLevel.WARNING,
+    },
+  });
+}

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { API_KEY_HEADER } from '../../src/http-headers';
+import type { GatewayResponseType } from '../../src/problem';
+import type { HandlerName, Route } from '../../src/routes';
+import { type Credentials, onlyCredentials, precheckSigV4, SIGV4_FAILURES, type SigV4Options, verifySigV4 } from '../aws/sigv4';
+import type { GatewayRequest } from '../http/http-request';
+import type { AuthorizerRunner } from './authorizer-runner';
+import { authorizerEvent, type CallerIdentity, proxyEvent } from './proxy-events';
+import { fromProxyResult, gatewayErrorResponse, type HttpResponse } from './responses';
+import { createRouter, type RouteMatch } from './router';
+import type { Stage } from './stage';
+
+export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<unknown>;
+
+export interface GatewayOptions {
+  routes: readonly Route[];
+  handlers: Record<HandlerName, ProxyHandler>;
+  authorizer: AuthorizerRunner;
+  stage: Stage;
+  /** The only credentials IAM-authorized routes accept. */
+  adminCredentials: Credentials;
+}
+
+const AUTHORIZER_FAILURES = {
+  unauthorized: 'UNAUTHORIZED',
+  denied: 'ACCESS_DENIED',
+  failed: 'AUTHORIZER_FAILURE',
+  misconfigured: 'AUTHORIZER_CONFIGURATION_ERROR',
+} as const satisfies Record<string, GatewayResponseType>;
+
+type Admission =
+  | { admitted: true; authorizer: Record<string, string> | null; caller?: CallerIdentity }
+  | { admitted: false; refusal: GatewayResponseType };
+
+/**
+ * The REST API stage in front of the handlers, built from the route table:
+ * routing, IAM (SigV4) and the REQUEST authorizer, Lambda proxy events in and out.
+ */
+export function createGateway(options: GatewayOptions): (request: GatewayRequest) => Promise<HttpResponse> {
+  const route = createRouter(options.routes);
+  const { stage, adminCredentials, authorizer } = options;
+
+  const sigV4Options: SigV4Options = {
+    region: stage.region,
+    service: 'execute-api',
+    credentialsFor: onlyCredentials(async () => adminCredentials),
+  };
+
+  async function admitSigned(request: GatewayRequest): Promise<Admission> {
+    if (request.bodyTooLarge) {
+      // The signature covers the body, which was not kept: every other check still comes first.
+      const verdict = await precheckSigV4(request, sigV4Options);
+      return { admitted: false, refusal: verdict.valid ? 'REQUEST_TOO_LARGE' : SIGV4_FAILURES[verdict.failure].gatewayResponse };
+    }
+    const verdict = await verifySigV4(request, sigV4Options);
+    if (!verdict.valid) return { admitted: false, refusal: SIGV4_FAILURES[verdict.failure].gatewayResponse };
+    return { admitted: true, authorizer: null, caller: { accessKey: verdict.accessKeyId, accountId: stage.accountId } };
+  }
+
+  async function admitWithApiKey(request: GatewayRequest, match: RouteMatch, requestId: string): Promise<Admission> {
+    // Every value sent, under any casing of the name. Two different ones are refused outright: API Gateway
+    // would cache the answer under one while the authorizer judged another, and the authorizer refuses them too.
+    const apiKeys = new Set(request.headers[API_KEY_HEADER] ?? []);
+    if (apiKeys.size !== 1) return { admitted: false, refusal: 'UNAUTHORIZED' };
+    const [apiKey] = apiKeys;
+    // A missing identity source is refused before the authorizer runs.
+    if (!apiKey) return { admitted: false, refusal: 'UNAUTHORIZED' };
+    const result = await authorizer(apiKey, authorizerEvent(request, match, stage, requestId));
+    if (result.outcome !== 'allowed') return { admitted: false, refusal: AUTHORIZER_FAILURES[result.outcome] };
+    return { admitted: true, authorizer: { ...result.context, principalId: result.principalId } };
+  }
+
+  async function invoke(name: HandlerName, event: APIGatewayProxyEvent): Promise<HttpResponse> {
+    try {
+      return fromProxyResult(await options.handlers[name](event));
+    } catch (error) {
+      console.error(`Handler ${name} failed:`, error instanceof Error ? error.name : String(error));
+      return gatewayErrorResponse('INTEGRATION_FAILURE');
+    }
+  }
+
+  async function handle(request: GatewayRequest, requestId: string): Promise<HttpResponse> {
+    const match = route(request.method, request.rawPath);
+    // Like API Gateway, an unknown path or method looks the same as an unsigned call.
+    if (!match) return gatewayErrorResponse('MISSING_AUTHENTICATION_TOKEN');
+    const admission =
+      match.route.authorization === 'iam' ? await admitSigned(request) : await admitWithApiKey(request, match, requestId);
+    if (!admission.admitted) return gatewayErrorResponse(admission.refusal);
+    // Deployed, the handler answers 413 for a body over 10 KiB; one too large to buffer here never reaches it.
+    if (request.bodyTooLarge) return gatewayErrorResponse('REQUEST_TOO_LARGE');
+    return invoke(match.route.handler, proxyEvent(request, match, stage, requestId, admission));
+  }
+
+  return async (request) => {
+    const requestId = randomUUID();
+    const response = await handle(request, requestId);
+    return { ...response, headers: { ...response.headers, 'x-amzn-RequestId': requestId } };
+  };
+}

@@ -1,0 +1,50 @@
+import { matchesWildcard } from '../../src/authorizer-policy';
+
+/** A statement of an authorizer's policy as API Gateway applies it: Action and Resource always lists. */
+export interface NormalizedStatement {
+  Effect: 'Allow' | 'Deny';
+  Action: string[];
+  Resource: string[];
+}
+
+const INVOKE_ACTION = 'execute-api:Invoke';
+
+function stringList(value: unknown): string[] | undefined {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string')) return value;
+  return undefined;
+}
+
+/**
+ * The statements of a policy document, or undefined when it is not one that
+ * API Gateway could apply (it then answers 500 AUTHORIZER_CONFIGURATION_ERROR).
+ */
+export function parsePolicyDocument(document: unknown): NormalizedStatement[] | undefined {
+  if (typeof document !== 'object' || document === null) return undefined;
+  const raw = (document as { Statement?: unknown }).Statement;
+  const statements = Array.isArray(raw) ? raw : [raw];
+  const parsed: NormalizedStatement[] = [];
+  for (const statement of statements) {
+    if (typeof statement !== 'object' || statement === null) return undefined;
+    const { Effect, Action, Resource } = statement as Record<string, unknown>;
+    const actions = stringList(Action);
+    const resources = stringList(Resource);
+    if ((Effect !== 'Allow' && Effect !== 'Deny') || !actions || !resources) return undefined;
+    parsed.push({ Effect, Action: actions, Resource: resources });
+  }
+  return parsed;
+}
+
+function applies(statement: NormalizedStatement, methodArn: string): boolean {
+  // Action names are case-insensitive in IAM; ARNs are not.
+  return (
+    statement.Action.some((action) => matchesWildcard(action, INVOKE_ACTION, true)) &&
+    statement.Resource.some((resource) => matchesWildcard(resource, methodArn))
+  );
+}
+
+/** API Gateway's rule: the call needs an Allow for its method ARN, and any matching Deny wins. */
+export function isInvocationAllowed(statements: readonly NormalizedStatement[], methodArn: string): boolean {
+  const matching = statements.filter((statement) => applies(statement, methodArn));
+  return matching.some((statement) => statement.Effect === 'Allow') && !matching.some((statement) => statement.Effect === 'Deny');
+}

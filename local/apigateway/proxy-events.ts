@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import type {
+  APIGatewayEventIdentity,
+  APIGatewayEventRequestContextWithAuthorizer,
+  APIGatewayProxyEvent,
+  APIGatewayRequestAuthorizerEvent,
+} from 'aws-lambda';
+import { type GatewayRequest, lastHeaderValue, parseQuery } from '../http/http-request';
+import type { RouteMatch } from './router';
+import { methodArnFor, type Stage } from './stage';
+
+/** Who signed an IAM-authorized call, as API Gateway reports it to the integration. */
+export interface CallerIdentity {
+  accessKey: string;
+  accountId: string;
+}
+
+function headerMaps(request: GatewayRequest) {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (const [name, value] of request.headerPairs) {
+    headers[name] = value;
+    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+  }
+  return { headers, multiValueHeaders };
+}
+
+function queryMaps(rawQuery: string) {
+  const pairs = parseQuery(rawQuery);
+  if (pairs.length === 0) return { queryStringParameters: null, multiValueQueryStringParameters: null };
+  const single: Record<string, string> = {};
+  const multi: Record<string, string[]> = {};
+  for (const [name, value] of pairs) {
+    single[name] = value;
+    multi[name] = [...(multi[name] ?? []), value];
+  }
+  return { queryStringParameters: single, multiValueQueryStringParameters: multi };
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** API Gateway's `requestTime`: `26/Nov/2026:18:57:25 +0000`. */
+function requestTime(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:` +
+    `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`
+  );
+}
+
+function identityOf(request: GatewayRequest, caller?: CallerIdentity): APIGatewayEventIdentity {
+  return {
+    accessKey: caller?.accessKey ?? null,
+    accountId: caller?.accountId ?? null,
+    apiKey: null,
+    apiKeyId: null,
+    caller: null,
+    clientCert: null,
+    cognitoAuthenticationProvider: null,
+    cognitoAuthenticationType: null,
+    cognitoIdentityId: null,
+    cognitoIdentityPoolId: null,
+    principalOrgId: null,
+    sourceIp: request.sourceIp,
+    user: null,
+    userAgent: lastHeaderValue(request, 'user-agent') ?? null,
+    userArn: null,
+  };
+}
+
+function requestContext<A>(
+  request: GatewayRequest,
+  match: RouteMatch,
+  stage: Stage,
+  requestId: string,
+  authorizer: A,
+  caller?: CallerIdentity,
+): APIGatewayEventRequestContextWithAuthorizer<A> {
+  return {
+    accountId: stage.accountId,
+    apiId: stage.restApiId,
+    authorizer,
+    domainName: lastHeaderValue(request, 'host'),
+    extendedRequestId: requestId,
+    httpMethod: request.method,
+    identity: identityOf(request, caller),
+    // Deployed, this carries the stage (/v1/...); local paths have none. Handlers build Location from it.
+    path: request.rawPath,
+    protocol: 'HTTP/1.1',
+    requestId,
+    requestTime: requestTime(request.receivedAt),
+    requestTimeEpoch: request.receivedAt.getTime(),
+    resourceId: createHash('sha256').update(match.route.path).digest('hex').slice(0, 6),
+    resourcePath: match.route.path,
+    stage: stage.name,
+  };
+}
+
+function commonFields(request: GatewayRequest, match: RouteMatch) {
+  return {
+    resource: match.route.path,
+    path: request.rawPath,
+    httpMethod: request.method,
+    ...headerMaps(request),
+    ...queryMaps(request.rawQuery),
+    pathParameters: match.pathParameters,
+    stageVariables: null,
+  };
+}
+
+/** The event a REST API gives a REQUEST authorizer. */
+export function authorizerEvent(
+  request: GatewayRequest,
+  match: RouteMatch,
+  stage: Stage,
+  requestId: string,
+): APIGatewayRequestAuthorizerEvent {
+  return {
+    type: 'REQUEST',
+    methodArn: methodArnFor(stage, request.method, request.rawPath),
+    ...commonFields(request, match),
+    requestContext: requestContext(request, match, stage, requestId, undefined),
+  };
+}
+
+/**
+ * The Lambda proxy (payload 1.0) event a REST API gives an integration. For
+ * routes behind the authorizer, `authorizer` holds its principalId and context.
+ */
+export function proxyEvent(
+  request: GatewayRequest,
+  match: RouteMatch,
+  stage: Stage,
+  requestId: string,
+  auth: { authorizer: Record<string, string> | null; caller?: CallerIdentity },
+): APIGatewayProxyEvent {
+  return {
+    ...commonFields(request, match),
+    requestContext: requestContext(request, match, stage, requestId, auth.authorizer, auth.caller),
+    body: request.body.length > 0 ? request.body.toString('utf8') : null,
+    isBase64Encoded: false,
+  };
+}

@@ -1,0 +1,48 @@
+import { gatewayErrorResponse, type HttpResponse } from '../apigateway/responses';
+import type { Stage } from '../apigateway/stage';
+import type { GatewayRequest } from '../http/http-request';
+import { awsErrorResponse } from './aws-errors';
+import { type Credentials, onlyCredentials, SIGV4_FAILURES, verifySigV4 } from './sigv4';
+
+/** API Gateway's FlushStageAuthorizersCache operation. */
+const FLUSH_PATH = /^\/restapis\/([^/]+)\/stages\/([^/]+)\/cache\/authorizers$/;
+
+export interface ApiGatewayManagementOptions {
+  stage: Stage;
+  /** The credentials this process gives the AWS SDK: the only ones accepted. */
+  sdkCredentials: () => Promise<Credentials>;
+  flushAuthorizerCache: () => void;
+}
+
+export function isFlushRequest(request: Pick<GatewayRequest, 'method' | 'rawPath'>): boolean {
+  return request.method === 'DELETE' && FLUSH_PATH.test(request.rawPath);
+}
+
+/**
+ * The one API Gateway management call the handlers make. They run unchanged and
+ * send it with the AWS SDK, which AWS_ENDPOINT_URL_API_GATEWAY points here.
+ */
+export function createApiGatewayManagement(
+  options: ApiGatewayManagementOptions,
+): (request: GatewayRequest) => Promise<HttpResponse> {
+  return async (request) => {
+    if (request.bodyTooLarge) return gatewayErrorResponse('REQUEST_TOO_LARGE');
+    const verdict = await verifySigV4(request, {
+      region: options.stage.region,
+      service: 'apigateway',
+      credentialsFor: onlyCredentials(options.sdkCredentials),
+    });
+    if (!verdict.valid) {
+      // An unsigned call may be someone exploring the API: it gets what the API answers for a path it does not have.
+      if (verdict.failure === 'missing') return gatewayErrorResponse('MISSING_AUTHENTICATION_TOKEN');
+      const { type, status } = SIGV4_FAILURES[verdict.failure].awsError;
+      return awsErrorResponse(status, type, 'The request signature is not valid for the local API Gateway endpoint.', 'message');
+    }
+    const [, restApiId, stageName] = FLUSH_PATH.exec(request.rawPath) ?? [];
+    if (restApiId !== options.stage.restApiId || stageName !== options.stage.name) {
+      return awsErrorResponse(404, 'NotFoundException', 'Invalid stage identifier specified', 'message');
+    }
+    options.flushAuthorizerCache();
+    return { statusCode: 202, headers: { 'Cache-Control': 'no-store' }, body: '' };
+  };
+}

@@ -1,0 +1,81 @@
+import { resolve } from 'node:path';
+import { assertValidKeyPrefix, DEFAULT_KEY_PREFIX } from '../../src/domain/key-format';
+
+/** Everything `npm start` reads from its environment, validated once at boot. */
+export interface LocalConfig {
+  port: number;
+  /** Absolute path: embedded DynamoDB files and generated admin credentials live here. */
+  dataDir: string;
+  tableName: string;
+  keyPrefix: string;
+  region: string;
+  /** A DynamoDB-compatible endpoint to use instead of the embedded one. */
+  dynamoDbEndpoint?: string;
+  authorizerCacheTtlSeconds: number;
+  /** Admin SigV4 credentials given in the environment; otherwise generated and kept in dataDir. */
+  adminCredentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+export const DEFAULTS = {
+  port: 3000,
+  dataDir: '.local',
+  tableName: 'api-keys',
+  region: 'us-east-1',
+  /** The CDK construct's default. */
+  authorizerCacheTtlSeconds: 300,
+} as const;
+
+/** API Gateway accepts authorizer cache TTLs from 0 (off) to one hour. */
+const MAX_AUTHORIZER_CACHE_TTL_SECONDS = 3600;
+
+export class ConfigError extends Error {}
+
+function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
+  }
+  return Number(raw);
+}
+
+function adminCredentialsFrom(env: NodeJS.ProcessEnv): LocalConfig['adminCredentials'] {
+  const accessKeyId = env.ADMIN_ACCESS_KEY_ID || undefined;
+  const secretAccessKey = env.ADMIN_SECRET_ACCESS_KEY || undefined;
+  if (accessKeyId === undefined && secretAccessKey === undefined) return undefined;
+  if (accessKeyId === undefined || secretAccessKey === undefined) {
+    throw new ConfigError(
+      'Set both ADMIN_ACCESS_KEY_ID and ADMIN_SECRET_ACCESS_KEY, or neither to have credentials made for you',
+    );
+  }
+  return { accessKeyId, secretAccessKey };
+}
+
+export function readLocalConfig(env: NodeJS.ProcessEnv): LocalConfig {
+  const keyPrefix = env.KEY_PREFIX || DEFAULT_KEY_PREFIX;
+  try {
+    assertValidKeyPrefix(keyPrefix);
+  } catch (error) {
+    throw new ConfigError(`KEY_PREFIX: ${(error as Error).message}`);
+  }
+  const dynamoDbEndpoint = env.DYNAMODB_ENDPOINT || undefined;
+  if (dynamoDbEndpoint !== undefined && !URL.canParse(dynamoDbEndpoint)) {
+    throw new ConfigError(`DYNAMODB_ENDPOINT must be a URL such as http://127.0.0.1:8000, not "${dynamoDbEndpoint}"`);
+  }
+  return {
+    port: integerSetting(env, 'PORT', DEFAULTS.port, 0, 65535),
+    dataDir: resolve(env.DATA_DIR || DEFAULTS.dataDir),
+    tableName: env.TABLE_NAME || DEFAULTS.tableName,
+    keyPrefix,
+    region: env.AWS_REGION || DEFAULTS.region,
+    dynamoDbEndpoint,
+    authorizerCacheTtlSeconds: integerSetting(
+      env,
+      'AUTHORIZER_CACHE_TTL_SECONDS',
+      DEFAULTS.authorizerCacheTtlSeconds,
+      0,
+      MAX_AUTHORIZER_CACHE_TTL_SECONDS,
+    ),
+    adminCredentials: adminCredentialsFrom(env),
+  };
+}

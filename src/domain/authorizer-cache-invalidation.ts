@@ -1,0 +1,13 @@
+/**
+ * The port through which the key lifecycle keeps API Gateway's authorizer caches
+ * honest. A cached Allow must never outlive the key it was computed for: a
+ * change that revokes or narrows access flushes now, and every moment a key
+ * stops working on its own (its expiry, the end of a rotation's grace period)
+ * gets a flush scheduled for that moment.
+ */
+export interface AuthorizerCacheInvalidation {
+  /** Flushes now; the change it follows has already been written. */
+  flushNow(): Promise<void>;
+  /** Makes sure a flush runs at `at` for this key; a later call for the same key moves it. */
+  flushAt(keyId: string, at: string): Promise<void>;
+}

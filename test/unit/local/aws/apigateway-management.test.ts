@@ -1,0 +1,73 @@
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { localStage } from '../../../../local/apigateway/stage';
+import { createApiGatewayManagement, isFlushRequest } from '../../../../local/aws/apigateway-management';
+import type { GatewayRequest } from '../../../../local/http/http-request';
+
+const SDK_CREDENTIALS = { accessKeyId: 'LOCAL', secretAccessKey: 'sdk-secret' };
+const stage = localStage('us-east-1');
+
+async function flushCall(path: string, credentials = SDK_CREDENTIALS): Promise<GatewayRequest> {
+  const signer = new SignatureV4({ credentials, region: 'us-east-1', service: 'apigateway', sha256: Sha256 });
+  const signed = await signer.sign(new HttpRequest({ method: 'DELETE', path, headers: { host: '127.0.0.1:3000' } }));
+  const headerPairs = Object.entries(signed.headers);
+  return {
+    method: 'DELETE',
+    rawPath: path,
+    rawQuery: '',
+    headerPairs,
+    headers: Object.fromEntries(headerPairs.map(([name, value]) => [name.toLowerCase(), [value]])),
+    body: Buffer.alloc(0),
+    bodyTooLarge: false,
+    sourceIp: '127.0.0.1',
+    receivedAt: new Date(),
+  };
+}
+
+describe('local API Gateway management: FlushStageAuthorizersCache', () => {
+  const flushAuthorizerCache = jest.fn();
+  const management = createApiGatewayManagement({ stage, sdkCredentials: async () => SDK_CREDENTIALS, flushAuthorizerCache });
+  beforeEach(() => flushAuthorizerCache.mockClear());
+
+  it('recognises only the flush operation', () => {
+    expect(isFlushRequest({ method: 'DELETE', rawPath: '/restapis/local/stages/v1/cache/authorizers' })).toBe(true);
+    expect(isFlushRequest({ method: 'GET', rawPath: '/restapis/local/stages/v1/cache/authorizers' })).toBe(false);
+    expect(isFlushRequest({ method: 'DELETE', rawPath: '/restapis/local/stages/v1/cache/data' })).toBe(false);
+  });
+
+  it('flushes the cache for a call signed with the SDK’s credentials, answering 202 like API Gateway', async () => {
+    const response = await management(await flushCall('/restapis/local/stages/v1/cache/authorizers'));
+    expect(response.statusCode).toBe(202);
+    expect(flushAuthorizerCache).toHaveBeenCalledTimes(1);
+  });
+
+  it('refuses other credentials as AWS does, with an error the SDK reads', async () => {
+    for (const [credentials, type] of [
+      [{ accessKeyId: 'LOCAL', secretAccessKey: 'guess' }, 'InvalidSignatureException'],
+      [{ accessKeyId: 'SOMEONE', secretAccessKey: 'sdk-secret' }, 'UnrecognizedClientException'],
+    ] as const) {
+      const response = await management(await flushCall('/restapis/local/stages/v1/cache/authorizers', credentials));
+      expect(response.statusCode).toBe(403);
+      expect(response.headers['x-amzn-ErrorType']).toBe(type);
+    }
+    expect(flushAuthorizerCache).not.toHaveBeenCalled();
+  });
+
+  it('answers 413 for a body too large to hold, without flushing', async () => {
+    const response = await management({
+      ...(await flushCall('/restapis/local/stages/v1/cache/authorizers')),
+      bodyTooLarge: true,
+    });
+    expect(response.statusCode).toBe(413);
+    expect(flushAuthorizerCache).not.toHaveBeenCalled();
+  });
+
+  it('answers 404 NotFoundException for another API or stage', async () => {
+    const other = await management(await flushCall('/restapis/other/stages/v1/cache/authorizers'));
+    expect(other.statusCode).toBe(404);
+    expect(other.headers['x-amzn-ErrorType']).toBe('NotFoundException');
+    expect((await management(await flushCall('/restapis/local/stages/v2/cache/authorizers'))).statusCode).toBe(404);
+    expect(flushAuthorizerCache).not.toHaveBeenCalled();
+  });
+});

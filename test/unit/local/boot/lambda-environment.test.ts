@@ -1,0 +1,57 @@
+import { localStage } from '../../../../local/apigateway/stage';
+import {
+  FLUSH_SCHEDULE_GROUP,
+  fallbackSdkCredentials,
+  functionEnvironment,
+  sdkEnvironment,
+} from '../../../../local/boot/lambda-environment';
+import { readLocalConfig } from '../../../../local/boot/local-config';
+import { ENV } from '../../../../src/config';
+import { HANDLERS } from '../../../../src/routes';
+
+describe('the environment of each function', () => {
+  const config = readLocalConfig({ TABLE_NAME: 'keys', KEY_PREFIX: 'zk_test', AWS_REGION: 'eu-west-1' });
+  const stage = localStage('eu-west-1');
+
+  it('points every SDK client at the local endpoints', () => {
+    expect(sdkEnvironment(config, { dynamoDb: 'http://127.0.0.1:4567', server: 'http://127.0.0.1:3000' })).toEqual({
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:4567',
+      AWS_ENDPOINT_URL_API_GATEWAY: 'http://127.0.0.1:3000',
+      AWS_ENDPOINT_URL_SCHEDULER: 'http://127.0.0.1:3000',
+    });
+  });
+
+  it('gives each function only the settings its grants give it in AWS', () => {
+    expect(functionEnvironment(HANDLERS.getKey, config, stage)).toEqual({ [ENV.tableName]: 'keys' });
+    expect(functionEnvironment(HANDLERS.whoami, config, stage)).toEqual({});
+    expect(functionEnvironment(HANDLERS.deleteKey, config, stage)).toEqual({
+      [ENV.tableName]: 'keys',
+      [ENV.restApiId]: 'local',
+      [ENV.stageName]: 'v1',
+    });
+    expect(functionEnvironment(HANDLERS.createKey, config, stage)).toEqual({
+      [ENV.tableName]: 'keys',
+      [ENV.keyPrefix]: 'zk_test',
+      [ENV.restApiId]: 'local',
+      [ENV.stageName]: 'v1',
+      [ENV.flushScheduleGroup]: FLUSH_SCHEDULE_GROUP,
+      [ENV.flushScheduleRoleArn]: 'arn:aws:iam::000000000000:role/local-authorizer-cache-flush',
+    });
+    expect(functionEnvironment('authorizer', config, stage)).toEqual({ [ENV.tableName]: 'keys', [ENV.restApiId]: 'local' });
+  });
+});
+
+describe('fallbackSdkCredentials', () => {
+  it('makes throwaway credentials with the fixed access key id LOCAL when none are set', () => {
+    expect(fallbackSdkCredentials({})).toEqual({
+      AWS_ACCESS_KEY_ID: 'LOCAL',
+      AWS_SECRET_ACCESS_KEY: expect.stringMatching(/^[0-9a-f]{40}$/),
+    });
+  });
+
+  it('leaves credentials or a profile from the environment alone', () => {
+    expect(fallbackSdkCredentials({ AWS_ACCESS_KEY_ID: 'AKIA' })).toEqual({});
+    expect(fallbackSdkCredentials({ AWS_PROFILE: 'dev' })).toEqual({});
+  });
+});
