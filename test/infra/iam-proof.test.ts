@@ -1,0 +1,186 @@
+/**
+ * IAM proof: every AWS call a function makes is allowed by the role its template
+ * gives it, and every permission that role holds (beyond its own logs) is used by
+ * some call. Each function runs as deployed: its own module, loaded afresh with
+ * the environment from its template, its calls recorded and then evaluated
+ * against its role's policies with AWS's policy logic (@cloud-copilot/iam-simulate).
+ */
+import '../fixtures/handler-env';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
+import { buildApp } from '../../lib/service-app';
+import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName } from '../../src/routes';
+import { adminEvent, authorizerEvent } from '../fixtures/events';
+import { keyRecord, testKey } from '../fixtures/keys';
+import { type FunctionHarness, loadFunction } from '../support/function-harness';
+import { grantedActions, iamRequestsFor, isAllowed, type RecordedCall } from '../support/iam-requests';
+import { ResolvedTemplate } from '../support/resolved-template';
+import { logicalId, SYNTH_TIMEOUT_MS, testApp } from './helpers';
+
+const TENANT = 'acme';
+const FUTURE = '2099-01-01T00:00:00.000Z';
+
+/** A flush schedule exists already under the name the function asks for: it moves it instead. */
+function scheduleExists(fn: FunctionHarness): void {
+  const { CreateScheduleCommand, ConflictException } = fn.sdk.scheduler;
+  fn.mocks.scheduler
+    .on(CreateScheduleCommand)
+    .rejects(new ConflictException({ Message: 'exists', message: 'exists', $metadata: {} }));
+}
+
+/** What each function does in its life: every path that makes a call of a kind no other path makes. */
+const SCENARIOS: Record<string, (load: (seed?: object[]) => FunctionHarness) => Promise<void>> = {
+  [AUTHORIZER_ENTRY]: async (load) => {
+    const key = testKey();
+    const { handler } = load([keyRecord({ key, tenantId: TENANT })]);
+    await handler(authorizerEvent({ apiKey: key }));
+  },
+  [HANDLERS.createKey.entry]: async (load) => {
+    const fn = load();
+    // A retry of a create whose schedule had been made already moves it.
+    scheduleExists(fn);
+    const create = adminEvent({
+      method: 'POST',
+      resource: '/tenants/{tenantId}/keys',
+      pathParameters: { tenantId: TENANT },
+      body: { name: 'n', expiresAt: FUTURE },
+    });
+    expect((await fn.handler(create)).statusCode).toBe(201);
+  },
+  [HANDLERS.listKeys.entry]: async (load) => {
+    const { handler } = load();
+    expect(
+      (await handler(adminEvent({ method: 'GET', resource: '/tenants/{tenantId}/keys', pathParameters: { tenantId: TENANT } })))
+        .statusCode,
+    ).toBe(200);
+  },
+  [HANDLERS.getKey.entry]: async (load) => {
+    const record = keyRecord({ tenantId: TENANT });
+    const { handler } = load([record]);
+    const get = adminEvent({
+      method: 'GET',
+      resource: '/tenants/{tenantId}/keys/{keyId}',
+      pathParameters: { tenantId: TENANT, keyId: record.keyId },
+    });
+    expect((await handler(get)).statusCode).toBe(200);
+  },
+  [HANDLERS.updateKey.entry]: async (load) => {
+    const record = keyRecord({ tenantId: TENANT });
+    const fn = load([record]);
+    scheduleExists(fn);
+    const patch = adminEvent({
+      method: 'PATCH',
+      resource: '/tenants/{tenantId}/keys/{keyId}',
+      pathParameters: { tenantId: TENANT, keyId: record.keyId },
+      body: { enabled: false, expiresAt: FUTURE },
+    });
+    expect((await fn.handler(patch)).statusCode).toBe(200);
+  },
+  [HANDLERS.deleteKey.entry]: async (load) => {
+    const record = keyRecord({ tenantId: TENANT });
+    const { handler } = load([record]);
+    const remove = adminEvent({
+      method: 'DELETE',
+      resource: '/tenants/{tenantId}/keys/{keyId}',
+      pathParameters: { tenantId: TENANT, keyId: record.keyId },
+    });
+    expect((await handler(remove)).statusCode).toBe(204);
+  },
+  [HANDLERS.rotateKey.entry]: async (load) => {
+    const rotate = (keyId: string) =>
+      adminEvent({
+        method: 'POST',
+        resource: '/tenants/{tenantId}/keys/{keyId}/rotate',
+        pathParameters: { tenantId: TENANT, keyId },
+        body: {},
+      });
+    const record = keyRecord({ tenantId: TENANT, expiresAt: FUTURE, ttl: 1 });
+    const fn = load([record]);
+    // The old key's expiry had a schedule already: the end of its grace period moves it.
+    scheduleExists(fn);
+    expect((await fn.handler(rotate(record.keyId))).statusCode).toBe(201);
+    // The old key vanishes mid-rotation: its unseen replacement is withdrawn.
+    const vanishing = keyRecord({ tenantId: TENANT });
+    fn.table.put(vanishing as never);
+    fn.mocks.ddb
+      .on(fn.sdk.documents.UpdateCommand)
+      .rejects(Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' }));
+    expect((await fn.handler(rotate(vanishing.keyId))).statusCode).toBe(404);
+  },
+  [HANDLERS.whoami.entry]: async (load) => {
+    const { handler } = load();
+    await handler({ requestContext: { authorizer: { tenantId: TENANT, keyId: 'key_X', keyName: 'n', scopes: '' } } });
+  },
+};
+
+let template: ResolvedTemplate;
+const functions: { entry: string; id: string }[] = [];
+
+beforeAll(() => {
+  const app = testApp();
+  const stack: ApiKeyServiceStack = buildApp(app);
+  template = new ResolvedTemplate(Template.fromStack(stack).toJSON().Resources);
+  const { service } = stack;
+  functions.push({ entry: AUTHORIZER_ENTRY, id: logicalId(service.authorizerFunction) });
+  for (const [name, definition] of Object.entries(HANDLERS) as [HandlerName, (typeof HANDLERS)[HandlerName]][]) {
+    functions.push({ entry: definition.entry, id: logicalId(service.handlers[name]) });
+  }
+}, SYNTH_TIMEOUT_MS);
+
+/** Runs a function's scenario as deployed and returns every call it made. */
+async function callsOf(entry: string, id: string): Promise<RecordedCall[]> {
+  const harnesses: FunctionHarness[] = [];
+  const load = (seed: object[] = []) => {
+    const harness = loadFunction(entry, template.environmentOf(id), seed);
+    harnesses.push(harness);
+    return harness;
+  };
+  await SCENARIOS[entry](load);
+  return harnesses.flatMap((harness) => harness.calls());
+}
+
+describe('IAM proof', () => {
+  it('covers every function of the stack with a scenario', () => {
+    expect(functions.map(({ entry }) => entry).sort()).toEqual(Object.keys(SCENARIOS).sort());
+  });
+
+  it.each([AUTHORIZER_ENTRY, ...Object.values(HANDLERS).map((definition) => definition.entry)])(
+    '%s: its role allows every call it makes, and holds no permission it never uses',
+    async (entry) => {
+      const { id } = functions.find((candidate) => candidate.entry === entry)!;
+      const calls = await callsOf(entry, id);
+      const policies = template.policiesOf(id);
+      const principal = template.roleArnOf(id);
+      const requests = calls.flatMap(iamRequestsFor);
+      for (const request of requests) {
+        const { allowed, detail } = await isAllowed(policies, principal, request);
+        expect({ request, allowed, detail }).toEqual({ request, allowed: true, detail: 'Allowed' });
+      }
+      expect(grantedActions(policies)).toEqual([...new Set(requests.map((request) => request.action))].sort());
+    },
+  );
+});
+
+describe('the proof itself', () => {
+  it('catches a function that flushes without the grant, and a grant no code uses', async () => {
+    const { id } = functions.find((candidate) => candidate.entry === HANDLERS.deleteKey.entry)!;
+    const requests = (await callsOf(HANDLERS.deleteKey.entry, id)).flatMap(iamRequestsFor);
+    const flush = requests.find((request) => request.action === 'apigateway:DELETE')!;
+    const withoutFlush = template.policiesOf(id).map(({ name, policy }) => ({
+      name,
+      policy: {
+        ...policy,
+        Statement: (policy.Statement as { Action: unknown }[]).filter((statement) => statement.Action !== 'apigateway:DELETE'),
+      },
+    }));
+    expect((await isAllowed(withoutFlush, template.roleArnOf(id), flush)).allowed).toBe(false);
+
+    const { id: getKeyId } = functions.find((candidate) => candidate.entry === HANDLERS.getKey.entry)!;
+    const granted = grantedActions([
+      ...template.policiesOf(getKeyId),
+      { policy: { Statement: [{ Effect: 'Allow', Action: 'apigateway:DELETE' }] } },
+    ]);
+    const used = (await callsOf(HANDLERS.getKey.entry, getKeyId)).flatMap(iamRequestsFor).map((request) => request.action);
+    expect(granted).not.toEqual([...new Set(used)].sort());
+  });
+});

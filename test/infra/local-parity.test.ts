@@ -1,0 +1,40 @@
+/** Local mode gives each function exactly the settings the construct's grants give it in AWS. */
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildApp } from '../../lib/service-app';
+import { localStage } from '../../local/apigateway/stage';
+import { functionEnvironment } from '../../local/boot/lambda-environment';
+import { readLocalConfig } from '../../local/boot/local-config';
+import { HANDLERS, type HandlerName } from '../../src/routes';
+import { logicalId, SYNTH_TIMEOUT_MS, testApp } from './helpers';
+
+/** Runtime settings every function gets alike, which local mode leaves to Node. */
+const RUNTIME_SETTINGS = ['POWERTOOLS_LOG_LEVEL', 'NODE_OPTIONS'];
+
+let environmentNames: (id: string) => string[];
+let stack: ReturnType<typeof buildApp>;
+
+beforeAll(() => {
+  stack = buildApp(testApp());
+  const resources = Template.fromStack(stack).toJSON().Resources as Record<string, any>;
+  environmentNames = (id) =>
+    Object.keys(resources[id].Properties.Environment.Variables)
+      .filter((name) => !RUNTIME_SETTINGS.includes(name))
+      .sort();
+}, SYNTH_TIMEOUT_MS);
+
+describe('local mode and the deployed stack', () => {
+  const config = readLocalConfig({});
+  const stage = localStage('us-east-1');
+
+  it.each(Object.keys(HANDLERS) as HandlerName[])('give %s the same settings', (name) => {
+    expect(Object.keys(functionEnvironment(HANDLERS[name], config, stage)).sort()).toEqual(
+      environmentNames(logicalId(stack.service.handlers[name])),
+    );
+  });
+
+  it('give the authorizer the same settings', () => {
+    expect(Object.keys(functionEnvironment('authorizer', config, stage)).sort()).toEqual(
+      environmentNames(logicalId(stack.service.authorizerFunction)),
+    );
+  });
+});

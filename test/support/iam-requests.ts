@@ -1,0 +1,111 @@
+/**
+ * What IAM is asked for each AWS SDK call the functions make: the action, the
+ * resource ARN and the condition keys the request carries. The mapping follows
+ * the Service Authorization Reference for each service.
+ */
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { ACCOUNT, REGION } from './resolved-template';
+
+export interface IamRequest {
+  action: string;
+  resource: string;
+  context: Record<string, string | string[]>;
+}
+
+export interface RecordedCall {
+  command: string;
+  input: Record<string, any>;
+}
+
+/** Every attribute a DynamoDB request names (its key, its item, its expressions): `dynamodb:Attributes`. */
+function dynamoDbAttributes(input: Record<string, any>): string[] {
+  const names = new Set<string>([
+    ...Object.keys(input.Key ?? {}),
+    ...Object.keys(input.Item ?? {}),
+    ...Object.values((input.ExpressionAttributeNames ?? {}) as Record<string, string>),
+  ]);
+  return [...names].sort();
+}
+
+const tableArn = (name: string) => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}`;
+
+export function iamRequestsFor({ command, input }: RecordedCall): IamRequest[] {
+  const dynamoDb = (action: string, resource = tableArn(input.TableName)): IamRequest[] => [
+    {
+      action: `dynamodb:${action}`,
+      resource,
+      context: { 'dynamodb:Attributes': dynamoDbAttributes(input), 'dynamodb:ReturnValues': input.ReturnValues ?? 'NONE' },
+    },
+  ];
+  switch (command) {
+    case 'GetCommand':
+      return dynamoDb('GetItem');
+    case 'PutCommand':
+      return dynamoDb('PutItem');
+    case 'UpdateCommand':
+      return dynamoDb('UpdateItem');
+    case 'DeleteCommand':
+      return dynamoDb('DeleteItem');
+    case 'QueryCommand':
+      return dynamoDb(
+        'Query',
+        input.IndexName ? `${tableArn(input.TableName)}/index/${input.IndexName}` : tableArn(input.TableName),
+      );
+    case 'FlushStageAuthorizersCacheCommand':
+      // DELETE /restapis/{restapi_id}/stages/{stage_name}/cache/authorizers
+      return [
+        {
+          action: 'apigateway:DELETE',
+          resource: `arn:aws:apigateway:${REGION}::/restapis/${input.restApiId}/stages/${input.stageName}/cache/authorizers`,
+          context: {},
+        },
+      ];
+    case 'CreateScheduleCommand':
+    case 'UpdateScheduleCommand':
+      return [
+        {
+          action: `scheduler:${command.replace(/Command$/, '')}`,
+          resource: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/${input.GroupName ?? 'default'}/${input.Name}`,
+          context: {},
+        },
+        // Both pass the target's role to Scheduler.
+        { action: 'iam:PassRole', resource: input.Target.RoleArn, context: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      ];
+    default:
+      throw new Error(`No IAM mapping for ${command}: add one before the function may make it`);
+  }
+}
+
+/** Whether the role's identity policies allow the request, by AWS's evaluation logic. */
+export async function isAllowed(
+  policies: { name: string; policy: unknown }[],
+  principal: string,
+  request: IamRequest,
+): Promise<{ allowed: boolean; detail: string }> {
+  const response = await runSimulation(
+    {
+      identityPolicies: policies as never,
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      request: {
+        action: request.action,
+        principal,
+        resource: { accountId: ACCOUNT, resource: request.resource },
+        contextVariables: request.context,
+      },
+    },
+    {},
+  );
+  if (response.resultType === 'error') return { allowed: false, detail: JSON.stringify(response.errors) };
+  return { allowed: response.overallResult === 'Allowed', detail: response.overallResult };
+}
+
+/** The actions a role's policies grant, outside its own logging. */
+export function grantedActions(policies: { policy: { Statement: unknown[] } }[]): string[] {
+  const actions = policies.flatMap(({ policy }) =>
+    (policy.Statement as { Effect: string; Action: string | string[] }[])
+      .filter((statement) => statement.Effect === 'Allow')
+      .flatMap((statement) => [statement.Action].flat()),
+  );
+  return [...new Set(actions.filter((action) => !action.startsWith('logs:')))].sort();
+}
