@@ -6,8 +6,8 @@ import { type App, Validations } from 'aws-cdk-lib';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { buildApp } from '../../bin/service-app';
 import type { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
-import { buildApp } from '../../lib/service-app';
 import { HANDLERS, type HandlerName } from '../../src/routes';
 import { BUNDLING_SYNTH_TIMEOUT_MS, SYNTH_TIMEOUT_MS, testApp } from './helpers';
 

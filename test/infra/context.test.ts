@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { CONTEXT, servicePropsFromContext } from '../../lib/service-app';
+import { CONTEXT, servicePropsFromContext } from '../../bin/service-app';
 import { testApp } from './helpers';
 
 const propsFor = (context: Record<string, unknown>) => servicePropsFromContext(testApp({ context }));

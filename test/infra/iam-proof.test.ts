@@ -7,8 +7,8 @@
  */
 import '../fixtures/handler-env';
 import { Template } from 'aws-cdk-lib/assertions';
+import { buildApp } from '../../bin/service-app';
 import type { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
-import { buildApp } from '../../lib/service-app';
 import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName } from '../../src/routes';
 import { adminEvent, authorizerEvent } from '../fixtures/events';
 import { keyRecord, testKey } from '../fixtures/keys';

@@ -1,6 +1,6 @@
 /** Local mode gives each function exactly the settings the construct's grants give it in AWS. */
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildApp } from '../../lib/service-app';
+import { buildApp } from '../../bin/service-app';
 import { localStage } from '../../local/apigateway/stage';
 import { functionEnvironment } from '../../local/boot/lambda-environment';
 import { readLocalConfig } from '../../local/boot/local-config';

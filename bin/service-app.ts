@@ -1,8 +1,8 @@
 import { type App, Duration, Validations } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { ApiKeyServiceProps } from './api-key-service';
-import { ApiKeyServiceStack } from './api-key-service-stack';
+import type { ApiKeyServiceProps } from '../lib/api-key-service';
+import { ApiKeyServiceStack } from '../lib/api-key-service-stack';
 
 /** CDK context keys the app reads, e.g. `npx cdk deploy -c keyPrefix=zk_live`. */
 export const CONTEXT = {

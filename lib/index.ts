@@ -1,0 +1,5 @@
+/** The construct library: what another CDK app installs to run the service in its own account. */
+export { ApiKeyService, type ApiKeyServiceProps } from './api-key-service';
+export { ApiKeyServiceStack, type ApiKeyServiceStackProps } from './api-key-service-stack';
+export { AuthorizerCacheFlush, type AuthorizerCacheFlushProps } from './authorizer-cache-flush';
+export { KeyTable, type KeyTableAccess } from './key-table';
