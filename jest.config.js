@@ -8,6 +8,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
+  globalSetup: '<rootDir>/test/setup/notices.ts',
   maxWorkers: 2,
   testTimeout: 30_000,
   collectCoverageFrom: ['src/**/*.ts', 'lambdas/**/*.ts', 'local/**/*.ts', 'lib/**/*.ts'],
