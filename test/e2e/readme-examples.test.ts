@@ -43,7 +43,8 @@ function shellExamples(section: string): Example[] {
 function script(examples: Example[], statusLog: string): string {
   return [
     'set -euo pipefail',
-    `curl() { command curl -w '%{stderr}%{http_code}\\n' "$@" 2>>'${statusLog}'; }`,
+    // The last -w wins: every call's status goes to the log, whatever the example prints.
+    `curl() { command curl "$@" -w '%{stderr}%{http_code}\\n' 2>>'${statusLog}'; }`,
     ...examples.map((example, index) => `echo 'block ${index}' >>'${statusLog}'\n${example.code}`),
   ].join('\n');
 }

@@ -3,7 +3,7 @@ import { LambdaIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
-import { ApiKeyService } from '../../lib/api-key-service';
+import { ApiKeyService } from '../../lib';
 
 /** The key service inside your own stack. */
 export class KeysStack extends Stack {
