@@ -5,7 +5,7 @@ import type { ApiKeyServiceProps } from '../lib/api-key-service';
 import { ApiKeyServiceStack } from '../lib/api-key-service-stack';
 
 /** CDK context keys the app reads, e.g. `npx cdk deploy -c keyPrefix=zk_live`. */
-export const CONTEXT = {
+const CONTEXT = {
   stackName: 'stackName',
   keyPrefix: 'keyPrefix',
   stageName: 'stageName',
@@ -16,10 +16,10 @@ export const CONTEXT = {
   apiGatewayCloudWatchRole: 'apiGatewayCloudWatchRole',
 } as const;
 
-export const DEFAULT_STACK_NAME = 'ApiKeyService';
+const DEFAULT_STACK_NAME = 'ApiKeyService';
 
 /** The service's options from CDK context; anything unset keeps the construct's default. */
-export function servicePropsFromContext(app: App): ApiKeyServiceProps {
+function servicePropsFromContext(app: App): ApiKeyServiceProps {
   const ttlSeconds = numberContext(app, CONTEXT.authorizerCacheTtlSeconds);
   const retentionDays = numberContext(app, CONTEXT.logRetentionDays);
   if (retentionDays !== undefined && !(Object.values(RetentionDays) as unknown[]).includes(retentionDays)) {

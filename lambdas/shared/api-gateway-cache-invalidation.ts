@@ -13,7 +13,7 @@ const CALL_LIMITS = {
 const FLUSH_DELAY_AFTER_EXPIRY_MS = 1_000;
 
 /** The function calls a capability its deployment did not grant: a wiring bug, never swallowed. */
-export class MissingGrantError extends Error {
+class MissingGrantError extends Error {
   readonly name = 'MissingGrantError';
 }
 

@@ -4,10 +4,10 @@ import type { KeyCaller } from '../../src/domain/key-service';
 import { PROBLEM_HEADERS, type Problem, problem } from '../../src/problem';
 import { errorDetails, logger } from './logger';
 
-export const MAX_BODY_BYTES = 10 * 1024;
+const MAX_BODY_BYTES = 10 * 1024;
 
 /** A failure of the HTTP request itself, before the domain sees it. */
-export class HttpError extends Error {
+class HttpError extends Error {
   readonly name = 'HttpError';
   constructor(
     readonly status: number,
@@ -32,7 +32,7 @@ export function noContent(): APIGatewayProxyResult {
   return { statusCode: 204, headers: { ...BASE_HEADERS }, body: '' };
 }
 
-export function problemResponse(body: Problem, headers: Record<string, string> = {}): APIGatewayProxyResult {
+function problemResponse(body: Problem, headers: Record<string, string> = {}): APIGatewayProxyResult {
   return { statusCode: body.status, headers: { ...PROBLEM_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
@@ -72,7 +72,7 @@ export function readJsonBody(event: APIGatewayProxyEvent, emptyAs?: unknown): un
  * The response for each kind of domain failure. The switch covers every kind,
  * or this does not compile: a new kind cannot fall through to a 500.
  */
-export function domainErrorResponse(error: KnownDomainError): APIGatewayProxyResult {
+function domainErrorResponse(error: KnownDomainError): APIGatewayProxyResult {
   switch (error.kind) {
     case 'validation':
       return problemResponse(problem(400, 'Bad Request', error.message, error.errors));
@@ -106,7 +106,7 @@ function assertNever(value: never): never {
 }
 
 /** Maps a failure to its problem+json response; anything unexpected is logged and hidden. */
-export function errorResponse(error: unknown): APIGatewayProxyResult {
+function errorResponse(error: unknown): APIGatewayProxyResult {
   if (error instanceof HttpError) return problemResponse(problem(error.status, error.title, error.message));
   if (isDomainError(error)) return domainErrorResponse(error);
   logger.error('Unhandled error', errorDetails(error));

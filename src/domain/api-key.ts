@@ -51,11 +51,6 @@ export function isExpired(record: Pick<KeyRecord, 'expiresAt'>, now: Date): bool
   return record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now.getTime();
 }
 
-/** Whether a key may authenticate right now. TTL deletion is lazy, so expiry is checked here. */
-export function isUsable(record: KeyRecord, now: Date): boolean {
-  return record.enabled && !isExpired(record, now);
-}
-
 export function ttlFor(expiresAt: string): number {
   return Math.ceil(Date.parse(expiresAt) / 1000);
 }

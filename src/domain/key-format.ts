@@ -2,16 +2,16 @@ import * as crypto from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 /** Base62 digits in value order: 0 = '0', 10 = 'A', 36 = 'a'. */
-export const BASE62_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-export const RANDOM_LENGTH = 32;
-export const CHECKSUM_LENGTH = 6;
-export const BODY_LENGTH = RANDOM_LENGTH + CHECKSUM_LENGTH;
+const BASE62_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const RANDOM_LENGTH = 32;
+const CHECKSUM_LENGTH = 6;
+const BODY_LENGTH = RANDOM_LENGTH + CHECKSUM_LENGTH;
 export const DEFAULT_KEY_PREFIX = 'ak';
 export const KEY_PREFIX_PATTERN = /^[a-z][a-z0-9]{0,9}(_[a-z0-9]{1,10})?$/;
 
 const BODY_PATTERN = new RegExp(`^[0-9A-Za-z]{${BODY_LENGTH}}$`);
 
-export interface ParsedKey {
+interface ParsedKey {
   prefix: string;
   random: string;
   checksum: string;
@@ -27,7 +27,7 @@ export function assertValidKeyPrefix(prefix: string): void {
   }
 }
 
-export function toBase62(value: number, width: number): string {
+function toBase62(value: number, width: number): string {
   let digits = '';
   let rest = value;
   do {
@@ -38,7 +38,7 @@ export function toBase62(value: number, width: number): string {
 }
 
 /** CRC-32 (IEEE, as zlib computes it) of `{prefix}_{random}`, in base62. */
-export function checksumFor(prefix: string, random: string): string {
+function checksumFor(prefix: string, random: string): string {
   return toBase62(crc32(Buffer.from(`${prefix}_${random}`, 'utf8')), CHECKSUM_LENGTH);
 }
 

@@ -3,7 +3,7 @@ import { hashKey, parseKey } from './key-format';
 import type { KeyStore } from './key-store';
 
 /** lastUsedAt is written at most this often per key, to keep the authorizer's writes cheap. */
-export const LAST_USED_RESOLUTION_MS = 60_000;
+const LAST_USED_RESOLUTION_MS = 60_000;
 
 /**
  * What checking a presented key found. Clients get one and the same 401 for

@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { type FieldError, ValidationError } from './errors';
 
-export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const KEY_ID_PATTERN = /^key_[0-9A-HJKMNP-TV-Z]{26}$/;
-export const SCOPE_PATTERN = /^[a-z][a-z0-9_.:-]{0,63}$/;
-export const MAX_SCOPES = 20;
-export const MAX_NAME_LENGTH = 100;
-export const MAX_GRACE_PERIOD_SECONDS = 604_800;
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
+const SCOPE_PATTERN = /^[a-z][a-z0-9_.:-]{0,63}$/;
+const MAX_SCOPES = 20;
+const MAX_NAME_LENGTH = 100;
+const MAX_GRACE_PERIOD_SECONDS = 604_800;
+const DEFAULT_PAGE_SIZE = 20;
+const MAX_PAGE_SIZE = 100;
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point: names may not hold them.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
@@ -17,20 +17,20 @@ export const tenantIdSchema = z
   .string()
   .regex(TENANT_ID_PATTERN, 'must be 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit');
 
-export const nameSchema = z
+const nameSchema = z
   .string()
   .trim()
   .min(1, 'must not be empty')
   .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
   .refine((name) => !CONTROL_CHARACTERS.test(name), 'must not contain control characters');
 
-export const scopesSchema = z
+const scopesSchema = z
   .array(z.string().regex(SCOPE_PATTERN, 'must match ^[a-z][a-z0-9_.:-]{0,63}$'))
   .max(MAX_SCOPES, `must hold at most ${MAX_SCOPES} scopes`)
   .transform((scopes) => [...new Set(scopes)]);
 
 /** An ISO-8601 date-time with a zone, normalised to UTC with milliseconds. */
-export const dateTimeSchema = z.iso
+const dateTimeSchema = z.iso
   .datetime({ offset: true, message: 'must be an ISO-8601 date-time with a time zone, e.g. 2030-01-01T00:00:00Z' })
   .transform((value) => new Date(value).toISOString());
 
@@ -39,7 +39,6 @@ export const createKeyBodySchema = z.strictObject({
   scopes: scopesSchema.optional(),
   expiresAt: dateTimeSchema.nullish(),
 });
-export type CreateKeyInput = z.output<typeof createKeyBodySchema>;
 
 export const updateKeyBodySchema = z
   .strictObject({
@@ -59,7 +58,6 @@ export const rotateKeyBodySchema = z.strictObject({
     .max(MAX_GRACE_PERIOD_SECONDS, `must be at most ${MAX_GRACE_PERIOD_SECONDS}`)
     .default(0),
 });
-export type RotateKeyInput = z.output<typeof rotateKeyBodySchema>;
 
 export const listKeysQuerySchema = z.strictObject({
   limit: z
@@ -70,7 +68,6 @@ export const listKeysQuerySchema = z.strictObject({
     .default(DEFAULT_PAGE_SIZE),
   cursor: z.string().min(1, 'must not be empty').max(1024, 'is too long').optional(),
 });
-export type ListKeysQuery = z.output<typeof listKeysQuerySchema>;
 
 function toFieldErrors(error: z.ZodError): FieldError[] {
   return error.issues.map((issue) => ({

@@ -7,7 +7,7 @@ import { StoreUnavailableError } from '../domain/errors';
  * plus back-off stay under 5 s, the authorizer's timeout, and a handler's few
  * calls stay well under API Gateway's 29 s integration limit.
  */
-export const DYNAMODB_CALL_LIMITS = { maxAttempts: 3, connectionTimeoutMs: 500, requestTimeoutMs: 1_000 } as const;
+const DYNAMODB_CALL_LIMITS = { maxAttempts: 3, connectionTimeoutMs: 500, requestTimeoutMs: 1_000 } as const;
 
 /** A document client; endpoint, region and credentials come from the SDK's standard configuration. */
 export function createDocumentClient(): DynamoDBDocumentClient {
@@ -45,7 +45,7 @@ function isTransient(error: unknown): boolean {
   );
 }
 
-export function isConditionFailure(error: unknown): boolean {
+function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 

@@ -1,5 +1,6 @@
 import { CfnParameter, CfnResource, Duration, Fn, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ApiKeyService, type ApiKeyServiceProps } from '../../lib/api-key-service';
 import { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
@@ -614,5 +615,36 @@ describe('props validation', () => {
   it('rejects negative or fractional throttling', () => {
     expect(construct({ throttlingRateLimit: -1 })).toThrow(/throttlingRateLimit/);
     expect(construct({ throttlingBurstLimit: 1.5 })).toThrow(/throttlingBurstLimit/);
+  });
+});
+
+describe('grantAdmin', () => {
+  it('lets a principal invoke the admin routes of the stage, and nothing else of the API', () => {
+    const stack = new Stack(testApp(), 'Admin');
+    const service = new ApiKeyService(stack, 'Service', { stageName: 'prod' });
+    const backOffice = new Role(stack, 'BackOffice', { assumedBy: new AccountRootPrincipal() });
+    service.grantAdmin(backOffice);
+    const template = Template.fromStack(stack);
+    expect(permissionsOf(template, logicalId(backOffice))).toEqual([
+      {
+        action: 'execute-api:Invoke',
+        resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':execute-api:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':',
+              { Ref: logicalId(service.api) },
+              '/prod/*/tenants/*',
+            ],
+          ],
+        },
+      },
+    ]);
   });
 });

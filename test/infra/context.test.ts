@@ -1,51 +1,59 @@
-import { Duration } from 'aws-cdk-lib';
-import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { CONTEXT, servicePropsFromContext } from '../../bin/service-app';
-import { testApp } from './helpers';
+/** The CDK app reads the service's options from CDK context: `-c name=value`, or cdk.json. */
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { buildApp } from '../../bin/service-app';
+import { SYNTH_TIMEOUT_MS, testApp } from './helpers';
 
-const propsFor = (context: Record<string, unknown>) => servicePropsFromContext(testApp({ context }));
+const templateFor = (context: Record<string, unknown>) => Template.fromStack(buildApp(testApp({ context })));
 
 describe('the app reads the service options from CDK context', () => {
-  it('leaves every option to the construct default when none is given', () => {
-    expect(Object.values(propsFor({})).filter((value) => value !== undefined)).toEqual([]);
-  });
+  it(
+    'takes -c strings, as the CLI passes them',
+    () => {
+      const template = templateFor({
+        keyPrefix: 'zk_live',
+        stageName: 'prod',
+        authorizerCacheTtlSeconds: '0',
+        throttlingRateLimit: '50',
+        throttlingBurstLimit: '100',
+        logRetentionDays: '30',
+        apiGatewayCloudWatchRole: 'false',
+      });
+      template.hasResourceProperties('AWS::ApiGateway::Stage', {
+        StageName: 'prod',
+        MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 })],
+      });
+      template.hasResourceProperties('AWS::ApiGateway::Authorizer', { AuthorizerResultTtlInSeconds: 0 });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ KEY_PREFIX: 'zk_live' }) },
+      });
+      for (const logGroup of Object.values(template.findResources('AWS::Logs::LogGroup')))
+        expect(logGroup.Properties.RetentionInDays).toBe(30);
+      template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 
-  it('takes -c strings, as the CLI passes them', () => {
-    expect(
-      propsFor({
-        [CONTEXT.keyPrefix]: 'zk_live',
-        [CONTEXT.stageName]: 'prod',
-        [CONTEXT.authorizerCacheTtlSeconds]: '0',
-        [CONTEXT.throttlingRateLimit]: '50',
-        [CONTEXT.throttlingBurstLimit]: '100',
-        [CONTEXT.logRetentionDays]: '30',
-        [CONTEXT.apiGatewayCloudWatchRole]: 'false',
-      }),
-    ).toEqual({
-      keyPrefix: 'zk_live',
-      stageName: 'prod',
-      authorizerCacheTtl: Duration.seconds(0),
-      throttlingRateLimit: 50,
-      throttlingBurstLimit: 100,
-      logRetention: RetentionDays.ONE_MONTH,
-      apiGatewayCloudWatchRole: false,
-    });
-  });
-
-  it('takes JSON values, as cdk.json holds them', () => {
-    expect(propsFor({ [CONTEXT.authorizerCacheTtlSeconds]: 60, [CONTEXT.apiGatewayCloudWatchRole]: true })).toMatchObject({
-      authorizerCacheTtl: Duration.seconds(60),
-      apiGatewayCloudWatchRole: true,
-    });
-  });
+  it(
+    'takes JSON values, as cdk.json holds them, and names the stack',
+    () => {
+      const stack = buildApp(
+        testApp({ context: { authorizerCacheTtlSeconds: 60, apiGatewayCloudWatchRole: true, stackName: 'Staging' } }),
+      );
+      expect(stack.stackName).toBe('Staging');
+      const template = Template.fromStack(stack);
+      template.hasResourceProperties('AWS::ApiGateway::Authorizer', { AuthorizerResultTtlInSeconds: 60 });
+      template.resourceCountIs('AWS::ApiGateway::Account', 1);
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 
   it.each([
-    [CONTEXT.authorizerCacheTtlSeconds, 'five', /must be a number/],
-    [CONTEXT.throttlingRateLimit, '', /must be a number/],
-    [CONTEXT.logRetentionDays, '31', /retention CloudWatch Logs offers/],
-    [CONTEXT.apiGatewayCloudWatchRole, 'no', /true or false/],
-    [CONTEXT.keyPrefix, '', /non-empty string/],
+    ['authorizerCacheTtlSeconds', 'five', /must be a number/],
+    ['throttlingRateLimit', '', /must be a number/],
+    ['logRetentionDays', '31', /retention CloudWatch Logs offers/],
+    ['apiGatewayCloudWatchRole', 'no', /true or false/],
+    ['keyPrefix', '', /non-empty string/],
   ])('refuses %s=%j with a clear message', (key, value, message) => {
-    expect(() => propsFor({ [key]: value })).toThrow(message);
+    expect(() => buildApp(testApp({ context: { [key]: value } }))).toThrow(message);
   });
 });

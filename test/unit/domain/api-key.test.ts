@@ -1,4 +1,4 @@
-import { isExpired, isUsable, toApiKey, ttlFor } from '../../../src/domain/api-key';
+import { isExpired, toApiKey, ttlFor } from '../../../src/domain/api-key';
 import { keyRecord } from '../../fixtures/keys';
 
 const now = new Date('2026-11-26T12:00:00.000Z');
@@ -45,12 +45,6 @@ describe('expiry', () => {
     expect(isExpired({ expiresAt: '2026-11-26T12:00:00.001Z' }, now)).toBe(false);
     expect(isExpired({ expiresAt: '2026-11-26T12:00:00.000Z' }, now)).toBe(true);
     expect(isExpired({ expiresAt: '2026-11-26T11:59:59.999Z' }, now)).toBe(true);
-  });
-
-  it('only enabled, unexpired keys are usable', () => {
-    expect(isUsable(keyRecord(), now)).toBe(true);
-    expect(isUsable(keyRecord({ enabled: false }), now)).toBe(false);
-    expect(isUsable(keyRecord({ expiresAt: '2026-11-26T11:00:00.000Z' }), now)).toBe(false);
   });
 
   it('ttl is epoch seconds, rounded up', () => {

@@ -1,6 +1,9 @@
 import { StoreUnavailableError } from '../../../src/domain/errors';
 import { hashKey } from '../../../src/domain/key-format';
-import { KeyVerifier, LAST_USED_RESOLUTION_MS } from '../../../src/domain/key-verification';
+import { KeyVerifier } from '../../../src/domain/key-verification';
+
+const A_MINUTE_MS = 60_000;
+
 import { keyRecord, testKey } from '../../fixtures/keys';
 import { FakeClock, MemoryKeyStore } from '../../fixtures/memory-key-store';
 
@@ -65,7 +68,7 @@ describe('recordUse', () => {
 
     await use();
     expect(store.callsTo('recordUse')).toHaveLength(1);
-    expect(store.callsTo('recordUse')[0].args).toEqual([hashKey(key), clock.iso(), clock.iso(-LAST_USED_RESOLUTION_MS)]);
+    expect(store.callsTo('recordUse')[0].args).toEqual([hashKey(key), clock.iso(), clock.iso(-A_MINUTE_MS)]);
 
     clock.advance(30_000);
     await use();
@@ -87,7 +90,7 @@ describe('recordUse', () => {
       [clock.iso(-59_000), false],
       [clock.iso(), false],
       // Exactly 60 s: no write the store's condition (`lastUsedAt < notBefore`) would refuse.
-      [clock.iso(-LAST_USED_RESOLUTION_MS), false],
+      [clock.iso(-A_MINUTE_MS), false],
     ] as const) {
       const record = keyRecord(lastUsedAt === undefined ? {} : { lastUsedAt });
       expect(verifier.isUseRecordDue(record)).toBe(due);

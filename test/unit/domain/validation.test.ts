@@ -4,11 +4,8 @@ import {
   createKeyBodySchema,
   KEY_ID_PATTERN,
   listKeysQuerySchema,
-  MAX_GRACE_PERIOD_SECONDS,
   parseOrThrow,
   rotateKeyBodySchema,
-  SCOPE_PATTERN,
-  TENANT_ID_PATTERN,
   tenantIdSchema,
   updateKeyBodySchema,
 } from '../../../src/domain/validation';
@@ -36,18 +33,19 @@ const update = (body: unknown) => parseOrThrow(updateKeyBodySchema, body);
 
 describe('patterns', () => {
   it('match DESIGN §2', () => {
-    expect(TENANT_ID_PATTERN.test('acme')).toBe(true);
-    expect(TENANT_ID_PATTERN.test('A1.b_c-d')).toBe(true);
-    expect(TENANT_ID_PATTERN.test('a'.repeat(64))).toBe(true);
-    expect(TENANT_ID_PATTERN.test('a'.repeat(65))).toBe(false);
-    expect(TENANT_ID_PATTERN.test('-acme')).toBe(false);
-    expect(TENANT_ID_PATTERN.test('ac me')).toBe(false);
+    const tenant = (id: string) => tenantIdSchema.safeParse(id).success;
+    expect(tenant('acme')).toBe(true);
+    expect(tenant('A1.b_c-d')).toBe(true);
+    expect(tenant('a'.repeat(64))).toBe(true);
+    expect(tenant('a'.repeat(65))).toBe(false);
+    expect(tenant('-acme')).toBe(false);
+    expect(tenant('ac me')).toBe(false);
     expect(KEY_ID_PATTERN.test('key_01JD5Z0000000000000000000A')).toBe(true);
     expect(KEY_ID_PATTERN.test('key_01jd5z0000000000000000000a')).toBe(false); // upper case only
     expect(KEY_ID_PATTERN.test('key_01JD5Z000000000000000000IL')).toBe(false); // I, L are not Crockford
     expect(KEY_ID_PATTERN.test('key_01JD5Z000000000000000000A')).toBe(false); // 25 characters
-    expect(SCOPE_PATTERN.test('orders:read')).toBe(true);
-    expect(SCOPE_PATTERN.test('Orders:read')).toBe(false);
+    expect(create({ name: 'n', scopes: ['orders:read'] }).scopes).toEqual(['orders:read']);
+    expect(() => create({ name: 'n', scopes: ['Orders:read'] })).toThrow(ValidationError);
   });
 });
 
@@ -181,7 +179,7 @@ describe('rotate body', () => {
 
   it('allows 0–604800 whole seconds', () => {
     expect(rotate({ gracePeriodSeconds: 0 }).gracePeriodSeconds).toBe(0);
-    expect(rotate({ gracePeriodSeconds: MAX_GRACE_PERIOD_SECONDS }).gracePeriodSeconds).toBe(604_800);
+    expect(rotate({ gracePeriodSeconds: 604_800 }).gracePeriodSeconds).toBe(604_800);
     for (const bad of [-1, 604_801, 1.5, '60', null, Number.NaN, Number.POSITIVE_INFINITY]) {
       expect(errorsOf(() => rotate({ gracePeriodSeconds: bad }))).toEqual([
         { path: 'gracePeriodSeconds', message: expect.any(String) },

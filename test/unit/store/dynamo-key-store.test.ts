@@ -16,7 +16,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { KeyRecord } from '../../../src/domain/api-key';
 import { ConcurrentChangeError, StoreConflictError, StoreUnavailableError } from '../../../src/domain/errors';
 import { DynamoKeyStore } from '../../../src/store/dynamo-key-store';
-import { createDocumentClient, DYNAMODB_CALL_LIMITS } from '../../../src/store/dynamodb-client';
+import { createDocumentClient } from '../../../src/store/dynamodb-client';
 import { createTableInput, KEY_TABLE } from '../../../src/store/table-schema';
 import { awsError } from '../../fixtures/aws';
 import { keyRecord, testKeyId } from '../../fixtures/keys';
@@ -339,7 +339,7 @@ describe('createDocumentClient', () => {
       const client = createDocumentClient();
       expect(client).toBeInstanceOf(DynamoDBDocumentClient);
       expect(client.config.translateConfig?.marshallOptions?.removeUndefinedValues).toBe(true);
-      expect(await client.config.maxAttempts()).toBe(DYNAMODB_CALL_LIMITS.maxAttempts);
+      expect(await client.config.maxAttempts()).toBe(3);
       expect(await client.config.region()).toBe('eu-west-1');
     } finally {
       if (previous === undefined) delete process.env.AWS_REGION;

@@ -1,12 +1,10 @@
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import {
   callerOf,
-  errorResponse,
-  HttpError,
   header,
   httpHandler,
   json,
   keyIdOf,
-  MAX_BODY_BYTES,
   noContent,
   readJsonBody,
   requestPath,
@@ -24,6 +22,13 @@ import { type CapturedOutput, captureOutput } from '../../../fixtures/capture-ou
 import { adminEvent, selfServiceEvent } from '../../../fixtures/events';
 import { expectProblem, headerOf } from '../../../fixtures/responses';
 
+/** What a handler answers when its route throws this. */
+const errorResponse = (error: unknown) =>
+  httpHandler(async () => {
+    throw error;
+  })(adminEvent({ method: 'GET', resource: '/whoami' })) as Promise<APIGatewayProxyResult>;
+const MAX_BODY_BYTES = 10 * 1024;
+
 let output: CapturedOutput;
 beforeEach(() => (output = captureOutput()));
 afterEach(() => output.restore());
@@ -39,8 +44,8 @@ const post = (body: unknown, headers?: Record<string, string>, isBase64Encoded?:
   });
 
 describe('responses', () => {
-  it('every response carries Cache-Control: no-store', () => {
-    for (const result of [json(200, {}), noContent(), errorResponse(new KeyNotFoundError())]) {
+  it('every response carries Cache-Control: no-store', async () => {
+    for (const result of [json(200, {}), noContent(), await errorResponse(new KeyNotFoundError())]) {
       expect(headerOf(result, 'Cache-Control')).toBe('no-store');
     }
     expect(json(201, { a: 1 }, { Location: '/x' }).headers).toMatchObject({ Location: '/x', 'Content-Type': 'application/json' });
@@ -107,29 +112,32 @@ describe('readJsonBody', () => {
 });
 
 describe('errorResponse', () => {
-  it('maps each failure to one status', () => {
-    expectProblem(errorResponse(new ValidationError([{ path: 'name', message: 'bad' }])), 400, { errors: true });
-    expectProblem(errorResponse(new HttpError(415, 'Unsupported Media Type', 'x')), 415, { errors: false });
-    expectProblem(errorResponse(new ScopeEscalationError([{ path: 'scopes.0', message: 'no' }])), 403, { errors: true });
-    expectProblem(errorResponse(new KeyNotFoundError()), 404, { errors: false });
-    expectProblem(errorResponse(new ConcurrentChangeError()), 409, { errors: false });
-    const unavailable = errorResponse(new StoreUnavailableError(3, true, { cause: new Error('x') }));
+  it('maps each failure to one status', async () => {
+    expectProblem(await errorResponse(new ValidationError([{ path: 'name', message: 'bad' }])), 400, { errors: true });
+    const wrongType = await httpHandler(async (event) => json(200, readJsonBody(event)))(
+      post('{}', { 'Content-Type': 'text/plain' }),
+    );
+    expectProblem(wrongType, 415, { errors: false });
+    expectProblem(await errorResponse(new ScopeEscalationError([{ path: 'scopes.0', message: 'no' }])), 403, { errors: true });
+    expectProblem(await errorResponse(new KeyNotFoundError()), 404, { errors: false });
+    expectProblem(await errorResponse(new ConcurrentChangeError()), 409, { errors: false });
+    const unavailable = await errorResponse(new StoreUnavailableError(3, true, { cause: new Error('x') }));
     expectProblem(unavailable, 503);
     expect(headerOf(unavailable, 'Retry-After')).toBe('3');
-    expectProblem(errorResponse(new StoreUnavailableError(1, false)), 503);
-    const conflict = errorResponse(new StoreConflictError('conflict detail'));
+    expectProblem(await errorResponse(new StoreUnavailableError(1, false)), 503);
+    const conflict = await errorResponse(new StoreConflictError('conflict detail'));
     expectProblem(conflict, 503);
     expect(headerOf(conflict, 'Retry-After')).toBe('1');
     expect(conflict.body).not.toContain('conflict detail');
   });
 
-  it('logs a transient store failure as a warning and any other as an error, by kind only', () => {
-    errorResponse(
+  it('logs a transient store failure as a warning and any other as an error, by kind only', async () => {
+    await errorResponse(
       new StoreUnavailableError(1, true, {
         cause: Object.assign(new Error('rate exceeded for arn:secret'), { name: 'ThrottlingException' }),
       }),
     );
-    errorResponse(
+    await errorResponse(
       new StoreUnavailableError(1, false, {
         cause: Object.assign(new Error('no table arn:secret'), { name: 'ResourceNotFoundException' }),
       }),
@@ -142,9 +150,9 @@ describe('errorResponse', () => {
     expect(output.text()).not.toContain('arn:secret');
   });
 
-  it('hides anything unexpected behind a generic 500, logging its kind and stack but not its message', () => {
+  it('hides anything unexpected behind a generic 500, logging its kind and stack but not its message', async () => {
     for (const error of [new Error('secret: table arn'), 'a string', undefined]) {
-      const result = errorResponse(error);
+      const result = await errorResponse(error);
       const problem = expectProblem(result, 500, { errors: false });
       expect(problem.detail).toBe('The request failed.');
       expect(result.body).not.toMatch(/secret|conflict detail|a string/);
