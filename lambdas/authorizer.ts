@@ -90,6 +90,8 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent, context?:
       keyId: record.keyId,
       keyName: record.name,
       scopes: record.scopes.join(' '),
+      // Empty for a key that does not expire; self-service routes hold what a key grants to it.
+      expiresAt: record.expiresAt ?? '',
     },
   };
 }

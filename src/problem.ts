@@ -63,7 +63,13 @@ const gatewayProblem = (
 /**
  * Every response type is listed with a fixed status, so each body's `status` is
  * true; the DEFAULT_* entries only catch types API Gateway may add later.
- * A failing authorizer (DynamoDB down) fails closed with a retryable 503.
+ *
+ * A failing authorizer (DynamoDB down) fails closed with a retryable 503. API
+ * Gateway answers a Lambda authorizer that throws anything but "Unauthorized",
+ * times out or returns an unusable answer with AUTHORIZER_CONFIGURATION_ERROR
+ * (default 500: "Gateway response types for API Gateway", API Gateway Developer
+ * Guide), so that is the type the 503 must be on; AUTHORIZER_FAILURE gets the
+ * same answer.
  */
 export const GATEWAY_RESPONSES: readonly GatewayResponseDefinition[] = [
   gatewayProblem('UNAUTHORIZED', 401, 'Unauthorized', 'A valid API key is required in the x-api-key header.'),
@@ -83,7 +89,15 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseDefinition[] = [
   gatewayProblem('AUTHORIZER_FAILURE', 503, 'Service Unavailable', 'The API key could not be checked right now; retry shortly.', {
     'Retry-After': '1',
   }),
-  gatewayProblem('AUTHORIZER_CONFIGURATION_ERROR', 500, 'Internal Server Error', 'The authorizer is misconfigured.'),
+  gatewayProblem(
+    'AUTHORIZER_CONFIGURATION_ERROR',
+    503,
+    'Service Unavailable',
+    'The API key could not be checked right now; retry shortly.',
+    {
+      'Retry-After': '1',
+    },
+  ),
   gatewayProblem('INTEGRATION_FAILURE', 502, 'Bad Gateway', 'The backend failed to answer.'),
   gatewayProblem('INTEGRATION_TIMEOUT', 504, 'Gateway Timeout', 'The backend did not answer in time.'),
   gatewayProblem('API_CONFIGURATION_ERROR', 500, 'Internal Server Error', 'The API is misconfigured.'),

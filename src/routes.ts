@@ -40,7 +40,8 @@ export interface HandlerDefinition {
 export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   createKey: {
     entry: 'create-key',
-    tableActions: ['dynamodb:PutItem'],
+    // GetItem recognises, after a retried PutItem, the item its first attempt wrote.
+    tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
     indexActions: [],
     invalidation: ['flushAt'],
     issuesKeys: true,
@@ -63,8 +64,9 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   },
   rotateKey: {
     entry: 'rotate-key',
-    // DeleteItem only withdraws a replacement whose old key vanished mid-rotation.
-    tableActions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    // GetItem tells why a conditional write failed, or recognises one that landed; DeleteItem
+    // withdraws a pending replacement when the rotation cannot finish.
+    tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     indexActions: ['dynamodb:Query'],
     invalidation: ['flushNow', 'flushAt'],
     issuesKeys: true,

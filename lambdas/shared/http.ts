@@ -76,12 +76,14 @@ function domainErrorResponse(error: KnownDomainError): APIGatewayProxyResult {
   switch (error.kind) {
     case 'validation':
       return problemResponse(problem(400, 'Bad Request', error.message, error.errors));
-    case 'scopeEscalation':
+    case 'escalation':
       return problemResponse(problem(403, 'Forbidden', error.message, error.errors));
     case 'keyNotFound':
       return problemResponse(problem(404, 'Not Found', error.message));
     case 'concurrentChange':
       return problemResponse(problem(409, 'Conflict', `${error.message} Read it again and retry.`));
+    case 'conflict':
+      return problemResponse(problem(409, 'Conflict', error.message));
     case 'storeConflict':
       // Only a collision of fresh random keys, three times over: a retry draws new ones.
       logger.error('Key store write conflict', { error: error.name });
@@ -136,11 +138,14 @@ export function tenantOf(event: APIGatewayProxyEvent): string {
   return tenantId;
 }
 
-/** On self-service routes (no tenant in the path), the calling key; admin routes have none. */
+/** On self-service routes (no tenant in the path), the calling key: its scopes and expiry. Admin routes have none. */
 export function callerOf(event: APIGatewayProxyEvent): KeyCaller | undefined {
   if (event.pathParameters?.tenantId !== undefined) return undefined;
-  const scopes = event.requestContext.authorizer?.scopes;
-  return { scopes: typeof scopes === 'string' && scopes !== '' ? scopes.split(' ') : [] };
+  const { scopes, expiresAt } = event.requestContext.authorizer ?? {};
+  return {
+    scopes: typeof scopes === 'string' && scopes !== '' ? scopes.split(' ') : [],
+    ...(typeof expiresAt === 'string' && expiresAt !== '' ? { expiresAt } : {}),
+  };
 }
 
 export function keyIdOf(event: APIGatewayProxyEvent): string {

@@ -7,8 +7,8 @@ export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Pro
 /**
  * What API Gateway makes of an authorizer call: `unauthorized` (401) when it
  * threw exactly "Unauthorized", `failed` for any other error, `misconfigured`
- * for an answer it cannot use, `denied` (403) when the policy does not allow
- * the method ARN.
+ * for an answer it cannot use (both AUTHORIZER_CONFIGURATION_ERROR), `denied`
+ * (403) when the policy does not allow the method ARN.
  */
 export type AuthorizerVerdict =
   | { outcome: 'allowed'; principalId: string; context: Record<string, string> }

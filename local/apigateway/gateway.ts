@@ -25,7 +25,8 @@ export interface GatewayOptions {
 const AUTHORIZER_FAILURES = {
   unauthorized: 'UNAUTHORIZED',
   denied: 'ACCESS_DENIED',
-  failed: 'AUTHORIZER_FAILURE',
+  // What API Gateway does: both are AUTHORIZER_CONFIGURATION_ERROR (see GATEWAY_RESPONSES).
+  failed: 'AUTHORIZER_CONFIGURATION_ERROR',
   misconfigured: 'AUTHORIZER_CONFIGURATION_ERROR',
 } as const satisfies Record<string, GatewayResponseType>;
 

@@ -9,10 +9,25 @@ export interface KeyRecord {
   enabled: boolean;
   createdAt: string;
   expiresAt?: string;
-  /** Epoch seconds for DynamoDB TTL; present exactly when `expiresAt` is. */
+  /** Epoch seconds for DynamoDB TTL; present when `expiresAt` is, and on a pending replacement. */
   ttl?: number;
   lastUsedAt?: string;
+  /**
+   * A rotation's replacement that is not live yet: it is written before the old key
+   * is retired and made live last, so a rotation that fails part-way leaves no live
+   * replacement. Nothing authenticates with it, lists or finds it.
+   */
+  pending?: true;
+  /** On a key that was rotated: its replacement, and its own expiry before the rotation retired it. */
+  rotation?: Rotation;
 }
+
+export interface Rotation {
+  to: string;
+  previousExpiresAt: string | null;
+}
+
+export type KeyStatus = 'active' | 'disabled' | 'expired' | 'rotated';
 
 /** The public resource: what every response shows of a key. */
 export interface ApiKey {
@@ -22,9 +37,12 @@ export interface ApiKey {
   hint: string;
   scopes: string[];
   enabled: boolean;
+  status: KeyStatus;
   createdAt: string;
   expiresAt: string | null;
   lastUsedAt: string | null;
+  /** The replacement of a rotated key. */
+  rotatedTo: string | null;
 }
 
 /** The one response that carries the plaintext: create and rotate. */
@@ -33,7 +51,18 @@ export interface IssuedApiKey extends ApiKey {
   rotatedFrom?: string;
 }
 
-export function toApiKey(record: KeyRecord): ApiKey {
+export function isExpired(record: Pick<KeyRecord, 'expiresAt'>, now: Date): boolean {
+  return record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now.getTime();
+}
+
+/** Expired first (it cannot be used at all), then disabled, then superseded and in its grace period. */
+export function statusOf(record: KeyRecord, now: Date): KeyStatus {
+  if (isExpired(record, now)) return 'expired';
+  if (!record.enabled) return 'disabled';
+  return record.rotation ? 'rotated' : 'active';
+}
+
+export function toApiKey(record: KeyRecord, now: Date): ApiKey {
   return {
     id: record.keyId,
     tenantId: record.tenantId,
@@ -41,16 +70,28 @@ export function toApiKey(record: KeyRecord): ApiKey {
     hint: record.hint,
     scopes: [...record.scopes],
     enabled: record.enabled,
+    status: statusOf(record, now),
     createdAt: record.createdAt,
     expiresAt: record.expiresAt ?? null,
     lastUsedAt: record.lastUsedAt ?? null,
+    rotatedTo: record.rotation?.to ?? null,
   };
-}
-
-export function isExpired(record: Pick<KeyRecord, 'expiresAt'>, now: Date): boolean {
-  return record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now.getTime();
 }
 
 export function ttlFor(expiresAt: string): number {
   return Math.ceil(Date.parse(expiresAt) / 1000);
+}
+
+/** The earlier of two instants, either of which may be absent (never). Compared as instants, not strings. */
+export function earliest(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Date.parse(a) <= Date.parse(b) ? a : b;
+}
+
+/** Whether instant `a` is strictly later than `b`; an absent instant is never and so later than any. */
+export function isLater(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined) return b !== undefined;
+  if (b === undefined) return false;
+  return Date.parse(a) > Date.parse(b);
 }

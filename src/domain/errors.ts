@@ -23,8 +23,9 @@ export type DomainErrorKind = KnownDomainError['kind'];
 export type KnownDomainError =
   | ValidationError
   | KeyNotFoundError
-  | ScopeEscalationError
+  | EscalationError
   | ConcurrentChangeError
+  | ConflictError
   | StoreConflictError
   | StoreUnavailableError;
 
@@ -51,12 +52,15 @@ export class KeyNotFoundError extends DomainError {
   }
 }
 
-/** A self-service caller asked for scopes beyond its own key's. */
-export class ScopeEscalationError extends DomainError {
-  readonly kind = 'scopeEscalation';
-  readonly name = 'ScopeEscalationError';
+/**
+ * A self-service caller asked for more than its own key holds: a scope it lacks,
+ * or a life beyond its own expiry.
+ */
+export class EscalationError extends DomainError {
+  readonly kind = 'escalation';
+  readonly name = 'EscalationError';
   constructor(readonly errors: FieldError[]) {
-    super('A key can only grant scopes that it holds itself.');
+    super('A key can only hand out what it holds itself: its scopes, and no life beyond its own expiry.');
   }
 }
 
@@ -67,6 +71,12 @@ export class ConcurrentChangeError extends DomainError {
   constructor() {
     super('The key changed while it was being updated.');
   }
+}
+
+/** The request cannot apply to the resource as it is now (e.g. rotating a key that expired, or was rotated already). */
+export class ConflictError extends DomainError {
+  readonly kind = 'conflict';
+  readonly name = 'ConflictError';
 }
 
 /** A conditional write found another item where a new one was to go: a key hash collided. */

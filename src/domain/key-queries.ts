@@ -11,10 +11,18 @@ export interface KeyList {
 
 /** Reading a tenant's keys: nothing here writes, so it needs nothing but the store. */
 export class KeyQueries {
-  constructor(private readonly store: Pick<KeyStore, 'findById' | 'list'>) {}
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly store: Pick<KeyStore, 'findById' | 'list'>,
+    /** @default () => new Date() */
+    now?: () => Date,
+  ) {
+    this.now = now ?? (() => new Date());
+  }
 
   async get(tenantId: string, keyId: string): Promise<ApiKey> {
-    return toApiKey(await findTenantKey(this.store, tenantId, keyId));
+    return toApiKey(await findTenantKey(this.store, tenantId, keyId), this.now());
   }
 
   /** Newest first, paged by an opaque cursor that only this tenant's list accepts. */
@@ -23,6 +31,10 @@ export class KeyQueries {
     const { limit, cursor } = parseOrThrow(listKeysQuerySchema, query, '', 'query');
     const after = cursor === undefined ? undefined : decodeCursor(tenant, cursor);
     const page = await this.store.list(tenant, limit, after);
-    return { items: page.items.map(toApiKey), nextCursor: page.next ? encodeCursor(tenant, page.next) : null };
+    const now = this.now();
+    return {
+      items: page.items.map((record) => toApiKey(record, now)),
+      nextCursor: page.next ? encodeCursor(tenant, page.next) : null,
+    };
   }
 }

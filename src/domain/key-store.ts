@@ -1,4 +1,4 @@
-import type { KeyRecord } from './api-key';
+import type { KeyRecord, Rotation } from './api-key';
 
 /** Where listing resumes: after the last item of the previous page. Key ids are unique per tenant. */
 export interface PagePosition {
@@ -36,9 +36,9 @@ export interface KeyStore {
   /** Writes a new item; throws StoreConflictError rather than overwrite any existing item. */
   create(record: KeyRecord): Promise<void>;
   findByHash(keyHash: string): Promise<KeyRecord | undefined>;
-  /** Finds a key by id, only within the tenant. */
-  findById(tenantId: string, keyId: string): Promise<KeyRecord | undefined>;
-  /** Newest first. */
+  /** Finds a key by id, only within the tenant; a pending replacement only when asked for. */
+  findById(tenantId: string, keyId: string, options?: { includePending?: boolean }): Promise<KeyRecord | undefined>;
+  /** Newest first; pending replacements are left out. */
   list(tenantId: string, limit: number, after?: PagePosition): Promise<KeyPage>;
   /**
    * Applies changes to a key found by findById or findByHash, unless it has been
@@ -47,6 +47,21 @@ export interface KeyStore {
    * the write replaced, and the new one.
    */
   update(key: KeyRecord, changes: KeyChanges, guard?: KeyStateGuard): Promise<KeyChange | undefined>;
+  /**
+   * Marks a key rotated and sets its retirement, if it is still the tenant's key and
+   * either not rotated and not expired at `unexpiredAt`, or rotated to the unfinished
+   * replacement it `supersedes`. Otherwise `gone` (it no longer exists) or `changed`
+   * (it was rotated, or expired, meanwhile), and nothing is written.
+   */
+  retire(
+    key: KeyRecord,
+    retirement: { rotation: Rotation; expiresAt: string },
+    condition: { supersedes: string } | { unexpiredAt: string },
+  ): Promise<'retired' | 'gone' | 'changed'>;
+  /** Makes a pending replacement live. A retry of a write that landed recognises it. */
+  activate(replacement: KeyRecord): Promise<void>;
+  /** Undoes `retire` for this rotation, if the key still carries it: its own expiry back, no rotation. */
+  restore(key: KeyRecord, rotation: Rotation): Promise<void>;
   /** Deletes a key found by findById or findByHash; returns what was deleted, undefined when it was gone. */
   delete(key: KeyRecord): Promise<KeyRecord | undefined>;
   /**

@@ -39,7 +39,8 @@ export class KeyVerifier {
     if (key === undefined || key === '') return { outcome: 'missing' };
     if (!parseKey(key)) return { outcome: 'malformed' };
     const record = await this.store.findByHash(hashKey(key));
-    if (!record) return { outcome: 'unknown' };
+    // A rotation's replacement is not a key until the rotation has finished.
+    if (!record || record.pending) return { outcome: 'unknown' };
     if (!record.enabled) return { outcome: 'disabled' };
     // TTL deletion is lazy, so expiry is checked here.
     if (isExpired(record, this.now())) return { outcome: 'expired' };

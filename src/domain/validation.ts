@@ -29,10 +29,22 @@ const scopesSchema = z
   .max(MAX_SCOPES, `must hold at most ${MAX_SCOPES} scopes`)
   .transform((scopes) => [...new Set(scopes)]);
 
-/** An ISO-8601 date-time with a zone, normalised to UTC with milliseconds. */
+/**
+ * The latest instant accepted: the end of year 9999 UTC. Later ones have no
+ * four-digit-year ISO form (`+010000-…`), which sorts before every normal date
+ * as text and which EventBridge Scheduler cannot take.
+ */
+const LATEST_DATE_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** An ISO-8601 date-time with a zone, from 1970 to 9999, normalised to UTC with milliseconds. */
 const dateTimeSchema = z.iso
   .datetime({ offset: true, message: 'must be an ISO-8601 date-time with a time zone, e.g. 2030-01-01T00:00:00Z' })
-  .transform((value) => new Date(value).toISOString());
+  .transform((value, context) => {
+    const instant = Date.parse(value);
+    if (instant >= 0 && instant <= LATEST_DATE_MS) return new Date(instant).toISOString();
+    context.addIssue({ code: 'custom', message: 'must be from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z' });
+    return z.NEVER;
+  });
 
 export const createKeyBodySchema = z.strictObject({
   name: nameSchema,

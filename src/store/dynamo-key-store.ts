@@ -7,7 +7,7 @@ import {
   type QueryCommandOutput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { type KeyRecord, ttlFor } from '../domain/api-key';
+import { type KeyRecord, type Rotation, ttlFor } from '../domain/api-key';
 import { ConcurrentChangeError, StoreConflictError } from '../domain/errors';
 import type { KeyChange, KeyChanges, KeyPage, KeyStateGuard, KeyStore, PagePosition } from '../domain/key-store';
 import { sendRequest } from './dynamodb-client';
@@ -16,7 +16,7 @@ import { KEY_TABLE } from './table-schema';
 
 const { byTenantIndex } = KEY_TABLE;
 
-const ATTRIBUTE = namePlaceholders<keyof KeyRecord>([
+const ATTRIBUTE = namePlaceholders<keyof KeyRecord | keyof Rotation>([
   'keyHash',
   'keyId',
   'tenantId',
@@ -28,6 +28,9 @@ const ATTRIBUTE = namePlaceholders<keyof KeyRecord>([
   'expiresAt',
   'ttl',
   'lastUsedAt',
+  'pending',
+  'rotation',
+  'to',
 ]);
 
 /** Named conditions; their value placeholders are the same everywhere they are used. */
@@ -41,6 +44,16 @@ const CONDITION = {
   exists: `attribute_exists(${ATTRIBUTE.keyHash})`,
   /** lastUsedAt is absent or older than :notBefore. */
   useIsDue: `attribute_not_exists(${ATTRIBUTE.lastUsedAt}) OR ${ATTRIBUTE.lastUsedAt} < :notBefore`,
+  isLive: `attribute_not_exists(${ATTRIBUTE.pending})`,
+  isPending: `attribute_exists(${ATTRIBUTE.pending})`,
+  isNotRotated: `attribute_not_exists(${ATTRIBUTE.rotation})`,
+  /** Rotated to :to: the rotation a retry supersedes, or the one a failure undoes. */
+  isRotatedTo: `${ATTRIBUTE.rotation}.${ATTRIBUTE.to} = :to`,
+  /**
+   * Has no expiry, or one after :now (epoch seconds). It compares `ttl`, a number, rather than the
+   * expiry's text: an instant and its text need not sort alike.
+   */
+  isUnexpired: `attribute_not_exists(${ATTRIBUTE.ttl}) OR ${ATTRIBUTE.ttl} > :now`,
 } as const;
 
 const ownedBy = (key: Pick<KeyRecord, 'tenantId' | 'keyId'>) => ({ ':tenantId': key.tenantId, ':keyId': key.keyId });
@@ -106,15 +119,21 @@ export class DynamoKeyStore implements KeyStore {
   ) {}
 
   async create(record: KeyRecord): Promise<void> {
-    await sendRequest(
-      () =>
-        this.client.send(
+    const written = await sendRequest(
+      async () => {
+        await this.client.send(
           new PutCommand({ TableName: this.tableName, Item: record, ...buildExpressions({ condition: CONDITION.isNewItem }) }),
-        ),
-      () => {
-        throw new StoreConflictError('A key with this hash already exists.');
+        );
+        return true;
       },
+      () => false,
     );
+    if (written) return;
+    // The SDK retries a write whose answer was slow or lost; the retry then finds the item the first attempt wrote.
+    const existing = await this.findByHash(record.keyHash);
+    if (existing?.keyId !== record.keyId || existing.createdAt !== record.createdAt) {
+      throw new StoreConflictError('A key with this hash already exists.');
+    }
   }
 
   async findByHash(keyHash: string): Promise<KeyRecord | undefined> {
@@ -125,13 +144,16 @@ export class DynamoKeyStore implements KeyStore {
     return result.Item as KeyRecord | undefined;
   }
 
-  async findById(tenantId: string, keyId: string): Promise<KeyRecord | undefined> {
+  async findById(tenantId: string, keyId: string, options: { includePending?: boolean } = {}): Promise<KeyRecord | undefined> {
     const result = await sendRequest(() =>
       this.client.send(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: byTenantIndex.name,
-          ...buildExpressions({ keyCondition: CONDITION.isOwnedBy }, ownedBy({ tenantId, keyId })),
+          ...buildExpressions(
+            { keyCondition: CONDITION.isOwnedBy, filter: options.includePending ? undefined : CONDITION.isLive },
+            ownedBy({ tenantId, keyId }),
+          ),
         }),
       ),
     );
@@ -145,10 +167,10 @@ export class DynamoKeyStore implements KeyStore {
     // Resuming is a key condition on the sort key, so a cursor never needs a key hash.
     const expressions = after
       ? buildExpressions(
-          { keyCondition: allOf(CONDITION.isTenant, CONDITION.isBefore) },
+          { keyCondition: allOf(CONDITION.isTenant, CONDITION.isBefore), filter: CONDITION.isLive },
           { ':tenantId': tenantId, ':after': after.keyId },
         )
-      : buildExpressions({ keyCondition: CONDITION.isTenant }, { ':tenantId': tenantId });
+      : buildExpressions({ keyCondition: CONDITION.isTenant, filter: CONDITION.isLive }, { ':tenantId': tenantId });
     let startKey: Record<string, unknown> | undefined;
     do {
       const result: QueryCommandOutput = await sendRequest(() =>
@@ -196,6 +218,102 @@ export class DynamoKeyStore implements KeyStore {
     );
     const before = result?.Attributes as KeyRecord | undefined;
     return before ? { before, after: applyChanges(before, changes) } : undefined;
+  }
+
+  async retire(
+    key: KeyRecord,
+    retirement: { rotation: Rotation; expiresAt: string },
+    condition: { supersedes: string } | { unexpiredAt: string },
+  ): Promise<'retired' | 'gone' | 'changed'> {
+    const state =
+      'supersedes' in condition
+        ? { condition: CONDITION.isRotatedTo, values: { ':to': condition.supersedes } }
+        : {
+            condition: allOf(CONDITION.isNotRotated, CONDITION.isUnexpired),
+            values: { ':now': Math.floor(Date.parse(condition.unexpiredAt) / 1000) },
+          };
+    const retired = await sendRequest(
+      async () => {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { keyHash: key.keyHash },
+            ...buildExpressions(
+              {
+                condition: allOf(CONDITION.isOwnedBy, state.condition),
+                set: [`${ATTRIBUTE.rotation} = :rotation`, `${ATTRIBUTE.expiresAt} = :expiresAt`, `${ATTRIBUTE.ttl} = :ttl`],
+              },
+              {
+                ...ownedBy(key),
+                ...state.values,
+                ':rotation': retirement.rotation,
+                ':expiresAt': retirement.expiresAt,
+                ':ttl': ttlFor(retirement.expiresAt),
+              },
+            ),
+          }),
+        );
+        return true;
+      },
+      () => false,
+    );
+    if (retired) return 'retired';
+    const now = await this.findByHash(key.keyHash);
+    return now?.tenantId === key.tenantId && now.keyId === key.keyId ? 'changed' : 'gone';
+  }
+
+  async activate(replacement: KeyRecord): Promise<void> {
+    const live = replacement.expiresAt === undefined;
+    const activated = await sendRequest(
+      async () => {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { keyHash: replacement.keyHash },
+            ...buildExpressions(
+              {
+                condition: allOf(CONDITION.isOwnedBy, CONDITION.isPending),
+                set: live ? [] : [`${ATTRIBUTE.ttl} = :ttl`],
+                remove: live ? [ATTRIBUTE.pending, ATTRIBUTE.ttl] : [ATTRIBUTE.pending],
+              },
+              { ...ownedBy(replacement), ...(live ? {} : { ':ttl': ttlFor(replacement.expiresAt as string) }) },
+            ),
+          }),
+        );
+        return true;
+      },
+      () => false,
+    );
+    if (activated) return;
+    // A retry of a write that landed finds the replacement live already.
+    const now = await this.findByHash(replacement.keyHash);
+    if (now?.keyId !== replacement.keyId || now.pending) throw new StoreConflictError('The replacement is gone.');
+  }
+
+  async restore(key: KeyRecord, rotation: Rotation): Promise<void> {
+    const previous = rotation.previousExpiresAt;
+    await sendRequest(
+      () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { keyHash: key.keyHash },
+            ...buildExpressions(
+              {
+                condition: allOf(CONDITION.isOwnedBy, CONDITION.isRotatedTo),
+                set: previous === null ? [] : [`${ATTRIBUTE.expiresAt} = :expiresAt`, `${ATTRIBUTE.ttl} = :ttl`],
+                remove: previous === null ? [ATTRIBUTE.rotation, ATTRIBUTE.expiresAt, ATTRIBUTE.ttl] : [ATTRIBUTE.rotation],
+              },
+              {
+                ...ownedBy(key),
+                ':to': rotation.to,
+                ...(previous === null ? {} : { ':expiresAt': previous, ':ttl': ttlFor(previous) }),
+              },
+            ),
+          }),
+        ),
+      () => undefined,
+    );
   }
 
   async delete(key: KeyRecord): Promise<KeyRecord | undefined> {

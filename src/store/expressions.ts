@@ -18,6 +18,8 @@ export function allOf(...conditions: string[]): string {
 
 export interface ExpressionParts {
   keyCondition?: string;
+  /** A Query's filter: applied to the items read, after Limit. */
+  filter?: string;
   condition?: string;
   /** `#a = :a` assignments. */
   set?: string[];
@@ -27,6 +29,7 @@ export interface ExpressionParts {
 
 export interface RequestExpressions {
   KeyConditionExpression?: string;
+  FilterExpression?: string;
   ConditionExpression?: string;
   UpdateExpression?: string;
   ExpressionAttributeNames: Record<string, string>;
@@ -49,10 +52,11 @@ export function buildExpressions(parts: ExpressionParts, values: Record<string, 
     .join(' ');
   const expressions: RequestExpressions = { ExpressionAttributeNames: {} };
   if (parts.keyCondition) expressions.KeyConditionExpression = parts.keyCondition;
+  if (parts.filter) expressions.FilterExpression = parts.filter;
   if (parts.condition) expressions.ConditionExpression = parts.condition;
   if (update) expressions.UpdateExpression = update;
 
-  const text = [parts.keyCondition, parts.condition, update].filter(Boolean).join(' ');
+  const text = [parts.keyCondition, parts.filter, parts.condition, update].filter(Boolean).join(' ');
   for (const [, name] of text.matchAll(NAME_PLACEHOLDER)) expressions.ExpressionAttributeNames[`#${name}`] = name;
   const used = new Set([...text.matchAll(VALUE_PLACEHOLDER)].map(([placeholder]) => placeholder));
   for (const placeholder of used) {

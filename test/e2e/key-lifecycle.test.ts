@@ -58,6 +58,8 @@ describe('admin key lifecycle', () => {
       createdAt: expect.any(String),
       expiresAt: '2099-01-01T00:00:00.000Z',
       lastUsedAt: null,
+      status: 'active',
+      rotatedTo: null,
       key,
     });
 

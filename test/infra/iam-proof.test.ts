@@ -39,6 +39,11 @@ const SCENARIOS: Record<string, (load: (seed?: object[]) => FunctionHarness) => 
     const fn = load();
     // A retry of a create whose schedule had been made already moves it.
     scheduleExists(fn);
+    // The SDK retried a PutItem that had landed: the store recognises its own item.
+    fn.mocks.ddb.on(fn.sdk.documents.PutCommand).callsFakeOnce((input: { Item: Record<string, unknown> }) => {
+      fn.table.put(input.Item);
+      throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+    });
     const create = adminEvent({
       method: 'POST',
       resource: '/tenants/{tenantId}/keys',
@@ -94,18 +99,18 @@ const SCENARIOS: Record<string, (load: (seed?: object[]) => FunctionHarness) => 
         pathParameters: { tenantId: TENANT, keyId },
         body: {},
       });
-    const record = keyRecord({ tenantId: TENANT, expiresAt: FUTURE, ttl: 1 });
+    const record = keyRecord({ tenantId: TENANT, expiresAt: FUTURE });
     const fn = load([record]);
     // The old key's expiry had a schedule already: the end of its grace period moves it.
     scheduleExists(fn);
     expect((await fn.handler(rotate(record.keyId))).statusCode).toBe(201);
-    // The old key vanishes mid-rotation: its unseen replacement is withdrawn.
-    const vanishing = keyRecord({ tenantId: TENANT });
-    fn.table.put(vanishing as never);
+    // The old key changes mid-rotation: the store tells why its write was refused, and the unseen replacement is withdrawn.
+    const changing = keyRecord({ tenantId: TENANT });
+    fn.table.put(changing as never);
     fn.mocks.ddb
       .on(fn.sdk.documents.UpdateCommand)
       .rejects(Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' }));
-    expect((await fn.handler(rotate(vanishing.keyId))).statusCode).toBe(404);
+    expect((await fn.handler(rotate(changing.keyId))).statusCode).toBe(409);
   },
   [HANDLERS.whoami.entry]: async (load) => {
     const { handler } = load();

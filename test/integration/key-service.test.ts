@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { IssuedApiKey } from '../../src/domain/api-key';
-import { KeyNotFoundError, ValidationError } from '../../src/domain/errors';
+import { ConflictError, KeyNotFoundError, ValidationError } from '../../src/domain/errors';
 import { KeyQueries } from '../../src/domain/key-queries';
 import { KeyService } from '../../src/domain/key-service';
 import { KeyVerifier } from '../../src/domain/key-verification';
@@ -156,6 +156,44 @@ describe.each(ENGINES)('the key lifecycle on %s', (_engineName, start) => {
       advanceClock(30_001);
       await verifier.recordUse((await authenticate(issued.key))!);
       await expect(queries.get(tenant, issued.id)).resolves.toMatchObject({ lastUsedAt: clock.toISOString() });
+    });
+  });
+
+  describe('rotation, as the engine evaluates its conditions', () => {
+    it('is single: a second rotation is a conflict, and the grace period holds two live keys', async () => {
+      const tenant = freshTenant();
+      const old = await service.create(tenant, { name: 'CI pipeline' });
+      const first = await service.rotate(tenant, old.id, { gracePeriodSeconds: 60 });
+      await expect(service.rotate(tenant, old.id, { gracePeriodSeconds: 60 })).rejects.toBeInstanceOf(ConflictError);
+      await expect(authenticate(old.key)).resolves.toBeDefined();
+      await expect(authenticate(first.key)).resolves.toBeDefined();
+      const { items } = await queries.list(tenant, {});
+      expect(items.map((key) => [key.id, key.status, key.rotatedTo])).toEqual([
+        [first.id, 'active', null],
+        [old.id, 'rotated', first.id],
+      ]);
+    });
+
+    it('refuses an expired key', async () => {
+      const tenant = freshTenant();
+      const expiring = await service.create(tenant, { name: 'n', expiresAt: new Date(clock.getTime() + 1_000).toISOString() });
+      advanceClock(1_000);
+      await expect(service.rotate(tenant, expiring.id, {})).rejects.toBeInstanceOf(ConflictError);
+      expect((await queries.list(tenant, {})).items).toHaveLength(1);
+    });
+
+    it('keeps an unfinished replacement out of lists and lookups, and a retry supersedes it', async () => {
+      const tenant = freshTenant();
+      const old = await service.create(tenant, { name: 'n' });
+      const activate = jest.spyOn(table.store, 'activate').mockRejectedValueOnce(new Error('lost'));
+      const restore = jest.spyOn(table.store, 'restore').mockRejectedValueOnce(new Error('lost'));
+      const remove = jest.spyOn(table.store, 'delete').mockRejectedValueOnce(new Error('lost'));
+      await expect(service.rotate(tenant, old.id, {})).rejects.toThrow('lost');
+      for (const spy of [activate, restore, remove]) spy.mockRestore();
+      expect((await queries.list(tenant, {})).items.map((key) => key.id)).toEqual([old.id]);
+      const retry = await service.rotate(tenant, old.id, {});
+      await expect(authenticate(retry.key)).resolves.toMatchObject({ keyId: retry.id });
+      expect((await queries.list(tenant, {})).items.map((key) => key.id)).toEqual([retry.id, old.id]);
     });
   });
 

@@ -14,10 +14,10 @@ describe('problem', () => {
   it('gateway responses: 401 for UNAUTHORIZED, 403 for ACCESS_DENIED, 503 with Retry-After when the authorizer fails', () => {
     expect(gatewayResponse('UNAUTHORIZED').body.status).toBe(401);
     expect(gatewayResponse('ACCESS_DENIED').body.status).toBe(403);
-    expect(gatewayResponse('AUTHORIZER_FAILURE')).toMatchObject({
-      body: { status: 503 },
-      headers: { 'Retry-After': expect.any(String) },
-    });
+    // An authorizer that throws anything but Unauthorized gets AUTHORIZER_CONFIGURATION_ERROR from API Gateway.
+    for (const type of ['AUTHORIZER_CONFIGURATION_ERROR', 'AUTHORIZER_FAILURE'] as const) {
+      expect(gatewayResponse(type)).toMatchObject({ body: { status: 503 }, headers: { 'Retry-After': expect.any(String) } });
+    }
     for (const response of GATEWAY_RESPONSES) {
       expect(Object.keys(response.body).sort()).toEqual(['detail', 'status', 'title', 'type']);
     }

@@ -1,4 +1,4 @@
-import { isExpired, toApiKey, ttlFor } from '../../../src/domain/api-key';
+import { earliest, isExpired, isLater, statusOf, toApiKey, ttlFor } from '../../../src/domain/api-key';
 import { keyRecord } from '../../fixtures/keys';
 
 const now = new Date('2026-11-26T12:00:00.000Z');
@@ -6,7 +6,7 @@ const now = new Date('2026-11-26T12:00:00.000Z');
 describe('toApiKey', () => {
   it('shows the public fields only, with nulls for absent dates', () => {
     const record = keyRecord({ tenantId: 'acme', scopes: ['a', 'b'] });
-    const api = toApiKey(record);
+    const api = toApiKey(record, now);
     expect(api).toEqual({
       id: record.keyId,
       tenantId: 'acme',
@@ -14,9 +14,11 @@ describe('toApiKey', () => {
       hint: record.hint,
       scopes: ['a', 'b'],
       enabled: true,
+      status: 'active',
       createdAt: record.createdAt,
       expiresAt: null,
       lastUsedAt: null,
+      rotatedTo: null,
     });
     expect(Object.keys(api)).not.toContain('keyHash');
     expect(JSON.stringify(api)).not.toContain(record.keyHash);
@@ -25,7 +27,7 @@ describe('toApiKey', () => {
 
   it('copies the scopes array', () => {
     const record = keyRecord();
-    const api = toApiKey(record);
+    const api = toApiKey(record, now);
     api.scopes.push('x');
     expect(record.scopes).not.toContain('x');
   });
@@ -33,9 +35,35 @@ describe('toApiKey', () => {
   it('passes dates through', () => {
     const api = toApiKey(
       keyRecord({ expiresAt: '2030-01-01T00:00:00.000Z', ttl: 1893456000, lastUsedAt: '2026-11-26T11:00:00.000Z' }),
+      now,
     );
     expect(api.expiresAt).toBe('2030-01-01T00:00:00.000Z');
     expect(api.lastUsedAt).toBe('2026-11-26T11:00:00.000Z');
+  });
+});
+
+describe('status', () => {
+  it('is expired before disabled before rotated before active', () => {
+    const rotation = { to: 'key_01JD5Z000000000000000000ZZ', previousExpiresAt: null };
+    const past = '2026-11-26T11:00:00.000Z';
+    expect(statusOf(keyRecord({ enabled: false, expiresAt: past, rotation }), now)).toBe('expired');
+    expect(statusOf(keyRecord({ enabled: false, rotation }), now)).toBe('disabled');
+    expect(statusOf(keyRecord({ rotation, expiresAt: '2026-11-26T13:00:00.000Z' }), now)).toBe('rotated');
+    expect(statusOf(keyRecord(), now)).toBe('active');
+    expect(toApiKey(keyRecord({ rotation }), now).rotatedTo).toBe(rotation.to);
+  });
+});
+
+describe('instants', () => {
+  it('compare as instants, not as text, and an absent one is never', () => {
+    // As text, "2030-01-01T01:00:00+01:00" sorts after "2030-01-01T00:30:00.000Z"; as instants it is earlier.
+    expect(isLater('2030-01-01T00:30:00.000Z', '2030-01-01T01:00:00+01:00')).toBe(true);
+    expect(earliest('2030-01-01T01:00:00+01:00', '2030-01-01T00:30:00.000Z')).toBe('2030-01-01T01:00:00+01:00');
+    expect(earliest(undefined, '2030-01-01T00:00:00.000Z')).toBe('2030-01-01T00:00:00.000Z');
+    expect(earliest(undefined, undefined)).toBeUndefined();
+    expect(isLater(undefined, '2030-01-01T00:00:00.000Z')).toBe(true);
+    expect(isLater('2030-01-01T00:00:00.000Z', undefined)).toBe(false);
+    expect(isLater(undefined, undefined)).toBe(false);
   });
 });
 

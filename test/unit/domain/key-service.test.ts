@@ -2,8 +2,9 @@ import type { KeyRecord } from '../../../src/domain/api-key';
 import { decodeCursor, encodeCursor } from '../../../src/domain/cursor';
 import {
   ConcurrentChangeError,
+  ConflictError,
+  EscalationError,
   KeyNotFoundError,
-  ScopeEscalationError,
   StoreConflictError,
   StoreUnavailableError,
   ValidationError,
@@ -22,7 +23,7 @@ function setup(records: KeyRecord[] = [], prefix?: string) {
   const clock = new FakeClock();
   const invalidation = new RecordingInvalidation();
   const service = new KeyService({ store, invalidation, now: clock.now, ...(prefix ? { keyPrefix: prefix } : {}) });
-  const queries = new KeyQueries(store);
+  const queries = new KeyQueries(store, clock.now);
   const verifier = new KeyVerifier({ store, now: clock.now });
   /** The usable record for a key, as the authorizer would find it, or undefined. */
   const authenticate = async (key: string) => {
@@ -158,10 +159,8 @@ describe('create', () => {
     const caller = { scopes: ['keys:manage', 'orders:read'] };
     await expect(service.create('acme', { name: 'n', scopes: ['orders:read'] }, caller)).resolves.toBeDefined();
     const error = await rejection(service.create('acme', { name: 'n', scopes: ['orders:read', 'orders:write'] }, caller));
-    expect(error).toBeInstanceOf(ScopeEscalationError);
-    expect((error as ScopeEscalationError).errors).toEqual([
-      { path: 'scopes.1', message: expect.stringContaining('orders:write') },
-    ]);
+    expect(error).toBeInstanceOf(EscalationError);
+    expect((error as EscalationError).errors).toEqual([{ path: 'scopes.1', message: expect.stringContaining('orders:write') }]);
     expect(store.callsTo('create')).toHaveLength(1);
   });
 });
@@ -286,7 +285,7 @@ describe('get / update / delete', () => {
   it('update by a self-service caller cannot widen scopes', async () => {
     const { store, service } = setup([record]);
     await expect(service.update('acme', record.keyId, { scopes: ['admin'] }, { scopes: ['keys:manage'] })).rejects.toBeInstanceOf(
-      ScopeEscalationError,
+      EscalationError,
     );
     expect(store.callsTo('update')).toHaveLength(0);
     await expect(service.update('acme', record.keyId, { enabled: false }, { scopes: ['keys:manage'] })).resolves.toMatchObject({
@@ -309,14 +308,13 @@ describe('update by a self-service caller', () => {
     scopes: ['billing:admin'],
     enabled: false,
     expiresAt: '2026-11-26T12:30:00.000Z',
-    ttl: 1,
   });
   const manager = { scopes: ['keys:manage'] };
 
   it('cannot re-enable, un-expire or extend a key whose scopes it lacks', async () => {
     for (const body of [{ enabled: true }, { expiresAt: null }, { expiresAt: '2026-11-27T00:00:00Z' }]) {
       const { store, service } = setup([powerful]);
-      await expect(service.update('acme', powerful.keyId, body, manager)).rejects.toBeInstanceOf(ScopeEscalationError);
+      await expect(service.update('acme', powerful.keyId, body, manager)).rejects.toBeInstanceOf(EscalationError);
       expect(store.writes).toEqual([]);
     }
   });
@@ -412,7 +410,7 @@ describe('rotate', () => {
   });
 
   it('never extends an old key that already expires sooner, and the new key inherits a future expiry', async () => {
-    const { store, clock, service } = setup([{ ...old(), expiresAt: '2026-11-26T12:10:00.000Z', ttl: 1 }]);
+    const { store, clock, service } = setup([{ ...old(), expiresAt: '2026-11-26T12:10:00.000Z' }]);
     const issued = await service.rotate('acme', old().keyId, { gracePeriodSeconds: 3600 });
     expect(store.all().find((r) => r.keyId === old().keyId)!.expiresAt).toBe('2026-11-26T12:10:00.000Z');
     expect(issued.expiresAt).toBe('2026-11-26T12:10:00.000Z');
@@ -426,24 +424,23 @@ describe('rotate', () => {
     expect(await authenticate(issued.key)).toBeUndefined();
   });
 
-  it('writes the new key before expiring the old one', async () => {
+  it('writes the replacement pending, retires the old key, and makes the replacement live last', async () => {
     const { store, service } = setup([old()]);
     await service.rotate('acme', old().keyId, { gracePeriodSeconds: 10 });
-    expect(store.writes.map((c) => c.method)).toEqual(['create', 'update']);
+    expect(store.writes.map((c) => c.method)).toEqual(['create', 'retire', 'activate']);
+    expect((store.writes[0].args[0] as KeyRecord).pending).toBe(true);
   });
 
   it('by a self-service caller, needs every scope of the old key', async () => {
     const { store, service } = setup([old()]);
-    await expect(service.rotate('acme', old().keyId, {}, { scopes: ['keys:manage'] })).rejects.toBeInstanceOf(
-      ScopeEscalationError,
-    );
+    await expect(service.rotate('acme', old().keyId, {}, { scopes: ['keys:manage'] })).rejects.toBeInstanceOf(EscalationError);
     expect(store.writes).toEqual([]);
     await expect(service.rotate('acme', old().keyId, {}, { scopes: ['keys:manage', 'orders:read'] })).resolves.toBeDefined();
   });
 
   it('fails with KeyNotFoundError if the old key vanished mid-way, withdrawing the unseen new key', async () => {
     const { store, service } = setup([old()]);
-    jest.spyOn(store, 'update').mockResolvedValueOnce(undefined);
+    jest.spyOn(store, 'retire').mockResolvedValueOnce('gone');
     await expect(service.rotate('acme', old().keyId, {})).rejects.toBeInstanceOf(KeyNotFoundError);
     expect(store.all().map((r) => r.keyId)).toEqual([old().keyId]);
   });
@@ -491,12 +488,17 @@ describe('authorizer-cache invalidation', () => {
     expect(invalidation.flushesNow).toBe(1);
   });
 
-  it('update schedules a flush at a new expiry, so the key stops then however its answer was cached', async () => {
+  it('update schedules a flush at a new expiry, and flushes now when the expiry comes earlier (a narrowing)', async () => {
     const { service, invalidation } = setup([record]);
     await service.update('acme', record.keyId, { expiresAt: '2027-01-01T00:00:00Z' });
-    expect(invalidation.calls).toEqual([{ flushAt: { keyId: record.keyId, at: '2027-01-01T00:00:00.000Z' } }]);
+    expect(invalidation.calls).toEqual([
+      { flushNow: true },
+      { flushAt: { keyId: record.keyId, at: '2027-01-01T00:00:00.000Z' } },
+    ]);
+    await service.update('acme', record.keyId, { expiresAt: '2028-01-01T00:00:00Z' });
+    expect(invalidation.calls.slice(2)).toEqual([{ flushAt: { keyId: record.keyId, at: '2028-01-01T00:00:00.000Z' } }]);
     await service.update('acme', record.keyId, { expiresAt: null });
-    expect(invalidation.calls).toHaveLength(1);
+    expect(invalidation.calls).toHaveLength(3);
   });
 
   it('delete flushes after the key is gone, and not for a key that was not there', async () => {
@@ -509,7 +511,7 @@ describe('authorizer-cache invalidation', () => {
   });
 
   it('rotate schedules a flush when the old key stops, flushes now too if that is now, and schedules the new key expiry', async () => {
-    const expiring = { ...record, expiresAt: '2027-06-01T00:00:00.000Z', ttl: 1 };
+    const expiring = { ...record, expiresAt: '2027-06-01T00:00:00.000Z' };
     const now = setup([expiring]);
     const immediate = await now.service.rotate('acme', expiring.keyId, {});
     expect(now.invalidation.calls).toEqual([
@@ -527,7 +529,142 @@ describe('authorizer-cache invalidation', () => {
     const { service, invalidation } = setup([record]);
     await expect(service.update('acme', record.keyId, { scopes: ['Bad'] })).rejects.toBeInstanceOf(ValidationError);
     await expect(service.delete('acme', testKeyId())).rejects.toBeInstanceOf(KeyNotFoundError);
-    await expect(service.rotate('acme', record.keyId, {}, { scopes: [] })).rejects.toBeInstanceOf(ScopeEscalationError);
+    await expect(service.rotate('acme', record.keyId, {}, { scopes: [] })).rejects.toBeInstanceOf(EscalationError);
     expect(invalidation.calls).toEqual([]);
+  });
+});
+
+describe('dates compare as instants (issue: a year-10000 expiry sorted before every normal date)', () => {
+  it('refuses dates past the end of year 9999, and accepts the last instant of it', async () => {
+    const { service } = setup();
+    await expectValidation(service.create('acme', { name: 'n', expiresAt: '9999-12-31T23:59:59-05:00' }), 'expiresAt');
+    await expect(service.create('acme', { name: 'n', expiresAt: '9999-12-31T23:59:59.999Z' })).resolves.toMatchObject({
+      expiresAt: '9999-12-31T23:59:59.999Z',
+    });
+  });
+
+  it('a key stored with such a date before the fix still rotates correctly: with no grace period the old key stops', async () => {
+    const key = testKey();
+    const legacy = keyRecord({ key, tenantId: 'acme', expiresAt: '+010000-01-01T04:59:59.000Z', ttl: 253402318799 });
+    const { service, authenticate } = setup([legacy]);
+    const replacement = await service.rotate('acme', legacy.keyId, {});
+    expect(await authenticate(key)).toBeUndefined();
+    expect(await authenticate(replacement.key)).toBeDefined();
+  });
+});
+
+describe('a self-service caller cannot outlive, or let others outlive, its own expiry', () => {
+  const callerExpiry = '2026-12-01T00:00:00.000Z';
+  const caller = { scopes: ['keys:manage', 'orders:read'], expiresAt: callerExpiry };
+  const escalation = async (promise: Promise<unknown>, path: string) => {
+    const error = await rejection(promise);
+    expect(error).toBeInstanceOf(EscalationError);
+    expect((error as EscalationError).errors).toEqual([{ path, message: expect.stringContaining(callerExpiry) }]);
+  };
+
+  it('a key it creates expires with it at the latest; asking for later, or for none, is refused', async () => {
+    const { store, service } = setup();
+    await expect(service.create('acme', { name: 'n' }, caller)).resolves.toMatchObject({ expiresAt: callerExpiry });
+    await expect(service.create('acme', { name: 'n', expiresAt: '2026-11-30T00:00:00Z' }, caller)).resolves.toMatchObject({
+      expiresAt: '2026-11-30T00:00:00.000Z',
+    });
+    await escalation(service.create('acme', { name: 'n', expiresAt: '2026-12-02T00:00:00Z' }, caller), 'expiresAt');
+    await escalation(service.create('acme', { name: 'n', expiresAt: null }, caller), 'expiresAt');
+    expect(store.callsTo('create')).toHaveLength(2);
+    // A caller without an expiry is not bound by one.
+    await expect(service.create('acme', { name: 'n' }, { scopes: ['keys:manage'] })).resolves.toMatchObject({ expiresAt: null });
+  });
+
+  it('cannot clear its own expiry, or extend any key past it, or revive one that would outlive it', async () => {
+    const self = keyRecord({ tenantId: 'acme', scopes: caller.scopes, expiresAt: callerExpiry });
+    const other = keyRecord({ tenantId: 'acme', scopes: ['orders:read'], expiresAt: '2026-11-30T00:00:00.000Z' });
+    const dormant = keyRecord({ tenantId: 'acme', scopes: ['orders:read'], enabled: false });
+    const { store, service } = setup([self, other, dormant]);
+    await escalation(service.update('acme', self.keyId, { expiresAt: null }, caller), 'expiresAt');
+    await escalation(service.update('acme', other.keyId, { expiresAt: '2026-12-05T00:00:00Z' }, caller), 'expiresAt');
+    await escalation(service.update('acme', dormant.keyId, { enabled: true }, caller), 'enabled');
+    expect(store.writes).toEqual([]);
+    // Within its life, all of these are fine.
+    await expect(service.update('acme', other.keyId, { expiresAt: '2026-11-30T12:00:00Z' }, caller)).resolves.toBeDefined();
+    await expect(
+      service.update('acme', dormant.keyId, { enabled: true, expiresAt: callerExpiry }, caller),
+    ).resolves.toMatchObject({
+      enabled: true,
+    });
+  });
+
+  it('rotating gives a replacement that expires with the caller at the latest', async () => {
+    const lasting = keyRecord({ tenantId: 'acme', scopes: ['orders:read'] });
+    const { service } = setup([lasting]);
+    await expect(service.rotate('acme', lasting.keyId, {}, caller)).resolves.toMatchObject({ expiresAt: callerExpiry });
+  });
+});
+
+describe('rotation is safe and single', () => {
+  const rotatable = () => keyRecord({ tenantId: 'acme', scopes: ['orders:read'] });
+  const liveKeys = (store: MemoryKeyStore, now: Date) =>
+    store.all('acme').filter((r) => r.enabled && !r.pending && !(r.expiresAt && Date.parse(r.expiresAt) <= now.getTime()));
+
+  it('refuses an expired key with a conflict, issuing nothing', async () => {
+    const expired = keyRecord({ tenantId: 'acme', expiresAt: '2026-11-26T11:00:00.000Z' });
+    const { store, service } = setup([expired]);
+    await expect(service.rotate('acme', expired.keyId, {})).rejects.toBeInstanceOf(ConflictError);
+    expect(store.all()).toHaveLength(1);
+  });
+
+  it('refuses a key rotated already, so a grace period never holds three live keys', async () => {
+    const old = rotatable();
+    const { store, clock, service, queries } = setup([old]);
+    const first = await service.rotate('acme', old.keyId, { gracePeriodSeconds: 3600 });
+    await expect(service.rotate('acme', old.keyId, { gracePeriodSeconds: 3600 })).rejects.toBeInstanceOf(ConflictError);
+    expect(
+      liveKeys(store, clock.now())
+        .map((r) => r.keyId)
+        .sort(),
+    ).toEqual([old.keyId, first.id].sort());
+    expect(await queries.get('acme', old.keyId)).toMatchObject({ status: 'rotated', rotatedTo: first.id });
+    expect(await queries.get('acme', first.id)).toMatchObject({ status: 'active', rotatedTo: null });
+    // The replacement can be rotated in its turn.
+    await expect(service.rotate('acme', first.id, {})).resolves.toBeDefined();
+  });
+
+  it('when retiring the old key fails, leaves no replacement and the old key as it was', async () => {
+    const old = rotatable();
+    const { store, clock, service } = setup([old]);
+    jest.spyOn(store, 'retire').mockRejectedValueOnce(new StoreUnavailableError(1, true));
+    await expect(service.rotate('acme', old.keyId, {})).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(store.all()).toEqual([old]);
+    expect(liveKeys(store, clock.now())).toHaveLength(1);
+  });
+
+  it('when making the replacement live fails, undoes the retirement and leaves no replacement', async () => {
+    const old = { ...rotatable(), expiresAt: '2027-01-01T00:00:00.000Z', ttl: 1798761600 };
+    const { store, service } = setup([old]);
+    jest.spyOn(store, 'activate').mockRejectedValueOnce(new StoreUnavailableError(1, true));
+    await expect(service.rotate('acme', old.keyId, {})).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(store.all()).toEqual([old]);
+  });
+
+  it('an unfinished rotation that could not be undone is superseded by a retry, which leaves exactly one replacement', async () => {
+    const old = rotatable();
+    const { store, clock, service, authenticate } = setup([old]);
+    jest.spyOn(store, 'activate').mockRejectedValueOnce(new StoreUnavailableError(1, true));
+    jest.spyOn(store, 'restore').mockRejectedValueOnce(new StoreUnavailableError(1, true));
+    jest.spyOn(store, 'delete').mockRejectedValueOnce(new StoreUnavailableError(1, true));
+    await expect(service.rotate('acme', old.keyId, {})).rejects.toBeInstanceOf(StoreUnavailableError);
+    // The old key is retired (no grace period), its replacement pending: nothing works, and nothing nobody holds works.
+    expect(liveKeys(store, clock.now())).toEqual([]);
+    const retry = await service.rotate('acme', old.keyId, {});
+    expect(await authenticate(retry.key)).toMatchObject({ keyId: retry.id });
+    expect(liveKeys(store, clock.now()).map((r) => r.keyId)).toEqual([retry.id]);
+    expect(store.all().find((r) => r.keyId === old.keyId)?.rotation).toEqual({ to: retry.id, previousExpiresAt: null });
+  });
+
+  it('a rotation racing another on the same key is a conflict for one of them', async () => {
+    const old = rotatable();
+    const { store, service } = setup([old]);
+    jest.spyOn(store, 'retire').mockResolvedValueOnce('changed');
+    await expect(service.rotate('acme', old.keyId, {})).rejects.toBeInstanceOf(ConflictError);
+    expect(store.all()).toEqual([old]);
   });
 });

@@ -83,6 +83,7 @@ describe('a valid key', () => {
       keyId: manager.keyId,
       keyName: 'Admin bot',
       scopes: 'keys:manage orders:read',
+      expiresAt: '',
     });
     for (const value of Object.values(result.context!)) expect(typeof value).toBe('string');
     expect(JSON.stringify(result)).not.toContain(managerKey);

@@ -55,6 +55,8 @@ describe('POST /tenants/{tenantId}/keys (admin)', () => {
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       expiresAt: '2030-01-01T00:00:00.000Z',
       lastUsedAt: null,
+      status: 'active',
+      rotatedTo: null,
       key: expect.stringMatching(/^ak_[0-9A-Za-z]{38}$/),
     });
     expect(headerOf(result, 'Location')).toBe(`/v1/tenants/acme/keys/${body.id}`);

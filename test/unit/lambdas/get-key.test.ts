@@ -42,6 +42,8 @@ describe('GET /tenants/{tenantId}/keys/{keyId}', () => {
       createdAt: mine.createdAt,
       expiresAt: null,
       lastUsedAt: '2026-11-26T10:00:00.000Z',
+      status: 'active',
+      rotatedTo: null,
     });
   });
 

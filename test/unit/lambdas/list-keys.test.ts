@@ -63,7 +63,9 @@ describe('GET /tenants/{tenantId}/keys', () => {
       'id',
       'lastUsedAt',
       'name',
+      'rotatedTo',
       'scopes',
+      'status',
       'tenantId',
     ]);
     expect(JSON.stringify(page)).not.toContain(acme[24].keyHash);

@@ -108,13 +108,21 @@ describe('POST /tenants/{tenantId}/keys/{keyId}/rotate', () => {
     expect(immediateFlushAt).toBeLessThanOrEqual(Date.now() + 2000);
   });
 
-  it('the new key is written before the old one is expired', async () => {
+  it('the new key is written pending, then the old one retired, then the new one made live', async () => {
     await handler(admin(old.keyId, {}));
     const order = aws.ddb
       .calls()
       .map((call) => (call.args[0] as object).constructor.name)
       .filter((n) => n !== 'QueryCommand');
-    expect(order).toEqual(['PutCommand', 'UpdateCommand']);
+    expect(order).toEqual(['PutCommand', 'UpdateCommand', 'UpdateCommand']);
+    const [put, retire, activate] = aws.ddb
+      .calls()
+      .map((call) => (call.args[0] as { input: Record<string, any> }).input)
+      .filter((input) => !input.KeyConditionExpression);
+    expect(put.Item.pending).toBe(true);
+    expect(retire.Key.keyHash).toBe(old.keyHash);
+    expect(activate.Key.keyHash).toBe(put.Item.keyHash);
+    expect(activate.UpdateExpression).toContain('REMOVE #pending');
   });
 
   it('without a body, the old key expires at once', async () => {

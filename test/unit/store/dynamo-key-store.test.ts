@@ -43,9 +43,19 @@ describe('create', () => {
     });
   });
 
-  it('turns ConditionalCheckFailedException into StoreConflictError', async () => {
+  it('turns ConditionalCheckFailedException into StoreConflictError when another item has the hash', async () => {
+    const record = keyRecord();
     ddb.on(PutCommand).rejects(conditionFailed());
-    await expect(store.create(keyRecord())).rejects.toBeInstanceOf(StoreConflictError);
+    ddb.on(GetCommand).resolves({ Item: { ...record, keyId: testKeyId() } });
+    await expect(store.create(record)).rejects.toBeInstanceOf(StoreConflictError);
+  });
+
+  it('recognises the item its own first attempt wrote, when the SDK retried a PutItem that had landed', async () => {
+    const record = keyRecord();
+    ddb.on(PutCommand).rejects(conditionFailed());
+    ddb.on(GetCommand).resolves({ Item: record });
+    await expect(store.create(record)).resolves.toBeUndefined();
+    expect(ddb).toHaveReceivedCommandWith(GetCommand, { Key: { keyHash: record.keyHash }, ConsistentRead: true });
   });
 });
 
@@ -108,7 +118,8 @@ describe('list', () => {
       ScanIndexForward: false,
       Limit: 3,
       KeyConditionExpression: '#tenantId = :tenantId',
-      ExpressionAttributeNames: { '#tenantId': 'tenantId' },
+      FilterExpression: 'attribute_not_exists(#pending)',
+      ExpressionAttributeNames: { '#tenantId': 'tenantId', '#pending': 'pending' },
       ExpressionAttributeValues: { ':tenantId': 'acme' },
     });
     expect(ddb.commandCalls(QueryCommand)[0].args[0].input.ExclusiveStartKey).toBeUndefined();
@@ -126,7 +137,7 @@ describe('list', () => {
     await store.list('acme', 20, { keyId: records[1].keyId });
     expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
       KeyConditionExpression: '#tenantId = :tenantId AND #keyId < :after',
-      ExpressionAttributeNames: { '#tenantId': 'tenantId', '#keyId': 'keyId' },
+      ExpressionAttributeNames: { '#tenantId': 'tenantId', '#keyId': 'keyId', '#pending': 'pending' },
       ExpressionAttributeValues: { ':tenantId': 'acme', ':after': records[1].keyId },
       Limit: 21,
     });
@@ -376,5 +387,89 @@ describe('table schema', () => {
         { AttributeName: 'keyId', AttributeType: 'S' },
       ]),
     );
+  });
+});
+
+describe('rotation writes', () => {
+  const old = keyRecord({ tenantId: 'acme' });
+  const rotation = { to: testKeyId(), previousExpiresAt: null };
+
+  it('retire sets the rotation and the retirement, only on a live, unrotated key of the tenant', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    await expect(
+      store.retire(old, { rotation, expiresAt: '2030-01-01T00:00:00.000Z' }, { unexpiredAt: '2029-01-01T00:00:00.000Z' }),
+    ).resolves.toBe('retired');
+    const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(input.ConditionExpression).toBe(
+      '#tenantId = :tenantId AND #keyId = :keyId AND (attribute_not_exists(#rotation) AND (attribute_not_exists(#ttl) OR #ttl > :now))',
+    );
+    expect(input.UpdateExpression).toBe('SET #rotation = :rotation, #expiresAt = :expiresAt, #ttl = :ttl');
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':rotation': rotation, ':now': 1861920000, ':ttl': 1893456000 });
+  });
+
+  it('retire supersedes only the unfinished rotation it names', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    await store.retire(old, { rotation, expiresAt: '2030-01-01T00:00:00.000Z' }, { supersedes: 'key_stale' });
+    const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(input.ConditionExpression).toBe('#tenantId = :tenantId AND #keyId = :keyId AND #rotation.#to = :to');
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':to': 'key_stale' });
+  });
+
+  it('a refused retire says whether the key is gone or changed', async () => {
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+    ddb.on(GetCommand).resolves({});
+    await expect(
+      store.retire(old, { rotation, expiresAt: '2030-01-01T00:00:00.000Z' }, { unexpiredAt: '2029-01-01T00:00:00.000Z' }),
+    ).resolves.toBe('gone');
+    ddb.on(GetCommand).resolves({ Item: { ...old, rotation } });
+    await expect(
+      store.retire(old, { rotation, expiresAt: '2030-01-01T00:00:00.000Z' }, { unexpiredAt: '2029-01-01T00:00:00.000Z' }),
+    ).resolves.toBe('changed');
+  });
+
+  it('activate makes a pending replacement live, and recognises one a retried write made live', async () => {
+    const replacement = keyRecord({ tenantId: 'acme', pending: true, ttl: 5 });
+    ddb.on(UpdateCommand).resolves({});
+    await store.activate(replacement);
+    const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(input.ConditionExpression).toBe('#tenantId = :tenantId AND #keyId = :keyId AND attribute_exists(#pending)');
+    expect(input.UpdateExpression).toBe('REMOVE #pending, #ttl');
+
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+    ddb.on(GetCommand).resolves({ Item: { ...replacement, pending: undefined } });
+    await expect(store.activate(replacement)).resolves.toBeUndefined();
+    ddb.on(GetCommand).resolves({});
+    await expect(store.activate(replacement)).rejects.toBeInstanceOf(StoreConflictError);
+  });
+
+  it('activate keeps the TTL of a replacement that expires', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    await store.activate(keyRecord({ tenantId: 'acme', pending: true, expiresAt: '2030-01-01T00:00:00.000Z' }));
+    const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(input.UpdateExpression).toBe('SET #ttl = :ttl REMOVE #pending');
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':ttl': 1893456000 });
+  });
+
+  it('restore gives the key its own expiry back, only while it still carries this rotation', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    await store.restore(old, { to: 'key_new', previousExpiresAt: '2031-01-01T00:00:00.000Z' });
+    await store.restore(old, { to: 'key_new', previousExpiresAt: null });
+    const [withExpiry, without] = ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(withExpiry.ConditionExpression).toBe('#tenantId = :tenantId AND #keyId = :keyId AND #rotation.#to = :to');
+    expect(withExpiry.UpdateExpression).toBe('SET #expiresAt = :expiresAt, #ttl = :ttl REMOVE #rotation');
+    expect(without.UpdateExpression).toBe('REMOVE #rotation, #expiresAt, #ttl');
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+    await expect(store.restore(old, { to: 'key_new', previousExpiresAt: null })).resolves.toBeUndefined();
+  });
+
+  it('findById and list leave pending replacements out, unless asked', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    await store.findById('acme', old.keyId);
+    await store.findById('acme', old.keyId, { includePending: true });
+    await store.list('acme', 10);
+    const [live, any, list] = ddb.commandCalls(QueryCommand).map((call) => call.args[0].input);
+    expect(live.FilterExpression).toBe('attribute_not_exists(#pending)');
+    expect(any.FilterExpression).toBeUndefined();
+    expect(list.FilterExpression).toBe('attribute_not_exists(#pending)');
   });
 });

@@ -12,8 +12,8 @@ import {
 } from '../../../../lambdas/shared/http';
 import {
   ConcurrentChangeError,
+  EscalationError,
   KeyNotFoundError,
-  ScopeEscalationError,
   StoreConflictError,
   StoreUnavailableError,
   ValidationError,
@@ -118,7 +118,7 @@ describe('errorResponse', () => {
       post('{}', { 'Content-Type': 'text/plain' }),
     );
     expectProblem(wrongType, 415, { errors: false });
-    expectProblem(await errorResponse(new ScopeEscalationError([{ path: 'scopes.0', message: 'no' }])), 403, { errors: true });
+    expectProblem(await errorResponse(new EscalationError([{ path: 'scopes.0', message: 'no' }])), 403, { errors: true });
     expectProblem(await errorResponse(new KeyNotFoundError()), 404, { errors: false });
     expectProblem(await errorResponse(new ConcurrentChangeError()), 409, { errors: false });
     const unavailable = await errorResponse(new StoreUnavailableError(3, true, { cause: new Error('x') }));

@@ -166,8 +166,9 @@ describe('gateway: routes behind the API key authorizer', () => {
 
   it.each([
     ['throws Unauthorized', async () => Promise.reject(new Error('Unauthorized')), 401],
+    // AWS answers both with AUTHORIZER_CONFIGURATION_ERROR, which the stack maps to 503.
     ['throws anything else', async () => Promise.reject(new Error('Key lookup failed')), 503],
-    ['returns no policy', async () => ({ principalId: 'key_1' }), 500],
+    ['returns no policy', async () => ({ principalId: 'key_1' }), 503],
     [
       'returns a nested context value',
       async () => ({
@@ -175,7 +176,7 @@ describe('gateway: routes behind the API key authorizer', () => {
         policyDocument: policyFor(`arn:aws:execute-api:r:a:local/v1/GET/x`, { scopes: [] }),
         context: { a: {} },
       }),
-      500,
+      503,
     ],
     ['denies', async () => ({ principalId: 'p', policyDocument: { Version: '2012-10-17', Statement: [] } }), 403],
   ])('answers as API Gateway when the authorizer %s', async (_, authorizer, status) => {
