@@ -1,16 +1,29 @@
 import { KeyService } from '../src/domain/key-service';
+import { IDEMPOTENCY_KEY_HEADER } from '../src/http-headers';
 import { apiGatewayCacheInvalidation } from './shared/api-gateway-cache-invalidation';
-import { callerOf, httpHandler, json, readJsonBody, requestPath, tenantOf } from './shared/http';
-import { keyPrefixFromEnvironment, keyStoreFromEnvironment } from './shared/key-store';
+import { callerOf, header, httpHandler, json, readJsonBody, requestPath, tenantOf } from './shared/http';
+import { keyPrefixFromEnvironment, keyStoreFromEnvironment, tenantStoreFromEnvironment } from './shared/key-store';
 
 const keys = new KeyService({
   store: keyStoreFromEnvironment(),
   invalidation: apiGatewayCacheInvalidation(),
+  idempotency: tenantStoreFromEnvironment(),
   keyPrefix: keyPrefixFromEnvironment(),
 });
 
-/** POST /tenants/{tenantId}/keys and POST /keys: the only response that shows the new secret. */
+/**
+ * POST /tenants/{tenantId}/keys and POST /keys: the only response that shows the new secret.
+ * With an Idempotency-Key, a repeat of the same request answers 200 and the key it made, without its secret.
+ */
 export const handler = httpHandler(async (event) => {
-  const issued = await keys.create(tenantOf(event), readJsonBody(event), callerOf(event));
-  return json(201, issued, { Location: `${requestPath(event)}/${issued.id}` });
+  const idempotencyKey = header(event, IDEMPOTENCY_KEY_HEADER);
+  const [tenantId, body, caller] = [tenantOf(event), readJsonBody(event), callerOf(event)];
+  const outcome =
+    idempotencyKey === undefined
+      ? { replayed: false as const, key: await keys.create(tenantId, body, caller) }
+      : await keys.createOnce(tenantId, body, caller, idempotencyKey);
+  const location = { Location: `${requestPath(event)}/${outcome.key.id}` };
+  return outcome.replayed
+    ? json(200, outcome.key, { ...location, 'Idempotent-Replayed': 'true' })
+    : json(201, outcome.key, location);
 });

@@ -1,17 +1,29 @@
 import { KeyService } from '../src/domain/key-service';
+import { IDEMPOTENCY_KEY_HEADER } from '../src/http-headers';
 import { apiGatewayCacheInvalidation } from './shared/api-gateway-cache-invalidation';
-import { callerOf, httpHandler, json, keyIdOf, readJsonBody, requestPath, tenantOf } from './shared/http';
-import { keyPrefixFromEnvironment, keyStoreFromEnvironment } from './shared/key-store';
+import { callerOf, header, httpHandler, json, keyIdOf, readJsonBody, requestPath, tenantOf } from './shared/http';
+import { keyPrefixFromEnvironment, keyStoreFromEnvironment, tenantStoreFromEnvironment } from './shared/key-store';
 
 const keys = new KeyService({
   store: keyStoreFromEnvironment(),
   invalidation: apiGatewayCacheInvalidation(),
+  idempotency: tenantStoreFromEnvironment(),
   keyPrefix: keyPrefixFromEnvironment(),
 });
 
-/** POST /tenants/{tenantId}/keys/{keyId}/rotate and POST /keys/{keyId}/rotate. */
+/**
+ * POST /tenants/{tenantId}/keys/{keyId}/rotate and POST /keys/{keyId}/rotate.
+ * With an Idempotency-Key, a repeat of the same request answers 200 and the replacement it made, without its secret.
+ */
 export const handler = httpHandler(async (event) => {
-  const issued = await keys.rotate(tenantOf(event), keyIdOf(event), readJsonBody(event, {}), callerOf(event));
-  const location = requestPath(event).replace(/\/[^/]+\/rotate$/, `/${issued.id}`);
-  return json(201, issued, { Location: location });
+  const idempotencyKey = header(event, IDEMPOTENCY_KEY_HEADER);
+  const [tenantId, keyId, body, caller] = [tenantOf(event), keyIdOf(event), readJsonBody(event, {}), callerOf(event)];
+  const outcome =
+    idempotencyKey === undefined
+      ? { replayed: false as const, key: await keys.rotate(tenantId, keyId, body, caller) }
+      : await keys.rotateOnce(tenantId, keyId, body, caller, idempotencyKey);
+  const location = { Location: requestPath(event).replace(/\/[^/]+\/rotate$/, `/${outcome.key.id}`) };
+  return outcome.replayed
+    ? json(200, outcome.key, { ...location, 'Idempotent-Replayed': 'true' })
+    : json(201, outcome.key, location);
 });

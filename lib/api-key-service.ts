@@ -22,6 +22,7 @@ import { KeyTable } from './key-table';
 import { acknowledgeApiFindings } from './private/nag-acknowledgements';
 import { serviceApi } from './private/service-api';
 import { serviceFunction } from './private/service-function';
+import { TenantTable } from './tenant-table';
 
 /**
  * The authorizer makes one DynamoDB read, bounded at about 3 × 1.5 s plus
@@ -120,6 +121,8 @@ export interface ApiKeyServiceProps {
 export class ApiKeyService extends Construct {
   /** The key table (partition key `keyHash`, GSI `byTenant`). */
   readonly table: ITable;
+  /** What the service keeps per tenant (partition key `tenantId`, sort key `sk`): idempotent requests. */
+  readonly tenantTable: ITable;
   /** The service's API. Its URL, including the stage, is `api.url`. */
   readonly api: RestApi;
   /** The x-api-key REQUEST authorizer on the service's own API. */
@@ -148,6 +151,8 @@ export class ApiKeyService extends Construct {
 
     this.keyTable = new KeyTable(this, 'KeyTable');
     this.table = this.keyTable.table;
+    const tenantTable = new TenantTable(this, 'TenantTable');
+    this.tenantTable = tenantTable.table;
     this.api = serviceApi(this, {
       stageName: this.stageName,
       logRetention,
@@ -190,6 +195,7 @@ export class ApiKeyService extends Construct {
         logRetention,
       });
       if (definition.tableActions.length > 0 || definition.indexActions.length > 0) this.keyTable.grantAccess(fn, definition);
+      if (definition.tenantTableActions.length > 0) tenantTable.grantAccess(fn, definition.tenantTableActions);
       if (definition.issuesKeys) fn.addEnvironment(ENV.keyPrefix, keyPrefix);
       if (definition.invalidation.includes('flushNow')) this.cacheFlush.grantFlushNow(fn);
       if (definition.invalidation.includes('flushAt')) this.cacheFlush.grantScheduleFlush(fn);

@@ -3,3 +3,4 @@ export { ApiKeyService, type ApiKeyServiceProps } from './api-key-service';
 export { ApiKeyServiceStack, type ApiKeyServiceStackProps } from './api-key-service-stack';
 export { AuthorizerCacheFlush, type AuthorizerCacheFlushProps } from './authorizer-cache-flush';
 export { KeyTable, type KeyTableAccess } from './key-table';
+export { TenantTable } from './tenant-table';

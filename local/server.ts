@@ -11,6 +11,7 @@ import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ROUTES } from '../src/routes';
 import { ensureTable } from '../src/store/ensure-table';
+import { createKeyTableInput, createTenantTableInput } from '../src/store/table-schema';
 import { createAuthorizerResultCache } from './apigateway/authorizer-result-cache';
 import { createAuthorizerRunner } from './apigateway/authorizer-runner';
 import { createGateway } from './apigateway/gateway';
@@ -55,10 +56,11 @@ async function openDatabase(config: LocalConfig): Promise<EmbeddedDynamoDb & { d
   return { ...(await startEmbeddedDynamoDb({ path })), description: `embedded, data in ${path}` };
 }
 
-async function createTableIfMissing(tableName: string): Promise<void> {
+async function createTablesIfMissing(config: LocalConfig): Promise<void> {
   const client = new DynamoDBClient({});
   try {
-    await ensureTable(client, tableName);
+    await ensureTable(client, createKeyTableInput(config.tableName));
+    await ensureTable(client, createTenantTableInput(config.tenantTableName));
   } finally {
     client.destroy();
   }
@@ -95,7 +97,7 @@ async function main(): Promise<void> {
       fallbackSdkCredentials(process.env),
       sdkEnvironment(config, { dynamoDb: database.endpoint, server: baseUrl }),
     );
-    await createTableIfMissing(config.tableName);
+    await createTablesIfMissing(config);
   } catch (error) {
     server.close();
     await database.close();

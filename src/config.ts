@@ -2,6 +2,8 @@
 export const ENV = {
   /** The key table. */
   tableName: 'TABLE_NAME',
+  /** The tenant table: what the service keeps per tenant, such as idempotent requests. */
+  tenantTableName: 'TENANT_TABLE_NAME',
   /** Prefix for newly issued keys: only the functions that issue keys read it. */
   keyPrefix: 'KEY_PREFIX',
   /** The service's own RestApi id: the authorizer's policy and the cache flush use it. */

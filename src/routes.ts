@@ -31,6 +31,8 @@ export interface HandlerDefinition {
   tableActions: readonly TableAction[];
   /** DynamoDB actions it needs on the table's GSI byTenant. */
   indexActions: readonly TableAction[];
+  /** DynamoDB actions it needs on the tenant table (idempotent requests). */
+  tenantTableActions: readonly TableAction[];
   /** The invalidation its operations perform; the construct grants exactly these, with their settings. */
   invalidation: readonly InvalidationCapability[];
   /** Whether it issues new keys, and so needs the deployment's key prefix. */
@@ -42,16 +44,34 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     entry: 'create-key',
     // GetItem recognises, after a retried PutItem, the item its first attempt wrote.
     tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
-    indexActions: [],
+    // A repeat of an idempotent request finds the key its first attempt issued.
+    indexActions: ['dynamodb:Query'],
+    // Idempotent requests: claimed with PutItem, read back, taken over and completed with UpdateItem.
+    tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
     invalidation: ['flushAt'],
     issuesKeys: true,
   },
-  listKeys: { entry: 'list-keys', tableActions: [], indexActions: ['dynamodb:Query'], invalidation: [], issuesKeys: false },
-  getKey: { entry: 'get-key', tableActions: [], indexActions: ['dynamodb:Query'], invalidation: [], issuesKeys: false },
+  listKeys: {
+    entry: 'list-keys',
+    tableActions: [],
+    indexActions: ['dynamodb:Query'],
+    tenantTableActions: [],
+    invalidation: [],
+    issuesKeys: false,
+  },
+  getKey: {
+    entry: 'get-key',
+    tableActions: [],
+    indexActions: ['dynamodb:Query'],
+    tenantTableActions: [],
+    invalidation: [],
+    issuesKeys: false,
+  },
   updateKey: {
     entry: 'update-key',
     tableActions: ['dynamodb:UpdateItem'],
     indexActions: ['dynamodb:Query'],
+    tenantTableActions: [],
     invalidation: ['flushNow', 'flushAt'],
     issuesKeys: false,
   },
@@ -59,6 +79,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     entry: 'delete-key',
     tableActions: ['dynamodb:DeleteItem'],
     indexActions: ['dynamodb:Query'],
+    tenantTableActions: [],
     invalidation: ['flushNow'],
     issuesKeys: false,
   },
@@ -68,10 +89,11 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     // withdraws a pending replacement when the rotation cannot finish.
     tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     indexActions: ['dynamodb:Query'],
+    tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
     invalidation: ['flushNow', 'flushAt'],
     issuesKeys: true,
   },
-  whoami: { entry: 'whoami', tableActions: [], indexActions: [], invalidation: [], issuesKeys: false },
+  whoami: { entry: 'whoami', tableActions: [], indexActions: [], tenantTableActions: [], invalidation: [], issuesKeys: false },
 };
 
 /** The module under lambdas/ of the x-api-key authorizer, which is behind no route. */

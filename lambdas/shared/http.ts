@@ -84,6 +84,10 @@ function domainErrorResponse(error: KnownDomainError): APIGatewayProxyResult {
       return problemResponse(problem(409, 'Conflict', `${error.message} Read it again and retry.`));
     case 'conflict':
       return problemResponse(problem(409, 'Conflict', error.message));
+    case 'requestInProgress':
+      return problemResponse(problem(409, 'Conflict', error.message), { 'Retry-After': '1' });
+    case 'idempotencyMismatch':
+      return problemResponse(problem(422, 'Unprocessable Content', error.message));
     case 'storeConflict':
       // Only a collision of fresh random keys, three times over: a retry draws new ones.
       logger.error('Key store write conflict', { error: error.name });
@@ -141,8 +145,10 @@ export function tenantOf(event: APIGatewayProxyEvent): string {
 /** On self-service routes (no tenant in the path), the calling key: its scopes and expiry. Admin routes have none. */
 export function callerOf(event: APIGatewayProxyEvent): KeyCaller | undefined {
   if (event.pathParameters?.tenantId !== undefined) return undefined;
-  const { scopes, expiresAt } = event.requestContext.authorizer ?? {};
+  const { keyId, scopes, expiresAt } = event.requestContext.authorizer ?? {};
+  if (typeof keyId !== 'string') throw new Error('The authorizer context names no key');
   return {
+    keyId,
     scopes: typeof scopes === 'string' && scopes !== '' ? scopes.split(' ') : [],
     ...(typeof expiresAt === 'string' && expiresAt !== '' ? { expiresAt } : {}),
   };

@@ -1,10 +1,16 @@
 import { ENV, requiredEnv } from '../../src/config';
 import { DynamoKeyStore } from '../../src/store/dynamo-key-store';
+import { DynamoTenantStore } from '../../src/store/dynamo-tenant-store';
 import { createDocumentClient } from '../../src/store/dynamodb-client';
 
 /** The key table named in the function's environment, read when the function starts. */
 export function keyStoreFromEnvironment(): DynamoKeyStore {
   return new DynamoKeyStore(createDocumentClient(), requiredEnv(ENV.tableName));
+}
+
+/** The tenant table named in the function's environment, read when the function starts. */
+export function tenantStoreFromEnvironment(): DynamoTenantStore {
+  return new DynamoTenantStore(createDocumentClient(), requiredEnv(ENV.tenantTableName));
 }
 
 /** The prefix of the keys this function issues. */

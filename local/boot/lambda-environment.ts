@@ -41,6 +41,7 @@ export function functionEnvironment(
   if (definition === 'authorizer') return { [ENV.tableName]: config.tableName, [ENV.restApiId]: stage.restApiId };
   const env: Record<string, string> = {};
   if (definition.tableActions.length > 0 || definition.indexActions.length > 0) env[ENV.tableName] = config.tableName;
+  if (definition.tenantTableActions.length > 0) env[ENV.tenantTableName] = config.tenantTableName;
   if (definition.issuesKeys) env[ENV.keyPrefix] = config.keyPrefix;
   if (definition.invalidation.length > 0) {
     env[ENV.restApiId] = stage.restApiId;

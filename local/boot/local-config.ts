@@ -7,6 +7,8 @@ export interface LocalConfig {
   /** Absolute path: embedded DynamoDB files and generated admin credentials live here. */
   dataDir: string;
   tableName: string;
+  /** What the service keeps per tenant: idempotent requests. */
+  tenantTableName: string;
   keyPrefix: string;
   region: string;
   /** A DynamoDB-compatible endpoint to use instead of the embedded one. */
@@ -20,6 +22,7 @@ export const DEFAULTS = {
   port: 3000,
   dataDir: '.local',
   tableName: 'api-keys',
+  tenantTableName: 'api-key-tenants',
   region: 'us-east-1',
   /** The CDK construct's default. */
   authorizerCacheTtlSeconds: 300,
@@ -66,6 +69,7 @@ export function readLocalConfig(env: NodeJS.ProcessEnv): LocalConfig {
     port: integerSetting(env, 'PORT', DEFAULTS.port, 0, 65535),
     dataDir: resolve(env.DATA_DIR || DEFAULTS.dataDir),
     tableName: env.TABLE_NAME || DEFAULTS.tableName,
+    tenantTableName: env.TENANT_TABLE_NAME || DEFAULTS.tenantTableName,
     keyPrefix,
     region: env.AWS_REGION || DEFAULTS.region,
     dynamoDbEndpoint,

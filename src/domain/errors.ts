@@ -26,6 +26,8 @@ export type KnownDomainError =
   | EscalationError
   | ConcurrentChangeError
   | ConflictError
+  | RequestInProgressError
+  | IdempotencyMismatchError
   | StoreConflictError
   | StoreUnavailableError;
 
@@ -77,6 +79,24 @@ export class ConcurrentChangeError extends DomainError {
 export class ConflictError extends DomainError {
   readonly kind = 'conflict';
   readonly name = 'ConflictError';
+}
+
+/** Another request with the same Idempotency-Key is still running; a retry in a moment gets its outcome. */
+export class RequestInProgressError extends DomainError {
+  readonly kind = 'requestInProgress';
+  readonly name = 'RequestInProgressError';
+  constructor() {
+    super('A request with this Idempotency-Key is in progress; retry shortly.');
+  }
+}
+
+/** An Idempotency-Key reused for a different request. */
+export class IdempotencyMismatchError extends DomainError {
+  readonly kind = 'idempotencyMismatch';
+  readonly name = 'IdempotencyMismatchError';
+  constructor() {
+    super('This Idempotency-Key was used for a different request; use a new key for a new request.');
+  }
 }
 
 /** A conditional write found another item where a new one was to go: a key hash collided. */

@@ -1,7 +1,24 @@
 import { monotonicFactory } from 'ulid';
 import { type ApiKey, earliest, type IssuedApiKey, isExpired, isLater, type KeyRecord, toApiKey, ttlFor } from './api-key';
 import type { AuthorizerCacheInvalidation } from './authorizer-cache-invalidation';
-import { ConflictError, EscalationError, type FieldError, KeyNotFoundError, StoreConflictError, ValidationError } from './errors';
+import {
+  ConflictError,
+  EscalationError,
+  type FieldError,
+  IdempotencyMismatchError,
+  KeyNotFoundError,
+  RequestInProgressError,
+  StoreConflictError,
+  ValidationError,
+} from './errors';
+import {
+  fingerprintOf,
+  IDEMPOTENCY_LEASE_MS,
+  IDEMPOTENCY_WINDOW_MS,
+  type IdempotencyRecords,
+  type IdempotentRequest,
+  parseIdempotencyKey,
+} from './idempotency';
 import { assertValidKeyPrefix, DEFAULT_KEY_PREFIX, generateKey, hashKey, hintFor } from './key-format';
 import { findTenantKey } from './key-lookup';
 import type { KeyStateGuard, KeyStore } from './key-store';
@@ -22,6 +39,8 @@ const PENDING_REPLACEMENT_TTL_SECONDS = 24 * 60 * 60;
 export interface KeyServiceOptions {
   store: KeyStore;
   invalidation: AuthorizerCacheInvalidation;
+  /** Where idempotent requests are remembered; without it, an Idempotency-Key is refused. */
+  idempotency?: IdempotencyRecords;
   /** @default 'ak' */
   keyPrefix?: string;
   /** @default () => new Date() */
@@ -34,12 +53,27 @@ export interface KeyServiceOptions {
  * expiry. Admin (IAM) callers pass no caller and may grant anything.
  */
 export interface KeyCaller {
+  /** The calling key's id. */
+  keyId: string;
   scopes: string[];
   /** The calling key's own expiry, if it has one. */
   expiresAt?: string;
 }
 
 const ulid = monotonicFactory();
+
+type NewKeyFields = Omit<KeyRecord, 'keyHash' | 'keyId' | 'hint' | 'createdAt' | 'ttl' | 'pending' | 'rotation'>;
+
+/**
+ * What an idempotent create or rotate answers: the new key with its secret, or,
+ * for a repeat of a request that issued one already, that key without it.
+ */
+export type IssueOutcome = { replayed: false; key: IssuedApiKey } | { replayed: true; key: ApiKey & { rotatedFrom?: string } };
+
+/** Who a request acts as, for the scope of its Idempotency-Key. */
+function actorOf(caller: KeyCaller | undefined): string {
+  return caller ? caller.keyId : 'admin';
+}
 
 /** The field of a change that makes a key usable again or for longer, if any. */
 function revivingField(existing: KeyRecord, input: UpdateKeyInput): 'enabled' | 'expiresAt' | undefined {
@@ -87,12 +121,14 @@ function assertWithinCallerLife(expiresAt: string | undefined, caller: KeyCaller
 export class KeyService {
   private readonly store: KeyStore;
   private readonly invalidation: AuthorizerCacheInvalidation;
+  private readonly idempotency: IdempotencyRecords | undefined;
   private readonly keyPrefix: string;
   private readonly now: () => Date;
 
   constructor(options: KeyServiceOptions) {
     this.store = options.store;
     this.invalidation = options.invalidation;
+    this.idempotency = options.idempotency;
     this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     this.now = options.now ?? (() => new Date());
     assertValidKeyPrefix(this.keyPrefix);
@@ -100,19 +136,33 @@ export class KeyService {
 
   /** A caller that expires makes keys that expire with it at the latest; asking for later, or for none, is refused. */
   async create(tenantId: string, body: unknown, caller?: KeyCaller): Promise<IssuedApiKey> {
+    return this.issueNew(this.prepareCreate(tenantId, body, caller));
+  }
+
+  /** create, once per Idempotency-Key: a repeat of the same request answers the key it issued, without its secret. */
+  async createOnce(
+    tenantId: string,
+    body: unknown,
+    caller: KeyCaller | undefined,
+    idempotencyKey: string,
+  ): Promise<IssueOutcome> {
+    const fields = this.prepareCreate(tenantId, body, caller);
+    const request = this.idempotentRequest(fields.tenantId, `create:${actorOf(caller)}`, idempotencyKey, fields);
+    return this.once(request, (keyId) => this.issueNew(fields, keyId));
+  }
+
+  private prepareCreate(tenantId: string, body: unknown, caller: KeyCaller | undefined): NewKeyFields {
     const tenant = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
     const input = parseOrThrow(createKeyBodySchema, body);
     assertGrantable(input.scopes ?? [], caller);
     this.assertInFuture(input.expiresAt);
     const expiresAt = input.expiresAt === undefined ? caller?.expiresAt : (input.expiresAt ?? undefined);
     assertWithinCallerLife(expiresAt, caller, 'expiresAt');
-    const { key } = await this.issue({
-      tenantId: tenant,
-      name: input.name,
-      scopes: input.scopes ?? [],
-      enabled: true,
-      expiresAt,
-    });
+    return { tenantId: tenant, name: input.name, scopes: input.scopes ?? [], enabled: true, expiresAt };
+  }
+
+  private async issueNew(fields: NewKeyFields, keyId?: string): Promise<IssuedApiKey> {
+    const { key } = await this.issue(fields, { keyId });
     if (key.expiresAt) await this.invalidation.flushAt(key.id, key.expiresAt);
     return key;
   }
@@ -163,6 +213,33 @@ export class KeyService {
    */
   async rotate(tenantId: string, keyId: string, body: unknown, caller?: KeyCaller): Promise<IssuedApiKey> {
     const { gracePeriodSeconds } = parseOrThrow(rotateKeyBodySchema, body ?? {});
+    return this.rotateKey(tenantId, keyId, gracePeriodSeconds, caller);
+  }
+
+  /** rotate, once per Idempotency-Key: a repeat of the same request answers the replacement it issued, without its secret. */
+  async rotateOnce(
+    tenantId: string,
+    keyId: string,
+    body: unknown,
+    caller: KeyCaller | undefined,
+    idempotencyKey: string,
+  ): Promise<IssueOutcome> {
+    const tenant = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
+    const input = parseOrThrow(rotateKeyBodySchema, body ?? {});
+    const request = this.idempotentRequest(tenant, `rotate:${keyId}:${actorOf(caller)}`, idempotencyKey, input);
+    const outcome = await this.once(request, (replacementId) =>
+      this.rotateKey(tenant, keyId, input.gracePeriodSeconds, caller, replacementId),
+    );
+    return outcome.replayed ? { replayed: true, key: { ...outcome.key, rotatedFrom: keyId } } : outcome;
+  }
+
+  private async rotateKey(
+    tenantId: string,
+    keyId: string,
+    gracePeriodSeconds: number,
+    caller?: KeyCaller,
+    replacementId?: string,
+  ): Promise<IssuedApiKey> {
     const old = await findTenantKey(this.store, tenantId, keyId);
     // The caller receives the new secret, so it must already hold everything that secret grants.
     assertGrantable(old.scopes, caller);
@@ -179,7 +256,10 @@ export class KeyService {
 
     const replacement = await this.issue(
       { tenantId: old.tenantId, name: old.name, scopes: old.scopes, enabled: old.enabled, expiresAt: replacementExpiry },
-      { pending: true, ttl: Math.ceil(now.getTime() / 1000) + PENDING_REPLACEMENT_TTL_SECONDS },
+      {
+        keyId: replacementId,
+        pending: { pending: true, ttl: Math.ceil(now.getTime() / 1000) + PENDING_REPLACEMENT_TTL_SECONDS },
+      },
     );
     const rotation = { to: replacement.record.keyId, previousExpiresAt: ownExpiry ?? null };
     try {
@@ -214,6 +294,70 @@ export class KeyService {
     return replacement === undefined || replacement.pending ? rotation : undefined;
   }
 
+  private idempotentRequest(tenantId: string, scope: string, idempotencyKey: string, input: unknown): IdempotentRequest {
+    const key = parseIdempotencyKey(idempotencyKey) as string;
+    if (!this.idempotency) throw new Error('This service was built without idempotency records');
+    return { tenantId, scope, key, fingerprint: fingerprintOf(input) };
+  }
+
+  /**
+   * Runs `issue` once per idempotent request. The claim names the key id up front,
+   * so a later attempt that takes over an unfinished one can tell whether it had
+   * issued its key already.
+   */
+  private async once(request: IdempotentRequest, issue: (keyId: string) => Promise<IssuedApiKey>): Promise<IssueOutcome> {
+    const records = this.idempotency as IdempotencyRecords;
+    const now = this.now();
+    const plannedKeyId = `key_${ulid(now.getTime())}`;
+    const leaseUntil = new Date(now.getTime() + IDEMPOTENCY_LEASE_MS).toISOString();
+    const claim = await records.claim(request, plannedKeyId, {
+      now: now.toISOString(),
+      leaseUntil,
+      expiresAt: new Date(now.getTime() + IDEMPOTENCY_WINDOW_MS).toISOString(),
+    });
+    switch (claim.outcome) {
+      case 'mismatch':
+        throw new IdempotencyMismatchError();
+      case 'inProgress':
+        throw new RequestInProgressError();
+      case 'completed': {
+        const issued = await this.store.findById(request.tenantId, claim.keyId);
+        if (!issued) throw new ConflictError('The key this request created has been deleted since.');
+        return { replayed: true, key: toApiKey(issued, this.now()) };
+      }
+      case 'resumable': {
+        // The attempt it takes over may have issued its key before it stopped.
+        const issued = await this.store.findById(request.tenantId, claim.keyId);
+        if (issued) {
+          await records.complete(request);
+          return { replayed: true, key: toApiKey(issued, this.now()) };
+        }
+        return this.issueThenComplete(records, request, leaseUntil, () => issue(claim.keyId));
+      }
+      case 'claimed':
+        return this.issueThenComplete(records, request, leaseUntil, () => issue(plannedKeyId));
+    }
+  }
+
+  private async issueThenComplete(
+    records: IdempotencyRecords,
+    request: IdempotentRequest,
+    leaseUntil: string,
+    issue: () => Promise<IssuedApiKey>,
+  ): Promise<IssueOutcome> {
+    let key: IssuedApiKey;
+    try {
+      key = await issue();
+    } catch (error) {
+      // A retry should meet the same error (or succeed), not wait out the lease behind a 409.
+      await records.release(request, leaseUntil).catch(() => undefined);
+      throw error;
+    }
+    // If this fails, the key is issued all the same: a repeat after the lease finds it and completes the record.
+    await records.complete(request).catch(() => undefined);
+    return { replayed: false, key };
+  }
+
   private assertInFuture(expiresAt: string | null | undefined): void {
     if (expiresAt && Date.parse(expiresAt) <= this.now().getTime()) {
       throw new ValidationError([{ path: 'expiresAt', message: 'must be in the future' }]);
@@ -221,16 +365,17 @@ export class KeyService {
   }
 
   private async issue(
-    fields: Omit<KeyRecord, 'keyHash' | 'keyId' | 'hint' | 'createdAt' | 'ttl' | 'pending' | 'rotation'>,
-    pending?: { pending: true; ttl: number },
+    fields: NewKeyFields,
+    options: { keyId?: string; pending?: { pending: true; ttl: number } } = {},
   ): Promise<{ key: IssuedApiKey; record: KeyRecord }> {
+    const { pending } = options;
     for (let attempt = 1; ; attempt++) {
       const key = generateKey(this.keyPrefix);
       const createdAt = this.now();
       const record: KeyRecord = {
         ...fields,
         keyHash: hashKey(key),
-        keyId: `key_${ulid(createdAt.getTime())}`,
+        keyId: options.keyId ?? `key_${ulid(createdAt.getTime())}`,
         hint: hintFor(key),
         createdAt: createdAt.toISOString(),
       };

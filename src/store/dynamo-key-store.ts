@@ -157,7 +157,9 @@ export class DynamoKeyStore implements KeyStore {
         }),
       ),
     );
-    return result.Items?.[0] as KeyRecord | undefined;
+    const items = (result.Items ?? []) as KeyRecord[];
+    // A rotation retried after its compensation failed leaves a stale pending item under the same id until its TTL.
+    return items.find((item) => !item.pending) ?? items[0];
   }
 
   async list(tenantId: string, limit: number, after?: PagePosition): Promise<KeyPage> {

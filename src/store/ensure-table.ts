@@ -1,15 +1,16 @@
 import {
   CreateTableCommand,
+  type CreateTableCommandInput,
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,
   ResourceNotFoundException,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { createTableInput } from './table-schema';
 
-/** Creates the key table from the shared schema unless it exists, then waits until it is active. */
-export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<'created' | 'existing'> {
+/** Creates a table from its shared schema unless it exists, then waits until it is active. */
+export async function ensureTable(client: DynamoDBClient, table: CreateTableCommandInput): Promise<'created' | 'existing'> {
+  const tableName = table.TableName;
   try {
     await client.send(new DescribeTableCommand({ TableName: tableName }));
     return 'existing';
@@ -17,7 +18,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
   try {
-    await client.send(new CreateTableCommand(createTableInput(tableName)));
+    await client.send(new CreateTableCommand(table));
   } catch (error) {
     // Another process created it first: fine, it has the same schema.
     if (!(error instanceof ResourceInUseException)) throw error;

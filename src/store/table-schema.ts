@@ -2,8 +2,8 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import type { KeyRecord } from '../domain/api-key';
 
 /**
- * The key table's shape. The CDK construct and local mode both build the table
- * from this one definition, so they cannot drift apart.
+ * The tables' shapes. The CDK constructs and local mode both build the tables
+ * from these definitions, so they cannot drift apart.
  */
 export const KEY_TABLE = {
   partitionKey: 'keyHash',
@@ -19,8 +19,19 @@ export const KEY_TABLE = {
   byTenantIndex: { name: string; partitionKey: keyof KeyRecord; sortKey: keyof KeyRecord };
 };
 
-/** The same table as a CreateTable request, for local mode and integration tests. */
-export function createTableInput(tableName: string): CreateTableCommandInput {
+/**
+ * What the service keeps per tenant, one partition each: items told apart by the
+ * sort key `sk`, such as the records of idempotent requests (`idempotency#…`).
+ * Items that should go away carry `ttl`.
+ */
+export const TENANT_TABLE = {
+  partitionKey: 'tenantId',
+  sortKey: 'sk',
+  ttlAttribute: 'ttl',
+} as const;
+
+/** The key table as a CreateTable request, for local mode and integration tests. */
+export function createKeyTableInput(tableName: string): CreateTableCommandInput {
   const { partitionKey, byTenantIndex } = KEY_TABLE;
   return {
     TableName: tableName,
@@ -40,6 +51,23 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
         ],
         Projection: { ProjectionType: 'ALL' },
       },
+    ],
+  };
+}
+
+/** The tenant table as a CreateTable request. */
+export function createTenantTableInput(tableName: string): CreateTableCommandInput {
+  const { partitionKey, sortKey } = TENANT_TABLE;
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: partitionKey, AttributeType: 'S' },
+      { AttributeName: sortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: partitionKey, KeyType: 'HASH' },
+      { AttributeName: sortKey, KeyType: 'RANGE' },
     ],
   };
 }

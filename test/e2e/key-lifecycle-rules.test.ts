@@ -92,3 +92,55 @@ describe('rotation', () => {
     expect((await admin('GET', '/tenants/rotation-expired/keys')).json.items).toHaveLength(1);
   });
 });
+
+describe('idempotent requests', () => {
+  const once = (path: string, body: unknown, key: string) =>
+    signedCall(server.baseUrl, ADMIN, 'POST', path, { body, headers: { 'Idempotency-Key': key } });
+
+  it('a repeated create answers the same key, without its secret, and issues one key', async () => {
+    const first = await once('/tenants/idempotent/keys', { name: 'CI' }, 'order-42');
+    expect(first.status).toBe(201);
+    const repeat = await once('/tenants/idempotent/keys', { name: 'CI' }, 'order-42');
+    expect(repeat.status).toBe(200);
+    expect(repeat.headers.get('idempotent-replayed')).toBe('true');
+    expect(repeat.headers.get('location')).toBe(first.headers.get('location'));
+    expect(repeat.json).toEqual({ ...first.json, key: undefined, lastUsedAt: null });
+    expect(repeat.json).not.toHaveProperty('key');
+    expect((await admin('GET', '/tenants/idempotent/keys')).json.items).toHaveLength(1);
+  });
+
+  it('the same key with another body is a 422 that issues nothing', async () => {
+    await once('/tenants/idempotent-mismatch/keys', { name: 'CI' }, 'k');
+    const other = await once('/tenants/idempotent-mismatch/keys', { name: 'Other' }, 'k');
+    expect(other.status).toBe(422);
+    expect(other.headers.get('content-type')).toBe('application/problem+json');
+    expect((await admin('GET', '/tenants/idempotent-mismatch/keys')).json.items).toHaveLength(1);
+  });
+
+  it('concurrent repeats issue exactly one key: one 201, the rest replays or told to retry', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => once('/tenants/idempotent-race/keys', { name: 'CI' }, 'race')),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 201)).toHaveLength(1);
+    expect(statuses.every((status) => [200, 201, 409].includes(status))).toBe(true);
+    for (const told of answers.filter((answer) => answer.status === 409)) expect(told.headers.get('retry-after')).toBe('1');
+    expect((await admin('GET', '/tenants/idempotent-race/keys')).json.items).toHaveLength(1);
+  });
+
+  it('a repeated rotation answers the same replacement, and rotates once', async () => {
+    const old = (await admin('POST', '/tenants/idempotent-rotate/keys', { name: 'n' })).json;
+    const first = await once(`/tenants/idempotent-rotate/keys/${old.id}/rotate`, {}, 'r-1');
+    const repeat = await once(`/tenants/idempotent-rotate/keys/${old.id}/rotate`, {}, 'r-1');
+    expect([first.status, repeat.status]).toEqual([201, 200]);
+    expect(repeat.json).toMatchObject({ id: first.json.id, rotatedFrom: old.id });
+    expect(repeat.json).not.toHaveProperty('key');
+    expect((await admin('GET', '/tenants/idempotent-rotate/keys')).json.items).toHaveLength(2);
+  });
+
+  it('a malformed Idempotency-Key is a 400 naming the header', async () => {
+    const refused = await once('/tenants/idempotent/keys', { name: 'CI' }, 'x'.repeat(256));
+    expect(refused.status).toBe(400);
+    expect(refused.json.errors).toEqual([{ path: 'Idempotency-Key', message: expect.any(String) }]);
+  });
+});

@@ -7,7 +7,7 @@ import { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
 import { ENV } from '../../src/config';
 import { GATEWAY_RESPONSES, gatewayResponse, PROBLEM_CONTENT_TYPE } from '../../src/problem';
 import { HANDLERS, type HandlerDefinition, type HandlerName, ROUTES } from '../../src/routes';
-import { KEY_TABLE } from '../../src/store/table-schema';
+import { KEY_TABLE, TENANT_TABLE } from '../../src/store/table-schema';
 import { arnOf, logicalId, type Permission, permissionsOf, SYNTH_TIMEOUT_MS, sortPermissions, testApp } from './helpers';
 
 const HANDLER_NAMES = Object.keys(HANDLERS) as HandlerName[];
@@ -30,6 +30,7 @@ interface Synthesized {
   template: Template;
   service: ApiKeyService;
   tableId: string;
+  tenantTableId: string;
   apiId: string;
   authorizerFunctionId: string;
   functionIds: Record<HandlerName, string>;
@@ -43,6 +44,7 @@ function describeStack(stack: ApiKeyServiceStack): Synthesized {
     template: Template.fromStack(stack),
     service,
     tableId: logicalId(service.table),
+    tenantTableId: logicalId(service.tenantTable),
     apiId: logicalId(service.api),
     authorizerFunctionId: logicalId(service.authorizerFunction),
     functionIds: Object.fromEntries(HANDLER_NAMES.map((name) => [name, logicalId(service.handlers[name])])) as Record<
@@ -77,12 +79,19 @@ function logGroupIdOf(synthesized: Synthesized, functionId: string): string {
   return functionProperties(synthesized, functionId).LoggingConfig.LogGroup.Ref;
 }
 
-describe('the key table', () => {
-  it('is built from KEY_TABLE: keyHash key, byTenant GSI projecting everything, TTL on ttl', () => {
-    defaults.template.resourceCountIs('AWS::DynamoDB::Table', 1);
-    defaults.template.hasResourceProperties('AWS::DynamoDB::Table', {
+function tableProperties(id: string): Record<string, unknown> {
+  return defaults.template.findResources('AWS::DynamoDB::Table')[id].Properties;
+}
+
+describe('the tables', () => {
+  it('are two: keys, and what is kept per tenant', () => {
+    defaults.template.resourceCountIs('AWS::DynamoDB::Table', 2);
+  });
+
+  it('build the key table from KEY_TABLE: keyHash key, byTenant GSI projecting everything, TTL on ttl', () => {
+    expect(tableProperties(defaults.tableId)).toMatchObject({
       KeySchema: [{ AttributeName: KEY_TABLE.partitionKey, KeyType: 'HASH' }],
-      AttributeDefinitions: Match.arrayWith([
+      AttributeDefinitions: expect.arrayContaining([
         { AttributeName: KEY_TABLE.partitionKey, AttributeType: 'S' },
         { AttributeName: KEY_TABLE.byTenantIndex.partitionKey, AttributeType: 'S' },
         { AttributeName: KEY_TABLE.byTenantIndex.sortKey, AttributeType: 'S' },
@@ -101,17 +110,36 @@ describe('the key table', () => {
     });
   });
 
-  it('bills on demand, has point-in-time recovery and deletion protection, and is retained', () => {
-    defaults.template.hasResource('AWS::DynamoDB::Table', {
-      Properties: Match.objectLike({
-        BillingMode: 'PAY_PER_REQUEST',
-        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-        DeletionProtectionEnabled: true,
-      }),
-      DeletionPolicy: 'Retain',
-      UpdateReplacePolicy: 'Retain',
+  it('build the tenant table from TENANT_TABLE: tenantId and sk, TTL on ttl, no index', () => {
+    const properties = tableProperties(defaults.tenantTableId);
+    expect(properties).toMatchObject({
+      KeySchema: [
+        { AttributeName: TENANT_TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: TENANT_TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: TENANT_TABLE.partitionKey, AttributeType: 'S' },
+        { AttributeName: TENANT_TABLE.sortKey, AttributeType: 'S' },
+      ],
+      TimeToLiveSpecification: { AttributeName: TENANT_TABLE.ttlAttribute, Enabled: true },
     });
+    expect(properties.GlobalSecondaryIndexes).toBeUndefined();
   });
+
+  it.each(['tableId', 'tenantTableId'] as const)(
+    'bill on demand, have point-in-time recovery and deletion protection, and are retained (%s)',
+    (id) => {
+      expect(defaults.template.findResources('AWS::DynamoDB::Table')[defaults[id]]).toMatchObject({
+        Properties: {
+          BillingMode: 'PAY_PER_REQUEST',
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          DeletionProtectionEnabled: true,
+        },
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
+    },
+  );
 });
 
 describe('the Lambda functions', () => {
@@ -144,13 +172,14 @@ describe('the Lambda functions', () => {
   });
 
   it.each(HANDLER_NAMES)(
-    'give %s TABLE_NAME if it uses the table, KEY_PREFIX if it issues keys, the stage if it flushes or schedules flushes, and the flush group and role if it schedules',
+    'give %s TABLE_NAME and TENANT_TABLE_NAME if it uses those tables, KEY_PREFIX if it issues keys, the stage if it flushes or schedules flushes, and the flush group and role if it schedules',
     (name) => {
-      const { tableActions, indexActions, issuesKeys, invalidation } = HANDLERS[name];
+      const { tableActions, indexActions, tenantTableActions, issuesKeys, invalidation } = HANDLERS[name];
       const flushes = invalidation.includes('flushNow');
       const schedules = invalidation.includes('flushAt');
       expect(functionProperties(defaults, defaults.functionIds[name]).Environment.Variables).toEqual({
         ...(tableActions.length + indexActions.length > 0 ? { [ENV.tableName]: { Ref: defaults.tableId } } : {}),
+        ...(tenantTableActions.length > 0 ? { [ENV.tenantTableName]: { Ref: defaults.tenantTableId } } : {}),
         ...(issuesKeys ? { [ENV.keyPrefix]: 'ak' } : {}),
         ...(flushes || schedules ? { [ENV.restApiId]: { Ref: defaults.apiId }, [ENV.stageName]: 'v1' } : {}),
         ...(schedules
@@ -215,6 +244,7 @@ describe('least privilege', () => {
   const dataAccess = (definition: HandlerDefinition): Permission[] => [
     ...definition.tableActions.map((action) => ({ action, resource: tableArn() })),
     ...definition.indexActions.map((action) => ({ action, resource: indexArn() })),
+    ...definition.tenantTableActions.map((action) => ({ action, resource: arnOf(defaults.tenantTableId) })),
   ];
 
   const scheduling = (): Permission[] => [
@@ -228,7 +258,7 @@ describe('least privilege', () => {
   ];
 
   it.each(HANDLER_NAMES)(
-    'grants %s exactly its route-table actions, its own log group, the stage cache if it flushes, and flush schedules if it schedules them',
+    'grants %s exactly its route-table actions on each table, its own log group, the stage cache if it flushes, and flush schedules if it schedules them',
     (name) => {
       const id = defaults.functionIds[name];
       const flushes = HANDLERS[name].invalidation.includes('flushNow');

@@ -39,16 +39,26 @@ const SCENARIOS: Record<string, (load: (seed?: object[]) => FunctionHarness) => 
     const fn = load();
     // A retry of a create whose schedule had been made already moves it.
     scheduleExists(fn);
-    // The SDK retried a PutItem that had landed: the store recognises its own item.
-    fn.mocks.ddb.on(fn.sdk.documents.PutCommand).callsFakeOnce((input: { Item: Record<string, unknown> }) => {
-      fn.table.put(input.Item);
-      throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+    // An idempotent create, and its repeat.
+    const once = adminEvent({
+      method: 'POST',
+      resource: '/tenants/{tenantId}/keys',
+      pathParameters: { tenantId: TENANT },
+      body: { name: 'n' },
+      headers: { 'Idempotency-Key': 'k-1' },
     });
+    expect((await fn.handler(once)).statusCode).toBe(201);
+    expect((await fn.handler(once)).statusCode).toBe(200);
     const create = adminEvent({
       method: 'POST',
       resource: '/tenants/{tenantId}/keys',
       pathParameters: { tenantId: TENANT },
       body: { name: 'n', expiresAt: FUTURE },
+    });
+    // The SDK retried a PutItem that had landed: the store recognises its own item.
+    fn.mocks.ddb.on(fn.sdk.documents.PutCommand).callsFakeOnce((input: { Item: Record<string, unknown> }) => {
+      fn.table.put(input.Item);
+      throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
     });
     expect((await fn.handler(create)).statusCode).toBe(201);
   },
@@ -104,6 +114,12 @@ const SCENARIOS: Record<string, (load: (seed?: object[]) => FunctionHarness) => 
     // The old key's expiry had a schedule already: the end of its grace period moves it.
     scheduleExists(fn);
     expect((await fn.handler(rotate(record.keyId))).statusCode).toBe(201);
+    // An idempotent rotation, and its repeat.
+    const fresh = keyRecord({ tenantId: TENANT });
+    fn.table.put(fresh as never);
+    const once = { ...rotate(fresh.keyId), headers: { ...rotate(fresh.keyId).headers, 'Idempotency-Key': 'r-1' } };
+    expect((await fn.handler(once)).statusCode).toBe(201);
+    expect((await fn.handler(once)).statusCode).toBe(200);
     // The old key changes mid-rotation: the store tells why its write was refused, and the unseen replacement is withdrawn.
     const changing = keyRecord({ tenantId: TENANT });
     fn.table.put(changing as never);

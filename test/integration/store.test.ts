@@ -14,6 +14,7 @@ import { generateKey, hashKey, hintFor } from '../../src/domain/key-format';
 import type { PagePosition } from '../../src/domain/key-store';
 import { DynamoKeyStore } from '../../src/store/dynamo-key-store';
 import { ensureTable } from '../../src/store/ensure-table';
+import { createKeyTableInput } from '../../src/store/table-schema';
 import { createKeyTable, ENGINES, type KeyTable, useEngine } from '../support/engines';
 
 const ulid = monotonicFactory();
@@ -77,8 +78,8 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (_engineName, start) => {
   describe('ensureTable', () => {
     it('creates the table from the shared schema, and a second call finds it', async () => {
       const tableName = `ensure-${randomUUID()}`;
-      await expect(ensureTable(engine().client, tableName)).resolves.toBe('created');
-      await expect(ensureTable(engine().client, tableName)).resolves.toBe('existing');
+      await expect(ensureTable(engine().client, createKeyTableInput(tableName))).resolves.toBe('created');
+      await expect(ensureTable(engine().client, createKeyTableInput(tableName))).resolves.toBe('existing');
 
       const { Table } = await engine().client.send(new DescribeTableCommand({ TableName: tableName }));
       expect(Table?.KeySchema).toEqual([{ AttributeName: 'keyHash', KeyType: 'HASH' }]);

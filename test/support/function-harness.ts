@@ -41,7 +41,13 @@ export function loadFunction(entry: string, environment: Record<string, string>,
       const scheduler = mockClient(schedulerSdk.SchedulerClient);
       apiGateway.onAnyCommand().resolves({});
       scheduler.onAnyCommand().resolves({ ScheduleArn: 'arn:aws:scheduler:us-east-1:123456789012:schedule/g/n' });
-      const table = new FakeTable(ddb as never, seed, documents as DocumentCommands);
+      const table = new FakeTable(ddb as never, seed, documents as DocumentCommands, { tableName: environment.TABLE_NAME });
+      if (environment.TENANT_TABLE_NAME) {
+        new FakeTable(ddb as never, [], documents as DocumentCommands, {
+          tableName: environment.TENANT_TABLE_NAME,
+          keyAttributes: ['tenantId', 'sk'],
+        });
+      }
       const { handler } = require(`../../lambdas/${entry}`) as { handler: FunctionHarness['handler'] };
       const stubs: AwsClientStub<any>[] = [ddb, apiGateway, scheduler];
       harness = {

@@ -4,7 +4,9 @@ import {
   ConcurrentChangeError,
   ConflictError,
   EscalationError,
+  IdempotencyMismatchError,
   KeyNotFoundError,
+  RequestInProgressError,
   StoreConflictError,
   StoreUnavailableError,
   ValidationError,
@@ -14,9 +16,11 @@ import { KeyQueries } from '../../../src/domain/key-queries';
 import { KeyService } from '../../../src/domain/key-service';
 import { KeyVerifier } from '../../../src/domain/key-verification';
 import { keyRecord, sha256Hex, testKey, testKeyId } from '../../fixtures/keys';
-import { FakeClock, MemoryKeyStore, RecordingInvalidation } from '../../fixtures/memory-key-store';
+import { FakeClock, MemoryIdempotencyRecords, MemoryKeyStore, RecordingInvalidation } from '../../fixtures/memory-key-store';
 
 const KEY_ID = /^key_[0-9A-HJKMNP-TV-Z]{26}$/;
+/** The calling key of self-service requests. */
+const CALLER = testKeyId(99_999);
 
 function setup(records: KeyRecord[] = [], prefix?: string) {
   const store = new MemoryKeyStore(records);
@@ -156,7 +160,7 @@ describe('create', () => {
 
   it('lets a self-service caller grant only scopes it holds', async () => {
     const { store, service } = setup();
-    const caller = { scopes: ['keys:manage', 'orders:read'] };
+    const caller = { keyId: CALLER, scopes: ['keys:manage', 'orders:read'] };
     await expect(service.create('acme', { name: 'n', scopes: ['orders:read'] }, caller)).resolves.toBeDefined();
     const error = await rejection(service.create('acme', { name: 'n', scopes: ['orders:read', 'orders:write'] }, caller));
     expect(error).toBeInstanceOf(EscalationError);
@@ -284,11 +288,13 @@ describe('get / update / delete', () => {
 
   it('update by a self-service caller cannot widen scopes', async () => {
     const { store, service } = setup([record]);
-    await expect(service.update('acme', record.keyId, { scopes: ['admin'] }, { scopes: ['keys:manage'] })).rejects.toBeInstanceOf(
-      EscalationError,
-    );
+    await expect(
+      service.update('acme', record.keyId, { scopes: ['admin'] }, { keyId: CALLER, scopes: ['keys:manage'] }),
+    ).rejects.toBeInstanceOf(EscalationError);
     expect(store.callsTo('update')).toHaveLength(0);
-    await expect(service.update('acme', record.keyId, { enabled: false }, { scopes: ['keys:manage'] })).resolves.toMatchObject({
+    await expect(
+      service.update('acme', record.keyId, { enabled: false }, { keyId: CALLER, scopes: ['keys:manage'] }),
+    ).resolves.toMatchObject({
       enabled: false,
     });
   });
@@ -309,7 +315,7 @@ describe('update by a self-service caller', () => {
     enabled: false,
     expiresAt: '2026-11-26T12:30:00.000Z',
   });
-  const manager = { scopes: ['keys:manage'] };
+  const manager = { keyId: CALLER, scopes: ['keys:manage'] };
 
   it('cannot re-enable, un-expire or extend a key whose scopes it lacks', async () => {
     for (const body of [{ enabled: true }, { expiresAt: null }, { expiresAt: '2026-11-27T00:00:00Z' }]) {
@@ -345,7 +351,7 @@ describe('update by a self-service caller', () => {
   it('may re-enable a key whose scopes it holds', async () => {
     const { service } = setup([powerful]);
     await expect(
-      service.update('acme', powerful.keyId, { enabled: true }, { scopes: ['keys:manage', 'billing:admin'] }),
+      service.update('acme', powerful.keyId, { enabled: true }, { keyId: CALLER, scopes: ['keys:manage', 'billing:admin'] }),
     ).resolves.toMatchObject({ enabled: true });
   });
 });
@@ -433,9 +439,13 @@ describe('rotate', () => {
 
   it('by a self-service caller, needs every scope of the old key', async () => {
     const { store, service } = setup([old()]);
-    await expect(service.rotate('acme', old().keyId, {}, { scopes: ['keys:manage'] })).rejects.toBeInstanceOf(EscalationError);
+    await expect(service.rotate('acme', old().keyId, {}, { keyId: CALLER, scopes: ['keys:manage'] })).rejects.toBeInstanceOf(
+      EscalationError,
+    );
     expect(store.writes).toEqual([]);
-    await expect(service.rotate('acme', old().keyId, {}, { scopes: ['keys:manage', 'orders:read'] })).resolves.toBeDefined();
+    await expect(
+      service.rotate('acme', old().keyId, {}, { keyId: CALLER, scopes: ['keys:manage', 'orders:read'] }),
+    ).resolves.toBeDefined();
   });
 
   it('fails with KeyNotFoundError if the old key vanished mid-way, withdrawing the unseen new key', async () => {
@@ -529,7 +539,7 @@ describe('authorizer-cache invalidation', () => {
     const { service, invalidation } = setup([record]);
     await expect(service.update('acme', record.keyId, { scopes: ['Bad'] })).rejects.toBeInstanceOf(ValidationError);
     await expect(service.delete('acme', testKeyId())).rejects.toBeInstanceOf(KeyNotFoundError);
-    await expect(service.rotate('acme', record.keyId, {}, { scopes: [] })).rejects.toBeInstanceOf(EscalationError);
+    await expect(service.rotate('acme', record.keyId, {}, { keyId: CALLER, scopes: [] })).rejects.toBeInstanceOf(EscalationError);
     expect(invalidation.calls).toEqual([]);
   });
 });
@@ -555,7 +565,7 @@ describe('dates compare as instants (issue: a year-10000 expiry sorted before ev
 
 describe('a self-service caller cannot outlive, or let others outlive, its own expiry', () => {
   const callerExpiry = '2026-12-01T00:00:00.000Z';
-  const caller = { scopes: ['keys:manage', 'orders:read'], expiresAt: callerExpiry };
+  const caller = { keyId: CALLER, scopes: ['keys:manage', 'orders:read'], expiresAt: callerExpiry };
   const escalation = async (promise: Promise<unknown>, path: string) => {
     const error = await rejection(promise);
     expect(error).toBeInstanceOf(EscalationError);
@@ -572,7 +582,9 @@ describe('a self-service caller cannot outlive, or let others outlive, its own e
     await escalation(service.create('acme', { name: 'n', expiresAt: null }, caller), 'expiresAt');
     expect(store.callsTo('create')).toHaveLength(2);
     // A caller without an expiry is not bound by one.
-    await expect(service.create('acme', { name: 'n' }, { scopes: ['keys:manage'] })).resolves.toMatchObject({ expiresAt: null });
+    await expect(service.create('acme', { name: 'n' }, { keyId: CALLER, scopes: ['keys:manage'] })).resolves.toMatchObject({
+      expiresAt: null,
+    });
   });
 
   it('cannot clear its own expiry, or extend any key past it, or revive one that would outlive it', async () => {
@@ -666,5 +678,102 @@ describe('rotation is safe and single', () => {
     jest.spyOn(store, 'retire').mockResolvedValueOnce('changed');
     await expect(service.rotate('acme', old.keyId, {})).rejects.toBeInstanceOf(ConflictError);
     expect(store.all()).toEqual([old]);
+  });
+});
+
+describe('idempotent create and rotate', () => {
+  function idempotentSetup(records: KeyRecord[] = []) {
+    const base = setup(records);
+    const idempotency = new MemoryIdempotencyRecords();
+    const service = new KeyService({ store: base.store, invalidation: base.invalidation, idempotency, now: base.clock.now });
+    return { ...base, service, idempotency };
+  }
+
+  it('a repeat of the same create answers the key it issued, without its secret, and issues nothing more', async () => {
+    const { store, service } = idempotentSetup();
+    const first = await service.createOnce('acme', { name: 'n' }, undefined, 'order-42');
+    expect(first).toMatchObject({ replayed: false, key: { key: expect.any(String) } });
+    const repeat = await service.createOnce('acme', { name: 'n' }, undefined, 'order-42');
+    expect(repeat).toEqual({ replayed: true, key: expect.objectContaining({ id: first.key.id }) });
+    expect(repeat.key).not.toHaveProperty('key');
+    expect(store.all()).toHaveLength(1);
+  });
+
+  it('the same key with another body is a mismatch, and in another tenant or for another caller it is another request', async () => {
+    const { store, service } = idempotentSetup();
+    await service.createOnce('acme', { name: 'n' }, undefined, 'k');
+    await expect(service.createOnce('acme', { name: 'other' }, undefined, 'k')).rejects.toBeInstanceOf(IdempotencyMismatchError);
+    await service.createOnce('globex', { name: 'n' }, undefined, 'k');
+    await service.createOnce('acme', { name: 'n' }, { keyId: CALLER, scopes: [] }, 'k');
+    expect(store.all()).toHaveLength(3);
+  });
+
+  it('an attempt that failed releases its claim: a retry at once takes it over, with the key id it named', async () => {
+    const { store, service, idempotency } = idempotentSetup();
+    jest.spyOn(store, 'create').mockRejectedValueOnce(new StoreUnavailableError(1, true));
+    await expect(service.createOnce('acme', { name: 'n' }, undefined, 'k')).rejects.toBeInstanceOf(StoreUnavailableError);
+    const planned = [...idempotency.records.values()][0].keyId;
+    const retry = await service.createOnce('acme', { name: 'n' }, undefined, 'k');
+    expect(retry).toMatchObject({ replayed: false, key: { id: planned, key: expect.any(String) } });
+    expect(store.all()).toHaveLength(1);
+  });
+
+  it('a repeat of a rotation that was refused is refused the same way, not told to wait', async () => {
+    const old = keyRecord({ tenantId: 'acme', scopes: ['orders:write'] });
+    const { service } = idempotentSetup([old]);
+    const caller = { keyId: CALLER, scopes: ['keys:manage'] };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await expect(service.rotateOnce('acme', old.keyId, {}, caller, 'r')).rejects.toBeInstanceOf(EscalationError);
+    }
+  });
+
+  it('a repeat while another attempt holds the claim is told to retry; one after its lease takes over', async () => {
+    const { store, clock, service, idempotency } = idempotentSetup();
+    // The process died mid-request: nothing released the claim.
+    jest.spyOn(store, 'create').mockRejectedValueOnce(new Error('process died'));
+    jest.spyOn(idempotency, 'release').mockRejectedValueOnce(new Error('process died'));
+    await expect(service.createOnce('acme', { name: 'n' }, undefined, 'k')).rejects.toThrow('process died');
+    await expect(service.createOnce('acme', { name: 'n' }, undefined, 'k')).rejects.toBeInstanceOf(RequestInProgressError);
+    clock.advance(61_000);
+    const resumed = await service.createOnce('acme', { name: 'n' }, undefined, 'k');
+    expect(resumed.replayed).toBe(false);
+    expect(store.all()).toHaveLength(1);
+    expect([...idempotency.records.values()][0]).toMatchObject({ done: true, keyId: resumed.key.id });
+  });
+
+  it('an attempt that issued its key and died before it recorded so is answered as a repeat', async () => {
+    const { store, clock, service, idempotency } = idempotentSetup();
+    jest.spyOn(idempotency, 'complete').mockRejectedValueOnce(new Error('process died'));
+    const first = await service.createOnce('acme', { name: 'n' }, undefined, 'k');
+    expect(first.replayed).toBe(false);
+    clock.advance(61_000);
+    const repeat = await service.createOnce('acme', { name: 'n' }, undefined, 'k');
+    expect(repeat).toMatchObject({ replayed: true, key: { id: first.key.id } });
+    expect(store.all()).toHaveLength(1);
+  });
+
+  it('a repeat after the key was deleted is a conflict', async () => {
+    const { service } = idempotentSetup();
+    const first = await service.createOnce('acme', { name: 'n' }, undefined, 'k');
+    await service.delete('acme', first.key.id);
+    await expect(service.createOnce('acme', { name: 'n' }, undefined, 'k')).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('a repeat of the same rotation answers the replacement, and rotates nothing more', async () => {
+    const old = keyRecord({ tenantId: 'acme' });
+    const { store, service } = idempotentSetup([old]);
+    const first = await service.rotateOnce('acme', old.keyId, { gracePeriodSeconds: 60 }, undefined, 'rotate-1');
+    const repeat = await service.rotateOnce('acme', old.keyId, { gracePeriodSeconds: 60 }, undefined, 'rotate-1');
+    expect(repeat).toEqual({ replayed: true, key: expect.objectContaining({ id: first.key.id, rotatedFrom: old.keyId }) });
+    expect(repeat.key).not.toHaveProperty('key');
+    expect(store.all()).toHaveLength(2);
+  });
+
+  it('refuses a malformed Idempotency-Key before anything is claimed', async () => {
+    const { idempotency, service } = idempotentSetup();
+    for (const bad of ['', 'has space', 'x'.repeat(256), 'ünïcode']) {
+      await expectValidation(service.createOnce('acme', { name: 'n' }, undefined, bad), 'Idempotency-Key');
+    }
+    expect(idempotency.records.size).toBe(0);
   });
 });

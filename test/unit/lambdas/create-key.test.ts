@@ -3,7 +3,15 @@ import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../../lambdas/create-key';
-import { awsError, FakeTable, FLUSH_SCHEDULE_GROUP, FLUSH_SCHEDULE_ROLE_ARN, mockAws } from '../../fixtures/aws';
+import {
+  awsError,
+  FakeTable,
+  FLUSH_SCHEDULE_GROUP,
+  FLUSH_SCHEDULE_ROLE_ARN,
+  mockAws,
+  TABLE_NAME,
+  TENANT_TABLE_NAME,
+} from '../../fixtures/aws';
 import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
 import { adminEvent, type ProxyEventOptions, selfServiceEvent } from '../../fixtures/events';
 import { sha256Hex } from '../../fixtures/keys';
@@ -12,9 +20,13 @@ import { expectJson, expectProblem, headerOf } from '../../fixtures/responses';
 const aws = mockAws();
 let output: CapturedOutput;
 
+let keyTable: FakeTable;
+let tenantTable: FakeTable;
+
 beforeEach(() => {
   aws.reset();
-  new FakeTable(aws.ddb);
+  keyTable = new FakeTable(aws.ddb, [], undefined, { tableName: TABLE_NAME });
+  tenantTable = new FakeTable(aws.ddb, [], undefined, { tableName: TENANT_TABLE_NAME, keyAttributes: ['tenantId', 'sk'] });
   output = captureOutput();
 });
 afterEach(() => output.restore());
@@ -277,5 +289,33 @@ describe('POST /keys (self-service)', () => {
     event.requestContext.authorizer = undefined;
     expectProblem(await handler(event), 500);
     expectNothingWritten();
+  });
+});
+
+describe('Idempotency-Key', () => {
+  const withKey = (idempotencyKey: string, body: unknown = { name: 'CI pipeline' }) =>
+    admin({ body, headers: { 'Idempotency-Key': idempotencyKey } });
+
+  it('a repeat answers 200 with the key it created, marked as replayed, without its secret, and creates nothing more', async () => {
+    const first = await handler(withKey('order-42'));
+    const created = expectJson<{ id: string; key: string }>(first, 201);
+    const repeat = await handler(withKey('order-42'));
+    const replayed = expectJson<Record<string, unknown>>(repeat, 200);
+    expect(replayed).toMatchObject({ id: created.id, name: 'CI pipeline' });
+    expect(replayed).not.toHaveProperty('key');
+    expect(headerOf(repeat, 'Idempotent-Replayed')).toBe('true');
+    expect(headerOf(repeat, 'Location')).toBe(headerOf(first, 'Location'));
+    expect(repeat.body).not.toContain(created.key);
+    expect(keyTable.items.size).toBe(1);
+    // The tenant table keeps a digest of the client's key, and the key id: no secret, no hash of one.
+    expect(JSON.stringify([...tenantTable.items.values()])).not.toContain('order-42');
+    expect(JSON.stringify([...tenantTable.items.values()])).not.toContain(sha256Hex(created.key));
+  });
+
+  it('422 for the same key with another body, 400 for a malformed key; neither creates anything', async () => {
+    await handler(withKey('order-42'));
+    expectProblem(await handler(withKey('order-42', { name: 'other' })), 422);
+    expectProblem(await handler(withKey('not a key')), 400, { errors: true });
+    expect(keyTable.items.size).toBe(1);
   });
 });

@@ -17,7 +17,7 @@ import type { KeyRecord } from '../../../src/domain/api-key';
 import { ConcurrentChangeError, StoreConflictError, StoreUnavailableError } from '../../../src/domain/errors';
 import { DynamoKeyStore } from '../../../src/store/dynamo-key-store';
 import { createDocumentClient } from '../../../src/store/dynamodb-client';
-import { createTableInput, KEY_TABLE } from '../../../src/store/table-schema';
+import { createKeyTableInput, KEY_TABLE } from '../../../src/store/table-schema';
 import { awsError } from '../../fixtures/aws';
 import { keyRecord, testKeyId } from '../../fixtures/keys';
 
@@ -366,7 +366,7 @@ describe('table schema', () => {
       ttlAttribute: 'ttl',
       byTenantIndex: { name: 'byTenant', partitionKey: 'tenantId', sortKey: 'keyId' },
     });
-    const input = createTableInput('t');
+    const input = createKeyTableInput('t');
     expect(input.TableName).toBe('t');
     expect(input.BillingMode).toBe('PAY_PER_REQUEST');
     expect(input.KeySchema).toEqual([{ AttributeName: 'keyHash', KeyType: 'HASH' }]);

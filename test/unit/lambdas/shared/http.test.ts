@@ -187,10 +187,16 @@ describe('request context', () => {
 
   it('callerOf: none on admin routes, the key’s scopes on self-service routes', () => {
     expect(callerOf(post(undefined))).toBeUndefined();
-    expect(callerOf(self)).toEqual({ scopes: ['keys:manage', 'orders:read'] });
+    expect(callerOf(self)).toEqual({ keyId: self.requestContext.authorizer?.keyId, scopes: ['keys:manage', 'orders:read'] });
     expect(
+      callerOf({
+        ...self,
+        requestContext: { ...self.requestContext, authorizer: { tenantId: 'acme', keyId: 'key_3', scopes: '' } },
+      }),
+    ).toEqual({ keyId: 'key_3', scopes: [] });
+    expect(() =>
       callerOf({ ...self, requestContext: { ...self.requestContext, authorizer: { tenantId: 'acme', scopes: '' } } }),
-    ).toEqual({ scopes: [] });
+    ).toThrow('names no key');
   });
 
   it('keyIdOf and requestPath', () => {

@@ -37,6 +37,7 @@ describe('the environment of each function', () => {
       [ENV.stageName]: 'v1',
       [ENV.flushScheduleGroup]: FLUSH_SCHEDULE_GROUP,
       [ENV.flushScheduleRoleArn]: 'arn:aws:iam::000000000000:role/local-authorizer-cache-flush',
+      [ENV.tenantTableName]: 'api-key-tenants',
     });
     expect(functionEnvironment('authorizer', config, stage)).toEqual({ [ENV.tableName]: 'keys', [ENV.restApiId]: 'local' });
   });

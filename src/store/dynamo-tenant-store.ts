@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { IdempotencyClaim, IdempotencyRecords, IdempotentRequest } from '../domain/idempotency';
+import { sendRequest } from './dynamodb-client';
+import { allOf, buildExpressions, namePlaceholders } from './expressions';
+
+/** An idempotent request as the table keeps it. The client's key itself is not stored, only a digest. */
+interface IdempotencyItem {
+  tenantId: string;
+  sk: string;
+  fingerprint: string;
+  keyId: string;
+  state: 'started' | 'done';
+  leaseUntil: string;
+  ttl: number;
+}
+
+const ATTRIBUTE = namePlaceholders<keyof IdempotencyItem>([
+  'tenantId',
+  'sk',
+  'fingerprint',
+  'keyId',
+  'state',
+  'leaseUntil',
+  'ttl',
+]);
+
+const CONDITION = {
+  isNewItem: `attribute_not_exists(${ATTRIBUTE.sk})`,
+  exists: `attribute_exists(${ATTRIBUTE.sk})`,
+  /** The claim is still the one that was read: taking it over races no one. */
+  isLeasedUntil: `${ATTRIBUTE.leaseUntil} = :leaseUntil`,
+  isStarted: `${ATTRIBUTE.state} = :started`,
+  /** The record is still the one that was read: replacing an expired one races no one. */
+  expiresAt: `${ATTRIBUTE.ttl} = :ttl`,
+} as const;
+
+function sortKeyOf(request: IdempotentRequest): string {
+  return `idempotency#${createHash('sha256').update(`${request.scope}\u0000${request.key}`).digest('hex')}`;
+}
+
+/** The tenant table's store: the only code that reads or writes it. */
+export class DynamoTenantStore implements IdempotencyRecords {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async claim(
+    request: IdempotentRequest,
+    keyId: string,
+    times: { now: string; leaseUntil: string; expiresAt: string },
+  ): Promise<IdempotencyClaim> {
+    const item: IdempotencyItem = {
+      tenantId: request.tenantId,
+      sk: sortKeyOf(request),
+      fingerprint: request.fingerprint,
+      keyId,
+      state: 'started',
+      leaseUntil: times.leaseUntil,
+      ttl: Math.ceil(Date.parse(times.expiresAt) / 1000),
+    };
+    if (await this.put(item, CONDITION.isNewItem, {})) return { outcome: 'claimed' };
+    const existing = await this.get(request.tenantId, item.sk);
+    if (!existing) return { outcome: 'inProgress' }; // it was there a moment ago: another attempt is at work
+    // The SDK retried a PutItem whose first attempt had landed: the record is this claim's own.
+    if (existing.keyId === keyId && existing.leaseUntil === times.leaseUntil) return { outcome: 'claimed' };
+    // DynamoDB's TTL deletes lazily: an expired record is as good as none.
+    if (existing.ttl * 1000 <= Date.parse(times.now)) {
+      return (await this.put(item, CONDITION.expiresAt, { ':ttl': existing.ttl }))
+        ? { outcome: 'claimed' }
+        : { outcome: 'inProgress' };
+    }
+    if (existing.fingerprint !== request.fingerprint) return { outcome: 'mismatch' };
+    if (existing.state === 'done') return { outcome: 'completed', keyId: existing.keyId };
+    if (Date.parse(existing.leaseUntil) > Date.parse(times.now)) return { outcome: 'inProgress' };
+    const takenOver = await sendRequest(
+      async () => {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { tenantId: request.tenantId, sk: item.sk },
+            ...buildExpressions(
+              { condition: CONDITION.isLeasedUntil, set: [`${ATTRIBUTE.leaseUntil} = :newLease`] },
+              { ':leaseUntil': existing.leaseUntil, ':newLease': times.leaseUntil },
+            ),
+          }),
+        );
+        return true;
+      },
+      () => false,
+    );
+    return takenOver ? { outcome: 'resumable', keyId: existing.keyId } : { outcome: 'inProgress' };
+  }
+
+  async complete(request: IdempotentRequest): Promise<void> {
+    await sendRequest(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { tenantId: request.tenantId, sk: sortKeyOf(request) },
+          ...buildExpressions({ condition: CONDITION.exists, set: [`${ATTRIBUTE.state} = :done`] }, { ':done': 'done' }),
+        }),
+      ),
+    );
+  }
+
+  async release(request: IdempotentRequest, leaseUntil: string): Promise<void> {
+    await sendRequest(
+      () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { tenantId: request.tenantId, sk: sortKeyOf(request) },
+            ...buildExpressions(
+              { condition: allOf(CONDITION.isStarted, CONDITION.isLeasedUntil), set: [`${ATTRIBUTE.leaseUntil} = :released`] },
+              { ':started': 'started', ':leaseUntil': leaseUntil, ':released': new Date(0).toISOString() },
+            ),
+          }),
+        ),
+      // Another attempt took the claim over, or finished: it is no longer this one's to release.
+      () => undefined,
+    );
+  }
+
+  private async put(item: IdempotencyItem, condition: string, values: Record<string, unknown>): Promise<boolean> {
+    return sendRequest(
+      async () => {
+        await this.client.send(
+          new PutCommand({ TableName: this.tableName, Item: item, ...buildExpressions({ condition }, values) }),
+        );
+        return true;
+      },
+      () => false,
+    );
+  }
+
+  private async get(tenantId: string, sk: string): Promise<IdempotencyItem | undefined> {
+    const result = await sendRequest(() =>
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: { tenantId, sk }, ConsistentRead: true })),
+    );
+    return result.Item as IdempotencyItem | undefined;
+  }
+}

@@ -1,0 +1,105 @@
+/** The tenant table's store on both engines: idempotent requests, as the conditions really evaluate. */
+import { randomUUID } from 'node:crypto';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { IdempotentRequest } from '../../src/domain/idempotency';
+import { DynamoTenantStore } from '../../src/store/dynamo-tenant-store';
+import { ensureTable } from '../../src/store/ensure-table';
+import { createTenantTableInput } from '../../src/store/table-schema';
+import { ENGINES, useEngine } from '../support/engines';
+
+const at = (iso: string) => ({
+  now: iso,
+  leaseUntil: new Date(Date.parse(iso) + 60_000).toISOString(),
+  expiresAt: new Date(Date.parse(iso) + 86_400_000).toISOString(),
+});
+let counter = 0;
+const request = (overrides: Partial<IdempotentRequest> = {}): IdempotentRequest => ({
+  tenantId: `tenant-${++counter}`,
+  scope: 'create:admin',
+  key: 'order-42',
+  fingerprint: 'f1',
+  ...overrides,
+});
+
+describe.each(ENGINES)('DynamoTenantStore on %s', (_name, start) => {
+  const engine = useEngine(start);
+  let store: DynamoTenantStore;
+  let documents: DynamoDBDocumentClient;
+
+  beforeAll(async () => {
+    const tableName = `tenants-${randomUUID()}`;
+    await ensureTable(engine().client, createTenantTableInput(tableName));
+    documents = DynamoDBDocumentClient.from(engine().client);
+    store = new DynamoTenantStore(documents, tableName);
+  });
+
+  it('claims once; a repeat is in progress, then completed, with the key id the claim named', async () => {
+    const req = request();
+    await expect(store.claim(req, 'key_A', at('2030-01-01T00:00:00.000Z'))).resolves.toEqual({ outcome: 'claimed' });
+    await expect(store.claim(req, 'key_B', at('2030-01-01T00:00:01.000Z'))).resolves.toEqual({ outcome: 'inProgress' });
+    await store.complete(req);
+    await expect(store.claim(req, 'key_C', at('2030-01-01T00:00:02.000Z'))).resolves.toEqual({
+      outcome: 'completed',
+      keyId: 'key_A',
+    });
+  });
+
+  it('tells a different request under the same key', async () => {
+    const req = request();
+    await store.claim(req, 'key_A', at('2030-01-01T00:00:00.000Z'));
+    await expect(store.claim({ ...req, fingerprint: 'f2' }, 'key_B', at('2030-01-01T00:00:01.000Z'))).resolves.toEqual({
+      outcome: 'mismatch',
+    });
+  });
+
+  it('lets an attempt take over a claim whose lease ran out, once', async () => {
+    const req = request();
+    await store.claim(req, 'key_A', at('2030-01-01T00:00:00.000Z'));
+    const later = at('2030-01-01T00:02:00.000Z');
+    await expect(store.claim(req, 'key_B', later)).resolves.toEqual({ outcome: 'resumable', keyId: 'key_A' });
+    await expect(store.claim(req, 'key_C', { ...later, leaseUntil: '2030-01-01T00:04:00.000Z' })).resolves.toEqual({
+      outcome: 'inProgress',
+    });
+  });
+
+  it("releases a failed attempt's claim, so the next takes it over at once; a stale or finished claim is not released", async () => {
+    const req = request();
+    const first = at('2030-01-01T00:00:00.000Z');
+    await store.claim(req, 'key_A', first);
+    await store.release(req, '2029-12-31T23:59:00.000Z'); // not the lease it holds: no effect
+    const retry = at('2030-01-01T00:00:01.000Z');
+    await expect(store.claim(req, 'key_B', retry)).resolves.toEqual({ outcome: 'inProgress' });
+    await store.release(req, first.leaseUntil);
+    await expect(store.claim(req, 'key_B', retry)).resolves.toEqual({ outcome: 'resumable', keyId: 'key_A' });
+    await store.complete(req);
+    await store.release(req, retry.leaseUntil);
+    await expect(store.claim(req, 'key_C', at('2030-01-01T00:00:02.000Z'))).resolves.toEqual({
+      outcome: 'completed',
+      keyId: 'key_A',
+    });
+  });
+
+  it('recognises its own claim when the SDK retried the PutItem that made it', async () => {
+    const req = request();
+    const times = at('2030-01-01T00:00:00.000Z');
+    await store.claim(req, 'key_A', times);
+    await expect(store.claim(req, 'key_A', times)).resolves.toEqual({ outcome: 'claimed' });
+  });
+
+  it('treats a record past its TTL as none', async () => {
+    const req = request();
+    await store.claim(req, 'key_A', at('2030-01-01T00:00:00.000Z'));
+    await store.complete(req);
+    await expect(store.claim(req, 'key_B', at('2030-01-03T00:00:00.000Z'))).resolves.toEqual({ outcome: 'claimed' });
+  });
+
+  it('keeps no part of the client key in the clear', async () => {
+    const req = request({ key: 'very-secret-idempotency-key' });
+    const put = jest.spyOn(documents, 'send');
+    await store.claim(req, 'key_A', at('2030-01-01T00:00:00.000Z'));
+    const item = (put.mock.calls.map(([command]) => command).find((command) => command instanceof PutCommand) as PutCommand).input
+      .Item;
+    expect(JSON.stringify(item)).not.toContain('very-secret');
+    put.mockRestore();
+  });
+});
