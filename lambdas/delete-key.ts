@@ -1,9 +1,9 @@
 import { KeyService } from '../src/domain/key-service';
-import { apiGatewayCacheInvalidation } from './shared/api-gateway-cache-invalidation';
+import { authorizerCacheInvalidation } from './shared/authorizer-cache-invalidation';
 import { httpHandler, keyIdOf, noContent, tenantOf } from './shared/http';
 import { keyStoreFromEnvironment } from './shared/key-store';
 
-const keys = new KeyService({ store: keyStoreFromEnvironment(), invalidation: apiGatewayCacheInvalidation() });
+const keys = new KeyService({ store: keyStoreFromEnvironment(), invalidation: authorizerCacheInvalidation() });
 
 /** DELETE /tenants/{tenantId}/keys/{keyId} and DELETE /keys/{keyId}. */
 export const handler = httpHandler(async (event) => {

@@ -1,12 +1,12 @@
 import { KeyService } from '../src/domain/key-service';
 import { IDEMPOTENCY_KEY_HEADER } from '../src/http-headers';
-import { apiGatewayCacheInvalidation } from './shared/api-gateway-cache-invalidation';
+import { authorizerCacheInvalidation } from './shared/authorizer-cache-invalidation';
 import { callerOf, header, httpHandler, json, keyIdOf, readJsonBody, requestPath, tenantOf } from './shared/http';
 import { keyPrefixFromEnvironment, keyStoreFromEnvironment, tenantStoreFromEnvironment } from './shared/key-store';
 
 const keys = new KeyService({
   store: keyStoreFromEnvironment(),
-  invalidation: apiGatewayCacheInvalidation(),
+  invalidation: authorizerCacheInvalidation(),
   idempotency: tenantStoreFromEnvironment(),
   keyPrefix: keyPrefixFromEnvironment(),
 });

@@ -1,9 +1,9 @@
 import { KeyService } from '../src/domain/key-service';
-import { apiGatewayCacheInvalidation } from './shared/api-gateway-cache-invalidation';
+import { authorizerCacheInvalidation } from './shared/authorizer-cache-invalidation';
 import { callerOf, httpHandler, json, keyIdOf, readJsonBody, tenantOf } from './shared/http';
 import { keyStoreFromEnvironment } from './shared/key-store';
 
-const keys = new KeyService({ store: keyStoreFromEnvironment(), invalidation: apiGatewayCacheInvalidation() });
+const keys = new KeyService({ store: keyStoreFromEnvironment(), invalidation: authorizerCacheInvalidation() });
 
 /** PATCH /tenants/{tenantId}/keys/{keyId} and PATCH /keys/{keyId}. */
 export const handler = httpHandler(async (event) => {

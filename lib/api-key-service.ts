@@ -166,8 +166,9 @@ export class ApiKeyService extends Construct {
         webAclArn: props.webAclArn,
       });
     }
-    // Given the literal stage name: the Stage resource depends on the functions granted here.
-    this.cacheFlush = new AuthorizerCacheFlush(this, 'CacheFlush', { restApi: this.api, stageName: this.stageName });
+    this.cacheFlush = new AuthorizerCacheFlush(this, 'CacheFlush', { logRetention });
+    // The literal stage name: the Stage resource depends on the functions granted here.
+    this.cacheFlush.registerRestStage(this, 'CacheFlushOfServiceStage', this.api.restApiId, this.stageName);
 
     const authorizerFunction = serviceFunction(this, 'Authorizer', {
       entry: AUTHORIZER_ENTRY,

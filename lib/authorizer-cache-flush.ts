@@ -1,67 +1,156 @@
 import { createHash } from 'node:crypto';
-import { RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
-import type { IRestApi } from 'aws-cdk-lib/aws-apigateway';
-import { type Grant, type IRole, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { type Grant, type IRole, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { EventSourceMapping, type IFunction, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type IScheduleGroup, ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ENV } from '../src/config';
+import type { FlushTarget } from '../src/domain/cache-flush';
+import { FLUSHER_ENTRY } from '../src/routes';
+import { serviceFunction } from './private/service-function';
+
+/** Two parallel flushes (three attempts of 1.5 s each at most) and the follow-up's SendMessage fit well within. */
+const FLUSHER_TIMEOUT = Duration.seconds(10);
+/** Lambda's guidance for an SQS event source: at least six times the function's timeout. */
+const QUEUE_VISIBILITY_TIMEOUT = Duration.seconds(60);
+/** With the visibility timeout, about ten minutes of retries before a flush is set aside in the dead-letter queue. */
+const MAX_DELIVERIES = 10;
 
 export interface AuthorizerCacheFlushProps {
-  /** The RestApi whose stage cache the flushes clear. */
-  readonly restApi: IRestApi;
-  /** Its stage. A literal, not `api.deploymentStage.stageName`: the stage depends on the functions granted here. */
-  readonly stageName: string;
+  /** Retention of the flusher's log group. */
+  readonly logRetention: RetentionDays;
 }
 
 /**
- * Everything that keeps the stage's authorizer cache from outliving a key: the
- * permission to flush it now, and the EventBridge Scheduler group and role of the
- * one-time schedules that flush it when a key expires or a rotation's grace period
- * ends (at most one per key, moved when the key's expiry changes, deleted once it has run).
+ * Everything that keeps the protected stages' authorizer caches from outliving a
+ * key (the rules are in src/domain/cache-flush.ts):
  *
- * Functions get each capability, its IAM and the settings its code reads, from
- * one grant method, so a function cannot hold one without the other.
+ * - a registry of the stages to flush: one Parameter Store parameter per stage
+ *   under {@link targetsPath}, created in the stack that protects the stage;
+ * - the flush queue, its dead-letter queue, and the flusher Lambda that consumes it;
+ * - the EventBridge Scheduler group and role of the one-time schedules that queue
+ *   a flush when a key expires or a rotation's grace period ends.
+ *
+ * Functions get each capability, its IAM and the settings its code reads from one
+ * grant method, so a function cannot hold one without the other. Every function
+ * that flushes may flush exactly the registered stages, whichever is registered first.
  */
 export class AuthorizerCacheFlush extends Construct {
+  /** The Parameter Store path under which each protected stage is registered. */
+  readonly targetsPath: string;
+  /** Follow-up flushes and the flushes scheduled for expiries. */
+  readonly queue: IQueue;
+  /** Flushes that failed every attempt. */
+  readonly deadLetterQueue: IQueue;
+  /** The queue's consumer. */
+  readonly flusherFunction: IFunction;
   /** The group of the one-time flush schedules. */
   readonly scheduleGroup: IScheduleGroup;
-  /** The role those schedules run with: it may only flush the stage's authorizer cache. */
+  /** The role those schedules run with: it may only put a message on the flush queue. */
   readonly scheduleRole: IRole;
 
-  private readonly restApi: IRestApi;
-  private readonly stageName: string;
+  /** Roles of the functions that flush, and the policies letting them flush each registered stage. */
+  private readonly flushingRoles: IRole[] = [];
+  private readonly stagePolicies: Policy[] = [];
 
   constructor(scope: Construct, id: string, props: AuthorizerCacheFlushProps) {
     super(scope, id);
-    this.restApi = props.restApi;
-    this.stageName = props.stageName;
+    this.targetsPath = `/api-key-service/${uniqueName(this, 'flush')}/targets`;
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new Queue(this, 'Queue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: QUEUE_VISIBILITY_TIMEOUT,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_DELIVERIES },
+    });
+
+    const flusher = serviceFunction(this, 'Flusher', {
+      entry: FLUSHER_ENTRY,
+      timeout: FLUSHER_TIMEOUT,
+      memorySize: 256,
+      logRetention: props.logRetention,
+    });
+    this.grantFlushNow(flusher);
+    new EventSourceMapping(this, 'FlusherQueueSource', {
+      target: flusher,
+      eventSourceArn: this.queue.queueArn,
+      // A second's batching window coalesces a flood of requests into one flush per stage per batch...
+      batchSize: 100,
+      maxBatchingWindow: Duration.seconds(1),
+      // ...and at most two batches at a time (the least Lambda allows) keep the flush rate bounded.
+      maxConcurrency: 2,
+      reportBatchItemFailures: true,
+    });
+    // What Lambda's poller does with the function's role ("Using Lambda with Amazon SQS": execution role permissions).
+    flusher.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+        resources: [this.queue.queueArn],
+      }),
+    );
+    this.flusherFunction = flusher;
+
     this.scheduleGroup = new ScheduleGroup(this, 'Schedules', {
-      scheduleGroupName: scheduleGroupName(this),
-      // Pending schedules go with the group: the cache they would flush goes with the API.
+      scheduleGroupName: uniqueName(this, 'flush'),
+      // Pending schedules go with the group: the caches they would flush go with the service.
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    // EventBridge Scheduler's universal target (arn:aws:scheduler:::aws-sdk:apigateway:flushStageAuthorizersCache)
-    // calls the API with this role, so the role needs the API's own permission. Only Scheduler may assume it, and
-    // only for schedules of this account and group ("Confused deputy prevention", EventBridge Scheduler User Guide:
-    // aws:SourceArn is the schedule group's ARN, never a schedule's).
+    // Only Scheduler may assume it, and only for schedules of this account and group ("Confused deputy
+    // prevention", EventBridge Scheduler User Guide: aws:SourceArn is the schedule group's ARN, never a schedule's).
     this.scheduleRole = new Role(this, 'ScheduleRole', {
-      description: "Assumed by EventBridge Scheduler to flush the API stage's authorizer cache when a key expires.",
+      description: 'Assumed by EventBridge Scheduler to queue an authorizer cache flush when a key expires.',
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com').withConditions({
         StringEquals: {
           'aws:SourceAccount': Stack.of(this).account,
           'aws:SourceArn': this.scheduleGroup.scheduleGroupArn,
         },
       }),
-      // Inline, so the permission exists as soon as the role does.
-      inlinePolicies: { FlushAuthorizerCache: new PolicyDocument({ statements: [this.flushStatement()] }) },
     });
+    // The schedules' target, and their dead-letter queue when the target cannot be reached.
+    this.scheduleRole.addToPrincipalPolicy(sendMessages(this.queue, this.deadLetterQueue));
   }
 
-  /** Lets a function flush the stage's authorizer cache now, and tells it which stage. */
+  /**
+   * Registers a REST API stage whose authorizer answers come from this service's
+   * keys: every revocation and expiry flushes it. The registration lives in
+   * `scope`, which may be in another stack of the same app (the one that owns the
+   * API), so that stack depends on the service's and not the other way round.
+   */
+  registerRestStage(scope: Construct, id: string, restApiId: string, stageName: string): void {
+    this.registerStage(
+      new Construct(scope, id),
+      { kind: 'rest', apiId: restApiId, stageName },
+      `/restapis/${restApiId}/stages/${stageName}`,
+    );
+  }
+
+  /**
+   * Lets a function flush every registered stage now and queue follow-ups, and
+   * tells it where the registry and the queue are.
+   */
   grantFlushNow(fn: LambdaFunction): void {
-    this.tellStage(fn);
-    fn.addToRolePolicy(this.flushStatement());
+    fn.addEnvironment(ENV.flushTargetsPath, this.targetsPath);
+    fn.addEnvironment(ENV.flushQueueUrl, this.queue.queueUrl);
+    // GetParametersByPath is authorized against the path asked for, not the parameters returned
+    // ("How Parameter Store authorizes parameter retrieval", AWS Systems Manager User Guide).
+    const { partition, region, account } = Stack.of(this);
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ssm:GetParametersByPath'],
+        resources: [`arn:${partition}:ssm:${region}:${account}:parameter${this.targetsPath}`],
+      }),
+    );
+    fn.addToRolePolicy(sendMessages(this.queue));
+    const role = fn.role as IRole;
+    this.flushingRoles.push(role);
+    for (const policy of this.stagePolicies) policy.attachToRole(role);
   }
 
   /**
@@ -72,9 +161,10 @@ export class AuthorizerCacheFlush extends Construct {
    * Service Authorization Reference).
    */
   grantScheduleFlush(fn: LambdaFunction): Grant {
-    this.tellStage(fn);
     fn.addEnvironment(ENV.flushScheduleGroup, this.scheduleGroup.scheduleGroupName);
     fn.addEnvironment(ENV.flushScheduleRoleArn, this.scheduleRole.roleArn);
+    fn.addEnvironment(ENV.flushQueueArn, this.queue.queueArn);
+    fn.addEnvironment(ENV.flushDeadLetterQueueArn, this.deadLetterQueue.queueArn);
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['iam:PassRole'],
@@ -92,36 +182,45 @@ export class AuthorizerCacheFlush extends Construct {
     return this.scheduleGroup.grantWriteSchedules(fn);
   }
 
-  /** A scheduled flush names the API and stage in its input, so both capabilities need them. */
-  private tellStage(fn: LambdaFunction): void {
-    fn.addEnvironment(ENV.restApiId, this.restApi.restApiId);
-    fn.addEnvironment(ENV.stageName, this.stageName);
-  }
-
   /**
-   * FlushStageAuthorizersCache is `DELETE /restapis/{id}/stages/{stage}/cache/authorizers`,
-   * which IAM authorizes as `apigateway:DELETE` on that path: this stage's cache, nothing else.
+   * The parameter, and a policy in the same scope letting every flushing role
+   * flush that stage: FlushStageAuthorizersCache is `DELETE /restapis/{id}/stages/{stage}/cache/authorizers`,
+   * which IAM authorizes as `apigateway:DELETE` on that path, this stage's cache and nothing else.
    */
-  private flushStatement(): PolicyStatement {
-    const { partition, region } = Stack.of(this);
-    return new PolicyStatement({
-      actions: ['apigateway:DELETE'],
-      resources: [
-        `arn:${partition}:apigateway:${region}::/restapis/${this.restApi.restApiId}/stages/${this.stageName}/cache/authorizers`,
+  private registerStage(registration: Construct, target: FlushTarget, stagePath: string): void {
+    new StringParameter(registration, 'Parameter', {
+      parameterName: `${this.targetsPath}/${uniqueName(registration, target.kind)}`,
+      description: 'A stage whose authorizer cache the API key service flushes when a key is revoked or expires.',
+      stringValue: Stack.of(registration).toJsonString(target),
+    });
+    const { partition, region } = Stack.of(registration);
+    const policy = new Policy(registration, 'FlushPolicy', {
+      statements: [
+        new PolicyStatement({
+          actions: ['apigateway:DELETE'],
+          resources: [`arn:${partition}:apigateway:${region}::${stagePath}/cache/authorizers`],
+        }),
       ],
     });
+    for (const role of this.flushingRoles) policy.attachToRole(role);
+    this.stagePolicies.push(policy);
   }
+}
+
+/** SendMessage alone: a grant method of the queue would add GetQueueUrl and GetQueueAttributes, which nothing calls. */
+function sendMessages(...queues: IQueue[]): PolicyStatement {
+  return new PolicyStatement({ actions: ['sqs:SendMessage'], resources: queues.map((queue) => queue.queueArn) });
 }
 
 /**
  * A literal name, unique per account and Region like the stack's own name: the
- * stack name, then a hash of the construct's path, e.g. `ApiKeyService-flush-1a2b3c4d`.
- * At most 64 characters, as Scheduler allows.
+ * stack name, a label, then a hash of the construct's path, e.g.
+ * `ApiKeyService-flush-1a2b3c4d`. At most 64 characters, as Scheduler allows.
  */
-function scheduleGroupName(scope: Construct): string {
+function uniqueName(scope: Construct, label: string): string {
   const stackName = Stack.of(scope).stackName;
   const hash = createHash('sha256').update(scope.node.path).digest('hex').slice(0, 8);
-  const suffix = `-flush-${hash}`;
+  const suffix = `-${label}-${hash}`;
   const prefix = Token.isUnresolved(stackName) ? 'ApiKeyService' : stackName.slice(0, 64 - suffix.length);
   return `${prefix}${suffix}`;
 }

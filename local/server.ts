@@ -17,13 +17,12 @@ import { createAuthorizerRunner } from './apigateway/authorizer-runner';
 import { createGateway } from './apigateway/gateway';
 import type { HttpResponse } from './apigateway/responses';
 import { localStage } from './apigateway/stage';
-import { createApiGatewayManagement, isFlushRequest } from './aws/apigateway-management';
-import { createScheduler, isSchedulerRequest, type LocalScheduler } from './aws/scheduler';
 import { resolveAdminCredentials } from './boot/admin-credentials';
 import { banner } from './boot/banner';
 import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from './boot/embedded-dynamodb';
+import { type EmulatedAws, startEmulatedAws } from './boot/emulated-aws';
 import { loadHandlerModules } from './boot/handler-modules';
-import { FLUSH_SCHEDULE_GROUP, fallbackSdkCredentials, functionEnvironment, sdkEnvironment } from './boot/lambda-environment';
+import { fallbackSdkCredentials, functionEnvironment, sdkEnvironment } from './boot/lambda-environment';
 import { ConfigError, type LocalConfig, readLocalConfig } from './boot/local-config';
 import { createRequestListener } from './http/http-listener';
 import type { GatewayRequest } from './http/http-request';
@@ -104,7 +103,7 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const modules = loadHandlerModules((definition) => functionEnvironment(definition, config, stage));
+  const modules = loadHandlerModules((definition) => functionEnvironment(definition, config, stage, baseUrl));
   const cache = createAuthorizerResultCache(config.authorizerCacheTtlSeconds);
   const gateway = createGateway({
     routes: ROUTES,
@@ -114,22 +113,21 @@ async function main(): Promise<void> {
     adminCredentials: admin,
   });
   const sdk = new APIGatewayClient({});
-  const sdkCredentials = () => sdk.config.credentials();
-  const flushAuthorizerCache = () => cache.flush();
-  const apiGatewayManagement = createApiGatewayManagement({ stage, sdkCredentials, flushAuthorizerCache });
-  const scheduler = createScheduler({ stage, groupName: FLUSH_SCHEDULE_GROUP, sdkCredentials, flushAuthorizerCache });
-  becomeReady((request) => {
-    if (isFlushRequest(request)) return apiGatewayManagement(request);
-    if (isSchedulerRequest(request)) return scheduler.handle(request);
-    return gateway(request);
+  const aws = startEmulatedAws({
+    stage,
+    server: baseUrl,
+    stages: [{ restApiId: stage.restApiId, stageName: stage.name, flushAuthorizerCache: () => cache.flush() }],
+    flusher: modules.flusher,
+    sdkCredentials: () => sdk.config.credentials(),
   });
+  becomeReady((request) => aws.dispatch(request) ?? gateway(request));
   console.log(banner({ baseUrl, config, admin, dynamoDb: database.description }));
 
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: finishing requests in flight, then stopping`);
-    stopGracefully(server, database, scheduler).then(
+    stopGracefully(server, database, aws).then(
       () => process.exit(0),
       (error: unknown) => {
         console.error('Could not stop cleanly:', error);
@@ -142,8 +140,8 @@ async function main(): Promise<void> {
 }
 
 /** Stops accepting, lets requests in flight finish (within a grace period), then closes the store, flushing it to disk. */
-async function stopGracefully(server: Server, database: EmbeddedDynamoDb, scheduler: LocalScheduler): Promise<void> {
-  scheduler.close();
+async function stopGracefully(server: Server, database: EmbeddedDynamoDb, aws: EmulatedAws): Promise<void> {
+  await aws.close();
   const closed = once(server, 'close');
   server.close();
   const cutOff = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();

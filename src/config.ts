@@ -6,13 +6,19 @@ export const ENV = {
   tenantTableName: 'TENANT_TABLE_NAME',
   /** Prefix for newly issued keys: only the functions that issue keys read it. */
   keyPrefix: 'KEY_PREFIX',
-  /** The service's own RestApi id: the authorizer's policy and the cache flush use it. */
+  /** The service's own RestApi id: the authorizer's policy uses it. */
   restApiId: 'REST_API_ID',
-  /** The stage whose authorizer cache is flushed on revocation. */
-  stageName: 'STAGE_NAME',
+  /** The Parameter Store path under which every protected stage is registered for cache flushes. */
+  flushTargetsPath: 'FLUSH_TARGETS_PATH',
+  /** The queue of follow-up and scheduled flushes. */
+  flushQueueUrl: 'FLUSH_QUEUE_URL',
+  /** The same queue, as the target of the flush schedules. */
+  flushQueueArn: 'FLUSH_QUEUE_ARN',
+  /** Where flushes that could not be delivered go, to be alarmed on. */
+  flushDeadLetterQueueArn: 'FLUSH_DEAD_LETTER_QUEUE_ARN',
   /** EventBridge Scheduler group for one-time flushes when a key expires or its grace period ends. */
   flushScheduleGroup: 'FLUSH_SCHEDULE_GROUP',
-  /** The role EventBridge Scheduler assumes to call FlushStageAuthorizersCache. */
+  /** The role EventBridge Scheduler assumes to queue a flush. */
   flushScheduleRoleArn: 'FLUSH_SCHEDULE_ROLE_ARN',
 } as const;
 

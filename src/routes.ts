@@ -18,9 +18,10 @@ export type TableAction =
   | 'dynamodb:Query';
 
 /**
- * What a function's domain operations do to API Gateway's authorizer cache:
- * flush it now (a change revoked or narrowed access), or schedule a flush for a
- * moment a key stops working on its own (an expiry, a grace period's end).
+ * What a function's domain operations do to the authorizer caches of the
+ * protected stages: flush them now (a change revoked or narrowed access), or
+ * schedule a flush for a moment a key stops working on its own (an expiry, a
+ * grace period's end).
  */
 export type InvalidationCapability = 'flushNow' | 'flushAt';
 
@@ -98,6 +99,8 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
 
 /** The module under lambdas/ of the x-api-key authorizer, which is behind no route. */
 export const AUTHORIZER_ENTRY = 'authorizer';
+/** The module under lambdas/ of the flush queue's consumer, which is behind no route either. */
+export const FLUSHER_ENTRY = 'flush-authorizer-caches';
 
 export interface Route {
   method: HttpMethod;

@@ -1,5 +1,4 @@
 import { gatewayErrorResponse, type HttpResponse } from '../apigateway/responses';
-import type { Stage } from '../apigateway/stage';
 import type { GatewayRequest } from '../http/http-request';
 import { awsErrorResponse } from './aws-errors';
 import { type Credentials, onlyCredentials, SIGV4_FAILURES, verifySigV4 } from './sigv4';
@@ -7,11 +6,18 @@ import { type Credentials, onlyCredentials, SIGV4_FAILURES, verifySigV4 } from '
 /** API Gateway's FlushStageAuthorizersCache operation. */
 const FLUSH_PATH = /^\/restapis\/([^/]+)\/stages\/([^/]+)\/cache\/authorizers$/;
 
+/** A local stage whose authorizer cache can be flushed. */
+export interface FlushableStage {
+  restApiId: string;
+  stageName: string;
+  flushAuthorizerCache: () => void;
+}
+
 export interface ApiGatewayManagementOptions {
-  stage: Stage;
+  region: string;
+  stages: readonly FlushableStage[];
   /** The credentials this process gives the AWS SDK: the only ones accepted. */
   sdkCredentials: () => Promise<Credentials>;
-  flushAuthorizerCache: () => void;
 }
 
 export function isFlushRequest(request: Pick<GatewayRequest, 'method' | 'rawPath'>): boolean {
@@ -19,8 +25,9 @@ export function isFlushRequest(request: Pick<GatewayRequest, 'method' | 'rawPath
 }
 
 /**
- * The one API Gateway management call the handlers make. They run unchanged and
- * send it with the AWS SDK, which AWS_ENDPOINT_URL_API_GATEWAY points here.
+ * The one API Gateway management call the functions that flush make, for each
+ * local stage. They run unchanged and send it with the AWS SDK, which
+ * AWS_ENDPOINT_URL_API_GATEWAY points here.
  */
 export function createApiGatewayManagement(
   options: ApiGatewayManagementOptions,
@@ -28,7 +35,7 @@ export function createApiGatewayManagement(
   return async (request) => {
     if (request.bodyTooLarge) return gatewayErrorResponse('REQUEST_TOO_LARGE');
     const verdict = await verifySigV4(request, {
-      region: options.stage.region,
+      region: options.region,
       service: 'apigateway',
       credentialsFor: onlyCredentials(options.sdkCredentials),
     });
@@ -39,10 +46,9 @@ export function createApiGatewayManagement(
       return awsErrorResponse(status, type, 'The request signature is not valid for the local API Gateway endpoint.', 'message');
     }
     const [, restApiId, stageName] = FLUSH_PATH.exec(request.rawPath) ?? [];
-    if (restApiId !== options.stage.restApiId || stageName !== options.stage.name) {
-      return awsErrorResponse(404, 'NotFoundException', 'Invalid stage identifier specified', 'message');
-    }
-    options.flushAuthorizerCache();
+    const stage = options.stages.find((candidate) => candidate.restApiId === restApiId && candidate.stageName === stageName);
+    if (!stage) return awsErrorResponse(404, 'NotFoundException', 'Invalid stage identifier specified', 'message');
+    stage.flushAuthorizerCache();
     return { statusCode: 202, headers: { 'Cache-Control': 'no-store' }, body: '' };
   };
 }

@@ -3,9 +3,7 @@ import type { Stage } from '../apigateway/stage';
 import { type GatewayRequest, percentDecode } from '../http/http-request';
 import { awsErrorResponse, awsJsonResponse } from './aws-errors';
 import { type Credentials, onlyCredentials, parseAuthorization, SIGV4_FAILURES, verifySigV4 } from './sigv4';
-
-/** EventBridge Scheduler's universal target for API Gateway's FlushStageAuthorizersCache. */
-export const FLUSH_TARGET_ARN = 'arn:aws:scheduler:::aws-sdk:apigateway:flushStageAuthorizersCache';
+import type { LocalQueue } from './sqs';
 
 /**
  * Where CreateSchedule (`POST /schedules/{Name}`) and UpdateSchedule (`PUT /schedules/{Name}`)
@@ -25,8 +23,8 @@ export interface SchedulerOptions {
   groupName: string;
   /** The credentials this process gives the AWS SDK: the only ones accepted. */
   sdkCredentials: () => Promise<Credentials>;
-  /** What the target does when a schedule comes due. */
-  flushAuthorizerCache: () => void;
+  /** The queues a schedule may target (an SQS templated target): the schedule's Input becomes a message. */
+  queues: readonly LocalQueue[];
   now?: () => number;
 }
 
@@ -77,6 +75,7 @@ export function parseAtExpression(expression: unknown): number | undefined {
 
 interface ValidSchedule {
   runAt: number;
+  target: { queue: LocalQueue; body: string };
   enabled: boolean;
   deleteAfterRun: boolean;
   clientToken?: string;
@@ -84,9 +83,9 @@ interface ValidSchedule {
 
 /**
  * The CreateSchedule or UpdateSchedule input (both take the whole definition), checked
- * as far as local mode runs it: one-time, UTC, the flush target for this stage.
+ * as far as local mode runs it: one-time, UTC, a message for one of the local queues.
  */
-function validate(body: Record<string, unknown>, stage: Stage): ValidSchedule {
+function validate(body: Record<string, unknown>, queues: readonly LocalQueue[]): ValidSchedule {
   const runAt = parseAtExpression(body.ScheduleExpression);
   if (runAt === undefined)
     throw validation('Local mode runs one-time schedules only: ScheduleExpression must be at(yyyy-mm-ddThh:mm:ss).');
@@ -110,21 +109,25 @@ function validate(body: Record<string, unknown>, stage: Stage): ValidSchedule {
 
   const target = body.Target;
   if (!isObject(target)) throw validation('Target is required.');
-  if (target.Arn !== FLUSH_TARGET_ARN)
-    throw validation(`Local mode runs one target only: Target.Arn must be ${FLUSH_TARGET_ARN}.`);
+  const queue = queues.find((candidate) => candidate.arn === target.Arn);
+  if (!queue) {
+    throw validation(`Local mode runs SQS targets only: Target.Arn must be one of ${queues.map((q) => q.arn).join(', ')}.`);
+  }
   if (typeof target.RoleArn !== 'string' || !ROLE_ARN_PATTERN.test(target.RoleArn))
     throw validation('Target.RoleArn must be an IAM role ARN.');
-  let input: unknown;
-  try {
-    input = typeof target.Input === 'string' ? JSON.parse(target.Input) : undefined;
-  } catch {
-    input = undefined;
-  }
-  if (!isObject(input) || input.RestApiId !== stage.restApiId || input.StageName !== stage.name) {
-    throw validation(`Target.Input must be the JSON {"RestApiId":"${stage.restApiId}","StageName":"${stage.name}"}.`);
+  if (typeof target.Input !== 'string' || target.Input === '') throw validation('Target.Input must be the message body.');
+  const deadLetter = target.DeadLetterConfig;
+  if (deadLetter !== undefined && !(isObject(deadLetter) && queues.some((candidate) => candidate.arn === deadLetter.Arn))) {
+    throw validation('Target.DeadLetterConfig.Arn must be one of the local queues.');
   }
   const clientToken = typeof body.ClientToken === 'string' && body.ClientToken !== '' ? body.ClientToken : undefined;
-  return { runAt, enabled: state !== 'DISABLED', deleteAfterRun: afterCompletion === 'DELETE', clientToken };
+  return {
+    runAt,
+    target: { queue, body: target.Input },
+    enabled: state !== 'DISABLED',
+    deleteAfterRun: afterCompletion === 'DELETE',
+    clientToken,
+  };
 }
 
 /**
@@ -143,12 +146,11 @@ export function isSchedulerRequest(request: Pick<GatewayRequest, 'rawPath' | 'he
 
 /**
  * EventBridge Scheduler's CreateSchedule and UpdateSchedule, for the one kind of
- * schedule the handlers create: a one-time FlushStageAuthorizersCache when a key
+ * schedule the handlers create: a one-time message on the flush queue when a key
  * expires or its rotation grace period ends, one per key, which they create and,
  * if it already exists (ConflictException), update to the new time. They send
- * these with the AWS SDK, which AWS_ENDPOINT_URL_SCHEDULER points here; when the
- * time comes, the local authorizer cache is flushed. AWS runs a schedule within
- * the minute after its time; this runs it on the second.
+ * these with the AWS SDK, which AWS_ENDPOINT_URL_SCHEDULER points here. AWS runs
+ * a schedule within the minute after its time; this runs it on the second.
  */
 export function createScheduler(options: SchedulerOptions): LocalScheduler {
   const { stage, groupName } = options;
@@ -160,15 +162,15 @@ export function createScheduler(options: SchedulerOptions): LocalScheduler {
     return `arn:aws:scheduler:${stage.region}:${stage.accountId}:schedule/${groupName}/${name}`;
   }
 
-  function arm(name: string, schedule: Schedule, runAt: number, deleteAfterRun: boolean): void {
-    const wait = Math.max(0, runAt - now());
+  function arm(name: string, schedule: Schedule, valid: ValidSchedule): void {
+    const wait = Math.max(0, valid.runAt - now());
     schedule.timer = setTimeout(
       () => {
-        if (wait > MAX_TIMER_MS) return arm(name, schedule, runAt, deleteAfterRun);
+        if (wait > MAX_TIMER_MS) return arm(name, schedule, valid);
         schedule.timer = undefined;
         // ActionAfterCompletion DELETE: the name is free again for CreateSchedule.
-        if (deleteAfterRun && schedules.get(name) === schedule) schedules.delete(name);
-        options.flushAuthorizerCache();
+        if (valid.deleteAfterRun && schedules.get(name) === schedule) schedules.delete(name);
+        valid.target.queue.send(valid.target.body);
       },
       Math.min(wait, MAX_TIMER_MS),
     ).unref();
@@ -208,7 +210,7 @@ export function createScheduler(options: SchedulerOptions): LocalScheduler {
     const group = body.GroupName ?? 'default';
     if (group !== groupName)
       return awsErrorResponse(404, 'ResourceNotFoundException', `Schedule group ${String(group)} does not exist.`);
-    const valid = validate(body, stage);
+    const valid = validate(body, options.queues);
     return operation === 'create' ? createSchedule(name, valid) : updateSchedule(name, valid);
   }
 
@@ -221,7 +223,7 @@ export function createScheduler(options: SchedulerOptions): LocalScheduler {
     }
     const schedule: Schedule = { arn: arnOf(name), clientToken: valid.clientToken };
     schedules.set(name, schedule);
-    if (valid.enabled && !closed) arm(name, schedule, valid.runAt, valid.deleteAfterRun);
+    if (valid.enabled && !closed) arm(name, schedule, valid);
     return arnResponse(schedule.arn);
   }
 
@@ -232,7 +234,7 @@ export function createScheduler(options: SchedulerOptions): LocalScheduler {
     if (!schedule) return awsErrorResponse(404, 'ResourceNotFoundException', `Schedule ${name} does not exist.`);
     clearTimeout(schedule.timer);
     schedule.timer = undefined;
-    if (valid.enabled && !closed) arm(name, schedule, valid.runAt, valid.deleteAfterRun);
+    if (valid.enabled && !closed) arm(name, schedule, valid);
     return arnResponse(schedule.arn);
   }
 

@@ -1,8 +1,10 @@
 import { resolve } from 'node:path';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ENV } from '../../src/config';
-import { AUTHORIZER_ENTRY, HANDLERS, type HandlerDefinition, type HandlerName } from '../../src/routes';
+import { AUTHORIZER_ENTRY, FLUSHER_ENTRY, HANDLERS, type HandlerDefinition, type HandlerName } from '../../src/routes';
 import type { AuthorizerHandler } from '../apigateway/authorizer-runner';
 import type { ProxyHandler } from '../apigateway/gateway';
+import type { RoutelessFunction } from './lambda-environment';
 
 const LAMBDAS_DIRECTORY = resolve(__dirname, '../../lambdas');
 
@@ -28,10 +30,15 @@ function loadHandler<T>(entry: string, environment: Record<string, string>): T {
   }
 }
 
-/** Every route handler and the authorizer, from the modules the route table names, each with its own settings. */
-export function loadHandlerModules(environmentFor: (definition: HandlerDefinition | 'authorizer') => Record<string, string>): {
+export type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
+
+/** Every deployed function, from the modules the route table names, each with its own settings. */
+export function loadHandlerModules(
+  environmentFor: (definition: HandlerDefinition | RoutelessFunction) => Record<string, string>,
+): {
   handlers: Record<HandlerName, ProxyHandler>;
   authorizer: AuthorizerHandler;
+  flusher: SqsHandler;
 } {
   const handlers = Object.fromEntries(
     Object.entries(HANDLERS).map(([name, definition]) => [
@@ -39,5 +46,9 @@ export function loadHandlerModules(environmentFor: (definition: HandlerDefinitio
       loadHandler<ProxyHandler>(definition.entry, environmentFor(definition)),
     ]),
   ) as Record<HandlerName, ProxyHandler>;
-  return { handlers, authorizer: loadHandler<AuthorizerHandler>(AUTHORIZER_ENTRY, environmentFor('authorizer')) };
+  return {
+    handlers,
+    authorizer: loadHandler<AuthorizerHandler>(AUTHORIZER_ENTRY, environmentFor('authorizer')),
+    flusher: loadHandler<SqsHandler>(FLUSHER_ENTRY, environmentFor('flusher')),
+  };
 }

@@ -6,12 +6,19 @@ import type { LocalConfig } from './local-config';
 
 /** The schedule group the handlers create their cache-flush schedules in; the local Scheduler knows no other. */
 export const FLUSH_SCHEDULE_GROUP = 'local';
+/** Where the local stages are registered for cache flushes. */
+export const FLUSH_TARGETS_PATH = '/api-key-service/local/targets';
+export const FLUSH_QUEUE_NAME = 'authorizer-cache-flush';
+export const FLUSH_DEAD_LETTER_QUEUE_NAME = 'authorizer-cache-flush-dead-letters';
 
 export interface LocalEndpoints {
   dynamoDb: string;
-  /** This server: it serves the API Gateway and Scheduler calls the handlers make. */
+  /** This server: it serves the AWS calls the functions make, other than DynamoDB's. */
   server: string;
 }
+
+/** A function that is behind no route: the x-api-key authorizer, or the flush queue's consumer. */
+export type RoutelessFunction = 'authorizer' | 'flusher';
 
 /**
  * What every deployed Lambda finds in its environment, pointed at local
@@ -23,33 +30,45 @@ export function sdkEnvironment(config: LocalConfig, endpoints: LocalEndpoints): 
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamoDb,
     AWS_ENDPOINT_URL_API_GATEWAY: endpoints.server,
     AWS_ENDPOINT_URL_SCHEDULER: endpoints.server,
+    AWS_ENDPOINT_URL_SQS: endpoints.server,
+    AWS_ENDPOINT_URL_SSM: endpoints.server,
   };
+}
+
+/** The flush queue and its dead-letter queue, as this server serves them. */
+export function localQueueLocation(stage: Stage, server: string, name: string): { url: string; arn: string } {
+  return { url: `${server}/${stage.accountId}/${name}`, arn: `arn:aws:sqs:${stage.region}:${stage.accountId}:${name}` };
 }
 
 /**
  * The settings one function gets, exactly as the construct's grants give them
  * in AWS: the table to whoever uses it, the key prefix to functions that issue
- * keys, the stage to functions that flush, the schedule group and role to
- * functions that schedule flushes. Nothing else, so a function that lacks a
- * grant fails here as it would deployed.
+ * keys, the registry and queue to functions that flush, the schedule group, role
+ * and queues to functions that schedule flushes. Nothing else, so a function that
+ * lacks a grant fails here as it would deployed.
  */
 export function functionEnvironment(
-  definition: HandlerDefinition | 'authorizer',
+  definition: HandlerDefinition | RoutelessFunction,
   config: LocalConfig,
   stage: Stage,
+  server: string,
 ): Record<string, string> {
+  const flushNow = {
+    [ENV.flushTargetsPath]: FLUSH_TARGETS_PATH,
+    [ENV.flushQueueUrl]: localQueueLocation(stage, server, FLUSH_QUEUE_NAME).url,
+  };
   if (definition === 'authorizer') return { [ENV.tableName]: config.tableName, [ENV.restApiId]: stage.restApiId };
+  if (definition === 'flusher') return flushNow;
   const env: Record<string, string> = {};
   if (definition.tableActions.length > 0 || definition.indexActions.length > 0) env[ENV.tableName] = config.tableName;
   if (definition.tenantTableActions.length > 0) env[ENV.tenantTableName] = config.tenantTableName;
   if (definition.issuesKeys) env[ENV.keyPrefix] = config.keyPrefix;
-  if (definition.invalidation.length > 0) {
-    env[ENV.restApiId] = stage.restApiId;
-    env[ENV.stageName] = stage.name;
-  }
+  if (definition.invalidation.includes('flushNow')) Object.assign(env, flushNow);
   if (definition.invalidation.includes('flushAt')) {
     env[ENV.flushScheduleGroup] = FLUSH_SCHEDULE_GROUP;
     env[ENV.flushScheduleRoleArn] = `arn:aws:iam::${stage.accountId}:role/local-authorizer-cache-flush`;
+    env[ENV.flushQueueArn] = localQueueLocation(stage, server, FLUSH_QUEUE_NAME).arn;
+    env[ENV.flushDeadLetterQueueArn] = localQueueLocation(stage, server, FLUSH_DEAD_LETTER_QUEUE_NAME).arn;
   }
   return env;
 }

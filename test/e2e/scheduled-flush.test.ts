@@ -1,17 +1,21 @@
 /**
  * Expiry beats the authorizer cache: when a key's expiresAt passes, or a
  * rotation's grace period ends, the handlers' one-time EventBridge Scheduler
- * schedule (served by local mode) flushes the cache, so a cached Allow stops
- * working within a couple of seconds rather than after the 300 s TTL. There is
- * one schedule per key: a later change of expiresAt moves it (UpdateSchedule).
+ * schedule (served by local mode) queues a flush, which the flusher runs, so a
+ * cached Allow stops working within a few seconds rather than after the 300 s
+ * TTL. There is one schedule per key: a later change of expiresAt moves it
+ * (UpdateSchedule).
  */
 import { call, signedCall } from '../support/api-client';
 import { type LocalServerProcess, startLocalServer } from '../support/local-server-process';
 import { makeTempDir } from '../support/temp-dir';
 
 const ADMIN = { accessKeyId: 'AKIAE2ESCHEDULE00000', secretAccessKey: 'schedule-secret-00000000000000000000000' };
-/** The handlers schedule the flush for the first whole second at least 1 s after the expiry: at most 2 s after it. */
-const FLUSH_AFTER_EXPIRY_MS = 2_000;
+/**
+ * The handlers schedule the flush for the first whole second at least 1 s after the expiry (at most 2 s after
+ * it), and the flusher's event source gathers messages for up to 1 s before it runs.
+ */
+const FLUSH_AFTER_EXPIRY_MS = 3_000;
 /** Leeway for the timer, the request and the clocks, which here are one clock. */
 const MARGIN_MS = 400;
 /**

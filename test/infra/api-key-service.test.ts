@@ -36,6 +36,9 @@ interface Synthesized {
   functionIds: Record<HandlerName, string>;
   flushGroupId: string;
   flushRoleId: string;
+  flushQueueId: string;
+  flushDeadLetterQueueId: string;
+  flusherId: string;
 }
 
 function describeStack(stack: ApiKeyServiceStack): Synthesized {
@@ -53,6 +56,9 @@ function describeStack(stack: ApiKeyServiceStack): Synthesized {
     >,
     flushGroupId: logicalId(service.cacheFlush.scheduleGroup),
     flushRoleId: logicalId(service.cacheFlush.scheduleRole),
+    flushQueueId: logicalId(service.cacheFlush.queue),
+    flushDeadLetterQueueId: logicalId(service.cacheFlush.deadLetterQueue),
+    flusherId: logicalId(service.cacheFlush.flusherFunction),
   };
 }
 
@@ -69,6 +75,13 @@ beforeAll(() => {
 
 function functionProperties(synthesized: Synthesized, id: string): Record<string, any> {
   return synthesized.template.findResources('AWS::Lambda::Function')[id].Properties;
+}
+
+function flushNowSettings(synthesized: Synthesized): Record<string, unknown> {
+  return {
+    [ENV.flushTargetsPath]: synthesized.service.cacheFlush.targetsPath,
+    [ENV.flushQueueUrl]: { Ref: synthesized.flushQueueId },
+  };
 }
 
 function roleIdOf(synthesized: Synthesized, functionId: string): string {
@@ -143,8 +156,8 @@ describe('the tables', () => {
 });
 
 describe('the Lambda functions', () => {
-  it('are one per handler plus the authorizer', () => {
-    defaults.template.resourceCountIs('AWS::Lambda::Function', HANDLER_NAMES.length + 1);
+  it('are one per handler plus the authorizer and the flusher', () => {
+    defaults.template.resourceCountIs('AWS::Lambda::Function', HANDLER_NAMES.length + 2);
   });
 
   it('run nodejs24.x on arm64, with an explicit handler export', () => {
@@ -172,7 +185,7 @@ describe('the Lambda functions', () => {
   });
 
   it.each(HANDLER_NAMES)(
-    'give %s TABLE_NAME and TENANT_TABLE_NAME if it uses those tables, KEY_PREFIX if it issues keys, the stage if it flushes or schedules flushes, and the flush group and role if it schedules',
+    'give %s TABLE_NAME and TENANT_TABLE_NAME if it uses those tables, KEY_PREFIX if it issues keys, the flush registry and queue if it flushes, and the flush group, role and queues if it schedules',
     (name) => {
       const { tableActions, indexActions, tenantTableActions, issuesKeys, invalidation } = HANDLERS[name];
       const flushes = invalidation.includes('flushNow');
@@ -181,11 +194,13 @@ describe('the Lambda functions', () => {
         ...(tableActions.length + indexActions.length > 0 ? { [ENV.tableName]: { Ref: defaults.tableId } } : {}),
         ...(tenantTableActions.length > 0 ? { [ENV.tenantTableName]: { Ref: defaults.tenantTableId } } : {}),
         ...(issuesKeys ? { [ENV.keyPrefix]: 'ak' } : {}),
-        ...(flushes || schedules ? { [ENV.restApiId]: { Ref: defaults.apiId }, [ENV.stageName]: 'v1' } : {}),
+        ...(flushes ? flushNowSettings(defaults) : {}),
         ...(schedules
           ? {
               [ENV.flushScheduleGroup]: defaults.service.cacheFlush.scheduleGroup.scheduleGroupName,
               [ENV.flushScheduleRoleArn]: arnOf(defaults.flushRoleId),
+              [ENV.flushQueueArn]: arnOf(defaults.flushQueueId),
+              [ENV.flushDeadLetterQueueArn]: arnOf(defaults.flushDeadLetterQueueId),
             }
           : {}),
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -193,10 +208,17 @@ describe('the Lambda functions', () => {
       });
       expect(functionProperties(custom, custom.functionIds[name]).Environment.Variables).toMatchObject({
         ...(issuesKeys ? { [ENV.keyPrefix]: 'zk_live' } : {}),
-        ...(flushes || schedules ? { [ENV.stageName]: 'prod' } : {}),
       });
     },
   );
+
+  it('give the flusher the registry and the queue, and nothing else', () => {
+    expect(functionProperties(defaults, defaults.flusherId).Environment.Variables).toEqual({
+      ...flushNowSettings(defaults),
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
 
   it('log JSON to their own log group, which Lambda filters below INFO, kept for the configured retention', () => {
     for (const [synthesized, days] of [
@@ -247,6 +269,28 @@ describe('least privilege', () => {
     ...definition.tenantTableActions.map((action) => ({ action, resource: arnOf(defaults.tenantTableId) })),
   ];
 
+  const flushing = (): Permission[] => [
+    { action: 'apigateway:DELETE', resource: flushArn() },
+    {
+      action: 'ssm:GetParametersByPath',
+      resource: {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':ssm:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            `:parameter${defaults.service.cacheFlush.targetsPath}`,
+          ],
+        ],
+      },
+    },
+    { action: 'sqs:SendMessage', resource: arnOf(defaults.flushQueueId) },
+  ];
+
   const scheduling = (): Permission[] => [
     { action: 'scheduler:CreateSchedule', resource: flushSchedulesArn(defaults) },
     { action: 'scheduler:UpdateSchedule', resource: flushSchedulesArn(defaults) },
@@ -258,17 +302,34 @@ describe('least privilege', () => {
   ];
 
   it.each(HANDLER_NAMES)(
-    'grants %s exactly its route-table actions on each table, its own log group, the stage cache if it flushes, and flush schedules if it schedules them',
+    'grants %s exactly its route-table actions on each table, its own log group, the registered stages, registry and queue if it flushes, and flush schedules if it schedules them',
     (name) => {
       const id = defaults.functionIds[name];
       const flushes = HANDLERS[name].invalidation.includes('flushNow');
       const schedules = HANDLERS[name].invalidation.includes('flushAt');
-      const flush: Permission[] = flushes ? [{ action: 'apigateway:DELETE', resource: flushArn() }] : [];
       expect(permissionsOf(defaults.template, roleIdOf(defaults, id))).toEqual(
-        sortPermissions([...dataAccess(HANDLERS[name]), ...logWrites(id), ...flush, ...(schedules ? scheduling() : [])]),
+        sortPermissions([
+          ...dataAccess(HANDLERS[name]),
+          ...logWrites(id),
+          ...(flushes ? flushing() : []),
+          ...(schedules ? scheduling() : []),
+        ]),
       );
     },
   );
+
+  it('grants the flusher what a flush needs, and what Lambda polls its queue with', () => {
+    expect(permissionsOf(defaults.template, roleIdOf(defaults, defaults.flusherId))).toEqual(
+      sortPermissions([
+        ...flushing(),
+        ...logWrites(defaults.flusherId),
+        ...['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'].map((action) => ({
+          action,
+          resource: arnOf(defaults.flushQueueId),
+        })),
+      ]),
+    );
+  });
 
   it.each(NON_SCHEDULING_HANDLERS)('gives %s no Scheduler or PassRole permission', (name) => {
     const actions = permissionsOf(defaults.template, roleIdOf(defaults, defaults.functionIds[name])).map(({ action }) => action);
@@ -332,21 +393,6 @@ function flushSchedulesArn(synthesized: Synthesized): unknown {
 
 describe('scheduled authorizer cache flushes', () => {
   const role = (synthesized: Synthesized) => synthesized.template.findResources('AWS::IAM::Role')[synthesized.flushRoleId];
-  const stageCacheArn = (synthesized: Synthesized, stage: string) => ({
-    'Fn::Join': [
-      '',
-      [
-        'arn:',
-        { Ref: 'AWS::Partition' },
-        ':apigateway:',
-        { Ref: 'AWS::Region' },
-        '::/restapis/',
-        { Ref: synthesized.apiId },
-        `/stages/${stage}/cache/authorizers`,
-      ],
-    ],
-  });
-
   it('are scheduled by the handlers that set expiry times: create (expiresAt), update (expiresAt) and rotate (grace period)', () => {
     expect(SCHEDULING_HANDLERS.sort()).toEqual(['createKey', 'rotateKey', 'updateKey']);
   });
@@ -383,24 +429,16 @@ describe('scheduled authorizer cache flushes', () => {
     ]);
   });
 
-  it("whose one permission is flushing the stage's authorizer cache", () => {
-    for (const [synthesized, stage] of [
-      [defaults, 'v1'],
-      [custom, 'prod'],
-    ] as const) {
-      const { Properties } = role(synthesized);
-      expect(Properties.ManagedPolicyArns).toBeUndefined();
-      expect(Properties.Policies).toEqual([
-        {
-          PolicyName: 'FlushAuthorizerCache',
-          PolicyDocument: {
-            Version: '2012-10-17',
-            Statement: [{ Action: 'apigateway:DELETE', Effect: 'Allow', Resource: stageCacheArn(synthesized, stage) }],
-          },
-        },
-      ]);
-      expect(permissionsOf(synthesized.template, synthesized.flushRoleId)).toEqual([]);
-    }
+  it('whose one permission is putting a flush on the queue, or in its dead-letter queue when that fails', () => {
+    const { Properties } = role(defaults);
+    expect(Properties.ManagedPolicyArns).toBeUndefined();
+    expect(Properties.Policies).toBeUndefined();
+    expect(permissionsOf(defaults.template, defaults.flushRoleId)).toEqual(
+      sortPermissions([
+        { action: 'sqs:SendMessage', resource: arnOf(defaults.flushQueueId) },
+        { action: 'sqs:SendMessage', resource: arnOf(defaults.flushDeadLetterQueueId) },
+      ]),
+    );
   });
 
   it.each(SCHEDULING_HANDLERS)(
@@ -430,15 +468,20 @@ describe('scheduled authorizer cache flushes', () => {
     expect(passerRoles).toEqual(SCHEDULING_HANDLERS.map((name) => roleIdOf(defaults, defaults.functionIds[name])).sort());
   });
 
-  it('add no dependency cycle, which synth would refuse: the role needs the RestApi, never its methods, stage or functions', () => {
+  it('add no dependency cycle, which synth would refuse: the stage registration needs the RestApi, never its methods, stage or functions', () => {
     // The synths above passed aws-cdk-lib's built-in CloudFormation validation, whose rule F3004 fails on a cycle:
     const cyclic = new Stack(testApp(), 'Cyclic');
     new CfnResource(cyclic, 'A', { type: 'AWS::SNS::Topic', properties: { TopicName: Fn.getAtt('B', 'TopicName') } });
     new CfnResource(cyclic, 'B', { type: 'AWS::SNS::Topic', properties: { TopicName: Fn.getAtt('A', 'TopicName') } });
     expect(() => Template.fromStack(cyclic)).toThrow(/Circular dependency/);
-    // ...and the role, which every scheduling function refers to, refers to none of what refers to those functions.
-    const { Properties } = role(defaults);
-    const refersTo = JSON.stringify(Properties);
+    // ...and the registration of the stage, which every flushing function's policy comes from, refers to none of
+    // what refers to those functions.
+    const registration = Object.values(defaults.template.findResources('AWS::IAM::Policy')).filter((policy) =>
+      JSON.stringify(policy).includes('apigateway:DELETE'),
+    );
+    expect(registration).toHaveLength(1);
+    const parameter = defaults.template.findResources('AWS::SSM::Parameter');
+    const refersTo = JSON.stringify([registration[0].Properties.PolicyDocument, role(defaults).Properties, parameter]);
     expect(refersTo).toContain(JSON.stringify({ Ref: defaults.apiId }));
     for (const type of [
       'AWS::ApiGateway::Stage',
@@ -676,5 +719,69 @@ describe('grantAdmin', () => {
         },
       },
     ]);
+  });
+});
+
+describe('the flush queue and the registry of stages', () => {
+  it('register the service stage under the targets path, as the flush functions read it', () => {
+    const parameters = Object.values(defaults.template.findResources('AWS::SSM::Parameter'));
+    expect(parameters).toHaveLength(1);
+    expect(parameters[0].Properties).toMatchObject({
+      Type: 'String',
+      Name: expect.stringMatching(new RegExp(`^${defaults.service.cacheFlush.targetsPath}/[A-Za-z0-9_.-]+$`)),
+      Value: { 'Fn::Join': ['', ['{"kind":"rest","apiId":"', { Ref: defaults.apiId }, '","stageName":"v1"}']] },
+    });
+  });
+
+  it('let every flushing function, and the flusher, flush the registered stage through one policy', () => {
+    const [registration] = Object.values(defaults.template.findResources('AWS::IAM::Policy')).filter((policy) =>
+      JSON.stringify(policy).includes('apigateway:DELETE'),
+    );
+    const flushingRoles = [
+      ...HANDLER_NAMES.filter((name) => HANDLERS[name].invalidation.includes('flushNow')).map((name) =>
+        roleIdOf(defaults, defaults.functionIds[name]),
+      ),
+      roleIdOf(defaults, defaults.flusherId),
+    ];
+    expect(registration.Properties.Roles).toEqual(expect.arrayContaining(flushingRoles.map((id) => ({ Ref: id }))));
+    expect(registration.Properties.Roles).toHaveLength(flushingRoles.length);
+  });
+
+  it('keep the queue encrypted and TLS-only, retried every minute ten times, then dead-lettered for 14 days', () => {
+    const queues = defaults.template.findResources('AWS::SQS::Queue');
+    expect(queues[defaults.flushQueueId].Properties).toEqual({
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 60,
+      RedrivePolicy: { deadLetterTargetArn: arnOf(defaults.flushDeadLetterQueueId), maxReceiveCount: 10 },
+    });
+    expect(queues[defaults.flushDeadLetterQueueId].Properties).toEqual({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+    for (const id of [defaults.flushQueueId, defaults.flushDeadLetterQueueId]) {
+      defaults.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: id }],
+        PolicyDocument: {
+          Statement: [
+            Match.objectLike({
+              Effect: 'Deny',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              Principal: { AWS: '*' },
+            }),
+          ],
+        },
+      });
+    }
+  });
+
+  it('feed the flusher batches of up to 100 gathered for a second, two at a time, retrying only what failed', () => {
+    defaults.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: defaults.flusherId },
+      EventSourceArn: arnOf(defaults.flushQueueId),
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
+      ScalingConfig: { MaximumConcurrency: 2 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
   });
 });

@@ -90,7 +90,8 @@ describe('the CDK app', () => {
     const bundles = () => functions().map((resource) => path.join(assembly.directory, resource.Metadata['aws:asset:path']));
 
     it('into one minified file with a source map, one per function', () => {
-      expect(bundles()).toHaveLength(Object.keys(HANDLERS).length + 1);
+      // The handlers, the authorizer and the flusher.
+      expect(bundles()).toHaveLength(Object.keys(HANDLERS).length + 2);
       for (const dir of bundles()) {
         expect(fs.readdirSync(dir).sort()).toEqual(['index.js', 'index.js.map']);
         const code = fs.readFileSync(path.join(dir, 'index.js'), 'utf8');

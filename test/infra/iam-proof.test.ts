@@ -9,7 +9,8 @@ import '../fixtures/handler-env';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../bin/service-app';
 import type { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
-import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName } from '../../src/routes';
+import { ENV } from '../../src/config';
+import { AUTHORIZER_ENTRY, FLUSHER_ENTRY, HANDLERS, type HandlerName } from '../../src/routes';
 import { adminEvent, authorizerEvent } from '../fixtures/events';
 import { keyRecord, testKey } from '../fixtures/keys';
 import { type FunctionHarness, loadFunction } from '../support/function-harness';
@@ -132,7 +133,22 @@ const SCENARIOS: Record<string, (load: (seed?: object[]) => FunctionHarness) => 
     const { handler } = load();
     await handler({ requestContext: { authorizer: { tenantId: TENANT, keyId: 'key_X', keyName: 'n', scopes: '' } } });
   },
+  [FLUSHER_ENTRY]: async (load) => {
+    const fn = load();
+    const flush = (followUp: boolean) => JSON.stringify({ requestedAt: FUTURE, followUp });
+    const batch = { Records: [flush(false), flush(true)].map((body, index) => ({ messageId: `m${index}`, body })) };
+    expect(await fn.handler(batch)).toEqual({ batchItemFailures: [] });
+  },
 };
+
+/** Calls Lambda itself makes with a function's role: its SQS poller receives, reads the queue's attributes, deletes. */
+function callsByLambda(entry: string, environment: Record<string, string>): RecordedCall[] {
+  if (entry !== FLUSHER_ENTRY) return [];
+  return ['ReceiveMessageCommand', 'GetQueueAttributesCommand', 'DeleteMessageCommand'].map((command) => ({
+    command,
+    input: { QueueUrl: environment[ENV.flushQueueUrl] },
+  }));
+}
 
 let template: ResolvedTemplate;
 const functions: { entry: string; id: string }[] = [];
@@ -143,6 +159,7 @@ beforeAll(() => {
   template = new ResolvedTemplate(Template.fromStack(stack).toJSON().Resources);
   const { service } = stack;
   functions.push({ entry: AUTHORIZER_ENTRY, id: logicalId(service.authorizerFunction) });
+  functions.push({ entry: FLUSHER_ENTRY, id: logicalId(service.cacheFlush.flusherFunction) });
   for (const [name, definition] of Object.entries(HANDLERS) as [HandlerName, (typeof HANDLERS)[HandlerName]][]) {
     functions.push({ entry: definition.entry, id: logicalId(service.handlers[name]) });
   }
@@ -151,13 +168,15 @@ beforeAll(() => {
 /** Runs a function's scenario as deployed and returns every call it made. */
 async function callsOf(entry: string, id: string): Promise<RecordedCall[]> {
   const harnesses: FunctionHarness[] = [];
+  const environment = template.environmentOf(id);
+  const parameters = environment[ENV.flushTargetsPath] ? template.parametersUnder(environment[ENV.flushTargetsPath]) : [];
   const load = (seed: object[] = []) => {
-    const harness = loadFunction(entry, template.environmentOf(id), seed);
+    const harness = loadFunction(entry, environment, { seed, parameters });
     harnesses.push(harness);
     return harness;
   };
   await SCENARIOS[entry](load);
-  return harnesses.flatMap((harness) => harness.calls());
+  return [...harnesses.flatMap((harness) => harness.calls()), ...callsByLambda(entry, environment)];
 }
 
 describe('IAM proof', () => {
@@ -165,7 +184,7 @@ describe('IAM proof', () => {
     expect(functions.map(({ entry }) => entry).sort()).toEqual(Object.keys(SCENARIOS).sort());
   });
 
-  it.each([AUTHORIZER_ENTRY, ...Object.values(HANDLERS).map((definition) => definition.entry)])(
+  it.each([AUTHORIZER_ENTRY, FLUSHER_ENTRY, ...Object.values(HANDLERS).map((definition) => definition.entry)])(
     '%s: its role allows every call it makes, and holds no permission it never uses',
     async (entry) => {
       const { id } = functions.find((candidate) => candidate.entry === entry)!;

@@ -15,7 +15,10 @@ export interface FunctionHarness {
   mocks: {
     ddb: AwsClientStub<any>;
     apiGateway: AwsClientStub<any>;
+    httpApiGateway: AwsClientStub<any>;
     scheduler: AwsClientStub<any>;
+    ssm: AwsClientStub<any>;
+    sqs: AwsClientStub<any>;
   };
   /** The function registry's own SDK modules, for their command and error classes. */
   sdk: {
@@ -26,7 +29,14 @@ export interface FunctionHarness {
   calls(): RecordedCall[];
 }
 
-export function loadFunction(entry: string, environment: Record<string, string>, seed: object[] = []): FunctionHarness {
+export interface LoadOptions {
+  /** The key table's items. */
+  seed?: object[];
+  /** What GetParametersByPath answers: the stages the template registers. */
+  parameters?: { Name: string; Value: string }[];
+}
+
+export function loadFunction(entry: string, environment: Record<string, string>, options: LoadOptions = {}): FunctionHarness {
   let harness!: FunctionHarness;
   const saved = { ...process.env };
   Object.assign(process.env, environment);
@@ -36,12 +46,23 @@ export function loadFunction(entry: string, environment: Record<string, string>,
       const documents = require('@aws-sdk/lib-dynamodb') as typeof import('@aws-sdk/lib-dynamodb');
       const apiGatewaySdk = require('@aws-sdk/client-api-gateway') as typeof import('@aws-sdk/client-api-gateway');
       const schedulerSdk = require('@aws-sdk/client-scheduler') as typeof import('@aws-sdk/client-scheduler');
+      const httpApiSdk = require('@aws-sdk/client-apigatewayv2') as typeof import('@aws-sdk/client-apigatewayv2');
+      const ssmSdk = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
+      const sqsSdk = require('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs');
       const ddb = mockClient(documents.DynamoDBDocumentClient);
       const apiGateway = mockClient(apiGatewaySdk.APIGatewayClient);
+      const httpApiGateway = mockClient(httpApiSdk.ApiGatewayV2Client);
       const scheduler = mockClient(schedulerSdk.SchedulerClient);
+      const ssm = mockClient(ssmSdk.SSMClient);
+      const sqs = mockClient(sqsSdk.SQSClient);
       apiGateway.onAnyCommand().resolves({});
+      httpApiGateway.onAnyCommand().resolves({});
       scheduler.onAnyCommand().resolves({ ScheduleArn: 'arn:aws:scheduler:us-east-1:123456789012:schedule/g/n' });
-      const table = new FakeTable(ddb as never, seed, documents as DocumentCommands, { tableName: environment.TABLE_NAME });
+      ssm.on(ssmSdk.GetParametersByPathCommand).resolves({ Parameters: options.parameters ?? [] });
+      sqs.onAnyCommand().resolves({ MessageId: 'm-1' });
+      const table = new FakeTable(ddb as never, options.seed ?? [], documents as DocumentCommands, {
+        tableName: environment.TABLE_NAME,
+      });
       if (environment.TENANT_TABLE_NAME) {
         new FakeTable(ddb as never, [], documents as DocumentCommands, {
           tableName: environment.TENANT_TABLE_NAME,
@@ -49,11 +70,11 @@ export function loadFunction(entry: string, environment: Record<string, string>,
         });
       }
       const { handler } = require(`../../lambdas/${entry}`) as { handler: FunctionHarness['handler'] };
-      const stubs: AwsClientStub<any>[] = [ddb, apiGateway, scheduler];
+      const stubs: AwsClientStub<any>[] = [ddb, apiGateway, httpApiGateway, scheduler, ssm, sqs];
       harness = {
         handler,
         table,
-        mocks: { ddb, apiGateway, scheduler },
+        mocks: { ddb, apiGateway, httpApiGateway, scheduler, ssm, sqs },
         sdk: { documents, scheduler: schedulerSdk },
         calls: () =>
           stubs

@@ -29,6 +29,12 @@ function dynamoDbAttributes(input: Record<string, any>): string[] {
 
 const tableArn = (name: string) => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}`;
 
+/** `https://sqs.{region}.amazonaws.com/{account}/{name}` is `arn:aws:sqs:{region}:{account}:{name}`. */
+function queueArnOf(queueUrl: string): string {
+  const [, account, name] = new URL(queueUrl).pathname.split('/');
+  return `arn:aws:sqs:${REGION}:${account}:${name}`;
+}
+
 export function iamRequestsFor({ command, input }: RecordedCall): IamRequest[] {
   const dynamoDb = (action: string, resource = tableArn(input.TableName)): IamRequest[] => [
     {
@@ -60,6 +66,25 @@ export function iamRequestsFor({ command, input }: RecordedCall): IamRequest[] {
           context: {},
         },
       ];
+    case 'ResetAuthorizersCacheCommand':
+      // DELETE /v2/apis/{apiId}/stages/{stageName}/cache/authorizers
+      return [
+        {
+          action: 'apigateway:DELETE',
+          resource: `arn:aws:apigateway:${REGION}::/apis/${input.ApiId}/stages/${input.StageName}/cache/authorizers`,
+          context: {},
+        },
+      ];
+    case 'GetParametersByPathCommand':
+      // Authorized against the path asked for, not the parameters returned.
+      return [
+        { action: 'ssm:GetParametersByPath', resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${input.Path}`, context: {} },
+      ];
+    case 'SendMessageCommand':
+    case 'ReceiveMessageCommand':
+    case 'DeleteMessageCommand':
+    case 'GetQueueAttributesCommand':
+      return [{ action: `sqs:${command.replace(/Command$/, '')}`, resource: queueArnOf(input.QueueUrl), context: {} }];
     case 'CreateScheduleCommand':
     case 'UpdateScheduleCommand':
       return [

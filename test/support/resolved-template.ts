@@ -115,6 +115,17 @@ export class ResolvedTemplate {
     return this.resolve(variables) as Record<string, string>;
   }
 
+  /** The Parameter Store parameters the template creates under `path`, resolved: what GetParametersByPath would answer. */
+  parametersUnder(path: string): { Name: string; Value: string }[] {
+    return Object.values(this.resources)
+      .filter((resource) => resource.Type === 'AWS::SSM::Parameter')
+      .map((resource) => ({
+        Name: String(this.resolve(resource.Properties?.Name)),
+        Value: String(this.resolve(resource.Properties?.Value)),
+      }))
+      .filter((parameter) => parameter.Name.startsWith(`${path}/`));
+  }
+
   /** The logical id of a function's role. */
   private roleIdOf(functionId: string): string {
     const role = this.resources[functionId]?.Properties?.Role as { 'Fn::GetAtt': [string, string] } | undefined;

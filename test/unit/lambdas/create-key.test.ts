@@ -6,6 +6,7 @@ import { handler } from '../../../lambdas/create-key';
 import {
   awsError,
   FakeTable,
+  FLUSH_QUEUE_ARN,
   FLUSH_SCHEDULE_GROUP,
   FLUSH_SCHEDULE_ROLE_ARN,
   mockAws,
@@ -240,11 +241,11 @@ describe('scheduled cache flush at expiry', () => {
       ScheduleExpressionTimezone: 'UTC',
       FlexibleTimeWindow: { Mode: 'OFF' },
       ActionAfterCompletion: 'DELETE',
-      Target: {
-        Arn: 'arn:aws:scheduler:::aws-sdk:apigateway:flushStageAuthorizersCache',
+      Target: expect.objectContaining({
+        Arn: FLUSH_QUEUE_ARN,
         RoleArn: FLUSH_SCHEDULE_ROLE_ARN,
-        Input: JSON.stringify({ RestApiId: 'abc123', StageName: 'v1' }),
-      },
+        Input: JSON.stringify({ requestedAt: '2099-01-01T00:00:02.000Z', followUp: false }),
+      }),
     });
   });
 

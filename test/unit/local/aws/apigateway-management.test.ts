@@ -1,12 +1,10 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { localStage } from '../../../../local/apigateway/stage';
 import { createApiGatewayManagement, isFlushRequest } from '../../../../local/aws/apigateway-management';
 import type { GatewayRequest } from '../../../../local/http/http-request';
 
 const SDK_CREDENTIALS = { accessKeyId: 'LOCAL', secretAccessKey: 'sdk-secret' };
-const stage = localStage('us-east-1');
 
 async function flushCall(path: string, credentials = SDK_CREDENTIALS): Promise<GatewayRequest> {
   const signer = new SignatureV4({ credentials, region: 'us-east-1', service: 'apigateway', sha256: Sha256 });
@@ -27,8 +25,19 @@ async function flushCall(path: string, credentials = SDK_CREDENTIALS): Promise<G
 
 describe('local API Gateway management: FlushStageAuthorizersCache', () => {
   const flushAuthorizerCache = jest.fn();
-  const management = createApiGatewayManagement({ stage, sdkCredentials: async () => SDK_CREDENTIALS, flushAuthorizerCache });
-  beforeEach(() => flushAuthorizerCache.mockClear());
+  const flushOrders = jest.fn();
+  const management = createApiGatewayManagement({
+    region: 'us-east-1',
+    stages: [
+      { restApiId: 'local', stageName: 'v1', flushAuthorizerCache },
+      { restApiId: 'orders', stageName: 'v1', flushAuthorizerCache: flushOrders },
+    ],
+    sdkCredentials: async () => SDK_CREDENTIALS,
+  });
+  beforeEach(() => {
+    flushAuthorizerCache.mockClear();
+    flushOrders.mockClear();
+  });
 
   it('recognises only the flush operation', () => {
     expect(isFlushRequest({ method: 'DELETE', rawPath: '/restapis/local/stages/v1/cache/authorizers' })).toBe(true);
@@ -40,6 +49,13 @@ describe('local API Gateway management: FlushStageAuthorizersCache', () => {
     const response = await management(await flushCall('/restapis/local/stages/v1/cache/authorizers'));
     expect(response.statusCode).toBe(202);
     expect(flushAuthorizerCache).toHaveBeenCalledTimes(1);
+    expect(flushOrders).not.toHaveBeenCalled();
+  });
+
+  it('flushes each local stage on its own', async () => {
+    expect((await management(await flushCall('/restapis/orders/stages/v1/cache/authorizers'))).statusCode).toBe(202);
+    expect(flushOrders).toHaveBeenCalledTimes(1);
+    expect(flushAuthorizerCache).not.toHaveBeenCalled();
   });
 
   it('refuses other credentials as AWS does, with an error the SDK reads', async () => {

@@ -12,13 +12,8 @@ import {
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { localStage } from '../../../../local/apigateway/stage';
-import {
-  createScheduler,
-  FLUSH_TARGET_ARN,
-  isSchedulerRequest,
-  type LocalScheduler,
-  parseAtExpression,
-} from '../../../../local/aws/scheduler';
+import { createScheduler, isSchedulerRequest, type LocalScheduler, parseAtExpression } from '../../../../local/aws/scheduler';
+import type { LocalQueue } from '../../../../local/aws/sqs';
 import { createRequestListener } from '../../../../local/http/http-listener';
 import type { GatewayRequest } from '../../../../local/http/http-request';
 
@@ -26,8 +21,15 @@ const SDK_CREDENTIALS = { accessKeyId: 'LOCAL', secretAccessKey: 'sdk-secret' };
 const stage = localStage('us-east-1');
 const NOW = new Date('2030-01-02T03:04:05Z');
 const ROLE_ARN = 'arn:aws:iam::000000000000:role/local-authorizer-cache-flush';
+const QUEUE_ARN = 'arn:aws:sqs:us-east-1:000000000000:authorizer-cache-flush';
+const FLUSH_MESSAGE = JSON.stringify({ requestedAt: '2030-01-02T03:04:06.000Z', followUp: false });
 
-/** The input the handlers send, as in lambdas/shared/authorizer-cache.ts, without the name. */
+/** The flush queue, as far as a schedule's target sees it: each message it is sent goes to `send`. */
+function queueFor(send: (body: string) => void): LocalQueue {
+  return { arn: QUEUE_ARN, send } as Partial<LocalQueue> as LocalQueue;
+}
+
+/** The input the handlers send, as in lambdas/shared/authorizer-cache-invalidation.ts, without the name. */
 function flushInput(at: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     GroupName: 'local',
@@ -35,7 +37,7 @@ function flushInput(at: string, overrides: Record<string, unknown> = {}): Record
     ScheduleExpressionTimezone: 'UTC',
     FlexibleTimeWindow: { Mode: 'OFF' },
     ActionAfterCompletion: 'DELETE',
-    Target: { Arn: FLUSH_TARGET_ARN, RoleArn: ROLE_ARN, Input: JSON.stringify({ RestApiId: 'local', StageName: 'v1' }) },
+    Target: { Arn: QUEUE_ARN, RoleArn: ROLE_ARN, Input: FLUSH_MESSAGE },
     ...overrides,
   };
 }
@@ -85,7 +87,12 @@ describe('local Scheduler: CreateSchedule', () => {
   beforeEach(() => {
     jest.useFakeTimers({ now: NOW });
     flushAuthorizerCache.mockClear();
-    scheduler = createScheduler({ stage, groupName: 'local', sdkCredentials: async () => SDK_CREDENTIALS, flushAuthorizerCache });
+    scheduler = createScheduler({
+      stage,
+      groupName: 'local',
+      sdkCredentials: async () => SDK_CREDENTIALS,
+      queues: [queueFor(flushAuthorizerCache)],
+    });
   });
 
   afterEach(() => {
@@ -201,18 +208,21 @@ describe('local Scheduler: CreateSchedule', () => {
     [
       'no role',
       flushInput('2030-01-02T03:04:06', {
-        Target: { Arn: FLUSH_TARGET_ARN, Input: JSON.stringify({ RestApiId: 'local', StageName: 'v1' }) },
+        Target: { Arn: QUEUE_ARN, Input: FLUSH_MESSAGE },
       }),
     ],
     [
-      'input for another stage',
+      'a queue that does not exist here',
       flushInput('2030-01-02T03:04:06', {
-        Target: { Arn: FLUSH_TARGET_ARN, RoleArn: ROLE_ARN, Input: JSON.stringify({ RestApiId: 'local', StageName: 'v2' }) },
+        Target: { Arn: 'arn:aws:sqs:us-east-1:000000000000:someone-elses-queue', RoleArn: ROLE_ARN, Input: FLUSH_MESSAGE },
       }),
     ],
+    ['no message body', flushInput('2030-01-02T03:04:06', { Target: { Arn: QUEUE_ARN, RoleArn: ROLE_ARN, Input: '' } })],
     [
-      'input that is not JSON',
-      flushInput('2030-01-02T03:04:06', { Target: { Arn: FLUSH_TARGET_ARN, RoleArn: ROLE_ARN, Input: 'RestApiId=local' } }),
+      'a dead-letter queue that does not exist here',
+      flushInput('2030-01-02T03:04:06', {
+        Target: { Arn: QUEUE_ARN, RoleArn: ROLE_ARN, Input: FLUSH_MESSAGE, DeadLetterConfig: { Arn: 'arn:aws:sqs:x:1:y' } },
+      }),
     ],
     ['an unknown ActionAfterCompletion', flushInput('2030-01-02T03:04:06', { ActionAfterCompletion: 'ARCHIVE' })],
     ['a body that is not JSON', '{"GroupName":'],
@@ -278,7 +288,12 @@ describe('local Scheduler: UpdateSchedule', () => {
   beforeEach(() => {
     jest.useFakeTimers({ now: NOW });
     flushAuthorizerCache.mockClear();
-    scheduler = createScheduler({ stage, groupName: 'local', sdkCredentials: async () => SDK_CREDENTIALS, flushAuthorizerCache });
+    scheduler = createScheduler({
+      stage,
+      groupName: 'local',
+      sdkCredentials: async () => SDK_CREDENTIALS,
+      queues: [queueFor(flushAuthorizerCache)],
+    });
   });
 
   afterEach(() => {
@@ -369,7 +384,7 @@ describe('local Scheduler: UpdateSchedule', () => {
     for (const input of [
       flushInput('x', { ScheduleExpression: 'rate(5 minutes)' }),
       flushInput('2030-01-02T03:04:06', {
-        Target: { Arn: FLUSH_TARGET_ARN, RoleArn: ROLE_ARN, Input: JSON.stringify({ RestApiId: 'local', StageName: 'v2' }) },
+        Target: { Arn: 'arn:aws:sqs:us-east-1:000000000000:someone-elses-queue', RoleArn: ROLE_ARN, Input: FLUSH_MESSAGE },
       }),
       flushInput('2030-01-02T03:04:06', { FlexibleTimeWindow: undefined }),
       '{"GroupName":',
@@ -433,7 +448,12 @@ describe('local Scheduler through the AWS SDK', () => {
   let scheduler: LocalScheduler;
 
   beforeAll(async () => {
-    scheduler = createScheduler({ stage, groupName: 'local', sdkCredentials: async () => SDK_CREDENTIALS, flushAuthorizerCache });
+    scheduler = createScheduler({
+      stage,
+      groupName: 'local',
+      sdkCredentials: async () => SDK_CREDENTIALS,
+      queues: [queueFor(flushAuthorizerCache)],
+    });
     server = createServer(
       createRequestListener((request) => scheduler.handle(request), { maxBodyBytes: 1024 * 1024, stopping: () => false }),
     );
@@ -461,7 +481,7 @@ describe('local Scheduler through the AWS SDK', () => {
       ScheduleExpressionTimezone: 'UTC',
       FlexibleTimeWindow: { Mode: 'OFF' },
       ActionAfterCompletion: 'DELETE',
-      Target: { Arn: FLUSH_TARGET_ARN, RoleArn: ROLE_ARN, Input: JSON.stringify({ RestApiId: 'local', StageName: 'v1' }) },
+      Target: { Arn: QUEUE_ARN, RoleArn: ROLE_ARN, Input: FLUSH_MESSAGE },
       ...overrides,
     });
   };

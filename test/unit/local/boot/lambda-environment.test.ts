@@ -1,6 +1,7 @@
 import { localStage } from '../../../../local/apigateway/stage';
 import {
   FLUSH_SCHEDULE_GROUP,
+  FLUSH_TARGETS_PATH,
   fallbackSdkCredentials,
   functionEnvironment,
   sdkEnvironment,
@@ -12,6 +13,11 @@ import { HANDLERS } from '../../../../src/routes';
 describe('the environment of each function', () => {
   const config = readLocalConfig({ TABLE_NAME: 'keys', KEY_PREFIX: 'zk_test', AWS_REGION: 'eu-west-1' });
   const stage = localStage('eu-west-1');
+  const server = 'http://127.0.0.1:3000';
+  const flushNow = {
+    [ENV.flushTargetsPath]: FLUSH_TARGETS_PATH,
+    [ENV.flushQueueUrl]: 'http://127.0.0.1:3000/000000000000/authorizer-cache-flush',
+  };
 
   it('points every SDK client at the local endpoints', () => {
     expect(sdkEnvironment(config, { dynamoDb: 'http://127.0.0.1:4567', server: 'http://127.0.0.1:3000' })).toEqual({
@@ -19,27 +25,29 @@ describe('the environment of each function', () => {
       AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:4567',
       AWS_ENDPOINT_URL_API_GATEWAY: 'http://127.0.0.1:3000',
       AWS_ENDPOINT_URL_SCHEDULER: 'http://127.0.0.1:3000',
+      AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:3000',
+      AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:3000',
     });
   });
 
   it('gives each function only the settings its grants give it in AWS', () => {
-    expect(functionEnvironment(HANDLERS.getKey, config, stage)).toEqual({ [ENV.tableName]: 'keys' });
-    expect(functionEnvironment(HANDLERS.whoami, config, stage)).toEqual({});
-    expect(functionEnvironment(HANDLERS.deleteKey, config, stage)).toEqual({
-      [ENV.tableName]: 'keys',
-      [ENV.restApiId]: 'local',
-      [ENV.stageName]: 'v1',
-    });
-    expect(functionEnvironment(HANDLERS.createKey, config, stage)).toEqual({
+    expect(functionEnvironment(HANDLERS.getKey, config, stage, server)).toEqual({ [ENV.tableName]: 'keys' });
+    expect(functionEnvironment(HANDLERS.whoami, config, stage, server)).toEqual({});
+    expect(functionEnvironment(HANDLERS.deleteKey, config, stage, server)).toEqual({ [ENV.tableName]: 'keys', ...flushNow });
+    expect(functionEnvironment(HANDLERS.createKey, config, stage, server)).toEqual({
       [ENV.tableName]: 'keys',
       [ENV.keyPrefix]: 'zk_test',
-      [ENV.restApiId]: 'local',
-      [ENV.stageName]: 'v1',
       [ENV.flushScheduleGroup]: FLUSH_SCHEDULE_GROUP,
       [ENV.flushScheduleRoleArn]: 'arn:aws:iam::000000000000:role/local-authorizer-cache-flush',
+      [ENV.flushQueueArn]: 'arn:aws:sqs:eu-west-1:000000000000:authorizer-cache-flush',
+      [ENV.flushDeadLetterQueueArn]: 'arn:aws:sqs:eu-west-1:000000000000:authorizer-cache-flush-dead-letters',
       [ENV.tenantTableName]: 'api-key-tenants',
     });
-    expect(functionEnvironment('authorizer', config, stage)).toEqual({ [ENV.tableName]: 'keys', [ENV.restApiId]: 'local' });
+    expect(functionEnvironment('authorizer', config, stage, server)).toEqual({
+      [ENV.tableName]: 'keys',
+      [ENV.restApiId]: 'local',
+    });
+    expect(functionEnvironment('flusher', config, stage, server)).toEqual(flushNow);
   });
 });
 

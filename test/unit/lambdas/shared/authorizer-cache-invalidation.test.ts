@@ -1,14 +1,23 @@
 import '../../../fixtures/handler-env';
 import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 import { ConflictException, CreateScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
-import { apiGatewayCacheInvalidation } from '../../../../lambdas/shared/api-gateway-cache-invalidation';
-import { mockAws } from '../../../fixtures/aws';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetParametersByPathCommand } from '@aws-sdk/client-ssm';
+import { authorizerCacheInvalidation } from '../../../../lambdas/shared/authorizer-cache-invalidation';
+import {
+  FLUSH_DEAD_LETTER_QUEUE_ARN,
+  FLUSH_QUEUE_ARN,
+  FLUSH_QUEUE_URL,
+  FLUSH_SCHEDULE_ROLE_ARN,
+  FLUSH_TARGETS_PATH,
+  mockAws,
+} from '../../../fixtures/aws';
 import { type CapturedOutput, captureOutput } from '../../../fixtures/capture-output';
 
 const aws = mockAws();
 let output: CapturedOutput;
 const NOW = Date.parse('2026-11-26T12:00:00.000Z');
-const invalidation = (env: NodeJS.ProcessEnv = process.env) => apiGatewayCacheInvalidation(env, () => NOW);
+const invalidation = (env: NodeJS.ProcessEnv = process.env) => authorizerCacheInvalidation(env, () => NOW);
 
 beforeEach(() => {
   aws.reset();
@@ -17,24 +26,43 @@ beforeEach(() => {
 afterEach(() => output.restore());
 
 describe('flushNow', () => {
-  it("flushes the stage's authorizer cache", async () => {
+  it('flushes every registered stage, then queues the follow-up 6 s later', async () => {
     await invalidation().flushNow();
+    expect(aws.ssm).toHaveReceivedCommandWith(GetParametersByPathCommand, { Path: FLUSH_TARGETS_PATH, Recursive: true });
     expect(aws.apigw).toHaveReceivedCommandWith(FlushStageAuthorizersCacheCommand, { restApiId: 'abc123', stageName: 'v1' });
+    expect(aws.sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+      QueueUrl: FLUSH_QUEUE_URL,
+      DelaySeconds: 6,
+      MessageBody: expect.stringContaining('"followUp":true'),
+    });
   });
 
-  it('a failed flush is logged, never thrown: the revocation it follows is written already', async () => {
+  it('a failed flush is logged, never thrown: the revocation is written and the follow-up retries it', async () => {
     aws.apigw
       .on(FlushStageAuthorizersCacheCommand)
       .rejects(Object.assign(new Error('Too Many Requests'), { name: 'TooManyRequestsException' }));
     await expect(invalidation().flushNow()).resolves.toBeUndefined();
     expect(output.text()).toContain('TooManyRequestsException');
     expect(output.text()).not.toContain('Too Many Requests');
+    expect(aws.sqs).toHaveReceivedCommand(SendMessageCommand);
   });
 
-  it('without the grant that names the stage, throws MissingGrantError and calls nothing', async () => {
-    const { REST_API_ID: _, ...ungranted } = process.env;
+  it('says so at error level when neither the flush nor its follow-up worked', async () => {
+    aws.apigw.on(FlushStageAuthorizersCacheCommand).rejects(Object.assign(new Error('x'), { name: 'TooManyRequestsException' }));
+    aws.sqs.on(SendMessageCommand).rejects(Object.assign(new Error('x'), { name: 'QueueDoesNotExist' }));
+    await expect(invalidation().flushNow()).resolves.toBeUndefined();
+    const lines = output.lines().filter((line) => line.message === 'Authorizer cache flush failed');
+    expect(lines.map((line) => [line.level, line.error])).toEqual([
+      ['ERROR', 'TooManyRequestsException'],
+      ['ERROR', 'QueueDoesNotExist'],
+    ]);
+  });
+
+  it('without the grant that names the registry, throws MissingGrantError and calls nothing', async () => {
+    const { FLUSH_TARGETS_PATH: _, ...ungranted } = process.env;
     await expect(invalidation(ungranted).flushNow()).rejects.toMatchObject({ name: 'MissingGrantError' });
     expect(aws.apigw).not.toHaveReceivedAnyCommand();
+    expect(aws.ssm).not.toHaveReceivedAnyCommand();
   });
 });
 
@@ -47,13 +75,16 @@ describe('flushAt', () => {
     });
   });
 
-  it('takes the universal target partition from the role ARN', async () => {
-    await invalidation({ ...process.env, FLUSH_SCHEDULE_ROLE_ARN: 'arn:aws-cn:iam::123456789012:role/flush' }).flushAt(
-      'key_X',
-      '2026-11-26T13:00:00Z',
-    );
+  it('puts a flush on the queue when it runs, dead-lettered when it cannot', async () => {
+    await invalidation().flushAt('key_X', '2026-11-26T13:00:00Z');
     expect(aws.scheduler).toHaveReceivedCommandWith(CreateScheduleCommand, {
-      Target: expect.objectContaining({ Arn: 'arn:aws-cn:scheduler:::aws-sdk:apigateway:flushStageAuthorizersCache' }),
+      Target: {
+        Arn: FLUSH_QUEUE_ARN,
+        RoleArn: FLUSH_SCHEDULE_ROLE_ARN,
+        Input: JSON.stringify({ requestedAt: '2026-11-26T13:00:01.000Z', followUp: false }),
+        RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 185 },
+        DeadLetterConfig: { Arn: FLUSH_DEAD_LETTER_QUEUE_ARN },
+      },
     });
   });
 
@@ -79,7 +110,7 @@ describe('flushAt', () => {
       Name: 'flush-key_X',
       ScheduleExpression: 'at(2026-11-26T13:00:01)',
       ActionAfterCompletion: 'DELETE',
-      Target: expect.objectContaining({ Arn: 'arn:aws:scheduler:::aws-sdk:apigateway:flushStageAuthorizersCache' }),
+      Target: expect.objectContaining({ Arn: FLUSH_QUEUE_ARN }),
     });
     expect(output.text()).not.toContain('could not be scheduled');
   });

@@ -1,16 +1,14 @@
-import { APIGatewayClient, FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 import { ConflictException, CreateScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { ENV } from '../../src/config';
 import type { AuthorizerCacheInvalidation } from '../../src/domain/authorizer-cache-invalidation';
+import { CacheFlusher, type QueuedFlush } from '../../src/domain/cache-flush';
 import { errorKind, logger } from './logger';
+import { CALL_LIMITS, describeFailure, stageCacheFlushPorts } from './stage-cache-flush';
 
-/** Bounded like the DynamoDB calls, so a stuck call cannot run the handler into its timeout. */
-const CALL_LIMITS = {
-  maxAttempts: 2,
-  requestHandler: { connectionTimeout: 500, requestTimeout: 1_000, throwOnRequestTimeout: true },
-};
 /** Scheduler fires on whole seconds; flushing a little after expiry means the key is surely refused by then. */
 const FLUSH_DELAY_AFTER_EXPIRY_MS = 1_000;
+/** A scheduled flush that cannot be queued for this long is moot: the answers it would clear have expired. */
+const SCHEDULED_FLUSH_MAX_AGE_SECONDS = 3_600;
 
 /** The function calls a capability its deployment did not grant: a wiring bug, never swallowed. */
 class MissingGrantError extends Error {
@@ -18,55 +16,54 @@ class MissingGrantError extends Error {
 }
 
 /**
- * Invalidation of the stage's API Gateway authorizer cache, for the key lifecycle.
- * `flushNow` calls FlushStageAuthorizersCache. `flushAt` creates a one-time
- * EventBridge Scheduler schedule that calls it itself at that moment and then
- * deletes itself; there is one per key, so a later expiry moves it instead of
- * adding another.
+ * The key lifecycle's invalidation port in AWS. `flushNow` flushes every
+ * registered stage before the change answers, and queues the follow-up (see
+ * CacheFlusher). `flushAt` creates a one-time EventBridge Scheduler schedule that
+ * puts a flush on the queue at that moment and then deletes itself; there is one
+ * per key, so a later expiry moves it instead of adding another.
  *
  * Its settings are read from the environment when the function starts; the
  * construct's grantFlushNow and grantScheduleFlush set them along with the IAM
  * they need. Calling a capability without its settings throws MissingGrantError.
- * Otherwise both are best effort: the change they follow is already written, and
- * without them the key still stops within the cache TTL, so a failed call is
- * logged, not returned.
+ * Otherwise failures are logged, not returned: the change is already written,
+ * the queue retries what failed, and without any of it the key still stops
+ * within the cache TTL.
  */
-export function apiGatewayCacheInvalidation(
+export function authorizerCacheInvalidation(
   env: NodeJS.ProcessEnv = process.env,
   now: () => number = Date.now,
 ): AuthorizerCacheInvalidation {
-  const restApiId = env[ENV.restApiId];
-  const stageName = env[ENV.stageName];
+  const flusher = env[ENV.flushTargetsPath] && env[ENV.flushQueueUrl] ? new CacheFlusher(stageCacheFlushPorts(env)) : undefined;
   const groupName = env[ENV.flushScheduleGroup];
   const roleArn = env[ENV.flushScheduleRoleArn];
-  // Clients only for what was granted, built now so that they, too, see the start-up environment.
-  const apiGateway = restApiId && stageName ? new APIGatewayClient(CALL_LIMITS) : undefined;
-  const scheduler = groupName && roleArn ? new SchedulerClient(CALL_LIMITS) : undefined;
+  const queueArn = env[ENV.flushQueueArn];
+  const deadLetterQueueArn = env[ENV.flushDeadLetterQueueArn];
+  const scheduler = groupName && roleArn && queueArn && deadLetterQueueArn ? new SchedulerClient(CALL_LIMITS) : undefined;
 
   return {
     async flushNow() {
-      if (!apiGateway) {
+      if (!flusher) {
         throw new MissingGrantError(
-          `This function may not flush authorizer caches: ${ENV.restApiId} or ${ENV.stageName} is not set`,
+          `This function may not flush authorizer caches: ${ENV.flushTargetsPath} or ${ENV.flushQueueUrl} is not set`,
         );
       }
-      try {
-        await apiGateway.send(new FlushStageAuthorizersCacheCommand({ restApiId, stageName }));
-      } catch (error) {
-        logger.warn('Authorizer cache flush failed', { error: errorKind(error) });
+      const { failures, followUpQueued } = await flusher.flushNow();
+      for (const failure of failures) {
+        const log = followUpQueued ? logger.warn : logger.error;
+        log.call(logger, 'Authorizer cache flush failed', describeFailure(failure));
       }
     },
 
     async flushAt(keyId, at) {
-      if (!scheduler || !restApiId || !stageName || !roleArn) {
+      if (!scheduler) {
         throw new MissingGrantError(
-          `This function may not schedule authorizer cache flushes: ${ENV.flushScheduleGroup} or ${ENV.flushScheduleRoleArn} is not set`,
+          `This function may not schedule authorizer cache flushes: ${ENV.flushScheduleGroup}, ${ENV.flushScheduleRoleArn}, ${ENV.flushQueueArn} or ${ENV.flushDeadLetterQueueArn} is not set`,
         );
       }
       const runAt = Math.ceil((Date.parse(at) + FLUSH_DELAY_AFTER_EXPIRY_MS) / 1000) * 1000;
       // A moment that has already passed needs no schedule: the key is refused already.
       if (runAt <= now()) return;
-      const partition = roleArn.split(':')[1];
+      const flush: QueuedFlush = { requestedAt: new Date(runAt).toISOString(), followUp: false };
       const schedule = {
         Name: `flush-${keyId}`,
         GroupName: groupName,
@@ -75,9 +72,11 @@ export function apiGatewayCacheInvalidation(
         FlexibleTimeWindow: { Mode: 'OFF' as const },
         ActionAfterCompletion: 'DELETE' as const,
         Target: {
-          Arn: `arn:${partition}:scheduler:::aws-sdk:apigateway:flushStageAuthorizersCache`,
+          Arn: queueArn,
           RoleArn: roleArn,
-          Input: JSON.stringify({ RestApiId: restApiId, StageName: stageName }),
+          Input: JSON.stringify(flush),
+          RetryPolicy: { MaximumEventAgeInSeconds: SCHEDULED_FLUSH_MAX_AGE_SECONDS, MaximumRetryAttempts: 185 },
+          DeadLetterConfig: { Arn: deadLetterQueueArn },
         },
       };
       try {

@@ -1,0 +1,96 @@
+import type { HttpResponse } from '../apigateway/responses';
+import type { Stage } from '../apigateway/stage';
+import { createApiGatewayManagement, type FlushableStage, isFlushRequest } from '../aws/apigateway-management';
+import { createScheduler, isSchedulerRequest } from '../aws/scheduler';
+import type { Credentials } from '../aws/sigv4';
+import { createLocalQueue, createSqs, isSqsRequest } from '../aws/sqs';
+import { createParameterStore, isParameterStoreRequest } from '../aws/ssm';
+import type { GatewayRequest } from '../http/http-request';
+import { startSqsEventSource } from '../lambda/sqs-event-source';
+import type { SqsHandler } from './handler-modules';
+import {
+  FLUSH_DEAD_LETTER_QUEUE_NAME,
+  FLUSH_QUEUE_NAME,
+  FLUSH_SCHEDULE_GROUP,
+  FLUSH_TARGETS_PATH,
+  localQueueLocation,
+} from './lambda-environment';
+
+/** As the stack sets them on the flush queue and its event source (lib/authorizer-cache-flush.ts). */
+const FLUSH_QUEUE = { visibilityTimeoutSeconds: 60, maxReceiveCount: 10, batchSize: 100, maxBatchingWindowMs: 1_000 };
+
+export interface EmulatedAwsOptions {
+  stage: Stage;
+  /** This server's URL: queue URLs name it. */
+  server: string;
+  /** Every local stage behind an authorizer, registered for cache flushes as the stack registers them. */
+  stages: readonly FlushableStage[];
+  flusher: SqsHandler;
+  sdkCredentials: () => Promise<Credentials>;
+}
+
+export interface EmulatedAws {
+  /** The answer to a call for one of the emulated AWS APIs, or undefined when the request is for the gateway. */
+  dispatch(request: GatewayRequest): Promise<HttpResponse> | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * The AWS APIs the functions call, other than DynamoDB: API Gateway's cache
+ * flush, Parameter Store's registry of stages, SQS's flush queue with Lambda's
+ * event source feeding it to the flusher, and EventBridge Scheduler.
+ */
+export function startEmulatedAws(options: EmulatedAwsOptions): EmulatedAws {
+  const { stage, server, sdkCredentials } = options;
+  const deadLetterQueue = createLocalQueue(
+    { name: FLUSH_DEAD_LETTER_QUEUE_NAME, visibilityTimeoutSeconds: 30 },
+    localQueueLocation(stage, server, FLUSH_DEAD_LETTER_QUEUE_NAME),
+  );
+  const flushQueue = createLocalQueue(
+    {
+      name: FLUSH_QUEUE_NAME,
+      visibilityTimeoutSeconds: FLUSH_QUEUE.visibilityTimeoutSeconds,
+      redrive: { deadLetterQueue, maxReceiveCount: FLUSH_QUEUE.maxReceiveCount },
+    },
+    localQueueLocation(stage, server, FLUSH_QUEUE_NAME),
+  );
+  const queues = [flushQueue, deadLetterQueue];
+  const registry = Object.fromEntries(
+    options.stages.map(({ restApiId, stageName }) => [
+      `${FLUSH_TARGETS_PATH}/${restApiId}-${stageName}`,
+      JSON.stringify({ kind: 'rest', apiId: restApiId, stageName }),
+    ]),
+  );
+  const apiGatewayManagement = createApiGatewayManagement({ region: stage.region, stages: options.stages, sdkCredentials });
+  const parameterStore = createParameterStore({
+    region: stage.region,
+    accountId: stage.accountId,
+    parameters: registry,
+    sdkCredentials,
+  });
+  const sqs = createSqs({ region: stage.region, queues, sdkCredentials });
+  const scheduler = createScheduler({ stage, groupName: FLUSH_SCHEDULE_GROUP, sdkCredentials, queues });
+  const eventSource = startSqsEventSource({
+    queue: flushQueue,
+    handler: options.flusher,
+    batchSize: FLUSH_QUEUE.batchSize,
+    maxBatchingWindowMs: FLUSH_QUEUE.maxBatchingWindowMs,
+    region: stage.region,
+    onError: (error) => console.error('The flusher failed; its messages will be delivered again:', error),
+  });
+
+  return {
+    dispatch(request) {
+      if (isFlushRequest(request)) return apiGatewayManagement(request);
+      if (isSchedulerRequest(request)) return scheduler.handle(request);
+      if (isSqsRequest(request)) return sqs(request);
+      if (isParameterStoreRequest(request)) return parameterStore(request);
+      return undefined;
+    },
+    async close() {
+      scheduler.close();
+      await eventSource.close();
+      for (const queue of queues) queue.close();
+    },
+  };
+}
