@@ -24,6 +24,8 @@ const LOCAL_MODE_VARIABLES = [
 /** `npm start` as a user runs it, in a child process this test owns. */
 export interface LocalServerProcess {
   baseUrl: string;
+  /** The process group of npm and everything it started, the server among them. */
+  processGroup: number;
   /** Everything npm and the server have printed so far, stdout and stderr. */
   output(): string;
   /**
@@ -147,6 +149,7 @@ export async function startLocalServer(env: Record<string, string>, readyTimeout
 
   return {
     baseUrl,
+    processGroup: pgid,
     output: () => output,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
