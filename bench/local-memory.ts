@@ -8,7 +8,7 @@
  *
  * Linux only (it reads /proc). Not part of npm test: it takes a few minutes.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { call, signedCall } from '../test/support/api-client';
 import { startLocalServer } from '../test/support/local-server-process';
@@ -26,21 +26,6 @@ interface Key {
   tenant: string;
   id: string;
   key: string;
-}
-
-/** The pid of the process running local/server.ts in this process group. */
-function serverPid(processGroup: number): number {
-  for (const name of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const group = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-      if (group === processGroup && readFileSync(`/proc/${name}/cmdline`, 'utf8').includes('local/server.ts'))
-        return Number(name);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  throw new Error('No local/server.ts process found');
 }
 
 function rssMiB(pid: number): number {
@@ -61,7 +46,7 @@ async function main(): Promise<void> {
     },
     60_000,
   );
-  const pid = serverPid(server.processGroup);
+  const pid = server.serverPid();
   const admin = (method: string, path: string, body?: unknown) => signedCall(server.baseUrl, ADMIN, method, path, { body });
   const keys: Key[] = [];
   const create = async (tenant: string) => {

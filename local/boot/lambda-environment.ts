@@ -8,6 +8,7 @@ import type { LocalConfig } from './local-config';
 export const FLUSH_SCHEDULE_GROUP = 'local';
 
 export interface LocalEndpoints {
+  /** DYNAMODB_ENDPOINT, or this server, which serves the embedded DynamoDB to this process's own SDK credentials only. */
   dynamoDb: string;
   /** This server: it serves the API Gateway and Scheduler calls the handlers make. */
   server: string;
@@ -55,7 +56,9 @@ export function functionEnvironment(
 
 /**
  * Credentials for the SDK when the environment names none, so that nothing
- * falls back to a real AWS profile. The access key id is fixed because
+ * falls back to a real AWS profile. The secret is new at every start and never
+ * leaves this process (it is neither printed nor saved): the embedded DynamoDB
+ * takes only requests signed with it. The access key id is fixed because
  * DynamoDB Local (without -sharedDb) keeps one database per access key id.
  */
 export function fallbackSdkCredentials(env: NodeJS.ProcessEnv): Record<string, string> {

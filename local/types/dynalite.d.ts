@@ -13,3 +13,16 @@ declare module 'dynalite' {
   function dynalite(options?: DynaliteOptions): Server;
   export = dynalite;
 }
+
+/** dynalite's store, which its server keeps to itself: only what local mode uses of it. */
+declare module 'dynalite/db' {
+  interface DynaliteStore {
+    /** The LevelDB (or, without a path, in-memory) database under every table. */
+    db: {
+      /** Waits for operations in flight, then closes the database, flushing it to disk. */
+      close(): Promise<void>;
+    };
+  }
+
+  export function create(options: object): DynaliteStore;
+}
