@@ -89,7 +89,8 @@ async function main(): Promise<void> {
         done++;
         if (done % sampleEvery === 0) {
           samples.push([done, rssMiB(pid)]);
-          console.log(`${String(done).padStart(7)} requests: RSS ${samples.at(-1)?.[1]} MiB`);
+          const seconds = ((Date.now() - startedAt) / 1000).toFixed(0);
+          console.log(`${String(done).padStart(7)} requests (${seconds.padStart(4)} s): RSS ${samples.at(-1)?.[1]} MiB`);
         }
       }
     };

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import dynalite from 'dynalite';
-import dynaliteStore from 'dynalite/db';
+import dynaliteStore, { type DynaliteStore } from 'dynalite/db';
 import type { HttpResponse } from '../apigateway/responses';
 import type { GatewayRequest } from '../http/http-request';
 
@@ -21,6 +21,26 @@ type DynaliteListener = (
 const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding']);
 
 /**
+ * dynalite's key and value streams end their LevelDB iterator by calling
+ * `iterator.return()`, which abstract-level's iterators do not have (theirs is
+ * `close()`): so every Query and Scan left its iterator open for good, held by
+ * the database, and with it, in classic-level, native memory and a LevelDB
+ * snapshot that kept old data from being freed. RSS grew without bound, outside
+ * the JavaScript heap. Giving each iterator the `return()` they expect closes it
+ * when its stream ends or is destroyed.
+ */
+function closeIteratorsOnReturn(db: DynaliteStore['db']): void {
+  for (const method of ['keys', 'values'] as const) {
+    const open = db[method].bind(db);
+    db[method] = (options) => {
+      const iterator = open(options);
+      iterator.return ??= () => iterator.close();
+      return iterator;
+    };
+  }
+}
+
+/**
  * dynalite in this process, on no port: its HTTP server never listens, and its
  * request listener is called directly, so nothing reaches the table but what
  * this process passes on. With `path` the data lives in LevelDB files there and
@@ -30,7 +50,7 @@ export function openEmbeddedDynamoDb(options: { path?: string } = {}): EmbeddedD
   // dynalite keeps its store to itself, and closes it only from a server that listened:
   // the store is caught as dynalite makes it, so that it can be closed here.
   const create = dynaliteStore.create;
-  let store: ReturnType<typeof create> | undefined;
+  let store: DynaliteStore | undefined;
   dynaliteStore.create = (storeOptions) => (store = create(storeOptions));
   let server: ReturnType<typeof dynalite>;
   try {
@@ -40,6 +60,7 @@ export function openEmbeddedDynamoDb(options: { path?: string } = {}): EmbeddedD
   }
   if (!store) throw new Error('dynalite made no store');
   const { db } = store;
+  closeIteratorsOnReturn(db);
   const listener = server.listeners('request')[0] as DynaliteListener;
 
   return {

@@ -21,7 +21,16 @@ declare module 'dynalite/db' {
     db: {
       /** Waits for operations in flight, then closes the database, flushing it to disk. */
       close(): Promise<void>;
+      /** abstract-level's iterators, which dynalite's key and value streams read. */
+      keys(options?: object): LevelIterator;
+      values(options?: object): LevelIterator;
     };
+  }
+
+  interface LevelIterator {
+    close(): Promise<void>;
+    /** Not abstract-level's, though dynalite's streams call it when they end; see closeIteratorsOnReturn. */
+    return?: () => Promise<void>;
   }
 
   export function create(options: object): DynaliteStore;
