@@ -4,7 +4,7 @@
  */
 import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
@@ -29,6 +29,7 @@ import { ConfigError, type LocalConfig, readLocalConfig } from './boot/local-con
 import { StartupError } from './boot/startup-error';
 import { createRequestListener } from './http/http-listener';
 import type { GatewayRequest } from './http/http-request';
+import { createLocalHttpServer } from './http/http-server';
 import { localProblemResponse } from './http/local-problems';
 import { type RequestsInFlight, trackRequestsInFlight } from './http/requests-in-flight';
 
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
   let dynamoDb: Dispatch | undefined;
   let stoppedAt: Date | undefined;
   const stopping = () => stoppedAt !== undefined;
-  const server = createServer(
+  const server = createLocalHttpServer(
     createRequestListener(
       async (request) => (dynamoDb && isDynamoDbRequest(request) ? dynamoDb(request) : (await ready)(request)),
       { maxBodyBytes: MAX_BUFFERED_BODY_BYTES, stopping },

@@ -9,9 +9,12 @@ import type { HttpResponse } from '../apigateway/responses';
  */
 export const LOCAL_PROBLEMS = {
   badRequest: problem(400, 'Bad Request', 'The request is not valid HTTP/1.1.'),
-  headersTooLarge: problem(431, 'Request Header Fields Too Large', 'The request line and headers are too large.'),
+  badHost: problem(400, 'Bad Request', 'An HTTP/1.1 request needs exactly one Host header.'),
   timeout: problem(408, 'Request Timeout', 'The request did not arrive in time.'),
+  expectationFailed: problem(417, 'Expectation Failed', 'The only expectation this server meets is 100-continue.'),
+  headersTooLarge: problem(431, 'Request Header Fields Too Large', 'The request line and headers are over 16 KiB.'),
   stopping: problem(503, 'Service Unavailable', 'The server is stopping.'),
+  versionNotSupported: problem(505, 'HTTP Version Not Supported', 'This server speaks HTTP/1.0 and HTTP/1.1 only.'),
 } as const;
 
 export type LocalProblem = keyof typeof LOCAL_PROBLEMS;
