@@ -19,9 +19,9 @@ import { localStage } from './apigateway/stage';
 import { createApiGatewayManagement, isFlushRequest } from './aws/apigateway-management';
 import { createDynamoDbEndpoint, isDynamoDbRequest } from './aws/dynamodb';
 import { createScheduler, isSchedulerRequest, type LocalScheduler } from './aws/scheduler';
-import { resolveAdminCredentials } from './boot/admin-credentials';
+import { type AdminCredentials, resolveAdminCredentials } from './boot/admin-credentials';
 import { banner } from './boot/banner';
-import { ensureDataDir, makeDataDirPrivate } from './boot/data-dir';
+import { type DataDirLock, ensureDataDir, lockDataDir, makeDataDirPrivate } from './boot/data-dir';
 import { type EmbeddedDynamoDb, openEmbeddedDynamoDb } from './boot/embedded-dynamodb';
 import { loadHandlerModules } from './boot/handler-modules';
 import { FLUSH_SCHEDULE_GROUP, fallbackSdkCredentials, functionEnvironment, sdkEnvironment } from './boot/lambda-environment';
@@ -29,7 +29,7 @@ import { ConfigError, type LocalConfig, readLocalConfig } from './boot/local-con
 import { StartupError } from './boot/startup-error';
 import { createRequestListener } from './http/http-listener';
 import type { GatewayRequest } from './http/http-request';
-import { createLocalHttpServer } from './http/http-server';
+import { createLocalHttpServer, listenOnLoopback } from './http/http-server';
 import { localProblemResponse } from './http/local-problems';
 import { type RequestsInFlight, trackRequestsInFlight } from './http/requests-in-flight';
 
@@ -62,7 +62,7 @@ async function openDatabase(config: LocalConfig): Promise<Database> {
   if (external) return { endpoint: () => external, close: async () => {}, description: `DYNAMODB_ENDPOINT ${external}` };
   const path = join(config.dataDir, 'dynamodb');
   await mkdir(path, { recursive: true, mode: 0o700 });
-  const embedded = openEmbeddedDynamoDb({ path });
+  const embedded = await openEmbeddedDynamoDb({ path });
   return {
     endpoint: (serverUrl) => serverUrl,
     embedded,
@@ -74,11 +74,26 @@ async function openDatabase(config: LocalConfig): Promise<Database> {
 /** Whether this configuration keeps anything in DATA_DIR: the embedded store, or admin credentials made for it. */
 const usesDataDir = (config: LocalConfig) => config.dynamoDbEndpoint === undefined || config.adminCredentials === undefined;
 
-/** DATA_DIR, made or checked, and private to this user; says so when it had to be made private. */
-async function prepareDataDir(config: LocalConfig): Promise<void> {
-  await ensureDataDir(config.dataDir);
-  if (await makeDataDirPrivate(config.dataDir)) {
-    console.log(`Made ${config.dataDir} private to you: other users could read or change it, or files in it.`);
+/**
+ * DATA_DIR, made or checked, taken for this process, and private to this user
+ * (it says so when it had to be made private); then the admin credentials and
+ * the store. On a failure, what was opened is closed again.
+ */
+async function openStorage(config: LocalConfig): Promise<{ lock?: DataDirLock; admin: AdminCredentials; database: Database }> {
+  let lock: DataDirLock | undefined;
+  if (usesDataDir(config)) {
+    await ensureDataDir(config.dataDir);
+    lock = await lockDataDir(config.dataDir);
+  }
+  try {
+    if (lock && (await makeDataDirPrivate(config.dataDir))) {
+      console.log(`Made ${config.dataDir} private to you: other users could read or change it, or files in it.`);
+    }
+    const admin = await resolveAdminCredentials(config.adminCredentials, config.dataDir);
+    return { lock, admin, database: await openDatabase(config) };
+  } catch (error) {
+    lock?.release();
+    throw error;
   }
 }
 
@@ -95,14 +110,11 @@ async function main(): Promise<void> {
   const config = readLocalConfig(process.env);
   // Whatever this process creates (the store's files, credentials) is for this user alone.
   process.umask(0o077);
-  if (usesDataDir(config)) await prepareDataDir(config);
-  const admin = await resolveAdminCredentials(config.adminCredentials, config.dataDir);
   const stage = localStage(config.region);
-  const database = await openDatabase(config);
 
-  // Listen first: the handlers' SDK clients must be pointed at this server's address before they load.
-  // A request that comes in meanwhile waits until everything is ready, except the embedded DynamoDB's,
-  // which creating the table needs first.
+  // Listen first: a port that is taken stops the start before anything is made, and the handlers'
+  // SDK clients must be pointed at this server's address before they load. A request that comes in
+  // meanwhile waits until everything is ready, except the embedded DynamoDB's, which creating the table needs.
   let becomeReady!: (dispatch: Dispatch) => void;
   const ready = new Promise<Dispatch>((resolve) => (becomeReady = resolve));
   let dynamoDb: Dispatch | undefined;
@@ -115,14 +127,17 @@ async function main(): Promise<void> {
     ),
   );
   const requestsInFlight = trackRequestsInFlight(server);
+  await listenOnLoopback(server, config.port);
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  let storage: Awaited<ReturnType<typeof openStorage>>;
   try {
-    server.listen(config.port, '127.0.0.1');
-    await once(server, 'listening');
+    storage = await openStorage(config);
   } catch (error) {
-    await database.close();
+    server.close();
     throw error;
   }
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { lock, admin, database } = storage;
   Object.assign(
     process.env,
     fallbackSdkCredentials(process.env),
@@ -139,6 +154,7 @@ async function main(): Promise<void> {
   } catch (error) {
     server.close();
     await database.close();
+    lock?.release();
     throw error;
   }
 
@@ -168,7 +184,10 @@ async function main(): Promise<void> {
     stoppedAt = new Date();
     console.log(`${signal}: finishing requests in flight, then stopping`);
     stopGracefully(server, requestsInFlight, database, scheduler).then(
-      () => process.exit(0),
+      () => {
+        lock?.release();
+        process.exit(0);
+      },
       (error: unknown) => {
         console.error('Could not stop cleanly:', error);
         process.exit(1);

@@ -3,6 +3,7 @@ import dynalite from 'dynalite';
 import dynaliteStore, { type DynaliteStore } from 'dynalite/db';
 import type { HttpResponse } from '../apigateway/responses';
 import type { GatewayRequest } from '../http/http-request';
+import { StartupError } from './startup-error';
 
 export interface EmbeddedDynamoDb {
   /** Answers one DynamoDB JSON-protocol request as dynalite does; the caller has authenticated it. */
@@ -40,13 +41,16 @@ function closeIteratorsOnReturn(db: DynaliteStore['db']): void {
   }
 }
 
+/** LevelDB refuses a directory another process has open; abstract-level reports that as the cause. */
+const isLocked = (error: unknown) => (error as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED';
+
 /**
  * dynalite in this process, on no port: its HTTP server never listens, and its
  * request listener is called directly, so nothing reaches the table but what
  * this process passes on. With `path` the data lives in LevelDB files there and
- * survives restarts; without it, in memory.
+ * survives restarts; without it, in memory. Resolves once the store is open.
  */
-export function openEmbeddedDynamoDb(options: { path?: string } = {}): EmbeddedDynamoDb {
+export async function openEmbeddedDynamoDb(options: { path?: string } = {}): Promise<EmbeddedDynamoDb> {
   // dynalite keeps its store to itself, and closes it only from a server that listened:
   // the store is caught as dynalite makes it, so that it can be closed here.
   const create = dynaliteStore.create;
@@ -61,6 +65,14 @@ export function openEmbeddedDynamoDb(options: { path?: string } = {}): EmbeddedD
   if (!store) throw new Error('dynalite made no store');
   const { db } = store;
   closeIteratorsOnReturn(db);
+  try {
+    await db.open();
+  } catch (error) {
+    if (isLocked(error)) {
+      throw new StartupError(`The store in ${options.path} is in use by another process; stop it, or use another DATA_DIR.`);
+    }
+    throw error;
+  }
   const listener = server.listeners('request')[0] as DynaliteListener;
 
   return {

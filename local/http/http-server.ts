@@ -1,6 +1,8 @@
+import { once } from 'node:events';
 import { createServer, type RequestListener, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { gatewayErrorResponse, type HttpResponse } from '../apigateway/responses';
+import { StartupError } from '../boot/startup-error';
 import { type LocalProblem, localProblemResponse } from './local-problems';
 
 /** How long and how much a client may take; see docs/reliability.md. */
@@ -87,4 +89,21 @@ export function createLocalHttpServer(listener: RequestListener, limits: HttpLim
     response.end(body);
   });
   return server;
+}
+
+/** Listens on 127.0.0.1 only; a port that is taken or not allowed is said in one line. */
+export async function listenOnLoopback(server: Server, port: number): Promise<void> {
+  server.listen(port, '127.0.0.1');
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new StartupError(
+        `Port ${port} on 127.0.0.1 is in use by another process; stop it, or set PORT to another port (0 picks a free one).`,
+      );
+    }
+    if (code === 'EACCES') throw new StartupError(`Port ${port} on 127.0.0.1 needs privileges; set PORT to 1024 or above.`);
+    throw error;
+  }
 }

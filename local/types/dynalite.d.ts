@@ -19,6 +19,8 @@ declare module 'dynalite/db' {
   interface DynaliteStore {
     /** The LevelDB (or, without a path, in-memory) database under every table. */
     db: {
+      /** Resolves once the database is open; dynalite opens it itself, but only reports a failure to its first request. */
+      open(): Promise<void>;
       /** Waits for operations in flight, then closes the database, flushing it to disk. */
       close(): Promise<void>;
       /** abstract-level's iterators, which dynalite's key and value streams read. */

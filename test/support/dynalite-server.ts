@@ -20,7 +20,7 @@ export interface DynaliteServer {
  * may name one. `npm start` itself gives it no port.
  */
 export async function startDynaliteServer(): Promise<DynaliteServer> {
-  const database = openEmbeddedDynamoDb();
+  const database = await openEmbeddedDynamoDb();
   const server = createServer(
     createRequestListener((request) => database.serve(request), { maxBodyBytes: MAX_REQUEST_BYTES, stopping: () => false }),
   );

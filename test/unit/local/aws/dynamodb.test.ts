@@ -26,7 +26,7 @@ const clientWith = (config: DynamoDBClientConfig = {}) => {
 };
 
 beforeAll(async () => {
-  database = openEmbeddedDynamoDb();
+  database = await openEmbeddedDynamoDb();
   const dynamoDb = createDynamoDbEndpoint({ region: 'us-east-1', sdkCredentials: async () => SDK_CREDENTIALS, database });
   server = createServer(createRequestListener(dynamoDb, { maxBodyBytes: 64 * 1024, stopping: () => false }));
   server.listen(0, '127.0.0.1');

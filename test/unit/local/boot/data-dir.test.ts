@@ -1,6 +1,9 @@
-import { chmod, chown, lstat, mkdir, stat, symlink, writeFile } from 'node:fs/promises';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { chmod, chown, lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureDataDir, makeDataDirPrivate } from '../../../../local/boot/data-dir';
+import { ensureDataDir, LOCK_FILE, lockDataDir, makeDataDirPrivate } from '../../../../local/boot/data-dir';
 import { StartupError } from '../../../../local/boot/startup-error';
 import { makeTempDir } from '../../../support/temp-dir';
 
@@ -66,5 +69,64 @@ describe('makeDataDirPrivate', () => {
     await expect(makeDataDirPrivate(temp.path)).rejects.toEqual(
       new StartupError(`${planted} in DATA_DIR belongs to another user; remove it, or use another DATA_DIR.`),
     );
+  });
+});
+
+describe('lockDataDir', () => {
+  let sleeper: ChildProcess | undefined;
+  afterEach(async () => {
+    if (sleeper && sleeper.exitCode === null) {
+      sleeper.kill('SIGKILL');
+      await once(sleeper, 'exit');
+    }
+    sleeper = undefined;
+  });
+
+  /** A live process whose command line is `args`. */
+  async function running(args: string[]): Promise<number> {
+    sleeper = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', ...args], { stdio: 'ignore' });
+    await once(sleeper, 'spawn');
+    return sleeper.pid as number;
+  }
+
+  const lockFile = () => join(temp.path, LOCK_FILE);
+
+  it('writes this pid, leaves nothing else behind, and removes the lock on release, once', async () => {
+    const lock = await lockDataDir(temp.path);
+    expect(await readdir(temp.path)).toEqual([LOCK_FILE]);
+    expect(await readFile(lockFile(), 'utf8')).toBe(`${process.pid}\n`);
+    expect((await stat(lockFile())).mode & 0o777).toBe(0o600);
+    lock.release();
+    lock.release();
+    expect(existsSync(lockFile())).toBe(false);
+  });
+
+  it('refuses while another server holds it, adding nothing', async () => {
+    const pid = await running(['local/server.ts']);
+    await writeFile(lockFile(), `${pid}\n`);
+    await expect(lockDataDir(temp.path)).rejects.toEqual(
+      new StartupError(`DATA_DIR ${temp.path} is in use by another npm start (pid ${pid}); stop it, or use another DATA_DIR.`),
+    );
+    expect(await readdir(temp.path)).toEqual([LOCK_FILE]);
+    expect(await readFile(lockFile(), 'utf8')).toBe(`${pid}\n`);
+  });
+
+  it.each([
+    ['a pid that is gone', async () => String(spawnSync(process.execPath, ['-e', '']).pid)],
+    ['this process’s own pid, reused after a restart', async () => String(process.pid)],
+    ['a live pid running something else', async () => String(await running(['something-else.js']))],
+    ['nothing readable', async () => 'garbage'],
+  ])('takes over a lock holding %s', async (_, holder) => {
+    await writeFile(lockFile(), `${await holder()}\n`);
+    const lock = await lockDataDir(temp.path);
+    expect(await readFile(lockFile(), 'utf8')).toBe(`${process.pid}\n`);
+    lock.release();
+  });
+
+  it('release leaves a lock that another process has taken since', async () => {
+    const lock = await lockDataDir(temp.path);
+    await writeFile(lockFile(), '12345\n');
+    lock.release();
+    expect(await readFile(lockFile(), 'utf8')).toBe('12345\n');
   });
 });

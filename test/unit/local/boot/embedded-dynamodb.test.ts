@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type EmbeddedDynamoDb, openEmbeddedDynamoDb } from '../../../../local/boot/embedded-dynamodb';
+import { StartupError } from '../../../../local/boot/startup-error';
 import type { GatewayRequest } from '../../../../local/http/http-request';
 import { createTableInput } from '../../../../src/store/table-schema';
 import { makeTempDir } from '../../../support/temp-dir';
@@ -40,7 +41,7 @@ let database: EmbeddedDynamoDb;
 
 beforeEach(async () => {
   dataDir = await makeTempDir('embedded-dynamodb');
-  database = openEmbeddedDynamoDb({ path: dataDir.path });
+  database = await openEmbeddedDynamoDb({ path: dataDir.path });
 });
 
 afterEach(async () => {
@@ -67,12 +68,18 @@ describe('the embedded DynamoDB', () => {
     await createKeyTable();
     await send('PutItem', { TableName: 'keys', Item: { keyHash: { S: 'h' }, tenantId: { S: 't' }, keyId: { S: 'k' } } });
     await database.close();
-    database = openEmbeddedDynamoDb({ path: dataDir.path });
+    database = await openEmbeddedDynamoDb({ path: dataDir.path });
     expect((await send('GetItem', { TableName: 'keys', Key: { keyHash: { S: 'h' } } })).Item).toEqual({
       keyHash: { S: 'h' },
       tenantId: { S: 't' },
       keyId: { S: 'k' },
     });
+  });
+
+  it('refuses a store another process (or this one) has open, in one line', async () => {
+    await expect(openEmbeddedDynamoDb({ path: dataDir.path })).rejects.toEqual(
+      new StartupError(`The store in ${dataDir.path} is in use by another process; stop it, or use another DATA_DIR.`),
+    );
   });
 
   it('closes the LevelDB iterator of every Query and Scan, which dynalite alone leaves open', async () => {
