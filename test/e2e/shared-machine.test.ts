@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { chmod, chown, lstat, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -69,7 +70,8 @@ function plantedItem(key: string) {
 }
 
 describe('the embedded DynamoDB', () => {
-  it('has no TCP port: the server listens on its own port only', () => {
+  // Which sockets a process listens on only /proc tells (Linux).
+  (existsSync('/proc/net/tcp') ? it : it.skip)('has no TCP port: the server listens on its own port only', () => {
     expect(listeningTcpPorts(server.serverPid())).toEqual([Number(new URL(server.baseUrl).port)]);
   });
 

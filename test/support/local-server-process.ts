@@ -1,6 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -26,7 +26,7 @@ export interface LocalServerProcess {
   baseUrl: string;
   /** The process group of npm and everything it started, the server among them. */
   processGroup: number;
-  /** The pid of the node process running local/server.ts (Linux: it reads /proc). */
+  /** The pid of the node process running local/server.ts. */
   serverPid(): number;
   /** Everything npm and the server have printed so far, stdout and stderr. */
   output(): string;
@@ -72,12 +72,21 @@ function runningGroupMembers(pgid: number): string[] {
   return running;
 }
 
+/** The server among the group's processes: from /proc where there is one, else from ps (POSIX fields pid, pgid, args). */
 function serverPidIn(pgid: number): number {
-  for (const member of runningGroupMembers(pgid)) {
-    const pid = member.split(' ')[0];
-    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('local/server.ts')) return Number(pid);
-  }
-  throw new Error(`No local/server.ts process in process group ${pgid}`);
+  const members = existsSync('/proc/self/stat')
+    ? runningGroupMembers(pgid).map((member) => {
+        const pid = member.split(' ')[0];
+        return { pid: Number(pid), command: readFileSync(`/proc/${pid}/cmdline`, 'utf8') };
+      })
+    : execFileSync('ps', ['-A', '-o', 'pid=', '-o', 'pgid=', '-o', 'args='], { encoding: 'utf8' })
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/))
+        .filter(([, group]) => Number(group) === pgid)
+        .map(([pid, , ...args]) => ({ pid: Number(pid), command: args.join(' ') }));
+  const server = members.find(({ command }) => command.includes('local/server.ts'));
+  if (!server) throw new Error(`No local/server.ts process in process group ${pgid}`);
+  return server.pid;
 }
 
 /** Waits a little for the group to empty: a helper such as tsx's esbuild service exits just after the server. */
