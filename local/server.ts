@@ -4,7 +4,7 @@
  */
 import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
@@ -17,15 +17,21 @@ import { createAuthorizerRunner } from './apigateway/authorizer-runner';
 import { createGateway } from './apigateway/gateway';
 import type { HttpResponse } from './apigateway/responses';
 import { localStage } from './apigateway/stage';
-import { resolveAdminCredentials } from './boot/admin-credentials';
+import { createDynamoDbEndpoint, isDynamoDbRequest } from './aws/dynamodb';
+import { type AdminCredentials, resolveAdminCredentials } from './boot/admin-credentials';
 import { banner } from './boot/banner';
-import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from './boot/embedded-dynamodb';
+import { type DataDirLock, ensureDataDir, lockDataDir, makeDataDirPrivate } from './boot/data-dir';
+import { type EmbeddedDynamoDb, openEmbeddedDynamoDb } from './boot/embedded-dynamodb';
 import { type EmulatedAws, startEmulatedAws } from './boot/emulated-aws';
 import { loadHandlerModules } from './boot/handler-modules';
 import { fallbackSdkCredentials, functionEnvironment, sdkEnvironment } from './boot/lambda-environment';
 import { ConfigError, type LocalConfig, readLocalConfig } from './boot/local-config';
+import { StartupError } from './boot/startup-error';
 import { createRequestListener } from './http/http-listener';
 import type { GatewayRequest } from './http/http-request';
+import { createLocalHttpServer, listenOnLoopback } from './http/http-server';
+import { localProblemResponse } from './http/local-problems';
+import { type RequestsInFlight, trackRequestsInFlight } from './http/requests-in-flight';
 
 // On Node 20 the SDK announces that its releases from 2027 will need Node 22. The
 // lockfile pins this release, so for `npm start` that notice is only noise.
@@ -42,17 +48,53 @@ const MAX_BUFFERED_BODY_BYTES = 1024 * 1024;
 
 type Dispatch = (request: GatewayRequest) => Promise<HttpResponse>;
 
-async function openDatabase(config: LocalConfig): Promise<EmbeddedDynamoDb & { description: string }> {
-  if (config.dynamoDbEndpoint) {
-    return {
-      endpoint: config.dynamoDbEndpoint,
-      close: async () => {},
-      description: `DYNAMODB_ENDPOINT ${config.dynamoDbEndpoint}`,
-    };
-  }
+interface Database {
+  /** Where the handlers' SDK finds DynamoDB: DYNAMODB_ENDPOINT, or this server, which serves the embedded one. */
+  endpoint(serverUrl: string): string;
+  /** The embedded store, if that is the one in use. */
+  embedded?: EmbeddedDynamoDb;
+  close(): Promise<void>;
+  description: string;
+}
+
+async function openDatabase(config: LocalConfig): Promise<Database> {
+  const external = config.dynamoDbEndpoint;
+  if (external) return { endpoint: () => external, close: async () => {}, description: `DYNAMODB_ENDPOINT ${external}` };
   const path = join(config.dataDir, 'dynamodb');
-  await mkdir(path, { recursive: true });
-  return { ...(await startEmbeddedDynamoDb({ path })), description: `embedded, data in ${path}` };
+  await mkdir(path, { recursive: true, mode: 0o700 });
+  const embedded = await openEmbeddedDynamoDb({ path });
+  return {
+    endpoint: (serverUrl) => serverUrl,
+    embedded,
+    close: () => embedded.close(),
+    description: `embedded in this process (no port of its own), data in ${path}`,
+  };
+}
+
+/** Whether this configuration keeps anything in DATA_DIR: the embedded store, or admin credentials made for it. */
+const usesDataDir = (config: LocalConfig) => config.dynamoDbEndpoint === undefined || config.adminCredentials === undefined;
+
+/**
+ * DATA_DIR, made or checked, taken for this process, and private to this user
+ * (it says so when it had to be made private); then the admin credentials and
+ * the store. On a failure, what was opened is closed again.
+ */
+async function openStorage(config: LocalConfig): Promise<{ lock?: DataDirLock; admin: AdminCredentials; database: Database }> {
+  let lock: DataDirLock | undefined;
+  if (usesDataDir(config)) {
+    await ensureDataDir(config.dataDir);
+    lock = await lockDataDir(config.dataDir);
+  }
+  try {
+    if (lock && (await makeDataDirPrivate(config.dataDir))) {
+      console.log(`Made ${config.dataDir} private to you: other users could read or change it, or files in it.`);
+    }
+    const admin = await resolveAdminCredentials(config.adminCredentials, config.dataDir);
+    return { lock, admin, database: await openDatabase(config) };
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
 }
 
 async function createTablesIfMissing(config: LocalConfig): Promise<void> {
@@ -67,39 +109,53 @@ async function createTablesIfMissing(config: LocalConfig): Promise<void> {
 
 async function main(): Promise<void> {
   const config = readLocalConfig(process.env);
-  const admin = await resolveAdminCredentials(config.adminCredentials, config.dataDir);
+  // Whatever this process creates (the store's files, credentials) is for this user alone.
+  process.umask(0o077);
   const stage = localStage(config.region);
-  const database = await openDatabase(config);
 
-  // Listen first: the handlers' SDK clients must be pointed at this server's address before they load.
-  // A request that comes in meanwhile waits until everything is ready.
+  // Listen first: a port that is taken stops the start before anything is made, and the handlers'
+  // SDK clients must be pointed at this server's address before they load. A request that comes in
+  // meanwhile waits until everything is ready, except the embedded DynamoDB's, which creating the table needs.
   let becomeReady!: (dispatch: Dispatch) => void;
   const ready = new Promise<Dispatch>((resolve) => (becomeReady = resolve));
-  let stopping = false;
-  const server = createServer(
-    createRequestListener(async (request) => (await ready)(request), {
-      maxBodyBytes: MAX_BUFFERED_BODY_BYTES,
-      stopping: () => stopping,
-    }),
+  let dynamoDb: Dispatch | undefined;
+  let stoppedAt: Date | undefined;
+  const stopping = () => stoppedAt !== undefined;
+  const server = createLocalHttpServer(
+    createRequestListener(
+      async (request) => (dynamoDb && isDynamoDbRequest(request) ? dynamoDb(request) : (await ready)(request)),
+      { maxBodyBytes: MAX_BUFFERED_BODY_BYTES, stopping },
+    ),
   );
+  const requestsInFlight = trackRequestsInFlight(server);
+  await listenOnLoopback(server, config.port);
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  let storage: Awaited<ReturnType<typeof openStorage>>;
   try {
-    server.listen(config.port, '127.0.0.1');
-    await once(server, 'listening');
+    storage = await openStorage(config);
   } catch (error) {
-    await database.close();
+    server.close();
     throw error;
   }
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { lock, admin, database } = storage;
+  Object.assign(
+    process.env,
+    fallbackSdkCredentials(process.env),
+    sdkEnvironment(config, { dynamoDb: database.endpoint(baseUrl), server: baseUrl }),
+  );
+  // Resolves the credentials the handlers' SDK clients sign with, from the same environment as theirs.
+  const sdk = new APIGatewayClient({});
+  const sdkCredentials = () => sdk.config.credentials();
   try {
-    Object.assign(
-      process.env,
-      fallbackSdkCredentials(process.env),
-      sdkEnvironment(config, { dynamoDb: database.endpoint, server: baseUrl }),
-    );
+    if (database.embedded) {
+      dynamoDb = createDynamoDbEndpoint({ region: config.region, sdkCredentials, database: database.embedded });
+    }
     await createTablesIfMissing(config);
   } catch (error) {
     server.close();
     await database.close();
+    lock?.release();
     throw error;
   }
 
@@ -112,23 +168,31 @@ async function main(): Promise<void> {
     stage,
     adminCredentials: admin,
   });
-  const sdk = new APIGatewayClient({});
   const aws = startEmulatedAws({
     stage,
     server: baseUrl,
     stages: [{ restApiId: stage.restApiId, stageName: stage.name, flushAuthorizerCache: () => cache.flush() }],
     flusher: modules.flusher,
-    sdkCredentials: () => sdk.config.credentials(),
+    sdkCredentials,
   });
-  becomeReady((request) => aws.dispatch(request) ?? gateway(request));
+  becomeReady(async (request) => {
+    const served = aws.dispatch(request);
+    if (served) return served;
+    // Requests in flight still run, and their handlers' AWS calls above are served; new ones are turned away.
+    if (stoppedAt !== undefined && request.receivedAt > stoppedAt) return localProblemResponse('stopping');
+    return gateway(request);
+  });
   console.log(banner({ baseUrl, config, admin, dynamoDb: database.description }));
 
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
+    if (stopping()) return;
+    stoppedAt = new Date();
     console.log(`${signal}: finishing requests in flight, then stopping`);
-    stopGracefully(server, database, aws).then(
-      () => process.exit(0),
+    stopGracefully(server, requestsInFlight, database, aws).then(
+      () => {
+        lock?.release();
+        process.exit(0);
+      },
       (error: unknown) => {
         console.error('Could not stop cleanly:', error);
         process.exit(1);
@@ -139,19 +203,32 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
-/** Stops accepting, lets requests in flight finish (within a grace period), then closes the store, flushing it to disk. */
-async function stopGracefully(server: Server, database: EmbeddedDynamoDb, aws: EmulatedAws): Promise<void> {
+/**
+ * Lets requests in flight finish (within a grace period), then stops listening and
+ * closes the store, flushing it to disk. The server listens until then, since the
+ * handlers those requests run reach DynamoDB and the other AWS APIs through it.
+ */
+async function stopGracefully(
+  server: Server,
+  requestsInFlight: RequestsInFlight,
+  database: Database,
+  aws: EmulatedAws,
+): Promise<void> {
   await aws.close();
+  let cutOff: NodeJS.Timeout | undefined;
+  await Promise.race([requestsInFlight.drained(), new Promise((resolve) => (cutOff = setTimeout(resolve, SHUTDOWN_GRACE_MS)))]);
+  clearTimeout(cutOff);
   const closed = once(server, 'close');
   server.close();
-  const cutOff = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
+  server.closeAllConnections();
   await closed;
-  clearTimeout(cutOff);
   await database.close();
   console.log('Stopped');
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? `Configuration error: ${error.message}` : error);
+  if (error instanceof ConfigError) console.error(`Configuration error: ${error.message}`);
+  else if (error instanceof StartupError) console.error(error.message);
+  else console.error(error);
   process.exit(1);
 });

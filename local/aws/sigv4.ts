@@ -43,8 +43,10 @@ export function onlyCredentials(source: () => Promise<Credentials>): SigV4Option
  * Why a request was refused. `missing`: no Authorization header at all.
  * `malformed`: the header, X-Amz-Date or the signed header list is unusable.
  * `wrongScope`: signed for another region, service or day than X-Amz-Date's.
+ * `invalidToken`: X-Amz-Security-Token is not the credentials' session token:
+ * any token with long-term credentials, or none or another with temporary ones.
  */
-export type SigV4Failure = 'missing' | 'malformed' | 'unknownAccessKey' | 'wrongScope' | 'expired' | 'mismatch';
+export type SigV4Failure = 'missing' | 'malformed' | 'unknownAccessKey' | 'invalidToken' | 'wrongScope' | 'expired' | 'mismatch';
 
 /**
  * How AWS answers each failure: an API Gateway stage with its gateway response
@@ -60,6 +62,8 @@ export const SIGV4_FAILURES: Record<
   },
   malformed: { gatewayResponse: 'INVALID_SIGNATURE', awsError: { type: 'IncompleteSignatureException', status: 400 } },
   unknownAccessKey: { gatewayResponse: 'INVALID_SIGNATURE', awsError: { type: 'UnrecognizedClientException', status: 403 } },
+  // AWS: "The security token included in the request is invalid".
+  invalidToken: { gatewayResponse: 'INVALID_SIGNATURE', awsError: { type: 'UnrecognizedClientException', status: 403 } },
   wrongScope: { gatewayResponse: 'INVALID_SIGNATURE', awsError: { type: 'InvalidSignatureException', status: 403 } },
   expired: { gatewayResponse: 'EXPIRED_TOKEN', awsError: { type: 'InvalidSignatureException', status: 403 } },
   mismatch: { gatewayResponse: 'INVALID_SIGNATURE', awsError: { type: 'InvalidSignatureException', status: 403 } },
@@ -119,6 +123,26 @@ function signingQuery(rawQuery: string): Record<string, string | string[]> {
   return query;
 }
 
+const TOKEN_HEADER = 'x-amz-security-token';
+const TOKEN_QUERY_PARAMETER = 'X-Amz-Security-Token';
+const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+
+/**
+ * Whether the request carries exactly the credentials' session token, or none
+ * when they have none. A token counts wherever it is, signed or not: the signer
+ * only covers what the client chose to sign.
+ */
+function carriesTheirToken(request: Omit<SignedRequest, 'body'>, credentials: Credentials): boolean {
+  const sent = [
+    ...(request.headers[TOKEN_HEADER] ?? []),
+    ...parseQuery(request.rawQuery)
+      .filter(([name]) => name === TOKEN_QUERY_PARAMETER)
+      .map(([, value]) => value),
+  ];
+  if (credentials.sessionToken === undefined) return sent.length === 0;
+  return sent.length === 1 && timingSafeEqual(digest(sent[0]), digest(credentials.sessionToken));
+}
+
 type HeaderVerdict =
   | { valid: true; parsed: ParsedAuthorization; signingDate: Date; credentials: Credentials }
   | { valid: false; failure: SigV4Failure };
@@ -141,12 +165,13 @@ async function checkHeaders(request: Omit<SignedRequest, 'body'>, options: SigV4
 
   const credentials = await options.credentialsFor(parsed.accessKeyId);
   if (!credentials) return { valid: false, failure: 'unknownAccessKey' };
+  if (!carriesTheirToken(request, credentials)) return { valid: false, failure: 'invalidToken' };
   return { valid: true, parsed, signingDate, credentials };
 }
 
 /**
  * The part of verifySigV4 that needs no body: the Authorization header, the
- * credential scope, the clock and the access key. `valid` only means that
+ * credential scope, the clock, the access key and its session token. `valid` only means that
  * nothing is wrong so far; the signature itself is not checked.
  */
 export async function precheckSigV4(request: Omit<SignedRequest, 'body'>, options: SigV4Options): Promise<SigV4Result> {

@@ -12,6 +12,7 @@ export const FLUSH_QUEUE_NAME = 'authorizer-cache-flush';
 export const FLUSH_DEAD_LETTER_QUEUE_NAME = 'authorizer-cache-flush-dead-letters';
 
 export interface LocalEndpoints {
+  /** DYNAMODB_ENDPOINT, or this server, which serves the embedded DynamoDB to this process's own SDK credentials only. */
   dynamoDb: string;
   /** This server: it serves the AWS calls the functions make, other than DynamoDB's. */
   server: string;
@@ -75,7 +76,9 @@ export function functionEnvironment(
 
 /**
  * Credentials for the SDK when the environment names none, so that nothing
- * falls back to a real AWS profile. The access key id is fixed because
+ * falls back to a real AWS profile. The secret is new at every start and never
+ * leaves this process (it is neither printed nor saved): the embedded DynamoDB
+ * takes only requests signed with it. The access key id is fixed because
  * DynamoDB Local (without -sharedDb) keeps one database per access key id.
  */
 export function fallbackSdkCredentials(env: NodeJS.ProcessEnv): Record<string, string> {

@@ -1,12 +1,24 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { gatewayErrorResponse, type HttpResponse } from '../apigateway/responses';
 import { type GatewayRequest, readGatewayRequest } from './http-request';
+import { type LocalProblem, localProblemResponse } from './local-problems';
 
 export interface ListenerOptions {
   /** The most of a body that is read into memory; a larger one reaches dispatch as `bodyTooLarge`. */
   maxBodyBytes: number;
   /** True once the server is stopping: answers then close their connection, so the stop need not wait for keep-alive. */
   stopping: () => boolean;
+}
+
+/**
+ * What Node's parser lets through but HTTP/1.1 does not: another version
+ * (`GET / HTTP/2.0`, HTTP/0.9), or a 1.1 request without exactly one Host.
+ */
+function refusalOf(req: IncomingMessage): LocalProblem | undefined {
+  if (req.httpVersionMajor !== 1) return 'versionNotSupported';
+  const hosts = req.rawHeaders.filter((value, index) => index % 2 === 0 && value.toLowerCase() === 'host').length;
+  if (req.httpVersionMinor === 1 && hosts !== 1) return 'badHost';
+  return undefined;
 }
 
 /** Node's HTTP server glue: reads each request (bounded), hands it on, writes the answer. */
@@ -19,11 +31,18 @@ export function createRequestListener(
     res.end(response.body);
   };
   return async (req: IncomingMessage, res: ServerResponse) => {
+    const refusal = refusalOf(req);
+    if (refusal) {
+      const response = localProblemResponse(refusal);
+      send(res, { ...response, headers: { ...response.headers, Connection: 'close' } });
+      return;
+    }
     let request: GatewayRequest;
     try {
       request = await readGatewayRequest(req, options.maxBodyBytes);
     } catch {
-      res.destroy(); // the client went away mid-body
+      // The client went away mid-body, or sent one the parser refused, which the server's clientError handler has answered.
+      if (!req.socket.writableEnded) res.destroy();
       return;
     }
     try {

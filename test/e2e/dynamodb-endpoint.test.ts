@@ -5,20 +5,20 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { DeleteItemCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from '../../local/boot/embedded-dynamodb';
 import { call, signedCall } from '../support/api-client';
+import { type DynaliteServer, startDynaliteServer } from '../support/dynalite-server';
 import { type LocalServerProcess, startLocalServer } from '../support/local-server-process';
 import { makeTempDir } from '../support/temp-dir';
 
 const ADMIN = { accessKeyId: 'AKIAE2EENDPOINT00000', secretAccessKey: 'endpoint-secret-00000000000000000000000' };
 const TABLE = 'e2e-endpoint-keys';
-let database: EmbeddedDynamoDb;
+let database: DynaliteServer;
 let client: DynamoDBClient;
 let server: LocalServerProcess;
 let dataDir: Awaited<ReturnType<typeof makeTempDir>>;
 
 beforeAll(async () => {
-  database = await startEmbeddedDynamoDb();
+  database = await startDynaliteServer();
   client = new DynamoDBClient({
     endpoint: database.endpoint,
     region: 'us-east-1',

@@ -8,8 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from '../../local/boot/embedded-dynamodb';
 import { call, signedCall } from '../support/api-client';
+import { type DynaliteServer, startDynaliteServer } from '../support/dynalite-server';
 import { type LocalServerProcess, startLocalServer } from '../support/local-server-process';
 import { makeTempDir } from '../support/temp-dir';
 
@@ -17,13 +17,13 @@ const ADMIN = { accessKeyId: 'AKIAE2EFOLLOWUP00000', secretAccessKey: 'follow-up
 const TABLE = 'e2e-follow-up-keys';
 /** The follow-up's delay, the event source's batching window, and leeway. */
 const FOLLOW_UP_WITHIN_MS = 6_000 + 1_000 + 1_500;
-let database: EmbeddedDynamoDb;
+let database: DynaliteServer;
 let client: DynamoDBClient;
 let server: LocalServerProcess;
 let dataDir: Awaited<ReturnType<typeof makeTempDir>>;
 
 beforeAll(async () => {
-  database = await startEmbeddedDynamoDb();
+  database = await startDynaliteServer();
   client = new DynamoDBClient({
     endpoint: database.endpoint,
     region: 'us-east-1',

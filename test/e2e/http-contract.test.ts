@@ -182,6 +182,12 @@ describe('refused credentials', () => {
     ['an unknown access key', { ...ADMIN, accessKeyId: 'AKIAUNKNOWN000000000' }, {}, 'The request signature is not valid.'],
     ['another region', ADMIN, { region: 'eu-west-1' }, 'The request signature is not valid.'],
     [
+      'a session token with long-term credentials',
+      { ...ADMIN, sessionToken: 'made-up' },
+      {},
+      'The request signature is not valid.',
+    ],
+    [
       'a ten-minute-old signature',
       ADMIN,
       { signingDate: new Date(Date.now() - 10 * 60_000) },

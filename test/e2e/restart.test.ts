@@ -82,6 +82,11 @@ describe('stopping and restarting with the same DATA_DIR', () => {
     );
     const exitCode = server.stop('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 300));
+    // While it finishes what is in flight, a new request is turned away, not left waiting.
+    const turnedAway = await call(server.baseUrl, 'GET', '/whoami', { apiKey: key });
+    expect(turnedAway).toMatchObject({ status: 503, json: { status: 503, title: 'Service Unavailable' } });
+    expect(turnedAway.headers.get('content-type')).toBe('application/problem+json');
+    expect(turnedAway.headers.get('connection')).toBe('close');
     const lateAnswer = await inFlight.finish();
     expect(lateAnswer).toMatchObject({ status: 201, connection: 'close' });
     const lateKey = lateAnswer.json;

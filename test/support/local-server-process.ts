@@ -1,6 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -24,6 +24,10 @@ const LOCAL_MODE_VARIABLES = [
 /** `npm start` as a user runs it, in a child process this test owns. */
 export interface LocalServerProcess {
   baseUrl: string;
+  /** The process group of npm and everything it started, the server among them. */
+  processGroup: number;
+  /** The pid of the node process running local/server.ts. */
+  serverPid(): number;
   /** Everything npm and the server have printed so far, stdout and stderr. */
   output(): string;
   /**
@@ -68,6 +72,23 @@ function runningGroupMembers(pgid: number): string[] {
   return running;
 }
 
+/** The server among the group's processes: from /proc where there is one, else from ps (POSIX fields pid, pgid, args). */
+function serverPidIn(pgid: number): number {
+  const members = existsSync('/proc/self/stat')
+    ? runningGroupMembers(pgid).map((member) => {
+        const pid = member.split(' ')[0];
+        return { pid: Number(pid), command: readFileSync(`/proc/${pid}/cmdline`, 'utf8') };
+      })
+    : execFileSync('ps', ['-A', '-o', 'pid=', '-o', 'pgid=', '-o', 'args='], { encoding: 'utf8' })
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/))
+        .filter(([, group]) => Number(group) === pgid)
+        .map(([pid, , ...args]) => ({ pid: Number(pid), command: args.join(' ') }));
+  const server = members.find(({ command }) => command.includes('local/server.ts'));
+  if (!server) throw new Error(`No local/server.ts process in process group ${pgid}`);
+  return server.pid;
+}
+
 /** Waits a little for the group to empty: a helper such as tsx's esbuild service exits just after the server. */
 async function groupLeftovers(pgid: number, withinMs = 2_000): Promise<string[]> {
   const deadline = Date.now() + withinMs;
@@ -101,19 +122,61 @@ function killGroupWhenThisProcessDies(pgid: number): ChildProcess {
   return watchdog;
 }
 
-/**
- * Starts `npm start` in the repository root with these settings, on a free port
- * (PORT=0), region us-east-1 unless `env` says otherwise.
- */
-export async function startLocalServer(env: Record<string, string>, readyTimeoutMs = 30_000): Promise<LocalServerProcess> {
+function spawnNpmStart(env: Record<string, string>): ChildProcess {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !LOCAL_MODE_VARIABLES.includes(name)));
-  const child = spawn('npm', ['start'], {
+  return spawn('npm', ['start'], {
     cwd: REPOSITORY_ROOT,
     // No update check: it would reach for the network on every start.
     env: { ...inherited, npm_config_update_notifier: 'false', PORT: '0', AWS_REGION: 'us-east-1', ...env },
     detached: true, // npm leads a process group of its own, so that npm, its shell and the server can be killed together
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+/** How a start that was meant to fail ended: its exit code and what it printed where. */
+export interface FailedStart {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `npm start` with these settings (as startLocalServer does) that should
+ * make it refuse to start, and waits for it to exit. A server that becomes
+ * ready instead is stopped, and the start fails.
+ */
+export async function startLocalServerExpectingRefusal(env: Record<string, string>, timeoutMs = 30_000): Promise<FailedStart> {
+  const child = spawnNpmStart(env);
+  if (child.pid === undefined) throw new Error('npm could not be spawned');
+  const pgid = child.pid;
+  const watchdog = killGroupWhenThisProcessDies(pgid);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (READY_LINE.test(stdout)) killGroup(pgid); // no need to wait: it has failed to refuse
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => killGroup(pgid), timeoutMs);
+  try {
+    const [code] = (await once(child, 'exit')) as [number | null];
+    if (READY_LINE.test(stdout)) throw new Error(`npm start became ready, but should have refused to start:\n${stdout}`);
+    const leftBehind = await groupLeftovers(pgid);
+    if (leftBehind.length > 0) throw new Error(`npm start exited but left processes running: ${leftBehind.join(', ')}`);
+    return { code, stdout, stderr };
+  } finally {
+    clearTimeout(timer);
+    killGroup(pgid);
+    watchdog.kill('SIGKILL');
+  }
+}
+
+/**
+ * Starts `npm start` in the repository root with these settings, on a free port
+ * (PORT=0), region us-east-1 unless `env` says otherwise.
+ */
+export async function startLocalServer(env: Record<string, string>, readyTimeoutMs = 30_000): Promise<LocalServerProcess> {
+  const child = spawnNpmStart(env);
   if (child.pid === undefined) throw new Error('npm could not be spawned');
   const pgid = child.pid;
   const watchdog = killGroupWhenThisProcessDies(pgid);
@@ -147,6 +210,8 @@ export async function startLocalServer(env: Record<string, string>, readyTimeout
 
   return {
     baseUrl,
+    processGroup: pgid,
+    serverPid: () => serverPidIn(pgid),
     output: () => output,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

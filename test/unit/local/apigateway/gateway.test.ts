@@ -48,7 +48,12 @@ const tooLarge = (gatewayRequest: GatewayRequest): GatewayRequest => ({
   bodyTooLarge: true,
 });
 
-async function signed(method: string, path: string, body: string, credentials = ADMIN): Promise<GatewayRequest> {
+async function signed(
+  method: string,
+  path: string,
+  body: string,
+  credentials: typeof ADMIN & { sessionToken?: string } = ADMIN,
+): Promise<GatewayRequest> {
   const signer = new SignatureV4({ credentials, region: 'us-east-1', service: 'execute-api', sha256: Sha256 });
   const headers = { host: '127.0.0.1:3000', 'content-type': 'application/json' };
   const signedRequest = await signer.sign(new HttpRequest({ method, path, headers, body }));
@@ -221,6 +226,20 @@ describe('gateway: routing and responses', () => {
     const { gateway, seen } = setUp(allowingAuthorizer([]));
     expect((await gateway(request('GET', '/tenants/acme/keys'))).statusCode).toBe(403);
     expect(seen).toHaveLength(0);
+  });
+
+  it('refuses an admin call carrying X-Amz-Security-Token, signed or not, with 403 INVALID_SIGNATURE: the admin credentials are long-term', async () => {
+    const { gateway, seen } = setUp(allowingAuthorizer([]));
+    const signedToken = await signed('POST', '/tenants/acme/keys', '{}', { ...ADMIN, sessionToken: 'made-up' });
+    const valid = await signed('POST', '/tenants/acme/keys', '{}');
+    const addedToken = { ...valid, headers: { ...valid.headers, 'x-amz-security-token': ['made-up'] } };
+    for (const refused of [signedToken, addedToken, tooLarge(signedToken)]) {
+      const response = await gateway(refused);
+      expect(response.statusCode).toBe(403);
+      expect(JSON.parse(String(response.body)).detail).toBe('The request signature is not valid.');
+    }
+    expect(seen).toHaveLength(0);
+    expect((await gateway(valid)).statusCode).toBe(200);
   });
 
   it('adds a request id to every response', async () => {

@@ -6,7 +6,10 @@ import type { GatewayRequest } from '../../../../local/http/http-request';
 
 const SDK_CREDENTIALS = { accessKeyId: 'LOCAL', secretAccessKey: 'sdk-secret' };
 
-async function flushCall(path: string, credentials = SDK_CREDENTIALS): Promise<GatewayRequest> {
+async function flushCall(
+  path: string,
+  credentials: typeof SDK_CREDENTIALS & { sessionToken?: string } = SDK_CREDENTIALS,
+): Promise<GatewayRequest> {
   const signer = new SignatureV4({ credentials, region: 'us-east-1', service: 'apigateway', sha256: Sha256 });
   const signed = await signer.sign(new HttpRequest({ method: 'DELETE', path, headers: { host: '127.0.0.1:3000' } }));
   const headerPairs = Object.entries(signed.headers);
@@ -66,6 +69,18 @@ describe('local API Gateway management: FlushStageAuthorizersCache', () => {
       const response = await management(await flushCall('/restapis/local/stages/v1/cache/authorizers', credentials));
       expect(response.statusCode).toBe(403);
       expect(response.headers['x-amzn-ErrorType']).toBe(type);
+    }
+    expect(flushAuthorizerCache).not.toHaveBeenCalled();
+  });
+
+  it('refuses X-Amz-Security-Token with the SDK’s long-term credentials, as AWS does: 403 UnrecognizedClientException', async () => {
+    const signedToken = await flushCall('/restapis/local/stages/v1/cache/authorizers', { ...SDK_CREDENTIALS, sessionToken: 'x' });
+    const valid = await flushCall('/restapis/local/stages/v1/cache/authorizers');
+    const addedToken = { ...valid, headers: { ...valid.headers, 'x-amz-security-token': ['x'] } };
+    for (const refused of [signedToken, addedToken]) {
+      const response = await management(refused);
+      expect(response.statusCode).toBe(403);
+      expect(response.headers['x-amzn-ErrorType']).toBe('UnrecognizedClientException');
     }
     expect(flushAuthorizerCache).not.toHaveBeenCalled();
   });

@@ -46,7 +46,12 @@ function flushInput(at: string, overrides: Record<string, unknown> = {}): Record
 async function schedulerCall(
   path: string,
   body: unknown,
-  options: { method?: string; credentials?: typeof SDK_CREDENTIALS; service?: string; unsigned?: boolean } = {},
+  options: {
+    method?: string;
+    credentials?: typeof SDK_CREDENTIALS & { sessionToken?: string };
+    service?: string;
+    unsigned?: boolean;
+  } = {},
 ): Promise<GatewayRequest> {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   const unsignedRequest = new HttpRequest({
@@ -274,6 +279,15 @@ describe('local Scheduler: CreateSchedule', () => {
     expect(otherKey.headers['x-amzn-ErrorType']).toBe('UnrecognizedClientException');
     const otherService = await create('flush-a', flushInput('2030-01-02T03:04:06'), { service: 'apigateway' });
     expect(otherService.statusCode).toBe(403);
+    expect(scheduler.pending()).toEqual([]);
+  });
+
+  it('refuses X-Amz-Security-Token with the SDK’s long-term credentials, as AWS does: 403 UnrecognizedClientException', async () => {
+    const withToken = await create('flush-a', flushInput('2030-01-02T03:04:06'), {
+      credentials: { ...SDK_CREDENTIALS, sessionToken: 'made-up' },
+    });
+    expect(withToken.statusCode).toBe(403);
+    expect(withToken.headers['x-amzn-ErrorType']).toBe('UnrecognizedClientException');
     expect(scheduler.pending()).toEqual([]);
   });
 });

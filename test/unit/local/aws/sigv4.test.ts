@@ -5,6 +5,7 @@ import {
   type Credentials,
   parseAuthorization,
   precheckSigV4,
+  SIGV4_FAILURES,
   type SignedRequest,
   verifySigV4,
 } from '../../../../local/aws/sigv4';
@@ -112,7 +113,56 @@ describe('verifySigV4', () => {
       verifySigV4(request, options({ credentialsFor: () => ({ ...temporary, sessionToken: 'token-2' }) })),
     ).resolves.toEqual({
       valid: false,
-      failure: 'mismatch',
+      failure: 'invalidToken',
+    });
+  });
+
+  describe('X-Amz-Security-Token with long-term credentials, which AWS refuses', () => {
+    const withHeader = (request: SignedRequest, name: string, value: string) => ({
+      ...request,
+      headers: { ...request.headers, [name]: [value] },
+    });
+
+    it('refuses a token the client signed', async () => {
+      const request = await signedRequest({ credentials: { ...ADMIN, sessionToken: 'made-up' } });
+      expect(parseAuthorization(request.headers.authorization![0])?.signedHeaders).toContain('x-amz-security-token');
+      await expect(verifySigV4(request, options())).resolves.toEqual({ valid: false, failure: 'invalidToken' });
+    });
+
+    it('refuses a token added after signing, in the headers or the query', async () => {
+      const request = await signedRequest();
+      await expect(verifySigV4(withHeader(request, 'x-amz-security-token', 'made-up'), options())).resolves.toEqual({
+        valid: false,
+        failure: 'invalidToken',
+      });
+      await expect(verifySigV4({ ...request, rawQuery: 'X-Amz-Security-Token=made-up' }, options())).resolves.toEqual({
+        valid: false,
+        failure: 'invalidToken',
+      });
+    });
+
+    it('refuses a missing or repeated token for temporary credentials', async () => {
+      const temporary = { ...ADMIN, sessionToken: 'token-1' };
+      const known = options({ credentialsFor: () => temporary });
+      await expect(verifySigV4(await signedRequest({ credentials: ADMIN }), known)).resolves.toEqual({
+        valid: false,
+        failure: 'invalidToken',
+      });
+      const request = await signedRequest({ credentials: temporary });
+      const twice = { ...request, headers: { ...request.headers, 'x-amz-security-token': ['token-1', 'token-1'] } };
+      await expect(verifySigV4(twice, known)).resolves.toEqual({ valid: false, failure: 'invalidToken' });
+    });
+
+    it('is found without the body, by precheckSigV4 too', async () => {
+      const { body: _body, ...request } = await signedRequest({ credentials: { ...ADMIN, sessionToken: 'made-up' } });
+      await expect(precheckSigV4(request, options())).resolves.toEqual({ valid: false, failure: 'invalidToken' });
+    });
+
+    it('is answered as AWS answers it: 403 UnrecognizedClientException, INVALID_SIGNATURE on a stage', () => {
+      expect(SIGV4_FAILURES.invalidToken).toEqual({
+        gatewayResponse: 'INVALID_SIGNATURE',
+        awsError: { type: 'UnrecognizedClientException', status: 403 },
+      });
     });
   });
 
