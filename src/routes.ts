@@ -1,3 +1,5 @@
+import type { ProtectedMethod } from './protected-methods';
+
 /**
  * The single source of truth for the HTTP API. The CDK construct, the local
  * gateway and the authorizer's policy are all built from these tables.
@@ -130,7 +132,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/whoami', handler: 'whoami', authorization: 'apiKey' },
 ];
 
-/** The stage-relative resource an execute-api policy names for a route: path parameters become `*`. */
-export function routeResourcePath(route: Pick<Route, 'method' | 'path'>): string {
-  return `${route.method}${route.path.replace(/\{[^}]+\}/g, '*')}`;
-}
+/** The service's own methods behind the x-api-key authorizer, declared as any protected API declares its methods. */
+export const SERVICE_PROTECTED_METHODS: readonly ProtectedMethod[] = ROUTES.filter(
+  (route) => route.authorization === 'apiKey',
+).map(({ method, path, scope }) => (scope === undefined ? { method, path } : { method, path, scope }));

@@ -58,7 +58,7 @@ export function functionEnvironment(
     [ENV.flushTargetsPath]: FLUSH_TARGETS_PATH,
     [ENV.flushQueueUrl]: localQueueLocation(stage, server, FLUSH_QUEUE_NAME).url,
   };
-  if (definition === 'authorizer') return { [ENV.tableName]: config.tableName, [ENV.restApiId]: stage.restApiId };
+  if (definition === 'authorizer') return { [ENV.tableName]: config.tableName };
   if (definition === 'flusher') return flushNow;
   const env: Record<string, string> = {};
   if (definition.tableActions.length > 0 || definition.indexActions.length > 0) env[ENV.tableName] = config.tableName;

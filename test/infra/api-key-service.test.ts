@@ -6,7 +6,8 @@ import { ApiKeyService, type ApiKeyServiceProps } from '../../lib/api-key-servic
 import { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
 import { ENV } from '../../src/config';
 import { GATEWAY_RESPONSES, gatewayResponse, PROBLEM_CONTENT_TYPE } from '../../src/problem';
-import { HANDLERS, type HandlerDefinition, type HandlerName, ROUTES } from '../../src/routes';
+import { compileMethods, decodeMethods } from '../../src/protected-methods';
+import { HANDLERS, type HandlerDefinition, type HandlerName, ROUTES, SERVICE_PROTECTED_METHODS } from '../../src/routes';
 import { KEY_TABLE, TENANT_TABLE } from '../../src/store/table-schema';
 import { arnOf, logicalId, type Permission, permissionsOf, SYNTH_TIMEOUT_MS, sortPermissions, testApp } from './helpers';
 
@@ -175,10 +176,9 @@ describe('the Lambda functions', () => {
     }
   });
 
-  it('give the authorizer its table and the service API id, and nothing that enables debug logging', () => {
+  it('give the authorizer its table alone (each stage brings its declarations), and nothing that enables debug logging', () => {
     expect(functionProperties(defaults, defaults.authorizerFunctionId).Environment.Variables).toEqual({
       [ENV.tableName]: { Ref: defaults.tableId },
-      [ENV.restApiId]: { Ref: defaults.apiId },
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
     });
@@ -355,9 +355,14 @@ describe('least privilege', () => {
     );
   });
 
-  it('names the custom stage in the flush permission', () => {
+  it('registers no stage to flush when the stage caches nothing (TTL 0), and names a custom stage otherwise', () => {
     const permissions = permissionsOf(custom.template, roleIdOf(custom, custom.functionIds.deleteKey));
-    const flush = permissions.find((permission) => permission.action === 'apigateway:DELETE');
+    expect(permissions.find((permission) => permission.action === 'apigateway:DELETE')).toBeUndefined();
+    custom.template.resourceCountIs('AWS::SSM::Parameter', 0);
+    const stack = new ApiKeyServiceStack(testApp(), 'Prod', { service: { stageName: 'prod' } });
+    const flush = permissionsOf(Template.fromStack(stack), logicalId(stack.service.handlers.deleteKey.role as never)).find(
+      (permission) => permission.action === 'apigateway:DELETE',
+    );
     expect(JSON.stringify(flush?.resource)).toContain('/stages/prod/cache/authorizers');
   });
 
@@ -514,7 +519,7 @@ function resourcePaths(synthesized: Synthesized): Map<string, string> {
 describe('the REST API', () => {
   it('has exactly the route table: each method with its authorization and its handler', () => {
     const paths = resourcePaths(defaults);
-    const authorizerId = logicalId(defaults.service.authorizer);
+    const authorizerId = Object.keys(defaults.template.findResources('AWS::ApiGateway::Authorizer'))[0];
     const methods = Object.values(defaults.template.findResources('AWS::ApiGateway::Method')).map(({ Properties }) => ({
       method: Properties.HttpMethod,
       path: Properties.ResourceId.Ref ? paths.get(Properties.ResourceId.Ref) : '/',
@@ -554,8 +559,13 @@ describe('the REST API', () => {
     expect(invokePermissions).toHaveLength(1);
     expect(invokePermissions[0]).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
     expect(JSON.stringify(invokePermissions[0].SourceArn)).toContain(
-      JSON.stringify({ Ref: logicalId(defaults.service.authorizer) }),
+      JSON.stringify({ Ref: Object.keys(defaults.template.findResources('AWS::ApiGateway::Authorizer'))[0] }),
     );
+  });
+
+  it('carries the self-service methods to the authorizer in the stage variables, from the route table', () => {
+    const [stage] = Object.values(defaults.template.findResources('AWS::ApiGateway::Stage'));
+    expect(decodeMethods(stage.Properties.Variables)).toEqual(compileMethods(SERVICE_PROTECTED_METHODS));
   });
 
   it('turns authorizer caching off when the TTL is 0', () => {

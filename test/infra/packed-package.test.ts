@@ -20,14 +20,14 @@ const TIMEOUT_MS = 300_000;
 
 const CONSUMER_APP = `import { App, Stack } from 'aws-cdk-lib';
 import { MockIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
-import { ApiKeyService, type ApiKeyServiceProps } from '${PACKAGE.name}';
+import { ApiKeyService, type ApiKeyServiceProps, MethodAccess } from '${PACKAGE.name}';
 
 const props: ApiKeyServiceProps = { keyPrefix: 'shop' };
 const app = new App({ outdir: 'cdk.out' });
 const stack = new Stack(app, 'Shop');
 const keys = new ApiKeyService(stack, 'Keys', props);
 const api = new RestApi(stack, 'Orders', { cloudWatchRole: false });
-api.root.addResource('orders').addMethod('GET', new MockIntegration(), { authorizer: keys.createAuthorizer(stack, 'OrdersAuthorizer') });
+keys.protectRestApi(api).addMethod(api.root.addResource('orders'), 'GET', new MockIntegration(), MethodAccess.scope('orders:read'));
 app.synth();
 `;
 
