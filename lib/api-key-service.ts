@@ -16,10 +16,10 @@ import { Construct } from 'constructs';
 import { ENV } from '../src/config';
 import { DEFAULT_KEY_PREFIX, isValidKeyPrefix, KEY_PREFIX_PATTERN } from '../src/domain/key-format';
 import { API_KEY_HEADER } from '../src/http-headers';
-import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName, ROUTES } from '../src/routes';
+import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName, ROUTES, type RouteAuthorization, routePathPattern } from '../src/routes';
 import { AuthorizerCacheFlush } from './authorizer-cache-flush';
 import { KeyTable } from './key-table';
-import { acknowledgeApiFindings } from './private/nag-acknowledgements';
+import { acknowledgeApiFindings, acknowledgeOpenMethod } from './private/nag-acknowledgements';
 import { serviceApi } from './private/service-api';
 import { serviceFunction } from './private/service-function';
 import { TenantTable } from './tenant-table';
@@ -195,6 +195,7 @@ export class ApiKeyService extends Construct {
         logRetention,
       });
       if (definition.tableActions.length > 0 || definition.indexActions.length > 0) this.keyTable.grantAccess(fn, definition);
+      if (definition.verifiesKeys) this.keyTable.grantVerify(fn);
       if (definition.tenantTableActions.length > 0) tenantTable.grantAccess(fn, definition.tenantTableActions);
       if (definition.issuesKeys) fn.addEnvironment(ENV.keyPrefix, keyPrefix);
       if (definition.invalidation.includes('flushNow')) this.cacheFlush.grantFlushNow(fn);
@@ -239,20 +240,32 @@ export class ApiKeyService extends Construct {
   }
 
   /**
-   * Lets `grantee` call the admin routes (`/tenants/...`) with SigV4: what a back
-   * office needs, and nothing of the self-service routes.
+   * Lets `grantee` call the admin routes (`/tenants/...` and `POST /verify`) with
+   * SigV4: what a back office needs, and nothing of the self-service routes.
    */
   grantAdmin(grantee: IGrantable): Grant {
+    const adminRoutes = ROUTES.filter((route) => route.authorization === 'iam');
     return Grant.addToPrincipal({
       grantee,
       actions: ['execute-api:Invoke'],
-      resourceArns: [this.api.arnForExecuteApi('*', '/tenants/*', this.stageName)],
+      resourceArns: adminRoutes.map((route) => this.api.arnForExecuteApi(route.method, routePathPattern(route), this.stageName)),
     });
   }
 
   /** Lets `grantee` read key records: GetItem by hash on the table, Query on `byTenant`. No writes. */
   grantReadKeys(grantee: IGrantable): Grant {
     return this.keyTable.grantReadKeys(grantee);
+  }
+
+  private methodOptions(authorization: RouteAuthorization): MethodOptions {
+    switch (authorization) {
+      case 'iam':
+        return { authorizationType: AuthorizationType.IAM };
+      case 'apiKey':
+        return { authorizationType: AuthorizationType.CUSTOM, authorizer: this.authorizer };
+      case 'none':
+        return { authorizationType: AuthorizationType.NONE };
+    }
   }
 
   private addRoutes(): void {
@@ -264,11 +277,10 @@ export class ApiKeyService extends Construct {
         integration = new LambdaIntegration(this.handlers[route.handler], { allowTestInvoke: false });
         integrations.set(route.handler, integration);
       }
-      const options: MethodOptions =
-        route.authorization === 'iam'
-          ? { authorizationType: AuthorizationType.IAM }
-          : { authorizationType: AuthorizationType.CUSTOM, authorizer: this.authorizer };
-      this.api.root.resourceForPath(route.path).addMethod(route.method, integration, options);
+      const method = this.api.root
+        .resourceForPath(route.path)
+        .addMethod(route.method, integration, this.methodOptions(route.authorization));
+      if (route.authorization === 'none') acknowledgeOpenMethod(method);
     }
   }
 }

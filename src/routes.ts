@@ -5,10 +5,19 @@
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
-/** `iam`: SigV4-signed admin calls. `apiKey`: the x-api-key REQUEST authorizer. */
-export type RouteAuthorization = 'iam' | 'apiKey';
+/** `iam`: SigV4-signed admin calls. `apiKey`: the x-api-key REQUEST authorizer. `none`: open to anyone (the API's own description). */
+export type RouteAuthorization = 'iam' | 'apiKey' | 'none';
 
-export type HandlerName = 'createKey' | 'listKeys' | 'getKey' | 'updateKey' | 'deleteKey' | 'rotateKey' | 'whoami';
+export type HandlerName =
+  | 'createKey'
+  | 'listKeys'
+  | 'getKey'
+  | 'updateKey'
+  | 'deleteKey'
+  | 'rotateKey'
+  | 'whoami'
+  | 'verifyKey'
+  | 'openApi';
 
 export type TableAction =
   | 'dynamodb:PutItem'
@@ -29,6 +38,11 @@ export interface HandlerDefinition {
   entry: string;
   /** DynamoDB actions it needs on the key table itself. */
   tableActions: readonly TableAction[];
+  /**
+   * Whether it verifies presented keys as the authorizer does, and so gets the
+   * authorizer's access: GetItem by hash, and the one UpdateItem of lastUsedAt.
+   */
+  verifiesKeys: boolean;
   /** DynamoDB actions it needs on the table's GSI byTenant. */
   indexActions: readonly TableAction[];
   /** DynamoDB actions it needs on the tenant table (idempotent requests). */
@@ -42,6 +56,7 @@ export interface HandlerDefinition {
 export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   createKey: {
     entry: 'create-key',
+    verifiesKeys: false,
     // GetItem recognises, after a retried PutItem, the item its first attempt wrote.
     tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
     // A repeat of an idempotent request finds the key its first attempt issued.
@@ -53,6 +68,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   },
   listKeys: {
     entry: 'list-keys',
+    verifiesKeys: false,
     tableActions: [],
     indexActions: ['dynamodb:Query'],
     tenantTableActions: [],
@@ -61,6 +77,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   },
   getKey: {
     entry: 'get-key',
+    verifiesKeys: false,
     tableActions: [],
     indexActions: ['dynamodb:Query'],
     tenantTableActions: [],
@@ -69,6 +86,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   },
   updateKey: {
     entry: 'update-key',
+    verifiesKeys: false,
     tableActions: ['dynamodb:UpdateItem'],
     indexActions: ['dynamodb:Query'],
     tenantTableActions: [],
@@ -77,6 +95,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   },
   deleteKey: {
     entry: 'delete-key',
+    verifiesKeys: false,
     tableActions: ['dynamodb:DeleteItem'],
     indexActions: ['dynamodb:Query'],
     tenantTableActions: [],
@@ -85,6 +104,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   },
   rotateKey: {
     entry: 'rotate-key',
+    verifiesKeys: false,
     // GetItem tells why a conditional write failed, or recognises one that landed; DeleteItem
     // withdraws a pending replacement when the rotation cannot finish.
     tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
@@ -93,7 +113,33 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     invalidation: ['flushNow', 'flushAt'],
     issuesKeys: true,
   },
-  whoami: { entry: 'whoami', tableActions: [], indexActions: [], tenantTableActions: [], invalidation: [], issuesKeys: false },
+  whoami: {
+    entry: 'whoami',
+    verifiesKeys: false,
+    tableActions: [],
+    indexActions: [],
+    tenantTableActions: [],
+    invalidation: [],
+    issuesKeys: false,
+  },
+  verifyKey: {
+    entry: 'verify-key',
+    verifiesKeys: true,
+    tableActions: [],
+    indexActions: [],
+    tenantTableActions: [],
+    invalidation: [],
+    issuesKeys: false,
+  },
+  openApi: {
+    entry: 'openapi',
+    verifiesKeys: false,
+    tableActions: [],
+    indexActions: [],
+    tenantTableActions: [],
+    invalidation: [],
+    issuesKeys: false,
+  },
 };
 
 /** The module under lambdas/ of the x-api-key authorizer, which is behind no route. */
@@ -125,9 +171,16 @@ export const ROUTES: readonly Route[] = [
   { method: 'DELETE', path: '/keys/{keyId}', handler: 'deleteKey', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
   { method: 'POST', path: '/keys/{keyId}/rotate', handler: 'rotateKey', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
   { method: 'GET', path: '/whoami', handler: 'whoami', authorization: 'apiKey' },
+  { method: 'POST', path: '/verify', handler: 'verifyKey', authorization: 'iam' },
+  { method: 'GET', path: '/openapi.json', handler: 'openApi', authorization: 'none' },
 ];
 
-/** The stage-relative resource an execute-api policy names for a route: path parameters become `*`. */
+/** A route's path as execute-api ARNs name it: path parameters become `*`. */
+export function routePathPattern(route: Pick<Route, 'path'>): string {
+  return route.path.replace(/\{[^}]+\}/g, '*');
+}
+
+/** The stage-relative resource an execute-api policy names for a route. */
 export function routeResourcePath(route: Pick<Route, 'method' | 'path'>): string {
-  return `${route.method}${route.path.replace(/\{[^}]+\}/g, '*')}`;
+  return `${route.method}${routePathPattern(route)}`;
 }

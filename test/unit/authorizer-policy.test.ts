@@ -88,13 +88,17 @@ describe('policyFor', () => {
 });
 
 describe('routes', () => {
-  it('list DESIGN §3 routes, with keys:manage on self-service and none on whoami', () => {
+  it('list DESIGN §3 and §11 routes, with keys:manage on self-service and none on whoami', () => {
     const apiKeyRoutes = ROUTES.filter((r) => r.authorization === 'apiKey');
     expect(apiKeyRoutes.map(routeResourcePath).sort()).toEqual([...SELF_SERVICE, 'GET/whoami'].sort());
     for (const route of apiKeyRoutes) expect(route.scope).toBe(route.path === '/whoami' ? undefined : 'keys:manage');
-    expect(ROUTES.filter((r) => r.authorization === 'iam').every((r) => r.path.startsWith('/tenants/{tenantId}/keys'))).toBe(
-      true,
-    );
+    expect(
+      ROUTES.filter((r) => r.authorization === 'iam').every(
+        (r) => r.path.startsWith('/tenants/{tenantId}/keys') || r.path === '/verify',
+      ),
+    ).toBe(true);
+    // Open routes are no key's to grant: the gateway lets them through without the authorizer.
+    expect(ROUTES.filter((r) => r.authorization === 'none').map(routeResourcePath)).toEqual(['GET/openapi.json']);
     expect(routeResourcePath({ method: 'POST', path: '/tenants/{tenantId}/keys/{keyId}/rotate' })).toBe(
       'POST/tenants/*/keys/*/rotate',
     );
