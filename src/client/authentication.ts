@@ -21,11 +21,11 @@ const EXECUTE_API_HOST = /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$/;
 const FALLBACK_REGION = 'us-east-1';
 
 /** The Region to sign for: the one given, else the endpoint's own, else the environment's, else local mode's. */
-export function signingRegion(endpoint: string, region: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+export function signingRegion(endpoint: string, region: string | undefined): string {
   return (
     region ??
     EXECUTE_API_HOST.exec(new URL(endpoint).hostname)?.[1] ??
-    (env.AWS_REGION || env.AWS_DEFAULT_REGION || FALLBACK_REGION)
+    (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || FALLBACK_REGION)
   );
 }
 

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiProblemError, RequestTimeoutError } from './errors';
 
 /** How a request proves who sends it: adds its headers to the request as it will be sent. */
@@ -62,6 +61,22 @@ export interface TransportResponse {
 const RETRYABLE_STATUSES = new Set([429, 503]);
 const FIRST_BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 5_000;
+
+/** Waits, unless the caller aborts first. On the global timers, which a test's fake clock drives. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 /** `Retry-After` in seconds: delta-seconds or an HTTP date. */
 function retryAfterSeconds(headers: Headers): number | undefined {
@@ -128,7 +143,7 @@ export class Transport {
         answer = await this.attempt({ method: request.method, url, headers, body }, request.signal);
       } catch (error) {
         if (!mayRetry || request.signal?.aborted) throw error;
-        await sleep(this.backoffMs(retry), undefined, { signal: request.signal });
+        await sleep(this.backoffMs(retry), request.signal);
         continue;
       }
       const { response, text } = answer;
@@ -137,7 +152,7 @@ export class Transport {
       const problem = problemFrom(response.status, response.statusText, response.headers, text);
       const delayMs = problem.retryAfterSeconds === undefined ? this.backoffMs(retry) : problem.retryAfterSeconds * 1000;
       if (!mayRetry || !RETRYABLE_STATUSES.has(response.status) || delayMs > this.maxRetryDelayMs) throw problem;
-      await sleep(delayMs, undefined, { signal: request.signal });
+      await sleep(delayMs, request.signal);
     }
   }
 

@@ -98,3 +98,15 @@ export function expectDocumented(method: string, url: string | URL, received: Re
     throw new Error(`${where}: the body does not match the document: ${describeErrors(validate)}\n${received.text}`);
   }
 }
+
+/** fetch, holding each response to the document: for the typed client's e2e suites. */
+export const documentedFetch: typeof fetch = async (input, init) => {
+  const response = await fetch(input, init);
+  const text = await response.clone().text();
+  expectDocumented(init?.method ?? 'GET', String(input), {
+    status: response.status,
+    header: (name) => response.headers.get(name),
+    text,
+  });
+  return response;
+};
