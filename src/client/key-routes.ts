@@ -1,14 +1,38 @@
-import type { z } from 'zod';
 import type { ApiKey, IssuedApiKey } from '../domain/api-key';
 import type { KeyList } from '../domain/key-queries';
-import type { createKeyBodySchema, rotateKeyBodySchema, updateKeyBodySchema } from '../domain/validation';
 import { IDEMPOTENCY_KEY_HEADER } from '../http-headers';
 import type { CallOptions, Transport } from './transport';
 
 export type { ApiKey, IssuedApiKey, KeyList };
-export type CreateKeyInput = z.input<typeof createKeyBodySchema>;
-export type KeyChanges = z.input<typeof updateKeyBodySchema>;
-export type RotateKeyInput = z.input<typeof rotateKeyBodySchema>;
+
+/*
+ * The request bodies, spelled out so the client's declarations need no zod;
+ * test/unit/client/input-types.test.ts holds them to the schemas the API validates with.
+ */
+
+export interface CreateKeyInput {
+  /** 1–100 characters, no control characters. */
+  name: string;
+  /** At most 20, each matching `^[a-z][a-z0-9_.:-]{0,63}$`. */
+  scopes?: string[];
+  /** ISO-8601 with a zone, in the future; null or absent: never. */
+  expiresAt?: string | null;
+}
+
+/** Any of a key's fields to change, at least one. */
+export interface KeyChanges {
+  name?: string;
+  /** Replaces the key's scopes. */
+  scopes?: string[];
+  enabled?: boolean;
+  /** null removes the expiry. */
+  expiresAt?: string | null;
+}
+
+export interface RotateKeyInput {
+  /** How long the old key keeps working, 0–604800. @default 0 */
+  gracePeriodSeconds?: number;
+}
 
 export interface ListKeysQuery {
   /** Keys per page, 1–100. @default 20 */

@@ -152,5 +152,5 @@ describe('README client and CLI sections', () => {
     expect(stdout).toMatch(/^name\s+Deploy bot \(prod\)$/m);
     expect(stdout).toMatch(/^rotatedFrom\s+key_/m);
     expect(stdout).toMatch(/^Deleted key_/m);
-  });
+  }, 120_000); // nine npx runs, each starting npm and then Node
 });
