@@ -53,6 +53,16 @@ export interface HandlerDefinition {
   issuesKeys: boolean;
 }
 
+/** A function that reads and writes nothing but what its definition adds. */
+const NO_STORE_ACCESS: Omit<HandlerDefinition, 'entry'> = {
+  verifiesKeys: false,
+  tableActions: [],
+  indexActions: [],
+  tenantTableActions: [],
+  invalidation: [],
+  issuesKeys: false,
+};
+
 export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   createKey: {
     entry: 'create-key',
@@ -113,33 +123,9 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     invalidation: ['flushNow', 'flushAt'],
     issuesKeys: true,
   },
-  whoami: {
-    entry: 'whoami',
-    verifiesKeys: false,
-    tableActions: [],
-    indexActions: [],
-    tenantTableActions: [],
-    invalidation: [],
-    issuesKeys: false,
-  },
-  verifyKey: {
-    entry: 'verify-key',
-    verifiesKeys: true,
-    tableActions: [],
-    indexActions: [],
-    tenantTableActions: [],
-    invalidation: [],
-    issuesKeys: false,
-  },
-  openApi: {
-    entry: 'openapi',
-    verifiesKeys: false,
-    tableActions: [],
-    indexActions: [],
-    tenantTableActions: [],
-    invalidation: [],
-    issuesKeys: false,
-  },
+  whoami: { ...NO_STORE_ACCESS, entry: 'whoami' },
+  verifyKey: { ...NO_STORE_ACCESS, entry: 'verify-key', verifiesKeys: true },
+  openApi: { ...NO_STORE_ACCESS, entry: 'openapi' },
 };
 
 /** The module under lambdas/ of the x-api-key authorizer, which is behind no route. */

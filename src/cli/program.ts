@@ -48,6 +48,11 @@ function buildProgram(output: Output, env: NodeJS.ProcessEnv): Command {
   const json = (command: Command) => command.optsWithGlobals<GlobalOptions>().json === true;
   const print = (command: Command, value: unknown, human: string) =>
     output.stdout(`${json(command) ? JSON.stringify(value, null, 2) : human}\n`);
+  /** A new key: its secret, if there is one, goes to stdout this once, and the notice about it to stderr. */
+  const printIssued = (command: Command, issued: Parameters<typeof keyDetails>[0]) => {
+    print(command, issued, keyDetails(issued));
+    output.stderr(`${issueNotice(issued)}\n`);
+  };
 
   program
     .command('create')
@@ -62,8 +67,7 @@ function buildProgram(output: Output, env: NodeJS.ProcessEnv): Command {
       const issued = options.idempotencyKey
         ? await client(command).createKey(options.tenant, input, { idempotencyKey: options.idempotencyKey })
         : await client(command).createKey(options.tenant, input);
-      print(command, issued, keyDetails(issued));
-      output.stderr(`${issueNotice(issued)}\n`);
+      printIssued(command, issued);
     });
 
   program
@@ -127,8 +131,7 @@ function buildProgram(output: Output, env: NodeJS.ProcessEnv): Command {
       const rotated = options.idempotencyKey
         ? await client(command).rotateKey(options.tenant, options.keyId, input, { idempotencyKey: options.idempotencyKey })
         : await client(command).rotateKey(options.tenant, options.keyId, input);
-      print(command, rotated, keyDetails(rotated));
-      output.stderr(`${issueNotice(rotated)}\n`);
+      printIssued(command, rotated);
     });
 
   program

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { openApiDocument } from '../../src/openapi/document';
 import { PROBLEM_CONTENT_TYPE } from '../../src/problem';
 import { ROUTES } from '../../src/routes';
+import { API_KEY_RESOURCE } from '../fixtures/keys';
 import { expectDocumented } from '../support/openapi-validation';
 import { makeTempDir } from '../support/temp-dir';
 
@@ -75,20 +76,9 @@ describe('the OpenAPI document', () => {
 });
 
 describe('the e2e suites’ response check', () => {
-  const KEY_ID = 'key_01JAAAAAAAAAAAAAAAAAAAAAAA';
-  const apiKey = {
-    id: KEY_ID,
-    tenantId: 'acme',
-    name: 'CI',
-    hint: 'ak_…abcd',
-    scopes: [],
-    enabled: true,
-    status: 'active',
-    createdAt: '2030-01-01T00:00:00.000Z',
-    expiresAt: null,
-    lastUsedAt: null,
-    rotatedTo: null,
-  };
+  const apiKey = API_KEY_RESOURCE;
+  const KEY_ID = apiKey.id;
+
   const received = (status: number, headers: Record<string, string>, body?: unknown) => ({
     status,
     header: (name: string) => headers[name.toLowerCase()],

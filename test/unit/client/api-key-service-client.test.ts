@@ -4,23 +4,12 @@
  * branch is tried without a server and without waiting: retries run on Jest's fake timers.
  */
 import { ApiKeyServiceClient, ApiProblemError, RequestTimeoutError, SelfServiceClient } from '../../../src/client';
+import { API_KEY_RESOURCE } from '../../fixtures/keys';
 
 const ENDPOINT = 'http://127.0.0.1:3917';
 const CREDENTIALS = { accessKeyId: 'AKIAUNITTEST00000000', secretAccessKey: 'unit-test-secret' };
-const KEY_ID = 'key_01M8RMZRFNQ2728ARHNFP4CKRQ';
-const API_KEY = {
-  id: KEY_ID,
-  tenantId: 'acme',
-  name: 'CI',
-  hint: 'ak_…4Iy1',
-  scopes: ['orders:read'],
-  enabled: true,
-  status: 'active',
-  createdAt: '2026-12-01T11:14:08.501Z',
-  expiresAt: null,
-  lastUsedAt: null,
-  rotatedTo: null,
-};
+const API_KEY = API_KEY_RESOURCE;
+const KEY_ID = API_KEY.id;
 
 const PROBLEM_HEADERS = { 'content-type': 'application/problem+json', 'cache-control': 'no-store' };
 /** Recorded from npm start. */
