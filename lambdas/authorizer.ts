@@ -6,6 +6,7 @@ import { API_KEY_HEADER } from '../src/http-headers';
 import { type CompiledMethods, decodeMethods } from '../src/protected-methods';
 import { keyStoreFromEnvironment } from './shared/key-store';
 import { errorKind, logger } from './shared/logger';
+import { recordUseInTime } from './shared/record-use';
 
 /**
  * API Gateway answers 401 (gateway response UNAUTHORIZED) for exactly this message.
@@ -15,14 +16,6 @@ const UNAUTHORIZED = new Error('Unauthorized');
 /** Any other failure: API Gateway answers AUTHORIZER_CONFIGURATION_ERROR, which the stack maps to 503. */
 const LOOKUP_FAILED = new Error('Key lookup failed');
 const NO_DECLARATIONS = new Error('The stage declares no protected methods');
-
-/**
- * The most the lastUsedAt write may delay an answer. It is bookkeeping: a slow
- * write is abandoned rather than allowed to push a valid key past the timeout.
- */
-const RECORD_USE_BUDGET_MS = 500;
-/** Time kept back for returning the answer once the write is abandoned. */
-const REPLY_MARGIN_MS = 100;
 
 const verifier = new KeyVerifier({ store: keyStoreFromEnvironment() });
 
@@ -66,18 +59,6 @@ function metaContext(record: KeyRecord): Record<string, string> {
   return Object.fromEntries(Object.entries(record.meta ?? {}).map(([name, value]) => [`meta.${name}`, value]));
 }
 
-/** Records the key's use, giving up when `budgetMs` runs out; never throws. */
-async function recordUseWithin(record: KeyRecord, budgetMs: number): Promise<void> {
-  if (budgetMs <= 0) return;
-  const signal = AbortSignal.timeout(budgetMs);
-  const abandoned = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-  try {
-    await Promise.race([verifier.recordUse(record, signal), abandoned]);
-  } catch (error) {
-    logger.warn('Could not record key use', { keyId: record.keyId, error: errorKind(error) });
-  }
-}
-
 /**
  * The request's x-api-key, in any casing: undefined when there is none, `null`
  * when it was sent with two different values. API Gateway caches on one of
@@ -117,10 +98,7 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent, context?:
 
   // Recorded for every authentication, whatever route was asked for: API Gateway
   // reuses this answer for all of the stage's routes until the cache expires.
-  if (verifier.isUseRecordDue(record)) {
-    const remainingMs = context ? context.getRemainingTimeInMillis() - REPLY_MARGIN_MS : RECORD_USE_BUDGET_MS;
-    await recordUseWithin(record, Math.min(RECORD_USE_BUDGET_MS, remainingMs));
-  }
+  await recordUseInTime(verifier, record, context);
 
   return {
     principalId: record.keyId,

@@ -9,11 +9,11 @@ import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ENV } from '../src/config';
 import { DEFAULT_KEY_PREFIX, isValidKeyPrefix, KEY_PREFIX_PATTERN } from '../src/domain/key-format';
-import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName, ROUTES } from '../src/routes';
+import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName, ROUTES, routePathPattern } from '../src/routes';
 import { AuthorizerCacheFlush } from './authorizer-cache-flush';
 import { KeyTable } from './key-table';
 import { MethodAccess } from './method-access';
-import { acknowledgeApiFindings } from './private/nag-acknowledgements';
+import { acknowledgeApiFindings, acknowledgeOpenMethod } from './private/nag-acknowledgements';
 import { serviceApi } from './private/service-api';
 import { serviceFunction } from './private/service-function';
 import { ProtectedHttpApi, type ProtectedHttpApiProps } from './protected-http-api';
@@ -185,6 +185,7 @@ export class ApiKeyService extends Construct {
         logRetention,
       });
       if (definition.tableActions.length > 0 || definition.indexActions.length > 0) this.keyTable.grantAccess(fn, definition);
+      if (definition.verifiesKeys) this.keyTable.grantVerify(fn);
       if (definition.tenantTableActions.length > 0) tenantTable.grantAccess(fn, definition.tenantTableActions);
       if (definition.issuesKeys) fn.addEnvironment(ENV.keyPrefix, keyPrefix);
       if (definition.invalidation.includes('flushNow')) this.cacheFlush.grantFlushNow(fn);
@@ -211,14 +212,15 @@ export class ApiKeyService extends Construct {
   }
 
   /**
-   * Lets `grantee` call the admin routes (`/tenants/...`) with SigV4: what a back
-   * office needs, and nothing of the self-service routes.
+   * Lets `grantee` call the admin routes (`/tenants/...` and `POST /verify`) with
+   * SigV4: what a back office needs, and nothing of the self-service routes.
    */
   grantAdmin(grantee: IGrantable): Grant {
+    const adminRoutes = ROUTES.filter((route) => route.authorization === 'iam');
     return Grant.addToPrincipal({
       grantee,
       actions: ['execute-api:Invoke'],
-      resourceArns: [this.api.arnForExecuteApi('*', '/tenants/*', this.stageName)],
+      resourceArns: adminRoutes.map((route) => this.api.arnForExecuteApi(route.method, routePathPattern(route), this.stageName)),
     });
   }
 
@@ -238,11 +240,21 @@ export class ApiKeyService extends Construct {
         integrations.set(route.handler, integration);
       }
       const resource = this.api.root.resourceForPath(route.path);
-      if (route.authorization === 'iam') {
-        resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.IAM });
-      } else {
-        const access = route.scope === undefined ? MethodAccess.anyValidKey() : MethodAccess.scope(route.scope);
-        selfService.addMethod(resource, route.method, integration, access);
+      switch (route.authorization) {
+        case 'iam':
+          resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.IAM });
+          break;
+        case 'apiKey':
+          selfService.addMethod(
+            resource,
+            route.method,
+            integration,
+            route.scope === undefined ? MethodAccess.anyValidKey() : MethodAccess.scope(route.scope),
+          );
+          break;
+        case 'none':
+          acknowledgeOpenMethod(resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.NONE }));
+          break;
       }
     }
   }

@@ -85,6 +85,17 @@ export function createGateway(options: GatewayOptions): (request: GatewayRequest
     return { admitted: true, authorizer: { ...result.context, principalId: result.principalId } };
   }
 
+  async function admit(request: GatewayRequest, match: RouteMatch<GatewayRoute>, requestId: string): Promise<Admission> {
+    switch (match.route.authorization) {
+      case 'iam':
+        return admitSigned(request);
+      case 'apiKey':
+        return admitWithApiKey(request, match, requestId);
+      case 'none':
+        return { admitted: true, authorizer: null };
+    }
+  }
+
   async function invoke(target: GatewayRoute, event: APIGatewayProxyEvent): Promise<HttpResponse> {
     try {
       return fromProxyResult(await target.handler(event));
@@ -98,8 +109,7 @@ export function createGateway(options: GatewayOptions): (request: GatewayRequest
     const match = route(request.method, request.rawPath);
     // Like API Gateway, an unknown path or method looks the same as an unsigned call.
     if (!match) return gatewayErrorResponse('MISSING_AUTHENTICATION_TOKEN');
-    const admission =
-      match.route.authorization === 'iam' ? await admitSigned(request) : await admitWithApiKey(request, match, requestId);
+    const admission = await admit(request, match, requestId);
     if (!admission.admitted) return gatewayErrorResponse(admission.refusal);
     // Deployed, the handler answers 413 for a body over 10 KiB; one too large to buffer here never reaches it.
     if (request.bodyTooLarge) return gatewayErrorResponse('REQUEST_TOO_LARGE');

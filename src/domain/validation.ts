@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { type FieldError, ValidationError } from './errors';
+import { SCOPE_MESSAGE, SCOPE_PATTERN } from './scope';
 
 const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const KEY_ID_PATTERN = /^key_[0-9A-HJKMNP-TV-Z]{26}$/;
-export const SCOPE_PATTERN = /^[a-z][a-z0-9_.:-]{0,63}$/;
 const MAX_SCOPES = 20;
 const MAX_NAME_LENGTH = 100;
 const META_NAME_PATTERN = /^[a-zA-Z][a-zA-Z0-9_]{0,31}$/;
@@ -27,8 +27,10 @@ const nameSchema = z
   .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
   .refine((name) => !CONTROL_CHARACTERS.test(name), 'must not contain control characters');
 
+const scopeSchema = z.string().regex(SCOPE_PATTERN, SCOPE_MESSAGE);
+
 const scopesSchema = z
-  .array(z.string().regex(SCOPE_PATTERN, 'must match ^[a-z][a-z0-9_.:-]{0,63}$'))
+  .array(scopeSchema)
   .max(MAX_SCOPES, `must hold at most ${MAX_SCOPES} scopes`)
   .transform((scopes) => [...new Set(scopes)]);
 
@@ -90,9 +92,18 @@ export const listKeysQuerySchema = z.strictObject({
     .string()
     .regex(/^\d{1,3}$/, `must be a whole number from 1 to ${MAX_PAGE_SIZE}`)
     .transform(Number)
-    .pipe(z.number().min(1, 'must be at least 1').max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`))
+    .pipe(z.number().int().min(1, 'must be at least 1').max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`))
     .default(DEFAULT_PAGE_SIZE),
   cursor: z.string().min(1, 'must not be empty').max(1024, 'is too long').optional(),
+});
+
+/**
+ * POST /verify's body, for the OpenAPI document. The handler checks the same
+ * rules without zod (parseKeyCheckRequest), to stay lean; a test holds the two together.
+ */
+export const verifyKeyBodySchema = z.strictObject({
+  key: z.string(),
+  scope: scopeSchema.optional(),
 });
 
 function toFieldErrors(error: z.ZodError): FieldError[] {

@@ -187,11 +187,11 @@ describe('the Lambda functions', () => {
   it.each(HANDLER_NAMES)(
     'give %s TABLE_NAME and TENANT_TABLE_NAME if it uses those tables, KEY_PREFIX if it issues keys, the flush registry and queue if it flushes, and the flush group, role and queues if it schedules',
     (name) => {
-      const { tableActions, indexActions, tenantTableActions, issuesKeys, invalidation } = HANDLERS[name];
+      const { verifiesKeys, tableActions, indexActions, tenantTableActions, issuesKeys, invalidation } = HANDLERS[name];
       const flushes = invalidation.includes('flushNow');
       const schedules = invalidation.includes('flushAt');
       expect(functionProperties(defaults, defaults.functionIds[name]).Environment.Variables).toEqual({
-        ...(tableActions.length + indexActions.length > 0 ? { [ENV.tableName]: { Ref: defaults.tableId } } : {}),
+        ...(verifiesKeys || tableActions.length + indexActions.length > 0 ? { [ENV.tableName]: { Ref: defaults.tableId } } : {}),
         ...(tenantTableActions.length > 0 ? { [ENV.tenantTableName]: { Ref: defaults.tenantTableId } } : {}),
         ...(issuesKeys ? { [ENV.keyPrefix]: 'ak' } : {}),
         ...(flushes ? flushNowSettings(defaults) : {}),
@@ -263,7 +263,21 @@ describe('least privilege', () => {
       action,
       resource: arnOf(logGroupIdOf(defaults, functionId)),
     }));
+  /** What verifying keys takes, for the authorizer and POST /verify alike: any key read, only lastUsedAt written. */
+  const verifyAccess = (): Permission[] => [
+    { action: 'dynamodb:GetItem', resource: tableArn() },
+    {
+      action: 'dynamodb:UpdateItem',
+      resource: tableArn(),
+      condition: {
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': [KEY_TABLE.partitionKey, 'lastUsedAt'] },
+        Null: { 'dynamodb:Attributes': 'false' },
+        StringEquals: { 'dynamodb:ReturnValues': 'NONE' },
+      },
+    },
+  ];
   const dataAccess = (definition: HandlerDefinition): Permission[] => [
+    ...(definition.verifiesKeys ? verifyAccess() : []),
     ...definition.tableActions.map((action) => ({ action, resource: tableArn() })),
     ...definition.indexActions.map((action) => ({ action, resource: indexArn() })),
     ...definition.tenantTableActions.map((action) => ({ action, resource: arnOf(defaults.tenantTableId) })),
@@ -339,19 +353,7 @@ describe('least privilege', () => {
   it('lets the authorizer read any key but only write lastUsedAt, asking nothing back', () => {
     const id = defaults.authorizerFunctionId;
     expect(permissionsOf(defaults.template, roleIdOf(defaults, id))).toEqual(
-      sortPermissions([
-        { action: 'dynamodb:GetItem', resource: tableArn() },
-        {
-          action: 'dynamodb:UpdateItem',
-          resource: tableArn(),
-          condition: {
-            'ForAllValues:StringEquals': { 'dynamodb:Attributes': [KEY_TABLE.partitionKey, 'lastUsedAt'] },
-            Null: { 'dynamodb:Attributes': 'false' },
-            StringEquals: { 'dynamodb:ReturnValues': 'NONE' },
-          },
-        },
-        ...logWrites(id),
-      ]),
+      sortPermissions([...verifyAccess(), ...logWrites(id)]),
     );
   });
 
@@ -533,11 +535,12 @@ describe('the REST API', () => {
     for (const route of ROUTES) {
       const method = methods.find((candidate) => candidate.method === route.method && candidate.path === route.path);
       expect(method).toBeDefined();
-      expect(method).toMatchObject(
-        route.authorization === 'iam'
-          ? { authorization: 'AWS_IAM', authorizerId: undefined, integrationType: 'AWS_PROXY' }
-          : { authorization: 'CUSTOM', authorizerId, integrationType: 'AWS_PROXY' },
-      );
+      const expected = {
+        iam: { authorization: 'AWS_IAM', authorizerId: undefined },
+        apiKey: { authorization: 'CUSTOM', authorizerId },
+        none: { authorization: 'NONE', authorizerId: undefined },
+      }[route.authorization];
+      expect(method).toMatchObject({ ...expected, integrationType: 'AWS_PROXY' });
       expect(method?.uri).toContain(JSON.stringify(arnOf(defaults.functionIds[route.handler])));
     }
   });
@@ -708,27 +711,36 @@ describe('grantAdmin', () => {
     const backOffice = new Role(stack, 'BackOffice', { assumedBy: new AccountRootPrincipal() });
     service.grantAdmin(backOffice);
     const template = Template.fromStack(stack);
-    expect(permissionsOf(template, logicalId(backOffice))).toEqual([
-      {
-        action: 'execute-api:Invoke',
-        resource: {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              { Ref: 'AWS::Partition' },
-              ':execute-api:',
-              { Ref: 'AWS::Region' },
-              ':',
-              { Ref: 'AWS::AccountId' },
-              ':',
-              { Ref: logicalId(service.api) },
-              '/prod/*/tenants/*',
-            ],
+    const invoke = (resource: string) => ({
+      action: 'execute-api:Invoke',
+      resource: {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':execute-api:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':',
+            { Ref: logicalId(service.api) },
+            resource,
           ],
-        },
+        ],
       },
-    ]);
+    });
+    expect(permissionsOf(template, logicalId(backOffice))).toEqual(
+      sortPermissions([
+        invoke('/prod/POST/tenants/*/keys'),
+        invoke('/prod/GET/tenants/*/keys'),
+        invoke('/prod/GET/tenants/*/keys/*'),
+        invoke('/prod/PATCH/tenants/*/keys/*'),
+        invoke('/prod/DELETE/tenants/*/keys/*'),
+        invoke('/prod/POST/tenants/*/keys/*/rotate'),
+        invoke('/prod/POST/verify'),
+      ]),
+    );
   });
 });
 

@@ -129,6 +129,16 @@ const SCENARIOS: Record<string, (load: (seed?: object[]) => FunctionHarness) => 
       .rejects(Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' }));
     expect((await fn.handler(rotate(changing.keyId))).statusCode).toBe(409);
   },
+  [HANDLERS.verifyKey.entry]: async (load) => {
+    const key = testKey();
+    const { handler } = load([keyRecord({ key, tenantId: TENANT })]);
+    const verify = adminEvent({ method: 'POST', resource: '/verify', body: { key } });
+    expect(JSON.parse((await handler(verify)).body)).toMatchObject({ valid: true });
+  },
+  [HANDLERS.openApi.entry]: async (load) => {
+    const { handler } = load();
+    expect((await handler(adminEvent({ method: 'GET', resource: '/openapi.json' }))).statusCode).toBe(200);
+  },
   [HANDLERS.whoami.entry]: async (load) => {
     const { handler } = load();
     await handler({ requestContext: { authorizer: { tenantId: TENANT, keyId: 'key_X', keyName: 'n', scopes: '' } } });

@@ -45,7 +45,11 @@ describe('the service’s own methods', () => {
     expect(SERVICE.methods.flatMap((method) => method.patterns).sort()).toEqual([...SELF_SERVICE, 'GET/whoami'].sort());
     for (const method of SERVICE_PROTECTED_METHODS)
       expect(method.scope).toBe(method.path === '/whoami' ? undefined : 'keys:manage');
-    expect(ROUTES.filter((r) => r.authorization === 'iam').every((r) => r.path.startsWith('/tenants/'))).toBe(true);
+    expect(
+      ROUTES.filter((r) => r.authorization === 'iam').every((r) => r.path.startsWith('/tenants/') || r.path === '/verify'),
+    ).toBe(true);
+    // Open routes are no key's to grant: the gateway lets them through without the authorizer.
+    expect(ROUTES.filter((r) => r.authorization === 'none').map((r) => r.path)).toEqual(['/openapi.json']);
   });
 
   it('give a keys:manage key the whole stage, in one resource', () => {

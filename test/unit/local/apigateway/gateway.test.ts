@@ -229,6 +229,15 @@ describe('gateway: routing and responses', () => {
     }
   });
 
+  it('lets anyone call an open route, without a signature or the authorizer, and names no caller', async () => {
+    const authorizer = allowingAuthorizer([]);
+    const { gateway, seen } = setUp(authorizer);
+    const response = await gateway(request('GET', '/openapi.json'));
+    expect(response.statusCode).toBe(200);
+    expect(authorizer).not.toHaveBeenCalled();
+    expect(seen[0].requestContext).toMatchObject({ authorizer: null, identity: { accessKey: null } });
+  });
+
   it('refuses an unsigned admin call with 403, without calling the handler', async () => {
     const { gateway, seen } = setUp(allowingAuthorizer([]));
     expect((await gateway(request('GET', '/tenants/acme/keys'))).statusCode).toBe(403);
