@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { buildConsoleAssets } from '../src/console-bundle';
 import { ROUTES } from '../src/routes';
 import { ensureTable } from '../src/store/ensure-table';
 import { createKeyTableInput, createTenantTableInput } from '../src/store/table-schema';
@@ -23,10 +24,17 @@ import { resolveAdminCredentials } from './boot/admin-credentials';
 import { banner } from './boot/banner';
 import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from './boot/embedded-dynamodb';
 import { loadHandlerModules } from './boot/handler-modules';
-import { FLUSH_SCHEDULE_GROUP, fallbackSdkCredentials, functionEnvironment, sdkEnvironment } from './boot/lambda-environment';
+import {
+  FLUSH_SCHEDULE_GROUP,
+  fallbackSdkCredentials,
+  functionEnvironment,
+  type LocalConsole,
+  sdkEnvironment,
+} from './boot/lambda-environment';
 import { ConfigError, type LocalConfig, readLocalConfig } from './boot/local-config';
 import { createRequestListener } from './http/http-listener';
 import type { GatewayRequest } from './http/http-request';
+import { type OpenIdProvider, startOpenIdProvider } from './openid/provider';
 
 // On Node 20 the SDK announces that its releases from 2027 will need Node 22. The
 // lockfile pins this release, so for `npm start` that notice is only noise.
@@ -42,6 +50,9 @@ const SHUTDOWN_GRACE_MS = 10_000;
 const MAX_BUFFERED_BODY_BYTES = 1024 * 1024;
 
 type Dispatch = (request: GatewayRequest) => Promise<HttpResponse>;
+
+/** The console's client at the local OpenID provider. */
+const CONSOLE_CLIENT_ID = 'api-key-console';
 
 async function openDatabase(config: LocalConfig): Promise<EmbeddedDynamoDb & { description: string }> {
   if (config.dynamoDbEndpoint) {
@@ -103,13 +114,35 @@ async function main(): Promise<void> {
     await database.close();
     throw error;
   }
+  const consoleUrl = `${baseUrl}/console`;
+  let openId: OpenIdProvider;
+  let localConsole: LocalConsole;
+  try {
+    openId = await startOpenIdProvider({
+      port: config.console.openIdPort,
+      users: config.console.users,
+      clientId: CONSOLE_CLIENT_ID,
+      redirectUri: consoleUrl,
+      tenantClaim: config.console.tenantClaim,
+    });
+    // Built afresh at each start, from the sources, as the construct builds it into the deployed function.
+    const assetsDirectory = join(config.dataDir, 'console');
+    buildConsoleAssets(assetsDirectory);
+    localConsole = { issuer: openId.issuer, clientId: CONSOLE_CLIENT_ID, assetsDirectory };
+  } catch (error) {
+    server.close();
+    await database.close();
+    throw error;
+  }
 
-  const modules = loadHandlerModules((definition) => functionEnvironment(definition, config, stage));
+  const modules = loadHandlerModules((definition) => functionEnvironment(definition, config, stage, localConsole));
   const cache = createAuthorizerResultCache(config.authorizerCacheTtlSeconds);
   const gateway = createGateway({
     routes: ROUTES,
     handlers: modules.handlers,
     authorizer: createAuthorizerRunner(modules.authorizer, cache),
+    // As deployed, the console's authorizer caches nothing: a cached answer would outlive the token.
+    jwtAuthorizer: createAuthorizerRunner(modules.jwtAuthorizer, createAuthorizerResultCache(0)),
     stage,
     adminCredentials: admin,
   });
@@ -123,13 +156,13 @@ async function main(): Promise<void> {
     if (isSchedulerRequest(request)) return scheduler.handle(request);
     return gateway(request);
   });
-  console.log(banner({ baseUrl, config, admin, dynamoDb: database.description }));
+  console.log(banner({ baseUrl, config, admin, dynamoDb: database.description, consoleUrl, issuer: openId.issuer }));
 
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: finishing requests in flight, then stopping`);
-    stopGracefully(server, database, scheduler).then(
+    stopGracefully(server, database, scheduler, openId).then(
       () => process.exit(0),
       (error: unknown) => {
         console.error('Could not stop cleanly:', error);
@@ -142,8 +175,14 @@ async function main(): Promise<void> {
 }
 
 /** Stops accepting, lets requests in flight finish (within a grace period), then closes the store, flushing it to disk. */
-async function stopGracefully(server: Server, database: EmbeddedDynamoDb, scheduler: LocalScheduler): Promise<void> {
+async function stopGracefully(
+  server: Server,
+  database: EmbeddedDynamoDb,
+  scheduler: LocalScheduler,
+  openId: OpenIdProvider,
+): Promise<void> {
   scheduler.close();
+  await openId.close();
   const closed = once(server, 'close');
   server.close();
   const cutOff = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();

@@ -1,5 +1,5 @@
 import type { KeyRecord } from './domain/api-key';
-import { ROUTES, routeResourcePath } from './routes';
+import { ROUTES, type Route, routeResourcePath } from './routes';
 
 /** One statement of the IAM policy a Lambda authorizer returns to API Gateway. */
 export interface AuthorizerPolicyStatement {
@@ -35,6 +35,20 @@ export function parseMethodArn(methodArn: string): MethodArn {
   return { partition: parts[1], region: parts[3], accountId: parts[4], apiId, stage, method, resourcePath: path.join('/') };
 }
 
+function stageArnOf(arn: MethodArn): string {
+  return `arn:${arn.partition}:execute-api:${arn.region}:${arn.accountId}:${arn.apiId}/${arn.stage}`;
+}
+
+function allow(resource: string): AuthorizerPolicyStatement {
+  return { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: resource };
+}
+
+/** Allows these routes across the stage of `arn`, so that a cached answer is right for every one of them. */
+function allowRoutes(arn: MethodArn, routes: readonly Route[]): AuthorizerPolicy {
+  const stageArn = stageArnOf(arn);
+  return { Version: '2012-10-17', Statement: routes.map((route) => allow(`${stageArn}/${routeResourcePath(route)}`)) };
+}
+
 /**
  * Allows every route the key's scopes reach, across the whole stage, so that a
  * result API Gateway caches for one route is right for all of them. A RestApi
@@ -43,20 +57,21 @@ export function parseMethodArn(methodArn: string): MethodArn {
  */
 export function policyFor(methodArn: string, record: Pick<KeyRecord, 'scopes'>, serviceApiId?: string): AuthorizerPolicy {
   const arn = parseMethodArn(methodArn);
-  const stageArn = `arn:${arn.partition}:execute-api:${arn.region}:${arn.accountId}:${arn.apiId}/${arn.stage}`;
-  const allow = (resource: string): AuthorizerPolicyStatement => ({
-    Action: 'execute-api:Invoke',
-    Effect: 'Allow',
-    Resource: resource,
-  });
-
   if (serviceApiId !== undefined && arn.apiId !== serviceApiId) {
-    return { Version: '2012-10-17', Statement: [allow(`${stageArn}/*`)] };
+    return { Version: '2012-10-17', Statement: [allow(`${stageArnOf(arn)}/*`)] };
   }
-  const statements = ROUTES.filter((route) => route.authorization === 'apiKey')
-    .filter((route) => route.scope === undefined || record.scopes.includes(route.scope))
-    .map((route) => allow(`${stageArn}/${routeResourcePath(route)}`));
-  return { Version: '2012-10-17', Statement: statements };
+  const reachable = ROUTES.filter((route) => route.authorization === 'apiKey').filter(
+    (route) => route.scope === undefined || record.scopes.includes(route.scope),
+  );
+  return allowRoutes(arn, reachable);
+}
+
+/** A signed-in console user may call every console route of the stage; what it may grant is the domain's to judge. */
+export function consoleUserPolicyFor(methodArn: string): AuthorizerPolicy {
+  return allowRoutes(
+    parseMethodArn(methodArn),
+    ROUTES.filter((route) => route.authorization === 'jwt'),
+  );
 }
 
 /** Compiled patterns; the bound only matters if patterns ever came from somewhere unbounded. */

@@ -5,10 +5,23 @@
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
-/** `iam`: SigV4-signed admin calls. `apiKey`: the x-api-key REQUEST authorizer. */
-export type RouteAuthorization = 'iam' | 'apiKey';
+/**
+ * `iam`: SigV4-signed admin calls. `apiKey`: the x-api-key REQUEST authorizer.
+ * `jwt`: the console's users, by the bearer token of the operator's identity
+ * provider, checked by the JWT authorizer. `none`: the console's page and its
+ * assets, which hold nothing a visitor may not see.
+ */
+export type RouteAuthorization = 'iam' | 'apiKey' | 'jwt' | 'none';
 
-export type HandlerName = 'createKey' | 'listKeys' | 'getKey' | 'updateKey' | 'deleteKey' | 'rotateKey' | 'whoami';
+export type HandlerName =
+  | 'createKey'
+  | 'listKeys'
+  | 'getKey'
+  | 'updateKey'
+  | 'deleteKey'
+  | 'rotateKey'
+  | 'whoami'
+  | 'consolePage';
 
 export type TableAction =
   | 'dynamodb:PutItem'
@@ -37,6 +50,8 @@ export interface HandlerDefinition {
   invalidation: readonly InvalidationCapability[];
   /** Whether it issues new keys, and so needs the deployment's key prefix. */
   issuesKeys: boolean;
+  /** Whether it serves the console's page, and so needs its assets and its sign-in settings. */
+  servesConsole: boolean;
 }
 
 export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
@@ -50,6 +65,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
     invalidation: ['flushAt'],
     issuesKeys: true,
+    servesConsole: false,
   },
   listKeys: {
     entry: 'list-keys',
@@ -58,6 +74,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     tenantTableActions: [],
     invalidation: [],
     issuesKeys: false,
+    servesConsole: false,
   },
   getKey: {
     entry: 'get-key',
@@ -66,6 +83,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     tenantTableActions: [],
     invalidation: [],
     issuesKeys: false,
+    servesConsole: false,
   },
   updateKey: {
     entry: 'update-key',
@@ -74,6 +92,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     tenantTableActions: [],
     invalidation: ['flushNow', 'flushAt'],
     issuesKeys: false,
+    servesConsole: false,
   },
   deleteKey: {
     entry: 'delete-key',
@@ -82,6 +101,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     tenantTableActions: [],
     invalidation: ['flushNow'],
     issuesKeys: false,
+    servesConsole: false,
   },
   rotateKey: {
     entry: 'rotate-key',
@@ -92,12 +112,33 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
     invalidation: ['flushNow', 'flushAt'],
     issuesKeys: true,
+    servesConsole: false,
   },
-  whoami: { entry: 'whoami', tableActions: [], indexActions: [], tenantTableActions: [], invalidation: [], issuesKeys: false },
+  whoami: {
+    entry: 'whoami',
+    tableActions: [],
+    indexActions: [],
+    tenantTableActions: [],
+    invalidation: [],
+    issuesKeys: false,
+    servesConsole: false,
+  },
+  consolePage: {
+    entry: 'console-page',
+    tableActions: [],
+    indexActions: [],
+    tenantTableActions: [],
+    invalidation: [],
+    issuesKeys: false,
+    servesConsole: true,
+  },
 };
 
 /** The module under lambdas/ of the x-api-key authorizer, which is behind no route. */
 export const AUTHORIZER_ENTRY = 'authorizer';
+
+/** The module under lambdas/ of the console users' JWT authorizer, which is behind no route. */
+export const JWT_AUTHORIZER_ENTRY = 'jwt-authorizer';
 
 export interface Route {
   method: HttpMethod;
@@ -125,7 +166,20 @@ export const ROUTES: readonly Route[] = [
   { method: 'DELETE', path: '/keys/{keyId}', handler: 'deleteKey', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
   { method: 'POST', path: '/keys/{keyId}/rotate', handler: 'rotateKey', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
   { method: 'GET', path: '/whoami', handler: 'whoami', authorization: 'apiKey' },
+  { method: 'GET', path: '/console', handler: 'consolePage', authorization: 'none' },
+  { method: 'GET', path: '/console/{file}', handler: 'consolePage', authorization: 'none' },
+  { method: 'POST', path: '/console/api/keys', handler: 'createKey', authorization: 'jwt' },
+  { method: 'GET', path: '/console/api/keys', handler: 'listKeys', authorization: 'jwt' },
+  { method: 'GET', path: '/console/api/keys/{keyId}', handler: 'getKey', authorization: 'jwt' },
+  { method: 'PATCH', path: '/console/api/keys/{keyId}', handler: 'updateKey', authorization: 'jwt' },
+  { method: 'DELETE', path: '/console/api/keys/{keyId}', handler: 'deleteKey', authorization: 'jwt' },
+  { method: 'POST', path: '/console/api/keys/{keyId}/rotate', handler: 'rotateKey', authorization: 'jwt' },
 ];
+
+/** The route an API Gateway event came by: its method and resource (the path with `{param}` placeholders). */
+export function routeOf(method: string, resource: string): Route | undefined {
+  return ROUTES.find((route) => route.method === method && route.path === resource);
+}
 
 /** The stage-relative resource an execute-api policy names for a route: path parameters become `*`. */
 export function routeResourcePath(route: Pick<Route, 'method' | 'path'>): string {

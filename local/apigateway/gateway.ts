@@ -16,7 +16,10 @@ export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<unknown>;
 export interface GatewayOptions {
   routes: readonly Route[];
   handlers: Record<HandlerName, ProxyHandler>;
+  /** The x-api-key authorizer, on `apiKey` routes. */
   authorizer: AuthorizerRunner;
+  /** The console users' JWT authorizer, on `jwt` routes. */
+  jwtAuthorizer: AuthorizerRunner;
   stage: Stage;
   /** The only credentials IAM-authorized routes accept. */
   adminCredentials: Credentials;
@@ -40,7 +43,7 @@ type Admission =
  */
 export function createGateway(options: GatewayOptions): (request: GatewayRequest) => Promise<HttpResponse> {
   const route = createRouter(options.routes);
-  const { stage, adminCredentials, authorizer } = options;
+  const { stage, adminCredentials, authorizer, jwtAuthorizer } = options;
 
   const sigV4Options: SigV4Options = {
     region: stage.region,
@@ -72,6 +75,32 @@ export function createGateway(options: GatewayOptions): (request: GatewayRequest
     return { admitted: true, authorizer: { ...result.context, principalId: result.principalId } };
   }
 
+  /**
+   * The console's authorizer caches nothing (a cached answer would outlive the token's
+   * expiry), and with caching off its identity source is optional ("Authorizer",
+   * API Gateway REST API Reference): it is called even without an Authorization
+   * header, and refuses such a request itself.
+   */
+  async function admitWithBearer(request: GatewayRequest, match: RouteMatch, requestId: string): Promise<Admission> {
+    const identity = [...new Set(request.headers.authorization ?? [])].join(',');
+    const result = await jwtAuthorizer(identity, authorizerEvent(request, match, stage, requestId));
+    if (result.outcome !== 'allowed') return { admitted: false, refusal: AUTHORIZER_FAILURES[result.outcome] };
+    return { admitted: true, authorizer: { ...result.context, principalId: result.principalId } };
+  }
+
+  function admit(request: GatewayRequest, match: RouteMatch, requestId: string): Promise<Admission> | Admission {
+    switch (match.route.authorization) {
+      case 'iam':
+        return admitSigned(request);
+      case 'apiKey':
+        return admitWithApiKey(request, match, requestId);
+      case 'jwt':
+        return admitWithBearer(request, match, requestId);
+      case 'none':
+        return { admitted: true, authorizer: null };
+    }
+  }
+
   async function invoke(name: HandlerName, event: APIGatewayProxyEvent): Promise<HttpResponse> {
     try {
       return fromProxyResult(await options.handlers[name](event));
@@ -85,8 +114,7 @@ export function createGateway(options: GatewayOptions): (request: GatewayRequest
     const match = route(request.method, request.rawPath);
     // Like API Gateway, an unknown path or method looks the same as an unsigned call.
     if (!match) return gatewayErrorResponse('MISSING_AUTHENTICATION_TOKEN');
-    const admission =
-      match.route.authorization === 'iam' ? await admitSigned(request) : await admitWithApiKey(request, match, requestId);
+    const admission = await admit(request, match, requestId);
     if (!admission.admitted) return gatewayErrorResponse(admission.refusal);
     // Deployed, the handler answers 413 for a body over 10 KiB; one too large to buffer here never reaches it.
     if (request.bodyTooLarge) return gatewayErrorResponse('REQUEST_TOO_LARGE');

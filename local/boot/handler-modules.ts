@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import { ENV } from '../../src/config';
-import { AUTHORIZER_ENTRY, HANDLERS, type HandlerDefinition, type HandlerName } from '../../src/routes';
+import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName, JWT_AUTHORIZER_ENTRY } from '../../src/routes';
 import type { AuthorizerHandler } from '../apigateway/authorizer-runner';
 import type { ProxyHandler } from '../apigateway/gateway';
+import type { FunctionDefinition } from './lambda-environment';
 
 const LAMBDAS_DIRECTORY = resolve(__dirname, '../../lambdas');
 
@@ -28,10 +29,11 @@ function loadHandler<T>(entry: string, environment: Record<string, string>): T {
   }
 }
 
-/** Every route handler and the authorizer, from the modules the route table names, each with its own settings. */
-export function loadHandlerModules(environmentFor: (definition: HandlerDefinition | 'authorizer') => Record<string, string>): {
+/** Every route handler and both authorizers, from the modules the route table names, each with its own settings. */
+export function loadHandlerModules(environmentFor: (definition: FunctionDefinition) => Record<string, string>): {
   handlers: Record<HandlerName, ProxyHandler>;
   authorizer: AuthorizerHandler;
+  jwtAuthorizer: AuthorizerHandler;
 } {
   const handlers = Object.fromEntries(
     Object.entries(HANDLERS).map(([name, definition]) => [
@@ -39,5 +41,9 @@ export function loadHandlerModules(environmentFor: (definition: HandlerDefinitio
       loadHandler<ProxyHandler>(definition.entry, environmentFor(definition)),
     ]),
   ) as Record<HandlerName, ProxyHandler>;
-  return { handlers, authorizer: loadHandler<AuthorizerHandler>(AUTHORIZER_ENTRY, environmentFor('authorizer')) };
+  return {
+    handlers,
+    authorizer: loadHandler<AuthorizerHandler>(AUTHORIZER_ENTRY, environmentFor('authorizer')),
+    jwtAuthorizer: loadHandler<AuthorizerHandler>(JWT_AUTHORIZER_ENTRY, environmentFor('jwtAuthorizer')),
+  };
 }

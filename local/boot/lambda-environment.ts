@@ -26,20 +26,45 @@ export function sdkEnvironment(config: LocalConfig, endpoints: LocalEndpoints): 
   };
 }
 
+/** A route handler, or one of the two authorizers, which are behind no route. */
+export type FunctionDefinition = HandlerDefinition | 'authorizer' | 'jwtAuthorizer';
+
+/** What the console's functions are told that exists only once local mode runs: its OpenID provider and the built assets. */
+export interface LocalConsole {
+  issuer: string;
+  clientId: string;
+  assetsDirectory: string;
+}
+
 /**
  * The settings one function gets, exactly as the construct's grants give them
  * in AWS: the table to whoever uses it, the key prefix to functions that issue
  * keys, the stage to functions that flush, the schedule group and role to
- * functions that schedule flushes. Nothing else, so a function that lacks a
- * grant fails here as it would deployed.
+ * functions that schedule flushes, the identity provider to the JWT authorizer
+ * and the console page. Nothing else, so a function that lacks a grant fails
+ * here as it would deployed.
  */
 export function functionEnvironment(
-  definition: HandlerDefinition | 'authorizer',
+  definition: FunctionDefinition,
   config: LocalConfig,
   stage: Stage,
+  localConsole: LocalConsole,
 ): Record<string, string> {
+  const signIn = {
+    [ENV.consoleIssuer]: localConsole.issuer,
+    [ENV.consoleClientId]: localConsole.clientId,
+    [ENV.consoleScopes]: config.console.scopes.join(' '),
+  };
   if (definition === 'authorizer') return { [ENV.tableName]: config.tableName, [ENV.restApiId]: stage.restApiId };
+  if (definition === 'jwtAuthorizer') return { ...signIn, [ENV.consoleTenantClaim]: config.console.tenantClaim };
   const env: Record<string, string> = {};
+  if (definition.servesConsole) {
+    Object.assign(env, signIn, {
+      [ENV.consoleAssetsDir]: localConsole.assetsDirectory,
+      [ENV.consoleConnectSources]: new URL(localConsole.issuer).origin,
+      [ENV.consoleFrameAncestors]: config.console.frameAncestors,
+    });
+  }
   if (definition.tableActions.length > 0 || definition.indexActions.length > 0) env[ENV.tableName] = config.tableName;
   if (definition.tenantTableActions.length > 0) env[ENV.tenantTableName] = config.tenantTableName;
   if (definition.issuesKeys) env[ENV.keyPrefix] = config.keyPrefix;

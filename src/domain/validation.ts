@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import { type FieldError, ValidationError } from './errors';
+import { SCOPE_PATTERN, TENANT_ID_PATTERN } from './identifiers';
 
-const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-export const KEY_ID_PATTERN = /^key_[0-9A-HJKMNP-TV-Z]{26}$/;
-const SCOPE_PATTERN = /^[a-z][a-z0-9_.:-]{0,63}$/;
 const MAX_SCOPES = 20;
 const MAX_NAME_LENGTH = 100;
 const MAX_GRACE_PERIOD_SECONDS = 604_800;

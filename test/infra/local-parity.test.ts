@@ -25,15 +25,16 @@ beforeAll(() => {
 describe('local mode and the deployed stack', () => {
   const config = readLocalConfig({});
   const stage = localStage('us-east-1');
+  const localConsole = { issuer: 'http://127.0.0.1:3001', clientId: 'api-key-console', assetsDirectory: '/tmp/console' };
 
   it.each(Object.keys(HANDLERS) as HandlerName[])('give %s the same settings', (name) => {
-    expect(Object.keys(functionEnvironment(HANDLERS[name], config, stage)).sort()).toEqual(
+    expect(Object.keys(functionEnvironment(HANDLERS[name], config, stage, localConsole)).sort()).toEqual(
       environmentNames(logicalId(stack.service.handlers[name])),
     );
   });
 
   it('give the authorizer the same settings', () => {
-    expect(Object.keys(functionEnvironment('authorizer', config, stage)).sort()).toEqual(
+    expect(Object.keys(functionEnvironment('authorizer', config, stage, localConsole)).sort()).toEqual(
       environmentNames(logicalId(stack.service.authorizerFunction)),
     );
   });

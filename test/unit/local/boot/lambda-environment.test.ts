@@ -12,6 +12,7 @@ import { HANDLERS } from '../../../../src/routes';
 describe('the environment of each function', () => {
   const config = readLocalConfig({ TABLE_NAME: 'keys', KEY_PREFIX: 'zk_test', AWS_REGION: 'eu-west-1' });
   const stage = localStage('eu-west-1');
+  const localConsole = { issuer: 'http://127.0.0.1:3001', clientId: 'api-key-console', assetsDirectory: '/tmp/console' };
 
   it('points every SDK client at the local endpoints', () => {
     expect(sdkEnvironment(config, { dynamoDb: 'http://127.0.0.1:4567', server: 'http://127.0.0.1:3000' })).toEqual({
@@ -23,14 +24,14 @@ describe('the environment of each function', () => {
   });
 
   it('gives each function only the settings its grants give it in AWS', () => {
-    expect(functionEnvironment(HANDLERS.getKey, config, stage)).toEqual({ [ENV.tableName]: 'keys' });
-    expect(functionEnvironment(HANDLERS.whoami, config, stage)).toEqual({});
-    expect(functionEnvironment(HANDLERS.deleteKey, config, stage)).toEqual({
+    expect(functionEnvironment(HANDLERS.getKey, config, stage, localConsole)).toEqual({ [ENV.tableName]: 'keys' });
+    expect(functionEnvironment(HANDLERS.whoami, config, stage, localConsole)).toEqual({});
+    expect(functionEnvironment(HANDLERS.deleteKey, config, stage, localConsole)).toEqual({
       [ENV.tableName]: 'keys',
       [ENV.restApiId]: 'local',
       [ENV.stageName]: 'v1',
     });
-    expect(functionEnvironment(HANDLERS.createKey, config, stage)).toEqual({
+    expect(functionEnvironment(HANDLERS.createKey, config, stage, localConsole)).toEqual({
       [ENV.tableName]: 'keys',
       [ENV.keyPrefix]: 'zk_test',
       [ENV.restApiId]: 'local',
@@ -39,7 +40,28 @@ describe('the environment of each function', () => {
       [ENV.flushScheduleRoleArn]: 'arn:aws:iam::000000000000:role/local-authorizer-cache-flush',
       [ENV.tenantTableName]: 'api-key-tenants',
     });
-    expect(functionEnvironment('authorizer', config, stage)).toEqual({ [ENV.tableName]: 'keys', [ENV.restApiId]: 'local' });
+    expect(functionEnvironment('authorizer', config, stage, localConsole)).toEqual({
+      [ENV.tableName]: 'keys',
+      [ENV.restApiId]: 'local',
+    });
+  });
+
+  it('tells the console functions where the local OpenID provider and the built console are', () => {
+    const signIn = {
+      [ENV.consoleIssuer]: 'http://127.0.0.1:3001',
+      [ENV.consoleClientId]: 'api-key-console',
+      [ENV.consoleScopes]: 'orders:read orders:write',
+    };
+    expect(functionEnvironment('jwtAuthorizer', config, stage, localConsole)).toEqual({
+      ...signIn,
+      [ENV.consoleTenantClaim]: 'custom:tenant',
+    });
+    expect(functionEnvironment(HANDLERS.consolePage, config, stage, localConsole)).toEqual({
+      ...signIn,
+      [ENV.consoleAssetsDir]: '/tmp/console',
+      [ENV.consoleConnectSources]: 'http://127.0.0.1:3001',
+      [ENV.consoleFrameAncestors]: "'none'",
+    });
   });
 });
 
