@@ -16,10 +16,16 @@ import { Construct } from 'constructs';
 import { ENV } from '../src/config';
 import { DEFAULT_KEY_PREFIX, isValidKeyPrefix, KEY_PREFIX_PATTERN } from '../src/domain/key-format';
 import { API_KEY_HEADER } from '../src/http-headers';
-import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName, ROUTES } from '../src/routes';
+import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName, JWT_AUTHORIZER_ENTRY, ROUTES, type Route } from '../src/routes';
 import { AuthorizerCacheFlush } from './authorizer-cache-flush';
+import { ConsoleSignIn, type ConsoleSignInProps } from './console-sign-in';
 import { KeyTable } from './key-table';
-import { acknowledgeApiFindings } from './private/nag-acknowledgements';
+import { consoleFunction } from './private/console-function';
+import {
+  acknowledgeApiFindings,
+  acknowledgeConsoleUserPoolFindings,
+  acknowledgePublicConsoleMethod,
+} from './private/nag-acknowledgements';
 import { serviceApi } from './private/service-api';
 import { serviceFunction } from './private/service-function';
 import { TenantTable } from './tenant-table';
@@ -106,6 +112,15 @@ export interface ApiKeyServiceProps {
    * @default - no web ACL
    */
   readonly webAclArn?: string;
+
+  /**
+   * The console at `{api.url}console`: how its users sign in (your OpenID Connect
+   * issuer and client, or a Cognito user pool made for it), the claim that names
+   * their tenant, what they may grant, and who may frame it.
+   *
+   * @default - a Cognito user pool with a `tenant` attribute; console users grant no scopes; no page may frame it
+   */
+  readonly console?: ConsoleSignInProps;
 }
 
 /**
@@ -135,9 +150,16 @@ export class ApiKeyService extends Construct {
   readonly authorizerCacheTtl: Duration;
   /** What flushes the stage's authorizer cache: now, and at each key's expiry. */
   readonly cacheFlush: AuthorizerCacheFlush;
+  /** How console users sign in: the issuer and client, and the Cognito user pool when the construct made one. */
+  readonly consoleSignIn: ConsoleSignIn;
+  /** The Lambda that checks console users' tokens (the JWT authorizer of the console's API routes). */
+  readonly consoleAuthorizerFunction: IFunction;
+  /** The console page's URL. */
+  readonly consoleUrl: string;
 
   private readonly stageName: string;
   private readonly keyTable: KeyTable;
+  private readonly consoleAuthorizer: RequestAuthorizer;
 
   constructor(scope: Construct, id: string, props: ApiKeyServiceProps = {}) {
     super(scope, id);
@@ -166,6 +188,10 @@ export class ApiKeyService extends Construct {
         webAclArn: props.webAclArn,
       });
     }
+    // Built from the literal stage name, like the flush: the Stage depends on the functions that are told this URL.
+    const { region, urlSuffix } = Stack.of(this);
+    this.consoleUrl = `https://${this.api.restApiId}.execute-api.${region}.${urlSuffix}/${this.stageName}/console`;
+    this.consoleSignIn = new ConsoleSignIn(this, 'ConsoleSignIn', { ...props.console, consoleUrl: this.consoleUrl });
     // Given the literal stage name: the Stage resource depends on the functions granted here.
     this.cacheFlush = new AuthorizerCacheFlush(this, 'CacheFlush', { restApi: this.api, stageName: this.stageName });
 
@@ -186,14 +212,28 @@ export class ApiKeyService extends Construct {
       resultsCacheTtl: this.authorizerCacheTtl,
     });
 
+    const consoleAuthorizerFunction = serviceFunction(this, 'ConsoleAuthorizer', {
+      entry: JWT_AUTHORIZER_ENTRY,
+      timeout: AUTHORIZER_TIMEOUT,
+      memorySize: 512,
+      logRetention,
+    });
+    this.consoleSignIn.bindVerifier(consoleAuthorizerFunction);
+    this.consoleAuthorizerFunction = consoleAuthorizerFunction;
+    this.consoleAuthorizer = new RequestAuthorizer(this, 'ConsoleUserAuthorizer', {
+      handler: consoleAuthorizerFunction,
+      identitySources: [IdentitySource.header('Authorization')],
+      // Nothing cached: API Gateway cannot tie a cached answer to the token's expiry, so it could outlive the token.
+      resultsCacheTtl: Duration.seconds(0),
+    });
+
     const handlers = {} as Record<HandlerName, IFunction>;
     for (const [name, definition] of Object.entries(HANDLERS) as [HandlerName, (typeof HANDLERS)[HandlerName]][]) {
-      const fn = serviceFunction(this, pascalCase(name), {
-        entry: definition.entry,
-        timeout: HANDLER_TIMEOUT,
-        memorySize: 256,
-        logRetention,
-      });
+      const settings = { timeout: HANDLER_TIMEOUT, memorySize: 256, logRetention };
+      const fn = definition.servesConsole
+        ? consoleFunction(this, pascalCase(name), settings)
+        : serviceFunction(this, pascalCase(name), { entry: definition.entry, ...settings });
+      if (definition.servesConsole) this.consoleSignIn.bindPage(fn);
       if (definition.tableActions.length > 0 || definition.indexActions.length > 0) this.keyTable.grantAccess(fn, definition);
       if (definition.tenantTableActions.length > 0) tenantTable.grantAccess(fn, definition.tenantTableActions);
       if (definition.issuesKeys) fn.addEnvironment(ENV.keyPrefix, keyPrefix);
@@ -204,6 +244,7 @@ export class ApiKeyService extends Construct {
     this.handlers = handlers;
     this.addRoutes();
     acknowledgeApiFindings(this.api, props.webAclArn !== undefined);
+    if (this.consoleSignIn.userPool) acknowledgeConsoleUserPoolFindings(this.consoleSignIn.userPool);
   }
 
   /**
@@ -264,11 +305,21 @@ export class ApiKeyService extends Construct {
         integration = new LambdaIntegration(this.handlers[route.handler], { allowTestInvoke: false });
         integrations.set(route.handler, integration);
       }
-      const options: MethodOptions =
-        route.authorization === 'iam'
-          ? { authorizationType: AuthorizationType.IAM }
-          : { authorizationType: AuthorizationType.CUSTOM, authorizer: this.authorizer };
-      this.api.root.resourceForPath(route.path).addMethod(route.method, integration, options);
+      const method = this.api.root.resourceForPath(route.path).addMethod(route.method, integration, this.methodOptions(route));
+      if (route.authorization === 'none') acknowledgePublicConsoleMethod(method);
+    }
+  }
+
+  private methodOptions(route: Route): MethodOptions {
+    switch (route.authorization) {
+      case 'iam':
+        return { authorizationType: AuthorizationType.IAM };
+      case 'apiKey':
+        return { authorizationType: AuthorizationType.CUSTOM, authorizer: this.authorizer };
+      case 'jwt':
+        return { authorizationType: AuthorizationType.CUSTOM, authorizer: this.consoleAuthorizer };
+      case 'none':
+        return { authorizationType: AuthorizationType.NONE };
     }
   }
 }

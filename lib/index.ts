@@ -2,5 +2,6 @@
 export { ApiKeyService, type ApiKeyServiceProps } from './api-key-service';
 export { ApiKeyServiceStack, type ApiKeyServiceStackProps } from './api-key-service-stack';
 export { AuthorizerCacheFlush, type AuthorizerCacheFlushProps } from './authorizer-cache-flush';
+export { ConsoleSignIn, type ConsoleSignInOptions, type ConsoleSignInProps } from './console-sign-in';
 export { KeyTable, type KeyTableAccess } from './key-table';
 export { TenantTable } from './tenant-table';

@@ -67,6 +67,14 @@ beforeAll(() => {
   custom = describeStack(customStack);
 }, SYNTH_TIMEOUT_MS);
 
+function userPoolId(synthesized: Synthesized): string {
+  return logicalId(synthesized.service.consoleSignIn.userPool!);
+}
+
+function userPoolClientId(synthesized: Synthesized): string {
+  return logicalId(synthesized.service.consoleSignIn.userPoolClient!);
+}
+
 function functionProperties(synthesized: Synthesized, id: string): Record<string, any> {
   return synthesized.template.findResources('AWS::Lambda::Function')[id].Properties;
 }
@@ -143,8 +151,8 @@ describe('the tables', () => {
 });
 
 describe('the Lambda functions', () => {
-  it('are one per handler plus the authorizer', () => {
-    defaults.template.resourceCountIs('AWS::Lambda::Function', HANDLER_NAMES.length + 1);
+  it('are one per handler plus the two authorizers', () => {
+    defaults.template.resourceCountIs('AWS::Lambda::Function', HANDLER_NAMES.length + 2);
   });
 
   it('run nodejs24.x on arm64, with an explicit handler export', () => {
@@ -174,7 +182,7 @@ describe('the Lambda functions', () => {
   it.each(HANDLER_NAMES)(
     'give %s TABLE_NAME and TENANT_TABLE_NAME if it uses those tables, KEY_PREFIX if it issues keys, the stage if it flushes or schedules flushes, and the flush group and role if it schedules',
     (name) => {
-      const { tableActions, indexActions, tenantTableActions, issuesKeys, invalidation } = HANDLERS[name];
+      const { tableActions, indexActions, tenantTableActions, issuesKeys, invalidation, servesConsole } = HANDLERS[name];
       const flushes = invalidation.includes('flushNow');
       const schedules = invalidation.includes('flushAt');
       expect(functionProperties(defaults, defaults.functionIds[name]).Environment.Variables).toEqual({
@@ -186,6 +194,16 @@ describe('the Lambda functions', () => {
           ? {
               [ENV.flushScheduleGroup]: defaults.service.cacheFlush.scheduleGroup.scheduleGroupName,
               [ENV.flushScheduleRoleArn]: arnOf(defaults.flushRoleId),
+            }
+          : {}),
+        ...(servesConsole
+          ? {
+              [ENV.consoleAssetsDir]: 'console',
+              [ENV.consoleIssuer]: { 'Fn::GetAtt': [userPoolId(defaults), 'ProviderURL'] },
+              [ENV.consoleClientId]: { Ref: userPoolClientId(defaults) },
+              [ENV.consoleScopes]: '',
+              [ENV.consoleConnectSources]: expect.anything(),
+              [ENV.consoleFrameAncestors]: "'none'",
             }
           : {}),
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -485,19 +503,21 @@ describe('the REST API', () => {
     for (const route of ROUTES) {
       const method = methods.find((candidate) => candidate.method === route.method && candidate.path === route.path);
       expect(method).toBeDefined();
-      expect(method).toMatchObject(
-        route.authorization === 'iam'
-          ? { authorization: 'AWS_IAM', authorizerId: undefined, integrationType: 'AWS_PROXY' }
-          : { authorization: 'CUSTOM', authorizerId, integrationType: 'AWS_PROXY' },
-      );
+      const expected = {
+        iam: { authorization: 'AWS_IAM', authorizerId: undefined },
+        apiKey: { authorization: 'CUSTOM', authorizerId },
+        jwt: { authorization: 'CUSTOM', authorizerId: logicalId(defaults.service.node.findChild('ConsoleUserAuthorizer')) },
+        none: { authorization: 'NONE', authorizerId: undefined },
+      }[route.authorization];
+      expect(method).toMatchObject({ ...expected, integrationType: 'AWS_PROXY' });
       expect(method?.uri).toContain(JSON.stringify(arnOf(defaults.functionIds[route.handler])));
     }
   });
 
   it('uses a REQUEST authorizer on x-api-key, backed by the authorizer function, caching 5 minutes by default', () => {
     const authorizerUri = JSON.stringify(arnOf(defaults.authorizerFunctionId));
-    defaults.template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
-    const [authorizer] = Object.values(defaults.template.findResources('AWS::ApiGateway::Authorizer'));
+    defaults.template.resourceCountIs('AWS::ApiGateway::Authorizer', 2);
+    const authorizer = defaults.template.findResources('AWS::ApiGateway::Authorizer')[logicalId(defaults.service.authorizer)];
     expect(authorizer.Properties).toMatchObject({
       Type: 'REQUEST',
       IdentitySource: 'method.request.header.x-api-key',
@@ -611,7 +631,15 @@ describe('the REST API', () => {
 describe('the stack', () => {
   it('outputs the API URL, the table name and the authorizer function ARN, and nothing else', () => {
     const outputs = defaults.template.findOutputs('*');
-    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'AuthorizerFunctionArn', 'TableName']);
+    expect(Object.keys(outputs).sort()).toEqual([
+      'ApiUrl',
+      'AuthorizerFunctionArn',
+      'ConsoleUrl',
+      'ConsoleUserPoolId',
+      'TableName',
+    ]);
+    expect(outputs.ConsoleUserPoolId.Value).toEqual({ Ref: userPoolId(defaults) });
+    expect(JSON.stringify(outputs.ConsoleUrl.Value)).toContain('/v1/console');
     expect(outputs.TableName.Value).toEqual({ Ref: defaults.tableId });
     expect(outputs.AuthorizerFunctionArn.Value).toEqual(arnOf(defaults.authorizerFunctionId));
     const url = JSON.stringify(outputs.ApiUrl.Value);

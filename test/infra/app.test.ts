@@ -90,13 +90,25 @@ describe('the CDK app', () => {
     const bundles = () => functions().map((resource) => path.join(assembly.directory, resource.Metadata['aws:asset:path']));
 
     it('into one minified file with a source map, one per function', () => {
-      expect(bundles()).toHaveLength(Object.keys(HANDLERS).length + 1);
+      expect(bundles()).toHaveLength(Object.keys(HANDLERS).length + 2);
       for (const dir of bundles()) {
-        expect(fs.readdirSync(dir).sort()).toEqual(['index.js', 'index.js.map']);
+        // The console function also carries the console's browser assets, in console/.
+        expect(fs.readdirSync(dir).filter((file) => file !== 'console')).toEqual(['index.js', 'index.js.map']);
         const code = fs.readFileSync(path.join(dir, 'index.js'), 'utf8');
         // Minified: a megabyte on a hundred-odd lines (template literals keep their newlines).
         expect(code.length / code.split('\n').length).toBeGreaterThan(2_000);
       }
+    });
+
+    it('with the console built beside the console function: a hashed script within the 100 KB budget (P6)', () => {
+      const [consoleDirectory, ...others] = bundles()
+        .map((dir) => path.join(dir, 'console'))
+        .filter((dir) => fs.existsSync(dir));
+      expect(others).toEqual([]);
+      const manifest = JSON.parse(fs.readFileSync(path.join(consoleDirectory, 'manifest.json'), 'utf8'));
+      expect(manifest.script).toMatch(/^api-key-console-[A-Z0-9]+\.js$/);
+      expect(fs.readdirSync(consoleDirectory).sort()).toEqual([...manifest.files, 'manifest.json'].sort());
+      expect(fs.statSync(path.join(consoleDirectory, manifest.script)).size).toBeLessThanOrEqual(100 * 1024);
     });
 
     it('with the AWS SDK and every dependency inside, nothing left to the runtime', () => {

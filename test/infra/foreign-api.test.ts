@@ -87,7 +87,8 @@ describe('createAuthorizer, for a RestApi in another stack', () => {
 describe('createAuthorizer, for a RestApi in the service stack', () => {
   it('backs that API with the same function, with its own invoke permission', () => {
     const internalApiId = logicalId(serviceStack.node.findChild('InternalApi'));
-    serviceTemplate.resourceCountIs('AWS::ApiGateway::Authorizer', 2);
+    // The service's own two (x-api-key and the console's JWT authorizer), and this API's.
+    serviceTemplate.resourceCountIs('AWS::ApiGateway::Authorizer', 3);
     serviceTemplate.hasResourceProperties('AWS::ApiGateway::Authorizer', {
       RestApiId: { Ref: internalApiId },
       IdentitySource: 'method.request.header.x-api-key',

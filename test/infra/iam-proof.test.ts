@@ -9,12 +9,16 @@ import '../fixtures/handler-env';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../bin/service-app';
 import type { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
-import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName } from '../../src/routes';
-import { adminEvent, authorizerEvent } from '../fixtures/events';
+import { ENV } from '../../src/config';
+import { buildConsoleAssets } from '../../src/console-bundle';
+import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName, JWT_AUTHORIZER_ENTRY } from '../../src/routes';
+import { adminEvent, authorizerEvent, proxyEvent } from '../fixtures/events';
 import { keyRecord, testKey } from '../fixtures/keys';
+import { CLIENT_ID, startTestIssuer } from '../fixtures/oidc-issuer';
 import { type FunctionHarness, loadFunction } from '../support/function-harness';
 import { grantedActions, iamRequestsFor, isAllowed, type RecordedCall } from '../support/iam-requests';
 import { ResolvedTemplate } from '../support/resolved-template';
+import { makeTempDir } from '../support/temp-dir';
 import { logicalId, SYNTH_TIMEOUT_MS, testApp } from './helpers';
 
 const TENANT = 'acme';
@@ -28,8 +32,39 @@ function scheduleExists(fn: FunctionHarness): void {
     .rejects(new ConflictException({ Message: 'exists', message: 'exists', $metadata: {} }));
 }
 
+/**
+ * Loads the function with its template's environment. `reachable` replaces only settings that name a place
+ * outside AWS the test must stand in for: the identity provider, the console's built assets.
+ */
+type Load = (seed?: object[], reachable?: Record<string, string>) => FunctionHarness;
+
 /** What each function does in its life: every path that makes a call of a kind no other path makes. */
-const SCENARIOS: Record<string, (load: (seed?: object[]) => FunctionHarness) => Promise<void>> = {
+const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
+  [JWT_AUTHORIZER_ENTRY]: async (load) => {
+    const issuer = await startTestIssuer();
+    try {
+      const { handler } = load([], { [ENV.consoleIssuer]: issuer.issuer, [ENV.consoleClientId]: CLIENT_ID });
+      const event = authorizerEvent({
+        resource: '/console/api/keys',
+        headers: { Authorization: `Bearer ${await issuer.sign()}` },
+      });
+      expect((await handler(event)).principalId).toBe('user-1');
+    } finally {
+      await issuer.close();
+    }
+  },
+  [HANDLERS.consolePage.entry]: async (load) => {
+    const assets = await makeTempDir('iam-proof-console');
+    try {
+      const manifest = buildConsoleAssets(assets.path);
+      const { handler } = load([], { [ENV.consoleAssetsDir]: assets.path });
+      expect((await handler(proxyEvent({ method: 'GET', resource: '/console' }))).statusCode).toBe(200);
+      const script = proxyEvent({ method: 'GET', resource: '/console/{file}', pathParameters: { file: manifest.script } });
+      expect((await handler(script)).statusCode).toBe(200);
+    } finally {
+      await assets.remove();
+    }
+  },
   [AUTHORIZER_ENTRY]: async (load) => {
     const key = testKey();
     const { handler } = load([keyRecord({ key, tenantId: TENANT })]);
@@ -143,6 +178,7 @@ beforeAll(() => {
   template = new ResolvedTemplate(Template.fromStack(stack).toJSON().Resources);
   const { service } = stack;
   functions.push({ entry: AUTHORIZER_ENTRY, id: logicalId(service.authorizerFunction) });
+  functions.push({ entry: JWT_AUTHORIZER_ENTRY, id: logicalId(service.consoleAuthorizerFunction) });
   for (const [name, definition] of Object.entries(HANDLERS) as [HandlerName, (typeof HANDLERS)[HandlerName]][]) {
     functions.push({ entry: definition.entry, id: logicalId(service.handlers[name]) });
   }
@@ -151,8 +187,8 @@ beforeAll(() => {
 /** Runs a function's scenario as deployed and returns every call it made. */
 async function callsOf(entry: string, id: string): Promise<RecordedCall[]> {
   const harnesses: FunctionHarness[] = [];
-  const load = (seed: object[] = []) => {
-    const harness = loadFunction(entry, template.environmentOf(id), seed);
+  const load: Load = (seed = [], reachable = {}) => {
+    const harness = loadFunction(entry, { ...template.environmentOf(id), ...reachable }, seed);
     harnesses.push(harness);
     return harness;
   };
@@ -165,7 +201,7 @@ describe('IAM proof', () => {
     expect(functions.map(({ entry }) => entry).sort()).toEqual(Object.keys(SCENARIOS).sort());
   });
 
-  it.each([AUTHORIZER_ENTRY, ...Object.values(HANDLERS).map((definition) => definition.entry)])(
+  it.each([AUTHORIZER_ENTRY, JWT_AUTHORIZER_ENTRY, ...Object.values(HANDLERS).map((definition) => definition.entry)])(
     '%s: its role allows every call it makes, and holds no permission it never uses',
     async (entry) => {
       const { id } = functions.find((candidate) => candidate.entry === entry)!;
