@@ -323,12 +323,17 @@ export class ApiKeyConsole extends LitElement {
             : nothing
         }
       </header>
-      <div role="alert" class="alert">${this.message ? html`<p>${this.message}</p>` : nothing}</div>
+      ${this.creating || this.secret || this.deleting ? nothing : this.renderMessage()}
       <div role="status" class="status">${this.notice ? html`<p>${this.notice}</p>` : nothing}</div>
       ${this.phase === 'signedOut' ? this.renderSignIn() : nothing}
       ${this.phase === 'signedIn' ? this.renderKeys() : nothing} ${this.creating ? this.renderCreate() : nothing}
       ${this.secret ? this.renderSecret(this.secret) : nothing} ${this.deleting ? this.renderDelete(this.deleting) : nothing}
     `;
+  }
+
+  /** The last failure. While a dialog is open it is shown inside it, since the page behind is inert. */
+  private renderMessage() {
+    return html`<div role="alert" class="alert">${this.message ? html`<p>${this.message}</p>` : nothing}</div>`;
   }
 
   private renderSignIn() {
@@ -432,6 +437,7 @@ export class ApiKeyConsole extends LitElement {
     return html`<dialog aria-labelledby="create-title" @close=${this.closeCreate}>
       <form @submit=${this.generate}>
         <h2 id="create-title">Create API key</h2>
+        ${this.renderMessage()}
         <label for="key-name">Name</label>
         <input id="key-name" name="name" required maxlength="100" autocomplete="off" aria-describedby="name-help" />
         <p id="name-help" class="help">Say what uses it, e.g. "CI pipeline".</p>
@@ -464,6 +470,7 @@ export class ApiKeyConsole extends LitElement {
         ${secret.rotated ? 'The old key has stopped working.' : ''}
       </p>
       <p class="secret"><code aria-label="API key">${secret.key}</code></p>
+      ${this.renderMessage()}
       <div class="buttons">
         <button type="button" @click=${this.copy}>Copy</button>
         <span role="status">${this.copied ? 'Copied to the clipboard.' : ''}</span>
@@ -476,6 +483,7 @@ export class ApiKeyConsole extends LitElement {
     return html`<dialog aria-labelledby="delete-title" aria-describedby="delete-text" @close=${this.cancelDelete}>
       <h2 id="delete-title">Delete API key</h2>
       <p id="delete-text">Delete <strong>${key.name}</strong>? Apps using it stop working at once. This cannot be undone.</p>
+      ${this.renderMessage()}
       <div class="buttons">
         <button type="button" @click=${this.cancelDelete}>Cancel</button>
         <button type="button" class="danger-button" @click=${this.confirmDelete} ?disabled=${this.busy}>Delete</button>

@@ -216,13 +216,17 @@ function defaultDomainPrefix(scope: Construct): string {
 function validateProps(props: ConsoleSignInProps): void {
   const { issuer, clientId, tenantClaim, grantableScopes = [], frameAncestors = [], identityProviderOrigins = [] } = props;
   if ((issuer === undefined) !== (clientId === undefined)) {
-    throw new Error('ApiKeyService: console.issuer and console.clientId go together: give both, or neither for a Cognito user pool');
+    throw new Error(
+      'ApiKeyService: console.issuer and console.clientId go together: give both, or neither for a Cognito user pool',
+    );
   }
   if (issuer !== undefined && !Token.isUnresolved(issuer) && !/^https:\/\/[^\s]+$/.test(issuer)) {
     throw new Error(`ApiKeyService: console.issuer "${issuer}" must be an https:// URL`);
   }
   if (issuer !== undefined && props.cognitoDomainPrefix !== undefined) {
-    throw new Error('ApiKeyService: console.cognitoDomainPrefix applies only to the Cognito user pool made when no issuer is given');
+    throw new Error(
+      'ApiKeyService: console.cognitoDomainPrefix applies only to the Cognito user pool made when no issuer is given',
+    );
   }
   if (tenantClaim !== undefined && !Token.isUnresolved(tenantClaim) && !/^\S+$/.test(tenantClaim)) {
     throw new Error(`ApiKeyService: console.tenantClaim "${tenantClaim}" must be a claim name`);
