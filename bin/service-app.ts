@@ -14,6 +14,13 @@ const CONTEXT = {
   throttlingBurstLimit: 'throttlingBurstLimit',
   logRetentionDays: 'logRetentionDays',
   apiGatewayCloudWatchRole: 'apiGatewayCloudWatchRole',
+  consoleIssuer: 'consoleIssuer',
+  consoleClientId: 'consoleClientId',
+  consoleTenantClaim: 'consoleTenantClaim',
+  /** Space-separated. */
+  consoleScopes: 'consoleScopes',
+  /** Space-separated CSP sources. */
+  consoleFrameAncestors: 'consoleFrameAncestors',
 } as const;
 
 const DEFAULT_STACK_NAME = 'ApiKeyService';
@@ -35,7 +42,19 @@ function servicePropsFromContext(app: App): ApiKeyServiceProps {
     throttlingBurstLimit: numberContext(app, CONTEXT.throttlingBurstLimit),
     logRetention: retentionDays as RetentionDays | undefined,
     apiGatewayCloudWatchRole: booleanContext(app, CONTEXT.apiGatewayCloudWatchRole),
+    console: {
+      issuer: stringContext(app, CONTEXT.consoleIssuer),
+      clientId: stringContext(app, CONTEXT.consoleClientId),
+      tenantClaim: stringContext(app, CONTEXT.consoleTenantClaim),
+      grantableScopes: listContext(app, CONTEXT.consoleScopes),
+      frameAncestors: listContext(app, CONTEXT.consoleFrameAncestors),
+    },
   };
+}
+
+/** A space-separated list, as `-c name="a b"` gives it. */
+function listContext(app: App, key: string): string[] | undefined {
+  return stringContext(app, key)?.split(/\s+/).filter(Boolean);
 }
 
 /**

@@ -3,9 +3,10 @@
  * deployed handlers and authorizer behind a local stand-in for API Gateway.
  */
 import { once } from 'node:events';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -125,8 +126,9 @@ async function main(): Promise<void> {
       redirectUri: consoleUrl,
       tenantClaim: config.console.tenantClaim,
     });
-    // Built afresh at each start, from the sources, as the construct builds it into the deployed function.
-    const assetsDirectory = join(config.dataDir, 'console');
+    // Built afresh at each start, from the sources, as the construct builds it into the deployed function;
+    // a build is no data, so it lives outside DATA_DIR and goes when the server stops.
+    const assetsDirectory = await mkdtemp(join(tmpdir(), 'api-key-console-'));
     buildConsoleAssets(assetsDirectory);
     localConsole = { issuer: openId.issuer, clientId: CONSOLE_CLIENT_ID, assetsDirectory };
   } catch (error) {
@@ -162,13 +164,15 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: finishing requests in flight, then stopping`);
-    stopGracefully(server, database, scheduler, openId).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error('Could not stop cleanly:', error);
-        process.exit(1);
-      },
-    );
+    stopGracefully(server, database, scheduler, openId)
+      .then(() => rm(localConsole.assetsDirectory, { recursive: true, force: true }))
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error('Could not stop cleanly:', error);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
