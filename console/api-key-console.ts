@@ -12,7 +12,8 @@
  * Everything shown is rendered as text: lit escapes every value it interpolates.
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
-import { ApiError, type ApiKey, type IssuedApiKey, KeysApi } from './keys-api';
+import type { ApiKey, IssuedApiKey } from '../src/domain/api-key';
+import { ApiError, KeysApi } from './keys-api';
 import { beginSignIn, completeSignIn, endSession, isSignInCallback, type Session, type SignInSettings } from './oidc';
 
 type Phase = 'starting' | 'signedOut' | 'signedIn';

@@ -1,24 +1,5 @@
 /** The console API: the self-service key routes, for the signed-in user's tenant. */
-
-export type KeyStatus = 'active' | 'disabled' | 'expired' | 'rotated';
-
-export interface ApiKey {
-  id: string;
-  name: string;
-  hint: string;
-  scopes: string[];
-  enabled: boolean;
-  status: KeyStatus;
-  createdAt: string;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  rotatedTo: string | null;
-}
-
-/** Create and rotate answers: the one response that holds the secret. */
-export interface IssuedApiKey extends ApiKey {
-  key: string;
-}
+import type { ApiKey, IssuedApiKey } from '../src/domain/api-key';
 
 interface Problem {
   status?: number;

@@ -9,7 +9,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildApp } from '../../bin/service-app';
 import type { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
 import { HANDLERS, type HandlerName } from '../../src/routes';
-import { BUNDLING_SYNTH_TIMEOUT_MS, SYNTH_TIMEOUT_MS, testApp } from './helpers';
+import { BUNDLING_SYNTH_TIMEOUT_MS, logicalId, SYNTH_TIMEOUT_MS, testApp } from './helpers';
 
 interface ValidationReport {
   pluginReports: { pluginName: string; conclusion: string; violations: { ruleName: string; severity: string }[] }[];
@@ -110,6 +110,20 @@ describe('the CDK app', () => {
       expect(manifest.script).toMatch(/^api-key-console-[A-Z0-9]+\.js$/);
       expect(fs.readdirSync(consoleDirectory).sort()).toEqual([...manifest.files, 'manifest.json'].sort());
       expect(fs.statSync(path.join(consoleDirectory, manifest.script)).size).toBeLessThanOrEqual(100 * 1024);
+    });
+
+    it('keeping the console JWT authorizer small: jose and the route table, no zod, no DynamoDB client', () => {
+      const resources = assembly.getStackArtifact(stackArtifactId).template.Resources as Record<string, any>;
+      const consoleAuthorizer = resources[logicalId(serviceStack.service.consoleAuthorizerFunction)];
+      const code = fs.readFileSync(
+        path.join(assembly.directory, consoleAuthorizer.Metadata['aws:asset:path'], 'index.js'),
+        'utf8',
+      );
+      // jose's remote key set, found through the issuer's discovery document.
+      expect(code).toContain('JSON Web Key Set HTTP response');
+      expect(code).toContain('/.well-known/openid-configuration');
+      expect(code).not.toMatch(/DynamoDBClient|ZodError/);
+      expect(code.length).toBeLessThan(100 * 1024);
     });
 
     it('with the AWS SDK and every dependency inside, nothing left to the runtime', () => {

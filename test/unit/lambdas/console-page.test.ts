@@ -3,6 +3,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { buildConsoleAssets } from '../../../src/console-bundle';
 import type { ConsoleManifest } from '../../../src/console-manifest';
 import { proxyEvent } from '../../fixtures/events';
+import { freshHandler } from '../../support/fresh-module';
 import { makeTempDir } from '../../support/temp-dir';
 
 type Handler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
@@ -17,8 +18,7 @@ beforeAll(async () => {
 afterAll(() => assets.remove());
 
 function load(settings: Record<string, string> = {}): Handler {
-  const saved = { ...process.env };
-  Object.assign(process.env, {
+  return freshHandler<Handler>('console-page', {
     CONSOLE_ASSETS_DIR: assets.path,
     CONSOLE_ISSUER: 'https://idp.example/realms/a"b',
     CONSOLE_CLIENT_ID: 'console<client>',
@@ -27,15 +27,6 @@ function load(settings: Record<string, string> = {}): Handler {
     CONSOLE_FRAME_ANCESTORS: "'self' https://app.example",
     ...settings,
   });
-  try {
-    let handler!: Handler;
-    jest.isolateModules(() => {
-      handler = (require('../../../lambdas/console-page') as { handler: Handler }).handler;
-    });
-    return handler;
-  } finally {
-    process.env = saved;
-  }
 }
 
 /** GET /console as the client asked for it: `path` is its own path, stage included. */

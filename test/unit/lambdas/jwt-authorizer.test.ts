@@ -3,6 +3,7 @@ import { SignJWT } from 'jose';
 import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
 import { ACCOUNT_ID, API_ID, authorizerEvent, REGION, STAGE } from '../../fixtures/events';
 import { CLIENT_ID, startTestIssuer, TENANT_CLAIM, type TestIssuer, unsignedToken } from '../../fixtures/oidc-issuer';
+import { freshHandler } from '../../support/fresh-module';
 
 type Handler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
 
@@ -20,20 +21,7 @@ let issuer: TestIssuer;
 let handler: Handler;
 let output: CapturedOutput;
 
-/** The deployed module, loaded afresh as a Lambda starts, with the settings the construct gives it. */
-function loadHandler(settings: Record<string, string>): Handler {
-  const saved = { ...process.env };
-  Object.assign(process.env, settings);
-  try {
-    let loaded!: Handler;
-    jest.isolateModules(() => {
-      loaded = (require('../../../lambdas/jwt-authorizer') as { handler: Handler }).handler;
-    });
-    return loaded;
-  } finally {
-    process.env = saved;
-  }
-}
+const loadHandler = (settings: Record<string, string>) => freshHandler<Handler>('jwt-authorizer', settings);
 
 const settingsFor = (url: string) => ({
   CONSOLE_ISSUER: url,
