@@ -4,6 +4,7 @@
  * that is not the local OpenID provider's own, for the console, naming a tenant.
  */
 import { SignJWT } from 'jose';
+import { DEFAULT_DEMO_USERS } from '../../local/openid/demo-users';
 import { startTestIssuer, TENANT_CLAIM, type TestIssuer, unsignedToken } from '../fixtures/oidc-issuer';
 import { call } from '../support/api-client';
 import { type LocalServerProcess, startLocalServer } from '../support/local-server-process';
@@ -28,6 +29,16 @@ afterAll(async () => {
   } finally {
     await dataDir?.remove();
   }
+});
+
+describe('the banner', () => {
+  it("prints the console's URL and its demo users, one per line as email / password (tenant), in two tenants", () => {
+    expect(server.output()).toContain(`Console: ${server.baseUrl}/console\n`);
+    for (const user of DEFAULT_DEMO_USERS) {
+      expect(server.output()).toContain(`\n  ${user.email} / ${user.password} (${user.tenant})\n`);
+    }
+    expect(new Set(DEFAULT_DEMO_USERS.map((user) => user.tenant)).size).toBeGreaterThanOrEqual(2);
+  });
 });
 
 describe('the console page', () => {
