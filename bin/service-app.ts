@@ -16,6 +16,13 @@ const CONTEXT = {
   logRetentionDays: 'logRetentionDays',
   apiGatewayCloudWatchRole: 'apiGatewayCloudWatchRole',
   exampleOrders: 'exampleOrders',
+  consoleIssuer: 'consoleIssuer',
+  consoleClientId: 'consoleClientId',
+  consoleTenantClaim: 'consoleTenantClaim',
+  /** Space-separated. */
+  consoleScopes: 'consoleScopes',
+  /** Space-separated CSP sources. */
+  consoleFrameAncestors: 'consoleFrameAncestors',
 } as const;
 
 const DEFAULT_STACK_NAME = 'ApiKeyService';
@@ -37,7 +44,19 @@ function servicePropsFromContext(app: App): ApiKeyServiceProps {
     throttlingBurstLimit: numberContext(app, CONTEXT.throttlingBurstLimit),
     logRetention: retentionDays as RetentionDays | undefined,
     apiGatewayCloudWatchRole: booleanContext(app, CONTEXT.apiGatewayCloudWatchRole),
+    console: {
+      issuer: stringContext(app, CONTEXT.consoleIssuer),
+      clientId: stringContext(app, CONTEXT.consoleClientId),
+      tenantClaim: stringContext(app, CONTEXT.consoleTenantClaim),
+      grantableScopes: listContext(app, CONTEXT.consoleScopes),
+      frameAncestors: listContext(app, CONTEXT.consoleFrameAncestors),
+    },
   };
+}
+
+/** A space-separated list, as `-c name="a b"` gives it. */
+function listContext(app: App, key: string): string[] | undefined {
+  return stringContext(app, key)?.split(/\s+/).filter(Boolean);
 }
 
 export interface ServiceApp {

@@ -23,6 +23,17 @@ export class ApiKeyServiceStack extends Stack {
       description: 'The key table (retained when the stack is deleted).',
       value: this.service.table.tableName,
     });
+    new CfnOutput(this, 'ConsoleUrl', {
+      description: "The console: tenants' users sign in and manage their keys there.",
+      value: this.service.consoleUrl,
+    });
+    const { userPool } = this.service.consoleSignIn;
+    if (userPool) {
+      new CfnOutput(this, 'ConsoleUserPoolId', {
+        description: "The console's Cognito user pool: create its users there, each with the custom:tenant attribute.",
+        value: userPool.userPoolId,
+      });
+    }
     new CfnOutput(this, 'AuthorizerFunctionArn', {
       description: 'The x-api-key authorizer Lambda, for RestApis deployed by other CDK apps in this account and Region.',
       value: this.service.authorizerFunction.functionArn,

@@ -1,5 +1,11 @@
-import { Duration, Token } from 'aws-cdk-lib';
-import { AuthorizationType, LambdaIntegration, type RestApi } from 'aws-cdk-lib/aws-apigateway';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
+import {
+  AuthorizationType,
+  IdentitySource,
+  LambdaIntegration,
+  RequestAuthorizer,
+  type RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
@@ -9,11 +15,18 @@ import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ENV } from '../src/config';
 import { DEFAULT_KEY_PREFIX, isValidKeyPrefix, KEY_PREFIX_PATTERN } from '../src/domain/key-format';
-import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName, ROUTES, routePathPattern } from '../src/routes';
+import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName, JWT_AUTHORIZER_ENTRY, ROUTES, routePathPattern } from '../src/routes';
 import { AuthorizerCacheFlush } from './authorizer-cache-flush';
+import { ConsoleSignIn, type ConsoleSignInProps } from './console-sign-in';
 import { KeyTable } from './key-table';
 import { MethodAccess } from './method-access';
-import { acknowledgeApiFindings, acknowledgeOpenMethod } from './private/nag-acknowledgements';
+import { consoleFunction } from './private/console-function';
+import {
+  acknowledgeApiFindings,
+  acknowledgeConsoleUserPoolFindings,
+  acknowledgeOpenMethod,
+  acknowledgePublicConsoleMethod,
+} from './private/nag-acknowledgements';
 import { serviceApi } from './private/service-api';
 import { serviceFunction } from './private/service-function';
 import { ProtectedHttpApi, type ProtectedHttpApiProps } from './protected-http-api';
@@ -106,6 +119,15 @@ export interface ApiKeyServiceProps {
    * @default - no web ACL
    */
   readonly webAclArn?: string;
+
+  /**
+   * The console at `{api.url}console`: how its users sign in (your OpenID Connect
+   * issuer and client, or a Cognito user pool made for it), the claim that names
+   * their tenant, what they may grant, and who may frame it.
+   *
+   * @default - a Cognito user pool with a `tenant` attribute; console users grant no scopes; no page may frame it
+   */
+  readonly console?: ConsoleSignInProps;
 }
 
 /**
@@ -133,9 +155,16 @@ export class ApiKeyService extends Construct {
   readonly authorizerCacheTtl: Duration;
   /** What flushes the protected stages' authorizer caches: now, and at each key's expiry. */
   readonly cacheFlush: AuthorizerCacheFlush;
+  /** How console users sign in: the issuer and client, and the Cognito user pool when the construct made one. */
+  readonly consoleSignIn: ConsoleSignIn;
+  /** The Lambda that checks console users' tokens (the JWT authorizer of the console's API routes). */
+  readonly consoleAuthorizerFunction: IFunction;
+  /** The console page's URL. */
+  readonly consoleUrl: string;
 
   private readonly stageName: string;
   private readonly keyTable: KeyTable;
+  private readonly consoleAuthorizer: RequestAuthorizer;
 
   constructor(scope: Construct, id: string, props: ApiKeyServiceProps = {}) {
     super(scope, id);
@@ -164,6 +193,10 @@ export class ApiKeyService extends Construct {
         webAclArn: props.webAclArn,
       });
     }
+    // Built from the literal stage name: the Stage depends on the functions that are told this URL.
+    const { region, urlSuffix } = Stack.of(this);
+    this.consoleUrl = `https://${this.api.restApiId}.execute-api.${region}.${urlSuffix}/${this.stageName}/console`;
+    this.consoleSignIn = new ConsoleSignIn(this, 'ConsoleSignIn', { ...props.console, consoleUrl: this.consoleUrl });
     this.cacheFlush = new AuthorizerCacheFlush(this, 'CacheFlush', { logRetention });
 
     const authorizerFunction = serviceFunction(this, 'Authorizer', {
@@ -176,14 +209,28 @@ export class ApiKeyService extends Construct {
     this.keyTable.grantVerify(authorizerFunction);
     this.authorizerFunction = authorizerFunction;
 
+    const consoleAuthorizerFunction = serviceFunction(this, 'ConsoleAuthorizer', {
+      entry: JWT_AUTHORIZER_ENTRY,
+      timeout: AUTHORIZER_TIMEOUT,
+      memorySize: 512,
+      logRetention,
+    });
+    this.consoleSignIn.bindVerifier(consoleAuthorizerFunction);
+    this.consoleAuthorizerFunction = consoleAuthorizerFunction;
+    this.consoleAuthorizer = new RequestAuthorizer(this, 'ConsoleUserAuthorizer', {
+      handler: consoleAuthorizerFunction,
+      identitySources: [IdentitySource.header('Authorization')],
+      // Nothing cached: API Gateway cannot tie a cached answer to the token's expiry, so it could outlive the token.
+      resultsCacheTtl: Duration.seconds(0),
+    });
+
     const handlers = {} as Record<HandlerName, IFunction>;
     for (const [name, definition] of Object.entries(HANDLERS) as [HandlerName, (typeof HANDLERS)[HandlerName]][]) {
-      const fn = serviceFunction(this, pascalCase(name), {
-        entry: definition.entry,
-        timeout: HANDLER_TIMEOUT,
-        memorySize: 256,
-        logRetention,
-      });
+      const settings = { timeout: HANDLER_TIMEOUT, memorySize: 256, logRetention };
+      const fn = definition.servesConsole
+        ? consoleFunction(this, pascalCase(name), settings)
+        : serviceFunction(this, pascalCase(name), { entry: definition.entry, ...settings });
+      if (definition.servesConsole) this.consoleSignIn.bindPage(fn);
       if (definition.tableActions.length > 0 || definition.indexActions.length > 0) this.keyTable.grantAccess(fn, definition);
       if (definition.verifiesKeys) this.keyTable.grantVerify(fn);
       if (definition.tenantTableActions.length > 0) tenantTable.grantAccess(fn, definition.tenantTableActions);
@@ -195,6 +242,7 @@ export class ApiKeyService extends Construct {
     this.handlers = handlers;
     this.addRoutes();
     acknowledgeApiFindings(this.api, props.webAclArn !== undefined);
+    if (this.consoleSignIn.userPool) acknowledgeConsoleUserPoolFindings(this.consoleSignIn.userPool);
   }
 
   /**
@@ -252,9 +300,18 @@ export class ApiKeyService extends Construct {
             route.scope === undefined ? MethodAccess.anyValidKey() : MethodAccess.scope(route.scope),
           );
           break;
-        case 'none':
-          acknowledgeOpenMethod(resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.NONE }));
+        case 'jwt':
+          resource.addMethod(route.method, integration, {
+            authorizationType: AuthorizationType.CUSTOM,
+            authorizer: this.consoleAuthorizer,
+          });
           break;
+        case 'none': {
+          const method = resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.NONE });
+          if (HANDLERS[route.handler].servesConsole) acknowledgePublicConsoleMethod(method);
+          else acknowledgeOpenMethod(method);
+          break;
+        }
       }
     }
   }

@@ -1,5 +1,5 @@
 import { Token } from 'aws-cdk-lib';
-import { SCOPE_PATTERN } from '../src/domain/scope';
+import { SCOPE_PATTERN } from '../src/domain/identifiers';
 
 /** What a key needs to call a protected method. */
 export class MethodAccess {

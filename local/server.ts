@@ -3,12 +3,14 @@
  * deployed handlers and authorizer behind a local stand-in for API Gateway.
  */
 import { once } from 'node:events';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { buildConsoleAssets } from '../src/console-bundle';
 import { ensureTable } from '../src/store/ensure-table';
 import { createKeyTableInput, createTenantTableInput } from '../src/store/table-schema';
 import type { HttpResponse } from './apigateway/responses';
@@ -20,7 +22,7 @@ import { type DataDirLock, ensureDataDir, lockDataDir, makeDataDirPrivate } from
 import { type EmbeddedDynamoDb, openEmbeddedDynamoDb } from './boot/embedded-dynamodb';
 import { type EmulatedAws, startEmulatedAws } from './boot/emulated-aws';
 import { loadHandlerModules } from './boot/handler-modules';
-import { fallbackSdkCredentials, functionEnvironment, sdkEnvironment } from './boot/lambda-environment';
+import { fallbackSdkCredentials, functionEnvironment, type LocalConsole, sdkEnvironment } from './boot/lambda-environment';
 import { createLocalApis } from './boot/local-apis';
 import { ConfigError, type LocalConfig, readLocalConfig } from './boot/local-config';
 import { StartupError } from './boot/startup-error';
@@ -29,6 +31,7 @@ import type { GatewayRequest } from './http/http-request';
 import { createLocalHttpServer, listenOnLoopback } from './http/http-server';
 import { localProblemResponse } from './http/local-problems';
 import { type RequestsInFlight, trackRequestsInFlight } from './http/requests-in-flight';
+import type { OpenIdProvider } from './openid/provider';
 
 // On Node 20 the SDK announces that its releases from 2027 will need Node 22. The
 // lockfile pins this release, so for `npm start` that notice is only noise.
@@ -44,6 +47,9 @@ const SHUTDOWN_GRACE_MS = 10_000;
 const MAX_BUFFERED_BODY_BYTES = 1024 * 1024;
 
 type Dispatch = (request: GatewayRequest) => Promise<HttpResponse>;
+
+/** The console's client at the local OpenID provider. */
+const CONSOLE_CLIENT_ID = 'api-key-console';
 
 interface Database {
   /** Where the handlers' SDK finds DynamoDB: DYNAMODB_ENDPOINT, or this server, which serves the embedded one. */
@@ -156,7 +162,34 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const modules = loadHandlerModules((definition) => functionEnvironment(definition, config, stage, baseUrl));
+  const consoleUrl = `${baseUrl}/console`;
+  let openId: OpenIdProvider;
+  let localConsole: LocalConsole;
+  try {
+    // Loaded only now, once the start can no longer be refused in one line: on Node 20 it warns as it loads.
+    const { startOpenIdProvider } = await import('./openid/provider');
+    openId = await startOpenIdProvider({
+      port: config.console.openIdPort,
+      users: config.console.users,
+      clientId: CONSOLE_CLIENT_ID,
+      redirectUri: consoleUrl,
+      tenantClaim: config.console.tenantClaim,
+    });
+    // Built afresh at each start, from the sources, as the construct builds it into the deployed function;
+    // a build is no data, so it lives outside DATA_DIR and goes when the server stops.
+    const assetsDirectory = await mkdtemp(join(tmpdir(), 'api-key-console-'));
+    buildConsoleAssets(assetsDirectory);
+    localConsole = { issuer: openId.issuer, clientId: CONSOLE_CLIENT_ID, assetsDirectory };
+  } catch (error) {
+    server.close();
+    await database.close();
+    lock?.release();
+    throw error;
+  }
+
+  const modules = loadHandlerModules((definition) =>
+    functionEnvironment(definition, config, stage, { server: baseUrl, console: localConsole }),
+  );
   const apis = createLocalApis({
     region: config.region,
     modules,
@@ -177,22 +210,24 @@ async function main(): Promise<void> {
     if (stoppedAt !== undefined && request.receivedAt > stoppedAt) return localProblemResponse('stopping');
     return apis.dispatch(request);
   });
-  console.log(banner({ baseUrl, config, admin, dynamoDb: database.description }));
+  console.log(banner({ baseUrl, config, admin, dynamoDb: database.description, consoleUrl, issuer: openId.issuer }));
 
   const stop = (signal: NodeJS.Signals) => {
     if (stopping()) return;
     stoppedAt = new Date();
     console.log(`${signal}: finishing requests in flight, then stopping`);
-    stopGracefully(server, requestsInFlight, database, aws).then(
-      () => {
-        lock?.release();
-        process.exit(0);
-      },
-      (error: unknown) => {
-        console.error('Could not stop cleanly:', error);
-        process.exit(1);
-      },
-    );
+    stopGracefully(server, requestsInFlight, database, aws, openId)
+      .then(() => rm(localConsole.assetsDirectory, { recursive: true, force: true }))
+      .then(
+        () => {
+          lock?.release();
+          process.exit(0);
+        },
+        (error: unknown) => {
+          console.error('Could not stop cleanly:', error);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
@@ -208,8 +243,10 @@ async function stopGracefully(
   requestsInFlight: RequestsInFlight,
   database: Database,
   aws: EmulatedAws,
+  openId: OpenIdProvider,
 ): Promise<void> {
   await aws.close();
+  await openId.close();
   let cutOff: NodeJS.Timeout | undefined;
   await Promise.race([requestsInFlight.drained(), new Promise((resolve) => (cutOff = setTimeout(resolve, SHUTDOWN_GRACE_MS)))]);
   clearTimeout(cutOff);

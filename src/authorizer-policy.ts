@@ -1,4 +1,5 @@
 import type { CompiledMethods } from './protected-methods';
+import { ROUTES, routePathPattern } from './routes';
 
 /** One statement of the IAM policy a Lambda authorizer returns to API Gateway. */
 export interface AuthorizerPolicyStatement {
@@ -65,4 +66,17 @@ export function policyFor(methodArn: string, scopes: readonly string[], compiled
   const statements = [statement('Allow', allows)];
   if (denies.length > 0) statements.push(statement('Deny', denies));
   return { Version: '2012-10-17', Statement: statements };
+}
+
+/**
+ * A signed-in console user may call every console route of the stage; what it
+ * may grant is the domain's to judge. The JWT authorizer's answers are not
+ * cached, so this names the console routes alone.
+ */
+export function consoleUserPolicyFor(methodArn: string): AuthorizerPolicy {
+  const stageArn = stageResourceArn(parseMethodArn(methodArn));
+  const resources = ROUTES.filter((route) => route.authorization === 'jwt').map(
+    (route) => `${stageArn}/${route.method}${routePathPattern(route)}`,
+  );
+  return { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: resources }] };
 }

@@ -18,6 +18,20 @@ export const ENV = {
   flushScheduleGroup: 'FLUSH_SCHEDULE_GROUP',
   /** The role EventBridge Scheduler assumes to queue a flush. */
   flushScheduleRoleArn: 'FLUSH_SCHEDULE_ROLE_ARN',
+  /** The OpenID Connect issuer whose tokens sign console users in. */
+  consoleIssuer: 'CONSOLE_ISSUER',
+  /** The console's OAuth client id at that issuer: the audience its ID tokens name. */
+  consoleClientId: 'CONSOLE_CLIENT_ID',
+  /** The token claim that names the user's tenant. */
+  consoleTenantClaim: 'CONSOLE_TENANT_CLAIM',
+  /** The scopes console users may grant, space-separated. */
+  consoleScopes: 'CONSOLE_SCOPES',
+  /** Where the console's built page and assets are, relative to the function's working directory. */
+  consoleAssetsDir: 'CONSOLE_ASSETS_DIR',
+  /** Origins other than the service's own that the console page may fetch from: the identity provider's endpoints. */
+  consoleConnectSources: 'CONSOLE_CONNECT_SOURCES',
+  /** The CSP frame-ancestors sources: which pages may embed the console. */
+  consoleFrameAncestors: 'CONSOLE_FRAME_ANCESTORS',
 } as const;
 
 /** A setting the function cannot work without: its absence is a deployment error, reported as such. */

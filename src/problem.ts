@@ -72,7 +72,12 @@ const gatewayProblem = (
  * same answer.
  */
 export const GATEWAY_RESPONSES: readonly GatewayResponseDefinition[] = [
-  gatewayProblem('UNAUTHORIZED', 401, 'Unauthorized', 'A valid API key is required in the x-api-key header.'),
+  gatewayProblem(
+    'UNAUTHORIZED',
+    401,
+    'Unauthorized',
+    "Valid credentials are required: an API key in the x-api-key header, or, on the console's routes, a signed-in user's token.",
+  ),
   gatewayProblem('ACCESS_DENIED', 403, 'Forbidden', 'The credentials do not grant access to this route.'),
   gatewayProblem('MISSING_AUTHENTICATION_TOKEN', 403, 'Forbidden', 'The request is not signed, or there is no such route.'),
   gatewayProblem('INVALID_SIGNATURE', 403, 'Forbidden', 'The request signature is not valid.'),
@@ -86,14 +91,20 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseDefinition[] = [
   gatewayProblem('RESOURCE_NOT_FOUND', 404, 'Not Found', 'There is no such resource.'),
   gatewayProblem('THROTTLED', 429, 'Too Many Requests', 'Too many requests; slow down and retry.', { 'Retry-After': '1' }),
   gatewayProblem('QUOTA_EXCEEDED', 429, 'Too Many Requests', 'The request quota is used up.', { 'Retry-After': '60' }),
-  gatewayProblem('AUTHORIZER_FAILURE', 503, 'Service Unavailable', 'The API key could not be checked right now; retry shortly.', {
-    'Retry-After': '1',
-  }),
+  gatewayProblem(
+    'AUTHORIZER_FAILURE',
+    503,
+    'Service Unavailable',
+    'The credentials could not be checked right now; retry shortly.',
+    {
+      'Retry-After': '1',
+    },
+  ),
   gatewayProblem(
     'AUTHORIZER_CONFIGURATION_ERROR',
     503,
     'Service Unavailable',
-    'The API key could not be checked right now; retry shortly.',
+    'The credentials could not be checked right now; retry shortly.',
     {
       'Retry-After': '1',
     },

@@ -7,8 +7,14 @@ import type { ProtectedMethod } from './protected-methods';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
-/** `iam`: SigV4-signed admin calls. `apiKey`: the x-api-key REQUEST authorizer. `none`: open to anyone (the API's own description). */
-export type RouteAuthorization = 'iam' | 'apiKey' | 'none';
+/**
+ * `iam`: SigV4-signed admin calls. `apiKey`: the x-api-key REQUEST authorizer.
+ * `jwt`: the console's users, by the bearer token of the operator's identity
+ * provider, checked by the JWT authorizer. `none`: open to anyone: the API's own
+ * description, and the console's page and its assets, which hold nothing a
+ * visitor may not see.
+ */
+export type RouteAuthorization = 'iam' | 'apiKey' | 'jwt' | 'none';
 
 export type HandlerName =
   | 'createKey'
@@ -19,7 +25,8 @@ export type HandlerName =
   | 'rotateKey'
   | 'whoami'
   | 'verifyKey'
-  | 'openApi';
+  | 'openApi'
+  | 'consolePage';
 
 export type TableAction =
   | 'dynamodb:PutItem'
@@ -54,6 +61,8 @@ export interface HandlerDefinition {
   invalidation: readonly InvalidationCapability[];
   /** Whether it issues new keys, and so needs the deployment's key prefix. */
   issuesKeys: boolean;
+  /** Whether it serves the console's page, and so needs its assets and its sign-in settings. */
+  servesConsole: boolean;
 }
 
 /** A function that reads and writes nothing but what its definition adds. */
@@ -64,6 +73,7 @@ const NO_STORE_ACCESS: Omit<HandlerDefinition, 'entry'> = {
   tenantTableActions: [],
   invalidation: [],
   issuesKeys: false,
+  servesConsole: false,
 };
 
 export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
@@ -78,6 +88,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
     invalidation: ['flushAt'],
     issuesKeys: true,
+    servesConsole: false,
   },
   listKeys: {
     entry: 'list-keys',
@@ -87,6 +98,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     tenantTableActions: [],
     invalidation: [],
     issuesKeys: false,
+    servesConsole: false,
   },
   getKey: {
     entry: 'get-key',
@@ -96,6 +108,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     tenantTableActions: [],
     invalidation: [],
     issuesKeys: false,
+    servesConsole: false,
   },
   updateKey: {
     entry: 'update-key',
@@ -105,6 +118,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     tenantTableActions: [],
     invalidation: ['flushNow', 'flushAt'],
     issuesKeys: false,
+    servesConsole: false,
   },
   deleteKey: {
     entry: 'delete-key',
@@ -114,6 +128,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     tenantTableActions: [],
     invalidation: ['flushNow'],
     issuesKeys: false,
+    servesConsole: false,
   },
   rotateKey: {
     entry: 'rotate-key',
@@ -125,16 +140,20 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
     invalidation: ['flushNow', 'flushAt'],
     issuesKeys: true,
+    servesConsole: false,
   },
   whoami: { ...NO_STORE_ACCESS, entry: 'whoami' },
   verifyKey: { ...NO_STORE_ACCESS, entry: 'verify-key', verifiesKeys: true },
   openApi: { ...NO_STORE_ACCESS, entry: 'openapi' },
+  consolePage: { ...NO_STORE_ACCESS, entry: 'console-page', servesConsole: true },
 };
 
 /** The module under lambdas/ of the x-api-key authorizer, which is behind no route. */
 export const AUTHORIZER_ENTRY = 'authorizer';
 /** The module under lambdas/ of the flush queue's consumer, which is behind no route either. */
 export const FLUSHER_ENTRY = 'flush-authorizer-caches';
+/** The module under lambdas/ of the console users' JWT authorizer, which is behind no route. */
+export const JWT_AUTHORIZER_ENTRY = 'jwt-authorizer';
 
 export interface Route {
   method: HttpMethod;
@@ -164,7 +183,20 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/whoami', handler: 'whoami', authorization: 'apiKey' },
   { method: 'POST', path: '/verify', handler: 'verifyKey', authorization: 'iam' },
   { method: 'GET', path: '/openapi.json', handler: 'openApi', authorization: 'none' },
+  { method: 'GET', path: '/console', handler: 'consolePage', authorization: 'none' },
+  { method: 'GET', path: '/console/{file}', handler: 'consolePage', authorization: 'none' },
+  { method: 'POST', path: '/console/api/keys', handler: 'createKey', authorization: 'jwt' },
+  { method: 'GET', path: '/console/api/keys', handler: 'listKeys', authorization: 'jwt' },
+  { method: 'GET', path: '/console/api/keys/{keyId}', handler: 'getKey', authorization: 'jwt' },
+  { method: 'PATCH', path: '/console/api/keys/{keyId}', handler: 'updateKey', authorization: 'jwt' },
+  { method: 'DELETE', path: '/console/api/keys/{keyId}', handler: 'deleteKey', authorization: 'jwt' },
+  { method: 'POST', path: '/console/api/keys/{keyId}/rotate', handler: 'rotateKey', authorization: 'jwt' },
 ];
+
+/** The route an API Gateway event came by: its method and resource (the path with `{param}` placeholders). */
+export function routeOf(method: string, resource: string): Route | undefined {
+  return ROUTES.find((route) => route.method === method && route.path === resource);
+}
 
 /** The service's own methods behind the x-api-key authorizer, declared as any protected API declares its methods. */
 export const SERVICE_PROTECTED_METHODS: readonly ProtectedMethod[] = ROUTES.filter(

@@ -1,7 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { Caller } from '../../src/domain/caller';
 import { isDomainError, type KnownDomainError } from '../../src/domain/errors';
-import type { KeyCaller } from '../../src/domain/key-service';
 import { PROBLEM_HEADERS, type Problem, problem } from '../../src/problem';
+import { routeOf } from '../../src/routes';
 import { errorDetails, logger } from './logger';
 
 const MAX_BODY_BYTES = 10 * 1024;
@@ -34,6 +35,11 @@ export function noContent(): APIGatewayProxyResult {
 
 function problemResponse(body: Problem, headers: Record<string, string> = {}): APIGatewayProxyResult {
   return { statusCode: body.status, headers: { ...PROBLEM_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+/** 404 problem+json for something other than a key. */
+export function notFound(detail: string): APIGatewayProxyResult {
+  return problemResponse(problem(404, 'Not Found', detail));
 }
 
 export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
@@ -142,16 +148,38 @@ export function tenantOf(event: APIGatewayProxyEvent): string {
   return tenantId;
 }
 
-/** On self-service routes (no tenant in the path), the calling key: its scopes and expiry. Admin routes have none. */
-export function callerOf(event: APIGatewayProxyEvent): KeyCaller | undefined {
-  if (event.pathParameters?.tenantId !== undefined) return undefined;
-  const { keyId, scopes, expiresAt } = event.requestContext.authorizer ?? {};
-  if (typeof keyId !== 'string') throw new Error('The authorizer context names no key');
-  return {
-    keyId,
-    scopes: typeof scopes === 'string' && scopes !== '' ? scopes.split(' ') : [],
-    ...(typeof expiresAt === 'string' && expiresAt !== '' ? { expiresAt } : {}),
-  };
+function spaceSeparated(value: unknown): string[] {
+  return typeof value === 'string' && value !== '' ? value.split(' ') : [];
+}
+
+/**
+ * Who is asking, as the route's authorizer vouched: on `apiKey` routes the calling
+ * key (its scopes and expiry), on `jwt` routes the console user (the scopes console
+ * users may grant). Admin routes have none: IAM callers may grant anything.
+ */
+export function callerOf(event: APIGatewayProxyEvent): Caller | undefined {
+  const authorization = routeOf(event.httpMethod, event.resource)?.authorization;
+  const context = event.requestContext.authorizer ?? {};
+  switch (authorization) {
+    case 'iam':
+      return undefined;
+    case 'apiKey': {
+      const { keyId, expiresAt } = context;
+      if (typeof keyId !== 'string') throw new Error('The authorizer context names no key');
+      return {
+        kind: 'key',
+        keyId,
+        scopes: spaceSeparated(context.scopes),
+        ...(typeof expiresAt === 'string' && expiresAt !== '' ? { expiresAt } : {}),
+      };
+    }
+    case 'jwt': {
+      if (typeof context.sub !== 'string' || context.sub === '') throw new Error('The authorizer context names no user');
+      return { kind: 'user', subject: context.sub, scopes: spaceSeparated(context.scopes) };
+    }
+    default:
+      throw new Error(`No caller on ${event.httpMethod} ${event.resource}: the route takes no self-service caller`);
+  }
 }
 
 export function keyIdOf(event: APIGatewayProxyEvent): string {

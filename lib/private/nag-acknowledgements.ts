@@ -1,5 +1,6 @@
 import { Validations } from 'aws-cdk-lib';
 import type { Method, RestApi } from 'aws-cdk-lib/aws-apigateway';
+import type { UserPool } from 'aws-cdk-lib/aws-cognito';
 
 /** cdk-nag findings on the service's API that are decisions, not oversights; each names its rule and why. */
 export function acknowledgeApiFindings(api: RestApi, hasWebAcl: boolean): void {
@@ -10,7 +11,8 @@ export function acknowledgeApiFindings(api: RestApi, hasWebAcl: boolean): void {
   });
   Validations.of(api).acknowledge({
     id: 'AwsSolutions-COG4',
-    reason: 'No Cognito users here: admin routes use IAM (SigV4) and key routes use the x-api-key Lambda REQUEST authorizer.',
+    reason:
+      'Admin routes use IAM (SigV4), key routes the x-api-key Lambda authorizer, and console routes a Lambda JWT authorizer, so that the console accepts any OpenID Connect issuer, not only Cognito.',
   });
   if (!hasWebAcl) {
     Validations.of(api).acknowledge({
@@ -34,5 +36,23 @@ export function acknowledgeOpenMethod(method: Method): void {
   Validations.of(method).acknowledge({
     id: 'AwsSolutions-APIG4',
     reason: 'GET /openapi.json serves the API description, the same for every caller and generated from code; it reads no data.',
+  });
+}
+
+/** The console's page and assets are public by design; each acknowledgement says why. */
+export function acknowledgePublicConsoleMethod(method: Method): void {
+  Validations.of(method).acknowledge({
+    id: 'AwsSolutions-APIG4',
+    reason:
+      'The console page and its script are public, like any sign-in page: they hold no secret and no data. Every key operation goes through the console API, behind the JWT authorizer.',
+  });
+}
+
+/** The Cognito user pool made for the console, when the operator brings no identity provider. */
+export function acknowledgeConsoleUserPoolFindings(userPool: UserPool): void {
+  Validations.of(userPool).acknowledge({
+    id: 'AwsSolutions-COG8',
+    reason:
+      'The Plus feature plan bills per monthly active user; the pool takes no self sign-up, requires an authenticator app as a second factor and 12-character passwords. Operators who want threat protection set the pool to FeaturePlan.PLUS.',
   });
 }

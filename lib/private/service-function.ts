@@ -11,7 +11,7 @@ import type { Construct } from 'constructs';
 const LAMBDAS_DIRECTORY = path.resolve(__dirname, '..', '..', 'lambdas');
 
 /** The file of a module under lambdas/, whichever form this copy of the package has. */
-function entryFile(module: string): string {
+export function entryFile(module: string): string {
   const typescript = path.join(LAMBDAS_DIRECTORY, `${module}.ts`);
   return existsSync(typescript) ? typescript : path.join(LAMBDAS_DIRECTORY, `${module}.js`);
 }
@@ -29,6 +29,33 @@ export type BundledFunctionProps = Omit<ServiceFunctionProps, 'entry'> & {
   readonly entryFile: string;
 };
 
+/** A function's own log group and role: it may write to that log group and nothing else until a grant says otherwise. */
+function logsAndRole(scope: Construct, id: string, logRetention: RetentionDays) {
+  const logGroup = new LogGroup(scope, `${id}Logs`, { retention: logRetention });
+  // Our own role instead of AWSLambdaBasicExecutionRole: it may write to its own log group only.
+  const role = new Role(scope, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+  logGroup.grantWrite(role);
+  return { logGroup, role };
+}
+
+/** What every function of the service runs with, however its code is bundled. */
+export function functionSettings(scope: Construct, id: string, props: Omit<ServiceFunctionProps, 'entry'>) {
+  return {
+    handler: 'index.handler',
+    runtime: Runtime.NODEJS_24_X,
+    architecture: Architecture.ARM_64,
+    timeout: props.timeout,
+    memorySize: props.memorySize,
+    ...logsAndRole(scope, id, props.logRetention),
+    loggingFormat: LoggingFormat.JSON,
+    // Lambda drops anything below INFO even if the Powertools level is raised by hand.
+    applicationLogLevelV2: ApplicationLogLevel.INFO,
+    systemLogLevelV2: SystemLogLevel.WARN,
+    // Source maps turn minified stack traces in error logs back into TypeScript lines.
+    environment: { POWERTOOLS_LOG_LEVEL: 'INFO', NODE_OPTIONS: '--enable-source-maps' },
+  };
+}
+
 /**
  * One of the service's Lambdas: bundled with esbuild from lambdas/, on the
  * newest Node.js runtime Lambda offers, arm64, with its own log group and its
@@ -42,25 +69,10 @@ export function serviceFunction(scope: Construct, id: string, props: ServiceFunc
 
 /** A Lambda bundled from any source file, set up as the service's own are (see serviceFunction). */
 export function bundledFunction(scope: Construct, id: string, props: BundledFunctionProps): NodejsFunction {
-  const logGroup = new LogGroup(scope, `${id}Logs`, { retention: props.logRetention });
-  // Our own role instead of AWSLambdaBasicExecutionRole: it may write to its own log group only.
-  const role = new Role(scope, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
-  logGroup.grantWrite(role);
   return new NodejsFunction(scope, id, {
+    ...functionSettings(scope, id, props),
     entry: props.entryFile,
     handler: 'handler',
-    runtime: Runtime.NODEJS_24_X,
-    architecture: Architecture.ARM_64,
-    timeout: props.timeout,
-    memorySize: props.memorySize,
-    role,
-    logGroup,
-    loggingFormat: LoggingFormat.JSON,
-    // Lambda drops anything below INFO even if the Powertools level is raised by hand.
-    applicationLogLevelV2: ApplicationLogLevel.INFO,
-    systemLogLevelV2: SystemLogLevel.WARN,
-    // Source maps turn minified stack traces in error logs back into TypeScript lines.
-    environment: { POWERTOOLS_LOG_LEVEL: 'INFO', NODE_OPTIONS: '--enable-source-maps' },
     bundling: {
       // The SDK is bundled, so the deployed code runs the versions that were tested.
       bundleAwsSDK: true,

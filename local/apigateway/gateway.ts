@@ -25,7 +25,10 @@ export interface GatewayRoute {
 
 export interface GatewayOptions {
   routes: readonly GatewayRoute[];
+  /** The x-api-key authorizer, on `apiKey` routes. */
   authorizer: AuthorizerRunner;
+  /** The console users' JWT authorizer, on `jwt` routes; an API without such routes needs none. */
+  jwtAuthorizer?: AuthorizerRunner;
   stage: Stage;
   /** The only credentials IAM-authorized routes accept; an API without such routes needs none. */
   adminCredentials?: Credentials;
@@ -49,7 +52,7 @@ type Admission =
  */
 export function createGateway(options: GatewayOptions): (request: GatewayRequest) => Promise<HttpResponse> {
   const route = createRouter(options.routes);
-  const { stage, adminCredentials, authorizer } = options;
+  const { stage, adminCredentials, authorizer, jwtAuthorizer } = options;
 
   const sigV4Options: SigV4Options = {
     region: stage.region,
@@ -85,12 +88,32 @@ export function createGateway(options: GatewayOptions): (request: GatewayRequest
     return { admitted: true, authorizer: { ...result.context, principalId: result.principalId } };
   }
 
-  async function admit(request: GatewayRequest, match: RouteMatch<GatewayRoute>, requestId: string): Promise<Admission> {
+  /**
+   * The console's authorizer caches nothing (a cached answer would outlive the token's
+   * expiry), and with caching off its identity source is optional ("Authorizer",
+   * API Gateway REST API Reference): it is called even without an Authorization
+   * header, and refuses such a request itself.
+   */
+  async function admitWithBearer(
+    request: GatewayRequest,
+    match: RouteMatch<GatewayRoute>,
+    requestId: string,
+  ): Promise<Admission> {
+    if (!jwtAuthorizer) return { admitted: false, refusal: 'AUTHORIZER_CONFIGURATION_ERROR' };
+    const identity = [...new Set(request.headers.authorization ?? [])].join(',');
+    const result = await jwtAuthorizer(identity, authorizerEvent(request, match, stage, requestId));
+    if (result.outcome !== 'allowed') return { admitted: false, refusal: AUTHORIZER_FAILURES[result.outcome] };
+    return { admitted: true, authorizer: { ...result.context, principalId: result.principalId } };
+  }
+
+  function admit(request: GatewayRequest, match: RouteMatch<GatewayRoute>, requestId: string): Promise<Admission> | Admission {
     switch (match.route.authorization) {
       case 'iam':
         return admitSigned(request);
       case 'apiKey':
         return admitWithApiKey(request, match, requestId);
+      case 'jwt':
+        return admitWithBearer(request, match, requestId);
       case 'none':
         return { admitted: true, authorizer: null };
     }

@@ -8,6 +8,17 @@ export interface BannerFacts {
   admin: AdminCredentials;
   /** Where the table lives: the embedded store's directory, or DYNAMODB_ENDPOINT. */
   dynamoDb: string;
+  consoleUrl: string;
+  /** The local OpenID provider the console signs in with. */
+  issuer: string;
+}
+
+function consoleLines({ config, consoleUrl, issuer }: BannerFacts): string[] {
+  return [
+    `Console: ${consoleUrl}`,
+    `  Signed in with the local OpenID provider ${issuer}, as one of these users (email / password (tenant)):`,
+    ...config.console.users.map((user) => `  ${user.email} / ${user.password} (${user.tenant})`),
+  ];
 }
 
 function adminLines({ admin, config, baseUrl }: BannerFacts): string[] {
@@ -41,6 +52,8 @@ export function banner(facts: BannerFacts): string {
     'Then call /whoami with the "key" from that response (it is shown only this once):',
     '  export KEY=<the key>',
     '  curl -s -H "x-api-key: $KEY" "$API/whoami"',
+    '',
+    ...consoleLines(facts),
     '',
     `Listening on ${baseUrl} (Ctrl+C to stop)`,
   ].join('\n');

@@ -1,7 +1,14 @@
 import { resolve } from 'node:path';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ENV } from '../../src/config';
-import { AUTHORIZER_ENTRY, FLUSHER_ENTRY, HANDLERS, type HandlerDefinition, type HandlerName } from '../../src/routes';
+import {
+  AUTHORIZER_ENTRY,
+  FLUSHER_ENTRY,
+  HANDLERS,
+  type HandlerDefinition,
+  type HandlerName,
+  JWT_AUTHORIZER_ENTRY,
+} from '../../src/routes';
 import type { AuthorizerHandler } from '../apigateway/authorizer-runner';
 import type { ProxyHandler } from '../apigateway/gateway';
 import type { RoutelessFunction } from './lambda-environment';
@@ -40,6 +47,7 @@ export function loadHandlerModules(
 ): {
   handlers: Record<HandlerName, ProxyHandler>;
   authorizer: AuthorizerHandler;
+  jwtAuthorizer: AuthorizerHandler;
   flusher: SqsHandler;
   /** The example orders API's backend, which needs no settings. */
   ordersBackend: ProxyHandler;
@@ -53,6 +61,10 @@ export function loadHandlerModules(
   return {
     handlers,
     authorizer: loadHandler<AuthorizerHandler>(resolve(LAMBDAS_DIRECTORY, AUTHORIZER_ENTRY), environmentFor('authorizer')),
+    jwtAuthorizer: loadHandler<AuthorizerHandler>(
+      resolve(LAMBDAS_DIRECTORY, JWT_AUTHORIZER_ENTRY),
+      environmentFor('jwtAuthorizer'),
+    ),
     flusher: loadHandler<SqsHandler>(resolve(LAMBDAS_DIRECTORY, FLUSHER_ENTRY), environmentFor('flusher')),
     ordersBackend: loadHandler<ProxyHandler>(ORDERS_BACKEND, {}),
   };

@@ -18,8 +18,8 @@ export interface LocalEndpoints {
   server: string;
 }
 
-/** A function that is behind no route: the x-api-key authorizer, or the flush queue's consumer. */
-export type RoutelessFunction = 'authorizer' | 'flusher';
+/** A function that is behind no route: the x-api-key authorizer, the console users' JWT authorizer, or the flush queue's consumer. */
+export type RoutelessFunction = 'authorizer' | 'jwtAuthorizer' | 'flusher';
 
 /**
  * What every deployed Lambda finds in its environment, pointed at local
@@ -41,26 +41,47 @@ export function localQueueLocation(stage: Stage, server: string, name: string): 
   return { url: `${server}/${stage.accountId}/${name}`, arn: `arn:aws:sqs:${stage.region}:${stage.accountId}:${name}` };
 }
 
+/** What the console's functions are told that exists only once local mode runs: its OpenID provider and the built assets. */
+export interface LocalConsole {
+  issuer: string;
+  clientId: string;
+  assetsDirectory: string;
+}
+
 /**
  * The settings one function gets, exactly as the construct's grants give them
  * in AWS: the table to whoever uses it, the key prefix to functions that issue
  * keys, the registry and queue to functions that flush, the schedule group, role
- * and queues to functions that schedule flushes. Nothing else, so a function that
- * lacks a grant fails here as it would deployed.
+ * and queues to functions that schedule flushes, the identity provider to the
+ * JWT authorizer and the console page. Nothing else, so a function that lacks a
+ * grant fails here as it would deployed.
  */
 export function functionEnvironment(
   definition: HandlerDefinition | RoutelessFunction,
   config: LocalConfig,
   stage: Stage,
-  server: string,
+  local: { server: string; console: LocalConsole },
 ): Record<string, string> {
   const flushNow = {
     [ENV.flushTargetsPath]: FLUSH_TARGETS_PATH,
-    [ENV.flushQueueUrl]: localQueueLocation(stage, server, FLUSH_QUEUE_NAME).url,
+    [ENV.flushQueueUrl]: localQueueLocation(stage, local.server, FLUSH_QUEUE_NAME).url,
+  };
+  const signIn = {
+    [ENV.consoleIssuer]: local.console.issuer,
+    [ENV.consoleClientId]: local.console.clientId,
+    [ENV.consoleScopes]: config.console.scopes.join(' '),
   };
   if (definition === 'authorizer') return { [ENV.tableName]: config.tableName };
   if (definition === 'flusher') return flushNow;
+  if (definition === 'jwtAuthorizer') return { ...signIn, [ENV.consoleTenantClaim]: config.console.tenantClaim };
   const env: Record<string, string> = {};
+  if (definition.servesConsole) {
+    Object.assign(env, signIn, {
+      [ENV.consoleAssetsDir]: local.console.assetsDirectory,
+      [ENV.consoleConnectSources]: new URL(local.console.issuer).origin,
+      [ENV.consoleFrameAncestors]: config.console.frameAncestors,
+    });
+  }
   const usesKeyTable = definition.verifiesKeys || definition.tableActions.length > 0 || definition.indexActions.length > 0;
   if (usesKeyTable) env[ENV.tableName] = config.tableName;
   if (definition.tenantTableActions.length > 0) env[ENV.tenantTableName] = config.tenantTableName;
@@ -69,8 +90,8 @@ export function functionEnvironment(
   if (definition.invalidation.includes('flushAt')) {
     env[ENV.flushScheduleGroup] = FLUSH_SCHEDULE_GROUP;
     env[ENV.flushScheduleRoleArn] = `arn:aws:iam::${stage.accountId}:role/local-authorizer-cache-flush`;
-    env[ENV.flushQueueArn] = localQueueLocation(stage, server, FLUSH_QUEUE_NAME).arn;
-    env[ENV.flushDeadLetterQueueArn] = localQueueLocation(stage, server, FLUSH_DEAD_LETTER_QUEUE_NAME).arn;
+    env[ENV.flushQueueArn] = localQueueLocation(stage, local.server, FLUSH_QUEUE_NAME).arn;
+    env[ENV.flushDeadLetterQueueArn] = localQueueLocation(stage, local.server, FLUSH_DEAD_LETTER_QUEUE_NAME).arn;
   }
   return env;
 }

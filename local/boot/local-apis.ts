@@ -46,6 +46,8 @@ export function createLocalApis(options: LocalApisOptions): LocalApis {
   const serviceGateway = createGateway({
     routes: ROUTES.map((route) => ({ ...route, name: route.handler, handler: modules.handlers[route.handler] })),
     authorizer: service.runner,
+    // As deployed, the console's authorizer caches nothing: a cached answer would outlive the token.
+    jwtAuthorizer: createAuthorizerRunner(modules.jwtAuthorizer, createAuthorizerResultCache(0)),
     stage: serviceStage,
     adminCredentials: options.adminCredentials,
   });

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
+import { SCOPE_PATTERN } from '../../src/domain/identifiers';
 import { assertValidKeyPrefix, DEFAULT_KEY_PREFIX } from '../../src/domain/key-format';
+import { DEFAULT_DEMO_USERS, type DemoUser, DemoUsersError, readDemoUsers } from '../openid/demo-users';
 
 /** Everything `npm start` reads from its environment, validated once at boot. */
 export interface LocalConfig {
@@ -16,6 +18,21 @@ export interface LocalConfig {
   authorizerCacheTtlSeconds: number;
   /** Admin SigV4 credentials given in the environment; otherwise generated and kept in dataDir. */
   adminCredentials?: { accessKeyId: string; secretAccessKey: string };
+  console: ConsoleConfig;
+}
+
+/** The console and the local OpenID provider its users sign in with. */
+export interface ConsoleConfig {
+  /** The OpenID provider's port on 127.0.0.1: PORT + 1 by default, a free one when PORT is 0. */
+  openIdPort: number;
+  /** Who can sign in, from CONSOLE_USERS_FILE or the built-in demo users. */
+  users: readonly DemoUser[];
+  /** The scopes console users may grant. */
+  scopes: string[];
+  /** The ID token claim that names the user's tenant. */
+  tenantClaim: string;
+  /** CSP frame-ancestors sources: the pages that may embed the console. */
+  frameAncestors: string;
 }
 
 export const DEFAULTS = {
@@ -26,6 +43,10 @@ export const DEFAULTS = {
   region: 'us-east-1',
   /** The CDK construct's default. */
   authorizerCacheTtlSeconds: 300,
+  consoleScopes: 'orders:read orders:write',
+  /** The CDK construct's default: the attribute of the Cognito user pool it makes. */
+  consoleTenantClaim: 'custom:tenant',
+  consoleFrameAncestors: "'none'",
 } as const;
 
 /** API Gateway accepts authorizer cache TTLs from 0 (off) to one hour. */
@@ -54,6 +75,29 @@ function adminCredentialsFrom(env: NodeJS.ProcessEnv): LocalConfig['adminCredent
   return { accessKeyId, secretAccessKey };
 }
 
+function consoleConfigFrom(env: NodeJS.ProcessEnv, port: number): ConsoleConfig {
+  const scopes = (env.CONSOLE_SCOPES ?? DEFAULTS.consoleScopes).split(/\s+/).filter(Boolean);
+  const badScope = scopes.find((scope) => !SCOPE_PATTERN.test(scope));
+  if (badScope !== undefined) throw new ConfigError(`CONSOLE_SCOPES: "${badScope}" is not a scope (${SCOPE_PATTERN.source})`);
+  let users: readonly DemoUser[] = DEFAULT_DEMO_USERS;
+  if (env.CONSOLE_USERS_FILE) {
+    try {
+      users = readDemoUsers(resolve(env.CONSOLE_USERS_FILE));
+    } catch (error) {
+      if (error instanceof DemoUsersError) throw new ConfigError(`CONSOLE_USERS_FILE: ${error.message}`);
+      throw error;
+    }
+  }
+  const defaultOpenIdPort = port === 0 || port === 65535 ? 0 : port + 1;
+  return {
+    openIdPort: integerSetting(env, 'OPENID_PORT', defaultOpenIdPort, 0, 65535),
+    users,
+    scopes,
+    tenantClaim: env.CONSOLE_TENANT_CLAIM || DEFAULTS.consoleTenantClaim,
+    frameAncestors: env.CONSOLE_FRAME_ANCESTORS || DEFAULTS.consoleFrameAncestors,
+  };
+}
+
 export function readLocalConfig(env: NodeJS.ProcessEnv): LocalConfig {
   const keyPrefix = env.KEY_PREFIX || DEFAULT_KEY_PREFIX;
   try {
@@ -65,8 +109,9 @@ export function readLocalConfig(env: NodeJS.ProcessEnv): LocalConfig {
   if (dynamoDbEndpoint !== undefined && !URL.canParse(dynamoDbEndpoint)) {
     throw new ConfigError(`DYNAMODB_ENDPOINT must be a URL such as http://127.0.0.1:8000, not "${dynamoDbEndpoint}"`);
   }
+  const port = integerSetting(env, 'PORT', DEFAULTS.port, 0, 65535);
   return {
-    port: integerSetting(env, 'PORT', DEFAULTS.port, 0, 65535),
+    port,
     dataDir: resolve(env.DATA_DIR || DEFAULTS.dataDir),
     tableName: env.TABLE_NAME || DEFAULTS.tableName,
     tenantTableName: env.TENANT_TABLE_NAME || DEFAULTS.tenantTableName,
@@ -81,5 +126,6 @@ export function readLocalConfig(env: NodeJS.ProcessEnv): LocalConfig {
       MAX_AUTHORIZER_CACHE_TTL_SECONDS,
     ),
     adminCredentials: adminCredentialsFrom(env),
+    console: consoleConfigFrom(env, port),
   };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from './errors';
+import { KEY_ID_PATTERN } from './identifiers';
 import type { PagePosition } from './key-store';
-import { KEY_ID_PATTERN } from './validation';
 
 const cursorPayloadSchema = z.strictObject({
   t: z.string(),

@@ -55,14 +55,17 @@ export class KeyNotFoundError extends DomainError {
 }
 
 /**
- * A self-service caller asked for more than its own key holds: a scope it lacks,
- * or a life beyond its own expiry.
+ * A self-service caller asked for more than it may hand out: a scope it lacks, or
+ * a life beyond its own expiry. The message says what bounds this kind of caller.
  */
 export class EscalationError extends DomainError {
   readonly kind = 'escalation';
   readonly name = 'EscalationError';
-  constructor(readonly errors: FieldError[]) {
-    super('A key can only hand out what it holds itself: its scopes, and no life beyond its own expiry.');
+  constructor(
+    readonly errors: FieldError[],
+    message: string,
+  ) {
+    super(message);
   }
 }
 

@@ -1,6 +1,6 @@
 import { type FieldError, ValidationError } from './errors';
+import { SCOPE_MESSAGE, SCOPE_PATTERN } from './identifiers';
 import type { Verification } from './key-verification';
-import { SCOPE_MESSAGE, SCOPE_PATTERN } from './scope';
 
 /** POST /verify's question: may this key be used, for this scope if one is named? */
 export interface KeyCheckRequest {

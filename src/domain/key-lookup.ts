@@ -1,7 +1,8 @@
 import type { KeyRecord } from './api-key';
 import { KeyNotFoundError } from './errors';
+import { KEY_ID_PATTERN } from './identifiers';
 import type { KeyStore } from './key-store';
-import { KEY_ID_PATTERN, parseOrThrow, tenantIdSchema } from './validation';
+import { parseOrThrow, tenantIdSchema } from './validation';
 
 /**
  * The tenant's key with this id. Unknown ids, other tenants' keys and malformed

@@ -1,10 +1,9 @@
 import { monotonicFactory } from 'ulid';
 import { type ApiKey, earliest, type IssuedApiKey, isExpired, isLater, type KeyRecord, toApiKey, ttlFor } from './api-key';
 import type { AuthorizerCacheInvalidation } from './authorizer-cache-invalidation';
+import { actorOf, assertGrantable, assertWithinCallerLife, type Caller, expiryOf } from './caller';
 import {
   ConflictError,
-  EscalationError,
-  type FieldError,
   IdempotencyMismatchError,
   KeyNotFoundError,
   RequestInProgressError,
@@ -47,19 +46,6 @@ export interface KeyServiceOptions {
   now?: () => Date;
 }
 
-/**
- * Who is asking, on self-service routes: a key acting for its own tenant. It may
- * hand out only what it holds: no scope it lacks, and no life beyond its own
- * expiry. Admin (IAM) callers pass no caller and may grant anything.
- */
-export interface KeyCaller {
-  /** The calling key's id. */
-  keyId: string;
-  scopes: string[];
-  /** The calling key's own expiry, if it has one. */
-  expiresAt?: string;
-}
-
 const ulid = monotonicFactory();
 
 type NewKeyFields = Omit<KeyRecord, 'keyHash' | 'keyId' | 'hint' | 'createdAt' | 'ttl' | 'pending' | 'rotation'>;
@@ -69,11 +55,6 @@ type NewKeyFields = Omit<KeyRecord, 'keyHash' | 'keyId' | 'hint' | 'createdAt' |
  * for a repeat of a request that issued one already, that key without it.
  */
 export type IssueOutcome = { replayed: false; key: IssuedApiKey } | { replayed: true; key: ApiKey & { rotatedFrom?: string } };
-
-/** Who a request acts as, for the scope of its Idempotency-Key. */
-function actorOf(caller: KeyCaller | undefined): string {
-  return caller ? caller.keyId : 'admin';
-}
 
 /** The field of a change that makes a key usable again or for longer, if any. */
 function revivingField(existing: KeyRecord, input: UpdateKeyInput): 'enabled' | 'expiresAt' | undefined {
@@ -92,25 +73,6 @@ function revokesOrNarrows(before: KeyRecord, after: KeyRecord): boolean {
     before.scopes.some((scope) => !after.scopes.includes(scope)) ||
     isLater(before.expiresAt, after.expiresAt)
   );
-}
-
-function scopeEscalations(scopes: string[], caller: KeyCaller, pathOf: (index: number) => string): FieldError[] {
-  return scopes
-    .map((scope, index) => ({ scope, index }))
-    .filter(({ scope }) => !caller.scopes.includes(scope))
-    .map(({ scope, index }) => ({ path: pathOf(index), message: `your key does not hold scope "${scope}"` }));
-}
-
-function assertGrantable(scopes: string[], caller: KeyCaller | undefined, pathOf = (index: number) => `scopes.${index}`): void {
-  if (!caller) return;
-  const errors = scopeEscalations(scopes, caller, pathOf);
-  if (errors.length > 0) throw new EscalationError(errors);
-}
-
-/** A key that would live on after the calling key, which expires, is beyond what the caller holds. */
-function assertWithinCallerLife(expiresAt: string | undefined, caller: KeyCaller | undefined, path: string): void {
-  if (caller?.expiresAt === undefined || !isLater(expiresAt, caller.expiresAt)) return;
-  throw new EscalationError([{ path, message: `your key expires at ${caller.expiresAt}; what it grants cannot outlive it` }]);
 }
 
 /**
@@ -135,28 +97,23 @@ export class KeyService {
   }
 
   /** A caller that expires makes keys that expire with it at the latest; asking for later, or for none, is refused. */
-  async create(tenantId: string, body: unknown, caller?: KeyCaller): Promise<IssuedApiKey> {
+  async create(tenantId: string, body: unknown, caller?: Caller): Promise<IssuedApiKey> {
     return this.issueNew(this.prepareCreate(tenantId, body, caller));
   }
 
   /** create, once per Idempotency-Key: a repeat of the same request answers the key it issued, without its secret. */
-  async createOnce(
-    tenantId: string,
-    body: unknown,
-    caller: KeyCaller | undefined,
-    idempotencyKey: string,
-  ): Promise<IssueOutcome> {
+  async createOnce(tenantId: string, body: unknown, caller: Caller | undefined, idempotencyKey: string): Promise<IssueOutcome> {
     const fields = this.prepareCreate(tenantId, body, caller);
     const request = this.idempotentRequest(fields.tenantId, `create:${actorOf(caller)}`, idempotencyKey, fields);
     return this.once(request, (keyId) => this.issueNew(fields, keyId));
   }
 
-  private prepareCreate(tenantId: string, body: unknown, caller: KeyCaller | undefined): NewKeyFields {
+  private prepareCreate(tenantId: string, body: unknown, caller: Caller | undefined): NewKeyFields {
     const tenant = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
     const input = parseOrThrow(createKeyBodySchema, body);
     assertGrantable(input.scopes ?? [], caller);
     this.assertInFuture(input.expiresAt);
-    const expiresAt = input.expiresAt === undefined ? caller?.expiresAt : (input.expiresAt ?? undefined);
+    const expiresAt = input.expiresAt === undefined ? expiryOf(caller) : (input.expiresAt ?? undefined);
     assertWithinCallerLife(expiresAt, caller, 'expiresAt');
     return { tenantId: tenant, name: input.name, scopes: input.scopes ?? [], enabled: true, expiresAt, meta: input.meta };
   }
@@ -167,7 +124,7 @@ export class KeyService {
     return key;
   }
 
-  async update(tenantId: string, keyId: string, body: unknown, caller?: KeyCaller): Promise<ApiKey> {
+  async update(tenantId: string, keyId: string, body: unknown, caller?: Caller): Promise<ApiKey> {
     const tenant = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
     const input = parseOrThrow(updateKeyBodySchema, body);
     assertGrantable(input.scopes ?? [], caller);
@@ -211,7 +168,7 @@ export class KeyService {
    * part-way never leaves a live replacement nobody holds: the old key is restored
    * where it can be, and otherwise a retry supersedes the unfinished rotation.
    */
-  async rotate(tenantId: string, keyId: string, body: unknown, caller?: KeyCaller): Promise<IssuedApiKey> {
+  async rotate(tenantId: string, keyId: string, body: unknown, caller?: Caller): Promise<IssuedApiKey> {
     const { gracePeriodSeconds } = parseOrThrow(rotateKeyBodySchema, body ?? {});
     return this.rotateKey(tenantId, keyId, gracePeriodSeconds, caller);
   }
@@ -221,7 +178,7 @@ export class KeyService {
     tenantId: string,
     keyId: string,
     body: unknown,
-    caller: KeyCaller | undefined,
+    caller: Caller | undefined,
     idempotencyKey: string,
   ): Promise<IssueOutcome> {
     const tenant = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
@@ -237,7 +194,7 @@ export class KeyService {
     tenantId: string,
     keyId: string,
     gracePeriodSeconds: number,
-    caller?: KeyCaller,
+    caller?: Caller,
     replacementId?: string,
   ): Promise<IssuedApiKey> {
     const old = await findTenantKey(this.store, tenantId, keyId);
@@ -250,7 +207,7 @@ export class KeyService {
     const ownExpiry = unfinished ? (unfinished.previousExpiresAt ?? undefined) : old.expiresAt;
     if (!unfinished && isExpired(old, now)) throw new ConflictError('The key has expired; create a new key instead.');
     // The replacement never outlives the old key, nor the caller.
-    const replacementExpiry = earliest(ownExpiry, caller?.expiresAt);
+    const replacementExpiry = earliest(ownExpiry, expiryOf(caller));
     const graceEnds = new Date(now.getTime() + gracePeriodSeconds * 1000).toISOString();
     const retiredAt = earliest(ownExpiry, graceEnds) as string;
 

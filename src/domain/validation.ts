@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import { type FieldError, ValidationError } from './errors';
-import { SCOPE_MESSAGE, SCOPE_PATTERN } from './scope';
+import { SCOPE_MESSAGE, SCOPE_PATTERN, TENANT_ID_PATTERN } from './identifiers';
 
-const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-export const KEY_ID_PATTERN = /^key_[0-9A-HJKMNP-TV-Z]{26}$/;
 const MAX_SCOPES = 20;
 const MAX_NAME_LENGTH = 100;
 const META_NAME_PATTERN = /^[a-zA-Z][a-zA-Z0-9_]{0,31}$/;

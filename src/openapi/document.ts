@@ -140,8 +140,11 @@ type ProblemStatus = keyof typeof PROBLEMS;
 
 interface SuccessResponse {
   description: string;
-  /** The body's schema, or none for 204; `document` for the OpenAPI document itself. */
-  body?: ResponseSchemaName | 'document';
+  /**
+   * The body's schema, or none for 204; `document` for the OpenAPI document
+   * itself; `console` for the console's page and files, which are not JSON.
+   */
+  body?: ResponseSchemaName | 'document' | 'console';
   headers?: ('Location' | 'IdempotentReplayed')[];
 }
 
@@ -149,7 +152,7 @@ interface SuccessResponse {
 interface OperationSpec {
   operationId: string;
   summary: string;
-  tag: 'keys' | 'verification' | 'meta';
+  tag: 'keys' | 'verification' | 'console' | 'meta';
   body?: { schema: RequestSchemaName; required: boolean };
   query?: z.ZodObject;
   /** Takes an Idempotency-Key header. */
@@ -249,6 +252,13 @@ const OPERATIONS: Record<HandlerName, OperationSpec> = {
     },
     problems: [...BODY_PROBLEMS, 503],
   },
+  consolePage: {
+    operationId: 'consolePage',
+    summary: 'The console: its page, or one of its files',
+    tag: 'console',
+    success: { 200: { description: 'The page (HTML) or the file.', body: 'console' } },
+    problems: [404],
+  },
   openApi: {
     operationId: 'openApiDocument',
     summary: 'This document',
@@ -264,6 +274,7 @@ const GATEWAY_PROBLEMS: ProblemStatus[] = [429, 500, 502, 504];
 const AUTHORIZATION = {
   iam: { security: [{ sigv4: [] }], problems: [403] },
   apiKey: { security: [{ apiKey: [] }], problems: [401, 403, 503] },
+  jwt: { security: [{ consoleUser: [] }], problems: [401, 403, 503] },
   none: { security: [], problems: [] },
 } satisfies Record<Route['authorization'], { security: Record<string, string[]>[]; problems: ProblemStatus[] }>;
 
@@ -273,6 +284,10 @@ const TAGS = [
     description: "Issuing and managing keys: admin routes per tenant (SigV4), self-service routes for the calling key's tenant.",
   },
   { name: 'verification', description: 'Checking a presented key from a backend that is not behind the authorizer.' },
+  {
+    name: 'console',
+    description: "The console for tenants' users: its page, served openly, and its key routes, for signed-in users.",
+  },
   { name: 'meta', description: "The API's own description." },
 ];
 
@@ -325,7 +340,19 @@ const IDEMPOTENCY_KEY_PARAMETER: ParameterObject = {
   schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
 };
 
+/** The console's files: HTML, its script, its icon; cached as each deserves, so any Cache-Control. */
+const CONSOLE_CONTENT: Record<string, { schema: JsonSchema }> = Object.fromEntries(
+  ['text/html', 'text/javascript', 'image/svg+xml'].map((type) => [type, { schema: { type: 'string' } }]),
+);
+
 function successResponse(response: SuccessResponse): ResponseObject {
+  if (response.body === 'console') {
+    return {
+      description: response.description,
+      headers: { 'Cache-Control': { description: 'How long the file may be kept.', required: true, schema: { type: 'string' } } },
+      content: CONSOLE_CONTENT,
+    };
+  }
   const headers = {
     'Cache-Control': componentRef('headers', 'CacheControl'),
     ...Object.fromEntries(
@@ -353,6 +380,14 @@ function operationFor(route: Route, shared: boolean): OperationObject {
   const authorization = AUTHORIZATION[route.authorization];
   // A handler behind both an admin and a self-service route: the self-service one acts on the caller's own tenant.
   const own = shared && route.authorization === 'apiKey';
+  const consoleUser = route.authorization === 'jwt';
+  // Two routes of one handler and one authorization (the console page, and its files): named by the parameter.
+  const twin = ROUTES.some(
+    (other) => other !== route && other.handler === route.handler && other.authorization === route.authorization,
+  );
+  const parameter = /\{([^}]+)\}$/.exec(route.path)?.[1];
+  const operationId =
+    twin && parameter ? `${spec.operationId}${parameter.charAt(0).toUpperCase()}${parameter.slice(1)}` : spec.operationId;
   // A tenant id in the path is validated like a body.
   const tenantProblems: ProblemStatus[] = route.path.includes('{tenantId}') ? [400] : [];
   const problems = [
@@ -364,12 +399,21 @@ function operationFor(route: Route, shared: boolean): OperationObject {
     ...(spec.idempotent ? [IDEMPOTENCY_KEY_PARAMETER] : []),
   ];
   const requirement =
-    route.authorization === 'apiKey' ? ` Needs an \`x-api-key\`${route.scope ? ` with scope \`${route.scope}\`` : ''}.` : '';
+    route.authorization === 'apiKey'
+      ? ` Needs an \`x-api-key\`${route.scope ? ` with scope \`${route.scope}\`` : ''}.`
+      : consoleUser
+        ? " Needs a console user's ID token; the tenant is the token's, and only the scopes console users may grant can be given."
+        : '';
   return {
-    operationId: own ? `${spec.operationId}ForCaller` : spec.operationId,
-    summary: own ? `${spec.summary}, in the calling key's tenant` : spec.summary,
+    operationId: own ? `${operationId}ForCaller` : consoleUser ? `${operationId}ForConsoleUser` : operationId,
+    summary: own
+      ? `${spec.summary}, in the calling key's tenant`
+      : consoleUser
+        ? `${spec.summary}, in the console user's tenant`
+        : spec.summary,
+
     ...(requirement ? { description: requirement.trim() } : {}),
-    tags: [spec.tag],
+    tags: [consoleUser ? 'console' : spec.tag],
     security: authorization.security,
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(spec.body
@@ -476,6 +520,12 @@ export function openApiDocument(servers: OpenApiDocument['servers'] = DEFAULT_SE
           'x-amazon-apigateway-authtype': 'awsSigv4',
         },
         apiKey: { type: 'apiKey', name: 'x-api-key', in: 'header', description: 'An API key issued by this service.' },
+        consoleUser: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: "An OpenID Connect ID token from the console's identity provider, naming the user's tenant.",
+        },
       },
     },
   };

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { ApiKey, IssuedApiKey } from '../domain/api-key';
+import { KEY_ID_PATTERN } from '../domain/identifiers';
 import type { KeyCheck } from '../domain/key-check';
 import type { KeyList } from '../domain/key-queries';
-import { KEY_ID_PATTERN, tenantIdSchema } from '../domain/validation';
+import { tenantIdSchema } from '../domain/validation';
 import type { Problem } from '../problem';
 
 /**

@@ -71,9 +71,15 @@ function plantedItem(key: string) {
 
 describe('the embedded DynamoDB', () => {
   // Which sockets a process listens on only /proc tells (Linux).
-  (existsSync('/proc/net/tcp') ? it : it.skip)('has no TCP port: the server listens on its own port only', () => {
-    expect(listeningTcpPorts(server.serverPid())).toEqual([Number(new URL(server.baseUrl).port)]);
-  });
+  (existsSync('/proc/net/tcp') ? it : it.skip)(
+    'has no TCP port: the server listens on its own port and the console’s OpenID provider’s only',
+    () => {
+      const issuer = /local OpenID provider (http:\/\/\S+),/.exec(server.output())?.[1] as string;
+      expect(listeningTcpPorts(server.serverPid()).sort()).toEqual(
+        [Number(new URL(server.baseUrl).port), Number(new URL(issuer).port)].sort(),
+      );
+    },
+  );
 
   it('refuses DynamoDB requests signed with anything but the server’s own SDK credentials, as DynamoDB does', async () => {
     const key = generateKey('ak');

@@ -74,6 +74,14 @@ beforeAll(() => {
   custom = describeStack(customStack);
 }, SYNTH_TIMEOUT_MS);
 
+function userPoolId(synthesized: Synthesized): string {
+  return logicalId(synthesized.service.consoleSignIn.userPool!);
+}
+
+function userPoolClientId(synthesized: Synthesized): string {
+  return logicalId(synthesized.service.consoleSignIn.userPoolClient!);
+}
+
 function functionProperties(synthesized: Synthesized, id: string): Record<string, any> {
   return synthesized.template.findResources('AWS::Lambda::Function')[id].Properties;
 }
@@ -157,8 +165,8 @@ describe('the tables', () => {
 });
 
 describe('the Lambda functions', () => {
-  it('are one per handler plus the authorizer and the flusher', () => {
-    defaults.template.resourceCountIs('AWS::Lambda::Function', HANDLER_NAMES.length + 2);
+  it('are one per handler plus the two authorizers and the flusher', () => {
+    defaults.template.resourceCountIs('AWS::Lambda::Function', HANDLER_NAMES.length + 3);
   });
 
   it('run nodejs24.x on arm64, with an explicit handler export', () => {
@@ -187,7 +195,8 @@ describe('the Lambda functions', () => {
   it.each(HANDLER_NAMES)(
     'give %s TABLE_NAME and TENANT_TABLE_NAME if it uses those tables, KEY_PREFIX if it issues keys, the flush registry and queue if it flushes, and the flush group, role and queues if it schedules',
     (name) => {
-      const { verifiesKeys, tableActions, indexActions, tenantTableActions, issuesKeys, invalidation } = HANDLERS[name];
+      const { verifiesKeys, tableActions, indexActions, tenantTableActions, issuesKeys, invalidation, servesConsole } =
+        HANDLERS[name];
       const flushes = invalidation.includes('flushNow');
       const schedules = invalidation.includes('flushAt');
       expect(functionProperties(defaults, defaults.functionIds[name]).Environment.Variables).toEqual({
@@ -201,6 +210,16 @@ describe('the Lambda functions', () => {
               [ENV.flushScheduleRoleArn]: arnOf(defaults.flushRoleId),
               [ENV.flushQueueArn]: arnOf(defaults.flushQueueId),
               [ENV.flushDeadLetterQueueArn]: arnOf(defaults.flushDeadLetterQueueId),
+            }
+          : {}),
+        ...(servesConsole
+          ? {
+              [ENV.consoleAssetsDir]: 'console',
+              [ENV.consoleIssuer]: { 'Fn::GetAtt': [userPoolId(defaults), 'ProviderURL'] },
+              [ENV.consoleClientId]: { Ref: userPoolClientId(defaults) },
+              [ENV.consoleScopes]: '',
+              [ENV.consoleConnectSources]: expect.anything(),
+              [ENV.consoleFrameAncestors]: "'none'",
             }
           : {}),
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -521,7 +540,9 @@ function resourcePaths(synthesized: Synthesized): Map<string, string> {
 describe('the REST API', () => {
   it('has exactly the route table: each method with its authorization and its handler', () => {
     const paths = resourcePaths(defaults);
-    const authorizerId = Object.keys(defaults.template.findResources('AWS::ApiGateway::Authorizer'))[0];
+    const [authorizerId] = Object.entries(defaults.template.findResources('AWS::ApiGateway::Authorizer'))
+      .filter(([, authorizer]) => authorizer.Properties.IdentitySource === 'method.request.header.x-api-key')
+      .map(([id]) => id);
     const methods = Object.values(defaults.template.findResources('AWS::ApiGateway::Method')).map(({ Properties }) => ({
       method: Properties.HttpMethod,
       path: Properties.ResourceId.Ref ? paths.get(Properties.ResourceId.Ref) : '/',
@@ -538,6 +559,7 @@ describe('the REST API', () => {
       const expected = {
         iam: { authorization: 'AWS_IAM', authorizerId: undefined },
         apiKey: { authorization: 'CUSTOM', authorizerId },
+        jwt: { authorization: 'CUSTOM', authorizerId: logicalId(defaults.service.node.findChild('ConsoleUserAuthorizer')) },
         none: { authorization: 'NONE', authorizerId: undefined },
       }[route.authorization];
       expect(method).toMatchObject({ ...expected, integrationType: 'AWS_PROXY' });
@@ -547,8 +569,10 @@ describe('the REST API', () => {
 
   it('uses a REQUEST authorizer on x-api-key, backed by the authorizer function, caching 5 minutes by default', () => {
     const authorizerUri = JSON.stringify(arnOf(defaults.authorizerFunctionId));
-    defaults.template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
-    const [authorizer] = Object.values(defaults.template.findResources('AWS::ApiGateway::Authorizer'));
+    defaults.template.resourceCountIs('AWS::ApiGateway::Authorizer', 2);
+    const [[authorizerId, authorizer]] = Object.entries(defaults.template.findResources('AWS::ApiGateway::Authorizer')).filter(
+      ([, candidate]) => candidate.Properties.IdentitySource === 'method.request.header.x-api-key',
+    );
     expect(authorizer.Properties).toMatchObject({
       Type: 'REQUEST',
       IdentitySource: 'method.request.header.x-api-key',
@@ -561,9 +585,7 @@ describe('the REST API', () => {
       .filter((permission) => JSON.stringify(permission.FunctionName) === JSON.stringify(arnOf(defaults.authorizerFunctionId)));
     expect(invokePermissions).toHaveLength(1);
     expect(invokePermissions[0]).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
-    expect(JSON.stringify(invokePermissions[0].SourceArn)).toContain(
-      JSON.stringify({ Ref: Object.keys(defaults.template.findResources('AWS::ApiGateway::Authorizer'))[0] }),
-    );
+    expect(JSON.stringify(invokePermissions[0].SourceArn)).toContain(JSON.stringify({ Ref: authorizerId }));
   });
 
   it('carries the self-service methods to the authorizer in the stage variables, from the route table', () => {
@@ -667,7 +689,15 @@ describe('the REST API', () => {
 describe('the stack', () => {
   it('outputs the API URL, the table name and the authorizer function ARN, and nothing else', () => {
     const outputs = defaults.template.findOutputs('*');
-    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'AuthorizerFunctionArn', 'TableName']);
+    expect(Object.keys(outputs).sort()).toEqual([
+      'ApiUrl',
+      'AuthorizerFunctionArn',
+      'ConsoleUrl',
+      'ConsoleUserPoolId',
+      'TableName',
+    ]);
+    expect(outputs.ConsoleUserPoolId.Value).toEqual({ Ref: userPoolId(defaults) });
+    expect(JSON.stringify(outputs.ConsoleUrl.Value)).toContain('/v1/console');
     expect(outputs.TableName.Value).toEqual({ Ref: defaults.tableId });
     expect(outputs.AuthorizerFunctionArn.Value).toEqual(arnOf(defaults.authorizerFunctionId));
     const url = JSON.stringify(outputs.ApiUrl.Value);

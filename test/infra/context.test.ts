@@ -53,6 +53,34 @@ describe('the app reads the service options from CDK context', () => {
     expect(buildApp(testApp()).orders).toBeDefined();
   });
 
+  it(
+    'takes the console sign-in: an issuer and client, the tenant claim, grantable scopes and frame ancestors',
+    () => {
+      const template = templateFor({
+        consoleIssuer: 'https://login.example.com',
+        consoleClientId: 'console',
+        consoleTenantClaim: 'org',
+        consoleScopes: 'orders:read  orders:write',
+        consoleFrameAncestors: "'self' https://app.example.com",
+      });
+      template.resourceCountIs('AWS::Cognito::UserPool', 0);
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            CONSOLE_ISSUER: 'https://login.example.com',
+            CONSOLE_CLIENT_ID: 'console',
+            CONSOLE_TENANT_CLAIM: 'org',
+            CONSOLE_SCOPES: 'orders:read orders:write',
+          }),
+        },
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ CONSOLE_FRAME_ANCESTORS: "'self' https://app.example.com" }) },
+      });
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
   it.each([
     ['exampleOrders', 'maybe', /true or false/],
     ['authorizerCacheTtlSeconds', 'five', /must be a number/],

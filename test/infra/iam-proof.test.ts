@@ -10,12 +10,15 @@ import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../bin/service-app';
 import { ENV } from '../../src/config';
-import { AUTHORIZER_ENTRY, FLUSHER_ENTRY, HANDLERS, type HandlerName } from '../../src/routes';
-import { adminEvent, authorizerEvent } from '../fixtures/events';
+import { buildConsoleAssets } from '../../src/console-bundle';
+import { AUTHORIZER_ENTRY, FLUSHER_ENTRY, HANDLERS, type HandlerName, JWT_AUTHORIZER_ENTRY } from '../../src/routes';
+import { adminEvent, authorizerEvent, proxyEvent } from '../fixtures/events';
 import { keyRecord, testKey } from '../fixtures/keys';
+import { CLIENT_ID, startTestIssuer } from '../fixtures/oidc-issuer';
 import { type FunctionHarness, loadFunction } from '../support/function-harness';
 import { grantedActions, iamRequestsFor, isAllowed, type RecordedCall } from '../support/iam-requests';
 import { ResolvedTemplate, type StackTemplate } from '../support/resolved-template';
+import { makeTempDir } from '../support/temp-dir';
 import { logicalId, SYNTH_TIMEOUT_MS, testApp } from './helpers';
 
 const TENANT = 'acme';
@@ -29,8 +32,39 @@ function scheduleExists(fn: FunctionHarness): void {
     .rejects(new ConflictException({ Message: 'exists', message: 'exists', $metadata: {} }));
 }
 
+/**
+ * Loads the function with its template's environment. `reachable` replaces only settings that name a place
+ * outside AWS the test must stand in for: the identity provider, the console's built assets.
+ */
+type Load = (seed?: object[], reachable?: Record<string, string>) => FunctionHarness;
+
 /** What each function does in its life: every path that makes a call of a kind no other path makes. */
-const SCENARIOS: Record<string, (load: (seed?: object[]) => FunctionHarness) => Promise<void>> = {
+const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
+  [JWT_AUTHORIZER_ENTRY]: async (load) => {
+    const issuer = await startTestIssuer();
+    try {
+      const { handler } = load([], { [ENV.consoleIssuer]: issuer.issuer, [ENV.consoleClientId]: CLIENT_ID });
+      const event = authorizerEvent({
+        resource: '/console/api/keys',
+        headers: { Authorization: `Bearer ${await issuer.sign()}` },
+      });
+      expect((await handler(event)).principalId).toBe('user-1');
+    } finally {
+      await issuer.close();
+    }
+  },
+  [HANDLERS.consolePage.entry]: async (load) => {
+    const assets = await makeTempDir('iam-proof-console');
+    try {
+      const manifest = buildConsoleAssets(assets.path);
+      const { handler } = load([], { [ENV.consoleAssetsDir]: assets.path });
+      expect((await handler(proxyEvent({ method: 'GET', resource: '/console' }))).statusCode).toBe(200);
+      const script = proxyEvent({ method: 'GET', resource: '/console/{file}', pathParameters: { file: manifest.script } });
+      expect((await handler(script)).statusCode).toBe(200);
+    } finally {
+      await assets.remove();
+    }
+  },
   [AUTHORIZER_ENTRY]: async (load) => {
     const key = testKey();
     const { handler } = load([keyRecord({ key, tenantId: TENANT })]);
@@ -174,6 +208,7 @@ beforeAll(() => {
   const { service } = stack;
   functions.push({ entry: AUTHORIZER_ENTRY, id: logicalId(service.authorizerFunction) });
   functions.push({ entry: FLUSHER_ENTRY, id: logicalId(service.cacheFlush.flusherFunction) });
+  functions.push({ entry: JWT_AUTHORIZER_ENTRY, id: logicalId(service.consoleAuthorizerFunction) });
   for (const [name, definition] of Object.entries(HANDLERS) as [HandlerName, (typeof HANDLERS)[HandlerName]][]) {
     functions.push({ entry: definition.entry, id: logicalId(service.handlers[name]) });
   }
@@ -184,8 +219,8 @@ async function callsOf(entry: string, id: string): Promise<RecordedCall[]> {
   const harnesses: FunctionHarness[] = [];
   const environment = template.environmentOf(id);
   const parameters = environment[ENV.flushTargetsPath] ? template.parametersUnder(environment[ENV.flushTargetsPath]) : [];
-  const load = (seed: object[] = []) => {
-    const harness = loadFunction(entry, environment, { seed, parameters });
+  const load: Load = (seed = [], reachable = {}) => {
+    const harness = loadFunction(entry, { ...environment, ...reachable }, { seed, parameters });
     harnesses.push(harness);
     return harness;
   };
@@ -198,21 +233,23 @@ describe('IAM proof', () => {
     expect(functions.map(({ entry }) => entry).sort()).toEqual(Object.keys(SCENARIOS).sort());
   });
 
-  it.each([AUTHORIZER_ENTRY, FLUSHER_ENTRY, ...Object.values(HANDLERS).map((definition) => definition.entry)])(
-    '%s: its role allows every call it makes, and holds no permission it never uses',
-    async (entry) => {
-      const { id } = functions.find((candidate) => candidate.entry === entry)!;
-      const calls = await callsOf(entry, id);
-      const policies = template.policiesOf(id);
-      const principal = template.roleArnOf(id);
-      const requests = calls.flatMap(iamRequestsFor);
-      for (const request of requests) {
-        const { allowed, detail } = await isAllowed(policies, principal, request);
-        expect({ request, allowed, detail }).toEqual({ request, allowed: true, detail: 'Allowed' });
-      }
-      expect(grantedActions(policies)).toEqual([...new Set(requests.map((request) => request.action))].sort());
-    },
-  );
+  it.each([
+    AUTHORIZER_ENTRY,
+    JWT_AUTHORIZER_ENTRY,
+    FLUSHER_ENTRY,
+    ...Object.values(HANDLERS).map((definition) => definition.entry),
+  ])('%s: its role allows every call it makes, and holds no permission it never uses', async (entry) => {
+    const { id } = functions.find((candidate) => candidate.entry === entry)!;
+    const calls = await callsOf(entry, id);
+    const policies = template.policiesOf(id);
+    const principal = template.roleArnOf(id);
+    const requests = calls.flatMap(iamRequestsFor);
+    for (const request of requests) {
+      const { allowed, detail } = await isAllowed(policies, principal, request);
+      expect({ request, allowed, detail }).toEqual({ request, allowed: true, detail: 'Allowed' });
+    }
+    expect(grantedActions(policies)).toEqual([...new Set(requests.map((request) => request.action))].sort());
+  });
 });
 
 describe('the proof itself', () => {

@@ -9,7 +9,6 @@ import { logicalId, SYNTH_TIMEOUT_MS, testApp } from './helpers';
 
 /** Runtime settings every function gets alike, which local mode leaves to Node. */
 const RUNTIME_SETTINGS = ['POWERTOOLS_LOG_LEVEL', 'NODE_OPTIONS'];
-const SERVER = 'http://127.0.0.1:3000';
 
 let environmentNames: (id: string) => string[];
 let stack: ReturnType<typeof buildApp>['service'];
@@ -26,22 +25,32 @@ beforeAll(() => {
 describe('local mode and the deployed stack', () => {
   const config = readLocalConfig({});
   const stage = localStage('us-east-1');
+  const LOCAL = {
+    server: 'http://127.0.0.1:3000',
+    console: { issuer: 'http://127.0.0.1:3001', clientId: 'api-key-console', assetsDirectory: '/tmp/console' },
+  };
 
   it.each(Object.keys(HANDLERS) as HandlerName[])('give %s the same settings', (name) => {
-    expect(Object.keys(functionEnvironment(HANDLERS[name], config, stage, SERVER)).sort()).toEqual(
+    expect(Object.keys(functionEnvironment(HANDLERS[name], config, stage, LOCAL)).sort()).toEqual(
       environmentNames(logicalId(stack.service.handlers[name])),
     );
   });
 
   it('give the authorizer the same settings', () => {
-    expect(Object.keys(functionEnvironment('authorizer', config, stage, SERVER)).sort()).toEqual(
+    expect(Object.keys(functionEnvironment('authorizer', config, stage, LOCAL)).sort()).toEqual(
       environmentNames(logicalId(stack.service.authorizerFunction)),
     );
   });
 
   it('give the flusher the same settings', () => {
-    expect(Object.keys(functionEnvironment('flusher', config, stage, SERVER)).sort()).toEqual(
+    expect(Object.keys(functionEnvironment('flusher', config, stage, LOCAL)).sort()).toEqual(
       environmentNames(logicalId(stack.service.cacheFlush.flusherFunction)),
+    );
+  });
+
+  it('give the console users’ JWT authorizer the same settings', () => {
+    expect(Object.keys(functionEnvironment('jwtAuthorizer', config, stage, LOCAL)).sort()).toEqual(
+      environmentNames(logicalId(stack.service.consoleAuthorizerFunction)),
     );
   });
 });

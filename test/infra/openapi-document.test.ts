@@ -28,7 +28,7 @@ describe('the OpenAPI document', () => {
   });
 
   it('asks each route for the authorization the route table gives it', () => {
-    const schemes = { iam: [{ sigv4: [] }], apiKey: [{ apiKey: [] }], none: [] };
+    const schemes = { iam: [{ sigv4: [] }], apiKey: [{ apiKey: [] }], jwt: [{ consoleUser: [] }], none: [] };
     for (const route of ROUTES) {
       const { operation } = operations.find(({ method, path }) => method === route.method && path === route.path)!;
       expect({ route: `${route.method} ${route.path}`, security: operation.security }).toEqual({
@@ -37,6 +37,7 @@ describe('the OpenAPI document', () => {
       });
     }
     expect(document.components.securitySchemes.sigv4).toMatchObject({ 'x-amazon-apigateway-authtype': 'awsSigv4' });
+    expect(document.components.securitySchemes.consoleUser).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
 
   it('describes request bodies and query parameters with the validation schemas', () => {

@@ -15,3 +15,16 @@ export function hasJava17(): boolean {
 export const JAVA_NOTICE =
   'Skipping the DynamoDB Local conformance suites: they need Java 17 or later, and `java -version` found none. ' +
   'Install it (Debian/Ubuntu: sudo apt-get install -y openjdk-17-jre-headless) to run them; every other suite ran.';
+
+/** Debian's Chromium, which the browser suite drives with playwright-core (it downloads no browser of its own). */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/** Whether Chromium is installed where the browser suite looks for it, and runs. */
+export function hasChromium(): boolean {
+  const result = spawnSync(CHROMIUM_PATH, ['--version'], { encoding: 'utf8' });
+  return !result.error && result.status === 0 && /Chromium/.test(result.stdout);
+}
+
+export const CHROMIUM_NOTICE =
+  `Skipping the console's browser suite: it drives Chromium at ${CHROMIUM_PATH}, which is not installed. ` +
+  'Install it (Debian/Ubuntu: sudo apt-get install -y chromium) to run it; every other suite ran.';

@@ -84,6 +84,9 @@ export class ResolvedTemplate {
     if (attribute === 'Arn' && arns[resource.Type]) return arns[resource.Type]();
     if (resource.Type === 'AWS::SQS::Queue' && attribute === 'QueueName') return name.split('/').pop() as string;
     if (resource.Type === 'AWS::ApiGateway::RestApi' && attribute === 'RootResourceId') return 'root';
+    if (resource.Type === 'AWS::Cognito::UserPool' && attribute === 'ProviderURL') {
+      return `https://cognito-idp.${REGION}.amazonaws.com/${REGION}_${name.slice(0, 9)}`;
+    }
     throw new Error(`GetAtt ${logicalId}.${attribute} (${resource.Type}) is not resolved`);
   }
 

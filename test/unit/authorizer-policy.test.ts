@@ -49,7 +49,11 @@ describe('the service’s own methods', () => {
       ROUTES.filter((r) => r.authorization === 'iam').every((r) => r.path.startsWith('/tenants/') || r.path === '/verify'),
     ).toBe(true);
     // Open routes are no key's to grant: the gateway lets them through without the authorizer.
-    expect(ROUTES.filter((r) => r.authorization === 'none').map((r) => r.path)).toEqual(['/openapi.json']);
+    expect(ROUTES.filter((r) => r.authorization === 'none').map((r) => r.path)).toEqual([
+      '/openapi.json',
+      '/console',
+      '/console/{file}',
+    ]);
   });
 
   it('give a keys:manage key the whole stage, in one resource', () => {

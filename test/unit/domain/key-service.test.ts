@@ -160,7 +160,7 @@ describe('create', () => {
 
   it('lets a self-service caller grant only scopes it holds', async () => {
     const { store, service } = setup();
-    const caller = { keyId: CALLER, scopes: ['keys:manage', 'orders:read'] };
+    const caller = { kind: 'key' as const, keyId: CALLER, scopes: ['keys:manage', 'orders:read'] };
     await expect(service.create('acme', { name: 'n', scopes: ['orders:read'] }, caller)).resolves.toBeDefined();
     const error = await rejection(service.create('acme', { name: 'n', scopes: ['orders:read', 'orders:write'] }, caller));
     expect(error).toBeInstanceOf(EscalationError);
@@ -289,11 +289,16 @@ describe('get / update / delete', () => {
   it('update by a self-service caller cannot widen scopes', async () => {
     const { store, service } = setup([record]);
     await expect(
-      service.update('acme', record.keyId, { scopes: ['admin'] }, { keyId: CALLER, scopes: ['keys:manage'] }),
+      service.update(
+        'acme',
+        record.keyId,
+        { scopes: ['admin'] },
+        { kind: 'key' as const, keyId: CALLER, scopes: ['keys:manage'] },
+      ),
     ).rejects.toBeInstanceOf(EscalationError);
     expect(store.callsTo('update')).toHaveLength(0);
     await expect(
-      service.update('acme', record.keyId, { enabled: false }, { keyId: CALLER, scopes: ['keys:manage'] }),
+      service.update('acme', record.keyId, { enabled: false }, { kind: 'key' as const, keyId: CALLER, scopes: ['keys:manage'] }),
     ).resolves.toMatchObject({
       enabled: false,
     });
@@ -315,7 +320,7 @@ describe('update by a self-service caller', () => {
     enabled: false,
     expiresAt: '2026-11-26T12:30:00.000Z',
   });
-  const manager = { keyId: CALLER, scopes: ['keys:manage'] };
+  const manager = { kind: 'key' as const, keyId: CALLER, scopes: ['keys:manage'] };
 
   it('cannot re-enable, un-expire or extend a key whose scopes it lacks', async () => {
     for (const body of [{ enabled: true }, { expiresAt: null }, { expiresAt: '2026-11-27T00:00:00Z' }]) {
@@ -351,7 +356,12 @@ describe('update by a self-service caller', () => {
   it('may re-enable a key whose scopes it holds', async () => {
     const { service } = setup([powerful]);
     await expect(
-      service.update('acme', powerful.keyId, { enabled: true }, { keyId: CALLER, scopes: ['keys:manage', 'billing:admin'] }),
+      service.update(
+        'acme',
+        powerful.keyId,
+        { enabled: true },
+        { kind: 'key' as const, keyId: CALLER, scopes: ['keys:manage', 'billing:admin'] },
+      ),
     ).resolves.toMatchObject({ enabled: true });
   });
 });
@@ -439,12 +449,12 @@ describe('rotate', () => {
 
   it('by a self-service caller, needs every scope of the old key', async () => {
     const { store, service } = setup([old()]);
-    await expect(service.rotate('acme', old().keyId, {}, { keyId: CALLER, scopes: ['keys:manage'] })).rejects.toBeInstanceOf(
-      EscalationError,
-    );
+    await expect(
+      service.rotate('acme', old().keyId, {}, { kind: 'key' as const, keyId: CALLER, scopes: ['keys:manage'] }),
+    ).rejects.toBeInstanceOf(EscalationError);
     expect(store.writes).toEqual([]);
     await expect(
-      service.rotate('acme', old().keyId, {}, { keyId: CALLER, scopes: ['keys:manage', 'orders:read'] }),
+      service.rotate('acme', old().keyId, {}, { kind: 'key' as const, keyId: CALLER, scopes: ['keys:manage', 'orders:read'] }),
     ).resolves.toBeDefined();
   });
 
@@ -539,7 +549,9 @@ describe('authorizer-cache invalidation', () => {
     const { service, invalidation } = setup([record]);
     await expect(service.update('acme', record.keyId, { scopes: ['Bad'] })).rejects.toBeInstanceOf(ValidationError);
     await expect(service.delete('acme', testKeyId())).rejects.toBeInstanceOf(KeyNotFoundError);
-    await expect(service.rotate('acme', record.keyId, {}, { keyId: CALLER, scopes: [] })).rejects.toBeInstanceOf(EscalationError);
+    await expect(
+      service.rotate('acme', record.keyId, {}, { kind: 'key' as const, keyId: CALLER, scopes: [] }),
+    ).rejects.toBeInstanceOf(EscalationError);
     expect(invalidation.calls).toEqual([]);
   });
 });
@@ -565,7 +577,7 @@ describe('dates compare as instants (issue: a year-10000 expiry sorted before ev
 
 describe('a self-service caller cannot outlive, or let others outlive, its own expiry', () => {
   const callerExpiry = '2026-12-01T00:00:00.000Z';
-  const caller = { keyId: CALLER, scopes: ['keys:manage', 'orders:read'], expiresAt: callerExpiry };
+  const caller = { kind: 'key' as const, keyId: CALLER, scopes: ['keys:manage', 'orders:read'], expiresAt: callerExpiry };
   const escalation = async (promise: Promise<unknown>, path: string) => {
     const error = await rejection(promise);
     expect(error).toBeInstanceOf(EscalationError);
@@ -582,7 +594,9 @@ describe('a self-service caller cannot outlive, or let others outlive, its own e
     await escalation(service.create('acme', { name: 'n', expiresAt: null }, caller), 'expiresAt');
     expect(store.callsTo('create')).toHaveLength(2);
     // A caller without an expiry is not bound by one.
-    await expect(service.create('acme', { name: 'n' }, { keyId: CALLER, scopes: ['keys:manage'] })).resolves.toMatchObject({
+    await expect(
+      service.create('acme', { name: 'n' }, { kind: 'key' as const, keyId: CALLER, scopes: ['keys:manage'] }),
+    ).resolves.toMatchObject({
       expiresAt: null,
     });
   });
@@ -704,7 +718,7 @@ describe('idempotent create and rotate', () => {
     await service.createOnce('acme', { name: 'n' }, undefined, 'k');
     await expect(service.createOnce('acme', { name: 'other' }, undefined, 'k')).rejects.toBeInstanceOf(IdempotencyMismatchError);
     await service.createOnce('globex', { name: 'n' }, undefined, 'k');
-    await service.createOnce('acme', { name: 'n' }, { keyId: CALLER, scopes: [] }, 'k');
+    await service.createOnce('acme', { name: 'n' }, { kind: 'key' as const, keyId: CALLER, scopes: [] }, 'k');
     expect(store.all()).toHaveLength(3);
   });
 
@@ -721,7 +735,7 @@ describe('idempotent create and rotate', () => {
   it('a repeat of a rotation that was refused is refused the same way, not told to wait', async () => {
     const old = keyRecord({ tenantId: 'acme', scopes: ['orders:write'] });
     const { service } = idempotentSetup([old]);
-    const caller = { keyId: CALLER, scopes: ['keys:manage'] };
+    const caller = { kind: 'key' as const, keyId: CALLER, scopes: ['keys:manage'] };
     for (let attempt = 0; attempt < 2; attempt++) {
       await expect(service.rotateOnce('acme', old.keyId, {}, caller, 'r')).rejects.toBeInstanceOf(EscalationError);
     }
@@ -795,9 +809,9 @@ describe('key metadata', () => {
 
   it('may be set by a self-service caller, and changing it flushes nothing: it grants nothing', async () => {
     const { service, invalidation } = setup();
-    const created = await service.create('acme', { name: 'n' }, { keyId: CALLER, scopes: [] });
+    const created = await service.create('acme', { name: 'n' }, { kind: 'key' as const, keyId: CALLER, scopes: [] });
     invalidation.calls.length = 0;
-    await service.update('acme', created.id, { meta: { team: 'billing' } }, { keyId: CALLER, scopes: [] });
+    await service.update('acme', created.id, { meta: { team: 'billing' } }, { kind: 'key' as const, keyId: CALLER, scopes: [] });
     expect(invalidation.calls).toEqual([]);
   });
 
@@ -815,5 +829,53 @@ describe('key metadata', () => {
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).errors).toEqual([{ path, message: expect.stringContaining(message) }]);
     expect(store.all()).toEqual([]);
+  });
+});
+
+describe('a console user', () => {
+  const user = { kind: 'user' as const, subject: 'user-1', scopes: ['orders:read', 'orders:write'] };
+
+  it('grants only the scopes console users may grant, and says so', async () => {
+    const { store, service } = setup();
+    await expect(service.create('acme', { name: 'n', scopes: ['orders:read'] }, user)).resolves.toMatchObject({
+      scopes: ['orders:read'],
+      expiresAt: null,
+    });
+    const error = await rejection(service.create('acme', { name: 'n', scopes: ['orders:read', 'keys:manage'] }, user));
+    expect(error).toBeInstanceOf(EscalationError);
+    expect((error as EscalationError).message).toContain('console users');
+    expect((error as EscalationError).errors).toEqual([{ path: 'scopes.1', message: expect.stringContaining('keys:manage') }]);
+    expect(store.callsTo('create')).toHaveLength(1);
+  });
+
+  it('holds no expiry of its own: what it makes may live as long as it asks', async () => {
+    const { service } = setup();
+    await expect(service.create('acme', { name: 'n', expiresAt: '2099-01-01T00:00:00Z' }, user)).resolves.toMatchObject({
+      expiresAt: '2099-01-01T00:00:00.000Z',
+    });
+  });
+
+  it('may disable or delete any key of its tenant, but revive or rotate only keys within its grantable scopes', async () => {
+    const powerful = keyRecord({ tenantId: 'acme', scopes: ['keys:manage'], enabled: false });
+    const ordinary = keyRecord({ tenantId: 'acme', scopes: ['orders:read'] });
+    const { service } = setup([powerful, ordinary]);
+    await expect(service.update('acme', powerful.keyId, { enabled: true }, user)).rejects.toBeInstanceOf(EscalationError);
+    await expect(service.rotate('acme', powerful.keyId, {}, user)).rejects.toBeInstanceOf(EscalationError);
+    await expect(service.update('acme', ordinary.keyId, { enabled: false }, user)).resolves.toMatchObject({ status: 'disabled' });
+    await expect(service.update('acme', ordinary.keyId, { enabled: true }, user)).resolves.toMatchObject({ status: 'active' });
+    await expect(service.rotate('acme', ordinary.keyId, {}, user)).resolves.toMatchObject({ rotatedFrom: ordinary.keyId });
+    await expect(service.delete('acme', powerful.keyId)).resolves.toBeUndefined();
+  });
+
+  it('has Idempotency-Keys of its own, apart from other users and from keys', async () => {
+    const { store, invalidation, clock } = setup();
+    const idempotency = new MemoryIdempotencyRecords();
+    const service = new KeyService({ store, invalidation, idempotency, now: clock.now });
+    const first = await service.createOnce('acme', { name: 'n' }, user, 'k');
+    await expect(service.createOnce('acme', { name: 'n' }, user, 'k')).resolves.toMatchObject({ replayed: true });
+    await service.createOnce('acme', { name: 'n' }, { ...user, subject: 'user-2' }, 'k');
+    await service.createOnce('acme', { name: 'n' }, { kind: 'key', keyId: CALLER, scopes: [] }, 'k');
+    expect(store.all().map((record) => record.keyId)).toContain(first.key.id);
+    expect(store.all()).toHaveLength(3);
   });
 });

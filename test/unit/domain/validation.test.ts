@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { ValidationError } from '../../../src/domain/errors';
+import { KEY_ID_PATTERN } from '../../../src/domain/identifiers';
 import {
   createKeyBodySchema,
-  KEY_ID_PATTERN,
   listKeysQuerySchema,
   parseOrThrow,
   rotateKeyBodySchema,

@@ -35,7 +35,7 @@ afterEach(() => output.restore());
 const admin = (options: Partial<ProxyEventOptions> = {}) =>
   adminEvent({ method: 'POST', resource: '/tenants/{tenantId}/keys', pathParameters: { tenantId: 'acme' }, ...options });
 
-const self = (options: Partial<ProxyEventOptions> = {}, scopes = 'keys:manage orders:read') =>
+const self = (options: Partial<Omit<ProxyEventOptions, 'authorizer'>> = {}, scopes = 'keys:manage orders:read') =>
   selfServiceEvent({
     method: 'POST',
     resource: '/keys',

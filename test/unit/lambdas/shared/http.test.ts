@@ -19,7 +19,7 @@ import {
   ValidationError,
 } from '../../../../src/domain/errors';
 import { type CapturedOutput, captureOutput } from '../../../fixtures/capture-output';
-import { adminEvent, selfServiceEvent } from '../../../fixtures/events';
+import { adminEvent, consoleEvent, selfServiceEvent } from '../../../fixtures/events';
 import { expectProblem, headerOf } from '../../../fixtures/responses';
 
 /** What a handler answers when its route throws this. */
@@ -118,7 +118,9 @@ describe('errorResponse', () => {
       post('{}', { 'Content-Type': 'text/plain' }),
     );
     expectProblem(wrongType, 415, { errors: false });
-    expectProblem(await errorResponse(new EscalationError([{ path: 'scopes.0', message: 'no' }])), 403, { errors: true });
+    expectProblem(await errorResponse(new EscalationError([{ path: 'scopes.0', message: 'no' }], 'Not yours to give.')), 403, {
+      errors: true,
+    });
     expectProblem(await errorResponse(new KeyNotFoundError()), 404, { errors: false });
     expectProblem(await errorResponse(new ConcurrentChangeError()), 409, { errors: false });
     const unavailable = await errorResponse(new StoreUnavailableError(3, true, { cause: new Error('x') }));
@@ -187,16 +189,41 @@ describe('request context', () => {
 
   it('callerOf: none on admin routes, the key’s scopes on self-service routes', () => {
     expect(callerOf(post(undefined))).toBeUndefined();
-    expect(callerOf(self)).toEqual({ keyId: self.requestContext.authorizer?.keyId, scopes: ['keys:manage', 'orders:read'] });
+    expect(callerOf(self)).toEqual({
+      kind: 'key',
+      keyId: self.requestContext.authorizer?.keyId,
+      scopes: ['keys:manage', 'orders:read'],
+    });
     expect(
       callerOf({
         ...self,
         requestContext: { ...self.requestContext, authorizer: { tenantId: 'acme', keyId: 'key_3', scopes: '' } },
       }),
-    ).toEqual({ keyId: 'key_3', scopes: [] });
+    ).toEqual({ kind: 'key', keyId: 'key_3', scopes: [] });
     expect(() =>
       callerOf({ ...self, requestContext: { ...self.requestContext, authorizer: { tenantId: 'acme', scopes: '' } } }),
     ).toThrow('names no key');
+  });
+
+  it('callerOf: on console routes, the signed-in user and the scopes console users may grant', () => {
+    const user = consoleEvent({
+      method: 'POST',
+      resource: '/console/api/keys',
+      body: { name: 'n' },
+      authorizer: { tenantId: 'acme', sub: 'u-1', email: 'a@acme.example', scopes: 'orders:read orders:write' },
+    });
+    expect(tenantOf(user)).toBe('acme');
+    expect(callerOf(user)).toEqual({ kind: 'user', subject: 'u-1', scopes: ['orders:read', 'orders:write'] });
+    // A context without a subject is a misconfigured authorizer, never an admin.
+    const anonymous = { ...user, requestContext: { ...user.requestContext, authorizer: { tenantId: 'acme', scopes: '' } } };
+    expect(() => callerOf(anonymous)).toThrow('names no user');
+    // A context with a key id on a console route still names no user: the route decides who vouched.
+    const keyed = {
+      ...user,
+      requestContext: { ...user.requestContext, authorizer: { tenantId: 'acme', keyId: 'key_3', scopes: '' } },
+    };
+    expect(() => callerOf(keyed)).toThrow('names no user');
+    expect(() => callerOf({ ...user, httpMethod: 'GET', resource: '/console/{file}' })).toThrow('takes no self-service caller');
   });
 
   it('keyIdOf and requestPath', () => {

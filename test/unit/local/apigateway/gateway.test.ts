@@ -7,7 +7,7 @@ import { createAuthorizerRunner } from '../../../../local/apigateway/authorizer-
 import { createGateway, type ProxyHandler } from '../../../../local/apigateway/gateway';
 import { localStage } from '../../../../local/apigateway/stage';
 import type { GatewayRequest } from '../../../../local/http/http-request';
-import { policyFor } from '../../../../src/authorizer-policy';
+import { consoleUserPolicyFor, policyFor } from '../../../../src/authorizer-policy';
 import { PROBLEM_HEADERS } from '../../../../src/problem';
 import { compileMethods } from '../../../../src/protected-methods';
 import { type HandlerName, ROUTES, SERVICE_PROTECTED_METHODS } from '../../../../src/routes';
@@ -71,6 +71,16 @@ const allowingAuthorizer = (scopes: string[]) =>
     context: { tenantId: 'acme', keyId: 'key_1', keyName: 'CI', scopes: scopes.join(' ') },
   }));
 
+/** The console's authorizer: allows the one bearer token it knows. */
+const jwtAuthorizer = jest.fn(async (event: APIGatewayRequestAuthorizerEvent) => {
+  if (event.headers?.Authorization !== 'Bearer good') throw new Error('Unauthorized');
+  return {
+    principalId: 'user-1',
+    policyDocument: consoleUserPolicyFor(event.methodArn),
+    context: { tenantId: 'acme', sub: 'user-1', email: 'a@acme.example', scopes: '' },
+  };
+});
+
 function setUp(authorizer: (event: APIGatewayRequestAuthorizerEvent) => Promise<unknown>, ttlSeconds = 300) {
   const seen: APIGatewayProxyEvent[] = [];
   const handler: ProxyHandler = async (event) => {
@@ -87,6 +97,7 @@ function setUp(authorizer: (event: APIGatewayRequestAuthorizerEvent) => Promise<
       handler: (event: APIGatewayProxyEvent) => (handlers[route.handler] ?? handler)(event),
     })),
     authorizer: createAuthorizerRunner(authorizer, cache),
+    jwtAuthorizer: createAuthorizerRunner(jwtAuthorizer, createAuthorizerResultCache(0)),
     stage,
     adminCredentials: ADMIN,
   });
@@ -422,5 +433,42 @@ describe('gateway: request bodies', () => {
       const { gateway } = setUp(allowingAuthorizer([]));
       expect((await gateway(tooLarge(request('POST', '/nope', KEY)))).statusCode).toBe(403);
     });
+  });
+});
+
+describe('gateway: the console', () => {
+  it('serves the page and its assets to anyone, with no authorizer', async () => {
+    const { gateway, seen } = setUp(allowingAuthorizer([]));
+    expect((await gateway(request('GET', '/console'))).statusCode).toBe(200);
+    expect((await gateway(request('GET', '/console/favicon.svg'))).statusCode).toBe(200);
+    expect(seen.map((event) => [event.resource, event.requestContext.authorizer])).toEqual([
+      ['/console', null],
+      ['/console/{file}', null],
+    ]);
+  });
+
+  it('runs the JWT authorizer on the console API, caching nothing, and passes its context on', async () => {
+    jwtAuthorizer.mockClear();
+    const { gateway, seen } = setUp(allowingAuthorizer([]));
+    for (let i = 0; i < 2; i++) {
+      expect((await gateway(request('GET', '/console/api/keys', { Authorization: 'Bearer good' }))).statusCode).toBe(200);
+    }
+    expect(jwtAuthorizer).toHaveBeenCalledTimes(2);
+    expect(seen[0].requestContext.authorizer).toEqual({
+      tenantId: 'acme',
+      sub: 'user-1',
+      email: 'a@acme.example',
+      scopes: '',
+      principalId: 'user-1',
+    });
+    const refused = await gateway(request('GET', '/console/api/keys', { Authorization: 'Bearer bad' }));
+    expect(refused.statusCode).toBe(401);
+    expect((await gateway(request('GET', '/console/api/keys'))).statusCode).toBe(401);
+  });
+
+  it('does not let an API key reach the console API, nor a console token the key routes', async () => {
+    const { gateway } = setUp(allowingAuthorizer(['keys:manage']));
+    expect((await gateway(request('GET', '/console/api/keys', KEY))).statusCode).toBe(401);
+    expect((await gateway(request('GET', '/keys', { Authorization: 'Bearer good' }))).statusCode).toBe(401);
   });
 });

@@ -13,10 +13,13 @@ import { HANDLERS } from '../../../../src/routes';
 describe('the environment of each function', () => {
   const config = readLocalConfig({ TABLE_NAME: 'keys', KEY_PREFIX: 'zk_test', AWS_REGION: 'eu-west-1' });
   const stage = localStage('eu-west-1');
-  const server = 'http://127.0.0.1:3000';
   const flushNow = {
     [ENV.flushTargetsPath]: FLUSH_TARGETS_PATH,
     [ENV.flushQueueUrl]: 'http://127.0.0.1:3000/000000000000/authorizer-cache-flush',
+  };
+  const local = {
+    server: 'http://127.0.0.1:3000',
+    console: { issuer: 'http://127.0.0.1:3001', clientId: 'api-key-console', assetsDirectory: '/tmp/console' },
   };
 
   it('points every SDK client at the local endpoints', () => {
@@ -31,10 +34,10 @@ describe('the environment of each function', () => {
   });
 
   it('gives each function only the settings its grants give it in AWS', () => {
-    expect(functionEnvironment(HANDLERS.getKey, config, stage, server)).toEqual({ [ENV.tableName]: 'keys' });
-    expect(functionEnvironment(HANDLERS.whoami, config, stage, server)).toEqual({});
-    expect(functionEnvironment(HANDLERS.deleteKey, config, stage, server)).toEqual({ [ENV.tableName]: 'keys', ...flushNow });
-    expect(functionEnvironment(HANDLERS.createKey, config, stage, server)).toEqual({
+    expect(functionEnvironment(HANDLERS.getKey, config, stage, local)).toEqual({ [ENV.tableName]: 'keys' });
+    expect(functionEnvironment(HANDLERS.whoami, config, stage, local)).toEqual({});
+    expect(functionEnvironment(HANDLERS.deleteKey, config, stage, local)).toEqual({ [ENV.tableName]: 'keys', ...flushNow });
+    expect(functionEnvironment(HANDLERS.createKey, config, stage, local)).toEqual({
       [ENV.tableName]: 'keys',
       [ENV.keyPrefix]: 'zk_test',
       [ENV.flushScheduleGroup]: FLUSH_SCHEDULE_GROUP,
@@ -43,8 +46,26 @@ describe('the environment of each function', () => {
       [ENV.flushDeadLetterQueueArn]: 'arn:aws:sqs:eu-west-1:000000000000:authorizer-cache-flush-dead-letters',
       [ENV.tenantTableName]: 'api-key-tenants',
     });
-    expect(functionEnvironment('authorizer', config, stage, server)).toEqual({ [ENV.tableName]: 'keys' });
-    expect(functionEnvironment('flusher', config, stage, server)).toEqual(flushNow);
+    expect(functionEnvironment('authorizer', config, stage, local)).toEqual({ [ENV.tableName]: 'keys' });
+    expect(functionEnvironment('flusher', config, stage, local)).toEqual(flushNow);
+  });
+
+  it('tells the console functions where the local OpenID provider and the built console are', () => {
+    const signIn = {
+      [ENV.consoleIssuer]: 'http://127.0.0.1:3001',
+      [ENV.consoleClientId]: 'api-key-console',
+      [ENV.consoleScopes]: 'orders:read orders:write',
+    };
+    expect(functionEnvironment('jwtAuthorizer', config, stage, local)).toEqual({
+      ...signIn,
+      [ENV.consoleTenantClaim]: 'custom:tenant',
+    });
+    expect(functionEnvironment(HANDLERS.consolePage, config, stage, local)).toEqual({
+      ...signIn,
+      [ENV.consoleAssetsDir]: '/tmp/console',
+      [ENV.consoleConnectSources]: 'http://127.0.0.1:3001',
+      [ENV.consoleFrameAncestors]: "'none'",
+    });
   });
 });
 

@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ADMIN_CREDENTIALS_FILE, resolveAdminCredentials } from '../../../../local/boot/admin-credentials';
 import { ConfigError, readLocalConfig } from '../../../../local/boot/local-config';
+import { DEFAULT_DEMO_USERS } from '../../../../local/openid/demo-users';
 
 describe('readLocalConfig', () => {
   it('has the documented defaults', () => {
@@ -16,7 +17,15 @@ describe('readLocalConfig', () => {
       dynamoDbEndpoint: undefined,
       authorizerCacheTtlSeconds: 300,
       adminCredentials: undefined,
+      console: {
+        openIdPort: 3001,
+        users: DEFAULT_DEMO_USERS,
+        scopes: ['orders:read', 'orders:write'],
+        tenantClaim: 'custom:tenant',
+        frameAncestors: "'none'",
+      },
     });
+    expect(new Set(DEFAULT_DEMO_USERS.map((user) => user.tenant)).size).toBeGreaterThanOrEqual(2);
   });
 
   it('reads every setting', () => {
@@ -42,7 +51,48 @@ describe('readLocalConfig', () => {
       dynamoDbEndpoint: 'http://127.0.0.1:8000',
       authorizerCacheTtlSeconds: 0,
       adminCredentials: { accessKeyId: 'AK', secretAccessKey: 'SK' },
+      console: expect.objectContaining({ openIdPort: 0 }),
     });
+  });
+
+  it('reads the console settings and its users file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'console-users-'));
+    try {
+      const file = join(dir, 'users.json');
+      await writeFile(file, JSON.stringify([{ email: 'eve@initech.example', password: 'pw', tenant: 'initech' }]));
+      expect(
+        readLocalConfig({
+          PORT: '4000',
+          CONSOLE_USERS_FILE: file,
+          CONSOLE_SCOPES: ' keys:manage  orders:read ',
+          CONSOLE_TENANT_CLAIM: 'org',
+          CONSOLE_FRAME_ANCESTORS: "'self' https://app.example",
+        }).console,
+      ).toEqual({
+        openIdPort: 4001,
+        users: [{ email: 'eve@initech.example', password: 'pw', tenant: 'initech' }],
+        scopes: ['keys:manage', 'orders:read'],
+        tenantClaim: 'org',
+        frameAncestors: "'self' https://app.example",
+      });
+      expect(readLocalConfig({ OPENID_PORT: '4100' }).console.openIdPort).toBe(4100);
+      for (const users of [
+        [],
+        [{ email: 'x', password: 'p', tenant: 'a' }],
+        [{ email: 'a@b.c', password: 'p', tenant: '../x' }],
+        'no',
+      ]) {
+        await writeFile(file, JSON.stringify(users));
+        expect(() => readLocalConfig({ CONSOLE_USERS_FILE: file })).toThrow(ConfigError);
+      }
+      const twice = { email: 'a@b.c', password: 'p', tenant: 'a' };
+      await writeFile(file, JSON.stringify([twice, { ...twice, email: 'A@b.c' }]));
+      expect(() => readLocalConfig({ CONSOLE_USERS_FILE: file })).toThrow('twice');
+      await writeFile(file, '{');
+      expect(() => readLocalConfig({ CONSOLE_USERS_FILE: file })).toThrow(ConfigError);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([
@@ -52,6 +102,8 @@ describe('readLocalConfig', () => {
     [{ KEY_PREFIX: 'Bad-Prefix' }],
     [{ DYNAMODB_ENDPOINT: 'localhost' }],
     [{ ADMIN_ACCESS_KEY_ID: 'AK' }],
+    [{ CONSOLE_SCOPES: 'Orders:Read' }],
+    [{ OPENID_PORT: '-1' }],
   ])('refuses %o', (env) => {
     expect(() => readLocalConfig(env)).toThrow(ConfigError);
   });

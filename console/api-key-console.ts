@@ -1,0 +1,570 @@
+/**
+ * `<api-key-console>`: the seed's settings page as a web component. It lists the
+ * signed-in user's tenant's keys, creates one (showing its secret once), and
+ * disables, enables, rotates and deletes keys from each row's menu.
+ *
+ * Attributes: `issuer`, `client-id` (the identity provider), `api-base` (the
+ * console API, e.g. `/v1/console/api`), `redirect-uri` (the page the identity
+ * provider sends the browser back to; default this page), `scopes` (the scopes
+ * the user may grant, space-separated). A host page that has its own sign-in
+ * sets the `getToken` property instead, and the component never redirects.
+ *
+ * Everything shown is rendered as text: lit escapes every value it interpolates.
+ */
+import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import type { ApiKey, IssuedApiKey } from '../src/domain/api-key';
+import { ApiError, KeysApi } from './keys-api';
+import { beginSignIn, completeSignIn, endSession, isSignInCallback, type Session, type SignInSettings } from './oidc';
+
+type Phase = 'starting' | 'signedOut' | 'signedIn';
+
+/** The secret of a key just created or rotated: held only until "Done". */
+interface ShownSecret {
+  name: string;
+  key: string;
+  rotated: boolean;
+}
+
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const formatDate = (iso: string | null, none: string) => (iso ? dateFormat.format(new Date(iso)) : none);
+
+export class ApiKeyConsole extends LitElement {
+  static properties = {
+    issuer: { type: String },
+    clientId: { type: String, attribute: 'client-id' },
+    apiBase: { type: String, attribute: 'api-base' },
+    redirectUri: { type: String, attribute: 'redirect-uri' },
+    scopes: { type: String },
+    getToken: { attribute: false },
+    phase: { state: true },
+    keys: { state: true },
+    message: { state: true },
+    notice: { state: true },
+    creating: { state: true },
+    secret: { state: true },
+    copied: { state: true },
+    openMenu: { state: true },
+    deleting: { state: true },
+    busy: { state: true },
+  };
+
+  declare issuer: string;
+  declare clientId: string;
+  declare apiBase: string;
+  declare redirectUri: string;
+  declare scopes: string;
+  /** Set by a host page that signs users in itself: resolves to the bearer token for the console API. */
+  declare getToken: (() => Promise<string>) | undefined;
+  declare phase: Phase;
+  declare keys: ApiKey[] | undefined;
+  /** The last failure, shown in an alert. */
+  declare message: string | undefined;
+  /** The last success, announced politely. */
+  declare notice: string | undefined;
+  declare creating: boolean;
+  declare secret: ShownSecret | undefined;
+  declare copied: boolean;
+  declare openMenu: string | undefined;
+  declare deleting: ApiKey | undefined;
+  declare busy: boolean;
+
+  #session: Session | undefined;
+
+  constructor() {
+    super();
+    this.issuer = '';
+    this.clientId = '';
+    this.apiBase = '';
+    this.redirectUri = '';
+    this.scopes = '';
+    this.phase = 'starting';
+    this.creating = false;
+    this.copied = false;
+    this.busy = false;
+  }
+
+  private get signInSettings(): SignInSettings {
+    const redirect = new URL(this.redirectUri || location.pathname, location.href);
+    return { issuer: this.issuer, clientId: this.clientId, redirectUri: redirect.toString() };
+  }
+
+  private get grantable(): string[] {
+    return this.scopes.split(' ').filter(Boolean);
+  }
+
+  private readonly api = new KeysApi(
+    () => this.apiBase,
+    async () => {
+      if (this.getToken) return this.getToken();
+      return this.#session?.idToken ?? '';
+    },
+  );
+
+  connectedCallback(): void {
+    super.connectedCallback();
+    document.addEventListener('click', this.closeMenuOutside);
+    void this.start();
+  }
+
+  disconnectedCallback(): void {
+    super.disconnectedCallback();
+    document.removeEventListener('click', this.closeMenuOutside);
+  }
+
+  private async start(): Promise<void> {
+    if (this.getToken) return this.enter();
+    if (!isSignInCallback()) {
+      this.phase = 'signedOut';
+      return;
+    }
+    try {
+      this.#session = await completeSignIn(this.signInSettings);
+      await this.enter();
+    } catch (error) {
+      this.phase = 'signedOut';
+      this.message = (error as Error).message;
+    }
+  }
+
+  private async enter(): Promise<void> {
+    this.phase = 'signedIn';
+    await this.refresh();
+  }
+
+  private async refresh(): Promise<void> {
+    const listed = await this.attempt(() => this.api.list());
+    if (listed) this.keys = listed.value.items;
+  }
+
+  /**
+   * Runs one API call: its answer, or undefined once its failure is the message
+   * shown. A 401 signs the user out; a 404 reloads the list, which was stale.
+   */
+  private async attempt<T>(action: () => Promise<T>): Promise<{ value: T } | undefined> {
+    this.busy = true;
+    this.message = undefined;
+    try {
+      return { value: await action() };
+    } catch (error) {
+      this.message = error instanceof ApiError ? error.message : 'Something went wrong. Reload the page and try again.';
+      if (error instanceof ApiError && error.status === 401 && !this.getToken) {
+        this.#session = undefined;
+        this.phase = 'signedOut';
+      }
+      if (error instanceof ApiError && error.status === 404) await this.refreshQuietly();
+      return undefined;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async refreshQuietly(): Promise<void> {
+    try {
+      this.keys = (await this.api.list()).items;
+    } catch {
+      // The failure that led here is the one shown.
+    }
+  }
+
+  private signIn = () => {
+    this.message = undefined;
+    beginSignIn(this.signInSettings).catch((error: Error) => (this.message = error.message));
+  };
+
+  private signOut = () => {
+    const session = this.#session;
+    this.#session = undefined;
+    this.keys = undefined;
+    this.phase = 'signedOut';
+    if (session) endSession(session, this.signInSettings);
+  };
+
+  private openCreate = () => {
+    this.message = undefined;
+    this.notice = undefined;
+    this.creating = true;
+  };
+
+  private closeCreate = () => {
+    this.creating = false;
+  };
+
+  private generate = async (event: SubmitEvent) => {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const data = new FormData(form);
+    const expiresOn = String(data.get('expiresOn') ?? '');
+    const body = {
+      name: String(data.get('name') ?? ''),
+      scopes: data.getAll('scope').map(String),
+      ...(expiresOn ? { expiresAt: new Date(`${expiresOn}T23:59:59`).toISOString() } : {}),
+    };
+    const created = await this.attempt(() => this.api.create(body));
+    if (!created) return;
+    this.creating = false;
+    this.show(created.value, false);
+    await this.refreshQuietly();
+  };
+
+  private show(issued: IssuedApiKey, rotated: boolean): void {
+    this.copied = false;
+    this.secret = { name: issued.name, key: issued.key, rotated };
+  }
+
+  private copy = async () => {
+    if (!this.secret) return;
+    try {
+      await navigator.clipboard.writeText(this.secret.key);
+      this.copied = true;
+    } catch {
+      this.message = 'The browser did not allow copying. Select the key and copy it yourself.';
+    }
+  };
+
+  /** Forgets the secret: it leaves the page and this component, and nothing else ever held it. */
+  private done = () => {
+    this.secret = undefined;
+    this.copied = false;
+    this.notice = 'The key is no longer shown anywhere.';
+  };
+
+  private toggleMenu(key: ApiKey, event: Event): void {
+    event.stopPropagation();
+    this.openMenu = this.openMenu === key.id ? undefined : key.id;
+  }
+
+  private closeMenuOutside = () => {
+    this.openMenu = undefined;
+  };
+
+  private menuKeydown(key: ApiKey, event: KeyboardEvent): void {
+    const items = [...(event.currentTarget as HTMLElement).querySelectorAll<HTMLElement>('[role="menuitem"]')];
+    const index = items.indexOf(event.target as HTMLElement);
+    const focusAt = (next: number) => items[(next + items.length) % items.length]?.focus();
+    switch (event.key) {
+      case 'ArrowDown':
+        focusAt(index + 1);
+        break;
+      case 'ArrowUp':
+        focusAt(index - 1);
+        break;
+      case 'Home':
+        focusAt(0);
+        break;
+      case 'End':
+        focusAt(items.length - 1);
+        break;
+      case 'Escape':
+        this.openMenu = undefined;
+        this.renderRoot.querySelector<HTMLElement>(`[data-menu-for="${key.id}"]`)?.focus();
+        break;
+      case 'Tab':
+        this.openMenu = undefined;
+        return;
+      default:
+        return;
+    }
+    event.preventDefault();
+  }
+
+  private async setEnabled(key: ApiKey, enabled: boolean): Promise<void> {
+    this.openMenu = undefined;
+    if (await this.attempt(() => this.api.setEnabled(key.id, enabled))) {
+      this.notice = `${key.name} is ${enabled ? 'enabled' : 'disabled'}.`;
+      await this.refreshQuietly();
+    }
+  }
+
+  private async rotate(key: ApiKey): Promise<void> {
+    this.openMenu = undefined;
+    const rotated = await this.attempt(() => this.api.rotate(key.id));
+    if (rotated) {
+      this.show(rotated.value, true);
+      await this.refreshQuietly();
+    }
+  }
+
+  private askDelete(key: ApiKey): void {
+    this.openMenu = undefined;
+    this.deleting = key;
+  }
+
+  private cancelDelete = () => {
+    this.deleting = undefined;
+  };
+
+  private confirmDelete = async () => {
+    const key = this.deleting;
+    if (!key) return;
+    if (await this.attempt(() => this.api.remove(key.id))) {
+      this.notice = `${key.name} is deleted.`;
+      await this.refreshQuietly();
+    }
+    this.deleting = undefined;
+  };
+
+  protected updated(changed: PropertyValues<this>): void {
+    // Open modal dialogs as they appear, so focus moves into them and the page behind is inert.
+    for (const dialog of this.renderRoot.querySelectorAll('dialog')) if (!dialog.open) dialog.showModal();
+    if (changed.has('openMenu') && this.openMenu) {
+      this.renderRoot.querySelector<HTMLElement>('[role="menu"] [role="menuitem"]')?.focus();
+    }
+  }
+
+  protected render() {
+    return html`
+      <header>
+        <h1>API keys</h1>
+        ${
+          this.phase === 'signedIn' && this.#session
+            ? html`<p class="who">
+              ${this.#session.email ? html`Signed in as <strong>${this.#session.email}</strong>` : nothing}
+              <button type="button" class="link" @click=${this.signOut}>Sign out</button>
+            </p>`
+            : nothing
+        }
+      </header>
+      ${this.creating || this.secret || this.deleting ? nothing : this.renderMessage()}
+      <div role="status" class="status">${this.notice ? html`<p>${this.notice}</p>` : nothing}</div>
+      ${this.phase === 'signedOut' ? this.renderSignIn() : nothing}
+      ${this.phase === 'signedIn' ? this.renderKeys() : nothing} ${this.creating ? this.renderCreate() : nothing}
+      ${this.secret ? this.renderSecret(this.secret) : nothing} ${this.deleting ? this.renderDelete(this.deleting) : nothing}
+    `;
+  }
+
+  /** The last failure. While a dialog is open it is shown inside it, since the page behind is inert. */
+  private renderMessage() {
+    return html`<div role="alert" class="alert">${this.message ? html`<p>${this.message}</p>` : nothing}</div>`;
+  }
+
+  private renderSignIn() {
+    return html`<section class="card">
+      <p>Sign in to create and manage the API keys of your organisation.</p>
+      <button type="button" class="primary" @click=${this.signIn}>Sign in</button>
+    </section>`;
+  }
+
+  private renderKeys() {
+    const keys = this.keys;
+    return html`<section>
+      <div class="toolbar">
+        <p>Apps send an API key in the <code>x-api-key</code> header. Keep keys secret.</p>
+        <button type="button" class="primary" @click=${this.openCreate} ?disabled=${this.busy}>Create API key</button>
+      </div>
+      ${
+        keys === undefined
+          ? html`<p aria-busy="true">Loading keys…</p>`
+          : keys.length === 0
+            ? html`<p class="empty">No API keys yet. Create one to let an app call the API.</p>`
+            : html`<table>
+              <caption>
+                Your organisation's API keys
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Key</th>
+                  <th scope="col">Scopes</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">Status</th>
+                  <th scope="col"><span class="visually-hidden">Actions</span></th>
+                </tr>
+              </thead>
+              <tbody>
+                ${keys.map((key) => this.renderRow(key))}
+              </tbody>
+            </table>`
+      }
+    </section>`;
+  }
+
+  private renderRow(key: ApiKey) {
+    const open = this.openMenu === key.id;
+    const usable = key.status === 'active' || key.status === 'disabled';
+    return html`<tr>
+      <th scope="row">${key.name}</th>
+      <td><code>${key.hint}</code></td>
+      <td>${key.scopes.length > 0 ? key.scopes.join(', ') : html`<span class="muted">none</span>`}</td>
+      <td>${formatDate(key.createdAt, '')}</td>
+      <td>${formatDate(key.lastUsedAt, 'Never')}</td>
+      <td><span class="badge ${key.status}">${key.status}</span></td>
+      <td class="actions">
+        <button
+          type="button"
+          class="menu-button"
+          data-menu-for=${key.id}
+          aria-haspopup="menu"
+          aria-expanded=${open ? 'true' : 'false'}
+          aria-label=${`Actions for ${key.name}`}
+          @click=${(event: Event) => this.toggleMenu(key, event)}
+        >
+          ⋯
+        </button>
+        ${
+          open
+            ? html`<ul
+              role="menu"
+              aria-label=${`Actions for ${key.name}`}
+              @keydown=${(event: KeyboardEvent) => this.menuKeydown(key, event)}
+              @click=${(event: Event) => event.stopPropagation()}
+            >
+              ${
+                usable
+                  ? html`<li role="none">
+                    <button type="button" role="menuitem" @click=${() => this.setEnabled(key, !key.enabled)}>
+                      ${key.enabled ? 'Disable' : 'Enable'}
+                    </button>
+                  </li>`
+                  : nothing
+              }
+              ${
+                key.status === 'active'
+                  ? html`<li role="none"><button type="button" role="menuitem" @click=${() => this.rotate(key)}>Rotate</button></li>`
+                  : nothing
+              }
+              <li role="none">
+                <button type="button" role="menuitem" class="danger" @click=${() => this.askDelete(key)}>Delete</button>
+              </li>
+            </ul>`
+            : nothing
+        }
+      </td>
+    </tr>`;
+  }
+
+  private renderCreate() {
+    const grantable = this.grantable;
+    return html`<dialog aria-labelledby="create-title" @close=${this.closeCreate}>
+      <form @submit=${this.generate}>
+        <h2 id="create-title">Create API key</h2>
+        ${this.renderMessage()}
+        <label for="key-name">Name</label>
+        <input id="key-name" name="name" required maxlength="100" autocomplete="off" aria-describedby="name-help" />
+        <p id="name-help" class="help">Say what uses it, e.g. "CI pipeline".</p>
+        ${
+          grantable.length > 0
+            ? html`<fieldset>
+              <legend>Scopes (optional)</legend>
+              ${grantable.map(
+                (scope) =>
+                  html`<label class="check"><input type="checkbox" name="scope" value=${scope} /> <code>${scope}</code></label>`,
+              )}
+            </fieldset>`
+            : html`<p class="help">Keys made here have no scopes.</p>`
+        }
+        <label for="key-expiry">Expires on (optional)</label>
+        <input id="key-expiry" name="expiresOn" type="date" />
+        <div class="buttons">
+          <button type="button" @click=${this.closeCreate}>Cancel</button>
+          <button type="submit" class="primary" ?disabled=${this.busy}>Generate API key</button>
+        </div>
+      </form>
+    </dialog>`;
+  }
+
+  private renderSecret(secret: ShownSecret) {
+    return html`<dialog aria-labelledby="secret-title" aria-describedby="secret-warning" @cancel=${(e: Event) => e.preventDefault()}>
+      <h2 id="secret-title">${secret.rotated ? 'New key for' : 'Your new key'} ${secret.name}</h2>
+      <p id="secret-warning" class="warning">
+        Copy this key now and keep it somewhere safe. You won't be able to see it again.
+        ${secret.rotated ? 'The old key has stopped working.' : ''}
+      </p>
+      <p class="secret"><code aria-label="API key">${secret.key}</code></p>
+      ${this.renderMessage()}
+      <div class="buttons">
+        <button type="button" @click=${this.copy}>Copy</button>
+        <span role="status">${this.copied ? 'Copied to the clipboard.' : ''}</span>
+        <button type="button" class="primary" @click=${this.done}>Done</button>
+      </div>
+    </dialog>`;
+  }
+
+  private renderDelete(key: ApiKey) {
+    return html`<dialog aria-labelledby="delete-title" aria-describedby="delete-text" @close=${this.cancelDelete}>
+      <h2 id="delete-title">Delete API key</h2>
+      <p id="delete-text">Delete <strong>${key.name}</strong>? Apps using it stop working at once. This cannot be undone.</p>
+      ${this.renderMessage()}
+      <div class="buttons">
+        <button type="button" @click=${this.cancelDelete}>Cancel</button>
+        <button type="button" class="danger-button" @click=${this.confirmDelete} ?disabled=${this.busy}>Delete</button>
+      </div>
+    </dialog>`;
+  }
+
+  static styles = css`
+    :host {
+      display: block;
+      font: 16px/1.5 system-ui, sans-serif;
+      color: #1b1f24;
+      max-width: 72rem;
+      margin: 0 auto;
+      padding: 1.5rem;
+    }
+    h1 { font-size: 1.75rem; margin: 0; }
+    h2 { font-size: 1.25rem; margin-top: 0; }
+    header { display: flex; justify-content: space-between; align-items: baseline; flex-wrap: wrap; gap: 1rem; }
+    .who { margin: 0; color: #4a5561; }
+    .toolbar { display: flex; justify-content: space-between; align-items: center; gap: 1rem; flex-wrap: wrap; margin: 1rem 0; }
+    .toolbar p { margin: 0; color: #4a5561; }
+    button {
+      font: inherit;
+      padding: 0.45rem 0.9rem;
+      border-radius: 6px;
+      border: 1px solid #8c959f;
+      background: #fff;
+      color: #1b1f24;
+      cursor: pointer;
+    }
+    button:focus-visible, input:focus-visible { outline: 3px solid #0b5cd5; outline-offset: 2px; }
+    button[disabled] { opacity: 0.6; cursor: progress; }
+    .primary { background: #0b5cd5; border-color: #0b5cd5; color: #fff; }
+    .danger-button { background: #b3261e; border-color: #b3261e; color: #fff; }
+    .link { border: none; background: none; color: #0b5cd5; text-decoration: underline; padding: 0 0.25rem; }
+    table { width: 100%; border-collapse: collapse; }
+    caption { text-align: left; font-weight: 600; padding: 0.5rem 0; }
+    th, td { text-align: left; padding: 0.6rem 0.5rem; border-bottom: 1px solid #d0d7de; vertical-align: top; }
+    thead th { font-size: 0.85rem; text-transform: uppercase; letter-spacing: 0.03em; color: #4a5561; }
+    tbody th { font-weight: 600; word-break: break-word; }
+    code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 0.9em; }
+    .muted, .help { color: #4a5561; }
+    .help { font-size: 0.9rem; margin: 0.25rem 0 1rem; }
+    .badge { display: inline-block; padding: 0 0.5rem; border-radius: 999px; font-size: 0.85rem; border: 1px solid currentColor; }
+    .badge.active { color: #116329; }
+    .badge.disabled, .badge.expired { color: #6e4a00; }
+    .badge.rotated { color: #4a5561; }
+    .actions { position: relative; text-align: right; }
+    .menu-button { padding: 0.2rem 0.6rem; line-height: 1; }
+    [role='menu'] {
+      position: absolute;
+      right: 0.5rem;
+      z-index: 1;
+      list-style: none;
+      margin: 0.25rem 0 0;
+      padding: 0.25rem;
+      background: #fff;
+      border: 1px solid #8c959f;
+      border-radius: 6px;
+      box-shadow: 0 4px 12px rgb(0 0 0 / 15%);
+      min-width: 9rem;
+    }
+    [role='menuitem'] { display: block; width: 100%; text-align: left; border: none; }
+    [role='menuitem']:hover, [role='menuitem']:focus { background: #eef3fb; }
+    .danger { color: #b3261e; }
+    dialog { border: 1px solid #8c959f; border-radius: 10px; padding: 1.5rem; width: min(34rem, 90vw); }
+    dialog::backdrop { background: rgb(0 0 0 / 40%); }
+    label { display: block; font-weight: 600; margin-bottom: 0.25rem; }
+    input:not([type='checkbox']) { font: inherit; width: 100%; box-sizing: border-box; padding: 0.45rem; border: 1px solid #8c959f; border-radius: 6px; }
+    fieldset { border: 1px solid #d0d7de; border-radius: 6px; margin: 0 0 1rem; }
+    .check { font-weight: normal; display: flex; gap: 0.5rem; align-items: center; }
+    .buttons { display: flex; justify-content: flex-end; align-items: center; gap: 0.75rem; margin-top: 1.25rem; }
+    .warning { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px; padding: 0.75rem; }
+    .secret code { display: block; padding: 0.75rem; background: #f6f8fa; border-radius: 6px; word-break: break-all; user-select: all; }
+    .alert p { background: #ffebe9; border: 1px solid #cf222e; border-radius: 6px; padding: 0.75rem; }
+    .status p { color: #116329; }
+    .empty, .card { padding: 2rem; text-align: center; border: 1px dashed #8c959f; border-radius: 10px; }
+    .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+  `;
+}
+
+customElements.define('api-key-console', ApiKeyConsole);

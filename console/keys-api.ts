@@ -1,0 +1,87 @@
+/** The console API: the self-service key routes, for the signed-in user's tenant. */
+import type { ApiKey, IssuedApiKey } from '../src/domain/api-key';
+
+interface Problem {
+  status?: number;
+  detail?: string;
+  errors?: { path: string; message: string }[];
+}
+
+/** A refusal of the API, worded for the person at the page. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function messageFor(status: number, problem: Problem): string {
+  const details = (problem.errors ?? []).map((error) => error.message).join('; ');
+  switch (status) {
+    case 400:
+      return `Check what you entered: ${details || problem.detail || 'the request is not valid.'}`;
+    case 401:
+      return 'Your session has ended. Sign in again.';
+    case 403:
+      return details ? `You can't grant that: ${details}.` : 'You are not allowed to do that.';
+    case 404:
+      return 'That key no longer exists.';
+    case 409:
+      return `That could not be done: ${problem.detail ?? 'the key changed meanwhile.'} Reload the list and try again.`;
+    case 429:
+      return 'Too many requests. Wait a moment, then try again.';
+    default:
+      return status >= 500 ? 'The service is unavailable right now. Try again in a moment.' : `The request failed (${status}).`;
+  }
+}
+
+export class KeysApi {
+  constructor(
+    /** Read on each call: the element's `api-base` attribute may be set after it is made. */
+    private readonly base: () => string,
+    private readonly token: () => Promise<string>,
+  ) {}
+
+  list(): Promise<{ items: ApiKey[]; nextCursor: string | null }> {
+    return this.call('GET', '/keys?limit=100');
+  }
+
+  create(body: { name: string; scopes: string[]; expiresAt?: string }): Promise<IssuedApiKey> {
+    return this.call('POST', '/keys', body);
+  }
+
+  setEnabled(id: string, enabled: boolean): Promise<ApiKey> {
+    return this.call('PATCH', `/keys/${encodeURIComponent(id)}`, { enabled });
+  }
+
+  rotate(id: string): Promise<IssuedApiKey> {
+    return this.call('POST', `/keys/${encodeURIComponent(id)}/rotate`, { gracePeriodSeconds: 0 });
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.call('DELETE', `/keys/${encodeURIComponent(id)}`);
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.base()}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${await this.token()}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        // Never kept by the browser's cache: create and rotate answers hold a secret.
+        cache: 'no-store',
+      });
+    } catch {
+      throw new ApiError(0, 'Could not reach the service. Check your connection and try again.');
+    }
+    if (response.ok) return (response.status === 204 ? undefined : await response.json()) as T;
+    const problem = (await response.json().catch(() => ({}))) as Problem;
+    throw new ApiError(response.status, messageFor(response.status, problem));
+  }
+}

@@ -1,0 +1,78 @@
+import { isLater } from './api-key';
+import { EscalationError, type FieldError } from './errors';
+
+/**
+ * Who is asking on a self-service route, and so what it may hand out. Admin (IAM)
+ * callers pass no caller and may grant anything.
+ */
+export type Caller = KeyCaller | UserCaller;
+
+/** A key acting for its own tenant: it may hand out only the scopes it holds, and no life beyond its own expiry. */
+export interface KeyCaller {
+  kind: 'key';
+  /** The calling key's id. */
+  keyId: string;
+  scopes: string[];
+  /** The calling key's own expiry, if it has one. */
+  expiresAt?: string;
+}
+
+/**
+ * A console user, signed in with the operator's identity provider, acting for the
+ * tenant its token names: it may hand out only the scopes the operator lets console
+ * users grant. It holds no key, so nothing of its own expires.
+ */
+export interface UserCaller {
+  kind: 'user';
+  /** The token's `sub`. */
+  subject: string;
+  /** The scopes console users may grant. */
+  scopes: string[];
+}
+
+/** Who a request acts as, for the scope of its Idempotency-Key: `admin`, the calling key's id, or `user:{sub}`. */
+export function actorOf(caller: Caller | undefined): string {
+  if (!caller) return 'admin';
+  return caller.kind === 'key' ? caller.keyId : `user:${caller.subject}`;
+}
+
+/** The caller's own expiry, which bounds what it grants: only a key has one. */
+export function expiryOf(caller: Caller | undefined): string | undefined {
+  return caller?.kind === 'key' ? caller.expiresAt : undefined;
+}
+
+function scopeEscalations(scopes: string[], caller: Caller, pathOf: (index: number) => string): FieldError[] {
+  const refusal = (scope: string) =>
+    caller.kind === 'key' ? `your key does not hold scope "${scope}"` : `console users may not grant scope "${scope}"`;
+  return scopes
+    .map((scope, index) => ({ scope, index }))
+    .filter(({ scope }) => !caller.scopes.includes(scope))
+    .map(({ scope, index }) => ({ path: pathOf(index), message: refusal(scope) }));
+}
+
+function escalation(caller: Caller, errors: FieldError[]): EscalationError {
+  return new EscalationError(
+    errors,
+    caller.kind === 'key'
+      ? 'A key can only hand out what it holds itself: its scopes, and no life beyond its own expiry.'
+      : 'A console user can only hand out the scopes the operator lets console users grant.',
+  );
+}
+
+/** Refuses scopes the caller may not hand out, naming each one. */
+export function assertGrantable(
+  scopes: string[],
+  caller: Caller | undefined,
+  pathOf = (index: number) => `scopes.${index}`,
+): void {
+  if (!caller) return;
+  const errors = scopeEscalations(scopes, caller, pathOf);
+  if (errors.length > 0) throw escalation(caller, errors);
+}
+
+/** A key that would live on after the calling key, which expires, is beyond what the caller holds. */
+export function assertWithinCallerLife(expiresAt: string | undefined, caller: Caller | undefined, path: string): void {
+  const callerExpiry = expiryOf(caller);
+  if (!caller || callerExpiry === undefined || !isLater(expiresAt, callerExpiry)) return;
+  throw escalation(caller, [{ path, message: `your key expires at ${callerExpiry}; what it grants cannot outlive it` }]);
+}
