@@ -68,12 +68,17 @@ async function browserState(page: Page, context: BrowserContext): Promise<string
 const row = (page: Page, name: string) =>
   page.getByRole('row').filter({ has: page.getByRole('rowheader', { name, exact: true }) });
 
-async function createKey(page: Page, name: string, scopes: string[] = []): Promise<string> {
+async function submitNewKey(page: Page, name: string, scopes: string[] = []): Promise<void> {
   await page.getByRole('button', { name: 'Create API key' }).click();
   await page.getByRole('textbox', { name: 'Name' }).fill(name);
   for (const scope of scopes) await page.getByRole('checkbox', { name: scope }).check();
   await page.getByRole('button', { name: 'Generate API key' }).click();
-  return (await page.getByLabel('API key').textContent()) ?? '';
+}
+
+/** Creates a key and reads its secret; exact, since the create dialog's title also contains "API key". */
+async function createKey(page: Page, name: string, scopes: string[] = []): Promise<string> {
+  await submitNewKey(page, name, scopes);
+  return (await page.getByLabel('API key', { exact: true }).textContent()) ?? '';
 }
 
 async function chooseAction(page: Page, name: string, action: string): Promise<void> {
@@ -106,7 +111,7 @@ describeInBrowser('the console', () => {
     await page.getByRole('button', { name: 'Generate API key' }).click();
 
     const dialog = page.getByRole('dialog');
-    const key = (await dialog.getByLabel('API key').textContent()) ?? '';
+    const key = (await dialog.getByLabel('API key', { exact: true }).textContent()) ?? '';
     expect(key).toMatch(/^ak_[0-9A-Za-z]{38}$/);
     await expect(dialog.textContent()).resolves.toContain("You won't be able to see it again");
     await dialog.getByRole('button', { name: 'Copy' }).click();
@@ -161,7 +166,7 @@ describeInBrowser('the console', () => {
     await chooseAction(page, 'Deploy bot', 'Rotate');
     const dialog = page.getByRole('dialog');
     await expect(dialog.textContent()).resolves.toContain('The old key has stopped working.');
-    const newKey = (await dialog.getByLabel('API key').textContent()) ?? '';
+    const newKey = (await dialog.getByLabel('API key', { exact: true }).textContent()) ?? '';
     await screenshot(page, '08-rotated');
     await dialog.getByRole('button', { name: 'Done' }).click();
     expect(newKey).not.toBe(oldKey);
@@ -239,7 +244,7 @@ describeInBrowser('the console', () => {
       if (request.method() !== 'POST') return route.continue();
       return route.continue({ postData: JSON.stringify({ ...request.postDataJSON(), scopes: ['keys:manage'] }) });
     });
-    await createKey(page, 'Escalated');
+    await submitNewKey(page, 'Escalated');
     await page.getByRole('alert').getByText('console users may not grant scope "keys:manage"').waitFor();
     await screenshot(page, '10-escalation');
     await page.unroute('**/console/api/keys');
