@@ -98,6 +98,20 @@ describe('a write whose first answer is lost, and which the SDK sends again', ()
     },
     TEST_TIMEOUT_MS,
   );
+
+  it(
+    'a rotation completes, though its retry found the old key rotated already',
+    async () => {
+      const { tenant, service, authenticates } = setup();
+      const old = await service.create(tenant, { name: 'rotated' });
+      // The first UpdateItem of a rotation is the old key's retirement.
+      proxy.setFault(late('UpdateItem', 1));
+      const replacement = await service.rotate(tenant, old.id, {});
+      expect(await authenticates(replacement.key)).toBe(true);
+      expect(await authenticates(old.key)).toBe(false);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
 
 describe('a write answered 503 that landed all the same', () => {
