@@ -16,6 +16,7 @@ import {
   fingerprintOf,
   IDEMPOTENCY_LEASE_MS,
   IDEMPOTENCY_WINDOW_MS,
+  type IdempotencyClaim,
   type IdempotencyRecords,
   type IdempotentRequest,
   parseIdempotencyKey,
@@ -341,11 +342,18 @@ export class KeyService {
     const now = this.now();
     const plannedKeyId = `key_${ulid(now.getTime())}`;
     const leaseUntil = new Date(now.getTime() + IDEMPOTENCY_LEASE_MS).toISOString();
-    const claim = await records.claim(request, plannedKeyId, {
-      now: now.toISOString(),
-      leaseUntil,
-      expiresAt: new Date(now.getTime() + IDEMPOTENCY_WINDOW_MS).toISOString(),
-    });
+    let claim: IdempotencyClaim;
+    try {
+      claim = await records.claim(request, plannedKeyId, {
+        now: now.toISOString(),
+        leaseUntil,
+        expiresAt: new Date(now.getTime() + IDEMPOTENCY_WINDOW_MS).toISOString(),
+      });
+    } catch (error) {
+      // The claim may have landed, its answers lost: a retry should not wait out its lease behind a 409.
+      await records.release(request, leaseUntil).catch(() => undefined);
+      throw error;
+    }
     switch (claim.outcome) {
       case 'mismatch':
         throw new IdempotencyMismatchError();

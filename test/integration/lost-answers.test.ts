@@ -140,4 +140,19 @@ describe('a write answered 503 that landed all the same', () => {
     },
     TEST_TIMEOUT_MS,
   );
+
+  it(
+    "an idempotent create whose claim landed releases it: the client's retry runs at once and issues one key",
+    async () => {
+      const { tenant, service } = setup();
+      const body = { name: 'once' };
+      // The claim is the request's first PutItem; the SDK makes three attempts.
+      proxy.setFault(late('PutItem', 3));
+      await expect(service.createOnce(tenant, body, undefined, 'order-1')).rejects.toBeInstanceOf(StoreUnavailableError);
+      const retry = await service.createOnce(tenant, body, undefined, 'order-1');
+      expect(retry.replayed).toBe(false);
+      expect((await keyStore.list(tenant, 10)).items.map((key) => key.keyId)).toEqual([retry.key.id]);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
