@@ -85,7 +85,7 @@ async function main(): Promise<void> {
         tenant: `faults-${index}`,
         clients: CLIENTS,
         seedKeys: SEED_KEYS,
-        during: () => scenario.run(proxy),
+        during: (faultBegins) => scenario.run(proxy, faultBegins),
         idempotentRetryForMs: IDEMPOTENT_RETRY_FOR_MS,
         answerTimeoutMs: ANSWER_TIMEOUT_MS,
       });

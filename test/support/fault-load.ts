@@ -14,7 +14,9 @@ import type { FaultProxy } from './fault-proxy';
 /** A fault's timeline: the database healthy, then failing, then healthy again for the rest of the load. */
 export interface FaultScenario {
   name: string;
-  run(proxy: FaultProxy): Promise<void>;
+  fault: 'killed' | 'slow' | 'throttled';
+  /** Runs the timeline, calling `faultBegins` the moment the database starts failing. */
+  run(proxy: FaultProxy, faultBegins: () => void): Promise<void>;
 }
 
 /**
@@ -29,18 +31,25 @@ export function faultScenarios(timing: {
   lateByMs: number;
 }): FaultScenario[] {
   const around = (start: (proxy: FaultProxy) => Promise<void>, end: (proxy: FaultProxy) => Promise<void>) => {
-    return async (proxy: FaultProxy) => {
+    return async (proxy: FaultProxy, faultBegins: () => void) => {
       await delay(timing.beforeMs);
       await start(proxy);
+      faultBegins();
       await delay(timing.faultMs);
       await end(proxy);
       await delay(timing.afterMs);
     };
   };
   const heal = async (proxy: FaultProxy) => proxy.setFault({ kind: 'none' });
+  const throttled = (fraction: number): FaultScenario => ({
+    name: `${fraction * 100}% of requests throttled`,
+    fault: 'throttled',
+    run: around(async (proxy) => proxy.setFault({ kind: 'throttled', fraction }), heal),
+  });
   return [
     {
       name: 'database killed mid-load, then restarted',
+      fault: 'killed',
       run: around(
         (proxy) => proxy.kill(),
         (proxy) => proxy.restart(),
@@ -48,12 +57,11 @@ export function faultScenarios(timing: {
     },
     {
       name: `every answer ${timing.lateByMs} ms late`,
+      fault: 'slow',
       run: around(async (proxy) => proxy.setFault({ kind: 'slow', delayMs: timing.lateByMs }), heal),
     },
-    ...[0.5, 1].map((fraction) => ({
-      name: `${fraction * 100}% of requests throttled`,
-      run: around(async (proxy) => proxy.setFault({ kind: 'throttled', fraction }), heal),
-    })),
+    throttled(0.5),
+    throttled(1),
   ];
 }
 
@@ -66,8 +74,11 @@ export interface FaultLoadOptions {
   clients: number;
   /** Keys made before the load, half to read and authenticate with, half to revoke. */
   seedKeys: number;
-  /** The fault's timeline, run while the load runs; the load stops when it resolves, healthy. */
-  during: () => Promise<void>;
+  /**
+   * The fault's timeline, run while the load runs; the load stops when it resolves, healthy.
+   * When it calls `faultBegins`, one request of each kind is sent, so every kind meets the fault.
+   */
+  during: (faultBegins: () => void) => Promise<void>;
   /** How long a client with an Idempotency-Key keeps retrying, as Retry-After tells it. */
   idempotentRetryForMs: number;
   /** How long a client waits for an answer before it calls the request hung. */
@@ -255,14 +266,22 @@ export async function runFaultLoad(options: FaultLoadOptions): Promise<FaultLoad
     await send('read', () => admin('GET', `${keysPath}/${pick(readable).id}`));
   }
 
+  async function list(): Promise<void> {
+    await send('list', () => admin('GET', `${keysPath}?limit=20`));
+  }
+
+  async function authenticate(): Promise<void> {
+    await send('whoami', () => whoami(pick(readable).secret as string));
+  }
+
   /** One request of the mix, by its number: 15% creates, 10% idempotent creates, 20% reads, 10% lists, 30% authentications, 15% revocations. */
   async function oneOperation(n: number): Promise<void> {
     const slot = n % 20;
     if (slot < 3) return create(n);
     if (slot < 5) return createIdempotently();
     if (slot < 9) return read();
-    if (slot < 11) return void (await send('list', () => admin('GET', `${keysPath}?limit=20`)));
-    if (slot < 17) return void (await send('whoami', () => whoami(pick(readable).secret as string)));
+    if (slot < 11) return list();
+    if (slot < 17) return authenticate();
     return revoke(slot % 2 === 0 ? 'delete' : 'disable');
   }
 
@@ -272,11 +291,15 @@ export async function runFaultLoad(options: FaultLoadOptions): Promise<FaultLoad
     while (!stopped) await oneOperation(next++);
   };
   const clients = Array.from({ length: options.clients }, client);
+  const probes: Promise<void>[] = [];
+  const faultBegins = () => {
+    probes.push(create(next++), createIdempotently(), read(), list(), authenticate(), revoke('delete'), revoke('disable'));
+  };
   try {
-    await options.during();
+    await options.during(faultBegins);
   } finally {
     stopped = true;
-    await Promise.all(clients);
+    await Promise.all([...clients, ...probes]);
   }
 
   // The database is healthy again: what does the API say now, and what authenticates?
