@@ -45,11 +45,11 @@ function table(results: { name: string; report: FaultLoadReport }[]): string {
     ['worst answer time', (r) => seconds(r.worstAnswerMs)],
     ['creates acknowledged (keys checked)', (r) => `${r.acknowledgedCreates} (${r.keysChecked})`],
     ['acknowledged, then missing', (r) => r.violations.lost.length],
-    ['idempotent clients: done / gave up', (r) => `${r.idempotentCreates.completed} / ${r.idempotentCreates.gaveUp}`],
-    ['… longest until done (attempts)', (r) => `${seconds(r.idempotentCreates.longestMs)} (${r.idempotentCreates.mostAttempts})`],
+    ['idempotent clients: done / gave up', (r) => `${r.idempotentClients.completed} / ${r.idempotentClients.gaveUp}`],
+    ['… longest until done (attempts)', (r) => `${seconds(r.idempotentClients.longestMs)} (${r.idempotentClients.mostAttempts})`],
     ['duplicate keys per Idempotency-Key', (r) => r.violations.duplicates.length],
-    ['revocations: 2xx / 503', (r) => `${r.revocations.acknowledged} / ${r.revocations.answered503}`],
-    ['half-written keys', (r) => r.violations.halfWritten.length],
+    ['revocations, rotations: done / not', (r) => `${r.revocations.acknowledged} / ${r.revocations.notAcknowledged}`],
+    ['half-written keys or rotations', (r) => r.violations.halfWritten.length],
     ['stored by a create answered 503', (r) => r.storedDespite503],
   ];
   const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;

@@ -3,7 +3,7 @@
  * healthy again, the checks of what the service promises whatever the database
  * does: every answer is one the API documents (a 503 with Retry-After for what
  * could not be done), nothing acknowledged is lost, an Idempotency-Key never
- * yields two keys, and no key is left half-revoked. bench/faults.ts and
+ * yields two keys, and no key is left half-revoked or half-rotated. bench/faults.ts and
  * test/e2e/database-faults.test.ts run it; the faults come from fault-proxy.ts.
  */
 import { randomUUID } from 'node:crypto';
@@ -72,7 +72,7 @@ export interface FaultLoadOptions {
   tenant: string;
   /** Clients sending requests at once, each one request after another. */
   clients: number;
-  /** Keys made before the load, half to read and authenticate with, half to revoke. */
+  /** Keys made before the load, half to read and authenticate with, half to revoke or rotate. */
   seedKeys: number;
   /**
    * The fault's timeline, run while the load runs; the load stops when it resolves, healthy.
@@ -85,7 +85,7 @@ export interface FaultLoadOptions {
   answerTimeoutMs: number;
 }
 
-type Operation = 'create' | 'idempotent create' | 'read' | 'list' | 'whoami' | 'delete' | 'disable';
+type Operation = 'create' | 'idempotent create' | 'read' | 'list' | 'whoami' | 'delete' | 'disable' | 'rotate';
 
 /** What each request may be answered while the database fails; anything else is a violation. */
 const EXPECTED_STATUSES: Record<Operation, number[]> = {
@@ -97,17 +97,22 @@ const EXPECTED_STATUSES: Record<Operation, number[]> = {
   whoami: [200, 503],
   delete: [204, 503],
   disable: [200, 503],
+  rotate: [201, 200, 409, 503],
 };
 
 /** Answers that tell a client to come back later, and must say when. */
 const RETRY_LATER_STATUSES = new Set([409, 429, 503]);
 
-/** A key the load made or revoked, and what it was told about it. */
+/** A key the load made, and what it was told about it. */
 interface TrackedKey {
   id: string;
+  name: string;
   /** Only a 201 shows it. */
   secret?: string;
-  revocation?: { kind: 'delete' | 'disable'; acknowledged: boolean };
+  /** What the load did to it; `acknowledged` once it was told that was done. */
+  revocation?: { kind: 'delete' | 'disable' | 'rotate'; acknowledged: boolean };
+  /** The replacement an acknowledged rotation issued. */
+  replacedBy?: string;
 }
 
 /** Each broken promise, one line per occurrence. */
@@ -118,11 +123,14 @@ export interface FaultViolations {
   missingRetryAfter: string[];
   /** No answer within answerTimeoutMs, or a connection that failed. */
   noAnswer: string[];
-  /** An acknowledged create, or an acknowledged disable, that is not there afterwards. */
+  /** An acknowledged create, disable or delete that is not so afterwards. */
   lost: string[];
   /** More than one key for one Idempotency-Key, or not the one its client was given. */
   duplicates: string[];
-  /** What the API says of a key and what authenticates disagree: e.g. acknowledged deleted, yet it works. */
+  /**
+   * What the API says of a key and what authenticates disagree (acknowledged deleted, yet it works),
+   * or a rotation left more than one live key, or a live replacement its client never got.
+   */
   halfWritten: string[];
 }
 
@@ -132,12 +140,14 @@ export interface FaultLoadReport {
   byStatus: Record<string, number>;
   /** The longest any answer took under load. */
   worstAnswerMs: number;
-  /** Keys acknowledged under load (201, or 200 for an idempotent repeat). */
+  /** Keys acknowledged under load (201, or 200 for an idempotent repeat), rotations' replacements included. */
   acknowledgedCreates: number;
   /** Keys checked afterwards: those, and the seeded ones. */
   keysChecked: number;
-  idempotentCreates: { clients: number; completed: number; gaveUp: number; mostAttempts: number; longestMs: number };
-  revocations: { acknowledged: number; answered503: number };
+  /** Creates and rotations sent with an Idempotency-Key, and retried as Retry-After says. */
+  idempotentClients: { clients: number; completed: number; gaveUp: number; mostAttempts: number; longestMs: number };
+  /** Deletes, disables and rotations: acknowledged, or answered 503 (a rotation: given up on). */
+  revocations: { acknowledged: number; notAcknowledged: number };
   /** Keys stored by a create answered 503 without an Idempotency-Key: nobody holds their secret. */
   storedDespite503: number;
   violations: FaultViolations;
@@ -167,13 +177,14 @@ export async function runFaultLoad(options: FaultLoadOptions): Promise<FaultLoad
   let requests = 0;
   let worstAnswerMs = 0;
   const tracked: TrackedKey[] = [];
+  /** Keys to read and authenticate with: never revoked, so they must keep working. */
   const readable: TrackedKey[] = [];
   const revocable: TrackedKey[] = [];
   /** Names of creates answered 503, to find the keys they stored anyway. */
   const unacknowledgedNames = new Set<string>();
-  const idempotent: { name: string; keyId?: string; attempts: number; ms: number }[] = [];
-  let revocationsAcknowledged = 0;
-  let revocationsAnswered503 = 0;
+  const idempotentClients: { keyId?: string; attempts: number; ms: number }[] = [];
+  const idempotentCreates: { name: string; keyId?: string }[] = [];
+  const revocations = { acknowledged: 0, notAcknowledged: 0 };
 
   /** Sends one request under load and checks its answer; undefined when none came. */
   async function send(operation: Operation, request: () => Promise<ApiResponse>): Promise<ApiResponse | undefined> {
@@ -198,18 +209,48 @@ export async function runFaultLoad(options: FaultLoadOptions): Promise<FaultLoad
     return response;
   }
 
+  /**
+   * A client that must not act twice: it retries with the same Idempotency-Key for as long as
+   * Retry-After asks, within idempotentRetryForMs. Returns the answer that succeeded, if one did.
+   */
+  async function sendIdempotently(operation: Operation, path: string, body: unknown): Promise<ApiResponse | undefined> {
+    const idempotencyKey = randomUUID();
+    const client: { keyId?: string; attempts: number; ms: number } = { attempts: 0, ms: 0 };
+    idempotentClients.push(client);
+    const started = performance.now();
+    try {
+      while (performance.now() < started + options.idempotentRetryForMs) {
+        client.attempts++;
+        const response = await send(operation, () =>
+          admin('POST', path, { body, headers: { 'Idempotency-Key': idempotencyKey } }),
+        );
+        if (response?.status === 201 || response?.status === 200) {
+          client.keyId = response.json.id;
+          return response;
+        }
+        const retryAfter = Number(response?.headers.get('retry-after'));
+        if (!response || !RETRY_LATER_STATUSES.has(response.status) || !(retryAfter >= 0)) return undefined;
+        await delay(retryAfter * 1000);
+      }
+      return undefined;
+    } finally {
+      client.ms = performance.now() - started;
+    }
+  }
+
   let placed = 0;
-  function keep(key: TrackedKey): void {
+  /** Keeps a key to check afterwards, and alternately to read and authenticate with, or to revoke. */
+  function keep(key: TrackedKey, pool?: 'readable'): void {
     tracked.push(key);
-    // Alternately: a key to read and authenticate with (never revoked, so it must keep working), or one to revoke.
-    if (key.secret !== undefined && placed++ % 2 === 0) readable.push(key);
-    else revocable.push(key);
+    if (key.secret !== undefined && (pool === 'readable' || placed++ % 2 === 0)) readable.push(key);
+    else if (pool === undefined) revocable.push(key);
   }
 
   for (let i = 0; i < options.seedKeys; i++) {
-    const created = await admin('POST', keysPath, { body: { name: `seed-${i}`, scopes: ['keys:manage'] } });
+    const name = `seed-${i}`;
+    const created = await admin('POST', keysPath, { body: { name, scopes: ['keys:manage'] } });
     if (created.status !== 201) throw new Error(`Seeding: ${created.status} ${created.text}`);
-    keep({ id: created.json.id, secret: created.json.key });
+    keep({ id: created.json.id, name, secret: created.json.key });
   }
   if (readable.length === 0) throw new Error('The load needs at least one seeded key');
   const pick = <T>(items: T[]) => items[Math.floor(Math.random() * items.length)];
@@ -217,35 +258,15 @@ export async function runFaultLoad(options: FaultLoadOptions): Promise<FaultLoad
   async function create(n: number): Promise<void> {
     const name = `create-${n}`;
     const response = await send('create', () => admin('POST', keysPath, { body: { name, scopes: ['keys:manage'] } }));
-    if (response?.status === 201) keep({ id: response.json.id, secret: response.json.key });
+    if (response?.status === 201) keep({ id: response.json.id, name, secret: response.json.key });
     else unacknowledgedNames.add(name);
   }
 
-  /** A client that must not make two keys: it retries with the same Idempotency-Key for as long as Retry-After asks. */
   async function createIdempotently(): Promise<void> {
-    const idempotencyKey = randomUUID();
-    const client = { name: `idempotent-${idempotencyKey}`, keyId: undefined as string | undefined, attempts: 0, ms: 0 };
-    idempotent.push(client);
-    const started = performance.now();
-    const giveUpAt = started + options.idempotentRetryForMs;
-    while (performance.now() < giveUpAt) {
-      client.attempts++;
-      const response = await send('idempotent create', () =>
-        admin('POST', keysPath, {
-          body: { name: client.name, scopes: ['keys:manage'] },
-          headers: { 'Idempotency-Key': idempotencyKey },
-        }),
-      );
-      if (response?.status === 201 || response?.status === 200) {
-        client.keyId = response.json.id;
-        keep({ id: response.json.id, secret: response.json.key });
-        break;
-      }
-      const retryAfter = Number(response?.headers.get('retry-after'));
-      if (!response || !RETRY_LATER_STATUSES.has(response.status) || !(retryAfter >= 0)) break;
-      await delay(retryAfter * 1000);
-    }
-    client.ms = performance.now() - started;
+    const name = `idempotent-${randomUUID()}`;
+    const response = await sendIdempotently('idempotent create', keysPath, { name, scopes: ['keys:manage'] });
+    idempotentCreates.push({ name, keyId: response?.json.id });
+    if (response) keep({ id: response.json.id, name, secret: response.json.key });
   }
 
   async function revoke(operation: 'delete' | 'disable'): Promise<void> {
@@ -258,8 +279,20 @@ export async function runFaultLoad(options: FaultLoadOptions): Promise<FaultLoad
         : admin('PATCH', `${keysPath}/${key.id}`, { body: { enabled: false } }),
     );
     key.revocation.acknowledged = response?.status === (operation === 'delete' ? 204 : 200);
-    if (key.revocation.acknowledged) revocationsAcknowledged++;
-    else if (response?.status === 503) revocationsAnswered503++;
+    revocations[key.revocation.acknowledged ? 'acknowledged' : 'notAcknowledged']++;
+  }
+
+  /** Rotates with no grace period, so the old key stops at once; the replacement is only read and authenticated with. */
+  async function rotate(): Promise<void> {
+    const old = revocable.pop();
+    if (!old) return read();
+    old.revocation = { kind: 'rotate', acknowledged: false };
+    const response = await sendIdempotently('rotate', `${keysPath}/${old.id}/rotate`, { gracePeriodSeconds: 0 });
+    old.revocation.acknowledged = response !== undefined;
+    revocations[old.revocation.acknowledged ? 'acknowledged' : 'notAcknowledged']++;
+    if (!response) return;
+    old.replacedBy = response.json.id;
+    keep({ id: response.json.id, name: old.name, secret: response.json.key }, 'readable');
   }
 
   async function read(): Promise<void> {
@@ -274,7 +307,10 @@ export async function runFaultLoad(options: FaultLoadOptions): Promise<FaultLoad
     await send('whoami', () => whoami(pick(readable).secret as string));
   }
 
-  /** One request of the mix, by its number: 15% creates, 10% idempotent creates, 20% reads, 10% lists, 30% authentications, 15% revocations. */
+  /**
+   * One request of the mix, by its number: 15% creates, 10% idempotent creates, 20% reads,
+   * 10% lists, 30% authentications, 5% each deletes, disables and rotations.
+   */
   async function oneOperation(n: number): Promise<void> {
     const slot = n % 20;
     if (slot < 3) return create(n);
@@ -282,7 +318,9 @@ export async function runFaultLoad(options: FaultLoadOptions): Promise<FaultLoad
     if (slot < 9) return read();
     if (slot < 11) return list();
     if (slot < 17) return authenticate();
-    return revoke(slot % 2 === 0 ? 'delete' : 'disable');
+    if (slot === 17) return revoke('delete');
+    if (slot === 18) return revoke('disable');
+    return rotate();
   }
 
   let stopped = false;
@@ -293,7 +331,16 @@ export async function runFaultLoad(options: FaultLoadOptions): Promise<FaultLoad
   const clients = Array.from({ length: options.clients }, client);
   const probes: Promise<void>[] = [];
   const faultBegins = () => {
-    probes.push(create(next++), createIdempotently(), read(), list(), authenticate(), revoke('delete'), revoke('disable'));
+    probes.push(
+      create(next++),
+      createIdempotently(),
+      read(),
+      list(),
+      authenticate(),
+      revoke('delete'),
+      revoke('disable'),
+      rotate(),
+    );
   };
   try {
     await options.during(faultBegins);
@@ -303,6 +350,11 @@ export async function runFaultLoad(options: FaultLoadOptions): Promise<FaultLoad
   }
 
   // The database is healthy again: what does the API say now, and what authenticates?
+  const listed = await listAll(admin, keysPath);
+  const liveIdsByName = new Map<string, string[]>();
+  for (const key of listed) {
+    if (key.status === 'active') liveIdsByName.set(key.name, [...(liveIdsByName.get(key.name) ?? []), key.id]);
+  }
   for (const key of tracked) {
     const got = await admin('GET', `${keysPath}/${key.id}`);
     const authenticated = key.secret === undefined ? undefined : (await whoami(key.secret)).status;
@@ -312,37 +364,47 @@ export async function runFaultLoad(options: FaultLoadOptions): Promise<FaultLoad
     }
     const works = authenticated === 200;
     const { revocation } = key;
+    const outcome = `read → ${got.status} ${got.json?.status ?? ''}, whoami → ${authenticated}`;
     if (!revocation) {
-      if (got.status !== 200 || authenticated === 401) {
-        violations.lost.push(`${key.id} (acknowledged): read → ${got.status}, whoami → ${authenticated}`);
+      if (got.status !== 200 || authenticated === 401) violations.lost.push(`${key.id} (acknowledged): ${outcome}`);
+    } else if (revocation.kind === 'rotate') {
+      // At most one live key of the name: the replacement its client got, or else the old key, if the rotation came undone.
+      const live = liveIdsByName.get(key.name) ?? [];
+      const expected = revocation.acknowledged ? [key.replacedBy] : live.filter((id) => id === key.id);
+      if (live.length !== expected.length || live.some((id) => !expected.includes(id))) {
+        violations.halfWritten.push(
+          `${key.id}: rotation ${revocation.acknowledged ? 'acknowledged' : 'given up'}; live: ${live}`,
+        );
       }
-      continue;
-    }
-    const revoked = revocation.kind === 'delete' ? got.status === 404 : got.status === 404 || got.json.enabled === false;
-    if (revocation.acknowledged && !revoked) {
-      violations.lost.push(`${key.id}: ${revocation.kind} acknowledged, yet read → ${got.status} ${got.text.slice(0, 120)}`);
-    }
-    // Revoked or not (a 503 leaves either), what authenticates must agree with what the API says.
-    if (authenticated !== undefined && revoked === works) {
-      violations.halfWritten.push(
-        `${key.id}: ${revocation.kind} ${revocation.acknowledged ? 'acknowledged' : 'answered 503'}; read → ${got.status}, whoami → ${authenticated}`,
-      );
+      if (revocation.acknowledged && works) violations.lost.push(`${key.id}: rotated with no grace period, yet ${outcome}`);
+      if (authenticated !== undefined && works !== live.includes(key.id)) {
+        violations.halfWritten.push(`${key.id}: rotation; ${outcome}, live: ${live}`);
+      }
+    } else {
+      const revoked = got.status === 404 || (revocation.kind === 'disable' && got.json.enabled === false);
+      if (revocation.acknowledged && !revoked) violations.lost.push(`${key.id}: ${revocation.kind} acknowledged, yet ${outcome}`);
+      // Revoked or not (a 503 leaves either), what authenticates must agree with what the API says.
+      if (authenticated !== undefined && revoked === works) {
+        violations.halfWritten.push(
+          `${key.id}: ${revocation.kind} ${revocation.acknowledged ? 'acknowledged' : 'answered 503'}; ${outcome}`,
+        );
+      }
     }
   }
 
-  const listed = await listAll(admin, keysPath);
-  const keyIdsByName = new Map<string, string[]>();
-  for (const key of listed) keyIdsByName.set(key.name, [...(keyIdsByName.get(key.name) ?? []), key.id]);
+  const idsByName = new Map<string, string[]>();
+  for (const key of listed) idsByName.set(key.name, [...(idsByName.get(key.name) ?? []), key.id]);
   const deletedIds = new Set(tracked.filter((key) => key.revocation?.kind === 'delete').map((key) => key.id));
-  for (const client of idempotent) {
-    const ids = keyIdsByName.get(client.name) ?? [];
-    if (ids.length > 1) violations.duplicates.push(`${client.name}: ${ids.length} keys (${ids.join(', ')})`);
-    const given = client.keyId;
-    if (given !== undefined && !deletedIds.has(given) && !ids.includes(given)) {
-      violations.duplicates.push(`${client.name}: its client was given ${given}, the tenant has ${ids.join(', ') || 'none'}`);
+  const replacementIds = new Set(tracked.flatMap((key) => (key.replacedBy ? [key.replacedBy] : [])));
+  for (const { name, keyId } of idempotentCreates) {
+    // A rotation's replacement takes its old key's name.
+    const ids = (idsByName.get(name) ?? []).filter((id) => !replacementIds.has(id));
+    if (ids.length > 1) violations.duplicates.push(`${name}: ${ids.length} keys (${ids.join(', ')})`);
+    if (keyId !== undefined && !deletedIds.has(keyId) && !ids.includes(keyId)) {
+      violations.duplicates.push(`${name}: its client was given ${keyId}, the tenant has ${ids.join(', ') || 'none'}`);
     }
   }
-  const storedDespite503 = [...unacknowledgedNames].filter((name) => keyIdsByName.has(name)).length;
+  const storedDespite503 = [...unacknowledgedNames].filter((name) => idsByName.has(name)).length;
 
   return {
     requests,
@@ -350,14 +412,14 @@ export async function runFaultLoad(options: FaultLoadOptions): Promise<FaultLoad
     worstAnswerMs: Math.round(worstAnswerMs),
     acknowledgedCreates: tracked.length - options.seedKeys,
     keysChecked: tracked.length,
-    idempotentCreates: {
-      clients: idempotent.length,
-      completed: idempotent.filter((client) => client.keyId !== undefined).length,
-      gaveUp: idempotent.filter((client) => client.keyId === undefined).length,
-      mostAttempts: Math.max(0, ...idempotent.map((client) => client.attempts)),
-      longestMs: Math.round(Math.max(0, ...idempotent.map((client) => client.ms))),
+    idempotentClients: {
+      clients: idempotentClients.length,
+      completed: idempotentClients.filter((client) => client.keyId !== undefined).length,
+      gaveUp: idempotentClients.filter((client) => client.keyId === undefined).length,
+      mostAttempts: Math.max(0, ...idempotentClients.map((client) => client.attempts)),
+      longestMs: Math.round(Math.max(0, ...idempotentClients.map((client) => client.ms))),
     },
-    revocations: { acknowledged: revocationsAcknowledged, answered503: revocationsAnswered503 },
+    revocations,
     storedDespite503,
     violations,
   };
@@ -367,8 +429,8 @@ export async function runFaultLoad(options: FaultLoadOptions): Promise<FaultLoad
 async function listAll(
   admin: (method: string, path: string) => Promise<ApiResponse>,
   keysPath: string,
-): Promise<{ id: string; name: string }[]> {
-  const keys: { id: string; name: string }[] = [];
+): Promise<{ id: string; name: string; status: string }[]> {
+  const keys: { id: string; name: string; status: string }[] = [];
   let cursor: string | null = null;
   do {
     const query: string = cursor === null ? '?limit=100' : `?limit=100&cursor=${encodeURIComponent(cursor)}`;
