@@ -11,7 +11,7 @@ const READY_LINE = /DynamoDB endpoint (http:\/\/\S+)/;
 const DATABASE_START_TIMEOUT_MS = 30_000;
 
 /** What DynamoDB answers a request over a table's provisioned throughput, as the AWS SDK reads it. */
-export const THROTTLING_ANSWER = {
+const THROTTLING_ANSWER = {
   status: 400,
   headers: { 'content-type': 'application/x-amz-json-1.0' },
   body: JSON.stringify({
@@ -34,15 +34,10 @@ export type Fault = ({ kind: 'none' } | { kind: 'slow'; delayMs: number } | { ki
   times?: number;
 };
 
+/** What the faults did, so far: requests answered late (slow), and answered with the throttling error (never done). */
 export interface FaultCounts {
-  /** DynamoDB requests that reached the database, whatever became of them. */
-  received: number;
-  /** Answered late (slow). */
   delayed: number;
-  /** Answered with the throttling error, never done. */
   throttled: number;
-  /** Connections cut by a kill, in flight or idle. New connections while it is down are refused, and cannot be counted. */
-  cut: number;
 }
 
 /**
@@ -147,11 +142,10 @@ function forward(database: Database, request: IncomingMessage, body: Buffer): Pr
 const HEALTHY: Fault = { kind: 'none' };
 
 /** Starts the database on the LevelDB store in `path` (made if missing), and the proxy in front of it, healthy. */
-export async function startFaultProxy(options: { path: string; random?: () => number }): Promise<FaultProxy> {
-  const random = options.random ?? Math.random;
+export async function startFaultProxy(options: { path: string }): Promise<FaultProxy> {
   let database: Database | undefined = await startDatabase(options.path);
   let fault: Fault = HEALTHY;
-  const counts: FaultCounts = { received: 0, delayed: 0, throttled: 0, cut: 0 };
+  const counts: FaultCounts = { delayed: 0, throttled: 0 };
   const sockets = new Set<Socket>();
 
   /** The fault for one request of this operation; a fault limited in `times` is used up by it. */
@@ -165,13 +159,12 @@ export async function startFaultProxy(options: { path: string; random?: () => nu
   const server = createServer(async (request, response) => {
     try {
       const body = await readBody(request);
-      counts.received++;
       const operation =
         String(request.headers['x-amz-target'] ?? '')
           .split('.')
           .pop() ?? '';
       const applied = faultFor(operation);
-      if (applied.kind === 'throttled' && random() < applied.fraction) {
+      if (applied.kind === 'throttled' && Math.random() < applied.fraction) {
         counts.throttled++;
         response.writeHead(THROTTLING_ANSWER.status, THROTTLING_ANSWER.headers).end(THROTTLING_ANSWER.body);
         return;
@@ -202,7 +195,6 @@ export async function startFaultProxy(options: { path: string; random?: () => nu
     if (!server.listening) return;
     const closed = once(server, 'close');
     server.close();
-    counts.cut += sockets.size;
     for (const socket of sockets) socket.destroy();
     await closed;
   }
