@@ -50,7 +50,7 @@ function table(results: { name: string; report: FaultLoadReport }[]): string {
     ['duplicate keys per Idempotency-Key', (r) => r.violations.duplicates.length],
     ['revocations, rotations: done / not', (r) => `${r.revocations.acknowledged} / ${r.revocations.notAcknowledged}`],
     ['half-written keys or rotations', (r) => r.violations.halfWritten.length],
-    ['stored by a create answered 503', (r) => r.storedDespite503],
+    ['keys made by a request answered 503', (r) => r.landedDespite503],
   ];
   const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
   return [

@@ -129,7 +129,7 @@ export interface FaultViolations {
   duplicates: string[];
   /**
    * What the API says of a key and what authenticates disagree (acknowledged deleted, yet it works),
-   * or a rotation left more than one live key, or a live replacement its client never got.
+   * or a rotation left more than one live key, or a live key other than the replacement its client got.
    */
   halfWritten: string[];
 }
@@ -148,8 +148,11 @@ export interface FaultLoadReport {
   idempotentClients: { clients: number; completed: number; gaveUp: number; mostAttempts: number; longestMs: number };
   /** Deletes, disables and rotations: acknowledged, or answered 503 (a rotation: given up on). */
   revocations: { acknowledged: number; notAcknowledged: number };
-  /** Keys stored by a create answered 503 without an Idempotency-Key: nobody holds their secret. */
-  storedDespite503: number;
+  /**
+   * Keys made by requests not acknowledged: stored by a create answered 503 (without an Idempotency-Key),
+   * or made live by a rotation given up on. Nobody holds their secrets.
+   */
+  landedDespite503: number;
   violations: FaultViolations;
 }
 
@@ -185,6 +188,7 @@ export async function runFaultLoad(options: FaultLoadOptions): Promise<FaultLoad
   const idempotentClients: { keyId?: string; attempts: number; ms: number }[] = [];
   const idempotentCreates: { name: string; keyId?: string }[] = [];
   const revocations = { acknowledged: 0, notAcknowledged: 0 };
+  let landedDespite503 = 0;
 
   /** Sends one request under load and checks its answer; undefined when none came. */
   async function send(operation: Operation, request: () => Promise<ApiResponse>): Promise<ApiResponse | undefined> {
@@ -368,14 +372,17 @@ export async function runFaultLoad(options: FaultLoadOptions): Promise<FaultLoad
     if (!revocation) {
       if (got.status !== 200 || authenticated === 401) violations.lost.push(`${key.id} (acknowledged): ${outcome}`);
     } else if (revocation.kind === 'rotate') {
-      // At most one live key of the name: the replacement its client got, or else the old key, if the rotation came undone.
+      // One live key of the name at most: the replacement its client got; else the old key, if the rotation came
+      // undone, or a replacement that went live though its client was answered 503; or neither, if undoing it failed.
       const live = liveIdsByName.get(key.name) ?? [];
-      const expected = revocation.acknowledged ? [key.replacedBy] : live.filter((id) => id === key.id);
-      if (live.length !== expected.length || live.some((id) => !expected.includes(id))) {
+      const rotatedTo: string | undefined = got.json?.rotatedTo ?? undefined;
+      const allowed = revocation.acknowledged ? [[key.replacedBy]] : [[], [key.id], [rotatedTo]];
+      if (!allowed.some((ids) => ids.length === live.length && live.every((id) => ids.includes(id)))) {
         violations.halfWritten.push(
           `${key.id}: rotation ${revocation.acknowledged ? 'acknowledged' : 'given up'}; live: ${live}`,
         );
       }
+      if (!revocation.acknowledged && rotatedTo !== undefined && live.includes(rotatedTo)) landedDespite503++;
       if (revocation.acknowledged && works) violations.lost.push(`${key.id}: rotated with no grace period, yet ${outcome}`);
       if (authenticated !== undefined && works !== live.includes(key.id)) {
         violations.halfWritten.push(`${key.id}: rotation; ${outcome}, live: ${live}`);
@@ -395,7 +402,7 @@ export async function runFaultLoad(options: FaultLoadOptions): Promise<FaultLoad
   const idsByName = new Map<string, string[]>();
   for (const key of listed) idsByName.set(key.name, [...(idsByName.get(key.name) ?? []), key.id]);
   const deletedIds = new Set(tracked.filter((key) => key.revocation?.kind === 'delete').map((key) => key.id));
-  const replacementIds = new Set(tracked.flatMap((key) => (key.replacedBy ? [key.replacedBy] : [])));
+  const replacementIds = new Set(listed.flatMap((key) => (key.rotatedTo ? [key.rotatedTo] : [])));
   for (const { name, keyId } of idempotentCreates) {
     // A rotation's replacement takes its old key's name.
     const ids = (idsByName.get(name) ?? []).filter((id) => !replacementIds.has(id));
@@ -404,7 +411,7 @@ export async function runFaultLoad(options: FaultLoadOptions): Promise<FaultLoad
       violations.duplicates.push(`${name}: its client was given ${keyId}, the tenant has ${ids.join(', ') || 'none'}`);
     }
   }
-  const storedDespite503 = [...unacknowledgedNames].filter((name) => idsByName.has(name)).length;
+  landedDespite503 += [...unacknowledgedNames].filter((name) => idsByName.has(name)).length;
 
   return {
     requests,
@@ -420,7 +427,7 @@ export async function runFaultLoad(options: FaultLoadOptions): Promise<FaultLoad
       longestMs: Math.round(Math.max(0, ...idempotentClients.map((client) => client.ms))),
     },
     revocations,
-    storedDespite503,
+    landedDespite503,
     violations,
   };
 }
@@ -429,8 +436,8 @@ export async function runFaultLoad(options: FaultLoadOptions): Promise<FaultLoad
 async function listAll(
   admin: (method: string, path: string) => Promise<ApiResponse>,
   keysPath: string,
-): Promise<{ id: string; name: string; status: string }[]> {
-  const keys: { id: string; name: string; status: string }[] = [];
+): Promise<{ id: string; name: string; status: string; rotatedTo: string | null }[]> {
+  const keys: { id: string; name: string; status: string; rotatedTo: string | null }[] = [];
   let cursor: string | null = null;
   do {
     const query: string = cursor === null ? '?limit=100' : `?limit=100&cursor=${encodeURIComponent(cursor)}`;
