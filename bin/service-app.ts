@@ -1,6 +1,7 @@
 import { type App, Duration, Validations } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { OrdersStack } from '../examples/orders/orders-stack';
 import type { ApiKeyServiceProps } from '../lib/api-key-service';
 import { ApiKeyServiceStack } from '../lib/api-key-service-stack';
 
@@ -14,6 +15,7 @@ const CONTEXT = {
   throttlingBurstLimit: 'throttlingBurstLimit',
   logRetentionDays: 'logRetentionDays',
   apiGatewayCloudWatchRole: 'apiGatewayCloudWatchRole',
+  exampleOrders: 'exampleOrders',
 } as const;
 
 const DEFAULT_STACK_NAME = 'ApiKeyService';
@@ -38,19 +40,33 @@ function servicePropsFromContext(app: App): ApiKeyServiceProps {
   };
 }
 
+export interface ServiceApp {
+  service: ApiKeyServiceStack;
+  /** The example API protected by the service, unless `-c exampleOrders=false`. */
+  orders?: OrdersStack;
+}
+
 /**
- * The CDK app: one service stack, checked by cdk-nag's AwsSolutions pack. cdk-nag 3
- * is a CDK policy-validation plugin (not an aspect): any finding of level error that
- * is not acknowledged with `Validations.of(construct).acknowledge()` fails `cdk synth`.
+ * The CDK app: the service stack and the example `orders` API in a stack of its
+ * own, checked by cdk-nag's AwsSolutions pack. cdk-nag 3 is a CDK
+ * policy-validation plugin (not an aspect): any finding of level error that is not
+ * acknowledged with `Validations.of(construct).acknowledge()` fails `cdk synth`.
  */
-export function buildApp(app: App): ApiKeyServiceStack {
+export function buildApp(app: App): ServiceApp {
   const stackName = stringContext(app, CONTEXT.stackName) ?? DEFAULT_STACK_NAME;
-  const stack = new ApiKeyServiceStack(app, stackName, {
+  const service = new ApiKeyServiceStack(app, stackName, {
     description: 'Self-hosted API key service: key table, admin and self-service key routes, x-api-key authorizer.',
     service: servicePropsFromContext(app),
   });
+  const orders =
+    booleanContext(app, CONTEXT.exampleOrders) === false
+      ? undefined
+      : new OrdersStack(app, `${stackName}-ExampleOrders`, {
+          description: 'Example API whose methods need keys of the API key service.',
+          service: service.service,
+        });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
-  return stack;
+  return { service, orders };
 }
 
 function stringContext(app: App, key: string): string | undefined {

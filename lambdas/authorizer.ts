@@ -1,11 +1,12 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
-import { policyFor } from '../src/authorizer-policy';
-import { ENV } from '../src/config';
+import { type AuthorizerPolicy, policyFor } from '../src/authorizer-policy';
 import type { KeyRecord } from '../src/domain/api-key';
 import { KeyVerifier } from '../src/domain/key-verification';
 import { API_KEY_HEADER } from '../src/http-headers';
+import { type CompiledMethods, decodeMethods } from '../src/protected-methods';
 import { keyStoreFromEnvironment } from './shared/key-store';
 import { errorKind, logger } from './shared/logger';
+import { recordUseInTime } from './shared/record-use';
 
 /**
  * API Gateway answers 401 (gateway response UNAUTHORIZED) for exactly this message.
@@ -14,28 +15,48 @@ import { errorKind, logger } from './shared/logger';
 const UNAUTHORIZED = new Error('Unauthorized');
 /** Any other failure: API Gateway answers AUTHORIZER_CONFIGURATION_ERROR, which the stack maps to 503. */
 const LOOKUP_FAILED = new Error('Key lookup failed');
-
-/**
- * The most the lastUsedAt write may delay an answer. It is bookkeeping: a slow
- * write is abandoned rather than allowed to push a valid key past the timeout.
- */
-const RECORD_USE_BUDGET_MS = 500;
-/** Time kept back for returning the answer once the write is abandoned. */
-const REPLY_MARGIN_MS = 100;
+const NO_DECLARATIONS = new Error('The stage declares no protected methods');
 
 const verifier = new KeyVerifier({ store: keyStoreFromEnvironment() });
-const serviceApiId = process.env[ENV.restApiId] || undefined;
 
-/** Records the key's use, giving up when `budgetMs` runs out; never throws. */
-async function recordUseWithin(record: KeyRecord, budgetMs: number): Promise<void> {
-  if (budgetMs <= 0) return;
-  const signal = AbortSignal.timeout(budgetMs);
-  const abandoned = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-  try {
-    await Promise.race([verifier.recordUse(record, signal), abandoned]);
-  } catch (error) {
-    logger.warn('Could not record key use', { keyId: record.keyId, error: errorKind(error) });
+/**
+ * Each stage's declarations arrive with every event, in its stage variables, and
+ * change only with a deployment: decoded once per text, and each key's policy
+ * once per stage and set of scopes. Both are bounded, however many stages and keys call.
+ */
+const MAX_REMEMBERED = 1_000;
+const decoded = new Map<string, CompiledMethods>();
+const policies = new Map<string, AuthorizerPolicy>();
+
+function remember<T>(cache: Map<string, T>, key: string, value: T): T {
+  if (cache.size >= MAX_REMEMBERED) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
+function declarationsOf(event: APIGatewayRequestAuthorizerEvent): { text: string; methods: CompiledMethods } | undefined {
+  const text = JSON.stringify(event.stageVariables ?? null);
+  const known = decoded.get(text);
+  if (known) return { text, methods: known };
+  const methods = decodeMethods(event.stageVariables);
+  return methods ? { text, methods: remember(decoded, text, methods) } : undefined;
+}
+
+function policyOf(event: APIGatewayRequestAuthorizerEvent, scopes: readonly string[]): AuthorizerPolicy {
+  const declarations = declarationsOf(event);
+  if (!declarations) {
+    logger.error('The stage has no protected-method declarations in its stage variables; was it deployed by the construct?');
+    throw NO_DECLARATIONS;
   }
+  // The stage part of the method ARN: the policy is for the whole stage, whatever method asked.
+  const stage = event.methodArn.split('/').slice(0, 2).join('/');
+  const cacheKey = `${stage}\u0000${declarations.text}\u0000${scopes.join(' ')}`;
+  return policies.get(cacheKey) ?? remember(policies, cacheKey, policyFor(event.methodArn, scopes, declarations.methods));
+}
+
+/** The key's metadata as flat context values, `meta.{name}`, beside the fixed ones. */
+function metaContext(record: KeyRecord): Record<string, string> {
+  return Object.fromEntries(Object.entries(record.meta ?? {}).map(([name, value]) => [`meta.${name}`, value]));
 }
 
 /**
@@ -77,15 +98,13 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent, context?:
 
   // Recorded for every authentication, whatever route was asked for: API Gateway
   // reuses this answer for all of the stage's routes until the cache expires.
-  if (verifier.isUseRecordDue(record)) {
-    const remainingMs = context ? context.getRemainingTimeInMillis() - REPLY_MARGIN_MS : RECORD_USE_BUDGET_MS;
-    await recordUseWithin(record, Math.min(RECORD_USE_BUDGET_MS, remainingMs));
-  }
+  await recordUseInTime(verifier, record, context);
 
   return {
     principalId: record.keyId,
-    policyDocument: policyFor(event.methodArn, record, serviceApiId),
+    policyDocument: policyOf(event, record.scopes),
     context: {
+      ...metaContext(record),
       tenantId: record.tenantId,
       keyId: record.keyId,
       keyName: record.name,

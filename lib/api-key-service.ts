@@ -1,27 +1,23 @@
-import { Duration, Stack, Token, TokenComparison } from 'aws-cdk-lib';
-import {
-  AuthorizationType,
-  IdentitySource,
-  LambdaIntegration,
-  type MethodOptions,
-  RequestAuthorizer,
-  type RestApi,
-} from 'aws-cdk-lib/aws-apigateway';
+import { Duration, Token } from 'aws-cdk-lib';
+import { AuthorizationType, LambdaIntegration, type RestApi } from 'aws-cdk-lib/aws-apigateway';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import { type IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ENV } from '../src/config';
 import { DEFAULT_KEY_PREFIX, isValidKeyPrefix, KEY_PREFIX_PATTERN } from '../src/domain/key-format';
-import { API_KEY_HEADER } from '../src/http-headers';
-import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName, ROUTES } from '../src/routes';
+import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName, ROUTES, routePathPattern } from '../src/routes';
 import { AuthorizerCacheFlush } from './authorizer-cache-flush';
 import { KeyTable } from './key-table';
-import { acknowledgeApiFindings } from './private/nag-acknowledgements';
+import { MethodAccess } from './method-access';
+import { acknowledgeApiFindings, acknowledgeOpenMethod } from './private/nag-acknowledgements';
 import { serviceApi } from './private/service-api';
 import { serviceFunction } from './private/service-function';
+import { ProtectedHttpApi, type ProtectedHttpApiProps } from './protected-http-api';
+import { ProtectedRestApi, type ProtectedRestApiProps } from './protected-rest-api';
 import { TenantTable } from './tenant-table';
 
 /**
@@ -39,6 +35,9 @@ const AUTHORIZER_TIMEOUT = Duration.seconds(5);
  */
 const HANDLER_TIMEOUT = Duration.seconds(20);
 
+/** Where a protection lives in the API it protects: one per API. */
+const PROTECTION_ID = 'ApiKeyProtection';
+
 export interface ApiKeyServiceProps {
   /**
    * Prefix of newly issued keys, e.g. `zk_live`. It must match
@@ -50,11 +49,12 @@ export interface ApiKeyServiceProps {
 
   /**
    * How long API Gateway caches the authorizer's answer for one `x-api-key` value,
-   * from 0 (no caching: one DynamoDB read per request) to 1 hour. Revoking,
-   * disabling or rotating a key flushes the cache of this service's own stage, and
-   * so does a one-time EventBridge Scheduler schedule when a key expires or a
-   * rotation's grace period ends; a RestApi that borrows the authorizer keeps its
-   * cached answers for up to this long.
+   * from 0 (no caching: one DynamoDB read per request) to 1 hour, on the service's
+   * own stage and on every RestApi it protects (unless that one sets its own).
+   * Revoking, disabling or rotating a key flushes the cache of every protected
+   * stage, and so does a one-time EventBridge Scheduler schedule when a key
+   * expires or a rotation's grace period ends: the TTL only bounds how long a
+   * flush that keeps failing can leave a revoked key working.
    *
    * @default Duration.minutes(5)
    */
@@ -111,12 +111,12 @@ export interface ApiKeyServiceProps {
 /**
  * The API key service: the key table, one Lambda per handler, the x-api-key
  * REQUEST authorizer, the RestApi with every route of the route table, and what
- * flushes the stage's authorizer cache when a key is revoked or expires.
+ * flushes the protected stages' authorizer caches when a key is revoked or expires.
  *
  * Admin routes (`/tenants/...`) need SigV4 (`AuthorizationType.IAM`); the
- * self-service and demo routes need a valid key. Other RestApis in the same
- * account and Region can put their routes behind the same authorizer with
- * {@link ApiKeyService.createAuthorizer}.
+ * self-service and demo routes need a valid key. Your own APIs, in this stack or
+ * another of the same app, account and Region, put their methods behind the
+ * service's keys with a scope per method: {@link protectRestApi} and {@link protectHttpApi}.
  */
 export class ApiKeyService extends Construct {
   /** The key table (partition key `keyHash`, GSI `byTenant`). */
@@ -125,15 +125,13 @@ export class ApiKeyService extends Construct {
   readonly tenantTable: ITable;
   /** The service's API. Its URL, including the stage, is `api.url`. */
   readonly api: RestApi;
-  /** The x-api-key REQUEST authorizer on the service's own API. */
-  readonly authorizer: RequestAuthorizer;
-  /** The Lambda behind every authorizer this service hands out. */
+  /** The Lambda behind every x-api-key authorizer of the service and of the APIs it protects. */
   readonly authorizerFunction: IFunction;
   /** The route handlers, by handler name, e.g. for alarms on their errors. */
   readonly handlers: Readonly<Record<HandlerName, IFunction>>;
   /** How long API Gateway caches an authorizer answer. */
   readonly authorizerCacheTtl: Duration;
-  /** What flushes the stage's authorizer cache: now, and at each key's expiry. */
+  /** What flushes the protected stages' authorizer caches: now, and at each key's expiry. */
   readonly cacheFlush: AuthorizerCacheFlush;
 
   private readonly stageName: string;
@@ -167,8 +165,6 @@ export class ApiKeyService extends Construct {
       });
     }
     this.cacheFlush = new AuthorizerCacheFlush(this, 'CacheFlush', { logRetention });
-    // The literal stage name: the Stage resource depends on the functions granted here.
-    this.cacheFlush.registerRestStage(this, 'CacheFlushOfServiceStage', this.api.restApiId, this.stageName);
 
     const authorizerFunction = serviceFunction(this, 'Authorizer', {
       entry: AUTHORIZER_ENTRY,
@@ -178,14 +174,7 @@ export class ApiKeyService extends Construct {
       logRetention,
     });
     this.keyTable.grantVerify(authorizerFunction);
-    // REST_API_ID tells the service's own API (route scopes) from a borrowing one (stage-wide).
-    authorizerFunction.addEnvironment(ENV.restApiId, this.api.restApiId);
     this.authorizerFunction = authorizerFunction;
-    this.authorizer = new RequestAuthorizer(this, 'ApiKeyAuthorizer', {
-      handler: this.authorizerFunction,
-      identitySources: [IdentitySource.header(API_KEY_HEADER)],
-      resultsCacheTtl: this.authorizerCacheTtl,
-    });
 
     const handlers = {} as Record<HandlerName, IFunction>;
     for (const [name, definition] of Object.entries(HANDLERS) as [HandlerName, (typeof HANDLERS)[HandlerName]][]) {
@@ -196,6 +185,7 @@ export class ApiKeyService extends Construct {
         logRetention,
       });
       if (definition.tableActions.length > 0 || definition.indexActions.length > 0) this.keyTable.grantAccess(fn, definition);
+      if (definition.verifiesKeys) this.keyTable.grantVerify(fn);
       if (definition.tenantTableActions.length > 0) tenantTable.grantAccess(fn, definition.tenantTableActions);
       if (definition.issuesKeys) fn.addEnvironment(ENV.keyPrefix, keyPrefix);
       if (definition.invalidation.includes('flushNow')) this.cacheFlush.grantFlushNow(fn);
@@ -208,46 +198,29 @@ export class ApiKeyService extends Construct {
   }
 
   /**
-   * A new authorizer for another RestApi in the same account and Region, backed by
-   * this service's authorizer function and table, with the same identity source
-   * (`x-api-key` header) and cache TTL. Use it as the `authorizer` of that API's
-   * methods. It can live in another stack of the same app.
-   *
-   * On a foreign API the authorizer allows any valid key on the whole stage, and
-   * passes the backend `tenantId`, `keyId`, `keyName` and `scopes` (space-separated)
-   * in `event.requestContext.authorizer`: the backend checks scopes itself.
-   * Neither revoking a key nor its expiry flushes that API's authorizer cache, so keep its TTL short.
+   * Puts methods of `api` behind the service's keys: declare each with the
+   * returned protection's `addMethod`, naming the scope it needs. `api` may be in
+   * another stack of the same app, account and Region.
    */
-  createAuthorizer(scope: Construct, id: string): RequestAuthorizer {
-    const here = Stack.of(this);
-    const there = Stack.of(scope);
-    if (knownToDiffer(here.account, there.account) || knownToDiffer(here.region, there.region)) {
-      throw new Error(
-        `ApiKeyService.createAuthorizer: ${there.node.path} must be in the same account and Region as ${here.node.path}`,
-      );
-    }
-    // Referenced in the consumer's scope, so its invoke permission is created there
-    // too; otherwise the two stacks would reference each other.
-    const handler = LambdaFunction.fromFunctionAttributes(scope, `${id}Function`, {
-      functionArn: this.authorizerFunction.functionArn,
-      sameEnvironment: true,
-    });
-    return new RequestAuthorizer(scope, id, {
-      handler,
-      identitySources: [IdentitySource.header(API_KEY_HEADER)],
-      resultsCacheTtl: this.authorizerCacheTtl,
-    });
+  protectRestApi(api: RestApi, options: Omit<ProtectedRestApiProps, 'service' | 'api'> = {}): ProtectedRestApi {
+    return new ProtectedRestApi(api, PROTECTION_ID, { service: this, api, ...options });
+  }
+
+  /** Puts routes of an HTTP API behind the service's keys, as {@link protectRestApi} does a RestApi's methods. */
+  protectHttpApi(api: HttpApi, options: Omit<ProtectedHttpApiProps, 'service' | 'api'> = {}): ProtectedHttpApi {
+    return new ProtectedHttpApi(api, PROTECTION_ID, { service: this, api, ...options });
   }
 
   /**
-   * Lets `grantee` call the admin routes (`/tenants/...`) with SigV4: what a back
-   * office needs, and nothing of the self-service routes.
+   * Lets `grantee` call the admin routes (`/tenants/...` and `POST /verify`) with
+   * SigV4: what a back office needs, and nothing of the self-service routes.
    */
   grantAdmin(grantee: IGrantable): Grant {
+    const adminRoutes = ROUTES.filter((route) => route.authorization === 'iam');
     return Grant.addToPrincipal({
       grantee,
       actions: ['execute-api:Invoke'],
-      resourceArns: [this.api.arnForExecuteApi('*', '/tenants/*', this.stageName)],
+      resourceArns: adminRoutes.map((route) => this.api.arnForExecuteApi(route.method, routePathPattern(route), this.stageName)),
     });
   }
 
@@ -257,6 +230,7 @@ export class ApiKeyService extends Construct {
   }
 
   private addRoutes(): void {
+    const selfService = new ProtectedRestApi(this, 'SelfServiceProtection', { service: this, api: this.api });
     const integrations = new Map<HandlerName, LambdaIntegration>();
     for (const route of ROUTES) {
       let integration = integrations.get(route.handler);
@@ -265,11 +239,23 @@ export class ApiKeyService extends Construct {
         integration = new LambdaIntegration(this.handlers[route.handler], { allowTestInvoke: false });
         integrations.set(route.handler, integration);
       }
-      const options: MethodOptions =
-        route.authorization === 'iam'
-          ? { authorizationType: AuthorizationType.IAM }
-          : { authorizationType: AuthorizationType.CUSTOM, authorizer: this.authorizer };
-      this.api.root.resourceForPath(route.path).addMethod(route.method, integration, options);
+      const resource = this.api.root.resourceForPath(route.path);
+      switch (route.authorization) {
+        case 'iam':
+          resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.IAM });
+          break;
+        case 'apiKey':
+          selfService.addMethod(
+            resource,
+            route.method,
+            integration,
+            route.scope === undefined ? MethodAccess.anyValidKey() : MethodAccess.scope(route.scope),
+          );
+          break;
+        case 'none':
+          acknowledgeOpenMethod(resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.NONE }));
+          break;
+      }
     }
   }
 }
@@ -296,11 +282,6 @@ function validateProps(props: {
   if (!Token.isUnresolved(burst) && !(Number.isInteger(burst) && burst >= 0)) {
     throw new Error(`ApiKeyService: throttlingBurstLimit must be a whole number of requests, 0 or more, got ${burst}`);
   }
-}
-
-/** True only when both are resolved and different: unresolved tokens may well match at deploy time. */
-function knownToDiffer(a: string, b: string): boolean {
-  return Token.compareStrings(a, b) === TokenComparison.DIFFERENT;
 }
 
 function pascalCase(name: string): string {

@@ -131,6 +131,11 @@ export class AuthorizerCacheFlush extends Construct {
     );
   }
 
+  /** Registers an HTTP API stage that caches authorizer answers, as registerRestStage does a REST API stage. */
+  registerHttpStage(scope: Construct, id: string, apiId: string, stageName: string): void {
+    this.registerStage(new Construct(scope, id), { kind: 'http', apiId, stageName }, `/apis/${apiId}/stages/${stageName}`);
+  }
+
   /**
    * Lets a function flush every registered stage now and queue follow-ups, and
    * tells it where the registry and the queue are.
@@ -185,7 +190,8 @@ export class AuthorizerCacheFlush extends Construct {
   /**
    * The parameter, and a policy in the same scope letting every flushing role
    * flush that stage: FlushStageAuthorizersCache is `DELETE /restapis/{id}/stages/{stage}/cache/authorizers`,
-   * which IAM authorizes as `apigateway:DELETE` on that path, this stage's cache and nothing else.
+   * which IAM authorizes as `apigateway:DELETE` on that path, this stage's cache and nothing else
+   * (HTTP APIs' ResetAuthorizersCache likewise: `DELETE /v2/apis/{id}/stages/{stage}/cache/authorizers`).
    */
   private registerStage(registration: Construct, target: FlushTarget, stagePath: string): void {
     new StringParameter(registration, 'Parameter', {

@@ -3,4 +3,7 @@ export { ApiKeyService, type ApiKeyServiceProps } from './api-key-service';
 export { ApiKeyServiceStack, type ApiKeyServiceStackProps } from './api-key-service-stack';
 export { AuthorizerCacheFlush, type AuthorizerCacheFlushProps } from './authorizer-cache-flush';
 export { KeyTable, type KeyTableAccess } from './key-table';
+export { MethodAccess } from './method-access';
+export { ProtectedHttpApi, type ProtectedHttpApiProps, type ProtectedRouteOptions } from './protected-http-api';
+export { ProtectedRestApi, type ProtectedRestApiProps } from './protected-rest-api';
 export { TenantTable } from './tenant-table';

@@ -9,12 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ROUTES } from '../src/routes';
 import { ensureTable } from '../src/store/ensure-table';
 import { createKeyTableInput, createTenantTableInput } from '../src/store/table-schema';
-import { createAuthorizerResultCache } from './apigateway/authorizer-result-cache';
-import { createAuthorizerRunner } from './apigateway/authorizer-runner';
-import { createGateway } from './apigateway/gateway';
 import type { HttpResponse } from './apigateway/responses';
 import { localStage } from './apigateway/stage';
 import { createDynamoDbEndpoint, isDynamoDbRequest } from './aws/dynamodb';
@@ -25,6 +21,7 @@ import { type EmbeddedDynamoDb, openEmbeddedDynamoDb } from './boot/embedded-dyn
 import { type EmulatedAws, startEmulatedAws } from './boot/emulated-aws';
 import { loadHandlerModules } from './boot/handler-modules';
 import { fallbackSdkCredentials, functionEnvironment, sdkEnvironment } from './boot/lambda-environment';
+import { createLocalApis } from './boot/local-apis';
 import { ConfigError, type LocalConfig, readLocalConfig } from './boot/local-config';
 import { StartupError } from './boot/startup-error';
 import { createRequestListener } from './http/http-listener';
@@ -160,18 +157,16 @@ async function main(): Promise<void> {
   }
 
   const modules = loadHandlerModules((definition) => functionEnvironment(definition, config, stage, baseUrl));
-  const cache = createAuthorizerResultCache(config.authorizerCacheTtlSeconds);
-  const gateway = createGateway({
-    routes: ROUTES,
-    handlers: modules.handlers,
-    authorizer: createAuthorizerRunner(modules.authorizer, cache),
-    stage,
+  const apis = createLocalApis({
+    region: config.region,
+    modules,
+    authorizerCacheTtlSeconds: config.authorizerCacheTtlSeconds,
     adminCredentials: admin,
   });
   const aws = startEmulatedAws({
     stage,
     server: baseUrl,
-    stages: [{ restApiId: stage.restApiId, stageName: stage.name, flushAuthorizerCache: () => cache.flush() }],
+    stages: apis.stages,
     flusher: modules.flusher,
     sdkCredentials,
   });
@@ -180,7 +175,7 @@ async function main(): Promise<void> {
     if (served) return served;
     // Requests in flight still run, and their handlers' AWS calls above are served; new ones are turned away.
     if (stoppedAt !== undefined && request.receivedAt > stoppedAt) return localProblemResponse('stopping');
-    return gateway(request);
+    return apis.dispatch(request);
   });
   console.log(banner({ baseUrl, config, admin, dynamoDb: database.description }));
 

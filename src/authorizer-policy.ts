@@ -1,11 +1,10 @@
-import type { KeyRecord } from './domain/api-key';
-import { ROUTES, routeResourcePath } from './routes';
+import type { CompiledMethods } from './protected-methods';
 
 /** One statement of the IAM policy a Lambda authorizer returns to API Gateway. */
 export interface AuthorizerPolicyStatement {
   Action: 'execute-api:Invoke';
   Effect: 'Allow' | 'Deny';
-  Resource: string;
+  Resource: string[];
 }
 
 export interface AuthorizerPolicy {
@@ -35,49 +34,35 @@ export function parseMethodArn(methodArn: string): MethodArn {
   return { partition: parts[1], region: parts[3], accountId: parts[4], apiId, stage, method, resourcePath: path.join('/') };
 }
 
-/**
- * Allows every route the key's scopes reach, across the whole stage, so that a
- * result API Gateway caches for one route is right for all of them. A RestApi
- * other than the service's own (one that borrowed the authorizer) is allowed
- * whole: its backend checks the `scopes` context value itself.
- */
-export function policyFor(methodArn: string, record: Pick<KeyRecord, 'scopes'>, serviceApiId?: string): AuthorizerPolicy {
-  const arn = parseMethodArn(methodArn);
-  const stageArn = `arn:${arn.partition}:execute-api:${arn.region}:${arn.accountId}:${arn.apiId}/${arn.stage}`;
-  const allow = (resource: string): AuthorizerPolicyStatement => ({
-    Action: 'execute-api:Invoke',
-    Effect: 'Allow',
-    Resource: resource,
-  });
-
-  if (serviceApiId !== undefined && arn.apiId !== serviceApiId) {
-    return { Version: '2012-10-17', Statement: [allow(`${stageArn}/*`)] };
-  }
-  const statements = ROUTES.filter((route) => route.authorization === 'apiKey')
-    .filter((route) => route.scope === undefined || record.scopes.includes(route.scope))
-    .map((route) => allow(`${stageArn}/${routeResourcePath(route)}`));
-  return { Version: '2012-10-17', Statement: statements };
+/** `arn:{partition}:execute-api:{region}:{account}:{api}/{stage}`: the stage every resource of the policy is under. */
+function stageResourceArn(arn: MethodArn): string {
+  return `arn:${arn.partition}:execute-api:${arn.region}:${arn.accountId}:${arn.apiId}/${arn.stage}`;
 }
 
-/** Compiled patterns; the bound only matters if patterns ever came from somewhere unbounded. */
-const compiledWildcards = new Map<string, RegExp>();
-const MAX_COMPILED_WILDCARDS = 10_000;
-
 /**
- * IAM wildcards: `*` matches any run of characters, `/` included; `?` exactly one
- * character. Patterns are compiled once: the same few recur on every request.
+ * The policy for one key on one stage, right for every method of the stage, so
+ * that an answer API Gateway caches on one method holds on all of them: Allow
+ * for each method the key may call (one resource for the whole stage when it
+ * may call them all), and Deny for each method it may not call that one of
+ * those Allows would otherwise reach (see compileMethods).
  */
-export function matchesWildcard(pattern: string, value: string, ignoreCase = false): boolean {
-  const cacheKey = ignoreCase ? `i:${pattern}` : `s:${pattern}`;
-  let compiled = compiledWildcards.get(cacheKey);
-  if (!compiled) {
-    const source = pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.');
-    compiled = new RegExp(`^${source}$`, ignoreCase ? 'is' : 's');
-    if (compiledWildcards.size >= MAX_COMPILED_WILDCARDS) compiledWildcards.clear();
-    compiledWildcards.set(cacheKey, compiled);
-  }
-  return compiled.test(value);
+export function policyFor(methodArn: string, scopes: readonly string[], compiled: CompiledMethods): AuthorizerPolicy {
+  const stageArn = stageResourceArn(parseMethodArn(methodArn));
+  const { methods } = compiled;
+  const allowed = methods.map((method) => method.scope === undefined || scopes.includes(method.scope));
+  const statement = (Effect: 'Allow' | 'Deny', Resource: string[]): AuthorizerPolicyStatement => ({
+    Action: 'execute-api:Invoke',
+    Effect,
+    Resource,
+  });
+  if (allowed.every(Boolean)) return { Version: '2012-10-17', Statement: [statement('Allow', [`${stageArn}/*`])] };
+  if (!allowed.some(Boolean)) return { Version: '2012-10-17', Statement: [statement('Deny', [`${stageArn}/*`])] };
+  const resources = (method: CompiledMethods['methods'][number]) => method.patterns.map((pattern) => `${stageArn}/${pattern}`);
+  const allows = methods.filter((_, index) => allowed[index]).flatMap(resources);
+  const denies = methods
+    .filter((method, index) => !allowed[index] && method.reachedBy.some((source) => allowed[source]))
+    .flatMap(resources);
+  const statements = [statement('Allow', allows)];
+  if (denies.length > 0) statements.push(statement('Deny', denies));
+  return { Version: '2012-10-17', Statement: statements };
 }

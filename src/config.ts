@@ -6,8 +6,6 @@ export const ENV = {
   tenantTableName: 'TENANT_TABLE_NAME',
   /** Prefix for newly issued keys: only the functions that issue keys read it. */
   keyPrefix: 'KEY_PREFIX',
-  /** The service's own RestApi id: the authorizer's policy uses it. */
-  restApiId: 'REST_API_ID',
   /** The Parameter Store path under which every protected stage is registered for cache flushes. */
   flushTargetsPath: 'FLUSH_TARGETS_PATH',
   /** The queue of follow-up and scheduled flushes. */

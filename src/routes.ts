@@ -1,3 +1,5 @@
+import type { ProtectedMethod } from './protected-methods';
+
 /**
  * The single source of truth for the HTTP API. The CDK construct, the local
  * gateway and the authorizer's policy are all built from these tables.
@@ -5,10 +7,19 @@
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
-/** `iam`: SigV4-signed admin calls. `apiKey`: the x-api-key REQUEST authorizer. */
-export type RouteAuthorization = 'iam' | 'apiKey';
+/** `iam`: SigV4-signed admin calls. `apiKey`: the x-api-key REQUEST authorizer. `none`: open to anyone (the API's own description). */
+export type RouteAuthorization = 'iam' | 'apiKey' | 'none';
 
-export type HandlerName = 'createKey' | 'listKeys' | 'getKey' | 'updateKey' | 'deleteKey' | 'rotateKey' | 'whoami';
+export type HandlerName =
+  | 'createKey'
+  | 'listKeys'
+  | 'getKey'
+  | 'updateKey'
+  | 'deleteKey'
+  | 'rotateKey'
+  | 'whoami'
+  | 'verifyKey'
+  | 'openApi';
 
 export type TableAction =
   | 'dynamodb:PutItem'
@@ -30,6 +41,11 @@ export interface HandlerDefinition {
   entry: string;
   /** DynamoDB actions it needs on the key table itself. */
   tableActions: readonly TableAction[];
+  /**
+   * Whether it verifies presented keys as the authorizer does, and so gets the
+   * authorizer's access: GetItem by hash, and the one UpdateItem of lastUsedAt.
+   */
+  verifiesKeys: boolean;
   /** DynamoDB actions it needs on the table's GSI byTenant. */
   indexActions: readonly TableAction[];
   /** DynamoDB actions it needs on the tenant table (idempotent requests). */
@@ -40,9 +56,20 @@ export interface HandlerDefinition {
   issuesKeys: boolean;
 }
 
+/** A function that reads and writes nothing but what its definition adds. */
+const NO_STORE_ACCESS: Omit<HandlerDefinition, 'entry'> = {
+  verifiesKeys: false,
+  tableActions: [],
+  indexActions: [],
+  tenantTableActions: [],
+  invalidation: [],
+  issuesKeys: false,
+};
+
 export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   createKey: {
     entry: 'create-key',
+    verifiesKeys: false,
     // GetItem recognises, after a retried PutItem, the item its first attempt wrote.
     tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
     // A repeat of an idempotent request finds the key its first attempt issued.
@@ -54,6 +81,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   },
   listKeys: {
     entry: 'list-keys',
+    verifiesKeys: false,
     tableActions: [],
     indexActions: ['dynamodb:Query'],
     tenantTableActions: [],
@@ -62,6 +90,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   },
   getKey: {
     entry: 'get-key',
+    verifiesKeys: false,
     tableActions: [],
     indexActions: ['dynamodb:Query'],
     tenantTableActions: [],
@@ -70,6 +99,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   },
   updateKey: {
     entry: 'update-key',
+    verifiesKeys: false,
     tableActions: ['dynamodb:UpdateItem'],
     indexActions: ['dynamodb:Query'],
     tenantTableActions: [],
@@ -78,6 +108,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   },
   deleteKey: {
     entry: 'delete-key',
+    verifiesKeys: false,
     tableActions: ['dynamodb:DeleteItem'],
     indexActions: ['dynamodb:Query'],
     tenantTableActions: [],
@@ -86,6 +117,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   },
   rotateKey: {
     entry: 'rotate-key',
+    verifiesKeys: false,
     // GetItem tells why a conditional write failed, or recognises one that landed; DeleteItem
     // withdraws a pending replacement when the rotation cannot finish.
     tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
@@ -94,7 +126,9 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     invalidation: ['flushNow', 'flushAt'],
     issuesKeys: true,
   },
-  whoami: { entry: 'whoami', tableActions: [], indexActions: [], tenantTableActions: [], invalidation: [], issuesKeys: false },
+  whoami: { ...NO_STORE_ACCESS, entry: 'whoami' },
+  verifyKey: { ...NO_STORE_ACCESS, entry: 'verify-key', verifiesKeys: true },
+  openApi: { ...NO_STORE_ACCESS, entry: 'openapi' },
 };
 
 /** The module under lambdas/ of the x-api-key authorizer, which is behind no route. */
@@ -128,9 +162,16 @@ export const ROUTES: readonly Route[] = [
   { method: 'DELETE', path: '/keys/{keyId}', handler: 'deleteKey', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
   { method: 'POST', path: '/keys/{keyId}/rotate', handler: 'rotateKey', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
   { method: 'GET', path: '/whoami', handler: 'whoami', authorization: 'apiKey' },
+  { method: 'POST', path: '/verify', handler: 'verifyKey', authorization: 'iam' },
+  { method: 'GET', path: '/openapi.json', handler: 'openApi', authorization: 'none' },
 ];
 
-/** The stage-relative resource an execute-api policy names for a route: path parameters become `*`. */
-export function routeResourcePath(route: Pick<Route, 'method' | 'path'>): string {
-  return `${route.method}${route.path.replace(/\{[^}]+\}/g, '*')}`;
+/** The service's own methods behind the x-api-key authorizer, declared as any protected API declares its methods. */
+export const SERVICE_PROTECTED_METHODS: readonly ProtectedMethod[] = ROUTES.filter(
+  (route) => route.authorization === 'apiKey',
+).map(({ method, path, scope }) => (scope === undefined ? { method, path } : { method, path, scope }));
+
+/** A route's path as execute-api ARNs name it: path parameters become `*`. */
+export function routePathPattern(route: Pick<Route, 'path'>): string {
+  return route.path.replace(/\{[^}]+\}/g, '*');
 }

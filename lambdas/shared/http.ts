@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { isDomainError, type KnownDomainError } from '../../src/domain/errors';
 import type { KeyCaller } from '../../src/domain/key-service';
 import { PROBLEM_HEADERS, type Problem, problem } from '../../src/problem';
@@ -121,11 +121,11 @@ function errorResponse(error: unknown): APIGatewayProxyResult {
 
 /** Wraps a route handler so every failure becomes problem+json. */
 export function httpHandler(
-  route: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>,
-): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
-  return async (event) => {
+  route: (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult>,
+): (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult> {
+  return async (event, context) => {
     try {
-      return await route(event);
+      return await route(event, context);
     } catch (error) {
       return errorResponse(error);
     }

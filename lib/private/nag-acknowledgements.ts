@@ -1,5 +1,5 @@
 import { Validations } from 'aws-cdk-lib';
-import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import type { Method, RestApi } from 'aws-cdk-lib/aws-apigateway';
 
 /** cdk-nag findings on the service's API that are decisions, not oversights; each names its rule and why. */
 export function acknowledgeApiFindings(api: RestApi, hasWebAcl: boolean): void {
@@ -27,4 +27,12 @@ export function acknowledgeApiFindings(api: RestApi, hasWebAcl: boolean): void {
         "API Gateway's account-level logging role uses the AWS managed policy AWS documents for it; it only allows writing to CloudWatch Logs.",
     });
   }
+}
+
+/** A route the route table opens to anyone (authorization `none`): the API's own description, which holds no data. */
+export function acknowledgeOpenMethod(method: Method): void {
+  Validations.of(method).acknowledge({
+    id: 'AwsSolutions-APIG4',
+    reason: 'GET /openapi.json serves the API description, the same for every caller and generated from code; it reads no data.',
+  });
 }

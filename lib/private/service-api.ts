@@ -1,14 +1,7 @@
-import {
-  AccessLogField,
-  AccessLogFormat,
-  LogGroupLogDestination,
-  MethodLoggingLevel,
-  ResponseType,
-  RestApi,
-} from 'aws-cdk-lib/aws-apigateway';
+import { AccessLogField, AccessLogFormat, LogGroupLogDestination, MethodLoggingLevel, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { GATEWAY_RESPONSES, PROBLEM_HEADERS } from '../../src/problem';
+import { addProblemResponses } from './problem-responses';
 
 /**
  * API Gateway's standard fields, plus who called: the key (principalId) and tenant
@@ -65,18 +58,6 @@ export function serviceApi(scope: Construct, props: ServiceApiProps): RestApi {
   });
   // A reusable construct leaves stack outputs to its stack (ApiKeyServiceStack adds ApiUrl).
   api.node.tryRemoveChild('Endpoint');
-  for (const { type, body, headers } of GATEWAY_RESPONSES) {
-    api.addGatewayResponse(type, {
-      type: ResponseType.of(type),
-      statusCode: String(body.status),
-      // Header values are mapping expressions: literals need single quotes.
-      responseHeaders: quoted({ ...PROBLEM_HEADERS, ...headers }),
-      templates: { 'application/json': JSON.stringify(body) },
-    });
-  }
+  addProblemResponses(api);
   return api;
-}
-
-function quoted(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, `'${value}'`]));
 }

@@ -24,6 +24,11 @@ export interface ServiceFunctionProps {
   readonly logRetention: RetentionDays;
 }
 
+export type BundledFunctionProps = Omit<ServiceFunctionProps, 'entry'> & {
+  /** The source file that exports `handler`. */
+  readonly entryFile: string;
+};
+
 /**
  * One of the service's Lambdas: bundled with esbuild from lambdas/, on the
  * newest Node.js runtime Lambda offers, arm64, with its own log group and its
@@ -31,12 +36,18 @@ export interface ServiceFunctionProps {
  * says otherwise.
  */
 export function serviceFunction(scope: Construct, id: string, props: ServiceFunctionProps): NodejsFunction {
+  const { entry, ...rest } = props;
+  return bundledFunction(scope, id, { ...rest, entryFile: entryFile(entry) });
+}
+
+/** A Lambda bundled from any source file, set up as the service's own are (see serviceFunction). */
+export function bundledFunction(scope: Construct, id: string, props: BundledFunctionProps): NodejsFunction {
   const logGroup = new LogGroup(scope, `${id}Logs`, { retention: props.logRetention });
   // Our own role instead of AWSLambdaBasicExecutionRole: it may write to its own log group only.
   const role = new Role(scope, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
   logGroup.grantWrite(role);
   return new NodejsFunction(scope, id, {
-    entry: entryFile(props.entry),
+    entry: props.entryFile,
     handler: 'handler',
     runtime: Runtime.NODEJS_24_X,
     architecture: Architecture.ARM_64,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { API_KEY_HEADER } from '../../src/http-headers';
 import type { GatewayResponseType } from '../../src/problem';
-import type { HandlerName, Route } from '../../src/routes';
+import type { RouteAuthorization } from '../../src/routes';
 import { type Credentials, onlyCredentials, precheckSigV4, SIGV4_FAILURES, type SigV4Options, verifySigV4 } from '../aws/sigv4';
 import type { GatewayRequest } from '../http/http-request';
 import type { AuthorizerRunner } from './authorizer-runner';
@@ -13,13 +13,22 @@ import type { Stage } from './stage';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<unknown>;
 
+/** One method of a local API: how it is authorized, and the Lambda behind it. */
+export interface GatewayRoute {
+  method: string;
+  path: string;
+  authorization: RouteAuthorization;
+  /** The function's name, for the log when it fails. */
+  name: string;
+  handler: ProxyHandler;
+}
+
 export interface GatewayOptions {
-  routes: readonly Route[];
-  handlers: Record<HandlerName, ProxyHandler>;
+  routes: readonly GatewayRoute[];
   authorizer: AuthorizerRunner;
   stage: Stage;
-  /** The only credentials IAM-authorized routes accept. */
-  adminCredentials: Credentials;
+  /** The only credentials IAM-authorized routes accept; an API without such routes needs none. */
+  adminCredentials?: Credentials;
 }
 
 const AUTHORIZER_FAILURES = {
@@ -35,8 +44,8 @@ type Admission =
   | { admitted: false; refusal: GatewayResponseType };
 
 /**
- * The REST API stage in front of the handlers, built from the route table:
- * routing, IAM (SigV4) and the REQUEST authorizer, Lambda proxy events in and out.
+ * A REST API stage in front of its Lambdas: routing, IAM (SigV4) and the REQUEST
+ * authorizer, Lambda proxy events in and out.
  */
 export function createGateway(options: GatewayOptions): (request: GatewayRequest) => Promise<HttpResponse> {
   const route = createRouter(options.routes);
@@ -45,7 +54,7 @@ export function createGateway(options: GatewayOptions): (request: GatewayRequest
   const sigV4Options: SigV4Options = {
     region: stage.region,
     service: 'execute-api',
-    credentialsFor: onlyCredentials(async () => adminCredentials),
+    credentialsFor: adminCredentials ? onlyCredentials(async () => adminCredentials) : () => undefined,
   };
 
   async function admitSigned(request: GatewayRequest): Promise<Admission> {
@@ -59,7 +68,11 @@ export function createGateway(options: GatewayOptions): (request: GatewayRequest
     return { admitted: true, authorizer: null, caller: { accessKey: verdict.accessKeyId, accountId: stage.accountId } };
   }
 
-  async function admitWithApiKey(request: GatewayRequest, match: RouteMatch, requestId: string): Promise<Admission> {
+  async function admitWithApiKey(
+    request: GatewayRequest,
+    match: RouteMatch<GatewayRoute>,
+    requestId: string,
+  ): Promise<Admission> {
     // Every value sent, under any casing of the name. Two different ones are refused outright: API Gateway
     // would cache the answer under one while the authorizer judged another, and the authorizer refuses them too.
     const apiKeys = new Set(request.headers[API_KEY_HEADER] ?? []);
@@ -72,11 +85,22 @@ export function createGateway(options: GatewayOptions): (request: GatewayRequest
     return { admitted: true, authorizer: { ...result.context, principalId: result.principalId } };
   }
 
-  async function invoke(name: HandlerName, event: APIGatewayProxyEvent): Promise<HttpResponse> {
+  async function admit(request: GatewayRequest, match: RouteMatch<GatewayRoute>, requestId: string): Promise<Admission> {
+    switch (match.route.authorization) {
+      case 'iam':
+        return admitSigned(request);
+      case 'apiKey':
+        return admitWithApiKey(request, match, requestId);
+      case 'none':
+        return { admitted: true, authorizer: null };
+    }
+  }
+
+  async function invoke(target: GatewayRoute, event: APIGatewayProxyEvent): Promise<HttpResponse> {
     try {
-      return fromProxyResult(await options.handlers[name](event));
+      return fromProxyResult(await target.handler(event));
     } catch (error) {
-      console.error(`Handler ${name} failed:`, error instanceof Error ? error.name : String(error));
+      console.error(`Handler ${target.name} failed:`, error instanceof Error ? error.name : String(error));
       return gatewayErrorResponse('INTEGRATION_FAILURE');
     }
   }
@@ -85,12 +109,11 @@ export function createGateway(options: GatewayOptions): (request: GatewayRequest
     const match = route(request.method, request.rawPath);
     // Like API Gateway, an unknown path or method looks the same as an unsigned call.
     if (!match) return gatewayErrorResponse('MISSING_AUTHENTICATION_TOKEN');
-    const admission =
-      match.route.authorization === 'iam' ? await admitSigned(request) : await admitWithApiKey(request, match, requestId);
+    const admission = await admit(request, match, requestId);
     if (!admission.admitted) return gatewayErrorResponse(admission.refusal);
     // Deployed, the handler answers 413 for a body over 10 KiB; one too large to buffer here never reaches it.
     if (request.bodyTooLarge) return gatewayErrorResponse('REQUEST_TOO_LARGE');
-    return invoke(match.route.handler, proxyEvent(request, match, stage, requestId, admission));
+    return invoke(match.route, proxyEvent(request, match, stage, requestId, admission));
   }
 
   return async (request) => {

@@ -1,5 +1,3 @@
-import { matchesWildcard } from '../../src/authorizer-policy';
-
 /** A statement of an authorizer's policy as API Gateway applies it: Action and Resource always lists. */
 export interface NormalizedStatement {
   Effect: 'Allow' | 'Deny';
@@ -47,4 +45,27 @@ function applies(statement: NormalizedStatement, methodArn: string): boolean {
 export function isInvocationAllowed(statements: readonly NormalizedStatement[], methodArn: string): boolean {
   const matching = statements.filter((statement) => applies(statement, methodArn));
   return matching.some((statement) => statement.Effect === 'Allow') && !matching.some((statement) => statement.Effect === 'Deny');
+}
+
+/** Compiled patterns; the bound only matters if patterns ever came from somewhere unbounded. */
+const compiledWildcards = new Map<string, RegExp>();
+const MAX_COMPILED_WILDCARDS = 10_000;
+
+/**
+ * IAM wildcards: `*` matches any run of characters, `/` included; `?` exactly one
+ * character. Patterns are compiled once: the same few recur on every request.
+ */
+export function matchesWildcard(pattern: string, value: string, ignoreCase = false): boolean {
+  const cacheKey = ignoreCase ? `i:${pattern}` : `s:${pattern}`;
+  let compiled = compiledWildcards.get(cacheKey);
+  if (!compiled) {
+    const source = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
+    compiled = new RegExp(`^${source}$`, ignoreCase ? 'is' : 's');
+    if (compiledWildcards.size >= MAX_COMPILED_WILDCARDS) compiledWildcards.clear();
+    compiledWildcards.set(cacheKey, compiled);
+  }
+  return compiled.test(value);
 }

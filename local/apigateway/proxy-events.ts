@@ -96,7 +96,7 @@ function requestContext<A>(
   };
 }
 
-function commonFields(request: GatewayRequest, match: RouteMatch) {
+function commonFields(request: GatewayRequest, match: RouteMatch, stage: Stage) {
   return {
     resource: match.route.path,
     path: request.rawPath,
@@ -104,7 +104,7 @@ function commonFields(request: GatewayRequest, match: RouteMatch) {
     ...headerMaps(request),
     ...queryMaps(request.rawQuery),
     pathParameters: match.pathParameters,
-    stageVariables: null,
+    stageVariables: stage.variables ?? null,
   };
 }
 
@@ -118,7 +118,7 @@ export function authorizerEvent(
   return {
     type: 'REQUEST',
     methodArn: methodArnFor(stage, request.method, request.rawPath),
-    ...commonFields(request, match),
+    ...commonFields(request, match, stage),
     requestContext: requestContext(request, match, stage, requestId, undefined),
   };
 }
@@ -135,7 +135,7 @@ export function proxyEvent(
   auth: { authorizer: Record<string, string> | null; caller?: CallerIdentity },
 ): APIGatewayProxyEvent {
   return {
-    ...commonFields(request, match),
+    ...commonFields(request, match, stage),
     requestContext: requestContext(request, match, stage, requestId, auth.authorizer, auth.caller),
     body: request.body.length > 0 ? request.body.toString('utf8') : null,
     isBase64Encoded: false,

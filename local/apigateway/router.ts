@@ -1,19 +1,24 @@
-import type { Route } from '../../src/routes';
 import { percentDecode } from '../http/http-request';
 
-export interface RouteMatch {
-  route: Route;
+/** What routing needs of a route: its method and its resource path with `{param}` segments. */
+export interface RoutableMethod {
+  method: string;
+  path: string;
+}
+
+export interface RouteMatch<R extends RoutableMethod = RoutableMethod> {
+  route: R;
   /** Decoded values of the route's `{param}` segments; null when it has none, as in API Gateway's events. */
   pathParameters: Record<string, string> | null;
 }
 
-interface CompiledRoute {
-  route: Route;
+interface CompiledRoute<R> {
+  route: R;
   pattern: RegExp;
   parameterNames: string[];
 }
 
-function compile(route: Route): CompiledRoute {
+function compile<R extends RoutableMethod>(route: R): CompiledRoute<R> {
   const parameterNames: string[] = [];
   const source = route.path
     .split('/')
@@ -27,8 +32,10 @@ function compile(route: Route): CompiledRoute {
   return { route, pattern: new RegExp(`^${source}$`), parameterNames };
 }
 
-/** Matches a method and a raw (still percent-encoded) path against the route table. */
-export function createRouter(routes: readonly Route[]): (method: string, rawPath: string) => RouteMatch | undefined {
+/** Matches a method and a raw (still percent-encoded) path against an API's routes. */
+export function createRouter<R extends RoutableMethod>(
+  routes: readonly R[],
+): (method: string, rawPath: string) => RouteMatch<R> | undefined {
   const compiled = routes.map(compile);
   return (method, rawPath) => {
     for (const { route, pattern, parameterNames } of compiled) {

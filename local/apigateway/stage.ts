@@ -4,10 +4,13 @@ export interface Stage {
   accountId: string;
   restApiId: string;
   name: string;
+  /** Its stage variables, which API Gateway passes to the authorizer and the integrations. */
+  variables?: Record<string, string>;
 }
 
-export function localStage(region: string): Stage {
-  return { region, accountId: '000000000000', restApiId: 'local', name: 'v1' };
+/** The service's own API, as local mode pretends it is deployed. */
+export function localStage(region: string, variables?: Record<string, string>): Stage {
+  return { region, accountId: '000000000000', restApiId: 'local', name: 'v1', ...(variables ? { variables } : {}) };
 }
 
 /** `arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/{path}`, as API Gateway gives authorizers. */

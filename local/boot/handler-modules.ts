@@ -7,20 +7,22 @@ import type { ProxyHandler } from '../apigateway/gateway';
 import type { RoutelessFunction } from './lambda-environment';
 
 const LAMBDAS_DIRECTORY = resolve(__dirname, '../../lambdas');
+const ORDERS_BACKEND = resolve(__dirname, '../../examples/orders/backend');
 
 /**
- * Loads a deployed Lambda's own source file, unchanged, and returns its `handler`.
+ * Loads a deployed Lambda's own source file (a module under lambdas/, or the
+ * example's backend), unchanged, and returns its `handler`.
  * The module reads its settings while it loads, as a Lambda does at init, so for
  * that moment the process environment holds this function's settings and no
  * other function's: a function the route table grants too little fails here.
  */
-function loadHandler<T>(entry: string, environment: Record<string, string>): T {
+function loadHandler<T>(file: string, environment: Record<string, string>): T {
   const saved = Object.fromEntries(Object.values(ENV).map((name) => [name, process.env[name]]));
   for (const name of Object.values(ENV)) delete process.env[name];
   Object.assign(process.env, environment);
   try {
-    const loaded = require(resolve(LAMBDAS_DIRECTORY, entry)) as { handler?: unknown };
-    if (typeof loaded.handler !== 'function') throw new Error(`lambdas/${entry} exports no handler function`);
+    const loaded = require(file) as { handler?: unknown };
+    if (typeof loaded.handler !== 'function') throw new Error(`${file} exports no handler function`);
     return loaded.handler as T;
   } finally {
     for (const [name, value] of Object.entries(saved)) {
@@ -39,16 +41,19 @@ export function loadHandlerModules(
   handlers: Record<HandlerName, ProxyHandler>;
   authorizer: AuthorizerHandler;
   flusher: SqsHandler;
+  /** The example orders API's backend, which needs no settings. */
+  ordersBackend: ProxyHandler;
 } {
   const handlers = Object.fromEntries(
     Object.entries(HANDLERS).map(([name, definition]) => [
       name,
-      loadHandler<ProxyHandler>(definition.entry, environmentFor(definition)),
+      loadHandler<ProxyHandler>(resolve(LAMBDAS_DIRECTORY, definition.entry), environmentFor(definition)),
     ]),
   ) as Record<HandlerName, ProxyHandler>;
   return {
     handlers,
-    authorizer: loadHandler<AuthorizerHandler>(AUTHORIZER_ENTRY, environmentFor('authorizer')),
-    flusher: loadHandler<SqsHandler>(FLUSHER_ENTRY, environmentFor('flusher')),
+    authorizer: loadHandler<AuthorizerHandler>(resolve(LAMBDAS_DIRECTORY, AUTHORIZER_ENTRY), environmentFor('authorizer')),
+    flusher: loadHandler<SqsHandler>(resolve(LAMBDAS_DIRECTORY, FLUSHER_ENTRY), environmentFor('flusher')),
+    ordersBackend: loadHandler<ProxyHandler>(ORDERS_BACKEND, {}),
   };
 }

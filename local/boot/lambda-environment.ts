@@ -58,10 +58,11 @@ export function functionEnvironment(
     [ENV.flushTargetsPath]: FLUSH_TARGETS_PATH,
     [ENV.flushQueueUrl]: localQueueLocation(stage, server, FLUSH_QUEUE_NAME).url,
   };
-  if (definition === 'authorizer') return { [ENV.tableName]: config.tableName, [ENV.restApiId]: stage.restApiId };
+  if (definition === 'authorizer') return { [ENV.tableName]: config.tableName };
   if (definition === 'flusher') return flushNow;
   const env: Record<string, string> = {};
-  if (definition.tableActions.length > 0 || definition.indexActions.length > 0) env[ENV.tableName] = config.tableName;
+  const usesKeyTable = definition.verifiesKeys || definition.tableActions.length > 0 || definition.indexActions.length > 0;
+  if (usesKeyTable) env[ENV.tableName] = config.tableName;
   if (definition.tenantTableActions.length > 0) env[ENV.tenantTableName] = config.tenantTableName;
   if (definition.issuesKeys) env[ENV.keyPrefix] = config.keyPrefix;
   if (definition.invalidation.includes('flushNow')) Object.assign(env, flushNow);

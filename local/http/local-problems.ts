@@ -19,7 +19,15 @@ export const LOCAL_PROBLEMS = {
 
 export type LocalProblem = keyof typeof LOCAL_PROBLEMS;
 
+/** Every 503 of the API says when to come back; a stopping server may well be restarted by then. */
+const RETRY_AFTER: Partial<Record<LocalProblem, string>> = { stopping: '1' };
+
 export function localProblemResponse(kind: LocalProblem): HttpResponse {
   const body = LOCAL_PROBLEMS[kind];
-  return { statusCode: body.status, headers: { ...PROBLEM_HEADERS }, body: JSON.stringify(body) };
+  const retryAfter = RETRY_AFTER[kind];
+  return {
+    statusCode: body.status,
+    headers: { ...PROBLEM_HEADERS, ...(retryAfter ? { 'Retry-After': retryAfter } : {}) },
+    body: JSON.stringify(body),
+  };
 }

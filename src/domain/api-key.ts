@@ -12,6 +12,8 @@ export interface KeyRecord {
   /** Epoch seconds for DynamoDB TTL; present when `expiresAt` is, and on a pending replacement. */
   ttl?: number;
   lastUsedAt?: string;
+  /** The operator's metadata for the key's backends; absent when there is none. */
+  meta?: Record<string, string>;
   /**
    * A rotation's replacement that is not live yet: it is written before the old key
    * is retired and made live last, so a rotation that fails part-way leaves no live
@@ -43,6 +45,8 @@ export interface ApiKey {
   lastUsedAt: string | null;
   /** The replacement of a rotated key. */
   rotatedTo: string | null;
+  /** The operator's metadata, passed to backends as `meta.{name}`. */
+  meta: Record<string, string>;
 }
 
 /** The one response that carries the plaintext: create and rotate. */
@@ -75,6 +79,7 @@ export function toApiKey(record: KeyRecord, now: Date): ApiKey {
     expiresAt: record.expiresAt ?? null,
     lastUsedAt: record.lastUsedAt ?? null,
     rotatedTo: record.rotation?.to ?? null,
+    meta: { ...record.meta },
   };
 }
 

@@ -169,7 +169,7 @@ export class KeyService {
     this.assertInFuture(input.expiresAt);
     const expiresAt = input.expiresAt === undefined ? caller?.expiresAt : (input.expiresAt ?? undefined);
     assertWithinCallerLife(expiresAt, caller, 'expiresAt');
-    return { tenantId: tenant, name: input.name, scopes: input.scopes ?? [], enabled: true, expiresAt };
+    return { tenantId: tenant, name: input.name, scopes: input.scopes ?? [], enabled: true, expiresAt, meta: input.meta };
   }
 
   private async issueNew(fields: NewKeyFields, keyId?: string): Promise<IssuedApiKey> {
@@ -287,7 +287,14 @@ export class KeyService {
     const retiredAt = earliest(ownExpiry, graceEnds) as string;
 
     const replacement = await this.issue(
-      { tenantId: old.tenantId, name: old.name, scopes: old.scopes, enabled: old.enabled, expiresAt: replacementExpiry },
+      {
+        tenantId: old.tenantId,
+        name: old.name,
+        scopes: old.scopes,
+        enabled: old.enabled,
+        expiresAt: replacementExpiry,
+        meta: old.meta,
+      },
       {
         keyId: replacementId,
         pending: { pending: true, ttl: Math.ceil(now.getTime() / 1000) + PENDING_REPLACEMENT_TTL_SECONDS },
@@ -420,6 +427,7 @@ export class KeyService {
       };
       if (fields.expiresAt === undefined) delete record.expiresAt;
       else record.ttl = ttlFor(fields.expiresAt);
+      if (fields.meta === undefined || Object.keys(fields.meta).length === 0) delete record.meta;
       if (pending) Object.assign(record, pending);
       try {
         await this.store.create(record);

@@ -10,7 +10,7 @@ export interface KeyPage {
   next?: PagePosition;
 }
 
-export type KeyChanges = Partial<Pick<KeyRecord, 'name' | 'scopes' | 'enabled'>> & {
+export type KeyChanges = Partial<Pick<KeyRecord, 'name' | 'scopes' | 'enabled' | 'meta'>> & {
   /** A date sets expiry (and TTL); null clears both. */
   expiresAt?: string | null;
 };

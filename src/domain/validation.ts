@@ -1,11 +1,14 @@
 import { z } from 'zod';
 import { type FieldError, ValidationError } from './errors';
+import { SCOPE_MESSAGE, SCOPE_PATTERN } from './scope';
 
 const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const KEY_ID_PATTERN = /^key_[0-9A-HJKMNP-TV-Z]{26}$/;
-const SCOPE_PATTERN = /^[a-z][a-z0-9_.:-]{0,63}$/;
 const MAX_SCOPES = 20;
 const MAX_NAME_LENGTH = 100;
+const META_NAME_PATTERN = /^[a-zA-Z][a-zA-Z0-9_]{0,31}$/;
+const MAX_META_ENTRIES = 10;
+const MAX_META_VALUE_LENGTH = 256;
 const MAX_GRACE_PERIOD_SECONDS = 604_800;
 const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
@@ -24,10 +27,20 @@ const nameSchema = z
   .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
   .refine((name) => !CONTROL_CHARACTERS.test(name), 'must not contain control characters');
 
+const scopeSchema = z.string().regex(SCOPE_PATTERN, SCOPE_MESSAGE);
+
 const scopesSchema = z
-  .array(z.string().regex(SCOPE_PATTERN, 'must match ^[a-z][a-z0-9_.:-]{0,63}$'))
+  .array(scopeSchema)
   .max(MAX_SCOPES, `must hold at most ${MAX_SCOPES} scopes`)
   .transform((scopes) => [...new Set(scopes)]);
+
+/** What an operator attaches to a key for its backends: a few short strings, by name. */
+const metaSchema = z
+  .record(
+    z.string().regex(META_NAME_PATTERN, 'must be 1–32 letters, digits or "_", starting with a letter'),
+    z.string().max(MAX_META_VALUE_LENGTH, `must be at most ${MAX_META_VALUE_LENGTH} characters`),
+  )
+  .refine((meta) => Object.keys(meta).length <= MAX_META_ENTRIES, `must hold at most ${MAX_META_ENTRIES} values`);
 
 /**
  * The latest instant accepted: the end of year 9999 UTC. Later ones have no
@@ -50,6 +63,7 @@ export const createKeyBodySchema = z.strictObject({
   name: nameSchema,
   scopes: scopesSchema.optional(),
   expiresAt: dateTimeSchema.nullish(),
+  meta: metaSchema.optional(),
 });
 
 export const updateKeyBodySchema = z
@@ -58,8 +72,10 @@ export const updateKeyBodySchema = z
     scopes: scopesSchema.optional(),
     enabled: z.boolean().optional(),
     expiresAt: dateTimeSchema.nullable().optional(),
+    /** Replaces the key's metadata as a whole; `{}` removes it. */
+    meta: metaSchema.optional(),
   })
-  .refine((body) => Object.keys(body).length > 0, 'must change at least one of name, scopes, enabled, expiresAt');
+  .refine((body) => Object.keys(body).length > 0, 'must change at least one of name, scopes, enabled, expiresAt, meta');
 export type UpdateKeyInput = z.output<typeof updateKeyBodySchema>;
 
 export const rotateKeyBodySchema = z.strictObject({
@@ -76,15 +92,30 @@ export const listKeysQuerySchema = z.strictObject({
     .string()
     .regex(/^\d{1,3}$/, `must be a whole number from 1 to ${MAX_PAGE_SIZE}`)
     .transform(Number)
-    .pipe(z.number().min(1, 'must be at least 1').max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`))
+    .pipe(z.number().int().min(1, 'must be at least 1').max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`))
     .default(DEFAULT_PAGE_SIZE),
   cursor: z.string().min(1, 'must not be empty').max(1024, 'is too long').optional(),
+});
+
+/**
+ * POST /verify's body, for the OpenAPI document. The handler checks the same
+ * rules without zod (parseKeyCheckRequest), to stay lean; a test holds the two together.
+ */
+export const verifyKeyBodySchema = z.strictObject({
+  key: z.string(),
+  scope: scopeSchema.optional(),
 });
 
 function toFieldErrors(error: z.ZodError): FieldError[] {
   return error.issues.map((issue) => ({
     path: issue.path.length > 0 ? issue.path.map(String).join('.') : '',
-    message: issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
+    message:
+      issue.code === 'unrecognized_keys'
+        ? `unknown field(s): ${issue.keys.join(', ')}`
+        : // A record's bad key: its own message, not zod's "Invalid key in record".
+          issue.code === 'invalid_key'
+          ? (issue.issues[0]?.message ?? issue.message)
+          : issue.message,
   }));
 }
 

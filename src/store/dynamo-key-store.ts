@@ -28,6 +28,7 @@ const ATTRIBUTE = namePlaceholders<keyof KeyRecord | keyof Rotation>([
   'expiresAt',
   'ttl',
   'lastUsedAt',
+  'meta',
   'pending',
   'rotation',
   'to',
@@ -83,13 +84,16 @@ function changeClauses(changes: KeyChanges): { set: string[]; remove: string[]; 
   const set: string[] = [];
   const remove: string[] = [];
   const values: Record<string, unknown> = {};
-  const assign = (attribute: 'name' | 'scopes' | 'enabled' | 'expiresAt' | 'ttl', value: unknown) => {
+  const assign = (attribute: 'name' | 'scopes' | 'enabled' | 'meta' | 'expiresAt' | 'ttl', value: unknown) => {
     set.push(`${ATTRIBUTE[attribute]} = :${attribute}`);
     values[`:${attribute}`] = value;
   };
   if (changes.name !== undefined) assign('name', changes.name);
   if (changes.scopes !== undefined) assign('scopes', changes.scopes);
   if (changes.enabled !== undefined) assign('enabled', changes.enabled);
+  // No metadata is stored as no attribute, as a key created without it has none.
+  if (changes.meta !== undefined && Object.keys(changes.meta).length === 0) remove.push(ATTRIBUTE.meta);
+  else if (changes.meta !== undefined) assign('meta', changes.meta);
   if (changes.expiresAt === null) remove.push(ATTRIBUTE.expiresAt, ATTRIBUTE.ttl);
   else if (changes.expiresAt !== undefined) {
     assign('expiresAt', changes.expiresAt);
@@ -101,6 +105,7 @@ function changeClauses(changes: KeyChanges): { set: string[]; remove: string[]; 
 function applyChanges(record: KeyRecord, changes: KeyChanges): KeyRecord {
   const { expiresAt, ...rest } = changes;
   const after: KeyRecord = { ...record, ...rest };
+  if (changes.meta !== undefined && Object.keys(changes.meta).length === 0) delete after.meta;
   if (expiresAt === null) {
     delete after.expiresAt;
     delete after.ttl;

@@ -60,6 +60,7 @@ describe('admin key lifecycle', () => {
       lastUsedAt: null,
       status: 'active',
       rotatedTo: null,
+      meta: {},
       key,
     });
 

@@ -4,23 +4,31 @@
  * each curl's status must be the one its comment names after `→`.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { ROUTES } from '../../src/routes';
 import { type LocalServerProcess, startLocalServer } from '../support/local-server-process';
 import { makeTempDir } from '../support/temp-dir';
 
+const REPOSITORY = resolve(__dirname, '../..');
 const ADMIN = { accessKeyId: 'AKIAE2EREADME0000000', secretAccessKey: 'readme-secret-0000000000000000000000000' };
 let server: LocalServerProcess;
 let dataDir: Awaited<ReturnType<typeof makeTempDir>>;
 
-async function routesSection(): Promise<string> {
-  const readme = await readFile(resolve(__dirname, '../../README.md'), 'utf8');
-  const start = readme.indexOf('<!-- section:routes -->');
-  const end = readme.indexOf('<!-- /section:routes -->');
-  if (start < 0 || end < start) throw new Error('README.md has no routes section');
+async function section(name: string): Promise<string> {
+  const readme = await readFile(resolve(REPOSITORY, 'README.md'), 'utf8');
+  const start = readme.indexOf(`<!-- section:${name} -->`);
+  const end = readme.indexOf(`<!-- /section:${name} -->`);
+  if (start < 0 || end < start) throw new Error(`README.md has no ${name} section`);
   return readme.slice(start, end);
+}
+
+const routesSection = () => section('routes');
+
+function codeBlocks(text: string, language: string): string[] {
+  return [...text.matchAll(new RegExp(`\`\`\`${language}\n([\\s\\S]*?)\`\`\``, 'g'))].map(([, code]) => code);
 }
 
 interface Example {
@@ -29,8 +37,8 @@ interface Example {
   expectedStatuses: number[];
 }
 
-function shellExamples(section: string): Example[] {
-  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map(([, code]) => ({
+function shellExamples(text: string): Example[] {
+  return codeBlocks(text, 'sh').map((code) => ({
     code,
     expectedStatuses: code
       .split('\n')
@@ -95,4 +103,54 @@ describe('README routes section', () => {
     // The session shows the secret once per key it creates, as the examples say, and never a key hash.
     expect(stdout).not.toContain('keyHash');
   });
+});
+
+describe('README client and CLI sections', () => {
+  const shellEnvironment = () => ({ ...process.env, API: server.baseUrl, AK: ADMIN.accessKeyId, SK: ADMIN.secretAccessKey });
+
+  it('has a client snippet of at most five lines that creates a key as printed', async () => {
+    const [snippet] = codeBlocks(await section('client'), 'ts');
+    expect(
+      snippet
+        .trim()
+        .split('\n')
+        .filter((line) => line.trim() !== '').length,
+    ).toBeLessThanOrEqual(5);
+    // The snippet as a back office holds it, its import resolved to this repository's client.
+    const workspace = join(dataDir.path, 'back-office');
+    await mkdir(workspace);
+    await writeFile(join(workspace, 'create-key.mts'), snippet);
+    const paths = { 'api-key-service/client': [join(REPOSITORY, 'src/client/index.ts')] };
+    await writeFile(join(workspace, 'tsconfig.json'), JSON.stringify({ compilerOptions: { paths } }));
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', pathToFileURL(join(REPOSITORY, 'node_modules/tsx/dist/loader.mjs')).href, 'create-key.mts'],
+      {
+        cwd: workspace,
+        env: {
+          ...shellEnvironment(),
+          API_KEYS_ENDPOINT: server.baseUrl,
+          AWS_ACCESS_KEY_ID: ADMIN.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
+        },
+      },
+    );
+    expect(stdout).toMatch(/^key_[0-9A-HJKMNP-TV-Z]{26} ak_[0-9A-Za-z]{38}\n$/);
+  });
+
+  it('has CLI examples that run as printed', async () => {
+    const blocks = codeBlocks(await section('cli'), 'sh');
+    expect(blocks.length).toBeGreaterThan(1);
+    const { stdout, stderr } = await promisify(execFile)('bash', ['-c', ['set -euo pipefail', ...blocks].join('\n')], {
+      cwd: REPOSITORY,
+      env: { ...shellEnvironment(), npm_config_update_notifier: 'false' },
+    });
+    // Two creates and a rotation: each secret once on stdout (the --json one captured), each warning on stderr.
+    expect(stdout.match(/^key\s+ak_\S+$/gm)).toHaveLength(2);
+    expect(stderr.match(/shown only this once/g)).toHaveLength(3);
+    expect(stdout).toMatch(/^valid\s+true$/m);
+    expect(stdout).toMatch(/^name\s+Deploy bot \(prod\)$/m);
+    expect(stdout).toMatch(/^rotatedFrom\s+key_/m);
+    expect(stdout).toMatch(/^Deleted key_/m);
+  }, 120_000); // nine npx runs, each starting npm and then Node
 });

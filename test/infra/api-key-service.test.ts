@@ -6,7 +6,8 @@ import { ApiKeyService, type ApiKeyServiceProps } from '../../lib/api-key-servic
 import { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
 import { ENV } from '../../src/config';
 import { GATEWAY_RESPONSES, gatewayResponse, PROBLEM_CONTENT_TYPE } from '../../src/problem';
-import { HANDLERS, type HandlerDefinition, type HandlerName, ROUTES } from '../../src/routes';
+import { compileMethods, decodeMethods } from '../../src/protected-methods';
+import { HANDLERS, type HandlerDefinition, type HandlerName, ROUTES, SERVICE_PROTECTED_METHODS } from '../../src/routes';
 import { KEY_TABLE, TENANT_TABLE } from '../../src/store/table-schema';
 import { arnOf, logicalId, type Permission, permissionsOf, SYNTH_TIMEOUT_MS, sortPermissions, testApp } from './helpers';
 
@@ -175,10 +176,9 @@ describe('the Lambda functions', () => {
     }
   });
 
-  it('give the authorizer its table and the service API id, and nothing that enables debug logging', () => {
+  it('give the authorizer its table alone (each stage brings its declarations), and nothing that enables debug logging', () => {
     expect(functionProperties(defaults, defaults.authorizerFunctionId).Environment.Variables).toEqual({
       [ENV.tableName]: { Ref: defaults.tableId },
-      [ENV.restApiId]: { Ref: defaults.apiId },
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
     });
@@ -187,11 +187,11 @@ describe('the Lambda functions', () => {
   it.each(HANDLER_NAMES)(
     'give %s TABLE_NAME and TENANT_TABLE_NAME if it uses those tables, KEY_PREFIX if it issues keys, the flush registry and queue if it flushes, and the flush group, role and queues if it schedules',
     (name) => {
-      const { tableActions, indexActions, tenantTableActions, issuesKeys, invalidation } = HANDLERS[name];
+      const { verifiesKeys, tableActions, indexActions, tenantTableActions, issuesKeys, invalidation } = HANDLERS[name];
       const flushes = invalidation.includes('flushNow');
       const schedules = invalidation.includes('flushAt');
       expect(functionProperties(defaults, defaults.functionIds[name]).Environment.Variables).toEqual({
-        ...(tableActions.length + indexActions.length > 0 ? { [ENV.tableName]: { Ref: defaults.tableId } } : {}),
+        ...(verifiesKeys || tableActions.length + indexActions.length > 0 ? { [ENV.tableName]: { Ref: defaults.tableId } } : {}),
         ...(tenantTableActions.length > 0 ? { [ENV.tenantTableName]: { Ref: defaults.tenantTableId } } : {}),
         ...(issuesKeys ? { [ENV.keyPrefix]: 'ak' } : {}),
         ...(flushes ? flushNowSettings(defaults) : {}),
@@ -263,7 +263,21 @@ describe('least privilege', () => {
       action,
       resource: arnOf(logGroupIdOf(defaults, functionId)),
     }));
+  /** What verifying keys takes, for the authorizer and POST /verify alike: any key read, only lastUsedAt written. */
+  const verifyAccess = (): Permission[] => [
+    { action: 'dynamodb:GetItem', resource: tableArn() },
+    {
+      action: 'dynamodb:UpdateItem',
+      resource: tableArn(),
+      condition: {
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': [KEY_TABLE.partitionKey, 'lastUsedAt'] },
+        Null: { 'dynamodb:Attributes': 'false' },
+        StringEquals: { 'dynamodb:ReturnValues': 'NONE' },
+      },
+    },
+  ];
   const dataAccess = (definition: HandlerDefinition): Permission[] => [
+    ...(definition.verifiesKeys ? verifyAccess() : []),
     ...definition.tableActions.map((action) => ({ action, resource: tableArn() })),
     ...definition.indexActions.map((action) => ({ action, resource: indexArn() })),
     ...definition.tenantTableActions.map((action) => ({ action, resource: arnOf(defaults.tenantTableId) })),
@@ -339,25 +353,18 @@ describe('least privilege', () => {
   it('lets the authorizer read any key but only write lastUsedAt, asking nothing back', () => {
     const id = defaults.authorizerFunctionId;
     expect(permissionsOf(defaults.template, roleIdOf(defaults, id))).toEqual(
-      sortPermissions([
-        { action: 'dynamodb:GetItem', resource: tableArn() },
-        {
-          action: 'dynamodb:UpdateItem',
-          resource: tableArn(),
-          condition: {
-            'ForAllValues:StringEquals': { 'dynamodb:Attributes': [KEY_TABLE.partitionKey, 'lastUsedAt'] },
-            Null: { 'dynamodb:Attributes': 'false' },
-            StringEquals: { 'dynamodb:ReturnValues': 'NONE' },
-          },
-        },
-        ...logWrites(id),
-      ]),
+      sortPermissions([...verifyAccess(), ...logWrites(id)]),
     );
   });
 
-  it('names the custom stage in the flush permission', () => {
+  it('registers no stage to flush when the stage caches nothing (TTL 0), and names a custom stage otherwise', () => {
     const permissions = permissionsOf(custom.template, roleIdOf(custom, custom.functionIds.deleteKey));
-    const flush = permissions.find((permission) => permission.action === 'apigateway:DELETE');
+    expect(permissions.find((permission) => permission.action === 'apigateway:DELETE')).toBeUndefined();
+    custom.template.resourceCountIs('AWS::SSM::Parameter', 0);
+    const stack = new ApiKeyServiceStack(testApp(), 'Prod', { service: { stageName: 'prod' } });
+    const flush = permissionsOf(Template.fromStack(stack), logicalId(stack.service.handlers.deleteKey.role as never)).find(
+      (permission) => permission.action === 'apigateway:DELETE',
+    );
     expect(JSON.stringify(flush?.resource)).toContain('/stages/prod/cache/authorizers');
   });
 
@@ -514,7 +521,7 @@ function resourcePaths(synthesized: Synthesized): Map<string, string> {
 describe('the REST API', () => {
   it('has exactly the route table: each method with its authorization and its handler', () => {
     const paths = resourcePaths(defaults);
-    const authorizerId = logicalId(defaults.service.authorizer);
+    const authorizerId = Object.keys(defaults.template.findResources('AWS::ApiGateway::Authorizer'))[0];
     const methods = Object.values(defaults.template.findResources('AWS::ApiGateway::Method')).map(({ Properties }) => ({
       method: Properties.HttpMethod,
       path: Properties.ResourceId.Ref ? paths.get(Properties.ResourceId.Ref) : '/',
@@ -528,11 +535,12 @@ describe('the REST API', () => {
     for (const route of ROUTES) {
       const method = methods.find((candidate) => candidate.method === route.method && candidate.path === route.path);
       expect(method).toBeDefined();
-      expect(method).toMatchObject(
-        route.authorization === 'iam'
-          ? { authorization: 'AWS_IAM', authorizerId: undefined, integrationType: 'AWS_PROXY' }
-          : { authorization: 'CUSTOM', authorizerId, integrationType: 'AWS_PROXY' },
-      );
+      const expected = {
+        iam: { authorization: 'AWS_IAM', authorizerId: undefined },
+        apiKey: { authorization: 'CUSTOM', authorizerId },
+        none: { authorization: 'NONE', authorizerId: undefined },
+      }[route.authorization];
+      expect(method).toMatchObject({ ...expected, integrationType: 'AWS_PROXY' });
       expect(method?.uri).toContain(JSON.stringify(arnOf(defaults.functionIds[route.handler])));
     }
   });
@@ -554,8 +562,13 @@ describe('the REST API', () => {
     expect(invokePermissions).toHaveLength(1);
     expect(invokePermissions[0]).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
     expect(JSON.stringify(invokePermissions[0].SourceArn)).toContain(
-      JSON.stringify({ Ref: logicalId(defaults.service.authorizer) }),
+      JSON.stringify({ Ref: Object.keys(defaults.template.findResources('AWS::ApiGateway::Authorizer'))[0] }),
     );
+  });
+
+  it('carries the self-service methods to the authorizer in the stage variables, from the route table', () => {
+    const [stage] = Object.values(defaults.template.findResources('AWS::ApiGateway::Stage'));
+    expect(decodeMethods(stage.Properties.Variables)).toEqual(compileMethods(SERVICE_PROTECTED_METHODS));
   });
 
   it('turns authorizer caching off when the TTL is 0', () => {
@@ -698,27 +711,36 @@ describe('grantAdmin', () => {
     const backOffice = new Role(stack, 'BackOffice', { assumedBy: new AccountRootPrincipal() });
     service.grantAdmin(backOffice);
     const template = Template.fromStack(stack);
-    expect(permissionsOf(template, logicalId(backOffice))).toEqual([
-      {
-        action: 'execute-api:Invoke',
-        resource: {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              { Ref: 'AWS::Partition' },
-              ':execute-api:',
-              { Ref: 'AWS::Region' },
-              ':',
-              { Ref: 'AWS::AccountId' },
-              ':',
-              { Ref: logicalId(service.api) },
-              '/prod/*/tenants/*',
-            ],
+    const invoke = (resource: string) => ({
+      action: 'execute-api:Invoke',
+      resource: {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':execute-api:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':',
+            { Ref: logicalId(service.api) },
+            resource,
           ],
-        },
+        ],
       },
-    ]);
+    });
+    expect(permissionsOf(template, logicalId(backOffice))).toEqual(
+      sortPermissions([
+        invoke('/prod/POST/tenants/*/keys'),
+        invoke('/prod/GET/tenants/*/keys'),
+        invoke('/prod/GET/tenants/*/keys/*'),
+        invoke('/prod/PATCH/tenants/*/keys/*'),
+        invoke('/prod/DELETE/tenants/*/keys/*'),
+        invoke('/prod/POST/tenants/*/keys/*/rotate'),
+        invoke('/prod/POST/verify'),
+      ]),
+    );
   });
 });
 

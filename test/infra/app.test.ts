@@ -24,7 +24,7 @@ let serviceStack: ApiKeyServiceStack;
 beforeAll(() => {
   // The CLI turns asset metadata on; the bundle tests below find each function's bundle through it.
   app = testApp({ bundling: true, context: { 'aws:cdk:enable-asset-metadata': true } });
-  serviceStack = buildApp(app);
+  serviceStack = buildApp(app).service;
   stackArtifactId = serviceStack.artifactId;
   // cdk-nag runs as a policy-validation plugin here: any unacknowledged finding throws.
   assembly = app.synth();
@@ -71,7 +71,7 @@ describe('the CDK app', () => {
     'fails synth on an unacknowledged cdk-nag error',
     () => {
       const failing = testApp();
-      const stack = buildApp(failing);
+      const stack = buildApp(failing).service;
       new LambdaFunction(stack, 'Outdated', {
         runtime: Runtime.NODEJS_20_X,
         handler: 'index.handler',

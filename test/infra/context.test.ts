@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../bin/service-app';
 import { SYNTH_TIMEOUT_MS, testApp } from './helpers';
 
-const templateFor = (context: Record<string, unknown>) => Template.fromStack(buildApp(testApp({ context })));
+const templateFor = (context: Record<string, unknown>) => Template.fromStack(buildApp(testApp({ context })).service);
 
 describe('the app reads the service options from CDK context', () => {
   it(
@@ -36,10 +36,11 @@ describe('the app reads the service options from CDK context', () => {
   it(
     'takes JSON values, as cdk.json holds them, and names the stack',
     () => {
-      const stack = buildApp(
+      const { service: stack, orders } = buildApp(
         testApp({ context: { authorizerCacheTtlSeconds: 60, apiGatewayCloudWatchRole: true, stackName: 'Staging' } }),
       );
       expect(stack.stackName).toBe('Staging');
+      expect(orders?.stackName).toBe('Staging-ExampleOrders');
       const template = Template.fromStack(stack);
       template.hasResourceProperties('AWS::ApiGateway::Authorizer', { AuthorizerResultTtlInSeconds: 60 });
       template.resourceCountIs('AWS::ApiGateway::Account', 1);
@@ -47,7 +48,13 @@ describe('the app reads the service options from CDK context', () => {
     SYNTH_TIMEOUT_MS,
   );
 
+  it('leaves the example orders API out with exampleOrders=false', () => {
+    expect(buildApp(testApp({ context: { exampleOrders: 'false' } })).orders).toBeUndefined();
+    expect(buildApp(testApp()).orders).toBeDefined();
+  });
+
   it.each([
+    ['exampleOrders', 'maybe', /true or false/],
     ['authorizerCacheTtlSeconds', 'five', /must be a number/],
     ['throttlingRateLimit', '', /must be a number/],
     ['logRetentionDays', '31', /retention CloudWatch Logs offers/],

@@ -6,16 +6,16 @@
  * against its role's policies with AWS's policy logic (@cloud-copilot/iam-simulate).
  */
 import '../fixtures/handler-env';
+import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../bin/service-app';
-import type { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
 import { ENV } from '../../src/config';
 import { AUTHORIZER_ENTRY, FLUSHER_ENTRY, HANDLERS, type HandlerName } from '../../src/routes';
 import { adminEvent, authorizerEvent } from '../fixtures/events';
 import { keyRecord, testKey } from '../fixtures/keys';
 import { type FunctionHarness, loadFunction } from '../support/function-harness';
 import { grantedActions, iamRequestsFor, isAllowed, type RecordedCall } from '../support/iam-requests';
-import { ResolvedTemplate } from '../support/resolved-template';
+import { ResolvedTemplate, type StackTemplate } from '../support/resolved-template';
 import { logicalId, SYNTH_TIMEOUT_MS, testApp } from './helpers';
 
 const TENANT = 'acme';
@@ -129,6 +129,16 @@ const SCENARIOS: Record<string, (load: (seed?: object[]) => FunctionHarness) => 
       .rejects(Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' }));
     expect((await fn.handler(rotate(changing.keyId))).statusCode).toBe(409);
   },
+  [HANDLERS.verifyKey.entry]: async (load) => {
+    const key = testKey();
+    const { handler } = load([keyRecord({ key, tenantId: TENANT })]);
+    const verify = adminEvent({ method: 'POST', resource: '/verify', body: { key } });
+    expect(JSON.parse((await handler(verify)).body)).toMatchObject({ valid: true });
+  },
+  [HANDLERS.openApi.entry]: async (load) => {
+    const { handler } = load();
+    expect((await handler(adminEvent({ method: 'GET', resource: '/openapi.json' }))).statusCode).toBe(200);
+  },
   [HANDLERS.whoami.entry]: async (load) => {
     const { handler } = load();
     await handler({ requestContext: { authorizer: { tenantId: TENANT, keyId: 'key_X', keyName: 'n', scopes: '' } } });
@@ -138,6 +148,8 @@ const SCENARIOS: Record<string, (load: (seed?: object[]) => FunctionHarness) => 
     const flush = (followUp: boolean) => JSON.stringify({ requestedAt: FUTURE, followUp });
     const batch = { Records: [flush(false), flush(true)].map((body, index) => ({ messageId: `m${index}`, body })) };
     expect(await fn.handler(batch)).toEqual({ batchItemFailures: [] });
+    // Both registered stages: the service's, and the example API's in its own stack.
+    expect(fn.mocks.apiGateway.calls()).toHaveLength(2);
   },
 };
 
@@ -155,8 +167,10 @@ const functions: { entry: string; id: string }[] = [];
 
 beforeAll(() => {
   const app = testApp();
-  const stack: ApiKeyServiceStack = buildApp(app);
-  template = new ResolvedTemplate(Template.fromStack(stack).toJSON().Resources);
+  const { service: stack, orders } = buildApp(app);
+  const templateOf = (of: Stack) => ({ name: of.stackName, ...Template.fromStack(of).toJSON() }) as StackTemplate;
+  // The example API's stack registers its stage and lets the service's functions flush it.
+  template = new ResolvedTemplate(templateOf(stack), orders ? [new ResolvedTemplate(templateOf(orders))] : []);
   const { service } = stack;
   functions.push({ entry: AUTHORIZER_ENTRY, id: logicalId(service.authorizerFunction) });
   functions.push({ entry: FLUSHER_ENTRY, id: logicalId(service.cacheFlush.flusherFunction) });

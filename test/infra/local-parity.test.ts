@@ -12,10 +12,10 @@ const RUNTIME_SETTINGS = ['POWERTOOLS_LOG_LEVEL', 'NODE_OPTIONS'];
 const SERVER = 'http://127.0.0.1:3000';
 
 let environmentNames: (id: string) => string[];
-let stack: ReturnType<typeof buildApp>;
+let stack: ReturnType<typeof buildApp>['service'];
 
 beforeAll(() => {
-  stack = buildApp(testApp());
+  stack = buildApp(testApp()).service;
   const resources = Template.fromStack(stack).toJSON().Resources as Record<string, any>;
   environmentNames = (id) =>
     Object.keys(resources[id].Properties.Environment.Variables)

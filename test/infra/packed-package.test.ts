@@ -20,15 +20,19 @@ const TIMEOUT_MS = 300_000;
 
 const CONSUMER_APP = `import { App, Stack } from 'aws-cdk-lib';
 import { MockIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
-import { ApiKeyService, type ApiKeyServiceProps } from '${PACKAGE.name}';
+import { ApiKeyService, type ApiKeyServiceProps, MethodAccess } from '${PACKAGE.name}';
+import { ApiKeyServiceClient, type IssuedApiKey } from '${PACKAGE.name}/client';
 
 const props: ApiKeyServiceProps = { keyPrefix: 'shop' };
 const app = new App({ outdir: 'cdk.out' });
 const stack = new Stack(app, 'Shop');
 const keys = new ApiKeyService(stack, 'Keys', props);
 const api = new RestApi(stack, 'Orders', { cloudWatchRole: false });
-api.root.addResource('orders').addMethod('GET', new MockIntegration(), { authorizer: keys.createAuthorizer(stack, 'OrdersAuthorizer') });
+keys.protectRestApi(api).addMethod(api.root.addResource('orders'), 'GET', new MockIntegration(), MethodAccess.scope('orders:read'));
 app.synth();
+
+// The client's declarations, checked with the app's: nothing is sent.
+export const issue = (client: ApiKeyServiceClient): Promise<IssuedApiKey> => client.createKey('acme', { name: 'CI' });
 `;
 
 let workspace: Awaited<ReturnType<typeof makeTempDir>>;
@@ -90,7 +94,15 @@ describe('the packed package, installed into another CDK app', () => {
     const installed = join(appDir, 'node_modules', PACKAGE.name);
     const files = readdirSync(installed, { recursive: true }).map(String);
     expect(files).toEqual(
-      expect.arrayContaining(['LICENSE', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lambdas/authorizer.js']),
+      expect.arrayContaining([
+        'LICENSE',
+        'bin/api-keys.js',
+        'dist/lib/index.js',
+        'dist/lib/index.d.ts',
+        'dist/lambdas/authorizer.js',
+        'dist/src/client/index.d.ts',
+        'dist/src/cli/main.js',
+      ]),
     );
     expect(files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
     expect(files.some((file) => file.startsWith('local') || file.startsWith('test'))).toBe(false);
@@ -99,6 +111,24 @@ describe('the packed package, installed into another CDK app', () => {
     for (const localOnly of ['dynalite', 'tsx', 'aws-cdk-lib', 'constructs', 'cdk-nag']) {
       expect(manifest.dependencies).not.toHaveProperty(localOnly);
     }
+  });
+
+  it('runs the api-keys bin from its compiled JavaScript', () => {
+    const help = run(join(appDir, 'node_modules/.bin/api-keys'), ['--help'], appDir);
+    expect(help).toContain('Usage: api-keys');
+    expect(help).toContain('verify [options]');
+  });
+
+  it('exports the client without the CDK: api-key-service/client loads no aws-cdk-lib', () => {
+    const script =
+      "const client = require('" +
+      PACKAGE.name +
+      "/client'); const cdk = Object.keys(require.cache).filter((file) => file.includes('aws-cdk-lib'));" +
+      'console.log(JSON.stringify({ exports: Object.keys(client).sort(), cdk }));';
+    expect(JSON.parse(run(process.execPath, ['-e', script], appDir))).toEqual({
+      exports: ['ApiKeyServiceClient', 'ApiProblemError', 'RequestTimeoutError', 'SelfServiceClient'],
+      cdk: [],
+    });
   });
 
   it('type-checks against the published declarations', () => {

@@ -1,10 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 
-/** src/orders.ts: API Gateway has already checked the key; the scopes are for you to check. */
+/** src/orders.ts: API Gateway has already refused bad keys (401) and keys without the method's scope (403). */
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const { tenantId, keyId, scopes } = event.requestContext.authorizer ?? {};
-  if (!String(scopes).split(' ').includes('orders:read')) {
-    return { statusCode: 403, body: JSON.stringify({ title: 'Forbidden', detail: 'The key lacks scope orders:read.' }) };
-  }
-  return { statusCode: 200, body: JSON.stringify({ tenantId, keyId, orders: [] }) };
+  const { tenantId, keyId, scopes, 'meta.plan': plan } = event.requestContext.authorizer ?? {};
+  return { statusCode: 200, body: JSON.stringify({ tenantId, keyId, scopes: String(scopes).split(' '), plan, orders: [] }) };
 }

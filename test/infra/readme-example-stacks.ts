@@ -3,7 +3,7 @@ import { LambdaIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
-import { ApiKeyService } from '../../lib';
+import { ApiKeyService, MethodAccess } from '../../lib';
 
 /** The key service inside your own stack. */
 export class KeysStack extends Stack {
@@ -18,15 +18,20 @@ export class KeysStack extends Stack {
   }
 }
 
-/** Your public API, in another stack, behind the same authorizer and table. */
+/** Your public API, in another stack: each method needs a key of the service, with a scope. */
 export class OrdersStack extends Stack {
   constructor(scope: Construct, id: string, keys: ApiKeyService, props?: StackProps) {
     super(scope, id, props);
-    const orders = new NodejsFunction(this, 'Orders', { entry: 'src/orders.ts', runtime: Runtime.NODEJS_24_X });
+    const backend = new LambdaIntegration(
+      new NodejsFunction(this, 'Orders', { entry: 'src/orders.ts', runtime: Runtime.NODEJS_24_X }),
+    );
     const api = new RestApi(this, 'OrdersApi');
-    api.root.addResource('orders').addMethod('GET', new LambdaIntegration(orders), {
-      authorizer: keys.createAuthorizer(this, 'ApiKeyAuthorizer'),
-    });
+    const protectedApi = keys.protectRestApi(api);
+    const orders = api.root.addResource('orders');
+    protectedApi.addMethod(orders, 'GET', backend, MethodAccess.scope('orders:read'));
+    protectedApi.addMethod(orders, 'POST', backend, MethodAccess.scope('orders:write'));
+    protectedApi.addMethod(orders.addResource('{orderId}'), 'GET', backend, MethodAccess.scope('orders:read'));
+    protectedApi.addMethod(api.root.addResource('health'), 'GET', backend, MethodAccess.anyValidKey());
   }
 }
 

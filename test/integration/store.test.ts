@@ -292,6 +292,18 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (_engineName, start) => {
       await expect(store.update(record, changes)).resolves.toEqual({ before: record, after: { ...record, ...changes } });
       await expect(rawItem(record.keyHash)).resolves.toEqual({ ...record, ...changes });
     });
+
+    it('replaces meta whole, and removes the attribute for {}', async () => {
+      const record = newRecord(freshTenant(), { meta: { plan: 'gold', region: 'eu' } });
+      await store.create(record);
+      await expect(store.update(record, { meta: { plan: 'free' } })).resolves.toMatchObject({
+        after: { meta: { plan: 'free' } },
+      });
+      await expect(rawItem(record.keyHash)).resolves.toMatchObject({ meta: { plan: 'free' } });
+      const cleared = await store.update(record, { meta: {} });
+      expect(cleared?.after).not.toHaveProperty('meta');
+      expect(await rawItem(record.keyHash)).not.toHaveProperty('meta');
+    });
   });
 
   describe('recordUse', () => {

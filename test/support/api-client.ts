@@ -1,6 +1,7 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { expectDocumented } from './openapi-validation';
 
 export interface Credentials {
   accessKeyId: string;
@@ -31,8 +32,10 @@ function encodeBody(options: CallOptions): { body?: string; headers: Record<stri
   return { body: JSON.stringify(options.body), headers: { 'content-type': 'application/json', ...options.headers } };
 }
 
-async function toApiResponse(response: Response): Promise<ApiResponse> {
+/** Reads the response, which must be one the OpenAPI document describes. */
+async function toApiResponse(method: string, url: URL, response: Response): Promise<ApiResponse> {
   const text = await response.text();
+  expectDocumented(method, url, { status: response.status, header: (name) => response.headers.get(name), text });
   return { status: response.status, headers: response.headers, text, json: text === '' ? undefined : JSON.parse(text) };
 }
 
@@ -60,7 +63,7 @@ export async function signedCall(
     { signingDate: options.signingDate },
   );
   const { host: _host, ...sent } = signed.headers; // fetch sets Host itself, to the same value
-  return toApiResponse(await fetch(url, { method, headers: sent, body, signal: options.signal }));
+  return toApiResponse(method, url, await fetch(url, { method, headers: sent, body, signal: options.signal }));
 }
 
 /** A call with no signature, optionally with an x-api-key. */
@@ -72,5 +75,6 @@ export async function call(
 ): Promise<ApiResponse> {
   const { body, headers } = encodeBody(options);
   if (options.apiKey !== undefined) headers['x-api-key'] = options.apiKey;
-  return toApiResponse(await fetch(new URL(path, baseUrl), { method, headers, body, signal: options.signal }));
+  const url = new URL(path, baseUrl);
+  return toApiResponse(method, url, await fetch(url, { method, headers, body, signal: options.signal }));
 }

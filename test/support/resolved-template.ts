@@ -9,13 +9,31 @@ export const REGION = 'us-east-1';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, any> }>;
 
+/** A synthesized stack as the tests read it: its resources, name and outputs. */
+export interface StackTemplate {
+  name: string;
+  Resources: Resources;
+  Outputs?: Record<string, { Value: unknown }>;
+}
+
 /** A stand-in physical name, derived from the logical id. */
 function physicalName(logicalId: string): string {
   return `${logicalId.slice(0, 40).toLowerCase()}`;
 }
 
 export class ResolvedTemplate {
-  constructor(private readonly resources: Resources) {}
+  private readonly resources: Resources;
+
+  /**
+   * `stack`, with the other stacks of its app: they may attach policies to its roles
+   * and register parameters, through references to its outputs.
+   */
+  constructor(
+    private readonly stack: StackTemplate,
+    private readonly others: ResolvedTemplate[] = [],
+  ) {
+    this.resources = stack.Resources;
+  }
 
   /** `Ref`: what CloudFormation returns for each resource type the service uses. */
   private ref(logicalId: string): string {
@@ -24,7 +42,7 @@ export class ResolvedTemplate {
       'AWS::Region': REGION,
       'AWS::AccountId': ACCOUNT,
       'AWS::URLSuffix': 'amazonaws.com',
-      'AWS::StackName': 'ResolvedStack',
+      'AWS::StackName': this.stack.name,
     };
     if (pseudo[logicalId]) return pseudo[logicalId];
     const resource = this.resources[logicalId];
@@ -115,8 +133,12 @@ export class ResolvedTemplate {
     return this.resolve(variables) as Record<string, string>;
   }
 
-  /** The Parameter Store parameters the template creates under `path`, resolved: what GetParametersByPath would answer. */
+  /** The Parameter Store parameters the app's stacks create under `path`, resolved: what GetParametersByPath would answer. */
   parametersUnder(path: string): { Name: string; Value: string }[] {
+    return [...this.ownParametersUnder(path), ...this.others.flatMap((other) => other.ownParametersUnder(path))];
+  }
+
+  private ownParametersUnder(path: string): { Name: string; Value: string }[] {
     return Object.values(this.resources)
       .filter((resource) => resource.Type === 'AWS::SSM::Parameter')
       .map((resource) => ({
@@ -133,23 +155,36 @@ export class ResolvedTemplate {
     return role['Fn::GetAtt'][0];
   }
 
-  /** The identity policies attached to a function's role: inline on the role, and AWS::IAM::Policy resources naming it. */
+  /**
+   * The identity policies attached to a function's role: inline on the role, and
+   * AWS::IAM::Policy resources naming it, in this stack or, through its outputs, in another.
+   */
   policiesOf(functionId: string): { name: string; policy: { Version: string; Statement: unknown[] } }[] {
     const roleId = this.roleIdOf(functionId);
     const inline = (this.resources[roleId].Properties?.Policies ?? []).map((policy: any) => ({
       name: policy.PolicyName as string,
       policy: this.resolve(policy.PolicyDocument) as { Version: string; Statement: unknown[] },
     }));
-    const attached = Object.entries(this.resources)
+    const outputs = Object.entries(this.stack.Outputs ?? {})
+      .filter(([, output]) => JSON.stringify(output.Value) === JSON.stringify({ Ref: roleId }))
+      .map(([name]) => name);
+    const viaOutputs = this.others.flatMap((other) =>
+      other.policiesNaming((role) => {
+        const reference = (role as { 'Fn::GetStackOutput'?: { StackName: string; OutputName: string } })['Fn::GetStackOutput'];
+        return reference?.StackName === this.stack.name && outputs.includes(reference.OutputName);
+      }),
+    );
+    return [...inline, ...this.policiesNaming((role) => JSON.stringify(role) === JSON.stringify({ Ref: roleId })), ...viaOutputs];
+  }
+
+  private policiesNaming(isTheRole: (role: unknown) => boolean) {
+    return Object.entries(this.resources)
       .filter(([, resource]) => resource.Type === 'AWS::IAM::Policy')
-      .filter(([, resource]) =>
-        (resource.Properties?.Roles ?? []).some((role: unknown) => JSON.stringify(role) === JSON.stringify({ Ref: roleId })),
-      )
+      .filter(([, resource]) => (resource.Properties?.Roles ?? []).some(isTheRole))
       .map(([id, resource]) => ({
-        name: id,
+        name: `${this.stack.name}/${id}`,
         policy: this.resolve(resource.Properties?.PolicyDocument) as { Version: string; Statement: unknown[] },
       }));
-    return [...inline, ...attached];
   }
 
   /** The role's ARN, as the principal of its calls. */

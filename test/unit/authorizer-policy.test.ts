@@ -1,11 +1,19 @@
-import { parseMethodArn, policyFor } from '../../src/authorizer-policy';
-import { ROUTES, routeResourcePath } from '../../src/routes';
+import fc from 'fast-check';
+import { isInvocationAllowed, parsePolicyDocument } from '../../local/apigateway/policy-evaluation';
+import { createRouter } from '../../local/apigateway/router';
+import { type AuthorizerPolicy, parseMethodArn, policyFor } from '../../src/authorizer-policy';
+import { AmbiguousMethodsError, compileMethods, type ProtectedMethod } from '../../src/protected-methods';
+import { ROUTES, SERVICE_PROTECTED_METHODS } from '../../src/routes';
 import { ACCOUNT_ID, API_ID, methodArn, REGION, STAGE } from '../fixtures/events';
 
 const STAGE_ARN = `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${API_ID}/${STAGE}`;
-const resources = (policy: ReturnType<typeof policyFor>) => policy.Statement.map((s) => s.Resource).sort();
-
+const SERVICE = compileMethods(SERVICE_PROTECTED_METHODS);
 const SELF_SERVICE = ['POST/keys', 'GET/keys', 'GET/keys/*', 'PATCH/keys/*', 'DELETE/keys/*', 'POST/keys/*/rotate'];
+
+const statements = (policy: AuthorizerPolicy) => policy.Statement.map(({ Effect, Resource }) => ({ Effect, Resource }));
+/** What API Gateway decides for a request under a policy (the local gateway's evaluation, tested on its own). */
+const allows = (policy: AuthorizerPolicy, method: string, path: string) =>
+  isInvocationAllowed(parsePolicyDocument(policy) ?? [], `${STAGE_ARN}/${method}${path}`);
 
 describe('parseMethodArn', () => {
   it('splits account, API, stage, method and path', () => {
@@ -18,9 +26,6 @@ describe('parseMethodArn', () => {
       method: 'GET',
       resourcePath: 'whoami',
     });
-    expect(parseMethodArn('arn:aws-cn:execute-api:cn-north-1:123456789012:xyz/prod/DELETE/keys/key_1').resourcePath).toBe(
-      'keys/key_1',
-    );
   });
 
   it('keeps colons in the path: only the first five separate the ARN fields', () => {
@@ -29,74 +34,222 @@ describe('parseMethodArn', () => {
   });
 
   it('refuses anything else', () => {
-    for (const bad of [
-      '',
-      'arn:aws:lambda:us-east-1:1:function:x',
-      'arn:aws:execute-api:us-east-1:1:abc',
-      'arn:aws:execute-api:us-east-1:1:abc/v1',
-      'not:an:arn',
-    ]) {
+    for (const bad of ['', 'arn:aws:lambda:us-east-1:1:function:x', 'arn:aws:execute-api:us-east-1:1:abc', 'not:an:arn']) {
       expect(() => parseMethodArn(bad)).toThrow();
     }
   });
 });
 
-describe('policyFor', () => {
-  it('allows every apiKey route to a key with keys:manage, with * for path parameters', () => {
-    const policy = policyFor(methodArn('GET', '/whoami'), { scopes: ['keys:manage'] }, API_ID);
-    expect(policy.Version).toBe('2012-10-17');
-    for (const statement of policy.Statement) {
-      expect(statement).toEqual({ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: expect.any(String) });
-    }
-    expect(resources(policy)).toEqual([...SELF_SERVICE, 'GET/whoami'].map((r) => `${STAGE_ARN}/${r}`).sort());
+describe('the service’s own methods', () => {
+  it('are the self-service routes with keys:manage and /whoami with any valid key; admin routes are not among them', () => {
+    expect(SERVICE.methods.flatMap((method) => method.patterns).sort()).toEqual([...SELF_SERVICE, 'GET/whoami'].sort());
+    for (const method of SERVICE_PROTECTED_METHODS)
+      expect(method.scope).toBe(method.path === '/whoami' ? undefined : 'keys:manage');
+    expect(
+      ROUTES.filter((r) => r.authorization === 'iam').every((r) => r.path.startsWith('/tenants/') || r.path === '/verify'),
+    ).toBe(true);
+    // Open routes are no key's to grant: the gateway lets them through without the authorizer.
+    expect(ROUTES.filter((r) => r.authorization === 'none').map((r) => r.path)).toEqual(['/openapi.json']);
   });
 
-  it('allows only the routes needing no scope to a key without keys:manage', () => {
-    const policy = policyFor(methodArn('GET', '/keys'), { scopes: ['orders:read'] }, API_ID);
-    expect(resources(policy)).toEqual([`${STAGE_ARN}/GET/whoami`]);
-    expect(resources(policyFor(methodArn('GET', '/keys'), { scopes: [] }, API_ID))).toEqual([`${STAGE_ARN}/GET/whoami`]);
-  });
-
-  it('never allows admin (IAM) routes', () => {
-    const policy = policyFor(methodArn('GET', '/whoami'), { scopes: ['keys:manage'] }, API_ID);
-    expect(policy.Statement.some((s) => s.Resource.includes('/tenants'))).toBe(false);
-  });
-
-  it('is the same whichever route triggered it, so a cached result is right for all', () => {
-    const scopes = { scopes: ['keys:manage', 'orders:read'] };
-    const fromWhoami = policyFor(methodArn('GET', '/whoami'), scopes, API_ID);
-    const fromDelete = policyFor(methodArn('DELETE', '/keys/key_01JD5Z00000000000000000001'), scopes, API_ID);
-    expect(fromDelete).toEqual(fromWhoami);
-  });
-
-  it('builds resources from the event ARN: account, API id and stage', () => {
-    const arn = 'arn:aws:execute-api:eu-west-1:210987654321:zzz999/prod/GET/whoami';
-    const policy = policyFor(arn, { scopes: [] }, 'zzz999');
-    expect(resources(policy)).toEqual(['arn:aws:execute-api:eu-west-1:210987654321:zzz999/prod/GET/whoami']);
-  });
-
-  it('allows a foreign API (one that borrowed the authorizer) stage-wide', () => {
-    const arn = 'arn:aws:execute-api:us-east-1:123456789012:other9/live/GET/orders/42';
-    expect(policyFor(arn, { scopes: [] }, API_ID).Statement).toEqual([
-      { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:us-east-1:123456789012:other9/live/*' },
+  it('give a keys:manage key the whole stage, in one resource', () => {
+    expect(statements(policyFor(methodArn('GET', '/whoami'), ['keys:manage'], SERVICE))).toEqual([
+      { Effect: 'Allow', Resource: [`${STAGE_ARN}/*`] },
     ]);
   });
 
-  it('without a configured API id, applies the route policy', () => {
-    expect(resources(policyFor(methodArn('GET', '/whoami'), { scopes: [] }))).toEqual([`${STAGE_ARN}/GET/whoami`]);
+  it('give a key without keys:manage /whoami alone', () => {
+    const policy = policyFor(methodArn('GET', '/keys'), ['orders:read'], SERVICE);
+    expect(statements(policy)).toEqual([{ Effect: 'Allow', Resource: [`${STAGE_ARN}/GET/whoami`] }]);
+    expect(allows(policy, 'DELETE', '/keys/key_1')).toBe(false);
   });
 });
 
-describe('routes', () => {
-  it('list DESIGN §3 routes, with keys:manage on self-service and none on whoami', () => {
-    const apiKeyRoutes = ROUTES.filter((r) => r.authorization === 'apiKey');
-    expect(apiKeyRoutes.map(routeResourcePath).sort()).toEqual([...SELF_SERVICE, 'GET/whoami'].sort());
-    for (const route of apiKeyRoutes) expect(route.scope).toBe(route.path === '/whoami' ? undefined : 'keys:manage');
-    expect(ROUTES.filter((r) => r.authorization === 'iam').every((r) => r.path.startsWith('/tenants/{tenantId}/keys'))).toBe(
-      true,
-    );
-    expect(routeResourcePath({ method: 'POST', path: '/tenants/{tenantId}/keys/{keyId}/rotate' })).toBe(
-      'POST/tenants/*/keys/*/rotate',
+describe('policyFor', () => {
+  const ORDERS = compileMethods([
+    { method: 'GET', path: '/orders', scope: 'orders:read' },
+    { method: 'POST', path: '/orders', scope: 'orders:write' },
+    { method: 'GET', path: '/orders/{orderId}', scope: 'orders:read' },
+    { method: 'GET', path: '/health' },
+  ]);
+
+  it('is the same whichever method triggered it, so an answer cached on one method is right for all', () => {
+    const fromList = policyFor(`${STAGE_ARN}/GET/orders`, ['orders:read'], ORDERS);
+    expect(policyFor(`${STAGE_ARN}/POST/orders`, ['orders:read'], ORDERS)).toEqual(fromList);
+    expect(policyFor(`${STAGE_ARN}/GET/orders/7`, ['orders:read'], ORDERS)).toEqual(fromList);
+    expect(allows(fromList, 'GET', '/orders/7')).toBe(true);
+    expect(allows(fromList, 'POST', '/orders')).toBe(false);
+  });
+
+  it('is built for whichever API and stage asked, from the event ARN', () => {
+    const policy = policyFor('arn:aws:execute-api:eu-west-1:210987654321:other9/prod/GET/orders', ['orders:read'], ORDERS);
+    for (const resource of policy.Statement.flatMap((statement) => statement.Resource)) {
+      expect(resource.startsWith('arn:aws:execute-api:eu-west-1:210987654321:other9/prod/')).toBe(true);
+    }
+  });
+
+  it('denies the whole stage to a key that may call nothing', () => {
+    const none = compileMethods([{ method: 'GET', path: '/orders', scope: 'orders:read' }]);
+    expect(statements(policyFor(`${STAGE_ARN}/GET/orders`, [], none))).toEqual([
+      { Effect: 'Deny', Resource: [`${STAGE_ARN}/*`] },
+    ]);
+  });
+
+  it('denies a static path that a parameter pattern it allows would reach', () => {
+    const methods = compileMethods([
+      { method: 'GET', path: '/orders/{orderId}', scope: 'orders:read' },
+      { method: 'GET', path: '/orders/export', scope: 'orders:admin' },
+    ]);
+    const reader = policyFor(`${STAGE_ARN}/GET/orders/1`, ['orders:read'], methods);
+    expect(statements(reader)).toEqual([
+      { Effect: 'Allow', Resource: [`${STAGE_ARN}/GET/orders/*`] },
+      { Effect: 'Deny', Resource: [`${STAGE_ARN}/GET/orders/export`] },
+    ]);
+    expect(allows(reader, 'GET', '/orders/1')).toBe(true);
+    expect(allows(reader, 'GET', '/orders/export')).toBe(false);
+    // The admin may export, and a static Allow reaches nothing else: no Deny needed.
+    const admin = policyFor(`${STAGE_ARN}/GET/orders/1`, ['orders:admin'], methods);
+    expect(statements(admin)).toEqual([{ Effect: 'Allow', Resource: [`${STAGE_ARN}/GET/orders/export`] }]);
+  });
+
+  it('stays within a few kilobytes for 300 methods of one API with 30 scopes', () => {
+    const methods = Array.from({ length: 300 }, (_, index) => ({
+      method: ['GET', 'POST', 'PUT'][index % 3],
+      path: `/resource${Math.floor(index / 3)}/{id}`,
+      scope: `scope${index % 30}:read`,
+    }));
+    const compiled = compileMethods(methods);
+    const half = Array.from({ length: 15 }, (_, index) => `scope${index}:read`);
+    const policy = policyFor(`${STAGE_ARN}/GET/resource0/1`, half, compiled);
+    expect(policy.Statement.flatMap((s) => s.Resource)).toHaveLength(150);
+    expect(JSON.stringify(policy).length).toBeLessThan(16_000);
+    expect(allows(policy, 'GET', '/resource0/1')).toBe(true);
+    // Method 17, PUT /resource5/{id}, needs scope17:read, which the key lacks.
+    expect(allows(policy, 'PUT', '/resource5/1')).toBe(false);
+  });
+});
+
+describe('compileMethods', () => {
+  it('refuses methods that no cached answer can tell apart, naming both', () => {
+    // A greedy proxy anyone may call beneath a scoped parameter: denying the parameter's pattern
+    // (GET/orders/*) would also deny the proxy's deeper paths.
+    expect(() =>
+      compileMethods([
+        { method: 'ANY', path: '/{proxy+}' },
+        { method: 'GET', path: '/orders/{orderId}', scope: 'orders:read' },
+      ]),
+    ).toThrow(AmbiguousMethodsError);
+    expect(() =>
+      compileMethods([
+        { method: 'ANY', path: '/{proxy+}' },
+        { method: 'GET', path: '/orders/{orderId}', scope: 'orders:read' },
+      ]),
+    ).toThrow(/GET \/orders\/\{orderId\} \(orders:read\) and ANY \/\{proxy\+\} \(any valid key\)/);
+  });
+
+  it('accepts overlaps that share a scope, and static paths beside parameters', () => {
+    expect(() =>
+      compileMethods([
+        { method: 'ANY', path: '/{proxy+}', scope: 'orders:read' },
+        { method: 'GET', path: '/orders/{orderId}', scope: 'orders:read' },
+        { method: 'GET', path: '/orders/export', scope: 'orders:admin' },
+      ]),
+    ).not.toThrow();
+  });
+
+  it('names, for ANY, only the verbs its resource has no method of its own for', () => {
+    const methods = compileMethods([
+      { method: 'ANY', path: '/items/{id}', scope: 'items:write' },
+      { method: 'GET', path: '/items/{id}', scope: 'items:read' },
+    ]);
+    expect(methods.methods[0].patterns).toEqual([
+      'DELETE/items/*',
+      'HEAD/items/*',
+      'OPTIONS/items/*',
+      'PATCH/items/*',
+      'POST/items/*',
+      'PUT/items/*',
+    ]);
+    const reader = policyFor(`${STAGE_ARN}/GET/items/1`, ['items:read'], methods);
+    expect(allows(reader, 'GET', '/items/1')).toBe(true);
+    expect(allows(reader, 'DELETE', '/items/1')).toBe(false);
+  });
+
+  it('refuses a method declared twice', () => {
+    expect(() =>
+      compileMethods([
+        { method: 'GET', path: '/a' },
+        { method: 'GET', path: '/a', scope: 'x' },
+      ]),
+    ).toThrow('GET /a is declared twice');
+  });
+});
+
+/**
+ * The property that matters: for any declarations compileMethods accepts, any key
+ * and any request, the policy allows the request exactly when the method API
+ * Gateway routes it to admits the key. Routing is the local gateway's router,
+ * static segments before parameters, a named method before ANY.
+ */
+describe('exactness, for generated APIs', () => {
+  const SEGMENTS = ['a', 'b', '{id}', '{proxy+}'];
+  const SCOPES = ['s1', 's2', undefined];
+  const methodArb = fc.record({
+    method: fc.constantFrom('GET', 'POST', 'ANY'),
+    path: fc.array(fc.constantFrom(...SEGMENTS), { minLength: 1, maxLength: 3 }).map((segments) => {
+      const greedy = segments.indexOf('{proxy+}');
+      return `/${(greedy >= 0 ? segments.slice(0, greedy + 1) : segments).join('/')}`;
+    }),
+    scope: fc.constantFrom(...SCOPES),
+  });
+  const requestArb = fc.record({
+    method: fc.constantFrom('GET', 'POST', 'PUT'),
+    path: fc.array(fc.constantFrom('a', 'b', 'x'), { minLength: 1, maxLength: 4 }).map((segments) => `/${segments.join('/')}`),
+  });
+
+  /** API Gateway's choice among matching methods: fewer parameters first, static before parameter per segment, then a named verb. */
+  function routed(methods: readonly ProtectedMethod[], method: string, path: string): ProtectedMethod | undefined {
+    const specificity = (m: ProtectedMethod) =>
+      m.path
+        .split('/')
+        .map((segment) => (segment.endsWith('+}') ? '2' : segment.startsWith('{') ? '1' : '0'))
+        .join('') + (m.method === 'ANY' ? '1' : '0');
+    const candidates = methods.filter((m) => {
+      if (m.method !== 'ANY' && m.method !== method) return false;
+      const match = createRouter([{ method, path: m.path.replace(/\{proxy\+\}/, '{proxy}') }])(method, path);
+      const greedy =
+        m.path.endsWith('{proxy+}') && new RegExp(`^${m.path.replace('{proxy+}', '.+').replace(/\{id\}/g, '[^/]+')}$`).test(path);
+      return match !== undefined || greedy;
+    });
+    return candidates.sort((x, y) => specificity(x).localeCompare(specificity(y)))[0];
+  }
+
+  it('allows exactly what the routed method admits', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(methodArb, { selector: (m) => `${m.method} ${m.path}`, minLength: 1, maxLength: 6 }),
+        fc.subarray(['s1', 's2']),
+        fc.array(requestArb, { minLength: 1, maxLength: 10 }),
+        (declared, scopes, requests) => {
+          const methods = declared.map(({ scope, ...rest }) => (scope === undefined ? rest : { ...rest, scope }));
+          let compiled: ReturnType<typeof compileMethods>;
+          try {
+            compiled = compileMethods(methods);
+          } catch (error) {
+            if (error instanceof AmbiguousMethodsError) return;
+            throw error;
+          }
+          const policy = policyFor(`${STAGE_ARN}/GET/a`, scopes, compiled);
+          for (const request of requests) {
+            const target = routed(methods, request.method, request.path);
+            // A request routed nowhere gets API Gateway's 403 before any authorizer.
+            if (!target) continue;
+            const admitted = target.scope === undefined || scopes.includes(target.scope);
+            expect(allows(policy, request.method, request.path)).toBe(admitted);
+          }
+        },
+      ),
+      { numRuns: 400 },
     );
   });
 });

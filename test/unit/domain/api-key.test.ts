@@ -19,6 +19,7 @@ describe('toApiKey', () => {
       expiresAt: null,
       lastUsedAt: null,
       rotatedTo: null,
+      meta: {},
     });
     expect(Object.keys(api)).not.toContain('keyHash');
     expect(JSON.stringify(api)).not.toContain(record.keyHash);

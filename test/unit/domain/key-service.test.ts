@@ -777,3 +777,43 @@ describe('idempotent create and rotate', () => {
     expect(idempotency.records.size).toBe(0);
   });
 });
+
+describe('key metadata', () => {
+  const CALLER = 'key_01J0000000000000000000MGR1';
+
+  it('is set on create, shown in ApiKey, kept by a rotation, replaced whole by PATCH and removed by {}', async () => {
+    const { service, authenticate } = setup();
+    const created = await service.create('acme', { name: 'n', meta: { plan: 'gold', region: 'eu' } });
+    expect(created.meta).toEqual({ plan: 'gold', region: 'eu' });
+    expect((await authenticate(created.key))?.meta).toEqual({ plan: 'gold', region: 'eu' });
+    const rotated = await service.rotate('acme', created.id, {});
+    expect(rotated.meta).toEqual({ plan: 'gold', region: 'eu' });
+    expect((await service.update('acme', rotated.id, { meta: { plan: 'free' } })).meta).toEqual({ plan: 'free' });
+    expect((await service.update('acme', rotated.id, { meta: {} })).meta).toEqual({});
+    expect((await service.create('acme', { name: 'bare' })).meta).toEqual({});
+  });
+
+  it('may be set by a self-service caller, and changing it flushes nothing: it grants nothing', async () => {
+    const { service, invalidation } = setup();
+    const created = await service.create('acme', { name: 'n' }, { keyId: CALLER, scopes: [] });
+    invalidation.calls.length = 0;
+    await service.update('acme', created.id, { meta: { team: 'billing' } }, { keyId: CALLER, scopes: [] });
+    expect(invalidation.calls).toEqual([]);
+  });
+
+  it.each([
+    ['a name starting with a digit', { '1st': 'x' }, 'meta.1st', 'starting with a letter'],
+    ['a name over 32 characters', { [`a${'b'.repeat(32)}`]: 'x' }, `meta.a${'b'.repeat(32)}`, 'starting with a letter'],
+    ['a name with a dash', { 'a-b': 'x' }, 'meta.a-b', 'starting with a letter'],
+    ['a value over 256 characters', { a: 'x'.repeat(257) }, 'meta.a', 'at most 256'],
+    ['a value that is not a string', { a: 1 }, 'meta.a', 'string'],
+    ['more than 10 values', Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, 'v'])), 'meta', 'at most 10'],
+    ['not an object', ['a'], 'meta', 'record'],
+  ])('refuses %s with 400 at its path', async (_, meta, path, message) => {
+    const { service, store } = setup();
+    const error = await service.create('acme', { name: 'n', meta }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).errors).toEqual([{ path, message: expect.stringContaining(message) }]);
+    expect(store.all()).toEqual([]);
+  });
+});

@@ -2,6 +2,7 @@ import '../../fixtures/handler-env';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult, Context } from 'aws-lambda';
 import { handler } from '../../../lambdas/authorizer';
+import { compileMethods, encodeMethods } from '../../../src/protected-methods';
 import { awsError, FakeTable, mockAws } from '../../fixtures/aws';
 import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
 import { ACCOUNT_ID, API_ID, authorizerEvent, REGION, STAGE } from '../../fixtures/events';
@@ -12,7 +13,6 @@ let table: FakeTable;
 let output: CapturedOutput;
 
 const STAGE_ARN = `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${API_ID}/${STAGE}`;
-const SELF_SERVICE = ['POST/keys', 'GET/keys', 'GET/keys/*', 'PATCH/keys/*', 'DELETE/keys/*', 'POST/keys/*/rotate'];
 
 const managerKey = testKey();
 const manager = keyRecord({ key: managerKey, tenantId: 'acme', name: 'Admin bot', scopes: ['keys:manage', 'orders:read'] });
@@ -53,8 +53,10 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
   return outcome.error as Error;
 }
 
-const resources = (result: APIGatewayAuthorizerResult) =>
-  result.policyDocument.Statement.map((s) => (s as { Resource: string }).Resource).sort();
+const resources = (result: APIGatewayAuthorizerResult, effect = 'Allow') =>
+  result.policyDocument.Statement.filter((s) => s.Effect === effect)
+    .flatMap((s) => (s as { Resource: string[] }).Resource)
+    .sort();
 
 describe('a valid key', () => {
   it('is read from the header case-insensitively', async () => {
@@ -94,7 +96,7 @@ describe('a valid key', () => {
     expect(result.context!.scopes).toBe('');
   });
 
-  it('with keys:manage: allows every apiKey route of the stage, with * for path parameters', async () => {
+  it('with keys:manage: allows the whole stage, since it may call every method of it', async () => {
     const result = await handler(
       authorizerEvent({
         apiKey: managerKey,
@@ -107,7 +109,7 @@ describe('a valid key', () => {
     for (const statement of result.policyDocument.Statement) {
       expect(statement).toMatchObject({ Effect: 'Allow', Action: 'execute-api:Invoke' });
     }
-    expect(resources(result)).toEqual([...SELF_SERVICE, 'GET/whoami'].map((r) => `${STAGE_ARN}/${r}`).sort());
+    expect(resources(result)).toEqual([`${STAGE_ARN}/*`]);
   });
 
   it('without keys:manage: allows only /whoami, whichever route was called', async () => {
@@ -122,7 +124,13 @@ describe('a valid key', () => {
     expect(resources(result)).toEqual([`arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:abc123/prod/GET/whoami`]);
   });
 
-  it('on a foreign API (REST_API_ID names another), allows the whole stage', async () => {
+  it('on another API, builds the policy from that stage’s own declarations, in its stage variables', async () => {
+    const orders = encodeMethods(
+      compileMethods([
+        { method: 'GET', path: '/orders/{id}', scope: 'orders:read' },
+        { method: 'POST', path: '/orders', scope: 'orders:write' },
+      ]),
+    );
     const result = await handler(
       authorizerEvent({
         apiKey: readerKey,
@@ -130,10 +138,28 @@ describe('a valid key', () => {
         method: 'GET',
         resource: '/orders/{id}',
         pathParameters: { id: '42' },
+        stageVariables: orders,
       }),
     );
-    expect(resources(result)).toEqual([`arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:other1/v1/*`]);
+    expect(resources(result)).toEqual([`arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:other1/v1/GET/orders/*`]);
     expect(result.context).toMatchObject({ scopes: 'orders:read', tenantId: 'acme' });
+  });
+
+  it('fails, as a misconfiguration (503), on a stage without declarations, after a valid key', async () => {
+    await expect(handler(authorizerEvent({ apiKey: readerKey, stageVariables: null }))).rejects.toThrow(
+      'The stage declares no protected methods',
+    );
+    await expect(handler(authorizerEvent({ apiKey: readerKey, stageVariables: { apiKeyMethods0: 'damaged' } }))).rejects.toThrow(
+      'The stage declares no protected methods',
+    );
+    expect(output.text()).toContain('no protected-method declarations');
+  });
+
+  it('passes the key’s metadata as flat meta.{name} context values', async () => {
+    const taggedKey = testKey();
+    table.put({ ...keyRecord({ key: taggedKey, tenantId: 'acme', scopes: [], meta: { plan: 'gold', region: 'eu' } }) });
+    const result = await handler(authorizerEvent({ apiKey: taggedKey }));
+    expect(result.context).toMatchObject({ 'meta.plan': 'gold', 'meta.region': 'eu', tenantId: 'acme' });
   });
 });
 

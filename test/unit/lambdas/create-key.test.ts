@@ -70,6 +70,7 @@ describe('POST /tenants/{tenantId}/keys (admin)', () => {
       lastUsedAt: null,
       status: 'active',
       rotatedTo: null,
+      meta: {},
       key: expect.stringMatching(/^ak_[0-9A-Za-z]{38}$/),
     });
     expect(headerOf(result, 'Location')).toBe(`/v1/tenants/acme/keys/${body.id}`);

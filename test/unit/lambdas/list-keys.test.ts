@@ -62,6 +62,7 @@ describe('GET /tenants/{tenantId}/keys', () => {
       'hint',
       'id',
       'lastUsedAt',
+      'meta',
       'name',
       'rotatedTo',
       'scopes',

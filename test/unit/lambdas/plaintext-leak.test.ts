@@ -20,6 +20,7 @@ import { handler as createKey } from '../../../lambdas/create-key';
 import { handler as getKey } from '../../../lambdas/get-key';
 import { handler as listKeys } from '../../../lambdas/list-keys';
 import { handler as rotateKey } from '../../../lambdas/rotate-key';
+import { handler as verifyKey } from '../../../lambdas/verify-key';
 
 const aws = mockAws();
 let table: FakeTable;
@@ -195,6 +196,25 @@ describe('the plaintext never leaks', () => {
 
     expect(output.text()).toContain('Key lookup failed');
     expectNoLeak([callerKey, unknown, badChecksum]);
+  });
+
+  it('POST /verify: valid, refused, invalid-body, write-failing and failing calls neither log nor echo the key', async () => {
+    const verify = (body: unknown) => verifyKey(adminEvent({ method: 'POST', resource: '/verify', body }));
+    const unknown = testKey();
+    const answers = [
+      await verify({ key: callerKey }),
+      await verify({ key: callerKey, scope: 'billing:read' }),
+      await verify({ key: unknown }),
+      await verify({ key: callerKey, colour: 'red' }),
+    ];
+    aws.ddb.on(UpdateCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
+    table.get(caller.keyHash)!.lastUsedAt = '2000-01-01T00:00:00.000Z';
+    answers.push(await verify({ key: callerKey }));
+    aws.ddb.on(GetCommand).rejects(awsError('ProvisionedThroughputExceededException', 'Rate exceeded'));
+    answers.push(await verify({ key: callerKey }));
+    expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 200, 400, 200, 503]);
+    expect(output.text()).toContain('Could not record key use');
+    expectNoLeak([callerKey, unknown], ...answers.map((answer) => answer.body));
   });
 
   it('a 503 on list (self-service) does not log the caller’s key', async () => {

@@ -9,7 +9,10 @@ import { localStage } from '../../../../local/apigateway/stage';
 import type { GatewayRequest } from '../../../../local/http/http-request';
 import { policyFor } from '../../../../src/authorizer-policy';
 import { PROBLEM_HEADERS } from '../../../../src/problem';
-import { type HandlerName, ROUTES } from '../../../../src/routes';
+import { compileMethods } from '../../../../src/protected-methods';
+import { type HandlerName, ROUTES, SERVICE_PROTECTED_METHODS } from '../../../../src/routes';
+
+const SERVICE_METHODS = compileMethods(SERVICE_PROTECTED_METHODS);
 
 const stage = localStage('us-east-1');
 const ADMIN = { accessKeyId: 'AKIAEXAMPLE000000000', secretAccessKey: 'secret' };
@@ -64,7 +67,7 @@ async function signed(
 const allowingAuthorizer = (scopes: string[]) =>
   jest.fn(async (event: APIGatewayRequestAuthorizerEvent) => ({
     principalId: 'key_1',
-    policyDocument: policyFor(event.methodArn, { scopes }, stage.restApiId),
+    policyDocument: policyFor(event.methodArn, scopes, SERVICE_METHODS),
     context: { tenantId: 'acme', keyId: 'key_1', keyName: 'CI', scopes: scopes.join(' ') },
   }));
 
@@ -74,11 +77,15 @@ function setUp(authorizer: (event: APIGatewayRequestAuthorizerEvent) => Promise<
     seen.push(event);
     return { statusCode: 200, headers: { 'Cache-Control': 'no-store' }, body: '{"ok":true}' };
   };
-  const handlers = Object.fromEntries(ROUTES.map((route) => [route.handler, handler])) as Record<HandlerName, ProxyHandler>;
+  /** A test may put another function behind a route. */
+  const handlers: Partial<Record<HandlerName, ProxyHandler>> = {};
   const cache = createAuthorizerResultCache(ttlSeconds);
   const gateway = createGateway({
-    routes: ROUTES,
-    handlers,
+    routes: ROUTES.map((route) => ({
+      ...route,
+      name: route.handler,
+      handler: (event: APIGatewayProxyEvent) => (handlers[route.handler] ?? handler)(event),
+    })),
     authorizer: createAuthorizerRunner(authorizer, cache),
     stage,
     adminCredentials: ADMIN,
@@ -178,7 +185,7 @@ describe('gateway: routes behind the API key authorizer', () => {
       'returns a nested context value',
       async () => ({
         principalId: 'p',
-        policyDocument: policyFor(`arn:aws:execute-api:r:a:local/v1/GET/x`, { scopes: [] }),
+        policyDocument: policyFor(`arn:aws:execute-api:r:a:local/v1/GET/x`, [], SERVICE_METHODS),
         context: { a: {} },
       }),
       503,
@@ -220,6 +227,15 @@ describe('gateway: routing and responses', () => {
         detail: 'The request is not signed, or there is no such route.',
       });
     }
+  });
+
+  it('lets anyone call an open route, without a signature or the authorizer, and names no caller', async () => {
+    const authorizer = allowingAuthorizer([]);
+    const { gateway, seen } = setUp(authorizer);
+    const response = await gateway(request('GET', '/openapi.json'));
+    expect(response.statusCode).toBe(200);
+    expect(authorizer).not.toHaveBeenCalled();
+    expect(seen[0].requestContext).toMatchObject({ authorizer: null, identity: { accessKey: null } });
   });
 
   it('refuses an unsigned admin call with 403, without calling the handler', async () => {

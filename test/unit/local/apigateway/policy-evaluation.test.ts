@@ -1,9 +1,12 @@
 import {
   isInvocationAllowed,
+  matchesWildcard,
   type NormalizedStatement,
   parsePolicyDocument,
 } from '../../../../local/apigateway/policy-evaluation';
-import { matchesWildcard, policyFor } from '../../../../src/authorizer-policy';
+import { policyFor } from '../../../../src/authorizer-policy';
+import { compileMethods } from '../../../../src/protected-methods';
+import { SERVICE_PROTECTED_METHODS } from '../../../../src/routes';
 
 const STAGE = 'arn:aws:execute-api:us-east-1:000000000000:local/v1';
 const allow = (...resources: string[]): NormalizedStatement => ({
@@ -56,8 +59,10 @@ describe('isInvocationAllowed', () => {
   });
 
   it('applies the authorizer’s own policy: scopes decide the routes, for any path parameter', () => {
-    const manage = parsePolicyDocument(policyFor(`${STAGE}/GET/whoami`, { scopes: ['keys:manage'] }))!;
-    const plain = parsePolicyDocument(policyFor(`${STAGE}/GET/whoami`, { scopes: [] }))!;
+    const manage = parsePolicyDocument(
+      policyFor(`${STAGE}/GET/whoami`, ['keys:manage'], compileMethods(SERVICE_PROTECTED_METHODS)),
+    )!;
+    const plain = parsePolicyDocument(policyFor(`${STAGE}/GET/whoami`, [], compileMethods(SERVICE_PROTECTED_METHODS)))!;
     expect(isInvocationAllowed(manage, `${STAGE}/POST/keys/key_01J/rotate`)).toBe(true);
     expect(isInvocationAllowed(manage, `${STAGE}/GET/keys`)).toBe(true);
     expect(isInvocationAllowed(plain, `${STAGE}/GET/whoami`)).toBe(true);

@@ -43,10 +43,7 @@ describe('the environment of each function', () => {
       [ENV.flushDeadLetterQueueArn]: 'arn:aws:sqs:eu-west-1:000000000000:authorizer-cache-flush-dead-letters',
       [ENV.tenantTableName]: 'api-key-tenants',
     });
-    expect(functionEnvironment('authorizer', config, stage, server)).toEqual({
-      [ENV.tableName]: 'keys',
-      [ENV.restApiId]: 'local',
-    });
+    expect(functionEnvironment('authorizer', config, stage, server)).toEqual({ [ENV.tableName]: 'keys' });
     expect(functionEnvironment('flusher', config, stage, server)).toEqual(flushNow);
   });
 });

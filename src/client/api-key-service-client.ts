@@ -1,0 +1,127 @@
+import type { KeyCheck } from '../domain/key-check';
+import { type AwsCredentials, type AwsCredentialsProvider, anonymous, signingRegion, sigV4 } from './authentication';
+import type {
+  ApiKey,
+  CreateKeyInput,
+  IdempotentCallOptions,
+  IssuedApiKey,
+  KeyChanges,
+  KeyList,
+  ListKeysQuery,
+  ReplayedApiKey,
+  RotatedApiKey,
+  RotateKeyInput,
+} from './key-routes';
+import { KeyRoutes } from './key-routes';
+import { type CallOptions, Transport, type TransportOptions } from './transport';
+
+export type { KeyCheck };
+
+export interface ApiKeyServiceClientOptions extends TransportOptions {
+  /**
+   * The Region to sign for.
+   * @default the endpoint's own for an execute-api URL, else `AWS_REGION`, else `us-east-1` (local mode's)
+   */
+  region?: string;
+  /**
+   * What to sign with.
+   * @default the AWS SDK's default chain (`fromNodeProviderChain`): environment, SSO, profiles, container and instance roles
+   */
+  credentials?: AwsCredentials | AwsCredentialsProvider;
+}
+
+/**
+ * The admin API, for a back office: every `/tenants/{tenantId}/keys` route and
+ * `POST /verify`, signed with SigV4 by a principal allowed `execute-api:Invoke`
+ * on them (the construct's `grantAdmin`). Errors are ApiProblemError.
+ */
+export class ApiKeyServiceClient {
+  private readonly transport: Transport;
+  private readonly openTransport: Transport;
+
+  constructor(options: ApiKeyServiceClientOptions) {
+    const region = signingRegion(options.endpoint, options.region);
+    this.transport = new Transport(options, sigV4(region, options.credentials));
+    this.openTransport = new Transport(options, anonymous);
+  }
+
+  /** `POST /tenants/{tenantId}/keys`: the one response that shows the new secret, `key`. */
+  createKey(tenantId: string, input: CreateKeyInput, options: IdempotentCallOptions): Promise<IssuedApiKey | ReplayedApiKey>;
+  createKey(tenantId: string, input: CreateKeyInput, options?: CallOptions): Promise<IssuedApiKey>;
+  createKey(tenantId: string, input: CreateKeyInput, options: CallOptions = {}): Promise<IssuedApiKey | ReplayedApiKey> {
+    return this.keysOf(tenantId).create(input, options);
+  }
+
+  /** `GET /tenants/{tenantId}/keys`: one page, newest first. */
+  listKeys(tenantId: string, query: ListKeysQuery = {}, options: CallOptions = {}): Promise<KeyList> {
+    return this.keysOf(tenantId).list(query, options);
+  }
+
+  /** Every page of `GET /tenants/{tenantId}/keys`: `for await (const page of client.listKeyPages('acme'))`. */
+  listKeyPages(tenantId: string, query: ListKeysQuery = {}, options: CallOptions = {}): AsyncGenerator<KeyList, void, undefined> {
+    return this.keysOf(tenantId).pages(query, options);
+  }
+
+  /** `GET /tenants/{tenantId}/keys/{keyId}`. */
+  getKey(tenantId: string, keyId: string, options: CallOptions = {}): Promise<ApiKey> {
+    return this.keysOf(tenantId).get(keyId, options);
+  }
+
+  /** `PATCH /tenants/{tenantId}/keys/{keyId}`: any of name, scopes, enabled, expiresAt (null removes it). */
+  updateKey(tenantId: string, keyId: string, changes: KeyChanges, options: CallOptions = {}): Promise<ApiKey> {
+    return this.keysOf(tenantId).update(keyId, changes, options);
+  }
+
+  /** `DELETE /tenants/{tenantId}/keys/{keyId}`: the key stops working at once. */
+  deleteKey(tenantId: string, keyId: string, options: CallOptions = {}): Promise<void> {
+    return this.keysOf(tenantId).delete(keyId, options);
+  }
+
+  /** `POST /tenants/{tenantId}/keys/{keyId}/rotate`: a replacement, with its secret; the old key stops after the grace period. */
+  rotateKey(
+    tenantId: string,
+    keyId: string,
+    input: RotateKeyInput,
+    options: IdempotentCallOptions,
+  ): Promise<RotatedApiKey | ReplayedApiKey>;
+  rotateKey(tenantId: string, keyId: string, input?: RotateKeyInput, options?: CallOptions): Promise<RotatedApiKey>;
+  rotateKey(
+    tenantId: string,
+    keyId: string,
+    input: RotateKeyInput = {},
+    options: CallOptions = {},
+  ): Promise<RotatedApiKey | ReplayedApiKey> {
+    return this.keysOf(tenantId).rotate(keyId, input, options);
+  }
+
+  /**
+   * `POST /verify`: whether `key` may be used (holding `scope`, if given), by the
+   * authorizer's rules. Refusals are answers, not errors: `{ valid: false, code }`.
+   */
+  async verifyKey(key: string, scope?: string, options: CallOptions = {}): Promise<KeyCheck> {
+    const body = scope === undefined ? { key } : { key, scope };
+    const response = await this.transport.send({
+      method: 'POST',
+      path: 'verify',
+      body,
+      repeatable: true,
+      signal: options.signal,
+    });
+    return response.body as KeyCheck;
+  }
+
+  /** `GET /openapi.json`, which needs no credentials: the API's OpenAPI 3.1 document. */
+  async openApiDocument(options: CallOptions = {}): Promise<Record<string, unknown>> {
+    const response = await this.openTransport.send({
+      method: 'GET',
+      path: 'openapi.json',
+      repeatable: true,
+      signal: options.signal,
+    });
+    return response.body as Record<string, unknown>;
+  }
+
+  private keysOf(tenantId: string): KeyRoutes {
+    return new KeyRoutes(this.transport, `tenants/${encodeURIComponent(tenantId)}/keys`);
+  }
+}

@@ -1,0 +1,160 @@
+import type { ApiKey, IssuedApiKey } from '../domain/api-key';
+import type { KeyList } from '../domain/key-queries';
+import { IDEMPOTENCY_KEY_HEADER } from '../http-headers';
+import type { CallOptions, Transport } from './transport';
+
+export type { ApiKey, IssuedApiKey, KeyList };
+
+/*
+ * The request bodies, spelled out so the client's declarations need no zod;
+ * test/unit/client/input-types.test.ts holds them to the schemas the API validates with.
+ */
+
+export interface CreateKeyInput {
+  /** 1–100 characters, no control characters. */
+  name: string;
+  /** At most 20, each matching `^[a-z][a-z0-9_.:-]{0,63}$`. */
+  scopes?: string[];
+  /** ISO-8601 with a zone, in the future; null or absent: never. */
+  expiresAt?: string | null;
+  /** At most 10 values for the key's backends, each at most 256 characters, named `^[a-zA-Z][a-zA-Z0-9_]{0,31}$`. */
+  meta?: Record<string, string>;
+}
+
+/** Any of a key's fields to change, at least one. */
+export interface KeyChanges {
+  name?: string;
+  /** Replaces the key's scopes. */
+  scopes?: string[];
+  enabled?: boolean;
+  /** null removes the expiry. */
+  expiresAt?: string | null;
+  /** Replaces the key's metadata whole; `{}` removes it. */
+  meta?: Record<string, string>;
+}
+
+export interface RotateKeyInput {
+  /** How long the old key keeps working, 0–604800. @default 0 */
+  gracePeriodSeconds?: number;
+}
+
+export interface ListKeysQuery {
+  /** Keys per page, 1–100. @default 20 */
+  limit?: number;
+  /** The `nextCursor` of the page before. */
+  cursor?: string;
+}
+
+/** A rotation's replacement, with its secret `key` and the id of the key it replaces. */
+export type RotatedApiKey = IssuedApiKey & { rotatedFrom: string };
+
+/**
+ * What a repeat of an idempotent create or rotate answers: the key the first
+ * request issued, without its secret, which is never stored and so cannot be shown again.
+ */
+export type ReplayedApiKey = Omit<IssuedApiKey, 'key'> & { key?: undefined };
+
+export interface IdempotentCallOptions extends CallOptions {
+  /**
+   * Makes the call safe to retry: a repeat with the same key answers the key the
+   * first request issued (a ReplayedApiKey) instead of issuing another. Without
+   * one, a create or rotate is never retried. Any 1–255 printable ASCII characters; a UUID does.
+   */
+  idempotencyKey: string;
+}
+
+/**
+ * The key routes under one prefix: the admin routes' `/tenants/{tenantId}/keys`,
+ * or the self-service `/keys`, which act on the calling key's own tenant.
+ */
+export class KeyRoutes {
+  constructor(
+    private readonly transport: Transport,
+    private readonly prefix: string,
+  ) {}
+
+  async create(
+    input: CreateKeyInput,
+    options: CallOptions & { idempotencyKey?: string },
+  ): Promise<IssuedApiKey | ReplayedApiKey> {
+    return this.issue(this.prefix, input, options);
+  }
+
+  async list(query: ListKeysQuery, options: CallOptions): Promise<KeyList> {
+    const { limit, cursor } = query;
+    const response = await this.transport.send({
+      method: 'GET',
+      path: this.prefix,
+      query: { cursor, limit },
+      repeatable: true,
+      signal: options.signal,
+    });
+    return response.body as KeyList;
+  }
+
+  /** Every page, in order, from the first (or `cursor`'s) to the last. */
+  async *pages(query: ListKeysQuery, options: CallOptions): AsyncGenerator<KeyList, void, undefined> {
+    let cursor = query.cursor;
+    do {
+      const page = await this.list({ limit: query.limit, cursor }, options);
+      yield page;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+  }
+
+  async get(keyId: string, options: CallOptions): Promise<ApiKey> {
+    const response = await this.transport.send({
+      method: 'GET',
+      path: this.keyPath(keyId),
+      repeatable: true,
+      signal: options.signal,
+    });
+    return response.body as ApiKey;
+  }
+
+  async update(keyId: string, changes: KeyChanges, options: CallOptions): Promise<ApiKey> {
+    // Every change sets values outright, so a repeat changes nothing more.
+    const response = await this.transport.send({
+      method: 'PATCH',
+      path: this.keyPath(keyId),
+      body: changes,
+      repeatable: true,
+      signal: options.signal,
+    });
+    return response.body as ApiKey;
+  }
+
+  async delete(keyId: string, options: CallOptions): Promise<void> {
+    // A retry after a lost answer may read 404: the key is gone either way.
+    await this.transport.send({ method: 'DELETE', path: this.keyPath(keyId), repeatable: true, signal: options.signal });
+  }
+
+  async rotate(
+    keyId: string,
+    input: RotateKeyInput,
+    options: CallOptions & { idempotencyKey?: string },
+  ): Promise<RotatedApiKey | ReplayedApiKey> {
+    return this.issue(`${this.keyPath(keyId)}/rotate`, input, options) as Promise<RotatedApiKey | ReplayedApiKey>;
+  }
+
+  private async issue(
+    path: string,
+    body: unknown,
+    options: CallOptions & { idempotencyKey?: string },
+  ): Promise<IssuedApiKey | ReplayedApiKey> {
+    const { idempotencyKey, signal } = options;
+    const response = await this.transport.send({
+      method: 'POST',
+      path,
+      body,
+      headers: idempotencyKey === undefined ? {} : { [IDEMPOTENCY_KEY_HEADER]: idempotencyKey },
+      repeatable: idempotencyKey !== undefined,
+      signal,
+    });
+    return response.body as IssuedApiKey | ReplayedApiKey;
+  }
+
+  private keyPath(keyId: string): string {
+    return `${this.prefix}/${encodeURIComponent(keyId)}`;
+  }
+}

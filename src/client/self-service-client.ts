@@ -1,0 +1,86 @@
+import { apiKeyHeader } from './authentication';
+import type {
+  ApiKey,
+  CreateKeyInput,
+  IdempotentCallOptions,
+  IssuedApiKey,
+  KeyChanges,
+  KeyList,
+  ListKeysQuery,
+  ReplayedApiKey,
+  RotatedApiKey,
+  RotateKeyInput,
+} from './key-routes';
+import { KeyRoutes } from './key-routes';
+import { type CallOptions, Transport, type TransportOptions } from './transport';
+
+export interface SelfServiceClientOptions extends TransportOptions {
+  /** The calling key, sent as `x-api-key`. The key routes need scope `keys:manage`; whoami any valid key. */
+  apiKey: string;
+}
+
+export interface Whoami {
+  tenantId: string;
+  keyId: string;
+  name: string;
+  scopes: string[];
+}
+
+/**
+ * The routes a key calls with itself: `/keys…` (scope `keys:manage`, on the
+ * key's own tenant, handing out no more than it holds) and `GET /whoami`.
+ */
+export class SelfServiceClient {
+  private readonly transport: Transport;
+  private readonly keys: KeyRoutes;
+
+  constructor(options: SelfServiceClientOptions) {
+    this.transport = new Transport(options, apiKeyHeader(options.apiKey));
+    this.keys = new KeyRoutes(this.transport, 'keys');
+  }
+
+  /** `POST /keys`. */
+  createKey(input: CreateKeyInput, options: IdempotentCallOptions): Promise<IssuedApiKey | ReplayedApiKey>;
+  createKey(input: CreateKeyInput, options?: CallOptions): Promise<IssuedApiKey>;
+  createKey(input: CreateKeyInput, options: CallOptions = {}): Promise<IssuedApiKey | ReplayedApiKey> {
+    return this.keys.create(input, options);
+  }
+
+  /** `GET /keys`: one page, newest first. */
+  listKeys(query: ListKeysQuery = {}, options: CallOptions = {}): Promise<KeyList> {
+    return this.keys.list(query, options);
+  }
+
+  /** Every page of `GET /keys`. */
+  listKeyPages(query: ListKeysQuery = {}, options: CallOptions = {}): AsyncGenerator<KeyList, void, undefined> {
+    return this.keys.pages(query, options);
+  }
+
+  /** `GET /keys/{keyId}`. */
+  getKey(keyId: string, options: CallOptions = {}): Promise<ApiKey> {
+    return this.keys.get(keyId, options);
+  }
+
+  /** `PATCH /keys/{keyId}`. */
+  updateKey(keyId: string, changes: KeyChanges, options: CallOptions = {}): Promise<ApiKey> {
+    return this.keys.update(keyId, changes, options);
+  }
+
+  /** `DELETE /keys/{keyId}`. */
+  deleteKey(keyId: string, options: CallOptions = {}): Promise<void> {
+    return this.keys.delete(keyId, options);
+  }
+
+  /** `POST /keys/{keyId}/rotate`. */
+  rotateKey(keyId: string, input: RotateKeyInput, options: IdempotentCallOptions): Promise<RotatedApiKey | ReplayedApiKey>;
+  rotateKey(keyId: string, input?: RotateKeyInput, options?: CallOptions): Promise<RotatedApiKey>;
+  rotateKey(keyId: string, input: RotateKeyInput = {}, options: CallOptions = {}): Promise<RotatedApiKey | ReplayedApiKey> {
+    return this.keys.rotate(keyId, input, options);
+  }
+
+  /** `GET /whoami`: the calling key's tenant, id, name and scopes. */
+  async whoami(options: CallOptions = {}): Promise<Whoami> {
+    const response = await this.transport.send({ method: 'GET', path: 'whoami', repeatable: true, signal: options.signal });
+    return response.body as Whoami;
+  }
+}

@@ -1,0 +1,482 @@
+import { z } from 'zod';
+import {
+  createKeyBodySchema,
+  listKeysQuerySchema,
+  rotateKeyBodySchema,
+  updateKeyBodySchema,
+  verifyKeyBodySchema,
+} from '../domain/validation';
+import { PROBLEM_CONTENT_TYPE } from '../problem';
+import { type HandlerName, type HttpMethod, ROUTES, type Route } from '../routes';
+import {
+  apiKeySchema,
+  issuedApiKeySchema,
+  keyCheckSchema,
+  keyListSchema,
+  problemSchema,
+  replayedApiKeySchema,
+  rotatedApiKeySchema,
+  whoamiSchema,
+} from './resources';
+
+/** A JSON Schema (2020-12), as OpenAPI 3.1 embeds it. */
+export type JsonSchema = Record<string, unknown>;
+
+export interface HeaderObject {
+  description: string;
+  required?: boolean;
+  schema: JsonSchema;
+}
+
+export interface ResponseObject {
+  description: string;
+  headers?: Record<string, HeaderObject | { $ref: string }>;
+  content?: Record<string, { schema: JsonSchema }>;
+}
+
+export interface ParameterObject {
+  name: string;
+  in: 'path' | 'query' | 'header';
+  required: boolean;
+  description?: string;
+  schema: JsonSchema;
+}
+
+export interface OperationObject {
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  security: Record<string, string[]>[];
+  parameters?: ParameterObject[];
+  requestBody?: { required: boolean; content: Record<string, { schema: JsonSchema }> };
+  responses: Record<string, ResponseObject | { $ref: string }>;
+}
+
+export interface OpenApiDocument {
+  openapi: '3.1.0';
+  info: Record<string, unknown>;
+  servers: { url: string; description?: string; variables?: Record<string, unknown> }[];
+  tags: { name: string; description: string }[];
+  paths: Record<string, Partial<Record<Lowercase<HttpMethod>, OperationObject>>>;
+  components: {
+    schemas: Record<string, JsonSchema>;
+    responses: Record<string, ResponseObject>;
+    headers: Record<string, HeaderObject>;
+    securitySchemes: Record<string, Record<string, unknown>>;
+  };
+}
+
+/** The schemas the document names, each once, under components/schemas. */
+const COMPONENTS = {
+  responses: {
+    ApiKey: { schema: apiKeySchema, description: 'An API key as every response shows it: never the secret, never its hash.' },
+    IssuedApiKey: { schema: issuedApiKeySchema, description: 'A new key with its secret `key`, shown in this response only.' },
+    RotatedApiKey: {
+      schema: rotatedApiKeySchema,
+      description: 'A rotation: the replacement with its secret `key`, and the id it replaces.',
+    },
+    ReplayedApiKey: {
+      schema: replayedApiKeySchema,
+      description: 'A repeat of an idempotent create or rotate: the key the first request issued, without its secret.',
+    },
+    KeyList: {
+      schema: keyListSchema,
+      description: "One page of a tenant's keys, newest first. `nextCursor` is null on the last page.",
+    },
+    Whoami: { schema: whoamiSchema, description: 'The calling key, as the authorizer passed it on.' },
+    KeyCheck: {
+      schema: keyCheckSchema,
+      description:
+        "Whether a key may be used. Malformed, unknown, disabled and expired keys all read NOT_FOUND; `meta` is the key's metadata.",
+    },
+    Problem: {
+      schema: problemSchema,
+      description: 'RFC 9457 problem details. A validation error adds `errors`, one per problem.',
+    },
+  },
+  requests: {
+    CreateKeyRequest: { schema: createKeyBodySchema, description: 'A new key: its name, and optionally scopes and an expiry.' },
+    UpdateKeyRequest: {
+      schema: updateKeyBodySchema,
+      description: 'Any of the key\'s fields to change, at least one. `"expiresAt": null` removes the expiry.',
+    },
+    RotateKeyRequest: { schema: rotateKeyBodySchema, description: 'How long the old key keeps working, in seconds.' },
+    VerifyKeyRequest: { schema: verifyKeyBodySchema, description: 'A presented key, and optionally the scope it must hold.' },
+  },
+} satisfies Record<'responses' | 'requests', Record<string, { schema: z.ZodType; description: string }>>;
+
+type ResponseSchemaName = keyof typeof COMPONENTS.responses;
+type RequestSchemaName = keyof typeof COMPONENTS.requests;
+
+/** The problem statuses the API answers, each a reusable response. */
+const PROBLEMS = {
+  400: { name: 'BadRequest', description: 'The request is not valid: bad JSON, unknown fields, or a bad value (see `errors`).' },
+  401: { name: 'Unauthorized', description: 'No key, or a malformed, unknown, disabled or expired one: always the same answer.' },
+  403: {
+    name: 'Forbidden',
+    description:
+      "A missing or invalid SigV4 signature, a key without the route's scope, or a self-service change beyond what the calling key holds.",
+  },
+  404: { name: 'NotFound', description: 'No such key for this tenant.' },
+  409: {
+    name: 'Conflict',
+    description: 'The key changed meanwhile, cannot be rotated again, or a request with this Idempotency-Key is still running.',
+  },
+  413: { name: 'ContentTooLarge', description: 'The body is over 10 KiB.' },
+  415: { name: 'UnsupportedMediaType', description: 'The body is not `application/json`.' },
+  422: { name: 'UnprocessableContent', description: 'This Idempotency-Key was used with a different request.' },
+  429: { name: 'TooManyRequests', description: 'The stage is throttling requests; retry after `Retry-After` seconds.' },
+  500: { name: 'InternalServerError', description: 'The request failed.' },
+  502: { name: 'BadGateway', description: 'The backend failed to answer.' },
+  503: {
+    name: 'ServiceUnavailable',
+    description: 'The key store or the authorizer could not answer; retry after `Retry-After` seconds.',
+  },
+  504: { name: 'GatewayTimeout', description: 'The backend did not answer in time.' },
+} as const;
+
+type ProblemStatus = keyof typeof PROBLEMS;
+
+interface SuccessResponse {
+  description: string;
+  /** The body's schema, or none for 204; `document` for the OpenAPI document itself. */
+  body?: ResponseSchemaName | 'document';
+  headers?: ('Location' | 'IdempotentReplayed')[];
+}
+
+/** What a handler's routes take and answer, beyond what their authorization adds. */
+interface OperationSpec {
+  operationId: string;
+  summary: string;
+  tag: 'keys' | 'verification' | 'meta';
+  body?: { schema: RequestSchemaName; required: boolean };
+  query?: z.ZodObject;
+  /** Takes an Idempotency-Key header. */
+  idempotent?: true;
+  success: Record<number, SuccessResponse>;
+  problems: ProblemStatus[];
+}
+
+const BODY_PROBLEMS: ProblemStatus[] = [400, 413, 415];
+
+/** One entry per handler, so a new handler cannot be routed without being described. */
+const OPERATIONS: Record<HandlerName, OperationSpec> = {
+  createKey: {
+    operationId: 'createKey',
+    summary: 'Create a key',
+    tag: 'keys',
+    body: { schema: 'CreateKeyRequest', required: true },
+    idempotent: true,
+    success: {
+      201: {
+        description: 'The new key, with its secret: the only response that ever shows it.',
+        body: 'IssuedApiKey',
+        headers: ['Location'],
+      },
+      200: {
+        description: 'A repeat of an idempotent create: the key it issued, without its secret.',
+        body: 'ReplayedApiKey',
+        headers: ['Location', 'IdempotentReplayed'],
+      },
+    },
+    problems: [...BODY_PROBLEMS, 409, 422, 503],
+  },
+  listKeys: {
+    operationId: 'listKeys',
+    summary: 'List keys, newest first',
+    tag: 'keys',
+    query: listKeysQuerySchema,
+    success: { 200: { description: 'One page of keys.', body: 'KeyList' } },
+    problems: [400, 503],
+  },
+  getKey: {
+    operationId: 'getKey',
+    summary: 'Read a key',
+    tag: 'keys',
+    success: { 200: { description: 'The key.', body: 'ApiKey' } },
+    problems: [404, 503],
+  },
+  updateKey: {
+    operationId: 'updateKey',
+    summary: "Change a key's name, scopes, state or expiry",
+    tag: 'keys',
+    body: { schema: 'UpdateKeyRequest', required: true },
+    success: { 200: { description: 'The key as changed.', body: 'ApiKey' } },
+    problems: [...BODY_PROBLEMS, 404, 409, 503],
+  },
+  deleteKey: {
+    operationId: 'deleteKey',
+    summary: 'Delete a key; it stops working at once',
+    tag: 'keys',
+    success: { 204: { description: 'Deleted.' } },
+    problems: [404, 503],
+  },
+  rotateKey: {
+    operationId: 'rotateKey',
+    summary: 'Replace a key, retiring the old one after a grace period',
+    tag: 'keys',
+    body: { schema: 'RotateKeyRequest', required: false },
+    idempotent: true,
+    success: {
+      201: { description: 'The replacement, with its secret.', body: 'RotatedApiKey', headers: ['Location'] },
+      200: {
+        description: 'A repeat of an idempotent rotation: the replacement it issued, without its secret.',
+        body: 'ReplayedApiKey',
+        headers: ['Location', 'IdempotentReplayed'],
+      },
+    },
+    problems: [...BODY_PROBLEMS, 404, 409, 422, 503],
+  },
+  whoami: {
+    operationId: 'whoami',
+    summary: 'The calling key',
+    tag: 'keys',
+    success: { 200: { description: "The calling key's tenant, id, name and scopes.", body: 'Whoami' } },
+    problems: [],
+  },
+  verifyKey: {
+    operationId: 'verifyKey',
+    summary: 'Verify a key, for backends not behind API Gateway',
+    tag: 'verification',
+    body: { schema: 'VerifyKeyRequest', required: true },
+    success: {
+      200: {
+        description:
+          "The verdict, with the key's tenant, id, name, scopes and metadata when it is valid. The key is never echoed.",
+        body: 'KeyCheck',
+      },
+    },
+    problems: [...BODY_PROBLEMS, 503],
+  },
+  openApi: {
+    operationId: 'openApiDocument',
+    summary: 'This document',
+    tag: 'meta',
+    success: { 200: { description: 'The OpenAPI 3.1 document of this API.', body: 'document' } },
+    problems: [],
+  },
+};
+
+/** What every route can meet at API Gateway itself, whatever its handler does. */
+const GATEWAY_PROBLEMS: ProblemStatus[] = [429, 500, 502, 504];
+
+const AUTHORIZATION = {
+  iam: { security: [{ sigv4: [] }], problems: [403] },
+  apiKey: { security: [{ apiKey: [] }], problems: [401, 403, 503] },
+  none: { security: [], problems: [] },
+} satisfies Record<Route['authorization'], { security: Record<string, string[]>[]; problems: ProblemStatus[] }>;
+
+const TAGS = [
+  {
+    name: 'keys',
+    description: "Issuing and managing keys: admin routes per tenant (SigV4), self-service routes for the calling key's tenant.",
+  },
+  { name: 'verification', description: 'Checking a presented key from a backend that is not behind the authorizer.' },
+  { name: 'meta', description: "The API's own description." },
+];
+
+const componentRef = (kind: 'schemas' | 'responses' | 'headers', name: string) => ({ $ref: `#/components/${kind}/${name}` });
+
+/** zod's JSON Schema for every component, with references between them, without the standalone-document keys. */
+function componentSchemas(): Record<string, JsonSchema> {
+  const generate = (components: Record<string, { schema: z.ZodType; description: string }>, io: 'input' | 'output') => {
+    const registry = z.registry<{ id: string }>();
+    for (const [id, { schema }] of Object.entries(components)) registry.add(schema, { id });
+    const { schemas } = z.toJSONSchema(registry, { target: 'draft-2020-12', io, uri: (id) => componentRef('schemas', id).$ref });
+    return Object.fromEntries(
+      Object.entries(schemas).map(([id, { $schema: _schema, $id: _id, ...schema }]) => [
+        id,
+        { description: components[id].description, ...schema },
+      ]),
+    );
+  };
+  // Requests as clients may send them (before defaults and trimming), responses as the API sends them.
+  return { ...generate(COMPONENTS.requests, 'input'), ...generate(COMPONENTS.responses, 'output') };
+}
+
+function pathParameters(path: string): ParameterObject[] {
+  return [...path.matchAll(/\{([^}]+)\}/g)].map(([, name]) => ({
+    name,
+    in: 'path',
+    required: true,
+    description: name === 'tenantId' ? 'The tenant, 1–64 letters, digits, ".", "_" or "-".' : "The key's id, `key_` and a ULID.",
+    schema: { type: 'string' },
+  }));
+}
+
+function queryParameters(query: z.ZodObject): ParameterObject[] {
+  // The values after parsing (a number for `limit`, with its default); which are required, as sent.
+  const parsed = z.toJSONSchema(query, { target: 'draft-2020-12', io: 'output' }) as { properties: Record<string, JsonSchema> };
+  const sent = z.toJSONSchema(query, { target: 'draft-2020-12', io: 'input' }) as { required?: string[] };
+  return Object.entries(parsed.properties).map(([name, schema]) => ({
+    name,
+    in: 'query',
+    required: sent.required?.includes(name) ?? false,
+    schema,
+  }));
+}
+
+const IDEMPOTENCY_KEY_PARAMETER: ParameterObject = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description: 'Makes a retry answer the key the first request issued (200) instead of issuing another; kept 24 hours.',
+  schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
+};
+
+function successResponse(response: SuccessResponse): ResponseObject {
+  const headers = {
+    'Cache-Control': componentRef('headers', 'CacheControl'),
+    ...Object.fromEntries(
+      (response.headers ?? []).map((name) => [
+        name === 'IdempotentReplayed' ? 'Idempotent-Replayed' : name,
+        componentRef('headers', name),
+      ]),
+    ),
+  };
+  if (response.body === undefined) return { description: response.description, headers };
+  const schema =
+    response.body === 'document'
+      ? {
+          type: 'object',
+          description: 'An OpenAPI 3.1 document.',
+          properties: { openapi: { type: 'string' }, paths: { type: 'object' } },
+          required: ['openapi', 'paths'],
+        }
+      : componentRef('schemas', response.body);
+  return { description: response.description, headers, content: { 'application/json': { schema } } };
+}
+
+function operationFor(route: Route, shared: boolean): OperationObject {
+  const spec = OPERATIONS[route.handler];
+  const authorization = AUTHORIZATION[route.authorization];
+  // A handler behind both an admin and a self-service route: the self-service one acts on the caller's own tenant.
+  const own = shared && route.authorization === 'apiKey';
+  // A tenant id in the path is validated like a body.
+  const tenantProblems: ProblemStatus[] = route.path.includes('{tenantId}') ? [400] : [];
+  const problems = [
+    ...new Set<ProblemStatus>([...spec.problems, ...tenantProblems, ...authorization.problems, ...GATEWAY_PROBLEMS]),
+  ].sort();
+  const parameters = [
+    ...pathParameters(route.path),
+    ...(spec.query ? queryParameters(spec.query) : []),
+    ...(spec.idempotent ? [IDEMPOTENCY_KEY_PARAMETER] : []),
+  ];
+  const requirement =
+    route.authorization === 'apiKey' ? ` Needs an \`x-api-key\`${route.scope ? ` with scope \`${route.scope}\`` : ''}.` : '';
+  return {
+    operationId: own ? `${spec.operationId}ForCaller` : spec.operationId,
+    summary: own ? `${spec.summary}, in the calling key's tenant` : spec.summary,
+    ...(requirement ? { description: requirement.trim() } : {}),
+    tags: [spec.tag],
+    security: authorization.security,
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(spec.body
+      ? {
+          requestBody: {
+            required: spec.body.required,
+            content: { 'application/json': { schema: componentRef('schemas', spec.body.schema) } },
+          },
+        }
+      : {}),
+    responses: {
+      ...Object.fromEntries(Object.entries(spec.success).map(([status, response]) => [status, successResponse(response)])),
+      ...Object.fromEntries(problems.map((status) => [String(status), componentRef('responses', PROBLEMS[status].name)])),
+    },
+  };
+}
+
+function problemResponses(): Record<string, ResponseObject> {
+  return Object.fromEntries(
+    Object.entries(PROBLEMS).map(([status, { name, description }]) => {
+      const retryAfter = status === '429' || status === '503' || status === '409';
+      const headers = {
+        'Cache-Control': componentRef('headers', 'CacheControl'),
+        ...(retryAfter
+          ? {
+              'Retry-After':
+                status === '409' ? componentRef('headers', 'RetryAfterIfRunning') : componentRef('headers', 'RetryAfter'),
+            }
+          : {}),
+      };
+      return [
+        name,
+        { description, headers, content: { [PROBLEM_CONTENT_TYPE]: { schema: componentRef('schemas', 'Problem') } } },
+      ];
+    }),
+  );
+}
+
+const HEADERS: Record<string, HeaderObject> = {
+  CacheControl: { description: 'Every response: `no-store`.', required: true, schema: { type: 'string', const: 'no-store' } },
+  Location: { description: "The key's URL.", required: true, schema: { type: 'string' } },
+  IdempotentReplayed: {
+    description: 'This answers a repeat of an idempotent request.',
+    required: true,
+    schema: { type: 'string', const: 'true' },
+  },
+  RetryAfter: { description: 'Seconds to wait before retrying.', required: true, schema: { type: 'string', pattern: '^\\d+$' } },
+  RetryAfterIfRunning: {
+    description: 'Seconds to wait, when a request with this Idempotency-Key is still running.',
+    required: false,
+    schema: { type: 'string', pattern: '^\\d+$' },
+  },
+};
+
+const DEFAULT_SERVERS: OpenApiDocument['servers'] = [
+  { url: 'http://127.0.0.1:3000', description: 'Local mode (`npm start`)' },
+  {
+    url: 'https://{apiId}.execute-api.{region}.amazonaws.com/{stage}',
+    description: 'A deployed stage',
+    variables: {
+      apiId: { default: 'abc123', description: 'The RestApi id (stack output ApiUrl)' },
+      region: { default: 'us-east-1' },
+      stage: { default: 'v1' },
+    },
+  },
+];
+
+/**
+ * The OpenAPI 3.1 document of the API, built from the route table and the
+ * validation schemas, so it cannot drift from what the API does.
+ * `servers` says where it is served; by default, local mode and a deployed stage.
+ */
+export function openApiDocument(servers: OpenApiDocument['servers'] = DEFAULT_SERVERS): OpenApiDocument {
+  const paths: OpenApiDocument['paths'] = {};
+  for (const route of ROUTES) {
+    const shared = ROUTES.some((other) => other !== route && other.handler === route.handler);
+    const method = route.method.toLowerCase() as Lowercase<HttpMethod>;
+    paths[route.path] = { ...paths[route.path], [method]: operationFor(route, shared) };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'API key service',
+      // The HTTP API's version (its stage is v1), not the package's.
+      version: '1.0.0',
+      description:
+        "Hashed API keys for a SaaS: admin routes (AWS SigV4) for the operator's back office, self-service routes and /whoami for keys, and POST /verify for backends not behind the authorizer. Every error is `application/problem+json`.",
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    servers,
+    tags: TAGS,
+    paths,
+    components: {
+      schemas: componentSchemas(),
+      responses: problemResponses(),
+      headers: HEADERS,
+      securitySchemes: {
+        sigv4: {
+          type: 'apiKey',
+          name: 'Authorization',
+          in: 'header',
+          description:
+            'AWS Signature Version 4 for service `execute-api`, by a principal allowed `execute-api:Invoke` on the route. The signed `host` includes the port, where there is one.',
+          'x-amazon-apigateway-authtype': 'awsSigv4',
+        },
+        apiKey: { type: 'apiKey', name: 'x-api-key', in: 'header', description: 'An API key issued by this service.' },
+      },
+    },
+  };
+}

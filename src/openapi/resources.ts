@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import type { ApiKey, IssuedApiKey } from '../domain/api-key';
+import type { KeyCheck } from '../domain/key-check';
+import type { KeyList } from '../domain/key-queries';
+import { KEY_ID_PATTERN, tenantIdSchema } from '../domain/validation';
+import type { Problem } from '../problem';
+
+/**
+ * What the API answers, as zod schemas for the OpenAPI document. Each one
+ * `satisfies` the domain type the handlers return, so a field the domain drops
+ * or changes breaks the build; one it adds fails the e2e suites, whose every
+ * response is validated against the document.
+ */
+
+const keyIdSchema = z.string().regex(KEY_ID_PATTERN);
+const instantSchema = z.iso.datetime();
+
+export const apiKeySchema = z.strictObject({
+  id: keyIdSchema,
+  tenantId: tenantIdSchema,
+  name: z.string(),
+  hint: z.string(),
+  scopes: z.array(z.string()),
+  enabled: z.boolean(),
+  status: z.enum(['active', 'disabled', 'expired', 'rotated']),
+  createdAt: instantSchema,
+  expiresAt: instantSchema.nullable(),
+  lastUsedAt: instantSchema.nullable(),
+  rotatedTo: keyIdSchema.nullable(),
+  meta: z.record(z.string(), z.string()),
+}) satisfies z.ZodType<ApiKey>;
+
+export const issuedApiKeySchema = apiKeySchema.extend({
+  key: z.string(),
+}) satisfies z.ZodType<IssuedApiKey>;
+
+export const rotatedApiKeySchema = issuedApiKeySchema.extend({
+  rotatedFrom: keyIdSchema,
+}) satisfies z.ZodType<IssuedApiKey>;
+
+/** A repeat of an idempotent create or rotate: the key it issued, without the secret. */
+export const replayedApiKeySchema = apiKeySchema.extend({
+  rotatedFrom: keyIdSchema.optional(),
+}) satisfies z.ZodType<Omit<IssuedApiKey, 'key'>>;
+
+export const keyListSchema = z.strictObject({
+  items: z.array(apiKeySchema),
+  nextCursor: z.string().nullable(),
+}) satisfies z.ZodType<KeyList>;
+
+export const whoamiSchema = z.strictObject({
+  tenantId: tenantIdSchema,
+  keyId: keyIdSchema,
+  name: z.string(),
+  scopes: z.array(z.string()),
+});
+
+export const keyCheckSchema = z.discriminatedUnion('valid', [
+  z.strictObject({
+    valid: z.literal(true),
+    tenantId: tenantIdSchema,
+    keyId: keyIdSchema,
+    name: z.string(),
+    scopes: z.array(z.string()),
+    meta: z.record(z.string(), z.string()),
+  }),
+  z.strictObject({ valid: z.literal(false), code: z.enum(['NOT_FOUND', 'INSUFFICIENT_SCOPE']) }),
+]) satisfies z.ZodType<KeyCheck>;
+
+export const problemSchema = z.strictObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int().min(400).max(599),
+  detail: z.string(),
+  errors: z.array(z.strictObject({ path: z.string(), message: z.string() })).optional(),
+}) satisfies z.ZodType<Problem>;

@@ -1,0 +1,436 @@
+/**
+ * Protecting the operator's own APIs: a RestApi in another stack, one in the
+ * service's stack, and an HTTP API, each with a scope per method; and 300
+ * methods across several APIs within every AWS limit that applies.
+ */
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { MockIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
+import type { ApiKeyService } from '../../lib/api-key-service';
+import { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
+import { MethodAccess } from '../../lib/method-access';
+import type { ProtectedRestApi } from '../../lib/protected-rest-api';
+import { policyFor } from '../../src/authorizer-policy';
+import { compileMethods, decodeMethods, METHODS_VARIABLE_PREFIX } from '../../src/protected-methods';
+import { HANDLERS } from '../../src/routes';
+import { KEY_TABLE } from '../../src/store/table-schema';
+import { logicalId, permissionsOf, SYNTH_TIMEOUT_MS, testApp } from './helpers';
+
+const ORDERS = [
+  { method: 'GET', path: '/orders', scope: 'orders:read' },
+  { method: 'POST', path: '/orders', scope: 'orders:write' },
+  { method: 'GET', path: '/orders/{orderId}', scope: 'orders:read' },
+  { method: 'GET', path: '/health' },
+];
+
+function ordersApi(scope: Stack, id: string, service: ApiKeyService, ttl?: Duration): ProtectedRestApi {
+  const api = new RestApi(scope, id, { cloudWatchRole: false });
+  const keys = service.protectRestApi(api, ttl ? { cacheTtl: ttl } : {});
+  for (const { method, path, scope: needed } of ORDERS) {
+    const access = needed === undefined ? MethodAccess.anyValidKey() : MethodAccess.scope(needed);
+    keys.addMethod(api.root.resourceForPath(path), method, new MockIntegration(), access);
+  }
+  return keys;
+}
+
+/** The stage's variables, with the declarations the authorizer will decode from them. */
+function stageOf(template: Template, apiId: string) {
+  const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage')).filter(
+    (resource) => resource.Properties.RestApiId.Ref === apiId,
+  );
+  return { variables: stage.Properties.Variables as Record<string, string>, name: stage.Properties.StageName as string };
+}
+
+const FLUSHING_HANDLERS = Object.values(HANDLERS).filter((definition) => definition.invalidation.includes('flushNow'));
+
+let serviceStack: ApiKeyServiceStack;
+let service: ApiKeyService;
+let serviceTemplate: Template;
+let consumer: Stack;
+let consumerTemplate: Template;
+let consumerApi: ProtectedRestApi;
+let sameStackApi: ProtectedRestApi;
+let reader: Role;
+
+beforeAll(() => {
+  const app = testApp();
+  serviceStack = new ApiKeyServiceStack(app, 'Service');
+  service = serviceStack.service;
+  // Another stack of the same app...
+  consumer = new Stack(app, 'Consumer');
+  consumerApi = ordersApi(consumer, 'Orders', service);
+  reader = new Role(consumer, 'Reader', { assumedBy: new AccountRootPrincipal() });
+  service.grantReadKeys(reader);
+  // ...and a second API in the service's own stack.
+  sameStackApi = ordersApi(serviceStack, 'InternalOrders', service, Duration.seconds(30));
+  serviceTemplate = Template.fromStack(serviceStack);
+  consumerTemplate = Template.fromStack(consumer);
+}, SYNTH_TIMEOUT_MS);
+
+describe('a RestApi in another stack', () => {
+  const apiId = () => logicalId(consumerApi.api);
+
+  it('gets its own REQUEST authorizer on x-api-key, backed by the service function, with the service TTL', () => {
+    consumerTemplate.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+    const [authorizer] = Object.values(consumerTemplate.findResources('AWS::ApiGateway::Authorizer')).map((r) => r.Properties);
+    expect(authorizer).toMatchObject({
+      Type: 'REQUEST',
+      IdentitySource: 'method.request.header.x-api-key',
+      AuthorizerResultTtlInSeconds: 300,
+      RestApiId: { Ref: apiId() },
+    });
+    expect(JSON.stringify(authorizer.AuthorizerUri)).toContain(logicalId(service.authorizerFunction));
+  });
+
+  it('puts every declared method, and no other, behind it', () => {
+    const methods = Object.values(consumerTemplate.findResources('AWS::ApiGateway::Method')).map((r) => r.Properties);
+    expect(methods).toHaveLength(ORDERS.length);
+    for (const method of methods) {
+      expect(method).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: expect.any(String) } });
+    }
+  });
+
+  it('carries exactly its declarations to the authorizer in its stage variables', () => {
+    const { variables } = stageOf(consumerTemplate, apiId());
+    expect(Object.keys(variables).every((name) => name.startsWith(METHODS_VARIABLE_PREFIX))).toBe(true);
+    expect(decodeMethods(variables)).toEqual(compileMethods(ORDERS));
+    // And the policy the authorizer builds from them: a reader may GET, not POST.
+    const methodArn = 'arn:aws:execute-api:us-east-1:123456789012:orders1/prod/GET/orders';
+    const policy = policyFor(methodArn, ['orders:read'], decodeMethods(variables)!);
+    expect(policy.Statement).toEqual([
+      {
+        Action: 'execute-api:Invoke',
+        Effect: 'Allow',
+        Resource: ['GET/orders', 'GET/orders/*', 'GET/health'].map(
+          (pattern) => `arn:aws:execute-api:us-east-1:123456789012:orders1/prod/${pattern}`,
+        ),
+      },
+    ]);
+  });
+
+  it('answers gateway errors as problem+json: 401 and 403 among them', () => {
+    for (const [type, status] of [
+      ['UNAUTHORIZED', '401'],
+      ['ACCESS_DENIED', '403'],
+      ['AUTHORIZER_CONFIGURATION_ERROR', '503'],
+    ]) {
+      consumerTemplate.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        RestApiId: { Ref: apiId() },
+        ResponseType: type,
+        StatusCode: status,
+        ResponseParameters: { 'gatewayresponse.header.Content-Type': "'application/problem+json'" },
+      });
+    }
+  });
+
+  it('lets that API, through that authorizer only, invoke the function, with the permission in its own stack', () => {
+    const permissions = Object.values(consumerTemplate.findResources('AWS::Lambda::Permission')).map((r) => r.Properties);
+    expect(permissions).toHaveLength(1);
+    expect(permissions[0]).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
+    expect(JSON.stringify(permissions[0].SourceArn)).toContain(JSON.stringify({ Ref: apiId() }));
+  });
+
+  it('registers its stage for cache flushes, and lets every flushing function flush exactly that stage', () => {
+    const [parameter] = Object.values(consumerTemplate.findResources('AWS::SSM::Parameter')).map((r) => r.Properties);
+    expect(parameter.Name).toMatch(new RegExp(`^${service.cacheFlush.targetsPath}/`));
+    expect(parameter.Value).toEqual({
+      'Fn::Join': ['', ['{"kind":"rest","apiId":"', { Ref: apiId() }, '","stageName":"prod"}']],
+    });
+    const [policy] = Object.values(consumerTemplate.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p).includes('apigateway:DELETE'),
+    );
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      {
+        Action: 'apigateway:DELETE',
+        Effect: 'Allow',
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':apigateway:',
+              { Ref: 'AWS::Region' },
+              '::/restapis/',
+              { Ref: apiId() },
+              '/stages/prod/cache/authorizers',
+            ],
+          ],
+        },
+      },
+    ]);
+    // The flushing handlers and the flusher, from the service's stack.
+    expect(policy.Properties.Roles).toHaveLength(FLUSHING_HANDLERS.length + 1);
+    // Each a reference to the service stack's output: the consumer depends on the service, not the other way.
+    for (const role of policy.Properties.Roles) {
+      expect(role).toEqual({ 'Fn::GetStackOutput': expect.objectContaining({ StackName: 'Service' }) });
+    }
+  });
+
+  it('leaves the service stack referring to nothing in it, so the stacks form no cycle', () => {
+    const serviceJson = JSON.stringify(serviceTemplate.toJSON());
+    expect(serviceJson).not.toContain(apiId());
+    expect(serviceJson).not.toContain('Consumer');
+  });
+});
+
+describe('a RestApi in the service stack', () => {
+  it('gets its own authorizer with its own TTL, and its stage is registered beside the service stage', () => {
+    serviceTemplate.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      RestApiId: { Ref: logicalId(sameStackApi.api) },
+      AuthorizerResultTtlInSeconds: 30,
+    });
+    expect(Object.values(serviceTemplate.findResources('AWS::SSM::Parameter'))).toHaveLength(2);
+    const flushPolicies = Object.values(serviceTemplate.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.PolicyDocument).includes('apigateway:DELETE'),
+    );
+    expect(flushPolicies).toHaveLength(2);
+    const flushedApis = flushPolicies.map((p) => JSON.stringify(p.Properties.PolicyDocument));
+    expect(flushedApis.some((text) => text.includes(logicalId(sameStackApi.api)))).toBe(true);
+    expect(flushedApis.some((text) => text.includes(logicalId(service.api)))).toBe(true);
+  });
+});
+
+describe('an HTTP API', () => {
+  function httpStack(cacheTtl?: Duration) {
+    const app = testApp();
+    const home = new ApiKeyServiceStack(app, 'Home');
+    const stack = new Stack(app, 'Http');
+    const api = new HttpApi(stack, 'Widgets');
+    const keys = home.service.protectHttpApi(api, cacheTtl ? { cacheTtl } : {});
+    keys.addRoutes({
+      path: '/widgets',
+      methods: [HttpMethod.GET],
+      integration: new HttpUrlIntegration('Backend', 'https://example.com'),
+      access: MethodAccess.scope('widgets:read'),
+    });
+    keys.addRoutes({
+      path: '/widgets/{id}',
+      methods: [HttpMethod.DELETE],
+      integration: new HttpUrlIntegration('Delete', 'https://example.com'),
+      access: MethodAccess.scope('widgets:write'),
+    });
+    return { template: Template.fromStack(stack), api, home };
+  }
+
+  it('gets a Lambda authorizer answering IAM policies (payload 1.0) on x-api-key, uncached by default', () => {
+    const { template } = httpStack();
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '1.0',
+      IdentitySource: ['$request.header.x-api-key'],
+      AuthorizerResultTtlInSeconds: 0,
+    });
+    template.resourceCountIs('AWS::SSM::Parameter', 0);
+    for (const route of Object.values(template.findResources('AWS::ApiGatewayV2::Route'))) {
+      expect(route.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: expect.any(String) } });
+    }
+  });
+
+  it('carries its declarations in its stage variables', () => {
+    const { template } = httpStack();
+    const [stage] = Object.values(template.findResources('AWS::ApiGatewayV2::Stage')).map((r) => r.Properties);
+    expect(decodeMethods(stage.StageVariables)).toEqual(
+      compileMethods([
+        { method: 'GET', path: '/widgets', scope: 'widgets:read' },
+        { method: 'DELETE', path: '/widgets/{id}', scope: 'widgets:write' },
+      ]),
+    );
+  });
+
+  it('with a cache TTL, is registered for flushes (ResetAuthorizersCache on $default)', () => {
+    const { template, api } = httpStack(Duration.minutes(1));
+    const [parameter] = Object.values(template.findResources('AWS::SSM::Parameter')).map((r) => r.Properties);
+    expect(parameter.Value).toEqual({
+      'Fn::Join': ['', ['{"kind":"http","apiId":"', { Ref: logicalId(api) }, '","stageName":"$default"}']],
+    });
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).toContain('/stages/$default/cache/authorizers');
+  });
+});
+
+describe('guards', () => {
+  const fresh = () => {
+    const app = testApp();
+    const home = new ApiKeyServiceStack(app, 'Home');
+    return { app, home, stack: new Stack(app, 'Mine') };
+  };
+
+  it('refuses an API in another account or Region', () => {
+    const app = testApp();
+    const home = new ApiKeyServiceStack(app, 'Home', { env: { account: '111111111111', region: 'eu-west-1' } });
+    const elsewhere = new Stack(app, 'Elsewhere', { env: { account: '222222222222', region: 'eu-west-1' } });
+    expect(() => home.service.protectRestApi(new RestApi(elsewhere, 'Api'))).toThrow(/same account and Region/);
+  });
+
+  it('refuses authorization options, a resource of another API, and an API without a deployment stage', () => {
+    const { home, stack } = fresh();
+    const api = new RestApi(stack, 'Api', { cloudWatchRole: false });
+    const keys = home.service.protectRestApi(api);
+    const other = new RestApi(stack, 'Other', { cloudWatchRole: false });
+    expect(() =>
+      keys.addMethod(api.root, 'GET', new MockIntegration(), MethodAccess.anyValidKey(), { authorizationType: 'NONE' } as never),
+    ).toThrow(/authorization options/);
+    expect(() => keys.addMethod(other.root, 'GET', new MockIntegration(), MethodAccess.anyValidKey())).toThrow(/another API/);
+    expect(() => home.service.protectRestApi(new RestApi(stack, 'Undeployed', { deploy: false }))).toThrow(/no deployment stage/);
+  });
+
+  it('refuses scopes that are not literals keys can hold', () => {
+    expect(() => MethodAccess.scope('Orders Read')).toThrow(/is not a scope keys can hold/);
+  });
+
+  it('fails the synth for methods no cached answer can tell apart, naming them', () => {
+    const { home, stack } = fresh();
+    const api = new RestApi(stack, 'Api', { cloudWatchRole: false });
+    const keys = home.service.protectRestApi(api);
+    keys.addMethod(api.root.resourceForPath('/{proxy+}'), 'ANY', new MockIntegration(), MethodAccess.anyValidKey());
+    keys.addMethod(api.root.resourceForPath('/orders/{id}'), 'GET', new MockIntegration(), MethodAccess.scope('orders:read'));
+    expect(() => Template.fromStack(stack)).toThrow(/cannot be told apart/);
+  });
+
+  it('fails the synth when the stage already uses a variable the declarations need', () => {
+    const { home, stack } = fresh();
+    const api = new RestApi(stack, 'Api', { cloudWatchRole: false, deployOptions: { variables: { apiKeyMethods0: 'mine' } } });
+    home.service.protectRestApi(api).addMethod(api.root, 'GET', new MockIntegration(), MethodAccess.anyValidKey());
+    expect(() => Template.fromStack(stack)).toThrow(/reserved for the API key declarations/);
+  });
+
+  it('keeps the stage’s own variables beside the declarations', () => {
+    const { home, stack } = fresh();
+    const api = new RestApi(stack, 'Api', { cloudWatchRole: false, deployOptions: { variables: { backend: 'blue' } } });
+    home.service.protectRestApi(api).addMethod(api.root, 'GET', new MockIntegration(), MethodAccess.anyValidKey());
+    expect(stageOf(Template.fromStack(stack), logicalId(api)).variables).toMatchObject({ backend: 'blue' });
+  });
+
+  it('leaves a gateway response the API defines itself alone', () => {
+    const { home, stack } = fresh();
+    const api = new RestApi(stack, 'Api', { cloudWatchRole: false });
+    api.addGatewayResponse('Mine', { type: { responseType: 'UNAUTHORIZED' } as never, statusCode: '401' });
+    home.service.protectRestApi(api).addMethod(api.root, 'GET', new MockIntegration(), MethodAccess.anyValidKey());
+    const unauthorized = Object.values(Template.fromStack(stack).findResources('AWS::ApiGateway::GatewayResponse')).filter(
+      (r) => r.Properties.ResponseType === 'UNAUTHORIZED',
+    );
+    expect(unauthorized).toHaveLength(1);
+  });
+});
+
+describe('grantReadKeys', () => {
+  it('grants GetItem on the table and Query on the byTenant index, and no write', () => {
+    const tableId = logicalId(service.table);
+    const granted = permissionsOf(consumerTemplate, logicalId(reader)).map(({ action, resource }) => ({
+      action,
+      resource: JSON.stringify(resource),
+    }));
+    expect(granted).toEqual([
+      { action: 'dynamodb:GetItem', resource: expect.not.stringContaining('/index/') },
+      { action: 'dynamodb:Query', resource: expect.stringContaining(`/index/${KEY_TABLE.byTenantIndex.name}`) },
+    ]);
+    for (const { resource } of granted) expect(resource).toContain(tableId);
+  });
+});
+
+/**
+ * 300 protected methods across four APIs in three stacks. The limits checked, from "Quotas for configuring and
+ * running a REST API" and "... an HTTP API" (API Gateway Developer Guide) and "Lambda quotas":
+ * resources per REST API 300, routes per HTTP API 300, stage variables per stage 100, 512 characters a value,
+ * the characters a value may hold, 4 KB of environment per function, 20 KB of resource-based policy per function.
+ */
+describe('scale: 300 methods', () => {
+  const SCOPES = Array.from({ length: 12 }, (_, i) => `area${i}:read`);
+  let templates: Template[];
+  let serviceOfScale: Template;
+  const declared: { api: string; methods: { method: string; path: string; scope: string }[] }[] = [];
+
+  beforeAll(() => {
+    const app = testApp();
+    const home = new ApiKeyServiceStack(app, 'Home');
+    const stacks = [new Stack(app, 'ScaleA'), new Stack(app, 'ScaleB'), home];
+    const verbs = ['GET', 'POST', 'PUT', 'DELETE'];
+    for (const [index, stack] of stacks.entries()) {
+      const api = new RestApi(stack, `Api${index}`, { cloudWatchRole: false });
+      const keys = home.service.protectRestApi(api);
+      const methods = Array.from({ length: 80 }, (_, m) => ({
+        method: verbs[m % 4],
+        path: `/area${Math.floor(m / 8)}/items${Math.floor((m % 8) / 4)}/{id}`,
+        scope: SCOPES[m % SCOPES.length],
+      }));
+      for (const { method, path, scope } of methods) {
+        keys.addMethod(api.root.resourceForPath(path), method, new MockIntegration(), MethodAccess.scope(scope));
+      }
+      declared.push({ api: logicalId(api), methods });
+    }
+    const http = new HttpApi(stacks[0], 'Http');
+    const httpKeys = home.service.protectHttpApi(http);
+    for (let r = 0; r < 60; r++) {
+      httpKeys.addRoutes({
+        path: `/zone${r}/{id}`,
+        methods: [HttpMethod.GET],
+        integration: new HttpUrlIntegration(`Backend${r}`, 'https://example.com'),
+        access: MethodAccess.scope(SCOPES[r % SCOPES.length]),
+      });
+    }
+    templates = [Template.fromStack(stacks[0]), Template.fromStack(stacks[1])];
+    serviceOfScale = Template.fromStack(home);
+  }, SYNTH_TIMEOUT_MS * 3);
+
+  it('synthesizes, each stage within the stage variable limits', () => {
+    const stages = [...templates, serviceOfScale].flatMap((template) => [
+      ...Object.values(template.findResources('AWS::ApiGateway::Stage')).map((r) => r.Properties.Variables),
+      ...Object.values(template.findResources('AWS::ApiGatewayV2::Stage')).map((r) => r.Properties.StageVariables),
+    ]);
+    expect(stages).toHaveLength(5);
+    for (const variables of stages as Record<string, string>[]) {
+      expect(Object.keys(variables).length).toBeLessThanOrEqual(100);
+      for (const value of Object.values(variables)) {
+        expect(value.length).toBeLessThanOrEqual(512);
+        expect(value).toMatch(/^[A-Za-z0-9\-._~:/?#&=,]+$/);
+      }
+    }
+  });
+
+  it('keeps each REST API within 300 resources', () => {
+    for (const template of [...templates, serviceOfScale]) {
+      const resources = template.findResources('AWS::ApiGateway::Resource');
+      const byApi = new Map<string, number>();
+      for (const resource of Object.values(resources)) {
+        const api = JSON.stringify(resource.Properties.RestApiId);
+        byApi.set(api, (byApi.get(api) ?? 0) + 1);
+      }
+      for (const count of byApi.values()) expect(count).toBeLessThanOrEqual(300);
+    }
+  });
+
+  it('leaves the authorizer’s environment as small as without them, far below 4 KB', () => {
+    const authorizer =
+      serviceOfScale.findResources('AWS::Lambda::Function')[
+        Object.keys(serviceOfScale.findResources('AWS::Lambda::Function')).find((id) => id.includes('Authorizer')) as string
+      ];
+    expect(JSON.stringify(authorizer.Properties.Environment.Variables).length).toBeLessThan(400);
+  });
+
+  it('adds one invoke permission per API to the authorizer, about 400 bytes of its 20 KB policy each', () => {
+    const permissions = [...templates, serviceOfScale].flatMap((template) =>
+      Object.values(template.findResources('AWS::Lambda::Permission')).filter((r) =>
+        JSON.stringify(r.Properties.FunctionName).includes('Authorizer'),
+      ),
+    );
+    // Four APIs here, and the service's own.
+    expect(permissions).toHaveLength(5);
+  });
+
+  it('gives every key a policy of a few kilobytes, for any set of scopes', () => {
+    for (const { methods } of declared) {
+      const compiled = compileMethods(methods);
+      for (let held = 0; held <= SCOPES.length; held++) {
+        const policy = policyFor(
+          'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/x',
+          SCOPES.slice(0, held),
+          compiled,
+        );
+        expect(JSON.stringify(policy).length).toBeLessThan(8_000);
+      }
+    }
+  });
+});

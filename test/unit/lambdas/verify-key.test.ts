@@ -1,0 +1,119 @@
+import '../../fixtures/handler-env';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { handler } from '../../../lambdas/verify-key';
+import { awsError, FakeTable, mockAws } from '../../fixtures/aws';
+import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
+import { adminEvent } from '../../fixtures/events';
+import { keyRecord, testKey } from '../../fixtures/keys';
+import { expectJson, expectProblem, headerOf } from '../../fixtures/responses';
+
+const aws = mockAws();
+let table: FakeTable;
+let output: CapturedOutput;
+
+const validKey = testKey();
+const valid = keyRecord({ key: validKey, tenantId: 'acme', name: 'Orders', scopes: ['orders:read', 'orders:write'] });
+const disabledKey = testKey();
+const expiredKey = testKey();
+const pendingKey = testKey();
+const unknownKey = testKey();
+
+beforeEach(() => {
+  aws.reset();
+  table = new FakeTable(aws.ddb, [
+    valid,
+    keyRecord({ key: disabledKey, enabled: false }),
+    keyRecord({ key: expiredKey, expiresAt: new Date(Date.now() - 1000).toISOString() }),
+    keyRecord({ key: pendingKey, pending: true }),
+  ]);
+  output = captureOutput();
+});
+afterEach(() => output.restore());
+
+const verify = (body: unknown) => handler(adminEvent({ method: 'POST', resource: '/verify', body }));
+
+describe('POST /verify', () => {
+  it('200 valid, with the key’s tenant, id, name, scopes and (empty) metadata, and never the key', async () => {
+    const result = await verify({ key: validKey });
+    expect(expectJson(result, 200)).toEqual({
+      valid: true,
+      tenantId: 'acme',
+      keyId: valid.keyId,
+      name: 'Orders',
+      scopes: ['orders:read', 'orders:write'],
+      meta: {},
+    });
+    expect(result.body).not.toContain(validKey);
+    expect(result.body).not.toContain(valid.keyHash);
+  });
+
+  it('200 valid when the key holds the scope asked about', async () => {
+    expect(expectJson(await verify({ key: validKey, scope: 'orders:write' }), 200)).toMatchObject({ valid: true });
+  });
+
+  it('200 INSUFFICIENT_SCOPE for a valid key without the scope', async () => {
+    expect(expectJson(await verify({ key: validKey, scope: 'billing:read' }), 200)).toEqual({
+      valid: false,
+      code: 'INSUFFICIENT_SCOPE',
+    });
+  });
+
+  it.each([
+    ['unknown', unknownKey],
+    ['disabled', disabledKey],
+    ['expired', expiredKey],
+    ['a rotation’s pending replacement', pendingKey],
+  ])('200 NOT_FOUND for a key that is %s, scope or not', async (_case, key) => {
+    for (const body of [{ key }, { key, scope: 'orders:read' }]) {
+      expect(expectJson(await verify(body), 200)).toEqual({ valid: false, code: 'NOT_FOUND' });
+    }
+  });
+
+  it.each([
+    ['a bad checksum', `${validKey.slice(0, -1)}${validKey.endsWith('A') ? 'B' : 'A'}`],
+    ['a made-up key', 'ak_not_a_real_key'],
+    ['an empty string', ''],
+  ])('200 NOT_FOUND for %s, without reading the table', async (_case, key) => {
+    expect(expectJson(await verify({ key }), 200)).toEqual({ valid: false, code: 'NOT_FOUND' });
+    expect(aws.ddb.calls()).toHaveLength(0);
+  });
+
+  it('records the use of a valid key, as the authorizer does, at most once a minute', async () => {
+    await verify({ key: validKey });
+    await verify({ key: validKey, scope: 'billing:read' });
+    expect(aws.ddb).toHaveReceivedCommandTimes(GetCommand, 2);
+    expect(aws.ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(table.get(valid.keyHash)!.lastUsedAt).toEqual(expect.any(String));
+  });
+
+  it('still answers when recording the use fails', async () => {
+    aws.ddb.on(UpdateCommand).rejects(awsError('ProvisionedThroughputExceededException', 'slow down'));
+    expect(expectJson(await verify({ key: validKey }), 200)).toMatchObject({ valid: true });
+  });
+
+  it('503 with Retry-After when the table cannot be read', async () => {
+    aws.ddb.on(GetCommand).rejects(awsError('ProvisionedThroughputExceededException', 'slow down'));
+    const result = await verify({ key: validKey });
+    expectProblem(result, 503);
+    expect(headerOf(result, 'Retry-After')).toMatch(/^\d+$/);
+  });
+
+  it.each([
+    ['no key', {}, ['key']],
+    ['a key that is not a string', { key: 42 }, ['key']],
+    ['a malformed scope', { key: validKey, scope: 'Orders' }, ['scope']],
+    ['an unknown field', { key: validKey, tenant: 'acme' }, ['(body)']],
+    ['a body that is not an object', [validKey], ['(body)']],
+  ])('400 for %s, naming the field, without reading', async (_case, body, paths) => {
+    const problem = expectProblem(await verify(body), 400, { errors: true });
+    expect(problem.errors!.map((error) => error.path)).toEqual(paths);
+    expect(JSON.stringify(problem)).not.toContain(validKey);
+    expect(aws.ddb.calls()).toHaveLength(0);
+  });
+
+  it('400 for a missing body, 415 for one that is not JSON', async () => {
+    expectProblem(await handler(adminEvent({ method: 'POST', resource: '/verify' })), 400);
+    const text = adminEvent({ method: 'POST', resource: '/verify', body: 'key', headers: { 'Content-Type': 'text/plain' } });
+    expectProblem(await handler(text), 415);
+  });
+});
