@@ -8,19 +8,21 @@ import {
   KeyNotFoundError,
   RequestInProgressError,
   StoreConflictError,
+  StoreUnavailableError,
   ValidationError,
 } from './errors';
 import {
   fingerprintOf,
   IDEMPOTENCY_LEASE_MS,
   IDEMPOTENCY_WINDOW_MS,
+  type IdempotencyClaim,
   type IdempotencyRecords,
   type IdempotentRequest,
   parseIdempotencyKey,
 } from './idempotency';
 import { assertValidKeyPrefix, DEFAULT_KEY_PREFIX, generateKey, hashKey, hintFor } from './key-format';
 import { findTenantKey } from './key-lookup';
-import type { KeyStateGuard, KeyStore } from './key-store';
+import type { KeyChange, KeyChanges, KeyStateGuard, KeyStore } from './key-store';
 import {
   createKeyBodySchema,
   parseOrThrow,
@@ -73,6 +75,15 @@ function revokesOrNarrows(before: KeyRecord, after: KeyRecord): boolean {
     before.scopes.some((scope) => !after.scopes.includes(scope)) ||
     isLater(before.expiresAt, after.expiresAt)
   );
+}
+
+/** The key as `changes` would leave it. */
+function withChanges(key: KeyRecord, changes: KeyChanges): KeyRecord {
+  const { expiresAt, ...rest } = changes;
+  const changed: KeyRecord = { ...key, ...rest };
+  if (expiresAt === null) delete changed.expiresAt;
+  else if (expiresAt !== undefined) changed.expiresAt = expiresAt;
+  return changed;
 }
 
 /**
@@ -143,18 +154,39 @@ export class KeyService {
       // The decision holds only for the state just read: an admin's change in between wins.
       guard = { enabled: existing.enabled, scopes: existing.scopes, expiresAt: existing.expiresAt ?? null };
     }
-    const change = await this.store.update(existing, input, guard);
+    let change: KeyChange | undefined;
+    try {
+      change = await this.store.update(existing, input, guard);
+    } catch (error) {
+      // A write whose answers were lost may have landed: one that takes access away flushes all the same.
+      if (error instanceof StoreUnavailableError && revokesOrNarrows(existing, withChanges(existing, input))) {
+        await this.invalidation.flushNow();
+      }
+      throw error;
+    }
     if (!change) throw new KeyNotFoundError();
-    // Judged against the state the write replaced, not the one read before it.
-    if (revokesOrNarrows(change.before, change.after)) await this.invalidation.flushNow();
+    // Judged against the state the write replaced, and the one read before it: when the SDK sent the
+    // write again after its first attempt landed, the state it replaced is this change's own.
+    if (revokesOrNarrows(change.before, change.after) || revokesOrNarrows(existing, change.after)) {
+      await this.invalidation.flushNow();
+    }
     if (input.expiresAt) await this.invalidation.flushAt(change.after.keyId, input.expiresAt);
     return toApiKey(change.after, this.now());
   }
 
+  /**
+   * Deletes a key that exists. If it is gone by the time of the write, that was another delete,
+   * or this one's own first attempt, whose answer was lost and which the SDK sent again: either
+   * way it is gone, as asked. A write that failed may have landed, so it flushes too.
+   */
   async delete(tenantId: string, keyId: string): Promise<void> {
     const existing = await findTenantKey(this.store, tenantId, keyId);
-    const deleted = await this.store.delete(existing);
-    if (!deleted) throw new KeyNotFoundError();
+    try {
+      await this.store.delete(existing);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) await this.invalidation.flushNow();
+      throw error;
+    }
     await this.invalidation.flushNow();
   }
 
@@ -274,11 +306,18 @@ export class KeyService {
     const now = this.now();
     const plannedKeyId = `key_${ulid(now.getTime())}`;
     const leaseUntil = new Date(now.getTime() + IDEMPOTENCY_LEASE_MS).toISOString();
-    const claim = await records.claim(request, plannedKeyId, {
-      now: now.toISOString(),
-      leaseUntil,
-      expiresAt: new Date(now.getTime() + IDEMPOTENCY_WINDOW_MS).toISOString(),
-    });
+    let claim: IdempotencyClaim;
+    try {
+      claim = await records.claim(request, plannedKeyId, {
+        now: now.toISOString(),
+        leaseUntil,
+        expiresAt: new Date(now.getTime() + IDEMPOTENCY_WINDOW_MS).toISOString(),
+      });
+    } catch (error) {
+      // The claim may have landed, its answers lost: a retry should not wait out its lease behind a 409.
+      await records.release(request, leaseUntil).catch(() => undefined);
+      throw error;
+    }
     switch (claim.outcome) {
       case 'mismatch':
         throw new IdempotencyMismatchError();

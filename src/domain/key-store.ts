@@ -51,7 +51,8 @@ export interface KeyStore {
    * Marks a key rotated and sets its retirement, if it is still the tenant's key and
    * either not rotated and not expired at `unexpiredAt`, or rotated to the unfinished
    * replacement it `supersedes`. Otherwise `gone` (it no longer exists) or `changed`
-   * (it was rotated, or expired, meanwhile), and nothing is written.
+   * (it was rotated, or expired, meanwhile), and nothing is written. A retry of a
+   * write that landed recognises it.
    */
   retire(
     key: KeyRecord,

@@ -266,6 +266,8 @@ export class DynamoKeyStore implements KeyStore {
     );
     if (retired) return 'retired';
     const now = await this.findByHash(key.keyHash);
+    // The SDK retried a write whose first attempt had landed: the rotation found is this one's own.
+    if (now?.rotation?.to === retirement.rotation.to) return 'retired';
     return now?.tenantId === key.tenantId && now.keyId === key.keyId ? 'changed' : 'gone';
   }
 

@@ -22,6 +22,8 @@ export interface CallOptions {
   /** An object is sent as JSON; a string is sent as it is. */
   body?: unknown;
   headers?: Record<string, string>;
+  /** Aborts the call, e.g. AbortSignal.timeout(ms) for a client that stops waiting. */
+  signal?: AbortSignal;
 }
 
 function encodeBody(options: CallOptions): { body?: string; headers: Record<string, string> } {
@@ -61,7 +63,7 @@ export async function signedCall(
     { signingDate: options.signingDate },
   );
   const { host: _host, ...sent } = signed.headers; // fetch sets Host itself, to the same value
-  return toApiResponse(method, url, await fetch(url, { method, headers: sent, body }));
+  return toApiResponse(method, url, await fetch(url, { method, headers: sent, body, signal: options.signal }));
 }
 
 /** A call with no signature, optionally with an x-api-key. */
@@ -74,5 +76,5 @@ export async function call(
   const { body, headers } = encodeBody(options);
   if (options.apiKey !== undefined) headers['x-api-key'] = options.apiKey;
   const url = new URL(path, baseUrl);
-  return toApiResponse(method, url, await fetch(url, { method, headers, body }));
+  return toApiResponse(method, url, await fetch(url, { method, headers, body, signal: options.signal }));
 }

@@ -15,12 +15,13 @@ export interface DynaliteServer {
 }
 
 /**
- * The store `npm start` embeds, in memory, on a port of its own and taking any
+ * The store `npm start` embeds, on a port of its own and taking any
  * credentials: a DynamoDB-compatible endpoint for tests, as DYNAMODB_ENDPOINT
- * may name one. `npm start` itself gives it no port.
+ * may name one. `npm start` itself gives it no port. In memory, or with `path`
+ * in LevelDB files there, which a later server on the same path opens again.
  */
-export async function startDynaliteServer(): Promise<DynaliteServer> {
-  const database = await openEmbeddedDynamoDb();
+export async function startDynaliteServer(options: { path?: string } = {}): Promise<DynaliteServer> {
+  const database = await openEmbeddedDynamoDb({ path: options.path });
   const server = createServer(
     createRequestListener((request) => database.serve(request), { maxBodyBytes: MAX_REQUEST_BYTES, stopping: () => false }),
   );

@@ -415,16 +415,16 @@ describe('rotation writes', () => {
     expect(input.ExpressionAttributeValues).toMatchObject({ ':to': 'key_stale' });
   });
 
-  it('a refused retire says whether the key is gone or changed', async () => {
+  it('a refused retire says whether the key is gone or changed, or recognises its own retried write', async () => {
+    const retire = () =>
+      store.retire(old, { rotation, expiresAt: '2030-01-01T00:00:00.000Z' }, { unexpiredAt: '2029-01-01T00:00:00.000Z' });
     ddb.on(UpdateCommand).rejects(conditionFailed());
     ddb.on(GetCommand).resolves({});
-    await expect(
-      store.retire(old, { rotation, expiresAt: '2030-01-01T00:00:00.000Z' }, { unexpiredAt: '2029-01-01T00:00:00.000Z' }),
-    ).resolves.toBe('gone');
+    await expect(retire()).resolves.toBe('gone');
+    ddb.on(GetCommand).resolves({ Item: { ...old, rotation: { ...rotation, to: 'key_other' } } });
+    await expect(retire()).resolves.toBe('changed');
     ddb.on(GetCommand).resolves({ Item: { ...old, rotation } });
-    await expect(
-      store.retire(old, { rotation, expiresAt: '2030-01-01T00:00:00.000Z' }, { unexpiredAt: '2029-01-01T00:00:00.000Z' }),
-    ).resolves.toBe('changed');
+    await expect(retire()).resolves.toBe('retired');
   });
 
   it('activate makes a pending replacement live, and recognises one a retried write made live', async () => {
