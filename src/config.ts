@@ -18,6 +18,10 @@ export const ENV = {
   flushScheduleGroup: 'FLUSH_SCHEDULE_GROUP',
   /** The role EventBridge Scheduler assumes to queue a flush. */
   flushScheduleRoleArn: 'FLUSH_SCHEDULE_ROLE_ARN',
+  /** The deployment's part in each tenant's API Gateway API key: its name and value (src/domain/usage-key.ts). */
+  usageKeyNamespace: 'USAGE_KEY_NAMESPACE',
+  /** The plans as API Gateway usage plans, JSON: `{"default":"free","ids":{"free":"<usage plan id>",…}}`. */
+  usagePlans: 'USAGE_PLANS',
   /** The OpenID Connect issuer whose tokens sign console users in. */
   consoleIssuer: 'CONSOLE_ISSUER',
   /** The console's OAuth client id at that issuer: the audience its ID tokens name. */
