@@ -3,11 +3,13 @@ import { IDEMPOTENCY_KEY_HEADER } from '../src/http-headers';
 import { authorizerCacheInvalidation } from './shared/authorizer-cache-invalidation';
 import { callerOf, header, httpHandler, json, readJsonBody, requestPath, tenantOf } from './shared/http';
 import { keyPrefixFromEnvironment, keyStoreFromEnvironment, tenantStoreFromEnvironment } from './shared/key-store';
+import { tenantServiceFromEnvironment } from './shared/usage-plans';
 
 const keys = new KeyService({
   store: keyStoreFromEnvironment(),
   invalidation: authorizerCacheInvalidation(),
   idempotency: tenantStoreFromEnvironment(),
+  tenants: tenantServiceFromEnvironment(),
   keyPrefix: keyPrefixFromEnvironment(),
 });
 

@@ -14,7 +14,9 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ENV } from '../src/config';
+import { DECLARED_PLANS } from '../src/declared-plans';
 import { DEFAULT_KEY_PREFIX, isValidKeyPrefix, KEY_PREFIX_PATTERN } from '../src/domain/key-format';
+import { type PlanDeclaration, parsePlans } from '../src/plans';
 import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName, JWT_AUTHORIZER_ENTRY, ROUTES, routePathPattern } from '../src/routes';
 import { AuthorizerCacheFlush } from './authorizer-cache-flush';
 import { ConsoleSignIn, type ConsoleSignInProps } from './console-sign-in';
@@ -32,6 +34,7 @@ import { serviceFunction } from './private/service-function';
 import { ProtectedHttpApi, type ProtectedHttpApiProps } from './protected-http-api';
 import { ProtectedRestApi, type ProtectedRestApiProps } from './protected-rest-api';
 import { TenantTable } from './tenant-table';
+import { TenantUsagePlans } from './tenant-usage-plans';
 
 /**
  * The authorizer makes one DynamoDB read, bounded at about 3 × 1.5 s plus
@@ -79,6 +82,16 @@ export interface ApiKeyServiceProps {
    * @default 'v1'
    */
   readonly stageName?: string;
+
+  /**
+   * The plans tenants can be on: each a steady rate and burst (requests per
+   * second) and an optional quota per day, week or month, with one the default.
+   * Each becomes an API Gateway usage plan over the service's stage and every
+   * REST API it protects; `PUT /tenants/{tenantId}` moves a tenant between them.
+   *
+   * @default - the plans of the package's config/plans.json: `free` (5/s, burst 10, 1,000 a day; the default) and `pro` (100/s, burst 200)
+   */
+  readonly plans?: PlanDeclaration;
 
   /**
    * Steady-state requests per second the stage accepts, across all clients,
@@ -143,7 +156,7 @@ export interface ApiKeyServiceProps {
 export class ApiKeyService extends Construct {
   /** The key table (partition key `keyHash`, GSI `byTenant`). */
   readonly table: ITable;
-  /** What the service keeps per tenant (partition key `tenantId`, sort key `sk`): idempotent requests. */
+  /** What the service keeps per tenant (partition key `tenantId`, sort key `sk`): its plan, idempotent requests. */
   readonly tenantTable: ITable;
   /** The service's API. Its URL, including the stage, is `api.url`. */
   readonly api: RestApi;
@@ -151,6 +164,8 @@ export class ApiKeyService extends Construct {
   readonly authorizerFunction: IFunction;
   /** The route handlers, by handler name, e.g. for alarms on their errors. */
   readonly handlers: Readonly<Record<HandlerName, IFunction>>;
+  /** The plans as API Gateway usage plans, and the tenants' API Gateway API keys' namespace. */
+  readonly usagePlans: TenantUsagePlans;
   /** How long API Gateway caches an authorizer answer. */
   readonly authorizerCacheTtl: Duration;
   /** What flushes the protected stages' authorizer caches: now, and at each key's expiry. */
@@ -187,6 +202,11 @@ export class ApiKeyService extends Construct {
       throttlingBurstLimit,
       cloudWatchRole: props.apiGatewayCloudWatchRole ?? true,
     });
+    this.usagePlans = new TenantUsagePlans(this, 'UsagePlans', {
+      // Checked whole here too: a declaration built in code gets the messages a file does.
+      plans: parsePlans(props.plans ?? DECLARED_PLANS),
+      logRetention,
+    });
     if (props.webAclArn !== undefined) {
       new CfnWebACLAssociation(this, 'WebAclAssociation', {
         resourceArn: this.api.deploymentStage.stageArn,
@@ -207,6 +227,7 @@ export class ApiKeyService extends Construct {
       logRetention,
     });
     this.keyTable.grantVerify(authorizerFunction);
+    this.usagePlans.grantUsageIdentifier(authorizerFunction);
     this.authorizerFunction = authorizerFunction;
 
     const consoleAuthorizerFunction = serviceFunction(this, 'ConsoleAuthorizer', {
@@ -237,6 +258,7 @@ export class ApiKeyService extends Construct {
       if (definition.issuesKeys) fn.addEnvironment(ENV.keyPrefix, keyPrefix);
       if (definition.invalidation.includes('flushNow')) this.cacheFlush.grantFlushNow(fn);
       if (definition.invalidation.includes('flushAt')) this.cacheFlush.grantScheduleFlush(fn);
+      this.usagePlans.grantOperations(fn, definition.usagePlans);
       handlers[name] = fn;
     }
     this.handlers = handlers;

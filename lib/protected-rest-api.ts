@@ -1,6 +1,8 @@
 import type { Duration } from 'aws-cdk-lib';
 import {
+  ApiKeySourceType,
   AuthorizationType,
+  type CfnRestApi,
   type CfnStage,
   IdentitySource,
   type Integration,
@@ -81,6 +83,9 @@ export class ProtectedRestApi extends Construct {
       // own stack depends on the functions this registration lets flush it.
       service.cacheFlush.registerRestStage(this, 'CacheFlush', api.restApiId, cfnStage.stageName ?? stage.stageName);
     }
+    // Each tenant's requests count against its plan: the authorizer names its usage plan key.
+    (api.node.defaultChild as CfnRestApi).apiKeySourceType = ApiKeySourceType.AUTHORIZER;
+    service.usagePlans.addStage(this, 'UsagePlans', api, stage);
     addProblemResponses(api);
   }
 
@@ -94,14 +99,16 @@ export class ProtectedRestApi extends Construct {
     httpMethod: string,
     integration: Integration,
     access: MethodAccess,
-    options: Omit<MethodOptions, 'authorizer' | 'authorizationType' | 'authorizationScopes'> = {},
+    options: Omit<MethodOptions, 'authorizer' | 'authorizationType' | 'authorizationScopes' | 'apiKeyRequired'> = {},
   ): Method {
     if (resource.api !== this.api) {
       throw new Error(`ProtectedRestApi.addMethod: ${resource.path} belongs to another API than ${this.api.node.path}`);
     }
     const given = options as MethodOptions;
-    if (given.authorizer || given.authorizationType || given.authorizationScopes) {
-      throw new Error('ProtectedRestApi.addMethod: the authorization options are set by the protection, not by the caller');
+    if (given.authorizer || given.authorizationType || given.authorizationScopes || given.apiKeyRequired !== undefined) {
+      throw new Error(
+        'ProtectedRestApi.addMethod: the authorization and API key options are set by the protection, not by the caller',
+      );
     }
     const method: ProtectedMethod = { method: httpMethod.toUpperCase(), path: resource.path };
     if (access.scope !== undefined) method.scope = access.scope;
@@ -110,6 +117,8 @@ export class ProtectedRestApi extends Construct {
       ...options,
       authorizationType: AuthorizationType.CUSTOM,
       authorizer: this.authorizer,
+      // Usage plans apply only to methods that require an API key: the tenant's, named by the authorizer.
+      apiKeyRequired: true,
     });
   }
 

@@ -5,7 +5,7 @@ import type { ProtectedMethod } from './protected-methods';
  * gateway and the authorizer's policy are all built from these tables.
  */
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**
  * `iam`: SigV4-signed admin calls. `apiKey`: the x-api-key REQUEST authorizer.
@@ -26,7 +26,10 @@ export type HandlerName =
   | 'whoami'
   | 'verifyKey'
   | 'openApi'
-  | 'consolePage';
+  | 'consolePage'
+  | 'getTenant'
+  | 'setTenantPlan'
+  | 'getUsage';
 
 export type TableAction =
   | 'dynamodb:PutItem'
@@ -42,6 +45,14 @@ export type TableAction =
  * grace period's end).
  */
 export type InvalidationCapability = 'flushNow' | 'flushAt';
+
+/**
+ * What a function does with the plans' API Gateway usage plans. `readPlans`: knows
+ * the plans (their names and the default). `arrangeKeys`: also finds or creates a
+ * tenant's API Gateway API key and moves it between usage plans. `readUsage`: also
+ * reads a key's usage.
+ */
+export type UsagePlanOperation = 'readPlans' | 'arrangeKeys' | 'readUsage';
 
 export interface HandlerDefinition {
   /** The module under lambdas/ that exports `handler`. */
@@ -59,6 +70,8 @@ export interface HandlerDefinition {
   tenantTableActions: readonly TableAction[];
   /** The invalidation its operations perform; the construct grants exactly these, with their settings. */
   invalidation: readonly InvalidationCapability[];
+  /** What it does with the usage plans; the construct grants exactly these, with the plans' settings. */
+  usagePlans: readonly UsagePlanOperation[];
   /** Whether it issues new keys, and so needs the deployment's key prefix. */
   issuesKeys: boolean;
   /** Whether it serves the console's page, and so needs its assets and its sign-in settings. */
@@ -72,6 +85,7 @@ const NO_STORE_ACCESS: Omit<HandlerDefinition, 'entry'> = {
   indexActions: [],
   tenantTableActions: [],
   invalidation: [],
+  usagePlans: [],
   issuesKeys: false,
   servesConsole: false,
 };
@@ -87,6 +101,8 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     // Idempotent requests: claimed with PutItem, read back, taken over and completed with UpdateItem.
     tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
     invalidation: ['flushAt'],
+    // A tenant's first key gets the tenant its API Gateway API key, in its plan's usage plan.
+    usagePlans: ['arrangeKeys'],
     issuesKeys: true,
     servesConsole: false,
   },
@@ -97,6 +113,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     indexActions: ['dynamodb:Query'],
     tenantTableActions: [],
     invalidation: [],
+    usagePlans: [],
     issuesKeys: false,
     servesConsole: false,
   },
@@ -107,6 +124,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     indexActions: ['dynamodb:Query'],
     tenantTableActions: [],
     invalidation: [],
+    usagePlans: [],
     issuesKeys: false,
     servesConsole: false,
   },
@@ -117,6 +135,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     indexActions: ['dynamodb:Query'],
     tenantTableActions: [],
     invalidation: ['flushNow', 'flushAt'],
+    usagePlans: [],
     issuesKeys: false,
     servesConsole: false,
   },
@@ -127,6 +146,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     indexActions: ['dynamodb:Query'],
     tenantTableActions: [],
     invalidation: ['flushNow'],
+    usagePlans: [],
     issuesKeys: false,
     servesConsole: false,
   },
@@ -139,6 +159,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     indexActions: ['dynamodb:Query'],
     tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
     invalidation: ['flushNow', 'flushAt'],
+    usagePlans: ['arrangeKeys'],
     issuesKeys: true,
     servesConsole: false,
   },
@@ -146,12 +167,23 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   verifyKey: { ...NO_STORE_ACCESS, entry: 'verify-key', verifiesKeys: true },
   openApi: { ...NO_STORE_ACCESS, entry: 'openapi' },
   consolePage: { ...NO_STORE_ACCESS, entry: 'console-page', servesConsole: true },
+  getTenant: { ...NO_STORE_ACCESS, entry: 'get-tenant', tenantTableActions: ['dynamodb:GetItem'], usagePlans: ['readPlans'] },
+  setTenantPlan: {
+    ...NO_STORE_ACCESS,
+    entry: 'set-tenant-plan',
+    // The tenant's item: read, its arrangement lease taken and given back with UpdateItem.
+    tenantTableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    usagePlans: ['arrangeKeys'],
+  },
+  getUsage: { ...NO_STORE_ACCESS, entry: 'get-usage', tenantTableActions: ['dynamodb:GetItem'], usagePlans: ['readUsage'] },
 };
 
 /** The module under lambdas/ of the x-api-key authorizer, which is behind no route. */
 export const AUTHORIZER_ENTRY = 'authorizer';
 /** The module under lambdas/ of the flush queue's consumer, which is behind no route either. */
 export const FLUSHER_ENTRY = 'flush-authorizer-caches';
+/** The module under lambdas/ of the custom resource that puts another stack's protected stage under the plans. */
+export const USAGE_PLAN_LINK_ENTRY = 'link-usage-plan-stage';
 /** The module under lambdas/ of the console users' JWT authorizer, which is behind no route. */
 export const JWT_AUTHORIZER_ENTRY = 'jwt-authorizer';
 
@@ -180,7 +212,11 @@ export const ROUTES: readonly Route[] = [
   { method: 'PATCH', path: '/keys/{keyId}', handler: 'updateKey', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
   { method: 'DELETE', path: '/keys/{keyId}', handler: 'deleteKey', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
   { method: 'POST', path: '/keys/{keyId}/rotate', handler: 'rotateKey', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
+  { method: 'PUT', path: '/tenants/{tenantId}', handler: 'setTenantPlan', authorization: 'iam' },
+  { method: 'GET', path: '/tenants/{tenantId}', handler: 'getTenant', authorization: 'iam' },
+  { method: 'GET', path: '/tenants/{tenantId}/usage', handler: 'getUsage', authorization: 'iam' },
   { method: 'GET', path: '/whoami', handler: 'whoami', authorization: 'apiKey' },
+  { method: 'GET', path: '/usage', handler: 'getUsage', authorization: 'apiKey' },
   { method: 'POST', path: '/verify', handler: 'verifyKey', authorization: 'iam' },
   { method: 'GET', path: '/openapi.json', handler: 'openApi', authorization: 'none' },
   { method: 'GET', path: '/console', handler: 'consolePage', authorization: 'none' },

@@ -108,6 +108,12 @@ function domainErrorResponse(error: KnownDomainError): APIGatewayProxyResult {
         'Retry-After': String(error.retryAfterSeconds),
       });
     }
+    case 'usagePlansUnavailable':
+      logger.warn('Usage plans unavailable', { message: error.message, ...errorDetails(error.cause) });
+      return problemResponse(problem(503, 'Service Unavailable', error.message), { 'Retry-After': '1' });
+    case 'tenantLimit':
+      logger.error('API Gateway API key limit reached');
+      return problemResponse(problem(409, 'Conflict', error.message));
     default:
       return assertNever(error);
   }

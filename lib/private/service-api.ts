@@ -1,4 +1,11 @@
-import { AccessLogField, AccessLogFormat, LogGroupLogDestination, MethodLoggingLevel, RestApi } from 'aws-cdk-lib/aws-apigateway';
+import {
+  AccessLogField,
+  AccessLogFormat,
+  ApiKeySourceType,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { addProblemResponses } from './problem-responses';
@@ -39,13 +46,15 @@ export interface ServiceApiProps {
 /**
  * The service's RestApi: one stage with JSON access logs, execution logs at
  * ERROR without request or response data (they carry keys), stage throttling,
- * and every gateway response rewritten as problem+json.
+ * usage plans keyed by the authorizer, and every gateway response rewritten as problem+json.
  */
 export function serviceApi(scope: Construct, props: ServiceApiProps): RestApi {
   const accessLogs = new LogGroup(scope, 'AccessLogs', { retention: props.logRetention });
   const api = new RestApi(scope, 'Api', {
     description: 'API key service: admin key management (SigV4), self-service key management and /whoami (x-api-key).',
     cloudWatchRole: props.cloudWatchRole,
+    // The tenant's usage plan is named by the authorizer, never by a header a caller could send.
+    apiKeySourceType: ApiKeySourceType.AUTHORIZER,
     deployOptions: {
       stageName: props.stageName,
       accessLogDestination: new LogGroupLogDestination(accessLogs),

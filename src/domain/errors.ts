@@ -29,7 +29,9 @@ export type KnownDomainError =
   | RequestInProgressError
   | IdempotencyMismatchError
   | StoreConflictError
-  | StoreUnavailableError;
+  | StoreUnavailableError
+  | UsagePlansUnavailableError
+  | TenantLimitError;
 
 export function isDomainError(error: unknown): error is KnownDomainError {
   return error instanceof DomainError;
@@ -125,5 +127,31 @@ export class StoreUnavailableError extends DomainError {
     options?: { cause?: unknown },
   ) {
     super('The key store is temporarily unavailable.', options);
+  }
+}
+
+/**
+ * The tenant's usage plan could not be arranged right now: API Gateway throttled
+ * or failed, or another request is arranging it. Nothing was changed; a retry may succeed.
+ */
+export class UsagePlansUnavailableError extends DomainError {
+  readonly kind = 'usagePlansUnavailable';
+  readonly name = 'UsagePlansUnavailableError';
+  constructor(
+    message: string,
+    readonly cause?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** API Gateway holds at most 10,000 API keys per account and Region: one per tenant with a plan. */
+export class TenantLimitError extends DomainError {
+  readonly kind = 'tenantLimit';
+  readonly name = 'TenantLimitError';
+  constructor() {
+    super(
+      "No more tenants can get a usage plan: the account has reached API Gateway's 10,000 API keys per Region. Tenants that have one are unaffected.",
+    );
   }
 }

@@ -42,10 +42,20 @@ export interface KeyServiceOptions {
   invalidation: AuthorizerCacheInvalidation;
   /** Where idempotent requests are remembered; without it, an Idempotency-Key is refused. */
   idempotency?: IdempotencyRecords;
+  /**
+   * Gets a tenant ready for its keys (its usage plan) before one is issued; without it,
+   * keys are issued with no plan arranged.
+   */
+  tenants?: KeyIssuancePreparation;
   /** @default 'ak' */
   keyPrefix?: string;
   /** @default () => new Date() */
   now?: () => Date;
+}
+
+/** What must hold for a tenant before a key of it can work: TenantService.prepareForKeys. */
+export interface KeyIssuancePreparation {
+  prepareForKeys(tenantId: string): Promise<void>;
 }
 
 const ulid = monotonicFactory();
@@ -95,6 +105,7 @@ export class KeyService {
   private readonly store: KeyStore;
   private readonly invalidation: AuthorizerCacheInvalidation;
   private readonly idempotency: IdempotencyRecords | undefined;
+  private readonly tenants: KeyIssuancePreparation | undefined;
   private readonly keyPrefix: string;
   private readonly now: () => Date;
 
@@ -102,6 +113,7 @@ export class KeyService {
     this.store = options.store;
     this.invalidation = options.invalidation;
     this.idempotency = options.idempotency;
+    this.tenants = options.tenants;
     this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     this.now = options.now ?? (() => new Date());
     assertValidKeyPrefix(this.keyPrefix);
@@ -372,6 +384,7 @@ export class KeyService {
     options: { keyId?: string; pending?: { pending: true; ttl: number } } = {},
   ): Promise<{ key: IssuedApiKey; record: KeyRecord }> {
     const { pending } = options;
+    await this.tenants?.prepareForKeys(fields.tenantId);
     for (let attempt = 1; ; attempt++) {
       const key = generateKey(this.keyPrefix);
       const createdAt = this.now();

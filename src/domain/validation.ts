@@ -95,6 +95,24 @@ export const listKeysQuerySchema = z.strictObject({
   cursor: z.string().min(1, 'must not be empty').max(1024, 'is too long').optional(),
 });
 
+export const setPlanBodySchema = z.strictObject({
+  plan: z.string().min(1, 'must not be empty').max(32, 'must be at most 32 characters'),
+});
+
+const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+/** The longest usage range one request may ask for: API Gateway answers a day per entry. */
+export const MAX_USAGE_DAYS = 90;
+
+const daySchema = z
+  .string()
+  .regex(DAY_PATTERN, 'must be a date, YYYY-MM-DD')
+  .refine((day) => {
+    const midnight = new Date(`${day}T00:00:00Z`);
+    return !Number.isNaN(midnight.getTime()) && midnight.toISOString().startsWith(day);
+  }, 'must be a real calendar date');
+
+export const usageQuerySchema = z.strictObject({ from: daySchema.optional(), to: daySchema.optional() });
+
 /**
  * POST /verify's body, for the OpenAPI document. The handler checks the same
  * rules without zod (parseKeyCheckRequest), to stay lean; a test holds the two together.

@@ -3,7 +3,9 @@ import {
   createKeyBodySchema,
   listKeysQuerySchema,
   rotateKeyBodySchema,
+  setPlanBodySchema,
   updateKeyBodySchema,
+  usageQuerySchema,
   verifyKeyBodySchema,
 } from '../domain/validation';
 import { PROBLEM_CONTENT_TYPE } from '../problem';
@@ -16,6 +18,8 @@ import {
   problemSchema,
   replayedApiKeySchema,
   rotatedApiKeySchema,
+  tenantSchema,
+  usageSchema,
   whoamiSchema,
 } from './resources';
 
@@ -84,6 +88,14 @@ const COMPONENTS = {
       schema: keyListSchema,
       description: "One page of a tenant's keys, newest first. `nextCursor` is null on the last page.",
     },
+    Tenant: {
+      schema: tenantSchema,
+      description: 'A tenant and its plan. One never configured has the default plan and `createdAt` null.',
+    },
+    Usage: {
+      schema: usageSchema,
+      description: "Requests per day (UTC), oldest first, as API Gateway counted them against the tenant's plan.",
+    },
     Whoami: { schema: whoamiSchema, description: 'The calling key, as the authorizer passed it on.' },
     KeyCheck: {
       schema: keyCheckSchema,
@@ -102,6 +114,7 @@ const COMPONENTS = {
       description: 'Any of the key\'s fields to change, at least one. `"expiresAt": null` removes the expiry.',
     },
     RotateKeyRequest: { schema: rotateKeyBodySchema, description: 'How long the old key keeps working, in seconds.' },
+    SetPlanRequest: { schema: setPlanBodySchema, description: 'The plan to move the tenant to: one of the declared plans.' },
     VerifyKeyRequest: { schema: verifyKeyBodySchema, description: 'A presented key, and optionally the scope it must hold.' },
   },
 } satisfies Record<'responses' | 'requests', Record<string, { schema: z.ZodType; description: string }>>;
@@ -121,17 +134,22 @@ const PROBLEMS = {
   404: { name: 'NotFound', description: 'No such key for this tenant.' },
   409: {
     name: 'Conflict',
-    description: 'The key changed meanwhile, cannot be rotated again, or a request with this Idempotency-Key is still running.',
+    description:
+      "The key changed meanwhile, cannot be rotated again, a request with this Idempotency-Key is still running, or the account has no API Gateway API key left for a new tenant's plan.",
   },
   413: { name: 'ContentTooLarge', description: 'The body is over 10 KiB.' },
   415: { name: 'UnsupportedMediaType', description: 'The body is not `application/json`.' },
   422: { name: 'UnprocessableContent', description: 'This Idempotency-Key was used with a different request.' },
-  429: { name: 'TooManyRequests', description: 'The stage is throttling requests; retry after `Retry-After` seconds.' },
+  429: {
+    name: 'TooManyRequests',
+    description: "The tenant's plan (its rate or its quota) or the stage is throttling requests; retry after `Retry-After` seconds.",
+  },
   500: { name: 'InternalServerError', description: 'The request failed.' },
   502: { name: 'BadGateway', description: 'The backend failed to answer.' },
   503: {
     name: 'ServiceUnavailable',
-    description: 'The key store or the authorizer could not answer; retry after `Retry-After` seconds.',
+    description:
+      "The key store, the authorizer or API Gateway's usage plans could not answer; retry after `Retry-After` seconds.",
   },
   504: { name: 'GatewayTimeout', description: 'The backend did not answer in time.' },
 } as const;
@@ -152,7 +170,7 @@ interface SuccessResponse {
 interface OperationSpec {
   operationId: string;
   summary: string;
-  tag: 'keys' | 'verification' | 'console' | 'meta';
+  tag: 'keys' | 'tenants' | 'verification' | 'console' | 'meta';
   body?: { schema: RequestSchemaName; required: boolean };
   query?: z.ZodObject;
   /** Takes an Idempotency-Key header. */
@@ -252,6 +270,29 @@ const OPERATIONS: Record<HandlerName, OperationSpec> = {
     },
     problems: [...BODY_PROBLEMS, 503],
   },
+  getTenant: {
+    operationId: 'getTenant',
+    summary: "Read a tenant's plan",
+    tag: 'tenants',
+    success: { 200: { description: 'The tenant; one never configured has the default plan.', body: 'Tenant' } },
+    problems: [400, 503],
+  },
+  setTenantPlan: {
+    operationId: 'setTenantPlan',
+    summary: "Set a tenant's plan",
+    tag: 'tenants',
+    body: { schema: 'SetPlanRequest', required: true },
+    success: { 200: { description: 'The tenant on its new plan, which API Gateway enforces already.', body: 'Tenant' } },
+    problems: [...BODY_PROBLEMS, 409, 503],
+  },
+  getUsage: {
+    operationId: 'getUsage',
+    summary: "A tenant's requests per day",
+    tag: 'tenants',
+    query: usageQuerySchema,
+    success: { 200: { description: 'One entry per day of the range, from and to included.', body: 'Usage' } },
+    problems: [400, 503],
+  },
   consolePage: {
     operationId: 'consolePage',
     summary: 'The console: its page, or one of its files',
@@ -282,6 +323,11 @@ const TAGS = [
   {
     name: 'keys',
     description: "Issuing and managing keys: admin routes per tenant (SigV4), self-service routes for the calling key's tenant.",
+  },
+  {
+    name: 'tenants',
+    description:
+      "Tenants' plans (rate, burst and quota, enforced by API Gateway usage plans) and their usage: admin routes per tenant, and the calling key's own tenant's usage.",
   },
   { name: 'verification', description: 'Checking a presented key from a backend that is not behind the authorizer.' },
   {

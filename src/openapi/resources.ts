@@ -3,6 +3,7 @@ import type { ApiKey, IssuedApiKey } from '../domain/api-key';
 import { KEY_ID_PATTERN } from '../domain/identifiers';
 import type { KeyCheck } from '../domain/key-check';
 import type { KeyList } from '../domain/key-queries';
+import type { DailyUsage, Tenant } from '../domain/tenants';
 import { tenantIdSchema } from '../domain/validation';
 import type { Problem } from '../problem';
 
@@ -55,6 +56,21 @@ export const whoamiSchema = z.strictObject({
   name: z.string(),
   scopes: z.array(z.string()),
 });
+
+export const tenantSchema = z.strictObject({
+  id: tenantIdSchema,
+  plan: z.string(),
+  createdAt: instantSchema.nullable(),
+}) satisfies z.ZodType<Tenant>;
+
+export const usageSchema = z.strictObject({
+  items: z.array(
+    z.strictObject({
+      date: z.iso.date(),
+      requests: z.number().int().min(0),
+    }),
+  ),
+}) satisfies z.ZodType<{ items: DailyUsage[] }>;
 
 export const keyCheckSchema = z.discriminatedUnion('valid', [
   z.strictObject({

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { IdempotencyClaim, IdempotencyRecords, IdempotentRequest } from '../domain/idempotency';
+import { UsagePlansUnavailableError } from '../domain/errors';
+import type { TenantRecord, TenantRecords } from '../domain/tenants';
 import { sendRequest } from './dynamodb-client';
 import { allOf, buildExpressions, namePlaceholders } from './expressions';
 
@@ -35,12 +37,52 @@ const CONDITION = {
   expiresAt: `${ATTRIBUTE.ttl} = :ttl`,
 } as const;
 
+/** A tenant's own item: its plan and its API Gateway API key. */
+interface TenantItem {
+  tenantId: string;
+  sk: typeof TENANT_SORT_KEY;
+  createdAt: string;
+  plan?: string;
+  usageKeyId?: string;
+  usagePlan?: string;
+  /** Set while a request arranges the tenant's usage plan. */
+  arrangementLeaseUntil?: string;
+}
+
+const TENANT_SORT_KEY = 'tenant';
+
+const TENANT_ATTRIBUTE = namePlaceholders<keyof TenantItem>([
+  'tenantId',
+  'sk',
+  'createdAt',
+  'plan',
+  'usageKeyId',
+  'usagePlan',
+  'arrangementLeaseUntil',
+]);
+
+const TENANT_CONDITION = {
+  isFree: `attribute_not_exists(${TENANT_ATTRIBUTE.arrangementLeaseUntil}) OR ${TENANT_ATTRIBUTE.arrangementLeaseUntil} < :now`,
+  isLeasedUntil: `${TENANT_ATTRIBUTE.arrangementLeaseUntil} = :leaseUntil`,
+} as const;
+
+function toTenantRecord(item: TenantItem): TenantRecord {
+  return {
+    tenantId: item.tenantId,
+    createdAt: item.createdAt,
+    ...(item.plan !== undefined ? { plan: item.plan } : {}),
+    ...(item.usageKeyId !== undefined && item.usagePlan !== undefined
+      ? { usageKey: { id: item.usageKeyId, plan: item.usagePlan } }
+      : {}),
+  };
+}
+
 function sortKeyOf(request: IdempotentRequest): string {
   return `idempotency#${createHash('sha256').update(`${request.scope}\u0000${request.key}`).digest('hex')}`;
 }
 
 /** The tenant table's store: the only code that reads or writes it. */
-export class DynamoTenantStore implements IdempotencyRecords {
+export class DynamoTenantStore implements IdempotencyRecords, TenantRecords {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -123,6 +165,101 @@ export class DynamoTenantStore implements IdempotencyRecords {
     );
   }
 
+  async getTenant(tenantId: string): Promise<TenantRecord | undefined> {
+    const item = await this.get<TenantItem>(tenantId, TENANT_SORT_KEY);
+    return item ? toTenantRecord(item) : undefined;
+  }
+
+  async claimArrangement(tenantId: string, times: { now: string; leaseUntil: string }): Promise<boolean> {
+    return sendRequest(
+      async () => {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { tenantId, sk: TENANT_SORT_KEY },
+            ...buildExpressions(
+              {
+                condition: TENANT_CONDITION.isFree,
+                set: [
+                  `${TENANT_ATTRIBUTE.createdAt} = if_not_exists(${TENANT_ATTRIBUTE.createdAt}, :now)`,
+                  `${TENANT_ATTRIBUTE.arrangementLeaseUntil} = :leaseUntil`,
+                ],
+              },
+              { ':now': times.now, ':leaseUntil': times.leaseUntil },
+            ),
+          }),
+        );
+        return true;
+      },
+      async () => {
+        // The SDK retried an update whose first attempt had landed: the lease is this claim's own.
+        const item = await this.get<TenantItem>(tenantId, TENANT_SORT_KEY);
+        return item?.arrangementLeaseUntil === times.leaseUntil;
+      },
+    );
+  }
+
+  async completeArrangement(
+    tenantId: string,
+    leaseUntil: string,
+    outcome: { usageKey: { id: string; plan: string }; plan?: string },
+  ): Promise<void> {
+    const set = [`${TENANT_ATTRIBUTE.usageKeyId} = :usageKeyId`, `${TENANT_ATTRIBUTE.usagePlan} = :usagePlan`];
+    const values: Record<string, unknown> = {
+      ':leaseUntil': leaseUntil,
+      ':usageKeyId': outcome.usageKey.id,
+      ':usagePlan': outcome.usageKey.plan,
+    };
+    if (outcome.plan !== undefined) {
+      set.push(`${TENANT_ATTRIBUTE.plan} = :plan`);
+      values[':plan'] = outcome.plan;
+    }
+    const completed = await sendRequest(
+      async () => {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { tenantId, sk: TENANT_SORT_KEY },
+            ...buildExpressions(
+              { condition: TENANT_CONDITION.isLeasedUntil, set, remove: [TENANT_ATTRIBUTE.arrangementLeaseUntil] },
+              values,
+            ),
+          }),
+        );
+        return true;
+      },
+      async () => {
+        // Either a retried update whose first attempt landed, or a lease that ran out and was taken over.
+        const item = await this.get<TenantItem>(tenantId, TENANT_SORT_KEY);
+        return (
+          item?.arrangementLeaseUntil === undefined &&
+          item?.usageKeyId === outcome.usageKey.id &&
+          item.usagePlan === outcome.usageKey.plan &&
+          (outcome.plan === undefined || item.plan === outcome.plan)
+        );
+      },
+    );
+    if (!completed) throw new UsagePlansUnavailableError("The tenant's usage plan changed while this request set it up; retry.");
+  }
+
+  async releaseArrangement(tenantId: string, leaseUntil: string): Promise<void> {
+    await sendRequest(
+      () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { tenantId, sk: TENANT_SORT_KEY },
+            ...buildExpressions(
+              { condition: TENANT_CONDITION.isLeasedUntil, remove: [TENANT_ATTRIBUTE.arrangementLeaseUntil] },
+              { ':leaseUntil': leaseUntil },
+            ),
+          }),
+        ),
+      // Another request took the lease over: it is no longer this one's to give up.
+      () => undefined,
+    );
+  }
+
   private async put(item: IdempotencyItem, condition: string, values: Record<string, unknown>): Promise<boolean> {
     return sendRequest(
       async () => {
@@ -135,10 +272,10 @@ export class DynamoTenantStore implements IdempotencyRecords {
     );
   }
 
-  private async get(tenantId: string, sk: string): Promise<IdempotencyItem | undefined> {
+  private async get<Item = IdempotencyItem>(tenantId: string, sk: string): Promise<Item | undefined> {
     const result = await sendRequest(() =>
       this.client.send(new GetCommand({ TableName: this.tableName, Key: { tenantId, sk }, ConsistentRead: true })),
     );
-    return result.Item as IdempotencyItem | undefined;
+    return result.Item as Item | undefined;
   }
 }

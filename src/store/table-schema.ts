@@ -21,7 +21,8 @@ export const KEY_TABLE = {
 
 /**
  * What the service keeps per tenant, one partition each: items told apart by the
- * sort key `sk`, such as the records of idempotent requests (`idempotency#…`).
+ * sort key `sk`: the tenant's own (`tenant`: its plan and API Gateway API key) and
+ * the records of idempotent requests (`idempotency#…`).
  * Items that should go away carry `ttl`.
  */
 export const TENANT_TABLE = {

@@ -40,6 +40,8 @@ interface Synthesized {
   flushQueueId: string;
   flushDeadLetterQueueId: string;
   flusherId: string;
+  /** The usage plan of each plan, by plan name. */
+  usagePlanIds: Record<string, string>;
 }
 
 function describeStack(stack: ApiKeyServiceStack): Synthesized {
@@ -60,6 +62,7 @@ function describeStack(stack: ApiKeyServiceStack): Synthesized {
     flushQueueId: logicalId(service.cacheFlush.queue),
     flushDeadLetterQueueId: logicalId(service.cacheFlush.deadLetterQueue),
     flusherId: logicalId(service.cacheFlush.flusherFunction),
+    usagePlanIds: Object.fromEntries(Object.entries(service.usagePlans.usagePlans).map(([name, plan]) => [name, logicalId(plan)])),
   };
 }
 
@@ -90,6 +93,13 @@ function flushNowSettings(synthesized: Synthesized): Record<string, unknown> {
   return {
     [ENV.flushTargetsPath]: synthesized.service.cacheFlush.targetsPath,
     [ENV.flushQueueUrl]: { Ref: synthesized.flushQueueId },
+  };
+}
+
+function usagePlanSettings(synthesized: Synthesized): Record<string, unknown> {
+  return {
+    [ENV.usageKeyNamespace]: synthesized.service.usagePlans.namespace,
+    [ENV.usagePlans]: expect.anything(),
   };
 }
 
@@ -165,8 +175,8 @@ describe('the tables', () => {
 });
 
 describe('the Lambda functions', () => {
-  it('are one per handler plus the two authorizers and the flusher', () => {
-    defaults.template.resourceCountIs('AWS::Lambda::Function', HANDLER_NAMES.length + 3);
+  it('are one per handler plus the two authorizers, the flusher and the usage plans\' stage link', () => {
+    defaults.template.resourceCountIs('AWS::Lambda::Function', HANDLER_NAMES.length + 4);
   });
 
   it('run nodejs24.x on arm64, with an explicit handler export', () => {
@@ -187,6 +197,7 @@ describe('the Lambda functions', () => {
   it('give the authorizer its table alone (each stage brings its declarations), and nothing that enables debug logging', () => {
     expect(functionProperties(defaults, defaults.authorizerFunctionId).Environment.Variables).toEqual({
       [ENV.tableName]: { Ref: defaults.tableId },
+      [ENV.usageKeyNamespace]: defaults.service.usagePlans.namespace,
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
     });
@@ -195,7 +206,7 @@ describe('the Lambda functions', () => {
   it.each(HANDLER_NAMES)(
     'give %s TABLE_NAME and TENANT_TABLE_NAME if it uses those tables, KEY_PREFIX if it issues keys, the flush registry and queue if it flushes, and the flush group, role and queues if it schedules',
     (name) => {
-      const { verifiesKeys, tableActions, indexActions, tenantTableActions, issuesKeys, invalidation, servesConsole } =
+      const { verifiesKeys, tableActions, indexActions, tenantTableActions, issuesKeys, invalidation, servesConsole, usagePlans } =
         HANDLERS[name];
       const flushes = invalidation.includes('flushNow');
       const schedules = invalidation.includes('flushAt');
@@ -203,6 +214,7 @@ describe('the Lambda functions', () => {
         ...(verifiesKeys || tableActions.length + indexActions.length > 0 ? { [ENV.tableName]: { Ref: defaults.tableId } } : {}),
         ...(tenantTableActions.length > 0 ? { [ENV.tenantTableName]: { Ref: defaults.tenantTableId } } : {}),
         ...(issuesKeys ? { [ENV.keyPrefix]: 'ak' } : {}),
+        ...(usagePlans.length > 0 ? usagePlanSettings(defaults) : {}),
         ...(flushes ? flushNowSettings(defaults) : {}),
         ...(schedules
           ? {
@@ -324,6 +336,28 @@ describe('least privilege', () => {
     { action: 'sqs:SendMessage', resource: arnOf(defaults.flushQueueId) },
   ];
 
+  const apiGatewayArn = (path: string, planId?: string) => ({
+    'Fn::Join': [
+      '',
+      ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:', { Ref: 'AWS::Region' }, ...(planId ? ['::/usageplans/', { Ref: planId }, path] : [`::${path}`])],
+    ],
+  });
+  const planIds = () => Object.values(defaults.usagePlanIds);
+  /** The API Gateway calls of each usage-plan operation, on this service's usage plans and API keys only. */
+  const usagePlanAccess = (operations: HandlerDefinition['usagePlans']): Permission[] => [
+    ...(operations.includes('arrangeKeys')
+      ? [
+          { action: 'apigateway:GET', resource: apiGatewayArn('/apikeys') },
+          { action: 'apigateway:POST', resource: apiGatewayArn('/apikeys') },
+          ...planIds().map((id) => ({ action: 'apigateway:POST', resource: apiGatewayArn('/keys', id) })),
+          ...planIds().map((id) => ({ action: 'apigateway:DELETE', resource: apiGatewayArn('/keys/*', id) })),
+        ]
+      : []),
+    ...(operations.includes('readUsage')
+      ? planIds().map((id) => ({ action: 'apigateway:GET', resource: apiGatewayArn('/usage', id) }))
+      : []),
+  ];
+
   const scheduling = (): Permission[] => [
     { action: 'scheduler:CreateSchedule', resource: flushSchedulesArn(defaults) },
     { action: 'scheduler:UpdateSchedule', resource: flushSchedulesArn(defaults) },
@@ -346,6 +380,7 @@ describe('least privilege', () => {
           ...logWrites(id),
           ...(flushes ? flushing() : []),
           ...(schedules ? scheduling() : []),
+          ...usagePlanAccess(HANDLERS[name].usagePlans),
         ]),
       );
     },
@@ -503,7 +538,7 @@ describe('scheduled authorizer cache flushes', () => {
     // ...and the registration of the stage, which every flushing function's policy comes from, refers to none of
     // what refers to those functions.
     const registration = Object.values(defaults.template.findResources('AWS::IAM::Policy')).filter((policy) =>
-      JSON.stringify(policy).includes('apigateway:DELETE'),
+      JSON.stringify(policy).includes('/cache/authorizers'),
     );
     expect(registration).toHaveLength(1);
     const parameter = defaults.template.findResources('AWS::SSM::Parameter');

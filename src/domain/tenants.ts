@@ -1,0 +1,206 @@
+import { UsagePlansUnavailableError, ValidationError } from './errors';
+import { MAX_USAGE_DAYS, parseOrThrow, setPlanBodySchema, tenantIdSchema, usageQuerySchema } from './validation';
+
+/** A tenant as the API shows it: a tenant never configured has the default plan and no creation time. */
+export interface Tenant {
+  id: string;
+  plan: string;
+  createdAt: string | null;
+}
+
+/** What the tenant table keeps of a tenant. */
+export interface TenantRecord {
+  tenantId: string;
+  createdAt: string;
+  /** The plan an admin gave it; without one, it has the default. */
+  plan?: string;
+  /** Its API Gateway API key, and the plan whose usage plan that key is in. */
+  usageKey?: { id: string; plan: string };
+}
+
+/** The tenant records, with a lease so that one request at a time arranges a tenant's usage plan. */
+export interface TenantRecords {
+  getTenant(tenantId: string): Promise<TenantRecord | undefined>;
+  /** Takes the tenant's arrangement lease (creating its record if need be); false if another holds it. */
+  claimArrangement(tenantId: string, times: { now: string; leaseUntil: string }): Promise<boolean>;
+  /** Records what the arrangement did and gives the lease up; `plan` is set only when an admin chose it. */
+  completeArrangement(
+    tenantId: string,
+    leaseUntil: string,
+    outcome: { usageKey: { id: string; plan: string }; plan?: string },
+  ): Promise<void>;
+  releaseArrangement(tenantId: string, leaseUntil: string): Promise<void>;
+}
+
+export interface DailyUsage {
+  date: string;
+  requests: number;
+}
+
+/** API Gateway's usage plans and API keys, as the tenant service uses them. Every operation is safe to repeat. */
+export interface UsagePlanGateway {
+  /** The tenant's API key: the one made before, found by its name, or a new one. */
+  findOrCreateKey(tenantId: string): Promise<string>;
+  addToPlan(keyId: string, plan: string): Promise<void>;
+  removeFromPlan(keyId: string, plan: string): Promise<void>;
+  /** Requests per day, from and to inclusive, counted against the plan. */
+  dailyUsage(keyId: string, plan: string, from: string, to: string): Promise<DailyUsage[]>;
+}
+
+/** The plans in force: their names and the default. */
+export interface PlanNames {
+  default: string;
+  names: readonly string[];
+}
+
+export interface TenantServiceOptions {
+  records: TenantRecords;
+  gateway: UsagePlanGateway;
+  plans: PlanNames;
+  /** @default () => new Date() */
+  now?: () => Date;
+  /** @default setTimeout-based */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Long enough for the few API Gateway calls of an arrangement, with the SDK's retries of throttled ones. */
+const LEASE_MS = 30_000;
+/** How long a request waits for another's arrangement of the same tenant before answering 503. */
+const WAIT_FOR_OTHER_MS = 5_000;
+const POLL_MS = 200;
+const DAY_MS = 86_400_000;
+const DEFAULT_USAGE_DAYS = 7;
+
+const dayOf = (date: Date) => date.toISOString().slice(0, 10);
+
+/**
+ * Tenants and their plans. A plan is enforced by API Gateway: each tenant with
+ * keys has one API Gateway API key (the value the authorizer returns for all the
+ * tenant's keys), in the usage plan of its plan. This service arranges that,
+ * one request per tenant at a time, so no tenant ever gets two.
+ */
+export class TenantService {
+  private readonly records: TenantRecords;
+  private readonly gateway: UsagePlanGateway;
+  private readonly plans: PlanNames;
+  private readonly now: () => Date;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(options: TenantServiceOptions) {
+    this.records = options.records;
+    this.gateway = options.gateway;
+    this.plans = options.plans;
+    this.now = options.now ?? (() => new Date());
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  async get(tenantId: string): Promise<Tenant> {
+    const id = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
+    return this.toTenant(id, await this.records.getTenant(id));
+  }
+
+  /** Moves the tenant to `plan` (API Gateway first, then the record), so the plan shown is the one enforced. */
+  async setPlan(tenantId: string, body: unknown): Promise<Tenant> {
+    const id = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
+    const { plan } = parseOrThrow(setPlanBodySchema, body);
+    if (!this.plans.names.includes(plan)) {
+      throw new ValidationError([{ path: 'plan', message: `must be one of the plans: ${this.plans.names.join(', ')}` }]);
+    }
+    return this.toTenant(id, await this.arrange(id, plan));
+  }
+
+  /**
+   * Called before a tenant's key is issued: a key must be counted against its
+   * tenant's plan from its first request, or API Gateway refuses it.
+   */
+  async prepareForKeys(tenantId: string): Promise<void> {
+    const record = await this.records.getTenant(tenantId);
+    if (record?.usageKey && record.usageKey.plan === this.planOf(record)) return;
+    await this.arrange(tenantId, undefined);
+  }
+
+  /** Requests per day, oldest first; by default the last seven days, today included. */
+  async usage(tenantId: string, query: unknown): Promise<{ items: DailyUsage[] }> {
+    const id = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
+    const { from, to } = this.usageRange(parseOrThrow(usageQuerySchema, query ?? {}));
+    const record = await this.records.getTenant(id);
+    const counted = record?.usageKey
+      ? await this.gateway.dailyUsage(record.usageKey.id, record.usageKey.plan, from, to)
+      : [];
+    const byDate = new Map(counted.map((day) => [day.date, day.requests]));
+    const items: DailyUsage[] = [];
+    for (let at = Date.parse(from); at <= Date.parse(to); at += DAY_MS) {
+      const date = dayOf(new Date(at));
+      items.push({ date, requests: byDate.get(date) ?? 0 });
+    }
+    return { items };
+  }
+
+  private usageRange(query: { from?: string; to?: string }): { from: string; to: string } {
+    const today = dayOf(this.now());
+    const to = query.to ?? (query.from && query.from > today ? query.from : today);
+    const from = query.from ?? dayOf(new Date(Date.parse(to) - (DEFAULT_USAGE_DAYS - 1) * DAY_MS));
+    if (from > to) throw new ValidationError([{ path: 'from', message: 'must not be after "to"' }]);
+    if ((Date.parse(to) - Date.parse(from)) / DAY_MS >= MAX_USAGE_DAYS) {
+      throw new ValidationError([{ path: 'to', message: `the range may span at most ${MAX_USAGE_DAYS} days` }]);
+    }
+    return { from, to };
+  }
+
+  private planOf(record: TenantRecord | undefined): string {
+    return record?.plan ?? this.plans.default;
+  }
+
+  private toTenant(id: string, record: TenantRecord | undefined): Tenant {
+    return { id, plan: this.planOf(record), createdAt: record?.createdAt ?? null };
+  }
+
+  /**
+   * Puts the tenant's API key in the usage plan of `chosen` (an admin's choice)
+   * or of the plan it has. Under the tenant's lease: a request that finds another
+   * at work waits for it, then checks again.
+   */
+  private async arrange(tenantId: string, chosen: string | undefined): Promise<TenantRecord> {
+    const waitUntil = this.now().getTime() + WAIT_FOR_OTHER_MS;
+    for (;;) {
+      const now = this.now();
+      const leaseUntil = new Date(now.getTime() + LEASE_MS).toISOString();
+      if (await this.records.claimArrangement(tenantId, { now: now.toISOString(), leaseUntil })) {
+        return this.arrangeUnderLease(tenantId, chosen, leaseUntil);
+      }
+      if (now.getTime() >= waitUntil) {
+        throw new UsagePlansUnavailableError("Another request is setting up this tenant's usage plan; retry shortly.");
+      }
+      await this.sleep(POLL_MS);
+      const record = await this.records.getTenant(tenantId);
+      // The other request did what this one came to do.
+      if (chosen === undefined && record?.usageKey && record.usageKey.plan === this.planOf(record)) return record;
+    }
+  }
+
+  private async arrangeUnderLease(tenantId: string, chosen: string | undefined, leaseUntil: string): Promise<TenantRecord> {
+    try {
+      const record = await this.records.getTenant(tenantId);
+      const plan = chosen ?? this.planOf(record);
+      const keyId = record?.usageKey?.id ?? (await this.gateway.findOrCreateKey(tenantId));
+      const previous = record?.usageKey?.plan;
+      if (previous !== plan) {
+        // API Gateway allows a key one usage plan per stage: out of the old one before into the new one.
+        if (previous !== undefined && this.plans.names.includes(previous)) await this.gateway.removeFromPlan(keyId, previous);
+        await this.gateway.addToPlan(keyId, plan);
+      }
+      const usageKey = { id: keyId, plan };
+      await this.records.completeArrangement(tenantId, leaseUntil, chosen === undefined ? { usageKey } : { usageKey, plan });
+      return {
+        tenantId,
+        createdAt: record?.createdAt ?? this.now().toISOString(),
+        usageKey,
+        ...(chosen !== undefined ? { plan: chosen } : record?.plan !== undefined ? { plan: record.plan } : {}),
+      };
+    } catch (error) {
+      // Nothing recorded: the next request starts over, and finds by name any key this one made.
+      await this.records.releaseArrangement(tenantId, leaseUntil).catch(() => undefined);
+      throw error;
+    }
+  }
+}
