@@ -27,7 +27,8 @@ async function throttled<T>(call: () => Promise<T>, context: Pick<Context, 'getR
     try {
       return await call();
     } catch (error) {
-      if (!(error instanceof TooManyRequestsException) || context.getRemainingTimeInMillis() < UPDATE_INTERVAL_MS * 2) throw error;
+      if (!(error instanceof TooManyRequestsException) || context.getRemainingTimeInMillis() < UPDATE_INTERVAL_MS * 2)
+        throw error;
       await sleep(UPDATE_INTERVAL_MS);
     }
   }

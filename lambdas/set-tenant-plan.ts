@@ -4,6 +4,4 @@ import { tenantServiceFromEnvironment } from './shared/usage-plans';
 const tenants = tenantServiceFromEnvironment();
 
 /** PUT /tenants/{tenantId}: moves the tenant to a plan, in API Gateway first. */
-export const handler = httpHandler(async (event) =>
-  json(200, await tenants.setPlan(tenantOf(event), readJsonBody(event))),
-);
+export const handler = httpHandler(async (event) => json(200, await tenants.setPlan(tenantOf(event), readJsonBody(event))));

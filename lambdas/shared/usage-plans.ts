@@ -24,7 +24,12 @@ interface UsagePlanIds {
 function usagePlansFromEnvironment(env: NodeJS.ProcessEnv = process.env): UsagePlanIds {
   const text = requiredEnv(ENV.usagePlans, env);
   const parsed = JSON.parse(text) as Partial<UsagePlanIds>;
-  if (typeof parsed.default !== 'string' || typeof parsed.ids !== 'object' || parsed.ids === null || !(parsed.default in parsed.ids)) {
+  if (
+    typeof parsed.default !== 'string' ||
+    typeof parsed.ids !== 'object' ||
+    parsed.ids === null ||
+    !(parsed.default in parsed.ids)
+  ) {
     throw new Error(`${ENV.usagePlans} is not a valid description of the usage plans`);
   }
   return { default: parsed.default, ids: parsed.ids };
@@ -55,9 +60,7 @@ export class ApiGatewayUsagePlans implements UsagePlanGateway {
     if (found) return found;
     try {
       const created = await this.call(() =>
-        this.client.send(
-          new CreateApiKeyCommand({ name, value: usageKeyValue(this.namespace, tenantId), enabled: true }),
-        ),
+        this.client.send(new CreateApiKeyCommand({ name, value: usageKeyValue(this.namespace, tenantId), enabled: true })),
       );
       if (!created.id) throw new UsagePlansUnavailableError('API Gateway created an API key without an id.');
       return created.id;

@@ -124,9 +124,7 @@ export class TenantService {
     const id = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
     const { from, to } = this.usageRange(parseOrThrow(usageQuerySchema, query ?? {}));
     const record = await this.records.getTenant(id);
-    const counted = record?.usageKey
-      ? await this.gateway.dailyUsage(record.usageKey.id, record.usageKey.plan, from, to)
-      : [];
+    const counted = record?.usageKey ? await this.gateway.dailyUsage(record.usageKey.id, record.usageKey.plan, from, to) : [];
     const byDate = new Map(counted.map((day) => [day.date, day.requests]));
     const items: DailyUsage[] = [];
     for (let at = Date.parse(from); at <= Date.parse(to); at += DAY_MS) {

@@ -142,7 +142,8 @@ const PROBLEMS = {
   422: { name: 'UnprocessableContent', description: 'This Idempotency-Key was used with a different request.' },
   429: {
     name: 'TooManyRequests',
-    description: "The tenant's plan (its rate or its quota) or the stage is throttling requests; retry after `Retry-After` seconds.",
+    description:
+      "The tenant's plan (its rate or its quota) or the stage is throttling requests; retry after `Retry-After` seconds.",
   },
   500: { name: 'InternalServerError', description: 'The request failed.' },
   502: { name: 'BadGateway', description: 'The backend failed to answer.' },

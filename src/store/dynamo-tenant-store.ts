@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { IdempotencyClaim, IdempotencyRecords, IdempotentRequest } from '../domain/idempotency';
 import { UsagePlansUnavailableError } from '../domain/errors';
+import type { IdempotencyClaim, IdempotencyRecords, IdempotentRequest } from '../domain/idempotency';
 import type { TenantRecord, TenantRecords } from '../domain/tenants';
 import { sendRequest } from './dynamodb-client';
 import { allOf, buildExpressions, namePlaceholders } from './expressions';

@@ -5,6 +5,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ApiKeyService, type ApiKeyServiceProps } from '../../lib/api-key-service';
 import { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
 import { ENV } from '../../src/config';
+import { DECLARED_PLANS } from '../../src/declared-plans';
 import { GATEWAY_RESPONSES, gatewayResponse, PROBLEM_CONTENT_TYPE } from '../../src/problem';
 import { compileMethods, decodeMethods } from '../../src/protected-methods';
 import { HANDLERS, type HandlerDefinition, type HandlerName, ROUTES, SERVICE_PROTECTED_METHODS } from '../../src/routes';
@@ -62,7 +63,9 @@ function describeStack(stack: ApiKeyServiceStack): Synthesized {
     flushQueueId: logicalId(service.cacheFlush.queue),
     flushDeadLetterQueueId: logicalId(service.cacheFlush.deadLetterQueue),
     flusherId: logicalId(service.cacheFlush.flusherFunction),
-    usagePlanIds: Object.fromEntries(Object.entries(service.usagePlans.usagePlans).map(([name, plan]) => [name, logicalId(plan)])),
+    usagePlanIds: Object.fromEntries(
+      Object.entries(service.usagePlans.usagePlans).map(([name, plan]) => [name, logicalId(plan)]),
+    ),
   };
 }
 
@@ -175,7 +178,7 @@ describe('the tables', () => {
 });
 
 describe('the Lambda functions', () => {
-  it('are one per handler plus the two authorizers, the flusher and the usage plans\' stage link', () => {
+  it("are one per handler plus the two authorizers, the flusher and the usage plans' stage link", () => {
     defaults.template.resourceCountIs('AWS::Lambda::Function', HANDLER_NAMES.length + 4);
   });
 
@@ -206,8 +209,16 @@ describe('the Lambda functions', () => {
   it.each(HANDLER_NAMES)(
     'give %s TABLE_NAME and TENANT_TABLE_NAME if it uses those tables, KEY_PREFIX if it issues keys, the flush registry and queue if it flushes, and the flush group, role and queues if it schedules',
     (name) => {
-      const { verifiesKeys, tableActions, indexActions, tenantTableActions, issuesKeys, invalidation, servesConsole, usagePlans } =
-        HANDLERS[name];
+      const {
+        verifiesKeys,
+        tableActions,
+        indexActions,
+        tenantTableActions,
+        issuesKeys,
+        invalidation,
+        servesConsole,
+        usagePlans,
+      } = HANDLERS[name];
       const flushes = invalidation.includes('flushNow');
       const schedules = invalidation.includes('flushAt');
       expect(functionProperties(defaults, defaults.functionIds[name]).Environment.Variables).toEqual({
@@ -339,7 +350,13 @@ describe('least privilege', () => {
   const apiGatewayArn = (path: string, planId?: string) => ({
     'Fn::Join': [
       '',
-      ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:', { Ref: 'AWS::Region' }, ...(planId ? ['::/usageplans/', { Ref: planId }, path] : [`::${path}`])],
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':apigateway:',
+        { Ref: 'AWS::Region' },
+        ...(planId ? ['::/usageplans/', { Ref: planId }, path] : [`::${path}`]),
+      ],
     ],
   });
   const planIds = () => Object.values(defaults.usagePlanIds);
@@ -801,6 +818,9 @@ describe('grantAdmin', () => {
         invoke('/prod/GET/tenants/*/keys'),
         invoke('/prod/GET/tenants/*/keys/*'),
         invoke('/prod/PATCH/tenants/*/keys/*'),
+        invoke('/prod/PUT/tenants/*'),
+        invoke('/prod/GET/tenants/*'),
+        invoke('/prod/GET/tenants/*/usage'),
         invoke('/prod/DELETE/tenants/*/keys/*'),
         invoke('/prod/POST/tenants/*/keys/*/rotate'),
         invoke('/prod/POST/verify'),
@@ -822,7 +842,7 @@ describe('the flush queue and the registry of stages', () => {
 
   it('let every flushing function, and the flusher, flush the registered stage through one policy', () => {
     const [registration] = Object.values(defaults.template.findResources('AWS::IAM::Policy')).filter((policy) =>
-      JSON.stringify(policy).includes('apigateway:DELETE'),
+      JSON.stringify(policy).includes('/cache/authorizers'),
     );
     const flushingRoles = [
       ...HANDLER_NAMES.filter((name) => HANDLERS[name].invalidation.includes('flushNow')).map((name) =>
@@ -870,5 +890,98 @@ describe('the flush queue and the registry of stages', () => {
       ScalingConfig: { MaximumConcurrency: 2 },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
+  });
+});
+
+describe('plans', () => {
+  const usagePlan = (synthesized: Synthesized, name: string) =>
+    synthesized.template.findResources('AWS::ApiGateway::UsagePlan')[synthesized.usagePlanIds[name]].Properties;
+
+  it('make each declared plan a usage plan with its throttle and its quota, if it has one', () => {
+    defaults.template.resourceCountIs('AWS::ApiGateway::UsagePlan', Object.keys(DECLARED_PLANS.plans).length);
+    for (const [name, plan] of Object.entries(DECLARED_PLANS.plans)) {
+      const properties = usagePlan(defaults, name);
+      expect(properties.Throttle).toEqual({ RateLimit: plan.rateLimit, BurstLimit: plan.burstLimit });
+      expect(properties.Quota).toEqual(plan.quota ? { Limit: plan.quota.limit, Period: plan.quota.period } : undefined);
+      // Stages are added by the link, so that nothing the functions refer to depends on a stage.
+      expect(properties.ApiStages).toBeUndefined();
+    }
+  });
+
+  it('take the plans a stack passes, checked whole', () => {
+    const stack = new Stack(testApp(), 'Plans');
+    const service = new ApiKeyService(stack, 'Service', {
+      plans: { default: 'basic', plans: { basic: { rateLimit: 1, burstLimit: 2, quota: { limit: 50, period: 'WEEK' } } } },
+    });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::ApiGateway::UsagePlan', 1);
+    expect(
+      template.findResources('AWS::ApiGateway::UsagePlan')[logicalId(service.usagePlans.usagePlans.basic)].Properties,
+    ).toMatchObject({
+      Throttle: { RateLimit: 1, BurstLimit: 2 },
+      Quota: { Limit: 50, Period: 'WEEK' },
+    });
+    expect(
+      () =>
+        new ApiKeyService(new Stack(testApp(), 'BadPlans'), 'Service', {
+          plans: { default: 'gold', plans: { basic: { rateLimit: 0, burstLimit: 2 } } },
+        }),
+    ).toThrow(/plans\.basic\.rateLimit must be an integer from 1 to 10000; "default" must name one of the plans \(basic\)/);
+  });
+
+  it('key usage by the authorizer: the API key source is AUTHORIZER, and every key-protected method requires the key', () => {
+    expect(defaults.template.findResources('AWS::ApiGateway::RestApi')[defaults.apiId].Properties.ApiKeySourceType).toBe(
+      'AUTHORIZER',
+    );
+    const methods = Object.values(defaults.template.findResources('AWS::ApiGateway::Method')).map((m) => m.Properties);
+    const requiring = methods.filter((method) => method.ApiKeyRequired === true);
+    expect(requiring).toHaveLength(ROUTES.filter((route) => route.authorization === 'apiKey').length);
+    // The console's and the open routes count against no plan: only the x-api-key authorizer names a usage key.
+    for (const method of requiring) {
+      expect(method.AuthorizationType).toBe('CUSTOM');
+      expect(JSON.stringify(method.AuthorizerId)).not.toContain('ConsoleUserAuthorizer');
+    }
+  });
+
+  it("put the service's stage under every plan through the link, which may read and change those usage plans only", () => {
+    const links = Object.values(defaults.template.findResources('Custom::UsagePlanStage')).map((r) => r.Properties);
+    expect(links).toHaveLength(1);
+    expect(links[0].UsagePlanIds).toEqual(Object.values(defaults.usagePlanIds).map((id) => ({ Ref: id })));
+    expect(JSON.stringify(links[0].Stage)).toContain(defaults.apiId);
+    const linkFunctionId = links[0].ServiceToken['Fn::GetAtt'][0];
+    const planArn = (id: string) => ({
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:', { Ref: 'AWS::Region' }, '::/usageplans/', { Ref: id }],
+      ],
+    });
+    expect(permissionsOf(defaults.template, roleIdOf(defaults, linkFunctionId))).toEqual(
+      sortPermissions([
+        ...Object.values(defaults.usagePlanIds).flatMap((id) => [
+          { action: 'apigateway:GET', resource: planArn(id) },
+          { action: 'apigateway:PATCH', resource: planArn(id) },
+        ]),
+        ...['logs:CreateLogStream', 'logs:PutLogEvents'].map((action) => ({
+          action,
+          resource: arnOf(logGroupIdOf(defaults, linkFunctionId)),
+        })),
+      ]),
+    );
+    // UpdateUsagePlan allows one call per 20 s per account: the link waits, within CloudFormation's hour.
+    expect(functionProperties(defaults, linkFunctionId).Timeout).toBe(840);
+  });
+
+  it.each(['THROTTLED', 'QUOTA_EXCEEDED'] as const)('answer %s with 429 problem+json and Retry-After', (type) => {
+    const response = Object.values(defaults.template.findResources('AWS::ApiGateway::GatewayResponse')).find(
+      (r) => r.Properties.ResponseType === type,
+    );
+    expect(response?.Properties).toMatchObject({
+      StatusCode: '429',
+      ResponseParameters: expect.objectContaining({
+        'gatewayresponse.header.Content-Type': `'${PROBLEM_CONTENT_TYPE}'`,
+        'gatewayresponse.header.Retry-After': expect.stringMatching(/^'\d+'$/),
+      }),
+    });
+    expect(JSON.parse(response?.Properties.ResponseTemplates['application/json'])).toMatchObject({ status: 429 });
   });
 });
