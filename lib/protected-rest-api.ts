@@ -107,7 +107,7 @@ export class ProtectedRestApi extends Construct {
     const given = options as MethodOptions;
     if (given.authorizer || given.authorizationType || given.authorizationScopes || given.apiKeyRequired !== undefined) {
       throw new Error(
-        'ProtectedRestApi.addMethod: the authorization and API key options are set by the protection, not by the caller',
+        'ProtectedRestApi.addMethod: the authorization options (and apiKeyRequired) are set by the protection, not by the caller',
       );
     }
     const method: ProtectedMethod = { method: httpMethod.toUpperCase(), path: resource.path };

@@ -8,6 +8,7 @@ import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildApp } from '../../bin/service-app';
 import type { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
+import { ENV } from '../../src/config';
 import { HANDLERS, type HandlerName } from '../../src/routes';
 import { BUNDLING_SYNTH_TIMEOUT_MS, logicalId, SYNTH_TIMEOUT_MS, testApp } from './helpers';
 
@@ -54,11 +55,24 @@ describe('the CDK app', () => {
       }
     }
     const wildcards = acknowledged.filter(({ id }) => id.startsWith('AwsSolutions-IAM5'));
+    const [usagePlanKeys, schedules] = [
+      wildcards.filter(({ id }) => id.includes(':apigateway:')),
+      wildcards.filter(({ id }) => !id.includes(':apigateway:')),
+    ];
+    const rolesOf = (names: string[]) => names.map((name) => service.handlers[name as HandlerName].role!.node.path).sort();
     const schedulers = Object.entries(HANDLERS).filter(([, definition]) => definition.invalidation.includes('flushAt'));
-    expect(wildcards.map(({ path }) => path).sort()).toEqual(
-      schedulers.map(([name]) => service.handlers[name as HandlerName].role!.node.path).sort(),
-    );
-    for (const { id, reason } of wildcards) {
+    expect(schedules.map(({ path }) => path).sort()).toEqual(rolesOf(schedulers.map(([name]) => name)));
+    // DeleteUsagePlanKey names a tenant's API Gateway key, made at run time: one acknowledgement per usage plan.
+    const arrangers = Object.entries(HANDLERS).filter(([, definition]) => definition.usagePlans.includes('arrangeKeys'));
+    const plans = Object.values(service.usagePlans.usagePlans);
+    expect(usagePlanKeys.map(({ path }) => path).sort()).toEqual(rolesOf(arrangers.flatMap(([name]) => plans.map(() => name))));
+    for (const { id, reason } of usagePlanKeys) {
+      expect(id).toMatch(
+        /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::\/usageplans\/<[A-Za-z0-9]+>\/keys\/\*\]$/,
+      );
+      expect(reason).toMatch(/made at run time/);
+    }
+    for (const { id, reason } of schedules) {
       expect(id).toBe(
         `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${group}/*]`,
       );
@@ -90,8 +104,8 @@ describe('the CDK app', () => {
     const bundles = () => functions().map((resource) => path.join(assembly.directory, resource.Metadata['aws:asset:path']));
 
     it('into one minified file with a source map, one per function', () => {
-      // The handlers, the two authorizers and the flusher.
-      expect(bundles()).toHaveLength(Object.keys(HANDLERS).length + 3);
+      // The handlers, the two authorizers, the flusher and the usage plans' stage link (one asset in both stacks).
+      expect(bundles()).toHaveLength(Object.keys(HANDLERS).length + 4);
       for (const dir of bundles()) {
         // The console function also carries the console's browser assets, in console/.
         expect(fs.readdirSync(dir).filter((file) => file !== 'console')).toEqual(['index.js', 'index.js.map']);
@@ -144,7 +158,13 @@ describe('the CDK app', () => {
         const environment = Object.fromEntries(
           Object.entries(resource.Properties.Environment.Variables as Record<string, unknown>).map(([name, value]) => [
             name,
-            typeof value === 'string' ? value : name.endsWith('_ARN') ? 'arn:aws:iam::123456789012:role/stand-in' : 'stand-in',
+            typeof value === 'string'
+              ? value
+              : name.endsWith('_ARN')
+                ? 'arn:aws:iam::123456789012:role/stand-in'
+                : name === ENV.usagePlans
+                  ? JSON.stringify({ default: 'free', ids: { free: 'stand-in' } })
+                  : 'stand-in',
           ]),
         );
         const loaded = execFileSync(

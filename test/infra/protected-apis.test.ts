@@ -170,6 +170,27 @@ describe('a RestApi in another stack', () => {
     }
   });
 
+  it("counts its requests against the tenants' plans: key source AUTHORIZER, every method requiring the key, its stage linked to each plan", () => {
+    expect(consumerTemplate.findResources('AWS::ApiGateway::RestApi')[apiId()].Properties.ApiKeySourceType).toBe('AUTHORIZER');
+    for (const { Properties } of Object.values(consumerTemplate.findResources('AWS::ApiGateway::Method'))) {
+      expect(Properties.ApiKeyRequired).toBe(true);
+    }
+    const [link] = Object.values(consumerTemplate.findResources('Custom::UsagePlanStage')).map((r) => r.Properties);
+    // The service's usage plans, imported from its stack: the consumer depends on the service, not the reverse.
+    expect(link.UsagePlanIds).toHaveLength(Object.keys(service.usagePlans.usagePlans).length);
+    for (const id of link.UsagePlanIds) {
+      expect(id).toEqual({
+        'Fn::GetStackOutput': expect.objectContaining({
+          OutputName: expect.stringContaining('UsagePlans'),
+          StackName: 'Service',
+        }),
+      });
+    }
+    expect(JSON.stringify(link.Stage)).toContain(apiId());
+    // Its own linking function, in its own stack.
+    expect(Object.keys(consumerTemplate.findResources('AWS::Lambda::Function'))).toContain(link.ServiceToken['Fn::GetAtt'][0]);
+  });
+
   it('leaves the service stack referring to nothing in it, so the stacks form no cycle', () => {
     const serviceJson = JSON.stringify(serviceTemplate.toJSON());
     expect(serviceJson).not.toContain(apiId());
@@ -185,7 +206,7 @@ describe('a RestApi in the service stack', () => {
     });
     expect(Object.values(serviceTemplate.findResources('AWS::SSM::Parameter'))).toHaveLength(2);
     const flushPolicies = Object.values(serviceTemplate.findResources('AWS::IAM::Policy')).filter((p) =>
-      JSON.stringify(p.Properties.PolicyDocument).includes('apigateway:DELETE'),
+      JSON.stringify(p.Properties.PolicyDocument).includes('/cache/authorizers'),
     );
     expect(flushPolicies).toHaveLength(2);
     const flushedApis = flushPolicies.map((p) => JSON.stringify(p.Properties.PolicyDocument));
