@@ -6,10 +6,11 @@ import { createHash } from 'node:crypto';
  * tenant's usage plan. Derived, not stored: the authorizer needs no read for it.
  * It is no secret: with the API key source AUTHORIZER, the gateway takes the
  * value only from the authorizer, never from a caller. The namespace (one per
- * deployment) keeps two deployments in one account apart.
+ * deployment) keeps two deployments in one account apart. Hex: API Gateway takes
+ * alphanumeric values of 20 to 128 characters.
  */
 export function usageKeyValue(namespace: string, tenantId: string): string {
-  return createHash('sha256').update(`${namespace}\u0000${tenantId}`).digest('base64url');
+  return createHash('sha256').update(`${namespace}\u0000${tenantId}`).digest('hex');
 }
 
 /** The API Gateway API key's name: the deployment and the tenant, so an operator can read it. */

@@ -11,7 +11,14 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../bin/service-app';
 import { ENV } from '../../src/config';
 import { buildConsoleAssets } from '../../src/console-bundle';
-import { AUTHORIZER_ENTRY, FLUSHER_ENTRY, HANDLERS, type HandlerName, JWT_AUTHORIZER_ENTRY } from '../../src/routes';
+import {
+  AUTHORIZER_ENTRY,
+  FLUSHER_ENTRY,
+  HANDLERS,
+  type HandlerName,
+  JWT_AUTHORIZER_ENTRY,
+  USAGE_PLAN_LINK_ENTRY,
+} from '../../src/routes';
 import { adminEvent, authorizerEvent, proxyEvent } from '../fixtures/events';
 import { keyRecord, testKey } from '../fixtures/keys';
 import { CLIENT_ID, startTestIssuer } from '../fixtures/oidc-issuer';
@@ -36,7 +43,13 @@ function scheduleExists(fn: FunctionHarness): void {
  * Loads the function with its template's environment. `reachable` replaces only settings that name a place
  * outside AWS the test must stand in for: the identity provider, the console's built assets.
  */
-type Load = (seed?: object[], reachable?: Record<string, string>) => FunctionHarness;
+type Load = (seed?: object[], reachable?: Record<string, string>, tenantSeed?: object[]) => FunctionHarness;
+
+/** A tenant whose API Gateway key is in the `pro` usage plan though it has the default plan: the default changed. */
+const MOVED_TENANT = { tenantId: TENANT, sk: 'tenant', createdAt: FUTURE, usageKeyId: 'apikey0', usagePlan: 'pro' };
+
+/** The usage plans' ids, as the functions are told them. */
+let usagePlanIds: string[] = [];
 
 /** What each function does in its life: every path that makes a call of a kind no other path makes. */
 const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
@@ -71,7 +84,8 @@ const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
     await handler(authorizerEvent({ apiKey: key }));
   },
   [HANDLERS.createKey.entry]: async (load) => {
-    const fn = load();
+    // The tenant's API Gateway key is moved to its plan's usage plan before its key is issued.
+    const fn = load([], {}, [MOVED_TENANT]);
     // A retry of a create whose schedule had been made already moves it.
     scheduleExists(fn);
     // An idempotent create, and its repeat.
@@ -96,6 +110,14 @@ const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
       throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
     });
     expect((await fn.handler(create)).statusCode).toBe(201);
+    // A tenant's first key: its API Gateway key is looked for by name, then made.
+    const first = adminEvent({
+      method: 'POST',
+      resource: '/tenants/{tenantId}/keys',
+      pathParameters: { tenantId: 'globex' },
+      body: { name: 'n' },
+    });
+    expect((await fn.handler(first)).statusCode).toBe(201);
   },
   [HANDLERS.listKeys.entry]: async (load) => {
     const { handler } = load();
@@ -177,6 +199,44 @@ const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
     const { handler } = load();
     await handler({ requestContext: { authorizer: { tenantId: TENANT, keyId: 'key_X', keyName: 'n', scopes: '' } } });
   },
+  [HANDLERS.getTenant.entry]: async (load) => {
+    const { handler } = load();
+    const get = adminEvent({ method: 'GET', resource: '/tenants/{tenantId}', pathParameters: { tenantId: TENANT } });
+    expect((await handler(get)).statusCode).toBe(200);
+  },
+  [HANDLERS.setTenantPlan.entry]: async (load) => {
+    const { handler } = load();
+    const put = (plan: string) =>
+      adminEvent({ method: 'PUT', resource: '/tenants/{tenantId}', pathParameters: { tenantId: TENANT }, body: { plan } });
+    // A tenant's first plan: its API Gateway key is looked for, made, and put in the usage plan; then moved.
+    expect((await handler(put('pro'))).statusCode).toBe(200);
+    expect((await handler(put('free'))).statusCode).toBe(200);
+  },
+  [HANDLERS.getUsage.entry]: async (load) => {
+    const { handler } = load([], {}, [MOVED_TENANT]);
+    const usage = adminEvent({ method: 'GET', resource: '/tenants/{tenantId}/usage', pathParameters: { tenantId: TENANT } });
+    expect((await handler(usage)).statusCode).toBe(200);
+  },
+  [USAGE_PLAN_LINK_ENTRY]: async (load) => {
+    const fn = load();
+    const respond = jest.spyOn(globalThis, 'fetch').mockResolvedValue(new Response(null, { status: 200 }));
+    try {
+      const event = (RequestType: string) => ({
+        RequestType,
+        ResponseURL: 'https://cloudformation-custom-resource-response.example/',
+        StackId: 'stack',
+        RequestId: 'request',
+        LogicalResourceId: 'Link',
+        ResourceProperties: { UsagePlanIds: usagePlanIds, Stage: 'api1:v1' },
+      });
+      await fn.handler(event('Create'), { getRemainingTimeInMillis: () => 600_000 });
+      fn.mocks.apiGateway.on(fn.sdk.apiGateway.GetUsagePlanCommand).resolves({ apiStages: [{ apiId: 'api1', stage: 'v1' }] });
+      await fn.handler(event('Delete'), { getRemainingTimeInMillis: () => 600_000 });
+      expect(respond.mock.calls.map(([, init]) => JSON.parse(String(init?.body)).Status)).toEqual(['SUCCESS', 'SUCCESS']);
+    } finally {
+      respond.mockRestore();
+    }
+  },
   [FLUSHER_ENTRY]: async (load) => {
     const fn = load();
     const flush = (followUp: boolean) => JSON.stringify({ requestedAt: FUTURE, followUp });
@@ -209,6 +269,9 @@ beforeAll(() => {
   functions.push({ entry: AUTHORIZER_ENTRY, id: logicalId(service.authorizerFunction) });
   functions.push({ entry: FLUSHER_ENTRY, id: logicalId(service.cacheFlush.flusherFunction) });
   functions.push({ entry: JWT_AUTHORIZER_ENTRY, id: logicalId(service.consoleAuthorizerFunction) });
+  const [link] = Object.values(Template.fromStack(stack).findResources('Custom::UsagePlanStage'));
+  functions.push({ entry: USAGE_PLAN_LINK_ENTRY, id: link.Properties.ServiceToken['Fn::GetAtt'][0] });
+  usagePlanIds = template.resolve(link.Properties.UsagePlanIds) as string[];
   for (const [name, definition] of Object.entries(HANDLERS) as [HandlerName, (typeof HANDLERS)[HandlerName]][]) {
     functions.push({ entry: definition.entry, id: logicalId(service.handlers[name]) });
   }
@@ -219,8 +282,8 @@ async function callsOf(entry: string, id: string): Promise<RecordedCall[]> {
   const harnesses: FunctionHarness[] = [];
   const environment = template.environmentOf(id);
   const parameters = environment[ENV.flushTargetsPath] ? template.parametersUnder(environment[ENV.flushTargetsPath]) : [];
-  const load: Load = (seed = [], reachable = {}) => {
-    const harness = loadFunction(entry, { ...environment, ...reachable }, { seed, parameters });
+  const load: Load = (seed = [], reachable = {}, tenantSeed = []) => {
+    const harness = loadFunction(entry, { ...environment, ...reachable }, { seed, tenantSeed, parameters });
     harnesses.push(harness);
     return harness;
   };
@@ -237,6 +300,7 @@ describe('IAM proof', () => {
     AUTHORIZER_ENTRY,
     JWT_AUTHORIZER_ENTRY,
     FLUSHER_ENTRY,
+    USAGE_PLAN_LINK_ENTRY,
     ...Object.values(HANDLERS).map((definition) => definition.entry),
   ])('%s: its role allows every call it makes, and holds no permission it never uses', async (entry) => {
     const { id } = functions.find((candidate) => candidate.entry === entry)!;

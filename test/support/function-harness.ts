@@ -24,6 +24,7 @@ export interface FunctionHarness {
   sdk: {
     documents: typeof import('@aws-sdk/lib-dynamodb');
     scheduler: typeof import('@aws-sdk/client-scheduler');
+    apiGateway: typeof import('@aws-sdk/client-api-gateway');
   };
   /** Every call the function has made, in order. */
   calls(): RecordedCall[];
@@ -32,6 +33,8 @@ export interface FunctionHarness {
 export interface LoadOptions {
   /** The key table's items. */
   seed?: object[];
+  /** The tenant table's items. */
+  tenantSeed?: object[];
   /** What GetParametersByPath answers: the stages the template registers. */
   parameters?: { Name: string; Value: string }[];
 }
@@ -56,6 +59,7 @@ export function loadFunction(entry: string, environment: Record<string, string>,
       const ssm = mockClient(ssmSdk.SSMClient);
       const sqs = mockClient(sqsSdk.SQSClient);
       apiGateway.onAnyCommand().resolves({});
+      apiGateway.on(apiGatewaySdk.CreateApiKeyCommand).resolves({ id: 'apikey1', enabled: true });
       httpApiGateway.onAnyCommand().resolves({});
       scheduler.onAnyCommand().resolves({ ScheduleArn: 'arn:aws:scheduler:us-east-1:123456789012:schedule/g/n' });
       ssm.on(ssmSdk.GetParametersByPathCommand).resolves({ Parameters: options.parameters ?? [] });
@@ -64,7 +68,7 @@ export function loadFunction(entry: string, environment: Record<string, string>,
         tableName: environment.TABLE_NAME,
       });
       if (environment.TENANT_TABLE_NAME) {
-        new FakeTable(ddb as never, [], documents as DocumentCommands, {
+        new FakeTable(ddb as never, options.tenantSeed ?? [], documents as DocumentCommands, {
           tableName: environment.TENANT_TABLE_NAME,
           keyAttributes: ['tenantId', 'sk'],
         });
@@ -75,7 +79,7 @@ export function loadFunction(entry: string, environment: Record<string, string>,
         handler,
         table,
         mocks: { ddb, apiGateway, httpApiGateway, scheduler, ssm, sqs },
-        sdk: { documents, scheduler: schedulerSdk },
+        sdk: { documents, scheduler: schedulerSdk, apiGateway: apiGatewaySdk },
         calls: () =>
           stubs
             .flatMap((stub) => stub.calls())

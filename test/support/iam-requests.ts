@@ -35,6 +35,10 @@ function queueArnOf(queueUrl: string): string {
   return `arn:aws:sqs:${REGION}:${account}:${name}`;
 }
 
+function apiGateway(verb: string, path: string): IamRequest {
+  return { action: `apigateway:${verb}`, resource: `arn:aws:apigateway:${REGION}::${path}`, context: {} };
+}
+
 export function iamRequestsFor({ command, input }: RecordedCall): IamRequest[] {
   const dynamoDb = (action: string, resource = tableArn(input.TableName)): IamRequest[] => [
     {
@@ -75,6 +79,22 @@ export function iamRequestsFor({ command, input }: RecordedCall): IamRequest[] {
           context: {},
         },
       ];
+    // API Gateway's control plane is authorized by HTTP verb on the resource path
+    // ("Control access for managing an API with IAM permissions", API Gateway Developer Guide).
+    case 'GetApiKeysCommand':
+      return [apiGateway('GET', '/apikeys')];
+    case 'CreateApiKeyCommand':
+      return [apiGateway('POST', '/apikeys')];
+    case 'CreateUsagePlanKeyCommand':
+      return [apiGateway('POST', `/usageplans/${input.usagePlanId}/keys`)];
+    case 'DeleteUsagePlanKeyCommand':
+      return [apiGateway('DELETE', `/usageplans/${input.usagePlanId}/keys/${input.keyId}`)];
+    case 'GetUsageCommand':
+      return [apiGateway('GET', `/usageplans/${input.usagePlanId}/usage`)];
+    case 'GetUsagePlanCommand':
+      return [apiGateway('GET', `/usageplans/${input.usagePlanId}`)];
+    case 'UpdateUsagePlanCommand':
+      return [apiGateway('PATCH', `/usageplans/${input.usagePlanId}`)];
     case 'GetParametersByPathCommand':
       // Authorized against the path asked for, not the parameters returned.
       return [
