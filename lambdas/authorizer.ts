@@ -1,7 +1,9 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { type AuthorizerPolicy, policyFor } from '../src/authorizer-policy';
+import { ENV } from '../src/config';
 import type { KeyRecord } from '../src/domain/api-key';
 import { KeyVerifier } from '../src/domain/key-verification';
+import { usageKeyValue } from '../src/domain/usage-key';
 import { API_KEY_HEADER } from '../src/http-headers';
 import { type CompiledMethods, decodeMethods } from '../src/protected-methods';
 import { keyStoreFromEnvironment } from './shared/key-store';
@@ -18,6 +20,7 @@ const LOOKUP_FAILED = new Error('Key lookup failed');
 const NO_DECLARATIONS = new Error('The stage declares no protected methods');
 
 const verifier = new KeyVerifier({ store: keyStoreFromEnvironment() });
+const namespace = process.env[ENV.usageKeyNamespace];
 
 /**
  * Each stage's declarations arrive with every event, in its stage variables, and
@@ -112,5 +115,6 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent, context?:
       // Empty for a key that does not expire; self-service routes hold what a key grants to it.
       expiresAt: record.expiresAt ?? '',
     },
+    ...(namespace ? { usageIdentifierKey: usageKeyValue(namespace, record.tenantId) } : {}),
   };
 }
