@@ -108,9 +108,10 @@ export function createUsagePlans(options: UsagePlansOptions): UsagePlans {
     const members = planKeys.get(planId);
     if (!members) {
       dropped = true;
-      options.warn?.(
-        `Dropped ${keyIds.length} API key(s) from usage plan ${planId}: no declared plan has that id any more. Their tenants get 403 until they are given a plan.`,
-      );
+      if (keyIds.length > 0)
+        options.warn?.(
+          `Dropped ${keyIds.length} API key(s) from usage plan ${planId}: no declared plan has that id any more. Their tenants get 403 until they are given a plan.`,
+        );
       continue;
     }
     for (const keyId of keyIds) if (apiKeys.has(keyId)) members.add(keyId);
