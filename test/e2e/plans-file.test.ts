@@ -42,13 +42,23 @@ it('names the plans in effect, and drops with a warning the memberships of a pla
   const file = join(temp.path, 'plans.json');
   await writeFile(
     file,
-    JSON.stringify({ default: 'basic', plans: { basic: { rateLimit: 2, burstLimit: 4, quota: { limit: 50, period: 'MONTH' } } } }),
+    JSON.stringify({
+      default: 'basic',
+      plans: { basic: { rateLimit: 2, burstLimit: 4, quota: { limit: 50, period: 'MONTH' } } },
+    }),
   );
   const dataDir = join(temp.path, 'data');
   await mkdir(dataDir, { mode: 0o700 });
   const keysFile = join(dataDir, 'api-gateway-keys.json');
   // What an earlier run with the default plans left: a tenant's API key in the usage plan of "pro".
-  const apiKey = { id: 'abcde12345', name: 'local/acme', value: 'x'.repeat(43), enabled: true, createdDate: 1, lastUpdatedDate: 1 };
+  const apiKey = {
+    id: 'abcde12345',
+    name: 'local/acme',
+    value: 'x'.repeat(43),
+    enabled: true,
+    createdDate: 1,
+    lastUpdatedDate: 1,
+  };
   await writeFile(keysFile, JSON.stringify({ apiKeys: [apiKey], planKeys: { 'local-free': [], 'local-pro': [apiKey.id] } }), {
     mode: 0o600,
   });

@@ -132,3 +132,21 @@ it('refuses an apiKeyRequired method on a stage without usage plans, as API Gate
   });
   expect((await gateway(call('ak_acme'))).statusCode).toBe(403);
 });
+
+it('takes an authorizer answer whose usageIdentifierKey is not a string for an unusable one (503), as API Gateway does', async () => {
+  jest.spyOn(console, 'error').mockImplementation(() => {});
+  const unusable = jest.fn(async (event: APIGatewayRequestAuthorizerEvent) => ({
+    ...(await authorizer(event)),
+    usageIdentifierKey: 42,
+  }));
+  const gateway = createGateway({
+    routes: [
+      { method: 'GET', path: '/whoami', authorization: 'apiKey', name: 'whoami', handler: jest.fn(), apiKeyRequired: true },
+    ],
+    authorizer: createAuthorizerRunner(unusable, createAuthorizerResultCache(0)),
+    stage,
+    usagePlans: setUp().usagePlans,
+  });
+  expect((await gateway(call('ak_acme'))).statusCode).toBe(503);
+  jest.restoreAllMocks();
+});
