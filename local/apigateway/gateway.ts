@@ -48,7 +48,13 @@ const AUTHORIZER_FAILURES = {
 } as const satisfies Record<string, GatewayResponseType>;
 
 type Admission =
-  | { admitted: true; authorizer: Record<string, string> | null; caller?: CallerIdentity }
+  | {
+      admitted: true;
+      authorizer: Record<string, string> | null;
+      caller?: CallerIdentity;
+      /** The API key of a method that requires one, which API Gateway passes on in the request context. */
+      apiKey?: { id: string; value: string };
+    }
   | { admitted: false; refusal: GatewayResponseType };
 
 /**
@@ -91,12 +97,13 @@ export function createGateway(options: GatewayOptions): (request: GatewayRequest
     if (!apiKey) return { admitted: false, refusal: 'UNAUTHORIZED' };
     const result = await authorizer(apiKey, authorizerEvent(request, match, stage, requestId));
     if (result.outcome !== 'allowed') return { admitted: false, refusal: AUTHORIZER_FAILURES[result.outcome] };
-    if (match.route.apiKeyRequired) {
-      // With the API key source AUTHORIZER, the key is the one the authorizer named, never a header's.
-      const refusal = options.usagePlans ? options.usagePlans.admit(result.usageIdentifierKey) : 'INVALID_API_KEY';
-      if (refusal) return { admitted: false, refusal };
-    }
-    return { admitted: true, authorizer: { ...result.context, principalId: result.principalId } };
+    const authorizerContext = { ...result.context, principalId: result.principalId };
+    if (!match.route.apiKeyRequired) return { admitted: true, authorizer: authorizerContext };
+    // With the API key source AUTHORIZER, the key is the one the authorizer named, never a header's.
+    if (!options.usagePlans) return { admitted: false, refusal: 'INVALID_API_KEY' };
+    const usage = options.usagePlans.admit(result.usageIdentifierKey);
+    if (!usage.admitted) return usage;
+    return { admitted: true, authorizer: authorizerContext, apiKey: usage.apiKey };
   }
 
   /**

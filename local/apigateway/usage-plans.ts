@@ -28,6 +28,10 @@ export interface LocalUsagePlan {
 /** [used, remaining] for each day, as GetUsage answers. */
 export type DailyUsage = [number, number][];
 
+export type UsagePlanAdmission =
+  | { admitted: true; apiKey: Pick<LocalApiKey, 'id' | 'value'> }
+  | { admitted: false; refusal: GatewayResponseType };
+
 export type AddKeyOutcome = 'added' | 'noSuchPlan' | 'noSuchKey' | 'alreadyInPlan' | 'inAnotherPlan';
 export type RemoveKeyOutcome = 'removed' | 'noSuchPlan' | 'notInPlan';
 
@@ -43,10 +47,9 @@ export interface UsagePlans {
   usage(planId: string, days: { startDate: string; endDate: string }, keyId?: string): Record<string, DailyUsage> | undefined;
   /**
    * The usage plan check of a method that requires an API key, after the
-   * authorizer allowed the request: the refusal, or undefined when it may pass
-   * (and then it is counted).
+   * authorizer allowed the request: the refusal, or the API key it is counted against.
    */
-  admit(usageIdentifierKey: string | undefined): GatewayResponseType | undefined;
+  admit(usageIdentifierKey: string | undefined): UsagePlanAdmission;
 }
 
 export interface UsagePlansOptions {
@@ -57,6 +60,8 @@ export interface UsagePlansOptions {
   /** Told of a plan membership dropped at start because PLANS_FILE no longer declares that plan. */
   warn?: (message: string) => void;
 }
+
+const refused = (refusal: GatewayResponseType): UsagePlanAdmission => ({ admitted: false, refusal });
 
 /** The usage plan id local mode gives a declared plan: stable across restarts, so kept memberships stay valid. */
 export const usagePlanId = (planName: string) => `local-${planName}`;
@@ -204,21 +209,21 @@ export function createUsagePlans(options: UsagePlansOptions): UsagePlans {
       const key =
         usageIdentifierKey === undefined ? undefined : [...apiKeys.values()].find((each) => each.value === usageIdentifierKey);
       const usagePlan = key?.enabled ? planOf(key.id) : undefined;
-      if (!key || !usagePlan) return 'INVALID_API_KEY';
+      if (!key || !usagePlan) return refused('INVALID_API_KEY');
       const today = utcDay(new Date(now()));
       const { quota } = usagePlan.plan;
-      if (quota && usedInPeriodUpTo(usagePlan, key.id, today) >= quota.limit) return 'QUOTA_EXCEEDED';
+      if (quota && usedInPeriodUpTo(usagePlan, key.id, today) >= quota.limit) return refused('QUOTA_EXCEEDED');
       const at = slot(usagePlan.id, key.id);
       let bucket = buckets.get(at);
       if (!bucket) {
         bucket = createTokenBucket(usagePlan.plan, now);
         buckets.set(at, bucket);
       }
-      if (!bucket.take()) return 'THROTTLED';
+      if (!bucket.take()) return refused('THROTTLED');
       const days = counts.get(at) ?? new Map<string, number>();
       days.set(today, (days.get(today) ?? 0) + 1);
       counts.set(at, days);
-      return undefined;
+      return { admitted: true, apiKey: { id: key.id, value: key.value } };
     },
   };
 }

@@ -117,6 +117,19 @@ it('keeps the usageIdentifierKey in the cached authorizer answer, and still appl
   expect(authorizer).toHaveBeenCalledTimes(1);
 });
 
+it('tells the backend the API key it was counted against, as $context.identity.apiKey and apiKeyId', async () => {
+  const { gateway, member, backend } = setUp();
+  const key = member('acme', 'capped');
+  await gateway(call('ak_acme'));
+  expect(backend.mock.calls[0]).toEqual([
+    expect.objectContaining({
+      requestContext: expect.objectContaining({
+        identity: expect.objectContaining({ apiKey: usageKeyValue('local', 'acme'), apiKeyId: key.id }),
+      }),
+    }),
+  ]);
+});
+
 it('leaves methods that require no API key alone', async () => {
   const { gateway } = setUp();
   for (let request = 0; request < 3; request++) expect((await gateway(call(undefined, '/open'))).statusCode).toBe(200);
@@ -133,7 +146,7 @@ it('refuses an apiKeyRequired method on a stage without usage plans, as API Gate
   expect((await gateway(call('ak_acme'))).statusCode).toBe(403);
 });
 
-it('takes an authorizer answer whose usageIdentifierKey is not a string for an unusable one (503), as API Gateway does', async () => {
+it('takes an authorizer answer whose usageIdentifierKey is not a string for an unusable one (503)', async () => {
   jest.spyOn(console, 'error').mockImplementation(() => {});
   const unusable = jest.fn(async (event: APIGatewayRequestAuthorizerEvent) => ({
     ...(await authorizer(event)),

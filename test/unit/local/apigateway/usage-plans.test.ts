@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createUsagePlans, UsagePlansFileError, usagePlanId } from '../../../../local/apigateway/usage-plans';
+import { createUsagePlans, type UsagePlans, UsagePlansFileError, usagePlanId } from '../../../../local/apigateway/usage-plans';
 import type { PlanDeclaration } from '../../../../src/plans';
 
 const PLANS: PlanDeclaration = {
@@ -11,6 +11,11 @@ const PLANS: PlanDeclaration = {
     weekly: { rateLimit: 100, burstLimit: 100, quota: { limit: 5, period: 'WEEK' } },
     pro: { rateLimit: 100, burstLimit: 100 },
   },
+};
+/** The refusal, or undefined when the request passed. */
+const admitted = (usagePlans: UsagePlans, value: string | undefined) => {
+  const outcome = usagePlans.admit(value);
+  return outcome.admitted ? undefined : outcome.refusal;
 };
 const VALUE = 'a-usage-key-value-of-the-tenant-acme';
 
@@ -34,39 +39,39 @@ describe('the local usage plans', () => {
 
   it('refuses, as API Gateway does, a key it does not know, a disabled one, and one in no plan (403 INVALID_API_KEY)', () => {
     const usagePlans = createUsagePlans({ declaration: PLANS });
-    expect(usagePlans.admit(undefined)).toBe('INVALID_API_KEY');
-    expect(usagePlans.admit(VALUE)).toBe('INVALID_API_KEY');
+    expect(admitted(usagePlans, undefined)).toBe('INVALID_API_KEY');
+    expect(admitted(usagePlans, VALUE)).toBe('INVALID_API_KEY');
     const disabled = usagePlans.createApiKey({ value: VALUE, enabled: false });
     if (disabled === 'duplicateValue') throw new Error('duplicate');
     usagePlans.addKey(usagePlanId('pro'), disabled.id);
-    expect(usagePlans.admit(VALUE)).toBe('INVALID_API_KEY');
+    expect(admitted(usagePlans, VALUE)).toBe('INVALID_API_KEY');
     const outside = usagePlans.createApiKey({ value: `${VALUE}-2`, enabled: true });
     expect(outside).not.toBe('duplicateValue');
-    expect(usagePlans.admit(`${VALUE}-2`)).toBe('INVALID_API_KEY');
+    expect(admitted(usagePlans, `${VALUE}-2`)).toBe('INVALID_API_KEY');
   });
 
   it('throttles past the burst, then admits again at the plan’s rate', () => {
     const { clock, usagePlans } = withKeyIn('free');
-    expect([usagePlans.admit(VALUE), usagePlans.admit(VALUE), usagePlans.admit(VALUE)]).toEqual([
+    expect([admitted(usagePlans, VALUE), admitted(usagePlans, VALUE), admitted(usagePlans, VALUE)]).toEqual([
       undefined,
       undefined,
       'THROTTLED',
     ]);
     clock.now += 1000;
-    expect(usagePlans.admit(VALUE)).toBeUndefined();
+    expect(admitted(usagePlans, VALUE)).toBeUndefined();
   });
 
   it('stops at the daily quota until the next UTC day, and counts only what was admitted', () => {
     const { clock, usagePlans, key } = withKeyIn('free', '2030-03-05T23:59:50Z');
-    expect(usagePlans.admit(VALUE)).toBeUndefined();
-    expect(usagePlans.admit(VALUE)).toBeUndefined();
-    expect(usagePlans.admit(VALUE)).toBe('THROTTLED');
+    expect(admitted(usagePlans, VALUE)).toBeUndefined();
+    expect(admitted(usagePlans, VALUE)).toBeUndefined();
+    expect(admitted(usagePlans, VALUE)).toBe('THROTTLED');
     clock.now += 1000;
-    expect(usagePlans.admit(VALUE)).toBeUndefined();
+    expect(admitted(usagePlans, VALUE)).toBeUndefined();
     clock.now += 5000;
-    expect(usagePlans.admit(VALUE)).toBe('QUOTA_EXCEEDED');
+    expect(admitted(usagePlans, VALUE)).toBe('QUOTA_EXCEEDED');
     clock.now = Date.parse('2030-03-06T00:00:00Z');
-    expect(usagePlans.admit(VALUE)).toBeUndefined();
+    expect(admitted(usagePlans, VALUE)).toBeUndefined();
     expect(usagePlans.usage('local-free', { startDate: '2030-03-05', endDate: '2030-03-06' }, key.id)).toEqual({
       [key.id]: [
         [3, 0],
@@ -80,13 +85,13 @@ describe('the local usage plans', () => {
     const { clock, usagePlans, key } = withKeyIn('weekly', '2030-03-08T10:00:00Z');
     for (const at of ['2030-03-08T10:00:00Z', '2030-03-08T11:00:00Z', '2030-03-09T10:00:00Z', '2030-03-09T11:00:00Z']) {
       clock.now = Date.parse(at);
-      expect(usagePlans.admit(VALUE)).toBeUndefined();
+      expect(admitted(usagePlans, VALUE)).toBeUndefined();
     }
     clock.now = Date.parse('2030-03-09T12:00:00Z');
-    expect(usagePlans.admit(VALUE)).toBeUndefined();
-    expect(usagePlans.admit(VALUE)).toBe('QUOTA_EXCEEDED');
+    expect(admitted(usagePlans, VALUE)).toBeUndefined();
+    expect(admitted(usagePlans, VALUE)).toBe('QUOTA_EXCEEDED');
     clock.now = Date.parse('2030-03-10T00:00:01Z');
-    expect(usagePlans.admit(VALUE)).toBeUndefined();
+    expect(admitted(usagePlans, VALUE)).toBeUndefined();
     expect(usagePlans.usage('local-weekly', { startDate: '2030-03-07', endDate: '2030-03-10' }, key.id)).toEqual({
       [key.id]: [
         [0, 5],
@@ -99,8 +104,8 @@ describe('the local usage plans', () => {
 
   it('gives a plan without a quota no limit but its rate, and counts its usage', () => {
     const { usagePlans, key } = withKeyIn('pro');
-    for (let request = 0; request < 100; request++) expect(usagePlans.admit(VALUE)).toBeUndefined();
-    expect(usagePlans.admit(VALUE)).toBe('THROTTLED');
+    for (let request = 0; request < 100; request++) expect(admitted(usagePlans, VALUE)).toBeUndefined();
+    expect(admitted(usagePlans, VALUE)).toBe('THROTTLED');
     expect(usagePlans.usage('local-pro', { startDate: '2030-03-05', endDate: '2030-03-05' })).toEqual({
       [key.id]: [[100, 0]],
     });
@@ -114,9 +119,9 @@ describe('the local usage plans', () => {
     expect(usagePlans.addKey('local-pro', 'nosuchkey')).toBe('noSuchKey');
     expect(usagePlans.removeKey('local-pro', key.id)).toBe('notInPlan');
     expect(usagePlans.removeKey('local-free', key.id)).toBe('removed');
-    expect(usagePlans.admit(VALUE)).toBe('INVALID_API_KEY');
+    expect(admitted(usagePlans, VALUE)).toBe('INVALID_API_KEY');
     expect(usagePlans.addKey('local-pro', key.id)).toBe('added');
-    expect(usagePlans.admit(VALUE)).toBeUndefined();
+    expect(admitted(usagePlans, VALUE)).toBeUndefined();
   });
 
   it('refuses a second key with the same value', () => {
@@ -137,12 +142,12 @@ describe('the local usage plans', () => {
       const key = first.createApiKey({ name: 'local/acme', value: VALUE, enabled: true });
       if (key === 'duplicateValue') throw new Error('duplicate');
       first.addKey('local-free', key.id);
-      first.admit(VALUE);
+      admitted(first, VALUE);
       expect((await stat(file)).mode & 0o777).toBe(0o600);
       const second = createUsagePlans({ declaration: PLANS, file });
       expect(second.apiKeys()).toEqual([key]);
       expect(second.addKey('local-free', key.id)).toBe('alreadyInPlan');
-      expect(second.admit(VALUE)).toBeUndefined();
+      expect(admitted(second, VALUE)).toBeUndefined();
       const today = new Date().toISOString().slice(0, 10);
       expect(second.usage('local-free', { startDate: today, endDate: today })?.[key.id]?.[0]?.[0]).toBe(1);
     });
@@ -156,7 +161,7 @@ describe('the local usage plans', () => {
       const warn = jest.fn();
       const after = createUsagePlans({ declaration: { default: 'free', plans: { free: PLANS.plans.free } }, file, warn });
       expect(warn).toHaveBeenCalledWith(expect.stringContaining('usage plan local-weekly'));
-      expect(after.admit(VALUE)).toBe('INVALID_API_KEY');
+      expect(admitted(after, VALUE)).toBe('INVALID_API_KEY');
       expect(JSON.parse(await readFile(file, 'utf8')).planKeys).toEqual({ 'local-free': [] });
       expect(after.addKey('local-free', key.id)).toBe('added');
     });

@@ -16,6 +16,7 @@ import { createRequestListener } from '../../../../local/http/http-listener';
 import { DECLARED_PLANS } from '../../../../src/declared-plans';
 import { usageKeyName, usageKeyValue } from '../../../../src/domain/usage-key';
 
+const admitted = (usagePlans: UsagePlans, value: string) => usagePlans.admit(value).admitted;
 const SDK_CREDENTIALS = { accessKeyId: 'LOCAL', secretAccessKey: 'sdk-secret' };
 const TODAY = new Date().toISOString().slice(0, 10);
 
@@ -122,8 +123,8 @@ it('gives the usage of a key, one [used, remaining] a day from startDate, as the
   const key = await tenantKey('usage');
   const usagePlanId = usagePlans.environment.ids.free;
   await client.send(new CreateUsagePlanKeyCommand({ usagePlanId, keyId: key.id, keyType: 'API_KEY' }));
-  usagePlans.admit(usageKeyValue('local', 'usage'));
-  usagePlans.admit(usageKeyValue('local', 'usage'));
+  admitted(usagePlans, usageKeyValue('local', 'usage'));
+  admitted(usagePlans, usageKeyValue('local', 'usage'));
   const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
   const usage = await client.send(new GetUsageCommand({ usagePlanId, keyId: key.id, startDate: yesterday, endDate: TODAY }));
   expect(usage).toMatchObject({
