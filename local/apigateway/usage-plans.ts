@@ -107,6 +107,8 @@ export function createUsagePlans(options: UsagePlansOptions): UsagePlans {
 
   const saved = load(options.file);
   const apiKeys = new Map(saved.apiKeys.map((key) => [key.id, key]));
+  /** Looked up on every request that requires an API key. */
+  const keyByValue = new Map(saved.apiKeys.map((key) => [key.value, key]));
   const planKeys = new Map(plans.map((plan) => [plan.id, new Set<string>()]));
   let dropped = false;
   for (const [planId, keyIds] of Object.entries(saved.planKeys)) {
@@ -159,10 +161,11 @@ export function createUsagePlans(options: UsagePlansOptions): UsagePlans {
       ids: Object.fromEntries(plans.map((plan) => [plan.name, plan.id])),
     },
     createApiKey(input) {
-      if ([...apiKeys.values()].some((key) => key.value === input.value)) return 'duplicateValue';
+      if (keyByValue.has(input.value)) return 'duplicateValue';
       const at = Math.floor(now() / 1000);
       const key: LocalApiKey = { ...input, id: newId(), createdDate: at, lastUpdatedDate: at };
       apiKeys.set(key.id, key);
+      keyByValue.set(key.value, key);
       save();
       return key;
     },
@@ -206,8 +209,7 @@ export function createUsagePlans(options: UsagePlansOptions): UsagePlans {
       // "API Gateway reads the key and compares it against the keys in the usage plan. If there is a match,
       // API Gateway throttles the requests [...]. Otherwise, it throws an InvalidKeyParameter exception.
       // As a result, the caller receives a 403 Forbidden response." ("Choose an API key source in API Gateway")
-      const key =
-        usageIdentifierKey === undefined ? undefined : [...apiKeys.values()].find((each) => each.value === usageIdentifierKey);
+      const key = usageIdentifierKey === undefined ? undefined : keyByValue.get(usageIdentifierKey);
       const usagePlan = key?.enabled ? planOf(key.id) : undefined;
       if (!key || !usagePlan) return refused('INVALID_API_KEY');
       const today = utcDay(new Date(now()));
