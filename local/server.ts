@@ -15,6 +15,7 @@ import { ensureTable } from '../src/store/ensure-table';
 import { createKeyTableInput, createTenantTableInput } from '../src/store/table-schema';
 import type { HttpResponse } from './apigateway/responses';
 import { localStage } from './apigateway/stage';
+import { createUsagePlans, type UsagePlans, UsagePlansFileError } from './apigateway/usage-plans';
 import { createDynamoDbEndpoint, isDynamoDbRequest } from './aws/dynamodb';
 import { type AdminCredentials, resolveAdminCredentials } from './boot/admin-credentials';
 import { banner } from './boot/banner';
@@ -110,6 +111,26 @@ async function createTablesIfMissing(config: LocalConfig): Promise<void> {
   }
 }
 
+/** In DATA_DIR: the emulated API Gateway's API keys and which usage plan each is in. */
+const API_KEYS_FILE = 'api-gateway-keys.json';
+
+/**
+ * The usage plans of PLANS_FILE or config/plans.json, with the API keys and
+ * memberships kept in DATA_DIR when it is in use (in memory otherwise).
+ */
+function openUsagePlans(config: LocalConfig, keepsDataDir: boolean): UsagePlans {
+  try {
+    return createUsagePlans({
+      declaration: config.plans,
+      ...(keepsDataDir ? { file: join(config.dataDir, API_KEYS_FILE) } : {}),
+      warn: (message) => console.warn(`Warning: ${message}`),
+    });
+  } catch (error) {
+    if (error instanceof UsagePlansFileError) throw new StartupError(error.message);
+    throw error;
+  }
+}
+
 async function main(): Promise<void> {
   const config = readLocalConfig(process.env);
   // Whatever this process creates (the store's files, credentials) is for this user alone.
@@ -187,19 +208,34 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  let usagePlans: UsagePlans;
+  try {
+    usagePlans = openUsagePlans(config, lock !== undefined);
+  } catch (error) {
+    server.close();
+    await database.close();
+    lock?.release();
+    throw error;
+  }
   const modules = loadHandlerModules((definition) =>
-    functionEnvironment(definition, config, stage, { server: baseUrl, console: localConsole }),
+    functionEnvironment(definition, config, stage, {
+      server: baseUrl,
+      console: localConsole,
+      usagePlans: usagePlans.environment,
+    }),
   );
   const apis = createLocalApis({
     region: config.region,
     modules,
     authorizerCacheTtlSeconds: config.authorizerCacheTtlSeconds,
     adminCredentials: admin,
+    usagePlans,
   });
   const aws = startEmulatedAws({
     stage,
     server: baseUrl,
     stages: apis.stages,
+    usagePlans,
     flusher: modules.flusher,
     sdkCredentials,
   });
@@ -210,7 +246,7 @@ async function main(): Promise<void> {
     if (stoppedAt !== undefined && request.receivedAt > stoppedAt) return localProblemResponse('stopping');
     return apis.dispatch(request);
   });
-  console.log(banner({ baseUrl, config, admin, dynamoDb: database.description, consoleUrl, issuer: openId.issuer }));
+  console.log(banner({ baseUrl, config, admin, dynamoDb: database.description, consoleUrl, issuer: openId.issuer, usagePlans }));
 
   const stop = (signal: NodeJS.Signals) => {
     if (stopping()) return;

@@ -6,6 +6,8 @@ export interface CachedAuthorization {
   principalId: string;
   statements: NormalizedStatement[];
   context: Record<string, string>;
+  /** The API key value the request is counted against in the usage plans, with the API key source AUTHORIZER. */
+  usageIdentifierKey?: string;
 }
 
 /**

@@ -11,7 +11,7 @@ export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Pro
  * (403) when the policy does not allow the method ARN.
  */
 export type AuthorizerVerdict =
-  | { outcome: 'allowed'; principalId: string; context: Record<string, string> }
+  | { outcome: 'allowed'; principalId: string; context: Record<string, string>; usageIdentifierKey?: string }
   | { outcome: 'unauthorized' | 'failed' | 'misconfigured' | 'denied' };
 
 const UNAUTHORIZED_MESSAGE = 'Unauthorized';
@@ -31,14 +31,18 @@ function parseContext(context: unknown): Record<string, string> | undefined {
 
 function parseResult(result: unknown): CachedAuthorization | undefined {
   if (typeof result !== 'object' || result === null) return undefined;
-  const { principalId, policyDocument, context } = result as Record<string, unknown>;
+  const { principalId, policyDocument, context, usageIdentifierKey } = result as Record<string, unknown>;
   const statements = parsePolicyDocument(policyDocument);
   const parsedContext = parseContext(context);
   if (typeof principalId !== 'string' || principalId === '' || !statements || !parsedContext) return undefined;
-  return { principalId, statements, context: parsedContext };
+  if (usageIdentifierKey !== undefined && typeof usageIdentifierKey !== 'string') return undefined;
+  return { principalId, statements, context: parsedContext, ...(usageIdentifierKey ? { usageIdentifierKey } : {}) };
 }
 
-/** Runs a REQUEST authorizer the way API Gateway does: cached by identity, policy applied per method ARN. */
+/**
+ * Runs a REQUEST authorizer the way API Gateway does: cached by identity (the
+ * usageIdentifierKey with the rest of the answer), policy applied per method ARN.
+ */
 export function createAuthorizerRunner(handler: AuthorizerHandler, cache: AuthorizerResultCache) {
   return async (identity: string, event: APIGatewayRequestAuthorizerEvent): Promise<AuthorizerVerdict> => {
     let answer = cache.get(identity);
@@ -58,7 +62,8 @@ export function createAuthorizerRunner(handler: AuthorizerHandler, cache: Author
       cache.set(identity, answer, generation);
     }
     if (!isInvocationAllowed(answer.statements, event.methodArn)) return { outcome: 'denied' };
-    return { outcome: 'allowed', principalId: answer.principalId, context: answer.context };
+    const { principalId, context, usageIdentifierKey } = answer;
+    return { outcome: 'allowed', principalId, context, ...(usageIdentifierKey ? { usageIdentifierKey } : {}) };
   };
 }
 

@@ -10,6 +10,7 @@ import { authorizerEvent, type CallerIdentity, proxyEvent } from './proxy-events
 import { fromProxyResult, gatewayErrorResponse, type HttpResponse } from './responses';
 import { createRouter, type RouteMatch } from './router';
 import type { Stage } from './stage';
+import type { UsagePlans } from './usage-plans';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<unknown>;
 
@@ -20,6 +21,8 @@ export interface GatewayRoute {
   authorization: RouteAuthorization;
   /** The function's name, for the log when it fails. */
   name: string;
+  /** The method's `apiKeyRequired`: the stage's usage plans then apply to it, with the key the authorizer names. */
+  apiKeyRequired?: boolean;
   handler: ProxyHandler;
 }
 
@@ -32,6 +35,8 @@ export interface GatewayOptions {
   stage: Stage;
   /** The only credentials IAM-authorized routes accept; an API without such routes needs none. */
   adminCredentials?: Credentials;
+  /** The usage plans that cover this stage, for methods that require an API key; without them such a method refuses every call, as API Gateway does. */
+  usagePlans?: Pick<UsagePlans, 'admit'>;
 }
 
 const AUTHORIZER_FAILURES = {
@@ -43,12 +48,19 @@ const AUTHORIZER_FAILURES = {
 } as const satisfies Record<string, GatewayResponseType>;
 
 type Admission =
-  | { admitted: true; authorizer: Record<string, string> | null; caller?: CallerIdentity }
+  | {
+      admitted: true;
+      authorizer: Record<string, string> | null;
+      caller?: CallerIdentity;
+      /** The API key of a method that requires one, which API Gateway passes on in the request context. */
+      apiKey?: { id: string; value: string };
+    }
   | { admitted: false; refusal: GatewayResponseType };
 
 /**
- * A REST API stage in front of its Lambdas: routing, IAM (SigV4) and the REQUEST
- * authorizer, Lambda proxy events in and out.
+ * A REST API stage in front of its Lambdas: routing, IAM (SigV4), the REQUEST
+ * authorizer and the usage plans of methods that require an API key, Lambda
+ * proxy events in and out.
  */
 export function createGateway(options: GatewayOptions): (request: GatewayRequest) => Promise<HttpResponse> {
   const route = createRouter(options.routes);
@@ -85,7 +97,13 @@ export function createGateway(options: GatewayOptions): (request: GatewayRequest
     if (!apiKey) return { admitted: false, refusal: 'UNAUTHORIZED' };
     const result = await authorizer(apiKey, authorizerEvent(request, match, stage, requestId));
     if (result.outcome !== 'allowed') return { admitted: false, refusal: AUTHORIZER_FAILURES[result.outcome] };
-    return { admitted: true, authorizer: { ...result.context, principalId: result.principalId } };
+    const authorizerContext = { ...result.context, principalId: result.principalId };
+    if (!match.route.apiKeyRequired) return { admitted: true, authorizer: authorizerContext };
+    // With the API key source AUTHORIZER, the key is the one the authorizer named, never a header's.
+    if (!options.usagePlans) return { admitted: false, refusal: 'INVALID_API_KEY' };
+    const usage = options.usagePlans.admit(result.usageIdentifierKey);
+    if (!usage.admitted) return usage;
+    return { admitted: true, authorizer: authorizerContext, apiKey: usage.apiKey };
   }
 
   /**

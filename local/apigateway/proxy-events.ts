@@ -48,12 +48,18 @@ function requestTime(date: Date): string {
   );
 }
 
-function identityOf(request: GatewayRequest, caller?: CallerIdentity): APIGatewayEventIdentity {
+/** The API key of a method that requires one: `$context.identity.apiKey` and `apiKeyId`. */
+export interface RequestApiKey {
+  id: string;
+  value: string;
+}
+
+function identityOf(request: GatewayRequest, caller?: CallerIdentity, apiKey?: RequestApiKey): APIGatewayEventIdentity {
   return {
     accessKey: caller?.accessKey ?? null,
     accountId: caller?.accountId ?? null,
-    apiKey: null,
-    apiKeyId: null,
+    apiKey: apiKey?.value ?? null,
+    apiKeyId: apiKey?.id ?? null,
     caller: null,
     clientCert: null,
     cognitoAuthenticationProvider: null,
@@ -75,6 +81,7 @@ function requestContext<A>(
   requestId: string,
   authorizer: A,
   caller?: CallerIdentity,
+  apiKey?: RequestApiKey,
 ): APIGatewayEventRequestContextWithAuthorizer<A> {
   return {
     accountId: stage.accountId,
@@ -83,7 +90,7 @@ function requestContext<A>(
     domainName: lastHeaderValue(request, 'host'),
     extendedRequestId: requestId,
     httpMethod: request.method,
-    identity: identityOf(request, caller),
+    identity: identityOf(request, caller, apiKey),
     // Deployed, this carries the stage (/v1/...); local paths have none. Handlers build Location from it.
     path: request.rawPath,
     protocol: 'HTTP/1.1',
@@ -132,11 +139,11 @@ export function proxyEvent(
   match: RouteMatch,
   stage: Stage,
   requestId: string,
-  auth: { authorizer: Record<string, string> | null; caller?: CallerIdentity },
+  auth: { authorizer: Record<string, string> | null; caller?: CallerIdentity; apiKey?: RequestApiKey },
 ): APIGatewayProxyEvent {
   return {
     ...commonFields(request, match, stage),
-    requestContext: requestContext(request, match, stage, requestId, auth.authorizer, auth.caller),
+    requestContext: requestContext(request, match, stage, requestId, auth.authorizer, auth.caller, auth.apiKey),
     body: request.body.length > 0 ? request.body.toString('utf8') : null,
     isBase64Encoded: false,
   };

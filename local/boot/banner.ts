@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { UsagePlans } from '../apigateway/usage-plans';
 import { ADMIN_CREDENTIALS_FILE, type AdminCredentials } from './admin-credentials';
 import type { LocalConfig } from './local-config';
 
@@ -11,6 +12,16 @@ export interface BannerFacts {
   consoleUrl: string;
   /** The local OpenID provider the console signs in with. */
   issuer: string;
+  usagePlans: Pick<UsagePlans, 'plans'>;
+}
+
+/** One line: each plan with its limits, the default marked, and where they come from. */
+function plansLine({ config, usagePlans }: BannerFacts): string {
+  const plans = usagePlans.plans.map(({ name, plan }) => {
+    const quota = plan.quota ? `, ${plan.quota.limit}/${plan.quota.period.toLowerCase()}` : '';
+    return `${name}${name === config.plans.default ? ' (default)' : ''} ${plan.rateLimit}/s burst ${plan.burstLimit}${quota}`;
+  });
+  return `  Plans (${config.plansFile ? `PLANS_FILE ${config.plansFile}` : 'config/plans.json'}): ${plans.join('; ')}`;
 }
 
 function consoleLines({ config, consoleUrl, issuer }: BannerFacts): string[] {
@@ -43,6 +54,7 @@ export function banner(facts: BannerFacts): string {
     'API key service, local mode',
     `  DynamoDB: ${facts.dynamoDb}, table ${config.tableName}`,
     `  Key prefix ${config.keyPrefix}, region ${config.region}, authorizer cache ${config.authorizerCacheTtlSeconds} s`,
+    plansLine(facts),
     '',
     ...adminLines(facts),
     '',

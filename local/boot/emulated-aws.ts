@@ -1,6 +1,7 @@
 import type { HttpResponse } from '../apigateway/responses';
 import type { Stage } from '../apigateway/stage';
-import { createApiGatewayManagement, type FlushableStage, isFlushRequest } from '../aws/apigateway-management';
+import type { UsagePlans } from '../apigateway/usage-plans';
+import { createApiGatewayManagement, type FlushableStage, isApiGatewayManagementRequest } from '../aws/apigateway-management';
 import { createScheduler, isSchedulerRequest } from '../aws/scheduler';
 import type { Credentials } from '../aws/sigv4';
 import { createLocalQueue, createSqs, isSqsRequest } from '../aws/sqs';
@@ -25,6 +26,8 @@ export interface EmulatedAwsOptions {
   server: string;
   /** Every local stage behind an authorizer, registered for cache flushes as the stack registers them. */
   stages: readonly FlushableStage[];
+  /** The usage plans of those stages, which the tenant functions manage. */
+  usagePlans: UsagePlans;
   flusher: SqsHandler;
   sdkCredentials: () => Promise<Credentials>;
 }
@@ -37,7 +40,7 @@ export interface EmulatedAws {
 
 /**
  * The AWS APIs the functions call, other than DynamoDB: API Gateway's cache
- * flush, Parameter Store's registry of stages, SQS's flush queue with Lambda's
+ * flush, API keys and usage plans, Parameter Store's registry of stages, SQS's flush queue with Lambda's
  * event source feeding it to the flusher, and EventBridge Scheduler.
  */
 export function startEmulatedAws(options: EmulatedAwsOptions): EmulatedAws {
@@ -61,7 +64,12 @@ export function startEmulatedAws(options: EmulatedAwsOptions): EmulatedAws {
       JSON.stringify({ kind: 'rest', apiId: restApiId, stageName }),
     ]),
   );
-  const apiGatewayManagement = createApiGatewayManagement({ region: stage.region, stages: options.stages, sdkCredentials });
+  const apiGatewayManagement = createApiGatewayManagement({
+    region: stage.region,
+    stages: options.stages,
+    usagePlans: options.usagePlans,
+    sdkCredentials,
+  });
   const parameterStore = createParameterStore({
     region: stage.region,
     accountId: stage.accountId,
@@ -81,7 +89,7 @@ export function startEmulatedAws(options: EmulatedAwsOptions): EmulatedAws {
 
   return {
     dispatch(request) {
-      if (isFlushRequest(request)) return apiGatewayManagement(request);
+      if (isApiGatewayManagementRequest(request)) return apiGatewayManagement(request);
       if (isSchedulerRequest(request)) return scheduler.handle(request);
       if (isSqsRequest(request)) return sqs(request);
       if (isParameterStoreRequest(request)) return parameterStore(request);

@@ -10,6 +10,8 @@ export const FLUSH_SCHEDULE_GROUP = 'local';
 export const FLUSH_TARGETS_PATH = '/api-key-service/local/targets';
 export const FLUSH_QUEUE_NAME = 'authorizer-cache-flush';
 export const FLUSH_DEAD_LETTER_QUEUE_NAME = 'authorizer-cache-flush-dead-letters';
+/** The deployment's part in each tenant's API key name and value (src/domain/usage-key.ts). */
+export const USAGE_KEY_NAMESPACE = 'local';
 
 export interface LocalEndpoints {
   /** DYNAMODB_ENDPOINT, or this server, which serves the embedded DynamoDB to this process's own SDK credentials only. */
@@ -53,15 +55,20 @@ export interface LocalConsole {
  * in AWS: the table to whoever uses it, the key prefix to functions that issue
  * keys, the registry and queue to functions that flush, the schedule group, role
  * and queues to functions that schedule flushes, the identity provider to the
- * JWT authorizer and the console page. Nothing else, so a function that lacks a
- * grant fails here as it would deployed.
+ * JWT authorizer and the console page, the usage key namespace to the authorizer
+ * and, with the usage plans, to functions that use them. Nothing else, so a
+ * function that lacks a grant fails here as it would deployed.
  */
 export function functionEnvironment(
   definition: HandlerDefinition | RoutelessFunction,
   config: LocalConfig,
   stage: Stage,
-  local: { server: string; console: LocalConsole },
+  local: { server: string; console: LocalConsole; usagePlans: { default: string; ids: Record<string, string> } },
 ): Record<string, string> {
+  const usage = {
+    [ENV.usageKeyNamespace]: USAGE_KEY_NAMESPACE,
+    [ENV.usagePlans]: JSON.stringify(local.usagePlans),
+  };
   const flushNow = {
     [ENV.flushTargetsPath]: FLUSH_TARGETS_PATH,
     [ENV.flushQueueUrl]: localQueueLocation(stage, local.server, FLUSH_QUEUE_NAME).url,
@@ -71,10 +78,10 @@ export function functionEnvironment(
     [ENV.consoleClientId]: local.console.clientId,
     [ENV.consoleScopes]: config.console.scopes.join(' '),
   };
-  if (definition === 'authorizer') return { [ENV.tableName]: config.tableName };
+  if (definition === 'authorizer') return { [ENV.tableName]: config.tableName, [ENV.usageKeyNamespace]: USAGE_KEY_NAMESPACE };
   if (definition === 'flusher') return flushNow;
   if (definition === 'jwtAuthorizer') return { ...signIn, [ENV.consoleTenantClaim]: config.console.tenantClaim };
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = definition.usagePlans.length > 0 ? { ...usage } : {};
   if (definition.servesConsole) {
     Object.assign(env, signIn, {
       [ENV.consoleAssetsDir]: local.console.assetsDirectory,

@@ -6,6 +6,7 @@ import { type AuthorizerHandler, createAuthorizerRunner } from '../apigateway/au
 import { createGateway, type GatewayRoute } from '../apigateway/gateway';
 import type { HttpResponse } from '../apigateway/responses';
 import { localStage, type Stage } from '../apigateway/stage';
+import type { UsagePlans } from '../apigateway/usage-plans';
 import type { FlushableStage } from '../aws/apigateway-management';
 import type { Credentials } from '../aws/sigv4';
 import type { GatewayRequest } from '../http/http-request';
@@ -16,6 +17,8 @@ export interface LocalApisOptions {
   modules: ReturnType<typeof loadHandlerModules>;
   authorizerCacheTtlSeconds: number;
   adminCredentials: Credentials;
+  /** The usage plans, which cover both stages, as the stack makes them. */
+  usagePlans: UsagePlans;
 }
 
 export interface LocalApis {
@@ -32,7 +35,8 @@ const declarationsOf = (methods: readonly ProtectedMethod[]) => encodeMethods(co
  * The REST APIs local mode serves, each as the CDK app deploys it: the service's
  * own, from the route table, and the example orders API (examples/orders), from
  * its declarations, behind the same authorizer function with an authorizer and a
- * cache of its own.
+ * cache of its own. Every method behind the x-api-key authorizer requires an
+ * API key, so the usage plans apply to it, as the construct deploys it.
  */
 export function createLocalApis(options: LocalApisOptions): LocalApis {
   const { modules } = options;
@@ -44,12 +48,18 @@ export function createLocalApis(options: LocalApisOptions): LocalApis {
   const serviceStage = localStage(options.region, declarationsOf(SERVICE_PROTECTED_METHODS));
   const service = runnerFor(modules.authorizer);
   const serviceGateway = createGateway({
-    routes: ROUTES.map((route) => ({ ...route, name: route.handler, handler: modules.handlers[route.handler] })),
+    routes: ROUTES.map((route) => ({
+      ...route,
+      name: route.handler,
+      handler: modules.handlers[route.handler],
+      apiKeyRequired: route.authorization === 'apiKey',
+    })),
     authorizer: service.runner,
     // As deployed, the console's authorizer caches nothing: a cached answer would outlive the token.
     jwtAuthorizer: createAuthorizerRunner(modules.jwtAuthorizer, createAuthorizerResultCache(0)),
     stage: serviceStage,
     adminCredentials: options.adminCredentials,
+    usagePlans: options.usagePlans,
   });
 
   const ordersStage: Stage = {
@@ -66,8 +76,14 @@ export function createLocalApis(options: LocalApisOptions): LocalApis {
     authorization: 'apiKey',
     name: 'orders backend',
     handler: modules.ordersBackend,
+    apiKeyRequired: true,
   }));
-  const ordersGateway = createGateway({ routes: ordersRoutes, authorizer: orders.runner, stage: ordersStage });
+  const ordersGateway = createGateway({
+    routes: ordersRoutes,
+    authorizer: orders.runner,
+    stage: ordersStage,
+    usagePlans: options.usagePlans,
+  });
 
   return {
     dispatch(request) {

@@ -1,7 +1,10 @@
 import { resolve } from 'node:path';
+import { DECLARED_PLANS } from '../../src/declared-plans';
 import { SCOPE_PATTERN } from '../../src/domain/identifiers';
 import { assertValidKeyPrefix, DEFAULT_KEY_PREFIX } from '../../src/domain/key-format';
+import { InvalidPlansError, type PlanDeclaration } from '../../src/plans';
 import { DEFAULT_DEMO_USERS, type DemoUser, DemoUsersError, readDemoUsers } from '../openid/demo-users';
+import { readPlansFile } from './plans-file';
 
 /** Everything `npm start` reads from its environment, validated once at boot. */
 export interface LocalConfig {
@@ -19,6 +22,10 @@ export interface LocalConfig {
   /** Admin SigV4 credentials given in the environment; otherwise generated and kept in dataDir. */
   adminCredentials?: { accessKeyId: string; secretAccessKey: string };
   console: ConsoleConfig;
+  /** The plans the local gateway enforces: PLANS_FILE's, or the declared ones of config/plans.json. */
+  plans: PlanDeclaration;
+  /** PLANS_FILE, absolute, when it replaces the declared plans. */
+  plansFile?: string;
 }
 
 /** The console and the local OpenID provider its users sign in with. */
@@ -98,6 +105,17 @@ function consoleConfigFrom(env: NodeJS.ProcessEnv, port: number): ConsoleConfig 
   };
 }
 
+function plansFrom(env: NodeJS.ProcessEnv): Pick<LocalConfig, 'plans' | 'plansFile'> {
+  if (!env.PLANS_FILE) return { plans: DECLARED_PLANS };
+  const plansFile = resolve(env.PLANS_FILE);
+  try {
+    return { plans: readPlansFile(plansFile), plansFile };
+  } catch (error) {
+    if (error instanceof InvalidPlansError) throw new ConfigError(`PLANS_FILE: ${error.problems.join('; ')}`);
+    throw error;
+  }
+}
+
 export function readLocalConfig(env: NodeJS.ProcessEnv): LocalConfig {
   const keyPrefix = env.KEY_PREFIX || DEFAULT_KEY_PREFIX;
   try {
@@ -127,5 +145,6 @@ export function readLocalConfig(env: NodeJS.ProcessEnv): LocalConfig {
     ),
     adminCredentials: adminCredentialsFrom(env),
     console: consoleConfigFrom(env, port),
+    ...plansFrom(env),
   };
 }

@@ -28,6 +28,7 @@ describe('local mode and the deployed stack', () => {
   const LOCAL = {
     server: 'http://127.0.0.1:3000',
     console: { issuer: 'http://127.0.0.1:3001', clientId: 'api-key-console', assetsDirectory: '/tmp/console' },
+    usagePlans: { default: 'free', ids: { free: 'local-free', pro: 'local-pro' } },
   };
 
   it.each(Object.keys(HANDLERS) as HandlerName[])('give %s the same settings', (name) => {

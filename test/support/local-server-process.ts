@@ -19,6 +19,7 @@ const LOCAL_MODE_VARIABLES = [
   'ADMIN_ACCESS_KEY_ID',
   'ADMIN_SECRET_ACCESS_KEY',
   'AUTHORIZER_CACHE_TTL_SECONDS',
+  'PLANS_FILE',
 ];
 
 /** `npm start` as a user runs it, in a child process this test owns. */

@@ -316,3 +316,8 @@ describe('lastUsedAt', () => {
     }
   });
 });
+
+it('names no usageIdentifierKey without USAGE_KEY_NAMESPACE', async () => {
+  const result = await handler(authorizerEvent({ apiKey: managerKey }));
+  expect(result).not.toHaveProperty('usageIdentifierKey');
+});

@@ -1,8 +1,10 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { createApiGatewayManagement, isFlushRequest } from '../../../../local/aws/apigateway-management';
+import { createUsagePlans } from '../../../../local/apigateway/usage-plans';
+import { createApiGatewayManagement, isApiGatewayManagementRequest } from '../../../../local/aws/apigateway-management';
 import type { GatewayRequest } from '../../../../local/http/http-request';
+import { DECLARED_PLANS } from '../../../../src/declared-plans';
 
 const SDK_CREDENTIALS = { accessKeyId: 'LOCAL', secretAccessKey: 'sdk-secret' };
 
@@ -35,6 +37,7 @@ describe('local API Gateway management: FlushStageAuthorizersCache', () => {
       { restApiId: 'local', stageName: 'v1', flushAuthorizerCache },
       { restApiId: 'orders', stageName: 'v1', flushAuthorizerCache: flushOrders },
     ],
+    usagePlans: createUsagePlans({ declaration: DECLARED_PLANS }),
     sdkCredentials: async () => SDK_CREDENTIALS,
   });
   beforeEach(() => {
@@ -42,10 +45,15 @@ describe('local API Gateway management: FlushStageAuthorizersCache', () => {
     flushOrders.mockClear();
   });
 
-  it('recognises only the flush operation', () => {
-    expect(isFlushRequest({ method: 'DELETE', rawPath: '/restapis/local/stages/v1/cache/authorizers' })).toBe(true);
-    expect(isFlushRequest({ method: 'GET', rawPath: '/restapis/local/stages/v1/cache/authorizers' })).toBe(false);
-    expect(isFlushRequest({ method: 'DELETE', rawPath: '/restapis/local/stages/v1/cache/data' })).toBe(false);
+  it('recognises the flush operation and the key and usage plan paths, nothing else', () => {
+    expect(isApiGatewayManagementRequest({ method: 'DELETE', rawPath: '/restapis/local/stages/v1/cache/authorizers' })).toBe(
+      true,
+    );
+    expect(isApiGatewayManagementRequest({ method: 'GET', rawPath: '/restapis/local/stages/v1/cache/authorizers' })).toBe(false);
+    expect(isApiGatewayManagementRequest({ method: 'DELETE', rawPath: '/restapis/local/stages/v1/cache/data' })).toBe(false);
+    expect(isApiGatewayManagementRequest({ method: 'POST', rawPath: '/apikeys' })).toBe(true);
+    expect(isApiGatewayManagementRequest({ method: 'GET', rawPath: '/usageplans/local-free/usage' })).toBe(true);
+    expect(isApiGatewayManagementRequest({ method: 'GET', rawPath: '/apikeysx' })).toBe(false);
   });
 
   it('flushes the cache for a call signed with the SDK’s credentials, answering 202 like API Gateway', async () => {

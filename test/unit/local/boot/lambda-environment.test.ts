@@ -17,9 +17,14 @@ describe('the environment of each function', () => {
     [ENV.flushTargetsPath]: FLUSH_TARGETS_PATH,
     [ENV.flushQueueUrl]: 'http://127.0.0.1:3000/000000000000/authorizer-cache-flush',
   };
+  const usage = {
+    [ENV.usageKeyNamespace]: 'local',
+    [ENV.usagePlans]: '{"default":"free","ids":{"free":"local-free","pro":"local-pro"}}',
+  };
   const local = {
     server: 'http://127.0.0.1:3000',
     console: { issuer: 'http://127.0.0.1:3001', clientId: 'api-key-console', assetsDirectory: '/tmp/console' },
+    usagePlans: { default: 'free', ids: { free: 'local-free', pro: 'local-pro' } },
   };
 
   it('points every SDK client at the local endpoints', () => {
@@ -34,10 +39,15 @@ describe('the environment of each function', () => {
   });
 
   it('gives each function only the settings its grants give it in AWS', () => {
-    expect(functionEnvironment(HANDLERS.getKey, config, stage, local)).toEqual({ [ENV.tableName]: 'keys' });
-    expect(functionEnvironment(HANDLERS.whoami, config, stage, local)).toEqual({});
-    expect(functionEnvironment(HANDLERS.deleteKey, config, stage, local)).toEqual({ [ENV.tableName]: 'keys', ...flushNow });
+    expect(functionEnvironment(HANDLERS.getKey, config, stage, local)).toEqual({ [ENV.tableName]: 'keys', ...usage });
+    expect(functionEnvironment(HANDLERS.whoami, config, stage, local)).toEqual(usage);
+    expect(functionEnvironment(HANDLERS.deleteKey, config, stage, local)).toEqual({
+      [ENV.tableName]: 'keys',
+      ...flushNow,
+      ...usage,
+    });
     expect(functionEnvironment(HANDLERS.createKey, config, stage, local)).toEqual({
+      ...usage,
       [ENV.tableName]: 'keys',
       [ENV.keyPrefix]: 'zk_test',
       [ENV.flushScheduleGroup]: FLUSH_SCHEDULE_GROUP,
@@ -46,7 +56,7 @@ describe('the environment of each function', () => {
       [ENV.flushDeadLetterQueueArn]: 'arn:aws:sqs:eu-west-1:000000000000:authorizer-cache-flush-dead-letters',
       [ENV.tenantTableName]: 'api-key-tenants',
     });
-    expect(functionEnvironment('authorizer', config, stage, local)).toEqual({ [ENV.tableName]: 'keys' });
+    expect(functionEnvironment('authorizer', config, stage, local)).toEqual({ [ENV.tableName]: 'keys', ...usage });
     expect(functionEnvironment('flusher', config, stage, local)).toEqual(flushNow);
   });
 
@@ -62,6 +72,7 @@ describe('the environment of each function', () => {
     });
     expect(functionEnvironment(HANDLERS.consolePage, config, stage, local)).toEqual({
       ...signIn,
+      ...usage,
       [ENV.consoleAssetsDir]: '/tmp/console',
       [ENV.consoleConnectSources]: 'http://127.0.0.1:3001',
       [ENV.consoleFrameAncestors]: "'none'",

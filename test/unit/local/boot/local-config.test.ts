@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { ADMIN_CREDENTIALS_FILE, resolveAdminCredentials } from '../../../../local/boot/admin-credentials';
 import { ConfigError, readLocalConfig } from '../../../../local/boot/local-config';
 import { DEFAULT_DEMO_USERS } from '../../../../local/openid/demo-users';
+import { DECLARED_PLANS } from '../../../../src/declared-plans';
 
 describe('readLocalConfig', () => {
   it('has the documented defaults', () => {
@@ -24,6 +25,7 @@ describe('readLocalConfig', () => {
         tenantClaim: 'custom:tenant',
         frameAncestors: "'none'",
       },
+      plans: DECLARED_PLANS,
     });
     expect(new Set(DEFAULT_DEMO_USERS.map((user) => user.tenant)).size).toBeGreaterThanOrEqual(2);
   });
@@ -52,6 +54,7 @@ describe('readLocalConfig', () => {
       authorizerCacheTtlSeconds: 0,
       adminCredentials: { accessKeyId: 'AK', secretAccessKey: 'SK' },
       console: expect.objectContaining({ openIdPort: 0 }),
+      plans: DECLARED_PLANS,
     });
   });
 
@@ -106,6 +109,46 @@ describe('readLocalConfig', () => {
     [{ OPENID_PORT: '-1' }],
   ])('refuses %o', (env) => {
     expect(() => readLocalConfig(env)).toThrow(ConfigError);
+  });
+});
+
+describe('PLANS_FILE', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'plans-file-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('replaces the declared plans with the file’s', async () => {
+    const file = join(dir, 'plans.json');
+    const declaration = {
+      default: 'tiny',
+      plans: { tiny: { rateLimit: 1, burstLimit: 1, quota: { limit: 3, period: 'WEEK' } } },
+    };
+    await writeFile(file, JSON.stringify(declaration));
+    expect(readLocalConfig({ PLANS_FILE: file })).toMatchObject({ plans: declaration, plansFile: file });
+  });
+
+  it('refuses a file that is missing, not JSON, or not a valid declaration, in one line naming the file and every problem', async () => {
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, JSON.stringify({ default: 'gold', plans: { free: { rateLimit: 0, burstLimit: 10 } } }));
+    const notJson = join(dir, 'not.json');
+    await writeFile(notJson, '{"default":');
+    const refusal = (file: string) => {
+      try {
+        readLocalConfig({ PLANS_FILE: file });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(refusal(bad)).toBe(
+      `PLANS_FILE: ${bad}: plans.free.rateLimit must be an integer from 1 to 10000; ${bad}: "default" must name one of the plans (free)`,
+    );
+    expect(refusal(notJson)).toMatch(new RegExp(`^PLANS_FILE: ${notJson} is not JSON: `));
+    expect(refusal(join(dir, 'missing.json'))).toBe(`PLANS_FILE: cannot read ${join(dir, 'missing.json')}: ENOENT`);
+    for (const message of [refusal(bad), refusal(notJson)]) expect(message).not.toContain('\n');
   });
 });
 
