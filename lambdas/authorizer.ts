@@ -1,6 +1,6 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { type AuthorizerPolicy, policyFor } from '../src/authorizer-policy';
-import { ENV } from '../src/config';
+import { ENV, requiredEnv } from '../src/config';
 import type { KeyRecord } from '../src/domain/api-key';
 import { KeyVerifier } from '../src/domain/key-verification';
 import { usageKeyValue } from '../src/domain/usage-key';
@@ -20,8 +20,8 @@ const LOOKUP_FAILED = new Error('Key lookup failed');
 const NO_DECLARATIONS = new Error('The stage declares no protected methods');
 
 const verifier = new KeyVerifier({ store: keyStoreFromEnvironment() });
-/** Set where the stages have usage plans: then each request counts against its tenant's. */
-const usageKeyNamespace = process.env[ENV.usageKeyNamespace];
+/** Each request counts against its tenant's usage plan, through the tenant's API Gateway API key. */
+const usageKeyNamespace = requiredEnv(ENV.usageKeyNamespace);
 
 /**
  * Each stage's declarations arrive with every event, in its stage variables, and
@@ -107,7 +107,7 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent, context?:
   return {
     principalId: record.keyId,
     policyDocument: policyOf(event, record.scopes),
-    ...(usageKeyNamespace ? { usageIdentifierKey: usageKeyValue(usageKeyNamespace, record.tenantId) } : {}),
+    usageIdentifierKey: usageKeyValue(usageKeyNamespace, record.tenantId),
     context: {
       ...metaContext(record),
       tenantId: record.tenantId,

@@ -9,8 +9,8 @@ const keys = new KeyService({
   store: keyStoreFromEnvironment(),
   invalidation: authorizerCacheInvalidation(),
   idempotency: tenantStoreFromEnvironment(),
-  tenants: tenantServiceFromEnvironment(),
   keyPrefix: keyPrefixFromEnvironment(),
+  tenants: tenantServiceFromEnvironment(),
 });
 
 /**

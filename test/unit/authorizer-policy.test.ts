@@ -41,10 +41,12 @@ describe('parseMethodArn', () => {
 });
 
 describe('the service’s own methods', () => {
-  it('are the self-service routes with keys:manage and /whoami with any valid key; admin routes are not among them', () => {
-    expect(SERVICE.methods.flatMap((method) => method.patterns).sort()).toEqual([...SELF_SERVICE, 'GET/whoami'].sort());
+  it('are the self-service routes with keys:manage, and /whoami and /usage with any valid key; admin routes are not among them', () => {
+    expect(SERVICE.methods.flatMap((method) => method.patterns).sort()).toEqual(
+      [...SELF_SERVICE, 'GET/whoami', 'GET/usage'].sort(),
+    );
     for (const method of SERVICE_PROTECTED_METHODS)
-      expect(method.scope).toBe(method.path === '/whoami' ? undefined : 'keys:manage');
+      expect(method.scope).toBe(['/whoami', '/usage'].includes(method.path) ? undefined : 'keys:manage');
     expect(
       ROUTES.filter((r) => r.authorization === 'iam').every((r) => r.path.startsWith('/tenants/') || r.path === '/verify'),
     ).toBe(true);
@@ -62,9 +64,9 @@ describe('the service’s own methods', () => {
     ]);
   });
 
-  it('give a key without keys:manage /whoami alone', () => {
+  it('give a key without keys:manage /whoami and /usage alone', () => {
     const policy = policyFor(methodArn('GET', '/keys'), ['orders:read'], SERVICE);
-    expect(statements(policy)).toEqual([{ Effect: 'Allow', Resource: [`${STAGE_ARN}/GET/whoami`] }]);
+    expect(statements(policy)).toEqual([{ Effect: 'Allow', Resource: [`${STAGE_ARN}/GET/whoami`, `${STAGE_ARN}/GET/usage`] }]);
     expect(allows(policy, 'DELETE', '/keys/key_1')).toBe(false);
   });
 });

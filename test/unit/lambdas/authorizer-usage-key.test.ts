@@ -1,8 +1,7 @@
 import '../../fixtures/handler-env';
-import '../../fixtures/usage-key-env';
 import { handler } from '../../../lambdas/authorizer';
 import { usageKeyValue } from '../../../src/domain/usage-key';
-import { FakeTable, mockAws } from '../../fixtures/aws';
+import { FakeTable, mockAws, USAGE_NAMESPACE } from '../../fixtures/aws';
 import { authorizerEvent } from '../../fixtures/events';
 import { keyRecord, testKey } from '../../fixtures/keys';
 
@@ -21,6 +20,6 @@ beforeEach(() => {
 it('names the tenant’s usage key as usageIdentifierKey, the same for every key of the tenant', async () => {
   for (const apiKey of [firstKey, secondKey]) {
     const result = await handler(authorizerEvent({ apiKey }));
-    expect(result.usageIdentifierKey).toBe(usageKeyValue('test-deployment', 'acme'));
+    expect(result.usageIdentifierKey).toBe(usageKeyValue(USAGE_NAMESPACE, 'acme'));
   }
 });

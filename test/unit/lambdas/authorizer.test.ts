@@ -112,16 +112,19 @@ describe('a valid key', () => {
     expect(resources(result)).toEqual([`${STAGE_ARN}/*`]);
   });
 
-  it('without keys:manage: allows only /whoami, whichever route was called', async () => {
+  it('without keys:manage: allows only /whoami and /usage, whichever route was called', async () => {
     for (const call of [{}, { method: 'GET' as const, resource: '/keys' }]) {
       const result = await handler(authorizerEvent({ apiKey: readerKey, ...call }));
-      expect(resources(result)).toEqual([`${STAGE_ARN}/GET/whoami`]);
+      expect(resources(result)).toEqual([`${STAGE_ARN}/GET/usage`, `${STAGE_ARN}/GET/whoami`]);
     }
   });
 
   it('builds resources from the methodArn’s account, API and stage', async () => {
     const result = await handler(authorizerEvent({ apiKey: readerKey, stage: 'prod' }));
-    expect(resources(result)).toEqual([`arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:abc123/prod/GET/whoami`]);
+    expect(resources(result)).toEqual([
+      `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:abc123/prod/GET/usage`,
+      `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:abc123/prod/GET/whoami`,
+    ]);
   });
 
   it('on another API, builds the policy from that stage’s own declarations, in its stage variables', async () => {
@@ -315,9 +318,4 @@ describe('lastUsedAt', () => {
       expect(result.policyDocument.Statement.length).toBeGreaterThan(0);
     }
   });
-});
-
-it('names no usageIdentifierKey without USAGE_KEY_NAMESPACE', async () => {
-  const result = await handler(authorizerEvent({ apiKey: managerKey }));
-  expect(result).not.toHaveProperty('usageIdentifierKey');
 });

@@ -1,5 +1,5 @@
 import '../../fixtures/handler-env';
-import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
+import { CreateUsagePlanKeyCommand, FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../../lambdas/create-key';
@@ -10,8 +10,10 @@ import {
   FLUSH_SCHEDULE_GROUP,
   FLUSH_SCHEDULE_ROLE_ARN,
   mockAws,
+  preparedTenant,
   TABLE_NAME,
   TENANT_TABLE_NAME,
+  USAGE_PLAN_IDS,
 } from '../../fixtures/aws';
 import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
 import { adminEvent, type ProxyEventOptions, selfServiceEvent } from '../../fixtures/events';
@@ -86,6 +88,18 @@ describe('POST /tenants/{tenantId}/keys (admin)', () => {
         ttl: 1893456000,
       }),
     });
+    // The tenant's first key: its API Gateway key is made and put in the default plan's usage plan; nothing flushed.
+    expect(aws.apigw).toHaveReceivedCommandWith(CreateUsagePlanKeyCommand, {
+      usagePlanId: USAGE_PLAN_IDS.free,
+      keyId: 'apikey1',
+    });
+    expect(aws.apigw).not.toHaveReceivedCommand(FlushStageAuthorizersCacheCommand);
+    expect(tenantTable.items.get(`acme\u0000tenant`)).toMatchObject({ usageKeyId: 'apikey1', usagePlan: 'free' });
+  });
+
+  it('makes no API Gateway call for a tenant whose keys count against its plan already', async () => {
+    tenantTable.put(preparedTenant('acme'));
+    expectJson(await handler(admin({ body: { name: 'n' } })), 201);
     expect(aws.apigw).not.toHaveReceivedAnyCommand();
   });
 

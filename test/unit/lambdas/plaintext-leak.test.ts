@@ -7,7 +7,7 @@ import '../../fixtures/handler-env';
 import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { awsError, FakeTable, mockAws } from '../../fixtures/aws';
+import { awsError, FakeTable, mockAws, TABLE_NAME } from '../../fixtures/aws';
 import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
 import { adminEvent, authorizerEvent, selfServiceEvent } from '../../fixtures/events';
 import { keyRecord, sha256Hex, testKey } from '../../fixtures/keys';
@@ -168,7 +168,7 @@ describe('the plaintext never leaks', () => {
   });
 
   it('a rotate that fails after writing the new key leaks nothing', async () => {
-    aws.ddb.on(UpdateCommand).rejects(new Error('socket hang up'));
+    aws.ddb.on(UpdateCommand, { TableName: TABLE_NAME }).rejects(new Error('socket hang up'));
     aws.apigw.on(FlushStageAuthorizersCacheCommand).rejects(new Error('flush failed'));
     const result = await rotateKey(selfService('POST', '/keys/{keyId}/rotate', { keyId: caller.keyId }, {}));
     expect(result.statusCode).toBe(503);

@@ -3,7 +3,7 @@ import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../../lambdas/rotate-key';
-import { awsError, FakeTable, mockAws } from '../../fixtures/aws';
+import { awsError, FakeTable, mockAws, preparedTenant, TABLE_NAME, TENANT_TABLE_NAME } from '../../fixtures/aws';
 import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
 import { adminEvent, type ProxyEventOptions, selfServiceEvent } from '../../fixtures/events';
 import { keyRecord, sha256Hex, testKeyId } from '../../fixtures/keys';
@@ -17,7 +17,12 @@ const theirs = keyRecord({ tenantId: 'globex' });
 
 beforeEach(() => {
   aws.reset();
-  table = new FakeTable(aws.ddb, [old, theirs]);
+  table = new FakeTable(aws.ddb, [old, theirs], undefined, { tableName: TABLE_NAME });
+  // Tenants whose keys count against their plan already.
+  new FakeTable(aws.ddb, [preparedTenant('acme'), preparedTenant('globex')], undefined, {
+    tableName: TENANT_TABLE_NAME,
+    keyAttributes: ['tenantId', 'sk'],
+  });
   output = captureOutput();
 });
 afterEach(() => output.restore());
@@ -110,13 +115,10 @@ describe('POST /tenants/{tenantId}/keys/{keyId}/rotate', () => {
 
   it('the new key is written pending, then the old one retired, then the new one made live', async () => {
     await handler(admin(old.keyId, {}));
-    const order = aws.ddb
-      .calls()
-      .map((call) => (call.args[0] as object).constructor.name)
-      .filter((n) => n !== 'QueryCommand');
+    const keyTableCalls = aws.ddb.calls().filter((call) => (call.args[0] as { input: any }).input.TableName === TABLE_NAME);
+    const order = keyTableCalls.map((call) => (call.args[0] as object).constructor.name).filter((n) => n !== 'QueryCommand');
     expect(order).toEqual(['PutCommand', 'UpdateCommand', 'UpdateCommand']);
-    const [put, retire, activate] = aws.ddb
-      .calls()
+    const [put, retire, activate] = keyTableCalls
       .map((call) => (call.args[0] as { input: Record<string, any> }).input)
       .filter((input) => !input.KeyConditionExpression);
     expect(put.Item.pending).toBe(true);

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { setHandlerEnv } from '../../../fixtures/aws';
+import { preparedTenant, setHandlerEnv } from '../../../fixtures/aws';
 import { adminEvent } from '../../../fixtures/events';
 
 /** Loads a handler module afresh, as a Lambda starts, with DynamoDB mocked in that fresh module registry. */
@@ -7,9 +7,12 @@ function loadFresh(entry: string): { handler: (event: unknown) => Promise<APIGat
   let loaded!: ReturnType<typeof loadFresh>;
   jest.isolateModules(() => {
     const { mockClient } = require('aws-sdk-client-mock') as typeof import('aws-sdk-client-mock');
-    const { DynamoDBDocumentClient, PutCommand } = require('@aws-sdk/lib-dynamodb') as typeof import('@aws-sdk/lib-dynamodb');
+    const { DynamoDBDocumentClient, GetCommand, PutCommand } =
+      require('@aws-sdk/lib-dynamodb') as typeof import('@aws-sdk/lib-dynamodb');
     const ddb = mockClient(DynamoDBDocumentClient);
     ddb.on(PutCommand).resolves({});
+    // The tenant's keys count against its plan already: no API Gateway call.
+    ddb.on(GetCommand).resolves({ Item: preparedTenant('acme') });
     const { handler } = require(`../../../../lambdas/${entry}`) as {
       handler: (event: unknown) => Promise<APIGatewayProxyResult>;
     };

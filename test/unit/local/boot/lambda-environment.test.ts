@@ -39,12 +39,15 @@ describe('the environment of each function', () => {
   });
 
   it('gives each function only the settings its grants give it in AWS', () => {
-    expect(functionEnvironment(HANDLERS.getKey, config, stage, local)).toEqual({ [ENV.tableName]: 'keys', ...usage });
-    expect(functionEnvironment(HANDLERS.whoami, config, stage, local)).toEqual(usage);
+    expect(functionEnvironment(HANDLERS.getKey, config, stage, local)).toEqual({ [ENV.tableName]: 'keys' });
+    expect(functionEnvironment(HANDLERS.whoami, config, stage, local)).toEqual({});
     expect(functionEnvironment(HANDLERS.deleteKey, config, stage, local)).toEqual({
       [ENV.tableName]: 'keys',
       ...flushNow,
+    });
+    expect(functionEnvironment(HANDLERS.getUsage, config, stage, local)).toEqual({
       ...usage,
+      [ENV.tenantTableName]: 'api-key-tenants',
     });
     expect(functionEnvironment(HANDLERS.createKey, config, stage, local)).toEqual({
       ...usage,
@@ -56,7 +59,10 @@ describe('the environment of each function', () => {
       [ENV.flushDeadLetterQueueArn]: 'arn:aws:sqs:eu-west-1:000000000000:authorizer-cache-flush-dead-letters',
       [ENV.tenantTableName]: 'api-key-tenants',
     });
-    expect(functionEnvironment('authorizer', config, stage, local)).toEqual({ [ENV.tableName]: 'keys', ...usage });
+    expect(functionEnvironment('authorizer', config, stage, local)).toEqual({
+      [ENV.tableName]: 'keys',
+      [ENV.usageKeyNamespace]: usage[ENV.usageKeyNamespace],
+    });
     expect(functionEnvironment('flusher', config, stage, local)).toEqual(flushNow);
   });
 
@@ -72,7 +78,6 @@ describe('the environment of each function', () => {
     });
     expect(functionEnvironment(HANDLERS.consolePage, config, stage, local)).toEqual({
       ...signIn,
-      ...usage,
       [ENV.consoleAssetsDir]: '/tmp/console',
       [ENV.consoleConnectSources]: 'http://127.0.0.1:3001',
       [ENV.consoleFrameAncestors]: "'none'",
