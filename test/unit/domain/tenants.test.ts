@@ -1,0 +1,197 @@
+import { UsagePlansUnavailableError, ValidationError } from '../../../src/domain/errors';
+import { TenantService, type UsagePlanGateway } from '../../../src/domain/tenants';
+import { MemoryTenantRecords } from '../../fixtures/memory-tenant-records';
+
+const PLANS = { default: 'free', names: ['free', 'pro'] };
+const NOW = new Date('2026-03-10T12:00:00.000Z');
+
+/** API Gateway as the domain sees it, remembering which key is in which plan. */
+class FakeGateway implements UsagePlanGateway {
+  readonly keys = new Map<string, string>();
+  readonly membership = new Map<string, Set<string>>();
+  readonly usage = new Map<string, { date: string; requests: number }[]>();
+  calls: string[] = [];
+
+  async findOrCreateKey(tenantId: string): Promise<string> {
+    this.calls.push(`findOrCreateKey ${tenantId}`);
+    await Promise.resolve();
+    const id = this.keys.get(tenantId) ?? `key-${tenantId}-${this.keys.size}`;
+    this.keys.set(tenantId, id);
+    return id;
+  }
+
+  async addToPlan(keyId: string, plan: string): Promise<void> {
+    this.calls.push(`add ${keyId} ${plan}`);
+    const plans = this.membership.get(keyId) ?? new Set();
+    if (plans.size > 0 && !plans.has(plan)) throw new Error('a key is in one usage plan per stage');
+    plans.add(plan);
+    this.membership.set(keyId, plans);
+  }
+
+  async removeFromPlan(keyId: string, plan: string): Promise<void> {
+    this.calls.push(`remove ${keyId} ${plan}`);
+    this.membership.get(keyId)?.delete(plan);
+  }
+
+  async dailyUsage(keyId: string, plan: string): Promise<{ date: string; requests: number }[]> {
+    this.calls.push(`usage ${keyId} ${plan}`);
+    return this.usage.get(keyId) ?? [];
+  }
+}
+
+function setup(now = () => NOW) {
+  const records = new MemoryTenantRecords();
+  const gateway = new FakeGateway();
+  const tenants = new TenantService({ records, gateway, plans: PLANS, now, sleep: () => Promise.resolve() });
+  return { records, gateway, tenants };
+}
+
+describe('a tenant and its plan', () => {
+  it('reads as the default plan, with no creation time, before it is ever configured', async () => {
+    const { tenants, gateway } = setup();
+    await expect(tenants.get('acme')).resolves.toEqual({ id: 'acme', plan: 'free', createdAt: null });
+    expect(gateway.calls).toEqual([]);
+  });
+
+  it('moves to a plan in API Gateway first, then records it', async () => {
+    const { tenants, gateway, records } = setup();
+    await expect(tenants.setPlan('acme', { plan: 'pro' })).resolves.toEqual({
+      id: 'acme',
+      plan: 'pro',
+      createdAt: NOW.toISOString(),
+    });
+    expect(gateway.calls).toEqual(['findOrCreateKey acme', 'add key-acme-0 pro']);
+    expect(records.records.get('acme')).toMatchObject({ plan: 'pro', usageKey: { id: 'key-acme-0', plan: 'pro' } });
+    await expect(tenants.get('acme')).resolves.toMatchObject({ plan: 'pro' });
+  });
+
+  it('leaves the old usage plan before joining the new one: API Gateway allows a key one per stage', async () => {
+    const { tenants, gateway } = setup();
+    await tenants.setPlan('acme', { plan: 'pro' });
+    gateway.calls = [];
+    await tenants.setPlan('acme', { plan: 'free' });
+    expect(gateway.calls).toEqual(['remove key-acme-0 pro', 'add key-acme-0 free']);
+    expect([...(gateway.membership.get('key-acme-0') ?? [])]).toEqual(['free']);
+  });
+
+  it('does nothing in API Gateway when the plan is the one it has', async () => {
+    const { tenants, gateway } = setup();
+    await tenants.setPlan('acme', { plan: 'pro' });
+    gateway.calls = [];
+    await tenants.setPlan('acme', { plan: 'pro' });
+    expect(gateway.calls).toEqual([]);
+  });
+
+  it.each([
+    [{ plan: 'gold' }, 'plan', 'must be one of the plans: free, pro'],
+    [{}, 'plan', expect.any(String)],
+    [{ plan: 'pro', extra: 1 }, '(body)', 'unknown field(s): extra'],
+    [undefined, '(body)', expect.any(String)],
+  ])('refuses %j with 400 and changes nothing', async (body, path, message) => {
+    const { tenants, gateway, records } = setup();
+    const error = await tenants.setPlan('acme', body).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).errors).toContainEqual({ path, message });
+    expect(gateway.calls).toEqual([]);
+    expect(records.records.size).toBe(0);
+  });
+
+  it('refuses a malformed tenant id', async () => {
+    const { tenants } = setup();
+    await expect(tenants.get('../etc')).rejects.toBeInstanceOf(ValidationError);
+    await expect(tenants.setPlan('a b', { plan: 'pro' })).rejects.toBeInstanceOf(ValidationError);
+  });
+});
+
+describe('getting a tenant ready for its keys', () => {
+  it('puts its API Gateway key in the default plan, once', async () => {
+    const { tenants, gateway, records } = setup();
+    await tenants.prepareForKeys('acme');
+    await tenants.prepareForKeys('acme');
+    expect(gateway.calls).toEqual(['findOrCreateKey acme', 'add key-acme-0 free']);
+    // Not an admin's choice: the tenant follows the default if it changes.
+    expect(records.records.get('acme')?.plan).toBeUndefined();
+  });
+
+  it('under concurrency, makes one API Gateway key and joins the plan once', async () => {
+    const { tenants, gateway } = setup();
+    await Promise.all(Array.from({ length: 20 }, () => tenants.prepareForKeys('acme')));
+    expect(gateway.calls.filter((call) => call.startsWith('findOrCreateKey'))).toEqual(['findOrCreateKey acme']);
+    expect(gateway.keys.size).toBe(1);
+  });
+
+  it('moves a tenant whose usage plan is no longer its plan (the default changed)', async () => {
+    const { records, gateway } = setup();
+    records.records.set('acme', { tenantId: 'acme', createdAt: NOW.toISOString(), usageKey: { id: 'k1', plan: 'pro' } });
+    const tenants = new TenantService({ records, gateway, plans: PLANS, now: () => NOW, sleep: () => Promise.resolve() });
+    await tenants.prepareForKeys('acme');
+    expect(gateway.calls).toEqual(['remove k1 pro', 'add k1 free']);
+  });
+
+  it('gives up with 503 while another request holds the lease, and releases its own on failure', async () => {
+    let clock = NOW.getTime();
+    const { records, gateway, tenants } = setup(() => {
+      clock += 1_000;
+      return new Date(clock);
+    });
+    await records.claimArrangement('acme', { now: NOW.toISOString(), leaseUntil: '2026-03-10T13:00:00.000Z' });
+    await expect(tenants.prepareForKeys('acme')).rejects.toBeInstanceOf(UsagePlansUnavailableError);
+    expect(gateway.calls).toEqual([]);
+
+    const failing = new TenantService({
+      records,
+      gateway: Object.assign(Object.create(gateway) as FakeGateway, {
+        findOrCreateKey: () => Promise.reject(new UsagePlansUnavailableError('throttled')),
+      }),
+      plans: PLANS,
+      now: () => new Date('2026-03-10T14:00:00.000Z'),
+    });
+    await expect(failing.prepareForKeys('acme')).rejects.toThrow('throttled');
+    // Released: the next request may go at once.
+    await expect(tenants.prepareForKeys('acme')).resolves.toBeUndefined();
+  });
+});
+
+describe("a tenant's usage", () => {
+  it('is one entry per day of the range, zero where API Gateway counted nothing', async () => {
+    const { tenants, gateway } = setup();
+    await tenants.prepareForKeys('acme');
+    gateway.usage.set('key-acme-0', [{ date: '2026-03-09', requests: 7 }]);
+    await expect(tenants.usage('acme', { from: '2026-03-08', to: '2026-03-10' })).resolves.toEqual({
+      items: [
+        { date: '2026-03-08', requests: 0 },
+        { date: '2026-03-09', requests: 7 },
+        { date: '2026-03-10', requests: 0 },
+      ],
+    });
+  });
+
+  it('defaults to the last seven days, today included; a tenant without an API Gateway key has none', async () => {
+    const { tenants, gateway } = setup();
+    const { items } = await tenants.usage('acme', {});
+    expect(items.map((item) => item.date)).toEqual([
+      '2026-03-04',
+      '2026-03-05',
+      '2026-03-06',
+      '2026-03-07',
+      '2026-03-08',
+      '2026-03-09',
+      '2026-03-10',
+    ]);
+    expect(items.every((item) => item.requests === 0)).toBe(true);
+    expect(gateway.calls).toEqual([]);
+  });
+
+  it.each([
+    [{ from: '2026-02-30' }, 'from', 'must be a real calendar date'],
+    [{ from: '10/03/2026' }, 'from', 'must be a date, YYYY-MM-DD'],
+    [{ from: '2026-03-10', to: '2026-03-01' }, 'from', 'must not be after "to"'],
+    [{ from: '2025-01-01', to: '2026-03-10' }, 'to', 'the range may span at most 90 days'],
+    [{ limit: '5' }, '(body)', 'unknown field(s): limit'],
+  ])('refuses %j with 400', async (query, path, message) => {
+    const { tenants } = setup();
+    const error = await tenants.usage('acme', query).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).errors).toContainEqual({ path, message });
+  });
+});
