@@ -102,4 +102,47 @@ describe.each(ENGINES)('DynamoTenantStore on %s', (_name, start) => {
     expect(JSON.stringify(item)).not.toContain('very-secret');
     put.mockRestore();
   });
+
+  describe("a tenant's arrangement lease", () => {
+    const times = (iso: string) => ({ now: iso, leaseUntil: new Date(Date.parse(iso) + 30_000).toISOString() });
+
+    it('is held by one request at a time, and records what the arrangement did', async () => {
+      const tenant = `tenant-${++counter}`;
+      await expect(store.getTenant(tenant)).resolves.toBeUndefined();
+      const first = times('2030-01-01T00:00:00.000Z');
+      await expect(store.claimArrangement(tenant, first)).resolves.toBe(true);
+      await expect(store.claimArrangement(tenant, times('2030-01-01T00:00:01.000Z'))).resolves.toBe(false);
+      await store.completeArrangement(tenant, first.leaseUntil, { usageKey: { id: 'k1', plan: 'pro' }, plan: 'pro' });
+      await expect(store.getTenant(tenant)).resolves.toEqual({
+        tenantId: tenant,
+        createdAt: first.now,
+        plan: 'pro',
+        usageKey: { id: 'k1', plan: 'pro' },
+      });
+      // Free again, and the creation time stays the first.
+      const second = times('2030-01-02T00:00:00.000Z');
+      await expect(store.claimArrangement(tenant, second)).resolves.toBe(true);
+      await store.completeArrangement(tenant, second.leaseUntil, { usageKey: { id: 'k1', plan: 'free' } });
+      await expect(store.getTenant(tenant)).resolves.toMatchObject({
+        createdAt: first.now,
+        plan: 'pro',
+        usageKey: { plan: 'free' },
+      });
+    });
+
+    it("runs out, and is then another request's; the first can no longer complete or release it", async () => {
+      const tenant = `tenant-${++counter}`;
+      const first = times('2030-01-01T00:00:00.000Z');
+      await store.claimArrangement(tenant, first);
+      const later = times('2030-01-01T00:01:00.000Z');
+      await expect(store.claimArrangement(tenant, later)).resolves.toBe(true);
+      await expect(
+        store.completeArrangement(tenant, first.leaseUntil, { usageKey: { id: 'k-stale', plan: 'free' } }),
+      ).rejects.toThrow(/changed while this request set it up/);
+      await store.releaseArrangement(tenant, first.leaseUntil);
+      await expect(store.claimArrangement(tenant, times('2030-01-01T00:01:01.000Z'))).resolves.toBe(false);
+      await store.releaseArrangement(tenant, later.leaseUntil);
+      await expect(store.claimArrangement(tenant, times('2030-01-01T00:01:02.000Z'))).resolves.toBe(true);
+    });
+  });
 });
