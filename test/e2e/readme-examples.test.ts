@@ -71,6 +71,8 @@ function statusesPerBlock(log: string, blocks: number): number[][] {
 beforeAll(async () => {
   dataDir = await makeTempDir('e2e-readme');
   server = await startLocalServer({
+    // The plans a fresh clone runs with: the README's examples must hold under them.
+    PLANS_FILE: '',
     DATA_DIR: join(dataDir.path, 'data'),
     ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId,
     ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,

@@ -8,6 +8,12 @@ const REPOSITORY_ROOT = resolve(__dirname, '../..');
 const READY_LINE = /Listening on (http:\/\/\S+)/;
 /** How long a stop may take (the server's own grace period is 10 s) before the whole group is killed. */
 const STOP_TIMEOUT_MS = 15_000;
+/**
+ * The plans of a test's server unless it names its own: the declared names, limits no
+ * test reaches, so that only the tests about plans meet 429. `PLANS_FILE: ''` runs the
+ * declared plans, as a user's `npm start` does.
+ */
+const ROOMY_PLANS_FILE = resolve(__dirname, '../fixtures/roomy-plans.json');
 /** Settings of local mode that a developer's shell must not slip into a test's server. */
 const LOCAL_MODE_VARIABLES = [
   'PORT',
@@ -128,7 +134,14 @@ function spawnNpmStart(env: Record<string, string>): ChildProcess {
   return spawn('npm', ['start'], {
     cwd: REPOSITORY_ROOT,
     // No update check: it would reach for the network on every start.
-    env: { ...inherited, npm_config_update_notifier: 'false', PORT: '0', AWS_REGION: 'us-east-1', ...env },
+    env: {
+      ...inherited,
+      npm_config_update_notifier: 'false',
+      PORT: '0',
+      AWS_REGION: 'us-east-1',
+      PLANS_FILE: ROOMY_PLANS_FILE,
+      ...env,
+    },
     detached: true, // npm leads a process group of its own, so that npm, its shell and the server can be killed together
     stdio: ['ignore', 'pipe', 'pipe'],
   });
