@@ -1,4 +1,4 @@
-import type { ApiKey, KeyCheck } from '../client';
+import type { ApiKey, KeyCheck, Tenant, Usage } from '../client';
 
 /** Where the CLI writes: the process's streams, or a test's. */
 export interface Output {
@@ -82,4 +82,16 @@ export function issueNotice(issued: ApiKey & { key?: string }): string {
   return issued.key === undefined
     ? 'This repeats an earlier request with the same idempotency key: that request issued this key, and its secret cannot be shown again.'
     : 'The key is shown only this once: store it now. It cannot be retrieved later.';
+}
+
+export function tenantDetails(tenant: Tenant): string {
+  return columns([
+    ['tenant', tenant.id],
+    ['plan', tenant.plan],
+    ['createdAt', orDash(tenant.createdAt)],
+  ]);
+}
+
+export function usageTable(usage: Usage): string {
+  return columns([['DATE', 'REQUESTS'], ...usage.items.map((day) => [day.date, String(day.requests)])]);
 }

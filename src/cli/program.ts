@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ApiKeyServiceClient, ApiProblemError, type KeyChanges } from '../client';
-import { issueNotice, keyCheckDetails, keyDetails, keyTable, type Output } from './output';
+import { issueNotice, keyCheckDetails, keyDetails, keyTable, type Output, tenantDetails, usageTable } from './output';
 
 /** Exit codes: 0 done, 1 the API refused or could not be reached, 2 the command line was wrong. */
 const EXIT = { ok: 0, apiError: 1, usage: 2 } as const;
@@ -172,6 +172,36 @@ function buildProgram(output: Output, env: NodeJS.ProcessEnv): Command {
     .action(async (options, command: Command) => {
       const check = await client(command).verifyKey(options.key, options.scope);
       print(command, check, keyCheckDetails(check));
+    });
+
+  program
+    .command('plan')
+    .description("Show a tenant's plan; a tenant never configured has the default.")
+    .requiredOption('--tenant <tenantId>', 'the tenant')
+    .action(async (options, command: Command) => {
+      const tenant = await client(command).getTenant(options.tenant);
+      print(command, tenant, tenantDetails(tenant));
+    });
+
+  program
+    .command('set-plan')
+    .description('Move a tenant to one of the declared plans; API Gateway enforces it for all its keys.')
+    .requiredOption('--tenant <tenantId>', 'the tenant')
+    .requiredOption('--plan <plan>', 'the plan, e.g. pro')
+    .action(async (options, command: Command) => {
+      const tenant = await client(command).setTenantPlan(options.tenant, options.plan);
+      print(command, tenant, tenantDetails(tenant));
+    });
+
+  program
+    .command('usage')
+    .description("A tenant's requests per day (UTC), as API Gateway counted them against its plan.")
+    .requiredOption('--tenant <tenantId>', 'the tenant')
+    .option('--from <date>', 'the first day, YYYY-MM-DD (default: six days before --to)')
+    .option('--to <date>', 'the last day, YYYY-MM-DD (default: today)')
+    .action(async (options, command: Command) => {
+      const usage = await client(command).getUsage(options.tenant, { from: options.from, to: options.to });
+      print(command, usage, usageTable(usage));
     });
 
   return program;

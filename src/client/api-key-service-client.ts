@@ -1,4 +1,5 @@
 import type { KeyCheck } from '../domain/key-check';
+import type { Tenant } from '../domain/tenants';
 import { type AwsCredentials, type AwsCredentialsProvider, anonymous, signingRegion, sigV4 } from './authentication';
 import type {
   ApiKey,
@@ -15,7 +16,18 @@ import type {
 import { KeyRoutes } from './key-routes';
 import { type CallOptions, Transport, type TransportOptions } from './transport';
 
-export type { KeyCheck };
+export type { KeyCheck, Tenant };
+
+/** Requests per day (UTC), oldest first. */
+export interface Usage {
+  items: { date: string; requests: number }[];
+}
+
+/** A range of UTC dates, `YYYY-MM-DD`, both included; at most 90 days. By default the last seven, today included. */
+export interface UsageRange {
+  from?: string;
+  to?: string;
+}
 
 export interface ApiKeyServiceClientOptions extends TransportOptions {
   /**
@@ -110,6 +122,41 @@ export class ApiKeyServiceClient {
     return response.body as KeyCheck;
   }
 
+  /** `GET /tenants/{tenantId}`: its plan; a tenant never configured has the default, and `createdAt` null. */
+  async getTenant(tenantId: string, options: CallOptions = {}): Promise<Tenant> {
+    const response = await this.transport.send({
+      method: 'GET',
+      path: tenantPath(tenantId),
+      repeatable: true,
+      signal: options.signal,
+    });
+    return response.body as Tenant;
+  }
+
+  /** `PUT /tenants/{tenantId}`: moves the tenant to one of the declared plans. Safe to repeat. */
+  async setTenantPlan(tenantId: string, plan: string, options: CallOptions = {}): Promise<Tenant> {
+    const response = await this.transport.send({
+      method: 'PUT',
+      path: tenantPath(tenantId),
+      body: { plan },
+      repeatable: true,
+      signal: options.signal,
+    });
+    return response.body as Tenant;
+  }
+
+  /** `GET /tenants/{tenantId}/usage`: the tenant's requests per day, as API Gateway counted them. */
+  async getUsage(tenantId: string, range: UsageRange = {}, options: CallOptions = {}): Promise<Usage> {
+    const response = await this.transport.send({
+      method: 'GET',
+      path: `${tenantPath(tenantId)}/usage`,
+      query: { from: range.from, to: range.to },
+      repeatable: true,
+      signal: options.signal,
+    });
+    return response.body as Usage;
+  }
+
   /** `GET /openapi.json`, which needs no credentials: the API's OpenAPI 3.1 document. */
   async openApiDocument(options: CallOptions = {}): Promise<Record<string, unknown>> {
     const response = await this.openTransport.send({
@@ -122,6 +169,10 @@ export class ApiKeyServiceClient {
   }
 
   private keysOf(tenantId: string): KeyRoutes {
-    return new KeyRoutes(this.transport, `tenants/${encodeURIComponent(tenantId)}/keys`);
+    return new KeyRoutes(this.transport, `${tenantPath(tenantId)}/keys`);
   }
+}
+
+function tenantPath(tenantId: string): string {
+  return `tenants/${encodeURIComponent(tenantId)}`;
 }

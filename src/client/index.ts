@@ -3,7 +3,14 @@
  * needs no CDK: a back office installs the package and imports only this.
  */
 
-export { ApiKeyServiceClient, type ApiKeyServiceClientOptions, type KeyCheck } from './api-key-service-client';
+export {
+  ApiKeyServiceClient,
+  type ApiKeyServiceClientOptions,
+  type KeyCheck,
+  type Tenant,
+  type Usage,
+  type UsageRange,
+} from './api-key-service-client';
 export type { AwsCredentials, AwsCredentialsProvider } from './authentication';
 export { ApiProblemError, type ProblemFieldError, RequestTimeoutError } from './errors';
 export type {

@@ -1,3 +1,4 @@
+import type { Usage, UsageRange } from './api-key-service-client';
 import { apiKeyHeader } from './authentication';
 import type {
   ApiKey,
@@ -15,7 +16,7 @@ import { KeyRoutes } from './key-routes';
 import { type CallOptions, Transport, type TransportOptions } from './transport';
 
 export interface SelfServiceClientOptions extends TransportOptions {
-  /** The calling key, sent as `x-api-key`. The key routes need scope `keys:manage`; whoami any valid key. */
+  /** The calling key, sent as `x-api-key`. The key routes need scope `keys:manage`; whoami and usage any valid key. */
   apiKey: string;
 }
 
@@ -28,7 +29,7 @@ export interface Whoami {
 
 /**
  * The routes a key calls with itself: `/keys…` (scope `keys:manage`, on the
- * key's own tenant, handing out no more than it holds) and `GET /whoami`.
+ * key's own tenant, handing out no more than it holds), `GET /whoami` and `GET /usage`.
  */
 export class SelfServiceClient {
   private readonly transport: Transport;
@@ -82,5 +83,17 @@ export class SelfServiceClient {
   async whoami(options: CallOptions = {}): Promise<Whoami> {
     const response = await this.transport.send({ method: 'GET', path: 'whoami', repeatable: true, signal: options.signal });
     return response.body as Whoami;
+  }
+
+  /** `GET /usage`: the key's own tenant's requests per day, which every key may read. */
+  async usage(range: UsageRange = {}, options: CallOptions = {}): Promise<Usage> {
+    const response = await this.transport.send({
+      method: 'GET',
+      path: 'usage',
+      query: { from: range.from, to: range.to },
+      repeatable: true,
+      signal: options.signal,
+    });
+    return response.body as Usage;
   }
 }

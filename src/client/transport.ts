@@ -41,7 +41,7 @@ export interface CallOptions {
 }
 
 export interface TransportRequest extends CallOptions {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Relative to the endpoint, already encoded. */
   path: string;
   query?: Record<string, string | number | undefined>;

@@ -68,7 +68,7 @@ describe('npx api-keys', () => {
     async () => {
       const help = await apiKeys(['--help'], {}, 'npx');
       expect(help.code).toBe(0);
-      for (const command of ['create', 'list', 'get', 'update', 'rotate', 'delete', 'verify']) {
+      for (const command of ['create', 'list', 'get', 'update', 'rotate', 'delete', 'verify', 'plan', 'set-plan', 'usage']) {
         expect(help.stdout).toContain(`  ${command} `);
       }
       const createHelp = await apiKeys(['create', '--help']);
@@ -163,6 +163,24 @@ describe('npx api-keys', () => {
       const wrongScope = await apiKeys(['verify', '--json', '--key', key, '--scope', 'c:d']);
       expect(JSON.parse(wrongScope.stdout)).toEqual({ valid: false, code: 'INSUFFICIENT_SCOPE' });
       expect((await apiKeys(['verify', '--key', 'ak_not_a_real_key'])).stdout).toMatch(/^code\s+NOT_FOUND$/m);
+    },
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
+    'plan, set-plan and usage read and move a tenant between plans, and read its requests per day',
+    async () => {
+      expect((await apiKeys(['plan', '--tenant', 'cli-plans'])).stdout).toMatch(/^plan\s+free$/m);
+      const moved = await apiKeys(['set-plan', '--json', '--tenant', 'cli-plans', '--plan', 'pro']);
+      expect(moved.code).toBe(0);
+      expect(JSON.parse(moved.stdout)).toMatchObject({ id: 'cli-plans', plan: 'pro' });
+      expect((await apiKeys(['plan', '--tenant', 'cli-plans'])).stdout).toMatch(/^plan\s+pro$/m);
+      const unknown = await apiKeys(['set-plan', '--tenant', 'cli-plans', '--plan', 'gold']);
+      expect(unknown).toMatchObject({ code: 1, stderr: expect.stringContaining('plan: must be one of the plans: free, pro') });
+      const today = new Date().toISOString().slice(0, 10);
+      const usage = await apiKeys(['usage', '--tenant', 'cli-plans', '--from', today, '--to', today]);
+      expect(usage.stdout).toMatch(new RegExp(`^DATE\\s+REQUESTS\n${today}\\s+0\n$`));
+      expect((await apiKeys(['usage', '--json', '--tenant', 'cli-plans'])).stdout).toContain('"items"');
     },
     CASE_TIMEOUT_MS,
   );

@@ -98,6 +98,18 @@ describe('ApiKeyServiceClient against npm start', () => {
     expect(await self.whoami()).toMatchObject({ tenantId: TENANT, keyId: created.id });
   });
 
+  it("sets and reads a tenant's plan, and reads its usage as admin and as one of its keys", async () => {
+    expect(await client.getTenant('client-plans')).toEqual({ id: 'client-plans', plan: 'free', createdAt: null });
+    expect(await client.setTenantPlan('client-plans', 'pro')).toMatchObject({ id: 'client-plans', plan: 'pro' });
+    const created = await client.createKey('client-plans', { name: 'Usage reader' });
+    const self = new SelfServiceClient({ endpoint: server.baseUrl, apiKey: created.key, fetch: documentedFetch });
+    const today = new Date().toISOString().slice(0, 10);
+    // The self-service call itself counts: the gateway counts it before the handler reads the usage.
+    expect(await self.usage({ from: today, to: today })).toEqual({ items: [{ date: today, requests: 1 }] });
+    expect(await client.getUsage('client-plans', { from: today })).toEqual({ items: [{ date: today, requests: 1 }] });
+    await expect(client.setTenantPlan('client-plans', 'gold')).rejects.toMatchObject({ status: 400 });
+  });
+
   it('pages through 25 keys, newest first, each once', async () => {
     const tenant = 'paging';
     const ids: string[] = [];
