@@ -34,6 +34,7 @@ export interface ServiceApiProps {
   readonly throttlingRateLimit: number;
   readonly throttlingBurstLimit: number;
   readonly cloudWatchRole: boolean;
+  readonly tracing: boolean;
 }
 
 /**
@@ -41,7 +42,7 @@ export interface ServiceApiProps {
  * ERROR without request or response data (they carry keys), stage throttling,
  * and every gateway response rewritten as problem+json.
  */
-export function serviceApi(scope: Construct, props: ServiceApiProps): RestApi {
+export function serviceApi(scope: Construct, props: ServiceApiProps): { api: RestApi; accessLogs: LogGroup } {
   const accessLogs = new LogGroup(scope, 'AccessLogs', { retention: props.logRetention });
   const api = new RestApi(scope, 'Api', {
     description: 'API key service: admin key management (SigV4), self-service key management and /whoami (x-api-key).',
@@ -54,10 +55,11 @@ export function serviceApi(scope: Construct, props: ServiceApiProps): RestApi {
       dataTraceEnabled: false,
       throttlingRateLimit: props.throttlingRateLimit,
       throttlingBurstLimit: props.throttlingBurstLimit,
+      tracingEnabled: props.tracing,
     },
   });
   // A reusable construct leaves stack outputs to its stack (ApiKeyServiceStack adds ApiUrl).
   api.node.tryRemoveChild('Endpoint');
   addProblemResponses(api);
-  return api;
+  return { api, accessLogs };
 }
