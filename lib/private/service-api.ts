@@ -55,7 +55,8 @@ export function serviceApi(scope: Construct, props: ServiceApiProps): { api: Res
       dataTraceEnabled: false,
       throttlingRateLimit: props.throttlingRateLimit,
       throttlingBurstLimit: props.throttlingBurstLimit,
-      tracingEnabled: props.tracing,
+      // Left out unless on, so that a stack without tracing keeps its template.
+      tracingEnabled: props.tracing ? true : undefined,
     },
   });
   // A reusable construct leaves stack outputs to its stack (ApiKeyServiceStack adds ApiUrl).
