@@ -113,8 +113,9 @@ export interface ServiceMonitoringOptions {
 export interface ServiceMonitoringProps extends ServiceMonitoringOptions {
   /** The namespace the functions write their verification metrics to. */
   readonly metricsNamespace: string;
-  /** The service's API stage and its access log group. */
+  /** The service's API stage. */
   readonly stage: Stage;
+  /** The stage's access log group, where the 429s are counted. */
   readonly accessLogs: ILogGroup;
   /** Functions whose Lambda `Errors` are failures, by name: the route handlers and the flusher. */
   readonly workers: Readonly<Record<string, IFunction>>;
