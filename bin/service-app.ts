@@ -23,6 +23,11 @@ const CONTEXT = {
   consoleScopes: 'consoleScopes',
   /** Space-separated CSP sources. */
   consoleFrameAncestors: 'consoleFrameAncestors',
+  metricsNamespace: 'metricsNamespace',
+  /** `false`: no alarms and no dashboard. */
+  monitoring: 'monitoring',
+  tracing: 'tracing',
+  authorizerReservedConcurrency: 'authorizerReservedConcurrency',
 } as const;
 
 const DEFAULT_STACK_NAME = 'ApiKeyService';
@@ -44,6 +49,11 @@ function servicePropsFromContext(app: App): ApiKeyServiceProps {
     throttlingBurstLimit: numberContext(app, CONTEXT.throttlingBurstLimit),
     logRetention: retentionDays as RetentionDays | undefined,
     apiGatewayCloudWatchRole: booleanContext(app, CONTEXT.apiGatewayCloudWatchRole),
+    metricsNamespace: stringContext(app, CONTEXT.metricsNamespace),
+    // Alarms and the dashboard stay on unless `-c monitoring=false`; their notifications need the construct's alarmTopic.
+    monitoring: booleanContext(app, CONTEXT.monitoring) === false ? false : undefined,
+    tracing: booleanContext(app, CONTEXT.tracing),
+    authorizerReservedConcurrency: numberContext(app, CONTEXT.authorizerReservedConcurrency),
     console: {
       issuer: stringContext(app, CONTEXT.consoleIssuer),
       clientId: stringContext(app, CONTEXT.consoleClientId),

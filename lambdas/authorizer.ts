@@ -9,6 +9,7 @@ import { type CompiledMethods, decodeMethods } from '../src/protected-methods';
 import { keyStoreFromEnvironment } from './shared/key-store';
 import { errorKind, logger } from './shared/logger';
 import { recordUseInTime } from './shared/record-use';
+import { verificationMetrics } from './shared/verification-metrics';
 
 /**
  * API Gateway answers 401 (gateway response UNAUTHORIZED) for exactly this message.
@@ -22,6 +23,7 @@ const NO_DECLARATIONS = new Error('The stage declares no protected methods');
 const verifier = new KeyVerifier({ store: keyStoreFromEnvironment() });
 /** Each request counts against its tenant's usage plan, through the tenant's API Gateway API key. */
 const usageKeyNamespace = requiredEnv(ENV.usageKeyNamespace);
+const metrics = verificationMetrics('Authorizer');
 
 /**
  * Each stage's declarations arrive with every event, in its stage variables, and
@@ -86,14 +88,17 @@ function apiKeyHeader(event: APIGatewayRequestAuthorizerEvent): string | undefin
  * be read it fails closed.
  */
 export async function handler(event: APIGatewayRequestAuthorizerEvent, context?: Context): Promise<APIGatewayAuthorizerResult> {
+  const startedAt = performance.now();
   const presented = apiKeyHeader(event);
   let verification: Awaited<ReturnType<KeyVerifier['verify']>>;
   try {
     verification = presented === null ? { outcome: 'malformed' } : await verifier.verify(presented);
   } catch (error) {
     logger.error('Key lookup failed; denying', { error: errorKind(error) });
+    metrics.publish('storeError', startedAt);
     throw LOOKUP_FAILED;
   }
+  metrics.publish(verification.outcome, startedAt);
   if (verification.outcome !== 'valid') {
     logger.debug('Key refused', { outcome: verification.outcome });
     throw UNAUTHORIZED;

@@ -16,8 +16,10 @@ import { Construct } from 'constructs';
 import { ENV } from '../src/config';
 import { DECLARED_PLANS } from '../src/declared-plans';
 import { DEFAULT_KEY_PREFIX, isValidKeyPrefix, KEY_PREFIX_PATTERN } from '../src/domain/key-format';
+import { DEFAULT_METRICS_NAMESPACE } from '../src/metrics';
 import { type PlanDeclaration, parsePlans } from '../src/plans';
 import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName, JWT_AUTHORIZER_ENTRY, ROUTES, routePathPattern } from '../src/routes';
+import { KEY_TABLE } from '../src/store/table-schema';
 import { AuthorizerCacheFlush } from './authorizer-cache-flush';
 import { ConsoleSignIn, type ConsoleSignInProps } from './console-sign-in';
 import { KeyTable } from './key-table';
@@ -33,6 +35,7 @@ import { serviceApi } from './private/service-api';
 import { serviceFunction } from './private/service-function';
 import { ProtectedHttpApi, type ProtectedHttpApiProps } from './protected-http-api';
 import { ProtectedRestApi, type ProtectedRestApiProps } from './protected-rest-api';
+import { ServiceMonitoring, type ServiceMonitoringOptions } from './service-monitoring';
 import { TenantTable } from './tenant-table';
 import { TenantUsagePlans } from './tenant-usage-plans';
 
@@ -141,6 +144,40 @@ export interface ApiKeyServiceProps {
    * @default - a Cognito user pool with a `tenant` attribute; console users grant no scopes; no page may frame it
    */
   readonly console?: ConsoleSignInProps;
+
+  /**
+   * CloudWatch namespace of the service's own metrics: one count per verification
+   * outcome of the authorizer and of POST /verify, and the key lookup's latency
+   * (docs/operations.md). Give each deployment in an account and Region its own,
+   * or their metrics add up.
+   *
+   * @default 'ApiKeyService'
+   */
+  readonly metricsNamespace?: string;
+
+  /**
+   * CloudWatch alarms and a dashboard for the service (docs/operations.md):
+   * who is notified, and each alarm's threshold. `false` makes neither; the
+   * functions still write their metrics.
+   *
+   * @default - alarms with the thresholds' defaults, no notifications, and the dashboard
+   */
+  readonly monitoring?: ServiceMonitoringOptions | false;
+
+  /**
+   * AWS X-Ray active tracing on every function of the service and on the API stage.
+   *
+   * @default false
+   */
+  readonly tracing?: boolean;
+
+  /**
+   * Concurrency reserved for the authorizer, a positive whole number: it can always
+   * run that many at once, and never more, whatever else in the account is busy.
+   *
+   * @default - none: the authorizer shares the account's unreserved concurrency
+   */
+  readonly authorizerReservedConcurrency?: number;
 }
 
 /**
@@ -176,6 +213,10 @@ export class ApiKeyService extends Construct {
   readonly consoleAuthorizerFunction: IFunction;
   /** The console page's URL. */
   readonly consoleUrl: string;
+  /** The CloudWatch namespace of the service's own metrics. */
+  readonly metricsNamespace: string;
+  /** The alarms and the dashboard; undefined with `monitoring: false`. */
+  readonly monitoring?: ServiceMonitoring;
 
   private readonly stageName: string;
   private readonly keyTable: KeyTable;
@@ -189,23 +230,35 @@ export class ApiKeyService extends Construct {
     const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
     const throttlingRateLimit = props.throttlingRateLimit ?? 100;
     const throttlingBurstLimit = props.throttlingBurstLimit ?? 200;
-    validateProps({ keyPrefix, stageName: this.stageName, throttlingRateLimit, throttlingBurstLimit });
+    this.metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+    const tracing = props.tracing ?? false;
+    validateProps({
+      keyPrefix,
+      stageName: this.stageName,
+      throttlingRateLimit,
+      throttlingBurstLimit,
+      metricsNamespace: this.metricsNamespace,
+      authorizerReservedConcurrency: props.authorizerReservedConcurrency,
+    });
 
     this.keyTable = new KeyTable(this, 'KeyTable');
     this.table = this.keyTable.table;
     const tenantTable = new TenantTable(this, 'TenantTable');
     this.tenantTable = tenantTable.table;
-    this.api = serviceApi(this, {
+    const { api, accessLogs } = serviceApi(this, {
       stageName: this.stageName,
       logRetention,
       throttlingRateLimit,
       throttlingBurstLimit,
       cloudWatchRole: props.apiGatewayCloudWatchRole ?? true,
+      tracing,
     });
+    this.api = api;
     this.usagePlans = new TenantUsagePlans(this, 'UsagePlans', {
       // Checked whole here too: a declaration built in code gets the messages a file does.
       plans: parsePlans(props.plans ?? DECLARED_PLANS),
       logRetention,
+      tracing,
     });
     if (props.webAclArn !== undefined) {
       new CfnWebACLAssociation(this, 'WebAclAssociation', {
@@ -217,7 +270,7 @@ export class ApiKeyService extends Construct {
     const { region, urlSuffix } = Stack.of(this);
     this.consoleUrl = `https://${this.api.restApiId}.execute-api.${region}.${urlSuffix}/${this.stageName}/console`;
     this.consoleSignIn = new ConsoleSignIn(this, 'ConsoleSignIn', { ...props.console, consoleUrl: this.consoleUrl });
-    this.cacheFlush = new AuthorizerCacheFlush(this, 'CacheFlush', { logRetention });
+    this.cacheFlush = new AuthorizerCacheFlush(this, 'CacheFlush', { logRetention, tracing });
 
     const authorizerFunction = serviceFunction(this, 'Authorizer', {
       entry: AUTHORIZER_ENTRY,
@@ -225,9 +278,12 @@ export class ApiKeyService extends Construct {
       // Every authorized request waits on it: more memory means more CPU and faster cold starts.
       memorySize: 512,
       logRetention,
+      tracing,
+      reservedConcurrentExecutions: props.authorizerReservedConcurrency,
     });
     this.keyTable.grantVerify(authorizerFunction);
     this.usagePlans.grantUsageIdentifier(authorizerFunction);
+    authorizerFunction.addEnvironment(ENV.metricsNamespace, this.metricsNamespace);
     this.authorizerFunction = authorizerFunction;
 
     const consoleAuthorizerFunction = serviceFunction(this, 'ConsoleAuthorizer', {
@@ -235,6 +291,7 @@ export class ApiKeyService extends Construct {
       timeout: AUTHORIZER_TIMEOUT,
       memorySize: 512,
       logRetention,
+      tracing,
     });
     this.consoleSignIn.bindVerifier(consoleAuthorizerFunction);
     this.consoleAuthorizerFunction = consoleAuthorizerFunction;
@@ -247,13 +304,16 @@ export class ApiKeyService extends Construct {
 
     const handlers = {} as Record<HandlerName, IFunction>;
     for (const [name, definition] of Object.entries(HANDLERS) as [HandlerName, (typeof HANDLERS)[HandlerName]][]) {
-      const settings = { timeout: HANDLER_TIMEOUT, memorySize: 256, logRetention };
+      const settings = { timeout: HANDLER_TIMEOUT, memorySize: 256, logRetention, tracing };
       const fn = definition.servesConsole
         ? consoleFunction(this, pascalCase(name), settings)
         : serviceFunction(this, pascalCase(name), { entry: definition.entry, ...settings });
       if (definition.servesConsole) this.consoleSignIn.bindPage(fn);
       if (definition.tableActions.length > 0 || definition.indexActions.length > 0) this.keyTable.grantAccess(fn, definition);
-      if (definition.verifiesKeys) this.keyTable.grantVerify(fn);
+      if (definition.verifiesKeys) {
+        this.keyTable.grantVerify(fn);
+        fn.addEnvironment(ENV.metricsNamespace, this.metricsNamespace);
+      }
       if (definition.tenantTableActions.length > 0) tenantTable.grantAccess(fn, definition.tenantTableActions);
       if (definition.issuesKeys) fn.addEnvironment(ENV.keyPrefix, keyPrefix);
       if (definition.invalidation.includes('flushNow')) this.cacheFlush.grantFlushNow(fn);
@@ -263,6 +323,21 @@ export class ApiKeyService extends Construct {
     }
     this.handlers = handlers;
     this.addRoutes();
+    if (props.monitoring !== false) {
+      this.monitoring = new ServiceMonitoring(this, 'Monitoring', {
+        ...props.monitoring,
+        metricsNamespace: this.metricsNamespace,
+        stage: this.api.deploymentStage,
+        accessLogs,
+        workers: { ...handlers, flusher: this.cacheFlush.flusherFunction },
+        authorizers: { authorizer: authorizerFunction, consoleAuthorizer: consoleAuthorizerFunction },
+        tables: {
+          keyTable: { table: this.table, indexes: [KEY_TABLE.byTenantIndex.name] },
+          tenantTable: { table: this.tenantTable, indexes: [] },
+        },
+        deadLetterQueue: this.cacheFlush.deadLetterQueue,
+      });
+    }
     acknowledgeApiFindings(this.api, props.webAclArn !== undefined);
     if (this.consoleSignIn.userPool) acknowledgeConsoleUserPoolFindings(this.consoleSignIn.userPool);
   }
@@ -345,8 +420,11 @@ function validateProps(props: {
   stageName: string;
   throttlingRateLimit: number;
   throttlingBurstLimit: number;
+  metricsNamespace: string;
+  authorizerReservedConcurrency?: number;
 }): void {
   const { keyPrefix, stageName, throttlingRateLimit: rate, throttlingBurstLimit: burst } = props;
+  const { metricsNamespace: namespace, authorizerReservedConcurrency: concurrency } = props;
   if (!Token.isUnresolved(keyPrefix) && !isValidKeyPrefix(keyPrefix)) {
     throw new Error(
       `ApiKeyService: keyPrefix "${keyPrefix}" is not valid: it must match ${KEY_PREFIX_PATTERN.source}, e.g. "ak" or "zk_live"`,
@@ -360,6 +438,15 @@ function validateProps(props: {
   }
   if (!Token.isUnresolved(burst) && !(Number.isInteger(burst) && burst >= 0)) {
     throw new Error(`ApiKeyService: throttlingBurstLimit must be a whole number of requests, 0 or more, got ${burst}`);
+  }
+  // CloudWatch's rule for a namespace ("Namespaces", Amazon CloudWatch User Guide); AWS/ is for AWS's own.
+  if (!Token.isUnresolved(namespace) && !(/^[A-Za-z0-9.\-_/#: ]{1,255}$/.test(namespace) && !namespace.startsWith('AWS/'))) {
+    throw new Error(
+      `ApiKeyService: metricsNamespace "${namespace}" is not valid: use 1-255 letters, digits or . - _ / # : and spaces, not starting with "AWS/"`,
+    );
+  }
+  if (concurrency !== undefined && !Token.isUnresolved(concurrency) && !(Number.isInteger(concurrency) && concurrency > 0)) {
+    throw new Error(`ApiKeyService: authorizerReservedConcurrency must be a positive whole number, got ${concurrency}`);
   }
 }
 

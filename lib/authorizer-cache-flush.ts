@@ -22,6 +22,12 @@ const MAX_DELIVERIES = 10;
 export interface AuthorizerCacheFlushProps {
   /** Retention of the flusher's log group. */
   readonly logRetention: RetentionDays;
+  /**
+   * X-Ray active tracing of the flusher.
+   *
+   * @default false
+   */
+  readonly tracing?: boolean;
 }
 
 /**
@@ -76,6 +82,7 @@ export class AuthorizerCacheFlush extends Construct {
       timeout: FLUSHER_TIMEOUT,
       memorySize: 256,
       logRetention: props.logRetention,
+      tracing: props.tracing,
     });
     this.grantFlushNow(flusher);
     new EventSourceMapping(this, 'FlusherQueueSource', {

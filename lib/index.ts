@@ -7,4 +7,10 @@ export { KeyTable, type KeyTableAccess } from './key-table';
 export { MethodAccess } from './method-access';
 export { ProtectedHttpApi, type ProtectedHttpApiProps, type ProtectedRouteOptions } from './protected-http-api';
 export { ProtectedRestApi, type ProtectedRestApiProps } from './protected-rest-api';
+export {
+  type ServiceAlarms,
+  ServiceMonitoring,
+  type ServiceMonitoringOptions,
+  type ServiceMonitoringProps,
+} from './service-monitoring';
 export { TenantTable } from './tenant-table';

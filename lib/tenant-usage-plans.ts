@@ -15,6 +15,8 @@ export interface TenantUsagePlansProps {
   readonly plans: PlanDeclaration;
   /** Retention of the log group of the function that adds other stacks' stages to the plans. */
   readonly logRetention: RetentionDays;
+  /** X-Ray active tracing on that function. */
+  readonly tracing: boolean;
 }
 
 const PERIODS: Record<QuotaPeriod, Period> = { DAY: Period.DAY, WEEK: Period.WEEK, MONTH: Period.MONTH };
@@ -40,12 +42,14 @@ export class TenantUsagePlans extends Construct {
 
   private readonly plans: PlanDeclaration;
   private readonly logRetention: RetentionDays;
+  private readonly tracing: boolean;
   private readonly ownUsagePlans: Record<string, UsagePlan> = {};
 
   constructor(scope: Construct, id: string, props: TenantUsagePlansProps) {
     super(scope, id);
     this.plans = props.plans;
     this.logRetention = props.logRetention;
+    this.tracing = props.tracing;
     // The stack's name and the construct's place in it: unique per account and Region, like the stack.
     this.namespace = `${Stack.of(this).stackName}-${createHash('sha256').update(this.node.path).digest('hex').slice(0, 8)}`;
     for (const [name, plan] of Object.entries(props.plans.plans)) {
@@ -140,6 +144,7 @@ export class TenantUsagePlans extends Construct {
       timeout: LINK_TIMEOUT,
       memorySize: 256,
       logRetention: this.logRetention,
+      tracing: this.tracing,
     });
     const { partition, region } = Stack.of(this);
     fn.addToRolePolicy(

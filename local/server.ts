@@ -23,7 +23,13 @@ import { type DataDirLock, ensureDataDir, lockDataDir, makeDataDirPrivate } from
 import { type EmbeddedDynamoDb, openEmbeddedDynamoDb } from './boot/embedded-dynamodb';
 import { type EmulatedAws, startEmulatedAws } from './boot/emulated-aws';
 import { loadHandlerModules } from './boot/handler-modules';
-import { fallbackSdkCredentials, functionEnvironment, type LocalConsole, sdkEnvironment } from './boot/lambda-environment';
+import {
+  fallbackSdkCredentials,
+  functionEnvironment,
+  type LocalConsole,
+  metricsEnvironment,
+  sdkEnvironment,
+} from './boot/lambda-environment';
 import { createLocalApis } from './boot/local-apis';
 import { ConfigError, type LocalConfig, readLocalConfig } from './boot/local-config';
 import { StartupError } from './boot/startup-error';
@@ -166,6 +172,7 @@ async function main(): Promise<void> {
   Object.assign(
     process.env,
     fallbackSdkCredentials(process.env),
+    metricsEnvironment(process.env),
     sdkEnvironment(config, { dynamoDb: database.endpoint(baseUrl), server: baseUrl }),
   );
   // Resolves the credentials the handlers' SDK clients sign with, from the same environment as theirs.

@@ -36,6 +36,8 @@ export const ENV = {
   consoleConnectSources: 'CONSOLE_CONNECT_SOURCES',
   /** The CSP frame-ancestors sources: which pages may embed the console. */
   consoleFrameAncestors: 'CONSOLE_FRAME_ANCESTORS',
+  /** The CloudWatch namespace of the verification metrics (Powertools Metrics reads it), for the functions that verify keys. */
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;
 
 /** A setting the function cannot work without: its absence is a deployment error, reported as such. */

@@ -1,6 +1,7 @@
 import { Validations } from 'aws-cdk-lib';
 import type { Method, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { UserPool } from 'aws-cdk-lib/aws-cognito';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
 
 /** cdk-nag findings on the service's API that are decisions, not oversights; each names its rule and why. */
 export function acknowledgeApiFindings(api: RestApi, hasWebAcl: boolean): void {
@@ -54,5 +55,14 @@ export function acknowledgeConsoleUserPoolFindings(userPool: UserPool): void {
     id: 'AwsSolutions-COG8',
     reason:
       'The Plus feature plan bills per monthly active user; the pool takes no self sign-up, requires an authenticator app as a second factor and 12-character passwords. Operators who want threat protection set the pool to FeaturePlan.PLUS.',
+  });
+}
+
+/** With X-Ray tracing on, Lambda adds the statement its tracing needs to the function's role. */
+export function acknowledgeTracingPermissions(role: IRole): void {
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'xray:PutTraceSegments and xray:PutTelemetryRecords, which Lambda adds for active tracing, take no resource ARN: X-Ray authorizes them only on "*".',
   });
 }

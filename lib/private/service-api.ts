@@ -41,6 +41,7 @@ export interface ServiceApiProps {
   readonly throttlingRateLimit: number;
   readonly throttlingBurstLimit: number;
   readonly cloudWatchRole: boolean;
+  readonly tracing: boolean;
 }
 
 /**
@@ -48,7 +49,7 @@ export interface ServiceApiProps {
  * ERROR without request or response data (they carry keys), stage throttling,
  * usage plans keyed by the authorizer, and every gateway response rewritten as problem+json.
  */
-export function serviceApi(scope: Construct, props: ServiceApiProps): RestApi {
+export function serviceApi(scope: Construct, props: ServiceApiProps): { api: RestApi; accessLogs: LogGroup } {
   const accessLogs = new LogGroup(scope, 'AccessLogs', { retention: props.logRetention });
   const api = new RestApi(scope, 'Api', {
     description: 'API key service: admin key management (SigV4), self-service key management and /whoami (x-api-key).',
@@ -63,10 +64,12 @@ export function serviceApi(scope: Construct, props: ServiceApiProps): RestApi {
       dataTraceEnabled: false,
       throttlingRateLimit: props.throttlingRateLimit,
       throttlingBurstLimit: props.throttlingBurstLimit,
+      // Left out unless on, so that a stack without tracing keeps its template.
+      tracingEnabled: props.tracing ? true : undefined,
     },
   });
   // A reusable construct leaves stack outputs to its stack (ApiKeyServiceStack adds ApiUrl).
   api.node.tryRemoveChild('Endpoint');
   addProblemResponses(api);
-  return api;
+  return { api, accessLogs };
 }

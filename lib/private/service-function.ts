@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Duration } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { acknowledgeTracingPermissions } from './nag-acknowledgements';
 
 /** lambdas/, next to this package's lib/: TypeScript sources in the repository, compiled JavaScript in the package. */
 const LAMBDAS_DIRECTORY = path.resolve(__dirname, '..', '..', 'lambdas');
@@ -22,6 +23,10 @@ export interface ServiceFunctionProps {
   readonly timeout: Duration;
   readonly memorySize: number;
   readonly logRetention: RetentionDays;
+  /** X-Ray active tracing. @default false */
+  readonly tracing?: boolean;
+  /** @default - none: the account's unreserved concurrency */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 export type BundledFunctionProps = Omit<ServiceFunctionProps, 'entry'> & {
@@ -40,13 +45,18 @@ function logsAndRole(scope: Construct, id: string, logRetention: RetentionDays) 
 
 /** What every function of the service runs with, however its code is bundled. */
 export function functionSettings(scope: Construct, id: string, props: Omit<ServiceFunctionProps, 'entry'>) {
+  const { logGroup, role } = logsAndRole(scope, id, props.logRetention);
+  if (props.tracing) acknowledgeTracingPermissions(role);
   return {
     handler: 'index.handler',
     runtime: Runtime.NODEJS_24_X,
     architecture: Architecture.ARM_64,
     timeout: props.timeout,
     memorySize: props.memorySize,
-    ...logsAndRole(scope, id, props.logRetention),
+    logGroup,
+    role,
+    tracing: props.tracing ? Tracing.ACTIVE : undefined,
+    reservedConcurrentExecutions: props.reservedConcurrentExecutions,
     loggingFormat: LoggingFormat.JSON,
     // Lambda drops anything below INFO even if the Powertools level is raised by hand.
     applicationLogLevelV2: ApplicationLogLevel.INFO,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ENV } from '../../src/config';
+import { DEFAULT_METRICS_NAMESPACE } from '../../src/metrics';
 import type { HandlerDefinition } from '../../src/routes';
 import type { Stage } from '../apigateway/stage';
 import type { LocalConfig } from './local-config';
@@ -36,6 +37,15 @@ export function sdkEnvironment(config: LocalConfig, endpoints: LocalEndpoints): 
     AWS_ENDPOINT_URL_SQS: endpoints.server,
     AWS_ENDPOINT_URL_SSM: endpoints.server,
   };
+}
+
+/**
+ * Powertools Metrics writes one EMF line to stdout per verification: in AWS,
+ * CloudWatch turns them into metrics; here they would drown the server's own
+ * output, so they are off unless POWERTOOLS_METRICS_DISABLED is set (`false` shows them).
+ */
+export function metricsEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
+  return { POWERTOOLS_METRICS_DISABLED: env.POWERTOOLS_METRICS_DISABLED ?? 'true' };
 }
 
 /** The flush queue and its dead-letter queue, as this server serves them. */
@@ -78,7 +88,10 @@ export function functionEnvironment(
     [ENV.consoleClientId]: local.console.clientId,
     [ENV.consoleScopes]: config.console.scopes.join(' '),
   };
-  if (definition === 'authorizer') return { [ENV.tableName]: config.tableName, [ENV.usageKeyNamespace]: USAGE_KEY_NAMESPACE };
+  const metrics = { [ENV.metricsNamespace]: DEFAULT_METRICS_NAMESPACE };
+  if (definition === 'authorizer') {
+    return { [ENV.tableName]: config.tableName, [ENV.usageKeyNamespace]: USAGE_KEY_NAMESPACE, ...metrics };
+  }
   if (definition === 'flusher') return flushNow;
   if (definition === 'jwtAuthorizer') return { ...signIn, [ENV.consoleTenantClaim]: config.console.tenantClaim };
   const env: Record<string, string> = definition.usagePlans.length > 0 ? { ...usage } : {};
@@ -91,6 +104,7 @@ export function functionEnvironment(
   }
   const usesKeyTable = definition.verifiesKeys || definition.tableActions.length > 0 || definition.indexActions.length > 0;
   if (usesKeyTable) env[ENV.tableName] = config.tableName;
+  if (definition.verifiesKeys) Object.assign(env, metrics);
   if (definition.tenantTableActions.length > 0) env[ENV.tenantTableName] = config.tenantTableName;
   if (definition.issuesKeys) env[ENV.keyPrefix] = config.keyPrefix;
   if (definition.invalidation.includes('flushNow')) Object.assign(env, flushNow);

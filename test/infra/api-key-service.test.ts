@@ -197,17 +197,18 @@ describe('the Lambda functions', () => {
     }
   });
 
-  it('give the authorizer its table alone (each stage brings its declarations), and nothing that enables debug logging', () => {
+  it('give the authorizer its table and metrics namespace alone (each stage brings its declarations), and nothing that enables debug logging', () => {
     expect(functionProperties(defaults, defaults.authorizerFunctionId).Environment.Variables).toEqual({
       [ENV.tableName]: { Ref: defaults.tableId },
       [ENV.usageKeyNamespace]: defaults.service.usagePlans.namespace,
+      [ENV.metricsNamespace]: 'ApiKeyService',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
     });
   });
 
   it.each(HANDLER_NAMES)(
-    'give %s TABLE_NAME and TENANT_TABLE_NAME if it uses those tables, KEY_PREFIX if it issues keys, the flush registry and queue if it flushes, and the flush group, role and queues if it schedules',
+    'give %s TABLE_NAME and TENANT_TABLE_NAME if it uses those tables, the metrics namespace if it verifies keys, KEY_PREFIX if it issues keys, the flush registry and queue if it flushes, and the flush group, role and queues if it schedules',
     (name) => {
       const {
         verifiesKeys,
@@ -224,6 +225,7 @@ describe('the Lambda functions', () => {
       expect(functionProperties(defaults, defaults.functionIds[name]).Environment.Variables).toEqual({
         ...(verifiesKeys || tableActions.length + indexActions.length > 0 ? { [ENV.tableName]: { Ref: defaults.tableId } } : {}),
         ...(tenantTableActions.length > 0 ? { [ENV.tenantTableName]: { Ref: defaults.tenantTableId } } : {}),
+        ...(verifiesKeys ? { [ENV.metricsNamespace]: 'ApiKeyService' } : {}),
         ...(issuesKeys ? { [ENV.keyPrefix]: 'ak' } : {}),
         ...(usagePlans.length > 0 ? usagePlanSettings(defaults) : {}),
         ...(flushes ? flushNowSettings(defaults) : {}),

@@ -3,8 +3,9 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult, Context } from 'aws-lambda';
 import { handler } from '../../../lambdas/authorizer';
 import { compileMethods, encodeMethods } from '../../../src/protected-methods';
-import { awsError, FakeTable, mockAws } from '../../fixtures/aws';
+import { awsError, FakeTable, METRICS_NAMESPACE, mockAws } from '../../fixtures/aws';
 import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
+import { emfLines } from '../../fixtures/emf';
 import { ACCOUNT_ID, API_ID, authorizerEvent, REGION, STAGE } from '../../fixtures/events';
 import { keyRecord, sha256Hex, testKey } from '../../fixtures/keys';
 
@@ -317,5 +318,61 @@ describe('lastUsedAt', () => {
       expect(result.principalId).toBe(manager.keyId);
       expect(result.policyDocument.Statement.length).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('metrics', () => {
+  const throttledRead = () => {
+    aws.ddb.on(GetCommand).rejects(awsError('ProvisionedThroughputExceededException', 'Rate exceeded'));
+    return authorizerEvent({ apiKey: managerKey });
+  };
+  const twoKeys = () => {
+    const event = authorizerEvent({ apiKey: managerKey });
+    event.headers = { ...event.headers, 'x-api-key': 'junk' };
+    return event;
+  };
+  // [metric, the invocation, whether it read the table]
+  const outcomes: [string, () => ReturnType<typeof authorizerEvent>, boolean][] = [
+    ['AuthorizerAllowed', () => authorizerEvent({ apiKey: managerKey }), true],
+    ['AuthorizerMissing', () => authorizerEvent(), false],
+    ['AuthorizerMalformed', () => authorizerEvent({ apiKey: 'hello' }), false],
+    ['AuthorizerMalformed', twoKeys, false],
+    ['AuthorizerUnknown', () => authorizerEvent({ apiKey: unknownKey }), true],
+    ['AuthorizerDisabled', () => authorizerEvent({ apiKey: disabledKey }), true],
+    ['AuthorizerExpired', () => authorizerEvent({ apiKey: expiredKey }), true],
+    ['AuthorizerStoreError', throttledRead, true],
+  ];
+
+  it.each(outcomes)(
+    '%s: exactly one EMF line, with that one count, flushed before the answer or the throw',
+    async (name, event, reads) => {
+      await handler(event()).catch(() => undefined);
+      const lines = emfLines(output);
+      expect(lines).toHaveLength(1);
+      const latency = reads ? [{ Name: 'AuthorizerLookupLatency', Unit: 'Milliseconds' }] : [];
+      expect(lines[0]._aws.CloudWatchMetrics).toEqual([
+        { Namespace: METRICS_NAMESPACE, Dimensions: [['service']], Metrics: [{ Name: name, Unit: 'Count' }, ...latency] },
+      ]);
+      // Nothing else: no key id, tenant id or key, as a dimension or as a property.
+      expect(Object.keys(lines[0]).sort()).toEqual(
+        ['_aws', 'service', name, ...(reads ? ['AuthorizerLookupLatency'] : [])].sort(),
+      );
+      expect(lines[0]).toMatchObject({ service: 'api-key-service', [name]: 1 });
+      if (reads) expect(lines[0].AuthorizerLookupLatency).toEqual(expect.any(Number));
+    },
+  );
+
+  it('one line per invocation, each with its own outcome, whatever came before', async () => {
+    await handler(authorizerEvent({ apiKey: readerKey }));
+    await handler(authorizerEvent({ apiKey: 'hello' })).catch(() => undefined);
+    await handler(authorizerEvent({ apiKey: readerKey }));
+    const names = emfLines(output).map((line) => line._aws.CloudWatchMetrics[0].Metrics[0].Name);
+    expect(names).toEqual(['AuthorizerAllowed', 'AuthorizerMalformed', 'AuthorizerAllowed']);
+  });
+
+  it('still throws exactly Unauthorized, and fails closed on a store error, with the metric written', async () => {
+    expect((await failure(handler(authorizerEvent({ apiKey: disabledKey })))).message).toBe('Unauthorized');
+    expect((await failure(handler(throttledRead()))).message).toBe('Key lookup failed');
+    expect(emfLines(output)).toHaveLength(2);
   });
 });

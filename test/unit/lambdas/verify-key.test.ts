@@ -1,8 +1,9 @@
 import '../../fixtures/handler-env';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../../lambdas/verify-key';
-import { awsError, FakeTable, mockAws } from '../../fixtures/aws';
+import { awsError, FakeTable, METRICS_NAMESPACE, mockAws } from '../../fixtures/aws';
 import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
+import { emfLines, emittedMetrics } from '../../fixtures/emf';
 import { adminEvent } from '../../fixtures/events';
 import { keyRecord, testKey } from '../../fixtures/keys';
 import { expectJson, expectProblem, headerOf } from '../../fixtures/responses';
@@ -115,5 +116,39 @@ describe('POST /verify', () => {
     expectProblem(await handler(adminEvent({ method: 'POST', resource: '/verify' })), 400);
     const text = adminEvent({ method: 'POST', resource: '/verify', body: 'key', headers: { 'Content-Type': 'text/plain' } });
     expectProblem(await handler(text), 415);
+  });
+});
+
+describe('POST /verify metrics', () => {
+  it.each([
+    ['VerifyAllowed', { key: validKey, scope: 'orders:read' }, true],
+    ['VerifyInsufficientScope', { key: validKey, scope: 'billing:read' }, true],
+    ['VerifyUnknown', { key: unknownKey }, true],
+    ['VerifyUnknown', { key: pendingKey }, true],
+    ['VerifyDisabled', { key: disabledKey }, true],
+    ['VerifyExpired', { key: expiredKey }, true],
+    ['VerifyMalformed', { key: 'ak_not_a_real_key' }, false],
+    ['VerifyMissing', { key: '' }, false],
+  ])('%s: one EMF line with that count, in the namespace, dimension service only', async (name, body, reads) => {
+    await verify(body);
+    const lines = emfLines(output);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: METRICS_NAMESPACE, Dimensions: [['service']] });
+    expect(emittedMetrics(output)).toEqual([
+      { name, unit: 'Count' },
+      ...(reads ? [{ name: 'VerifyLookupLatency', unit: 'Milliseconds' }] : []),
+    ]);
+    expect(JSON.stringify(lines[0])).not.toMatch(/acme|key_/);
+  });
+
+  it('VerifyStoreError when the table cannot be read, and still 503', async () => {
+    aws.ddb.on(GetCommand).rejects(awsError('ProvisionedThroughputExceededException', 'slow down'));
+    expectProblem(await verify({ key: validKey }), 503);
+    expect(emittedMetrics(output).map((metric) => metric.name)).toEqual(['VerifyStoreError', 'VerifyLookupLatency']);
+  });
+
+  it('nothing for a request refused before verification (400)', async () => {
+    await verify({ key: 42 });
+    expect(emfLines(output)).toEqual([]);
   });
 });

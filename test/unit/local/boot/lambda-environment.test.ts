@@ -4,6 +4,7 @@ import {
   FLUSH_TARGETS_PATH,
   fallbackSdkCredentials,
   functionEnvironment,
+  metricsEnvironment,
   sdkEnvironment,
 } from '../../../../local/boot/lambda-environment';
 import { readLocalConfig } from '../../../../local/boot/local-config';
@@ -38,6 +39,11 @@ describe('the environment of each function', () => {
     });
   });
 
+  it('turns the EMF lines of Powertools Metrics off, unless POWERTOOLS_METRICS_DISABLED says otherwise', () => {
+    expect(metricsEnvironment({})).toEqual({ POWERTOOLS_METRICS_DISABLED: 'true' });
+    expect(metricsEnvironment({ POWERTOOLS_METRICS_DISABLED: 'false' })).toEqual({ POWERTOOLS_METRICS_DISABLED: 'false' });
+  });
+
   it('gives each function only the settings its grants give it in AWS', () => {
     expect(functionEnvironment(HANDLERS.getKey, config, stage, local)).toEqual({ [ENV.tableName]: 'keys' });
     expect(functionEnvironment(HANDLERS.whoami, config, stage, local)).toEqual({});
@@ -62,6 +68,11 @@ describe('the environment of each function', () => {
     expect(functionEnvironment('authorizer', config, stage, local)).toEqual({
       [ENV.tableName]: 'keys',
       [ENV.usageKeyNamespace]: usage[ENV.usageKeyNamespace],
+      [ENV.metricsNamespace]: 'ApiKeyService',
+    });
+    expect(functionEnvironment(HANDLERS.verifyKey, config, stage, local)).toEqual({
+      [ENV.tableName]: 'keys',
+      [ENV.metricsNamespace]: 'ApiKeyService',
     });
     expect(functionEnvironment('flusher', config, stage, local)).toEqual(flushNow);
   });
