@@ -88,6 +88,9 @@ async function chooseAction(page: Page, name: string, action: string): Promise<v
 
 const whoami = (key: string) => call(server.baseUrl, 'GET', '/whoami', { apiKey: key });
 
+// A real browser on 2 shared cores, beside the other suites: axe alone can take 20 s under that load.
+jest.setTimeout(90_000);
+
 describeInBrowser('the console', () => {
   it('runs the seed flow: sign in, create, copy, done, use, disable, delete', async () => {
     const { context, page, logs } = await openConsole();
