@@ -8,6 +8,7 @@ import {
 } from 'aws-cdk-lib/aws-apigateway';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -16,6 +17,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../src/config';
 import { DEFAULT_KEY_PREFIX, isValidKeyPrefix, KEY_PREFIX_PATTERN } from '../src/domain/key-format';
 import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName, JWT_AUTHORIZER_ENTRY, ROUTES, routePathPattern } from '../src/routes';
+import { AuditTrail } from './audit-trail';
 import { AuthorizerCacheFlush } from './authorizer-cache-flush';
 import { ConsoleSignIn, type ConsoleSignInProps } from './console-sign-in';
 import { KeyTable } from './key-table';
@@ -128,6 +130,29 @@ export interface ApiKeyServiceProps {
    * @default - a Cognito user pool with a `tenant` attribute; console users grant no scopes; no page may frame it
    */
   readonly console?: ConsoleSignInProps;
+
+  /**
+   * How long the audit trail keeps each record (DynamoDB TTL in the tenant table):
+   * a whole number of seconds, at least a day.
+   *
+   * @default Duration.days(400)
+   */
+  readonly auditRetention?: Duration;
+
+  /**
+   * The EventBridge bus every audit record is published to, as an event whose
+   * `detail-type` is the action (`key.created`, …) and whose `detail` is the record.
+   *
+   * @default - the account's default event bus
+   */
+  readonly eventBus?: IEventBus;
+
+  /**
+   * The `source` of those events; the functions may publish with this source only.
+   *
+   * @default 'api-key-service'
+   */
+  readonly eventSource?: string;
 }
 
 /**
@@ -161,6 +186,8 @@ export class ApiKeyService extends Construct {
   readonly consoleAuthorizerFunction: IFunction;
   /** The console page's URL. */
   readonly consoleUrl: string;
+  /** Where audit records are published, how long they are kept, and the sweeper that finishes interrupted deliveries. */
+  readonly auditTrail: AuditTrail;
 
   private readonly stageName: string;
   private readonly keyTable: KeyTable;
@@ -198,6 +225,14 @@ export class ApiKeyService extends Construct {
     this.consoleUrl = `https://${this.api.restApiId}.execute-api.${region}.${urlSuffix}/${this.stageName}/console`;
     this.consoleSignIn = new ConsoleSignIn(this, 'ConsoleSignIn', { ...props.console, consoleUrl: this.consoleUrl });
     this.cacheFlush = new AuthorizerCacheFlush(this, 'CacheFlush', { logRetention });
+    this.auditTrail = new AuditTrail(this, 'AuditTrail', {
+      keyTable: this.keyTable,
+      tenantTable,
+      retention: props.auditRetention,
+      eventBus: props.eventBus,
+      eventSource: props.eventSource,
+      logRetention,
+    });
 
     const authorizerFunction = serviceFunction(this, 'Authorizer', {
       entry: AUTHORIZER_ENTRY,
@@ -234,6 +269,7 @@ export class ApiKeyService extends Construct {
       if (definition.tableActions.length > 0 || definition.indexActions.length > 0) this.keyTable.grantAccess(fn, definition);
       if (definition.verifiesKeys) this.keyTable.grantVerify(fn);
       if (definition.tenantTableActions.length > 0) tenantTable.grantAccess(fn, definition.tenantTableActions);
+      if (definition.recordsAudit) this.auditTrail.grantPublish(fn);
       if (definition.issuesKeys) fn.addEnvironment(ENV.keyPrefix, keyPrefix);
       if (definition.invalidation.includes('flushNow')) this.cacheFlush.grantFlushNow(fn);
       if (definition.invalidation.includes('flushAt')) this.cacheFlush.grantScheduleFlush(fn);

@@ -18,6 +18,12 @@ export const ENV = {
   flushScheduleGroup: 'FLUSH_SCHEDULE_GROUP',
   /** The role EventBridge Scheduler assumes to queue a flush. */
   flushScheduleRoleArn: 'FLUSH_SCHEDULE_ROLE_ARN',
+  /** How long audit records are kept, in seconds: functions that record changes read it. */
+  auditRetentionSeconds: 'AUDIT_RETENTION_SECONDS',
+  /** The EventBridge bus every audit record is published to. */
+  eventBusName: 'EVENT_BUS_NAME',
+  /** The `source` of the events published. */
+  eventSource: 'EVENT_SOURCE',
   /** The OpenID Connect issuer whose tokens sign console users in. */
   consoleIssuer: 'CONSOLE_ISSUER',
   /** The console's OAuth client id at that issuer: the audience its ID tokens name. */

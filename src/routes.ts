@@ -23,6 +23,7 @@ export type HandlerName =
   | 'updateKey'
   | 'deleteKey'
   | 'rotateKey'
+  | 'listAudit'
   | 'whoami'
   | 'verifyKey'
   | 'openApi'
@@ -33,7 +34,8 @@ export type TableAction =
   | 'dynamodb:GetItem'
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem'
-  | 'dynamodb:Query';
+  | 'dynamodb:Query'
+  | 'dynamodb:Scan';
 
 /**
  * What a function's domain operations do to the authorizer caches of the
@@ -55,8 +57,14 @@ export interface HandlerDefinition {
   verifiesKeys: boolean;
   /** DynamoDB actions it needs on the table's GSI byTenant. */
   indexActions: readonly TableAction[];
-  /** DynamoDB actions it needs on the tenant table (idempotent requests). */
+  /** DynamoDB actions it needs on the tenant table (idempotent requests, the audit trail). */
   tenantTableActions: readonly TableAction[];
+  /**
+   * Whether it records changes in the audit trail, and so publishes each record to
+   * EventBridge and needs the trail's settings. Its table actions include the
+   * PutItem of the record into the tenant table and the write that settles it.
+   */
+  recordsAudit: boolean;
   /** The invalidation its operations perform; the construct grants exactly these, with their settings. */
   invalidation: readonly InvalidationCapability[];
   /** Whether it issues new keys, and so needs the deployment's key prefix. */
@@ -71,6 +79,7 @@ const NO_STORE_ACCESS: Omit<HandlerDefinition, 'entry'> = {
   tableActions: [],
   indexActions: [],
   tenantTableActions: [],
+  recordsAudit: false,
   invalidation: [],
   issuesKeys: false,
   servesConsole: false,
@@ -80,12 +89,13 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   createKey: {
     entry: 'create-key',
     verifiesKeys: false,
-    // GetItem recognises, after a retried PutItem, the item its first attempt wrote.
-    tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
+    // GetItem recognises, after a retried PutItem, the item its first attempt wrote; UpdateItem settles its audit record.
+    tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
     // A repeat of an idempotent request finds the key its first attempt issued.
     indexActions: ['dynamodb:Query'],
-    // Idempotent requests: claimed with PutItem, read back, taken over and completed with UpdateItem.
+    // Idempotent requests: claimed with PutItem, read back, taken over and completed with UpdateItem. Audit records: PutItem.
     tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    recordsAudit: true,
     invalidation: ['flushAt'],
     issuesKeys: true,
     servesConsole: false,
@@ -96,6 +106,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     tableActions: [],
     indexActions: ['dynamodb:Query'],
     tenantTableActions: [],
+    recordsAudit: false,
     invalidation: [],
     issuesKeys: false,
     servesConsole: false,
@@ -106,6 +117,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     tableActions: [],
     indexActions: ['dynamodb:Query'],
     tenantTableActions: [],
+    recordsAudit: false,
     invalidation: [],
     issuesKeys: false,
     servesConsole: false,
@@ -113,9 +125,11 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   updateKey: {
     entry: 'update-key',
     verifiesKeys: false,
-    tableActions: ['dynamodb:UpdateItem'],
+    // UpdateItem writes the change with its audit record, and settles the record; GetItem tells a refusal's cause.
+    tableActions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
     indexActions: ['dynamodb:Query'],
-    tenantTableActions: [],
+    tenantTableActions: ['dynamodb:PutItem'],
+    recordsAudit: true,
     invalidation: ['flushNow', 'flushAt'],
     issuesKeys: false,
     servesConsole: false,
@@ -123,9 +137,12 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   deleteKey: {
     entry: 'delete-key',
     verifiesKeys: false,
-    tableActions: ['dynamodb:DeleteItem'],
+    // UpdateItem marks the key deleted with its audit record; DeleteItem removes it once the record is delivered;
+    // GetItem tells a refusal's cause.
+    tableActions: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
     indexActions: ['dynamodb:Query'],
-    tenantTableActions: [],
+    tenantTableActions: ['dynamodb:PutItem'],
+    recordsAudit: true,
     invalidation: ['flushNow'],
     issuesKeys: false,
     servesConsole: false,
@@ -138,10 +155,12 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     indexActions: ['dynamodb:Query'],
     tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    recordsAudit: true,
     invalidation: ['flushNow', 'flushAt'],
     issuesKeys: true,
     servesConsole: false,
   },
+  listAudit: { ...NO_STORE_ACCESS, entry: 'list-audit', tenantTableActions: ['dynamodb:Query'] },
   whoami: { ...NO_STORE_ACCESS, entry: 'whoami' },
   verifyKey: { ...NO_STORE_ACCESS, entry: 'verify-key', verifiesKeys: true },
   openApi: { ...NO_STORE_ACCESS, entry: 'openapi' },
@@ -154,6 +173,19 @@ export const AUTHORIZER_ENTRY = 'authorizer';
 export const FLUSHER_ENTRY = 'flush-authorizer-caches';
 /** The module under lambdas/ of the console users' JWT authorizer, which is behind no route. */
 export const JWT_AUTHORIZER_ENTRY = 'jwt-authorizer';
+/** The module under lambdas/ of the audit sweeper, run on a schedule. */
+export const AUDIT_SWEEPER_ENTRY = 'audit-sweeper';
+
+/**
+ * What the sweeper does with the key table: Scan the sparse index of pending audit
+ * records, GetItem each key as it is now, settle its record with UpdateItem (or
+ * DeleteItem, for a deleted key); and PutItem of the record into the tenant table.
+ */
+export const AUDIT_SWEEPER_ACCESS = {
+  pendingIndexActions: ['dynamodb:Scan'],
+  tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  tenantTableActions: ['dynamodb:PutItem'],
+} as const satisfies Record<string, readonly TableAction[]>;
 
 export interface Route {
   method: HttpMethod;
@@ -174,12 +206,14 @@ export const ROUTES: readonly Route[] = [
   { method: 'PATCH', path: '/tenants/{tenantId}/keys/{keyId}', handler: 'updateKey', authorization: 'iam' },
   { method: 'DELETE', path: '/tenants/{tenantId}/keys/{keyId}', handler: 'deleteKey', authorization: 'iam' },
   { method: 'POST', path: '/tenants/{tenantId}/keys/{keyId}/rotate', handler: 'rotateKey', authorization: 'iam' },
+  { method: 'GET', path: '/tenants/{tenantId}/audit', handler: 'listAudit', authorization: 'iam' },
   { method: 'POST', path: '/keys', handler: 'createKey', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
   { method: 'GET', path: '/keys', handler: 'listKeys', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
   { method: 'GET', path: '/keys/{keyId}', handler: 'getKey', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
   { method: 'PATCH', path: '/keys/{keyId}', handler: 'updateKey', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
   { method: 'DELETE', path: '/keys/{keyId}', handler: 'deleteKey', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
   { method: 'POST', path: '/keys/{keyId}/rotate', handler: 'rotateKey', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
+  { method: 'GET', path: '/audit', handler: 'listAudit', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
   { method: 'GET', path: '/whoami', handler: 'whoami', authorization: 'apiKey' },
   { method: 'POST', path: '/verify', handler: 'verifyKey', authorization: 'iam' },
   { method: 'GET', path: '/openapi.json', handler: 'openApi', authorization: 'none' },
@@ -191,6 +225,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'PATCH', path: '/console/api/keys/{keyId}', handler: 'updateKey', authorization: 'jwt' },
   { method: 'DELETE', path: '/console/api/keys/{keyId}', handler: 'deleteKey', authorization: 'jwt' },
   { method: 'POST', path: '/console/api/keys/{keyId}/rotate', handler: 'rotateKey', authorization: 'jwt' },
+  { method: 'GET', path: '/console/api/audit', handler: 'listAudit', authorization: 'jwt' },
 ];
 
 /** The route an API Gateway event came by: its method and resource (the path with `{param}` placeholders). */

@@ -43,6 +43,7 @@ export function banner(facts: BannerFacts): string {
     'API key service, local mode',
     `  DynamoDB: ${facts.dynamoDb}, table ${config.tableName}`,
     `  Key prefix ${config.keyPrefix}, region ${config.region}, authorizer cache ${config.authorizerCacheTtlSeconds} s`,
+    `  Audit events (EventBridge): appended to ${join(config.dataDir, 'events.jsonl')}`,
     '',
     ...adminLines(facts),
     '',

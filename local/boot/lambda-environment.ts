@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ENV } from '../../src/config';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '../../src/domain/audit';
 import type { HandlerDefinition } from '../../src/routes';
 import type { Stage } from '../apigateway/stage';
 import type { LocalConfig } from './local-config';
@@ -10,6 +11,12 @@ export const FLUSH_SCHEDULE_GROUP = 'local';
 export const FLUSH_TARGETS_PATH = '/api-key-service/local/targets';
 export const FLUSH_QUEUE_NAME = 'authorizer-cache-flush';
 export const FLUSH_DEAD_LETTER_QUEUE_NAME = 'authorizer-cache-flush-dead-letters';
+/** The construct's defaults: the account's default bus, the service's own source, 400 days. */
+export const AUDIT_SETTINGS = {
+  [ENV.eventBusName]: 'default',
+  [ENV.eventSource]: 'api-key-service',
+  [ENV.auditRetentionSeconds]: String(DEFAULT_AUDIT_RETENTION_DAYS * 24 * 60 * 60),
+};
 
 export interface LocalEndpoints {
   /** DYNAMODB_ENDPOINT, or this server, which serves the embedded DynamoDB to this process's own SDK credentials only. */
@@ -18,8 +25,11 @@ export interface LocalEndpoints {
   server: string;
 }
 
-/** A function that is behind no route: the x-api-key authorizer, the console users' JWT authorizer, or the flush queue's consumer. */
-export type RoutelessFunction = 'authorizer' | 'jwtAuthorizer' | 'flusher';
+/**
+ * A function that is behind no route: the x-api-key authorizer, the console users' JWT
+ * authorizer, the flush queue's consumer, or the audit sweeper.
+ */
+export type RoutelessFunction = 'authorizer' | 'jwtAuthorizer' | 'flusher' | 'auditSweeper';
 
 /**
  * What every deployed Lambda finds in its environment, pointed at local
@@ -33,6 +43,7 @@ export function sdkEnvironment(config: LocalConfig, endpoints: LocalEndpoints): 
     AWS_ENDPOINT_URL_SCHEDULER: endpoints.server,
     AWS_ENDPOINT_URL_SQS: endpoints.server,
     AWS_ENDPOINT_URL_SSM: endpoints.server,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.server,
   };
 }
 
@@ -74,6 +85,9 @@ export function functionEnvironment(
   if (definition === 'authorizer') return { [ENV.tableName]: config.tableName };
   if (definition === 'flusher') return flushNow;
   if (definition === 'jwtAuthorizer') return { ...signIn, [ENV.consoleTenantClaim]: config.console.tenantClaim };
+  if (definition === 'auditSweeper') {
+    return { [ENV.tableName]: config.tableName, [ENV.tenantTableName]: config.tenantTableName, ...AUDIT_SETTINGS };
+  }
   const env: Record<string, string> = {};
   if (definition.servesConsole) {
     Object.assign(env, signIn, {
@@ -86,6 +100,7 @@ export function functionEnvironment(
   if (usesKeyTable) env[ENV.tableName] = config.tableName;
   if (definition.tenantTableActions.length > 0) env[ENV.tenantTableName] = config.tenantTableName;
   if (definition.issuesKeys) env[ENV.keyPrefix] = config.keyPrefix;
+  if (definition.recordsAudit) Object.assign(env, AUDIT_SETTINGS);
   if (definition.invalidation.includes('flushNow')) Object.assign(env, flushNow);
   if (definition.invalidation.includes('flushAt')) {
     env[ENV.flushScheduleGroup] = FLUSH_SCHEDULE_GROUP;

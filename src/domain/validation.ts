@@ -104,8 +104,8 @@ export const listAuditQuerySchema = z
     limit: pageSizeSchema,
     cursor: cursorSchema,
     keyId: z.string().regex(KEY_ID_PATTERN, 'must be a key id, key_ and 26 characters').optional(),
-    from: dateTimeSchema.optional(),
-    to: dateTimeSchema.optional(),
+    from: dateTimeSchema.pipe(z.iso.datetime()).optional(),
+    to: dateTimeSchema.pipe(z.iso.datetime()).optional(),
   })
   .refine((query) => query.from === undefined || query.to === undefined || query.from <= query.to, {
     path: ['to'],

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   createKeyBodySchema,
+  listAuditQuerySchema,
   listKeysQuerySchema,
   rotateKeyBodySchema,
   updateKeyBodySchema,
@@ -10,6 +11,7 @@ import { PROBLEM_CONTENT_TYPE } from '../problem';
 import { type HandlerName, type HttpMethod, ROUTES, type Route } from '../routes';
 import {
   apiKeySchema,
+  auditListSchema,
   issuedApiKeySchema,
   keyCheckSchema,
   keyListSchema,
@@ -84,6 +86,11 @@ const COMPONENTS = {
       schema: keyListSchema,
       description: "One page of a tenant's keys, newest first. `nextCursor` is null on the last page.",
     },
+    AuditList: {
+      schema: auditListSchema,
+      description:
+        "One page of a tenant's audit trail, newest first: who changed which key, how, from which request. `nextCursor` is null on the last page.",
+    },
     Whoami: { schema: whoamiSchema, description: 'The calling key, as the authorizer passed it on.' },
     KeyCheck: {
       schema: keyCheckSchema,
@@ -152,7 +159,7 @@ interface SuccessResponse {
 interface OperationSpec {
   operationId: string;
   summary: string;
-  tag: 'keys' | 'verification' | 'console' | 'meta';
+  tag: 'keys' | 'audit' | 'verification' | 'console' | 'meta';
   body?: { schema: RequestSchemaName; required: boolean };
   query?: z.ZodObject;
   /** Takes an Idempotency-Key header. */
@@ -231,6 +238,14 @@ const OPERATIONS: Record<HandlerName, OperationSpec> = {
     },
     problems: [...BODY_PROBLEMS, 404, 409, 422, 503],
   },
+  listAudit: {
+    operationId: 'listAudit',
+    summary: "Read the tenant's audit trail, newest first",
+    tag: 'audit',
+    query: listAuditQuerySchema,
+    success: { 200: { description: 'One page of audit records.', body: 'AuditList' } },
+    problems: [400, 503],
+  },
   whoami: {
     operationId: 'whoami',
     summary: 'The calling key',
@@ -282,6 +297,11 @@ const TAGS = [
   {
     name: 'keys',
     description: "Issuing and managing keys: admin routes per tenant (SigV4), self-service routes for the calling key's tenant.",
+  },
+  {
+    name: 'audit',
+    description:
+      'The audit trail: a record of every change to a key or tenant, kept 400 days by default and published to EventBridge.',
   },
   { name: 'verification', description: 'Checking a presented key from a backend that is not behind the authorizer.' },
   {
