@@ -114,7 +114,8 @@ describe('POST /tenants/{tenantId}/keys/{keyId}/rotate', () => {
       .calls()
       .map((call) => (call.args[0] as object).constructor.name)
       .filter((n) => n !== 'QueryCommand');
-    expect(order).toEqual(['PutCommand', 'UpdateCommand', 'UpdateCommand']);
+    // Then the retirement's audit record goes into the trail, and is settled in the old key.
+    expect(order).toEqual(['PutCommand', 'UpdateCommand', 'UpdateCommand', 'PutCommand', 'UpdateCommand']);
     const [put, retire, activate] = aws.ddb
       .calls()
       .map((call) => (call.args[0] as { input: Record<string, any> }).input)
