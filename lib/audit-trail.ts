@@ -83,7 +83,11 @@ export class AuditTrail extends Construct {
       new PolicyStatement({
         actions: ['events:PutEvents'],
         resources: [this.eventBus.eventBusArn],
-        conditions: { StringEquals: { 'events:source': this.eventSource } },
+        // events:source is multivalued (one value per entry): every entry must name the source, and one must.
+        conditions: {
+          'ForAllValues:StringEquals': { 'events:source': [this.eventSource] },
+          Null: { 'events:source': 'false' },
+        },
       }),
     );
   }

@@ -391,7 +391,7 @@ describe('least privilege', () => {
           ],
         ],
       },
-      condition: { StringEquals: { 'events:source': source } },
+      condition: { 'ForAllValues:StringEquals': { 'events:source': [source] }, Null: { 'events:source': 'false' } },
     },
   ];
 
@@ -427,7 +427,10 @@ describe('least privilege', () => {
     const customSource = permissionsOf(custom.template, roleIdOf(custom, custom.sweeperId)).find(
       ({ action }) => action === 'events:PutEvents',
     );
-    expect(customSource?.condition).toEqual({ StringEquals: { 'events:source': 'acme.keys' } });
+    expect(customSource?.condition).toEqual({
+      'ForAllValues:StringEquals': { 'events:source': ['acme.keys'] },
+      Null: { 'events:source': 'false' },
+    });
   });
 
   it('grants the flusher what a flush needs, and what Lambda polls its queue with', () => {

@@ -90,8 +90,8 @@ describe('the CDK app', () => {
     const bundles = () => functions().map((resource) => path.join(assembly.directory, resource.Metadata['aws:asset:path']));
 
     it('into one minified file with a source map, one per function', () => {
-      // The handlers, the two authorizers and the flusher.
-      expect(bundles()).toHaveLength(Object.keys(HANDLERS).length + 3);
+      // The handlers, the two authorizers, the flusher and the audit sweeper.
+      expect(bundles()).toHaveLength(Object.keys(HANDLERS).length + 4);
       for (const dir of bundles()) {
         // The console function also carries the console's browser assets, in console/.
         expect(fs.readdirSync(dir).filter((file) => file !== 'console')).toEqual(['index.js', 'index.js.map']);
