@@ -4,6 +4,7 @@
  */
 
 export { ApiKeyServiceClient, type ApiKeyServiceClientOptions, type KeyCheck } from './api-key-service-client';
+export type { AuditActor, AuditList, AuditQuery, AuditRecord, FieldChange } from './audit-routes';
 export type { AwsCredentials, AwsCredentialsProvider } from './authentication';
 export { ApiProblemError, type ProblemFieldError, RequestTimeoutError } from './errors';
 export type {
