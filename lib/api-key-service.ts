@@ -42,11 +42,12 @@ import { TenantTable } from './tenant-table';
 const AUTHORIZER_TIMEOUT = Duration.seconds(5);
 
 /**
- * A handler makes at most four DynamoDB calls (rotate: Query, PutItem, UpdateItem,
- * and DeleteItem if it must withdraw), each bounded like the authorizer's, plus a
- * best-effort cache flush and flush schedule. 20 s covers that and still ends well
- * before API Gateway's 29 s integration timeout, so the client gets the handler's
- * own problem+json.
+ * A handler makes at most four DynamoDB calls for its change (rotate: Query,
+ * PutItem, UpdateItem, and DeleteItem if it must withdraw), each bounded like the
+ * authorizer's, plus a best-effort cache flush and flush schedule, and waits at
+ * most 3 s for its audit record's delivery (the sweeper finishes a slower one).
+ * 20 s covers that and still ends well before API Gateway's 29 s integration
+ * timeout, so the client gets the handler's own problem+json.
  */
 const HANDLER_TIMEOUT = Duration.seconds(20);
 

@@ -35,6 +35,12 @@ import {
 
 /** A fresh 32-character random part colliding is astronomically unlikely; retry a little, then fail. */
 const MAX_CREATE_ATTEMPTS = 3;
+/**
+ * How long a request waits for its change's audit record to be delivered before
+ * answering anyway: the change is committed, and a create's answer holds the only
+ * copy of its secret, which a slow trail must not cost. The sweeper finishes it.
+ */
+const AUDIT_DELIVERY_BUDGET_MS = 3_000;
 /** How long a rotation's replacement may stay pending before DynamoDB's TTL removes it, if the rotation died. */
 const PENDING_REPLACEMENT_TTL_SECONDS = 24 * 60 * 60;
 
@@ -185,9 +191,18 @@ export class KeyService {
    */
   private async deliver(item: AuditedItem, record: AuditRecord | undefined): Promise<void> {
     if (!this.audit || !record) return;
-    await this.audit
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const delivery = this.audit
       .deliver(record, () => this.store.settleAudit(item, record.id))
       .catch((error: unknown) => this.onAuditDeliveryFailure(error));
+    const budget = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.onAuditDeliveryFailure(new Error(`The audit record was not delivered within ${AUDIT_DELIVERY_BUDGET_MS} ms`));
+        resolve();
+      }, AUDIT_DELIVERY_BUDGET_MS);
+    });
+    await Promise.race([delivery, budget]);
+    clearTimeout(timer);
   }
 
   /** A record left in the key by a change whose delivery was interrupted: delivered before the key changes again. */

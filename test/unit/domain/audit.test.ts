@@ -139,3 +139,25 @@ describe('the audit trail', () => {
     expect(() => new AuditTrail({ ...ports, retentionSeconds: 1.5 })).toThrow('positive whole number');
   });
 });
+
+describe('a slow audit trail', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('never holds back a committed change: the answer comes after 3 s at most, and the delivery still finishes', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+    const { service, log, failures } = setup();
+    let unblock!: () => void;
+    const append = log.append.bind(log);
+    jest.spyOn(log, 'append').mockImplementationOnce(async (record, expiresAt) => {
+      await new Promise<void>((resolve) => (unblock = resolve));
+      return append(record, expiresAt);
+    });
+    const answer = service.create('acme', { name: 'slow trail' }, CALLERS.iam.caller);
+    await jest.advanceTimersByTimeAsync(3_000);
+    await expect(answer).resolves.toMatchObject({ name: 'slow trail', key: expect.any(String) });
+    expect(failures).toEqual([expect.objectContaining({ message: expect.stringContaining('within 3000 ms') })]);
+    unblock();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(log.all().map((record) => record.action)).toEqual(['key.created']);
+  });
+});
