@@ -1,7 +1,8 @@
 /**
  * `<api-key-console>`: the seed's settings page as a web component. It lists the
- * signed-in user's tenant's keys, creates one (showing its secret once), and
- * disables, enables, rotates and deletes keys from each row's menu.
+ * signed-in user's tenant's keys, creates one (showing its secret once),
+ * disables, enables, rotates and deletes keys from each row's menu, and shows
+ * the latest changes to them ("Activity", from the audit trail).
  *
  * Attributes: `issuer`, `client-id` (the identity provider), `api-base` (the
  * console API, e.g. `/v1/console/api`), `redirect-uri` (the page the identity
@@ -13,6 +14,7 @@
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { ApiKey, IssuedApiKey } from '../src/domain/api-key';
+import type { AuditActor, AuditRecord } from '../src/domain/audit';
 import { ApiError, KeysApi } from './keys-api';
 import { beginSignIn, completeSignIn, endSession, isSignInCallback, type Session, type SignInSettings } from './oidc';
 
@@ -28,6 +30,35 @@ interface ShownSecret {
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const formatDate = (iso: string | null, none: string) => (iso ? dateFormat.format(new Date(iso)) : none);
 
+const ACTION_TEXT: Record<AuditRecord['action'], string> = {
+  'key.created': 'Created',
+  'key.updated': 'Changed',
+  'key.rotated': 'Rotated',
+  'key.deleted': 'Deleted',
+  'tenant.updated': 'Changed the plan',
+};
+
+function actorText(actor: AuditActor): string {
+  switch (actor.type) {
+    case 'user':
+      return actor.email || actor.sub;
+    case 'key':
+      return `API key ${actor.keyId}`;
+    case 'iam':
+      return 'An administrator';
+  }
+}
+
+/** What changed, in words: the fields a person changes from this page. */
+function changesText(record: AuditRecord): string {
+  const value = (v: unknown) =>
+    v === null ? 'none' : Array.isArray(v) ? v.join(', ') || 'none' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  if (record.action !== 'key.updated') return '';
+  return Object.entries(record.changes)
+    .map(([field, change]) => `${field}: ${value(change.old)} → ${value(change.new)}`)
+    .join('; ');
+}
+
 export class ApiKeyConsole extends LitElement {
   static properties = {
     issuer: { type: String },
@@ -38,6 +69,7 @@ export class ApiKeyConsole extends LitElement {
     getToken: { attribute: false },
     phase: { state: true },
     keys: { state: true },
+    activity: { state: true },
     message: { state: true },
     notice: { state: true },
     creating: { state: true },
@@ -57,6 +89,8 @@ export class ApiKeyConsole extends LitElement {
   declare getToken: (() => Promise<string>) | undefined;
   declare phase: Phase;
   declare keys: ApiKey[] | undefined;
+  /** The latest changes to the tenant's keys, newest first. */
+  declare activity: AuditRecord[] | undefined;
   /** The last failure, shown in an alert. */
   declare message: string | undefined;
   /** The last success, announced politely. */
@@ -134,6 +168,16 @@ export class ApiKeyConsole extends LitElement {
   private async refresh(): Promise<void> {
     const listed = await this.attempt(() => this.api.list());
     if (listed) this.keys = listed.value.items;
+    await this.refreshActivity();
+  }
+
+  /** The activity is a view of what happened: failing to read it leaves the keys usable, and says so in place. */
+  private async refreshActivity(): Promise<void> {
+    try {
+      this.activity = (await this.api.activity()).items;
+    } catch {
+      this.activity = [];
+    }
   }
 
   /**
@@ -164,6 +208,7 @@ export class ApiKeyConsole extends LitElement {
     } catch {
       // The failure that led here is the one shown.
     }
+    await this.refreshActivity();
   }
 
   private signIn = () => {
@@ -175,6 +220,7 @@ export class ApiKeyConsole extends LitElement {
     const session = this.#session;
     this.#session = undefined;
     this.keys = undefined;
+    this.activity = undefined;
     this.phase = 'signedOut';
     if (session) endSession(session, this.signInSettings);
   };
@@ -327,7 +373,8 @@ export class ApiKeyConsole extends LitElement {
       ${this.creating || this.secret || this.deleting ? nothing : this.renderMessage()}
       <div role="status" class="status">${this.notice ? html`<p>${this.notice}</p>` : nothing}</div>
       ${this.phase === 'signedOut' ? this.renderSignIn() : nothing}
-      ${this.phase === 'signedIn' ? this.renderKeys() : nothing} ${this.creating ? this.renderCreate() : nothing}
+      ${this.phase === 'signedIn' ? this.renderKeys() : nothing} ${this.phase === 'signedIn' ? this.renderActivity() : nothing}
+      ${this.creating ? this.renderCreate() : nothing}
       ${this.secret ? this.renderSecret(this.secret) : nothing} ${this.deleting ? this.renderDelete(this.deleting) : nothing}
     `;
   }
@@ -377,6 +424,49 @@ export class ApiKeyConsole extends LitElement {
             </table>`
       }
     </section>`;
+  }
+
+  private renderActivity() {
+    const activity = this.activity;
+    return html`<section aria-labelledby="activity-title">
+      <h2 id="activity-title">Activity</h2>
+      ${
+        activity === undefined
+          ? html`<p aria-busy="true">Loading activity…</p>`
+          : activity.length === 0
+            ? html`<p class="empty">No changes to your keys yet.</p>`
+            : html`<table>
+              <caption>
+                Latest changes to your organisation's API keys
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">When</th>
+                  <th scope="col">What</th>
+                  <th scope="col">Key</th>
+                  <th scope="col">By</th>
+                  <th scope="col">Details</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${activity.map((record) => this.renderActivityRow(record))}
+              </tbody>
+            </table>`
+      }
+    </section>`;
+  }
+
+  private renderActivityRow(record: AuditRecord) {
+    const named = record.changes.name;
+    const name = (named?.new ?? named?.old) as string | undefined;
+    const known = this.keys?.find((key) => key.id === record.keyId)?.name;
+    return html`<tr>
+      <th scope="row">${formatDate(record.at, '')}</th>
+      <td>${ACTION_TEXT[record.action]}</td>
+      <td>${known ?? name ?? record.keyId ?? ''}</td>
+      <td>${actorText(record.actor)}</td>
+      <td>${changesText(record)}</td>
+    </tr>`;
   }
 
   private renderRow(key: ApiKey) {

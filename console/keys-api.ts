@@ -1,5 +1,6 @@
-/** The console API: the self-service key routes, for the signed-in user's tenant. */
+/** The console API: the self-service key routes and the audit trail, for the signed-in user's tenant. */
 import type { ApiKey, IssuedApiKey } from '../src/domain/api-key';
+import type { AuditRecord } from '../src/domain/audit';
 
 interface Problem {
   status?: number;
@@ -46,6 +47,11 @@ export class KeysApi {
 
   list(): Promise<{ items: ApiKey[]; nextCursor: string | null }> {
     return this.call('GET', '/keys?limit=100');
+  }
+
+  /** The latest changes to the tenant's keys, newest first. */
+  activity(): Promise<{ items: AuditRecord[]; nextCursor: string | null }> {
+    return this.call('GET', '/audit?limit=20');
   }
 
   create(body: { name: string; scopes: string[]; expiresAt?: string }): Promise<IssuedApiKey> {

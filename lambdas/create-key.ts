@@ -1,5 +1,6 @@
 import { KeyService } from '../src/domain/key-service';
 import { IDEMPOTENCY_KEY_HEADER } from '../src/http-headers';
+import { auditTrailFromEnvironment, logAuditDeliveryFailure } from './shared/audit';
 import { authorizerCacheInvalidation } from './shared/authorizer-cache-invalidation';
 import { callerOf, header, httpHandler, json, readJsonBody, requestPath, tenantOf } from './shared/http';
 import { keyPrefixFromEnvironment, keyStoreFromEnvironment, tenantStoreFromEnvironment } from './shared/key-store';
@@ -9,6 +10,8 @@ const keys = new KeyService({
   store: keyStoreFromEnvironment(),
   invalidation: authorizerCacheInvalidation(),
   idempotency: tenantStoreFromEnvironment(),
+  audit: auditTrailFromEnvironment(),
+  onAuditDeliveryFailure: logAuditDeliveryFailure,
   keyPrefix: keyPrefixFromEnvironment(),
   tenants: tenantServiceFromEnvironment(),
 });

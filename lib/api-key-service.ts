@@ -8,6 +8,7 @@ import {
 } from 'aws-cdk-lib/aws-apigateway';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -20,6 +21,7 @@ import { DEFAULT_METRICS_NAMESPACE } from '../src/metrics';
 import { type PlanDeclaration, parsePlans } from '../src/plans';
 import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName, JWT_AUTHORIZER_ENTRY, ROUTES, routePathPattern } from '../src/routes';
 import { KEY_TABLE } from '../src/store/table-schema';
+import { AuditTrail } from './audit-trail';
 import { AuthorizerCacheFlush } from './authorizer-cache-flush';
 import { ConsoleSignIn, type ConsoleSignInProps } from './console-sign-in';
 import { KeyTable } from './key-table';
@@ -46,11 +48,12 @@ import { TenantUsagePlans } from './tenant-usage-plans';
 const AUTHORIZER_TIMEOUT = Duration.seconds(5);
 
 /**
- * A handler makes at most four DynamoDB calls (rotate: Query, PutItem, UpdateItem,
- * and DeleteItem if it must withdraw), each bounded like the authorizer's, plus a
- * best-effort cache flush and flush schedule. 20 s covers that and still ends well
- * before API Gateway's 29 s integration timeout, so the client gets the handler's
- * own problem+json.
+ * A handler makes at most four DynamoDB calls for its change (rotate: Query,
+ * PutItem, UpdateItem, and DeleteItem if it must withdraw), each bounded like the
+ * authorizer's, plus a best-effort cache flush and flush schedule, and waits at
+ * most 3 s for its audit record's delivery (the sweeper finishes a slower one).
+ * 20 s covers that and still ends well before API Gateway's 29 s integration
+ * timeout, so the client gets the handler's own problem+json.
  */
 const HANDLER_TIMEOUT = Duration.seconds(20);
 
@@ -178,6 +181,29 @@ export interface ApiKeyServiceProps {
    * @default - none: the authorizer shares the account's unreserved concurrency
    */
   readonly authorizerReservedConcurrency?: number;
+
+  /**
+   * How long the audit trail keeps each record (DynamoDB TTL in the tenant table):
+   * a whole number of seconds, at least a day.
+   *
+   * @default Duration.days(400)
+   */
+  readonly auditRetention?: Duration;
+
+  /**
+   * The EventBridge bus every audit record is published to, as an event whose
+   * `detail-type` is the action (`key.created`, …) and whose `detail` is the record.
+   *
+   * @default - the account's default event bus
+   */
+  readonly eventBus?: IEventBus;
+
+  /**
+   * The `source` of those events; the functions may publish with this source only.
+   *
+   * @default 'api-key-service'
+   */
+  readonly eventSource?: string;
 }
 
 /**
@@ -217,6 +243,8 @@ export class ApiKeyService extends Construct {
   readonly metricsNamespace: string;
   /** The alarms and the dashboard; undefined with `monitoring: false`. */
   readonly monitoring?: ServiceMonitoring;
+  /** Where audit records are published, how long they are kept, and the sweeper that finishes interrupted deliveries. */
+  readonly auditTrail: AuditTrail;
 
   private readonly stageName: string;
   private readonly keyTable: KeyTable;
@@ -271,6 +299,14 @@ export class ApiKeyService extends Construct {
     this.consoleUrl = `https://${this.api.restApiId}.execute-api.${region}.${urlSuffix}/${this.stageName}/console`;
     this.consoleSignIn = new ConsoleSignIn(this, 'ConsoleSignIn', { ...props.console, consoleUrl: this.consoleUrl });
     this.cacheFlush = new AuthorizerCacheFlush(this, 'CacheFlush', { logRetention, tracing });
+    this.auditTrail = new AuditTrail(this, 'AuditTrail', {
+      keyTable: this.keyTable,
+      tenantTable,
+      retention: props.auditRetention,
+      eventBus: props.eventBus,
+      eventSource: props.eventSource,
+      logRetention,
+    });
 
     const authorizerFunction = serviceFunction(this, 'Authorizer', {
       entry: AUTHORIZER_ENTRY,
@@ -315,6 +351,7 @@ export class ApiKeyService extends Construct {
         fn.addEnvironment(ENV.metricsNamespace, this.metricsNamespace);
       }
       if (definition.tenantTableActions.length > 0) tenantTable.grantAccess(fn, definition.tenantTableActions);
+      if (definition.recordsAudit) this.auditTrail.grantPublish(fn);
       if (definition.issuesKeys) fn.addEnvironment(ENV.keyPrefix, keyPrefix);
       if (definition.invalidation.includes('flushNow')) this.cacheFlush.grantFlushNow(fn);
       if (definition.invalidation.includes('flushAt')) this.cacheFlush.grantScheduleFlush(fn);

@@ -1,6 +1,7 @@
 /** The construct library: what another CDK app installs to run the service in its own account. */
 export { ApiKeyService, type ApiKeyServiceProps } from './api-key-service';
 export { ApiKeyServiceStack, type ApiKeyServiceStackProps } from './api-key-service-stack';
+export { AuditTrail, type AuditTrailProps } from './audit-trail';
 export { AuthorizerCacheFlush, type AuthorizerCacheFlushProps } from './authorizer-cache-flush';
 export { ConsoleSignIn, type ConsoleSignInOptions, type ConsoleSignInProps } from './console-sign-in';
 export { KeyTable, type KeyTableAccess } from './key-table';

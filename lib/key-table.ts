@@ -38,7 +38,7 @@ export class KeyTable extends Construct {
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
-    const { partitionKey, ttlAttribute, byTenantIndex } = KEY_TABLE;
+    const { partitionKey, ttlAttribute, byTenantIndex, pendingAuditIndex } = KEY_TABLE;
     // Table (AWS::DynamoDB::Table) rather than TableV2: one Region, no replicas.
     this.table = new Table(this, 'Table', {
       partitionKey: { name: partitionKey, type: AttributeType.STRING },
@@ -53,6 +53,12 @@ export class KeyTable extends Construct {
       partitionKey: { name: byTenantIndex.partitionKey, type: AttributeType.STRING },
       sortKey: { name: byTenantIndex.sortKey, type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
+    });
+    // Sparse: only keys with an undelivered audit record are in it, so the sweeper reads nothing else.
+    this.table.addGlobalSecondaryIndex({
+      indexName: pendingAuditIndex.name,
+      partitionKey: { name: pendingAuditIndex.partitionKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
     });
   }
 
@@ -81,6 +87,23 @@ export class KeyTable extends Construct {
         conditions: RECORD_USE_CONDITIONS,
       }),
     );
+  }
+
+  /**
+   * The audit sweeper's access: its actions on the sparse index of pending records and
+   * on the table, and the table's name.
+   */
+  grantSweep(
+    fn: LambdaFunction,
+    access: { pendingIndexActions: readonly TableAction[]; tableActions: readonly TableAction[] },
+  ): Grant {
+    fn.addEnvironment(ENV.tableName, this.table.tableName);
+    const index = Grant.addToPrincipal({
+      grantee: fn,
+      actions: [...access.pendingIndexActions],
+      resourceArns: [`${this.table.tableArn}/index/${KEY_TABLE.pendingAuditIndex.name}`],
+    });
+    return index.combine(this.grantActions(fn, [...access.tableActions], []));
   }
 
   /** Lets `grantee` read key records: GetItem by hash on the table, Query on `byTenant`. No writes. */

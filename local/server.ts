@@ -55,6 +55,9 @@ const MAX_BUFFERED_BODY_BYTES = 1024 * 1024;
 
 type Dispatch = (request: GatewayRequest) => Promise<HttpResponse>;
 
+/** As the stack schedules the sweeper: every five minutes; and once at start, for what a previous run left. */
+const AUDIT_SWEEP_INTERVAL_MS = 5 * 60 * 1000;
+
 /** The console's client at the local OpenID provider. */
 const CONSOLE_CLIENT_ID = 'api-key-console';
 
@@ -245,6 +248,7 @@ async function main(): Promise<void> {
     usagePlans,
     flusher: modules.flusher,
     sdkCredentials,
+    eventsFile: join(config.dataDir, 'events.jsonl'),
   });
   becomeReady(async (request) => {
     const served = aws.dispatch(request);
@@ -254,10 +258,15 @@ async function main(): Promise<void> {
     return apis.dispatch(request);
   });
   console.log(banner({ baseUrl, config, admin, dynamoDb: database.description, consoleUrl, issuer: openId.issuer, usagePlans }));
+  // The sweeper logs its own failures; the next run retries.
+  const sweep = () => modules.auditSweeper().catch(() => undefined);
+  void sweep();
+  const sweeps = setInterval(sweep, AUDIT_SWEEP_INTERVAL_MS);
 
   const stop = (signal: NodeJS.Signals) => {
     if (stopping()) return;
     stoppedAt = new Date();
+    clearInterval(sweeps);
     console.log(`${signal}: finishing requests in flight, then stopping`);
     stopGracefully(server, requestsInFlight, database, aws, openId)
       .then(() => rm(localConsole.assetsDirectory, { recursive: true, force: true }))

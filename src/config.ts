@@ -22,6 +22,12 @@ export const ENV = {
   usageKeyNamespace: 'USAGE_KEY_NAMESPACE',
   /** The plans as API Gateway usage plans, JSON: `{"default":"free","ids":{"free":"<usage plan id>",…}}`. */
   usagePlans: 'USAGE_PLANS',
+  /** How long audit records are kept, in seconds: functions that record changes read it. */
+  auditRetentionSeconds: 'AUDIT_RETENTION_SECONDS',
+  /** The EventBridge bus every audit record is published to. */
+  eventBusName: 'EVENT_BUS_NAME',
+  /** The `source` of the events published. */
+  eventSource: 'EVENT_SOURCE',
   /** The OpenID Connect issuer whose tokens sign console users in. */
   consoleIssuer: 'CONSOLE_ISSUER',
   /** The console's OAuth client id at that issuer: the audience its ID tokens name. */

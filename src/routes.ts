@@ -23,6 +23,7 @@ export type HandlerName =
   | 'updateKey'
   | 'deleteKey'
   | 'rotateKey'
+  | 'listAudit'
   | 'whoami'
   | 'verifyKey'
   | 'openApi'
@@ -36,7 +37,8 @@ export type TableAction =
   | 'dynamodb:GetItem'
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem'
-  | 'dynamodb:Query';
+  | 'dynamodb:Query'
+  | 'dynamodb:Scan';
 
 /**
  * What a function's domain operations do to the authorizer caches of the
@@ -66,8 +68,14 @@ export interface HandlerDefinition {
   verifiesKeys: boolean;
   /** DynamoDB actions it needs on the table's GSI byTenant. */
   indexActions: readonly TableAction[];
-  /** DynamoDB actions it needs on the tenant table (idempotent requests). */
+  /** DynamoDB actions it needs on the tenant table (idempotent requests, the audit trail). */
   tenantTableActions: readonly TableAction[];
+  /**
+   * Whether it records changes in the audit trail, and so publishes each record to
+   * EventBridge and needs the trail's settings. Its table actions include the
+   * PutItem of the record into the tenant table and the write that settles it.
+   */
+  recordsAudit: boolean;
   /** The invalidation its operations perform; the construct grants exactly these, with their settings. */
   invalidation: readonly InvalidationCapability[];
   /** What it does with the usage plans; the construct grants exactly these, with the plans' settings. */
@@ -84,6 +92,7 @@ const NO_STORE_ACCESS: Omit<HandlerDefinition, 'entry'> = {
   tableActions: [],
   indexActions: [],
   tenantTableActions: [],
+  recordsAudit: false,
   invalidation: [],
   usagePlans: [],
   issuesKeys: false,
@@ -94,12 +103,13 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   createKey: {
     entry: 'create-key',
     verifiesKeys: false,
-    // GetItem recognises, after a retried PutItem, the item its first attempt wrote.
-    tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
+    // GetItem recognises, after a retried PutItem, the item its first attempt wrote; UpdateItem settles its audit record.
+    tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
     // A repeat of an idempotent request finds the key its first attempt issued.
     indexActions: ['dynamodb:Query'],
-    // Idempotent requests: claimed with PutItem, read back, taken over and completed with UpdateItem.
+    // Idempotent requests: claimed with PutItem, read back, taken over and completed with UpdateItem. Audit records: PutItem.
     tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    recordsAudit: true,
     invalidation: ['flushAt'],
     // A tenant's first key gets the tenant its API Gateway API key, in its plan's usage plan.
     usagePlans: ['arrangeKeys'],
@@ -112,6 +122,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     tableActions: [],
     indexActions: ['dynamodb:Query'],
     tenantTableActions: [],
+    recordsAudit: false,
     invalidation: [],
     usagePlans: [],
     issuesKeys: false,
@@ -123,6 +134,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     tableActions: [],
     indexActions: ['dynamodb:Query'],
     tenantTableActions: [],
+    recordsAudit: false,
     invalidation: [],
     usagePlans: [],
     issuesKeys: false,
@@ -131,9 +143,11 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   updateKey: {
     entry: 'update-key',
     verifiesKeys: false,
-    tableActions: ['dynamodb:UpdateItem'],
+    // UpdateItem writes the change with its audit record, and settles the record; GetItem tells a refusal's cause.
+    tableActions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
     indexActions: ['dynamodb:Query'],
-    tenantTableActions: [],
+    tenantTableActions: ['dynamodb:PutItem'],
+    recordsAudit: true,
     invalidation: ['flushNow', 'flushAt'],
     usagePlans: [],
     issuesKeys: false,
@@ -142,9 +156,12 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   deleteKey: {
     entry: 'delete-key',
     verifiesKeys: false,
-    tableActions: ['dynamodb:DeleteItem'],
+    // UpdateItem marks the key deleted with its audit record; DeleteItem removes it once the record is delivered;
+    // GetItem tells a refusal's cause.
+    tableActions: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
     indexActions: ['dynamodb:Query'],
-    tenantTableActions: [],
+    tenantTableActions: ['dynamodb:PutItem'],
+    recordsAudit: true,
     invalidation: ['flushNow'],
     usagePlans: [],
     issuesKeys: false,
@@ -158,11 +175,13 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     indexActions: ['dynamodb:Query'],
     tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    recordsAudit: true,
     invalidation: ['flushNow', 'flushAt'],
     usagePlans: ['arrangeKeys'],
     issuesKeys: true,
     servesConsole: false,
   },
+  listAudit: { ...NO_STORE_ACCESS, entry: 'list-audit', tenantTableActions: ['dynamodb:Query'] },
   whoami: { ...NO_STORE_ACCESS, entry: 'whoami' },
   verifyKey: { ...NO_STORE_ACCESS, entry: 'verify-key', verifiesKeys: true },
   openApi: { ...NO_STORE_ACCESS, entry: 'openapi' },
@@ -186,6 +205,19 @@ export const FLUSHER_ENTRY = 'flush-authorizer-caches';
 export const USAGE_PLAN_LINK_ENTRY = 'link-usage-plan-stage';
 /** The module under lambdas/ of the console users' JWT authorizer, which is behind no route. */
 export const JWT_AUTHORIZER_ENTRY = 'jwt-authorizer';
+/** The module under lambdas/ of the audit sweeper, run on a schedule. */
+export const AUDIT_SWEEPER_ENTRY = 'audit-sweeper';
+
+/**
+ * What the sweeper does with the key table: Scan the sparse index of pending audit
+ * records, GetItem each key as it is now, settle its record with UpdateItem (or
+ * DeleteItem, for a deleted key); and PutItem of the record into the tenant table.
+ */
+export const AUDIT_SWEEPER_ACCESS = {
+  pendingIndexActions: ['dynamodb:Scan'],
+  tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  tenantTableActions: ['dynamodb:PutItem'],
+} as const satisfies Record<string, readonly TableAction[]>;
 
 export interface Route {
   method: HttpMethod;
@@ -206,6 +238,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'PATCH', path: '/tenants/{tenantId}/keys/{keyId}', handler: 'updateKey', authorization: 'iam' },
   { method: 'DELETE', path: '/tenants/{tenantId}/keys/{keyId}', handler: 'deleteKey', authorization: 'iam' },
   { method: 'POST', path: '/tenants/{tenantId}/keys/{keyId}/rotate', handler: 'rotateKey', authorization: 'iam' },
+  { method: 'GET', path: '/tenants/{tenantId}/audit', handler: 'listAudit', authorization: 'iam' },
   { method: 'POST', path: '/keys', handler: 'createKey', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
   { method: 'GET', path: '/keys', handler: 'listKeys', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
   { method: 'GET', path: '/keys/{keyId}', handler: 'getKey', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
@@ -215,6 +248,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'PUT', path: '/tenants/{tenantId}', handler: 'setTenantPlan', authorization: 'iam' },
   { method: 'GET', path: '/tenants/{tenantId}', handler: 'getTenant', authorization: 'iam' },
   { method: 'GET', path: '/tenants/{tenantId}/usage', handler: 'getUsage', authorization: 'iam' },
+  { method: 'GET', path: '/audit', handler: 'listAudit', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
   { method: 'GET', path: '/whoami', handler: 'whoami', authorization: 'apiKey' },
   { method: 'GET', path: '/usage', handler: 'getUsage', authorization: 'apiKey' },
   { method: 'POST', path: '/verify', handler: 'verifyKey', authorization: 'iam' },
@@ -227,6 +261,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'PATCH', path: '/console/api/keys/{keyId}', handler: 'updateKey', authorization: 'jwt' },
   { method: 'DELETE', path: '/console/api/keys/{keyId}', handler: 'deleteKey', authorization: 'jwt' },
   { method: 'POST', path: '/console/api/keys/{keyId}/rotate', handler: 'rotateKey', authorization: 'jwt' },
+  { method: 'GET', path: '/console/api/audit', handler: 'listAudit', authorization: 'jwt' },
 ];
 
 /** The route an API Gateway event came by: its method and resource (the path with `{param}` placeholders). */

@@ -159,16 +159,22 @@ function spaceSeparated(value: unknown): string[] {
 }
 
 /**
- * Who is asking, as the route's authorizer vouched: on `apiKey` routes the calling
- * key (its scopes and expiry), on `jwt` routes the console user (the scopes console
- * users may grant). Admin routes have none: IAM callers may grant anything.
+ * Who is asking, as the route's authorizer vouched, and by which request: on admin
+ * routes the IAM principal that signed it (which may grant anything), on `apiKey`
+ * routes the calling key (its scopes and expiry), on `jwt` routes the console user
+ * (the scopes console users may grant).
  */
-export function callerOf(event: APIGatewayProxyEvent): Caller | undefined {
+export function callerOf(event: APIGatewayProxyEvent): Caller {
   const authorization = routeOf(event.httpMethod, event.resource)?.authorization;
   const context = event.requestContext.authorizer ?? {};
+  const { identity, requestId } = event.requestContext;
+  const origin = { requestId, sourceIp: identity?.sourceIp ?? '' };
   switch (authorization) {
-    case 'iam':
-      return undefined;
+    case 'iam': {
+      const arn = identity?.userArn;
+      if (!arn) throw new Error('The request context names no IAM principal');
+      return { kind: 'iam', arn, origin };
+    }
     case 'apiKey': {
       const { keyId, expiresAt } = context;
       if (typeof keyId !== 'string') throw new Error('The authorizer context names no key');
@@ -177,11 +183,13 @@ export function callerOf(event: APIGatewayProxyEvent): Caller | undefined {
         keyId,
         scopes: spaceSeparated(context.scopes),
         ...(typeof expiresAt === 'string' && expiresAt !== '' ? { expiresAt } : {}),
+        origin,
       };
     }
     case 'jwt': {
       if (typeof context.sub !== 'string' || context.sub === '') throw new Error('The authorizer context names no user');
-      return { kind: 'user', subject: context.sub, scopes: spaceSeparated(context.scopes) };
+      const email = typeof context.email === 'string' && context.email !== '' ? { email: context.email } : {};
+      return { kind: 'user', subject: context.sub, scopes: spaceSeparated(context.scopes), ...email, origin };
     }
     default:
       throw new Error(`No caller on ${event.httpMethod} ${event.resource}: the route takes no self-service caller`);

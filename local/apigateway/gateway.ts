@@ -80,7 +80,16 @@ export function createGateway(options: GatewayOptions): (request: GatewayRequest
     }
     const verdict = await verifySigV4(request, sigV4Options);
     if (!verdict.valid) return { admitted: false, refusal: SIGV4_FAILURES[verdict.failure].gatewayResponse };
-    return { admitted: true, authorizer: null, caller: { accessKey: verdict.accessKeyId, accountId: stage.accountId } };
+    return {
+      admitted: true,
+      authorizer: null,
+      caller: {
+        accessKey: verdict.accessKeyId,
+        accountId: stage.accountId,
+        // Local mode has one admin: the holder of ADMIN_ACCESS_KEY_ID, named as an IAM user would be.
+        userArn: `arn:aws:iam::${stage.accountId}:user/local-admin`,
+      },
+    };
   }
 
   async function admitWithApiKey(

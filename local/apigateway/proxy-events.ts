@@ -13,6 +13,8 @@ import { methodArnFor, type Stage } from './stage';
 export interface CallerIdentity {
   accessKey: string;
   accountId: string;
+  /** The IAM user the credentials belong to. */
+  userArn: string;
 }
 
 function headerMaps(request: GatewayRequest) {
@@ -70,7 +72,7 @@ function identityOf(request: GatewayRequest, caller?: CallerIdentity, apiKey?: R
     sourceIp: request.sourceIp,
     user: null,
     userAgent: lastHeaderValue(request, 'user-agent') ?? null,
-    userArn: null,
+    userArn: caller?.userArn ?? null,
   };
 }
 

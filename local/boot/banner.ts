@@ -55,6 +55,7 @@ export function banner(facts: BannerFacts): string {
     `  DynamoDB: ${facts.dynamoDb}, table ${config.tableName}`,
     `  Key prefix ${config.keyPrefix}, region ${config.region}, authorizer cache ${config.authorizerCacheTtlSeconds} s`,
     plansLine(facts),
+    `  Audit events (EventBridge): appended to ${join(config.dataDir, 'events.jsonl')}`,
     '',
     ...adminLines(facts),
     '',

@@ -2,6 +2,7 @@ import type { HttpResponse } from '../apigateway/responses';
 import type { Stage } from '../apigateway/stage';
 import type { UsagePlans } from '../apigateway/usage-plans';
 import { createApiGatewayManagement, type FlushableStage, isApiGatewayManagementRequest } from '../aws/apigateway-management';
+import { createEventBridge, isEventBridgeRequest } from '../aws/eventbridge';
 import { createScheduler, isSchedulerRequest } from '../aws/scheduler';
 import type { Credentials } from '../aws/sigv4';
 import { createLocalQueue, createSqs, isSqsRequest } from '../aws/sqs';
@@ -30,6 +31,8 @@ export interface EmulatedAwsOptions {
   usagePlans: UsagePlans;
   flusher: SqsHandler;
   sdkCredentials: () => Promise<Credentials>;
+  /** Where the events the functions publish are appended, one JSON line each. */
+  eventsFile: string;
 }
 
 export interface EmulatedAws {
@@ -41,7 +44,8 @@ export interface EmulatedAws {
 /**
  * The AWS APIs the functions call, other than DynamoDB: API Gateway's cache
  * flush, API keys and usage plans, Parameter Store's registry of stages, SQS's flush queue with Lambda's
- * event source feeding it to the flusher, and EventBridge Scheduler.
+ * event source feeding it to the flusher, EventBridge Scheduler, and EventBridge, whose events go to a
+ * JSON-lines file.
  */
 export function startEmulatedAws(options: EmulatedAwsOptions): EmulatedAws {
   const { stage, server, sdkCredentials } = options;
@@ -78,6 +82,7 @@ export function startEmulatedAws(options: EmulatedAwsOptions): EmulatedAws {
   });
   const sqs = createSqs({ region: stage.region, queues, sdkCredentials });
   const scheduler = createScheduler({ stage, groupName: FLUSH_SCHEDULE_GROUP, sdkCredentials, queues });
+  const eventBridge = createEventBridge({ stage, eventsFile: options.eventsFile, sdkCredentials });
   const eventSource = startSqsEventSource({
     queue: flushQueue,
     handler: options.flusher,
@@ -92,6 +97,7 @@ export function startEmulatedAws(options: EmulatedAwsOptions): EmulatedAws {
       if (isApiGatewayManagementRequest(request)) return apiGatewayManagement(request);
       if (isSchedulerRequest(request)) return scheduler.handle(request);
       if (isSqsRequest(request)) return sqs(request);
+      if (isEventBridgeRequest(request)) return eventBridge(request);
       if (isParameterStoreRequest(request)) return parameterStore(request);
       return undefined;
     },

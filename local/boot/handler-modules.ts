@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ENV } from '../../src/config';
+import type { SweepResult } from '../../src/domain/audit-sweeper';
 import {
+  AUDIT_SWEEPER_ENTRY,
   AUTHORIZER_ENTRY,
   FLUSHER_ENTRY,
   HANDLERS,
@@ -49,6 +51,7 @@ export function loadHandlerModules(
   authorizer: AuthorizerHandler;
   jwtAuthorizer: AuthorizerHandler;
   flusher: SqsHandler;
+  auditSweeper: () => Promise<SweepResult>;
   /** The example orders API's backend, which needs no settings. */
   ordersBackend: ProxyHandler;
 } {
@@ -66,6 +69,10 @@ export function loadHandlerModules(
       environmentFor('jwtAuthorizer'),
     ),
     flusher: loadHandler<SqsHandler>(resolve(LAMBDAS_DIRECTORY, FLUSHER_ENTRY), environmentFor('flusher')),
+    auditSweeper: loadHandler<() => Promise<SweepResult>>(
+      resolve(LAMBDAS_DIRECTORY, AUDIT_SWEEPER_ENTRY),
+      environmentFor('auditSweeper'),
+    ),
     ordersBackend: loadHandler<ProxyHandler>(ORDERS_BACKEND, {}),
   };
 }

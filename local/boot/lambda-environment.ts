@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ENV } from '../../src/config';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '../../src/domain/audit';
 import { DEFAULT_METRICS_NAMESPACE } from '../../src/metrics';
 import type { HandlerDefinition } from '../../src/routes';
 import type { Stage } from '../apigateway/stage';
@@ -13,6 +14,12 @@ export const FLUSH_QUEUE_NAME = 'authorizer-cache-flush';
 export const FLUSH_DEAD_LETTER_QUEUE_NAME = 'authorizer-cache-flush-dead-letters';
 /** The deployment's part in each tenant's API key name and value (src/domain/usage-key.ts). */
 export const USAGE_KEY_NAMESPACE = 'local';
+/** The construct's defaults: the account's default bus, the service's own source, 400 days. */
+export const AUDIT_SETTINGS = {
+  [ENV.eventBusName]: 'default',
+  [ENV.eventSource]: 'api-key-service',
+  [ENV.auditRetentionSeconds]: String(DEFAULT_AUDIT_RETENTION_DAYS * 24 * 60 * 60),
+};
 
 export interface LocalEndpoints {
   /** DYNAMODB_ENDPOINT, or this server, which serves the embedded DynamoDB to this process's own SDK credentials only. */
@@ -21,8 +28,11 @@ export interface LocalEndpoints {
   server: string;
 }
 
-/** A function that is behind no route: the x-api-key authorizer, the console users' JWT authorizer, or the flush queue's consumer. */
-export type RoutelessFunction = 'authorizer' | 'jwtAuthorizer' | 'flusher';
+/**
+ * A function that is behind no route: the x-api-key authorizer, the console users' JWT
+ * authorizer, the flush queue's consumer, or the audit sweeper.
+ */
+export type RoutelessFunction = 'authorizer' | 'jwtAuthorizer' | 'flusher' | 'auditSweeper';
 
 /**
  * What every deployed Lambda finds in its environment, pointed at local
@@ -36,6 +46,7 @@ export function sdkEnvironment(config: LocalConfig, endpoints: LocalEndpoints): 
     AWS_ENDPOINT_URL_SCHEDULER: endpoints.server,
     AWS_ENDPOINT_URL_SQS: endpoints.server,
     AWS_ENDPOINT_URL_SSM: endpoints.server,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.server,
   };
 }
 
@@ -94,6 +105,9 @@ export function functionEnvironment(
   }
   if (definition === 'flusher') return flushNow;
   if (definition === 'jwtAuthorizer') return { ...signIn, [ENV.consoleTenantClaim]: config.console.tenantClaim };
+  if (definition === 'auditSweeper') {
+    return { [ENV.tableName]: config.tableName, [ENV.tenantTableName]: config.tenantTableName, ...AUDIT_SETTINGS };
+  }
   const env: Record<string, string> = definition.usagePlans.length > 0 ? { ...usage } : {};
   if (definition.servesConsole) {
     Object.assign(env, signIn, {
@@ -107,6 +121,7 @@ export function functionEnvironment(
   if (definition.verifiesKeys) Object.assign(env, metrics);
   if (definition.tenantTableActions.length > 0) env[ENV.tenantTableName] = config.tenantTableName;
   if (definition.issuesKeys) env[ENV.keyPrefix] = config.keyPrefix;
+  if (definition.recordsAudit) Object.assign(env, AUDIT_SETTINGS);
   if (definition.invalidation.includes('flushNow')) Object.assign(env, flushNow);
   if (definition.invalidation.includes('flushAt')) {
     env[ENV.flushScheduleGroup] = FLUSH_SCHEDULE_GROUP;

@@ -1,4 +1,4 @@
-import type { ApiKey, KeyCheck, Tenant, Usage } from '../client';
+import type { ApiKey, AuditActor, AuditRecord, KeyCheck, Tenant, Usage } from '../client';
 
 /** Where the CLI writes: the process's streams, or a test's. */
 export interface Output {
@@ -41,6 +41,36 @@ export function keyDetails(key: ApiKey & { key?: string; rotatedFrom?: string })
   if (key.rotatedFrom !== undefined) rows.push(['rotatedFrom', key.rotatedFrom]);
   if (key.key !== undefined) rows.push(['key', key.key]);
   return columns(rows);
+}
+
+function actorText(actor: AuditActor): string {
+  switch (actor.type) {
+    case 'iam':
+      return actor.arn;
+    case 'key':
+      return `key ${actor.keyId}`;
+    case 'user':
+      return `user ${actor.email || actor.sub}`;
+  }
+}
+
+/** `field: old → new`, for each field a record changed. */
+function changesText(record: AuditRecord): string {
+  const value = (v: unknown) => (v === null ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
+  return orDash(
+    Object.entries(record.changes)
+      .map(([field, change]) => `${field}: ${value(change.old)} → ${value(change.new)}`)
+      .join('; '),
+  );
+}
+
+/** Audit records as a table, newest first. */
+export function auditTable(records: AuditRecord[]): string {
+  if (records.length === 0) return 'No audit records.';
+  return columns([
+    ['AT', 'ACTION', 'KEY', 'ACTOR', 'CHANGES'],
+    ...records.map((record) => [record.at, record.action, orDash(record.keyId), actorText(record.actor), changesText(record)]),
+  ]);
 }
 
 /** Keys as a table, one per line. */

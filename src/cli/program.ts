@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ApiKeyServiceClient, ApiProblemError, type KeyChanges } from '../client';
-import { issueNotice, keyCheckDetails, keyDetails, keyTable, type Output, tenantDetails, usageTable } from './output';
+import { auditTable, issueNotice, keyCheckDetails, keyDetails, keyTable, type Output, tenantDetails, usageTable } from './output';
 
 /** Exit codes: 0 done, 1 the API refused or could not be reached, 2 the command line was wrong. */
 const EXIT = { ok: 0, apiError: 1, usage: 2 } as const;
@@ -160,6 +160,28 @@ function buildProgram(output: Output, env: NodeJS.ProcessEnv): Command {
     .action(async (options, command: Command) => {
       await client(command).deleteKey(options.tenant, options.keyId);
       print(command, { deleted: options.keyId }, `Deleted ${options.keyId}`);
+    });
+
+  program
+    .command('audit')
+    .description("Show a tenant's audit trail, newest first: every change to its keys, who made it and from where.")
+    .requiredOption('--tenant <tenantId>', 'the tenant')
+    .option('--key-id <keyId>', "only this key's records")
+    .option('--from <instant>', 'only records at or after this ISO-8601 instant')
+    .option('--to <instant>', 'only records at or before this ISO-8601 instant')
+    .option('--limit <n>', 'at most this many records (default: all)', wholeNumber)
+    .action(async (options, command: Command) => {
+      const query = { keyId: options.keyId, from: options.from, to: options.to, limit: options.limit };
+      const records = [];
+      for await (const page of client(command).listAuditPages(options.tenant, {
+        ...query,
+        limit: Math.min(query.limit ?? 100, 100),
+      })) {
+        records.push(...page.items);
+        if (options.limit !== undefined && records.length >= options.limit) break;
+      }
+      const shown = options.limit === undefined ? records : records.slice(0, options.limit);
+      print(command, shown, auditTable(shown));
     });
 
   program

@@ -1,5 +1,6 @@
 import type { KeyCheck } from '../domain/key-check';
 import type { Tenant } from '../domain/tenants';
+import { type AuditList, type AuditQuery, AuditRoutes } from './audit-routes';
 import { type AwsCredentials, type AwsCredentialsProvider, anonymous, signingRegion, sigV4 } from './authentication';
 import type {
   ApiKey,
@@ -106,6 +107,20 @@ export class ApiKeyServiceClient {
     return this.keysOf(tenantId).rotate(keyId, input, options);
   }
 
+  /** `GET /tenants/{tenantId}/audit`: one page of the tenant's audit trail, newest first. */
+  listAudit(tenantId: string, query: AuditQuery = {}, options: CallOptions = {}): Promise<AuditList> {
+    return this.auditOf(tenantId).list(query, options);
+  }
+
+  /** Every page of `GET /tenants/{tenantId}/audit`. */
+  listAuditPages(
+    tenantId: string,
+    query: AuditQuery = {},
+    options: CallOptions = {},
+  ): AsyncGenerator<AuditList, void, undefined> {
+    return this.auditOf(tenantId).pages(query, options);
+  }
+
   /**
    * `POST /verify`: whether `key` may be used (holding `scope`, if given), by the
    * authorizer's rules. Refusals are answers, not errors: `{ valid: false, code }`.
@@ -166,6 +181,10 @@ export class ApiKeyServiceClient {
       signal: options.signal,
     });
     return response.body as Record<string, unknown>;
+  }
+
+  private auditOf(tenantId: string): AuditRoutes {
+    return new AuditRoutes(this.transport, `tenants/${encodeURIComponent(tenantId)}/audit`);
   }
 
   private keysOf(tenantId: string): KeyRoutes {

@@ -11,6 +11,7 @@ export {
   type Usage,
   type UsageRange,
 } from './api-key-service-client';
+export type { AuditActor, AuditList, AuditQuery, AuditRecord, FieldChange } from './audit-routes';
 export type { AwsCredentials, AwsCredentialsProvider } from './authentication';
 export { ApiProblemError, type ProblemFieldError, RequestTimeoutError } from './errors';
 export type {

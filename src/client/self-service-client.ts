@@ -1,4 +1,5 @@
 import type { Usage, UsageRange } from './api-key-service-client';
+import { type AuditList, type AuditQuery, AuditRoutes } from './audit-routes';
 import { apiKeyHeader } from './authentication';
 import type {
   ApiKey,
@@ -34,10 +35,17 @@ export interface Whoami {
 export class SelfServiceClient {
   private readonly transport: Transport;
   private readonly keys: KeyRoutes;
+  private readonly audit: AuditRoutes;
 
   constructor(options: SelfServiceClientOptions) {
     this.transport = new Transport(options, apiKeyHeader(options.apiKey));
     this.keys = new KeyRoutes(this.transport, 'keys');
+    this.audit = new AuditRoutes(this.transport, 'audit');
+  }
+
+  /** `GET /audit`: one page of the key's own tenant's audit trail, newest first (scope `keys:manage`). */
+  listAudit(query: AuditQuery = {}, options: CallOptions = {}): Promise<AuditList> {
+    return this.audit.list(query, options);
   }
 
   /** `POST /keys`. */

@@ -1,3 +1,5 @@
+import type { AuditRecord } from './audit';
+
 /** The stored item. `keyHash` identifies it; the plaintext key is never part of it. */
 export interface KeyRecord {
   keyHash: string;
@@ -22,6 +24,16 @@ export interface KeyRecord {
   pending?: true;
   /** On a key that was rotated: its replacement, and its own expiry before the rotation retired it. */
   rotation?: Rotation;
+  /**
+   * The record of the last change, written in the same write as the change and
+   * cleared once it is delivered to the audit log and published (see audit.ts).
+   * While it is here, no other change is written over it.
+   */
+  audit?: AuditRecord;
+  /** When `audit` was written: present exactly when `audit` is, the key of the sparse index the sweeper reads. */
+  auditPending?: string;
+  /** A deleted key whose record is still being delivered: to everyone else, it does not exist. */
+  deleted?: true;
 }
 
 export interface Rotation {

@@ -2,10 +2,26 @@ import { isLater } from './api-key';
 import { EscalationError, type FieldError } from './errors';
 
 /**
- * Who is asking on a self-service route, and so what it may hand out. Admin (IAM)
- * callers pass no caller and may grant anything.
+ * Who is asking, and so what it may hand out and who the audit trail names. IAM
+ * (admin) callers may grant anything; so may a call that passes no caller at all,
+ * which only code that records nothing does.
  */
-export type Caller = KeyCaller | UserCaller;
+export type Caller = (KeyCaller | UserCaller | IamCaller) & {
+  /** The request the caller made, named in the audit trail. */
+  origin?: RequestOrigin;
+};
+
+/** Which request made a change, as API Gateway saw it. */
+export interface RequestOrigin {
+  requestId: string;
+  sourceIp: string;
+}
+
+/** An admin route's caller: the IAM principal that signed the request. */
+export interface IamCaller {
+  kind: 'iam';
+  arn: string;
+}
 
 /** A key acting for its own tenant: it may hand out only the scopes it holds, and no life beyond its own expiry. */
 export interface KeyCaller {
@@ -26,14 +42,21 @@ export interface UserCaller {
   kind: 'user';
   /** The token's `sub`. */
   subject: string;
+  /** The token's `email`, if it has one. */
+  email?: string;
   /** The scopes console users may grant. */
   scopes: string[];
 }
 
 /** Who a request acts as, for the scope of its Idempotency-Key: `admin`, the calling key's id, or `user:{sub}`. */
 export function actorOf(caller: Caller | undefined): string {
-  if (!caller) return 'admin';
+  if (!caller || caller.kind === 'iam') return 'admin';
   return caller.kind === 'key' ? caller.keyId : `user:${caller.subject}`;
+}
+
+/** A caller bound by what it holds: a key or a console user, not an admin. */
+export function isRestricted(caller: Caller | undefined): caller is Caller & (KeyCaller | UserCaller) {
+  return caller !== undefined && caller.kind !== 'iam';
 }
 
 /** The caller's own expiry, which bounds what it grants: only a key has one. */
@@ -41,7 +64,7 @@ export function expiryOf(caller: Caller | undefined): string | undefined {
   return caller?.kind === 'key' ? caller.expiresAt : undefined;
 }
 
-function scopeEscalations(scopes: string[], caller: Caller, pathOf: (index: number) => string): FieldError[] {
+function scopeEscalations(scopes: string[], caller: KeyCaller | UserCaller, pathOf: (index: number) => string): FieldError[] {
   const refusal = (scope: string) =>
     caller.kind === 'key' ? `your key does not hold scope "${scope}"` : `console users may not grant scope "${scope}"`;
   return scopes
@@ -50,7 +73,7 @@ function scopeEscalations(scopes: string[], caller: Caller, pathOf: (index: numb
     .map(({ scope, index }) => ({ path: pathOf(index), message: refusal(scope) }));
 }
 
-function escalation(caller: Caller, errors: FieldError[]): EscalationError {
+function escalation(caller: KeyCaller | UserCaller, errors: FieldError[]): EscalationError {
   return new EscalationError(
     errors,
     caller.kind === 'key'
@@ -65,7 +88,7 @@ export function assertGrantable(
   caller: Caller | undefined,
   pathOf = (index: number) => `scopes.${index}`,
 ): void {
-  if (!caller) return;
+  if (!isRestricted(caller)) return;
   const errors = scopeEscalations(scopes, caller, pathOf);
   if (errors.length > 0) throw escalation(caller, errors);
 }
@@ -73,6 +96,6 @@ export function assertGrantable(
 /** A key that would live on after the calling key, which expires, is beyond what the caller holds. */
 export function assertWithinCallerLife(expiresAt: string | undefined, caller: Caller | undefined, path: string): void {
   const callerExpiry = expiryOf(caller);
-  if (!caller || callerExpiry === undefined || !isLater(expiresAt, callerExpiry)) return;
+  if (!isRestricted(caller) || callerExpiry === undefined || !isLater(expiresAt, callerExpiry)) return;
   throw escalation(caller, [{ path, message: `your key expires at ${callerExpiry}; what it grants cannot outlive it` }]);
 }

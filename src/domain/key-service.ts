@@ -1,7 +1,8 @@
 import { monotonicFactory } from 'ulid';
 import { type ApiKey, earliest, type IssuedApiKey, isExpired, isLater, type KeyRecord, toApiKey, ttlFor } from './api-key';
+import { type AuditAction, type AuditRecord, type AuditTrail, changedFields, type FieldChange } from './audit';
 import type { AuthorizerCacheInvalidation } from './authorizer-cache-invalidation';
-import { actorOf, assertGrantable, assertWithinCallerLife, type Caller, expiryOf } from './caller';
+import { actorOf, assertGrantable, assertWithinCallerLife, type Caller, expiryOf, isRestricted } from './caller';
 import {
   ConflictError,
   IdempotencyMismatchError,
@@ -22,7 +23,7 @@ import {
 } from './idempotency';
 import { assertValidKeyPrefix, DEFAULT_KEY_PREFIX, generateKey, hashKey, hintFor } from './key-format';
 import { findTenantKey } from './key-lookup';
-import type { KeyChange, KeyChanges, KeyStateGuard, KeyStore } from './key-store';
+import type { AuditedItem, KeyChange, KeyChanges, KeyStateGuard, KeyStore } from './key-store';
 import {
   createKeyBodySchema,
   parseOrThrow,
@@ -34,6 +35,12 @@ import {
 
 /** A fresh 32-character random part colliding is astronomically unlikely; retry a little, then fail. */
 const MAX_CREATE_ATTEMPTS = 3;
+/**
+ * How long a request waits for its change's audit record to be delivered before
+ * answering anyway: the change is committed, and a create's answer holds the only
+ * copy of its secret, which a slow trail must not cost. The sweeper finishes it.
+ */
+const AUDIT_DELIVERY_BUDGET_MS = 3_000;
 /** How long a rotation's replacement may stay pending before DynamoDB's TTL removes it, if the rotation died. */
 const PENDING_REPLACEMENT_TTL_SECONDS = 24 * 60 * 60;
 
@@ -47,6 +54,13 @@ export interface KeyServiceOptions {
    * keys are issued with no plan arranged.
    */
   tenants?: KeyIssuancePreparation;
+  /**
+   * The audit trail every change is recorded in. Without it nothing is recorded:
+   * only for code that builds a service for one purpose, such as a test.
+   */
+  audit?: AuditTrail;
+  /** Told when a committed change's record could not be delivered at once: the sweeper delivers it later. */
+  onAuditDeliveryFailure?: (error: unknown) => void;
   /** @default 'ak' */
   keyPrefix?: string;
   /** @default () => new Date() */
@@ -58,9 +72,21 @@ export interface KeyIssuancePreparation {
   prepareForKeys(tenantId: string): Promise<void>;
 }
 
+/** The fields of a key its audit records show, old and new. */
+const AUDITED_FIELDS = ['name', 'scopes', 'enabled', 'expiresAt', 'meta'] as const;
+
+/** A key's audited fields, as a record shows them: no metadata and none at all read the same. */
+function auditedState(record: Partial<KeyRecord>): Record<string, unknown> {
+  const meta = record.meta && Object.keys(record.meta).length > 0 ? record.meta : undefined;
+  return { name: record.name, scopes: record.scopes, enabled: record.enabled, expiresAt: record.expiresAt, meta };
+}
+
 const ulid = monotonicFactory();
 
-type NewKeyFields = Omit<KeyRecord, 'keyHash' | 'keyId' | 'hint' | 'createdAt' | 'ttl' | 'pending' | 'rotation'>;
+type NewKeyFields = Omit<
+  KeyRecord,
+  'keyHash' | 'keyId' | 'hint' | 'createdAt' | 'ttl' | 'pending' | 'rotation' | 'audit' | 'auditPending' | 'deleted'
+>;
 
 /**
  * What an idempotent create or rotate answers: the new key with its secret, or,
@@ -106,6 +132,8 @@ export class KeyService {
   private readonly invalidation: AuthorizerCacheInvalidation;
   private readonly idempotency: IdempotencyRecords | undefined;
   private readonly tenants: KeyIssuancePreparation | undefined;
+  private readonly audit: AuditTrail | undefined;
+  private readonly onAuditDeliveryFailure: (error: unknown) => void;
   private readonly keyPrefix: string;
   private readonly now: () => Date;
 
@@ -114,6 +142,8 @@ export class KeyService {
     this.invalidation = options.invalidation;
     this.idempotency = options.idempotency;
     this.tenants = options.tenants;
+    this.audit = options.audit;
+    this.onAuditDeliveryFailure = options.onAuditDeliveryFailure ?? (() => undefined);
     this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     this.now = options.now ?? (() => new Date());
     assertValidKeyPrefix(this.keyPrefix);
@@ -121,14 +151,14 @@ export class KeyService {
 
   /** A caller that expires makes keys that expire with it at the latest; asking for later, or for none, is refused. */
   async create(tenantId: string, body: unknown, caller?: Caller): Promise<IssuedApiKey> {
-    return this.issueNew(this.prepareCreate(tenantId, body, caller));
+    return this.issueNew(this.prepareCreate(tenantId, body, caller), caller);
   }
 
   /** create, once per Idempotency-Key: a repeat of the same request answers the key it issued, without its secret. */
   async createOnce(tenantId: string, body: unknown, caller: Caller | undefined, idempotencyKey: string): Promise<IssueOutcome> {
     const fields = this.prepareCreate(tenantId, body, caller);
     const request = this.idempotentRequest(fields.tenantId, `create:${actorOf(caller)}`, idempotencyKey, fields);
-    return this.once(request, (keyId) => this.issueNew(fields, keyId));
+    return this.once(request, (keyId) => this.issueNew(fields, caller, keyId));
   }
 
   private prepareCreate(tenantId: string, body: unknown, caller: Caller | undefined): NewKeyFields {
@@ -141,10 +171,55 @@ export class KeyService {
     return { tenantId: tenant, name: input.name, scopes: input.scopes ?? [], enabled: true, expiresAt, meta: input.meta };
   }
 
-  private async issueNew(fields: NewKeyFields, keyId?: string): Promise<IssuedApiKey> {
-    const { key } = await this.issue(fields, { keyId });
+  private async issueNew(fields: NewKeyFields, caller: Caller | undefined, keyId?: string): Promise<IssuedApiKey> {
+    const plannedId = keyId ?? `key_${ulid(this.now().getTime())}`;
+    const audit = this.recordOf(
+      fields.tenantId,
+      plannedId,
+      'key.created',
+      changedFields({}, auditedState(fields), AUDITED_FIELDS),
+      caller,
+    );
+    const { key, record } = await this.issue(fields, { keyId: plannedId, audit });
     if (key.expiresAt) await this.invalidation.flushAt(key.id, key.expiresAt);
+    await this.deliver(record, audit);
     return key;
+  }
+
+  /** The record of a change, to be written with it; none when the service records nothing. */
+  private recordOf(
+    tenantId: string,
+    keyId: string,
+    action: AuditAction,
+    changes: Record<string, FieldChange>,
+    caller: Caller | undefined,
+  ): AuditRecord | undefined {
+    return this.audit?.entry({ tenantId, keyId, action, changes, caller });
+  }
+
+  /**
+   * Delivers a committed change's record. The change has been answered for by then:
+   * a failure here leaves the record in its item, for the next change or the sweeper.
+   */
+  private async deliver(item: AuditedItem, record: AuditRecord | undefined): Promise<void> {
+    if (!this.audit || !record) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const delivery = this.audit
+      .deliver(record, () => this.store.settleAudit(item, record.id))
+      .catch((error: unknown) => this.onAuditDeliveryFailure(error));
+    const budget = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.onAuditDeliveryFailure(new Error(`The audit record was not delivered within ${AUDIT_DELIVERY_BUDGET_MS} ms`));
+        resolve();
+      }, AUDIT_DELIVERY_BUDGET_MS);
+    });
+    await Promise.race([delivery, budget]);
+    clearTimeout(timer);
+  }
+
+  /** A record left in the key by a change whose delivery was interrupted: delivered before the key changes again. */
+  private async deliverStranded(existing: KeyRecord): Promise<void> {
+    if (existing.audit) await this.deliver(existing, existing.audit);
   }
 
   async update(tenantId: string, keyId: string, body: unknown, caller?: Caller): Promise<ApiKey> {
@@ -154,7 +229,7 @@ export class KeyService {
     this.assertInFuture(input.expiresAt);
     const existing = await findTenantKey(this.store, tenant, keyId);
     let guard: KeyStateGuard | undefined;
-    if (caller && (input.enabled === true || input.expiresAt !== undefined)) {
+    if (isRestricted(caller) && (input.enabled === true || input.expiresAt !== undefined)) {
       // Reviving a key, or letting it live longer, hands its powers back: only a caller that holds them may.
       const field = revivingField(existing, input);
       if (field) assertGrantable(existing.scopes, caller, () => field);
@@ -166,9 +241,14 @@ export class KeyService {
       // The decision holds only for the state just read: an admin's change in between wins.
       guard = { enabled: existing.enabled, scopes: existing.scopes, expiresAt: existing.expiresAt ?? null };
     }
+    const changes = changedFields(auditedState(existing), auditedState(withChanges(existing, input)), AUDITED_FIELDS);
+    // A change to nothing is no change, and leaves no record.
+    const audit =
+      Object.keys(changes).length > 0 ? this.recordOf(tenant, existing.keyId, 'key.updated', changes, caller) : undefined;
+    await this.deliverStranded(existing);
     let change: KeyChange | undefined;
     try {
-      change = await this.store.update(existing, input, guard);
+      change = await this.store.update(existing, input, guard, audit);
     } catch (error) {
       // A write whose answers were lost may have landed: one that takes access away flushes all the same.
       if (error instanceof StoreUnavailableError && revokesOrNarrows(existing, withChanges(existing, input))) {
@@ -183,6 +263,7 @@ export class KeyService {
       await this.invalidation.flushNow();
     }
     if (input.expiresAt) await this.invalidation.flushAt(change.after.keyId, input.expiresAt);
+    await this.deliver(change.after, audit);
     return toApiKey(change.after, this.now());
   }
 
@@ -191,15 +272,27 @@ export class KeyService {
    * or this one's own first attempt, whose answer was lost and which the SDK sent again: either
    * way it is gone, as asked. A write that failed may have landed, so it flushes too.
    */
-  async delete(tenantId: string, keyId: string): Promise<void> {
+  async delete(tenantId: string, keyId: string, caller?: Caller): Promise<void> {
     const existing = await findTenantKey(this.store, tenantId, keyId);
+    await this.deliverStranded(existing);
+    const audit = this.recordOf(
+      existing.tenantId,
+      existing.keyId,
+      'key.deleted',
+      { name: { old: existing.name, new: null } },
+      caller,
+    );
+    let marked = false;
     try {
-      await this.store.delete(existing);
+      // Recorded, the key is marked deleted (from then on it is unknown to every reader) and removed once the record is delivered.
+      if (audit) marked = (await this.store.markDeleted(existing, audit)) === 'marked';
+      else await this.store.delete(existing);
     } catch (error) {
       if (error instanceof StoreUnavailableError) await this.invalidation.flushNow();
       throw error;
     }
     await this.invalidation.flushNow();
+    if (marked) await this.deliver({ ...existing, deleted: true }, audit);
   }
 
   /**
@@ -270,18 +363,30 @@ export class KeyService {
       },
     );
     const rotation = { to: replacement.record.keyId, previousExpiresAt: ownExpiry ?? null };
+    const audit = this.recordOf(
+      old.tenantId,
+      old.keyId,
+      'key.rotated',
+      {
+        rotatedTo: { old: null, new: replacement.record.keyId },
+        ...changedFields({ expiresAt: old.expiresAt }, { expiresAt: retiredAt }, ['expiresAt']),
+      },
+      caller,
+    );
+    await this.deliverStranded(old);
     try {
       const retired = await this.store.retire(
         old,
         { rotation, expiresAt: retiredAt },
         unfinished ? { supersedes: unfinished.to } : { unexpiredAt: now.toISOString() },
+        audit,
       );
       if (retired === 'gone') throw new KeyNotFoundError();
       if (retired === 'changed') throw new ConflictError('The key was rotated or changed meanwhile; read it again and retry.');
       await this.store.activate(replacement.record);
     } catch (error) {
       // Undo what can be undone: the old key's retirement, then the replacement, which nobody has seen.
-      await this.store.restore(old, rotation).catch(() => undefined);
+      await this.store.restore(old, rotation, audit?.id).catch(() => undefined);
       await this.store.delete(replacement.record).catch(() => undefined);
       throw error;
     }
@@ -291,6 +396,7 @@ export class KeyService {
     if (Date.parse(retiredAt) <= now.getTime()) await this.invalidation.flushNow();
     await this.invalidation.flushAt(old.keyId, retiredAt);
     if (replacementExpiry) await this.invalidation.flushAt(replacement.record.keyId, replacementExpiry);
+    await this.deliver(old, audit);
     return { ...replacement.key, rotatedFrom: old.keyId };
   }
 
@@ -381,9 +487,9 @@ export class KeyService {
 
   private async issue(
     fields: NewKeyFields,
-    options: { keyId?: string; pending?: { pending: true; ttl: number } } = {},
+    options: { keyId?: string; pending?: { pending: true; ttl: number }; audit?: AuditRecord } = {},
   ): Promise<{ key: IssuedApiKey; record: KeyRecord }> {
-    const { pending } = options;
+    const { pending, audit } = options;
     await this.tenants?.prepareForKeys(fields.tenantId);
     for (let attempt = 1; ; attempt++) {
       const key = generateKey(this.keyPrefix);
@@ -399,6 +505,7 @@ export class KeyService {
       else record.ttl = ttlFor(fields.expiresAt);
       if (fields.meta === undefined || Object.keys(fields.meta).length === 0) delete record.meta;
       if (pending) Object.assign(record, pending);
+      if (audit) Object.assign(record, { audit, auditPending: audit.at });
       try {
         await this.store.create(record);
         return { key: { ...toApiKey(record, createdAt), key }, record };

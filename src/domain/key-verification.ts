@@ -39,8 +39,8 @@ export class KeyVerifier {
     if (key === undefined || key === '') return { outcome: 'missing' };
     if (!parseKey(key)) return { outcome: 'malformed' };
     const record = await this.store.findByHash(hashKey(key));
-    // A rotation's replacement is not a key until the rotation has finished.
-    if (!record || record.pending) return { outcome: 'unknown' };
+    // A rotation's replacement is not a key until the rotation has finished; a key marked deleted is one no longer.
+    if (!record || record.pending || record.deleted) return { outcome: 'unknown' };
     if (!record.enabled) return { outcome: 'disabled' };
     // TTL deletion is lazy, so expiry is checked here.
     if (isExpired(record, this.now())) return { outcome: 'expired' };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type FieldError, ValidationError } from './errors';
-import { SCOPE_MESSAGE, SCOPE_PATTERN, TENANT_ID_PATTERN } from './identifiers';
+import { KEY_ID_PATTERN, SCOPE_MESSAGE, SCOPE_PATTERN, TENANT_ID_PATTERN } from './identifiers';
 
 const MAX_SCOPES = 20;
 const MAX_NAME_LENGTH = 100;
@@ -85,14 +85,17 @@ export const rotateKeyBodySchema = z.strictObject({
     .default(0),
 });
 
+const pageSizeSchema = z
+  .string()
+  .regex(/^\d{1,3}$/, `must be a whole number from 1 to ${MAX_PAGE_SIZE}`)
+  .transform(Number)
+  .pipe(z.number().int().min(1, 'must be at least 1').max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`))
+  .default(DEFAULT_PAGE_SIZE);
+const cursorSchema = z.string().min(1, 'must not be empty').max(1024, 'is too long').optional();
+
 export const listKeysQuerySchema = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, `must be a whole number from 1 to ${MAX_PAGE_SIZE}`)
-    .transform(Number)
-    .pipe(z.number().int().min(1, 'must be at least 1').max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`))
-    .default(DEFAULT_PAGE_SIZE),
-  cursor: z.string().min(1, 'must not be empty').max(1024, 'is too long').optional(),
+  limit: pageSizeSchema,
+  cursor: cursorSchema,
 });
 
 export const setPlanBodySchema = z.strictObject({
@@ -112,6 +115,19 @@ const daySchema = z
   }, 'must be a real calendar date');
 
 export const usageQuerySchema = z.strictObject({ from: daySchema.optional(), to: daySchema.optional() });
+/** GET …/audit: a page of records, newest first, optionally of one key and within [from, to]. */
+export const listAuditQuerySchema = z
+  .strictObject({
+    limit: pageSizeSchema,
+    cursor: cursorSchema,
+    keyId: z.string().regex(KEY_ID_PATTERN, 'must be a key id, key_ and 26 characters').optional(),
+    from: dateTimeSchema.pipe(z.iso.datetime()).optional(),
+    to: dateTimeSchema.pipe(z.iso.datetime()).optional(),
+  })
+  .refine((query) => query.from === undefined || query.to === undefined || query.from <= query.to, {
+    path: ['to'],
+    message: 'must not be before from',
+  });
 
 /**
  * POST /verify's body, for the OpenAPI document. The handler checks the same

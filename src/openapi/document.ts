@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   createKeyBodySchema,
+  listAuditQuerySchema,
   listKeysQuerySchema,
   rotateKeyBodySchema,
   setPlanBodySchema,
@@ -12,6 +13,7 @@ import { PROBLEM_CONTENT_TYPE } from '../problem';
 import { type HandlerName, type HttpMethod, ROUTES, type Route } from '../routes';
 import {
   apiKeySchema,
+  auditListSchema,
   issuedApiKeySchema,
   keyCheckSchema,
   keyListSchema,
@@ -96,6 +98,11 @@ const COMPONENTS = {
       schema: usageSchema,
       description: "Requests per day (UTC), oldest first, as API Gateway counted them against the tenant's plan.",
     },
+    AuditList: {
+      schema: auditListSchema,
+      description:
+        "One page of a tenant's audit trail, newest first: who changed which key, how, from which request. `nextCursor` is null on the last page.",
+    },
     Whoami: { schema: whoamiSchema, description: 'The calling key, as the authorizer passed it on.' },
     KeyCheck: {
       schema: keyCheckSchema,
@@ -171,7 +178,7 @@ interface SuccessResponse {
 interface OperationSpec {
   operationId: string;
   summary: string;
-  tag: 'keys' | 'tenants' | 'verification' | 'console' | 'meta';
+  tag: 'keys' | 'tenants' | 'audit' | 'verification' | 'console' | 'meta';
   body?: { schema: RequestSchemaName; required: boolean };
   query?: z.ZodObject;
   /** Takes an Idempotency-Key header. */
@@ -249,6 +256,14 @@ const OPERATIONS: Record<HandlerName, OperationSpec> = {
       },
     },
     problems: [...BODY_PROBLEMS, 404, 409, 422, 503],
+  },
+  listAudit: {
+    operationId: 'listAudit',
+    summary: "Read the tenant's audit trail, newest first",
+    tag: 'audit',
+    query: listAuditQuerySchema,
+    success: { 200: { description: 'One page of audit records.', body: 'AuditList' } },
+    problems: [400, 503],
   },
   whoami: {
     operationId: 'whoami',
@@ -329,6 +344,11 @@ const TAGS = [
     name: 'tenants',
     description:
       "Tenants' plans (rate, burst and quota, enforced by API Gateway usage plans) and their usage: admin routes per tenant, and the calling key's own tenant's usage.",
+  },
+  {
+    name: 'audit',
+    description:
+      'The audit trail: a record of every change to a key or tenant, kept 400 days by default and published to EventBridge.',
   },
   { name: 'verification', description: 'Checking a presented key from a backend that is not behind the authorizer.' },
   {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { ApiKey, IssuedApiKey } from '../domain/api-key';
+import { AUDIT_ID_PATTERN, type AuditRecord } from '../domain/audit';
+import type { AuditList } from '../domain/audit-queries';
 import { KEY_ID_PATTERN } from '../domain/identifiers';
 import type { KeyCheck } from '../domain/key-check';
 import type { KeyList } from '../domain/key-queries';
@@ -49,6 +51,28 @@ export const keyListSchema = z.strictObject({
   items: z.array(apiKeySchema),
   nextCursor: z.string().nullable(),
 }) satisfies z.ZodType<KeyList>;
+
+/** One change, as the audit trail keeps it: never a key, nor a key's hash. */
+export const auditRecordSchema = z.strictObject({
+  id: z.string().regex(AUDIT_ID_PATTERN),
+  tenantId: tenantIdSchema,
+  at: instantSchema,
+  actor: z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('iam'), arn: z.string() }),
+    z.strictObject({ type: z.literal('key'), keyId: keyIdSchema }),
+    z.strictObject({ type: z.literal('user'), sub: z.string(), email: z.string() }),
+  ]),
+  action: z.enum(['key.created', 'key.updated', 'key.rotated', 'key.deleted', 'tenant.updated']),
+  keyId: keyIdSchema.nullable(),
+  changes: z.record(z.string(), z.strictObject({ old: z.unknown(), new: z.unknown() })),
+  requestId: z.string().nullable(),
+  sourceIp: z.string().nullable(),
+}) satisfies z.ZodType<AuditRecord>;
+
+export const auditListSchema = z.strictObject({
+  items: z.array(auditRecordSchema),
+  nextCursor: z.string().nullable(),
+}) satisfies z.ZodType<AuditList>;
 
 export const whoamiSchema = z.strictObject({
   tenantId: tenantIdSchema,

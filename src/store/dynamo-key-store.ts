@@ -5,18 +5,23 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandOutput,
+  ScanCommand,
+  type ScanCommandOutput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type KeyRecord, type Rotation, ttlFor } from '../domain/api-key';
+import type { AuditRecord } from '../domain/audit';
 import { ConcurrentChangeError, StoreConflictError } from '../domain/errors';
-import type { KeyChange, KeyChanges, KeyPage, KeyStateGuard, KeyStore, PagePosition } from '../domain/key-store';
+import type { AuditedItem, KeyChange, KeyChanges, KeyPage, KeyStateGuard, KeyStore, PagePosition } from '../domain/key-store';
 import { sendRequest } from './dynamodb-client';
 import { allOf, buildExpressions, namePlaceholders } from './expressions';
 import { KEY_TABLE } from './table-schema';
 
-const { byTenantIndex } = KEY_TABLE;
+const { byTenantIndex, pendingAuditIndex } = KEY_TABLE;
+/** How many stranded records one sweep delivers at most; the next sweep takes the rest. */
+const MAX_PENDING_PER_SWEEP = 500;
 
-const ATTRIBUTE = namePlaceholders<keyof KeyRecord | keyof Rotation>([
+const ATTRIBUTE = namePlaceholders<keyof KeyRecord | keyof Rotation | keyof AuditRecord>([
   'keyHash',
   'keyId',
   'tenantId',
@@ -32,6 +37,10 @@ const ATTRIBUTE = namePlaceholders<keyof KeyRecord | keyof Rotation>([
   'pending',
   'rotation',
   'to',
+  'audit',
+  'auditPending',
+  'deleted',
+  'id',
 ]);
 
 /** Named conditions; their value placeholders are the same everywhere they are used. */
@@ -55,7 +64,25 @@ const CONDITION = {
    * expiry's text: an instant and its text need not sort alike.
    */
   isUnexpired: `attribute_not_exists(${ATTRIBUTE.ttl}) OR ${ATTRIBUTE.ttl} > :now`,
+  isNotDeleted: `attribute_not_exists(${ATTRIBUTE.deleted})`,
+  /**
+   * No other change's record is pending: each change's record waits for delivery in
+   * the item, and is never written over. A retry of this change's own write passes.
+   */
+  auditSlotIsFree: `attribute_not_exists(${ATTRIBUTE.audit}) OR ${ATTRIBUTE.audit}.${ATTRIBUTE.id} = :auditId`,
+  isAuditPending: `${ATTRIBUTE.audit}.${ATTRIBUTE.id} = :auditId`,
+  isPendingBefore: `${ATTRIBUTE.auditPending} < :before`,
 } as const;
+
+/** The SET clauses and values that write a change's record into its item, and the condition that guards the slot. */
+function auditClauses(audit: AuditRecord | undefined): { set: string[]; values: Record<string, unknown>; condition?: string } {
+  if (!audit) return { set: [], values: {} };
+  return {
+    set: [`${ATTRIBUTE.audit} = :audit`, `${ATTRIBUTE.auditPending} = :auditPending`],
+    values: { ':audit': audit, ':auditPending': audit.at, ':auditId': audit.id },
+    condition: CONDITION.auditSlotIsFree,
+  };
+}
 
 const ownedBy = (key: Pick<KeyRecord, 'tenantId' | 'keyId'>) => ({ ':tenantId': key.tenantId, ':keyId': key.keyId });
 
@@ -156,7 +183,10 @@ export class DynamoKeyStore implements KeyStore {
           TableName: this.tableName,
           IndexName: byTenantIndex.name,
           ...buildExpressions(
-            { keyCondition: CONDITION.isOwnedBy, filter: options.includePending ? undefined : CONDITION.isLive },
+            {
+              keyCondition: CONDITION.isOwnedBy,
+              filter: options.includePending ? CONDITION.isNotDeleted : allOf(CONDITION.isLive, CONDITION.isNotDeleted),
+            },
             ownedBy({ tenantId, keyId }),
           ),
         }),
@@ -171,13 +201,14 @@ export class DynamoKeyStore implements KeyStore {
     // Read one item past the page, so `next` is set only when another page really exists.
     const wanted = limit + 1;
     const items: KeyRecord[] = [];
+    const listed = allOf(CONDITION.isLive, CONDITION.isNotDeleted);
     // Resuming is a key condition on the sort key, so a cursor never needs a key hash.
     const expressions = after
       ? buildExpressions(
-          { keyCondition: allOf(CONDITION.isTenant, CONDITION.isBefore), filter: CONDITION.isLive },
+          { keyCondition: allOf(CONDITION.isTenant, CONDITION.isBefore), filter: listed },
           { ':tenantId': tenantId, ':after': after.keyId },
         )
-      : buildExpressions({ keyCondition: CONDITION.isTenant, filter: CONDITION.isLive }, { ':tenantId': tenantId });
+      : buildExpressions({ keyCondition: CONDITION.isTenant, filter: listed }, { ':tenantId': tenantId });
     let startKey: Record<string, unknown> | undefined;
     do {
       const result: QueryCommandOutput = await sendRequest(() =>
@@ -201,11 +232,17 @@ export class DynamoKeyStore implements KeyStore {
     return { items: page, next: { keyId: page[page.length - 1].keyId } };
   }
 
-  async update(key: KeyRecord, changes: KeyChanges, guard?: KeyStateGuard): Promise<KeyChange | undefined> {
+  async update(key: KeyRecord, changes: KeyChanges, guard?: KeyStateGuard, audit?: AuditRecord): Promise<KeyChange | undefined> {
     const { set, remove, values } = changeClauses(changes);
     if (set.length === 0 && remove.length === 0) return { before: key, after: key };
     const guarded = guard ? stateIs(guard) : undefined;
-    const condition = guarded ? allOf(CONDITION.isOwnedBy, guarded.condition) : CONDITION.isOwnedBy;
+    const recording = auditClauses(audit);
+    const condition = allOf(
+      ...[CONDITION.isOwnedBy, CONDITION.isNotDeleted, guarded?.condition, recording.condition].filter(
+        (part): part is string => part !== undefined,
+      ),
+    );
+    let refused = false;
     const result = await sendRequest(
       () =>
         this.client.send(
@@ -214,15 +251,22 @@ export class DynamoKeyStore implements KeyStore {
             Key: { keyHash: key.keyHash },
             // The state replaced, not the one read: the caller judges the change by it.
             ReturnValues: 'ALL_OLD',
-            ...buildExpressions({ condition, set, remove }, { ...ownedBy(key), ...values, ...guarded?.values }),
+            ...buildExpressions(
+              { condition, set: [...set, ...recording.set], remove },
+              { ...ownedBy(key), ...values, ...guarded?.values, ...recording.values },
+            ),
           }),
         ),
       () => {
-        // Deleted (or replaced) since it was read; with a guard, changed since the decision.
-        if (guard) throw new ConcurrentChangeError();
+        refused = true;
         return undefined;
       },
     );
+    if (refused) {
+      // Deleted (or replaced) since it was read; with a guard, changed since the decision; or another change's record is pending.
+      if (guard || (audit && (await this.holdsOtherRecord(key, audit.id)))) throw new ConcurrentChangeError();
+      return undefined;
+    }
     const before = result?.Attributes as KeyRecord | undefined;
     return before ? { before, after: applyChanges(before, changes) } : undefined;
   }
@@ -231,7 +275,9 @@ export class DynamoKeyStore implements KeyStore {
     key: KeyRecord,
     retirement: { rotation: Rotation; expiresAt: string },
     condition: { supersedes: string } | { unexpiredAt: string },
+    audit?: AuditRecord,
   ): Promise<'retired' | 'gone' | 'changed'> {
+    const recording = auditClauses(audit);
     const state =
       'supersedes' in condition
         ? { condition: CONDITION.isRotatedTo, values: { ':to': condition.supersedes } }
@@ -247,12 +293,22 @@ export class DynamoKeyStore implements KeyStore {
             Key: { keyHash: key.keyHash },
             ...buildExpressions(
               {
-                condition: allOf(CONDITION.isOwnedBy, state.condition),
-                set: [`${ATTRIBUTE.rotation} = :rotation`, `${ATTRIBUTE.expiresAt} = :expiresAt`, `${ATTRIBUTE.ttl} = :ttl`],
+                condition: allOf(
+                  ...[CONDITION.isOwnedBy, CONDITION.isNotDeleted, state.condition, recording.condition].filter(
+                    (part): part is string => part !== undefined,
+                  ),
+                ),
+                set: [
+                  `${ATTRIBUTE.rotation} = :rotation`,
+                  `${ATTRIBUTE.expiresAt} = :expiresAt`,
+                  `${ATTRIBUTE.ttl} = :ttl`,
+                  ...recording.set,
+                ],
               },
               {
                 ...ownedBy(key),
                 ...state.values,
+                ...recording.values,
                 ':rotation': retirement.rotation,
                 ':expiresAt': retirement.expiresAt,
                 ':ttl': ttlFor(retirement.expiresAt),
@@ -267,8 +323,8 @@ export class DynamoKeyStore implements KeyStore {
     if (retired) return 'retired';
     const now = await this.findByHash(key.keyHash);
     // The SDK retried a write whose first attempt had landed: the rotation found is this one's own.
-    if (now?.rotation?.to === retirement.rotation.to) return 'retired';
-    return now?.tenantId === key.tenantId && now.keyId === key.keyId ? 'changed' : 'gone';
+    if (now?.rotation?.to === retirement.rotation.to && !now.deleted) return 'retired';
+    return now?.tenantId === key.tenantId && now.keyId === key.keyId && !now.deleted ? 'changed' : 'gone';
   }
 
   async activate(replacement: KeyRecord): Promise<void> {
@@ -299,29 +355,44 @@ export class DynamoKeyStore implements KeyStore {
     if (now?.keyId !== replacement.keyId || now.pending) throw new StoreConflictError('The replacement is gone.');
   }
 
-  async restore(key: KeyRecord, rotation: Rotation): Promise<void> {
+  async restore(key: KeyRecord, rotation: Rotation, auditId?: string): Promise<void> {
+    // The retirement's record goes with it, if it is still pending; otherwise the key is restored all the same.
+    if (auditId !== undefined && (await this.restoreWith(key, rotation, auditId))) return;
+    await this.restoreWith(key, rotation);
+  }
+
+  private async restoreWith(key: KeyRecord, rotation: Rotation, auditId?: string): Promise<boolean> {
     const previous = rotation.previousExpiresAt;
-    await sendRequest(
-      () =>
-        this.client.send(
+    const withdraw = auditId !== undefined;
+    return sendRequest(
+      async () => {
+        await this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: { keyHash: key.keyHash },
             ...buildExpressions(
               {
-                condition: allOf(CONDITION.isOwnedBy, CONDITION.isRotatedTo),
+                condition: withdraw
+                  ? allOf(CONDITION.isOwnedBy, CONDITION.isRotatedTo, CONDITION.isAuditPending)
+                  : allOf(CONDITION.isOwnedBy, CONDITION.isRotatedTo),
                 set: previous === null ? [] : [`${ATTRIBUTE.expiresAt} = :expiresAt`, `${ATTRIBUTE.ttl} = :ttl`],
-                remove: previous === null ? [ATTRIBUTE.rotation, ATTRIBUTE.expiresAt, ATTRIBUTE.ttl] : [ATTRIBUTE.rotation],
+                remove: [
+                  ...(previous === null ? [ATTRIBUTE.rotation, ATTRIBUTE.expiresAt, ATTRIBUTE.ttl] : [ATTRIBUTE.rotation]),
+                  ...(withdraw ? [ATTRIBUTE.audit, ATTRIBUTE.auditPending] : []),
+                ],
               },
               {
                 ...ownedBy(key),
                 ':to': rotation.to,
                 ...(previous === null ? {} : { ':expiresAt': previous, ':ttl': ttlFor(previous) }),
+                ...(withdraw ? { ':auditId': auditId } : {}),
               },
             ),
           }),
-        ),
-      () => undefined,
+        );
+        return true;
+      },
+      () => false,
     );
   }
 
@@ -339,6 +410,90 @@ export class DynamoKeyStore implements KeyStore {
       () => undefined,
     );
     return result?.Attributes as KeyRecord | undefined;
+  }
+
+  async markDeleted(key: KeyRecord, audit: AuditRecord): Promise<'marked' | 'gone'> {
+    const recording = auditClauses(audit);
+    const marked = await sendRequest(
+      async () => {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { keyHash: key.keyHash },
+            ...buildExpressions(
+              {
+                condition: allOf(CONDITION.isOwnedBy, CONDITION.isNotDeleted, recording.condition as string),
+                set: [`${ATTRIBUTE.deleted} = :deleted`, ...recording.set],
+              },
+              { ...ownedBy(key), ':deleted': true, ...recording.values },
+            ),
+          }),
+        );
+        return true;
+      },
+      () => false,
+    );
+    if (marked) return 'marked';
+    const now = await this.findByHash(key.keyHash);
+    // The SDK retried a write whose first attempt had landed: the mark found is this one's own.
+    if (now?.deleted && now.audit?.id === audit.id) return 'marked';
+    if (now?.tenantId !== key.tenantId || now.keyId !== key.keyId || now.deleted) return 'gone';
+    throw new ConcurrentChangeError();
+  }
+
+  async settleAudit(item: AuditedItem, auditId: string): Promise<void> {
+    const condition = buildExpressions(
+      item.deleted
+        ? { condition: CONDITION.isAuditPending }
+        : { condition: CONDITION.isAuditPending, remove: [ATTRIBUTE.audit, ATTRIBUTE.auditPending] },
+      { ':auditId': auditId },
+    );
+    const key = { keyHash: item.keyHash };
+    // Already settled, by another delivery of the same record: nothing to do.
+    await sendRequest(
+      () =>
+        this.client.send(
+          item.deleted
+            ? new DeleteCommand({ TableName: this.tableName, Key: key, ...condition })
+            : new UpdateCommand({ TableName: this.tableName, Key: key, ...condition }),
+        ),
+      () => undefined,
+    );
+  }
+
+  async pendingAudits(before: string): Promise<KeyRecord[]> {
+    const hashes: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result: ScanCommandOutput = await sendRequest(() =>
+        this.client.send(
+          new ScanCommand({
+            TableName: this.tableName,
+            IndexName: pendingAuditIndex.name,
+            ...buildExpressions({ filter: CONDITION.isPendingBefore }, { ':before': before }),
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      hashes.push(...(result.Items ?? []).map((item) => item.keyHash as string));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey && hashes.length < MAX_PENDING_PER_SWEEP);
+    // The index is eventually consistent and holds keys only: each item is read as it is now.
+    const items = await Promise.all(hashes.slice(0, MAX_PENDING_PER_SWEEP).map((hash) => this.findByHash(hash)));
+    return items.filter((item): item is KeyRecord => item?.audit !== undefined);
+  }
+
+  /** Whether the key, read now, exists and holds another change's pending record. */
+  private async holdsOtherRecord(key: KeyRecord, auditId: string): Promise<boolean> {
+    const now = await this.findByHash(key.keyHash);
+    return (
+      now !== undefined &&
+      now.tenantId === key.tenantId &&
+      now.keyId === key.keyId &&
+      !now.deleted &&
+      now.audit !== undefined &&
+      now.audit.id !== auditId
+    );
   }
 
   async recordUse(keyHash: string, usedAt: string, notBefore: string, signal?: AbortSignal): Promise<void> {

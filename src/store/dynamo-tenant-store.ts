@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { AuditLog, AuditPage, AuditQuery, AuditReader, AuditRecord } from '../domain/audit';
 import { UsagePlansUnavailableError } from '../domain/errors';
 import type { IdempotencyClaim, IdempotencyRecords, IdempotentRequest } from '../domain/idempotency';
 import type { TenantRecord, TenantRecords } from '../domain/tenants';
@@ -77,12 +85,25 @@ function toTenantRecord(item: TenantItem): TenantRecord {
   };
 }
 
+/** An audit record as the table keeps it: the record's own fields, its place in the tenant's partition, its expiry. */
+type AuditItem = AuditRecord & { sk: string; ttl: number };
+
+const AUDIT_ATTRIBUTE = namePlaceholders<keyof AuditItem>(['tenantId', 'sk', 'keyId']);
+const AUDIT_PREFIX = 'audit#';
+/** Sorts after every `#{id}` suffix of the same instant. */
+const AFTER_ANY_ID = '#~';
+
+/** `audit#{at}#{id}`: a tenant's records sort by time, and records of one instant by id. */
+function auditSortKey(record: Pick<AuditRecord, 'at' | 'id'>): string {
+  return `${AUDIT_PREFIX}${record.at}#${record.id}`;
+}
+
 function sortKeyOf(request: IdempotentRequest): string {
   return `idempotency#${createHash('sha256').update(`${request.scope}\u0000${request.key}`).digest('hex')}`;
 }
 
 /** The tenant table's store: the only code that reads or writes it. */
-export class DynamoTenantStore implements IdempotencyRecords, TenantRecords {
+export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, AuditLog, AuditReader {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -258,6 +279,51 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords {
       // Another request took the lease over: it is no longer this one's to give up.
       () => undefined,
     );
+  }
+
+  /** The same record written again is the same item: appending is idempotent. */
+  async append(record: AuditRecord, expiresAt: number): Promise<void> {
+    const item: AuditItem = { ...record, sk: auditSortKey(record), ttl: expiresAt };
+    await sendRequest(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: item })));
+  }
+
+  async list(tenantId: string, query: AuditQuery): Promise<AuditPage> {
+    // Instants are ISO text of one length, so their order as text is their order in time.
+    const lowest = `${AUDIT_PREFIX}${query.from ?? ''}`;
+    const highest = query.after ? auditSortKey(query.after) : `${AUDIT_PREFIX}${query.to ?? '~'}${AFTER_ANY_ID}`;
+    const values: Record<string, unknown> = { ':tenantId': tenantId, ':lowest': lowest, ':highest': highest };
+    if (query.keyId !== undefined) values[':keyId'] = query.keyId;
+    const expressions = buildExpressions(
+      {
+        keyCondition: `${AUDIT_ATTRIBUTE.tenantId} = :tenantId AND ${AUDIT_ATTRIBUTE.sk} BETWEEN :lowest AND :highest`,
+        filter: query.keyId === undefined ? undefined : `${AUDIT_ATTRIBUTE.keyId} = :keyId`,
+      },
+      values,
+    );
+    const wanted = query.limit + 1;
+    const items: AuditItem[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result: QueryCommandOutput = await sendRequest(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            ...expressions,
+            ScanIndexForward: false,
+            Limit: wanted - items.length,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      // BETWEEN includes its bounds: the record a page ended on is not read again.
+      items.push(...((result.Items ?? []) as AuditItem[]).filter((item) => item.sk !== highest || !query.after));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey && items.length < wanted);
+    const records = items.map(({ sk: _sk, ttl: _ttl, ...record }) => record);
+    if (records.length <= query.limit) return { items: records };
+    const page = records.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return { items: page, next: { at: last.at, id: last.id } };
   }
 
   private async put(item: IdempotencyItem, condition: string, values: Record<string, unknown>): Promise<boolean> {

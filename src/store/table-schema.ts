@@ -13,16 +13,26 @@ export const KEY_TABLE = {
     partitionKey: 'tenantId',
     sortKey: 'keyId',
   },
+  /**
+   * A sparse index of the keys whose last change's audit record is not yet delivered:
+   * only items with `auditPending` are in it, so the sweeper reads nothing else.
+   */
+  pendingAuditIndex: {
+    name: 'pendingAudit',
+    partitionKey: 'auditPending',
+  },
 } as const satisfies {
   partitionKey: keyof KeyRecord;
   ttlAttribute: keyof KeyRecord;
   byTenantIndex: { name: string; partitionKey: keyof KeyRecord; sortKey: keyof KeyRecord };
+  pendingAuditIndex: { name: string; partitionKey: keyof KeyRecord };
 };
 
 /**
  * What the service keeps per tenant, one partition each: items told apart by the
- * sort key `sk`: the tenant's own (`tenant`: its plan and API Gateway API key) and
- * the records of idempotent requests (`idempotency#…`).
+ * sort key `sk`: the tenant's own (`tenant`: its plan and API Gateway API key),
+ * the records of idempotent requests (`idempotency#…`) and the audit trail
+ * (`audit#{at}#{id}`, so a tenant's records sort by time).
  * Items that should go away carry `ttl`.
  */
 export const TENANT_TABLE = {
@@ -33,7 +43,7 @@ export const TENANT_TABLE = {
 
 /** The key table as a CreateTable request, for local mode and integration tests. */
 export function createKeyTableInput(tableName: string): CreateTableCommandInput {
-  const { partitionKey, byTenantIndex } = KEY_TABLE;
+  const { partitionKey, byTenantIndex, pendingAuditIndex } = KEY_TABLE;
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
@@ -41,6 +51,7 @@ export function createKeyTableInput(tableName: string): CreateTableCommandInput 
       { AttributeName: partitionKey, AttributeType: 'S' },
       { AttributeName: byTenantIndex.partitionKey, AttributeType: 'S' },
       { AttributeName: byTenantIndex.sortKey, AttributeType: 'S' },
+      { AttributeName: pendingAuditIndex.partitionKey, AttributeType: 'S' },
     ],
     KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
     GlobalSecondaryIndexes: [
@@ -51,6 +62,11 @@ export function createKeyTableInput(tableName: string): CreateTableCommandInput 
           { AttributeName: byTenantIndex.sortKey, KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: pendingAuditIndex.name,
+        KeySchema: [{ AttributeName: pendingAuditIndex.partitionKey, KeyType: 'HASH' }],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
       },
     ],
   };

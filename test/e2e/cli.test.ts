@@ -68,7 +68,19 @@ describe('npx api-keys', () => {
     async () => {
       const help = await apiKeys(['--help'], {}, 'npx');
       expect(help.code).toBe(0);
-      for (const command of ['create', 'list', 'get', 'update', 'rotate', 'delete', 'verify', 'plan', 'set-plan', 'usage']) {
+      for (const command of [
+        'create',
+        'list',
+        'get',
+        'update',
+        'rotate',
+        'delete',
+        'audit',
+        'verify',
+        'plan',
+        'set-plan',
+        'usage',
+      ]) {
         expect(help.stdout).toContain(`  ${command} `);
       }
       const createHelp = await apiKeys(['create', '--help']);
@@ -139,6 +151,23 @@ describe('npx api-keys', () => {
 
       const deleted = await apiKeys(['delete', '--tenant', TENANT, '--key-id', key.id]);
       expect(deleted).toMatchObject({ code: 0, stdout: `Deleted ${key.id}\n` });
+
+      const trail = await apiKeys(['audit', '--tenant', TENANT, '--key-id', key.id]);
+      expect(trail.code).toBe(0);
+      expect(trail.stdout).toMatch(/^AT\s+ACTION\s+KEY\s+ACTOR\s+CHANGES/);
+      expect(trail.stdout.match(/key\.\w+/g)).toEqual([
+        'key.deleted',
+        'key.rotated',
+        'key.updated',
+        'key.updated',
+        'key.created',
+      ]);
+      expect(trail.stdout).toMatch(/key\.updated .*enabled: true → false/);
+      const newest = JSON.parse(
+        (await apiKeys(['audit', '--json', '--tenant', TENANT, '--key-id', key.id, '--limit', '1'])).stdout,
+      );
+      expect(newest).toEqual([expect.objectContaining({ action: 'key.deleted', keyId: key.id })]);
+      expect((await apiKeys(['audit', '--tenant', TENANT, '--from', 'yesterday'])).code).toBe(1);
     },
     CASE_TIMEOUT_MS,
   );

@@ -157,6 +157,20 @@ describeInBrowser('the console', () => {
     expect((await call(server.baseUrl, 'GET', '/whoami', { apiKey: key })).status).toBe(401);
     expect(server.output()).not.toContain(key);
 
+    // The Activity view: what happened to the key, newest first, and who did it.
+    const activity = page.getByRole('table', { name: "Latest changes to your organisation's API keys" });
+    await activity.getByRole('cell', { name: 'Deleted', exact: true }).waitFor();
+    const changes = (await activity.getByRole('row').allTextContents()).slice(1, 4);
+    expect(changes.map((text) => ['Deleted', 'Changed', 'Created'].find((action) => text.includes(action)))).toEqual([
+      'Deleted',
+      'Changed',
+      'Created',
+    ]);
+    for (const text of changes) expect(text).toContain(ALICE.email);
+    expect(changes[1]).toContain('enabled: true → false');
+    expect(await renderedMarkup(page)).not.toContain(key);
+    await screenshot(page, '08-activity');
+
     writeFileSync(join(SCREENSHOTS, 'timings.json'), JSON.stringify({ signInShownMs }, null, 2));
     await context.close();
   });

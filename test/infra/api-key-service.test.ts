@@ -1,5 +1,6 @@
 import { CfnParameter, CfnResource, Duration, Fn, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { EventBus } from 'aws-cdk-lib/aws-events';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ApiKeyService, type ApiKeyServiceProps } from '../../lib/api-key-service';
@@ -25,6 +26,8 @@ const CUSTOM_PROPS = {
   logRetention: RetentionDays.ONE_MONTH,
   apiGatewayCloudWatchRole: false,
   webAclArn: 'arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/keys/abc',
+  auditRetention: Duration.days(30),
+  eventSource: 'acme.keys',
 } satisfies ApiKeyServiceProps;
 
 /** What a synthesized stack looks like, with the logical ids tests refer to. */
@@ -43,6 +46,7 @@ interface Synthesized {
   flusherId: string;
   /** The usage plan of each plan, by plan name. */
   usagePlanIds: Record<string, string>;
+  sweeperId: string;
 }
 
 function describeStack(stack: ApiKeyServiceStack): Synthesized {
@@ -66,6 +70,7 @@ function describeStack(stack: ApiKeyServiceStack): Synthesized {
     usagePlanIds: Object.fromEntries(
       Object.entries(service.usagePlans.usagePlans).map(([name, plan]) => [name, logicalId(plan)]),
     ),
+    sweeperId: logicalId(service.auditTrail.sweeperFunction),
   };
 }
 
@@ -106,6 +111,15 @@ function usagePlanSettings(synthesized: Synthesized): Record<string, unknown> {
   };
 }
 
+/** What a function that records changes is told: the default bus, the source, the retention in seconds. */
+function auditSettings(source: string, days: number): Record<string, unknown> {
+  return {
+    [ENV.eventBusName]: 'default',
+    [ENV.eventSource]: source,
+    [ENV.auditRetentionSeconds]: String(days * 24 * 60 * 60),
+  };
+}
+
 function roleIdOf(synthesized: Synthesized, functionId: string): string {
   return functionProperties(synthesized, functionId).Role['Fn::GetAtt'][0];
 }
@@ -123,7 +137,7 @@ describe('the tables', () => {
     defaults.template.resourceCountIs('AWS::DynamoDB::Table', 2);
   });
 
-  it('build the key table from KEY_TABLE: keyHash key, byTenant GSI projecting everything, TTL on ttl', () => {
+  it('build the key table from KEY_TABLE: keyHash key, byTenant GSI projecting everything, a sparse pendingAudit GSI, TTL on ttl', () => {
     expect(tableProperties(defaults.tableId)).toMatchObject({
       KeySchema: [{ AttributeName: KEY_TABLE.partitionKey, KeyType: 'HASH' }],
       AttributeDefinitions: expect.arrayContaining([
@@ -139,6 +153,11 @@ describe('the tables', () => {
             { AttributeName: KEY_TABLE.byTenantIndex.sortKey, KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: KEY_TABLE.pendingAuditIndex.name,
+          KeySchema: [{ AttributeName: KEY_TABLE.pendingAuditIndex.partitionKey, KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
         },
       ],
       TimeToLiveSpecification: { AttributeName: KEY_TABLE.ttlAttribute, Enabled: true },
@@ -178,7 +197,7 @@ describe('the tables', () => {
 });
 
 describe('the Lambda functions', () => {
-  it("are one per handler plus the two authorizers, the flusher and the usage plans' stage link", () => {
+  it("are one per handler plus the two authorizers, the flusher, the audit sweeper and the usage plans' stage link", () => {
     defaults.template.resourceCountIs('AWS::Lambda::Function', HANDLER_NAMES.length + 4);
   });
 
@@ -219,6 +238,7 @@ describe('the Lambda functions', () => {
         invalidation,
         servesConsole,
         usagePlans,
+        recordsAudit,
       } = HANDLERS[name];
       const flushes = invalidation.includes('flushNow');
       const schedules = invalidation.includes('flushAt');
@@ -228,6 +248,7 @@ describe('the Lambda functions', () => {
         ...(verifiesKeys ? { [ENV.metricsNamespace]: 'ApiKeyService' } : {}),
         ...(issuesKeys ? { [ENV.keyPrefix]: 'ak' } : {}),
         ...(usagePlans.length > 0 ? usagePlanSettings(defaults) : {}),
+        ...(recordsAudit ? auditSettings('api-key-service', 400) : {}),
         ...(flushes ? flushNowSettings(defaults) : {}),
         ...(schedules
           ? {
@@ -252,9 +273,20 @@ describe('the Lambda functions', () => {
       });
       expect(functionProperties(custom, custom.functionIds[name]).Environment.Variables).toMatchObject({
         ...(issuesKeys ? { [ENV.keyPrefix]: 'zk_live' } : {}),
+        ...(recordsAudit ? auditSettings('acme.keys', 30) : {}),
       });
     },
   );
+
+  it('give the audit sweeper both tables and the trail settings, and nothing else', () => {
+    expect(functionProperties(defaults, defaults.sweeperId).Environment.Variables).toEqual({
+      [ENV.tableName]: { Ref: defaults.tableId },
+      [ENV.tenantTableName]: { Ref: defaults.tenantTableId },
+      ...auditSettings('api-key-service', 400),
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
 
   it('give the flusher the registry and the queue, and nothing else', () => {
     expect(functionProperties(defaults, defaults.flusherId).Environment.Variables).toEqual({
@@ -387,8 +419,30 @@ describe('least privilege', () => {
     },
   ];
 
+  /** PutEvents on the default bus, only with the service's own source. */
+  const publishing = (source = 'api-key-service'): Permission[] => [
+    {
+      action: 'events:PutEvents',
+      resource: {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':events:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':event-bus/default',
+          ],
+        ],
+      },
+      condition: { 'ForAllValues:StringEquals': { 'events:source': [source] }, Null: { 'events:source': 'false' } },
+    },
+  ];
+
   it.each(HANDLER_NAMES)(
-    'grants %s exactly its route-table actions on each table, its own log group, the registered stages, registry and queue if it flushes, and flush schedules if it schedules them',
+    'grants %s exactly its route-table actions on each table, its own log group, the registered stages, registry and queue if it flushes, flush schedules if it schedules them, and PutEvents if it records changes',
     (name) => {
       const id = defaults.functionIds[name];
       const flushes = HANDLERS[name].invalidation.includes('flushNow');
@@ -400,10 +454,31 @@ describe('least privilege', () => {
           ...(flushes ? flushing() : []),
           ...(schedules ? scheduling() : []),
           ...usagePlanAccess(HANDLERS[name].usagePlans),
+          ...(HANDLERS[name].recordsAudit ? publishing() : []),
         ]),
       );
     },
   );
+
+  it('grants the audit sweeper a Scan of the pending index, the key writes that settle records, PutItem of records, and PutEvents', () => {
+    const pendingIndexArn = { 'Fn::Join': ['', [arnOf(defaults.tableId), `/index/${KEY_TABLE.pendingAuditIndex.name}`]] };
+    expect(permissionsOf(defaults.template, roleIdOf(defaults, defaults.sweeperId))).toEqual(
+      sortPermissions([
+        { action: 'dynamodb:Scan', resource: pendingIndexArn },
+        ...['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'].map((action) => ({ action, resource: tableArn() })),
+        { action: 'dynamodb:PutItem', resource: arnOf(defaults.tenantTableId) },
+        ...logWrites(defaults.sweeperId),
+        ...publishing(),
+      ]),
+    );
+    const customSource = permissionsOf(custom.template, roleIdOf(custom, custom.sweeperId)).find(
+      ({ action }) => action === 'events:PutEvents',
+    );
+    expect(customSource?.condition).toEqual({
+      'ForAllValues:StringEquals': { 'events:source': ['acme.keys'] },
+      Null: { 'events:source': 'false' },
+    });
+  });
 
   it('grants the flusher what a flush needs, and what Lambda polls its queue with', () => {
     expect(permissionsOf(defaults.template, roleIdOf(defaults, defaults.flusherId))).toEqual(
@@ -470,6 +545,44 @@ function flushSchedulesArn(synthesized: Synthesized): unknown {
     ],
   };
 }
+
+describe('the audit trail', () => {
+  it('runs the sweeper every five minutes, one invocation at a time and no retries of its own', () => {
+    const rules = Object.values(defaults.template.findResources('AWS::Events::Rule')).map((rule) => rule.Properties);
+    expect(rules).toEqual([
+      expect.objectContaining({
+        ScheduleExpression: 'rate(5 minutes)',
+        State: 'ENABLED',
+        Targets: [expect.objectContaining({ Arn: arnOf(defaults.sweeperId), RetryPolicy: { MaximumRetryAttempts: 0 } })],
+      }),
+    ]);
+  });
+
+  it('publishes to the bus it is given', () => {
+    const stack = new Stack(testApp(), 'Bus');
+    const bus = new EventBus(stack, 'Bus');
+    const service = new ApiKeyService(stack, 'Keys', { eventBus: bus });
+    const template = Template.fromStack(stack);
+    const env =
+      template.findResources('AWS::Lambda::Function')[logicalId(service.handlers.createKey)].Properties.Environment.Variables;
+    expect(env[ENV.eventBusName]).toEqual({ Ref: logicalId(bus) });
+  });
+
+  it.each([
+    [{ auditRetention: Duration.hours(12) }, /auditRetention must be a whole number of seconds, at least 1 day/],
+    [{ auditRetention: Duration.millis(86_400_500) }, /auditRetention must be a whole number of seconds/],
+    [{ eventSource: 'aws.keys' }, /eventSource "aws.keys" is not valid/],
+    [{ eventSource: '' }, /eventSource "" is not valid/],
+  ])('refuses %p', (props, message) => {
+    expect(() => new ApiKeyService(new Stack(testApp(), 'Bad'), 'Keys', props)).toThrow(message);
+  });
+
+  it('leaves a retention given as a token for the deployment', () => {
+    const stack = new Stack(testApp(), 'Token');
+    const days = new CfnParameter(stack, 'Days', { type: 'Number' });
+    expect(() => new ApiKeyService(stack, 'Keys', { auditRetention: Duration.seconds(days.valueAsNumber) })).not.toThrow();
+  });
+});
 
 describe('scheduled authorizer cache flushes', () => {
   const role = (synthesized: Synthesized) => synthesized.template.findResources('AWS::IAM::Role')[synthesized.flushRoleId];
@@ -825,6 +938,7 @@ describe('grantAdmin', () => {
         invoke('/prod/GET/tenants/*/usage'),
         invoke('/prod/DELETE/tenants/*/keys/*'),
         invoke('/prod/POST/tenants/*/keys/*/rotate'),
+        invoke('/prod/GET/tenants/*/audit'),
         invoke('/prod/POST/verify'),
       ]),
     );

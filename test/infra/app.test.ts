@@ -104,7 +104,7 @@ describe('the CDK app', () => {
     const bundles = () => functions().map((resource) => path.join(assembly.directory, resource.Metadata['aws:asset:path']));
 
     it('into one minified file with a source map, one per function', () => {
-      // The handlers, the two authorizers, the flusher and the usage plans' stage link (one asset in both stacks).
+      // The handlers, the two authorizers, the flusher, the audit sweeper and the usage plans' stage link (one asset in both stacks).
       expect(bundles()).toHaveLength(Object.keys(HANDLERS).length + 4);
       for (const dir of bundles()) {
         // The console function also carries the console's browser assets, in console/.

@@ -11,7 +11,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../bin/service-app';
 import { ENV } from '../../src/config';
 import { buildConsoleAssets } from '../../src/console-bundle';
+import type { AuditRecord } from '../../src/domain/audit';
 import {
+  AUDIT_SWEEPER_ENTRY,
   AUTHORIZER_ENTRY,
   FLUSHER_ENTRY,
   HANDLERS,
@@ -30,6 +32,26 @@ import { logicalId, SYNTH_TIMEOUT_MS, testApp } from './helpers';
 
 const TENANT = 'acme';
 const FUTURE = '2099-01-01T00:00:00.000Z';
+
+/** A change's audit record left in its key by a delivery that was interrupted a while ago. */
+function pendingRecord(keyId: string): { audit: AuditRecord; auditPending: string } {
+  const at = '2026-01-01T00:00:00.000Z';
+  const audit: AuditRecord = {
+    id: `aud_${keyId.slice(4)}`,
+    tenantId: TENANT,
+    at,
+    actor: { type: 'iam', arn: 'arn:aws:iam::123456789012:role/back-office' },
+    action: 'key.updated',
+    keyId,
+    changes: { name: { old: 'a', new: 'b' } },
+    requestId: 'r-1',
+    sourceIp: '192.0.2.1',
+  };
+  return { audit, auditPending: at };
+}
+
+const conditionFailed = () =>
+  Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
 
 /** A flush schedule exists already under the name the function asks for: it moves it instead. */
 function scheduleExists(fn: FunctionHarness): void {
@@ -147,16 +169,47 @@ const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
       body: { enabled: false, expiresAt: FUTURE },
     });
     expect((await fn.handler(patch)).statusCode).toBe(200);
+    // A refused write: the store reads the key to tell why (here: deleted meanwhile).
+    fn.mocks.ddb.on(fn.sdk.documents.UpdateCommand).rejects(conditionFailed());
+    expect((await fn.handler({ ...patch, body: JSON.stringify({ name: 'other' }) })).statusCode).toBe(404);
   },
   [HANDLERS.deleteKey.entry]: async (load) => {
     const record = keyRecord({ tenantId: TENANT });
-    const { handler } = load([record]);
-    const remove = adminEvent({
-      method: 'DELETE',
-      resource: '/tenants/{tenantId}/keys/{keyId}',
-      pathParameters: { tenantId: TENANT, keyId: record.keyId },
+    const other = keyRecord({ tenantId: TENANT });
+    const fn = load([record, other]);
+    const remove = (keyId: string) =>
+      adminEvent({
+        method: 'DELETE',
+        resource: '/tenants/{tenantId}/keys/{keyId}',
+        pathParameters: { tenantId: TENANT, keyId },
+      });
+    expect((await fn.handler(remove(record.keyId))).statusCode).toBe(204);
+    // A refused mark: the store reads the key to tell why (here: deleted meanwhile, as asked).
+    fn.mocks.ddb.on(fn.sdk.documents.UpdateCommand).callsFake(() => {
+      fn.table.items.delete(other.keyHash);
+      throw conditionFailed();
     });
-    expect((await handler(remove)).statusCode).toBe(204);
+    expect((await fn.handler(remove(other.keyId))).statusCode).toBe(204);
+  },
+  [HANDLERS.listAudit.entry]: async (load) => {
+    const { handler } = load();
+    const list = adminEvent({
+      method: 'GET',
+      resource: '/tenants/{tenantId}/audit',
+      pathParameters: { tenantId: TENANT },
+      query: { from: '2026-01-01T00:00:00Z' },
+    });
+    expect((await handler(list)).statusCode).toBe(200);
+  },
+  [AUDIT_SWEEPER_ENTRY]: async (load) => {
+    // One key changed, one deleted, each with its record still pending.
+    const changed = keyRecord({ tenantId: TENANT, ...pendingRecord(keyRecord().keyId) });
+    const deleted = keyRecord({ tenantId: TENANT, deleted: true, ...pendingRecord(keyRecord().keyId) });
+    const fn = load([changed, deleted]);
+    fn.mocks.ddb
+      .on(fn.sdk.documents.ScanCommand)
+      .resolves({ Items: [changed, deleted].map(({ keyHash, auditPending }) => ({ keyHash, auditPending })) });
+    await expect(fn.handler({})).resolves.toEqual({ delivered: 2, failed: 0 });
   },
   [HANDLERS.rotateKey.entry]: async (load) => {
     const rotate = (keyId: string) =>
@@ -272,6 +325,7 @@ beforeAll(() => {
   const [link] = Object.values(Template.fromStack(stack).findResources('Custom::UsagePlanStage'));
   functions.push({ entry: USAGE_PLAN_LINK_ENTRY, id: link.Properties.ServiceToken['Fn::GetAtt'][0] });
   usagePlanIds = template.resolve(link.Properties.UsagePlanIds) as string[];
+  functions.push({ entry: AUDIT_SWEEPER_ENTRY, id: logicalId(service.auditTrail.sweeperFunction) });
   for (const [name, definition] of Object.entries(HANDLERS) as [HandlerName, (typeof HANDLERS)[HandlerName]][]) {
     functions.push({ entry: definition.entry, id: logicalId(service.handlers[name]) });
   }
@@ -301,6 +355,7 @@ describe('IAM proof', () => {
     JWT_AUTHORIZER_ENTRY,
     FLUSHER_ENTRY,
     USAGE_PLAN_LINK_ENTRY,
+    AUDIT_SWEEPER_ENTRY,
     ...Object.values(HANDLERS).map((definition) => definition.entry),
   ])('%s: its role allows every call it makes, and holds no permission it never uses', async (entry) => {
     const { id } = functions.find((candidate) => candidate.entry === entry)!;

@@ -19,6 +19,7 @@ export interface FunctionHarness {
     scheduler: AwsClientStub<any>;
     ssm: AwsClientStub<any>;
     sqs: AwsClientStub<any>;
+    events: AwsClientStub<any>;
   };
   /** The function registry's own SDK modules, for their command and error classes. */
   sdk: {
@@ -52,12 +53,15 @@ export function loadFunction(entry: string, environment: Record<string, string>,
       const httpApiSdk = require('@aws-sdk/client-apigatewayv2') as typeof import('@aws-sdk/client-apigatewayv2');
       const ssmSdk = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
       const sqsSdk = require('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs');
+      const eventsSdk = require('@aws-sdk/client-eventbridge') as typeof import('@aws-sdk/client-eventbridge');
       const ddb = mockClient(documents.DynamoDBDocumentClient);
       const apiGateway = mockClient(apiGatewaySdk.APIGatewayClient);
       const httpApiGateway = mockClient(httpApiSdk.ApiGatewayV2Client);
       const scheduler = mockClient(schedulerSdk.SchedulerClient);
       const ssm = mockClient(ssmSdk.SSMClient);
       const sqs = mockClient(sqsSdk.SQSClient);
+      const events = mockClient(eventsSdk.EventBridgeClient);
+      events.onAnyCommand().resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
       apiGateway.onAnyCommand().resolves({});
       apiGateway.on(apiGatewaySdk.CreateApiKeyCommand).resolves({ id: 'apikey1', enabled: true });
       httpApiGateway.onAnyCommand().resolves({});
@@ -74,11 +78,11 @@ export function loadFunction(entry: string, environment: Record<string, string>,
         });
       }
       const { handler } = require(`../../lambdas/${entry}`) as { handler: FunctionHarness['handler'] };
-      const stubs: AwsClientStub<any>[] = [ddb, apiGateway, httpApiGateway, scheduler, ssm, sqs];
+      const stubs: AwsClientStub<any>[] = [ddb, apiGateway, httpApiGateway, scheduler, ssm, sqs, events];
       harness = {
         handler,
         table,
-        mocks: { ddb, apiGateway, httpApiGateway, scheduler, ssm, sqs },
+        mocks: { ddb, apiGateway, httpApiGateway, scheduler, ssm, sqs, events },
         sdk: { documents, scheduler: schedulerSdk, apiGateway: apiGatewaySdk },
         calls: () =>
           stubs

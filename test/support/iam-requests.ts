@@ -116,6 +116,20 @@ export function iamRequestsFor({ command, input }: RecordedCall): IamRequest[] {
         // Both pass the target's role to Scheduler.
         { action: 'iam:PassRole', resource: input.Target.RoleArn, context: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
       ];
+    case 'ScanCommand':
+      return dynamoDb(
+        'Scan',
+        input.IndexName ? `${tableArn(input.TableName)}/index/${input.IndexName}` : tableArn(input.TableName),
+      );
+    case 'PutEventsCommand':
+      // One request per entry's bus, each carrying the entries' sources ("Using IAM policy conditions", EventBridge User Guide).
+      return (input.Entries as { EventBusName?: string; Source: string }[]).map((entry) => ({
+        action: 'events:PutEvents',
+        resource: (entry.EventBusName ?? 'default').startsWith('arn:')
+          ? (entry.EventBusName as string)
+          : `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${entry.EventBusName ?? 'default'}`,
+        context: { 'events:source': [entry.Source] },
+      }));
     default:
       throw new Error(`No IAM mapping for ${command}: add one before the function may make it`);
   }

@@ -8,7 +8,7 @@ import { ACCOUNT_ID, API_ID, methodArn, REGION, STAGE } from '../fixtures/events
 
 const STAGE_ARN = `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${API_ID}/${STAGE}`;
 const SERVICE = compileMethods(SERVICE_PROTECTED_METHODS);
-const SELF_SERVICE = ['POST/keys', 'GET/keys', 'GET/keys/*', 'PATCH/keys/*', 'DELETE/keys/*', 'POST/keys/*/rotate'];
+const SELF_SERVICE = ['POST/keys', 'GET/keys', 'GET/keys/*', 'PATCH/keys/*', 'DELETE/keys/*', 'POST/keys/*/rotate', 'GET/audit'];
 
 const statements = (policy: AuthorizerPolicy) => policy.Statement.map(({ Effect, Resource }) => ({ Effect, Resource }));
 /** What API Gateway decides for a request under a policy (the local gateway's evaluation, tested on its own). */

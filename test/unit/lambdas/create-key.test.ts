@@ -77,7 +77,8 @@ describe('POST /tenants/{tenantId}/keys (admin)', () => {
     });
     expect(headerOf(result, 'Location')).toBe(`/v1/tenants/acme/keys/${body.id}`);
 
-    expect(aws.ddb).toHaveReceivedCommandTimes(PutCommand, 1);
+    // The key with its audit record, then the record into the tenant table's trail.
+    expect(aws.ddb).toHaveReceivedCommandTimes(PutCommand, 2);
     expect(aws.ddb).toHaveReceivedCommandWith(PutCommand, {
       TableName: 'api-keys-test',
       ConditionExpression: expect.stringContaining('attribute_not_exists('),
@@ -116,7 +117,8 @@ describe('POST /tenants/{tenantId}/keys (admin)', () => {
     );
     const encoded = Buffer.from(JSON.stringify({ name: 'c' })).toString('base64');
     expectJson(await handler(admin({ body: encoded, isBase64Encoded: true })), 201);
-    expect(aws.ddb).toHaveReceivedCommandTimes(PutCommand, 3);
+    // Each key with its audit record, then the record into the trail.
+    expect(aws.ddb).toHaveReceivedCommandTimes(PutCommand, 6);
   });
 
   describe('400', () => {

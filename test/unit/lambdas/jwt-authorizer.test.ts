@@ -10,6 +10,7 @@ type Handler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAu
 const STAGE_ARN = `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${API_ID}/${STAGE}`;
 const CONSOLE_ROUTES = [
   'DELETE/console/api/keys/*',
+  'GET/console/api/audit',
   'GET/console/api/keys',
   'GET/console/api/keys/*',
   'PATCH/console/api/keys/*',

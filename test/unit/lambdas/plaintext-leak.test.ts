@@ -5,6 +5,7 @@
 import '../../fixtures/debug-logging';
 import '../../fixtures/handler-env';
 import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { awsError, FakeTable, mockAws, TABLE_NAME } from '../../fixtures/aws';
@@ -17,9 +18,11 @@ import keyFormat = require('../../../src/domain/key-format');
 
 import { handler as authorize } from '../../../lambdas/authorizer';
 import { handler as createKey } from '../../../lambdas/create-key';
+import { handler as deleteKey } from '../../../lambdas/delete-key';
 import { handler as getKey } from '../../../lambdas/get-key';
 import { handler as listKeys } from '../../../lambdas/list-keys';
 import { handler as rotateKey } from '../../../lambdas/rotate-key';
+import { handler as updateKey } from '../../../lambdas/update-key';
 import { handler as verifyKey } from '../../../lambdas/verify-key';
 
 const aws = mockAws();
@@ -150,6 +153,46 @@ describe('the plaintext never leaks', () => {
     expectStoredSafely(key);
     expectNoLeak([key, callerKey]);
     expect(strings(aws.ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input)).join('\n')).not.toContain(key);
+  });
+
+  it('audit records and their events hold neither a key nor its hash, through a whole lifecycle', async () => {
+    const created = bodyOf(await createKey(adminCreate({ name: 'audited', scopes: ['orders:read'] })));
+    const path = { tenantId: 'acme', keyId: created.id as string };
+    const patch = adminEvent({
+      method: 'PATCH',
+      resource: '/tenants/{tenantId}/keys/{keyId}',
+      pathParameters: path,
+      body: { scopes: [] },
+    });
+    expect((await updateKey(patch)).statusCode).toBe(200);
+    const rotated = bodyOf(
+      await rotateKey(
+        adminEvent({ method: 'POST', resource: '/tenants/{tenantId}/keys/{keyId}/rotate', pathParameters: path, body: {} }),
+      ),
+    );
+    const remove = adminEvent({
+      method: 'DELETE',
+      resource: '/tenants/{tenantId}/keys/{keyId}',
+      pathParameters: { tenantId: 'acme', keyId: rotated.id as string },
+    });
+    expect((await deleteKey(remove)).statusCode).toBe(204);
+
+    const records = aws.ddb
+      .commandCalls(PutCommand)
+      .map((call) => call.args[0].input)
+      .filter((input) => input.TableName === 'api-key-tenants-test')
+      .map((input) => input.Item);
+    const events = aws.events.commandCalls(PutEventsCommand).map((call) => call.args[0].input);
+    expect(records.map((record) => record?.action)).toEqual(['key.created', 'key.updated', 'key.rotated', 'key.deleted']);
+    expect(events).toHaveLength(4);
+    const text = JSON.stringify({
+      records,
+      events,
+      pending: table.items.size > 0 ? [...table.items.values()].map((item) => item.audit) : [],
+    });
+    for (const key of [created.key as string, rotated.key as string, callerKey]) {
+      for (const secret of [...secretsOf(key), sha256Hex(key)]) expect(text).not.toContain(secret);
+    }
   });
 
   it('a failing create logs the failure, not the key it was about to issue', async () => {

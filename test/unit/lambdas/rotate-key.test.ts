@@ -117,7 +117,8 @@ describe('POST /tenants/{tenantId}/keys/{keyId}/rotate', () => {
     await handler(admin(old.keyId, {}));
     const keyTableCalls = aws.ddb.calls().filter((call) => (call.args[0] as { input: any }).input.TableName === TABLE_NAME);
     const order = keyTableCalls.map((call) => (call.args[0] as object).constructor.name).filter((n) => n !== 'QueryCommand');
-    expect(order).toEqual(['PutCommand', 'UpdateCommand', 'UpdateCommand']);
+    // Then the retirement's audit record goes into the trail (the tenant table), and is settled in the old key.
+    expect(order).toEqual(['PutCommand', 'UpdateCommand', 'UpdateCommand', 'UpdateCommand']);
     const [put, retire, activate] = keyTableCalls
       .map((call) => (call.args[0] as { input: Record<string, any> }).input)
       .filter((input) => !input.KeyConditionExpression);

@@ -57,7 +57,8 @@ describe('PATCH /tenants/{tenantId}/keys/{keyId}', () => {
       expiresAt: '2030-01-01T00:00:00.000Z',
     });
     expect(table.get(mine.keyHash)).toMatchObject({ name: 'Renamed', enabled: false, scopes: ['a'] });
-    expect(aws.ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    // The change with its audit record, then the record settled once it is in the trail.
+    expect(aws.ddb).toHaveReceivedCommandTimes(UpdateCommand, 2);
     expect(aws.apigw).toHaveReceivedCommandTimes(FlushStageAuthorizersCacheCommand, 1);
     expect(aws.apigw).toHaveReceivedCommandWith(FlushStageAuthorizersCacheCommand, { restApiId: 'abc123', stageName: 'v1' });
   });

@@ -118,8 +118,8 @@ describe('list', () => {
       ScanIndexForward: false,
       Limit: 3,
       KeyConditionExpression: '#tenantId = :tenantId',
-      FilterExpression: 'attribute_not_exists(#pending)',
-      ExpressionAttributeNames: { '#tenantId': 'tenantId', '#pending': 'pending' },
+      FilterExpression: 'attribute_not_exists(#pending) AND attribute_not_exists(#deleted)',
+      ExpressionAttributeNames: { '#tenantId': 'tenantId', '#pending': 'pending', '#deleted': 'deleted' },
       ExpressionAttributeValues: { ':tenantId': 'acme' },
     });
     expect(ddb.commandCalls(QueryCommand)[0].args[0].input.ExclusiveStartKey).toBeUndefined();
@@ -137,7 +137,7 @@ describe('list', () => {
     await store.list('acme', 20, { keyId: records[1].keyId });
     expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
       KeyConditionExpression: '#tenantId = :tenantId AND #keyId < :after',
-      ExpressionAttributeNames: { '#tenantId': 'tenantId', '#keyId': 'keyId', '#pending': 'pending' },
+      ExpressionAttributeNames: { '#tenantId': 'tenantId', '#keyId': 'keyId', '#pending': 'pending', '#deleted': 'deleted' },
       ExpressionAttributeValues: { ':tenantId': 'acme', ':after': records[1].keyId },
       Limit: 21,
     });
@@ -171,11 +171,12 @@ describe('update', () => {
     expect(ddb.calls()).toHaveLength(1);
     const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
     expect(input).toMatchObject({ TableName: TABLE, Key: { keyHash: record.keyHash }, ReturnValues: 'ALL_OLD' });
-    expect(input.ConditionExpression).toBe('#tenantId = :tenantId AND #keyId = :keyId');
+    expect(input.ConditionExpression).toBe('#tenantId = :tenantId AND #keyId = :keyId AND attribute_not_exists(#deleted)');
     expect(input.UpdateExpression).toBe('SET #name = :name, #scopes = :scopes, #enabled = :enabled');
     expect(input.ExpressionAttributeNames).toEqual({
       '#tenantId': 'tenantId',
       '#keyId': 'keyId',
+      '#deleted': 'deleted',
       '#name': 'name',
       '#scopes': 'scopes',
       '#enabled': 'enabled',
@@ -203,7 +204,13 @@ describe('update', () => {
     expect(removed?.after).not.toHaveProperty('ttl');
     const removeInput = ddb.commandCalls(UpdateCommand)[1].args[0].input;
     expect(removeInput.UpdateExpression).toBe('REMOVE #expiresAt, #ttl');
-    expect(Object.values(removeInput.ExpressionAttributeNames ?? {})).toEqual(['tenantId', 'keyId', 'expiresAt', 'ttl']);
+    expect(Object.values(removeInput.ExpressionAttributeNames ?? {})).toEqual([
+      'tenantId',
+      'keyId',
+      'deleted',
+      'expiresAt',
+      'ttl',
+    ]);
   });
 
   it('adds the guard to the condition, and a failed guarded write is a concurrent change', async () => {
@@ -212,7 +219,7 @@ describe('update', () => {
     await expect(store.update(record, { enabled: true }, guard)).rejects.toBeInstanceOf(ConcurrentChangeError);
     const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
     expect(input.ConditionExpression).toBe(
-      '#tenantId = :tenantId AND #keyId = :keyId AND #enabled = :wasEnabled AND size(#scopes) = :scopeCount AND ' +
+      '#tenantId = :tenantId AND #keyId = :keyId AND attribute_not_exists(#deleted) AND #enabled = :wasEnabled AND size(#scopes) = :scopeCount AND ' +
         'contains(#scopes, :scope0) AND contains(#scopes, :scope1) AND attribute_not_exists(#expiresAt)',
     );
     expect(input.ExpressionAttributeValues).toMatchObject({
@@ -365,6 +372,7 @@ describe('table schema', () => {
       partitionKey: 'keyHash',
       ttlAttribute: 'ttl',
       byTenantIndex: { name: 'byTenant', partitionKey: 'tenantId', sortKey: 'keyId' },
+      pendingAuditIndex: { name: 'pendingAudit', partitionKey: 'auditPending' },
     });
     const input = createKeyTableInput('t');
     expect(input.TableName).toBe('t');
@@ -378,6 +386,11 @@ describe('table schema', () => {
           { AttributeName: 'keyId', KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: 'pendingAudit',
+        KeySchema: [{ AttributeName: 'auditPending', KeyType: 'HASH' }],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
       },
     ]);
     expect(input.AttributeDefinitions).toEqual(
@@ -401,7 +414,7 @@ describe('rotation writes', () => {
     ).resolves.toBe('retired');
     const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
     expect(input.ConditionExpression).toBe(
-      '#tenantId = :tenantId AND #keyId = :keyId AND (attribute_not_exists(#rotation) AND (attribute_not_exists(#ttl) OR #ttl > :now))',
+      '#tenantId = :tenantId AND #keyId = :keyId AND attribute_not_exists(#deleted) AND (attribute_not_exists(#rotation) AND (attribute_not_exists(#ttl) OR #ttl > :now))',
     );
     expect(input.UpdateExpression).toBe('SET #rotation = :rotation, #expiresAt = :expiresAt, #ttl = :ttl');
     expect(input.ExpressionAttributeValues).toMatchObject({ ':rotation': rotation, ':now': 1861920000, ':ttl': 1893456000 });
@@ -411,7 +424,9 @@ describe('rotation writes', () => {
     ddb.on(UpdateCommand).resolves({});
     await store.retire(old, { rotation, expiresAt: '2030-01-01T00:00:00.000Z' }, { supersedes: 'key_stale' });
     const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
-    expect(input.ConditionExpression).toBe('#tenantId = :tenantId AND #keyId = :keyId AND #rotation.#to = :to');
+    expect(input.ConditionExpression).toBe(
+      '#tenantId = :tenantId AND #keyId = :keyId AND attribute_not_exists(#deleted) AND #rotation.#to = :to',
+    );
     expect(input.ExpressionAttributeValues).toMatchObject({ ':to': 'key_stale' });
   });
 
@@ -462,14 +477,14 @@ describe('rotation writes', () => {
     await expect(store.restore(old, { to: 'key_new', previousExpiresAt: null })).resolves.toBeUndefined();
   });
 
-  it('findById and list leave pending replacements out, unless asked', async () => {
+  it('findById and list leave pending replacements out, unless asked, and deleted keys always', async () => {
     ddb.on(QueryCommand).resolves({ Items: [] });
     await store.findById('acme', old.keyId);
     await store.findById('acme', old.keyId, { includePending: true });
     await store.list('acme', 10);
     const [live, any, list] = ddb.commandCalls(QueryCommand).map((call) => call.args[0].input);
-    expect(live.FilterExpression).toBe('attribute_not_exists(#pending)');
-    expect(any.FilterExpression).toBeUndefined();
-    expect(list.FilterExpression).toBe('attribute_not_exists(#pending)');
+    expect(live.FilterExpression).toBe('attribute_not_exists(#pending) AND attribute_not_exists(#deleted)');
+    expect(any.FilterExpression).toBe('attribute_not_exists(#deleted)');
+    expect(list.FilterExpression).toBe('attribute_not_exists(#pending) AND attribute_not_exists(#deleted)');
   });
 });

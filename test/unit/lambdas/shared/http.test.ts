@@ -187,19 +187,31 @@ describe('request context', () => {
     expect(() => tenantOf(orphan)).toThrow();
   });
 
-  it('callerOf: none on admin routes, the key’s scopes on self-service routes', () => {
-    expect(callerOf(post(undefined))).toBeUndefined();
+  it('callerOf: the IAM principal on admin routes, the key’s scopes on self-service routes, each with its request', () => {
+    const admin = post(undefined);
+    expect(callerOf(admin)).toEqual({
+      kind: 'iam',
+      arn: admin.requestContext.identity.userArn,
+      origin: { requestId: admin.requestContext.requestId, sourceIp: admin.requestContext.identity.sourceIp },
+    });
+    const unsigned = {
+      ...admin,
+      requestContext: { ...admin.requestContext, identity: { ...admin.requestContext.identity, userArn: null } },
+    };
+    expect(() => callerOf(unsigned)).toThrow('names no IAM principal');
+    const origin = { requestId: self.requestContext.requestId, sourceIp: self.requestContext.identity.sourceIp };
     expect(callerOf(self)).toEqual({
       kind: 'key',
       keyId: self.requestContext.authorizer?.keyId,
       scopes: ['keys:manage', 'orders:read'],
+      origin,
     });
     expect(
       callerOf({
         ...self,
         requestContext: { ...self.requestContext, authorizer: { tenantId: 'acme', keyId: 'key_3', scopes: '' } },
       }),
-    ).toEqual({ kind: 'key', keyId: 'key_3', scopes: [] });
+    ).toEqual({ kind: 'key', keyId: 'key_3', scopes: [], origin });
     expect(() =>
       callerOf({ ...self, requestContext: { ...self.requestContext, authorizer: { tenantId: 'acme', scopes: '' } } }),
     ).toThrow('names no key');
@@ -213,7 +225,13 @@ describe('request context', () => {
       authorizer: { tenantId: 'acme', sub: 'u-1', email: 'a@acme.example', scopes: 'orders:read orders:write' },
     });
     expect(tenantOf(user)).toBe('acme');
-    expect(callerOf(user)).toEqual({ kind: 'user', subject: 'u-1', scopes: ['orders:read', 'orders:write'] });
+    expect(callerOf(user)).toEqual({
+      kind: 'user',
+      subject: 'u-1',
+      email: 'a@acme.example',
+      scopes: ['orders:read', 'orders:write'],
+      origin: { requestId: user.requestContext.requestId, sourceIp: user.requestContext.identity.sourceIp },
+    });
     // A context without a subject is a misconfigured authorizer, never an admin.
     const anonymous = { ...user, requestContext: { ...user.requestContext, authorizer: { tenantId: 'acme', scopes: '' } } };
     expect(() => callerOf(anonymous)).toThrow('names no user');

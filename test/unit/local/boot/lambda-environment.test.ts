@@ -36,6 +36,7 @@ describe('the environment of each function', () => {
       AWS_ENDPOINT_URL_SCHEDULER: 'http://127.0.0.1:3000',
       AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:3000',
       AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:3000',
+      AWS_ENDPOINT_URL_EVENTBRIDGE: 'http://127.0.0.1:3000',
     });
   });
 
@@ -47,16 +48,26 @@ describe('the environment of each function', () => {
   it('gives each function only the settings its grants give it in AWS', () => {
     expect(functionEnvironment(HANDLERS.getKey, config, stage, local)).toEqual({ [ENV.tableName]: 'keys' });
     expect(functionEnvironment(HANDLERS.whoami, config, stage, local)).toEqual({});
-    expect(functionEnvironment(HANDLERS.deleteKey, config, stage, local)).toEqual({
-      [ENV.tableName]: 'keys',
-      ...flushNow,
-    });
     expect(functionEnvironment(HANDLERS.getUsage, config, stage, local)).toEqual({
       ...usage,
       [ENV.tenantTableName]: 'api-key-tenants',
     });
+    const audit = {
+      [ENV.tenantTableName]: 'api-key-tenants',
+      [ENV.eventBusName]: 'default',
+      [ENV.eventSource]: 'api-key-service',
+      [ENV.auditRetentionSeconds]: String(400 * 24 * 60 * 60),
+    };
+    expect(functionEnvironment(HANDLERS.deleteKey, config, stage, local)).toEqual({
+      [ENV.tableName]: 'keys',
+      ...flushNow,
+      ...audit,
+    });
+    expect(functionEnvironment(HANDLERS.listAudit, config, stage, local)).toEqual({ [ENV.tenantTableName]: 'api-key-tenants' });
+    expect(functionEnvironment('auditSweeper', config, stage, local)).toEqual({ [ENV.tableName]: 'keys', ...audit });
     expect(functionEnvironment(HANDLERS.createKey, config, stage, local)).toEqual({
       ...usage,
+      ...audit,
       [ENV.tableName]: 'keys',
       [ENV.keyPrefix]: 'zk_test',
       [ENV.flushScheduleGroup]: FLUSH_SCHEDULE_GROUP,

@@ -1,0 +1,89 @@
+/**
+ * No change without its record, with a real process killed between the writes:
+ * `npm start` on a database (test/support/fault-proxy.ts) that commits a key's
+ * change with its record, then refuses the record's copy into the trail; the
+ * server is killed (SIGKILL) with the record left only in the key; a new server
+ * on the same data delivers it before the key's next change.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { signedCall } from '../support/api-client';
+import { type FaultProxy, startFaultProxy } from '../support/fault-proxy';
+import { type LocalServerProcess, startLocalServer } from '../support/local-server-process';
+import { makeTempDir } from '../support/temp-dir';
+
+const ADMIN = { accessKeyId: 'AKIAE2EAUDITCRASH000', secretAccessKey: 'audit-crash-secret-00000000000000000000000' };
+const TENANT = 'pied-piper';
+const START_TIMEOUT_MS = 60_000;
+
+let directory: Awaited<ReturnType<typeof makeTempDir>>;
+let proxy: FaultProxy;
+let server: LocalServerProcess | undefined;
+
+const start = () =>
+  startLocalServer(
+    {
+      DATA_DIR: join(directory.path, 'data'),
+      DYNAMODB_ENDPOINT: proxy.endpoint,
+      ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId,
+      ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
+    },
+    START_TIMEOUT_MS,
+  );
+const admin = (method: string, path: string, body?: unknown) =>
+  signedCall((server as LocalServerProcess).baseUrl, ADMIN, method, path, { body });
+const actions = async (keyId: string) =>
+  (await admin('GET', `/tenants/${TENANT}/audit?keyId=${keyId}`)).json.items.map(
+    (record: { action: string; changes: Record<string, unknown> }) => [record.action, record.changes.name],
+  );
+
+beforeAll(async () => {
+  directory = await makeTempDir('e2e-audit-crash');
+  proxy = await startFaultProxy({ path: join(directory.path, 'dynamodb') });
+  server = await start();
+}, 2 * START_TIMEOUT_MS);
+
+afterAll(async () => {
+  try {
+    await server?.stop();
+  } finally {
+    await proxy?.close();
+    await directory?.remove();
+  }
+});
+
+it(
+  'a change committed by a process that died before its record reached the trail is recorded all the same',
+  async () => {
+    const created = (await admin('POST', `/tenants/${TENANT}/keys`, { name: 'first' })).json;
+    expect(await actions(created.id)).toEqual([['key.created', { old: null, new: 'first' }]]);
+
+    // The change and its record land in the key (UpdateItem); the record's copy into the trail (PutItem) never does.
+    proxy.setFault({ kind: 'throttled', fraction: 1, operations: ['PutItem'] });
+    const renamed = await admin('PATCH', `/tenants/${TENANT}/keys/${created.id}`, { name: 'second' });
+    expect(renamed.status).toBe(200);
+    expect(await actions(created.id)).toEqual([['key.created', { old: null, new: 'first' }]]);
+
+    // The process dies with the record only in the key.
+    process.kill((server as LocalServerProcess).serverPid(), 'SIGKILL');
+    await (server as LocalServerProcess).stop();
+    server = undefined;
+    proxy.setFault({ kind: 'none' });
+    server = await start();
+
+    // The next change to the key delivers the stranded record first, then its own.
+    expect((await admin('PATCH', `/tenants/${TENANT}/keys/${created.id}`, { name: 'third' })).status).toBe(200);
+    expect(await actions(created.id)).toEqual([
+      ['key.updated', { old: 'second', new: 'third' }],
+      ['key.updated', { old: 'first', new: 'second' }],
+      ['key.created', { old: null, new: 'first' }],
+    ]);
+    const events = (await readFile(join(directory.path, 'data', 'events.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .filter((event) => event.detail.keyId === created.id);
+    expect(events.map((event) => event['detail-type'])).toEqual(['key.created', 'key.updated', 'key.updated']);
+  },
+  3 * START_TIMEOUT_MS,
+);
