@@ -306,6 +306,7 @@ export class ApiKeyService extends Construct {
       eventBus: props.eventBus,
       eventSource: props.eventSource,
       logRetention,
+      tracing,
     });
 
     const authorizerFunction = serviceFunction(this, 'Authorizer', {

@@ -31,6 +31,8 @@ export interface AuditTrailProps {
   /** @default 'api-key-service' */
   readonly eventSource?: string;
   readonly logRetention: RetentionDays;
+  /** X-Ray active tracing on the sweeper. @default false */
+  readonly tracing?: boolean;
 }
 
 /**
@@ -58,6 +60,7 @@ export class AuditTrail extends Construct {
       timeout: SWEEPER_TIMEOUT,
       memorySize: 256,
       logRetention: props.logRetention,
+      tracing: props.tracing,
     });
     props.keyTable.grantSweep(sweeper, AUDIT_SWEEPER_ACCESS);
     props.tenantTable.grantAccess(sweeper, AUDIT_SWEEPER_ACCESS.tenantTableActions);

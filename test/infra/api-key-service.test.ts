@@ -198,7 +198,7 @@ describe('the tables', () => {
 
 describe('the Lambda functions', () => {
   it("are one per handler plus the two authorizers, the flusher, the audit sweeper and the usage plans' stage link", () => {
-    defaults.template.resourceCountIs('AWS::Lambda::Function', HANDLER_NAMES.length + 4);
+    defaults.template.resourceCountIs('AWS::Lambda::Function', HANDLER_NAMES.length + 5);
   });
 
   it('run nodejs24.x on arm64, with an explicit handler export', () => {

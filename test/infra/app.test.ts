@@ -105,7 +105,7 @@ describe('the CDK app', () => {
 
     it('into one minified file with a source map, one per function', () => {
       // The handlers, the two authorizers, the flusher, the audit sweeper and the usage plans' stage link (one asset in both stacks).
-      expect(bundles()).toHaveLength(Object.keys(HANDLERS).length + 4);
+      expect(bundles()).toHaveLength(Object.keys(HANDLERS).length + 5);
       for (const dir of bundles()) {
         // The console function also carries the console's browser assets, in console/.
         expect(fs.readdirSync(dir).filter((file) => file !== 'console')).toEqual(['index.js', 'index.js.map']);

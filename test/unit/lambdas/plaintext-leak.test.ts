@@ -8,7 +8,7 @@ import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { awsError, FakeTable, mockAws, TABLE_NAME } from '../../fixtures/aws';
+import { awsError, FakeTable, mockAws, preparedTenant, TABLE_NAME, TENANT_TABLE_NAME } from '../../fixtures/aws';
 import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
 import { adminEvent, authorizerEvent, selfServiceEvent } from '../../fixtures/events';
 import { keyRecord, sha256Hex, testKey } from '../../fixtures/keys';
@@ -36,7 +36,11 @@ const caller = keyRecord({ key: callerKey, tenantId: 'acme', scopes: ['keys:mana
 
 beforeEach(() => {
   aws.reset();
-  table = new FakeTable(aws.ddb, [caller]);
+  table = new FakeTable(aws.ddb, [caller], undefined, { tableName: TABLE_NAME });
+  new FakeTable(aws.ddb, [preparedTenant('acme')], undefined, {
+    tableName: TENANT_TABLE_NAME,
+    keyAttributes: ['tenantId', 'sk'],
+  });
   output = captureOutput();
   generated = jest.spyOn(keyFormat, 'generateKey');
 });
@@ -180,7 +184,7 @@ describe('the plaintext never leaks', () => {
     const records = aws.ddb
       .commandCalls(PutCommand)
       .map((call) => call.args[0].input)
-      .filter((input) => input.TableName === 'api-key-tenants-test')
+      .filter((input) => input.TableName === TENANT_TABLE_NAME)
       .map((input) => input.Item);
     const events = aws.events.commandCalls(PutEventsCommand).map((call) => call.args[0].input);
     expect(records.map((record) => record?.action)).toEqual(['key.created', 'key.updated', 'key.rotated', 'key.deleted']);
