@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from './errors';
 import { KEY_ID_PATTERN } from './identifiers';
 import type { PagePosition } from './key-store';

@@ -184,11 +184,10 @@ describe('the Lambda functions', () => {
     }
   });
 
-  it('give the authorizer its table alone (each stage brings its declarations), and nothing that enables debug logging', () => {
+  it('give the authorizer its table alone (each stage brings its declarations), nothing that enables debug logging, and no source maps at run time', () => {
     expect(functionProperties(defaults, defaults.authorizerFunctionId).Environment.Variables).toEqual({
       [ENV.tableName]: { Ref: defaults.tableId },
       POWERTOOLS_LOG_LEVEL: 'INFO',
-      NODE_OPTIONS: '--enable-source-maps',
     });
   });
 
