@@ -1,4 +1,4 @@
-import type { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { ConflictException, CreateScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { ENV } from '../../src/config';
 import type { AuthorizerCacheInvalidation } from '../../src/domain/authorizer-cache-invalidation';
 import { CacheFlusher, type QueuedFlush } from '../../src/domain/cache-flush';
@@ -13,16 +13,6 @@ const SCHEDULED_FLUSH_MAX_AGE_SECONDS = 3_600;
 /** The function calls a capability its deployment did not grant: a wiring bug, never swallowed. */
 class MissingGrantError extends Error {
   readonly name = 'MissingGrantError';
-}
-
-interface Scheduler {
-  client: SchedulerClient;
-  sdk: typeof import('@aws-sdk/client-scheduler');
-}
-
-async function loadScheduler(): Promise<Scheduler> {
-  const sdk = await import('@aws-sdk/client-scheduler');
-  return { client: new sdk.SchedulerClient(CALL_LIMITS), sdk };
 }
 
 /**
@@ -48,9 +38,7 @@ export function authorizerCacheInvalidation(
   const roleArn = env[ENV.flushScheduleRoleArn];
   const queueArn = env[ENV.flushQueueArn];
   const deadLetterQueueArn = env[ENV.flushDeadLetterQueueArn];
-  const schedules = Boolean(groupName && roleArn && queueArn && deadLetterQueueArn);
-  // Loaded when first used, as the flush's clients are (see stageCacheFlushPorts).
-  let scheduler: Promise<Scheduler> | undefined;
+  const scheduler = groupName && roleArn && queueArn && deadLetterQueueArn ? new SchedulerClient(CALL_LIMITS) : undefined;
 
   return {
     async flushNow() {
@@ -67,7 +55,7 @@ export function authorizerCacheInvalidation(
     },
 
     async flushAt(keyId, at) {
-      if (!schedules) {
+      if (!scheduler) {
         throw new MissingGrantError(
           `This function may not schedule authorizer cache flushes: ${ENV.flushScheduleGroup}, ${ENV.flushScheduleRoleArn}, ${ENV.flushQueueArn} or ${ENV.flushDeadLetterQueueArn} is not set`,
         );
@@ -92,14 +80,12 @@ export function authorizerCacheInvalidation(
         },
       };
       try {
-        scheduler ??= loadScheduler();
-        const { client, sdk } = await scheduler;
         try {
-          await client.send(new sdk.CreateScheduleCommand(schedule));
+          await scheduler.send(new CreateScheduleCommand(schedule));
         } catch (error) {
           // The key already has a pending flush: move it to the new time.
-          if (!(error instanceof sdk.ConflictException)) throw error;
-          await client.send(new sdk.UpdateScheduleCommand(schedule));
+          if (!(error instanceof ConflictException)) throw error;
+          await scheduler.send(new UpdateScheduleCommand(schedule));
         }
       } catch (error) {
         logger.warn('Authorizer cache flush could not be scheduled', { keyId, error: errorKind(error) });

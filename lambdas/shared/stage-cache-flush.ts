@@ -1,4 +1,7 @@
-import type { Parameter } from '@aws-sdk/client-ssm';
+import { APIGatewayClient, FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
+import { ApiGatewayV2Client, ResetAuthorizersCacheCommand } from '@aws-sdk/client-apigatewayv2';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetParametersByPathCommand, type Parameter, SSMClient } from '@aws-sdk/client-ssm';
 import { ENV, requiredEnv } from '../../src/config';
 import type { CacheFlushPorts, FlushFailure, FlushTarget } from '../../src/domain/cache-flush';
 import { errorKind } from './logger';
@@ -13,30 +16,6 @@ export const CALL_LIMITS = {
  * now has nothing cached from before it, so a short delay in flushing it is harmless.
  */
 const TARGETS_REUSE_MS = 10_000;
-
-/**
- * The flush's clients, loaded when it first runs. They are most of the code of
- * the handlers that flush, and only a revocation flushes: loaded at init, they
- * would slow every cold start of those handlers for calls that never use them.
- */
-async function loadFlushClients() {
-  const [ssm, restApis, httpApis, sqs] = await Promise.all([
-    import('@aws-sdk/client-ssm'),
-    import('@aws-sdk/client-api-gateway'),
-    import('@aws-sdk/client-apigatewayv2'),
-    import('@aws-sdk/client-sqs'),
-  ]);
-  return {
-    ssm: new ssm.SSMClient(CALL_LIMITS),
-    GetParametersByPathCommand: ssm.GetParametersByPathCommand,
-    restApis: new restApis.APIGatewayClient(CALL_LIMITS),
-    FlushStageAuthorizersCacheCommand: restApis.FlushStageAuthorizersCacheCommand,
-    httpApis: new httpApis.ApiGatewayV2Client(CALL_LIMITS),
-    ResetAuthorizersCacheCommand: httpApis.ResetAuthorizersCacheCommand,
-    sqs: new sqs.SQSClient(CALL_LIMITS),
-    SendMessageCommand: sqs.SendMessageCommand,
-  };
-}
 
 /** Each registered stage is one parameter under the registry path, its value a FlushTarget as JSON. */
 function targetOf(parameter: Parameter): FlushTarget {
@@ -57,14 +36,15 @@ function targetOf(parameter: Parameter): FlushTarget {
 export function stageCacheFlushPorts(env: NodeJS.ProcessEnv = process.env): CacheFlushPorts {
   const path = requiredEnv(ENV.flushTargetsPath, env);
   const queueUrl = requiredEnv(ENV.flushQueueUrl, env);
-  let loaded: ReturnType<typeof loadFlushClients> | undefined;
-  const clients = () => (loaded ??= loadFlushClients());
+  const ssm = new SSMClient(CALL_LIMITS);
+  const restApis = new APIGatewayClient(CALL_LIMITS);
+  const httpApis = new ApiGatewayV2Client(CALL_LIMITS);
+  const sqs = new SQSClient(CALL_LIMITS);
   let reused: { targets: FlushTarget[]; until: number } | undefined;
 
   return {
     async targets() {
       if (reused && reused.until > Date.now()) return reused.targets;
-      const { ssm, GetParametersByPathCommand } = await clients();
       const parameters: Parameter[] = [];
       let nextToken: string | undefined;
       do {
@@ -78,7 +58,6 @@ export function stageCacheFlushPorts(env: NodeJS.ProcessEnv = process.env): Cach
     },
 
     async flush(target) {
-      const { restApis, FlushStageAuthorizersCacheCommand, httpApis, ResetAuthorizersCacheCommand } = await clients();
       if (target.kind === 'rest') {
         await restApis.send(new FlushStageAuthorizersCacheCommand({ restApiId: target.apiId, stageName: target.stageName }));
       } else {
@@ -87,7 +66,6 @@ export function stageCacheFlushPorts(env: NodeJS.ProcessEnv = process.env): Cach
     },
 
     async enqueue(flush, delaySeconds) {
-      const { sqs, SendMessageCommand } = await clients();
       await sqs.send(
         new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(flush), DelaySeconds: delaySeconds }),
       );

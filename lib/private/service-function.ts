@@ -32,9 +32,9 @@ export interface ServiceFunctionProps {
   readonly logRetention: RetentionDays;
   /**
    * Whether Node maps stack traces through the bundle's source maps at run time
-   * (`--enable-source-maps`). The first stack read then parses the map: about
-   * 100 ms, where a minified trace costs 8 (docs/performance.md). Worth it where
-   * errors are rare and must be read; the maps ship in the asset either way.
+   * (`--enable-source-maps`). The first stack read then parses a map: 33–46 ms
+   * on the authorizer's bundle, against 0.3 unmapped (docs/performance.md). Worth
+   * it where errors are rare and must be read; the maps ship in the asset either way.
    * @default true
    */
   readonly sourceMapsAtRuntime?: boolean;

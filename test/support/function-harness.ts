@@ -11,7 +11,7 @@ export interface FunctionHarness {
   handler: (event: unknown, context?: unknown) => Promise<any>;
   /** The key table behind the mocked document client. */
   table: FakeTable;
-  /** The mocked clients, to make a call fail: the document client from the function's own registry. */
+  /** The mocked clients, from the function's own registry, to make a call fail. */
   mocks: {
     ddb: AwsClientStub<any>;
     apiGateway: AwsClientStub<any>;
@@ -20,7 +20,7 @@ export interface FunctionHarness {
     ssm: AwsClientStub<any>;
     sqs: AwsClientStub<any>;
   };
-  /** The SDK modules the function uses, for their command and error classes. */
+  /** The function registry's own SDK modules, for their command and error classes. */
   sdk: {
     documents: typeof import('@aws-sdk/lib-dynamodb');
     scheduler: typeof import('@aws-sdk/client-scheduler');
@@ -41,28 +41,25 @@ export function loadFunction(entry: string, environment: Record<string, string>,
   const saved = { ...process.env };
   Object.assign(process.env, environment);
   try {
-    // The flush's and the scheduler's clients are imported when first used, after this
-    // registry is gone: their stubs are on the shared registry's modules, which those imports get.
-    const { mockClient } = require('aws-sdk-client-mock') as typeof import('aws-sdk-client-mock');
-    const apiGatewaySdk = require('@aws-sdk/client-api-gateway') as typeof import('@aws-sdk/client-api-gateway');
-    const schedulerSdk = require('@aws-sdk/client-scheduler') as typeof import('@aws-sdk/client-scheduler');
-    const httpApiSdk = require('@aws-sdk/client-apigatewayv2') as typeof import('@aws-sdk/client-apigatewayv2');
-    const ssmSdk = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
-    const sqsSdk = require('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs');
-    const apiGateway = mockClient(apiGatewaySdk.APIGatewayClient);
-    const httpApiGateway = mockClient(httpApiSdk.ApiGatewayV2Client);
-    const scheduler = mockClient(schedulerSdk.SchedulerClient);
-    const ssm = mockClient(ssmSdk.SSMClient);
-    const sqs = mockClient(sqsSdk.SQSClient);
-    apiGateway.onAnyCommand().resolves({});
-    httpApiGateway.onAnyCommand().resolves({});
-    scheduler.onAnyCommand().resolves({ ScheduleArn: 'arn:aws:scheduler:us-east-1:123456789012:schedule/g/n' });
-    ssm.on(ssmSdk.GetParametersByPathCommand).resolves({ Parameters: options.parameters ?? [] });
-    sqs.onAnyCommand().resolves({ MessageId: 'm-1' });
     jest.isolateModules(() => {
-      const { mockClient: mockIsolatedClient } = require('aws-sdk-client-mock') as typeof import('aws-sdk-client-mock');
+      const { mockClient } = require('aws-sdk-client-mock') as typeof import('aws-sdk-client-mock');
       const documents = require('@aws-sdk/lib-dynamodb') as typeof import('@aws-sdk/lib-dynamodb');
-      const ddb = mockIsolatedClient(documents.DynamoDBDocumentClient);
+      const apiGatewaySdk = require('@aws-sdk/client-api-gateway') as typeof import('@aws-sdk/client-api-gateway');
+      const schedulerSdk = require('@aws-sdk/client-scheduler') as typeof import('@aws-sdk/client-scheduler');
+      const httpApiSdk = require('@aws-sdk/client-apigatewayv2') as typeof import('@aws-sdk/client-apigatewayv2');
+      const ssmSdk = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
+      const sqsSdk = require('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs');
+      const ddb = mockClient(documents.DynamoDBDocumentClient);
+      const apiGateway = mockClient(apiGatewaySdk.APIGatewayClient);
+      const httpApiGateway = mockClient(httpApiSdk.ApiGatewayV2Client);
+      const scheduler = mockClient(schedulerSdk.SchedulerClient);
+      const ssm = mockClient(ssmSdk.SSMClient);
+      const sqs = mockClient(sqsSdk.SQSClient);
+      apiGateway.onAnyCommand().resolves({});
+      httpApiGateway.onAnyCommand().resolves({});
+      scheduler.onAnyCommand().resolves({ ScheduleArn: 'arn:aws:scheduler:us-east-1:123456789012:schedule/g/n' });
+      ssm.on(ssmSdk.GetParametersByPathCommand).resolves({ Parameters: options.parameters ?? [] });
+      sqs.onAnyCommand().resolves({ MessageId: 'm-1' });
       const table = new FakeTable(ddb as never, options.seed ?? [], documents as DocumentCommands, {
         tableName: environment.TABLE_NAME,
       });
