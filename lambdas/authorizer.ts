@@ -7,7 +7,7 @@ import { usageKeyValue } from '../src/domain/usage-key';
 import { API_KEY_HEADER } from '../src/http-headers';
 import { type CompiledMethods, decodeMethods } from '../src/protected-methods';
 import { keyStoreFromEnvironment } from './shared/key-store';
-import { errorKind, logger } from './shared/logger';
+import { DEBUG_ENABLED, errorKind, logger } from './shared/logger';
 import { recordUseInTime } from './shared/record-use';
 import { verificationMetrics } from './shared/verification-metrics';
 
@@ -68,18 +68,29 @@ function metaContext(record: KeyRecord): Record<string, string> {
 /**
  * The request's x-api-key, in any casing: undefined when there is none, `null`
  * when it was sent with two different values. API Gateway caches on one of
- * them, and it must be the one checked.
+ * them, and it must be the one checked. Every refusal reads this, so it
+ * allocates nothing: names of another length are not even lowercased.
  */
 function apiKeyHeader(event: APIGatewayRequestAuthorizerEvent): string | undefined | null {
-  const values = new Set<string>();
-  for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (name.toLowerCase() === API_KEY_HEADER && value) values.add(value);
+  let found: string | undefined;
+  const headers = event.headers ?? {};
+  for (const name in headers) {
+    if (name.length !== API_KEY_HEADER.length || name.toLowerCase() !== API_KEY_HEADER) continue;
+    const value = headers[name];
+    if (!value) continue;
+    if (found !== undefined && found !== value) return null;
+    found = value;
   }
-  for (const [name, list] of Object.entries(event.multiValueHeaders ?? {})) {
-    if (name.toLowerCase() === API_KEY_HEADER) for (const value of list ?? []) if (value) values.add(value);
+  const multiValueHeaders = event.multiValueHeaders ?? {};
+  for (const name in multiValueHeaders) {
+    if (name.length !== API_KEY_HEADER.length || name.toLowerCase() !== API_KEY_HEADER) continue;
+    for (const value of multiValueHeaders[name] ?? []) {
+      if (!value) continue;
+      if (found !== undefined && found !== value) return null;
+      found = value;
+    }
   }
-  if (values.size > 1) return null;
-  return values.size === 1 ? [...values][0] : undefined;
+  return found;
 }
 
 /**
@@ -90,9 +101,16 @@ function apiKeyHeader(event: APIGatewayRequestAuthorizerEvent): string | undefin
 export async function handler(event: APIGatewayRequestAuthorizerEvent, context?: Context): Promise<APIGatewayAuthorizerResult> {
   const startedAt = performance.now();
   const presented = apiKeyHeader(event);
+  // Garbage is refused before anything is awaited: no read, and no promise to wait on.
+  const refusal = presented === null ? 'malformed' : verifier.refusalBeforeReading(presented);
+  if (refusal) {
+    metrics.publish(refusal, startedAt);
+    if (DEBUG_ENABLED) logger.debug('Key refused', { outcome: refusal });
+    throw UNAUTHORIZED;
+  }
   let verification: Awaited<ReturnType<KeyVerifier['verify']>>;
   try {
-    verification = presented === null ? { outcome: 'malformed' } : await verifier.verify(presented);
+    verification = await verifier.lookUp(presented as string);
   } catch (error) {
     logger.error('Key lookup failed; denying', { error: errorKind(error) });
     metrics.publish('storeError', startedAt);
@@ -100,7 +118,7 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent, context?:
   }
   metrics.publish(verification.outcome, startedAt);
   if (verification.outcome !== 'valid') {
-    logger.debug('Key refused', { outcome: verification.outcome });
+    if (DEBUG_ENABLED) logger.debug('Key refused', { outcome: verification.outcome });
     throw UNAUTHORIZED;
   }
   const record = verification.key;

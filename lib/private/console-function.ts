@@ -1,12 +1,10 @@
 import { join } from 'node:path';
-import { AssetHashType, DockerImage } from 'aws-cdk-lib';
-import { Code, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import { buildSync } from 'esbuild';
 import { ENV } from '../../src/config';
 import { buildConsoleAssets } from '../../src/console-bundle';
 import { HANDLERS } from '../../src/routes';
-import { entryFile, functionSettings, type ServiceFunctionProps } from './service-function';
+import { bundledCode, entryFile, functionSettings, type ServiceFunctionProps } from './service-function';
 
 /** Where the assets go in the function's package, beside its bundle: CONSOLE_ASSETS_DIR, relative to it. */
 const ASSETS_DIRECTORY = 'console';
@@ -20,31 +18,7 @@ export function consoleFunction(scope: Construct, id: string, props: Omit<Servic
   const handlerEntry = entryFile(HANDLERS.consolePage.entry);
   const fn = new LambdaFunction(scope, id, {
     ...functionSettings(scope, id, props),
-    code: Code.fromAsset(join(handlerEntry, '..'), {
-      assetHashType: AssetHashType.OUTPUT,
-      bundling: {
-        // Required by the type, never pulled: local bundling always succeeds.
-        image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:24'),
-        local: {
-          tryBundle(outputDirectory) {
-            buildSync({
-              entryPoints: [handlerEntry],
-              outfile: join(outputDirectory, 'index.js'),
-              bundle: true,
-              platform: 'node',
-              target: 'node24',
-              format: 'cjs',
-              minify: true,
-              sourcemap: true,
-              sourcesContent: false,
-              logLevel: 'warning',
-            });
-            buildConsoleAssets(join(outputDirectory, ASSETS_DIRECTORY));
-            return true;
-          },
-        },
-      },
-    }),
+    code: bundledCode(handlerEntry, (outputDirectory) => buildConsoleAssets(join(outputDirectory, ASSETS_DIRECTORY))),
   });
   fn.addEnvironment(ENV.consoleAssetsDir, ASSETS_DIRECTORY);
   return fn;

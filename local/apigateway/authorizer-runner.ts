@@ -42,15 +42,21 @@ function parseResult(result: unknown): CachedAuthorization | undefined {
 /**
  * Runs a REQUEST authorizer the way API Gateway does: cached by identity (the
  * usageIdentifierKey with the rest of the answer), policy applied per method ARN.
+ * The event is built only when the authorizer is called: a cached answer, most
+ * requests, needs none.
  */
 export function createAuthorizerRunner(handler: AuthorizerHandler, cache: AuthorizerResultCache) {
-  return async (identity: string, event: APIGatewayRequestAuthorizerEvent): Promise<AuthorizerVerdict> => {
+  return async (
+    identity: string,
+    methodArn: string,
+    event: () => APIGatewayRequestAuthorizerEvent,
+  ): Promise<AuthorizerVerdict> => {
     let answer = cache.get(identity);
     if (!answer) {
       const generation = cache.generation;
       let result: unknown;
       try {
-        result = await handler(event);
+        result = await handler(event());
       } catch (error) {
         return { outcome: error instanceof Error && error.message === UNAUTHORIZED_MESSAGE ? 'unauthorized' : 'failed' };
       }
@@ -61,7 +67,7 @@ export function createAuthorizerRunner(handler: AuthorizerHandler, cache: Author
       }
       cache.set(identity, answer, generation);
     }
-    if (!isInvocationAllowed(answer.statements, event.methodArn)) return { outcome: 'denied' };
+    if (!isInvocationAllowed(answer.statements, methodArn)) return { outcome: 'denied' };
     const { principalId, context, usageIdentifierKey } = answer;
     return { outcome: 'allowed', principalId, context, ...(usageIdentifierKey ? { usageIdentifierKey } : {}) };
   };

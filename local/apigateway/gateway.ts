@@ -9,7 +9,7 @@ import type { AuthorizerRunner } from './authorizer-runner';
 import { authorizerEvent, type CallerIdentity, proxyEvent } from './proxy-events';
 import { fromProxyResult, gatewayErrorResponse, type HttpResponse } from './responses';
 import { createRouter, type RouteMatch } from './router';
-import type { Stage } from './stage';
+import { methodArnFor, type Stage } from './stage';
 import type { UsagePlans } from './usage-plans';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<unknown>;
@@ -104,7 +104,9 @@ export function createGateway(options: GatewayOptions): (request: GatewayRequest
     const [apiKey] = apiKeys;
     // A missing identity source is refused before the authorizer runs.
     if (!apiKey) return { admitted: false, refusal: 'UNAUTHORIZED' };
-    const result = await authorizer(apiKey, authorizerEvent(request, match, stage, requestId));
+    const result = await authorizer(apiKey, methodArnFor(stage, request.method, request.rawPath), () =>
+      authorizerEvent(request, match, stage, requestId),
+    );
     if (result.outcome !== 'allowed') return { admitted: false, refusal: AUTHORIZER_FAILURES[result.outcome] };
     const authorizerContext = { ...result.context, principalId: result.principalId };
     if (!match.route.apiKeyRequired) return { admitted: true, authorizer: authorizerContext };
@@ -128,7 +130,9 @@ export function createGateway(options: GatewayOptions): (request: GatewayRequest
   ): Promise<Admission> {
     if (!jwtAuthorizer) return { admitted: false, refusal: 'AUTHORIZER_CONFIGURATION_ERROR' };
     const identity = [...new Set(request.headers.authorization ?? [])].join(',');
-    const result = await jwtAuthorizer(identity, authorizerEvent(request, match, stage, requestId));
+    const result = await jwtAuthorizer(identity, methodArnFor(stage, request.method, request.rawPath), () =>
+      authorizerEvent(request, match, stage, requestId),
+    );
     if (result.outcome !== 'allowed') return { admitted: false, refusal: AUTHORIZER_FAILURES[result.outcome] };
     return { admitted: true, authorizer: { ...result.context, principalId: result.principalId } };
   }

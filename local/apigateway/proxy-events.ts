@@ -76,6 +76,17 @@ function identityOf(request: GatewayRequest, caller?: CallerIdentity, apiKey?: R
   };
 }
 
+/** A stand-in for API Gateway's resource id, stable per path; hashed once per path, not per request. */
+const resourceIds = new Map<string, string>();
+function resourceIdOf(path: string): string {
+  let id = resourceIds.get(path);
+  if (id === undefined) {
+    id = createHash('sha256').update(path).digest('hex').slice(0, 6);
+    resourceIds.set(path, id);
+  }
+  return id;
+}
+
 function requestContext<A>(
   request: GatewayRequest,
   match: RouteMatch,
@@ -99,7 +110,7 @@ function requestContext<A>(
     requestId,
     requestTime: requestTime(request.receivedAt),
     requestTimeEpoch: request.receivedAt.getTime(),
-    resourceId: createHash('sha256').update(match.route.path).digest('hex').slice(0, 6),
+    resourceId: resourceIdOf(match.route.path),
     resourcePath: match.route.path,
     stage: stage.name,
   };

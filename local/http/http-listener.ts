@@ -27,7 +27,11 @@ export function createRequestListener(
   options: ListenerOptions,
 ): RequestListener {
   const send = (res: ServerResponse, response: HttpResponse) => {
-    res.writeHead(response.statusCode, options.stopping() ? { ...response.headers, Connection: 'close' } : response.headers);
+    res.statusCode = response.statusCode;
+    for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
+    if (options.stopping()) res.setHeader('Connection', 'close');
+    // Headers left unwritten until end(), which then knows the length: the answer goes out with a
+    // Content-Length in one write, as API Gateway's do, rather than chunked (writeHead first sends them without it).
     res.end(response.body);
   };
   return async (req: IncomingMessage, res: ServerResponse) => {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AUDIT_ID_PATTERN, type AuditPosition } from './audit';
 import { ValidationError } from './errors';
 import { KEY_ID_PATTERN } from './identifiers';

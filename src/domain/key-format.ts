@@ -39,7 +39,8 @@ function toBase62(value: number, width: number): string {
 
 /** CRC-32 (IEEE, as zlib computes it) of `{prefix}_{random}`, in base62. */
 function checksumFor(prefix: string, random: string): string {
-  return toBase62(crc32(Buffer.from(`${prefix}_${random}`, 'utf8')), CHECKSUM_LENGTH);
+  // crc32 encodes a string as UTF-8 itself: no buffer to allocate per key checked.
+  return toBase62(crc32(`${prefix}_${random}`), CHECKSUM_LENGTH);
 }
 
 /** A new plaintext key. The random part comes from the CSPRNG, never Math.random. */

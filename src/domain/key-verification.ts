@@ -36,8 +36,22 @@ export class KeyVerifier {
   }
 
   async verify(key: string | undefined): Promise<Verification> {
-    if (key === undefined || key === '') return { outcome: 'missing' };
-    if (!parseKey(key)) return { outcome: 'malformed' };
+    const refusal = this.refusalBeforeReading(key);
+    return refusal ? { outcome: refusal } : this.lookUp(key as string);
+  }
+
+  /**
+   * The refusal a key gets without a read: missing, or malformed (its shape or
+   * checksum). Synchronous, so a caller refusing garbage waits on nothing.
+   */
+  refusalBeforeReading(key: string | undefined): 'missing' | 'malformed' | undefined {
+    if (key === undefined || key === '') return 'missing';
+    if (!parseKey(key)) return 'malformed';
+    return undefined;
+  }
+
+  /** The one read, by hash, of a key that refusalBeforeReading let through, and what it found. */
+  async lookUp(key: string): Promise<Verification> {
     const record = await this.store.findByHash(hashKey(key));
     // A rotation's replacement is not a key until the rotation has finished; a key marked deleted is one no longer.
     if (!record || record.pending || record.deleted) return { outcome: 'unknown' };

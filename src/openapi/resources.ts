@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ApiKey, IssuedApiKey } from '../domain/api-key';
 import { AUDIT_ID_PATTERN, type AuditRecord } from '../domain/audit';
 import type { AuditList } from '../domain/audit-queries';

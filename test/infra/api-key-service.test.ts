@@ -216,13 +216,12 @@ describe('the Lambda functions', () => {
     }
   });
 
-  it('give the authorizer its table and metrics namespace alone (each stage brings its declarations), and nothing that enables debug logging', () => {
+  it('give the authorizer its table, usage key namespace and metrics namespace alone (each stage brings its declarations), nothing that enables debug logging, and no source maps at run time', () => {
     expect(functionProperties(defaults, defaults.authorizerFunctionId).Environment.Variables).toEqual({
       [ENV.tableName]: { Ref: defaults.tableId },
       [ENV.usageKeyNamespace]: defaults.service.usagePlans.namespace,
       [ENV.metricsNamespace]: 'ApiKeyService',
       POWERTOOLS_LOG_LEVEL: 'INFO',
-      NODE_OPTIONS: '--enable-source-maps',
     });
   });
 

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { builtinModules } from 'node:module';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { type App, Validations } from 'aws-cdk-lib';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
@@ -14,6 +15,15 @@ import { BUNDLING_SYNTH_TIMEOUT_MS, logicalId, SYNTH_TIMEOUT_MS, testApp } from 
 
 interface ValidationReport {
   pluginReports: { pluginName: string; conclusion: string; violations: { ruleName: string; severity: string }[] }[];
+}
+
+/** All of a bundle's modules, the entry and its chunks, as one text. */
+function modulesOf(directory: string): string {
+  return fs
+    .readdirSync(directory)
+    .filter((file) => file.endsWith('.mjs'))
+    .map((file) => fs.readFileSync(path.join(directory, file), 'utf8'))
+    .join('\n');
 }
 
 /** The one synth in the suite that really bundles, as `npx cdk synth` does. */
@@ -103,14 +113,17 @@ describe('the CDK app', () => {
       );
     const bundles = () => functions().map((resource) => path.join(assembly.directory, resource.Metadata['aws:asset:path']));
 
-    it('into one minified file with a source map, one per function', () => {
+    it('into minified ES modules, each with its source map, one bundle per function', () => {
       // The handlers, the two authorizers, the flusher, the audit sweeper and the usage plans' stage link (one asset in both stacks).
       expect(bundles()).toHaveLength(Object.keys(HANDLERS).length + 5);
       for (const dir of bundles()) {
         // The console function also carries the console's browser assets, in console/.
-        expect(fs.readdirSync(dir).filter((file) => file !== 'console')).toEqual(['index.js', 'index.js.map']);
-        const code = fs.readFileSync(path.join(dir, 'index.js'), 'utf8');
-        // Minified: a megabyte on a hundred-odd lines, the console page's 30 KB on a few dozen
+        const files = fs.readdirSync(dir).filter((file) => file !== 'console');
+        const modules = files.filter((file) => file.endsWith('.mjs'));
+        expect(modules).toContain('index.mjs');
+        expect(files.sort()).toEqual([...modules, ...modules.map((file) => `${file}.map`)].sort());
+        const code = fs.readFileSync(path.join(dir, 'index.mjs'), 'utf8');
+        // Minified: hundreds of kilobytes on a few lines, the console page's 30 KB on a few dozen
         // (template literals keep their newlines); unminified, lines average well under 100 characters.
         expect(code.length / code.split('\n').length).toBeGreaterThan(500);
       }
@@ -130,10 +143,7 @@ describe('the CDK app', () => {
     it('keeping the console JWT authorizer small: jose and the route table, no zod, no DynamoDB client', () => {
       const resources = assembly.getStackArtifact(stackArtifactId).template.Resources as Record<string, any>;
       const consoleAuthorizer = resources[logicalId(serviceStack.service.consoleAuthorizerFunction)];
-      const code = fs.readFileSync(
-        path.join(assembly.directory, consoleAuthorizer.Metadata['aws:asset:path'], 'index.js'),
-        'utf8',
-      );
+      const code = modulesOf(path.join(assembly.directory, consoleAuthorizer.Metadata['aws:asset:path']));
       // jose's remote key set, found through the issuer's discovery document.
       expect(code).toContain('JSON Web Key Set HTTP response');
       expect(code).toContain('/.well-known/openid-configuration');
@@ -143,10 +153,10 @@ describe('the CDK app', () => {
 
     it('with the AWS SDK and every dependency inside, nothing left to the runtime', () => {
       for (const dir of bundles()) {
-        const code = fs.readFileSync(path.join(dir, 'index.js'), 'utf8');
-        const external = [...code.matchAll(/require\("([^"]+)"\)/g)]
+        const code = modulesOf(dir);
+        const external = [...code.matchAll(/(?:\}from|\*as [\w$]+ from|\bimport\(?|\brequire\()"([@\w./:-]+)"/g)]
           .map(([, name]) => name)
-          .filter((name) => !name.startsWith('node:'));
+          .filter((name) => !name.startsWith('node:') && !/^\.\/[\w-]+\.mjs$/.test(name));
         // Only Node built-ins, and the optional CRT signer the SDK names in an error message.
         expect(external.filter((name) => !builtinModules.includes(name) && name !== '@aws-sdk/signature-v4-crt')).toEqual([]);
       }
@@ -170,9 +180,10 @@ describe('the CDK app', () => {
         const loaded = execFileSync(
           process.execPath,
           [
+            '--input-type=module',
             '-e',
-            'process.stdout.write(typeof require(process.argv[1]).handler)',
-            path.join(assembly.directory, resource.Metadata['aws:asset:path'], 'index.js'),
+            'process.stdout.write(typeof (await import(process.argv[1])).handler)',
+            pathToFileURL(path.join(assembly.directory, resource.Metadata['aws:asset:path'], 'index.mjs')).href,
           ],
           { env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', ...environment }, encoding: 'utf8' },
         );

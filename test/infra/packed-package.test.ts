@@ -157,7 +157,7 @@ describe('the packed package, installed into another CDK app', () => {
       expect(orders?.Properties).toMatchObject({ HttpMethod: 'GET', AuthorizationType: 'CUSTOM' });
       const bundles = readdirSync(join(appDir, 'cdk.out')).filter((name) => name.startsWith('asset.'));
       expect(bundles.length).toBeGreaterThan(0);
-      for (const bundle of bundles) expect(readdirSync(join(appDir, 'cdk.out', bundle))).toContain('index.js');
+      for (const bundle of bundles) expect(readdirSync(join(appDir, 'cdk.out', bundle))).toContain('index.mjs');
     },
     TIMEOUT_MS,
   );

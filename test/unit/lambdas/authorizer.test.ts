@@ -287,6 +287,20 @@ describe('lastUsedAt', () => {
     expect(aws.ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
   });
 
+  it('costs a verification no timer when no write is due: the check comes first, synchronously', async () => {
+    const fresh = testKey();
+    table.put(keyRecord({ key: fresh, lastUsedAt: new Date().toISOString() }) as never);
+    const timeout = jest.spyOn(AbortSignal, 'timeout');
+    try {
+      await handler(authorizerEvent({ apiKey: fresh }));
+      expect(timeout).not.toHaveBeenCalled();
+      await handler(authorizerEvent({ apiKey: managerKey }));
+      expect(timeout).toHaveBeenCalledTimes(1);
+    } finally {
+      timeout.mockRestore();
+    }
+  });
+
   it('is written at most once a minute across calls', async () => {
     for (let i = 0; i < 5; i++) await handler(authorizerEvent({ apiKey: managerKey }));
     expect(aws.ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
