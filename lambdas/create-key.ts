@@ -1,20 +1,8 @@
-import { KeyService } from '../src/domain/key-service';
 import { IDEMPOTENCY_KEY_HEADER } from '../src/http-headers';
-import { auditTrailFromEnvironment, logAuditDeliveryFailure } from './shared/audit';
-import { authorizerCacheInvalidation } from './shared/authorizer-cache-invalidation';
 import { callerOf, header, httpHandler, json, readJsonBody, requestPath, tenantOf } from './shared/http';
-import { keyPrefixFromEnvironment, keyStoreFromEnvironment, tenantStoreFromEnvironment } from './shared/key-store';
-import { tenantServiceFromEnvironment } from './shared/usage-plans';
+import { issuingKeyServiceFromEnvironment } from './shared/issuing-key-service';
 
-const keys = new KeyService({
-  store: keyStoreFromEnvironment(),
-  invalidation: authorizerCacheInvalidation(),
-  idempotency: tenantStoreFromEnvironment(),
-  audit: auditTrailFromEnvironment(),
-  onAuditDeliveryFailure: logAuditDeliveryFailure,
-  keyPrefix: keyPrefixFromEnvironment(),
-  tenants: tenantServiceFromEnvironment(),
-});
+const keys = issuingKeyServiceFromEnvironment();
 
 /**
  * POST /tenants/{tenantId}/keys and POST /keys: the only response that shows the new secret.
