@@ -1,7 +1,9 @@
-import { httpHandler, json, readJsonBody, tenantOf } from './shared/http';
+import { callerOf, httpHandler, json, readJsonBody, tenantOf } from './shared/http';
 import { tenantServiceFromEnvironment } from './shared/usage-plans';
 
 const tenants = tenantServiceFromEnvironment();
 
-/** PUT /tenants/{tenantId}: moves the tenant to a plan, in API Gateway first. */
-export const handler = httpHandler(async (event) => json(200, await tenants.setPlan(tenantOf(event), readJsonBody(event))));
+/** PUT /tenants/{tenantId}: moves the tenant to a plan, in API Gateway first; a change is recorded as tenant.updated. */
+export const handler = httpHandler(async (event) =>
+  json(200, await tenants.setPlan(tenantOf(event), readJsonBody(event), callerOf(event))),
+);

@@ -190,9 +190,11 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   setTenantPlan: {
     ...NO_STORE_ACCESS,
     entry: 'set-tenant-plan',
-    // The tenant's item: read, its arrangement lease taken and given back with UpdateItem.
-    tenantTableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    // The tenant's item: read, its arrangement lease taken and given back, its plan change's record
+    // settled, with UpdateItem; the record put into the trail with PutItem.
+    tenantTableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
     usagePlans: ['arrangeKeys'],
+    recordsAudit: true,
   },
   getUsage: { ...NO_STORE_ACCESS, entry: 'get-usage', tenantTableActions: ['dynamodb:GetItem'], usagePlans: ['readUsage'] },
 };

@@ -13,6 +13,7 @@ import { ENV, requiredEnv } from '../../src/config';
 import { TenantLimitError, UsagePlansUnavailableError } from '../../src/domain/errors';
 import { type DailyUsage, type PlanNames, TenantService, type UsagePlanGateway } from '../../src/domain/tenants';
 import { usageKeyName, usageKeyValue } from '../../src/domain/usage-key';
+import { auditTrailFromEnvironment, logAuditDeliveryFailure } from './audit';
 import { tenantStoreFromEnvironment } from './key-store';
 
 /** The plans as the construct made them: the default's name, and each plan's usage plan id. */
@@ -159,5 +160,7 @@ export function tenantServiceFromEnvironment(env: NodeJS.ProcessEnv = process.en
     records: tenantStoreFromEnvironment(),
     gateway: new ApiGatewayUsagePlans(adaptiveClient(), requiredEnv(ENV.usageKeyNamespace, env), plans),
     plans: planNamesOf(plans),
+    // Functions that record changes are told where the trail is; the others change no plan.
+    ...(env[ENV.eventSource] ? { audit: auditTrailFromEnvironment(env), onAuditDeliveryFailure: logAuditDeliveryFailure } : {}),
   });
 }

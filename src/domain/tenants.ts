@@ -1,3 +1,5 @@
+import type { AuditRecord, AuditTrail } from './audit';
+import type { Caller } from './caller';
 import { UsagePlansUnavailableError, ValidationError } from './errors';
 import { MAX_USAGE_DAYS, parseOrThrow, setPlanBodySchema, tenantIdSchema, usageQuerySchema } from './validation';
 
@@ -16,6 +18,8 @@ export interface TenantRecord {
   plan?: string;
   /** Its API Gateway API key, and the plan whose usage plan that key is in. */
   usageKey?: { id: string; plan: string };
+  /** The record of its last plan change, while it is not yet delivered to the audit trail. */
+  pendingAudit?: AuditRecord;
 }
 
 /** The tenant records, with a lease so that one request at a time arranges a tenant's usage plan. */
@@ -23,13 +27,19 @@ export interface TenantRecords {
   getTenant(tenantId: string): Promise<TenantRecord | undefined>;
   /** Takes the tenant's arrangement lease (creating its record if need be); false if another holds it. */
   claimArrangement(tenantId: string, times: { now: string; leaseUntil: string }): Promise<boolean>;
-  /** Records what the arrangement did and gives the lease up; `plan` is set only when an admin chose it. */
+  /**
+   * Records what the arrangement did and gives the lease up, in one write; `plan` is set
+   * only when an admin chose it, with `audit`, the record of that change, kept in the item
+   * until it is delivered.
+   */
   completeArrangement(
     tenantId: string,
     leaseUntil: string,
-    outcome: { usageKey: { id: string; plan: string }; plan?: string },
+    outcome: { usageKey: { id: string; plan: string }; plan?: string; audit?: AuditRecord },
   ): Promise<void>;
   releaseArrangement(tenantId: string, leaseUntil: string): Promise<void>;
+  /** Takes a delivered record out of the tenant's item, if it is still the one there. */
+  settleAudit(tenantId: string, auditId: string): Promise<void>;
 }
 
 export interface DailyUsage {
@@ -61,6 +71,10 @@ export interface TenantServiceOptions {
   now?: () => Date;
   /** @default setTimeout-based */
   sleep?: (ms: number) => Promise<void>;
+  /** The audit trail plan changes are recorded in; without it nothing is recorded. */
+  audit?: AuditTrail;
+  /** Told when a committed change's record could not be delivered at once. */
+  onAuditDeliveryFailure?: (error: unknown) => void;
 }
 
 /** Long enough for the few API Gateway calls of an arrangement, with the SDK's retries of throttled ones. */
@@ -85,6 +99,8 @@ export class TenantService {
   private readonly plans: PlanNames;
   private readonly now: () => Date;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly audit: AuditTrail | undefined;
+  private readonly onAuditDeliveryFailure: (error: unknown) => void;
 
   constructor(options: TenantServiceOptions) {
     this.records = options.records;
@@ -92,6 +108,8 @@ export class TenantService {
     this.plans = options.plans;
     this.now = options.now ?? (() => new Date());
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.audit = options.audit;
+    this.onAuditDeliveryFailure = options.onAuditDeliveryFailure ?? (() => undefined);
   }
 
   async get(tenantId: string): Promise<Tenant> {
@@ -99,14 +117,20 @@ export class TenantService {
     return this.toTenant(id, await this.records.getTenant(id));
   }
 
-  /** Moves the tenant to `plan` (API Gateway first, then the record), so the plan shown is the one enforced. */
-  async setPlan(tenantId: string, body: unknown): Promise<Tenant> {
+  /**
+   * Moves the tenant to `plan` (API Gateway first, then the record), so the plan shown
+   * is the one enforced. A change is recorded (`tenant.updated`) in the same write as
+   * the plan, then delivered to the audit trail.
+   */
+  async setPlan(tenantId: string, body: unknown, caller?: Caller): Promise<Tenant> {
     const id = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
     const { plan } = parseOrThrow(setPlanBodySchema, body);
     if (!this.plans.names.includes(plan)) {
       throw new ValidationError([{ path: 'plan', message: `must be one of the plans: ${this.plans.names.join(', ')}` }]);
     }
-    return this.toTenant(id, await this.arrange(id, plan));
+    const record = await this.arrange(id, { plan, caller });
+    if (record.pendingAudit) await this.deliver(id, record.pendingAudit);
+    return this.toTenant(id, record);
   }
 
   /**
@@ -115,8 +139,20 @@ export class TenantService {
    */
   async prepareForKeys(tenantId: string): Promise<void> {
     const record = await this.records.getTenant(tenantId);
+    // A plan change whose delivery was interrupted is delivered by the tenant's next key.
+    if (record?.pendingAudit) await this.deliver(tenantId, record.pendingAudit);
     if (record?.usageKey && record.usageKey.plan === this.planOf(record)) return;
     await this.arrange(tenantId, undefined);
+  }
+
+  private async deliver(tenantId: string, record: AuditRecord): Promise<void> {
+    if (!this.audit) return;
+    try {
+      await this.audit.deliver(record, () => this.records.settleAudit(tenantId, record.id));
+    } catch (error) {
+      // The change is committed with its record; the next plan change or key of the tenant delivers it.
+      this.onAuditDeliveryFailure(error);
+    }
   }
 
   /** Requests per day, oldest first; by default the last seven days, today included. */
@@ -158,7 +194,7 @@ export class TenantService {
    * or of the plan it has. Under the tenant's lease: a request that finds another
    * at work waits for it, then checks again.
    */
-  private async arrange(tenantId: string, chosen: string | undefined): Promise<TenantRecord> {
+  private async arrange(tenantId: string, chosen: { plan: string; caller?: Caller } | undefined): Promise<TenantRecord> {
     const waitUntil = this.now().getTime() + WAIT_FOR_OTHER_MS;
     for (;;) {
       const now = this.now();
@@ -176,10 +212,16 @@ export class TenantService {
     }
   }
 
-  private async arrangeUnderLease(tenantId: string, chosen: string | undefined, leaseUntil: string): Promise<TenantRecord> {
+  private async arrangeUnderLease(
+    tenantId: string,
+    chosen: { plan: string; caller?: Caller } | undefined,
+    leaseUntil: string,
+  ): Promise<TenantRecord> {
     try {
       const record = await this.records.getTenant(tenantId);
-      const plan = chosen ?? this.planOf(record);
+      // An undelivered record of an earlier change goes before this one replaces it in the item.
+      if (record?.pendingAudit) await this.deliver(tenantId, record.pendingAudit);
+      const plan = chosen?.plan ?? this.planOf(record);
       const keyId = record?.usageKey?.id ?? (await this.gateway.findOrCreateKey(tenantId));
       const previous = record?.usageKey?.plan;
       if (previous !== plan) {
@@ -188,12 +230,28 @@ export class TenantService {
         await this.gateway.addToPlan(keyId, plan);
       }
       const usageKey = { id: keyId, plan };
-      await this.records.completeArrangement(tenantId, leaseUntil, chosen === undefined ? { usageKey } : { usageKey, plan });
+      const old = this.planOf(record);
+      const audit =
+        chosen !== undefined && this.audit && old !== plan
+          ? this.audit.entry({
+              tenantId,
+              keyId: null,
+              action: 'tenant.updated',
+              changes: { plan: { old, new: plan } },
+              caller: chosen.caller,
+            })
+          : undefined;
+      await this.records.completeArrangement(
+        tenantId,
+        leaseUntil,
+        chosen === undefined ? { usageKey } : { usageKey, plan, ...(audit ? { audit } : {}) },
+      );
       return {
         tenantId,
         createdAt: record?.createdAt ?? this.now().toISOString(),
         usageKey,
-        ...(chosen !== undefined ? { plan: chosen } : record?.plan !== undefined ? { plan: record.plan } : {}),
+        ...(chosen !== undefined ? { plan: chosen.plan } : record?.plan !== undefined ? { plan: record.plan } : {}),
+        ...(audit ? { pendingAudit: audit } : {}),
       };
     } catch (error) {
       // Nothing recorded: the next request starts over, and finds by name any key this one made.

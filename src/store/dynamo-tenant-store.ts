@@ -55,6 +55,8 @@ interface TenantItem {
   usagePlan?: string;
   /** Set while a request arranges the tenant's usage plan. */
   arrangementLeaseUntil?: string;
+  /** The record of its last plan change, until it is delivered: written with the change itself. */
+  audit?: AuditRecord;
 }
 
 const TENANT_SORT_KEY = 'tenant';
@@ -67,11 +69,14 @@ const TENANT_ATTRIBUTE = namePlaceholders<keyof TenantItem>([
   'usageKeyId',
   'usagePlan',
   'arrangementLeaseUntil',
+  'audit',
 ]);
 
 const TENANT_CONDITION = {
   isFree: `attribute_not_exists(${TENANT_ATTRIBUTE.arrangementLeaseUntil}) OR ${TENANT_ATTRIBUTE.arrangementLeaseUntil} < :now`,
   isLeasedUntil: `${TENANT_ATTRIBUTE.arrangementLeaseUntil} = :leaseUntil`,
+  /** The record in the item is still the one delivered. */
+  holdsAudit: `${TENANT_ATTRIBUTE.audit}.id = :auditId`,
 } as const;
 
 function toTenantRecord(item: TenantItem): TenantRecord {
@@ -82,6 +87,7 @@ function toTenantRecord(item: TenantItem): TenantRecord {
     ...(item.usageKeyId !== undefined && item.usagePlan !== undefined
       ? { usageKey: { id: item.usageKeyId, plan: item.usagePlan } }
       : {}),
+    ...(item.audit !== undefined ? { pendingAudit: item.audit } : {}),
   };
 }
 
@@ -223,7 +229,7 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
   async completeArrangement(
     tenantId: string,
     leaseUntil: string,
-    outcome: { usageKey: { id: string; plan: string }; plan?: string },
+    outcome: { usageKey: { id: string; plan: string }; plan?: string; audit?: AuditRecord },
   ): Promise<void> {
     const set = [`${TENANT_ATTRIBUTE.usageKeyId} = :usageKeyId`, `${TENANT_ATTRIBUTE.usagePlan} = :usagePlan`];
     const values: Record<string, unknown> = {
@@ -234,6 +240,10 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
     if (outcome.plan !== undefined) {
       set.push(`${TENANT_ATTRIBUTE.plan} = :plan`);
       values[':plan'] = outcome.plan;
+    }
+    if (outcome.audit !== undefined) {
+      set.push(`${TENANT_ATTRIBUTE.audit} = :audit`);
+      values[':audit'] = outcome.audit;
     }
     const completed = await sendRequest(
       async () => {
@@ -256,7 +266,8 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
           item?.arrangementLeaseUntil === undefined &&
           item?.usageKeyId === outcome.usageKey.id &&
           item.usagePlan === outcome.usageKey.plan &&
-          (outcome.plan === undefined || item.plan === outcome.plan)
+          (outcome.plan === undefined || item.plan === outcome.plan) &&
+          (outcome.audit === undefined || item.audit?.id === outcome.audit.id)
         );
       },
     );
@@ -277,6 +288,24 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
           }),
         ),
       // Another request took the lease over: it is no longer this one's to give up.
+      () => undefined,
+    );
+  }
+
+  async settleAudit(tenantId: string, auditId: string): Promise<void> {
+    await sendRequest(
+      () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { tenantId, sk: TENANT_SORT_KEY },
+            ...buildExpressions(
+              { condition: TENANT_CONDITION.holdsAudit, remove: [TENANT_ATTRIBUTE.audit] },
+              { ':auditId': auditId },
+            ),
+          }),
+        ),
+      // Settled already, or replaced by a later change's record after this one was delivered.
       () => undefined,
     );
   }

@@ -1,3 +1,4 @@
+import { type AuditRecord, AuditTrail } from '../../../src/domain/audit';
 import { UsagePlansUnavailableError, ValidationError } from '../../../src/domain/errors';
 import { TenantService, type UsagePlanGateway } from '../../../src/domain/tenants';
 import { MemoryTenantRecords } from '../../fixtures/memory-tenant-records';
@@ -193,5 +194,74 @@ describe("a tenant's usage", () => {
     const error = await tenants.usage('acme', query).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).errors).toContainEqual({ path, message });
+  });
+});
+
+describe('plan changes in the audit trail', () => {
+  const admin = {
+    kind: 'iam' as const,
+    arn: 'arn:aws:iam::123456789012:user/ops',
+    origin: { requestId: 'r-1', sourceIp: '198.51.100.7' },
+  };
+
+  function audited(options: { failPublishes?: number } = {}) {
+    const appended: AuditRecord[] = [];
+    const published: AuditRecord[] = [];
+    let failures = options.failPublishes ?? 0;
+    const audit = new AuditTrail({
+      log: { append: async (record) => void appended.push(record) },
+      events: {
+        publish: async (record) => {
+          if (failures-- > 0) throw new Error('EventBridge unavailable');
+          published.push(record);
+        },
+      },
+      now: () => NOW,
+    });
+    const records = new MemoryTenantRecords();
+    const failed: unknown[] = [];
+    const tenants = new TenantService({
+      records,
+      gateway: new FakeGateway(),
+      plans: PLANS,
+      now: () => NOW,
+      sleep: () => Promise.resolve(),
+      audit,
+      onAuditDeliveryFailure: (error) => failed.push(error),
+    });
+    return { tenants, records, appended, published, failed };
+  }
+
+  it('records tenant.updated with the old and new plan, the admin and the request, and settles it', async () => {
+    const { tenants, records, appended, published } = audited();
+    await tenants.setPlan('acme', { plan: 'pro' }, admin);
+    expect(published).toEqual([
+      {
+        id: expect.stringMatching(/^aud_/),
+        tenantId: 'acme',
+        at: NOW.toISOString(),
+        actor: { type: 'iam', arn: admin.arn },
+        action: 'tenant.updated',
+        keyId: null,
+        changes: { plan: { old: 'free', new: 'pro' } },
+        requestId: 'r-1',
+        sourceIp: '198.51.100.7',
+      },
+    ]);
+    expect(appended).toEqual(published);
+    expect(records.records.get('acme')?.pendingAudit).toBeUndefined();
+    // Setting the plan it has changes nothing, and records nothing.
+    await tenants.setPlan('acme', { plan: 'pro' }, admin);
+    expect(published).toHaveLength(1);
+  });
+
+  it('keeps an undelivered record in the tenant item with the change, and delivers it with the tenant’s next key', async () => {
+    const { tenants, records, published, failed } = audited({ failPublishes: 1 });
+    await expect(tenants.setPlan('acme', { plan: 'pro' }, admin)).resolves.toMatchObject({ plan: 'pro' });
+    expect(failed).toHaveLength(1);
+    expect(records.records.get('acme')?.pendingAudit?.action).toBe('tenant.updated');
+    await tenants.prepareForKeys('acme');
+    expect(published.map((record) => record.changes)).toEqual([{ plan: { old: 'free', new: 'pro' } }]);
+    expect(records.records.get('acme')?.pendingAudit).toBeUndefined();
   });
 });
