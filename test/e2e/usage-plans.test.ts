@@ -76,6 +76,16 @@ it('reads a tenant never configured as the default plan, and sets a declared pla
   expect(set.status).toBe(200);
   expect(set.json).toEqual({ id: 'fresh', plan: 'slow', createdAt: expect.any(String) });
   expect((await admin('GET', '/tenants/fresh')).json).toEqual(set.json);
+  // The change is in the tenant's audit trail, with the admin who made it; the refused ones are not.
+  const trail = await admin('GET', '/tenants/fresh/audit');
+  expect(trail.json.items).toEqual([
+    expect.objectContaining({
+      action: 'tenant.updated',
+      keyId: null,
+      actor: { type: 'iam', arn: expect.stringContaining('arn:aws:iam::') },
+      changes: { plan: { old: 'roomy', new: 'slow' } },
+    }),
+  ]);
 });
 
 it('throttles a burst on a 1 request/s plan: 200, then 429 problem+json, for all the tenant’s keys; another tenant is unaffected', async () => {
