@@ -9,8 +9,8 @@ import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildApp } from '../../bin/service-app';
 import type { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
-import { ENV } from '../../src/config';
 import { HANDLERS, type HandlerName } from '../../src/routes';
+import { standInEnvironment } from '../support/stand-in-environment';
 import { BUNDLING_SYNTH_TIMEOUT_MS, logicalId, SYNTH_TIMEOUT_MS, testApp } from './helpers';
 
 interface ValidationReport {
@@ -164,19 +164,7 @@ describe('the CDK app', () => {
 
     it('into code that starts with the environment its template gives it, and exports handler', () => {
       for (const resource of functions()) {
-        // Each variable as deployed; a reference to another resource becomes a stand-in of its shape.
-        const environment = Object.fromEntries(
-          Object.entries(resource.Properties.Environment.Variables as Record<string, unknown>).map(([name, value]) => [
-            name,
-            typeof value === 'string'
-              ? value
-              : name.endsWith('_ARN')
-                ? 'arn:aws:iam::123456789012:role/stand-in'
-                : name === ENV.usagePlans
-                  ? JSON.stringify({ default: 'free', ids: { free: 'stand-in' } })
-                  : 'stand-in',
-          ]),
-        );
+        const environment = standInEnvironment(resource.Properties.Environment.Variables);
         const loaded = execFileSync(
           process.execPath,
           [
