@@ -1,4 +1,6 @@
 /** The construct library: what another CDK app installs to run the service in its own account. */
+
+export type { Plan, PlanDeclaration, QuotaPeriod } from '../src/plans';
 export { ApiKeyService, type ApiKeyServiceProps } from './api-key-service';
 export { ApiKeyServiceStack, type ApiKeyServiceStackProps } from './api-key-service-stack';
 export { AuditTrail, type AuditTrailProps } from './audit-trail';
@@ -15,3 +17,4 @@ export {
   type ServiceMonitoringProps,
 } from './service-monitoring';
 export { TenantTable } from './tenant-table';
+export { TenantUsagePlans, type TenantUsagePlansProps } from './tenant-usage-plans';
