@@ -1,7 +1,8 @@
+import { auditTrailFromEnvironment } from './shared/audit';
 import { callerOf, httpHandler, json, readJsonBody, tenantOf } from './shared/http';
 import { tenantServiceFromEnvironment } from './shared/usage-plans';
 
-const tenants = tenantServiceFromEnvironment();
+const tenants = tenantServiceFromEnvironment(auditTrailFromEnvironment());
 
 /** PUT /tenants/{tenantId}: moves the tenant to a plan, in API Gateway first; a change is recorded as tenant.updated. */
 export const handler = httpHandler(async (event) =>

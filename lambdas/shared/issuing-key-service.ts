@@ -10,13 +10,15 @@ import { tenantServiceFromEnvironment } from './usage-plans';
  * plan arranged before its first key. Settings are read when the function starts.
  */
 export function issuingKeyServiceFromEnvironment(): KeyService {
+  const audit = auditTrailFromEnvironment();
   return new KeyService({
     store: keyStoreFromEnvironment(),
     invalidation: authorizerCacheInvalidation(),
     idempotency: tenantStoreFromEnvironment(),
-    audit: auditTrailFromEnvironment(),
+    audit,
     onAuditDeliveryFailure: logAuditDeliveryFailure,
     keyPrefix: keyPrefixFromEnvironment(),
-    tenants: tenantServiceFromEnvironment(),
+    // The same trail: a plan change left undelivered goes out with the tenant's next key.
+    tenants: tenantServiceFromEnvironment(audit),
   });
 }

@@ -12,7 +12,7 @@ import { UsagePlansUnavailableError } from '../domain/errors';
 import type { IdempotencyClaim, IdempotencyRecords, IdempotentRequest } from '../domain/idempotency';
 import type { TenantRecord, TenantRecords } from '../domain/tenants';
 import { sendRequest } from './dynamodb-client';
-import { allOf, buildExpressions, namePlaceholders } from './expressions';
+import { allOf, buildExpressions, type ExpressionParts, namePlaceholders } from './expressions';
 
 /** An idempotent request as the table keeps it. The client's key itself is not stored, only a digest. */
 interface IdempotencyItem {
@@ -198,32 +198,21 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
   }
 
   async claimArrangement(tenantId: string, times: { now: string; leaseUntil: string }): Promise<boolean> {
-    return sendRequest(
-      async () => {
-        await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { tenantId, sk: TENANT_SORT_KEY },
-            ...buildExpressions(
-              {
-                condition: TENANT_CONDITION.isFree,
-                set: [
-                  `${TENANT_ATTRIBUTE.createdAt} = if_not_exists(${TENANT_ATTRIBUTE.createdAt}, :now)`,
-                  `${TENANT_ATTRIBUTE.arrangementLeaseUntil} = :leaseUntil`,
-                ],
-              },
-              { ':now': times.now, ':leaseUntil': times.leaseUntil },
-            ),
-          }),
-        );
-        return true;
+    const claimed = await this.updateTenant(
+      tenantId,
+      {
+        condition: TENANT_CONDITION.isFree,
+        set: [
+          `${TENANT_ATTRIBUTE.createdAt} = if_not_exists(${TENANT_ATTRIBUTE.createdAt}, :now)`,
+          `${TENANT_ATTRIBUTE.arrangementLeaseUntil} = :leaseUntil`,
+        ],
       },
-      async () => {
-        // The SDK retried an update whose first attempt had landed: the lease is this claim's own.
-        const item = await this.get<TenantItem>(tenantId, TENANT_SORT_KEY);
-        return item?.arrangementLeaseUntil === times.leaseUntil;
-      },
+      { ':now': times.now, ':leaseUntil': times.leaseUntil },
     );
+    if (claimed) return true;
+    // The SDK retried an update whose first attempt had landed: the lease is this claim's own.
+    const item = await this.get<TenantItem>(tenantId, TENANT_SORT_KEY);
+    return item?.arrangementLeaseUntil === times.leaseUntil;
   }
 
   async completeArrangement(
@@ -245,68 +234,55 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
       set.push(`${TENANT_ATTRIBUTE.audit} = :audit`);
       values[':audit'] = outcome.audit;
     }
-    const completed = await sendRequest(
+    const written = await this.updateTenant(
+      tenantId,
+      { condition: TENANT_CONDITION.isLeasedUntil, set, remove: [TENANT_ATTRIBUTE.arrangementLeaseUntil] },
+      values,
+    );
+    if (written) return;
+    // Either a retried update whose first attempt landed, or a lease that ran out and was taken over.
+    const item = await this.get<TenantItem>(tenantId, TENANT_SORT_KEY);
+    const landed =
+      item?.arrangementLeaseUntil === undefined &&
+      item?.usageKeyId === outcome.usageKey.id &&
+      item.usagePlan === outcome.usageKey.plan &&
+      (outcome.plan === undefined || item.plan === outcome.plan) &&
+      (outcome.audit === undefined || item.audit?.id === outcome.audit.id);
+    if (!landed) throw new UsagePlansUnavailableError("The tenant's usage plan changed while this request set it up; retry.");
+  }
+
+  async releaseArrangement(tenantId: string, leaseUntil: string): Promise<void> {
+    // Refused when another request took the lease over: it is no longer this one's to give up.
+    await this.updateTenant(
+      tenantId,
+      { condition: TENANT_CONDITION.isLeasedUntil, remove: [TENANT_ATTRIBUTE.arrangementLeaseUntil] },
+      { ':leaseUntil': leaseUntil },
+    );
+  }
+
+  async settleAudit(tenantId: string, auditId: string): Promise<void> {
+    // Refused when settled already, or replaced by a later change's record after this one was delivered.
+    await this.updateTenant(
+      tenantId,
+      { condition: TENANT_CONDITION.holdsAudit, remove: [TENANT_ATTRIBUTE.audit] },
+      { ':auditId': auditId },
+    );
+  }
+
+  /** An UpdateItem of the tenant's own item: false when its condition does not hold. */
+  private async updateTenant(tenantId: string, parts: ExpressionParts, values: Record<string, unknown>): Promise<boolean> {
+    return sendRequest(
       async () => {
         await this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: { tenantId, sk: TENANT_SORT_KEY },
-            ...buildExpressions(
-              { condition: TENANT_CONDITION.isLeasedUntil, set, remove: [TENANT_ATTRIBUTE.arrangementLeaseUntil] },
-              values,
-            ),
+            ...buildExpressions(parts, values),
           }),
         );
         return true;
       },
-      async () => {
-        // Either a retried update whose first attempt landed, or a lease that ran out and was taken over.
-        const item = await this.get<TenantItem>(tenantId, TENANT_SORT_KEY);
-        return (
-          item?.arrangementLeaseUntil === undefined &&
-          item?.usageKeyId === outcome.usageKey.id &&
-          item.usagePlan === outcome.usageKey.plan &&
-          (outcome.plan === undefined || item.plan === outcome.plan) &&
-          (outcome.audit === undefined || item.audit?.id === outcome.audit.id)
-        );
-      },
-    );
-    if (!completed) throw new UsagePlansUnavailableError("The tenant's usage plan changed while this request set it up; retry.");
-  }
-
-  async releaseArrangement(tenantId: string, leaseUntil: string): Promise<void> {
-    await sendRequest(
-      () =>
-        this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { tenantId, sk: TENANT_SORT_KEY },
-            ...buildExpressions(
-              { condition: TENANT_CONDITION.isLeasedUntil, remove: [TENANT_ATTRIBUTE.arrangementLeaseUntil] },
-              { ':leaseUntil': leaseUntil },
-            ),
-          }),
-        ),
-      // Another request took the lease over: it is no longer this one's to give up.
-      () => undefined,
-    );
-  }
-
-  async settleAudit(tenantId: string, auditId: string): Promise<void> {
-    await sendRequest(
-      () =>
-        this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { tenantId, sk: TENANT_SORT_KEY },
-            ...buildExpressions(
-              { condition: TENANT_CONDITION.holdsAudit, remove: [TENANT_ATTRIBUTE.audit] },
-              { ':auditId': auditId },
-            ),
-          }),
-        ),
-      // Settled already, or replaced by a later change's record after this one was delivered.
-      () => undefined,
+      () => false,
     );
   }
 
