@@ -259,8 +259,11 @@ async function main(): Promise<void> {
   });
   console.log(banner({ baseUrl, config, admin, dynamoDb: database.description, consoleUrl, issuer: openId.issuer, usagePlans }));
   // The sweeper logs its own failures; the next run retries.
-  const sweep = () => modules.auditSweeper().catch(() => undefined);
-  void sweep();
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const sweep = () => {
+    sweeping = modules.auditSweeper().catch(() => undefined);
+  };
+  sweep();
   const sweeps = setInterval(sweep, AUDIT_SWEEP_INTERVAL_MS);
 
   const stop = (signal: NodeJS.Signals) => {
@@ -268,7 +271,9 @@ async function main(): Promise<void> {
     stoppedAt = new Date();
     clearInterval(sweeps);
     console.log(`${signal}: finishing requests in flight, then stopping`);
-    stopGracefully(server, requestsInFlight, database, aws, openId)
+    // A sweep in progress finishes first: its calls reach the store through this server.
+    sweeping
+      .then(() => stopGracefully(server, requestsInFlight, database, aws, openId))
       .then(() => rm(localConsole.assetsDirectory, { recursive: true, force: true }))
       .then(
         () => {
