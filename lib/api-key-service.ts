@@ -48,12 +48,12 @@ import { TenantUsagePlans } from './tenant-usage-plans';
 const AUTHORIZER_TIMEOUT = Duration.seconds(5);
 
 /**
- * A handler makes at most four DynamoDB calls for its change (rotate: Query,
- * PutItem, UpdateItem, and DeleteItem if it must withdraw), each bounded like the
- * authorizer's, plus a best-effort cache flush and flush schedule, and waits at
- * most 3 s for its audit record's delivery (the sweeper finishes a slower one).
- * 20 s covers that and still ends well before API Gateway's 29 s integration
- * timeout, so the client gets the handler's own problem+json.
+ * A handler makes at most four DynamoDB calls in a row for its change (rotate:
+ * Query, PutItem, UpdateItem, UpdateItem, and its undo if it must), each bounded
+ * like the authorizer's, with a best-effort cache flush and flush schedules
+ * alongside; its audit record is delivered after it answers. 20 s covers that and
+ * still ends well before API Gateway's 29 s integration timeout, so the client
+ * gets the handler's own problem+json.
  */
 const HANDLER_TIMEOUT = Duration.seconds(20);
 
@@ -354,7 +354,6 @@ export class ApiKeyService extends Construct {
         fn.addEnvironment(ENV.metricsNamespace, this.metricsNamespace);
       }
       if (definition.tenantTableActions.length > 0) tenantTable.grantAccess(fn, definition.tenantTableActions);
-      if (definition.recordsAudit) this.auditTrail.grantPublish(fn);
       if (definition.issuesKeys) fn.addEnvironment(ENV.keyPrefix, keyPrefix);
       if (definition.invalidation.includes('flushNow')) this.cacheFlush.grantFlushNow(fn);
       if (definition.invalidation.includes('flushAt')) this.cacheFlush.grantScheduleFlush(fn);
@@ -369,13 +368,14 @@ export class ApiKeyService extends Construct {
         metricsNamespace: this.metricsNamespace,
         stage: this.api.deploymentStage,
         accessLogs,
-        workers: { ...handlers, flusher: this.cacheFlush.flusherFunction },
+        workers: { ...handlers, flusher: this.cacheFlush.flusherFunction, auditDelivery: this.auditTrail.deliveryFunction },
         authorizers: { authorizer: authorizerFunction, consoleAuthorizer: consoleAuthorizerFunction },
         tables: {
           keyTable: { table: this.table, indexes: [KEY_TABLE.byTenantIndex.name] },
           tenantTable: { table: this.tenantTable, indexes: [] },
         },
         deadLetterQueue: this.cacheFlush.deadLetterQueue,
+        auditDelivery: { fn: this.auditTrail.deliveryFunction, deadLetterQueue: this.auditTrail.deliveryDeadLetterQueue },
       });
     }
     acknowledgeApiFindings(this.api, props.webAclArn !== undefined);

@@ -12,7 +12,13 @@ import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { buildConsoleAssets } from '../src/console-bundle';
 import { ensureTable } from '../src/store/ensure-table';
-import { createKeyTableInput, createTenantTableInput } from '../src/store/table-schema';
+import {
+  createKeyTableInput,
+  createTenantTableInput,
+  KEY_TABLE,
+  TENANT_TABLE,
+  WAITING_RECORDS_FILTER,
+} from '../src/store/table-schema';
 import type { HttpResponse } from './apigateway/responses';
 import { localStage } from './apigateway/stage';
 import { createUsagePlans, type UsagePlans, UsagePlansFileError } from './apigateway/usage-plans';
@@ -38,6 +44,7 @@ import type { GatewayRequest } from './http/http-request';
 import { createLocalHttpServer, listenOnLoopback } from './http/http-server';
 import { localProblemResponse } from './http/local-problems';
 import { type RequestsInFlight, trackRequestsInFlight } from './http/requests-in-flight';
+import { startDynamoDbStreamSource } from './lambda/dynamodb-stream-source';
 import type { OpenIdProvider } from './openid/provider';
 
 // On Node 20 the SDK announces that its releases from 2027 will need Node 22. The
@@ -57,6 +64,8 @@ type Dispatch = (request: GatewayRequest) => Promise<HttpResponse>;
 
 /** As the stack schedules the sweeper: every five minutes; and once at start, for what a previous run left. */
 const AUDIT_SWEEP_INTERVAL_MS = 5 * 60 * 1000;
+/** How often the change feed that stands in for the tables' streams looks for records to deliver. */
+const CHANGE_FEED_INTERVAL_MS = 250;
 
 /** The console's client at the local OpenID provider. */
 const CONSOLE_CLIENT_ID = 'api-key-console';
@@ -265,14 +274,37 @@ async function main(): Promise<void> {
   };
   sweep();
   const sweeps = setInterval(sweep, AUDIT_SWEEP_INTERVAL_MS);
+  const streamArn = (tableName: string) => `arn:aws:dynamodb:${stage.region}:${stage.accountId}:table/${tableName}/stream/local`;
+  const changeFeed = startDynamoDbStreamSource({
+    client: new DynamoDBClient({}),
+    tables: [
+      {
+        tableName: config.tableName,
+        keyAttributes: [KEY_TABLE.partitionKey],
+        pendingIndex: KEY_TABLE.pendingAuditIndex.name,
+        streamArn: streamArn(config.tableName),
+      },
+      {
+        tableName: config.tenantTableName,
+        keyAttributes: [TENANT_TABLE.partitionKey, TENANT_TABLE.sortKey],
+        pendingIndex: TENANT_TABLE.pendingAuditIndex.name,
+        streamArn: streamArn(config.tenantTableName),
+      },
+    ],
+    handler: modules.auditDelivery,
+    filter: WAITING_RECORDS_FILTER,
+    intervalMs: CHANGE_FEED_INTERVAL_MS,
+    region: stage.region,
+    onError: (error) => console.error('The audit delivery failed; its records wait for the next look:', error),
+  });
 
   const stop = (signal: NodeJS.Signals) => {
     if (stopping()) return;
     stoppedAt = new Date();
     clearInterval(sweeps);
     console.log(`${signal}: finishing requests in flight, then stopping`);
-    // A sweep in progress finishes first: its calls reach the store through this server.
-    sweeping
+    // A sweep or a delivery in progress finishes first: their calls reach the store through this server.
+    Promise.all([sweeping, changeFeed.close()])
       .then(() => stopGracefully(server, requestsInFlight, database, aws, openId))
       .then(() => rm(localConsole.assetsDirectory, { recursive: true, force: true }))
       .then(

@@ -1,8 +1,8 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ENV, requiredEnv } from '../../src/config';
-import { type AuditEvents, type AuditRecord, AuditTrail } from '../../src/domain/audit';
-import { tenantStoreFromEnvironment } from './key-store';
-import { errorKind, logger } from './logger';
+import type { AuditEvents, AuditRecord } from '../../src/domain/audit';
+import { AuditDelivery } from '../../src/domain/audit-delivery';
+import { keyStoreFromEnvironment, tenantStoreFromEnvironment } from './key-store';
 import { CALL_LIMITS } from './stage-cache-flush';
 
 /** A publish refused for some of its entries: EventBridge answers 200 and says so in the body. */
@@ -13,7 +13,7 @@ class EventNotPublishedError extends Error {
 /**
  * Publishes each record to the bus EVENT_BUS_NAME as `source` EVENT_SOURCE and
  * `detail-type` the record's action, its detail the record. The SDK retries a
- * failed call; a publish that still fails leaves the record pending for the sweeper.
+ * failed call; a publish that still fails leaves the record waiting in its item.
  */
 function eventBridgeEvents(env: NodeJS.ProcessEnv): AuditEvents {
   const bus = requiredEnv(ENV.eventBusName, env);
@@ -41,13 +41,19 @@ function eventBridgeEvents(env: NodeJS.ProcessEnv): AuditEvents {
   };
 }
 
-/** The audit trail as deployed: the tenant table's log, EventBridge, the retention the construct set. */
-export function auditTrailFromEnvironment(env: NodeJS.ProcessEnv = process.env): AuditTrail {
-  const retentionSeconds = Number(requiredEnv(ENV.auditRetentionSeconds, env));
-  return new AuditTrail({ log: tenantStoreFromEnvironment(), events: eventBridgeEvents(env), retentionSeconds });
-}
-
-/** What a handler does when a committed change's record could not be delivered at once: the sweeper will. */
-export function logAuditDeliveryFailure(error: unknown): void {
-  logger.warn('Audit record not delivered yet; the sweeper will deliver it', { error: errorKind(error) });
+/**
+ * Audit delivery as deployed, for the delivery function and the sweeper: the
+ * records waiting in both tables, the tenant table's log, EventBridge, the
+ * retention the construct set.
+ */
+export function auditDeliveryFromEnvironment(env: NodeJS.ProcessEnv = process.env): AuditDelivery {
+  const tenants = tenantStoreFromEnvironment();
+  return new AuditDelivery({
+    log: tenants,
+    events: eventBridgeEvents(env),
+    keys: keyStoreFromEnvironment(),
+    tenants,
+    requests: tenants,
+    retentionSeconds: Number(requiredEnv(ENV.auditRetentionSeconds, env)),
+  });
 }

@@ -11,11 +11,6 @@ export const CALL_LIMITS = {
   maxAttempts: 2,
   requestHandler: { connectionTimeout: 500, requestTimeout: 1_000, throwOnRequestTimeout: true },
 };
-/**
- * How long the list of stages is reused. A stage registered by a deployment just
- * now has nothing cached from before it, so a short delay in flushing it is harmless.
- */
-const TARGETS_REUSE_MS = 10_000;
 
 /** Each registered stage is one parameter under the registry path, its value a FlushTarget as JSON. */
 function targetOf(parameter: Parameter): FlushTarget {
@@ -31,9 +26,14 @@ function targetOf(parameter: Parameter): FlushTarget {
  * The ports of the cache flush in AWS: the stages registered in Parameter Store
  * under FLUSH_TARGETS_PATH (one parameter per protected stage, written by the
  * stack that protects it), API Gateway's flush calls, and the flush queue at
- * FLUSH_QUEUE_URL. Settings are read when the function starts.
+ * FLUSH_QUEUE_URL. Settings are read when the function starts. The list of
+ * stages is read again once it is older than `reuseTargetsMs` (every time, by
+ * default: the flusher, whose follow-ups catch what a reused list missed).
  */
-export function stageCacheFlushPorts(env: NodeJS.ProcessEnv = process.env): CacheFlushPorts {
+export function stageCacheFlushPorts(
+  env: NodeJS.ProcessEnv = process.env,
+  { reuseTargetsMs = 0 }: { reuseTargetsMs?: number } = {},
+): CacheFlushPorts {
   const path = requiredEnv(ENV.flushTargetsPath, env);
   const queueUrl = requiredEnv(ENV.flushQueueUrl, env);
   const ssm = new SSMClient(CALL_LIMITS);
@@ -53,7 +53,7 @@ export function stageCacheFlushPorts(env: NodeJS.ProcessEnv = process.env): Cach
         nextToken = page.NextToken;
       } while (nextToken);
       const targets = parameters.map(targetOf);
-      reused = { targets, until: Date.now() + TARGETS_REUSE_MS };
+      reused = { targets, until: Date.now() + reuseTargetsMs };
       return targets;
     },
 

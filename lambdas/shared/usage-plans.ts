@@ -10,11 +10,9 @@ import {
   NotFoundException,
 } from '@aws-sdk/client-api-gateway';
 import { ENV, requiredEnv } from '../../src/config';
-import type { AuditTrail } from '../../src/domain/audit';
 import { TenantLimitError, UsagePlansUnavailableError } from '../../src/domain/errors';
 import { type DailyUsage, type PlanNames, TenantService, type UsagePlanGateway } from '../../src/domain/tenants';
 import { usageKeyName, usageKeyValue } from '../../src/domain/usage-key';
-import { logAuditDeliveryFailure } from './audit';
 import { tenantStoreFromEnvironment } from './key-store';
 
 /** The plans as the construct made them: the default's name, and each plan's usage plan id. */
@@ -154,16 +152,12 @@ function adaptiveClient(): APIGatewayClient {
   });
 }
 
-/**
- * The tenant service of this function's environment: the tenant table and API
- * Gateway's usage plans, and the function's audit trail if it records changes.
- */
-export function tenantServiceFromEnvironment(audit?: AuditTrail, env: NodeJS.ProcessEnv = process.env): TenantService {
+/** The tenant service of this function's environment: the tenant table and API Gateway's usage plans. */
+export function tenantServiceFromEnvironment(env: NodeJS.ProcessEnv = process.env): TenantService {
   const plans = usagePlansFromEnvironment(env);
   return new TenantService({
     records: tenantStoreFromEnvironment(),
     gateway: new ApiGatewayUsagePlans(adaptiveClient(), requiredEnv(ENV.usageKeyNamespace, env), plans),
     plans: planNamesOf(plans),
-    ...(audit ? { audit, onAuditDeliveryFailure: logAuditDeliveryFailure } : {}),
   });
 }

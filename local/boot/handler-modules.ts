@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ENV } from '../../src/config';
-import type { SweepResult } from '../../src/domain/audit-sweeper';
+import type { SweepResult } from '../../src/domain/audit-delivery';
 import {
+  AUDIT_DELIVERY_ENTRY,
   AUDIT_SWEEPER_ENTRY,
   AUTHORIZER_ENTRY,
   FLUSHER_ENTRY,
@@ -42,6 +43,7 @@ function loadHandler<T>(file: string, environment: Record<string, string>): T {
 }
 
 export type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
+export type DynamoDbStreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
 
 /** Every deployed function, from the modules the route table names, each with its own settings. */
 export function loadHandlerModules(
@@ -51,6 +53,7 @@ export function loadHandlerModules(
   authorizer: AuthorizerHandler;
   jwtAuthorizer: AuthorizerHandler;
   flusher: SqsHandler;
+  auditDelivery: DynamoDbStreamHandler;
   auditSweeper: () => Promise<SweepResult>;
   /** The example orders API's backend, which needs no settings. */
   ordersBackend: ProxyHandler;
@@ -69,6 +72,10 @@ export function loadHandlerModules(
       environmentFor('jwtAuthorizer'),
     ),
     flusher: loadHandler<SqsHandler>(resolve(LAMBDAS_DIRECTORY, FLUSHER_ENTRY), environmentFor('flusher')),
+    auditDelivery: loadHandler<DynamoDbStreamHandler>(
+      resolve(LAMBDAS_DIRECTORY, AUDIT_DELIVERY_ENTRY),
+      environmentFor('auditDelivery'),
+    ),
     auditSweeper: loadHandler<() => Promise<SweepResult>>(
       resolve(LAMBDAS_DIRECTORY, AUDIT_SWEEPER_ENTRY),
       environmentFor('auditSweeper'),

@@ -30,9 +30,10 @@ export interface LocalEndpoints {
 
 /**
  * A function that is behind no route: the x-api-key authorizer, the console users' JWT
- * authorizer, the flush queue's consumer, or the audit sweeper.
+ * authorizer, the flush queue's consumer, the audit delivery (fed by the tables'
+ * change feed) or the audit sweeper.
  */
-export type RoutelessFunction = 'authorizer' | 'jwtAuthorizer' | 'flusher' | 'auditSweeper';
+export type RoutelessFunction = 'authorizer' | 'jwtAuthorizer' | 'flusher' | 'auditDelivery' | 'auditSweeper';
 
 /**
  * What every deployed Lambda finds in its environment, pointed at local
@@ -74,7 +75,7 @@ export interface LocalConsole {
 /**
  * The settings one function gets, exactly as the construct's grants give them
  * in AWS: the table to whoever uses it, the key prefix to functions that issue
- * keys, the registry and queue to functions that flush, the schedule group, role
+ * keys, the audit trail's settings to the functions that deliver records, the registry and queue to functions that flush, the schedule group, role
  * and queues to functions that schedule flushes, the identity provider to the
  * JWT authorizer and the console page, the usage key namespace to the authorizer
  * and, with the usage plans, to functions that use them. Nothing else, so a
@@ -105,7 +106,7 @@ export function functionEnvironment(
   }
   if (definition === 'flusher') return flushNow;
   if (definition === 'jwtAuthorizer') return { ...signIn, [ENV.consoleTenantClaim]: config.console.tenantClaim };
-  if (definition === 'auditSweeper') {
+  if (definition === 'auditDelivery' || definition === 'auditSweeper') {
     return { [ENV.tableName]: config.tableName, [ENV.tenantTableName]: config.tenantTableName, ...AUDIT_SETTINGS };
   }
   const env: Record<string, string> = definition.usagePlans.length > 0 ? { ...usage } : {};
@@ -121,7 +122,6 @@ export function functionEnvironment(
   if (definition.verifiesKeys) Object.assign(env, metrics);
   if (definition.tenantTableActions.length > 0) env[ENV.tenantTableName] = config.tenantTableName;
   if (definition.issuesKeys) env[ENV.keyPrefix] = config.keyPrefix;
-  if (definition.recordsAudit) Object.assign(env, AUDIT_SETTINGS);
   if (definition.invalidation.includes('flushNow')) Object.assign(env, flushNow);
   if (definition.invalidation.includes('flushAt')) {
     env[ENV.flushScheduleGroup] = FLUSH_SCHEDULE_GROUP;

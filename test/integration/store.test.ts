@@ -197,18 +197,18 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (engineName, start) => {
       await createAll([record]);
       const seen = { enabled: false, scopes: ['billing:admin'], expiresAt: null };
 
-      await expect(store.update(record, { enabled: true }, { ...seen, enabled: true })).rejects.toBeInstanceOf(
+      await expect(store.update(record, { enabled: true }, undefined, { ...seen, enabled: true })).rejects.toBeInstanceOf(
         ConcurrentChangeError,
       );
-      await expect(store.update(record, { enabled: true }, { ...seen, scopes: ['other'] })).rejects.toBeInstanceOf(
+      await expect(store.update(record, { enabled: true }, undefined, { ...seen, scopes: ['other'] })).rejects.toBeInstanceOf(
         ConcurrentChangeError,
       );
       await expect(
-        store.update(record, { enabled: true }, { ...seen, expiresAt: '2031-01-01T00:00:00.000Z' }),
+        store.update(record, { enabled: true }, undefined, { ...seen, expiresAt: '2031-01-01T00:00:00.000Z' }),
       ).rejects.toBeInstanceOf(ConcurrentChangeError);
       await expect(rawItem(record.keyHash)).resolves.toEqual(record);
 
-      await expect(store.update(record, { enabled: true }, seen)).resolves.toMatchObject({
+      await expect(store.update(record, { enabled: true }, undefined, seen)).resolves.toMatchObject({
         before: record,
         after: { enabled: true },
       });
@@ -218,10 +218,10 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (engineName, start) => {
       const record = newRecord(freshTenant(), { expiresAt: '2031-01-01T00:00:00.000Z', ttl: 1924992000 });
       await createAll([record]);
       const seen = { enabled: record.enabled, scopes: record.scopes, expiresAt: '2031-01-01T00:00:00.000Z' };
-      await expect(store.update(record, { expiresAt: null }, { ...seen, expiresAt: null })).rejects.toBeInstanceOf(
+      await expect(store.update(record, { expiresAt: null }, undefined, { ...seen, expiresAt: null })).rejects.toBeInstanceOf(
         ConcurrentChangeError,
       );
-      const change = await store.update(record, { expiresAt: null }, seen);
+      const change = await store.update(record, { expiresAt: null }, undefined, seen);
       expect(change?.after).not.toHaveProperty('expiresAt');
     });
   });

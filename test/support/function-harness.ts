@@ -11,6 +11,8 @@ export interface FunctionHarness {
   handler: (event: unknown, context?: unknown) => Promise<any>;
   /** The key table behind the mocked document client. */
   table: FakeTable;
+  /** The environment the function started with. */
+  environment: Record<string, string>;
   /** The mocked clients, from the function's own registry, to make a call fail. */
   mocks: {
     ddb: AwsClientStub<any>;
@@ -82,6 +84,7 @@ export function loadFunction(entry: string, environment: Record<string, string>,
       harness = {
         handler,
         table,
+        environment,
         mocks: { ddb, apiGateway, httpApiGateway, scheduler, ssm, sqs, events },
         sdk: { documents, scheduler: schedulerSdk, apiGateway: apiGatewaySdk },
         calls: () =>

@@ -216,7 +216,7 @@ describe('update', () => {
   it('adds the guard to the condition, and a failed guarded write is a concurrent change', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed());
     const guard = { enabled: false, scopes: ['a', 'b'], expiresAt: null };
-    await expect(store.update(record, { enabled: true }, guard)).rejects.toBeInstanceOf(ConcurrentChangeError);
+    await expect(store.update(record, { enabled: true }, undefined, guard)).rejects.toBeInstanceOf(ConcurrentChangeError);
     const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
     expect(input.ConditionExpression).toBe(
       '#tenantId = :tenantId AND #keyId = :keyId AND attribute_not_exists(#deleted) AND #enabled = :wasEnabled AND size(#scopes) = :scopeCount AND ' +

@@ -58,16 +58,16 @@ describe('the environment of each function', () => {
       [ENV.eventSource]: 'api-key-service',
       [ENV.auditRetentionSeconds]: String(400 * 24 * 60 * 60),
     };
-    expect(functionEnvironment(HANDLERS.deleteKey, config, stage, local)).toEqual({
+    // A change's record goes into the item it changes: only the functions that deliver records publish them.
+    expect(functionEnvironment(HANDLERS.deleteKey, config, stage, local)).toEqual({ [ENV.tableName]: 'keys', ...flushNow });
+    expect(functionEnvironment(HANDLERS.listAudit, config, stage, local)).toEqual({
       [ENV.tableName]: 'keys',
-      ...flushNow,
-      ...audit,
+      [ENV.tenantTableName]: 'api-key-tenants',
     });
-    expect(functionEnvironment(HANDLERS.listAudit, config, stage, local)).toEqual({ [ENV.tenantTableName]: 'api-key-tenants' });
+    expect(functionEnvironment('auditDelivery', config, stage, local)).toEqual({ [ENV.tableName]: 'keys', ...audit });
     expect(functionEnvironment('auditSweeper', config, stage, local)).toEqual({ [ENV.tableName]: 'keys', ...audit });
     expect(functionEnvironment(HANDLERS.createKey, config, stage, local)).toEqual({
       ...usage,
-      ...audit,
       [ENV.tableName]: 'keys',
       [ENV.keyPrefix]: 'zk_test',
       [ENV.flushScheduleGroup]: FLUSH_SCHEDULE_GROUP,
