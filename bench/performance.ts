@@ -40,6 +40,7 @@ import { launchChromium } from '../test/support/browser';
 import { startLocalServer } from '../test/support/local-server-process';
 import { standInEnvironment } from '../test/support/stand-in-environment';
 import { makeTempDir } from '../test/support/temp-dir';
+import { measureResponsePathDepth } from './p7-response-path';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 // The SDK's notice that Node 20 support ends is about this machine, not what is measured.
@@ -636,6 +637,7 @@ async function main(): Promise<void> {
       if (wanted('P1', 'P2', 'P4')) results.push(...(await measureAuthorizer(deployed.authorizer, directory.path)));
     }
     if (wanted('P5', 'P6')) results.push(...(await measureLocalMode(directory.path)));
+    if (wanted('P7')) results.push(await measureResponsePathDepth());
   } finally {
     await directory.remove();
   }

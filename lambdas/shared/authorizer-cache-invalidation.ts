@@ -11,9 +11,10 @@ const FLUSH_DELAY_AFTER_MOMENT_MS = 1_000;
 const SCHEDULED_FLUSH_MAX_AGE_SECONDS = 3_600;
 
 /**
- * How long a function flushing after a change reuses the list of stages it read,
- * so that a change waits on no read of it: a stage registered meanwhile is missed
- * by this flush only, since the follow-up, 6 s later, reads the list afresh.
+ * How long a function flushing after a change takes the list of stages it read to
+ * be current; past that it reads it again, but not on an answer's path (see
+ * stageCacheFlushPorts). A stage registered meanwhile is missed by this flush
+ * only: the follow-up, 6 s later, reads the list afresh and flushes it.
  */
 const TARGETS_REUSE_MS = 5 * 60_000;
 

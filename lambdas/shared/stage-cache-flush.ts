@@ -26,9 +26,11 @@ function targetOf(parameter: Parameter): FlushTarget {
  * The ports of the cache flush in AWS: the stages registered in Parameter Store
  * under FLUSH_TARGETS_PATH (one parameter per protected stage, written by the
  * stack that protects it), API Gateway's flush calls, and the flush queue at
- * FLUSH_QUEUE_URL. Settings are read when the function starts. The list of
- * stages is read again once it is older than `reuseTargetsMs` (every time, by
- * default: the flusher, whose follow-ups catch what a reused list missed).
+ * FLUSH_QUEUE_URL. Settings are read when the function starts. With
+ * `reuseTargetsMs`, the list of stages is read once per environment: once it is
+ * older than that, a flush uses it still, and has it read again for the next
+ * (so no answer waits on it again). Without (the flusher, whose follow-ups catch
+ * what a reused list missed), every flush reads it.
  */
 export function stageCacheFlushPorts(
   env: NodeJS.ProcessEnv = process.env,
@@ -41,20 +43,31 @@ export function stageCacheFlushPorts(
   const httpApis = new ApiGatewayV2Client(CALL_LIMITS);
   const sqs = new SQSClient(CALL_LIMITS);
   let reused: { targets: FlushTarget[]; until: number } | undefined;
+  let reading: Promise<FlushTarget[]> | undefined;
+  const read = () =>
+    (reading ??= (async () => {
+      try {
+        const parameters: Parameter[] = [];
+        let nextToken: string | undefined;
+        do {
+          const page = await ssm.send(new GetParametersByPathCommand({ Path: path, Recursive: true, NextToken: nextToken }));
+          parameters.push(...(page.Parameters ?? []));
+          nextToken = page.NextToken;
+        } while (nextToken);
+        const targets = parameters.map(targetOf);
+        reused = { targets, until: Date.now() + reuseTargetsMs };
+        return targets;
+      } finally {
+        reading = undefined;
+      }
+    })());
 
   return {
     async targets() {
-      if (reused && reused.until > Date.now()) return reused.targets;
-      const parameters: Parameter[] = [];
-      let nextToken: string | undefined;
-      do {
-        const page = await ssm.send(new GetParametersByPathCommand({ Path: path, Recursive: true, NextToken: nextToken }));
-        parameters.push(...(page.Parameters ?? []));
-        nextToken = page.NextToken;
-      } while (nextToken);
-      const targets = parameters.map(targetOf);
-      reused = { targets, until: Date.now() + reuseTargetsMs };
-      return targets;
+      if (reuseTargetsMs === 0 || !reused) return read();
+      // Read again for the next flush; a failure leaves the list as it is, for the next try.
+      if (reused.until <= Date.now()) read().catch(() => undefined);
+      return reused.targets;
     },
 
     async flush(target) {

@@ -36,7 +36,7 @@ describe('flushNow', () => {
     });
   });
 
-  it('reads the registry of stages once, and flushes from it for five minutes without reading it again', async () => {
+  it('reads the registry of stages once, and after five minutes again, for the next flush, not before this one', async () => {
     const now = jest.spyOn(Date, 'now').mockReturnValue(Date.parse('2026-11-26T12:00:00.000Z'));
     try {
       const flushing = invalidation();
@@ -45,8 +45,19 @@ describe('flushNow', () => {
       await flushing.flushNow();
       expect(aws.ssm).toHaveReceivedCommandTimes(GetParametersByPathCommand, 1);
       expect(aws.apigw).toHaveReceivedCommandTimes(FlushStageAuthorizersCacheCommand, 2);
+      // A stage registered since: this flush goes to the stages known, and the list is read again meanwhile.
+      aws.ssm.on(GetParametersByPathCommand).resolves({
+        Parameters: ['abc123', 'def456'].map((apiId) => ({
+          Name: `${FLUSH_TARGETS_PATH}/${apiId}`,
+          Value: JSON.stringify({ kind: 'rest', apiId, stageName: 'v1' }),
+        })),
+      });
       now.mockReturnValue(Date.parse('2026-11-26T12:05:00.000Z'));
       await flushing.flushNow();
+      expect(aws.ssm).toHaveReceivedCommandTimes(GetParametersByPathCommand, 2);
+      expect(aws.apigw).toHaveReceivedCommandTimes(FlushStageAuthorizersCacheCommand, 3);
+      await flushing.flushNow();
+      expect(aws.apigw).toHaveReceivedCommandWith(FlushStageAuthorizersCacheCommand, { restApiId: 'def456', stageName: 'v1' });
       expect(aws.ssm).toHaveReceivedCommandTimes(GetParametersByPathCommand, 2);
     } finally {
       now.mockRestore();
