@@ -114,6 +114,12 @@ function auditSortKey(record: Pick<AuditRecord, 'at' | 'id'>): string {
   return `${AUDIT_PREFIX}${record.at}#${record.id}`;
 }
 
+/** A record as the log holds it, in today's shape: one written before names were recorded names none (null). */
+function recordAsRead(record: AuditRecord): AuditRecord {
+  const actor = record.actor.type === 'key' ? { ...record.actor, keyName: record.actor.keyName ?? null } : record.actor;
+  return { ...record, actor, keyName: record.keyName ?? null };
+}
+
 function sortKeyOf(requestId: string): string {
   return `idempotency#${requestId}`;
 }
@@ -375,7 +381,7 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
       items.push(...((result.Items ?? []) as AuditItem[]).filter((item) => item.sk !== highest || !query.after));
       startKey = result.LastEvaluatedKey;
     } while (startKey && items.length < wanted);
-    const records = items.map(({ sk: _sk, ttl: _ttl, ...record }) => record);
+    const records = items.map(({ sk: _sk, ttl: _ttl, ...record }) => recordAsRead(record));
     if (records.length <= query.limit) return { items: records };
     const page = records.slice(0, query.limit);
     const last = page[page.length - 1];

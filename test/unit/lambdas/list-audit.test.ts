@@ -123,6 +123,13 @@ describe('GET /tenants/{tenantId}/audit', () => {
     });
   });
 
+  it('reads a record made before names were recorded with null names, as the schema has them', async () => {
+    const { keyName: _none, actor: _actor, ...legacy } = stored(1);
+    logAnswers([{ ...legacy, actor: { type: 'key', keyId } }]);
+    const page = expectJson<{ items: AuditRecord[] }>(await handler(admin()), 200);
+    expect(page.items).toEqual([expect.objectContaining({ keyName: null, actor: { type: 'key', keyId, keyName: null } })]);
+  });
+
   it('503 with Retry-After when the table cannot be read', async () => {
     aws.ddb.on(QueryCommand).rejects(awsError('ProvisionedThroughputExceededException', 'Rate exceeded'));
     expectProblem(await handler(admin()), 503);
