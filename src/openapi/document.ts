@@ -1,15 +1,13 @@
 import * as z from 'zod';
 import {
   createKeyBodySchema,
-  listAuditQuerySchema,
-  listKeysQuerySchema,
   rotateKeyBodySchema,
   setPlanBodySchema,
   updateKeyBodySchema,
-  usageQuerySchema,
   verifyKeyBodySchema,
 } from '../domain/validation';
 import { PROBLEM_CONTENT_TYPE } from '../problem';
+import { QUERY_SCHEMAS } from '../query-schemas';
 import { type HandlerName, type HttpMethod, ROUTES, type Route } from '../routes';
 import {
   apiKeySchema,
@@ -131,7 +129,10 @@ type RequestSchemaName = keyof typeof COMPONENTS.requests;
 
 /** The problem statuses the API answers, each a reusable response. */
 const PROBLEMS = {
-  400: { name: 'BadRequest', description: 'The request is not valid: bad JSON, unknown fields, or a bad value (see `errors`).' },
+  400: {
+    name: 'BadRequest',
+    description: 'The request is not valid: bad JSON, unknown fields or query parameters, or a bad value (see `errors`).',
+  },
   401: { name: 'Unauthorized', description: 'No key, or a malformed, unknown, disabled or expired one: always the same answer.' },
   403: {
     name: 'Forbidden',
@@ -180,7 +181,6 @@ interface OperationSpec {
   summary: string;
   tag: 'keys' | 'tenants' | 'audit' | 'verification' | 'console' | 'meta';
   body?: { schema: RequestSchemaName; required: boolean };
-  query?: z.ZodObject;
   /** Takes an Idempotency-Key header. */
   idempotent?: true;
   success: Record<number, SuccessResponse>;
@@ -215,7 +215,6 @@ const OPERATIONS: Record<HandlerName, OperationSpec> = {
     operationId: 'listKeys',
     summary: 'List keys, newest first',
     tag: 'keys',
-    query: listKeysQuerySchema,
     success: { 200: { description: 'One page of keys.', body: 'KeyList' } },
     problems: [400, 503],
   },
@@ -261,7 +260,6 @@ const OPERATIONS: Record<HandlerName, OperationSpec> = {
     operationId: 'listAudit',
     summary: "Read the tenant's audit trail, newest first",
     tag: 'audit',
-    query: listAuditQuerySchema,
     success: { 200: { description: 'One page of audit records.', body: 'AuditList' } },
     problems: [400, 503],
   },
@@ -305,7 +303,6 @@ const OPERATIONS: Record<HandlerName, OperationSpec> = {
     operationId: 'getUsage',
     summary: "A tenant's requests per day",
     tag: 'tenants',
-    query: usageQuerySchema,
     success: { 200: { description: 'One entry per day of the range, from and to included.', body: 'Usage' } },
     problems: [400, 503],
   },
@@ -399,6 +396,10 @@ function queryParameters(query: z.ZodObject): ParameterObject[] {
   }));
 }
 
+function refusesOtherParameters(query: z.ZodObject): boolean {
+  return (z.toJSONSchema(query, { target: 'draft-2020-12', io: 'input' }) as JsonSchema).additionalProperties === false;
+}
+
 const IDEMPOTENCY_KEY_PARAMETER: ParameterObject = {
   name: 'Idempotency-Key',
   in: 'header',
@@ -457,12 +458,20 @@ function operationFor(route: Route, shared: boolean): OperationObject {
     twin && parameter ? `${spec.operationId}${parameter.charAt(0).toUpperCase()}${parameter.slice(1)}` : spec.operationId;
   // A tenant id in the path is validated like a body.
   const tenantProblems: ProblemStatus[] = route.path.includes('{tenantId}') ? [400] : [];
+  // So is a query parameter the route does not take, unless it takes any.
+  const queryProblems: ProblemStatus[] = refusesOtherParameters(QUERY_SCHEMAS[route.handler]) ? [400] : [];
   const problems = [
-    ...new Set<ProblemStatus>([...spec.problems, ...tenantProblems, ...authorization.problems, ...GATEWAY_PROBLEMS]),
+    ...new Set<ProblemStatus>([
+      ...spec.problems,
+      ...tenantProblems,
+      ...queryProblems,
+      ...authorization.problems,
+      ...GATEWAY_PROBLEMS,
+    ]),
   ].sort();
   const parameters = [
     ...pathParameters(route.path),
-    ...(spec.query ? queryParameters(spec.query) : []),
+    ...queryParameters(QUERY_SCHEMAS[route.handler]),
     ...(spec.idempotent ? [IDEMPOTENCY_KEY_PARAMETER] : []),
   ];
   const requirement =

@@ -168,6 +168,44 @@ describe('bad input: a problem+json 4xx, and nothing written', () => {
   });
 });
 
+describe('requests the route does not take: a problem+json 400 naming what, and nothing written', () => {
+  const plan = () => admin('GET', `/tenants/${TENANT}`);
+
+  it.each([
+    ['GET /tenants/{tenantId}', () => admin('GET', `/tenants/${TENANT}?colour=red`)],
+    ['PUT /tenants/{tenantId}', () => admin('PUT', `/tenants/${TENANT}?colour=red`, { body: { plan: 'pro' } })],
+    ['GET /whoami', () => call(server.baseUrl, 'GET', '/whoami?colour=red', { apiKey: existing.key })],
+    ['GET /openapi.json', () => call(server.baseUrl, 'GET', '/openapi.json?colour=red')],
+    ['GET /tenants/{tenantId}/keys/{keyId}', () => admin('GET', `/tenants/${TENANT}/keys/${existing.id}?colour=red`)],
+    ['GET /tenants/{tenantId}/keys', () => admin('GET', `/tenants/${TENANT}/keys?colour=red&limit=5`)],
+  ])('%s with an unknown query parameter', async (_, request) => {
+    const planBefore = (await plan()).json;
+    const response = await expectRefusedWithoutWrites(request, 400);
+    expect(response.json.errors).toEqual([{ path: 'query', message: expect.stringContaining('colour') }]);
+    expect((await plan()).json).toEqual(planBefore);
+  });
+
+  it('two different Idempotency-Key headers, which would leave a retry with the first issuing a second key', async () => {
+    const before = await listTenant();
+    // Two header lines, as curl sends them; the handlers on admin and self-service routes are the same.
+    const twice = (first: string, second: string) =>
+      curl([
+        ...['-H', `x-api-key: ${manager.key}`, '-H', 'content-type: application/json'],
+        ...['-H', `Idempotency-Key: ${first}`, '-H', `idempotency-key: ${second}`],
+        ...['-d', '{"name":"Twice"}', `${server.baseUrl}/keys`],
+      ]);
+    const refused = await twice('first-attempt', 'second-attempt');
+    expect(refused.status).toBe(400);
+    expect(refused.headers['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(refused.body).errors).toEqual([{ path: 'Idempotency-Key', message: expect.any(String) }]);
+    expect(await listTenant()).toEqual(before);
+    // The same value twice is one value.
+    const created = await twice('same-value', 'same-value');
+    expect(created.status).toBe(201);
+    expect((await admin('DELETE', `/tenants/${TENANT}/keys/${JSON.parse(created.body).id}`)).status).toBe(204);
+  });
+});
+
 describe('refused credentials', () => {
   it('403 for an unsigned admin call, which writes nothing', async () => {
     const response = await expectRefusedWithoutWrites(
