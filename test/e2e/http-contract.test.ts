@@ -2,10 +2,14 @@
  * The HTTP contract of DESIGN §3 at the edges: bad input, refused credentials,
  * problem+json everywhere, Cache-Control and nosniff on every response, and real curl --aws-sigv4.
  */
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { generateKey } from '../../src/domain/key-format';
 import { type ApiResponse, call, signedCall } from '../support/api-client';
 import { curl } from '../support/curl';
 import { type LocalServerProcess, startLocalServer } from '../support/local-server-process';
+import { sendRaw } from '../support/raw-http';
 import { makeTempDir } from '../support/temp-dir';
 
 const ADMIN = { accessKeyId: 'AKIAE2ECONTRACT00000', secretAccessKey: 'contract-secret-00000000000000000000000' };
@@ -237,6 +241,27 @@ describe('refused credentials', () => {
       403,
     );
     expect(response.json.detail).toBe(detail);
+  });
+
+  it('403 for a second X-Amz-Date the client did not sign, as AWS refuses it', async () => {
+    const { host } = new URL(server.baseUrl);
+    const signer = new SignatureV4({ credentials: ADMIN, region: 'us-east-1', service: 'execute-api', sha256: Sha256 });
+    const signed = await signer.sign(new HttpRequest({ method: 'GET', path: `/tenants/${TENANT}/keys`, headers: { host } }));
+    const send = (extra: string[]) =>
+      sendRaw(server.baseUrl, [
+        [
+          `GET /tenants/${TENANT}/keys HTTP/1.1`,
+          ...Object.entries(signed.headers).map(([name, value]) => `${name}: ${value}`),
+          ...extra,
+          'connection: close',
+          '',
+          '',
+        ].join('\r\n'),
+      ]);
+    expect((await send([])).status).toBe(200);
+    const refused = await send([`X-Amz-Date: ${signed.headers['x-amz-date'].slice(0, 9)}000000Z`]);
+    expect(refused.status).toBe(403);
+    expect(refused.headers['content-type']).toBe('application/problem+json');
   });
 
   it('401 with one identical body for a missing, malformed, unknown or disabled key', async () => {
