@@ -118,10 +118,12 @@ describe('the packed package, installed into a new CDK app made as docs/construc
     }
   });
 
-  it('runs the api-keys bin from its compiled JavaScript', () => {
-    const help = run(join(appDir, 'node_modules/.bin/api-keys'), ['--help'], appDir);
+  it('runs the api-keys bin from its compiled JavaScript, which knows its version', () => {
+    const bin = join(appDir, 'node_modules/.bin/api-keys');
+    const help = run(bin, ['--help'], appDir);
     expect(help).toContain('Usage: api-keys');
     expect(help).toContain('verify [options]');
+    expect(run(bin, ['--version'], appDir)).toBe(`${PACKAGE.version}\n`);
   });
 
   it('exports the client without the CDK: api-key-service/client loads no aws-cdk-lib', () => {
