@@ -7,6 +7,7 @@ import {
   type RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
@@ -17,13 +18,20 @@ import { Construct } from 'constructs';
 import { ENV } from '../src/config';
 import { DECLARED_PLANS } from '../src/declared-plans';
 import { DEFAULT_KEY_PREFIX, isValidKeyPrefix, KEY_PREFIX_PATTERN } from '../src/domain/key-format';
-import { DEFAULT_METRICS_NAMESPACE } from '../src/metrics';
+import {
+  DEFAULT_METRICS_NAMESPACE,
+  lookupLatencyMetricName,
+  METRICS_SERVICE,
+  type MeasuredOutcome,
+  outcomeMetricName,
+} from '../src/metrics';
 import { type PlanDeclaration, parsePlans } from '../src/plans';
 import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName, JWT_AUTHORIZER_ENTRY, ROUTES, routePathPattern } from '../src/routes';
 import { KEY_TABLE } from '../src/store/table-schema';
 import { AuditTrail } from './audit-trail';
 import { AuthorizerCacheFlush } from './authorizer-cache-flush';
 import { ConsoleSignIn, type ConsoleSignInProps } from './console-sign-in';
+import type { IApiKeyService, VerificationMetricOptions } from './i-api-key-service';
 import { KeyTable } from './key-table';
 import { MethodAccess } from './method-access';
 import { consoleFunction } from './private/console-function';
@@ -216,7 +224,7 @@ export interface ApiKeyServiceProps {
  * another of the same app, account and Region, put their methods behind the
  * service's keys with a scope per method: {@link protectRestApi} and {@link protectHttpApi}.
  */
-export class ApiKeyService extends Construct {
+export class ApiKeyService extends Construct implements IApiKeyService {
   /** The key table (partition key `keyHash`, GSI `byTenant`). */
   readonly table: ITable;
   /** What the service keeps per tenant (partition key `tenantId`, sort key `sk`): its plan, idempotent requests. */
@@ -366,7 +374,7 @@ export class ApiKeyService extends Construct {
     if (props.monitoring !== false) {
       this.monitoring = new ServiceMonitoring(this, 'Monitoring', {
         ...props.monitoring,
-        metricsNamespace: this.metricsNamespace,
+        service: this,
         stage: this.api.deploymentStage,
         accessLogs,
         workers: { ...handlers, flusher: this.cacheFlush.flusherFunction },
@@ -412,6 +420,61 @@ export class ApiKeyService extends Construct {
   /** Lets `grantee` read key records: GetItem by hash on the table, Query on `byTenant`. No writes. */
   grantReadKeys(grantee: IGrantable): Grant {
     return this.keyTable.grantReadKeys(grantee);
+  }
+
+  /**
+   * One of the service's own metrics (docs/operations.md), in its namespace with its `service` dimension.
+   *
+   * @default - sum over 5 minutes
+   */
+  metric(metricName: string, props: MetricOptions = {}): Metric {
+    return new Metric({
+      namespace: this.metricsNamespace,
+      metricName,
+      dimensionsMap: { service: METRICS_SERVICE },
+      statistic: 'Sum',
+      ...props,
+    }).attachTo(this);
+  }
+
+  /** Verifications with this outcome, by the authorizer or (`verifier: 'Verify'`) POST /verify. @default - sum over 5 minutes */
+  metricOutcome(outcome: MeasuredOutcome, props: VerificationMetricOptions = {}): Metric {
+    const { verifier = 'Authorizer', ...options } = props;
+    return this.metric(outcomeMetricName(verifier, outcome), options);
+  }
+
+  metricAllowed(props?: VerificationMetricOptions): Metric {
+    return this.metricOutcome('valid', props);
+  }
+
+  metricMissing(props?: VerificationMetricOptions): Metric {
+    return this.metricOutcome('missing', props);
+  }
+
+  metricMalformed(props?: VerificationMetricOptions): Metric {
+    return this.metricOutcome('malformed', props);
+  }
+
+  metricUnknown(props?: VerificationMetricOptions): Metric {
+    return this.metricOutcome('unknown', props);
+  }
+
+  metricDisabled(props?: VerificationMetricOptions): Metric {
+    return this.metricOutcome('disabled', props);
+  }
+
+  metricExpired(props?: VerificationMetricOptions): Metric {
+    return this.metricOutcome('expired', props);
+  }
+
+  metricStoreError(props?: VerificationMetricOptions): Metric {
+    return this.metricOutcome('storeError', props);
+  }
+
+  /** Milliseconds from the start of a verification that read the table to its outcome. @default - average over 5 minutes */
+  metricLookupLatency(props: VerificationMetricOptions = {}): Metric {
+    const { verifier = 'Authorizer', ...options } = props;
+    return this.metric(lookupLatencyMetricName(verifier), { statistic: 'Average', ...options });
   }
 
   private addRoutes(): void {

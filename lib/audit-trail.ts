@@ -1,7 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { EventBus, type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -78,21 +78,20 @@ export class AuditTrail extends Construct {
    * Lets a function publish audit records (PutEvents on the bus, only as the
    * service's own `source`) and tells it the bus, the source and the retention.
    */
-  grantPublish(fn: LambdaFunction): void {
+  grantPublish(fn: LambdaFunction): Grant {
     fn.addEnvironment(ENV.eventBusName, this.eventBus.eventBusName);
     fn.addEnvironment(ENV.eventSource, this.eventSource);
     fn.addEnvironment(ENV.auditRetentionSeconds, String(this.retention.toSeconds()));
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['events:PutEvents'],
-        resources: [this.eventBus.eventBusArn],
-        // events:source is multivalued (one value per entry): every entry must name the source, and one must.
-        conditions: {
-          'ForAllValues:StringEquals': { 'events:source': [this.eventSource] },
-          Null: { 'events:source': 'false' },
-        },
-      }),
-    );
+    return Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['events:PutEvents'],
+      resourceArns: [this.eventBus.eventBusArn],
+      // events:source is multivalued (one value per entry): every entry must name the source, and one must.
+      conditions: {
+        'ForAllValues:StringEquals': { 'events:source': [this.eventSource] },
+        Null: { 'events:source': 'false' },
+      },
+    });
   }
 }
 
