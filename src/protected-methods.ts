@@ -37,7 +37,7 @@ function routedVerbs(method: ProtectedMethod, all: readonly ProtectedMethod[]): 
   return ALL_VERBS.filter((verb) => !named.has(verb));
 }
 
-export class AmbiguousMethodsError extends Error {
+class AmbiguousMethodsError extends Error {
   readonly name = 'AmbiguousMethodsError';
 }
 
