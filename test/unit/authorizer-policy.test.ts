@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { isInvocationAllowed, parsePolicyDocument } from '../../local/apigateway/policy-evaluation';
 import { createRouter } from '../../local/apigateway/router';
 import { type AuthorizerPolicy, policyFor } from '../../src/authorizer-policy';
-import { compileMethods, type ProtectedMethod } from '../../src/protected-methods';
-import { ROUTES, SERVICE_PROTECTED_METHODS } from '../../src/routes';
+import { compileMethods, type ProtectedMethod, SERVICE_PROTECTED_METHODS } from '../../src/protected-methods';
+import { ROUTES } from '../../src/routes';
 import { ACCOUNT_ID, API_ID, methodArn, REGION, STAGE } from '../fixtures/events';
 
 const STAGE_ARN = `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${API_ID}/${STAGE}`;

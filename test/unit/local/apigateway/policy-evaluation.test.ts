@@ -4,8 +4,7 @@ import {
   parsePolicyDocument,
 } from '../../../../local/apigateway/policy-evaluation';
 import { policyFor } from '../../../../src/authorizer-policy';
-import { compileMethods } from '../../../../src/protected-methods';
-import { SERVICE_PROTECTED_METHODS } from '../../../../src/routes';
+import { compileMethods, SERVICE_PROTECTED_METHODS } from '../../../../src/protected-methods';
 
 const STAGE = 'arn:aws:execute-api:us-east-1:000000000000:local/v1';
 const allow = (...resources: string[]): NormalizedStatement => ({
