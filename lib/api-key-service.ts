@@ -11,13 +11,14 @@ import { Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ENV } from '../src/config';
 import { DECLARED_PLANS } from '../src/declared-plans';
 import { DEFAULT_KEY_PREFIX, isValidKeyPrefix, KEY_PREFIX_PATTERN } from '../src/domain/key-format';
+import { type FunctionGrants, grantHandler, ROUTELESS_GRANTS } from '../src/function-grants';
 import {
   DEFAULT_METRICS_NAMESPACE,
   lookupLatencyMetricName,
@@ -328,9 +329,24 @@ export class ApiKeyService extends Construct implements IApiKeyService {
       // Lambda reads the stack of every refusal: mapping it would make the first one cost 100 ms.
       sourceMapsAtRuntime: false,
     });
-    this.keyTable.grantVerify(authorizerFunction);
-    this.usagePlans.grantUsageIdentifier(authorizerFunction);
-    authorizerFunction.addEnvironment(ENV.metricsNamespace, this.metricsNamespace);
+    // Each function's grants, with the settings that go with them: the construct's own way of giving them.
+    const grantsTo = (fn: LambdaFunction): Omit<FunctionGrants, 'sweepKeys'> => ({
+      keyTable: (access) => this.keyTable.grantAccess(fn, access),
+      verifyKeys: () => {
+        this.keyTable.grantVerify(fn);
+        fn.addEnvironment(ENV.metricsNamespace, this.metricsNamespace);
+      },
+      tenantTable: (actions) => tenantTable.grantAccess(fn, actions),
+      issueKeys: () => fn.addEnvironment(ENV.keyPrefix, keyPrefix),
+      publishAudit: () => this.auditTrail.grantPublish(fn),
+      flushNow: () => this.cacheFlush.grantFlushNow(fn),
+      scheduleFlush: () => this.cacheFlush.grantScheduleFlush(fn),
+      usagePlans: (operations) => this.usagePlans.grantOperations(fn, operations),
+      usageIdentifier: () => this.usagePlans.grantUsageIdentifier(fn),
+      verifyConsoleUsers: () => this.consoleSignIn.bindVerifier(fn),
+      serveConsole: () => this.consoleSignIn.bindPage(fn),
+    });
+    ROUTELESS_GRANTS.authorizer(grantsTo(authorizerFunction));
     this.authorizerFunction = authorizerFunction;
 
     const consoleAuthorizerFunction = serviceFunction(this, 'ConsoleAuthorizer', {
@@ -340,7 +356,7 @@ export class ApiKeyService extends Construct implements IApiKeyService {
       logRetention,
       tracing,
     });
-    this.consoleSignIn.bindVerifier(consoleAuthorizerFunction);
+    ROUTELESS_GRANTS.jwtAuthorizer(grantsTo(consoleAuthorizerFunction));
     this.consoleAuthorizerFunction = consoleAuthorizerFunction;
     this.consoleAuthorizer = new RequestAuthorizer(this, 'ConsoleUserAuthorizer', {
       handler: consoleAuthorizerFunction,
@@ -355,18 +371,7 @@ export class ApiKeyService extends Construct implements IApiKeyService {
       const fn = definition.servesConsole
         ? consoleFunction(this, pascalCase(name), settings)
         : serviceFunction(this, pascalCase(name), { entry: definition.entry, ...settings });
-      if (definition.servesConsole) this.consoleSignIn.bindPage(fn);
-      if (definition.tableActions.length > 0 || definition.indexActions.length > 0) this.keyTable.grantAccess(fn, definition);
-      if (definition.verifiesKeys) {
-        this.keyTable.grantVerify(fn);
-        fn.addEnvironment(ENV.metricsNamespace, this.metricsNamespace);
-      }
-      if (definition.tenantTableActions.length > 0) tenantTable.grantAccess(fn, definition.tenantTableActions);
-      if (definition.recordsAudit) this.auditTrail.grantPublish(fn);
-      if (definition.issuesKeys) fn.addEnvironment(ENV.keyPrefix, keyPrefix);
-      if (definition.invalidation.includes('flushNow')) this.cacheFlush.grantFlushNow(fn);
-      if (definition.invalidation.includes('flushAt')) this.cacheFlush.grantScheduleFlush(fn);
-      this.usagePlans.grantOperations(fn, definition.usagePlans);
+      grantHandler(definition, grantsTo(fn));
       handlers[name] = fn;
     }
     this.handlers = handlers;

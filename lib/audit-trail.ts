@@ -7,7 +7,8 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../src/config';
 import { DEFAULT_AUDIT_RETENTION_DAYS } from '../src/domain/audit';
-import { AUDIT_SWEEPER_ACCESS, AUDIT_SWEEPER_ENTRY } from '../src/routes';
+import { ROUTELESS_GRANTS } from '../src/function-grants';
+import { AUDIT_SWEEPER_ENTRY } from '../src/routes';
 import type { KeyTable } from './key-table';
 import { serviceFunction } from './private/service-function';
 import type { TenantTable } from './tenant-table';
@@ -62,9 +63,11 @@ export class AuditTrail extends Construct {
       logRetention: props.logRetention,
       tracing: props.tracing,
     });
-    props.keyTable.grantSweep(sweeper, AUDIT_SWEEPER_ACCESS);
-    props.tenantTable.grantAccess(sweeper, AUDIT_SWEEPER_ACCESS.tenantTableActions);
-    this.grantPublish(sweeper);
+    ROUTELESS_GRANTS.auditSweeper({
+      sweepKeys: (access) => props.keyTable.grantSweep(sweeper, access),
+      tenantTable: (actions) => props.tenantTable.grantAccess(sweeper, actions),
+      publishAudit: () => this.grantPublish(sweeper),
+    });
     // Two sweeps at once would publish the same stranded records twice: one at a time.
     new Rule(this, 'SweepSchedule', {
       description: 'Delivers audit records whose own delivery was interrupted.',

@@ -9,6 +9,7 @@ import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ENV } from '../src/config';
 import type { FlushTarget } from '../src/domain/cache-flush';
+import { ROUTELESS_GRANTS } from '../src/function-grants';
 import { FLUSHER_ENTRY } from '../src/routes';
 import { serviceFunction } from './private/service-function';
 
@@ -84,7 +85,7 @@ export class AuthorizerCacheFlush extends Construct {
       logRetention: props.logRetention,
       tracing: props.tracing,
     });
-    this.grantFlushNow(flusher);
+    ROUTELESS_GRANTS.flusher({ flushNow: () => this.grantFlushNow(flusher) });
     new EventSourceMapping(this, 'FlusherQueueSource', {
       target: flusher,
       eventSourceArn: this.queue.queueArn,
