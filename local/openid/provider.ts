@@ -7,8 +7,10 @@
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { authenticate, type DemoUser, subjectOf } from './demo-users';
 import { loginPage } from './login-page';
@@ -31,6 +33,10 @@ export interface OpenIdProvider {
 }
 
 const INTERACTION_PATH = /^\/interaction\/([^/]+)(\/login)?$/;
+const HOUR = 60 * 60;
+const DAY = 24 * HOUR;
+/** The console's icon, for the sign-in page's tab too: browsers ask every origin for /favicon.ico. */
+const FAVICON = readFileSync(resolve(__dirname, '../../console/favicon.svg'));
 const MAX_FORM_BYTES = 8 * 1024;
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
@@ -63,6 +69,9 @@ function configuration(options: OpenIdProviderOptions): Configuration {
     jwks: { keys: [signingKey as never] },
     cookies: { keys: [randomBytes(32).toString('hex')] },
     pkce: { required: () => true },
+    // Every lifetime the flow uses, set (oidc-provider's own values), as the package asks of a provider: left to its
+    // defaults, each prints a NOTICE to npm start's output the first time a user signs in.
+    ttl: { Interaction: HOUR, Session: 14 * DAY, Grant: 14 * DAY, AccessToken: HOUR, IdToken: HOUR },
     // The tenant travels in the ID token, under the claim the JWT authorizer is told to read.
     claims: { openid: ['sub', tenantClaim], email: ['email', 'email_verified'] },
     conformIdTokenClaims: false,
@@ -125,7 +134,12 @@ export async function startOpenIdProvider(options: OpenIdProviderOptions): Promi
   const provider = new Provider(issuer, configuration(options));
   const callback = provider.callback();
   handle = (req, res) => {
-    if (!INTERACTION_PATH.test(new URL(req.url ?? '/', issuer).pathname)) {
+    const { pathname } = new URL(req.url ?? '/', issuer);
+    if (pathname === '/favicon.ico') {
+      res.writeHead(200, { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400' }).end(FAVICON);
+      return;
+    }
+    if (!INTERACTION_PATH.test(pathname)) {
       callback(req, res);
       return;
     }
