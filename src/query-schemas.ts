@@ -1,41 +1,32 @@
 import * as z from 'zod';
 import { listAuditQuerySchema, listKeysQuerySchema, parseOrThrow, usageQuerySchema } from './domain/validation';
-import type { HandlerName } from './routes';
-
-/** The query of a route that takes none: any parameter is unknown. */
-const NO_PARAMETERS = z.strictObject({});
+import { QUERIES, type QuerySchemaName, routeOf } from './routes';
 
 /**
- * The console's page and files are a web page's, not an API's: the browser
- * comes back from the identity provider with its answer in the query (`code`,
- * `state`, `iss`, or `error` …) for the page's script to read, and a link to
- * the page may carry anything.
+ * The query strings the routes take (QUERIES in the route table), by name: the
+ * one place from which the OpenAPI document lists a route's query
+ * parameters and the edge (lambdas/shared/http.ts) refuses any other before the
+ * handler runs.
  */
-const ANY_PARAMETERS = z.looseObject({});
-
-/**
- * The query parameters each handler's routes take, as the schema that validates
- * them: the one place from which the OpenAPI document lists them and the edge
- * (lambdas/shared/http.ts) refuses any other before the handler runs.
- */
-export const QUERY_SCHEMAS: Record<HandlerName, z.ZodObject> = {
-  createKey: NO_PARAMETERS,
-  listKeys: listKeysQuerySchema,
-  getKey: NO_PARAMETERS,
-  updateKey: NO_PARAMETERS,
-  deleteKey: NO_PARAMETERS,
-  rotateKey: NO_PARAMETERS,
-  listAudit: listAuditQuerySchema,
-  whoami: NO_PARAMETERS,
-  verifyKey: NO_PARAMETERS,
-  openApi: NO_PARAMETERS,
-  consolePage: ANY_PARAMETERS,
-  getTenant: NO_PARAMETERS,
-  setTenantPlan: NO_PARAMETERS,
-  getUsage: usageQuerySchema,
+export const QUERY_SCHEMAS: Record<QuerySchemaName, z.ZodObject> = {
+  ListKeysQuery: listKeysQuerySchema,
+  ListAuditQuery: listAuditQuerySchema,
+  UsageQuery: usageQuerySchema,
+  // A web page's, not an API's: the browser comes back from the identity provider with its answer in the
+  // query (`code`, `state`, `iss`, or `error` …) for the page's script to read, and a link may carry anything.
+  PageQuery: z.looseObject({}),
 };
 
-/** Throws a ValidationError (400) naming every parameter `handler`'s routes do not take, or take with a bad value. */
-export function checkQuery(handler: HandlerName, query: Record<string, string | undefined>): void {
-  parseOrThrow(QUERY_SCHEMAS[handler], query, '', 'query');
+/** The query of an operation that names none: any parameter is unknown. */
+const NO_PARAMETERS = z.strictObject({});
+
+/** The schema of an operation's query string: the one it names, or one that takes no parameter. */
+export const querySchemaOf = (name: QuerySchemaName | undefined): z.ZodObject =>
+  name === undefined ? NO_PARAMETERS : QUERY_SCHEMAS[name];
+
+/** Throws a ValidationError (400) naming every parameter the route does not take, or takes with a bad value. */
+export function checkQuery(method: string, resource: string, query: Record<string, string | undefined>): void {
+  const route = routeOf(method, resource);
+  if (!route) throw new Error(`No route for ${method} ${resource}`);
+  parseOrThrow(querySchemaOf(QUERIES[route.handler]), query, '', 'query');
 }

@@ -152,17 +152,15 @@ function errorResponse(error: unknown): APIGatewayProxyResult {
 
 /**
  * Refuses a query parameter the request's route does not take (src/query-schemas.ts).
- * The schemas are loaded only for a request that carries a query, so that a
- * handler which takes none, such as POST /verify, loads no validation library to
- * find that a request without one has none.
+ * That check, the route table included, is loaded only for a request that
+ * carries a query, so that a handler which takes none, such as POST /verify,
+ * loads nothing to find that a request without one has none.
  */
 async function checkQueryOf(event: APIGatewayProxyEvent): Promise<void> {
   const query = event.queryStringParameters;
   if (!query || Object.keys(query).length === 0) return;
-  const route = routeOf(event.httpMethod, event.resource);
-  if (!route) throw new Error(`No route for ${event.httpMethod} ${event.resource}`);
   const { checkQuery } = await import('../../src/query-schemas');
-  checkQuery(route.handler, query);
+  checkQuery(event.httpMethod, event.resource, query);
 }
 
 /** Wraps a route handler so every failure becomes problem+json, and a query the route does not take a 400. */

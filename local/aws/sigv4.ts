@@ -3,24 +3,12 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { GatewayResponseType } from '../../src/problem';
-import { parseQuery } from '../http/http-request';
+import { parseQuery, type SignedRequest } from '../http/http-request';
 
 export interface Credentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string;
-}
-
-/** A request exactly as it arrived: what the client signed. */
-export interface SignedRequest {
-  method: string;
-  /** The path as sent, still percent-encoded. */
-  rawPath: string;
-  /** The query string as sent, without `?`. */
-  rawQuery: string;
-  /** Lower-case header names, each with every value it was sent with. */
-  headers: Readonly<Record<string, string[] | undefined>>;
-  body: Uint8Array;
 }
 
 export interface SigV4Options {

@@ -3,8 +3,11 @@ import { dirname, join } from 'node:path';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ApiKeyServiceClient, ApiProblemError, type AwsCredentialsProvider, type KeyChanges } from '../client';
+import { routeFor } from '../routes';
 import { failureText, fetchNamingFailures, problemAdvice } from './failures';
 import { auditTable, issueNotice, keyCheckDetails, keyDetails, keyTable, type Output, tenantDetails, usageTable } from './output';
+
+const VERIFY_ROUTE = routeFor('verifyKey', 'iam');
 
 /** Exit codes: 0 done, 1 the API refused or could not be reached, 2 the command line was wrong. */
 const EXIT = { ok: 0, apiError: 1, usage: 2 } as const;
@@ -201,7 +204,7 @@ function buildProgram(output: Output, env: NodeJS.ProcessEnv, credentials: AwsCr
   program
     .command('verify')
     .description(
-      'Check a key as the authorizer would (POST /verify). A refused key is an answer, exit 0: valid false and its code.',
+      `Check a key as the authorizer would (${VERIFY_ROUTE.method} ${VERIFY_ROUTE.path}). A refused key is an answer, exit 0: valid false and its code.`,
     )
     .requiredOption('--key <key>', 'the key to check, ak_…')
     .option('--scope <scope>', 'a scope it must hold')

@@ -180,6 +180,7 @@ describe('requests the route does not take: a problem+json 400 naming what, and 
     ['PUT /tenants/{tenantId}', () => admin('PUT', `/tenants/${TENANT}?colour=red`, { body: { plan: 'pro' } })],
     ['GET /whoami', () => call(server.baseUrl, 'GET', '/whoami?colour=red', { apiKey: existing.key })],
     ['GET /openapi.json', () => call(server.baseUrl, 'GET', '/openapi.json?colour=red')],
+    ['POST /verify', () => admin('POST', '/verify?colour=red', { body: { key: existing.key } })],
     ['GET /tenants/{tenantId}/keys/{keyId}', () => admin('GET', `/tenants/${TENANT}/keys/${existing.id}?colour=red`)],
     ['GET /tenants/{tenantId}/keys', () => admin('GET', `/tenants/${TENANT}/keys?colour=red&limit=5`)],
   ])('%s with an unknown query parameter', async (_, request) => {

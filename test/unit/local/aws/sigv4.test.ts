@@ -1,14 +1,8 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import {
-  type Credentials,
-  parseAuthorization,
-  precheckSigV4,
-  SIGV4_FAILURES,
-  type SignedRequest,
-  verifySigV4,
-} from '../../../../local/aws/sigv4';
+import { type Credentials, parseAuthorization, precheckSigV4, SIGV4_FAILURES, verifySigV4 } from '../../../../local/aws/sigv4';
+import type { SignedRequest } from '../../../../local/http/http-request';
 
 const ADMIN: Credentials = { accessKeyId: 'AKIAEXAMPLE000000000', secretAccessKey: 'secret-secret-secret-secret-secret-00000' };
 const SIGNED_AT = new Date('2030-01-02T03:04:05Z');
