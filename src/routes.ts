@@ -287,8 +287,22 @@ export type ResponseSchemaName =
   | 'Whoami'
   | 'KeyCheck';
 
-/** The query strings, by the name of their schema. */
-export type QuerySchemaName = 'ListKeysQuery' | 'ListAuditQuery' | 'UsageQuery';
+/** The query strings, by the name of their schema (src/query-schemas.ts). */
+export type QuerySchemaName = 'ListKeysQuery' | 'ListAuditQuery' | 'UsageQuery' | 'PageQuery';
+
+/**
+ * The query string each handler's routes take, by the name of its schema; a
+ * handler not named here takes none, and any parameter sent to it is a 400.
+ * Kept apart from OPERATIONS so that the functions' check of a request's query
+ * (src/query-schemas.ts) loads these few names, not every operation's
+ * description.
+ */
+export const QUERIES: Partial<Record<HandlerName, QuerySchemaName>> = {
+  listKeys: 'ListKeysQuery',
+  listAudit: 'ListAuditQuery',
+  getUsage: 'UsageQuery',
+  consolePage: 'PageQuery',
+};
 
 /** The problem statuses the API answers. */
 export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 502 | 503 | 504;
@@ -310,7 +324,6 @@ export interface Operation {
   summary: string;
   tag: 'keys' | 'tenants' | 'audit' | 'verification' | 'console' | 'meta';
   body?: { schema: RequestSchemaName; required: boolean };
-  query?: QuerySchemaName;
   /** Takes an Idempotency-Key header; without one, a request is never repeated. */
   idempotent?: true;
   success: Record<number, SuccessResponse>;
@@ -349,7 +362,6 @@ export const OPERATIONS: Record<HandlerName, Operation> = {
     operationId: 'listKeys',
     summary: 'List keys, newest first',
     tag: 'keys',
-    query: 'ListKeysQuery',
     success: { 200: { description: 'One page of keys.', body: 'KeyList' } },
     problems: [400, 503],
   },
@@ -395,7 +407,6 @@ export const OPERATIONS: Record<HandlerName, Operation> = {
     operationId: 'listAudit',
     summary: "Read the tenant's audit trail, newest first",
     tag: 'audit',
-    query: 'ListAuditQuery',
     success: { 200: { description: 'One page of audit records.', body: 'AuditList' } },
     problems: [400, 503],
   },
@@ -439,7 +450,6 @@ export const OPERATIONS: Record<HandlerName, Operation> = {
     operationId: 'getUsage',
     summary: "A tenant's requests per day",
     tag: 'tenants',
-    query: 'UsageQuery',
     success: { 200: { description: 'One entry per day of the range, from and to included.', body: 'Usage' } },
     problems: [400, 503],
   },

@@ -140,7 +140,10 @@ async function checkHeaders(request: Omit<SignedRequest, 'body'>, options: SigV4
   const authorization = request.headers.authorization?.[0];
   if (authorization === undefined) return { valid: false, failure: 'missing' };
   const parsed = parseAuthorization(authorization);
-  const amzDate = request.headers['x-amz-date']?.[0];
+  // Sent twice, AWS reads X-Amz-Date as both values joined, which is no date; the re-signing
+  // below takes the one it is given, so a second, unsigned one would go unnoticed.
+  const amzDates = request.headers['x-amz-date'] ?? [];
+  const amzDate = amzDates.length === 1 ? amzDates[0] : undefined;
   const signingDate = parseAmzDate(amzDate);
   if (!parsed || !signingDate || !parsed.signedHeaders.includes('host')) return { valid: false, failure: 'malformed' };
   if (parsed.signedHeaders.some((name) => request.headers[name] === undefined)) return { valid: false, failure: 'malformed' };

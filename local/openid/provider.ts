@@ -13,8 +13,9 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { authenticate, type DemoUser, subjectOf } from './demo-users';
-import { loginPage } from './login-page';
 import { MemoryAdapter } from './memory-adapter';
+import { errorPage, loginPage, signedOutPage, signOutPage } from './pages';
+import { PasswordThrottle } from './password-throttle';
 
 export interface OpenIdProviderOptions {
   /** 0 picks a free port. */
@@ -83,7 +84,21 @@ function configuration(options: OpenIdProviderOptions): Configuration {
         claims: async () => ({ sub: id, email: user.email, email_verified: true, [tenantClaim]: user.tenant }),
       };
     },
-    features: { devInteractions: { enabled: false } },
+    features: {
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: {
+        logoutSource: async (ctx, form) => {
+          ctx.body = signOutPage(form);
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.body = signedOutPage();
+        },
+      },
+    },
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = errorPage(out);
+    },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     // The console is the operator's own application: its users are not asked to consent to it.
     loadExistingGrant: async (ctx: KoaContextWithOIDC) => {
@@ -102,13 +117,19 @@ function configuration(options: OpenIdProviderOptions): Configuration {
 }
 
 /** The sign-in form, and the answer to it. */
-async function interaction(provider: Provider, users: readonly DemoUser[], req: IncomingMessage, res: ServerResponse) {
+async function interaction(
+  provider: Provider,
+  users: readonly DemoUser[],
+  throttle: PasswordThrottle,
+  req: IncomingMessage,
+  res: ServerResponse,
+) {
   const [, uid, login] = INTERACTION_PATH.exec(new URL(req.url ?? '/', 'http://x').pathname) ?? [];
   const details = await provider.interactionDetails(req, res);
   if (details.uid !== uid) throw new Error('Interaction mismatch');
   const action = `/interaction/${uid}/login`;
-  const send = (status: number, html: string) => {
-    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  const send = (status: number, html: string, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...headers });
     res.end(html);
   };
   if (!login || req.method !== 'POST') {
@@ -117,11 +138,20 @@ async function interaction(provider: Provider, users: readonly DemoUser[], req: 
   }
   const form = await readForm(req);
   const email = form.get('email') ?? '';
+  const client = req.socket.remoteAddress ?? '';
+  const wait = Math.ceil(throttle.waitFor(client, email) / 1000);
+  if (wait > 0) {
+    const error = `Too many wrong passwords for this address. Try again in ${wait} second${wait === 1 ? '' : 's'}.`;
+    send(429, loginPage({ action, email, error }), { 'retry-after': String(wait) });
+    return;
+  }
   const user = authenticate(users, email, form.get('password') ?? '');
   if (!user) {
+    throttle.wrongPassword(client, email);
     send(401, loginPage({ action, email, error: 'Wrong email or password.' }));
     return;
   }
+  throttle.signedIn(client, email);
   await provider.interactionFinished(req, res, { login: { accountId: subjectOf(user) } }, { mergeWithLastSubmission: false });
 }
 
@@ -133,7 +163,11 @@ export async function startOpenIdProvider(options: OpenIdProviderOptions): Promi
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const provider = new Provider(issuer, configuration(options));
   const callback = provider.callback();
+  const throttle = new PasswordThrottle();
   handle = (req, res) => {
+    // No page of the provider may be framed: a framed sign-in form invites clickjacking.
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
     const { pathname } = new URL(req.url ?? '/', issuer);
     if (pathname === '/favicon.ico') {
       res.writeHead(200, { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400' }).end(FAVICON);
@@ -143,7 +177,7 @@ export async function startOpenIdProvider(options: OpenIdProviderOptions): Promi
       callback(req, res);
       return;
     }
-    interaction(provider, options.users, req, res).catch(() => {
+    interaction(provider, options.users, throttle, req, res).catch(() => {
       // An expired or unknown interaction: start again from the console.
       if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('This sign-in has expired. Go back to the console and sign in again.');

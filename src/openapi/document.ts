@@ -1,20 +1,18 @@
 import * as z from 'zod';
 import {
   createKeyBodySchema,
-  listAuditQuerySchema,
-  listKeysQuerySchema,
   rotateKeyBodySchema,
   setPlanBodySchema,
   updateKeyBodySchema,
-  usageQuerySchema,
   verifyKeyBodySchema,
 } from '../domain/validation';
 import { PROBLEM_CONTENT_TYPE } from '../problem';
+import { querySchemaOf } from '../query-schemas';
 import {
   type HttpMethod,
   OPERATIONS,
   type ProblemStatus,
-  type QuerySchemaName,
+  QUERIES,
   type RequestSchemaName,
   type ResponseSchemaName,
   ROUTES,
@@ -139,16 +137,12 @@ const COMPONENTS = {
   requests: Record<RequestSchemaName, { schema: z.ZodType; description: string }>;
 };
 
-/** The query strings the operations take. */
-const QUERIES: Record<QuerySchemaName, z.ZodObject> = {
-  ListKeysQuery: listKeysQuerySchema,
-  ListAuditQuery: listAuditQuerySchema,
-  UsageQuery: usageQuerySchema,
-};
-
 /** The problem statuses the API answers, each a reusable response. */
 const PROBLEMS = {
-  400: { name: 'BadRequest', description: 'The request is not valid: bad JSON, unknown fields, or a bad value (see `errors`).' },
+  400: {
+    name: 'BadRequest',
+    description: 'The request is not valid: bad JSON, unknown fields or query parameters, or a bad value (see `errors`).',
+  },
   401: { name: 'Unauthorized', description: 'No key, or a malformed, unknown, disabled or expired one: always the same answer.' },
   403: {
     name: 'Forbidden',
@@ -256,6 +250,10 @@ function queryParameters(query: z.ZodObject): ParameterObject[] {
   }));
 }
 
+function refusesOtherParameters(query: z.ZodObject): boolean {
+  return (z.toJSONSchema(query, { target: 'draft-2020-12', io: 'input' }) as JsonSchema).additionalProperties === false;
+}
+
 const IDEMPOTENCY_KEY_PARAMETER: ParameterObject = {
   name: 'Idempotency-Key',
   in: 'header',
@@ -314,18 +312,22 @@ function operationFor(route: Route, shared: boolean): OperationObject {
     twin && parameter ? `${spec.operationId}${parameter.charAt(0).toUpperCase()}${parameter.slice(1)}` : spec.operationId;
   // A tenant id in the path is validated like a body.
   const tenantProblems: ProblemStatus[] = route.path.includes('{tenantId}') ? [400] : [];
+  // So is a query parameter the route does not take, unless it takes any.
+  const query = querySchemaOf(QUERIES[route.handler]);
+  const queryProblems: ProblemStatus[] = refusesOtherParameters(query) ? [400] : [];
   const problems = [
     ...new Set<ProblemStatus>([
       ...spec.problems,
       ...(spec.body ? BODY_PROBLEMS : []),
       ...tenantProblems,
+      ...queryProblems,
       ...authorization.problems,
       ...GATEWAY_PROBLEMS,
     ]),
   ].sort();
   const parameters = [
     ...pathParameters(route.path),
-    ...(spec.query ? queryParameters(QUERIES[spec.query]) : []),
+    ...queryParameters(query),
     ...(spec.idempotent ? [IDEMPOTENCY_KEY_PARAMETER] : []),
   ];
   const requirement =
