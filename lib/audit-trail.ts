@@ -2,7 +2,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
-import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import {
   EventSourceMapping,
   FilterCriteria,
@@ -15,7 +15,8 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../src/config';
 import { DEFAULT_AUDIT_RETENTION_DAYS } from '../src/domain/audit';
-import { AUDIT_DELIVERY_ACCESS, AUDIT_DELIVERY_ENTRY, AUDIT_SWEEPER_ACCESS, AUDIT_SWEEPER_ENTRY } from '../src/routes';
+import { ROUTELESS_GRANTS } from '../src/function-grants';
+import { AUDIT_DELIVERY_ENTRY, AUDIT_SWEEPER_ENTRY, type AuditWorkerAccess } from '../src/routes';
 import { WAITING_RECORDS_FILTER } from '../src/store/table-schema';
 import type { KeyTable } from './key-table';
 import { acknowledgeListStreams, acknowledgeOnFailureQueue } from './private/nag-acknowledgements';
@@ -86,9 +87,10 @@ export class AuditTrail extends Construct {
       logRetention: props.logRetention,
       tracing: props.tracing,
     });
-    props.keyTable.grantAuditWork(delivery, AUDIT_DELIVERY_ACCESS);
-    props.tenantTable.grantAuditWork(delivery, AUDIT_DELIVERY_ACCESS);
-    this.grantPublish(delivery);
+    ROUTELESS_GRANTS.auditDelivery({
+      deliverAudit: (access) => this.grantAuditWork(delivery, access, props),
+      publishAudit: () => this.grantPublish(delivery),
+    });
     this.deliveryDeadLetterQueue = new Queue(this, 'DeliveryDeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -136,9 +138,10 @@ export class AuditTrail extends Construct {
       logRetention: props.logRetention,
       tracing: props.tracing,
     });
-    props.keyTable.grantAuditWork(sweeper, AUDIT_SWEEPER_ACCESS);
-    props.tenantTable.grantAuditWork(sweeper, AUDIT_SWEEPER_ACCESS);
-    this.grantPublish(sweeper);
+    ROUTELESS_GRANTS.auditSweeper({
+      deliverAudit: (access) => this.grantAuditWork(sweeper, access, props),
+      publishAudit: () => this.grantPublish(sweeper),
+    });
     // Two sweeps at once would publish the same stranded records twice: one at a time.
     new Rule(this, 'SweepSchedule', {
       description: 'Delivers audit records whose own delivery was interrupted.',
@@ -148,25 +151,29 @@ export class AuditTrail extends Construct {
     this.sweeperFunction = sweeper;
   }
 
+  /** A delivering function's actions on both tables and their indexes, and the tables' names. */
+  private grantAuditWork(fn: LambdaFunction, access: AuditWorkerAccess, tables: AuditTrailProps): Grant {
+    return tables.keyTable.grantAuditWork(fn, access).combine(tables.tenantTable.grantAuditWork(fn, access));
+  }
+
   /**
    * Lets a function publish audit records (PutEvents on the bus, only as the
    * service's own `source`) and tells it the bus, the source and the retention.
    */
-  private grantPublish(fn: LambdaFunction): void {
+  grantPublish(fn: LambdaFunction): Grant {
     fn.addEnvironment(ENV.eventBusName, this.eventBus.eventBusName);
     fn.addEnvironment(ENV.eventSource, this.eventSource);
     fn.addEnvironment(ENV.auditRetentionSeconds, String(this.retention.toSeconds()));
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['events:PutEvents'],
-        resources: [this.eventBus.eventBusArn],
-        // events:source is multivalued (one value per entry): every entry must name the source, and one must.
-        conditions: {
-          'ForAllValues:StringEquals': { 'events:source': [this.eventSource] },
-          Null: { 'events:source': 'false' },
-        },
-      }),
-    );
+    return Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['events:PutEvents'],
+      resourceArns: [this.eventBus.eventBusArn],
+      // events:source is multivalued (one value per entry): every entry must name the source, and one must.
+      conditions: {
+        'ForAllValues:StringEquals': { 'events:source': [this.eventSource] },
+        Null: { 'events:source': 'false' },
+      },
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type CfnElement, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { type IUsagePlan, Period, type RestApi, type Stage, UsagePlan } from 'aws-cdk-lib/aws-apigateway';
-import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -90,9 +90,11 @@ export class TenantUsagePlans extends Construct {
    * `USAGE_KEY_NAMESPACE`) and the API Gateway calls, on these usage plans and API
    * keys only. IAM authorizes API Gateway's control plane by HTTP verb on the
    * resource path ("Control access for managing an API", API Gateway Developer Guide).
+   * `readPlans` alone needs no call, and so no statement: its grant adds none.
    */
-  grantOperations(fn: LambdaFunction, operations: readonly UsagePlanOperation[]): void {
-    if (operations.length === 0) return;
+  grantOperations(fn: LambdaFunction, operations: readonly UsagePlanOperation[]): Grant {
+    let grant = Grant.drop(fn, 'the usage plans');
+    if (operations.length === 0) return grant;
     fn.addEnvironment(ENV.usageKeyNamespace, this.namespace);
     fn.addEnvironment(
       ENV.usagePlans,
@@ -104,14 +106,19 @@ export class TenantUsagePlans extends Construct {
     const { partition, region } = Stack.of(this);
     const path = (resource: string) => `arn:${partition}:apigateway:${region}::${resource}`;
     const plans = Object.values(this.ownUsagePlans).map((plan) => plan.usagePlanId);
+    const allow = (actions: string[], resourceArns: string[]) => {
+      grant = grant.combine(Grant.addToPrincipal({ grantee: fn, actions, resourceArns }));
+    };
     if (operations.includes('arrangeKeys')) {
       // GetApiKeys and CreateApiKey; CreateUsagePlanKey and DeleteUsagePlanKey.
-      fn.addToRolePolicy(new PolicyStatement({ actions: ['apigateway:GET', 'apigateway:POST'], resources: [path('/apikeys')] }));
-      fn.addToRolePolicy(
-        new PolicyStatement({ actions: ['apigateway:POST'], resources: plans.map((id) => path(`/usageplans/${id}/keys`)) }),
+      allow(['apigateway:GET', 'apigateway:POST'], [path('/apikeys')]);
+      allow(
+        ['apigateway:POST'],
+        plans.map((id) => path(`/usageplans/${id}/keys`)),
       );
-      fn.addToRolePolicy(
-        new PolicyStatement({ actions: ['apigateway:DELETE'], resources: plans.map((id) => path(`/usageplans/${id}/keys/*`)) }),
+      allow(
+        ['apigateway:DELETE'],
+        plans.map((id) => path(`/usageplans/${id}/keys/*`)),
       );
       for (const plan of Object.values(this.ownUsagePlans)) {
         const logicalId = Stack.of(this).getLogicalId(plan.node.defaultChild as CfnElement);
@@ -123,15 +130,21 @@ export class TenantUsagePlans extends Construct {
       }
     }
     if (operations.includes('readUsage')) {
-      fn.addToRolePolicy(
-        new PolicyStatement({ actions: ['apigateway:GET'], resources: plans.map((id) => path(`/usageplans/${id}/usage`)) }),
+      allow(
+        ['apigateway:GET'],
+        plans.map((id) => path(`/usageplans/${id}/usage`)),
       );
     }
+    return grant;
   }
 
-  /** Lets the authorizer name each tenant's API Gateway API key, which it derives without a read. */
-  grantUsageIdentifier(fn: LambdaFunction): void {
+  /**
+   * Lets the authorizer name each tenant's API Gateway API key (`USAGE_KEY_NAMESPACE`),
+   * which it derives without a call: the grant adds no statement.
+   */
+  grantUsageIdentifier(fn: LambdaFunction): Grant {
     fn.addEnvironment(ENV.usageKeyNamespace, this.namespace);
+    return Grant.drop(fn, "naming tenants' API Gateway API keys");
   }
 
   /** One linking function per stack, allowed to read and change these usage plans only. */

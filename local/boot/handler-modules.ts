@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ENV } from '../../src/config';
 import type { SweepResult } from '../../src/domain/audit-delivery';
+import type { RoutelessFunction } from '../../src/function-grants';
 import {
   AUDIT_DELIVERY_ENTRY,
   AUDIT_SWEEPER_ENTRY,
@@ -14,7 +15,6 @@ import {
 } from '../../src/routes';
 import type { AuthorizerHandler } from '../apigateway/authorizer-runner';
 import type { ProxyHandler } from '../apigateway/gateway';
-import type { RoutelessFunction } from './lambda-environment';
 
 const LAMBDAS_DIRECTORY = resolve(__dirname, '../../lambdas');
 const ORDERS_BACKEND = resolve(__dirname, '../../examples/orders/backend');

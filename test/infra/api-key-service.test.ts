@@ -8,8 +8,8 @@ import { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
 import { ENV } from '../../src/config';
 import { DECLARED_PLANS } from '../../src/declared-plans';
 import { GATEWAY_RESPONSES, gatewayResponse, PROBLEM_CONTENT_TYPE } from '../../src/problem';
-import { compileMethods, decodeMethods } from '../../src/protected-methods';
-import { HANDLERS, type HandlerDefinition, type HandlerName, ROUTES, SERVICE_PROTECTED_METHODS } from '../../src/routes';
+import { compileMethods, decodeMethods, SERVICE_PROTECTED_METHODS } from '../../src/protected-methods';
+import { HANDLERS, type HandlerDefinition, type HandlerName, ROUTES } from '../../src/routes';
 import { KEY_TABLE, TENANT_TABLE, WAITING_RECORDS_FILTER } from '../../src/store/table-schema';
 import { arnOf, logicalId, type Permission, permissionsOf, SYNTH_TIMEOUT_MS, sortPermissions, testApp } from './helpers';
 
