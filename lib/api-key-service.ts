@@ -330,7 +330,7 @@ export class ApiKeyService extends Construct implements IApiKeyService {
       sourceMapsAtRuntime: false,
     });
     // Each function's grants, with the settings that go with them: the construct's own way of giving them.
-    const grantsTo = (fn: LambdaFunction): Omit<FunctionGrants, 'deliverAudit' | 'publishAudit'> => ({
+    const grantsTo = (fn: LambdaFunction): Omit<FunctionGrants, 'deliverAudit'> => ({
       keyTable: (access) => this.keyTable.grantAccess(fn, access),
       verifyKeys: () => {
         this.keyTable.grantVerify(fn);
@@ -338,6 +338,7 @@ export class ApiKeyService extends Construct implements IApiKeyService {
       },
       tenantTable: (actions) => tenantTable.grantAccess(fn, actions),
       issueKeys: () => fn.addEnvironment(ENV.keyPrefix, keyPrefix),
+      publishAudit: () => this.auditTrail.grantPublish(fn),
       flushNow: () => this.cacheFlush.grantFlushNow(fn),
       scheduleFlush: () => this.cacheFlush.grantScheduleFlush(fn),
       usagePlans: (operations) => this.usagePlans.grantOperations(fn, operations),

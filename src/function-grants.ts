@@ -27,7 +27,7 @@ export interface FunctionGrants {
   tenantTable(actions: readonly TableAction[]): void;
   /** The deployment's key prefix. */
   issueKeys(): void;
-  /** Publishing audit records to EventBridge, and the trail's settings (the delivery function and the sweeper only). */
+  /** Publishing audit records to EventBridge, and the trail's settings. */
   publishAudit(): void;
   /** Flushing every registered stage now, and queueing follow-ups. */
   flushNow(): void;
@@ -44,7 +44,7 @@ export interface FunctionGrants {
 }
 
 /** The grants a route's handler may be given. */
-export type HandlerGrants = Omit<FunctionGrants, 'deliverAudit' | 'publishAudit' | 'usageIdentifier' | 'verifyConsoleUsers'>;
+export type HandlerGrants = Omit<FunctionGrants, 'deliverAudit' | 'usageIdentifier' | 'verifyConsoleUsers'>;
 
 /** What a route's handler is given: what its definition in the route table says it does. */
 export function grantHandler(definition: HandlerDefinition, grants: HandlerGrants): void {
@@ -52,6 +52,7 @@ export function grantHandler(definition: HandlerDefinition, grants: HandlerGrant
   if (definition.verifiesKeys) grants.verifyKeys();
   if (definition.tenantTableActions.length > 0) grants.tenantTable(definition.tenantTableActions);
   if (definition.issuesKeys) grants.issueKeys();
+  if (definition.deliversWaitingRecords) grants.publishAudit();
   if (definition.invalidation.includes('flushNow')) grants.flushNow();
   if (definition.invalidation.includes('flushAt')) grants.scheduleFlush();
   if (definition.usagePlans.length > 0) grants.usagePlans(definition.usagePlans);

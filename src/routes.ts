@@ -80,6 +80,13 @@ export interface HandlerDefinition {
   usagePlans: readonly UsagePlanOperation[];
   /** Whether it issues new keys, and so needs the deployment's key prefix. */
   issuesKeys: boolean;
+  /**
+   * Whether it delivers a key's waiting audit records itself when the key has no
+   * room for another (their delivery is behind), and so needs the delivery's
+   * access: the trail's log and the request a key's first record completes (in
+   * tenantTableActions), settling the records (in tableActions), and publishing.
+   */
+  deliversWaitingRecords: boolean;
   /** Whether it serves the console's page, and so needs its assets and its sign-in settings. */
   servesConsole: boolean;
 }
@@ -93,6 +100,7 @@ const NO_STORE_ACCESS: Omit<HandlerDefinition, 'entry'> = {
   invalidation: [],
   usagePlans: [],
   issuesKeys: false,
+  deliversWaitingRecords: false,
   servesConsole: false,
 };
 
@@ -111,6 +119,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     // A tenant's first key gets the tenant its API Gateway API key, in its plan's usage plan.
     usagePlans: ['arrangeKeys'],
     issuesKeys: true,
+    deliversWaitingRecords: false,
     servesConsole: false,
   },
   listKeys: {
@@ -122,6 +131,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     invalidation: [],
     usagePlans: [],
     issuesKeys: false,
+    deliversWaitingRecords: false,
     servesConsole: false,
   },
   getKey: {
@@ -133,30 +143,37 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     invalidation: [],
     usagePlans: [],
     issuesKeys: false,
+    deliversWaitingRecords: false,
     servesConsole: false,
   },
   updateKey: {
     entry: 'update-key',
     verifiesKeys: false,
-    // UpdateItem writes the change with its audit record; GetItem tells a refusal's cause.
+    // UpdateItem writes the change with its audit record, and settles records it delivers; GetItem tells a refusal's cause.
     tableActions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
     indexActions: ['dynamodb:Query'],
-    tenantTableActions: [],
+    // Only when the key has no room for the change's record: the waiting ones into the log (PutItem), and
+    // the idempotent request that issued the key completed (UpdateItem).
+    tenantTableActions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
     invalidation: ['flushNow', 'flushAt'],
     usagePlans: [],
     issuesKeys: false,
+    deliversWaitingRecords: true,
     servesConsole: false,
   },
   deleteKey: {
     entry: 'delete-key',
     verifiesKeys: false,
-    // UpdateItem marks the key deleted with its audit record (its delivery removes the item); GetItem tells a refusal's cause.
+    // UpdateItem marks the key deleted with its audit record (its delivery removes the item), and settles records
+    // it delivers; GetItem tells a refusal's cause.
     tableActions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
     indexActions: ['dynamodb:Query'],
-    tenantTableActions: [],
+    // As updateKey's: only when the key has no room for the change's record.
+    tenantTableActions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
     invalidation: ['flushNow'],
     usagePlans: [],
     issuesKeys: false,
+    deliversWaitingRecords: true,
     servesConsole: false,
   },
   rotateKey: {
@@ -170,6 +187,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     invalidation: ['flushNow', 'flushAt'],
     usagePlans: ['arrangeKeys'],
     issuesKeys: true,
+    deliversWaitingRecords: false,
     servesConsole: false,
   },
   listAudit: {

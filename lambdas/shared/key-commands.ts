@@ -1,11 +1,20 @@
 import { KeyService } from '../../src/domain/key-service';
+import { auditDeliveryFromEnvironment } from './audit';
 import { authorizerCacheInvalidation } from './authorizer-cache-invalidation';
 import { keyPrefixFromEnvironment, keyStoreFromEnvironment, tenantStoreFromEnvironment } from './key-store';
 import { tenantServiceFromEnvironment } from './usage-plans';
 
-/** The key service of a function that changes keys but issues none (update, delete). Settings are read when it starts. */
+/**
+ * The key service of a function that changes keys but issues none (update, delete):
+ * a change that finds no room for its record in its key delivers the key's waiting
+ * records first. Settings are read when it starts.
+ */
 export function keyServiceFromEnvironment(): KeyService {
-  return new KeyService({ store: keyStoreFromEnvironment(), invalidation: authorizerCacheInvalidation() });
+  return new KeyService({
+    store: keyStoreFromEnvironment(),
+    invalidation: authorizerCacheInvalidation(),
+    delivery: auditDeliveryFromEnvironment(),
+  });
 }
 
 /**

@@ -29,7 +29,7 @@ const SWEEP_MIN_AGE_MS = 60_000;
 export interface AuditDeliveryOptions {
   log: AuditLog;
   events: AuditEvents;
-  keys: Pick<KeyStore, 'settleAudit' | 'pendingAudits' | 'findById'>;
+  keys: Pick<KeyStore, 'settleAudit' | 'pendingAudits' | 'findById' | 'findByHash'>;
   tenants: Pick<TenantRecords, 'settleAudit' | 'pendingAudits'>;
   /** The idempotent requests a key's first delivery completes. */
   requests: Pick<IdempotencyRecords, 'complete'>;
@@ -92,15 +92,23 @@ export class AuditDelivery {
     const queue = deliveries
       .flatMap((delivery, index) => delivery.deliver.map((record) => ({ record, index })))
       .sort((a, b) => byTime(a.record, b.record));
-    for (const { record, index } of queue) {
-      if (failed.has(index)) continue;
-      try {
-        // The log first: a record it refused is not published yet, so a retry publishes it once.
-        await this.options.log.append(record, Math.ceil(Date.parse(record.at) / 1000) + this.options.retentionSeconds);
-        await this.options.events.publish(record);
-      } catch {
-        failed.add(index);
-      }
+    // The log first, every record at once (it keeps them in time order): one it refused is not published, so a retry publishes it once.
+    await Promise.all(
+      queue.map(async ({ record, index }) => {
+        try {
+          await this.options.log.append(record, Math.ceil(Date.parse(record.at) / 1000) + this.options.retentionSeconds);
+        } catch {
+          failed.add(index);
+        }
+      }),
+    );
+    // Then the events, in the order the records were made; none of an item whose delivery failed, so its events keep their order.
+    const publishing = queue.filter(({ index }) => !failed.has(index));
+    if (publishing.length > 0) {
+      const refused = await this.options.events
+        .publish(publishing.map(({ record }) => record))
+        .catch(() => new Set(publishing.map(({ record }) => record.id)));
+      for (const { record, index } of publishing) if (refused.has(record.id)) failed.add(index);
     }
     return Promise.all(
       deliveries.map(async (delivery, index) => {
@@ -113,6 +121,20 @@ export class AuditDelivery {
         }
       }),
     );
+  }
+
+  /**
+   * Delivers the records waiting in a live key, as it is now: what a change does
+   * when it finds no room for its own record (its key's delivery is behind).
+   * False when they could not all be delivered. A key deleted since has nothing
+   * to make room in: the change, tried again, finds it gone.
+   */
+  async deliverWaiting(key: KeyRecord): Promise<boolean> {
+    const now = await this.options.keys.findByHash(key.keyHash);
+    if (now?.tenantId !== key.tenantId || now.keyId !== key.keyId || now.deleted) return true;
+    const outbox: Outbox = { kind: 'key', item: now };
+    const [done] = await this.deliver([{ outbox, deliver: waitingIn(outbox) }]);
+    return done;
   }
 
   /**

@@ -87,7 +87,8 @@ export interface WaitingAuditReader {
 
 /** Where records are published for others to subscribe to. At least once: a record may be published twice, with the same id. */
 export interface AuditEvents {
-  publish(record: AuditRecord): Promise<void>;
+  /** Publishes records, in this order; answers the ids of those that were not published (they wait for another delivery). */
+  publish(records: readonly AuditRecord[]): Promise<ReadonlySet<string>>;
 }
 
 /** Records are kept this long unless the deployment says otherwise. */

@@ -4,7 +4,7 @@ import type { AuthorizerCacheInvalidation } from './authorizer-cache-invalidatio
 import { type Caller, requesterOf } from './caller';
 import { ConflictError, IdempotencyMismatchError, RequestInProgressError } from './errors';
 import { IDEMPOTENCY_LEASE_MS, IDEMPOTENCY_WINDOW_MS, type IdempotencyRecords, idempotentRequestOf } from './idempotency';
-import { ChangeExecutor } from './key-commands/change-executor';
+import { ChangeExecutor, type WaitingRecordsDelivery } from './key-commands/change-executor';
 import type { DecisionContext, KeyCommand, KeyState } from './key-commands/change-plan';
 import { assertValidKeyPrefix, DEFAULT_KEY_PREFIX } from './key-format';
 import { findTenantKey } from './key-lookup';
@@ -13,6 +13,8 @@ import type { KeyStore } from './key-store';
 export interface KeyServiceOptions {
   store: KeyStore;
   invalidation: AuthorizerCacheInvalidation;
+  /** Delivers a key's waiting records when a change finds no room for its own; without it, that change is a 409. */
+  delivery?: WaitingRecordsDelivery;
   /** Where idempotent requests are remembered; without it, an Idempotency-Key is refused. */
   idempotency?: IdempotencyRecords;
   /**
@@ -68,7 +70,13 @@ export class KeyService {
     this.now = options.now ?? (() => new Date());
     const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     assertValidKeyPrefix(keyPrefix);
-    this.executor = new ChangeExecutor({ store: this.store, invalidation: options.invalidation, keyPrefix, now: this.now });
+    this.executor = new ChangeExecutor({
+      store: this.store,
+      invalidation: options.invalidation,
+      delivery: options.delivery,
+      keyPrefix,
+      now: this.now,
+    });
   }
 
   /** Runs a command: the state it acts on, its decision, its plan carried out, its answer. */

@@ -34,9 +34,10 @@ export interface KeyStateGuard {
 export type AuditedItem = Pick<KeyRecord, 'keyHash' | 'tenantId' | 'keyId' | 'deleted' | 'pending'>;
 
 /**
- * How many records may wait in one key at once. A change beyond it (delivery has
- * stopped, and the key keeps changing) is refused with ConcurrentChangeError,
- * which keeps an item, and the authorizer's read of it, small.
+ * How many records may wait in one key at once. A change beyond it (delivery is
+ * behind the key's changes, or stopped) is refused with NoRoomForRecordError, which
+ * keeps an item, and the authorizer's read of it, small; the change then delivers
+ * the waiting records itself and is written (change-executor.ts).
  */
 export const MAX_WAITING_RECORDS = 10;
 
@@ -65,8 +66,8 @@ export interface KeyStore {
    * Applies an update, and appends its record if it has one, to a key found by
    * findById or findByHash, unless it has been deleted (or its item replaced) since:
    * then undefined. With `guard`, throws ConcurrentChangeError unless the key is
-   * still in that state; so too when MAX_WAITING_RECORDS wait in it already.
-   * Returns the state the write replaced, and the new one.
+   * still in that state; NoRoomForRecordError when the record finds no room (see
+   * MAX_WAITING_RECORDS). Returns the state the write replaced, and the new one.
    */
   update(key: KeyRecord, update: KeyUpdate, record?: AuditRecord, guard?: KeyStateGuard): Promise<KeyChange | undefined>;
   /**

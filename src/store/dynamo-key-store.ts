@@ -5,13 +5,11 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandOutput,
-  ScanCommand,
-  type ScanCommandOutput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type KeyRecord, type Rotation, ttlFor } from '../domain/api-key';
 import type { AuditRecord } from '../domain/audit';
-import { ConcurrentChangeError, StoreConflictError } from '../domain/errors';
+import { ConcurrentChangeError, NoRoomForRecordError, StoreConflictError } from '../domain/errors';
 import {
   type AuditedItem,
   type KeyChange,
@@ -25,11 +23,9 @@ import {
 import { sendRequest } from './dynamodb-client';
 import { allOf, buildExpressions, namePlaceholders } from './expressions';
 import { KEY_TABLE } from './table-schema';
-import { appendRecord, holdsExactly, MAX_SETTLE_ATTEMPTS, settledClauses } from './waiting-records';
+import { appendRecord, holdsExactly, itemsWaitingSince, MAX_SETTLE_ATTEMPTS, settledClauses } from './waiting-records';
 
 const { byTenantIndex, pendingAuditIndex } = KEY_TABLE;
-/** How many stranded records one sweep delivers at most; the next sweep takes the rest. */
-const MAX_PENDING_PER_SWEEP = 500;
 
 const ATTRIBUTE = namePlaceholders<keyof KeyRecord | keyof Rotation | keyof AuditRecord>([
   'keyHash',
@@ -76,7 +72,6 @@ const CONDITION = {
    */
   isUnexpired: `attribute_not_exists(${ATTRIBUTE.ttl}) OR ${ATTRIBUTE.ttl} > :now`,
   isNotDeleted: `attribute_not_exists(${ATTRIBUTE.deleted})`,
-  isPendingBefore: `${ATTRIBUTE.auditPending} < :before`,
   /** Records wait in it, and it is live: a change that has taken effect (not a rotation's replacement yet). */
   holdsLiveRecords: allOf(`attribute_exists(${ATTRIBUTE.auditPending})`, `attribute_not_exists(${ATTRIBUTE.pending})`),
 } as const;
@@ -271,7 +266,15 @@ export class DynamoKeyStore implements KeyStore {
     );
     if (refused) {
       // Deleted (or replaced) since it was read; with a guard, changed since the decision; or no room for another record.
-      if (guard || (record && (await this.isFull(key)))) throw new ConcurrentChangeError();
+      if (!record) {
+        if (guard) throw new ConcurrentChangeError();
+        return undefined;
+      }
+      const now = await this.liveNow(key);
+      const full = (now?.auditRecords?.length ?? 0) >= MAX_WAITING_RECORDS;
+      if (guard && !full) throw new ConcurrentChangeError();
+      // Still live, so refused for want of room for its record (made since, perhaps): once there is, it can be written.
+      if (now) throw new NoRoomForRecordError();
       return undefined;
     }
     const before = result?.Attributes as KeyRecord | undefined;
@@ -419,7 +422,8 @@ export class DynamoKeyStore implements KeyStore {
     // The SDK retried a write whose first attempt had landed: the mark found is this one's own.
     if (now?.deleted && now.auditRecords?.some((waiting) => waiting.id === record.id)) return 'marked';
     if (now?.tenantId !== key.tenantId || now.keyId !== key.keyId || now.deleted) return 'gone';
-    throw new ConcurrentChangeError();
+    // Still live, so refused for want of room for its record.
+    throw new NoRoomForRecordError();
   }
 
   async settleAudit(item: AuditedItem, auditIds: readonly string[], options: { requestCompleted?: boolean } = {}): Promise<void> {
@@ -470,26 +474,13 @@ export class DynamoKeyStore implements KeyStore {
     );
   }
 
-  async pendingAudits(before: string): Promise<KeyRecord[]> {
-    const hashes: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result: ScanCommandOutput = await sendRequest(() =>
-        this.client.send(
-          new ScanCommand({
-            TableName: this.tableName,
-            IndexName: pendingAuditIndex.name,
-            ...buildExpressions({ filter: CONDITION.isPendingBefore }, { ':before': before }),
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      hashes.push(...(result.Items ?? []).map((item) => item.keyHash as string));
-      startKey = result.LastEvaluatedKey;
-    } while (startKey && hashes.length < MAX_PENDING_PER_SWEEP);
-    // The index is eventually consistent and holds keys only: each item is read as it is now.
-    const items = await Promise.all(hashes.slice(0, MAX_PENDING_PER_SWEEP).map((hash) => this.findByHash(hash)));
-    return items.filter((item): item is KeyRecord => (item?.auditRecords?.length ?? 0) > 0);
+  pendingAudits(before: string): Promise<KeyRecord[]> {
+    return itemsWaitingSince(
+      this.client,
+      { tableName: this.tableName, indexName: pendingAuditIndex.name, partitionKey: KEY_TABLE.partitionKey },
+      before,
+      (keyHash) => this.findByHash(keyHash),
+    );
   }
 
   async waitingRecords(tenantId: string): Promise<AuditRecord[]> {
@@ -515,16 +506,10 @@ export class DynamoKeyStore implements KeyStore {
     return records;
   }
 
-  /** Whether the key, read now, exists and has no room for another record. */
-  private async isFull(key: KeyRecord): Promise<boolean> {
+  /** The key as it is now, if it is still the tenant's and not deleted. */
+  private async liveNow(key: KeyRecord): Promise<KeyRecord | undefined> {
     const now = await this.findByHash(key.keyHash);
-    return (
-      now !== undefined &&
-      now.tenantId === key.tenantId &&
-      now.keyId === key.keyId &&
-      !now.deleted &&
-      (now.auditRecords?.length ?? 0) >= MAX_WAITING_RECORDS
-    );
+    return now?.tenantId === key.tenantId && now.keyId === key.keyId && !now.deleted ? now : undefined;
   }
 
   async recordUse(keyHash: string, usedAt: string, notBefore: string, signal?: AbortSignal): Promise<void> {

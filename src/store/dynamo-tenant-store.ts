@@ -4,8 +4,6 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandOutput,
-  ScanCommand,
-  type ScanCommandOutput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { AuditLog, AuditPage, AuditQuery, AuditReader, AuditRecord, WaitingAuditReader } from '../domain/audit';
@@ -15,7 +13,7 @@ import type { TenantRecord, TenantRecords } from '../domain/tenants';
 import { sendRequest } from './dynamodb-client';
 import { allOf, buildExpressions, type ExpressionParts, namePlaceholders } from './expressions';
 import { TENANT_TABLE } from './table-schema';
-import { appendRecord, holdsExactly, MAX_SETTLE_ATTEMPTS, settledClauses } from './waiting-records';
+import { appendRecord, holdsExactly, itemsWaitingSince, MAX_SETTLE_ATTEMPTS, settledClauses } from './waiting-records';
 
 /** An idempotent request as the table keeps it. The client's key itself is not stored, only a digest. */
 interface IdempotencyItem {
@@ -66,8 +64,6 @@ interface TenantItem {
 const TENANT_SORT_KEY = 'tenant';
 /** A tenant's plan changes are few: a change beyond this many waiting records (delivery has stopped) is refused. */
 const MAX_WAITING_RECORDS = 10;
-/** How many tenants' stranded records one sweep delivers at most; the next sweep takes the rest. */
-const MAX_PENDING_PER_SWEEP = 500;
 
 const TENANT_ATTRIBUTE = namePlaceholders<keyof TenantItem>([
   'tenantId',
@@ -83,7 +79,6 @@ const TENANT_ATTRIBUTE = namePlaceholders<keyof TenantItem>([
 const TENANT_CONDITION = {
   isFree: `attribute_not_exists(${TENANT_ATTRIBUTE.arrangementLeaseUntil}) OR ${TENANT_ATTRIBUTE.arrangementLeaseUntil} < :now`,
   isLeasedUntil: `${TENANT_ATTRIBUTE.arrangementLeaseUntil} = :leaseUntil`,
-  isPendingBefore: `${TENANT_ATTRIBUTE.auditPending} < :before`,
 } as const;
 
 /** A tenant's own item (from a read, or a stream's image) as the domain reads it; undefined for any other item of the table. */
@@ -300,26 +295,13 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
     throw new ConcurrentChangeError();
   }
 
-  async pendingAudits(before: string): Promise<TenantRecord[]> {
-    const tenantIds: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result: ScanCommandOutput = await sendRequest(() =>
-        this.client.send(
-          new ScanCommand({
-            TableName: this.tableName,
-            IndexName: TENANT_TABLE.pendingAuditIndex.name,
-            ...buildExpressions({ filter: TENANT_CONDITION.isPendingBefore }, { ':before': before }),
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      tenantIds.push(...(result.Items ?? []).map((item) => item.tenantId as string));
-      startKey = result.LastEvaluatedKey;
-    } while (startKey && tenantIds.length < MAX_PENDING_PER_SWEEP);
-    // The index is eventually consistent and holds keys only: each item is read as it is now.
-    const tenants = await Promise.all(tenantIds.slice(0, MAX_PENDING_PER_SWEEP).map((id) => this.getTenant(id)));
-    return tenants.filter((tenant): tenant is TenantRecord => (tenant?.auditRecords?.length ?? 0) > 0);
+  pendingAudits(before: string): Promise<TenantRecord[]> {
+    return itemsWaitingSince(
+      this.client,
+      { tableName: this.tableName, indexName: TENANT_TABLE.pendingAuditIndex.name, partitionKey: TENANT_TABLE.partitionKey },
+      before,
+      (tenantId) => this.getTenant(tenantId),
+    );
   }
 
   async waitingRecords(tenantId: string): Promise<AuditRecord[]> {

@@ -1,5 +1,7 @@
+import { type DynamoDBDocumentClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { AuditRecord } from '../domain/audit';
-import { namePlaceholders } from './expressions';
+import { sendRequest } from './dynamodb-client';
+import { buildExpressions, namePlaceholders } from './expressions';
 
 /**
  * The records of an item's changes that wait for delivery, as both tables keep
@@ -56,3 +58,38 @@ export function settledClauses(remaining: readonly AuditRecord[]): {
 
 /** Settling races the writes that add records and other deliveries settling theirs: it reads again and retries this often. */
 export const MAX_SETTLE_ATTEMPTS = 5;
+
+/** How many items with records waiting one sweep delivers at most, per table; the next sweep takes the rest. */
+const MAX_PENDING_PER_SWEEP = 500;
+
+/**
+ * The items whose oldest waiting record was written before `before`, by a Scan of the
+ * table's sparse index `pendingAudit`. The index is eventually consistent and holds
+ * keys only: each item it names is read as it is now, and one that no longer holds
+ * records is left out.
+ */
+export async function itemsWaitingSince<T extends { auditRecords?: readonly AuditRecord[] }>(
+  client: DynamoDBDocumentClient,
+  index: { tableName: string; indexName: string; partitionKey: string },
+  before: string,
+  read: (partitionKey: string) => Promise<T | undefined>,
+): Promise<T[]> {
+  const keys: string[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const result: ScanCommandOutput = await sendRequest(() =>
+      client.send(
+        new ScanCommand({
+          TableName: index.tableName,
+          IndexName: index.indexName,
+          ...buildExpressions({ filter: `${ATTRIBUTE.auditPending} < :before` }, { ':before': before }),
+          ExclusiveStartKey: startKey,
+        }),
+      ),
+    );
+    keys.push(...(result.Items ?? []).map((item) => item[index.partitionKey] as string));
+    startKey = result.LastEvaluatedKey;
+  } while (startKey && keys.length < MAX_PENDING_PER_SWEEP);
+  const items: (T | undefined)[] = await Promise.all(keys.slice(0, MAX_PENDING_PER_SWEEP).map(read));
+  return items.filter((item): item is T => (item?.auditRecords?.length ?? 0) > 0);
+}

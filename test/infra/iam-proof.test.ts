@@ -52,6 +52,19 @@ function waitingRecord(keyId: string | null, id: string): { auditRecords: AuditR
   return { auditRecords: [record], auditPending: at };
 }
 
+/**
+ * A key issued by an idempotent request whose delivery is behind: as many records wait
+ * in it as it may hold, so a change to it delivers them first (and completes the request).
+ */
+function fullKey() {
+  const keyId = keyRecord().keyId;
+  const waiting = Array.from(
+    { length: 10 },
+    (_, index) => waitingRecord(keyId, `01JD5Z00000000000000000F${index}`).auditRecords[0],
+  );
+  return keyRecord({ tenantId: TENANT, keyId, idempotentRequest: 'digest', auditRecords: waiting, auditPending: waiting[0].at });
+}
+
 /** A tenant whose plan change's record waits in its item. */
 const CHANGED_TENANT = {
   tenantId: TENANT,
@@ -179,8 +192,21 @@ const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
       body: { enabled: false, expiresAt: FUTURE },
     });
     expect((await fn.handler(patch)).statusCode).toBe(200);
+    // A key with no room for the change's record: its waiting records are delivered first.
+    const full = fullKey();
+    fn.table.put({ ...full });
+    const patchFull = adminEvent({
+      method: 'PATCH',
+      resource: '/tenants/{tenantId}/keys/{keyId}',
+      pathParameters: { tenantId: TENANT, keyId: full.keyId },
+      body: { name: 'other' },
+    });
+    expect((await fn.handler(patchFull)).statusCode).toBe(200);
     // A refused write: the store reads the key to tell why (here: deleted meanwhile).
-    fn.mocks.ddb.on(fn.sdk.documents.UpdateCommand).rejects(conditionFailed());
+    fn.mocks.ddb.on(fn.sdk.documents.UpdateCommand).callsFake(() => {
+      fn.table.items.delete(record.keyHash);
+      throw conditionFailed();
+    });
     expect((await fn.handler({ ...patch, body: JSON.stringify({ name: 'other' }) })).statusCode).toBe(404);
   },
   [HANDLERS.deleteKey.entry]: async (load) => {
@@ -194,6 +220,10 @@ const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
         pathParameters: { tenantId: TENANT, keyId },
       });
     expect((await fn.handler(remove(record.keyId))).statusCode).toBe(204);
+    // A key with no room for the delete's record: its waiting records are delivered first.
+    const full = fullKey();
+    fn.table.put({ ...full });
+    expect((await fn.handler(remove(full.keyId))).statusCode).toBe(204);
     // A refused mark: the store reads the key to tell why (here: deleted meanwhile, as asked).
     fn.mocks.ddb.on(fn.sdk.documents.UpdateCommand).callsFake(() => {
       fn.table.items.delete(other.keyHash);

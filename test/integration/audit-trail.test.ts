@@ -20,6 +20,7 @@ import { createTenantTableInput } from '../../src/store/table-schema';
 import { deliverWaiting } from '../fixtures/audit-stream';
 import { keyCommandsOf } from '../fixtures/key-commands';
 import { RecordingAuditEvents, RecordingInvalidation } from '../fixtures/memory-key-store';
+import { INSTANT_USAGE_PLANS } from '../fixtures/memory-tenant-records';
 import { createKeyTable, ENGINES, type KeyTable, useEngine } from '../support/engines';
 
 /** The sweeper's minimum age, as docs/audit.md states it: a minute. */
@@ -181,12 +182,7 @@ describe.each(ENGINES)('the audit trail on %s', (_engineName, start) => {
     const tenant = freshTenant();
     const plans = new TenantService({
       records: tenants,
-      gateway: {
-        findOrCreateKey: async () => 'apikey',
-        addToPlan: async () => undefined,
-        removeFromPlan: async () => undefined,
-        dailyUsage: async () => [],
-      },
+      gateway: INSTANT_USAGE_PLANS,
       plans: { default: 'free', names: ['free', 'pro'] },
       now,
     });

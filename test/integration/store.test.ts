@@ -9,12 +9,13 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import type { KeyRecord } from '../../src/domain/api-key';
-import { ConcurrentChangeError, StoreConflictError } from '../../src/domain/errors';
+import { ConcurrentChangeError, NoRoomForRecordError, StoreConflictError } from '../../src/domain/errors';
 import { generateKey, hashKey, hintFor } from '../../src/domain/key-format';
 import type { PagePosition } from '../../src/domain/key-store';
 import { DynamoKeyStore } from '../../src/store/dynamo-key-store';
 import { ensureTable } from '../../src/store/ensure-table';
 import { createKeyTableInput } from '../../src/store/table-schema';
+import { auditRecord } from '../fixtures/keys';
 import { createKeyTable, ENGINES, type KeyTable, useEngine } from '../support/engines';
 
 const ulid = monotonicFactory();
@@ -223,6 +224,29 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (engineName, start) => {
       );
       const change = await store.update(record, { expiresAt: null }, undefined, seen);
       expect(change?.after).not.toHaveProperty('expiresAt');
+    });
+  });
+
+  describe('records waiting in a key', () => {
+    it('leave no room for another beyond 10: the change is refused as such, and writes nothing', async () => {
+      const tenant = freshTenant();
+      const waiting = Array.from({ length: 10 }, (_, minute) => ({
+        ...auditRecord(null, 'key.updated', minute),
+        tenantId: tenant,
+      }));
+      const record = newRecord(tenant, { auditRecords: waiting, auditPending: waiting[0].at });
+      await createAll([record]);
+      const next = { ...auditRecord(record.keyId, 'key.updated', 11), tenantId: tenant };
+
+      await expect(store.update(record, { name: 'more' }, next)).rejects.toBeInstanceOf(NoRoomForRecordError);
+      await expect(
+        store.update(record, { enabled: false }, next, { enabled: true, scopes: ['orders:read'], expiresAt: null }),
+      ).rejects.toBeInstanceOf(NoRoomForRecordError);
+      await expect(store.markDeleted(record, next)).rejects.toBeInstanceOf(NoRoomForRecordError);
+      await expect(rawItem(record.keyHash)).resolves.toEqual(record);
+
+      await store.settleAudit(record, [waiting[0].id]);
+      await expect(store.update(record, { name: 'more' }, next)).resolves.toMatchObject({ after: { name: 'more' } });
     });
   });
 

@@ -1,6 +1,6 @@
 import { type KeyRecord, ttlFor } from '../api-key';
 import type { AuthorizerCacheInvalidation } from '../authorizer-cache-invalidation';
-import { ConflictError, KeyNotFoundError, StoreConflictError, StoreUnavailableError } from '../errors';
+import { ConflictError, KeyNotFoundError, NoRoomForRecordError, StoreConflictError, StoreUnavailableError } from '../errors';
 import { generateKey, hashKey, hintFor } from '../key-format';
 import type { KeyStore } from '../key-store';
 import type { ChangePlan, KeyWrite, PlanOutcome } from './change-plan';
@@ -11,9 +11,17 @@ const MAX_ISSUE_ATTEMPTS = 3;
 /** How long a rotation's replacement may stay pending before DynamoDB's TTL removes it, if the rotation died. */
 const PENDING_REPLACEMENT_TTL_SECONDS = 24 * 60 * 60;
 
+/** What delivers the records waiting in a key when it has no room for another: AuditDelivery. */
+export interface WaitingRecordsDelivery {
+  /** Delivers the records waiting in the key, as it is now; false when they could not all be. */
+  deliverWaiting(key: KeyRecord): Promise<boolean>;
+}
+
 export interface ChangeExecutorPorts {
   store: KeyStore;
   invalidation: AuthorizerCacheInvalidation;
+  /** Without it, a change that finds no room for its record is refused (ConcurrentChangeError). */
+  delivery?: WaitingRecordsDelivery;
   keyPrefix: string;
   now: () => Date;
 }
@@ -74,7 +82,7 @@ export class ChangeExecutor {
         outcome.issued = await this.issue(write);
         return;
       case 'update': {
-        const change = await store.update(write.key, write.update, write.record, write.guard);
+        const change = await this.withRoom(write.key, () => store.update(write.key, write.update, write.record, write.guard));
         if (!change) throw new KeyNotFoundError();
         outcome.change = change;
         return;
@@ -91,10 +99,27 @@ export class ChangeExecutor {
         return;
       case 'markDeleted':
         // `gone`: another delete, or this one's own first attempt whose answer was lost. Either way it is gone, as asked.
-        await store.markDeleted(write.key, write.record);
+        await this.withRoom(write.key, () => store.markDeleted(write.key, write.record));
         return;
       default:
         return unknownWrite(write);
+    }
+  }
+
+  /**
+   * A write that adds a record to a key, written once there is room for it: when
+   * as many records as a key may hold wait in it (their delivery is behind the
+   * key's changes, or stopped), this change delivers them itself, then writes. So
+   * a change waits for delivery only when delivery is behind, and is refused (409)
+   * only when the records cannot be delivered.
+   */
+  private async withRoom<T>(key: KeyRecord, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      const { delivery } = this.ports;
+      if (!(error instanceof NoRoomForRecordError) || !delivery || !(await delivery.deliverWaiting(key))) throw error;
+      return write();
     }
   }
 

@@ -2,6 +2,7 @@ import type { KeyRecord } from '../../../src/domain/api-key';
 import { type AuditRecord, auditRecordOf } from '../../../src/domain/audit';
 import { AuditDelivery, newlyDeliverable, type Outbox } from '../../../src/domain/audit-delivery';
 import type { Caller } from '../../../src/domain/caller';
+import { ConcurrentChangeError } from '../../../src/domain/errors';
 import { createKey } from '../../../src/domain/key-commands/create-key';
 import { KeyService } from '../../../src/domain/key-service';
 import { TenantService } from '../../../src/domain/tenants';
@@ -16,7 +17,7 @@ import {
   RecordingAuditEvents,
   RecordingInvalidation,
 } from '../../fixtures/memory-key-store';
-import { MemoryTenantRecords } from '../../fixtures/memory-tenant-records';
+import { INSTANT_USAGE_PLANS, MemoryTenantRecords } from '../../fixtures/memory-tenant-records';
 
 /** The sweeper's minimum age, as docs/audit.md states it: a minute. */
 const SWEEP_MIN_AGE_MS = 60_000;
@@ -137,6 +138,55 @@ describe('the audit trail', () => {
     expect(waitingIn(store)).toEqual([]);
   });
 
+  it('a change to a key with no room for its record delivers the waiting ones itself, then is written; a 409 when it cannot', async () => {
+    const { store, log, events, delivery, clock } = setup();
+    const withDelivery = keyCommandsOf(
+      new KeyService({ store, invalidation: new RecordingInvalidation(), delivery, now: clock.now }),
+    );
+    const without = keyCommandsOf(new KeyService({ store, invalidation: new RecordingInvalidation(), now: clock.now }));
+    const created = await without.create('acme', { name: 'n0' });
+    // Delivery is behind: the key holds as many records as it may (MAX_WAITING_RECORDS, 10).
+    for (let name = 1; name < 10; name++) {
+      clock.advance(1_000);
+      await without.update('acme', created.id, { name: `n${name}` });
+    }
+    expect(waitingIn(store)[0].auditRecords).toHaveLength(10);
+    await expect(without.update('acme', created.id, { name: 'refused' })).rejects.toBeInstanceOf(ConcurrentChangeError);
+    await expect(without.delete('acme', created.id)).rejects.toBeInstanceOf(ConcurrentChangeError);
+
+    // Delivery fails too: still a 409, and nothing is lost or written.
+    log.failNext = 1;
+    await expect(withDelivery.update('acme', created.id, { name: 'refused' })).rejects.toBeInstanceOf(ConcurrentChangeError);
+    expect(waitingIn(store)[0]).toMatchObject({ name: 'n9' });
+    expect(waitingIn(store)[0].auditRecords).toHaveLength(10);
+
+    clock.advance(1_000);
+    await expect(withDelivery.update('acme', created.id, { name: 'n10' })).resolves.toMatchObject({ name: 'n10' });
+    expect(
+      log
+        .all()
+        .map((record) => record.changes.name?.new)
+        .reverse(),
+    ).toEqual(['n0', ...Array.from({ length: 9 }, (_, name) => `n${name + 1}`)]);
+    expect(events.published).toHaveLength(10);
+    expect(waitingIn(store)[0].auditRecords?.map((record) => record.changes.name?.new)).toEqual(['n10']);
+  });
+
+  it('a delete that finds no room delivers the waiting records too, and is written', async () => {
+    const { store, log, delivery, clock } = setup();
+    const withDelivery = keyCommandsOf(
+      new KeyService({ store, invalidation: new RecordingInvalidation(), delivery, now: clock.now }),
+    );
+    const created = await withDelivery.create('acme', { name: 'n0' });
+    for (let name = 1; name < 10; name++) await withDelivery.update('acme', created.id, { name: `n${name}` });
+    await withDelivery.delete('acme', created.id);
+    expect(log.all()).toHaveLength(10);
+    expect(waitingIn(store)[0]).toMatchObject({
+      deleted: true,
+      auditRecords: [expect.objectContaining({ action: 'key.deleted' })],
+    });
+  });
+
   it('keeps a record waiting until it is published too, and a second sweep publishes it', async () => {
     const { keys, events, delivery, clock } = setup();
     events.failNext = 1;
@@ -192,12 +242,7 @@ describe('the audit trail', () => {
     const { tenants, log, events, delivery, clock } = setup();
     const plans = new TenantService({
       records: tenants,
-      gateway: {
-        findOrCreateKey: async () => 'apikey',
-        addToPlan: async () => undefined,
-        removeFromPlan: async () => undefined,
-        dailyUsage: async () => [],
-      },
+      gateway: INSTANT_USAGE_PLANS,
       plans: { default: 'free', names: ['free', 'pro'] },
       now: clock.now,
     });

@@ -2,10 +2,9 @@ import '../../fixtures/handler-env';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../../lambdas/audit-sweeper';
-import type { AuditRecord } from '../../../src/domain/audit';
 import { awsError, FakeTable, mockAws, TABLE_NAME, TENANT_TABLE_NAME } from '../../fixtures/aws';
 import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
-import { keyRecord } from '../../fixtures/keys';
+import { keyRecord, auditRecord as record } from '../../fixtures/keys';
 
 const aws = mockAws();
 let table: FakeTable;
@@ -13,27 +12,15 @@ let tenantTable: FakeTable;
 let output: CapturedOutput;
 
 const AT = '2026-01-01T00:00:00.000Z';
-const record = (keyId: string | null, action: AuditRecord['action'], suffix = '0'): AuditRecord => ({
-  id: `aud_01JD5Z0000000000000000000${suffix}`,
-  tenantId: 'acme',
-  at: AT,
-  actor: { type: 'iam', arn: 'arn:aws:iam::123456789012:role/back-office' },
-  action,
-  keyId,
-  keyName: keyId === null ? null : 'n',
-  changes: {},
-  requestId: 'r-1',
-  sourceIp: '192.0.2.1',
-});
 const changed = keyRecord({ auditRecords: [], auditPending: AT });
 const deleted = keyRecord({ deleted: true, auditPending: AT });
-changed.auditRecords = [record(changed.keyId, 'key.updated', '1')];
-deleted.auditRecords = [record(deleted.keyId, 'key.deleted', '2')];
+changed.auditRecords = [record(changed.keyId, 'key.updated', 1)];
+deleted.auditRecords = [record(deleted.keyId, 'key.deleted', 2)];
 const tenant = {
   tenantId: 'acme',
   sk: 'tenant',
   createdAt: AT,
-  auditRecords: [record(null, 'tenant.updated', '3')],
+  auditRecords: [record(null, 'tenant.updated', 3)],
   auditPending: AT,
 };
 
@@ -58,11 +45,12 @@ it("delivers every stranded record, the tenants' too: into the trail, out as an 
     .map((call) => call.args[0].input)
     .filter((input) => input.TableName === TENANT_TABLE_NAME);
   expect(appended.map((input) => input.Item?.action)).toEqual(['key.updated', 'key.deleted', 'tenant.updated']);
-  expect(aws.events.commandCalls(PutEventsCommand).map((call) => call.args[0].input.Entries?.[0].DetailType)).toEqual([
-    'key.updated',
-    'key.deleted',
-    'tenant.updated',
-  ]);
+  expect(
+    aws.events
+      .commandCalls(PutEventsCommand)
+      .flatMap((call) => call.args[0].input.Entries ?? [])
+      .map((entry) => entry.DetailType),
+  ).toEqual(['key.updated', 'key.deleted', 'tenant.updated']);
   expect(table.get(changed.keyHash)).not.toHaveProperty('auditRecords');
   expect(table.get(changed.keyHash)).not.toHaveProperty('auditPending');
   expect(table.get(deleted.keyHash)).toBeUndefined();
@@ -73,7 +61,7 @@ it("delivers every stranded record, the tenants' too: into the trail, out as an 
 it('leaves a record whose event was refused in its item, for the next sweep, and says so', async () => {
   aws.events
     .on(PutEventsCommand)
-    .resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure' }] })
+    .resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure' }, { EventId: 'e-1' }, { EventId: 'e-2' }] })
     .resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-2' }] });
   await expect(handler()).resolves.toEqual({ delivered: 2, withdrawn: 0, failed: 1 });
   expect(table.get(changed.keyHash)).toHaveProperty('auditRecords');

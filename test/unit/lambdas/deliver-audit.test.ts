@@ -2,29 +2,15 @@ import '../../fixtures/handler-env';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../../lambdas/deliver-audit';
-import type { AuditRecord } from '../../../src/domain/audit';
 import { FakeTable, mockAws, TABLE_NAME, TENANT_TABLE_NAME } from '../../fixtures/aws';
 import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
 import { dynamoDbStreamEvent } from '../../fixtures/events';
-import { keyRecord } from '../../fixtures/keys';
+import { keyRecord, auditRecord as record } from '../../fixtures/keys';
 
 const aws = mockAws();
 let keys: FakeTable;
 let tenants: FakeTable;
 let output: CapturedOutput;
-
-const record = (keyId: string | null, action: AuditRecord['action'], minute: number): AuditRecord => ({
-  id: `aud_01JD5Z00000000000000000${String(minute).padStart(3, '0')}`,
-  tenantId: 'acme',
-  at: new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString(),
-  actor: { type: 'iam', arn: 'arn:aws:iam::123456789012:role/back-office' },
-  action,
-  keyId,
-  keyName: keyId === null ? null : 'n',
-  changes: {},
-  requestId: 'r-1',
-  sourceIp: '192.0.2.1',
-});
 
 const appended = () =>
   aws.ddb
@@ -33,7 +19,10 @@ const appended = () =>
     .filter((input) => input.TableName === TENANT_TABLE_NAME)
     .map((input) => input.Item?.id);
 const published = () =>
-  aws.events.commandCalls(PutEventsCommand).map((call) => JSON.parse(call.args[0].input.Entries?.[0].Detail ?? '').id);
+  aws.events
+    .commandCalls(PutEventsCommand)
+    .flatMap((call) => call.args[0].input.Entries ?? [])
+    .map((entry) => JSON.parse(entry.Detail ?? '').id);
 
 beforeEach(() => {
   aws.reset();
@@ -113,4 +102,35 @@ it('reports a write whose records could not be delivered by its sequence number,
   await expect(handler(event)).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: '4711' }] });
   expect(keys.get(key.keyHash)).toMatchObject({ auditRecords: [created] });
   expect(output.text()).toContain('Audit records not delivered');
+});
+
+describe('a batch of many records', () => {
+  /** Two keys whose records interleave in time: 12 records, more than one PutEvents call takes. */
+  function twoBusyKeys() {
+    const [first, second] = [keyRecord({ tenantId: 'acme' }), keyRecord({ tenantId: 'acme' })];
+    const holding = [first, second].map((key, which) => {
+      const waiting = Array.from({ length: 6 }, (_, index) => record(key.keyId, 'key.updated', 10 + index * 2 + which));
+      return { ...key, auditRecords: waiting, auditPending: waiting[0].at };
+    });
+    for (const item of holding) keys.put(item);
+    const inTime = holding.flatMap((item) => item.auditRecords).sort((a, b) => (a.at < b.at ? -1 : 1));
+    return { holding, inTime, event: dynamoDbStreamEvent(holding.map((item) => ({ table: TABLE_NAME, newImage: item }))) };
+  }
+
+  it('publishes them ten to a call, in the order they were made', async () => {
+    const { holding, inTime, event } = twoBusyKeys();
+    await expect(handler(event)).resolves.toEqual({ batchItemFailures: [] });
+    expect(aws.events.commandCalls(PutEventsCommand).map((call) => call.args[0].input.Entries?.length)).toEqual([10, 2]);
+    expect(published()).toEqual(inTime.map((waiting) => waiting.id));
+    for (const item of holding) expect(keys.get(item.keyHash)).not.toHaveProperty('auditRecords');
+  });
+
+  it('makes no further call once one fails, and leaves every item with a record not published waiting', async () => {
+    const { holding, event } = twoBusyKeys();
+    aws.events.on(PutEventsCommand).rejects(Object.assign(new Error('unreachable'), { name: 'InternalException' }));
+    const failures = await handler(event);
+    expect(failures.batchItemFailures).toHaveLength(2);
+    expect(aws.events.commandCalls(PutEventsCommand)).toHaveLength(1);
+    for (const item of holding) expect(keys.get(item.keyHash)).toMatchObject({ auditRecords: item.auditRecords });
+  });
 });

@@ -191,7 +191,7 @@ describe('the plaintext never leaks', () => {
       .map((call) => call.args[0].input)
       .filter((input) => input.TableName === TENANT_TABLE_NAME)
       .map((input) => input.Item);
-    const events = aws.events.commandCalls(PutEventsCommand).map((call) => call.args[0].input);
+    const events = aws.events.commandCalls(PutEventsCommand).flatMap((call) => call.args[0].input.Entries ?? []);
     expect(records.map((record) => record?.action)).toEqual(['key.created', 'key.updated', 'key.rotated', 'key.deleted']);
     expect(events).toHaveLength(4);
     const text = JSON.stringify({ records, events, waiting });

@@ -58,8 +58,13 @@ describe('the environment of each function', () => {
       [ENV.eventSource]: 'api-key-service',
       [ENV.auditRetentionSeconds]: String(400 * 24 * 60 * 60),
     };
-    // A change's record goes into the item it changes: only the functions that deliver records publish them.
-    expect(functionEnvironment(HANDLERS.deleteKey, config, stage, local)).toEqual({ [ENV.tableName]: 'keys', ...flushNow });
+    // A change's record goes into the item it changes; a delete delivers its key's records itself only when the key has no room.
+    expect(functionEnvironment(HANDLERS.deleteKey, config, stage, local)).toEqual({
+      [ENV.tableName]: 'keys',
+      ...flushNow,
+      ...audit,
+    });
+    expect(functionEnvironment(HANDLERS.rotateKey, config, stage, local)).not.toHaveProperty(ENV.eventBusName);
     expect(functionEnvironment(HANDLERS.listAudit, config, stage, local)).toEqual({
       [ENV.tableName]: 'keys',
       [ENV.tenantTableName]: 'api-key-tenants',
