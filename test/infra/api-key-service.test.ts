@@ -244,7 +244,7 @@ describe('the Lambda functions', () => {
   });
 
   it.each(HANDLER_NAMES)(
-    'give %s TABLE_NAME and TENANT_TABLE_NAME if it uses those tables, the metrics namespace if it verifies keys, KEY_PREFIX if it issues keys, the flush registry and queue if it flushes, and the flush group, role and queues if it schedules',
+    'give %s TABLE_NAME and TENANT_TABLE_NAME if it uses those tables, the metrics namespace if it verifies keys, KEY_PREFIX if it issues keys, the trail if it may deliver records, the flush registry and queue if it flushes, and the flush group, role and queues if it schedules',
     (name) => {
       const {
         verifiesKeys,
@@ -255,6 +255,7 @@ describe('the Lambda functions', () => {
         invalidation,
         servesConsole,
         usagePlans,
+        deliversWaitingRecords,
       } = HANDLERS[name];
       const flushes = invalidation.includes('flushNow');
       const schedules = invalidation.includes('flushAt');
@@ -263,6 +264,7 @@ describe('the Lambda functions', () => {
         ...(tenantTableActions.length > 0 ? { [ENV.tenantTableName]: { Ref: defaults.tenantTableId } } : {}),
         ...(verifiesKeys ? { [ENV.metricsNamespace]: 'ApiKeyService' } : {}),
         ...(issuesKeys ? { [ENV.keyPrefix]: 'ak' } : {}),
+        ...(deliversWaitingRecords ? auditSettings('api-key-service', 400) : {}),
         ...(usagePlans.length > 0 ? usagePlanSettings(defaults) : {}),
         ...(flushes ? flushNowSettings(defaults) : {}),
         ...(schedules
@@ -460,7 +462,7 @@ describe('least privilege', () => {
   ];
 
   it.each(HANDLER_NAMES)(
-    'grants %s exactly its route-table actions on each table, its own log group, the registered stages, registry and queue if it flushes, and flush schedules if it schedules them',
+    'grants %s exactly its route-table actions on each table, its own log group, the registered stages, registry and queue if it flushes, flush schedules if it schedules them, and PutEvents if it may deliver records',
     (name) => {
       const id = defaults.functionIds[name];
       const flushes = HANDLERS[name].invalidation.includes('flushNow');
@@ -471,6 +473,7 @@ describe('least privilege', () => {
           ...logWrites(id),
           ...(flushes ? flushing() : []),
           ...(schedules ? scheduling() : []),
+          ...(HANDLERS[name].deliversWaitingRecords ? publishing() : []),
           ...usagePlanAccess(HANDLERS[name].usagePlans),
         ]),
       );
