@@ -25,6 +25,11 @@ export interface LocalUsagePlan {
   plan: Plan;
 }
 
+/** A REST API stage as usage plans name it: `{restApiId}:{stageName}`. */
+export type ApiStage = `${string}:${string}`;
+
+export const apiStageOf = (stage: { restApiId: string; name: string }): ApiStage => `${stage.restApiId}:${stage.name}`;
+
 /** [used, remaining] for each day, as GetUsage answers. */
 export type DailyUsage = [number, number][];
 
@@ -34,6 +39,7 @@ export type UsagePlanAdmission =
 
 export type AddKeyOutcome = 'added' | 'noSuchPlan' | 'noSuchKey' | 'alreadyInPlan' | 'inAnotherPlan';
 export type RemoveKeyOutcome = 'removed' | 'noSuchPlan' | 'notInPlan';
+export type StageChangeOutcome = 'changed' | 'noSuchPlan' | 'noSuchStage';
 
 export interface UsagePlans {
   readonly plans: readonly LocalUsagePlan[];
@@ -46,10 +52,20 @@ export interface UsagePlans {
   /** Each key of the plan (or only `keyId`) with a day's usage for each day; undefined for an unknown plan. */
   usage(planId: string, days: { startDate: string; endDate: string }, keyId?: string): Record<string, DailyUsage> | undefined;
   /**
-   * The usage plan check of a method that requires an API key, after the
-   * authorizer allowed the request: the refusal, or the API key it is counted against.
+   * Puts a stage that local mode serves under every usage plan, as the stack's
+   * link custom resources do when it is deployed.
    */
-  admit(usageIdentifierKey: string | undefined): UsagePlanAdmission;
+  deployStage(stage: ApiStage): void;
+  /** The stages a usage plan covers; undefined for an unknown plan. */
+  stagesOf(planId: string): ApiStage[] | undefined;
+  /** UpdateUsagePlan's `add` or `remove` of `/apiStages`: only stages local mode serves can be added. */
+  changeStages(planId: string, changes: { op: 'add' | 'remove'; stage: ApiStage }[]): StageChangeOutcome;
+  /**
+   * The usage plan check of a method that requires an API key, after the
+   * authorizer allowed the request on `stage`: the refusal, or the API key it is
+   * counted against. A key counts only in a usage plan that covers the stage.
+   */
+  admit(usageIdentifierKey: string | undefined, stage: ApiStage): UsagePlanAdmission;
 }
 
 export interface UsagePlansOptions {
@@ -104,6 +120,9 @@ export function createUsagePlans(options: UsagePlansOptions): UsagePlans {
     plan,
   }));
   const planById = new Map(plans.map((plan) => [plan.id, plan]));
+  /** Which stages each usage plan covers: made at every start, as a deployment links them, so kept in memory only. */
+  const deployedStages = new Set<ApiStage>();
+  const planStages = new Map(plans.map((plan) => [plan.id, new Set<ApiStage>()]));
 
   const saved = load(options.file);
   const apiKeys = new Map(saved.apiKeys.map((key) => [key.id, key]));
@@ -188,6 +207,24 @@ export function createUsagePlans(options: UsagePlansOptions): UsagePlans {
       save();
       return 'removed';
     },
+    deployStage(stage) {
+      deployedStages.add(stage);
+      for (const stages of planStages.values()) stages.add(stage);
+    },
+    stagesOf(planId) {
+      const stages = planStages.get(planId);
+      return stages ? [...stages] : undefined;
+    },
+    changeStages(planId, changes) {
+      const stages = planStages.get(planId);
+      if (!stages) return 'noSuchPlan';
+      if (changes.some(({ op, stage }) => op === 'add' && !deployedStages.has(stage))) return 'noSuchStage';
+      for (const { op, stage } of changes) {
+        if (op === 'add') stages.add(stage);
+        else stages.delete(stage);
+      }
+      return 'changed';
+    },
     usage(planId, { startDate, endDate }, keyId) {
       const usagePlan = planById.get(planId);
       const members = planKeys.get(planId);
@@ -205,13 +242,14 @@ export function createUsagePlans(options: UsagePlansOptions): UsagePlans {
         ]),
       );
     },
-    admit(usageIdentifierKey) {
+    admit(usageIdentifierKey, stage) {
       // "API Gateway reads the key and compares it against the keys in the usage plan. If there is a match,
-      // API Gateway throttles the requests [...]. Otherwise, it throws an InvalidKeyParameter exception.
-      // As a result, the caller receives a 403 Forbidden response." ("Choose an API key source in API Gateway")
+      // API Gateway throttles the requests [...]. Otherwise, it throws an InvalidKeyParameter exception."
+      // ("Choose an API key source in API Gateway"): the gateway response INVALID_API_KEY. Only the usage
+      // plans of the stage called count: a key whose plan lost the stage is refused as one in no plan.
       const key = usageIdentifierKey === undefined ? undefined : keyByValue.get(usageIdentifierKey);
       const usagePlan = key?.enabled ? planOf(key.id) : undefined;
-      if (!key || !usagePlan) return refused('INVALID_API_KEY');
+      if (!key || !usagePlan || !planStages.get(usagePlan.id)?.has(stage)) return refused('INVALID_API_KEY');
       const today = utcDay(new Date(now()));
       const { quota } = usagePlan.plan;
       if (quota && usedInPeriodUpTo(usagePlan, key.id, today) >= quota.limit) return refused('QUOTA_EXCEEDED');
