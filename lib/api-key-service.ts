@@ -9,7 +9,7 @@ import {
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IGrantable, type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
@@ -225,6 +225,12 @@ export class ApiKeyService extends Construct {
   readonly api: RestApi;
   /** The Lambda behind every x-api-key authorizer of the service and of the APIs it protects. */
   readonly authorizerFunction: IFunction;
+  /**
+   * The role API Gateway assumes to invoke the authorizer (each protected API's
+   * `AuthorizerCredentials`), so that no protected API adds a statement to the
+   * function's resource policy, which Lambda caps at 20 KB.
+   */
+  readonly authorizerInvokeRole: IRole;
   /** The route handlers, by handler name, e.g. for alarms on their errors. */
   readonly handlers: Readonly<Record<HandlerName, IFunction>>;
   /** The plans as API Gateway usage plans, and the tenants' API Gateway API keys' namespace. */
@@ -324,6 +330,14 @@ export class ApiKeyService extends Construct {
     this.usagePlans.grantUsageIdentifier(authorizerFunction);
     authorizerFunction.addEnvironment(ENV.metricsNamespace, this.metricsNamespace);
     this.authorizerFunction = authorizerFunction;
+    this.authorizerInvokeRole = new Role(this, 'AuthorizerInvokeRole', {
+      description: 'Assumed by API Gateway to invoke the x-api-key authorizer of every API the service protects.',
+      assumedBy: new ServicePrincipal('apigateway.amazonaws.com'),
+    });
+    // The function itself, not its versions: API Gateway invokes the ARN the authorizer names.
+    this.authorizerInvokeRole.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [authorizerFunction.functionArn] }),
+    );
 
     const consoleAuthorizerFunction = serviceFunction(this, 'ConsoleAuthorizer', {
       entry: JWT_AUTHORIZER_ENTRY,

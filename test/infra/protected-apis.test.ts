@@ -4,7 +4,7 @@
  * methods across several APIs within every AWS limit that applies.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { MockIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -126,11 +126,39 @@ describe('a RestApi in another stack', () => {
     }
   });
 
-  it('lets that API, through that authorizer only, invoke the function, with the permission in its own stack', () => {
-    const permissions = Object.values(consumerTemplate.findResources('AWS::Lambda::Permission')).map((r) => r.Properties);
-    expect(permissions).toHaveLength(1);
-    expect(permissions[0]).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
-    expect(JSON.stringify(permissions[0].SourceArn)).toContain(JSON.stringify({ Ref: apiId() }));
+  it("invokes the function through the service's invoke role, adding nothing to the function's resource policy", () => {
+    consumerTemplate.resourceCountIs('AWS::Lambda::Permission', 0);
+    const [authorizer] = Object.values(consumerTemplate.findResources('AWS::ApiGateway::Authorizer')).map((r) => r.Properties);
+    expect(authorizer.AuthorizerCredentials).toEqual({
+      'Fn::GetStackOutput': expect.objectContaining({
+        StackName: 'Service',
+        OutputName: expect.stringContaining(logicalId(service.authorizerInvokeRole)),
+      }),
+    });
+    // The function's ARN whole, inside Fn::Join: a reference to another stack is valid nowhere else (cfn-lint E1022).
+    expect(authorizer.AuthorizerUri).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':apigateway:',
+          { Ref: 'AWS::Region' },
+          ':lambda:path/2015-03-31/functions/',
+          { 'Fn::GetStackOutput': expect.objectContaining({ StackName: 'Service' }) },
+          '/invocations',
+        ],
+      ],
+    });
+    // The role may invoke the authorizer function, and only API Gateway may assume it.
+    serviceTemplate.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'apigateway.amazonaws.com' } }],
+      },
+    });
+    expect(permissionsOf(serviceTemplate, logicalId(service.authorizerInvokeRole))).toEqual([
+      { action: 'lambda:InvokeFunction', resource: { 'Fn::GetAtt': [logicalId(service.authorizerFunction), 'Arn'] } },
+    ]);
   });
 
   it('registers its stage for cache flushes, and lets every flushing function flush exactly that stage', () => {
@@ -244,7 +272,10 @@ describe('an HTTP API', () => {
       AuthorizerPayloadFormatVersion: '1.0',
       IdentitySource: ['$request.header.x-api-key'],
       AuthorizerResultTtlInSeconds: 0,
+      // Invoked through the service's role: nothing added to the function's resource policy.
+      AuthorizerCredentialsArn: { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'Home' }) },
     });
+    template.resourceCountIs('AWS::Lambda::Permission', 0);
     template.resourceCountIs('AWS::SSM::Parameter', 0);
     for (const route of Object.values(template.findResources('AWS::ApiGatewayV2::Route'))) {
       expect(route.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: expect.any(String) } });
@@ -431,14 +462,13 @@ describe('scale: 300 methods', () => {
     expect(JSON.stringify(authorizer.Properties.Environment.Variables).length).toBeLessThan(400);
   });
 
-  it('adds one invoke permission per API to the authorizer, about 400 bytes of its 20 KB policy each', () => {
-    const permissions = [...templates, serviceOfScale].flatMap((template) =>
-      Object.values(template.findResources('AWS::Lambda::Permission')).filter((r) =>
+  it("adds nothing to the authorizer's resource policy (20 KB), however many APIs it protects", () => {
+    for (const template of [...templates, serviceOfScale]) {
+      const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((r) =>
         /ApiKeyServiceAuthorizer/.test(JSON.stringify(r.Properties.FunctionName)),
-      ),
-    );
-    // Four APIs here, and the service's own.
-    expect(permissions).toHaveLength(5);
+      );
+      expect(permissions).toEqual([]);
+    }
   });
 
   it('gives every key a policy of a few kilobytes, for any set of scopes', () => {
