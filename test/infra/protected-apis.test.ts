@@ -6,9 +6,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { MockIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
+import type { Role } from 'aws-cdk-lib/aws-iam';
 import type { ApiKeyService } from '../../lib/api-key-service';
 import { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
 import { MethodAccess } from '../../lib/method-access';
@@ -17,24 +15,8 @@ import { policyFor } from '../../src/authorizer-policy';
 import { compileMethods, decodeMethods, METHODS_VARIABLE_PREFIX } from '../../src/protected-methods';
 import { HANDLERS } from '../../src/routes';
 import { KEY_TABLE } from '../../src/store/table-schema';
+import { httpApiApp, manyMethodsApp, ORDERS, protectedApisApp, SCALE_SCOPES } from './apps';
 import { logicalId, permissionsOf, SYNTH_TIMEOUT_MS, testApp } from './helpers';
-
-const ORDERS = [
-  { method: 'GET', path: '/orders', scope: 'orders:read' },
-  { method: 'POST', path: '/orders', scope: 'orders:write' },
-  { method: 'GET', path: '/orders/{orderId}', scope: 'orders:read' },
-  { method: 'GET', path: '/health' },
-];
-
-function ordersApi(scope: Stack, id: string, service: ApiKeyService, ttl?: Duration): ProtectedRestApi {
-  const api = new RestApi(scope, id, { cloudWatchRole: false });
-  const keys = service.protectRestApi(api, ttl ? { cacheTtl: ttl } : {});
-  for (const { method, path, scope: needed } of ORDERS) {
-    const access = needed === undefined ? MethodAccess.anyValidKey() : MethodAccess.scope(needed);
-    keys.addMethod(api.root.resourceForPath(path), method, new MockIntegration(), access);
-  }
-  return keys;
-}
 
 /** The stage's variables, with the declarations the authorizer will decode from them. */
 function stageOf(template: Template, apiId: string) {
@@ -46,28 +28,18 @@ function stageOf(template: Template, apiId: string) {
 
 const FLUSHING_HANDLERS = Object.values(HANDLERS).filter((definition) => definition.invalidation.includes('flushNow'));
 
-let serviceStack: ApiKeyServiceStack;
 let service: ApiKeyService;
 let serviceTemplate: Template;
-let consumer: Stack;
 let consumerTemplate: Template;
 let consumerApi: ProtectedRestApi;
 let sameStackApi: ProtectedRestApi;
 let reader: Role;
 
 beforeAll(() => {
-  const app = testApp();
-  serviceStack = new ApiKeyServiceStack(app, 'Service');
-  service = serviceStack.service;
-  // Another stack of the same app...
-  consumer = new Stack(app, 'Consumer');
-  consumerApi = ordersApi(consumer, 'Orders', service);
-  reader = new Role(consumer, 'Reader', { assumedBy: new AccountRootPrincipal() });
-  service.grantReadKeys(reader);
-  // ...and a second API in the service's own stack.
-  sameStackApi = ordersApi(serviceStack, 'InternalOrders', service, Duration.seconds(30));
-  serviceTemplate = Template.fromStack(serviceStack);
-  consumerTemplate = Template.fromStack(consumer);
+  const built = protectedApisApp();
+  ({ service, consumerApi, sameStackApi, reader } = built);
+  serviceTemplate = Template.fromStack(built.serviceStack);
+  consumerTemplate = Template.fromStack(built.consumer);
 }, SYNTH_TIMEOUT_MS);
 
 describe('a RestApi in another stack', () => {
@@ -245,24 +217,8 @@ describe('a RestApi in the service stack', () => {
 
 describe('an HTTP API', () => {
   function httpStack(cacheTtl?: Duration) {
-    const app = testApp();
-    const home = new ApiKeyServiceStack(app, 'Home');
-    const stack = new Stack(app, 'Http');
-    const api = new HttpApi(stack, 'Widgets');
-    const keys = home.service.protectHttpApi(api, cacheTtl ? { cacheTtl } : {});
-    keys.addRoutes({
-      path: '/widgets',
-      methods: [HttpMethod.GET],
-      integration: new HttpUrlIntegration('Backend', 'https://example.com'),
-      access: MethodAccess.scope('widgets:read'),
-    });
-    keys.addRoutes({
-      path: '/widgets/{id}',
-      methods: [HttpMethod.DELETE],
-      integration: new HttpUrlIntegration('Delete', 'https://example.com'),
-      access: MethodAccess.scope('widgets:write'),
-    });
-    return { template: Template.fromStack(stack), api, home };
+    const { stack, api } = httpApiApp(cacheTtl);
+    return { template: Template.fromStack(stack), api };
   }
 
   it('gets a Lambda authorizer answering IAM policies (payload 1.0) on x-api-key, uncached by default', () => {
@@ -390,41 +346,15 @@ describe('grantReadKeys', () => {
  * the characters a value may hold, 4 KB of environment per function, 20 KB of resource-based policy per function.
  */
 describe('scale: 300 methods', () => {
-  const SCOPES = Array.from({ length: 12 }, (_, i) => `area${i}:read`);
   let templates: Template[];
   let serviceOfScale: Template;
   const declared: { api: string; methods: { method: string; path: string; scope: string }[] }[] = [];
 
   beforeAll(() => {
-    const app = testApp();
-    const home = new ApiKeyServiceStack(app, 'Home');
-    const stacks = [new Stack(app, 'ScaleA'), new Stack(app, 'ScaleB'), home];
-    const verbs = ['GET', 'POST', 'PUT', 'DELETE'];
-    for (const [index, stack] of stacks.entries()) {
-      const api = new RestApi(stack, `Api${index}`, { cloudWatchRole: false });
-      const keys = home.service.protectRestApi(api);
-      const methods = Array.from({ length: 80 }, (_, m) => ({
-        method: verbs[m % 4],
-        path: `/area${Math.floor(m / 8)}/items${Math.floor((m % 8) / 4)}/{id}`,
-        scope: SCOPES[m % SCOPES.length],
-      }));
-      for (const { method, path, scope } of methods) {
-        keys.addMethod(api.root.resourceForPath(path), method, new MockIntegration(), MethodAccess.scope(scope));
-      }
-      declared.push({ api: logicalId(api), methods });
-    }
-    const http = new HttpApi(stacks[0], 'Http');
-    const httpKeys = home.service.protectHttpApi(http);
-    for (let r = 0; r < 60; r++) {
-      httpKeys.addRoutes({
-        path: `/zone${r}/{id}`,
-        methods: [HttpMethod.GET],
-        integration: new HttpUrlIntegration(`Backend${r}`, 'https://example.com'),
-        access: MethodAccess.scope(SCOPES[r % SCOPES.length]),
-      });
-    }
-    templates = [Template.fromStack(stacks[0]), Template.fromStack(stacks[1])];
-    serviceOfScale = Template.fromStack(home);
+    const built = manyMethodsApp();
+    for (const { api, methods } of built.declared) declared.push({ api: logicalId(api), methods });
+    templates = [Template.fromStack(built.stacks[0]), Template.fromStack(built.stacks[1])];
+    serviceOfScale = Template.fromStack(built.home);
   }, SYNTH_TIMEOUT_MS * 3);
 
   it('synthesizes, each stage within the stage variable limits', () => {
@@ -474,10 +404,10 @@ describe('scale: 300 methods', () => {
   it('gives every key a policy of a few kilobytes, for any set of scopes', () => {
     for (const { methods } of declared) {
       const compiled = compileMethods(methods);
-      for (let held = 0; held <= SCOPES.length; held++) {
+      for (let held = 0; held <= SCALE_SCOPES.length; held++) {
         const policy = policyFor(
           'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/x',
-          SCOPES.slice(0, held),
+          SCALE_SCOPES.slice(0, held),
           compiled,
         );
         expect(JSON.stringify(policy).length).toBeLessThan(8_000);

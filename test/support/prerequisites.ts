@@ -28,3 +28,13 @@ export function hasChromium(): boolean {
 export const CHROMIUM_NOTICE =
   `Skipping the console's browser suite: it drives Chromium at ${CHROMIUM_PATH}, which is not installed. ` +
   'Install it (Debian/Ubuntu: sudo apt-get install -y chromium) to run it; every other suite ran.';
+
+/** Whether AWS's CloudFormation linter runs: `cfn-lint --version` (it is a Python package, `pip install cfn-lint`). */
+export function hasCfnLint(): boolean {
+  const result = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+  return !result.error && result.status === 0 && /cfn-lint/.test(result.stdout);
+}
+
+export const CFN_LINT_NOTICE =
+  "Skipping the cfn-lint suite: it runs AWS's CloudFormation linter, and `cfn-lint --version` failed. " +
+  'Install it (pip install cfn-lint) to run it; every other suite ran.';
