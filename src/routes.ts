@@ -108,7 +108,8 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     // A repeat of an idempotent request finds the key its first attempt issued.
     indexActions: ['dynamodb:Query'],
     // Idempotent requests: claimed with PutItem, read back, taken over and completed with UpdateItem. Audit records: PutItem.
-    tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    // A plan move (the default changed): its note put with PutItem, cleared with DeleteItem.
+    tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     recordsAudit: true,
     invalidation: ['flushAt'],
     // A tenant's first key gets the tenant its API Gateway API key, in its plan's usage plan.
@@ -174,7 +175,8 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     // withdraws a pending replacement when the rotation cannot finish.
     tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     indexActions: ['dynamodb:Query'],
-    tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    // As createKey's.
+    tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     recordsAudit: true,
     invalidation: ['flushNow', 'flushAt'],
     usagePlans: ['arrangeKeys'],
@@ -191,8 +193,9 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     ...NO_STORE_ACCESS,
     entry: 'set-tenant-plan',
     // The tenant's item: read, its arrangement lease taken and given back, its plan change's record
-    // settled, with UpdateItem; the record put into the trail with PutItem.
-    tenantTableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    // settled, with UpdateItem; the record put into the trail with PutItem; a move's note put with
+    // PutItem and cleared with DeleteItem.
+    tenantTableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
     usagePlans: ['arrangeKeys'],
     recordsAudit: true,
   },
