@@ -291,6 +291,8 @@ export class ApiKeyService extends Construct {
     this.usagePlans = new TenantUsagePlans(this, 'UsagePlans', {
       // Checked whole here too: a declaration built in code gets the messages a file does.
       plans: parsePlans(props.plans ?? DECLARED_PLANS),
+      tenantTable,
+      metricsNamespace: this.metricsNamespace,
       logRetention,
       tracing,
     });
@@ -383,7 +385,11 @@ export class ApiKeyService extends Construct {
         metricsNamespace: this.metricsNamespace,
         stage: this.api.deploymentStage,
         accessLogs,
-        workers: { ...handlers, flusher: this.cacheFlush.flusherFunction },
+        workers: {
+          ...handlers,
+          flusher: this.cacheFlush.flusherFunction,
+          usagePlanReconciler: this.usagePlans.reconcilerFunction,
+        },
         authorizers: { authorizer: authorizerFunction, consoleAuthorizer: consoleAuthorizerFunction },
         tables: {
           keyTable: { table: this.table, indexes: [KEY_TABLE.byTenantIndex.name] },

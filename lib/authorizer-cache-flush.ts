@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { type Grant, type IRole, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { EventSourceMapping, type IFunction, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -11,6 +10,7 @@ import { ENV } from '../src/config';
 import type { FlushTarget } from '../src/domain/cache-flush';
 import { FLUSHER_ENTRY } from '../src/routes';
 import { serviceFunction } from './private/service-function';
+import { uniqueName } from './private/unique-name';
 
 /** Two parallel flushes (three attempts of 1.5 s each at most) and the follow-up's SendMessage fit well within. */
 const FLUSHER_TIMEOUT = Duration.seconds(10);
@@ -223,17 +223,4 @@ export class AuthorizerCacheFlush extends Construct {
 /** SendMessage alone: a grant method of the queue would add GetQueueUrl and GetQueueAttributes, which nothing calls. */
 function sendMessages(...queues: IQueue[]): PolicyStatement {
   return new PolicyStatement({ actions: ['sqs:SendMessage'], resources: queues.map((queue) => queue.queueArn) });
-}
-
-/**
- * A literal name, unique per account and Region like the stack's own name: the
- * stack name, a label, then a hash of the construct's path, e.g.
- * `ApiKeyService-flush-1a2b3c4d`. At most 64 characters, as Scheduler allows.
- */
-function uniqueName(scope: Construct, label: string): string {
-  const stackName = Stack.of(scope).stackName;
-  const hash = createHash('sha256').update(scope.node.path).digest('hex').slice(0, 8);
-  const suffix = `-${label}-${hash}`;
-  const prefix = Token.isUnresolved(stackName) ? 'ApiKeyService' : stackName.slice(0, 64 - suffix.length);
-  return `${prefix}${suffix}`;
 }

@@ -52,9 +52,10 @@ export type InvalidationCapability = 'flushNow' | 'flushAt';
  * What a function does with the plans' API Gateway usage plans. `readPlans`: knows
  * the plans (their names and the default). `arrangeKeys`: also finds or creates a
  * tenant's API Gateway API key and moves it between usage plans. `readUsage`: also
- * reads a key's usage.
+ * reads a key's usage. `finishMoves`: also puts a key it knows in a usage plan and
+ * takes it out (the reconciler, finishing moves cut short).
  */
-export type UsagePlanOperation = 'readPlans' | 'arrangeKeys' | 'readUsage';
+export type UsagePlanOperation = 'readPlans' | 'arrangeKeys' | 'readUsage' | 'finishMoves';
 
 export interface HandlerDefinition {
   /** The module under lambdas/ that exports `handler`. */
@@ -206,8 +207,22 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
 export const AUTHORIZER_ENTRY = 'authorizer';
 /** The module under lambdas/ of the flush queue's consumer, which is behind no route either. */
 export const FLUSHER_ENTRY = 'flush-authorizer-caches';
-/** The module under lambdas/ of the custom resource that puts another stack's protected stage under the plans. */
+/** The module under lambdas/ of the custom resource that puts a stack's protected stages under the plans. */
 export const USAGE_PLAN_LINK_ENTRY = 'link-usage-plan-stage';
+/** The module under lambdas/ of the usage plan reconciler, run on a schedule and by deployments that change a plan. */
+export const USAGE_PLAN_RECONCILER_ENTRY = 'reconcile-usage-plans';
+/**
+ * What the reconciler does with the tenant table to finish plan moves cut short:
+ * Query their notes, take each tenant's lease with UpdateItem (GetItem when that
+ * is refused, to tell its own retried claim), read the tenant, clear the note
+ * with DeleteItem, give the lease back with UpdateItem.
+ */
+export const USAGE_PLAN_RECONCILER_TENANT_TABLE_ACTIONS = [
+  'dynamodb:Query',
+  'dynamodb:UpdateItem',
+  'dynamodb:GetItem',
+  'dynamodb:DeleteItem',
+] as const satisfies readonly TableAction[];
 /** The module under lambdas/ of the console users' JWT authorizer, which is behind no route. */
 export const JWT_AUTHORIZER_ENTRY = 'jwt-authorizer';
 /** The module under lambdas/ of the audit sweeper, run on a schedule. */

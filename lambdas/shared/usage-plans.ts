@@ -18,12 +18,12 @@ import { logAuditDeliveryFailure } from './audit';
 import { tenantStoreFromEnvironment } from './key-store';
 
 /** The plans as the construct made them: the default's name, and each plan's usage plan id. */
-interface UsagePlanIds {
+export interface UsagePlanIds {
   default: string;
   ids: Record<string, string>;
 }
 
-function usagePlansFromEnvironment(env: NodeJS.ProcessEnv = process.env): UsagePlanIds {
+export function usagePlansFromEnvironment(env: NodeJS.ProcessEnv = process.env): UsagePlanIds {
   const text = requiredEnv(ENV.usagePlans, env);
   const parsed = JSON.parse(text) as Partial<UsagePlanIds>;
   if (
