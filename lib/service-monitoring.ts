@@ -329,7 +329,7 @@ export class ServiceMonitoring extends Construct {
           table.metricConsumedWriteCapacityUnits({ statistic: 'Sum', period: this.period, label: `${name} write` }),
         ]),
       ),
-      graph('Stages found missing from usage plans', [this.unlinkedStagesMetric()]),
+      graph('Stages found missing from usage plans', [this.unlinkedStagesMetric().with({ label: 'stages' })]),
       graph('Flush dead-letter queue (messages)', [
         props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
           statistic: 'Maximum',
@@ -359,7 +359,6 @@ export class ServiceMonitoring extends Construct {
       dimensionsMap: { service: METRICS_SERVICE },
       statistic: 'Maximum',
       period: this.period,
-      label: 'stages missing from a plan',
     });
   }
 
