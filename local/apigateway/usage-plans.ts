@@ -52,8 +52,10 @@ export interface UsagePlans {
   /** Each key of the plan (or only `keyId`) with a day's usage for each day; undefined for an unknown plan. */
   usage(planId: string, days: { startDate: string; endDate: string }, keyId?: string): Record<string, DailyUsage> | undefined;
   /**
-   * Puts a stage that local mode serves under every usage plan, as the stack's
-   * link custom resources do when it is deployed.
+   * A stage local mode serves, at its start, as a deployment makes it: a stage new
+   * to the saved state joins every usage plan (its stack's link), and so does every
+   * stage for a plan new to it (a deployment that changes the plans puts every
+   * stage back); a stage a saved plan lost stays lost until the reconciler runs.
    */
   deployStage(stage: ApiStage): void;
   /** The stages a usage plan covers; undefined for an unknown plan. */
@@ -86,6 +88,10 @@ interface SavedState {
   apiKeys: LocalApiKey[];
   /** Usage plan id → the ids of its API keys. */
   planKeys: Record<string, string[]>;
+  /** Usage plan id → the stages it covers (absent in files of earlier versions: every stage then). */
+  planStages?: Record<string, ApiStage[]>;
+  /** The stages local mode served when it saved. */
+  deployedStages?: ApiStage[];
 }
 
 /** The saved file could not be read back: it was changed by hand, or by something else. */
@@ -107,10 +113,11 @@ const newId = () => Array.from(randomBytes(10), (byte) => 'abcdefghijklmnopqrstu
 
 /**
  * API Gateway's usage plans for the local stages, one for each declared plan,
- * each covering every local REST API stage (as the stack makes them): API keys,
- * their membership of a plan, the token bucket and quota of each (plan, key),
- * and the requests counted per UTC day. Keys and memberships are saved to
- * `file` on every change; the counts and buckets live in memory only.
+ * each covering the local REST API stages (as the stack makes them): API keys,
+ * their membership of a plan, the stages of each plan, the token bucket and
+ * quota of each (plan, key), and the requests counted per UTC day. Keys,
+ * memberships and stages are saved to `file` on every change; the counts and
+ * buckets live in memory only.
  */
 export function createUsagePlans(options: UsagePlansOptions): UsagePlans {
   const now = options.now ?? Date.now;
@@ -120,15 +127,17 @@ export function createUsagePlans(options: UsagePlansOptions): UsagePlans {
     plan,
   }));
   const planById = new Map(plans.map((plan) => [plan.id, plan]));
-  /** Which stages each usage plan covers: made at every start, as a deployment links them, so kept in memory only. */
-  const deployedStages = new Set<ApiStage>();
-  const planStages = new Map(plans.map((plan) => [plan.id, new Set<ApiStage>()]));
 
   const saved = load(options.file);
   const apiKeys = new Map(saved.apiKeys.map((key) => [key.id, key]));
   /** Looked up on every request that requires an API key. */
   const keyByValue = new Map(saved.apiKeys.map((key) => [key.value, key]));
   const planKeys = new Map(plans.map((plan) => [plan.id, new Set<string>()]));
+  /** Which stages each usage plan covers, kept like the memberships: API Gateway keeps them until something changes them. */
+  const savedStages = saved.planStages ?? {};
+  const planStages = new Map(plans.map((plan) => [plan.id, new Set<ApiStage>(savedStages[plan.id] ?? [])]));
+  const previouslyDeployed = new Set(saved.deployedStages ?? []);
+  const deployedStages = new Set<ApiStage>();
   let dropped = false;
   for (const [planId, keyIds] of Object.entries(saved.planKeys)) {
     const members = planKeys.get(planId);
@@ -147,6 +156,8 @@ export function createUsagePlans(options: UsagePlansOptions): UsagePlans {
     const state: SavedState = {
       apiKeys: [...apiKeys.values()],
       planKeys: Object.fromEntries([...planKeys].map(([planId, members]) => [planId, [...members]])),
+      planStages: Object.fromEntries([...planStages].map(([planId, stages]) => [planId, [...stages]])),
+      deployedStages: [...deployedStages],
     };
     // Written whole, then renamed into place: a crash leaves the old file or the new one, never half of one.
     const draft = `${options.file}.${process.pid}.tmp`;
@@ -209,7 +220,10 @@ export function createUsagePlans(options: UsagePlansOptions): UsagePlans {
     },
     deployStage(stage) {
       deployedStages.add(stage);
-      for (const stages of planStages.values()) stages.add(stage);
+      for (const [planId, stages] of planStages) {
+        if (!previouslyDeployed.has(stage) || !(planId in savedStages)) stages.add(stage);
+      }
+      save();
     },
     stagesOf(planId) {
       const stages = planStages.get(planId);
@@ -223,6 +237,7 @@ export function createUsagePlans(options: UsagePlansOptions): UsagePlans {
         if (op === 'add') stages.add(stage);
         else stages.delete(stage);
       }
+      save();
       return 'changed';
     },
     usage(planId, { startDate, endDate }, keyId) {

@@ -16,6 +16,7 @@ import {
   FLUSH_SCHEDULE_GROUP,
   FLUSH_TARGETS_PATH,
   localQueueLocation,
+  PLAN_STAGES_PATH,
 } from './lambda-environment';
 
 /** As the stack sets them on the flush queue and its event source (lib/authorizer-cache-flush.ts). */
@@ -62,10 +63,11 @@ export function startEmulatedAws(options: EmulatedAwsOptions): EmulatedAws {
     localQueueLocation(stage, server, FLUSH_QUEUE_NAME),
   );
   const queues = [flushQueue, deadLetterQueue];
+  // Each local stage is a REST API stage behind the authorizer: registered for flushes and for the usage plans.
   const registry = Object.fromEntries(
-    options.stages.map(({ restApiId, stageName }) => [
-      `${FLUSH_TARGETS_PATH}/${restApiId}-${stageName}`,
-      JSON.stringify({ kind: 'rest', apiId: restApiId, stageName }),
+    options.stages.flatMap(({ restApiId, stageName }) => [
+      [`${FLUSH_TARGETS_PATH}/${restApiId}-${stageName}`, JSON.stringify({ kind: 'rest', apiId: restApiId, stageName })],
+      [`${PLAN_STAGES_PATH}/${restApiId}-${stageName}`, JSON.stringify({ restApiId, stageName })],
     ]),
   );
   const apiGatewayManagement = createApiGatewayManagement({

@@ -10,6 +10,8 @@ import type { LocalConfig } from './local-config';
 export const FLUSH_SCHEDULE_GROUP = 'local';
 /** Where the local stages are registered for cache flushes. */
 export const FLUSH_TARGETS_PATH = '/api-key-service/local/targets';
+/** Where the local REST API stages are registered for the usage plans. */
+export const PLAN_STAGES_PATH = '/api-key-service/local/plan-stages';
 export const FLUSH_QUEUE_NAME = 'authorizer-cache-flush';
 export const FLUSH_DEAD_LETTER_QUEUE_NAME = 'authorizer-cache-flush-dead-letters';
 /** The deployment's part in each tenant's API key name and value (src/domain/usage-key.ts). */
@@ -30,9 +32,9 @@ export interface LocalEndpoints {
 
 /**
  * A function that is behind no route: the x-api-key authorizer, the console users' JWT
- * authorizer, the flush queue's consumer, or the audit sweeper.
+ * authorizer, the flush queue's consumer, the audit sweeper, or the usage plan reconciler.
  */
-export type RoutelessFunction = 'authorizer' | 'jwtAuthorizer' | 'flusher' | 'auditSweeper';
+export type RoutelessFunction = 'authorizer' | 'jwtAuthorizer' | 'flusher' | 'auditSweeper' | 'usagePlanReconciler';
 
 /**
  * What every deployed Lambda finds in its environment, pointed at local
@@ -105,6 +107,9 @@ export function functionEnvironment(
   }
   if (definition === 'flusher') return flushNow;
   if (definition === 'jwtAuthorizer') return { ...signIn, [ENV.consoleTenantClaim]: config.console.tenantClaim };
+  if (definition === 'usagePlanReconciler') {
+    return { ...usage, [ENV.planStagesPath]: PLAN_STAGES_PATH, [ENV.tenantTableName]: config.tenantTableName, ...metrics };
+  }
   if (definition === 'auditSweeper') {
     return { [ENV.tableName]: config.tableName, [ENV.tenantTableName]: config.tenantTableName, ...AUDIT_SETTINGS };
   }

@@ -181,6 +181,18 @@ describe('the local usage plans', () => {
       expect(second.usage('local-free', { startDate: today, endDate: today })?.[key.id]?.[0]?.[0]).toBe(1);
     });
 
+    it('keeps the stages each plan covers across restarts: one a plan lost stays lost; a new stage, or a new plan, covers all', async () => {
+      const file = join(dir, 'keys.json');
+      const first = deployed({ declaration: PLANS, file });
+      first.changeStages(usagePlanId('pro'), [{ op: 'remove', stage: STAGE }]);
+      const second = createUsagePlans({ declaration: { ...PLANS, plans: { ...PLANS.plans, gold: PLANS.plans.pro } }, file });
+      second.deployStage(STAGE);
+      second.deployStage('orders:v1');
+      expect(second.stagesOf(usagePlanId('pro'))).toEqual(['orders:v1']);
+      expect(second.stagesOf(usagePlanId('free'))).toEqual([STAGE, 'orders:v1']);
+      expect(second.stagesOf(usagePlanId('gold'))).toEqual([STAGE, 'orders:v1']);
+    });
+
     it('drops, with a warning, memberships of a plan that is no longer declared', async () => {
       const file = join(dir, 'keys.json');
       const before = deployed({ declaration: PLANS, file });
