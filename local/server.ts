@@ -2,6 +2,7 @@
  * `npm start`: the whole API on 127.0.0.1, on an embedded DynamoDB, with the
  * deployed handlers and authorizer behind a local stand-in for API Gateway.
  */
+import '../src/node-version';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -39,10 +40,6 @@ import { createLocalHttpServer, listenOnLoopback } from './http/http-server';
 import { localProblemResponse } from './http/local-problems';
 import { type RequestsInFlight, trackRequestsInFlight } from './http/requests-in-flight';
 import type { OpenIdProvider } from './openid/provider';
-
-// On Node 20 the SDK announces that its releases from 2027 will need Node 22. The
-// lockfile pins this release, so for `npm start` that notice is only noise.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** How long a stop waits for requests in flight before cutting their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -199,7 +196,7 @@ async function main(): Promise<void> {
   let openId: OpenIdProvider;
   let localConsole: LocalConsole;
   try {
-    // Loaded only now, once the start can no longer be refused in one line: on Node 20 it warns as it loads.
+    // Loaded only now, once the start can no longer be refused in one line.
     const { startOpenIdProvider } = await import('./openid/provider');
     openId = await startOpenIdProvider({
       port: config.console.openIdPort,
