@@ -8,17 +8,12 @@ import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ENV } from '../src/config';
 import type { FlushTarget } from '../src/domain/cache-flush';
+import { FLUSH_QUEUE } from '../src/flush-queue';
 import { FLUSHER_ENTRY } from '../src/routes';
 import { deployedSize } from './private/deployed-size';
 import { serviceFunction } from './private/service-function';
 import { uniqueName } from './private/unique-name';
 
-/** Two parallel flushes (three attempts of 1.5 s each at most) and the follow-up's SendMessage fit well within. */
-const FLUSHER_TIMEOUT = Duration.seconds(10);
-/** Lambda's guidance for an SQS event source: at least six times the function's timeout. */
-const QUEUE_VISIBILITY_TIMEOUT = Duration.seconds(60);
-/** With the visibility timeout, about ten minutes of retries before a flush is set aside in the dead-letter queue. */
-const MAX_DELIVERIES = 10;
 /** IAM's quotas ("IAM and AWS STS quotas", IAM User Guide): one managed policy's characters, whitespace aside, and managed policies per role. */
 const IAM_LIMITS = { managedPolicy: 6_144, managedPoliciesPerRole: 10 } as const;
 
@@ -76,13 +71,13 @@ export class AuthorizerCacheFlush extends Construct {
     this.queue = new Queue(this, 'Queue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      visibilityTimeout: QUEUE_VISIBILITY_TIMEOUT,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_DELIVERIES },
+      visibilityTimeout: Duration.seconds(FLUSH_QUEUE.visibilityTimeoutSeconds),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: FLUSH_QUEUE.maxReceiveCount },
     });
 
     const flusher = serviceFunction(this, 'Flusher', {
       entry: FLUSHER_ENTRY,
-      timeout: FLUSHER_TIMEOUT,
+      timeout: Duration.seconds(FLUSH_QUEUE.flusherTimeoutSeconds),
       memorySize: 256,
       logRetention: props.logRetention,
       tracing: props.tracing,
@@ -91,10 +86,9 @@ export class AuthorizerCacheFlush extends Construct {
     new EventSourceMapping(this, 'FlusherQueueSource', {
       target: flusher,
       eventSourceArn: this.queue.queueArn,
-      // A second's batching window coalesces a flood of requests into one flush per stage per batch...
-      batchSize: 100,
-      maxBatchingWindow: Duration.seconds(1),
-      // ...and at most two batches at a time (the least Lambda allows) keep the flush rate bounded.
+      batchSize: FLUSH_QUEUE.batchSize,
+      maxBatchingWindow: Duration.seconds(FLUSH_QUEUE.maxBatchingWindowSeconds),
+      // At most two batches at a time (the least Lambda allows) keep the flush rate bounded.
       maxConcurrency: 2,
       reportBatchItemFailures: true,
     });

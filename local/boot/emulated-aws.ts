@@ -1,3 +1,4 @@
+import { FLUSH_QUEUE } from '../../src/flush-queue';
 import type { HttpResponse } from '../apigateway/responses';
 import type { Stage } from '../apigateway/stage';
 import type { UsagePlans } from '../apigateway/usage-plans';
@@ -18,9 +19,6 @@ import {
   localQueueLocation,
   PLAN_STAGES_PATH,
 } from './lambda-environment';
-
-/** As the stack sets them on the flush queue and its event source (lib/authorizer-cache-flush.ts). */
-const FLUSH_QUEUE = { visibilityTimeoutSeconds: 60, maxReceiveCount: 10, batchSize: 100, maxBatchingWindowMs: 1_000 };
 
 export interface EmulatedAwsOptions {
   stage: Stage;
@@ -89,7 +87,7 @@ export function startEmulatedAws(options: EmulatedAwsOptions): EmulatedAws {
     queue: flushQueue,
     handler: options.flusher,
     batchSize: FLUSH_QUEUE.batchSize,
-    maxBatchingWindowMs: FLUSH_QUEUE.maxBatchingWindowMs,
+    maxBatchingWindowMs: FLUSH_QUEUE.maxBatchingWindowSeconds * 1000,
     region: stage.region,
     onError: (error) => console.error('The flusher failed; its messages will be delivered again:', error),
   });
