@@ -906,7 +906,7 @@ describe('the REST API', () => {
 });
 
 describe('the stack', () => {
-  it('outputs the API URL, the table name and the authorizer function ARN, and nothing else', () => {
+  it("outputs the API URL, the tables' names, the authorizer function ARN and the API keys' namespace, and nothing else", () => {
     const outputs = defaults.template.findOutputs('*');
     expect(Object.keys(outputs).sort()).toEqual([
       'ApiUrl',
@@ -914,7 +914,11 @@ describe('the stack', () => {
       'ConsoleUrl',
       'ConsoleUserPoolId',
       'TableName',
+      'TenantTableName',
+      'UsageKeyNamespace',
     ]);
+    expect(outputs.TenantTableName.Value).toEqual({ Ref: defaults.tenantTableId });
+    expect(outputs.UsageKeyNamespace.Value).toBe(defaults.service.usagePlans.namespace);
     expect(outputs.ConsoleUserPoolId.Value).toEqual({ Ref: userPoolId(defaults) });
     expect(JSON.stringify(outputs.ConsoleUrl.Value)).toContain('/v1/console');
     expect(outputs.TableName.Value).toEqual({ Ref: defaults.tableId });
