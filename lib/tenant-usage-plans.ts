@@ -156,8 +156,8 @@ export class TenantUsagePlans extends Construct {
   addStage(scope: Construct, id: string, api: RestApi, stage: Stage): void {
     const registration = new Construct(scope, id);
     const link = this.linkOf(Stack.of(scope));
+    // The stage's name is its Ref: the link is made after the stage, and deleted before it.
     link.stages.push(`${api.restApiId}:${stage.stageName}`);
-    link.resource.node.addDependency(stage);
     const parameter = new StringParameter(registration, 'Registration', {
       parameterName: `${this.stagesPath}/${uniqueName(registration, 'rest')}`,
       description: 'A REST API stage the API key service keeps in its usage plans.',

@@ -1194,9 +1194,8 @@ describe('plans', () => {
     const [[linkId, link]] = Object.entries(defaults.template.findResources('Custom::UsagePlanStages'));
     // Deleted before the link: a stage is taken off the plans only once it is no longer registered.
     expect(registration[1].DependsOn).toContain(linkId);
-    // Made after the stage, and deleted before it.
-    expect(link.DependsOn).toContain(stageIdOf(defaults));
     expect(link.Properties.UsagePlanIds).toEqual(Object.values(defaults.usagePlanIds).map((id) => ({ Ref: id })));
+    // The stage's Ref: made after the stage, and deleted before it.
     expect(link.Properties.Stages).toEqual([{ 'Fn::Join': ['', [{ Ref: defaults.apiId }, ':', { Ref: stageIdOf(defaults) }]] }]);
     const linkFunctionId = link.Properties.ServiceToken['Fn::GetAtt'][0];
     expect(permissionsOf(defaults.template, roleIdOf(defaults, linkFunctionId))).toEqual(
