@@ -24,7 +24,7 @@ export class ApiKeyServiceStack extends Stack {
       value: this.service.table.tableName,
     });
     new CfnOutput(this, 'TenantTableName', {
-      description: "The tenant table: plans, idempotent requests, the audit trail (retained when the stack is deleted).",
+      description: 'The tenant table: plans, idempotent requests, the audit trail (retained when the stack is deleted).',
       value: this.service.tenantTable.tableName,
     });
     new CfnOutput(this, 'UsageKeyNamespace', {
