@@ -153,24 +153,20 @@ function apiGatewayArn(...path: unknown[]): unknown {
   return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:', { Ref: 'AWS::Region' }, ...path]] };
 }
 
-/** Reading the stages registered for the plans, and reading and changing the stages of each usage plan. */
-function stageLinkPermissions(synthesized: Synthesized): Permission[] {
-  const registry = {
+/** A Parameter Store path, as the template renders the ARN that GetParametersByPath is authorized against. */
+function parameterPathArn(path: string): unknown {
+  return {
     'Fn::Join': [
       '',
-      [
-        'arn:',
-        { Ref: 'AWS::Partition' },
-        ':ssm:',
-        { Ref: 'AWS::Region' },
-        ':',
-        { Ref: 'AWS::AccountId' },
-        `:parameter${synthesized.service.usagePlans.stagesPath}`,
-      ],
+      ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:parameter${path}`],
     ],
   };
+}
+
+/** Reading the stages registered for the plans, and reading and changing the stages of each usage plan. */
+function stageLinkPermissions(synthesized: Synthesized): Permission[] {
   return [
-    { action: 'ssm:GetParametersByPath', resource: registry },
+    { action: 'ssm:GetParametersByPath', resource: parameterPathArn(synthesized.service.usagePlans.stagesPath) },
     ...Object.values(synthesized.usagePlanIds).flatMap((id) => [
       { action: 'apigateway:GET', resource: apiGatewayArn('::/usageplans/', { Ref: id }) },
       { action: 'apigateway:PATCH', resource: apiGatewayArn('::/usageplans/', { Ref: id }) },
@@ -405,23 +401,7 @@ describe('least privilege', () => {
 
   const flushing = (): Permission[] => [
     { action: 'apigateway:DELETE', resource: flushArn() },
-    {
-      action: 'ssm:GetParametersByPath',
-      resource: {
-        'Fn::Join': [
-          '',
-          [
-            'arn:',
-            { Ref: 'AWS::Partition' },
-            ':ssm:',
-            { Ref: 'AWS::Region' },
-            ':',
-            { Ref: 'AWS::AccountId' },
-            `:parameter${defaults.service.cacheFlush.targetsPath}`,
-          ],
-        ],
-      },
-    },
+    { action: 'ssm:GetParametersByPath', resource: parameterPathArn(defaults.service.cacheFlush.targetsPath) },
     { action: 'sqs:SendMessage', resource: arnOf(defaults.flushQueueId) },
   ];
 
