@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { type Grant, type IRole, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IGrantable, type IRole, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { EventSourceMapping, type IFunction, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type IScheduleGroup, ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../src/config';
 import type { FlushTarget } from '../src/domain/cache-flush';
 import { FLUSH_QUEUE } from '../src/flush-queue';
+import { ROUTELESS_GRANTS } from '../src/function-grants';
 import { FLUSHER_ENTRY } from '../src/routes';
 import { deployedSize } from './private/deployed-size';
 import { serviceFunction } from './private/service-function';
@@ -82,7 +83,7 @@ export class AuthorizerCacheFlush extends Construct {
       logRetention: props.logRetention,
       tracing: props.tracing,
     });
-    this.grantFlushNow(flusher);
+    ROUTELESS_GRANTS.flusher({ flushNow: () => this.grantFlushNow(flusher) });
     new EventSourceMapping(this, 'FlusherQueueSource', {
       target: flusher,
       eventSourceArn: this.queue.queueArn,
@@ -118,7 +119,7 @@ export class AuthorizerCacheFlush extends Construct {
       }),
     });
     // The schedules' target, and their dead-letter queue when the target cannot be reached.
-    this.scheduleRole.addToPrincipalPolicy(sendMessages(this.queue, this.deadLetterQueue));
+    sendMessages(this.scheduleRole, this.queue, this.deadLetterQueue);
     this.node.addValidation({ validate: () => this.policySizeProblems() });
   }
 
@@ -145,22 +146,23 @@ export class AuthorizerCacheFlush extends Construct {
    * Lets a function flush every registered stage now and queue follow-ups, and
    * tells it where the registry and the queue are.
    */
-  grantFlushNow(fn: LambdaFunction): void {
+  grantFlushNow(fn: LambdaFunction): Grant {
     fn.addEnvironment(ENV.flushTargetsPath, this.targetsPath);
     fn.addEnvironment(ENV.flushQueueUrl, this.queue.queueUrl);
     // GetParametersByPath is authorized against the path asked for, not the parameters returned
     // ("How Parameter Store authorizes parameter retrieval", AWS Systems Manager User Guide).
     const { partition, region, account } = Stack.of(this);
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['ssm:GetParametersByPath'],
-        resources: [`arn:${partition}:ssm:${region}:${account}:parameter${this.targetsPath}`],
-      }),
-    );
-    fn.addToRolePolicy(sendMessages(this.queue));
+    const registry = Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['ssm:GetParametersByPath'],
+      resourceArns: [`arn:${partition}:ssm:${region}:${account}:parameter${this.targetsPath}`],
+    });
+    const queue = sendMessages(fn, this.queue);
+    // The stages themselves, by one managed policy per stack, attached as stacks register their first stage.
     const role = fn.role as IRole;
     this.flushingRoles.push(role);
     for (const { policy } of this.stagePolicies.values()) policy.attachToRole(role);
+    return registry.combine(queue);
   }
 
   /**
@@ -260,6 +262,6 @@ export class AuthorizerCacheFlush extends Construct {
 }
 
 /** SendMessage alone: a grant method of the queue would add GetQueueUrl and GetQueueAttributes, which nothing calls. */
-function sendMessages(...queues: IQueue[]): PolicyStatement {
-  return new PolicyStatement({ actions: ['sqs:SendMessage'], resources: queues.map((queue) => queue.queueArn) });
+function sendMessages(grantee: IGrantable, ...queues: IQueue[]): Grant {
+  return Grant.addToPrincipal({ grantee, actions: ['sqs:SendMessage'], resourceArns: queues.map((queue) => queue.queueArn) });
 }

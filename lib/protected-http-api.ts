@@ -4,7 +4,7 @@ import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-ap
 import { Construct } from 'constructs';
 import { API_KEY_HEADER } from '../src/http-headers';
 import type { ProtectedMethod } from '../src/protected-methods';
-import type { ApiKeyService } from './api-key-service';
+import type { IApiKeyService } from './i-api-key-service';
 import type { MethodAccess } from './method-access';
 import { authorizerHandler, invokedWith } from './private/authorizer-invocation';
 import { assertSameEnvironment } from './private/same-environment';
@@ -12,7 +12,7 @@ import { StageDeclarations } from './private/stage-declarations';
 
 export interface ProtectedHttpApiProps {
   /** The service whose keys, authorizer and cache flushes protect the API. */
-  readonly service: ApiKeyService;
+  readonly service: IApiKeyService;
   /** The API. Its default stage (`$default`, or the one `createDefaultStage` makes) is the stage protected. */
   readonly api: HttpApi;
   /**

@@ -16,7 +16,7 @@ import {
 import { Construct } from 'constructs';
 import { API_KEY_HEADER } from '../src/http-headers';
 import type { ProtectedMethod } from '../src/protected-methods';
-import type { ApiKeyService } from './api-key-service';
+import type { IApiKeyService } from './i-api-key-service';
 import type { MethodAccess } from './method-access';
 import { authorizerHandler, invokedWith, lambdaInvocationUri } from './private/authorizer-invocation';
 import { addProblemResponses } from './private/problem-responses';
@@ -25,7 +25,7 @@ import { StageDeclarations } from './private/stage-declarations';
 
 export interface ProtectedRestApiProps {
   /** The service whose keys, authorizer and cache flushes protect the API. */
-  readonly service: ApiKeyService;
+  readonly service: IApiKeyService;
   /** The API. It needs its deployment stage (`deploy` left on), which is the stage protected. */
   readonly api: RestApi;
   /**

@@ -19,15 +19,8 @@ import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-log
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import {
-  AUTHORIZER_OUTCOMES,
-  lookupLatencyMetricName,
-  METRICS_SERVICE,
-  type MetricSource,
-  outcomeMetricName,
-  UNLINKED_STAGES_METRIC,
-  VERIFY_OUTCOMES,
-} from '../src/metrics';
+import { AUTHORIZER_OUTCOMES, type MetricSource, VERIFY_OUTCOMES } from '../src/metrics';
+import type { IApiKeyService } from './i-api-key-service';
 
 /** Counted by a metric filter on the access log: API Gateway's REST metrics have no throttling metric of their own. */
 const API_THROTTLED_METRIC = 'ApiThrottled';
@@ -112,8 +105,8 @@ export interface ServiceMonitoringOptions {
 }
 
 export interface ServiceMonitoringProps extends ServiceMonitoringOptions {
-  /** The namespace the functions write their verification metrics to. */
-  readonly metricsNamespace: string;
+  /** The service whose verification metrics are watched; the 429s are counted into its namespace too. */
+  readonly service: IApiKeyService;
   /** The service's API stage. */
   readonly stage: Stage;
   /** The stage's access log group, where the 429s are counted. */
@@ -160,13 +153,13 @@ export class ServiceMonitoring extends Construct {
   readonly dashboard: Dashboard;
 
   private readonly period: Duration;
-  private readonly namespace: string;
+  private readonly service: IApiKeyService;
   private readonly alarmTopic?: ITopic;
 
   constructor(scope: Construct, id: string, props: ServiceMonitoringProps) {
     super(scope, id);
     this.period = props.period ?? Duration.minutes(5);
-    this.namespace = props.metricsNamespace;
+    this.service = props.service;
     this.alarmTopic = props.alarmTopic;
     const thresholds = {
       authorizerErrorsThreshold: props.authorizerErrorsThreshold ?? 1,
@@ -180,7 +173,7 @@ export class ServiceMonitoring extends Construct {
 
     const throttled = new MetricFilter(this, 'ApiThrottledFilter', {
       logGroup: props.accessLogs,
-      metricNamespace: this.namespace,
+      metricNamespace: this.service.metricsNamespace,
       metricName: API_THROTTLED_METRIC,
       filterPattern: FilterPattern.stringValue('$.status', '=', '429'),
       metricValue: '1',
@@ -205,7 +198,7 @@ export class ServiceMonitoring extends Construct {
 
     this.alarms = {
       authorizerErrors: this.alarm('AuthorizerErrors', {
-        metric: this.outcomeMetric('Authorizer', 'storeError'),
+        metric: this.service.metricStoreError({ period: this.period, label: 'storeError' }),
         threshold: thresholds.authorizerErrorsThreshold,
         description: 'The authorizer could not read the key table and failed closed: clients got 503.',
       }),
@@ -246,7 +239,7 @@ export class ServiceMonitoring extends Construct {
         }),
       ),
       unlinkedStages: this.alarm('UnlinkedStages', {
-        metric: this.unlinkedStagesMetric(),
+        metric: this.service.metricUnlinkedStages({ period: this.period }),
         threshold: 1,
         description:
           'Protected stages were missing from a usage plan: valid keys got 503 there until the reconciler put them back (within 5 minutes). See docs/operations.md.',
@@ -329,7 +322,9 @@ export class ServiceMonitoring extends Construct {
           table.metricConsumedWriteCapacityUnits({ statistic: 'Sum', period: this.period, label: `${name} write` }),
         ]),
       ),
-      graph('Stages found missing from usage plans', [this.unlinkedStagesMetric().with({ label: 'stages' })]),
+      graph('Stages found missing from usage plans', [
+        this.service.metricUnlinkedStages({ period: this.period, label: 'stages' }),
+      ]),
       graph('Flush dead-letter queue (messages)', [
         props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
           statistic: 'Maximum',
@@ -340,36 +335,16 @@ export class ServiceMonitoring extends Construct {
     );
   }
 
-  private outcomeMetric(source: MetricSource, outcome: (typeof VERIFY_OUTCOMES)[number]): Metric {
-    return new Metric({
-      namespace: this.namespace,
-      metricName: outcomeMetricName(source, outcome),
-      dimensionsMap: { service: METRICS_SERVICE },
-      statistic: 'Sum',
-      period: this.period,
-      label: outcome,
-    });
+  private outcomeMetric(verifier: MetricSource, outcome: (typeof VERIFY_OUTCOMES)[number]): Metric {
+    return this.service.metricOutcome(outcome, { verifier, period: this.period, label: outcome });
   }
 
-  /** Each reconciler run publishes how many stages it found missing: the most in a period is the one to see. */
-  private unlinkedStagesMetric(): Metric {
-    return new Metric({
-      namespace: this.namespace,
-      metricName: UNLINKED_STAGES_METRIC,
-      dimensionsMap: { service: METRICS_SERVICE },
-      statistic: 'Maximum',
-      period: this.period,
-    });
-  }
-
-  private latencyMetric(source: MetricSource, statistic: 'p50' | 'p99'): Metric {
-    return new Metric({
-      namespace: this.namespace,
-      metricName: lookupLatencyMetricName(source),
-      dimensionsMap: { service: METRICS_SERVICE },
+  private latencyMetric(verifier: MetricSource, statistic: 'p50' | 'p99'): Metric {
+    return this.service.metricLookupLatency({
+      verifier,
       statistic,
       period: this.period,
-      label: `${source === 'Authorizer' ? 'authorizer' : 'POST /verify'} ${statistic}`,
+      label: `${verifier === 'Authorizer' ? 'authorizer' : 'POST /verify'} ${statistic}`,
     });
   }
 

@@ -3,19 +3,15 @@ import { type CfnElement, CustomResource, Duration, Lazy, Stack, Validations } f
 import { type CfnUsagePlan, type IUsagePlan, Period, type RestApi, type Stage, UsagePlan } from 'aws-cdk-lib/aws-apigateway';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
-import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ENV } from '../src/config';
+import { ROUTELESS_GRANTS } from '../src/function-grants';
 import type { PlanDeclaration, QuotaPeriod } from '../src/plans';
-import {
-  USAGE_PLAN_LINK_ENTRY,
-  USAGE_PLAN_RECONCILER_ENTRY,
-  USAGE_PLAN_RECONCILER_TENANT_TABLE_ACTIONS,
-  type UsagePlanOperation,
-} from '../src/routes';
+import { USAGE_PLAN_LINK_ENTRY, USAGE_PLAN_RECONCILER_ENTRY, type UsagePlanOperation } from '../src/routes';
 import { serviceFunction } from './private/service-function';
 import { uniqueName } from './private/unique-name';
 import type { TenantTable } from './tenant-table';
@@ -113,10 +109,14 @@ export class TenantUsagePlans extends Construct {
       logRetention: props.logRetention,
       tracing: props.tracing,
     });
-    this.grantStageLinks(reconciler);
-    this.grantOperations(reconciler, ['finishMoves']);
-    props.tenantTable.grantAccess(reconciler, USAGE_PLAN_RECONCILER_TENANT_TABLE_ACTIONS);
-    reconciler.addEnvironment(ENV.metricsNamespace, props.metricsNamespace);
+    ROUTELESS_GRANTS.usagePlanReconciler({
+      reconcileStages: () => {
+        this.grantStageLinks(reconciler);
+        reconciler.addEnvironment(ENV.metricsNamespace, props.metricsNamespace);
+      },
+      usagePlans: (operations) => this.grantOperations(reconciler, operations),
+      tenantTable: (actions) => props.tenantTable.grantAccess(reconciler, actions),
+    });
     // A run is at most one UpdateUsagePlan per plan: with none retried, the next run is the retry.
     new Rule(this, 'ReconcileSchedule', {
       description: 'Puts protected stages back in the usage plans they were dropped from.',
@@ -173,9 +173,11 @@ export class TenantUsagePlans extends Construct {
    * `USAGE_KEY_NAMESPACE`) and the API Gateway calls, on these usage plans and API
    * keys only. IAM authorizes API Gateway's control plane by HTTP verb on the
    * resource path ("Control access for managing an API", API Gateway Developer Guide).
+   * `readPlans` alone needs no call, and so no statement: its grant adds none.
    */
-  grantOperations(fn: LambdaFunction, operations: readonly UsagePlanOperation[]): void {
-    if (operations.length === 0) return;
+  grantOperations(fn: LambdaFunction, operations: readonly UsagePlanOperation[]): Grant {
+    let grant = Grant.drop(fn, 'the usage plans');
+    if (operations.length === 0) return grant;
     fn.addEnvironment(ENV.usageKeyNamespace, this.namespace);
     fn.addEnvironment(
       ENV.usagePlans,
@@ -185,22 +187,22 @@ export class TenantUsagePlans extends Construct {
       }),
     );
     const plans = this.usagePlanIds();
+    const allow = (actions: string[], resourceArns: string[]) => {
+      grant = grant.combine(Grant.addToPrincipal({ grantee: fn, actions, resourceArns }));
+    };
     if (operations.includes('arrangeKeys')) {
       // GetApiKeys and CreateApiKey.
-      fn.addToRolePolicy(
-        new PolicyStatement({ actions: ['apigateway:GET', 'apigateway:POST'], resources: [this.path('/apikeys')] }),
-      );
+      allow(['apigateway:GET', 'apigateway:POST'], [this.path('/apikeys')]);
     }
     if (operations.includes('arrangeKeys') || operations.includes('finishMoves')) {
       // CreateUsagePlanKey and DeleteUsagePlanKey.
-      fn.addToRolePolicy(
-        new PolicyStatement({ actions: ['apigateway:POST'], resources: plans.map((id) => this.path(`/usageplans/${id}/keys`)) }),
+      allow(
+        ['apigateway:POST'],
+        plans.map((id) => this.path(`/usageplans/${id}/keys`)),
       );
-      fn.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['apigateway:DELETE'],
-          resources: plans.map((id) => this.path(`/usageplans/${id}/keys/*`)),
-        }),
+      allow(
+        ['apigateway:DELETE'],
+        plans.map((id) => this.path(`/usageplans/${id}/keys/*`)),
       );
       for (const plan of Object.values(this.ownUsagePlans)) {
         const logicalId = Stack.of(this).getLogicalId(plan.node.defaultChild as CfnElement);
@@ -212,15 +214,21 @@ export class TenantUsagePlans extends Construct {
       }
     }
     if (operations.includes('readUsage')) {
-      fn.addToRolePolicy(
-        new PolicyStatement({ actions: ['apigateway:GET'], resources: plans.map((id) => this.path(`/usageplans/${id}/usage`)) }),
+      allow(
+        ['apigateway:GET'],
+        plans.map((id) => this.path(`/usageplans/${id}/usage`)),
       );
     }
+    return grant;
   }
 
-  /** Lets the authorizer name each tenant's API Gateway API key, which it derives without a read. */
-  grantUsageIdentifier(fn: LambdaFunction): void {
+  /**
+   * Lets the authorizer name each tenant's API Gateway API key (`USAGE_KEY_NAMESPACE`),
+   * which it derives without a call: the grant adds no statement.
+   */
+  grantUsageIdentifier(fn: LambdaFunction): Grant {
     fn.addEnvironment(ENV.usageKeyNamespace, this.namespace);
+    return Grant.drop(fn, "naming tenants' API Gateway API keys");
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Caller } from '../../src/domain/caller';
-import { isDomainError, type KnownDomainError } from '../../src/domain/errors';
+import { isDomainError, type KnownDomainError, ValidationError } from '../../src/domain/errors';
 import { PROBLEM_HEADERS, type Problem, problem } from '../../src/problem';
 import { routeOf } from '../../src/routes';
 import { errorDetails, logger } from './logger';
@@ -42,12 +42,31 @@ export function notFound(detail: string): APIGatewayProxyResult {
   return problemResponse(problem(404, 'Not Found', detail));
 }
 
-export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
+/** `idempotency-key` as people write it: `Idempotency-Key`. */
+const headerTitle = (name: string) =>
+  name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase());
+
+/**
+ * The request's value of a header, in any casing; undefined when it has none.
+ * Sent more than once with different values, it is a 400 naming it: which one
+ * the client meant is unknowable (API Gateway passes the last in `headers`, and
+ * every one in `multiValueHeaders`).
+ */
+export function header(event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>, name: string): string | undefined {
   const wanted = name.toLowerCase();
+  const values = new Set<string>();
   for (const [key, value] of Object.entries(event.headers ?? {})) {
-    if (key.toLowerCase() === wanted && value !== undefined) return value;
+    if (key.toLowerCase() === wanted && value !== undefined) values.add(value);
   }
-  return undefined;
+  for (const [key, list] of Object.entries(event.multiValueHeaders ?? {})) {
+    if (key.toLowerCase() === wanted) for (const value of list ?? []) values.add(value);
+  }
+  if (values.size > 1) {
+    throw new ValidationError([
+      { path: headerTitle(wanted), message: `must be sent once; it came with ${values.size} different values` },
+    ]);
+  }
+  return values.values().next().value;
 }
 
 function isJsonMediaType(contentType: string | undefined): boolean {
@@ -131,12 +150,26 @@ function errorResponse(error: unknown): APIGatewayProxyResult {
   return problemResponse(problem(500, 'Internal Server Error', 'The request failed.'));
 }
 
-/** Wraps a route handler so every failure becomes problem+json. */
+/**
+ * Refuses a query parameter the request's route does not take (src/query-schemas.ts).
+ * That check, the route table included, is loaded only for a request that
+ * carries a query, so that a handler which takes none, such as POST /verify,
+ * loads nothing to find that a request without one has none.
+ */
+async function checkQueryOf(event: APIGatewayProxyEvent): Promise<void> {
+  const query = event.queryStringParameters;
+  if (!query || Object.keys(query).length === 0) return;
+  const { checkQuery } = await import('../../src/query-schemas');
+  checkQuery(event.httpMethod, event.resource, query);
+}
+
+/** Wraps a route handler so every failure becomes problem+json, and a query the route does not take a 400. */
 export function httpHandler(
   route: (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult>,
 ): (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult> {
   return async (event, context) => {
     try {
+      await checkQueryOf(event);
       return await route(event, context);
     } catch (error) {
       return errorResponse(error);

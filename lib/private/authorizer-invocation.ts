@@ -2,10 +2,10 @@ import { Stack } from 'aws-cdk-lib';
 import { type IRole, Role } from 'aws-cdk-lib/aws-iam';
 import { type IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import type { ApiKeyService } from '../api-key-service';
+import type { IApiKeyService } from '../i-api-key-service';
 
 /** The service's authorizer function, referenced from `scope`, which may be in another stack of the app. */
-export function authorizerHandler(scope: Construct, service: ApiKeyService): IFunction {
+export function authorizerHandler(scope: Construct, service: IApiKeyService): IFunction {
   return LambdaFunction.fromFunctionAttributes(scope, 'AuthorizerFunction', {
     functionArn: service.authorizerFunction.functionArn,
     sameEnvironment: true,
@@ -19,7 +19,7 @@ export function authorizerHandler(scope: Construct, service: ApiKeyService): IFu
  * so that CDK neither adds a statement to the role per API (its policy is the
  * service's, and already allows the invocation) nor a permission to the function.
  */
-export function invokedWith(scope: Construct, service: ApiKeyService): IRole {
+export function invokedWith(scope: Construct, service: IApiKeyService): IRole {
   return Role.fromRoleArn(scope, 'AuthorizerInvokeRole', service.authorizerInvokeRole.roleArn, { mutable: false });
 }
 

@@ -3,6 +3,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { ReconcilerRun } from '../../lambdas/reconcile-usage-plans';
 import { ENV } from '../../src/config';
 import type { SweepResult } from '../../src/domain/audit-sweeper';
+import type { RoutelessFunction } from '../../src/function-grants';
 import {
   AUDIT_SWEEPER_ENTRY,
   AUTHORIZER_ENTRY,
@@ -15,7 +16,6 @@ import {
 } from '../../src/routes';
 import type { AuthorizerHandler } from '../apigateway/authorizer-runner';
 import type { ProxyHandler } from '../apigateway/gateway';
-import type { RoutelessFunction } from './lambda-environment';
 
 const LAMBDAS_DIRECTORY = resolve(__dirname, '../../lambdas');
 const ORDERS_BACKEND = resolve(__dirname, '../../examples/orders/backend');

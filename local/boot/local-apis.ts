@@ -1,6 +1,6 @@
 import { ORDERS_LOCAL_BASE_PATH, ORDERS_METHODS } from '../../examples/orders/methods';
-import { compileMethods, encodeMethods, type ProtectedMethod } from '../../src/protected-methods';
-import { ROUTES, SERVICE_PROTECTED_METHODS } from '../../src/routes';
+import { compileMethods, encodeMethods, type ProtectedMethod, SERVICE_PROTECTED_METHODS } from '../../src/protected-methods';
+import { ROUTES } from '../../src/routes';
 import { createAuthorizerResultCache } from '../apigateway/authorizer-result-cache';
 import { type AuthorizerHandler, createAuthorizerRunner } from '../apigateway/authorizer-runner';
 import { createGateway, type GatewayRoute } from '../apigateway/gateway';

@@ -8,13 +8,12 @@ import { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
 import { ENV } from '../../src/config';
 import { DECLARED_PLANS } from '../../src/declared-plans';
 import { GATEWAY_RESPONSES, gatewayResponse, PROBLEM_CONTENT_TYPE } from '../../src/problem';
-import { compileMethods, decodeMethods } from '../../src/protected-methods';
+import { compileMethods, decodeMethods, SERVICE_PROTECTED_METHODS } from '../../src/protected-methods';
 import {
   HANDLERS,
   type HandlerDefinition,
   type HandlerName,
   ROUTES,
-  SERVICE_PROTECTED_METHODS,
   USAGE_PLAN_RECONCILER_TENANT_TABLE_ACTIONS,
 } from '../../src/routes';
 import { KEY_TABLE, TENANT_TABLE } from '../../src/store/table-schema';

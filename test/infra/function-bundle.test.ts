@@ -1,5 +1,5 @@
 import type { Metafile } from 'esbuild';
-import { BUNDLE_ENTRY_FILE, bundleFunction } from '../../lib/private/function-bundle';
+import { bundleFunction } from '../../lib/private/function-bundle';
 import { entryFile } from '../../lib/private/service-function';
 import { HANDLERS } from '../../src/routes';
 import { makeTempDir } from '../support/temp-dir';
@@ -20,8 +20,9 @@ function bundle(module: string): Metafile {
 
 /** The output files that loading the entry loads: the entry and, transitively, its static imports. */
 function loadedAtInit(metafile: Metafile): string[] {
-  const entry = Object.keys(metafile.outputs).find((file) => file.endsWith(`/${BUNDLE_ENTRY_FILE}`));
-  if (!entry) throw new Error(`The bundle has no ${BUNDLE_ENTRY_FILE}`);
+  // What Lambda loads for the functions' handler, `index.handler`.
+  const entry = Object.keys(metafile.outputs).find((file) => file.endsWith('/index.mjs'));
+  if (!entry) throw new Error('The bundle has no index.mjs');
   const loaded = new Set<string>();
   const pending = [entry];
   for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
