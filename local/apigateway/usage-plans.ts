@@ -145,7 +145,7 @@ export function createUsagePlans(options: UsagePlansOptions): UsagePlans {
       dropped = true;
       if (keyIds.length > 0)
         options.warn?.(
-          `Dropped ${keyIds.length} API key(s) from usage plan ${planId}: no declared plan has that id any more. Their tenants get 403 until they are given a plan.`,
+          `Dropped ${keyIds.length} API key(s) from usage plan ${planId}: no declared plan has that id any more. Their tenants get 503 until they are given a plan.`,
         );
       continue;
     }
