@@ -6,7 +6,8 @@ import { ApiGatewayUsagePlans, type UsagePlanIds } from './api-gateway-usage-pla
 import { logAuditDeliveryFailure } from './audit';
 import { tenantStoreFromEnvironment } from './key-store';
 
-function usagePlansFromEnvironment(env: NodeJS.ProcessEnv = process.env): UsagePlanIds {
+/** The plans as the construct made them (USAGE_PLANS): the default's name, and each plan's usage plan id. */
+export function usagePlansFromEnvironment(env: NodeJS.ProcessEnv = process.env): UsagePlanIds {
   const text = requiredEnv(ENV.usagePlans, env);
   const parsed = JSON.parse(text) as Partial<UsagePlanIds>;
   if (
