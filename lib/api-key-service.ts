@@ -10,7 +10,7 @@ import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IGrantable, type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
@@ -25,6 +25,7 @@ import {
   METRICS_SERVICE,
   type MeasuredOutcome,
   outcomeMetricName,
+  UNLINKED_STAGES_METRIC,
 } from '../src/metrics';
 import { type PlanDeclaration, parsePlans } from '../src/plans';
 import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName, JWT_AUTHORIZER_ENTRY, ROUTES, routePathPattern } from '../src/routes';
@@ -234,6 +235,12 @@ export class ApiKeyService extends Construct implements IApiKeyService {
   readonly api: RestApi;
   /** The Lambda behind every x-api-key authorizer of the service and of the APIs it protects. */
   readonly authorizerFunction: IFunction;
+  /**
+   * The role API Gateway assumes to invoke the authorizer (each protected API's
+   * `AuthorizerCredentials`), so that no protected API adds a statement to the
+   * function's resource policy, which Lambda caps at 20 KB.
+   */
+  readonly authorizerInvokeRole: IRole;
   /** The route handlers, by handler name, e.g. for alarms on their errors. */
   readonly handlers: Readonly<Record<HandlerName, IFunction>>;
   /** The plans as API Gateway usage plans, and the tenants' API Gateway API keys' namespace. */
@@ -294,6 +301,8 @@ export class ApiKeyService extends Construct implements IApiKeyService {
     this.usagePlans = new TenantUsagePlans(this, 'UsagePlans', {
       // Checked whole here too: a declaration built in code gets the messages a file does.
       plans: parsePlans(props.plans ?? DECLARED_PLANS),
+      tenantTable,
+      metricsNamespace: this.metricsNamespace,
       logRetention,
       tracing,
     });
@@ -330,7 +339,8 @@ export class ApiKeyService extends Construct implements IApiKeyService {
       sourceMapsAtRuntime: false,
     });
     // Each function's grants, with the settings that go with them: the construct's own way of giving them.
-    const grantsTo = (fn: LambdaFunction): Omit<FunctionGrants, 'deliverAudit'> => ({
+    // The delivery's, the sweeper's and the reconciler's own are given by the constructs that make them.
+    const grantsTo = (fn: LambdaFunction): Omit<FunctionGrants, 'deliverAudit' | 'reconcileStages'> => ({
       keyTable: (access) => this.keyTable.grantAccess(fn, access),
       verifyKeys: () => {
         this.keyTable.grantVerify(fn);
@@ -348,6 +358,14 @@ export class ApiKeyService extends Construct implements IApiKeyService {
     });
     ROUTELESS_GRANTS.authorizer(grantsTo(authorizerFunction));
     this.authorizerFunction = authorizerFunction;
+    this.authorizerInvokeRole = new Role(this, 'AuthorizerInvokeRole', {
+      description: 'Assumed by API Gateway to invoke the x-api-key authorizer of every API the service protects.',
+      assumedBy: new ServicePrincipal('apigateway.amazonaws.com'),
+    });
+    // The function itself, not its versions: API Gateway invokes the ARN the authorizer names.
+    this.authorizerInvokeRole.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [authorizerFunction.functionArn] }),
+    );
 
     const consoleAuthorizerFunction = serviceFunction(this, 'ConsoleAuthorizer', {
       entry: JWT_AUTHORIZER_ENTRY,
@@ -382,7 +400,12 @@ export class ApiKeyService extends Construct implements IApiKeyService {
         service: this,
         stage: this.api.deploymentStage,
         accessLogs,
-        workers: { ...handlers, flusher: this.cacheFlush.flusherFunction, auditDelivery: this.auditTrail.deliveryFunction },
+        workers: {
+          ...handlers,
+          flusher: this.cacheFlush.flusherFunction,
+          auditDelivery: this.auditTrail.deliveryFunction,
+          usagePlanReconciler: this.usagePlans.reconcilerFunction,
+        },
         authorizers: { authorizer: authorizerFunction, consoleAuthorizer: consoleAuthorizerFunction },
         tables: {
           keyTable: { table: this.table, indexes: [KEY_TABLE.byTenantIndex.name] },
@@ -481,6 +504,11 @@ export class ApiKeyService extends Construct implements IApiKeyService {
   metricLookupLatency(props: VerificationMetricOptions = {}): Metric {
     const { verifier = 'Authorizer', ...options } = props;
     return this.metric(lookupLatencyMetricName(verifier), { statistic: 'Average', ...options });
+  }
+
+  /** Registered stages the usage plan reconciler found missing from a usage plan, per run. @default - maximum over 5 minutes */
+  metricUnlinkedStages(props: MetricOptions = {}): Metric {
+    return this.metric(UNLINKED_STAGES_METRIC, { statistic: 'Maximum', ...props });
   }
 
   private addRoutes(): void {

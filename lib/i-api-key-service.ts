@@ -1,6 +1,6 @@
 import type { Duration } from 'aws-cdk-lib';
 import type { Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
-import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { Grant, IGrantable, IRole } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 import type { MeasuredOutcome, MetricSource } from '../src/metrics';
@@ -28,6 +28,8 @@ export interface VerificationMetricOptions extends MetricOptions {
 export interface IApiKeyService extends IConstruct {
   /** The Lambda behind every x-api-key authorizer of the service and of the APIs it protects. */
   readonly authorizerFunction: IFunction;
+  /** The role API Gateway assumes to invoke that Lambda: every protected API's `AuthorizerCredentials`. */
+  readonly authorizerInvokeRole: IRole;
   /** How long API Gateway caches an authorizer answer, unless a protected API sets its own. */
   readonly authorizerCacheTtl: Duration;
   /** What flushes the protected stages' authorizer caches: protected stages register with it. */
@@ -71,4 +73,11 @@ export interface IApiKeyService extends IConstruct {
   metricStoreError(props?: VerificationMetricOptions): Metric;
   /** Milliseconds from the start of a verification that read the table to its outcome. @default - average over 5 minutes, of the authorizer's */
   metricLookupLatency(props?: VerificationMetricOptions): Metric;
+  /**
+   * Registered stages the usage plan reconciler found missing from a usage plan, as
+   * each run publishes it (0 when none was): above 0, valid keys got 503 on them.
+   *
+   * @default - maximum over 5 minutes
+   */
+  metricUnlinkedStages(props?: MetricOptions): Metric;
 }

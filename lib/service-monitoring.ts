@@ -114,7 +114,7 @@ export interface ServiceMonitoringProps extends ServiceMonitoringOptions {
   readonly stage: Stage;
   /** The stage's access log group, where the 429s are counted. */
   readonly accessLogs: ILogGroup;
-  /** Functions whose Lambda `Errors` are failures, by name: the route handlers and the flusher. */
+  /** Functions whose Lambda `Errors` are failures, by name: the route handlers, the flusher and the usage plan reconciler. */
   readonly workers: Readonly<Record<string, IFunction>>;
   /** Functions that refuse by throwing `Unauthorized`, so that each refusal counts as a Lambda error: the authorizers. */
   readonly authorizers: Readonly<Record<string, IFunction>>;
@@ -132,7 +132,7 @@ export interface ServiceAlarms {
   readonly authorizerErrors: Alarm;
   /** Lambda `Errors` of each handler, by handler name, and of the flusher (`flusher`). */
   readonly functionErrors: Readonly<Record<string, Alarm>>;
-  /** Lambda `Throttles` of each function: the handlers, `flusher`, `authorizer` and `consoleAuthorizer`. */
+  /** Lambda `Throttles` of each function: the workers (functionErrors') and the two authorizers. */
   readonly functionThrottles: Readonly<Record<string, Alarm>>;
   /** 5xx answers of the service's API stage. */
   readonly api5xx: Alarm;
@@ -148,6 +148,8 @@ export interface ServiceAlarms {
   readonly auditDeliveryLag: Alarm;
   /** Writes the audit delivery set aside after every retry: their records wait for the sweeper. */
   readonly auditDeadLetters: Alarm;
+  /** The usage plan reconciler found protected stages missing from a usage plan (`UnlinkedStages` above 0). */
+  readonly unlinkedStages: Alarm;
 }
 
 /**
@@ -245,6 +247,12 @@ export class ServiceMonitoring extends Construct {
           description: `DynamoDB throttled requests to the ${name}.`,
         }),
       ),
+      unlinkedStages: this.alarm('UnlinkedStages', {
+        metric: this.service.metricUnlinkedStages({ period: this.period }),
+        threshold: 1,
+        description:
+          'Protected stages were missing from a usage plan: valid keys got 503 there until the reconciler put them back (within 5 minutes). See docs/operations.md.',
+      }),
       flushDeadLetters: this.alarm('FlushDeadLetters', {
         metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: this.period }),
         threshold: 1,
@@ -337,6 +345,9 @@ export class ServiceMonitoring extends Construct {
           table.metricConsumedWriteCapacityUnits({ statistic: 'Sum', period: this.period, label: `${name} write` }),
         ]),
       ),
+      graph('Stages found missing from usage plans', [
+        this.service.metricUnlinkedStages({ period: this.period, label: 'stages' }),
+      ]),
       graph('Flush dead-letter queue (messages)', [
         props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
           statistic: 'Maximum',

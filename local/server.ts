@@ -2,6 +2,7 @@
  * `npm start`: the whole API on 127.0.0.1, on an embedded DynamoDB, with the
  * deployed handlers and authorizer behind a local stand-in for API Gateway.
  */
+import '../src/node-version';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -47,10 +48,6 @@ import { type RequestsInFlight, trackRequestsInFlight } from './http/requests-in
 import { startDynamoDbStreamSource } from './lambda/dynamodb-stream-source';
 import type { OpenIdProvider } from './openid/provider';
 
-// On Node 20 the SDK announces that its releases from 2027 will need Node 22. The
-// lockfile pins this release, so for `npm start` that notice is only noise.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 /** How long a stop waits for requests in flight before cutting their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
 /**
@@ -66,6 +63,8 @@ type Dispatch = (request: GatewayRequest) => Promise<HttpResponse>;
 const AUDIT_SWEEP_INTERVAL_MS = 5 * 60 * 1000;
 /** How often the change feed that stands in for the tables' streams looks for records to deliver. */
 const CHANGE_FEED_INTERVAL_MS = 250;
+/** The reconciler's timeout as deployed: what its Lambda context says it has left when it starts. */
+const RECONCILER_TIMEOUT_MS = 4 * 60 * 1000;
 
 /** The console's client at the local OpenID provider. */
 const CONSOLE_CLIENT_ID = 'api-key-console';
@@ -206,7 +205,7 @@ async function main(): Promise<void> {
   let openId: OpenIdProvider;
   let localConsole: LocalConsole;
   try {
-    // Loaded only now, once the start can no longer be refused in one line: on Node 20 it warns as it loads.
+    // Loaded only now, once the start can no longer be refused in one line.
     const { startOpenIdProvider } = await import('./openid/provider');
     openId = await startOpenIdProvider({
       port: config.console.openIdPort,
@@ -267,7 +266,7 @@ async function main(): Promise<void> {
     return apis.dispatch(request);
   });
   console.log(banner({ baseUrl, config, admin, dynamoDb: database.description, consoleUrl, issuer: openId.issuer, usagePlans }));
-  // The sweeper logs its own failures; the next run retries.
+  // The scheduled functions log their own failures; their next run retries. One run of each at a time.
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweep = () => {
     sweeping = modules.auditSweeper().catch(() => undefined);
@@ -297,14 +296,25 @@ async function main(): Promise<void> {
     region: stage.region,
     onError: (error) => console.error('The audit delivery failed; its records wait for the next look:', error),
   });
+  let reconciling: Promise<unknown> = Promise.resolve();
+  const reconcile = () => {
+    const deadline = Date.now() + RECONCILER_TIMEOUT_MS;
+    reconciling = reconciling
+      .then(() => modules.usagePlanReconciler({}, { getRemainingTimeInMillis: () => deadline - Date.now() }))
+      .catch(() => undefined);
+  };
+  // Once at start too, as the sweeper: for what was lost while local mode was stopped.
+  reconcile();
+  const reconciles = setInterval(reconcile, config.reconcileIntervalSeconds * 1000);
 
   const stop = (signal: NodeJS.Signals) => {
     if (stopping()) return;
     stoppedAt = new Date();
     clearInterval(sweeps);
+    clearInterval(reconciles);
     console.log(`${signal}: finishing requests in flight, then stopping`);
-    // A sweep or a delivery in progress finishes first: their calls reach the store through this server.
-    Promise.all([sweeping, changeFeed.close()])
+    // Runs in progress finish first: their calls reach the store and the emulated AWS APIs through this server.
+    Promise.all([sweeping, reconciling, changeFeed.close()])
       .then(() => stopGracefully(server, requestsInFlight, database, aws, openId))
       .then(() => rm(localConsole.assetsDirectory, { recursive: true, force: true }))
       .then(

@@ -4,6 +4,7 @@ import {
   type AuditWorkerAccess,
   type HandlerDefinition,
   type TableAction,
+  USAGE_PLAN_RECONCILER_TENANT_TABLE_ACTIONS,
   type UsagePlanOperation,
 } from './routes';
 
@@ -41,10 +42,15 @@ export interface FunctionGrants {
   verifyConsoleUsers(): void;
   /** Serving the console's page: its assets, its sign-in settings, its Content-Security-Policy. */
   serveConsole(): void;
+  /**
+   * Reading the stages registered for the usage plans and putting them back in the
+   * plans (GetUsagePlan, UpdateUsagePlan), and where `UnlinkedStages` goes.
+   */
+  reconcileStages(): void;
 }
 
 /** The grants a route's handler may be given. */
-export type HandlerGrants = Omit<FunctionGrants, 'deliverAudit' | 'usageIdentifier' | 'verifyConsoleUsers'>;
+export type HandlerGrants = Omit<FunctionGrants, 'deliverAudit' | 'usageIdentifier' | 'verifyConsoleUsers' | 'reconcileStages'>;
 
 /** What a route's handler is given: what its definition in the route table says it does. */
 export function grantHandler(definition: HandlerDefinition, grants: HandlerGrants): void {
@@ -84,10 +90,16 @@ export const ROUTELESS_GRANTS = {
     grants.deliverAudit(AUDIT_SWEEPER_ACCESS);
     grants.publishAudit();
   },
+  /** The usage plan reconciler: the plans' stages, and tenants' plan moves cut short. */
+  usagePlanReconciler(grants: Pick<FunctionGrants, 'reconcileStages' | 'usagePlans' | 'tenantTable'>): void {
+    grants.reconcileStages();
+    grants.usagePlans(['finishMoves']);
+    grants.tenantTable(USAGE_PLAN_RECONCILER_TENANT_TABLE_ACTIONS);
+  },
 };
 
 /**
- * A function behind no route: the x-api-key authorizer, the console users' JWT authorizer,
- * the flush queue's consumer, the audit delivery or the audit sweeper.
+ * A function behind no route: the x-api-key authorizer, the console users' JWT authorizer, the flush queue's
+ * consumer, the audit delivery, the audit sweeper, or the usage plan reconciler.
  */
 export type RoutelessFunction = keyof typeof ROUTELESS_GRANTS;

@@ -55,3 +55,10 @@ export function lookupLatencyMetricName(source: MetricSource): string {
 export function readsTable(outcome: MeasuredOutcome): boolean {
   return outcome !== 'missing' && outcome !== 'malformed';
 }
+
+/**
+ * Registered stages the usage plan reconciler found missing from a usage plan
+ * (each stage counted once): published by every run, 0 when none was. Above 0,
+ * keys were refused on those stages until it put them back.
+ */
+export const UNLINKED_STAGES_METRIC = 'UnlinkedStages';

@@ -52,9 +52,10 @@ export type InvalidationCapability = 'flushNow' | 'flushAt';
  * What a function does with the plans' API Gateway usage plans. `readPlans`: knows
  * the plans (their names and the default). `arrangeKeys`: also finds or creates a
  * tenant's API Gateway API key and moves it between usage plans. `readUsage`: also
- * reads a key's usage.
+ * reads a key's usage. `finishMoves`: also puts a key it knows in a usage plan and
+ * takes it out (the reconciler, finishing moves cut short).
  */
-export type UsagePlanOperation = 'readPlans' | 'arrangeKeys' | 'readUsage';
+export type UsagePlanOperation = 'readPlans' | 'arrangeKeys' | 'readUsage' | 'finishMoves';
 
 export interface HandlerDefinition {
   /** The module under lambdas/ that exports `handler`. */
@@ -114,7 +115,8 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     indexActions: ['dynamodb:Query'],
     // Idempotent requests: claimed with PutItem, read back, taken over and released with UpdateItem.
     // The tenant's item: read, and its usage plan arranged under a lease taken and given back with UpdateItem.
-    tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    // A plan move (the default changed): its note put with PutItem, cleared with DeleteItem.
+    tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     invalidation: ['flushAt'],
     // A tenant's first key gets the tenant its API Gateway API key, in its plan's usage plan.
     usagePlans: ['arrangeKeys'],
@@ -183,7 +185,8 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     // withdraws a pending replacement when the rotation cannot finish.
     tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     indexActions: ['dynamodb:Query'],
-    tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    // As createKey's.
+    tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     invalidation: ['flushNow', 'flushAt'],
     usagePlans: ['arrangeKeys'],
     issuesKeys: true,
@@ -205,8 +208,9 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   setTenantPlan: {
     ...NO_STORE_ACCESS,
     entry: 'set-tenant-plan',
-    // The tenant's item: read, its arrangement lease taken and given back with UpdateItem, the plan change's record with it.
-    tenantTableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    // The tenant's item: read, its arrangement lease taken and given back, the plan change's record
+    // with it, with UpdateItem; a move's note put with PutItem and cleared with DeleteItem.
+    tenantTableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
     usagePlans: ['arrangeKeys'],
   },
   getUsage: { ...NO_STORE_ACCESS, entry: 'get-usage', tenantTableActions: ['dynamodb:GetItem'], usagePlans: ['readUsage'] },
@@ -216,8 +220,22 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
 export const AUTHORIZER_ENTRY = 'authorizer';
 /** The module under lambdas/ of the flush queue's consumer, which is behind no route either. */
 export const FLUSHER_ENTRY = 'flush-authorizer-caches';
-/** The module under lambdas/ of the custom resource that puts another stack's protected stage under the plans. */
+/** The module under lambdas/ of the custom resource that puts a stack's protected stages under the plans. */
 export const USAGE_PLAN_LINK_ENTRY = 'link-usage-plan-stage';
+/** The module under lambdas/ of the usage plan reconciler, run on a schedule and by deployments that change a plan. */
+export const USAGE_PLAN_RECONCILER_ENTRY = 'reconcile-usage-plans';
+/**
+ * What the reconciler does with the tenant table to finish plan moves cut short:
+ * Query their notes, take each tenant's lease with UpdateItem (GetItem when that
+ * is refused, to tell its own retried claim), read the tenant, clear the note
+ * with DeleteItem, give the lease back with UpdateItem.
+ */
+export const USAGE_PLAN_RECONCILER_TENANT_TABLE_ACTIONS = [
+  'dynamodb:Query',
+  'dynamodb:UpdateItem',
+  'dynamodb:GetItem',
+  'dynamodb:DeleteItem',
+] as const satisfies readonly TableAction[];
 /** The module under lambdas/ of the console users' JWT authorizer, which is behind no route. */
 export const JWT_AUTHORIZER_ENTRY = 'jwt-authorizer';
 /** The module under lambdas/ of the audit sweeper, run on a schedule. */

@@ -4,7 +4,8 @@ import { type PlanNames, TenantService } from '../../src/domain/tenants';
 import { ApiGatewayUsagePlans, type UsagePlanIds } from './api-gateway-usage-plans';
 import { tenantStoreFromEnvironment } from './key-store';
 
-function usagePlansFromEnvironment(env: NodeJS.ProcessEnv = process.env): UsagePlanIds {
+/** The plans as the construct made them (USAGE_PLANS): the default's name, and each plan's usage plan id. */
+export function usagePlansFromEnvironment(env: NodeJS.ProcessEnv = process.env): UsagePlanIds {
   const text = requiredEnv(ENV.usagePlans, env);
   const parsed = JSON.parse(text) as Partial<UsagePlanIds>;
   if (

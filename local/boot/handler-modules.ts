@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { ReconcilerRun } from '../../lambdas/reconcile-usage-plans';
 import { ENV } from '../../src/config';
 import type { SweepResult } from '../../src/domain/audit-delivery';
 import type { RoutelessFunction } from '../../src/function-grants';
@@ -12,6 +13,7 @@ import {
   type HandlerDefinition,
   type HandlerName,
   JWT_AUTHORIZER_ENTRY,
+  USAGE_PLAN_RECONCILER_ENTRY,
 } from '../../src/routes';
 import type { AuthorizerHandler } from '../apigateway/authorizer-runner';
 import type { ProxyHandler } from '../apigateway/gateway';
@@ -55,6 +57,8 @@ export function loadHandlerModules(
   flusher: SqsHandler;
   auditDelivery: DynamoDbStreamHandler;
   auditSweeper: () => Promise<SweepResult>;
+  /** Run on its schedule, with what a Lambda context gives it: the time it has left. */
+  usagePlanReconciler: (event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<ReconcilerRun | undefined>;
   /** The example orders API's backend, which needs no settings. */
   ordersBackend: ProxyHandler;
 } {
@@ -79,6 +83,10 @@ export function loadHandlerModules(
     auditSweeper: loadHandler<() => Promise<SweepResult>>(
       resolve(LAMBDAS_DIRECTORY, AUDIT_SWEEPER_ENTRY),
       environmentFor('auditSweeper'),
+    ),
+    usagePlanReconciler: loadHandler(
+      resolve(LAMBDAS_DIRECTORY, USAGE_PLAN_RECONCILER_ENTRY),
+      environmentFor('usagePlanReconciler'),
     ),
     ordersBackend: loadHandler<ProxyHandler>(ORDERS_BACKEND, {}),
   };

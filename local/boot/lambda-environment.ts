@@ -11,6 +11,8 @@ import type { LocalConfig } from './local-config';
 export const FLUSH_SCHEDULE_GROUP = 'local';
 /** Where the local stages are registered for cache flushes. */
 export const FLUSH_TARGETS_PATH = '/api-key-service/local/targets';
+/** Where the local REST API stages are registered for the usage plans. */
+export const PLAN_STAGES_PATH = '/api-key-service/local/plan-stages';
 export const FLUSH_QUEUE_NAME = 'authorizer-cache-flush';
 export const FLUSH_DEAD_LETTER_QUEUE_NAME = 'authorizer-cache-flush-dead-letters';
 /** The deployment's part in each tenant's API key name and value (src/domain/usage-key.ts). */
@@ -116,6 +118,8 @@ export function functionEnvironment(
         [ENV.consoleConnectSources]: new URL(local.console.issuer).origin,
         [ENV.consoleFrameAncestors]: config.console.frameAncestors,
       }),
+    reconcileStages: () =>
+      Object.assign(env, { [ENV.planStagesPath]: PLAN_STAGES_PATH, [ENV.metricsNamespace]: DEFAULT_METRICS_NAMESPACE }),
   };
   if (typeof fn === 'string') ROUTELESS_GRANTS[fn](grants);
   else grantHandler(fn, grants);

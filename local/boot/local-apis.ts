@@ -6,7 +6,7 @@ import { type AuthorizerHandler, createAuthorizerRunner } from '../apigateway/au
 import { createGateway, type GatewayRoute } from '../apigateway/gateway';
 import type { HttpResponse } from '../apigateway/responses';
 import { localStage, type Stage } from '../apigateway/stage';
-import type { UsagePlans } from '../apigateway/usage-plans';
+import { apiStageOf, type UsagePlans } from '../apigateway/usage-plans';
 import type { FlushableStage } from '../aws/apigateway-management';
 import type { Credentials } from '../aws/sigv4';
 import type { GatewayRequest } from '../http/http-request';
@@ -84,6 +84,9 @@ export function createLocalApis(options: LocalApisOptions): LocalApis {
     stage: ordersStage,
     usagePlans: options.usagePlans,
   });
+
+  // Each stage joins every usage plan, as the stack's link custom resources do when it is deployed.
+  for (const stage of [serviceStage, ordersStage]) options.usagePlans.deployStage(apiStageOf(stage));
 
   return {
     dispatch(request) {

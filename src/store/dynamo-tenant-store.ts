@@ -1,4 +1,5 @@
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -9,7 +10,7 @@ import {
 import type { AuditLog, AuditPage, AuditQuery, AuditReader, AuditRecord, WaitingAuditReader } from '../domain/audit';
 import { ConcurrentChangeError, UsagePlansUnavailableError } from '../domain/errors';
 import type { IdempotencyClaim, IdempotencyRecords, IdempotentRequest } from '../domain/idempotency';
-import type { TenantRecord, TenantRecords } from '../domain/tenants';
+import type { PlanMove, TenantRecord, TenantRecords } from '../domain/tenants';
 import { sendRequest } from './dynamodb-client';
 import { allOf, buildExpressions, type ExpressionParts, namePlaceholders } from './expressions';
 import { TENANT_TABLE } from './table-schema';
@@ -95,6 +96,18 @@ export function tenantRecordOf(item: Record<string, unknown>): TenantRecord | un
     ...(tenant.auditRecords !== undefined ? { auditRecords: tenant.auditRecords } : {}),
   };
 }
+
+/**
+ * Every tenant's plan move note is an item of one partition of its own, so the
+ * reconciler finds them all with one Query: its key is no tenant id (those start
+ * with a letter or digit), and the sort key is the tenant's.
+ */
+const PLAN_MOVES_PARTITION = '#plan-moves';
+
+/** A plan move note as the table keeps it. */
+type PlanMoveItem = Omit<PlanMove, 'tenantId'> & { tenantId: typeof PLAN_MOVES_PARTITION; sk: string };
+
+const PLAN_MOVE_ATTRIBUTE = namePlaceholders<keyof PlanMoveItem>(['tenantId']);
 
 /** An audit record as the table keeps it: the record's own fields, its place in the tenant's partition, its expiry. */
 type AuditItem = AuditRecord & { sk: string; ttl: number };
@@ -306,6 +319,43 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
 
   async waitingRecords(tenantId: string): Promise<AuditRecord[]> {
     return (await this.getTenant(tenantId))?.auditRecords ?? [];
+  }
+
+  async beginPlanMove(move: PlanMove): Promise<void> {
+    const { tenantId, ...rest } = move;
+    const item: PlanMoveItem = { ...rest, tenantId: PLAN_MOVES_PARTITION, sk: tenantId };
+    await sendRequest(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: item })));
+  }
+
+  async endPlanMove(tenantId: string): Promise<void> {
+    await sendRequest(() =>
+      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { tenantId: PLAN_MOVES_PARTITION, sk: tenantId } })),
+    );
+  }
+
+  async planMoves(): Promise<PlanMove[]> {
+    const moves: PlanMove[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result: QueryCommandOutput = await sendRequest(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            ...buildExpressions(
+              { keyCondition: `${PLAN_MOVE_ATTRIBUTE.tenantId} = :partition` },
+              { ':partition': PLAN_MOVES_PARTITION },
+            ),
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const { sk, tenantId: _partition, ...move } of (result.Items ?? []) as PlanMoveItem[]) {
+        moves.push({ ...move, tenantId: sk });
+      }
+      startKey = result.LastEvaluatedKey;
+    } while (startKey);
+    return moves;
   }
 
   /** An UpdateItem of the tenant's own item: false when its condition does not hold. */
