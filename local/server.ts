@@ -24,6 +24,7 @@ import { type EmbeddedDynamoDb, openEmbeddedDynamoDb } from './boot/embedded-dyn
 import { type EmulatedAws, startEmulatedAws } from './boot/emulated-aws';
 import { loadHandlerModules } from './boot/handler-modules';
 import {
+  credentialsEnvironment,
   fallbackSdkCredentials,
   functionEnvironment,
   type LocalConsole,
@@ -219,8 +220,10 @@ async function main(): Promise<void> {
   }
 
   let usagePlans: UsagePlans;
+  let verifierCredentials: Record<string, string>;
   try {
     usagePlans = openUsagePlans(config, lock !== undefined);
+    verifierCredentials = process.env.AWS_ACCESS_KEY_ID ? {} : credentialsEnvironment(await sdkCredentials());
   } catch (error) {
     server.close();
     await database.close();
@@ -232,6 +235,7 @@ async function main(): Promise<void> {
       server: baseUrl,
       console: localConsole,
       usagePlans: usagePlans.environment,
+      verifierCredentials,
     }),
   );
   const apis = createLocalApis({

@@ -50,8 +50,3 @@ export function outcomeMetricName(source: MetricSource, outcome: MeasuredOutcome
 export function lookupLatencyMetricName(source: MetricSource): string {
   return `${source}LookupLatency`;
 }
-
-/** A missing or malformed key is refused before any read: it has no lookup latency. */
-export function readsTable(outcome: MeasuredOutcome): boolean {
-  return outcome !== 'missing' && outcome !== 'malformed';
-}

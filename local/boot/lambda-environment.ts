@@ -4,6 +4,7 @@ import { DEFAULT_AUDIT_RETENTION_DAYS } from '../../src/domain/audit';
 import { DEFAULT_METRICS_NAMESPACE } from '../../src/metrics';
 import type { HandlerDefinition } from '../../src/routes';
 import type { Stage } from '../apigateway/stage';
+import type { Credentials } from '../aws/sigv4';
 import type { LocalConfig } from './local-config';
 
 /** The schedule group the handlers create their cache-flush schedules in; the local Scheduler knows no other. */
@@ -84,7 +85,13 @@ export function functionEnvironment(
   definition: HandlerDefinition | RoutelessFunction,
   config: LocalConfig,
   stage: Stage,
-  local: { server: string; console: LocalConsole; usagePlans: { default: string; ids: Record<string, string> } },
+  local: {
+    server: string;
+    console: LocalConsole;
+    usagePlans: { default: string; ids: Record<string, string> };
+    /** Given to the functions that verify keys, whose small DynamoDB client reads credentials from the environment only (see credentialsEnvironment). */
+    verifierCredentials?: Record<string, string>;
+  },
 ): Record<string, string> {
   const usage = {
     [ENV.usageKeyNamespace]: USAGE_KEY_NAMESPACE,
@@ -100,8 +107,14 @@ export function functionEnvironment(
     [ENV.consoleScopes]: config.console.scopes.join(' '),
   };
   const metrics = { [ENV.metricsNamespace]: DEFAULT_METRICS_NAMESPACE };
+  const verifierCredentials = local.verifierCredentials ?? {};
   if (definition === 'authorizer') {
-    return { [ENV.tableName]: config.tableName, [ENV.usageKeyNamespace]: USAGE_KEY_NAMESPACE, ...metrics };
+    return {
+      [ENV.tableName]: config.tableName,
+      [ENV.usageKeyNamespace]: USAGE_KEY_NAMESPACE,
+      ...metrics,
+      ...verifierCredentials,
+    };
   }
   if (definition === 'flusher') return flushNow;
   if (definition === 'jwtAuthorizer') return { ...signIn, [ENV.consoleTenantClaim]: config.console.tenantClaim };
@@ -118,7 +131,7 @@ export function functionEnvironment(
   }
   const usesKeyTable = definition.verifiesKeys || definition.tableActions.length > 0 || definition.indexActions.length > 0;
   if (usesKeyTable) env[ENV.tableName] = config.tableName;
-  if (definition.verifiesKeys) Object.assign(env, metrics);
+  if (definition.verifiesKeys) Object.assign(env, metrics, verifierCredentials);
   if (definition.tenantTableActions.length > 0) env[ENV.tenantTableName] = config.tenantTableName;
   if (definition.issuesKeys) env[ENV.keyPrefix] = config.keyPrefix;
   if (definition.recordsAudit) Object.assign(env, AUDIT_SETTINGS);
@@ -142,4 +155,20 @@ export function functionEnvironment(
 export function fallbackSdkCredentials(env: NodeJS.ProcessEnv): Record<string, string> {
   if (env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE) return {};
   return { AWS_ACCESS_KEY_ID: 'LOCAL', AWS_SECRET_ACCESS_KEY: randomBytes(20).toString('hex') };
+}
+
+/**
+ * The credentials the authorizer and POST /verify sign with where the
+ * environment holds none (a profile signs the other functions' calls): those
+ * the SDK resolved when local mode started, fixed from then on, as Lambda gives
+ * a function its credentials for the environment's life. Their small DynamoDB
+ * client reads only the environment, so temporary credentials of a profile
+ * serve them until they expire, and a restart renews them.
+ */
+export function credentialsEnvironment(resolved: Credentials): Record<string, string> {
+  return {
+    AWS_ACCESS_KEY_ID: resolved.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: resolved.secretAccessKey,
+    ...(resolved.sessionToken ? { AWS_SESSION_TOKEN: resolved.sessionToken } : {}),
+  };
 }
