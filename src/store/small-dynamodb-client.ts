@@ -1,5 +1,5 @@
 import { type BinaryLike, createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { Agent as HttpAgent, type IncomingMessage, type ClientRequest as OutgoingRequest, request as sendHttp } from 'node:http';
+import type { Agent, IncomingMessage, ClientRequest as OutgoingRequest } from 'node:http';
 import { Agent as HttpsAgent, request as sendHttps } from 'node:https';
 import { crc32 } from 'node:zlib';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -137,10 +137,18 @@ function networkFailure(error: NodeJS.ErrnoException, request: OutgoingRequest):
   return failure;
 }
 
+/** Where requests go out: node:https in AWS; node:http for a local endpoint, loaded only for one (importing it costs 80 M instructions). */
+interface Connections {
+  agent: Agent;
+  send: typeof sendHttps;
+}
+
+/** Kept alive, so a warm function reuses its connection (and TLS session) for every call. */
+const KEEP_ALIVE = { keepAlive: true, maxSockets: 50 } as const;
+
 export class SmallDynamoDbClient implements KeyTableTransport {
   private readonly signer: SignatureV4;
-  private readonly agent: HttpAgent;
-  private readonly send: typeof sendHttp;
+  private readonly connections: Promise<Connections>;
   private readonly quota = new RetryQuota();
   /** Server time minus ours, corrected from the `Date` of answers when ours is off by 5 minutes or more. */
   private clockOffsetMs = 0;
@@ -153,12 +161,10 @@ export class SmallDynamoDbClient implements KeyTableTransport {
       sha256: NodeSha256,
       applyChecksum: false,
     });
-    const secure = settings.endpoint.protocol === 'https:';
-    // Kept alive, so a warm function reuses its connection (and TLS session) for every call.
-    this.agent = secure
-      ? new HttpsAgent({ keepAlive: true, maxSockets: 50 })
-      : new HttpAgent({ keepAlive: true, maxSockets: 50 });
-    this.send = secure ? sendHttps : sendHttp;
+    this.connections =
+      settings.endpoint.protocol === 'https:'
+        ? Promise.resolve({ agent: new HttpsAgent(KEEP_ALIVE), send: sendHttps })
+        : import('node:http').then((http) => ({ agent: new http.Agent(KEEP_ALIVE), send: http.request }));
   }
 
   async getItem(request: GetItemRequest): Promise<Record<string, unknown> | undefined> {
@@ -179,9 +185,9 @@ export class SmallDynamoDbClient implements KeyTableTransport {
     );
   }
 
-  /** Stops reusing connections; a later call opens new ones. */
-  destroy(): void {
-    this.agent.destroy();
+  /** Closes the connections kept alive; a later call opens new ones. */
+  async destroy(): Promise<void> {
+    (await this.connections).agent.destroy();
   }
 
   /**
@@ -237,7 +243,7 @@ export class SmallDynamoDbClient implements KeyTableTransport {
       },
       { signingDate: new Date(Date.now() + this.clockOffsetMs) },
     );
-    const answer = await this.exchange(signed.headers, body, signal);
+    const answer = await this.exchange(await this.connections, signed.headers, body, signal);
     const clockCorrected = this.correctClock(answer);
     if (answer.status !== 200) {
       const failure = failureOf(answer);
@@ -255,16 +261,21 @@ export class SmallDynamoDbClient implements KeyTableTransport {
   }
 
   /** Sends the request and reads its whole answer, within one attempt's time. */
-  private exchange(headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<Answer> {
+  private exchange(
+    connections: Connections,
+    headers: Record<string, string>,
+    body: string,
+    signal?: AbortSignal,
+  ): Promise<Answer> {
     const { endpoint } = this.settings;
     return new Promise((resolve, reject) => {
-      const request = this.send({
+      const request = connections.send({
         hostname: endpoint.hostname,
         port: endpoint.port,
         path: endpoint.pathname,
         method: 'POST',
         headers,
-        agent: this.agent,
+        agent: connections.agent,
         signal,
       });
       let timedOut: DynamoDbCallError | undefined;
