@@ -19,7 +19,8 @@ export async function instructionsOf(node: string, args: string[], env: Record<s
   });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  const [code] = await once(child, 'exit');
+  // 'close', not 'exit': valgrind's summary may still be in the pipe when it exits.
+  const [code] = await once(child, 'close');
   const collected = /Collected\s*:\s*(\d+)/.exec(stderr);
   if (code !== 0 || !collected)
     throw new Error(`callgrind of node ${args.join(' ')} failed (exit ${code}):\n${stderr.slice(-2_000)}`);
