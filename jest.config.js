@@ -1,6 +1,3 @@
-// The SDK's notice that Node 20 support ends is about the machine, not the tests; keep it out of their output.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',

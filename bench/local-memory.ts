@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { call, signedCall } from '../test/support/api-client';
+import { ApiKeyServiceClient, SelfServiceClient } from '../src/client';
 import { startLocalServer } from '../test/support/local-server-process';
 import { makeTempDir } from '../test/support/temp-dir';
 
@@ -25,7 +25,8 @@ const KEYS_PER_TENANT = 30;
 interface Key {
   tenant: string;
   id: string;
-  key: string;
+  /** The typed client that calls with this key. */
+  own: SelfServiceClient;
 }
 
 function rssMiB(pid: number): number {
@@ -47,34 +48,31 @@ async function main(): Promise<void> {
     60_000,
   );
   const pid = server.serverPid();
-  const admin = (method: string, path: string, body?: unknown) => signedCall(server.baseUrl, ADMIN, method, path, { body });
+  // No retries: any answer but success stops the run.
+  const endpoint = server.baseUrl;
+  const admin = new ApiKeyServiceClient({ endpoint, credentials: ADMIN, maxRetries: 0 });
   const keys: Key[] = [];
   const create = async (tenant: string) => {
-    const created = await admin('POST', `/tenants/${tenant}/keys`, { name: 'bench', scopes: ['keys:manage'] });
-    if (created.status !== 201) throw new Error(`create: ${created.status} ${created.text}`);
-    keys.push({ tenant, id: created.json.id, key: created.json.key });
+    const created = await admin.createKey(tenant, { name: 'bench', scopes: ['keys:manage'] });
+    keys.push({ tenant, id: created.id, own: new SelfServiceClient({ endpoint, apiKey: created.key, maxRetries: 0 }) });
   };
   try {
     for (const tenant of TENANTS) for (let i = 0; i < KEYS_PER_TENANT; i++) await create(tenant);
     const pick = () => keys[Math.floor(Math.random() * keys.length)];
 
-    /** One request of the mix; any answer but the expected status stops the run. */
-    async function oneRequest(n: number): Promise<void> {
+    /** One request of the mix; a refusal (an ApiProblemError) stops the run. */
+    async function oneRequest(n: number): Promise<unknown> {
       const slot = n % 100;
       const key = pick();
-      const expect = (status: number, response: { status: number; text: string }, what: string) => {
-        if (response.status !== status) throw new Error(`${what}: ${response.status} ${response.text}`);
-      };
-      if (slot < 40) return expect(200, await admin('GET', `/tenants/${key.tenant}/keys?limit=20`), 'list');
-      if (slot < 60) return expect(200, await admin('GET', `/tenants/${key.tenant}/keys/${key.id}`), 'get');
-      if (slot < 85) return expect(200, await call(server.baseUrl, 'GET', '/whoami', { apiKey: key.key }), 'whoami');
-      if (slot < 90) return expect(200, await call(server.baseUrl, 'GET', '/keys?limit=10', { apiKey: key.key }), 'self list');
-      if (slot < 94)
-        return expect(200, await admin('PATCH', `/tenants/${key.tenant}/keys/${key.id}`, { name: `n${n}` }), 'patch');
+      if (slot < 40) return admin.listKeys(key.tenant, { limit: 20 });
+      if (slot < 60) return admin.getKey(key.tenant, key.id);
+      if (slot < 85) return key.own.whoami();
+      if (slot < 90) return key.own.listKeys({ limit: 10 });
+      if (slot < 94) return admin.updateKey(key.tenant, key.id, { name: `n${n}` });
       // A create and a delete keep the number of keys as it is.
       if (slot < 97) return create(key.tenant);
       keys.splice(keys.indexOf(key), 1);
-      return expect(204, await admin('DELETE', `/tenants/${key.tenant}/keys/${key.id}`), 'delete');
+      return admin.deleteKey(key.tenant, key.id);
     }
 
     const samples: [number, number][] = [[0, rssMiB(pid)]];

@@ -12,11 +12,12 @@
  *
  * Everything shown is rendered as text: lit escapes every value it interpolates.
  */
-import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import { css, html, LitElement, nothing, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
 import type { ApiKey, IssuedApiKey } from '../src/domain/api-key';
-import type { AuditActor, AuditRecord } from '../src/domain/audit';
+import { type ActivityRecord, actionText, actorText, changesOf, keyText } from './activity-text';
 import { ApiError, KeysApi } from './keys-api';
 import { beginSignIn, completeSignIn, endSession, isSignInCallback, type Session, type SignInSettings } from './oidc';
+import { dateText, relativeText } from './time-text';
 
 type Phase = 'starting' | 'signedOut' | 'signedIn';
 
@@ -27,40 +28,30 @@ interface ShownSecret {
   rotated: boolean;
 }
 
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const formatDate = (iso: string | null, none: string) => (iso ? dateFormat.format(new Date(iso)) : none);
+/** Relative times ("5 minutes ago") are redrawn this often while shown. */
+const CLOCK_TICK_MS = 60_000;
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
-const ACTION_TEXT: Record<AuditRecord['action'], string> = {
-  'key.created': 'Created',
-  'key.updated': 'Changed',
-  'key.rotated': 'Rotated',
-  'key.deleted': 'Deleted',
-  'tenant.updated': 'Changed the plan',
-};
+/**
+ * A name on one line: one too long for its place ends in an ellipsis, never broken
+ * inside a word. The whole name stays in the text (so in the accessible name of
+ * what holds it) and shows on hover.
+ */
+const nameText = (name: string) => html`<span class="name" title=${name}>${name}</span>`;
 
-function actorText(actor: AuditActor): string {
-  switch (actor.type) {
-    case 'user':
-      return actor.email || actor.sub;
-    case 'key':
-      return `API key ${actor.keyId}`;
-    case 'iam':
-      return 'An administrator';
-  }
-}
+/** An instant as people read it, on one line; the exact value on hover. */
+const timeText = (iso: string, text: string) => html`<time datetime=${iso} title=${iso}>${text}</time>`;
 
-/** What changed, in words: the fields a person changes from this page. */
-function changesText(record: AuditRecord): string {
-  const value = (v: unknown) =>
-    v === null ? 'none' : Array.isArray(v) ? v.join(', ') || 'none' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  if (record.action !== 'key.updated') return '';
-  return Object.entries(record.changes)
-    .map(([field, change]) => `${field}: ${value(change.old)} → ${value(change.new)}`)
-    .join('; ');
+/** A changed field's value, in words; an instant as a date. */
+function valueText(value: unknown) {
+  if (value === null || value === undefined) return 'none';
+  if (typeof value === 'string' && ISO_INSTANT.test(value)) return timeText(value, dateText(value));
+  if (Array.isArray(value)) return value.join(', ') || 'none';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
 export class ApiKeyConsole extends LitElement {
-  static properties = {
+  static properties: PropertyDeclarations = {
     issuer: { type: String },
     clientId: { type: String, attribute: 'client-id' },
     apiBase: { type: String, attribute: 'api-base' },
@@ -87,22 +78,23 @@ export class ApiKeyConsole extends LitElement {
   declare scopes: string;
   /** Set by a host page that signs users in itself: resolves to the bearer token for the console API. */
   declare getToken: (() => Promise<string>) | undefined;
-  declare phase: Phase;
-  declare keys: ApiKey[] | undefined;
+  declare private phase: Phase;
+  declare private keys: ApiKey[] | undefined;
   /** The latest changes to the tenant's keys, newest first. */
-  declare activity: AuditRecord[] | undefined;
+  declare private activity: ActivityRecord[] | undefined;
   /** The last failure, shown in an alert. */
-  declare message: string | undefined;
+  declare private message: string | undefined;
   /** The last success, announced politely. */
-  declare notice: string | undefined;
-  declare creating: boolean;
-  declare secret: ShownSecret | undefined;
-  declare copied: boolean;
-  declare openMenu: string | undefined;
-  declare deleting: ApiKey | undefined;
-  declare busy: boolean;
+  declare private notice: TemplateResult | undefined;
+  declare private creating: boolean;
+  declare private secret: ShownSecret | undefined;
+  declare private copied: boolean;
+  declare private openMenu: string | undefined;
+  declare private deleting: ApiKey | undefined;
+  declare private busy: boolean;
 
   #session: Session | undefined;
+  #clock: ReturnType<typeof setInterval> | undefined;
 
   constructor() {
     super();
@@ -137,12 +129,14 @@ export class ApiKeyConsole extends LitElement {
   connectedCallback(): void {
     super.connectedCallback();
     document.addEventListener('click', this.closeMenuOutside);
+    this.#clock = setInterval(() => this.requestUpdate(), CLOCK_TICK_MS);
     void this.start();
   }
 
   disconnectedCallback(): void {
     super.disconnectedCallback();
     document.removeEventListener('click', this.closeMenuOutside);
+    clearInterval(this.#clock);
   }
 
   private async start(): Promise<void> {
@@ -271,7 +265,7 @@ export class ApiKeyConsole extends LitElement {
   private done = () => {
     this.secret = undefined;
     this.copied = false;
-    this.notice = 'The key is no longer shown anywhere.';
+    this.notice = html`The key is no longer shown anywhere.`;
   };
 
   private toggleMenu(key: ApiKey, event: Event): void {
@@ -316,7 +310,7 @@ export class ApiKeyConsole extends LitElement {
   private async setEnabled(key: ApiKey, enabled: boolean): Promise<void> {
     this.openMenu = undefined;
     if (await this.attempt(() => this.api.setEnabled(key.id, enabled))) {
-      this.notice = `${key.name} is ${enabled ? 'enabled' : 'disabled'}.`;
+      this.notice = html`${nameText(key.name)} is ${enabled ? 'enabled' : 'disabled'}.`;
       await this.refreshQuietly();
     }
   }
@@ -343,13 +337,13 @@ export class ApiKeyConsole extends LitElement {
     const key = this.deleting;
     if (!key) return;
     if (await this.attempt(() => this.api.remove(key.id))) {
-      this.notice = `${key.name} is deleted.`;
+      this.notice = html`${nameText(key.name)} is deleted.`;
       await this.refreshQuietly();
     }
     this.deleting = undefined;
   };
 
-  protected updated(changed: PropertyValues<this>): void {
+  protected updated(changed: PropertyValues): void {
     // Open modal dialogs as they appear, so focus moves into them and the page behind is inert.
     for (const dialog of this.renderRoot.querySelectorAll('dialog')) if (!dialog.open) dialog.showModal();
     if (changed.has('openMenu') && this.openMenu) {
@@ -403,19 +397,19 @@ export class ApiKeyConsole extends LitElement {
           ? html`<p aria-busy="true">Loading keys…</p>`
           : keys.length === 0
             ? html`<p class="empty">No API keys yet. Create one to let an app call the API.</p>`
-            : html`<table>
+            : html`<table class="keys">
               <caption>
                 Your organisation's API keys
               </caption>
               <thead>
                 <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Key</th>
-                  <th scope="col">Scopes</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">Status</th>
-                  <th scope="col"><span class="visually-hidden">Actions</span></th>
+                  <th scope="col" class="name-column">Name</th>
+                  <th scope="col" class="hint-column">Key</th>
+                  <th scope="col" class="scopes-column">Scopes</th>
+                  <th scope="col" class="date-column">Created</th>
+                  <th scope="col" class="date-column">Last used</th>
+                  <th scope="col" class="status-column">Status</th>
+                  <th scope="col" class="actions-column"><span class="visually-hidden">Actions</span></th>
                 </tr>
               </thead>
               <tbody>
@@ -428,44 +422,47 @@ export class ApiKeyConsole extends LitElement {
 
   private renderActivity() {
     const activity = this.activity;
-    return html`<section aria-labelledby="activity-title">
+    return html`<section aria-labelledby="activity-title" class="activity">
       <h2 id="activity-title">Activity</h2>
       ${
         activity === undefined
           ? html`<p aria-busy="true">Loading activity…</p>`
           : activity.length === 0
             ? html`<p class="empty">No changes to your keys yet.</p>`
-            : html`<table>
+            : html`<table class="changes">
               <caption>
                 Latest changes to your organisation's API keys
               </caption>
               <thead>
                 <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">What</th>
-                  <th scope="col">Key</th>
-                  <th scope="col">By</th>
+                  <th scope="col" class="when-column">When</th>
+                  <th scope="col" class="what-column">What</th>
+                  <th scope="col" class="name-column">Key</th>
+                  <th scope="col" class="by-column">By</th>
                   <th scope="col">Details</th>
                 </tr>
               </thead>
               <tbody>
-                ${activity.map((record) => this.renderActivityRow(record))}
+                ${activity.map((record) => this.renderActivityRow(record, Date.now()))}
               </tbody>
             </table>`
       }
     </section>`;
   }
 
-  private renderActivityRow(record: AuditRecord) {
-    const named = record.changes.name;
-    const name = (named?.new ?? named?.old) as string | undefined;
-    const known = this.keys?.find((key) => key.id === record.keyId)?.name;
+  private renderActivityRow(record: ActivityRecord, now: number) {
+    const key = keyText(record, this.keys);
+    const changes = changesOf(record);
     return html`<tr>
-      <th scope="row">${formatDate(record.at, '')}</th>
-      <td>${ACTION_TEXT[record.action]}</td>
-      <td>${known ?? name ?? record.keyId ?? ''}</td>
-      <td>${actorText(record.actor)}</td>
-      <td>${changesText(record)}</td>
+      <th scope="row" class="when">${timeText(record.at, relativeText(record.at, now))}</th>
+      <td class="what">${actionText(record)}</td>
+      <td class="key" data-label="Key">${key === undefined ? html`<span class="muted">Your organisation</span>` : nameText(key)}</td>
+      <td class="by" data-label="By">${nameText(actorText(record.actor))}</td>
+      <td class="details">
+        ${changes.map(
+          (change) => html`<span class="change">${change.field}: ${valueText(change.old)} → ${valueText(change.new)}</span> `,
+        )}
+      </td>
     </tr>`;
   }
 
@@ -473,12 +470,16 @@ export class ApiKeyConsole extends LitElement {
     const open = this.openMenu === key.id;
     const usable = key.status === 'active' || key.status === 'disabled';
     return html`<tr>
-      <th scope="row">${key.name}</th>
-      <td><code>${key.hint}</code></td>
-      <td>${key.scopes.length > 0 ? key.scopes.join(', ') : html`<span class="muted">none</span>`}</td>
-      <td>${formatDate(key.createdAt, '')}</td>
-      <td>${formatDate(key.lastUsedAt, 'Never')}</td>
-      <td><span class="badge ${key.status}">${key.status}</span></td>
+      <th scope="row" class="key-name">${nameText(key.name)}</th>
+      <td class="hint" data-label="Key"><code>${key.hint}</code></td>
+      <td class="scopes" data-label="Scopes">
+        ${key.scopes.length > 0 ? key.scopes.join(', ') : html`<span class="muted">none</span>`}
+      </td>
+      <td class="created" data-label="Created">${timeText(key.createdAt, dateText(key.createdAt))}</td>
+      <td class="used" data-label="Last used">
+        ${key.lastUsedAt ? timeText(key.lastUsedAt, relativeText(key.lastUsedAt, Date.now())) : 'Never'}
+      </td>
+      <td class="status" data-label="Status"><span class="badge ${key.status}">${key.status}</span></td>
       <td class="actions">
         <button
           type="button"
@@ -487,6 +488,7 @@ export class ApiKeyConsole extends LitElement {
           aria-haspopup="menu"
           aria-expanded=${open ? 'true' : 'false'}
           aria-label=${`Actions for ${key.name}`}
+          title=${`Actions for ${key.name}`}
           @click=${(event: Event) => this.toggleMenu(key, event)}
         >
           ⋯
@@ -555,7 +557,7 @@ export class ApiKeyConsole extends LitElement {
 
   private renderSecret(secret: ShownSecret) {
     return html`<dialog aria-labelledby="secret-title" aria-describedby="secret-warning" @cancel=${(e: Event) => e.preventDefault()}>
-      <h2 id="secret-title">${secret.rotated ? 'New key for' : 'Your new key'} ${secret.name}</h2>
+      <h2 id="secret-title">${secret.rotated ? 'Key rotated:' : 'Key created:'} ${nameText(secret.name)}</h2>
       <p id="secret-warning" class="warning">
         Copy this key now and keep it somewhere safe. You won't be able to see it again.
         ${secret.rotated ? 'The old key has stopped working.' : ''}
@@ -573,7 +575,10 @@ export class ApiKeyConsole extends LitElement {
   private renderDelete(key: ApiKey) {
     return html`<dialog aria-labelledby="delete-title" aria-describedby="delete-text" @close=${this.cancelDelete}>
       <h2 id="delete-title">Delete API key</h2>
-      <p id="delete-text">Delete <strong>${key.name}</strong>? Apps using it stop working at once. This cannot be undone.</p>
+      <p id="delete-text">
+        <strong class="subject">${nameText(key.name)}</strong>
+        Apps using this key stop working at once. This cannot be undone.
+      </p>
       ${this.renderMessage()}
       <div class="buttons">
         <button type="button" @click=${this.cancelDelete}>Cancel</button>
@@ -585,18 +590,22 @@ export class ApiKeyConsole extends LitElement {
   static styles = css`
     :host {
       display: block;
+      /* Narrow places (a phone, a settings page's column) get cards instead of wide tables. */
+      container-type: inline-size;
       font: 16px/1.5 system-ui, sans-serif;
       color: #1b1f24;
       max-width: 72rem;
       margin: 0 auto;
       padding: 1.5rem;
+      box-sizing: border-box;
     }
     h1 { font-size: 1.75rem; margin: 0; }
     h2 { font-size: 1.25rem; margin-top: 0; }
-    header { display: flex; justify-content: space-between; align-items: baseline; flex-wrap: wrap; gap: 1rem; }
-    .who { margin: 0; color: #4a5561; }
+    header { display: flex; justify-content: space-between; align-items: baseline; flex-wrap: wrap; gap: 0.5rem 1rem; }
+    .who { margin: 0; color: #4a5561; overflow-wrap: anywhere; }
     .toolbar { display: flex; justify-content: space-between; align-items: center; gap: 1rem; flex-wrap: wrap; margin: 1rem 0; }
     .toolbar p { margin: 0; color: #4a5561; }
+    .toolbar code { white-space: nowrap; }
     button {
       font: inherit;
       padding: 0.45rem 0.9rem;
@@ -611,11 +620,26 @@ export class ApiKeyConsole extends LitElement {
     .primary { background: #0b5cd5; border-color: #0b5cd5; color: #fff; }
     .danger-button { background: #b3261e; border-color: #b3261e; color: #fff; }
     .link { border: none; background: none; color: #0b5cd5; text-decoration: underline; padding: 0 0.25rem; }
-    table { width: 100%; border-collapse: collapse; }
+    .name { display: inline-block; max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; vertical-align: bottom; }
+    time { white-space: nowrap; }
+    table { width: 100%; border-collapse: collapse; table-layout: fixed; }
     caption { text-align: left; font-weight: 600; padding: 0.5rem 0; }
     th, td { text-align: left; padding: 0.6rem 0.5rem; border-bottom: 1px solid #d0d7de; vertical-align: top; }
     thead th { font-size: 0.85rem; text-transform: uppercase; letter-spacing: 0.03em; color: #4a5561; }
-    tbody th { font-weight: 600; word-break: break-word; }
+    tbody th { font-weight: 600; }
+    tbody th.when { font-weight: normal; }
+    .name-column { width: 24%; }
+    .hint-column { width: 7.5rem; }
+    .date-column, .when-column { width: 9rem; }
+    .status-column { width: 6.5rem; }
+    .actions-column { width: 3.5rem; }
+    .what-column { width: 10rem; }
+    .by-column { width: 18%; }
+    .changes .name-column { width: 20%; }
+    .subject { display: block; margin-bottom: 0.5rem; }
+    .scopes, .details { overflow-wrap: anywhere; }
+    .change { display: block; }
+    .activity { margin-top: 2.5rem; }
     code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 0.9em; }
     .muted, .help { color: #4a5561; }
     .help { font-size: 0.9rem; margin: 0.25rem 0 1rem; }
@@ -641,20 +665,67 @@ export class ApiKeyConsole extends LitElement {
     [role='menuitem'] { display: block; width: 100%; text-align: left; border: none; }
     [role='menuitem']:hover, [role='menuitem']:focus { background: #eef3fb; }
     .danger { color: #b3261e; }
-    dialog { border: 1px solid #8c959f; border-radius: 10px; padding: 1.5rem; width: min(34rem, 90vw); }
+    dialog { border: 1px solid #8c959f; border-radius: 10px; padding: 1.5rem; width: min(34rem, 100vw - 2rem); box-sizing: border-box; }
     dialog::backdrop { background: rgb(0 0 0 / 40%); }
     label { display: block; font-weight: 600; margin-bottom: 0.25rem; }
     input:not([type='checkbox']) { font: inherit; width: 100%; box-sizing: border-box; padding: 0.45rem; border: 1px solid #8c959f; border-radius: 6px; }
     fieldset { border: 1px solid #d0d7de; border-radius: 6px; margin: 0 0 1rem; }
     .check { font-weight: normal; display: flex; gap: 0.5rem; align-items: center; }
-    .buttons { display: flex; justify-content: flex-end; align-items: center; gap: 0.75rem; margin-top: 1.25rem; }
+    .buttons { display: flex; justify-content: flex-end; align-items: center; flex-wrap: wrap; gap: 0.75rem; margin-top: 1.25rem; }
     .warning { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px; padding: 0.75rem; }
     .secret code { display: block; padding: 0.75rem; background: #f6f8fa; border-radius: 6px; word-break: break-all; user-select: all; }
-    .alert p { background: #ffebe9; border: 1px solid #cf222e; border-radius: 6px; padding: 0.75rem; }
+    .alert p { background: #ffebe9; border: 1px solid #cf222e; border-radius: 6px; padding: 0.75rem; overflow-wrap: anywhere; }
     .status p { color: #116329; }
     .empty, .card { padding: 2rem; text-align: center; border: 1px dashed #8c959f; border-radius: 10px; }
     .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+
+    /* Cards: each row a box, each value under its label; the tables stay tables to assistive technology. */
+    @container (max-width: 55.99rem) {
+      table, tbody, caption { display: block; }
+      thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
+      tbody tr {
+        display: grid;
+        grid-template-columns: minmax(0, 1fr) minmax(0, 1fr) auto;
+        gap: 0.5rem 1rem;
+        padding: 0.75rem;
+        margin-bottom: 0.75rem;
+        border: 1px solid #d0d7de;
+        border-radius: 10px;
+      }
+      tbody th, tbody td { display: block; padding: 0; border: none; min-width: 0; }
+      td[data-label]::before {
+        content: attr(data-label);
+        content: attr(data-label) / '';
+        display: block;
+        font-size: 0.75rem;
+        text-transform: uppercase;
+        letter-spacing: 0.03em;
+        color: #4a5561;
+      }
+      .key-name { grid-area: 1 / 1 / 2 / 3; align-self: center; }
+      .actions { grid-area: 1 / 3; }
+      .hint { grid-area: 2 / 1; }
+      .status { grid-area: 2 / 2; }
+      .scopes { grid-area: 3 / 1 / 4 / 4; }
+      .created { grid-area: 4 / 1; }
+      .used { grid-area: 4 / 2 / 5 / 4; }
+      .what { grid-area: 1 / 1; font-weight: 600; }
+      .when { grid-area: 1 / 2 / 2 / 4; font-weight: normal; text-align: right; color: #4a5561; }
+      .key { grid-area: 2 / 1 / 3 / 4; }
+      .by { grid-area: 3 / 1 / 4 / 4; }
+      .details { grid-area: 4 / 1 / 5 / 4; }
+      .details:empty { display: none; }
+    }
+    @media (max-width: 30rem) {
+      :host { padding: 1rem 0.75rem; }
+    }
   `;
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'api-key-console': ApiKeyConsole;
+  }
 }
 
 customElements.define('api-key-console', ApiKeyConsole);

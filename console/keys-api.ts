@@ -1,6 +1,7 @@
 /** The console API: the self-service key routes and the audit trail, for the signed-in user's tenant. */
 import type { ApiKey, IssuedApiKey } from '../src/domain/api-key';
 import type { AuditRecord } from '../src/domain/audit';
+import { CONSOLE_API_PATH, type HandlerName, routeFor, routePath } from '../src/routes';
 
 interface Problem {
   status?: number;
@@ -46,35 +47,39 @@ export class KeysApi {
   ) {}
 
   list(): Promise<{ items: ApiKey[]; nextCursor: string | null }> {
-    return this.call('GET', '/keys?limit=100');
+    return this.call('listKeys', { query: 'limit=100' });
   }
 
   /** The latest changes to the tenant's keys, newest first. */
   activity(): Promise<{ items: AuditRecord[]; nextCursor: string | null }> {
-    return this.call('GET', '/audit?limit=20');
+    return this.call('listAudit', { query: 'limit=20' });
   }
 
   create(body: { name: string; scopes: string[]; expiresAt?: string }): Promise<IssuedApiKey> {
-    return this.call('POST', '/keys', body);
+    return this.call('createKey', { body });
   }
 
-  setEnabled(id: string, enabled: boolean): Promise<ApiKey> {
-    return this.call('PATCH', `/keys/${encodeURIComponent(id)}`, { enabled });
+  setEnabled(keyId: string, enabled: boolean): Promise<ApiKey> {
+    return this.call('updateKey', { keyId, body: { enabled } });
   }
 
-  rotate(id: string): Promise<IssuedApiKey> {
-    return this.call('POST', `/keys/${encodeURIComponent(id)}/rotate`, { gracePeriodSeconds: 0 });
+  rotate(keyId: string): Promise<IssuedApiKey> {
+    return this.call('rotateKey', { keyId, body: { gracePeriodSeconds: 0 } });
   }
 
-  async remove(id: string): Promise<void> {
-    await this.call('DELETE', `/keys/${encodeURIComponent(id)}`);
+  async remove(keyId: string): Promise<void> {
+    await this.call('deleteKey', { keyId });
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** A console route of the route table, by its handler; its path relative to the console API's, which `base` is. */
+  private async call<T>(handler: HandlerName, request: { keyId?: string; query?: string; body?: unknown }): Promise<T> {
+    const route = routeFor(handler, 'jwt');
+    const { keyId, query, body } = request;
+    const path = routePath(route, keyId === undefined ? {} : { keyId }).slice(CONSOLE_API_PATH.length);
     let response: Response;
     try {
-      response = await fetch(`${this.base()}${path}`, {
-        method,
+      response = await fetch(`${this.base()}${path}${query === undefined ? '' : `?${query}`}`, {
+        method: route.method,
         headers: {
           authorization: `Bearer ${await this.token()}`,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),

@@ -54,6 +54,7 @@ function page(base: string): string {
 <script type="module" src="${escapeAttribute(`${base}/${manifest.script}`)}"></script>
 </head>
 <body>
+<main>
 <api-key-console ${[
     attribute('issuer', signIn.issuer),
     attribute('client-id', signIn.clientId),
@@ -61,6 +62,7 @@ function page(base: string): string {
     attribute('redirect-uri', base),
     attribute('scopes', signIn.scopes),
   ].join(' ')}></api-key-console>
+</main>
 </body>
 </html>
 `;

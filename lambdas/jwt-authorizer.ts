@@ -17,6 +17,15 @@ const ISSUER_UNREACHABLE = new Error('The identity provider could not be reached
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 /** Within the function's 5 s timeout, with time left to answer. */
 const JWKS_TIMEOUT_MS = 2_000;
+/**
+ * The token types the console's calls carry: an ID token (usually untyped, or
+ * `JWT`) or an OAuth access token (`at+jwt`, RFC 9068). The issuer signs other
+ * JWTs with the same keys, for the same client (logout tokens, security
+ * events), which are no sign-in.
+ */
+const TOKEN_TYPES = new Set(['jwt', 'at+jwt']);
+/** A token issued further ahead of this function's clock than a working clock drifts was not issued now. */
+const MAX_ISSUED_AHEAD_SECONDS = 5 * 60;
 
 /** What the token itself got wrong, as opposed to the issuer failing to answer: these are 401s. */
 const TOKEN_FAULTS = new Set([
@@ -81,15 +90,28 @@ function bearerToken(event: APIGatewayRequestAuthorizerEvent): string | undefine
   return match?.[1];
 }
 
-async function verify(token: string): Promise<JWTPayload> {
+async function verify(token: string): Promise<{ claims: JWTPayload; type: unknown }> {
   const keys = await issuerKeys();
-  const { payload } = await jwtVerify(token, keys, {
+  const { payload, protectedHeader } = await jwtVerify(token, keys, {
     issuer,
     audience,
     algorithms: ALGORITHMS,
     requiredClaims: ['exp', 'sub'],
   });
-  return payload;
+  return { claims: payload, type: protectedHeader.typ };
+}
+
+/** A media type as `typ` names it: in any case, `application/` left out (RFC 7515, section 4.1.9). */
+const mediaType = (type: string) => type.toLowerCase().replace(/^application\/(?=[^/]*$)/, '');
+
+/** Why a token whose signature and validity jose accepted is still no console user's, if it is not. */
+function refusalOf({ claims, type }: { claims: JWTPayload; type: unknown }): string | undefined {
+  if (type !== undefined && (typeof type !== 'string' || !TOKEN_TYPES.has(mediaType(type)))) return 'another type of token';
+  if (typeof claims.iat === 'number' && claims.iat > Date.now() / 1000 + MAX_ISSUED_AHEAD_SECONDS) return 'issued ahead';
+  if (typeof claims.sub !== 'string' || claims.sub === '') return 'no subject';
+  const tenantId = claims[tenantClaim];
+  if (typeof tenantId !== 'string' || !TENANT_ID_PATTERN.test(tenantId)) return 'no tenant';
+  return undefined;
 }
 
 /**
@@ -104,9 +126,9 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
     logger.debug('Token refused', { outcome: 'missing' });
     throw UNAUTHORIZED;
   }
-  let claims: JWTPayload;
+  let verified: Awaited<ReturnType<typeof verify>>;
   try {
-    claims = await verify(token);
+    verified = await verify(token);
   } catch (error) {
     if (error instanceof errors.JOSEError && TOKEN_FAULTS.has(error.code)) {
       logger.debug('Token refused', { outcome: error.code });
@@ -115,12 +137,13 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
     logger.error('Could not check a token against the issuer; denying', { error: errorKind(error) });
     throw ISSUER_UNREACHABLE;
   }
-  const tenantId = claims[tenantClaim];
-  if (typeof tenantId !== 'string' || !TENANT_ID_PATTERN.test(tenantId)) {
-    logger.debug('Token refused', { outcome: 'no tenant' });
+  const refusal = refusalOf(verified);
+  if (refusal) {
+    logger.debug('Token refused', { outcome: refusal });
     throw UNAUTHORIZED;
   }
-  const sub = claims.sub as string;
+  const { claims } = verified;
+  const [tenantId, sub] = [claims[tenantClaim] as string, claims.sub as string];
   return {
     principalId: sub,
     policyDocument: consoleUserPolicyFor(event.methodArn),

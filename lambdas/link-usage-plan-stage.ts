@@ -1,96 +1,75 @@
-import {
-  APIGatewayClient,
-  GetUsagePlanCommand,
-  NotFoundException,
-  TooManyRequestsException,
-  UpdateUsagePlanCommand,
-} from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import { ENV, requiredEnv } from '../src/config';
+import type { PlanStage } from '../src/domain/plan-stages';
+import { respond } from './shared/custom-resource';
 import { errorKind, logger } from './shared/logger';
+import { registeredPlanStages, UsagePlanStages } from './shared/usage-plan-stages';
 
-/** UpdateUsagePlan: one call per 20 seconds per account ("Amazon API Gateway quotas"). */
-const UPDATE_INTERVAL_MS = 21_000;
+/** Enough to answer CloudFormation after the last call. */
+const ANSWER_RESERVE_MS = 10_000;
 
 const client = new APIGatewayClient({ maxAttempts: 1 });
+const ssm = new SSMClient({});
+const registryPath = requiredEnv(ENV.planStagesPath);
 
 interface LinkProperties {
   UsagePlanIds: string[];
-  /** `{restApiId}:{stageName}`, as usage plans name their stages. */
-  Stage: string;
+  /** `{restApiId}:{stageName}` of every protected stage of the stack. */
+  Stages?: PlanStage[];
+  /** The one stage of a resource made before each stack had one resource for all its stages. */
+  Stage?: PlanStage;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const stagesIn = (properties: LinkProperties): PlanStage[] =>
+  properties.Stages ?? (properties.Stage === undefined ? [] : [properties.Stage]);
 
-/** Sends the call again while the account's UpdateUsagePlan limit refuses it, as long as the function has time. */
-async function throttled<T>(call: () => Promise<T>, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<T> {
-  for (;;) {
-    try {
-      return await call();
-    } catch (error) {
-      if (!(error instanceof TooManyRequestsException) || context.getRemainingTimeInMillis() < UPDATE_INTERVAL_MS * 2)
-        throw error;
-      await sleep(UPDATE_INTERVAL_MS);
-    }
+/**
+ * Makes the usage plan cover `add` and not `remove`, in one update if anything
+ * is to change. A plan that is gone covers nothing: there is nothing to remove
+ * from it, and adding to it is the error it is.
+ */
+async function sync(stages: UsagePlanStages, usagePlanId: string, add: PlanStage[], remove: PlanStage[]): Promise<void> {
+  const covered = await stages.stagesOf(usagePlanId);
+  if (covered === undefined) {
+    if (add.length > 0) throw new Error(`Usage plan ${usagePlanId} does not exist`);
+    return;
   }
-}
-
-function getUsagePlan(usagePlanId: string, context: Context) {
-  return throttled(() => client.send(new GetUsagePlanCommand({ usagePlanId })), context);
-}
-
-/** Adds the stage to a usage plan, or removes it; doing what is done already is a no-op. */
-async function link(usagePlanId: string, stage: string, op: 'add' | 'remove', context: Context): Promise<void> {
-  let plan: Awaited<ReturnType<typeof getUsagePlan>>;
-  try {
-    plan = await getUsagePlan(usagePlanId, context);
-  } catch (error) {
-    // A plan that is gone covers no stage: there is nothing to take off it.
-    if (op === 'remove' && error instanceof NotFoundException) return;
-    throw error;
-  }
-  const listed = (plan.apiStages ?? []).some(({ apiId, stage: name }) => `${apiId}:${name}` === stage);
-  if (listed === (op === 'add')) return;
-  await throttled(
-    () => client.send(new UpdateUsagePlanCommand({ usagePlanId, patchOperations: [{ op, path: '/apiStages', value: stage }] })),
-    context,
-  );
-}
-
-async function respond(event: CloudFormationCustomResourceEvent, status: 'SUCCESS' | 'FAILED', reason?: string): Promise<void> {
-  const body = JSON.stringify({
-    Status: status,
-    Reason: reason ?? 'See the function log',
-    PhysicalResourceId: (event.ResourceProperties as unknown as LinkProperties).Stage,
-    StackId: event.StackId,
-    RequestId: event.RequestId,
-    LogicalResourceId: event.LogicalResourceId,
+  await stages.change(usagePlanId, {
+    add: add.filter((stage) => !covered.includes(stage)),
+    remove: remove.filter((stage) => covered.includes(stage)),
   });
-  const answer = await fetch(event.ResponseURL, { method: 'PUT', body, headers: { 'Content-Type': '' } });
-  if (!answer.ok) throw new Error(`CloudFormation refused the response: ${answer.status}`);
 }
 
 /**
- * The custom resource that puts a protected REST API stage of another stack
- * under the service's usage plans: on create and update it adds the stage to
- * each plan, on delete (and for the plans an update left) it takes it off.
+ * The custom resource that puts a stack's protected REST API stages under the
+ * service's usage plans (one resource per stack, so one update per plan however
+ * many stages it has): on create and update it adds them to each plan and takes
+ * off those the update dropped, and those of plans the update dropped; on delete
+ * it takes them off, except stages still registered, which another resource now
+ * links (the registration goes before this resource when a stack is deleted).
  */
 export async function handler(event: CloudFormationCustomResourceEvent, context: Context): Promise<void> {
   const wanted = event.ResourceProperties as unknown as LinkProperties;
+  const stages = new UsagePlanStages({ client, budget: context, reserveMs: ANSWER_RESERVE_MS });
   try {
     if (event.RequestType === 'Delete') {
-      for (const id of wanted.UsagePlanIds) await link(id, wanted.Stage, 'remove', context);
+      const registered = new Set(await registeredPlanStages(ssm, registryPath));
+      const leaving = stagesIn(wanted).filter((stage) => !registered.has(stage));
+      for (const id of wanted.UsagePlanIds) await sync(stages, id, [], leaving);
     } else {
-      for (const id of wanted.UsagePlanIds) await link(id, wanted.Stage, 'add', context);
-      if (event.RequestType === 'Update') {
-        const old = event.OldResourceProperties as unknown as LinkProperties;
-        for (const id of old.UsagePlanIds) {
-          if (old.Stage !== wanted.Stage || !wanted.UsagePlanIds.includes(id)) await link(id, old.Stage, 'remove', context);
-        }
+      const old = event.RequestType === 'Update' ? (event.OldResourceProperties as unknown as LinkProperties) : undefined;
+      const linked = stagesIn(wanted);
+      const dropped = old ? stagesIn(old).filter((stage) => !linked.includes(stage)) : [];
+      for (const id of wanted.UsagePlanIds) await sync(stages, id, linked, dropped);
+      for (const id of old?.UsagePlanIds ?? []) {
+        if (!wanted.UsagePlanIds.includes(id)) await sync(stages, id, [], stagesIn(old as LinkProperties));
       }
     }
     await respond(event, 'SUCCESS');
   } catch (error) {
-    logger.error('Linking the stage to the usage plans failed', { error: errorKind(error), stage: wanted.Stage });
-    await respond(event, 'FAILED', `Linking ${wanted.Stage} to the usage plans failed: ${errorKind(error)}`);
+    logger.error('Linking the stages to the usage plans failed', { error: errorKind(error), stages: stagesIn(wanted) });
+    await respond(event, 'FAILED', `Linking ${stagesIn(wanted).join(', ')} to the usage plans failed: ${errorKind(error)}`);
   }
 }

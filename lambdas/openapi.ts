@@ -1,7 +1,8 @@
 import { openApiDocument } from '../src/openapi/document';
+import { routeFor } from '../src/routes';
 import { httpHandler, json, requestPath } from './shared/http';
 
-const OWN_PATH = '/openapi.json';
+const OWN_PATH = routeFor('openApi', 'none').path;
 const document = openApiDocument();
 
 /**

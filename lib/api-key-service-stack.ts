@@ -23,6 +23,14 @@ export class ApiKeyServiceStack extends Stack {
       description: 'The key table (retained when the stack is deleted).',
       value: this.service.table.tableName,
     });
+    new CfnOutput(this, 'TenantTableName', {
+      description: 'The tenant table: plans, idempotent requests, the audit trail (retained when the stack is deleted).',
+      value: this.service.tenantTable.tableName,
+    });
+    new CfnOutput(this, 'UsageKeyNamespace', {
+      description: "The start of the names of tenants' API Gateway API keys, made at run time: {namespace}/{tenantId}.",
+      value: this.service.usagePlans.namespace,
+    });
     new CfnOutput(this, 'ConsoleUrl', {
       description: "The console: tenants' users sign in and manage their keys there.",
       value: this.service.consoleUrl,

@@ -7,23 +7,33 @@ import {
   type RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Grant, type IGrantable, type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ENV } from '../src/config';
 import { DECLARED_PLANS } from '../src/declared-plans';
 import { DEFAULT_KEY_PREFIX, isValidKeyPrefix, KEY_PREFIX_PATTERN } from '../src/domain/key-format';
-import { DEFAULT_METRICS_NAMESPACE } from '../src/metrics';
+import { type FunctionGrants, grantHandler, ROUTELESS_GRANTS } from '../src/function-grants';
+import {
+  DEFAULT_METRICS_NAMESPACE,
+  lookupLatencyMetricName,
+  METRICS_SERVICE,
+  type MeasuredOutcome,
+  outcomeMetricName,
+  UNLINKED_STAGES_METRIC,
+} from '../src/metrics';
 import { type PlanDeclaration, parsePlans } from '../src/plans';
 import { AUTHORIZER_ENTRY, HANDLERS, type HandlerName, JWT_AUTHORIZER_ENTRY, ROUTES, routePathPattern } from '../src/routes';
 import { KEY_TABLE } from '../src/store/table-schema';
 import { AuditTrail } from './audit-trail';
 import { AuthorizerCacheFlush } from './authorizer-cache-flush';
 import { ConsoleSignIn, type ConsoleSignInProps } from './console-sign-in';
+import type { IApiKeyService, VerificationMetricOptions } from './i-api-key-service';
 import { KeyTable } from './key-table';
 import { MethodAccess } from './method-access';
 import { consoleFunction } from './private/console-function';
@@ -216,7 +226,7 @@ export interface ApiKeyServiceProps {
  * another of the same app, account and Region, put their methods behind the
  * service's keys with a scope per method: {@link protectRestApi} and {@link protectHttpApi}.
  */
-export class ApiKeyService extends Construct {
+export class ApiKeyService extends Construct implements IApiKeyService {
   /** The key table (partition key `keyHash`, GSI `byTenant`). */
   readonly table: ITable;
   /** What the service keeps per tenant (partition key `tenantId`, sort key `sk`): its plan, idempotent requests. */
@@ -225,6 +235,12 @@ export class ApiKeyService extends Construct {
   readonly api: RestApi;
   /** The Lambda behind every x-api-key authorizer of the service and of the APIs it protects. */
   readonly authorizerFunction: IFunction;
+  /**
+   * The role API Gateway assumes to invoke the authorizer (each protected API's
+   * `AuthorizerCredentials`), so that no protected API adds a statement to the
+   * function's resource policy, which Lambda caps at 20 KB.
+   */
+  readonly authorizerInvokeRole: IRole;
   /** The route handlers, by handler name, e.g. for alarms on their errors. */
   readonly handlers: Readonly<Record<HandlerName, IFunction>>;
   /** The plans as API Gateway usage plans, and the tenants' API Gateway API keys' namespace. */
@@ -285,6 +301,8 @@ export class ApiKeyService extends Construct {
     this.usagePlans = new TenantUsagePlans(this, 'UsagePlans', {
       // Checked whole here too: a declaration built in code gets the messages a file does.
       plans: parsePlans(props.plans ?? DECLARED_PLANS),
+      tenantTable,
+      metricsNamespace: this.metricsNamespace,
       logRetention,
       tracing,
     });
@@ -320,10 +338,34 @@ export class ApiKeyService extends Construct {
       // Lambda reads the stack of every refusal: mapping it would make the first one cost 100 ms.
       sourceMapsAtRuntime: false,
     });
-    this.keyTable.grantVerify(authorizerFunction);
-    this.usagePlans.grantUsageIdentifier(authorizerFunction);
-    authorizerFunction.addEnvironment(ENV.metricsNamespace, this.metricsNamespace);
+    // Each function's grants, with the settings that go with them: the construct's own way of giving them.
+    // The sweeper's and the reconciler's own are given by the constructs that make them.
+    const grantsTo = (fn: LambdaFunction): Omit<FunctionGrants, 'sweepKeys' | 'reconcileStages'> => ({
+      keyTable: (access) => this.keyTable.grantAccess(fn, access),
+      verifyKeys: () => {
+        this.keyTable.grantVerify(fn);
+        fn.addEnvironment(ENV.metricsNamespace, this.metricsNamespace);
+      },
+      tenantTable: (actions) => tenantTable.grantAccess(fn, actions),
+      issueKeys: () => fn.addEnvironment(ENV.keyPrefix, keyPrefix),
+      publishAudit: () => this.auditTrail.grantPublish(fn),
+      flushNow: () => this.cacheFlush.grantFlushNow(fn),
+      scheduleFlush: () => this.cacheFlush.grantScheduleFlush(fn),
+      usagePlans: (operations) => this.usagePlans.grantOperations(fn, operations),
+      usageIdentifier: () => this.usagePlans.grantUsageIdentifier(fn),
+      verifyConsoleUsers: () => this.consoleSignIn.bindVerifier(fn),
+      serveConsole: () => this.consoleSignIn.bindPage(fn),
+    });
+    ROUTELESS_GRANTS.authorizer(grantsTo(authorizerFunction));
     this.authorizerFunction = authorizerFunction;
+    this.authorizerInvokeRole = new Role(this, 'AuthorizerInvokeRole', {
+      description: 'Assumed by API Gateway to invoke the x-api-key authorizer of every API the service protects.',
+      assumedBy: new ServicePrincipal('apigateway.amazonaws.com'),
+    });
+    // The function itself, not its versions: API Gateway invokes the ARN the authorizer names.
+    this.authorizerInvokeRole.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [authorizerFunction.functionArn] }),
+    );
 
     const consoleAuthorizerFunction = serviceFunction(this, 'ConsoleAuthorizer', {
       entry: JWT_AUTHORIZER_ENTRY,
@@ -332,7 +374,7 @@ export class ApiKeyService extends Construct {
       logRetention,
       tracing,
     });
-    this.consoleSignIn.bindVerifier(consoleAuthorizerFunction);
+    ROUTELESS_GRANTS.jwtAuthorizer(grantsTo(consoleAuthorizerFunction));
     this.consoleAuthorizerFunction = consoleAuthorizerFunction;
     this.consoleAuthorizer = new RequestAuthorizer(this, 'ConsoleUserAuthorizer', {
       handler: consoleAuthorizerFunction,
@@ -347,18 +389,7 @@ export class ApiKeyService extends Construct {
       const fn = definition.servesConsole
         ? consoleFunction(this, pascalCase(name), settings)
         : serviceFunction(this, pascalCase(name), { entry: definition.entry, ...settings });
-      if (definition.servesConsole) this.consoleSignIn.bindPage(fn);
-      if (definition.tableActions.length > 0 || definition.indexActions.length > 0) this.keyTable.grantAccess(fn, definition);
-      if (definition.verifiesKeys) {
-        this.keyTable.grantVerify(fn);
-        fn.addEnvironment(ENV.metricsNamespace, this.metricsNamespace);
-      }
-      if (definition.tenantTableActions.length > 0) tenantTable.grantAccess(fn, definition.tenantTableActions);
-      if (definition.recordsAudit) this.auditTrail.grantPublish(fn);
-      if (definition.issuesKeys) fn.addEnvironment(ENV.keyPrefix, keyPrefix);
-      if (definition.invalidation.includes('flushNow')) this.cacheFlush.grantFlushNow(fn);
-      if (definition.invalidation.includes('flushAt')) this.cacheFlush.grantScheduleFlush(fn);
-      this.usagePlans.grantOperations(fn, definition.usagePlans);
+      grantHandler(definition, grantsTo(fn));
       handlers[name] = fn;
     }
     this.handlers = handlers;
@@ -366,10 +397,14 @@ export class ApiKeyService extends Construct {
     if (props.monitoring !== false) {
       this.monitoring = new ServiceMonitoring(this, 'Monitoring', {
         ...props.monitoring,
-        metricsNamespace: this.metricsNamespace,
+        service: this,
         stage: this.api.deploymentStage,
         accessLogs,
-        workers: { ...handlers, flusher: this.cacheFlush.flusherFunction },
+        workers: {
+          ...handlers,
+          flusher: this.cacheFlush.flusherFunction,
+          usagePlanReconciler: this.usagePlans.reconcilerFunction,
+        },
         authorizers: { authorizer: authorizerFunction, consoleAuthorizer: consoleAuthorizerFunction },
         tables: {
           keyTable: { table: this.table, indexes: [KEY_TABLE.byTenantIndex.name] },
@@ -412,6 +447,66 @@ export class ApiKeyService extends Construct {
   /** Lets `grantee` read key records: GetItem by hash on the table, Query on `byTenant`. No writes. */
   grantReadKeys(grantee: IGrantable): Grant {
     return this.keyTable.grantReadKeys(grantee);
+  }
+
+  /**
+   * One of the service's own metrics (docs/operations.md), in its namespace with its `service` dimension.
+   *
+   * @default - sum over 5 minutes
+   */
+  metric(metricName: string, props: MetricOptions = {}): Metric {
+    return new Metric({
+      namespace: this.metricsNamespace,
+      metricName,
+      dimensionsMap: { service: METRICS_SERVICE },
+      statistic: 'Sum',
+      ...props,
+    }).attachTo(this);
+  }
+
+  /** Verifications with this outcome, by the authorizer or (`verifier: 'Verify'`) POST /verify. @default - sum over 5 minutes */
+  metricOutcome(outcome: MeasuredOutcome, props: VerificationMetricOptions = {}): Metric {
+    const { verifier = 'Authorizer', ...options } = props;
+    return this.metric(outcomeMetricName(verifier, outcome), options);
+  }
+
+  metricAllowed(props?: VerificationMetricOptions): Metric {
+    return this.metricOutcome('valid', props);
+  }
+
+  metricMissing(props?: VerificationMetricOptions): Metric {
+    return this.metricOutcome('missing', props);
+  }
+
+  metricMalformed(props?: VerificationMetricOptions): Metric {
+    return this.metricOutcome('malformed', props);
+  }
+
+  metricUnknown(props?: VerificationMetricOptions): Metric {
+    return this.metricOutcome('unknown', props);
+  }
+
+  metricDisabled(props?: VerificationMetricOptions): Metric {
+    return this.metricOutcome('disabled', props);
+  }
+
+  metricExpired(props?: VerificationMetricOptions): Metric {
+    return this.metricOutcome('expired', props);
+  }
+
+  metricStoreError(props?: VerificationMetricOptions): Metric {
+    return this.metricOutcome('storeError', props);
+  }
+
+  /** Milliseconds from the start of a verification that read the table to its outcome. @default - average over 5 minutes */
+  metricLookupLatency(props: VerificationMetricOptions = {}): Metric {
+    const { verifier = 'Authorizer', ...options } = props;
+    return this.metric(lookupLatencyMetricName(verifier), { statistic: 'Average', ...options });
+  }
+
+  /** Registered stages the usage plan reconciler found missing from a usage plan, per run. @default - maximum over 5 minutes */
+  metricUnlinkedStages(props: MetricOptions = {}): Metric {
+    return this.metric(UNLINKED_STAGES_METRIC, { statistic: 'Maximum', ...props });
   }
 
   private addRoutes(): void {

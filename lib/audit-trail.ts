@@ -1,13 +1,14 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { EventBus, type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../src/config';
 import { DEFAULT_AUDIT_RETENTION_DAYS } from '../src/domain/audit';
-import { AUDIT_SWEEPER_ACCESS, AUDIT_SWEEPER_ENTRY } from '../src/routes';
+import { ROUTELESS_GRANTS } from '../src/function-grants';
+import { AUDIT_SWEEPER_ENTRY } from '../src/routes';
 import type { KeyTable } from './key-table';
 import { serviceFunction } from './private/service-function';
 import type { TenantTable } from './tenant-table';
@@ -62,9 +63,11 @@ export class AuditTrail extends Construct {
       logRetention: props.logRetention,
       tracing: props.tracing,
     });
-    props.keyTable.grantSweep(sweeper, AUDIT_SWEEPER_ACCESS);
-    props.tenantTable.grantAccess(sweeper, AUDIT_SWEEPER_ACCESS.tenantTableActions);
-    this.grantPublish(sweeper);
+    ROUTELESS_GRANTS.auditSweeper({
+      sweepKeys: (access) => props.keyTable.grantSweep(sweeper, access),
+      tenantTable: (actions) => props.tenantTable.grantAccess(sweeper, actions),
+      publishAudit: () => this.grantPublish(sweeper),
+    });
     // Two sweeps at once would publish the same stranded records twice: one at a time.
     new Rule(this, 'SweepSchedule', {
       description: 'Delivers audit records whose own delivery was interrupted.',
@@ -78,21 +81,20 @@ export class AuditTrail extends Construct {
    * Lets a function publish audit records (PutEvents on the bus, only as the
    * service's own `source`) and tells it the bus, the source and the retention.
    */
-  grantPublish(fn: LambdaFunction): void {
+  grantPublish(fn: LambdaFunction): Grant {
     fn.addEnvironment(ENV.eventBusName, this.eventBus.eventBusName);
     fn.addEnvironment(ENV.eventSource, this.eventSource);
     fn.addEnvironment(ENV.auditRetentionSeconds, String(this.retention.toSeconds()));
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['events:PutEvents'],
-        resources: [this.eventBus.eventBusArn],
-        // events:source is multivalued (one value per entry): every entry must name the source, and one must.
-        conditions: {
-          'ForAllValues:StringEquals': { 'events:source': [this.eventSource] },
-          Null: { 'events:source': 'false' },
-        },
-      }),
-    );
+    return Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['events:PutEvents'],
+      resourceArns: [this.eventBus.eventBusArn],
+      // events:source is multivalued (one value per entry): every entry must name the source, and one must.
+      conditions: {
+        'ForAllValues:StringEquals': { 'events:source': [this.eventSource] },
+        Null: { 'events:source': 'false' },
+      },
+    });
   }
 }
 

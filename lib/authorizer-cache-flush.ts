@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
-import { type Grant, type IRole, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Grant, type IGrantable, type IRole, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { EventSourceMapping, type IFunction, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type IScheduleGroup, ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
@@ -9,15 +8,15 @@ import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ENV } from '../src/config';
 import type { FlushTarget } from '../src/domain/cache-flush';
+import { FLUSH_QUEUE } from '../src/flush-queue';
+import { ROUTELESS_GRANTS } from '../src/function-grants';
 import { FLUSHER_ENTRY } from '../src/routes';
+import { deployedSize } from './private/deployed-size';
 import { serviceFunction } from './private/service-function';
+import { uniqueName } from './private/unique-name';
 
-/** Two parallel flushes (three attempts of 1.5 s each at most) and the follow-up's SendMessage fit well within. */
-const FLUSHER_TIMEOUT = Duration.seconds(10);
-/** Lambda's guidance for an SQS event source: at least six times the function's timeout. */
-const QUEUE_VISIBILITY_TIMEOUT = Duration.seconds(60);
-/** With the visibility timeout, about ten minutes of retries before a flush is set aside in the dead-letter queue. */
-const MAX_DELIVERIES = 10;
+/** IAM's quotas ("IAM and AWS STS quotas", IAM User Guide): one managed policy's characters, whitespace aside, and managed policies per role. */
+const IAM_LIMITS = { managedPolicy: 6_144, managedPoliciesPerRole: 10 } as const;
 
 export interface AuthorizerCacheFlushProps {
   /** Retention of the flusher's log group. */
@@ -58,9 +57,9 @@ export class AuthorizerCacheFlush extends Construct {
   /** The role those schedules run with: it may only put a message on the flush queue. */
   readonly scheduleRole: IRole;
 
-  /** Roles of the functions that flush, and the policies letting them flush each registered stage. */
+  /** Roles of the functions that flush, and the policies letting them flush each registered stage: one per stack. */
   private readonly flushingRoles: IRole[] = [];
-  private readonly stagePolicies: Policy[] = [];
+  private readonly stagePolicies = new Map<Stack, { policy: ManagedPolicy; statement: PolicyStatement }>();
 
   constructor(scope: Construct, id: string, props: AuthorizerCacheFlushProps) {
     super(scope, id);
@@ -73,25 +72,24 @@ export class AuthorizerCacheFlush extends Construct {
     this.queue = new Queue(this, 'Queue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      visibilityTimeout: QUEUE_VISIBILITY_TIMEOUT,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_DELIVERIES },
+      visibilityTimeout: Duration.seconds(FLUSH_QUEUE.visibilityTimeoutSeconds),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: FLUSH_QUEUE.maxReceiveCount },
     });
 
     const flusher = serviceFunction(this, 'Flusher', {
       entry: FLUSHER_ENTRY,
-      timeout: FLUSHER_TIMEOUT,
+      timeout: Duration.seconds(FLUSH_QUEUE.flusherTimeoutSeconds),
       memorySize: 256,
       logRetention: props.logRetention,
       tracing: props.tracing,
     });
-    this.grantFlushNow(flusher);
+    ROUTELESS_GRANTS.flusher({ flushNow: () => this.grantFlushNow(flusher) });
     new EventSourceMapping(this, 'FlusherQueueSource', {
       target: flusher,
       eventSourceArn: this.queue.queueArn,
-      // A second's batching window coalesces a flood of requests into one flush per stage per batch...
-      batchSize: 100,
-      maxBatchingWindow: Duration.seconds(1),
-      // ...and at most two batches at a time (the least Lambda allows) keep the flush rate bounded.
+      batchSize: FLUSH_QUEUE.batchSize,
+      maxBatchingWindow: Duration.seconds(FLUSH_QUEUE.maxBatchingWindowSeconds),
+      // At most two batches at a time (the least Lambda allows) keep the flush rate bounded.
       maxConcurrency: 2,
       reportBatchItemFailures: true,
     });
@@ -121,7 +119,8 @@ export class AuthorizerCacheFlush extends Construct {
       }),
     });
     // The schedules' target, and their dead-letter queue when the target cannot be reached.
-    this.scheduleRole.addToPrincipalPolicy(sendMessages(this.queue, this.deadLetterQueue));
+    sendMessages(this.scheduleRole, this.queue, this.deadLetterQueue);
+    this.node.addValidation({ validate: () => this.policySizeProblems() });
   }
 
   /**
@@ -147,22 +146,23 @@ export class AuthorizerCacheFlush extends Construct {
    * Lets a function flush every registered stage now and queue follow-ups, and
    * tells it where the registry and the queue are.
    */
-  grantFlushNow(fn: LambdaFunction): void {
+  grantFlushNow(fn: LambdaFunction): Grant {
     fn.addEnvironment(ENV.flushTargetsPath, this.targetsPath);
     fn.addEnvironment(ENV.flushQueueUrl, this.queue.queueUrl);
     // GetParametersByPath is authorized against the path asked for, not the parameters returned
     // ("How Parameter Store authorizes parameter retrieval", AWS Systems Manager User Guide).
     const { partition, region, account } = Stack.of(this);
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['ssm:GetParametersByPath'],
-        resources: [`arn:${partition}:ssm:${region}:${account}:parameter${this.targetsPath}`],
-      }),
-    );
-    fn.addToRolePolicy(sendMessages(this.queue));
+    const registry = Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['ssm:GetParametersByPath'],
+      resourceArns: [`arn:${partition}:ssm:${region}:${account}:parameter${this.targetsPath}`],
+    });
+    const queue = sendMessages(fn, this.queue);
+    // The stages themselves, by one managed policy per stack, attached as stacks register their first stage.
     const role = fn.role as IRole;
     this.flushingRoles.push(role);
-    for (const policy of this.stagePolicies) policy.attachToRole(role);
+    for (const { policy } of this.stagePolicies.values()) policy.attachToRole(role);
+    return registry.combine(queue);
   }
 
   /**
@@ -195,8 +195,8 @@ export class AuthorizerCacheFlush extends Construct {
   }
 
   /**
-   * The parameter, and a policy in the same scope letting every flushing role
-   * flush that stage: FlushStageAuthorizersCache is `DELETE /restapis/{id}/stages/{stage}/cache/authorizers`,
+   * The parameter, and the stage in its stack's policy letting every flushing role
+   * flush that stack's stages: FlushStageAuthorizersCache is `DELETE /restapis/{id}/stages/{stage}/cache/authorizers`,
    * which IAM authorizes as `apigateway:DELETE` on that path, this stage's cache and nothing else
    * (HTTP APIs' ResetAuthorizersCache likewise: `DELETE /v2/apis/{id}/stages/{stage}/cache/authorizers`).
    */
@@ -207,33 +207,61 @@ export class AuthorizerCacheFlush extends Construct {
       stringValue: Stack.of(registration).toJsonString(target),
     });
     const { partition, region } = Stack.of(registration);
-    const policy = new Policy(registration, 'FlushPolicy', {
-      statements: [
-        new PolicyStatement({
-          actions: ['apigateway:DELETE'],
-          resources: [`arn:${partition}:apigateway:${region}::${stagePath}/cache/authorizers`],
-        }),
-      ],
+    this.stagePolicyOf(Stack.of(registration)).statement.addResources(
+      `arn:${partition}:apigateway:${region}::${stagePath}/cache/authorizers`,
+    );
+  }
+
+  /**
+   * The stack's policy of stages to flush: a managed policy, one per stack, so
+   * that each stage adds to no role's inline policies (IAM caps those at 10,240
+   * characters a role, about 80 stages), only to its own stack's policy.
+   */
+  private stagePolicyOf(stack: Stack): { policy: ManagedPolicy; statement: PolicyStatement } {
+    const existing = this.stagePolicies.get(stack);
+    if (existing) return existing;
+    const statement = new PolicyStatement({ actions: ['apigateway:DELETE'] });
+    const policy = new ManagedPolicy(stack, `AuthorizerCacheFlushStages${this.node.addr.slice(0, 8)}`, {
+      description: "Lets the API key service's functions flush the authorizer caches of this stack's protected stages.",
+      statements: [statement],
     });
     for (const role of this.flushingRoles) policy.attachToRole(role);
-    this.stagePolicies.push(policy);
+    const created = { policy, statement };
+    this.stagePolicies.set(stack, created);
+    return created;
+  }
+
+  /**
+   * IAM's quotas, checked where a deployment would otherwise meet them only at
+   * deploy: each stack's policy of stages, and the number of those policies every
+   * flushing role holds (one per stack with a stage that caches). A role's own
+   * grants are its default policy, which aws-cdk-lib moves into managed policies
+   * of its own past IAM's 10,240 characters of inline policies per role.
+   */
+  private policySizeProblems(): string[] {
+    const problems: string[] = [];
+    for (const [stack, { policy }] of this.stagePolicies) {
+      const size = deployedSize(policy, policy.document);
+      if (size > IAM_LIMITS.managedPolicy) {
+        problems.push(
+          `The policy letting the service flush the stages of ${stack.node.path} could take ${size} characters once deployed; ` +
+            `IAM allows ${IAM_LIMITS.managedPolicy} (managed policy size). Protect some of its APIs from another stack, ` +
+            'or with cacheTtl Duration.seconds(0).',
+        );
+      }
+    }
+    if (this.stagePolicies.size > IAM_LIMITS.managedPoliciesPerRole) {
+      problems.push(
+        `${this.stagePolicies.size} stacks hold protected stages whose authorizer caches, each with its policy for every flushing ` +
+          `role; IAM allows ${IAM_LIMITS.managedPoliciesPerRole} (managed policies per role). Protect those APIs from fewer ` +
+          'stacks, some with cacheTtl Duration.seconds(0), or with another ApiKeyService.',
+      );
+    }
+    return problems;
   }
 }
 
 /** SendMessage alone: a grant method of the queue would add GetQueueUrl and GetQueueAttributes, which nothing calls. */
-function sendMessages(...queues: IQueue[]): PolicyStatement {
-  return new PolicyStatement({ actions: ['sqs:SendMessage'], resources: queues.map((queue) => queue.queueArn) });
-}
-
-/**
- * A literal name, unique per account and Region like the stack's own name: the
- * stack name, a label, then a hash of the construct's path, e.g.
- * `ApiKeyService-flush-1a2b3c4d`. At most 64 characters, as Scheduler allows.
- */
-function uniqueName(scope: Construct, label: string): string {
-  const stackName = Stack.of(scope).stackName;
-  const hash = createHash('sha256').update(scope.node.path).digest('hex').slice(0, 8);
-  const suffix = `-${label}-${hash}`;
-  const prefix = Token.isUnresolved(stackName) ? 'ApiKeyService' : stackName.slice(0, 64 - suffix.length);
-  return `${prefix}${suffix}`;
+function sendMessages(grantee: IGrantable, ...queues: IQueue[]): Grant {
+  return Grant.addToPrincipal({ grantee, actions: ['sqs:SendMessage'], resourceArns: queues.map((queue) => queue.queueArn) });
 }

@@ -1,18 +1,18 @@
 import { Duration } from 'aws-cdk-lib';
 import { type CfnStage, type HttpApi, HttpMethod, type HttpRoute, type HttpRouteIntegration } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { API_KEY_HEADER } from '../src/http-headers';
 import type { ProtectedMethod } from '../src/protected-methods';
-import type { ApiKeyService } from './api-key-service';
+import type { IApiKeyService } from './i-api-key-service';
 import type { MethodAccess } from './method-access';
+import { authorizerHandler, invokedWith } from './private/authorizer-invocation';
 import { assertSameEnvironment } from './private/same-environment';
 import { StageDeclarations } from './private/stage-declarations';
 
 export interface ProtectedHttpApiProps {
   /** The service whose keys, authorizer and cache flushes protect the API. */
-  readonly service: ApiKeyService;
+  readonly service: IApiKeyService;
   /** The API. Its default stage (`$default`, or the one `createDefaultStage` makes) is the stage protected. */
   readonly api: HttpApi;
   /**
@@ -61,14 +61,11 @@ export class ProtectedHttpApi extends Construct {
     if (!stage) throw new Error(`ProtectedHttpApi: ${api.node.path} has no default stage; keep createDefaultStage on`);
     const cacheTtl = props.cacheTtl ?? Duration.seconds(0);
 
-    const handler = LambdaFunction.fromFunctionAttributes(this, 'AuthorizerFunction', {
-      functionArn: service.authorizerFunction.functionArn,
-      sameEnvironment: true,
-    });
-    this.authorizer = new HttpLambdaAuthorizer('ApiKeyAuthorizer', handler, {
+    this.authorizer = new HttpLambdaAuthorizer('ApiKeyAuthorizer', authorizerHandler(this, service), {
       responseTypes: [HttpLambdaResponseType.IAM],
       identitySource: [`$request.header.${API_KEY_HEADER}`],
       resultsCacheTtl: cacheTtl,
+      role: invokedWith(this, service),
     });
     const cfnStage = stage.node.defaultChild as CfnStage;
     this.declarations = new StageDeclarations(this, cfnStage, 'StageVariables', () => cfnStage.stageVariables);

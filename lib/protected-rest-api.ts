@@ -2,6 +2,7 @@ import type { Duration } from 'aws-cdk-lib';
 import {
   ApiKeySourceType,
   AuthorizationType,
+  type CfnAuthorizer,
   type CfnRestApi,
   type CfnStage,
   IdentitySource,
@@ -12,19 +13,19 @@ import {
   RequestAuthorizer,
   type RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
-import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { API_KEY_HEADER } from '../src/http-headers';
 import type { ProtectedMethod } from '../src/protected-methods';
-import type { ApiKeyService } from './api-key-service';
+import type { IApiKeyService } from './i-api-key-service';
 import type { MethodAccess } from './method-access';
+import { authorizerHandler, invokedWith, lambdaInvocationUri } from './private/authorizer-invocation';
 import { addProblemResponses } from './private/problem-responses';
 import { assertSameEnvironment } from './private/same-environment';
 import { StageDeclarations } from './private/stage-declarations';
 
 export interface ProtectedRestApiProps {
   /** The service whose keys, authorizer and cache flushes protect the API. */
-  readonly service: ApiKeyService;
+  readonly service: IApiKeyService;
   /** The API. It needs its deployment stage (`deploy` left on), which is the stage protected. */
   readonly api: RestApi;
   /**
@@ -65,17 +66,18 @@ export class ProtectedRestApi extends Construct {
     const stage = deploymentStageOf(api);
     const cacheTtl = props.cacheTtl ?? service.authorizerCacheTtl;
 
-    // Referenced here, in the API's own stack, so that its invoke permission is created here too:
-    // otherwise the service's stack would depend on the API's, which depends on the service's.
-    const handler = LambdaFunction.fromFunctionAttributes(this, 'AuthorizerFunction', {
-      functionArn: service.authorizerFunction.functionArn,
-      sameEnvironment: true,
-    });
     this.authorizer = new RequestAuthorizer(this, 'Authorizer', {
-      handler,
+      handler: authorizerHandler(this, service),
       identitySources: [IdentitySource.header(API_KEY_HEADER)],
       resultsCacheTtl: cacheTtl,
+      assumeRole: invokedWith(this, service),
     });
+    // CDK would split the function's ARN to find its Region: inside Fn::Split, a reference to another stack
+    // (Fn::GetStackOutput, with weak references) is not valid CloudFormation (cfn-lint E1022).
+    (this.authorizer.node.defaultChild as CfnAuthorizer).authorizerUri = lambdaInvocationUri(
+      this,
+      service.authorizerFunction.functionArn,
+    );
     const cfnStage = stage.node.defaultChild as CfnStage;
     this.declarations = new StageDeclarations(this, cfnStage, 'Variables', () => cfnStage.variables);
     if (cacheTtl.toSeconds() > 0) {

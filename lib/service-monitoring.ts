@@ -19,14 +19,8 @@ import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-log
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import {
-  AUTHORIZER_OUTCOMES,
-  lookupLatencyMetricName,
-  METRICS_SERVICE,
-  type MetricSource,
-  outcomeMetricName,
-  VERIFY_OUTCOMES,
-} from '../src/metrics';
+import { AUTHORIZER_OUTCOMES, type MetricSource, VERIFY_OUTCOMES } from '../src/metrics';
+import type { IApiKeyService } from './i-api-key-service';
 
 /** Counted by a metric filter on the access log: API Gateway's REST metrics have no throttling metric of their own. */
 const API_THROTTLED_METRIC = 'ApiThrottled';
@@ -111,13 +105,13 @@ export interface ServiceMonitoringOptions {
 }
 
 export interface ServiceMonitoringProps extends ServiceMonitoringOptions {
-  /** The namespace the functions write their verification metrics to. */
-  readonly metricsNamespace: string;
+  /** The service whose verification metrics are watched; the 429s are counted into its namespace too. */
+  readonly service: IApiKeyService;
   /** The service's API stage. */
   readonly stage: Stage;
   /** The stage's access log group, where the 429s are counted. */
   readonly accessLogs: ILogGroup;
-  /** Functions whose Lambda `Errors` are failures, by name: the route handlers and the flusher. */
+  /** Functions whose Lambda `Errors` are failures, by name: the route handlers, the flusher and the usage plan reconciler. */
   readonly workers: Readonly<Record<string, IFunction>>;
   /** Functions that refuse by throwing `Unauthorized`, so that each refusal counts as a Lambda error: the authorizers. */
   readonly authorizers: Readonly<Record<string, IFunction>>;
@@ -145,6 +139,8 @@ export interface ServiceAlarms {
   readonly tableThrottles: Readonly<Record<string, Alarm>>;
   /** Messages waiting in the flush dead-letter queue: a revocation or an expiry that was never flushed. */
   readonly flushDeadLetters: Alarm;
+  /** The usage plan reconciler found protected stages missing from a usage plan (`UnlinkedStages` above 0). */
+  readonly unlinkedStages: Alarm;
 }
 
 /**
@@ -157,13 +153,13 @@ export class ServiceMonitoring extends Construct {
   readonly dashboard: Dashboard;
 
   private readonly period: Duration;
-  private readonly namespace: string;
+  private readonly service: IApiKeyService;
   private readonly alarmTopic?: ITopic;
 
   constructor(scope: Construct, id: string, props: ServiceMonitoringProps) {
     super(scope, id);
     this.period = props.period ?? Duration.minutes(5);
-    this.namespace = props.metricsNamespace;
+    this.service = props.service;
     this.alarmTopic = props.alarmTopic;
     const thresholds = {
       authorizerErrorsThreshold: props.authorizerErrorsThreshold ?? 1,
@@ -177,7 +173,7 @@ export class ServiceMonitoring extends Construct {
 
     const throttled = new MetricFilter(this, 'ApiThrottledFilter', {
       logGroup: props.accessLogs,
-      metricNamespace: this.namespace,
+      metricNamespace: this.service.metricsNamespace,
       metricName: API_THROTTLED_METRIC,
       filterPattern: FilterPattern.stringValue('$.status', '=', '429'),
       metricValue: '1',
@@ -202,7 +198,7 @@ export class ServiceMonitoring extends Construct {
 
     this.alarms = {
       authorizerErrors: this.alarm('AuthorizerErrors', {
-        metric: this.outcomeMetric('Authorizer', 'storeError'),
+        metric: this.service.metricStoreError({ period: this.period, label: 'storeError' }),
         threshold: thresholds.authorizerErrorsThreshold,
         description: 'The authorizer could not read the key table and failed closed: clients got 503.',
       }),
@@ -242,6 +238,12 @@ export class ServiceMonitoring extends Construct {
           description: `DynamoDB throttled requests to the ${name}.`,
         }),
       ),
+      unlinkedStages: this.alarm('UnlinkedStages', {
+        metric: this.service.metricUnlinkedStages({ period: this.period }),
+        threshold: 1,
+        description:
+          'Protected stages were missing from a usage plan: valid keys got 503 there until the reconciler put them back (within 5 minutes). See docs/operations.md.',
+      }),
       flushDeadLetters: this.alarm('FlushDeadLetters', {
         metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: this.period }),
         threshold: 1,
@@ -320,6 +322,9 @@ export class ServiceMonitoring extends Construct {
           table.metricConsumedWriteCapacityUnits({ statistic: 'Sum', period: this.period, label: `${name} write` }),
         ]),
       ),
+      graph('Stages found missing from usage plans', [
+        this.service.metricUnlinkedStages({ period: this.period, label: 'stages' }),
+      ]),
       graph('Flush dead-letter queue (messages)', [
         props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
           statistic: 'Maximum',
@@ -330,25 +335,16 @@ export class ServiceMonitoring extends Construct {
     );
   }
 
-  private outcomeMetric(source: MetricSource, outcome: (typeof VERIFY_OUTCOMES)[number]): Metric {
-    return new Metric({
-      namespace: this.namespace,
-      metricName: outcomeMetricName(source, outcome),
-      dimensionsMap: { service: METRICS_SERVICE },
-      statistic: 'Sum',
-      period: this.period,
-      label: outcome,
-    });
+  private outcomeMetric(verifier: MetricSource, outcome: (typeof VERIFY_OUTCOMES)[number]): Metric {
+    return this.service.metricOutcome(outcome, { verifier, period: this.period, label: outcome });
   }
 
-  private latencyMetric(source: MetricSource, statistic: 'p50' | 'p99'): Metric {
-    return new Metric({
-      namespace: this.namespace,
-      metricName: lookupLatencyMetricName(source),
-      dimensionsMap: { service: METRICS_SERVICE },
+  private latencyMetric(verifier: MetricSource, statistic: 'p50' | 'p99'): Metric {
+    return this.service.metricLookupLatency({
+      verifier,
       statistic,
       period: this.period,
-      label: `${source === 'Authorizer' ? 'authorizer' : 'POST /verify'} ${statistic}`,
+      label: `${verifier === 'Authorizer' ? 'authorizer' : 'POST /verify'} ${statistic}`,
     });
   }
 

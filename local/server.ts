@@ -2,6 +2,7 @@
  * `npm start`: the whole API on 127.0.0.1, on an embedded DynamoDB, with the
  * deployed handlers and authorizer behind a local stand-in for API Gateway.
  */
+import '../src/node-version';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -41,10 +42,6 @@ import { localProblemResponse } from './http/local-problems';
 import { type RequestsInFlight, trackRequestsInFlight } from './http/requests-in-flight';
 import type { OpenIdProvider } from './openid/provider';
 
-// On Node 20 the SDK announces that its releases from 2027 will need Node 22. The
-// lockfile pins this release, so for `npm start` that notice is only noise.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 /** How long a stop waits for requests in flight before cutting their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
 /**
@@ -58,6 +55,8 @@ type Dispatch = (request: GatewayRequest) => Promise<HttpResponse>;
 
 /** As the stack schedules the sweeper: every five minutes; and once at start, for what a previous run left. */
 const AUDIT_SWEEP_INTERVAL_MS = 5 * 60 * 1000;
+/** The reconciler's timeout as deployed: what its Lambda context says it has left when it starts. */
+const RECONCILER_TIMEOUT_MS = 4 * 60 * 1000;
 
 /** The console's client at the local OpenID provider. */
 const CONSOLE_CLIENT_ID = 'api-key-console';
@@ -198,7 +197,7 @@ async function main(): Promise<void> {
   let openId: OpenIdProvider;
   let localConsole: LocalConsole;
   try {
-    // Loaded only now, once the start can no longer be refused in one line: on Node 20 it warns as it loads.
+    // Loaded only now, once the start can no longer be refused in one line.
     const { startOpenIdProvider } = await import('./openid/provider');
     openId = await startOpenIdProvider({
       port: config.console.openIdPort,
@@ -262,21 +261,32 @@ async function main(): Promise<void> {
     return apis.dispatch(request);
   });
   console.log(banner({ baseUrl, config, admin, dynamoDb: database.description, consoleUrl, issuer: openId.issuer, usagePlans }));
-  // The sweeper logs its own failures; the next run retries.
+  // The scheduled functions log their own failures; their next run retries. One run of each at a time.
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweep = () => {
     sweeping = modules.auditSweeper().catch(() => undefined);
   };
   sweep();
   const sweeps = setInterval(sweep, AUDIT_SWEEP_INTERVAL_MS);
+  let reconciling: Promise<unknown> = Promise.resolve();
+  const reconcile = () => {
+    const deadline = Date.now() + RECONCILER_TIMEOUT_MS;
+    reconciling = reconciling
+      .then(() => modules.usagePlanReconciler({}, { getRemainingTimeInMillis: () => deadline - Date.now() }))
+      .catch(() => undefined);
+  };
+  // Once at start too, as the sweeper: for what was lost while local mode was stopped.
+  reconcile();
+  const reconciles = setInterval(reconcile, config.reconcileIntervalSeconds * 1000);
 
   const stop = (signal: NodeJS.Signals) => {
     if (stopping()) return;
     stoppedAt = new Date();
     clearInterval(sweeps);
+    clearInterval(reconciles);
     console.log(`${signal}: finishing requests in flight, then stopping`);
-    // A sweep in progress finishes first: its calls reach the store through this server.
-    sweeping
+    // Runs in progress finish first: their calls reach the store and the emulated AWS APIs through this server.
+    Promise.all([sweeping, reconciling])
       .then(() => stopGracefully(server, requestsInFlight, database, aws, openId))
       .then(() => rm(localConsole.assetsDirectory, { recursive: true, force: true }))
       .then(

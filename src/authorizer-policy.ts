@@ -13,7 +13,7 @@ export interface AuthorizerPolicy {
   Statement: AuthorizerPolicyStatement[];
 }
 
-export interface MethodArn {
+interface MethodArn {
   partition: string;
   region: string;
   accountId: string;
@@ -25,7 +25,7 @@ export interface MethodArn {
 }
 
 /** Splits `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path}`; the path may hold colons. */
-export function parseMethodArn(methodArn: string): MethodArn {
+function parseMethodArn(methodArn: string): MethodArn {
   const parts = methodArn.split(':');
   const resource = parts.slice(5).join(':');
   const [apiId, stage, method, ...path] = resource.split('/');

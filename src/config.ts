@@ -20,6 +20,8 @@ export const ENV = {
   flushScheduleRoleArn: 'FLUSH_SCHEDULE_ROLE_ARN',
   /** The deployment's part in each tenant's API Gateway API key: its name and value (src/domain/usage-key.ts). */
   usageKeyNamespace: 'USAGE_KEY_NAMESPACE',
+  /** The Parameter Store path under which every protected REST API stage is registered for the usage plans. */
+  planStagesPath: 'PLAN_STAGES_PATH',
   /** The plans as API Gateway usage plans, JSON: `{"default":"free","ids":{"free":"<usage plan id>",…}}`. */
   usagePlans: 'USAGE_PLANS',
   /** How long audit records are kept, in seconds: functions that record changes read it. */

@@ -50,3 +50,10 @@ export function outcomeMetricName(source: MetricSource, outcome: MeasuredOutcome
 export function lookupLatencyMetricName(source: MetricSource): string {
   return `${source}LookupLatency`;
 }
+
+/**
+ * Registered stages the usage plan reconciler found missing from a usage plan
+ * (each stage counted once): published by every run, 0 when none was. Above 0,
+ * keys were refused on those stages until it put them back.
+ */
+export const UNLINKED_STAGES_METRIC = 'UnlinkedStages';

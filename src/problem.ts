@@ -14,6 +14,14 @@ export function problem(status: number, title: string, detail: string, errors?: 
   return errors ? { type: 'about:blank', title, status, detail, errors } : { type: 'about:blank', title, status, detail };
 }
 
+/**
+ * The problem type of a valid key refused only because the stage it called is in
+ * none of the usage plans, or its tenant's API Gateway key is in none of them for a
+ * moment (docs/http-api.md#problem-types). The fault is the service's, not the
+ * client's: the request may succeed when retried.
+ */
+export const USAGE_PLAN_UNAVAILABLE_TYPE = 'urn:api-key-service:problem:usage-plan-unavailable';
+
 /** API Gateway's own error responses, rewritten as problem+json. */
 export type GatewayResponseType =
   | 'UNAUTHORIZED'
@@ -58,7 +66,13 @@ const gatewayProblem = (
   title: string,
   detail: string,
   headers?: Record<string, string>,
-) => ({ type, body: problem(status, title, detail), ...(headers ? { headers } : {}) }) satisfies GatewayResponseDefinition;
+  problemType?: string,
+) =>
+  ({
+    type,
+    body: { ...problem(status, title, detail), ...(problemType ? { type: problemType } : {}) },
+    ...(headers ? { headers } : {}),
+  }) satisfies GatewayResponseDefinition;
 
 /**
  * Every response type is listed with a fixed status, so each body's `status` is
@@ -70,6 +84,12 @@ const gatewayProblem = (
  * (default 500: "Gateway response types for API Gateway", API Gateway Developer
  * Guide), so that is the type the 503 must be on; AUTHORIZER_FAILURE gets the
  * same answer.
+ *
+ * API Gateway answers INVALID_API_KEY (default 403) to a request the authorizer
+ * allowed when the key it named is in no usage plan of the stage: the stage was
+ * dropped from the plans (a CloudFormation update of a plan can do that), or the
+ * tenant's key is between plans. The client did nothing wrong, so it is a 503 with
+ * a problem type of its own, and the 5xx alarm sees it.
  */
 export const GATEWAY_RESPONSES: readonly GatewayResponseDefinition[] = [
   gatewayProblem(
@@ -82,7 +102,14 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseDefinition[] = [
   gatewayProblem('MISSING_AUTHENTICATION_TOKEN', 403, 'Forbidden', 'The request is not signed, or there is no such route.'),
   gatewayProblem('INVALID_SIGNATURE', 403, 'Forbidden', 'The request signature is not valid.'),
   gatewayProblem('EXPIRED_TOKEN', 403, 'Forbidden', 'The request signature or security token has expired.'),
-  gatewayProblem('INVALID_API_KEY', 403, 'Forbidden', 'The credentials do not grant access to this route.'),
+  gatewayProblem(
+    'INVALID_API_KEY',
+    503,
+    'Service Unavailable',
+    "The key is valid, but this API's usage plans do not cover it right now; retry shortly.",
+    { 'Retry-After': '5' },
+    USAGE_PLAN_UNAVAILABLE_TYPE,
+  ),
   gatewayProblem('WAF_FILTERED', 403, 'Forbidden', 'The request was blocked.'),
   gatewayProblem('REQUEST_TOO_LARGE', 413, 'Content Too Large', 'The request body is too large.'),
   gatewayProblem('UNSUPPORTED_MEDIA_TYPE', 415, 'Unsupported Media Type', 'The request body must be application/json.'),

@@ -1,5 +1,6 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { MethodPatterns, methodPatterns } from './method-patterns';
+import { ROUTES } from './routes';
 
 /**
  * A method behind the x-api-key authorizer, as its API declares it: which
@@ -15,6 +16,11 @@ export interface ProtectedMethod {
   /** The scope a key must hold; absent: any valid key. */
   scope?: string;
 }
+
+/** The service's own methods behind the x-api-key authorizer, declared as any protected API declares its methods. */
+export const SERVICE_PROTECTED_METHODS: readonly ProtectedMethod[] = ROUTES.filter(
+  (route) => route.authorization === 'apiKey',
+).map(({ method, path, scope }) => (scope === undefined ? { method, path } : { method, path, scope }));
 
 /**
  * The declarations of one stage as the authorizer uses them: for each method,
@@ -37,7 +43,7 @@ function routedVerbs(method: ProtectedMethod, all: readonly ProtectedMethod[]): 
   return ALL_VERBS.filter((verb) => !named.has(verb));
 }
 
-export class AmbiguousMethodsError extends Error {
+class AmbiguousMethodsError extends Error {
   readonly name = 'AmbiguousMethodsError';
 }
 

@@ -1,8 +1,8 @@
-import type { ProtectedMethod } from './protected-methods';
-
 /**
  * The single source of truth for the HTTP API. The CDK construct, the local
- * gateway and the authorizer's policy are all built from these tables.
+ * gateway, the authorizer's policy, the OpenAPI document, the typed client (and so
+ * the CLI) and the console's calls are all built from these tables. It imports
+ * nothing: the console's page carries it.
  */
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -52,9 +52,10 @@ export type InvalidationCapability = 'flushNow' | 'flushAt';
  * What a function does with the plans' API Gateway usage plans. `readPlans`: knows
  * the plans (their names and the default). `arrangeKeys`: also finds or creates a
  * tenant's API Gateway API key and moves it between usage plans. `readUsage`: also
- * reads a key's usage.
+ * reads a key's usage. `finishMoves`: also puts a key it knows in a usage plan and
+ * takes it out (the reconciler, finishing moves cut short).
  */
-export type UsagePlanOperation = 'readPlans' | 'arrangeKeys' | 'readUsage';
+export type UsagePlanOperation = 'readPlans' | 'arrangeKeys' | 'readUsage' | 'finishMoves';
 
 export interface HandlerDefinition {
   /** The module under lambdas/ that exports `handler`. */
@@ -108,7 +109,8 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     // A repeat of an idempotent request finds the key its first attempt issued.
     indexActions: ['dynamodb:Query'],
     // Idempotent requests: claimed with PutItem, read back, taken over and completed with UpdateItem. Audit records: PutItem.
-    tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    // A plan move (the default changed): its note put with PutItem, cleared with DeleteItem.
+    tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     recordsAudit: true,
     invalidation: ['flushAt'],
     // A tenant's first key gets the tenant its API Gateway API key, in its plan's usage plan.
@@ -174,7 +176,8 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     // withdraws a pending replacement when the rotation cannot finish.
     tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     indexActions: ['dynamodb:Query'],
-    tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    // As createKey's.
+    tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     recordsAudit: true,
     invalidation: ['flushNow', 'flushAt'],
     usagePlans: ['arrangeKeys'],
@@ -191,8 +194,9 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     ...NO_STORE_ACCESS,
     entry: 'set-tenant-plan',
     // The tenant's item: read, its arrangement lease taken and given back, its plan change's record
-    // settled, with UpdateItem; the record put into the trail with PutItem.
-    tenantTableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    // settled, with UpdateItem; the record put into the trail with PutItem; a move's note put with
+    // PutItem and cleared with DeleteItem.
+    tenantTableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
     usagePlans: ['arrangeKeys'],
     recordsAudit: true,
   },
@@ -203,8 +207,22 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
 export const AUTHORIZER_ENTRY = 'authorizer';
 /** The module under lambdas/ of the flush queue's consumer, which is behind no route either. */
 export const FLUSHER_ENTRY = 'flush-authorizer-caches';
-/** The module under lambdas/ of the custom resource that puts another stack's protected stage under the plans. */
+/** The module under lambdas/ of the custom resource that puts a stack's protected stages under the plans. */
 export const USAGE_PLAN_LINK_ENTRY = 'link-usage-plan-stage';
+/** The module under lambdas/ of the usage plan reconciler, run on a schedule and by deployments that change a plan. */
+export const USAGE_PLAN_RECONCILER_ENTRY = 'reconcile-usage-plans';
+/**
+ * What the reconciler does with the tenant table to finish plan moves cut short:
+ * Query their notes, take each tenant's lease with UpdateItem (GetItem when that
+ * is refused, to tell its own retried claim), read the tenant, clear the note
+ * with DeleteItem, give the lease back with UpdateItem.
+ */
+export const USAGE_PLAN_RECONCILER_TENANT_TABLE_ACTIONS = [
+  'dynamodb:Query',
+  'dynamodb:UpdateItem',
+  'dynamodb:GetItem',
+  'dynamodb:DeleteItem',
+] as const satisfies readonly TableAction[];
 /** The module under lambdas/ of the console users' JWT authorizer, which is behind no route. */
 export const JWT_AUTHORIZER_ENTRY = 'jwt-authorizer';
 /** The module under lambdas/ of the audit sweeper, run on a schedule. */
@@ -266,15 +284,240 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/console/api/audit', handler: 'listAudit', authorization: 'jwt' },
 ];
 
+/** The request bodies, by the name of their schema (src/openapi/document.ts holds each schema). */
+export type RequestSchemaName =
+  | 'CreateKeyRequest'
+  | 'UpdateKeyRequest'
+  | 'RotateKeyRequest'
+  | 'SetPlanRequest'
+  | 'VerifyKeyRequest';
+
+/** The response bodies, by the name of their schema. */
+export type ResponseSchemaName =
+  | 'ApiKey'
+  | 'IssuedApiKey'
+  | 'RotatedApiKey'
+  | 'ReplayedApiKey'
+  | 'KeyList'
+  | 'Tenant'
+  | 'Usage'
+  | 'AuditList'
+  | 'Whoami'
+  | 'KeyCheck';
+
+/** The query strings, by the name of their schema (src/query-schemas.ts). */
+export type QuerySchemaName = 'ListKeysQuery' | 'ListAuditQuery' | 'UsageQuery' | 'PageQuery';
+
+/**
+ * The query string each handler's routes take, by the name of its schema; a
+ * handler not named here takes none, and any parameter sent to it is a 400.
+ * Kept apart from OPERATIONS so that the functions' check of a request's query
+ * (src/query-schemas.ts) loads these few names, not every operation's
+ * description.
+ */
+export const QUERIES: Partial<Record<HandlerName, QuerySchemaName>> = {
+  listKeys: 'ListKeysQuery',
+  listAudit: 'ListAuditQuery',
+  getUsage: 'UsageQuery',
+  consolePage: 'PageQuery',
+};
+
+/** The problem statuses the API answers. */
+export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 502 | 503 | 504;
+
+export interface SuccessResponse {
+  description: string;
+  /**
+   * The body's schema, or none for 204; `document` for the OpenAPI document
+   * itself; `console` for the console's page and files, which are not JSON.
+   */
+  body?: ResponseSchemaName | 'document' | 'console';
+  headers?: ('Location' | 'IdempotentReplayed')[];
+}
+
+/** What a handler's routes take and answer. */
+export interface Operation {
+  /** The operation's id; a route's own (self-service, console, a second path) is derived from it. */
+  operationId: string;
+  summary: string;
+  tag: 'keys' | 'tenants' | 'audit' | 'verification' | 'console' | 'meta';
+  body?: { schema: RequestSchemaName; required: boolean };
+  /** Takes an Idempotency-Key header; without one, a request is never repeated. */
+  idempotent?: true;
+  success: Record<number, SuccessResponse>;
+  /** What its handler may answer beyond success; a body's own (400, 413, 415) and the authorization's go without saying. */
+  problems: ProblemStatus[];
+}
+
+/**
+ * What each handler's routes take and answer, beyond what their authorization
+ * adds: one entry per handler, so a new handler cannot be routed without being
+ * described. The OpenAPI document is built from these and the routes; the client
+ * reads which operations take an Idempotency-Key.
+ */
+export const OPERATIONS: Record<HandlerName, Operation> = {
+  createKey: {
+    operationId: 'createKey',
+    summary: 'Create a key',
+    tag: 'keys',
+    body: { schema: 'CreateKeyRequest', required: true },
+    idempotent: true,
+    success: {
+      201: {
+        description: 'The new key, with its secret: the only response that ever shows it.',
+        body: 'IssuedApiKey',
+        headers: ['Location'],
+      },
+      200: {
+        description: 'A repeat of an idempotent create: the key it issued, without its secret.',
+        body: 'ReplayedApiKey',
+        headers: ['Location', 'IdempotentReplayed'],
+      },
+    },
+    problems: [409, 422, 503],
+  },
+  listKeys: {
+    operationId: 'listKeys',
+    summary: 'List keys, newest first',
+    tag: 'keys',
+    success: { 200: { description: 'One page of keys.', body: 'KeyList' } },
+    problems: [400, 503],
+  },
+  getKey: {
+    operationId: 'getKey',
+    summary: 'Read a key',
+    tag: 'keys',
+    success: { 200: { description: 'The key.', body: 'ApiKey' } },
+    problems: [404, 503],
+  },
+  updateKey: {
+    operationId: 'updateKey',
+    summary: "Change a key's name, scopes, state or expiry",
+    tag: 'keys',
+    body: { schema: 'UpdateKeyRequest', required: true },
+    success: { 200: { description: 'The key as changed.', body: 'ApiKey' } },
+    problems: [404, 409, 503],
+  },
+  deleteKey: {
+    operationId: 'deleteKey',
+    summary: 'Delete a key; it stops working at once',
+    tag: 'keys',
+    success: { 204: { description: 'Deleted.' } },
+    problems: [404, 503],
+  },
+  rotateKey: {
+    operationId: 'rotateKey',
+    summary: 'Replace a key, retiring the old one after a grace period',
+    tag: 'keys',
+    body: { schema: 'RotateKeyRequest', required: false },
+    idempotent: true,
+    success: {
+      201: { description: 'The replacement, with its secret.', body: 'RotatedApiKey', headers: ['Location'] },
+      200: {
+        description: 'A repeat of an idempotent rotation: the replacement it issued, without its secret.',
+        body: 'ReplayedApiKey',
+        headers: ['Location', 'IdempotentReplayed'],
+      },
+    },
+    problems: [404, 409, 422, 503],
+  },
+  listAudit: {
+    operationId: 'listAudit',
+    summary: "Read the tenant's audit trail, newest first",
+    tag: 'audit',
+    success: { 200: { description: 'One page of audit records.', body: 'AuditList' } },
+    problems: [400, 503],
+  },
+  whoami: {
+    operationId: 'whoami',
+    summary: 'The calling key',
+    tag: 'keys',
+    success: { 200: { description: "The calling key's tenant, id, name and scopes.", body: 'Whoami' } },
+    problems: [],
+  },
+  verifyKey: {
+    operationId: 'verifyKey',
+    summary: 'Verify a key, for backends not behind API Gateway',
+    tag: 'verification',
+    body: { schema: 'VerifyKeyRequest', required: true },
+    success: {
+      200: {
+        description:
+          "The verdict, with the key's tenant, id, name, scopes and metadata when it is valid. The key is never echoed.",
+        body: 'KeyCheck',
+      },
+    },
+    problems: [503],
+  },
+  getTenant: {
+    operationId: 'getTenant',
+    summary: "Read a tenant's plan",
+    tag: 'tenants',
+    success: { 200: { description: 'The tenant; one never configured has the default plan.', body: 'Tenant' } },
+    problems: [400, 503],
+  },
+  setTenantPlan: {
+    operationId: 'setTenantPlan',
+    summary: "Set a tenant's plan",
+    tag: 'tenants',
+    body: { schema: 'SetPlanRequest', required: true },
+    success: { 200: { description: 'The tenant on its new plan, which API Gateway enforces already.', body: 'Tenant' } },
+    problems: [409, 503],
+  },
+  getUsage: {
+    operationId: 'getUsage',
+    summary: "A tenant's requests per day",
+    tag: 'tenants',
+    success: { 200: { description: 'One entry per day of the range, from and to included.', body: 'Usage' } },
+    problems: [400, 503],
+  },
+  consolePage: {
+    operationId: 'consolePage',
+    summary: 'The console: its page, or one of its files',
+    tag: 'console',
+    success: { 200: { description: 'The page (HTML) or the file.', body: 'console' } },
+    problems: [404],
+  },
+  openApi: {
+    operationId: 'openApiDocument',
+    summary: 'This document',
+    tag: 'meta',
+    success: { 200: { description: 'The OpenAPI 3.1 document of this API.', body: 'document' } },
+    problems: [],
+  },
+};
+
 /** The route an API Gateway event came by: its method and resource (the path with `{param}` placeholders). */
 export function routeOf(method: string, resource: string): Route | undefined {
   return ROUTES.find((route) => route.method === method && route.path === resource);
 }
 
-/** The service's own methods behind the x-api-key authorizer, declared as any protected API declares its methods. */
-export const SERVICE_PROTECTED_METHODS: readonly ProtectedMethod[] = ROUTES.filter(
-  (route) => route.authorization === 'apiKey',
-).map(({ method, path, scope }) => (scope === undefined ? { method, path } : { method, path, scope }));
+/** The one route of `handler` behind `authorization`: how the client and the console name what they call. */
+export function routeFor(handler: HandlerName, authorization: RouteAuthorization): Route {
+  const found = ROUTES.filter((route) => route.handler === handler && route.authorization === authorization);
+  if (found.length !== 1) throw new Error(`${found.length} routes of ${handler} behind ${authorization}, not one`);
+  return found[0];
+}
+
+/** Where the console's API is, under the stage: every `jwt` route's path starts with it. It is the console's `api-base`. */
+export const CONSOLE_API_PATH = '/console/api';
+
+/**
+ * A route's path with each `{param}` replaced by its value, percent-encoded: the
+ * path a request to it takes. Every placeholder needs a value, and every value a placeholder.
+ */
+export function routePath(route: Pick<Route, 'path'>, parameters: Readonly<Record<string, string>> = {}): string {
+  const used = new Set<string>();
+  const path = route.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const value = parameters[name];
+    if (value === undefined) throw new Error(`${route.path} needs a value for {${name}}`);
+    used.add(name);
+    return encodeURIComponent(value);
+  });
+  const unused = Object.keys(parameters).filter((name) => !used.has(name));
+  if (unused.length > 0) throw new Error(`${route.path} has no {${unused.join('}, {')}}`);
+  return path;
+}
 
 /** A route's path as execute-api ARNs name it: path parameters become `*`. */
 export function routePathPattern(route: Pick<Route, 'path'>): string {

@@ -1,14 +1,14 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { isDomainError, type KnownDomainError } from '../../src/domain/errors';
+import { isDomainError, type KnownDomainError, ValidationError } from '../../src/domain/errors';
 import { PROBLEM_HEADERS, type Problem, problem } from '../../src/problem';
 import { errorDetails, type Log } from './hot-path-log';
 
 /**
  * What every route handler shares at the HTTP edge: JSON and problem+json
- * answers, the request body's checks, and the mapping of every failure to its
- * response, logged through the log it is given. It loads neither the route
- * table nor a logger of its own, so POST /verify, on the hot path, can use it
- * with its lean log; the other handlers take it from http.ts, with Powertools.
+ * answers, the request's headers and body checked, and the mapping of every
+ * failure to its response, logged through the log it is given. It loads neither
+ * the route table nor a logger of its own, so POST /verify, on the hot path, can
+ * use it with its lean log; the other handlers take it from http.ts, with Powertools.
  */
 
 const MAX_BODY_BYTES = 10 * 1024;
@@ -48,12 +48,31 @@ export function notFound(detail: string): APIGatewayProxyResult {
   return problemResponse(problem(404, 'Not Found', detail));
 }
 
-export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
+/** `idempotency-key` as people write it: `Idempotency-Key`. */
+const headerTitle = (name: string) =>
+  name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase());
+
+/**
+ * The request's value of a header, in any casing; undefined when it has none.
+ * Sent more than once with different values, it is a 400 naming it: which one
+ * the client meant is unknowable (API Gateway passes the last in `headers`, and
+ * every one in `multiValueHeaders`).
+ */
+export function header(event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>, name: string): string | undefined {
   const wanted = name.toLowerCase();
+  const values = new Set<string>();
   for (const [key, value] of Object.entries(event.headers ?? {})) {
-    if (key.toLowerCase() === wanted && value !== undefined) return value;
+    if (key.toLowerCase() === wanted && value !== undefined) values.add(value);
   }
-  return undefined;
+  for (const [key, list] of Object.entries(event.multiValueHeaders ?? {})) {
+    if (key.toLowerCase() === wanted) for (const value of list ?? []) values.add(value);
+  }
+  if (values.size > 1) {
+    throw new ValidationError([
+      { path: headerTitle(wanted), message: `must be sent once; it came with ${values.size} different values` },
+    ]);
+  }
+  return values.values().next().value;
 }
 
 function isJsonMediaType(contentType: string | undefined): boolean {
@@ -137,12 +156,29 @@ function errorResponse(log: Log, error: unknown): APIGatewayProxyResult {
   return problemResponse(problem(500, 'Internal Server Error', 'The request failed.'));
 }
 
+/**
+ * Refuses a query parameter the request's route does not take (src/query-schemas.ts).
+ * That check, the route table included, is loaded only for a request that
+ * carries a query, so that a handler which takes none, such as POST /verify,
+ * loads nothing to find that a request without one has none.
+ */
+async function checkQueryOf(event: APIGatewayProxyEvent): Promise<void> {
+  const query = event.queryStringParameters;
+  if (!query || Object.keys(query).length === 0) return;
+  const { checkQuery } = await import('../../src/query-schemas');
+  checkQuery(event.httpMethod, event.resource, query);
+}
+
 export type RouteHandler = (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult>;
 
-/** Wraps a route handler so every failure becomes problem+json, and what an operator must see is logged to `log`. */
+/**
+ * Wraps a route handler so every failure becomes problem+json, and a query the route
+ * does not take a 400; what an operator must see is logged to `log`.
+ */
 export function httpHandlerWith(log: Log, route: RouteHandler): RouteHandler {
   return async (event, context) => {
     try {
+      await checkQueryOf(event);
       return await route(event, context);
     } catch (error) {
       return errorResponse(log, error);

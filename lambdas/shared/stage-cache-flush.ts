@@ -1,10 +1,11 @@
 import { APIGatewayClient, FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 import { ApiGatewayV2Client, ResetAuthorizersCacheCommand } from '@aws-sdk/client-apigatewayv2';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { GetParametersByPathCommand, type Parameter, SSMClient } from '@aws-sdk/client-ssm';
+import { type Parameter, SSMClient } from '@aws-sdk/client-ssm';
 import { ENV, requiredEnv } from '../../src/config';
 import type { CacheFlushPorts, FlushFailure, FlushTarget } from '../../src/domain/cache-flush';
 import { errorKind } from './logger';
+import { parametersUnder } from './parameters';
 
 /** Bounded like the DynamoDB calls, so a stuck call cannot run a handler into its timeout. */
 export const CALL_LIMITS = {
@@ -45,14 +46,7 @@ export function stageCacheFlushPorts(env: NodeJS.ProcessEnv = process.env): Cach
   return {
     async targets() {
       if (reused && reused.until > Date.now()) return reused.targets;
-      const parameters: Parameter[] = [];
-      let nextToken: string | undefined;
-      do {
-        const page = await ssm.send(new GetParametersByPathCommand({ Path: path, Recursive: true, NextToken: nextToken }));
-        parameters.push(...(page.Parameters ?? []));
-        nextToken = page.NextToken;
-      } while (nextToken);
-      const targets = parameters.map(targetOf);
+      const targets = (await parametersUnder(ssm, path)).map(targetOf);
       reused = { targets, until: Date.now() + TARGETS_REUSE_MS };
       return targets;
     },

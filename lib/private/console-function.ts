@@ -4,7 +4,7 @@ import type { Construct } from 'constructs';
 import { ENV } from '../../src/config';
 import { buildConsoleAssets } from '../../src/console-bundle';
 import { HANDLERS } from '../../src/routes';
-import { bundledCode, entryFile, functionSettings, type ServiceFunctionProps } from './service-function';
+import { bundledCode, entryFile, functionSettings, type ServiceFunctionProps, withinEnvironmentLimit } from './service-function';
 
 /** Where the assets go in the function's package, beside its bundle: CONSOLE_ASSETS_DIR, relative to it. */
 const ASSETS_DIRECTORY = 'console';
@@ -16,10 +16,12 @@ const ASSETS_DIRECTORY = 'console';
  */
 export function consoleFunction(scope: Construct, id: string, props: Omit<ServiceFunctionProps, 'entry'>): LambdaFunction {
   const handlerEntry = entryFile(HANDLERS.consolePage.entry);
-  const fn = new LambdaFunction(scope, id, {
-    ...functionSettings(scope, id, props),
-    code: bundledCode(handlerEntry, (outputDirectory) => buildConsoleAssets(join(outputDirectory, ASSETS_DIRECTORY))),
-  });
+  const fn = withinEnvironmentLimit(
+    new LambdaFunction(scope, id, {
+      ...functionSettings(scope, id, props),
+      code: bundledCode(handlerEntry, (outputDirectory) => buildConsoleAssets(join(outputDirectory, ASSETS_DIRECTORY))),
+    }),
+  );
   fn.addEnvironment(ENV.consoleAssetsDir, ASSETS_DIRECTORY);
   return fn;
 }

@@ -1,8 +1,5 @@
 import { buildSync, type Metafile } from 'esbuild';
 
-/** The file of a bundle that Lambda loads: `index.handler` names its export `handler`. */
-export const BUNDLE_ENTRY_FILE = 'index.mjs';
-
 /**
  * Bundles one Lambda's handler into `outputDirectory`, as ES modules that Node
  * loads on demand: the entry and the chunks it imports statically are what the
@@ -15,6 +12,7 @@ export const BUNDLE_ENTRY_FILE = 'index.mjs';
  */
 export function bundleFunction(entryFile: string, outputDirectory: string): Metafile {
   const { metafile } = buildSync({
+    // index.mjs: the file Lambda loads for the functions' handler, `index.handler`.
     entryPoints: { index: entryFile },
     outdir: outputDirectory,
     outExtension: { '.js': '.mjs' },

@@ -1,8 +1,8 @@
 import { Stack, Token, TokenComparison } from 'aws-cdk-lib';
-import type { Construct } from 'constructs';
+import type { IConstruct } from 'constructs';
 
 /** The authorizer is the service's function: the API must be in its account and Region. */
-export function assertSameEnvironment(service: Construct, other: Construct): void {
+export function assertSameEnvironment(service: IConstruct, other: IConstruct): void {
   const here = Stack.of(service);
   const there = Stack.of(other);
   const differ = (a: string, b: string) => Token.compareStrings(a, b) === TokenComparison.DIFFERENT;

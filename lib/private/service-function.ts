@@ -5,6 +5,7 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   ApplicationLogLevel,
   Architecture,
+  type CfnFunction,
   Code,
   Function as LambdaFunction,
   LoggingFormat,
@@ -14,6 +15,7 @@ import {
 } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { deployedSize } from './deployed-size';
 import { bundleFunction } from './function-bundle';
 import { acknowledgeTracingPermissions } from './nag-acknowledgements';
 
@@ -104,10 +106,36 @@ export function serviceFunction(scope: Construct, id: string, props: ServiceFunc
  * that were tested. The asset is named by its output.
  */
 export function bundledFunction(scope: Construct, id: string, props: BundledFunctionProps): LambdaFunction {
-  return new LambdaFunction(scope, id, {
-    ...functionSettings(scope, id, props),
-    code: bundledCode(props.entryFile),
+  return withinEnvironmentLimit(
+    new LambdaFunction(scope, id, {
+      ...functionSettings(scope, id, props),
+      code: bundledCode(props.entryFile),
+    }),
+  );
+}
+
+/** Lambda's limit on a function's environment, all variables together ("Lambda quotas", Lambda Developer Guide). */
+export const ENVIRONMENT_LIMIT_BYTES = 4096;
+
+/**
+ * Fails the synth, naming the limit, when the function's environment could
+ * exceed 4 KB once deployed (each reference counted at its longest): Lambda
+ * would refuse it only at deploy.
+ */
+export function withinEnvironmentLimit(fn: LambdaFunction): LambdaFunction {
+  fn.node.addValidation({
+    validate: () => {
+      const environment = (fn.node.defaultChild as CfnFunction).environment;
+      const size = environment === undefined ? 0 : deployedSize(fn, environment);
+      return size > ENVIRONMENT_LIMIT_BYTES
+        ? [
+            `The environment of ${fn.node.path} could take ${size} bytes once deployed; Lambda allows ${ENVIRONMENT_LIMIT_BYTES} ` +
+              '(4 KB of environment variables per function). Fewer plans, or shorter plan names, make it smaller.',
+          ]
+        : [];
+    },
   });
+  return fn;
 }
 
 /** The asset of a handler bundled by bundleFunction, with whatever `addToBundle` writes beside it. */

@@ -5,6 +5,7 @@ import {
   encodeMethods,
   METHODS_VARIABLE_PREFIX,
   type ProtectedMethod,
+  STAGE_VARIABLE_VALUE_LIMIT,
   STAGE_VARIABLES_LIMIT,
 } from '../../src/protected-methods';
 
@@ -56,6 +57,16 @@ export class StageDeclarations {
     const own = Object.keys(this.own());
     const clashing = own.filter((name) => name.startsWith(METHODS_VARIABLE_PREFIX));
     if (clashing.length > 0) return [`Stage variables ${clashing.join(', ')} are reserved for the API key declarations`];
+    // API Gateway refuses a value over 512 characters at deploy ("Quotas for configuring and running a REST API").
+    const tooLong = Object.entries({ ...this.own(), ...ours }).filter(
+      ([, value]) => !Token.isUnresolved(value) && value.length > STAGE_VARIABLE_VALUE_LIMIT,
+    );
+    if (tooLong.length > 0) {
+      return [
+        `Stage variables ${tooLong.map(([name, value]) => `${name} (${value.length} characters)`).join(', ')} are longer than ` +
+          `API Gateway allows: ${STAGE_VARIABLE_VALUE_LIMIT} characters a stage variable value`,
+      ];
+    }
     const count = own.length + Object.keys(ours).length;
     if (count > STAGE_VARIABLES_LIMIT) {
       return [

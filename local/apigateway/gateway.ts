@@ -10,7 +10,7 @@ import { authorizerEvent, type CallerIdentity, proxyEvent } from './proxy-events
 import { fromProxyResult, gatewayErrorResponse, type HttpResponse } from './responses';
 import { createRouter, type RouteMatch } from './router';
 import { methodArnFor, type Stage } from './stage';
-import type { UsagePlans } from './usage-plans';
+import { apiStageOf, type UsagePlans } from './usage-plans';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<unknown>;
 
@@ -112,7 +112,7 @@ export function createGateway(options: GatewayOptions): (request: GatewayRequest
     if (!match.route.apiKeyRequired) return { admitted: true, authorizer: authorizerContext };
     // With the API key source AUTHORIZER, the key is the one the authorizer named, never a header's.
     if (!options.usagePlans) return { admitted: false, refusal: 'INVALID_API_KEY' };
-    const usage = options.usagePlans.admit(result.usageIdentifierKey);
+    const usage = options.usagePlans.admit(result.usageIdentifierKey, apiStageOf(options.stage));
     if (!usage.admitted) return usage;
     return { admitted: true, authorizer: authorizerContext, apiKey: usage.apiKey };
   }

@@ -55,7 +55,7 @@ const MAX_COMPILED_WILDCARDS = 10_000;
  * IAM wildcards: `*` matches any run of characters, `/` included; `?` exactly one
  * character. Patterns are compiled once: the same few recur on every request.
  */
-export function matchesWildcard(pattern: string, value: string, ignoreCase = false): boolean {
+function matchesWildcard(pattern: string, value: string, ignoreCase = false): boolean {
   const cacheKey = ignoreCase ? `i:${pattern}` : `s:${pattern}`;
   let compiled = compiledWildcards.get(cacheKey);
   if (!compiled) {

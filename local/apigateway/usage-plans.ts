@@ -25,6 +25,11 @@ export interface LocalUsagePlan {
   plan: Plan;
 }
 
+/** A REST API stage as usage plans name it: `{restApiId}:{stageName}`. */
+export type ApiStage = `${string}:${string}`;
+
+export const apiStageOf = (stage: { restApiId: string; name: string }): ApiStage => `${stage.restApiId}:${stage.name}`;
+
 /** [used, remaining] for each day, as GetUsage answers. */
 export type DailyUsage = [number, number][];
 
@@ -34,6 +39,7 @@ export type UsagePlanAdmission =
 
 export type AddKeyOutcome = 'added' | 'noSuchPlan' | 'noSuchKey' | 'alreadyInPlan' | 'inAnotherPlan';
 export type RemoveKeyOutcome = 'removed' | 'noSuchPlan' | 'notInPlan';
+export type StageChangeOutcome = 'changed' | 'noSuchPlan' | 'noSuchStage';
 
 export interface UsagePlans {
   readonly plans: readonly LocalUsagePlan[];
@@ -46,10 +52,22 @@ export interface UsagePlans {
   /** Each key of the plan (or only `keyId`) with a day's usage for each day; undefined for an unknown plan. */
   usage(planId: string, days: { startDate: string; endDate: string }, keyId?: string): Record<string, DailyUsage> | undefined;
   /**
-   * The usage plan check of a method that requires an API key, after the
-   * authorizer allowed the request: the refusal, or the API key it is counted against.
+   * A stage local mode serves, at its start, as a deployment makes it: a stage new
+   * to the saved state joins every usage plan (its stack's link), and so does every
+   * stage for a plan new to it (a deployment that changes the plans puts every
+   * stage back); a stage a saved plan lost stays lost until the reconciler runs.
    */
-  admit(usageIdentifierKey: string | undefined): UsagePlanAdmission;
+  deployStage(stage: ApiStage): void;
+  /** The stages a usage plan covers; undefined for an unknown plan. */
+  stagesOf(planId: string): ApiStage[] | undefined;
+  /** UpdateUsagePlan's `add` or `remove` of `/apiStages`: only stages local mode serves can be added. */
+  changeStages(planId: string, changes: { op: 'add' | 'remove'; stage: ApiStage }[]): StageChangeOutcome;
+  /**
+   * The usage plan check of a method that requires an API key, after the
+   * authorizer allowed the request on `stage`: the refusal, or the API key it is
+   * counted against. A key counts only in a usage plan that covers the stage.
+   */
+  admit(usageIdentifierKey: string | undefined, stage: ApiStage): UsagePlanAdmission;
 }
 
 export interface UsagePlansOptions {
@@ -70,6 +88,10 @@ interface SavedState {
   apiKeys: LocalApiKey[];
   /** Usage plan id → the ids of its API keys. */
   planKeys: Record<string, string[]>;
+  /** Usage plan id → the stages it covers (absent in files of earlier versions: every stage then). */
+  planStages?: Record<string, ApiStage[]>;
+  /** The stages local mode served when it saved. */
+  deployedStages?: ApiStage[];
 }
 
 /** The saved file could not be read back: it was changed by hand, or by something else. */
@@ -91,10 +113,11 @@ const newId = () => Array.from(randomBytes(10), (byte) => 'abcdefghijklmnopqrstu
 
 /**
  * API Gateway's usage plans for the local stages, one for each declared plan,
- * each covering every local REST API stage (as the stack makes them): API keys,
- * their membership of a plan, the token bucket and quota of each (plan, key),
- * and the requests counted per UTC day. Keys and memberships are saved to
- * `file` on every change; the counts and buckets live in memory only.
+ * each covering the local REST API stages (as the stack makes them): API keys,
+ * their membership of a plan, the stages of each plan, the token bucket and
+ * quota of each (plan, key), and the requests counted per UTC day. Keys,
+ * memberships and stages are saved to `file` on every change; the counts and
+ * buckets live in memory only.
  */
 export function createUsagePlans(options: UsagePlansOptions): UsagePlans {
   const now = options.now ?? Date.now;
@@ -110,6 +133,11 @@ export function createUsagePlans(options: UsagePlansOptions): UsagePlans {
   /** Looked up on every request that requires an API key. */
   const keyByValue = new Map(saved.apiKeys.map((key) => [key.value, key]));
   const planKeys = new Map(plans.map((plan) => [plan.id, new Set<string>()]));
+  /** Which stages each usage plan covers, kept like the memberships: API Gateway keeps them until something changes them. */
+  const savedStages = saved.planStages ?? {};
+  const planStages = new Map(plans.map((plan) => [plan.id, new Set<ApiStage>(savedStages[plan.id] ?? [])]));
+  const previouslyDeployed = new Set(saved.deployedStages ?? []);
+  const deployedStages = new Set<ApiStage>();
   let dropped = false;
   for (const [planId, keyIds] of Object.entries(saved.planKeys)) {
     const members = planKeys.get(planId);
@@ -117,7 +145,7 @@ export function createUsagePlans(options: UsagePlansOptions): UsagePlans {
       dropped = true;
       if (keyIds.length > 0)
         options.warn?.(
-          `Dropped ${keyIds.length} API key(s) from usage plan ${planId}: no declared plan has that id any more. Their tenants get 403 until they are given a plan.`,
+          `Dropped ${keyIds.length} API key(s) from usage plan ${planId}: no declared plan has that id any more. Their tenants get 503 until they are given a plan.`,
         );
       continue;
     }
@@ -128,6 +156,8 @@ export function createUsagePlans(options: UsagePlansOptions): UsagePlans {
     const state: SavedState = {
       apiKeys: [...apiKeys.values()],
       planKeys: Object.fromEntries([...planKeys].map(([planId, members]) => [planId, [...members]])),
+      planStages: Object.fromEntries([...planStages].map(([planId, stages]) => [planId, [...stages]])),
+      deployedStages: [...deployedStages],
     };
     // Written whole, then renamed into place: a crash leaves the old file or the new one, never half of one.
     const draft = `${options.file}.${process.pid}.tmp`;
@@ -188,6 +218,28 @@ export function createUsagePlans(options: UsagePlansOptions): UsagePlans {
       save();
       return 'removed';
     },
+    deployStage(stage) {
+      deployedStages.add(stage);
+      for (const [planId, stages] of planStages) {
+        if (!previouslyDeployed.has(stage) || !(planId in savedStages)) stages.add(stage);
+      }
+      save();
+    },
+    stagesOf(planId) {
+      const stages = planStages.get(planId);
+      return stages ? [...stages] : undefined;
+    },
+    changeStages(planId, changes) {
+      const stages = planStages.get(planId);
+      if (!stages) return 'noSuchPlan';
+      if (changes.some(({ op, stage }) => op === 'add' && !deployedStages.has(stage))) return 'noSuchStage';
+      for (const { op, stage } of changes) {
+        if (op === 'add') stages.add(stage);
+        else stages.delete(stage);
+      }
+      save();
+      return 'changed';
+    },
     usage(planId, { startDate, endDate }, keyId) {
       const usagePlan = planById.get(planId);
       const members = planKeys.get(planId);
@@ -205,13 +257,14 @@ export function createUsagePlans(options: UsagePlansOptions): UsagePlans {
         ]),
       );
     },
-    admit(usageIdentifierKey) {
+    admit(usageIdentifierKey, stage) {
       // "API Gateway reads the key and compares it against the keys in the usage plan. If there is a match,
-      // API Gateway throttles the requests [...]. Otherwise, it throws an InvalidKeyParameter exception.
-      // As a result, the caller receives a 403 Forbidden response." ("Choose an API key source in API Gateway")
+      // API Gateway throttles the requests [...]. Otherwise, it throws an InvalidKeyParameter exception."
+      // ("Choose an API key source in API Gateway"): the gateway response INVALID_API_KEY. Only the usage
+      // plans of the stage called count: a key whose plan lost the stage is refused as one in no plan.
       const key = usageIdentifierKey === undefined ? undefined : keyByValue.get(usageIdentifierKey);
       const usagePlan = key?.enabled ? planOf(key.id) : undefined;
-      if (!key || !usagePlan) return refused('INVALID_API_KEY');
+      if (!key || !usagePlan || !planStages.get(usagePlan.id)?.has(stage)) return refused('INVALID_API_KEY');
       const today = utcDay(new Date(now()));
       const { quota } = usagePlan.plan;
       if (quota && usedInPeriodUpTo(usagePlan, key.id, today) >= quota.limit) return refused('QUOTA_EXCEEDED');

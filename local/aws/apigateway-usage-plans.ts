@@ -1,5 +1,5 @@
 import type { HttpResponse } from '../apigateway/responses';
-import { generatedKeyValue, type LocalApiKey, type UsagePlans } from '../apigateway/usage-plans';
+import { type ApiStage, generatedKeyValue, type LocalApiKey, type UsagePlans } from '../apigateway/usage-plans';
 import { type GatewayRequest, parseQuery, percentDecode } from '../http/http-request';
 import { awsErrorResponse, awsJsonResponse } from './aws-errors';
 
@@ -128,6 +128,56 @@ function getUsage(usagePlans: UsagePlans, request: GatewayRequest, planId: strin
   return awsJsonResponse(200, { usagePlanId: planId, startDate, endDate, values });
 }
 
+/** A usage plan as GetUsagePlan and UpdateUsagePlan answer it. */
+function usagePlanBody(usagePlans: UsagePlans, planId: string) {
+  const usagePlan = usagePlans.plans.find((each) => each.id === planId);
+  const stages = usagePlans.stagesOf(planId);
+  if (!usagePlan || !stages) return undefined;
+  const { rateLimit, burstLimit, quota } = usagePlan.plan;
+  return {
+    id: usagePlan.id,
+    name: usagePlan.name,
+    apiStages: stages.map((stage) => {
+      const [apiId, name] = stage.split(':');
+      return { apiId, stage: name };
+    }),
+    throttle: { rateLimit, burstLimit },
+    ...(quota ? { quota: { limit: quota.limit, offset: 0, period: quota.period } } : {}),
+  };
+}
+
+function getUsagePlan(usagePlans: UsagePlans, planId: string): HttpResponse {
+  const body = usagePlanBody(usagePlans, planId);
+  return body ? awsJsonResponse(200, body) : notFound('Invalid Usage Plan ID specified');
+}
+
+/**
+ * UpdateUsagePlan, for the one change the functions make: `add` or `remove` of a
+ * stage at `/apiStages`, its value `{restApiId}:{stageName}`. Every operation of a
+ * call is checked before any is applied. Local mode has no UpdateUsagePlan rate limit.
+ */
+function updateUsagePlan(usagePlans: UsagePlans, request: GatewayRequest, planId: string): HttpResponse {
+  const body = jsonBody(request);
+  const operations = body?.patchOperations;
+  if (!Array.isArray(operations) || operations.length === 0) return badRequest('patchOperations are required');
+  const changes: { op: 'add' | 'remove'; stage: ApiStage }[] = [];
+  for (const operation of operations as { op?: unknown; path?: unknown; value?: unknown }[]) {
+    const { op, path, value } = operation ?? {};
+    if ((op !== 'add' && op !== 'remove') || path !== '/apiStages' || typeof value !== 'string' || !/^[^:]+:[^:]+$/.test(value)) {
+      return badRequest('Local mode serves only the add and remove of /apiStages, with the value {restApiId}:{stageName}.');
+    }
+    changes.push({ op, stage: value as ApiStage });
+  }
+  switch (usagePlans.changeStages(planId, changes)) {
+    case 'noSuchPlan':
+      return notFound('Invalid Usage Plan ID specified');
+    case 'noSuchStage':
+      return badRequest('Invalid API Stage specified');
+    case 'changed':
+      return awsJsonResponse(200, usagePlanBody(usagePlans, planId));
+  }
+}
+
 type Operation = (usagePlans: UsagePlans, request: GatewayRequest, parameters: string[]) => HttpResponse;
 
 const OPERATIONS: { name: string; method: string; path: RegExp; answer: Operation }[] = [
@@ -146,6 +196,18 @@ const OPERATIONS: { name: string; method: string; path: RegExp; answer: Operatio
     answer: (usagePlans, _request, [planId, keyId]) => deleteUsagePlanKey(usagePlans, planId, keyId),
   },
   {
+    name: 'GetUsagePlan',
+    method: 'GET',
+    path: /^\/usageplans\/([^/]+)$/,
+    answer: (usagePlans, _request, [planId]) => getUsagePlan(usagePlans, planId),
+  },
+  {
+    name: 'UpdateUsagePlan',
+    method: 'PATCH',
+    path: /^\/usageplans\/([^/]+)$/,
+    answer: (usagePlans, request, [planId]) => updateUsagePlan(usagePlans, request, planId),
+  },
+  {
     name: 'GetUsage',
     method: 'GET',
     path: /^\/usageplans\/([^/]+)\/usage$/,
@@ -155,8 +217,8 @@ const OPERATIONS: { name: string; method: string; path: RegExp; answer: Operatio
 
 /**
  * API Gateway's REST API for API keys and usage plans, the calls the tenant
- * functions make: CreateApiKey, GetApiKeys, CreateUsagePlanKey,
- * DeleteUsagePlanKey and GetUsage, with their request and response shapes and
+ * functions and the usage plan reconciler make: CreateApiKey, GetApiKeys, CreateUsagePlanKey,
+ * DeleteUsagePlanKey, GetUsagePlan, UpdateUsagePlan and GetUsage, with their request and response shapes and
  * errors as the API Gateway REST API Reference gives them. The call's signature
  * was checked already.
  */

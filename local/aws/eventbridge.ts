@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { gatewayErrorResponse, type HttpResponse } from '../apigateway/responses';
+import type { HttpResponse } from '../apigateway/responses';
 import type { Stage } from '../apigateway/stage';
-import { type GatewayRequest, lastHeaderValue } from '../http/http-request';
-import { type Credentials, onlyCredentials, SIGV4_FAILURES, verifySigV4 } from './sigv4';
+import type { GatewayRequest } from '../http/http-request';
+import { AwsJsonError, createAwsJsonEndpoint, isAwsJsonRequest } from './json-protocol';
+import type { Credentials } from './sigv4';
 
 /** EventBridge's JSON protocol names the operation in X-Amz-Target. */
 const TARGET_PREFIX = 'AWSEvents.';
@@ -20,22 +21,10 @@ export interface EventBridgeOptions {
 }
 
 export function isEventBridgeRequest(request: Pick<GatewayRequest, 'method' | 'headers'>): boolean {
-  return request.method === 'POST' && (lastHeaderValue(request, 'x-amz-target') ?? '').startsWith(TARGET_PREFIX);
+  return isAwsJsonRequest(request, TARGET_PREFIX);
 }
 
-function eventsResponse(status: number, body: unknown, errorType?: string): HttpResponse {
-  return {
-    statusCode: status,
-    headers: {
-      'Content-Type': 'application/x-amz-json-1.1',
-      'x-amzn-RequestId': randomUUID(),
-      ...(errorType ? { 'x-amzn-ErrorType': errorType } : {}),
-    },
-    body: JSON.stringify(body),
-  };
-}
-
-const validation = (message: string) => eventsResponse(400, { __type: 'ValidationException', message }, 'ValidationException');
+const validation = (message: string) => new AwsJsonError(400, 'ValidationException', message);
 
 interface Entry {
   Source?: unknown;
@@ -56,33 +45,11 @@ interface Entry {
 export function createEventBridge(options: EventBridgeOptions): (request: GatewayRequest) => Promise<HttpResponse> {
   const { stage } = options;
   let directoryReady: Promise<unknown> | undefined;
-  return async (request) => {
-    if (request.bodyTooLarge) return gatewayErrorResponse('REQUEST_TOO_LARGE');
-    const verdict = await verifySigV4(request, {
-      region: stage.region,
-      service: 'events',
-      credentialsFor: onlyCredentials(options.sdkCredentials),
-    });
-    if (!verdict.valid) {
-      const { type, status } = SIGV4_FAILURES[verdict.failure].awsError;
-      return eventsResponse(
-        status,
-        { __type: type, message: 'The request signature is not valid for the local EventBridge endpoint.' },
-        type,
-      );
+  const putEvents = async (input: { Entries?: unknown }) => {
+    if (!Array.isArray(input.Entries) || input.Entries.length === 0 || input.Entries.length > MAX_ENTRIES) {
+      throw validation(`Entries must hold 1 to ${MAX_ENTRIES} events.`);
     }
-    const operation = (lastHeaderValue(request, 'x-amz-target') ?? '').slice(TARGET_PREFIX.length);
-    if (operation !== 'PutEvents') return validation(`Local mode serves only PutEvents, not ${operation}.`);
-    let entries: Entry[];
-    try {
-      const body = JSON.parse(request.body.toString('utf8')) as { Entries?: unknown };
-      if (!Array.isArray(body.Entries) || body.Entries.length === 0 || body.Entries.length > MAX_ENTRIES) {
-        return validation(`Entries must hold 1 to ${MAX_ENTRIES} events.`);
-      }
-      entries = body.Entries as Entry[];
-    } catch {
-      return validation('The request body is not valid JSON.');
-    }
+    const entries = input.Entries as Entry[];
     const lines: string[] = [];
     const results: ({ EventId: string } | { ErrorCode: string; ErrorMessage: string })[] = [];
     for (const entry of entries) {
@@ -121,6 +88,16 @@ export function createEventBridge(options: EventBridgeOptions): (request: Gatewa
     await directoryReady;
     if (lines.length > 0) await appendFile(options.eventsFile, `${lines.map((line) => `${line}\n`).join('')}`, { mode: 0o600 });
     const failed = results.filter((result) => 'ErrorCode' in result).length;
-    return eventsResponse(200, { FailedEntryCount: failed, Entries: results });
+    return { FailedEntryCount: failed, Entries: results };
   };
+  return createAwsJsonEndpoint({
+    name: 'EventBridge',
+    targetPrefix: TARGET_PREFIX,
+    protocol: 'awsJson1_1',
+    signingName: 'events',
+    region: stage.region,
+    sdkCredentials: options.sdkCredentials,
+    errors: { unknownOperation: 'ValidationException', malformedInput: 'ValidationException' },
+    operations: { PutEvents: putEvents },
+  });
 }

@@ -56,7 +56,7 @@ function optionalEnum(body: Record<string, unknown>, field: string, allowed: str
 }
 
 /** `at(yyyy-mm-ddThh:mm:ss)` in UTC, as epoch milliseconds. */
-export function parseAtExpression(expression: unknown): number | undefined {
+function parseAtExpression(expression: unknown): number | undefined {
   if (typeof expression !== 'string') return undefined;
   const parts = AT_EXPRESSION.exec(expression);
   if (!parts) return undefined;

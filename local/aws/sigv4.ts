@@ -3,24 +3,12 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { GatewayResponseType } from '../../src/problem';
-import { parseQuery } from '../http/http-request';
+import { parseQuery, type SignedRequest } from '../http/http-request';
 
 export interface Credentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string;
-}
-
-/** A request exactly as it arrived: what the client signed. */
-export interface SignedRequest {
-  method: string;
-  /** The path as sent, still percent-encoded. */
-  rawPath: string;
-  /** The query string as sent, without `?`. */
-  rawQuery: string;
-  /** Lower-case header names, each with every value it was sent with. */
-  headers: Readonly<Record<string, string[] | undefined>>;
-  body: Uint8Array;
 }
 
 export interface SigV4Options {
@@ -152,7 +140,10 @@ async function checkHeaders(request: Omit<SignedRequest, 'body'>, options: SigV4
   const authorization = request.headers.authorization?.[0];
   if (authorization === undefined) return { valid: false, failure: 'missing' };
   const parsed = parseAuthorization(authorization);
-  const amzDate = request.headers['x-amz-date']?.[0];
+  // Sent twice, AWS reads X-Amz-Date as both values joined, which is no date; the re-signing
+  // below takes the one it is given, so a second, unsigned one would go unnoticed.
+  const amzDates = request.headers['x-amz-date'] ?? [];
+  const amzDate = amzDates.length === 1 ? amzDates[0] : undefined;
   const signingDate = parseAmzDate(amzDate);
   if (!parsed || !signingDate || !parsed.signedHeaders.includes('host')) return { valid: false, failure: 'malformed' };
   if (parsed.signedHeaders.some((name) => request.headers[name] === undefined)) return { valid: false, failure: 'malformed' };

@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { gatewayErrorResponse, type HttpResponse } from '../apigateway/responses';
-import { type GatewayRequest, lastHeaderValue } from '../http/http-request';
-import { awsErrorResponse, awsJsonResponse } from './aws-errors';
-import { type Credentials, onlyCredentials, SIGV4_FAILURES, verifySigV4 } from './sigv4';
+import type { HttpResponse } from '../apigateway/responses';
+import type { GatewayRequest } from '../http/http-request';
+import { AwsJsonError, createAwsJsonEndpoint, isAwsJsonRequest } from './json-protocol';
+import type { Credentials } from './sigv4';
 
 /** SQS's JSON protocol names the operation in X-Amz-Target ("Amazon SQS API Reference", Making query API requests). */
 const TARGET_PREFIX = 'AmazonSQS.';
@@ -132,59 +132,40 @@ export interface SqsOptions {
 }
 
 export function isSqsRequest(request: Pick<GatewayRequest, 'method' | 'headers'>): boolean {
-  return request.method === 'POST' && (lastHeaderValue(request, 'x-amz-target') ?? '').startsWith(TARGET_PREFIX);
+  return isAwsJsonRequest(request, TARGET_PREFIX);
 }
 
-/** An SQS error as the SDK's JSON protocol reads it (the query-compatible code rides along in x-amzn-query-error). */
-function sqsError(status: number, type: string, message: string): HttpResponse {
-  const response = awsErrorResponse(status, type, message, 'message');
-  return {
-    ...response,
-    headers: { ...response.headers, 'Content-Type': 'application/x-amz-json-1.0', 'x-amzn-query-error': `${type};Sender` },
-  };
-}
+const invalidParameter = (message: string) => new AwsJsonError(400, 'InvalidParameterValue', message);
 
 /**
  * SQS's SendMessage, the one call the handlers make to it: the follow-up flushes
  * they queue. They send it with the AWS SDK, which AWS_ENDPOINT_URL_SQS points here.
  */
 export function createSqs(options: SqsOptions): (request: GatewayRequest) => Promise<HttpResponse> {
-  return async (request) => {
-    if (request.bodyTooLarge) return gatewayErrorResponse('REQUEST_TOO_LARGE');
-    const verdict = await verifySigV4(request, {
-      region: options.region,
-      service: 'sqs',
-      credentialsFor: onlyCredentials(options.sdkCredentials),
-    });
-    if (!verdict.valid) {
-      const { type, status } = SIGV4_FAILURES[verdict.failure].awsError;
-      return sqsError(status, type, 'The request signature is not valid for the local SQS endpoint.');
-    }
-    const operation = (lastHeaderValue(request, 'x-amz-target') ?? '').slice(TARGET_PREFIX.length);
-    if (operation !== 'SendMessage') {
-      return sqsError(400, 'InvalidAction', `Local mode serves only SendMessage, not ${operation}.`);
-    }
-    let input: { QueueUrl?: unknown; MessageBody?: unknown; DelaySeconds?: unknown };
-    try {
-      input = JSON.parse(request.body.toString('utf8'));
-    } catch {
-      return sqsError(400, 'InvalidParameterValue', 'The request body is not valid JSON.');
-    }
+  const sendMessage = (input: { QueueUrl?: unknown; MessageBody?: unknown; DelaySeconds?: unknown }) => {
     const queue = options.queues.find((candidate) => candidate.url === input.QueueUrl);
-    if (!queue) return sqsError(400, 'QueueDoesNotExist', 'The specified queue does not exist.');
+    if (!queue) throw new AwsJsonError(400, 'QueueDoesNotExist', 'The specified queue does not exist.');
     const body = input.MessageBody;
     if (typeof body !== 'string' || body === '' || Buffer.byteLength(body) > MAX_BODY_BYTES) {
-      return sqsError(400, 'InvalidParameterValue', 'MessageBody must be 1 byte to 256 KiB of text.');
+      throw invalidParameter('MessageBody must be 1 byte to 256 KiB of text.');
     }
     const delay = input.DelaySeconds ?? 0;
     if (!Number.isInteger(delay) || (delay as number) < 0 || (delay as number) > MAX_DELAY_SECONDS) {
-      return sqsError(400, 'InvalidParameterValue', `DelaySeconds must be 0 to ${MAX_DELAY_SECONDS}.`);
+      throw invalidParameter(`DelaySeconds must be 0 to ${MAX_DELAY_SECONDS}.`);
     }
     const messageId = queue.send(body, delay as number);
-    const response = awsJsonResponse(200, {
-      MessageId: messageId,
-      MD5OfMessageBody: createHash('md5').update(body).digest('hex'),
-    });
-    return { ...response, headers: { ...response.headers, 'Content-Type': 'application/x-amz-json-1.0' } };
+    return { MessageId: messageId, MD5OfMessageBody: createHash('md5').update(body).digest('hex') };
   };
+  return createAwsJsonEndpoint({
+    name: 'SQS',
+    targetPrefix: TARGET_PREFIX,
+    protocol: 'awsJson1_0',
+    signingName: 'sqs',
+    region: options.region,
+    sdkCredentials: options.sdkCredentials,
+    errors: { unknownOperation: 'InvalidAction', malformedInput: 'InvalidParameterValue' },
+    // SQS's JSON protocol is query-compatible: the query API's error code rides along.
+    errorHeaders: (type) => ({ 'x-amzn-query-error': `${type};Sender` }),
+    operations: { SendMessage: sendMessage },
+  });
 }

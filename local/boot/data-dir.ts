@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { StartupError } from './startup-error';
 
 /** In DATA_DIR while a server uses it: that server's pid. */
-export const LOCK_FILE = 'server.lock';
+const LOCK_FILE = 'server.lock';
 
 /** Permission bits for group and others: none may be set on DATA_DIR or on anything in it. */
 const SHARED_BITS = 0o077;

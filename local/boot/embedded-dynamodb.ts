@@ -3,6 +3,7 @@ import dynalite from 'dynalite';
 import dynaliteStore, { type DynaliteStore } from 'dynalite/db';
 import type { HttpResponse } from '../apigateway/responses';
 import type { GatewayRequest } from '../http/http-request';
+import { writeItemsWithTheirIndexes } from './atomic-item-writes';
 import { StartupError } from './startup-error';
 
 export interface EmbeddedDynamoDb {
@@ -65,6 +66,7 @@ export async function openEmbeddedDynamoDb(options: { path?: string } = {}): Pro
   if (!store) throw new Error('dynalite made no store');
   const { db } = store;
   closeIteratorsOnReturn(db);
+  writeItemsWithTheirIndexes(store);
   try {
     await db.open();
   } catch (error) {

@@ -1,3 +1,4 @@
+import { FLUSH_QUEUE } from '../../src/flush-queue';
 import type { HttpResponse } from '../apigateway/responses';
 import type { Stage } from '../apigateway/stage';
 import type { UsagePlans } from '../apigateway/usage-plans';
@@ -16,10 +17,8 @@ import {
   FLUSH_SCHEDULE_GROUP,
   FLUSH_TARGETS_PATH,
   localQueueLocation,
+  PLAN_STAGES_PATH,
 } from './lambda-environment';
-
-/** As the stack sets them on the flush queue and its event source (lib/authorizer-cache-flush.ts). */
-const FLUSH_QUEUE = { visibilityTimeoutSeconds: 60, maxReceiveCount: 10, batchSize: 100, maxBatchingWindowMs: 1_000 };
 
 export interface EmulatedAwsOptions {
   stage: Stage;
@@ -62,10 +61,11 @@ export function startEmulatedAws(options: EmulatedAwsOptions): EmulatedAws {
     localQueueLocation(stage, server, FLUSH_QUEUE_NAME),
   );
   const queues = [flushQueue, deadLetterQueue];
+  // Each local stage is a REST API stage behind the authorizer: registered for flushes and for the usage plans.
   const registry = Object.fromEntries(
-    options.stages.map(({ restApiId, stageName }) => [
-      `${FLUSH_TARGETS_PATH}/${restApiId}-${stageName}`,
-      JSON.stringify({ kind: 'rest', apiId: restApiId, stageName }),
+    options.stages.flatMap(({ restApiId, stageName }) => [
+      [`${FLUSH_TARGETS_PATH}/${restApiId}-${stageName}`, JSON.stringify({ kind: 'rest', apiId: restApiId, stageName })],
+      [`${PLAN_STAGES_PATH}/${restApiId}-${stageName}`, JSON.stringify({ restApiId, stageName })],
     ]),
   );
   const apiGatewayManagement = createApiGatewayManagement({
@@ -87,7 +87,7 @@ export function startEmulatedAws(options: EmulatedAwsOptions): EmulatedAws {
     queue: flushQueue,
     handler: options.flusher,
     batchSize: FLUSH_QUEUE.batchSize,
-    maxBatchingWindowMs: FLUSH_QUEUE.maxBatchingWindowMs,
+    maxBatchingWindowMs: FLUSH_QUEUE.maxBatchingWindowSeconds * 1000,
     region: stage.region,
     onError: (error) => console.error('The flusher failed; its messages will be delivered again:', error),
   });

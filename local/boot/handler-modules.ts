@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { ReconcilerRun } from '../../lambdas/reconcile-usage-plans';
 import { ENV } from '../../src/config';
 import type { SweepResult } from '../../src/domain/audit-sweeper';
+import type { RoutelessFunction } from '../../src/function-grants';
 import {
   AUDIT_SWEEPER_ENTRY,
   AUTHORIZER_ENTRY,
@@ -10,10 +12,10 @@ import {
   type HandlerDefinition,
   type HandlerName,
   JWT_AUTHORIZER_ENTRY,
+  USAGE_PLAN_RECONCILER_ENTRY,
 } from '../../src/routes';
 import type { AuthorizerHandler } from '../apigateway/authorizer-runner';
 import type { ProxyHandler } from '../apigateway/gateway';
-import type { RoutelessFunction } from './lambda-environment';
 
 const LAMBDAS_DIRECTORY = resolve(__dirname, '../../lambdas');
 const ORDERS_BACKEND = resolve(__dirname, '../../examples/orders/backend');
@@ -53,6 +55,8 @@ export function loadHandlerModules(
   jwtAuthorizer: AuthorizerHandler;
   flusher: SqsHandler;
   auditSweeper: () => Promise<SweepResult>;
+  /** Run on its schedule, with what a Lambda context gives it: the time it has left. */
+  usagePlanReconciler: (event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<ReconcilerRun | undefined>;
   /** The example orders API's backend, which needs no settings. */
   ordersBackend: ProxyHandler;
 } {
@@ -73,6 +77,10 @@ export function loadHandlerModules(
     auditSweeper: loadHandler<() => Promise<SweepResult>>(
       resolve(LAMBDAS_DIRECTORY, AUDIT_SWEEPER_ENTRY),
       environmentFor('auditSweeper'),
+    ),
+    usagePlanReconciler: loadHandler(
+      resolve(LAMBDAS_DIRECTORY, USAGE_PLAN_RECONCILER_ENTRY),
+      environmentFor('usagePlanReconciler'),
     ),
     ordersBackend: loadHandler<ProxyHandler>(ORDERS_BACKEND, {}),
   };

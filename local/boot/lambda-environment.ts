@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ENV } from '../../src/config';
 import { DEFAULT_AUDIT_RETENTION_DAYS } from '../../src/domain/audit';
+import { type FunctionGrants, grantHandler, ROUTELESS_GRANTS, type RoutelessFunction } from '../../src/function-grants';
 import { DEFAULT_METRICS_NAMESPACE } from '../../src/metrics';
 import type { HandlerDefinition } from '../../src/routes';
 import type { Stage } from '../apigateway/stage';
@@ -11,12 +12,14 @@ import type { LocalConfig } from './local-config';
 export const FLUSH_SCHEDULE_GROUP = 'local';
 /** Where the local stages are registered for cache flushes. */
 export const FLUSH_TARGETS_PATH = '/api-key-service/local/targets';
+/** Where the local REST API stages are registered for the usage plans. */
+export const PLAN_STAGES_PATH = '/api-key-service/local/plan-stages';
 export const FLUSH_QUEUE_NAME = 'authorizer-cache-flush';
 export const FLUSH_DEAD_LETTER_QUEUE_NAME = 'authorizer-cache-flush-dead-letters';
 /** The deployment's part in each tenant's API key name and value (src/domain/usage-key.ts). */
 export const USAGE_KEY_NAMESPACE = 'local';
 /** The construct's defaults: the account's default bus, the service's own source, 400 days. */
-export const AUDIT_SETTINGS = {
+const AUDIT_SETTINGS = {
   [ENV.eventBusName]: 'default',
   [ENV.eventSource]: 'api-key-service',
   [ENV.auditRetentionSeconds]: String(DEFAULT_AUDIT_RETENTION_DAYS * 24 * 60 * 60),
@@ -28,12 +31,6 @@ export interface LocalEndpoints {
   /** This server: it serves the AWS calls the functions make, other than DynamoDB's. */
   server: string;
 }
-
-/**
- * A function that is behind no route: the x-api-key authorizer, the console users' JWT
- * authorizer, the flush queue's consumer, or the audit sweeper.
- */
-export type RoutelessFunction = 'authorizer' | 'jwtAuthorizer' | 'flusher' | 'auditSweeper';
 
 /**
  * What every deployed Lambda finds in its environment, pointed at local
@@ -74,15 +71,11 @@ export interface LocalConsole {
 
 /**
  * The settings one function gets, exactly as the construct's grants give them
- * in AWS: the table to whoever uses it, the key prefix to functions that issue
- * keys, the registry and queue to functions that flush, the schedule group, role
- * and queues to functions that schedule flushes, the identity provider to the
- * JWT authorizer and the console page, the usage key namespace to the authorizer
- * and, with the usage plans, to functions that use them. Nothing else, so a
- * function that lacks a grant fails here as it would deployed.
+ * in AWS (src/function-grants.ts says which function gets which), with local
+ * values: nothing else, so a function that lacks a grant fails here as it would deployed.
  */
 export function functionEnvironment(
-  definition: HandlerDefinition | RoutelessFunction,
+  fn: HandlerDefinition | RoutelessFunction,
   config: LocalConfig,
   stage: Stage,
   local: {
@@ -93,55 +86,54 @@ export function functionEnvironment(
     verifierCredentials?: Record<string, string>;
   },
 ): Record<string, string> {
-  const usage = {
-    [ENV.usageKeyNamespace]: USAGE_KEY_NAMESPACE,
-    [ENV.usagePlans]: JSON.stringify(local.usagePlans),
-  };
-  const flushNow = {
-    [ENV.flushTargetsPath]: FLUSH_TARGETS_PATH,
-    [ENV.flushQueueUrl]: localQueueLocation(stage, local.server, FLUSH_QUEUE_NAME).url,
-  };
+  const env: Record<string, string> = {};
   const signIn = {
     [ENV.consoleIssuer]: local.console.issuer,
     [ENV.consoleClientId]: local.console.clientId,
     [ENV.consoleScopes]: config.console.scopes.join(' '),
   };
-  const metrics = { [ENV.metricsNamespace]: DEFAULT_METRICS_NAMESPACE };
-  const verifierCredentials = local.verifierCredentials ?? {};
-  if (definition === 'authorizer') {
-    return {
-      [ENV.tableName]: config.tableName,
-      [ENV.usageKeyNamespace]: USAGE_KEY_NAMESPACE,
-      ...metrics,
-      ...verifierCredentials,
-    };
-  }
-  if (definition === 'flusher') return flushNow;
-  if (definition === 'jwtAuthorizer') return { ...signIn, [ENV.consoleTenantClaim]: config.console.tenantClaim };
-  if (definition === 'auditSweeper') {
-    return { [ENV.tableName]: config.tableName, [ENV.tenantTableName]: config.tenantTableName, ...AUDIT_SETTINGS };
-  }
-  const env: Record<string, string> = definition.usagePlans.length > 0 ? { ...usage } : {};
-  if (definition.servesConsole) {
-    Object.assign(env, signIn, {
-      [ENV.consoleAssetsDir]: local.console.assetsDirectory,
-      [ENV.consoleConnectSources]: new URL(local.console.issuer).origin,
-      [ENV.consoleFrameAncestors]: config.console.frameAncestors,
-    });
-  }
-  const usesKeyTable = definition.verifiesKeys || definition.tableActions.length > 0 || definition.indexActions.length > 0;
-  if (usesKeyTable) env[ENV.tableName] = config.tableName;
-  if (definition.verifiesKeys) Object.assign(env, metrics, verifierCredentials);
-  if (definition.tenantTableActions.length > 0) env[ENV.tenantTableName] = config.tenantTableName;
-  if (definition.issuesKeys) env[ENV.keyPrefix] = config.keyPrefix;
-  if (definition.recordsAudit) Object.assign(env, AUDIT_SETTINGS);
-  if (definition.invalidation.includes('flushNow')) Object.assign(env, flushNow);
-  if (definition.invalidation.includes('flushAt')) {
-    env[ENV.flushScheduleGroup] = FLUSH_SCHEDULE_GROUP;
-    env[ENV.flushScheduleRoleArn] = `arn:aws:iam::${stage.accountId}:role/local-authorizer-cache-flush`;
-    env[ENV.flushQueueArn] = localQueueLocation(stage, local.server, FLUSH_QUEUE_NAME).arn;
-    env[ENV.flushDeadLetterQueueArn] = localQueueLocation(stage, local.server, FLUSH_DEAD_LETTER_QUEUE_NAME).arn;
-  }
+  const grants: FunctionGrants = {
+    keyTable: () => Object.assign(env, { [ENV.tableName]: config.tableName }),
+    verifyKeys: () =>
+      Object.assign(
+        env,
+        { [ENV.tableName]: config.tableName, [ENV.metricsNamespace]: DEFAULT_METRICS_NAMESPACE },
+        local.verifierCredentials,
+      ),
+    sweepKeys: () => Object.assign(env, { [ENV.tableName]: config.tableName }),
+    tenantTable: () => Object.assign(env, { [ENV.tenantTableName]: config.tenantTableName }),
+    issueKeys: () => Object.assign(env, { [ENV.keyPrefix]: config.keyPrefix }),
+    publishAudit: () => Object.assign(env, AUDIT_SETTINGS),
+    flushNow: () =>
+      Object.assign(env, {
+        [ENV.flushTargetsPath]: FLUSH_TARGETS_PATH,
+        [ENV.flushQueueUrl]: localQueueLocation(stage, local.server, FLUSH_QUEUE_NAME).url,
+      }),
+    scheduleFlush: () =>
+      Object.assign(env, {
+        [ENV.flushScheduleGroup]: FLUSH_SCHEDULE_GROUP,
+        [ENV.flushScheduleRoleArn]: `arn:aws:iam::${stage.accountId}:role/local-authorizer-cache-flush`,
+        [ENV.flushQueueArn]: localQueueLocation(stage, local.server, FLUSH_QUEUE_NAME).arn,
+        [ENV.flushDeadLetterQueueArn]: localQueueLocation(stage, local.server, FLUSH_DEAD_LETTER_QUEUE_NAME).arn,
+      }),
+    usagePlans: () =>
+      Object.assign(env, {
+        [ENV.usageKeyNamespace]: USAGE_KEY_NAMESPACE,
+        [ENV.usagePlans]: JSON.stringify(local.usagePlans),
+      }),
+    usageIdentifier: () => Object.assign(env, { [ENV.usageKeyNamespace]: USAGE_KEY_NAMESPACE }),
+    verifyConsoleUsers: () => Object.assign(env, signIn, { [ENV.consoleTenantClaim]: config.console.tenantClaim }),
+    serveConsole: () =>
+      Object.assign(env, signIn, {
+        [ENV.consoleAssetsDir]: local.console.assetsDirectory,
+        [ENV.consoleConnectSources]: new URL(local.console.issuer).origin,
+        [ENV.consoleFrameAncestors]: config.console.frameAncestors,
+      }),
+    reconcileStages: () =>
+      Object.assign(env, { [ENV.planStagesPath]: PLAN_STAGES_PATH, [ENV.metricsNamespace]: DEFAULT_METRICS_NAMESPACE }),
+  };
+  if (typeof fn === 'string') ROUTELESS_GRANTS[fn](grants);
+  else grantHandler(fn, grants);
   return env;
 }
 

@@ -1,12 +1,12 @@
 import { ORDERS_LOCAL_BASE_PATH, ORDERS_METHODS } from '../../examples/orders/methods';
-import { compileMethods, encodeMethods, type ProtectedMethod } from '../../src/protected-methods';
-import { ROUTES, SERVICE_PROTECTED_METHODS } from '../../src/routes';
+import { compileMethods, encodeMethods, type ProtectedMethod, SERVICE_PROTECTED_METHODS } from '../../src/protected-methods';
+import { ROUTES } from '../../src/routes';
 import { createAuthorizerResultCache } from '../apigateway/authorizer-result-cache';
 import { type AuthorizerHandler, createAuthorizerRunner } from '../apigateway/authorizer-runner';
 import { createGateway, type GatewayRoute } from '../apigateway/gateway';
 import type { HttpResponse } from '../apigateway/responses';
 import { localStage, type Stage } from '../apigateway/stage';
-import type { UsagePlans } from '../apigateway/usage-plans';
+import { apiStageOf, type UsagePlans } from '../apigateway/usage-plans';
 import type { FlushableStage } from '../aws/apigateway-management';
 import type { Credentials } from '../aws/sigv4';
 import type { GatewayRequest } from '../http/http-request';
@@ -84,6 +84,9 @@ export function createLocalApis(options: LocalApisOptions): LocalApis {
     stage: ordersStage,
     usagePlans: options.usagePlans,
   });
+
+  // Each stage joins every usage plan, as the stack's link custom resources do when it is deployed.
+  for (const stage of [serviceStage, ordersStage]) options.usagePlans.deployStage(apiStageOf(stage));
 
   return {
     dispatch(request) {

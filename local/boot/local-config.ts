@@ -26,6 +26,8 @@ export interface LocalConfig {
   plans: PlanDeclaration;
   /** PLANS_FILE, absolute, when it replaces the declared plans. */
   plansFile?: string;
+  /** How often the usage plan reconciler runs: RECONCILE_INTERVAL_SECONDS, by default as deployed. */
+  reconcileIntervalSeconds: number;
 }
 
 /** The console and the local OpenID provider its users sign in with. */
@@ -54,6 +56,8 @@ export const DEFAULTS = {
   /** The CDK construct's default: the attribute of the Cognito user pool it makes. */
   consoleTenantClaim: 'custom:tenant',
   consoleFrameAncestors: "'none'",
+  /** The construct's schedule: every five minutes. */
+  reconcileIntervalSeconds: 300,
 } as const;
 
 /** API Gateway accepts authorizer cache TTLs from 0 (off) to one hour. */
@@ -145,6 +149,7 @@ export function readLocalConfig(env: NodeJS.ProcessEnv): LocalConfig {
     ),
     adminCredentials: adminCredentialsFrom(env),
     console: consoleConfigFrom(env, port),
+    reconcileIntervalSeconds: integerSetting(env, 'RECONCILE_INTERVAL_SECONDS', DEFAULTS.reconcileIntervalSeconds, 1, 3600),
     ...plansFrom(env),
   };
 }

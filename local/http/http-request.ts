@@ -1,5 +1,16 @@
 import type { IncomingMessage } from 'node:http';
-import type { SignedRequest } from '../aws/sigv4';
+
+/** A request exactly as it arrived: what the client signed. */
+export interface SignedRequest {
+  method: string;
+  /** The path as sent, still percent-encoded. */
+  rawPath: string;
+  /** The query string as sent, without `?`. */
+  rawQuery: string;
+  /** Lower-case header names, each with every value it was sent with. */
+  headers: Readonly<Record<string, string[] | undefined>>;
+  body: Uint8Array;
+}
 
 /** One request as the gateway sees it, body included, before any routing. */
 export interface GatewayRequest extends SignedRequest {

@@ -7,12 +7,15 @@
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { authenticate, type DemoUser, subjectOf } from './demo-users';
-import { loginPage } from './login-page';
 import { MemoryAdapter } from './memory-adapter';
+import { errorPage, loginPage, signedOutPage, signOutPage } from './pages';
+import { PasswordThrottle } from './password-throttle';
 
 export interface OpenIdProviderOptions {
   /** 0 picks a free port. */
@@ -31,6 +34,10 @@ export interface OpenIdProvider {
 }
 
 const INTERACTION_PATH = /^\/interaction\/([^/]+)(\/login)?$/;
+const HOUR = 60 * 60;
+const DAY = 24 * HOUR;
+/** The console's icon, for the sign-in page's tab too: browsers ask every origin for /favicon.ico. */
+const FAVICON = readFileSync(resolve(__dirname, '../../console/favicon.svg'));
 const MAX_FORM_BYTES = 8 * 1024;
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
@@ -63,6 +70,9 @@ function configuration(options: OpenIdProviderOptions): Configuration {
     jwks: { keys: [signingKey as never] },
     cookies: { keys: [randomBytes(32).toString('hex')] },
     pkce: { required: () => true },
+    // Every lifetime the flow uses, set (oidc-provider's own values), as the package asks of a provider: left to its
+    // defaults, each prints a NOTICE to npm start's output the first time a user signs in.
+    ttl: { Interaction: HOUR, Session: 14 * DAY, Grant: 14 * DAY, AccessToken: HOUR, IdToken: HOUR },
     // The tenant travels in the ID token, under the claim the JWT authorizer is told to read.
     claims: { openid: ['sub', tenantClaim], email: ['email', 'email_verified'] },
     conformIdTokenClaims: false,
@@ -74,7 +84,21 @@ function configuration(options: OpenIdProviderOptions): Configuration {
         claims: async () => ({ sub: id, email: user.email, email_verified: true, [tenantClaim]: user.tenant }),
       };
     },
-    features: { devInteractions: { enabled: false } },
+    features: {
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: {
+        logoutSource: async (ctx, form) => {
+          ctx.body = signOutPage(form);
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.body = signedOutPage();
+        },
+      },
+    },
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = errorPage(out);
+    },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     // The console is the operator's own application: its users are not asked to consent to it.
     loadExistingGrant: async (ctx: KoaContextWithOIDC) => {
@@ -93,13 +117,19 @@ function configuration(options: OpenIdProviderOptions): Configuration {
 }
 
 /** The sign-in form, and the answer to it. */
-async function interaction(provider: Provider, users: readonly DemoUser[], req: IncomingMessage, res: ServerResponse) {
+async function interaction(
+  provider: Provider,
+  users: readonly DemoUser[],
+  throttle: PasswordThrottle,
+  req: IncomingMessage,
+  res: ServerResponse,
+) {
   const [, uid, login] = INTERACTION_PATH.exec(new URL(req.url ?? '/', 'http://x').pathname) ?? [];
   const details = await provider.interactionDetails(req, res);
   if (details.uid !== uid) throw new Error('Interaction mismatch');
   const action = `/interaction/${uid}/login`;
-  const send = (status: number, html: string) => {
-    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  const send = (status: number, html: string, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...headers });
     res.end(html);
   };
   if (!login || req.method !== 'POST') {
@@ -108,11 +138,20 @@ async function interaction(provider: Provider, users: readonly DemoUser[], req: 
   }
   const form = await readForm(req);
   const email = form.get('email') ?? '';
+  const client = req.socket.remoteAddress ?? '';
+  const wait = Math.ceil(throttle.waitFor(client, email) / 1000);
+  if (wait > 0) {
+    const error = `Too many wrong passwords for this address. Try again in ${wait} second${wait === 1 ? '' : 's'}.`;
+    send(429, loginPage({ action, email, error }), { 'retry-after': String(wait) });
+    return;
+  }
   const user = authenticate(users, email, form.get('password') ?? '');
   if (!user) {
+    throttle.wrongPassword(client, email);
     send(401, loginPage({ action, email, error: 'Wrong email or password.' }));
     return;
   }
+  throttle.signedIn(client, email);
   await provider.interactionFinished(req, res, { login: { accountId: subjectOf(user) } }, { mergeWithLastSubmission: false });
 }
 
@@ -124,12 +163,21 @@ export async function startOpenIdProvider(options: OpenIdProviderOptions): Promi
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const provider = new Provider(issuer, configuration(options));
   const callback = provider.callback();
+  const throttle = new PasswordThrottle();
   handle = (req, res) => {
-    if (!INTERACTION_PATH.test(new URL(req.url ?? '/', issuer).pathname)) {
+    // No page of the provider may be framed: a framed sign-in form invites clickjacking.
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
+    const { pathname } = new URL(req.url ?? '/', issuer);
+    if (pathname === '/favicon.ico') {
+      res.writeHead(200, { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400' }).end(FAVICON);
+      return;
+    }
+    if (!INTERACTION_PATH.test(pathname)) {
       callback(req, res);
       return;
     }
-    interaction(provider, options.users, req, res).catch(() => {
+    interaction(provider, options.users, throttle, req, res).catch(() => {
       // An expired or unknown interaction: start again from the console.
       if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('This sign-in has expired. Go back to the console and sign in again.');

@@ -1,4 +1,5 @@
 /** The `api-keys` command. */
+import '../node-version';
 import { runCli } from './program';
 
 // Output piped into a reader that stops early (`| head`) ends the command quietly, as other CLIs do.

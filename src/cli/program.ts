@@ -1,6 +1,13 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ApiKeyServiceClient, ApiProblemError, type KeyChanges } from '../client';
+import { ApiKeyServiceClient, ApiProblemError, type AwsCredentialsProvider, type KeyChanges } from '../client';
+import { routeFor } from '../routes';
+import { failureText, fetchNamingFailures, problemAdvice } from './failures';
 import { auditTable, issueNotice, keyCheckDetails, keyDetails, keyTable, type Output, tenantDetails, usageTable } from './output';
+
+const VERIFY_ROUTE = routeFor('verifyKey', 'iam');
 
 /** Exit codes: 0 done, 1 the API refused or could not be reached, 2 the command line was wrong. */
 const EXIT = { ok: 0, apiError: 1, usage: 2 } as const;
@@ -27,15 +34,25 @@ function wholeNumber(value: string): number {
   return Number(value);
 }
 
-function clientFor(options: GlobalOptions, env: NodeJS.ProcessEnv): ApiKeyServiceClient {
+/** This package's version: from its package.json, the first one up from here (src/cli, or dist/src/cli when installed). */
+function packageVersion(): string {
+  for (let directory = __dirname; ; directory = dirname(directory)) {
+    const manifest = join(directory, 'package.json');
+    if (existsSync(manifest)) return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+    if (dirname(directory) === directory) throw new Error('api-keys cannot find its package.json');
+  }
+}
+
+function clientFor(options: GlobalOptions, env: NodeJS.ProcessEnv, credentials: AwsCredentialsProvider): ApiKeyServiceClient {
   const endpoint = options.endpoint ?? env.API_KEYS_ENDPOINT;
   if (!endpoint) throw new UsageError('Name the API with --endpoint URL or API_KEYS_ENDPOINT, e.g. http://127.0.0.1:3000');
   if (!URL.canParse(endpoint)) throw new UsageError(`--endpoint must be a URL, not "${endpoint}"`);
-  return new ApiKeyServiceClient({ endpoint, region: options.region });
+  return new ApiKeyServiceClient({ endpoint, region: options.region, credentials, fetch: fetchNamingFailures() });
 }
 
-function buildProgram(output: Output, env: NodeJS.ProcessEnv): Command {
+function buildProgram(output: Output, env: NodeJS.ProcessEnv, credentials: AwsCredentialsProvider): Command {
   const program = new Command('api-keys')
+    .version(packageVersion(), '-V, --version', "print api-keys' version")
     .description(
       "Manage the API key service's keys over its admin API, signed with SigV4 by the AWS credentials of this shell (the SDK's default chain).",
     )
@@ -50,7 +67,7 @@ function buildProgram(output: Output, env: NodeJS.ProcessEnv): Command {
     .configureOutput({ writeOut: (text) => output.stdout(text), writeErr: (text) => output.stderr(text) })
     .exitOverride();
 
-  const client = (command: Command) => clientFor(command.optsWithGlobals<GlobalOptions>(), env);
+  const client = (command: Command) => clientFor(command.optsWithGlobals<GlobalOptions>(), env, credentials);
   const json = (command: Command) => command.optsWithGlobals<GlobalOptions>().json === true;
   const print = (command: Command, value: unknown, human: string) =>
     output.stdout(`${json(command) ? JSON.stringify(value, null, 2) : human}\n`);
@@ -187,7 +204,7 @@ function buildProgram(output: Output, env: NodeJS.ProcessEnv): Command {
   program
     .command('verify')
     .description(
-      'Check a key as the authorizer would (POST /verify). A refused key is an answer, exit 0: valid false and its code.',
+      `Check a key as the authorizer would (${VERIFY_ROUTE.method} ${VERIFY_ROUTE.path}). A refused key is an answer, exit 0: valid false and its code.`,
     )
     .requiredOption('--key <key>', 'the key to check, ak_…')
     .option('--scope <scope>', 'a scope it must hold')
@@ -234,10 +251,21 @@ function problemText(error: ApiProblemError): string {
   return `${error.title}: ${error.detail}\n${fields}`;
 }
 
+/** The access key that signed, for advice about a refused signature; undefined where there is none to name. */
+async function accessKeyIdOf(credentials: AwsCredentialsProvider): Promise<string | undefined> {
+  try {
+    return (await credentials()).accessKeyId;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs one command line (`argv` as process.argv has it) and returns its exit code. */
 export async function runCli(argv: string[], output: Output, env: NodeJS.ProcessEnv): Promise<number> {
+  // The SDK's chain, resolved once and kept: what signed is what a refusal's advice names.
+  const credentials = fromNodeProviderChain();
   try {
-    await buildProgram(output, env).parseAsync(argv);
+    await buildProgram(output, env, credentials).parseAsync(argv);
     return EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -251,10 +279,11 @@ export async function runCli(argv: string[], output: Output, env: NodeJS.Process
       return EXIT.usage;
     }
     if (error instanceof ApiProblemError) {
-      output.stderr(problemText(error));
+      const advice = problemAdvice(error, await accessKeyIdOf(credentials));
+      output.stderr(`${problemText(error)}${advice ? `${advice}\n` : ''}`);
       return EXIT.apiError;
     }
-    output.stderr(`${error instanceof Error ? error.message : String(error)}\n`);
+    output.stderr(`${failureText(error, env) ?? (error instanceof Error ? error.message : String(error))}\n`);
     return EXIT.apiError;
   }
 }

@@ -1,5 +1,6 @@
 import type { KeyCheck } from '../domain/key-check';
 import type { Tenant } from '../domain/tenants';
+import { routeFor } from '../routes';
 import { type AuditList, type AuditQuery, AuditRoutes } from './audit-routes';
 import { type AwsCredentials, type AwsCredentialsProvider, anonymous, signingRegion, sigV4 } from './authentication';
 import type {
@@ -15,6 +16,7 @@ import type {
   RotateKeyInput,
 } from './key-routes';
 import { KeyRoutes } from './key-routes';
+import { callRoute } from './route-call';
 import { type CallOptions, Transport, type TransportOptions } from './transport';
 
 export type { KeyCheck, Tenant };
@@ -44,9 +46,10 @@ export interface ApiKeyServiceClientOptions extends TransportOptions {
 }
 
 /**
- * The admin API, for a back office: every `/tenants/{tenantId}/keys` route and
- * `POST /verify`, signed with SigV4 by a principal allowed `execute-api:Invoke`
- * on them (the construct's `grantAdmin`). Errors are ApiProblemError.
+ * The admin API, for a back office: every admin route of the route table (keys,
+ * tenants, usage, the audit trail and verification), signed with SigV4 by a
+ * principal allowed `execute-api:Invoke` on them (the construct's `grantAdmin`),
+ * and the OpenAPI document. Errors are ApiProblemError.
  */
 export class ApiKeyServiceClient {
   private readonly transport: Transport;
@@ -127,71 +130,44 @@ export class ApiKeyServiceClient {
    */
   async verifyKey(key: string, scope?: string, options: CallOptions = {}): Promise<KeyCheck> {
     const body = scope === undefined ? { key } : { key, scope };
-    const response = await this.transport.send({
-      method: 'POST',
-      path: 'verify',
-      body,
-      repeatable: true,
-      signal: options.signal,
-    });
-    return response.body as KeyCheck;
+    return (await callRoute(this.transport, routeFor('verifyKey', 'iam'), { signal: options.signal, body })) as KeyCheck;
   }
 
   /** `GET /tenants/{tenantId}`: its plan; a tenant never configured has the default, and `createdAt` null. */
   async getTenant(tenantId: string, options: CallOptions = {}): Promise<Tenant> {
-    const response = await this.transport.send({
-      method: 'GET',
-      path: tenantPath(tenantId),
-      repeatable: true,
-      signal: options.signal,
-    });
-    return response.body as Tenant;
+    const parameters = { tenantId };
+    return (await callRoute(this.transport, routeFor('getTenant', 'iam'), { signal: options.signal, parameters })) as Tenant;
   }
 
   /** `PUT /tenants/{tenantId}`: moves the tenant to one of the declared plans. Safe to repeat. */
   async setTenantPlan(tenantId: string, plan: string, options: CallOptions = {}): Promise<Tenant> {
-    const response = await this.transport.send({
-      method: 'PUT',
-      path: tenantPath(tenantId),
-      body: { plan },
-      repeatable: true,
+    return (await callRoute(this.transport, routeFor('setTenantPlan', 'iam'), {
       signal: options.signal,
-    });
-    return response.body as Tenant;
+      parameters: { tenantId },
+      body: { plan },
+    })) as Tenant;
   }
 
   /** `GET /tenants/{tenantId}/usage`: the tenant's requests per day, as API Gateway counted them. */
   async getUsage(tenantId: string, range: UsageRange = {}, options: CallOptions = {}): Promise<Usage> {
-    const response = await this.transport.send({
-      method: 'GET',
-      path: `${tenantPath(tenantId)}/usage`,
-      query: { from: range.from, to: range.to },
-      repeatable: true,
+    return (await callRoute(this.transport, routeFor('getUsage', 'iam'), {
       signal: options.signal,
-    });
-    return response.body as Usage;
+      parameters: { tenantId },
+      query: { from: range.from, to: range.to },
+    })) as Usage;
   }
 
   /** `GET /openapi.json`, which needs no credentials: the API's OpenAPI 3.1 document. */
   async openApiDocument(options: CallOptions = {}): Promise<Record<string, unknown>> {
-    const response = await this.openTransport.send({
-      method: 'GET',
-      path: 'openapi.json',
-      repeatable: true,
-      signal: options.signal,
-    });
-    return response.body as Record<string, unknown>;
+    const document = await callRoute(this.openTransport, routeFor('openApi', 'none'), { signal: options.signal });
+    return document as Record<string, unknown>;
   }
 
   private auditOf(tenantId: string): AuditRoutes {
-    return new AuditRoutes(this.transport, `tenants/${encodeURIComponent(tenantId)}/audit`);
+    return new AuditRoutes(this.transport, 'iam', { tenantId });
   }
 
   private keysOf(tenantId: string): KeyRoutes {
-    return new KeyRoutes(this.transport, `${tenantPath(tenantId)}/keys`);
+    return new KeyRoutes(this.transport, 'iam', { tenantId });
   }
-}
-
-function tenantPath(tenantId: string): string {
-  return `tenants/${encodeURIComponent(tenantId)}`;
 }

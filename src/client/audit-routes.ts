@@ -1,5 +1,7 @@
 import type { AuditActor, AuditRecord, FieldChange } from '../domain/audit';
 import type { AuditList } from '../domain/audit-queries';
+import { routeFor } from '../routes';
+import { callRoute } from './route-call';
 import type { CallOptions, Transport } from './transport';
 
 export type { AuditActor, AuditList, AuditRecord, FieldChange };
@@ -18,23 +20,21 @@ export interface AuditQuery {
   to?: string;
 }
 
-/** The audit trail under one path: the admin `/tenants/{tenantId}/audit`, or the self-service `/audit`. */
+/** The audit trail of one authorization: the admin route (`iam`) for the tenant `parameters` names, or the self-service one (`apiKey`). */
 export class AuditRoutes {
   constructor(
     private readonly transport: Transport,
-    private readonly path: string,
+    private readonly authorization: 'iam' | 'apiKey',
+    private readonly parameters: Readonly<Record<string, string>> = {},
   ) {}
 
   async list(query: AuditQuery, options: CallOptions): Promise<AuditList> {
     const { limit, cursor, keyId, from, to } = query;
-    const response = await this.transport.send({
-      method: 'GET',
-      path: this.path,
-      query: { cursor, limit, keyId, from, to },
-      repeatable: true,
+    return (await callRoute(this.transport, routeFor('listAudit', this.authorization), {
       signal: options.signal,
-    });
-    return response.body as AuditList;
+      parameters: this.parameters,
+      query: { cursor, limit, keyId, from, to },
+    })) as AuditList;
   }
 
   /** Every page, newest first, from the first (or `cursor`'s) to the last. */

@@ -1,6 +1,7 @@
 import type { ApiKey, IssuedApiKey } from '../domain/api-key';
 import type { KeyList } from '../domain/key-queries';
-import { IDEMPOTENCY_KEY_HEADER } from '../http-headers';
+import { routeFor } from '../routes';
+import { callRoute, type RouteRequest } from './route-call';
 import type { CallOptions, Transport } from './transport';
 
 export type { ApiKey, IssuedApiKey, KeyList };
@@ -63,33 +64,30 @@ export interface IdempotentCallOptions extends CallOptions {
   idempotencyKey: string;
 }
 
+const issuing = ({ signal, idempotencyKey }: CallOptions & { idempotencyKey?: string }) => ({ signal, idempotencyKey });
+
 /**
- * The key routes under one prefix: the admin routes' `/tenants/{tenantId}/keys`,
- * or the self-service `/keys`, which act on the calling key's own tenant.
+ * The key routes of one authorization: the admin routes (`iam`), for the tenant
+ * `parameters` names, or the self-service ones (`apiKey`), which act on the calling
+ * key's own tenant. Paths and methods come from the route table.
  */
 export class KeyRoutes {
   constructor(
     private readonly transport: Transport,
-    private readonly prefix: string,
+    private readonly authorization: 'iam' | 'apiKey',
+    private readonly parameters: Readonly<Record<string, string>> = {},
   ) {}
 
   async create(
     input: CreateKeyInput,
     options: CallOptions & { idempotencyKey?: string },
   ): Promise<IssuedApiKey | ReplayedApiKey> {
-    return this.issue(this.prefix, input, options);
+    return (await this.call('createKey', {}, { ...issuing(options), body: input })) as IssuedApiKey | ReplayedApiKey;
   }
 
   async list(query: ListKeysQuery, options: CallOptions): Promise<KeyList> {
     const { limit, cursor } = query;
-    const response = await this.transport.send({
-      method: 'GET',
-      path: this.prefix,
-      query: { cursor, limit },
-      repeatable: true,
-      signal: options.signal,
-    });
-    return response.body as KeyList;
+    return (await this.call('listKeys', {}, { signal: options.signal, query: { cursor, limit } })) as KeyList;
   }
 
   /** Every page, in order, from the first (or `cursor`'s) to the last. */
@@ -103,30 +101,16 @@ export class KeyRoutes {
   }
 
   async get(keyId: string, options: CallOptions): Promise<ApiKey> {
-    const response = await this.transport.send({
-      method: 'GET',
-      path: this.keyPath(keyId),
-      repeatable: true,
-      signal: options.signal,
-    });
-    return response.body as ApiKey;
+    return (await this.call('getKey', { keyId }, { signal: options.signal })) as ApiKey;
   }
 
   async update(keyId: string, changes: KeyChanges, options: CallOptions): Promise<ApiKey> {
-    // Every change sets values outright, so a repeat changes nothing more.
-    const response = await this.transport.send({
-      method: 'PATCH',
-      path: this.keyPath(keyId),
-      body: changes,
-      repeatable: true,
-      signal: options.signal,
-    });
-    return response.body as ApiKey;
+    return (await this.call('updateKey', { keyId }, { signal: options.signal, body: changes })) as ApiKey;
   }
 
   async delete(keyId: string, options: CallOptions): Promise<void> {
     // A retry after a lost answer may read 404: the key is gone either way.
-    await this.transport.send({ method: 'DELETE', path: this.keyPath(keyId), repeatable: true, signal: options.signal });
+    await this.call('deleteKey', { keyId }, { signal: options.signal });
   }
 
   async rotate(
@@ -134,27 +118,17 @@ export class KeyRoutes {
     input: RotateKeyInput,
     options: CallOptions & { idempotencyKey?: string },
   ): Promise<RotatedApiKey | ReplayedApiKey> {
-    return this.issue(`${this.keyPath(keyId)}/rotate`, input, options) as Promise<RotatedApiKey | ReplayedApiKey>;
+    return (await this.call('rotateKey', { keyId }, { ...issuing(options), body: input })) as RotatedApiKey | ReplayedApiKey;
   }
 
-  private async issue(
-    path: string,
-    body: unknown,
-    options: CallOptions & { idempotencyKey?: string },
-  ): Promise<IssuedApiKey | ReplayedApiKey> {
-    const { idempotencyKey, signal } = options;
-    const response = await this.transport.send({
-      method: 'POST',
-      path,
-      body,
-      headers: idempotencyKey === undefined ? {} : { [IDEMPOTENCY_KEY_HEADER]: idempotencyKey },
-      repeatable: idempotencyKey !== undefined,
-      signal,
+  private call(
+    handler: 'createKey' | 'listKeys' | 'getKey' | 'updateKey' | 'deleteKey' | 'rotateKey',
+    parameters: Record<string, string>,
+    request: RouteRequest,
+  ): Promise<unknown> {
+    return callRoute(this.transport, routeFor(handler, this.authorization), {
+      ...request,
+      parameters: { ...this.parameters, ...parameters },
     });
-    return response.body as IssuedApiKey | ReplayedApiKey;
-  }
-
-  private keyPath(keyId: string): string {
-    return `${this.prefix}/${encodeURIComponent(keyId)}`;
   }
 }

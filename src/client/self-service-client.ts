@@ -1,3 +1,4 @@
+import { routeFor } from '../routes';
 import type { Usage, UsageRange } from './api-key-service-client';
 import { type AuditList, type AuditQuery, AuditRoutes } from './audit-routes';
 import { apiKeyHeader } from './authentication';
@@ -14,6 +15,7 @@ import type {
   RotateKeyInput,
 } from './key-routes';
 import { KeyRoutes } from './key-routes';
+import { callRoute } from './route-call';
 import { type CallOptions, Transport, type TransportOptions } from './transport';
 
 export interface SelfServiceClientOptions extends TransportOptions {
@@ -39,8 +41,8 @@ export class SelfServiceClient {
 
   constructor(options: SelfServiceClientOptions) {
     this.transport = new Transport(options, apiKeyHeader(options.apiKey));
-    this.keys = new KeyRoutes(this.transport, 'keys');
-    this.audit = new AuditRoutes(this.transport, 'audit');
+    this.keys = new KeyRoutes(this.transport, 'apiKey');
+    this.audit = new AuditRoutes(this.transport, 'apiKey');
   }
 
   /** `GET /audit`: one page of the key's own tenant's audit trail, newest first (scope `keys:manage`). */
@@ -89,19 +91,14 @@ export class SelfServiceClient {
 
   /** `GET /whoami`: the calling key's tenant, id, name and scopes. */
   async whoami(options: CallOptions = {}): Promise<Whoami> {
-    const response = await this.transport.send({ method: 'GET', path: 'whoami', repeatable: true, signal: options.signal });
-    return response.body as Whoami;
+    return (await callRoute(this.transport, routeFor('whoami', 'apiKey'), { signal: options.signal })) as Whoami;
   }
 
   /** `GET /usage`: the key's own tenant's requests per day, which every key may read. */
   async usage(range: UsageRange = {}, options: CallOptions = {}): Promise<Usage> {
-    const response = await this.transport.send({
-      method: 'GET',
-      path: 'usage',
-      query: { from: range.from, to: range.to },
-      repeatable: true,
+    return (await callRoute(this.transport, routeFor('getUsage', 'apiKey'), {
       signal: options.signal,
-    });
-    return response.body as Usage;
+      query: { from: range.from, to: range.to },
+    })) as Usage;
   }
 }

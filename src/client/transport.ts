@@ -88,19 +88,22 @@ function retryAfterSeconds(headers: Headers): number | undefined {
 }
 
 function problemFrom(status: number, statusText: string, headers: Headers, text: string): ApiProblemError {
+  let detail = text.slice(0, 500);
   try {
-    const parsed = JSON.parse(text) as Partial<ConstructorParameters<typeof ApiProblemError>[0]>;
+    const parsed = JSON.parse(text) as Partial<ConstructorParameters<typeof ApiProblemError>[0]> & { message?: unknown };
     if (typeof parsed.title === 'string' && typeof parsed.detail === 'string') {
       return new ApiProblemError(
         { status, type: parsed.type ?? 'about:blank', title: parsed.title, detail: parsed.detail, errors: parsed.errors },
         retryAfterSeconds(headers),
       );
     }
+    // AWS's own error bodies, e.g. API Gateway's default responses: {"message":"The security token included in the request is invalid."}
+    if (typeof parsed.message === 'string') detail = parsed.message;
   } catch {
-    // Not problem+json: something between the client and the API answered.
+    // Not JSON: something between the client and the API answered.
   }
   return new ApiProblemError(
-    { status, type: 'about:blank', title: statusText || `HTTP ${status}`, detail: text.slice(0, 500) },
+    { status, type: 'about:blank', title: statusText || `HTTP ${status}`, detail },
     retryAfterSeconds(headers),
   );
 }

@@ -22,6 +22,21 @@ export interface TenantRecord {
   pendingAudit?: AuditRecord;
 }
 
+/**
+ * A tenant's API Gateway key on its way from one usage plan to another: noted
+ * before the key leaves the old plan, and cleared once the move is recorded or
+ * undone. One still there later was cut short (both the move and its undo failed,
+ * or the process died): the key may be in neither plan, and the usage plan
+ * reconciler puts it back where the tenant's record says it is.
+ */
+export interface PlanMove {
+  tenantId: string;
+  keyId: string;
+  from: string;
+  to: string;
+  startedAt: string;
+}
+
 /** The tenant records, with a lease so that one request at a time arranges a tenant's usage plan. */
 export interface TenantRecords {
   getTenant(tenantId: string): Promise<TenantRecord | undefined>;
@@ -40,6 +55,12 @@ export interface TenantRecords {
   releaseArrangement(tenantId: string, leaseUntil: string): Promise<void>;
   /** Takes a delivered record out of the tenant's item, if it is still the one there. */
   settleAudit(tenantId: string, auditId: string): Promise<void>;
+  /** Notes a move before it starts; one tenant has at most one, which a later note replaces. */
+  beginPlanMove(move: PlanMove): Promise<void>;
+  /** Clears the tenant's move note, if there is one. */
+  endPlanMove(tenantId: string): Promise<void>;
+  /** Every move note, of every tenant. */
+  planMoves(): Promise<PlanMove[]>;
 }
 
 export interface DailyUsage {
@@ -79,6 +100,14 @@ export interface TenantServiceOptions {
 
 /** Long enough for the few API Gateway calls of an arrangement, with the SDK's retries of throttled ones. */
 const LEASE_MS = 30_000;
+
+/** What the reconciler did with the moves it found cut short. */
+export interface PlanMovesOutcome {
+  /** Keys put back in the usage plan their tenant's record names. */
+  finished: number;
+  /** Moves it could not finish this time (another request held the tenant, or API Gateway failed): for its next run. */
+  left: number;
+}
 /** How long a request waits for another's arrangement of the same tenant before answering 503. */
 const WAIT_FOR_OTHER_MS = 5_000;
 const POLL_MS = 200;
@@ -190,6 +219,70 @@ export class TenantService {
   }
 
   /**
+   * Moves the key from one usage plan to another: noted first, then out of the old
+   * plan and into the new one (API Gateway allows a key one usage plan per stage,
+   * and both plans cover the same stages). If that fails half-way, the key goes
+   * back into the old plan, as the tenant's record still says, and the note is
+   * cleared; if that fails too, the note stays for the reconciler. The move's own
+   * error is the one thrown: the client's change did not happen.
+   */
+  private async move(tenantId: string, keyId: string, from: string, to: string): Promise<void> {
+    await this.records.beginPlanMove({ tenantId, keyId, from, to, startedAt: this.now().toISOString() });
+    try {
+      await this.gateway.removeFromPlan(keyId, from);
+      await this.gateway.addToPlan(keyId, to);
+    } catch (error) {
+      try {
+        await this.putBack(keyId, from, [to]);
+        await this.records.endPlanMove(tenantId);
+      } catch {
+        // Left noted: the reconciler finishes the undo.
+      }
+      throw error;
+    }
+  }
+
+  /** Puts the key in `plan` alone: out of the other plans named first, since a key may be in one plan per stage. */
+  private async putBack(keyId: string, plan: string, others: readonly string[]): Promise<void> {
+    for (const other of others) {
+      if (other !== plan && this.plans.names.includes(other)) await this.gateway.removeFromPlan(keyId, other);
+    }
+    await this.gateway.addToPlan(keyId, plan);
+  }
+
+  /**
+   * Finishes the moves cut short: for each note older than a lease (a request
+   * still at work holds its tenant's lease longer than that), under the tenant's
+   * lease, the key goes into the usage plan its tenant's record names, and the
+   * note is cleared. A tenant another request holds is left for the next run.
+   */
+  async finishPlanMoves(): Promise<PlanMovesOutcome> {
+    const outcome: PlanMovesOutcome = { finished: 0, left: 0 };
+    const before = this.now().getTime() - LEASE_MS;
+    for (const move of await this.records.planMoves()) {
+      if (Date.parse(move.startedAt) > before) continue;
+      const now = this.now();
+      const leaseUntil = new Date(now.getTime() + LEASE_MS).toISOString();
+      if (!(await this.records.claimArrangement(move.tenantId, { now: now.toISOString(), leaseUntil }))) {
+        outcome.left += 1;
+        continue;
+      }
+      try {
+        const record = await this.records.getTenant(move.tenantId);
+        const recorded = record?.usageKey;
+        if (recorded) await this.putBack(recorded.id, recorded.plan, [move.from, move.to]);
+        await this.records.endPlanMove(move.tenantId);
+        outcome.finished += 1;
+      } catch {
+        outcome.left += 1;
+      } finally {
+        await this.records.releaseArrangement(move.tenantId, leaseUntil).catch(() => undefined);
+      }
+    }
+    return outcome;
+  }
+
+  /**
    * Puts the tenant's API key in the usage plan of `chosen` (an admin's choice)
    * or of the plan it has. Under the tenant's lease: a request that finds another
    * at work waits for it, then checks again.
@@ -224,10 +317,11 @@ export class TenantService {
       const plan = chosen?.plan ?? this.planOf(record);
       const keyId = record?.usageKey?.id ?? (await this.gateway.findOrCreateKey(tenantId));
       const previous = record?.usageKey?.plan;
+      let moving = false;
       if (previous !== plan) {
-        // API Gateway allows a key one usage plan per stage: out of the old one before into the new one.
-        if (previous !== undefined && this.plans.names.includes(previous)) await this.gateway.removeFromPlan(keyId, previous);
-        await this.gateway.addToPlan(keyId, plan);
+        moving = previous !== undefined && this.plans.names.includes(previous);
+        if (moving && previous !== undefined) await this.move(tenantId, keyId, previous, plan);
+        else await this.gateway.addToPlan(keyId, plan);
       }
       const usageKey = { id: keyId, plan };
       const old = this.planOf(record);
@@ -246,6 +340,9 @@ export class TenantService {
         leaseUntil,
         chosen === undefined ? { usageKey } : { usageKey, plan, ...(audit ? { audit } : {}) },
       );
+      // The move is recorded: its note has done its work. One left behind is cleared by the reconciler,
+      // which finds the key already where the record says.
+      if (moving) await this.records.endPlanMove(tenantId).catch(() => undefined);
       return {
         tenantId,
         createdAt: record?.createdAt ?? this.now().toISOString(),

@@ -32,13 +32,28 @@ const scopesSchema = z
   .max(MAX_SCOPES, `must hold at most ${MAX_SCOPES} scopes`)
   .transform((scopes) => [...new Set(scopes)]);
 
-/** What an operator attaches to a key for its backends: a few short strings, by name. */
-const metaSchema = z
+const META_NAME_MESSAGE = 'must be 1–32 letters, digits or "_", starting with a letter';
+
+const metaRecordSchema = z
   .record(
-    z.string().regex(META_NAME_PATTERN, 'must be 1–32 letters, digits or "_", starting with a letter'),
+    z.string().regex(META_NAME_PATTERN, META_NAME_MESSAGE),
     z.string().max(MAX_META_VALUE_LENGTH, `must be at most ${MAX_META_VALUE_LENGTH} characters`),
   )
   .refine((meta) => Object.keys(meta).length <= MAX_META_ENTRIES, `must hold at most ${MAX_META_ENTRIES} values`);
+
+/**
+ * What an operator attaches to a key for its backends: a few short strings, by name.
+ * zod's records skip a member named `__proto__` without a word (setting it would
+ * set the result's prototype instead), so it is refused first, as every name
+ * outside the pattern is; JSON.parse keeps it as a member of its own. Typed as
+ * the record's input, which clients see; the check itself takes anything.
+ */
+const metaSchema = z.preprocess((meta: z.input<typeof metaRecordSchema>, context) => {
+  if (typeof meta === 'object' && meta !== null && Object.hasOwn(meta, '__proto__')) {
+    context.issues.push({ code: 'custom', message: META_NAME_MESSAGE, path: ['__proto__'], input: meta });
+  }
+  return meta;
+}, metaRecordSchema);
 
 /**
  * The latest instant accepted: the end of year 9999 UTC. Later ones have no

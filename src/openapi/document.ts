@@ -1,16 +1,24 @@
 import * as z from 'zod';
 import {
   createKeyBodySchema,
-  listAuditQuerySchema,
-  listKeysQuerySchema,
   rotateKeyBodySchema,
   setPlanBodySchema,
   updateKeyBodySchema,
-  usageQuerySchema,
   verifyKeyBodySchema,
 } from '../domain/validation';
 import { PROBLEM_CONTENT_TYPE } from '../problem';
-import { type HandlerName, type HttpMethod, ROUTES, type Route } from '../routes';
+import { querySchemaOf } from '../query-schemas';
+import {
+  type HttpMethod,
+  OPERATIONS,
+  type ProblemStatus,
+  QUERIES,
+  type RequestSchemaName,
+  type ResponseSchemaName,
+  ROUTES,
+  type Route,
+  type SuccessResponse,
+} from '../routes';
 import {
   apiKeySchema,
   auditListSchema,
@@ -124,14 +132,17 @@ const COMPONENTS = {
     SetPlanRequest: { schema: setPlanBodySchema, description: 'The plan to move the tenant to: one of the declared plans.' },
     VerifyKeyRequest: { schema: verifyKeyBodySchema, description: 'A presented key, and optionally the scope it must hold.' },
   },
-} satisfies Record<'responses' | 'requests', Record<string, { schema: z.ZodType; description: string }>>;
-
-type ResponseSchemaName = keyof typeof COMPONENTS.responses;
-type RequestSchemaName = keyof typeof COMPONENTS.requests;
+} satisfies {
+  responses: Record<ResponseSchemaName | 'Problem', { schema: z.ZodType; description: string }>;
+  requests: Record<RequestSchemaName, { schema: z.ZodType; description: string }>;
+};
 
 /** The problem statuses the API answers, each a reusable response. */
 const PROBLEMS = {
-  400: { name: 'BadRequest', description: 'The request is not valid: bad JSON, unknown fields, or a bad value (see `errors`).' },
+  400: {
+    name: 'BadRequest',
+    description: 'The request is not valid: bad JSON, unknown fields or query parameters, or a bad value (see `errors`).',
+  },
   401: { name: 'Unauthorized', description: 'No key, or a malformed, unknown, disabled or expired one: always the same answer.' },
   403: {
     name: 'Forbidden',
@@ -160,170 +171,10 @@ const PROBLEMS = {
       "The key store, the authorizer or API Gateway's usage plans could not answer; retry after `Retry-After` seconds.",
   },
   504: { name: 'GatewayTimeout', description: 'The backend did not answer in time.' },
-} as const;
+} as const satisfies Record<ProblemStatus, { name: string; description: string }>;
 
-type ProblemStatus = keyof typeof PROBLEMS;
-
-interface SuccessResponse {
-  description: string;
-  /**
-   * The body's schema, or none for 204; `document` for the OpenAPI document
-   * itself; `console` for the console's page and files, which are not JSON.
-   */
-  body?: ResponseSchemaName | 'document' | 'console';
-  headers?: ('Location' | 'IdempotentReplayed')[];
-}
-
-/** What a handler's routes take and answer, beyond what their authorization adds. */
-interface OperationSpec {
-  operationId: string;
-  summary: string;
-  tag: 'keys' | 'tenants' | 'audit' | 'verification' | 'console' | 'meta';
-  body?: { schema: RequestSchemaName; required: boolean };
-  query?: z.ZodObject;
-  /** Takes an Idempotency-Key header. */
-  idempotent?: true;
-  success: Record<number, SuccessResponse>;
-  problems: ProblemStatus[];
-}
-
+/** What every route that takes a body can meet: a bad one, one too large, one not JSON. */
 const BODY_PROBLEMS: ProblemStatus[] = [400, 413, 415];
-
-/** One entry per handler, so a new handler cannot be routed without being described. */
-const OPERATIONS: Record<HandlerName, OperationSpec> = {
-  createKey: {
-    operationId: 'createKey',
-    summary: 'Create a key',
-    tag: 'keys',
-    body: { schema: 'CreateKeyRequest', required: true },
-    idempotent: true,
-    success: {
-      201: {
-        description: 'The new key, with its secret: the only response that ever shows it.',
-        body: 'IssuedApiKey',
-        headers: ['Location'],
-      },
-      200: {
-        description: 'A repeat of an idempotent create: the key it issued, without its secret.',
-        body: 'ReplayedApiKey',
-        headers: ['Location', 'IdempotentReplayed'],
-      },
-    },
-    problems: [...BODY_PROBLEMS, 409, 422, 503],
-  },
-  listKeys: {
-    operationId: 'listKeys',
-    summary: 'List keys, newest first',
-    tag: 'keys',
-    query: listKeysQuerySchema,
-    success: { 200: { description: 'One page of keys.', body: 'KeyList' } },
-    problems: [400, 503],
-  },
-  getKey: {
-    operationId: 'getKey',
-    summary: 'Read a key',
-    tag: 'keys',
-    success: { 200: { description: 'The key.', body: 'ApiKey' } },
-    problems: [404, 503],
-  },
-  updateKey: {
-    operationId: 'updateKey',
-    summary: "Change a key's name, scopes, state or expiry",
-    tag: 'keys',
-    body: { schema: 'UpdateKeyRequest', required: true },
-    success: { 200: { description: 'The key as changed.', body: 'ApiKey' } },
-    problems: [...BODY_PROBLEMS, 404, 409, 503],
-  },
-  deleteKey: {
-    operationId: 'deleteKey',
-    summary: 'Delete a key; it stops working at once',
-    tag: 'keys',
-    success: { 204: { description: 'Deleted.' } },
-    problems: [404, 503],
-  },
-  rotateKey: {
-    operationId: 'rotateKey',
-    summary: 'Replace a key, retiring the old one after a grace period',
-    tag: 'keys',
-    body: { schema: 'RotateKeyRequest', required: false },
-    idempotent: true,
-    success: {
-      201: { description: 'The replacement, with its secret.', body: 'RotatedApiKey', headers: ['Location'] },
-      200: {
-        description: 'A repeat of an idempotent rotation: the replacement it issued, without its secret.',
-        body: 'ReplayedApiKey',
-        headers: ['Location', 'IdempotentReplayed'],
-      },
-    },
-    problems: [...BODY_PROBLEMS, 404, 409, 422, 503],
-  },
-  listAudit: {
-    operationId: 'listAudit',
-    summary: "Read the tenant's audit trail, newest first",
-    tag: 'audit',
-    query: listAuditQuerySchema,
-    success: { 200: { description: 'One page of audit records.', body: 'AuditList' } },
-    problems: [400, 503],
-  },
-  whoami: {
-    operationId: 'whoami',
-    summary: 'The calling key',
-    tag: 'keys',
-    success: { 200: { description: "The calling key's tenant, id, name and scopes.", body: 'Whoami' } },
-    problems: [],
-  },
-  verifyKey: {
-    operationId: 'verifyKey',
-    summary: 'Verify a key, for backends not behind API Gateway',
-    tag: 'verification',
-    body: { schema: 'VerifyKeyRequest', required: true },
-    success: {
-      200: {
-        description:
-          "The verdict, with the key's tenant, id, name, scopes and metadata when it is valid. The key is never echoed.",
-        body: 'KeyCheck',
-      },
-    },
-    problems: [...BODY_PROBLEMS, 503],
-  },
-  getTenant: {
-    operationId: 'getTenant',
-    summary: "Read a tenant's plan",
-    tag: 'tenants',
-    success: { 200: { description: 'The tenant; one never configured has the default plan.', body: 'Tenant' } },
-    problems: [400, 503],
-  },
-  setTenantPlan: {
-    operationId: 'setTenantPlan',
-    summary: "Set a tenant's plan",
-    tag: 'tenants',
-    body: { schema: 'SetPlanRequest', required: true },
-    success: { 200: { description: 'The tenant on its new plan, which API Gateway enforces already.', body: 'Tenant' } },
-    problems: [...BODY_PROBLEMS, 409, 503],
-  },
-  getUsage: {
-    operationId: 'getUsage',
-    summary: "A tenant's requests per day",
-    tag: 'tenants',
-    query: usageQuerySchema,
-    success: { 200: { description: 'One entry per day of the range, from and to included.', body: 'Usage' } },
-    problems: [400, 503],
-  },
-  consolePage: {
-    operationId: 'consolePage',
-    summary: 'The console: its page, or one of its files',
-    tag: 'console',
-    success: { 200: { description: 'The page (HTML) or the file.', body: 'console' } },
-    problems: [404],
-  },
-  openApi: {
-    operationId: 'openApiDocument',
-    summary: 'This document',
-    tag: 'meta',
-    success: { 200: { description: 'The OpenAPI 3.1 document of this API.', body: 'document' } },
-    problems: [],
-  },
-};
 
 /** What every route can meet at API Gateway itself, whatever its handler does. */
 const GATEWAY_PROBLEMS: ProblemStatus[] = [429, 500, 502, 504];
@@ -399,6 +250,10 @@ function queryParameters(query: z.ZodObject): ParameterObject[] {
   }));
 }
 
+function refusesOtherParameters(query: z.ZodObject): boolean {
+  return (z.toJSONSchema(query, { target: 'draft-2020-12', io: 'input' }) as JsonSchema).additionalProperties === false;
+}
+
 const IDEMPOTENCY_KEY_PARAMETER: ParameterObject = {
   name: 'Idempotency-Key',
   in: 'header',
@@ -457,12 +312,22 @@ function operationFor(route: Route, shared: boolean): OperationObject {
     twin && parameter ? `${spec.operationId}${parameter.charAt(0).toUpperCase()}${parameter.slice(1)}` : spec.operationId;
   // A tenant id in the path is validated like a body.
   const tenantProblems: ProblemStatus[] = route.path.includes('{tenantId}') ? [400] : [];
+  // So is a query parameter the route does not take, unless it takes any.
+  const query = querySchemaOf(QUERIES[route.handler]);
+  const queryProblems: ProblemStatus[] = refusesOtherParameters(query) ? [400] : [];
   const problems = [
-    ...new Set<ProblemStatus>([...spec.problems, ...tenantProblems, ...authorization.problems, ...GATEWAY_PROBLEMS]),
+    ...new Set<ProblemStatus>([
+      ...spec.problems,
+      ...(spec.body ? BODY_PROBLEMS : []),
+      ...tenantProblems,
+      ...queryProblems,
+      ...authorization.problems,
+      ...GATEWAY_PROBLEMS,
+    ]),
   ].sort();
   const parameters = [
     ...pathParameters(route.path),
-    ...(spec.query ? queryParameters(spec.query) : []),
+    ...queryParameters(query),
     ...(spec.idempotent ? [IDEMPOTENCY_KEY_PARAMETER] : []),
   ];
   const requirement =

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -10,7 +11,7 @@ import {
 import type { AuditLog, AuditPage, AuditQuery, AuditReader, AuditRecord } from '../domain/audit';
 import { UsagePlansUnavailableError } from '../domain/errors';
 import type { IdempotencyClaim, IdempotencyRecords, IdempotentRequest } from '../domain/idempotency';
-import type { TenantRecord, TenantRecords } from '../domain/tenants';
+import type { PlanMove, TenantRecord, TenantRecords } from '../domain/tenants';
 import { sendRequest } from './dynamodb-client';
 import { allOf, buildExpressions, type ExpressionParts, namePlaceholders } from './expressions';
 
@@ -90,6 +91,18 @@ function toTenantRecord(item: TenantItem): TenantRecord {
     ...(item.audit !== undefined ? { pendingAudit: item.audit } : {}),
   };
 }
+
+/**
+ * Every tenant's plan move note is an item of one partition of its own, so the
+ * reconciler finds them all with one Query: its key is no tenant id (those start
+ * with a letter or digit), and the sort key is the tenant's.
+ */
+const PLAN_MOVES_PARTITION = '#plan-moves';
+
+/** A plan move note as the table keeps it. */
+type PlanMoveItem = Omit<PlanMove, 'tenantId'> & { tenantId: typeof PLAN_MOVES_PARTITION; sk: string };
+
+const PLAN_MOVE_ATTRIBUTE = namePlaceholders<keyof PlanMoveItem>(['tenantId']);
 
 /** An audit record as the table keeps it: the record's own fields, its place in the tenant's partition, its expiry. */
 type AuditItem = AuditRecord & { sk: string; ttl: number };
@@ -267,6 +280,43 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
       { condition: TENANT_CONDITION.holdsAudit, remove: [TENANT_ATTRIBUTE.audit] },
       { ':auditId': auditId },
     );
+  }
+
+  async beginPlanMove(move: PlanMove): Promise<void> {
+    const { tenantId, ...rest } = move;
+    const item: PlanMoveItem = { ...rest, tenantId: PLAN_MOVES_PARTITION, sk: tenantId };
+    await sendRequest(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: item })));
+  }
+
+  async endPlanMove(tenantId: string): Promise<void> {
+    await sendRequest(() =>
+      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { tenantId: PLAN_MOVES_PARTITION, sk: tenantId } })),
+    );
+  }
+
+  async planMoves(): Promise<PlanMove[]> {
+    const moves: PlanMove[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result: QueryCommandOutput = await sendRequest(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            ...buildExpressions(
+              { keyCondition: `${PLAN_MOVE_ATTRIBUTE.tenantId} = :partition` },
+              { ':partition': PLAN_MOVES_PARTITION },
+            ),
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const { sk, tenantId: _partition, ...move } of (result.Items ?? []) as PlanMoveItem[]) {
+        moves.push({ ...move, tenantId: sk });
+      }
+      startKey = result.LastEvaluatedKey;
+    } while (startKey);
+    return moves;
   }
 
   /** An UpdateItem of the tenant's own item: false when its condition does not hold. */

@@ -8,6 +8,20 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  */
 const DYNAMODB_CALL_LIMITS = { maxAttempts: 3, connectionTimeoutMs: 500, requestTimeoutMs: 1_000 } as const;
 
+/**
+ * How the stores' items become DynamoDB's attribute values. Without
+ * `convertClassInstanceToMap`, the SDK takes an object whose `constructor` is not
+ * the Object function for a class instance, and refuses it: a key's metadata named
+ * `constructor` (a name its pattern allows) would fail every write. Everything the
+ * stores write is JSON-like data, so every object is a map.
+ */
+const TRANSLATION = { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true } } as const;
+
+/** A document client over `client`, translating as every store of the service does. */
+export function documentClientOver(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, TRANSLATION);
+}
+
 /** A document client; endpoint, region and credentials come from the SDK's standard configuration. */
 export function createDocumentClient(): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
@@ -19,7 +33,7 @@ export function createDocumentClient(): DynamoDBDocumentClient {
       throwOnRequestTimeout: true,
     },
   });
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  return documentClientOver(client);
 }
 
 /** Shared with the small client's read path, which must not import the SDK. */

@@ -4,12 +4,17 @@
  * put in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
  */
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
 import { type LocalServerProcess, startLocalServer } from '../support/local-server-process';
 import { makeTempDir } from '../support/temp-dir';
 
 const REPOSITORY = resolve(__dirname, '../..');
 const BIN = resolve(REPOSITORY, 'bin/api-keys.js');
+const PACKAGE_VERSION = (JSON.parse(readFileSync(resolve(REPOSITORY, 'package.json'), 'utf8')) as { version: string }).version;
 /** Each case starts the CLI several times, each a Node process compiling TypeScript: slow on a busy machine. */
 const CASE_TIMEOUT_MS = 90_000;
 const TENANT = 'cli';
@@ -222,8 +227,83 @@ describe('npx api-keys', () => {
       const invalid = await apiKeys(['create', '--tenant', TENANT, '--name', 'Bad', '--expires-at', 'tomorrow']);
       expect(invalid.code).toBe(1);
       expect(invalid.stderr).toMatch(/^Bad Request: The request is not valid\.\n {2}expiresAt: must be an ISO-8601/);
-      const unsigned = await apiKeys(['list', '--tenant', TENANT], { AWS_SECRET_ACCESS_KEY: 'not-the-secret' });
-      expect(unsigned).toMatchObject({ code: 1, stderr: 'Forbidden: The request signature is not valid.\n' });
+    },
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
+    'exit 1 for credentials the API refuses, read as a wrong access key, with where npm start printed the right one',
+    async () => {
+      const [wrongSecret, unknownKey] = await Promise.all([
+        apiKeys(['list', '--tenant', TENANT], { AWS_SECRET_ACCESS_KEY: 'not-the-secret' }),
+        apiKeys(['list', '--tenant', TENANT], { AWS_ACCESS_KEY_ID: 'AKIANOTTHEADMINKEY00' }),
+      ]);
+      for (const [run, accessKeyId] of [
+        [wrongSecret, credentials.AWS_ACCESS_KEY_ID],
+        [unknownKey, 'AKIANOTTHEADMINKEY00'],
+      ] as const) {
+        expect(run).toMatchObject({ code: 1, stdout: '' });
+        expect(run.stderr).toMatch(
+          new RegExp(
+            `^Forbidden: The request signature is not valid\\.\nThe API does not accept the access key ${accessKeyId}: it is not one the API knows, or its secret access key is wrong\\.`,
+          ),
+        );
+        expect(run.stderr).toContain('"export API=… AK=… SK=…"');
+      }
+    },
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
+    'exit 1 when the API cannot be reached, naming where it looked and why; --version from package.json',
+    async () => {
+      const closed = createServer();
+      closed.listen(0, '127.0.0.1');
+      await once(closed, 'listening');
+      const { port } = closed.address() as AddressInfo;
+      closed.close();
+      await once(closed, 'close');
+      const [refused, version] = await Promise.all([
+        apiKeys(['list', '--tenant', TENANT], { API_KEYS_ENDPOINT: `http://127.0.0.1:${port}` }),
+        apiKeys(['--version']),
+      ]);
+      expect(refused).toMatchObject({ code: 1, stdout: '' });
+      expect(refused.stderr).toMatch(
+        new RegExp(
+          `^Could not reach the API at http://127\\.0\\.0\\.1:${port}: the connection was refused: nothing is listening there \\(ECONNREFUSED\\)\\.\n`,
+        ),
+      );
+      expect(refused.stderr).toContain('API_KEYS_ENDPOINT');
+      expect(refused.stderr).not.toMatch(/^\s+at /m);
+      expect(version).toEqual({ code: 0, stdout: `${PACKAGE_VERSION}\n`, stderr: '' });
+    },
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
+    'exit 1 without credentials, naming which are missing and where npm start printed them',
+    async () => {
+      // Nothing else in the SDK's chain may find any: no profile files, no instance or container role.
+      const nowhere = {
+        AWS_ACCESS_KEY_ID: undefined,
+        AWS_SECRET_ACCESS_KEY: undefined,
+        AWS_SHARED_CREDENTIALS_FILE: join(dataDir.path, 'no-credentials'),
+        AWS_CONFIG_FILE: join(dataDir.path, 'no-config'),
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined,
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined,
+        AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
+      };
+      const [none, noSecret] = await Promise.all([
+        apiKeys(['list', '--tenant', TENANT], nowhere),
+        apiKeys(['list', '--tenant', TENANT], { ...nowhere, AWS_ACCESS_KEY_ID: credentials.AWS_ACCESS_KEY_ID }),
+      ]);
+      expect(none).toMatchObject({ code: 1, stdout: '' });
+      expect(none.stderr).toMatch(
+        /^No AWS credentials to sign the request with: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set/,
+      );
+      expect(none.stderr).toContain('export API_KEYS_ENDPOINT=$API AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK');
+      expect(noSecret).toMatchObject({ code: 1, stderr: expect.stringContaining(': AWS_SECRET_ACCESS_KEY is not set') });
     },
     CASE_TIMEOUT_MS,
   );

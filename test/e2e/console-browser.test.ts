@@ -8,7 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { DEFAULT_DEMO_USERS } from '../../local/openid/demo-users';
+import { DEFAULT_DEMO_USERS, type DemoUser } from '../../local/openid/demo-users';
+import { activityRecords, DELETED_KEY_ID, LONG_KEY_NAME } from '../fixtures/activity-records';
 import { call } from '../support/api-client';
 import { launchChromium, SCREENSHOTS, screenshot, signIn } from '../support/browser';
 import { type LocalServerProcess, startLocalServer } from '../support/local-server-process';
@@ -16,6 +17,12 @@ import { hasChromium } from '../support/prerequisites';
 import { makeTempDir } from '../support/temp-dir';
 
 const [ALICE, BOB] = DEFAULT_DEMO_USERS;
+/** A phone (360 and 390 px, the narrowest common ones) and a desktop. */
+const WIDTHS = [360, 390, 1280] as const;
+/** One tenant per width, so that each starts from an empty list. */
+const LAYOUT_USERS = new Map<number, DemoUser>(
+  WIDTHS.map((width) => [width, { email: `w${width}@initech.example`, password: 'layout-demo', tenant: `layout-${width}` }]),
+);
 const describeInBrowser = hasChromium() ? describe : describe.skip;
 
 let server: LocalServerProcess;
@@ -26,7 +33,13 @@ let consoleUrl: string;
 beforeAll(async () => {
   if (!hasChromium()) return;
   dataDir = await makeTempDir('e2e-console-browser');
-  server = await startLocalServer({ DATA_DIR: dataDir.path, CONSOLE_SCOPES: 'orders:read orders:write' });
+  const usersFile = join(dataDir.path, 'console-users.json');
+  writeFileSync(usersFile, JSON.stringify([...DEFAULT_DEMO_USERS, ...LAYOUT_USERS.values()]));
+  server = await startLocalServer({
+    DATA_DIR: join(dataDir.path, 'data'),
+    CONSOLE_SCOPES: 'orders:read orders:write',
+    CONSOLE_USERS_FILE: usersFile,
+  });
   consoleUrl = `${server.baseUrl}/console`;
   browser = await launchChromium();
 }, 60_000);
@@ -41,8 +54,8 @@ afterAll(async () => {
 });
 
 /** A fresh browser profile that may use the clipboard; everything the page logs is kept. */
-async function openConsole(): Promise<{ context: BrowserContext; page: Page; logs: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+async function openConsole(width = 1280): Promise<{ context: BrowserContext; page: Page; logs: string[] }> {
+  const context = await browser.newContext({ viewport: { width, height: 720 } });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.baseUrl });
   const page = await context.newPage();
   const logs: string[] = [];
@@ -88,8 +101,48 @@ async function chooseAction(page: Page, name: string, action: string): Promise<v
 
 const whoami = (key: string) => call(server.baseUrl, 'GET', '/whoami', { apiKey: key });
 
+/** What axe finds on the page as it is: every violation, or only the serious and critical ones. */
+const axeViolations = async (page: Page, { seriousOnly = false } = {}) =>
+  (await new AxeBuilder({ page }).analyze()).violations
+    .filter((violation) => !seriousOnly || violation.impact === 'serious' || violation.impact === 'critical')
+    .map(
+      (violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join(', ')})`,
+    );
+
+/** Whether the page scrolls sideways, which it must never do. */
+const scrollsSideways = (page: Page) =>
+  page.evaluate(() => {
+    const scrolling = document.scrollingElement;
+    return scrolling !== null && scrolling.scrollWidth > scrolling.clientWidth;
+  });
+
+/** How each place the console shows `name` lays it out. */
+const nameLayouts = (page: Page, name: string) =>
+  page.evaluate((name) => {
+    const root = document.querySelector('api-key-console')?.shadowRoot;
+    return Array.from(root?.querySelectorAll<HTMLElement>('.name') ?? [])
+      .filter((element) => element.textContent === name)
+      .map((element) => ({
+        where: element.closest('td, th')?.className ?? element.parentElement?.localName,
+        oneLine: element.getBoundingClientRect().height < 1.5 * Number.parseFloat(getComputedStyle(element).lineHeight),
+        cut: element.scrollWidth > element.clientWidth,
+        ellipsis: getComputedStyle(element).textOverflow,
+        title: element.title,
+      }));
+  }, name);
+
+/** Every time the console shows, each of which must sit on one line. */
+const timesOnMoreThanOneLine = (page: Page) =>
+  page.evaluate(() =>
+    Array.from(document.querySelector('api-key-console')?.shadowRoot?.querySelectorAll('time') ?? [])
+      .filter((element) => element.getClientRects().length !== 1)
+      .map((element) => element.textContent),
+  );
+
 // A real browser on 2 shared cores, beside the other suites: axe alone can take 20 s under that load.
 jest.setTimeout(90_000);
+/** A layout case runs the flow with five screenshots, four of them checked by axe: more than a case of the flow alone. */
+const LAYOUT_TIMEOUT_MS = 150_000;
 
 describeInBrowser('the console', () => {
   it('runs the seed flow: sign in, create, copy, done, use, disable, delete', async () => {
@@ -106,6 +159,8 @@ describeInBrowser('the console', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('No API keys yet').waitFor();
     await screenshot(page, '02-empty');
+    // Signing in printed none of oidc-provider's notices.
+    expect(server.output()).not.toContain('oidc-provider NOTICE');
 
     await page.getByRole('button', { name: 'Create API key' }).click();
     await page.getByRole('textbox', { name: 'Name' }).fill('CI pipeline');
@@ -116,6 +171,7 @@ describeInBrowser('the console', () => {
     const dialog = page.getByRole('dialog');
     const key = (await dialog.getByLabel('API key', { exact: true }).textContent()) ?? '';
     expect(key).toMatch(/^ak_[0-9A-Za-z]{38}$/);
+    await expect(dialog.getByRole('heading').textContent()).resolves.toBe('Key created: CI pipeline');
     await expect(dialog.textContent()).resolves.toContain("You won't be able to see it again");
     await dialog.getByRole('button', { name: 'Copy' }).click();
     await dialog.getByText('Copied to the clipboard.').waitFor();
@@ -171,6 +227,8 @@ describeInBrowser('the console', () => {
     expect(await renderedMarkup(page)).not.toContain(key);
     await screenshot(page, '08-activity');
 
+    // Nothing any page of the flow asked for was missing: the sign-in page's favicon included.
+    expect(logs.filter((line) => line.includes('Failed to load resource'))).toEqual([]);
     writeFileSync(join(SCREENSHOTS, 'timings.json'), JSON.stringify({ signInShownMs }, null, 2));
     await context.close();
   });
@@ -183,6 +241,7 @@ describeInBrowser('the console', () => {
     await chooseAction(page, 'Deploy bot', 'Rotate');
     const dialog = page.getByRole('dialog');
     await expect(dialog.textContent()).resolves.toContain('The old key has stopped working.');
+    await expect(dialog.getByRole('heading').textContent()).resolves.toBe('Key rotated: Deploy bot');
     const newKey = (await dialog.getByLabel('API key', { exact: true }).textContent()) ?? '';
     await screenshot(page, '08-rotated');
     await dialog.getByRole('button', { name: 'Done' }).click();
@@ -288,10 +347,7 @@ describeInBrowser('the console', () => {
     const { context, page } = await openConsole();
     await page.goto(consoleUrl);
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
-    const serious = async () =>
-      (await new AxeBuilder({ page }).analyze()).violations
-        .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-        .map((violation) => `${violation.id}: ${violation.help}`);
+    const serious = () => axeViolations(page, { seriousOnly: true });
     expect(await serious()).toEqual([]);
 
     await signIn(page, consoleUrl, ALICE);
@@ -339,4 +395,88 @@ describeInBrowser('the console', () => {
     expect(await row(page, 'Keyboard key').count()).toBe(0);
     await context.close();
   });
+});
+
+describeInBrowser('the console on phones and on a desktop', () => {
+  it.each(WIDTHS)(
+    'at %i px: no sideways scroll, names on one line cut by an ellipsis and whole to assistive technology, times read as people say them, and nothing for axe',
+    async (width) => {
+      const user = LAYOUT_USERS.get(width)!;
+      const { context, page } = await openConsole(width);
+      // The Activity view's records, in both shapes the API has served: with the keys' names, and older ones with ids only.
+      await page.route(
+        (url) => url.pathname.endsWith('/console/api/audit'),
+        (route) => route.fulfill({ json: { items: activityRecords(Date.now()), nextCursor: null } }),
+      );
+      const step = async (name: string) => {
+        await screenshot(page, `${width}px-${name}`, { fullPage: true });
+        expect(await scrollsSideways(page)).toBe(false);
+        expect(await axeViolations(page)).toEqual([]);
+      };
+
+      await page.goto(consoleUrl);
+      await page.getByRole('button', { name: 'Sign in' }).waitFor();
+      await step('01-signed-out');
+      await signIn(page, consoleUrl, user);
+      const reader = await createKey(page, 'Order reader', ['orders:read', 'orders:write']);
+      await page.getByRole('button', { name: 'Done' }).click();
+      expect((await whoami(reader)).status).toBe(200);
+
+      await createKey(page, LONG_KEY_NAME, ['orders:read']);
+      const shown = page.getByRole('dialog', { name: `Key created: ${LONG_KEY_NAME}` });
+      await expect(shown.getByRole('heading').textContent()).resolves.toBe(`Key created: ${LONG_KEY_NAME}`);
+      await step('02-key-shown');
+      expect(await nameLayouts(page, LONG_KEY_NAME)).toContainEqual({
+        where: 'h2',
+        oneLine: true,
+        cut: true,
+        ellipsis: 'ellipsis',
+        title: LONG_KEY_NAME,
+      });
+      await shown.getByRole('button', { name: 'Done' }).click();
+
+      const listed = row(page, LONG_KEY_NAME);
+      await listed.waitFor();
+      await row(page, 'Order reader')
+        .getByText(/ago|now/)
+        .waitFor();
+      await page.getByRole('cell', { name: 'Back office (API key)' }).waitFor();
+      await step('03-keys-and-activity');
+      // One line each, cut with an ellipsis, the whole name in the title on hover: in the list, its menu's name, the Activity view.
+      const layouts = await nameLayouts(page, LONG_KEY_NAME);
+      expect(layouts.map(({ where }) => where)).toEqual(['key-name', 'key']);
+      for (const layout of layouts)
+        expect(layout).toMatchObject({ oneLine: true, cut: true, ellipsis: 'ellipsis', title: LONG_KEY_NAME });
+      await expect(listed.getByRole('button', { name: `Actions for ${LONG_KEY_NAME}`, exact: true }).count()).resolves.toBe(1);
+      expect(await timesOnMoreThanOneLine(page)).toEqual([]);
+
+      const activity = page.getByRole('table', { name: "Latest changes to your organisation's API keys" });
+      const changes = await activity.getByRole('row').allTextContents();
+      const compact = changes.slice(1).map((text) => text.replace(/\s+/g, ' ').trim());
+      expect(compact[0]).toContain('Order reader');
+      expect(compact[0]).toContain('Back office (API key)');
+      expect(compact[0]).toContain(
+        `expiresAt: none → ${new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' }).format(Date.parse('2099-12-31T23:59:59.000Z'))}`,
+      );
+      expect(compact[0]).not.toContain('2099-12-31T');
+      expect(compact[2]).toContain('plan: free → pro');
+      expect(compact[3]).toContain(DELETED_KEY_ID);
+      expect(compact[3]).toContain('API key key_');
+      // Exact instants on hover.
+      await expect(activity.locator('time[datetime="2099-12-31T23:59:59.000Z"]').getAttribute('title')).resolves.toBe(
+        '2099-12-31T23:59:59.000Z',
+      );
+
+      await listed.getByRole('button', { name: `Actions for ${LONG_KEY_NAME}` }).click();
+      await screenshot(page, `${width}px-04-row-menu`, { fullPage: true });
+      expect(await scrollsSideways(page)).toBe(false);
+      await page.getByRole('menuitem', { name: 'Delete' }).click();
+      await page.getByRole('dialog', { name: 'Delete API key' }).waitFor();
+      await step('05-delete-dialog');
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+      await listed.waitFor({ state: 'detached' });
+      await context.close();
+    },
+    LAYOUT_TIMEOUT_MS,
+  );
 });

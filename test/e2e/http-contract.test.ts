@@ -2,10 +2,14 @@
  * The HTTP contract of DESIGN §3 at the edges: bad input, refused credentials,
  * problem+json everywhere, Cache-Control and nosniff on every response, and real curl --aws-sigv4.
  */
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { generateKey } from '../../src/domain/key-format';
 import { type ApiResponse, call, signedCall } from '../support/api-client';
 import { curl } from '../support/curl';
 import { type LocalServerProcess, startLocalServer } from '../support/local-server-process';
+import { sendRaw } from '../support/raw-http';
 import { makeTempDir } from '../support/temp-dir';
 
 const ADMIN = { accessKeyId: 'AKIAE2ECONTRACT00000', secretAccessKey: 'contract-secret-00000000000000000000000' };
@@ -168,6 +172,45 @@ describe('bad input: a problem+json 4xx, and nothing written', () => {
   });
 });
 
+describe('requests the route does not take: a problem+json 400 naming what, and nothing written', () => {
+  const plan = () => admin('GET', `/tenants/${TENANT}`);
+
+  it.each([
+    ['GET /tenants/{tenantId}', () => admin('GET', `/tenants/${TENANT}?colour=red`)],
+    ['PUT /tenants/{tenantId}', () => admin('PUT', `/tenants/${TENANT}?colour=red`, { body: { plan: 'pro' } })],
+    ['GET /whoami', () => call(server.baseUrl, 'GET', '/whoami?colour=red', { apiKey: existing.key })],
+    ['GET /openapi.json', () => call(server.baseUrl, 'GET', '/openapi.json?colour=red')],
+    ['POST /verify', () => admin('POST', '/verify?colour=red', { body: { key: existing.key } })],
+    ['GET /tenants/{tenantId}/keys/{keyId}', () => admin('GET', `/tenants/${TENANT}/keys/${existing.id}?colour=red`)],
+    ['GET /tenants/{tenantId}/keys', () => admin('GET', `/tenants/${TENANT}/keys?colour=red&limit=5`)],
+  ])('%s with an unknown query parameter', async (_, request) => {
+    const planBefore = (await plan()).json;
+    const response = await expectRefusedWithoutWrites(request, 400);
+    expect(response.json.errors).toEqual([{ path: 'query', message: expect.stringContaining('colour') }]);
+    expect((await plan()).json).toEqual(planBefore);
+  });
+
+  it('two different Idempotency-Key headers, which would leave a retry with the first issuing a second key', async () => {
+    const before = await listTenant();
+    // Two header lines, as curl sends them; the handlers on admin and self-service routes are the same.
+    const twice = (first: string, second: string) =>
+      curl([
+        ...['-H', `x-api-key: ${manager.key}`, '-H', 'content-type: application/json'],
+        ...['-H', `Idempotency-Key: ${first}`, '-H', `idempotency-key: ${second}`],
+        ...['-d', '{"name":"Twice"}', `${server.baseUrl}/keys`],
+      ]);
+    const refused = await twice('first-attempt', 'second-attempt');
+    expect(refused.status).toBe(400);
+    expect(refused.headers['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(refused.body).errors).toEqual([{ path: 'Idempotency-Key', message: expect.any(String) }]);
+    expect(await listTenant()).toEqual(before);
+    // The same value twice is one value.
+    const created = await twice('same-value', 'same-value');
+    expect(created.status).toBe(201);
+    expect((await admin('DELETE', `/tenants/${TENANT}/keys/${JSON.parse(created.body).id}`)).status).toBe(204);
+  });
+});
+
 describe('refused credentials', () => {
   it('403 for an unsigned admin call, which writes nothing', async () => {
     const response = await expectRefusedWithoutWrites(
@@ -199,6 +242,27 @@ describe('refused credentials', () => {
       403,
     );
     expect(response.json.detail).toBe(detail);
+  });
+
+  it('403 for a second X-Amz-Date the client did not sign, as AWS refuses it', async () => {
+    const { host } = new URL(server.baseUrl);
+    const signer = new SignatureV4({ credentials: ADMIN, region: 'us-east-1', service: 'execute-api', sha256: Sha256 });
+    const signed = await signer.sign(new HttpRequest({ method: 'GET', path: `/tenants/${TENANT}/keys`, headers: { host } }));
+    const send = (extra: string[]) =>
+      sendRaw(server.baseUrl, [
+        [
+          `GET /tenants/${TENANT}/keys HTTP/1.1`,
+          ...Object.entries(signed.headers).map(([name, value]) => `${name}: ${value}`),
+          ...extra,
+          'connection: close',
+          '',
+          '',
+        ].join('\r\n'),
+      ]);
+    expect((await send([])).status).toBe(200);
+    const refused = await send([`X-Amz-Date: ${signed.headers['x-amz-date'].slice(0, 9)}000000Z`]);
+    expect(refused.status).toBe(403);
+    expect(refused.headers['content-type']).toBe('application/problem+json');
   });
 
   it('401 with one identical body for a missing, malformed, unknown or disabled key', async () => {

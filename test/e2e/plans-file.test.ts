@@ -66,7 +66,13 @@ it('names the plans in effect, and drops with a warning the memberships of a pla
   try {
     expect(server.output()).toContain(`Plans (PLANS_FILE ${file}): basic (default) 2/s burst 4, 50/month`);
     expect(server.output()).toContain('Warning: Dropped 1 API key(s) from usage plan local-pro');
-    expect(JSON.parse(await readFile(keysFile, 'utf8'))).toEqual({ apiKeys: [apiKey], planKeys: { 'local-basic': [] } });
+    // A file of an earlier version, which kept no stages: the plan in effect covers both local stages.
+    expect(JSON.parse(await readFile(keysFile, 'utf8'))).toEqual({
+      apiKeys: [apiKey],
+      planKeys: { 'local-basic': [] },
+      planStages: { 'local-basic': ['local:v1', 'orders:v1'] },
+      deployedStages: ['local:v1', 'orders:v1'],
+    });
   } finally {
     expect(await server.stop()).toBe(0);
   }

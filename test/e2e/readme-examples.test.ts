@@ -88,9 +88,19 @@ afterAll(async () => {
 });
 
 describe('README routes section', () => {
-  it('lists every route of the route table', async () => {
-    const section = await routesSection();
-    for (const route of ROUTES) expect(section).toContain(`| \`${route.method} ${route.path}\` |`);
+  it('lists every route of the route table, in one table', async () => {
+    const lines = (await routesSection()).split('\n');
+    const header = lines.findIndex((line) => line.startsWith('| method and path |'));
+    const end = lines.findIndex((line, index) => index > header && !line.startsWith('|'));
+    const table = lines.slice(header, end).join('\n');
+    for (const route of ROUTES) expect(table).toContain(`| \`${route.method} ${route.path}\` |`);
+  });
+
+  it('prints the status of every curl call, as its comment names it', async () => {
+    for (const { code } of shellExamples(await routesSection())) {
+      const calls = code.match(/\bcurl -s\b.*/g) ?? [];
+      for (const call of calls) expect(call).toMatch(/^curl -s -w '(\\n|%\{stderr\})%\{http_code\}\\n' /);
+    }
   });
 
   it('has curl examples that run as printed and answer the statuses they name', async () => {

@@ -1,4 +1,4 @@
-import { CfnParameter, CfnResource, Duration, Fn, Stack } from 'aws-cdk-lib';
+import { CfnParameter, CfnResource, Duration, Fn, Stack, Tags } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
@@ -8,8 +8,14 @@ import { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
 import { ENV } from '../../src/config';
 import { DECLARED_PLANS } from '../../src/declared-plans';
 import { GATEWAY_RESPONSES, gatewayResponse, PROBLEM_CONTENT_TYPE } from '../../src/problem';
-import { compileMethods, decodeMethods } from '../../src/protected-methods';
-import { HANDLERS, type HandlerDefinition, type HandlerName, ROUTES, SERVICE_PROTECTED_METHODS } from '../../src/routes';
+import { compileMethods, decodeMethods, SERVICE_PROTECTED_METHODS } from '../../src/protected-methods';
+import {
+  HANDLERS,
+  type HandlerDefinition,
+  type HandlerName,
+  ROUTES,
+  USAGE_PLAN_RECONCILER_TENANT_TABLE_ACTIONS,
+} from '../../src/routes';
 import { KEY_TABLE, TENANT_TABLE } from '../../src/store/table-schema';
 import { arnOf, logicalId, type Permission, permissionsOf, SYNTH_TIMEOUT_MS, sortPermissions, testApp } from './helpers';
 
@@ -128,6 +134,45 @@ function logGroupIdOf(synthesized: Synthesized, functionId: string): string {
   return functionProperties(synthesized, functionId).LoggingConfig.LogGroup.Ref;
 }
 
+/** Writing to its own log group: every function's one permission beyond its grants. */
+function logWrites(functionId: string): Permission[] {
+  return ['logs:CreateLogStream', 'logs:PutLogEvents'].map((action) => ({
+    action,
+    resource: arnOf(logGroupIdOf(defaults, functionId)),
+  }));
+}
+
+/** The service stage's logical id. */
+function stageIdOf(synthesized: Synthesized): string {
+  return logicalId(synthesized.service.api.deploymentStage);
+}
+
+/** An API Gateway control-plane resource, as the template renders its ARN: `path` starts with `::/`. */
+function apiGatewayArn(...path: unknown[]): unknown {
+  return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:', { Ref: 'AWS::Region' }, ...path]] };
+}
+
+/** A Parameter Store path, as the template renders the ARN that GetParametersByPath is authorized against. */
+function parameterPathArn(path: string): unknown {
+  return {
+    'Fn::Join': [
+      '',
+      ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:parameter${path}`],
+    ],
+  };
+}
+
+/** Reading the stages registered for the plans, and reading and changing the stages of each usage plan. */
+function stageLinkPermissions(synthesized: Synthesized): Permission[] {
+  return [
+    { action: 'ssm:GetParametersByPath', resource: parameterPathArn(synthesized.service.usagePlans.stagesPath) },
+    ...Object.values(synthesized.usagePlanIds).flatMap((id) => [
+      { action: 'apigateway:GET', resource: apiGatewayArn('::/usageplans/', { Ref: id }) },
+      { action: 'apigateway:PATCH', resource: apiGatewayArn('::/usageplans/', { Ref: id }) },
+    ]),
+  ];
+}
+
 function tableProperties(id: string): Record<string, unknown> {
   return defaults.template.findResources('AWS::DynamoDB::Table')[id].Properties;
 }
@@ -197,8 +242,8 @@ describe('the tables', () => {
 });
 
 describe('the Lambda functions', () => {
-  it("are one per handler plus the two authorizers, the flusher, the audit sweeper and the usage plans' stage link", () => {
-    defaults.template.resourceCountIs('AWS::Lambda::Function', HANDLER_NAMES.length + 5);
+  it("are one per handler plus the two authorizers, the flusher, the audit sweeper, the usage plans' stage link and reconciler", () => {
+    defaults.template.resourceCountIs('AWS::Lambda::Function', HANDLER_NAMES.length + 6);
   });
 
   it('run nodejs24.x on arm64, with an explicit handler export', () => {
@@ -333,11 +378,6 @@ describe('least privilege', () => {
       ],
     ],
   });
-  const logWrites = (functionId: string): Permission[] =>
-    ['logs:CreateLogStream', 'logs:PutLogEvents'].map((action) => ({
-      action,
-      resource: arnOf(logGroupIdOf(defaults, functionId)),
-    }));
   /** What verifying keys takes, for the authorizer and POST /verify alike: any key read, only lastUsedAt written. */
   const verifyAccess = (): Permission[] => [
     { action: 'dynamodb:GetItem', resource: tableArn() },
@@ -360,23 +400,7 @@ describe('least privilege', () => {
 
   const flushing = (): Permission[] => [
     { action: 'apigateway:DELETE', resource: flushArn() },
-    {
-      action: 'ssm:GetParametersByPath',
-      resource: {
-        'Fn::Join': [
-          '',
-          [
-            'arn:',
-            { Ref: 'AWS::Partition' },
-            ':ssm:',
-            { Ref: 'AWS::Region' },
-            ':',
-            { Ref: 'AWS::AccountId' },
-            `:parameter${defaults.service.cacheFlush.targetsPath}`,
-          ],
-        ],
-      },
-    },
+    { action: 'ssm:GetParametersByPath', resource: parameterPathArn(defaults.service.cacheFlush.targetsPath) },
     { action: 'sqs:SendMessage', resource: arnOf(defaults.flushQueueId) },
   ];
 
@@ -507,7 +531,10 @@ describe('least privilege', () => {
   it('registers no stage to flush when the stage caches nothing (TTL 0), and names a custom stage otherwise', () => {
     const permissions = permissionsOf(custom.template, roleIdOf(custom, custom.functionIds.deleteKey));
     expect(permissions.find((permission) => permission.action === 'apigateway:DELETE')).toBeUndefined();
-    custom.template.resourceCountIs('AWS::SSM::Parameter', 0);
+    const flushTargets = Object.values(custom.template.findResources('AWS::SSM::Parameter')).filter((parameter) =>
+      String(parameter.Properties.Name).startsWith(custom.service.cacheFlush.targetsPath),
+    );
+    expect(flushTargets).toEqual([]);
     const stack = new ApiKeyServiceStack(testApp(), 'Prod', { service: { stageName: 'prod' } });
     const flush = permissionsOf(Template.fromStack(stack), logicalId(stack.service.handlers.deleteKey.role as never)).find(
       (permission) => permission.action === 'apigateway:DELETE',
@@ -547,7 +574,9 @@ function flushSchedulesArn(synthesized: Synthesized): unknown {
 
 describe('the audit trail', () => {
   it('runs the sweeper every five minutes, one invocation at a time and no retries of its own', () => {
-    const rules = Object.values(defaults.template.findResources('AWS::Events::Rule')).map((rule) => rule.Properties);
+    const rules = Object.values(defaults.template.findResources('AWS::Events::Rule'))
+      .map((rule) => rule.Properties)
+      .filter((rule) => JSON.stringify(rule.Targets).includes(defaults.sweeperId));
     expect(rules).toEqual([
       expect.objectContaining({
         ScheduleExpression: 'rate(5 minutes)',
@@ -668,11 +697,13 @@ describe('scheduled authorizer cache flushes', () => {
     expect(() => Template.fromStack(cyclic)).toThrow(/Circular dependency/);
     // ...and the registration of the stage, which every flushing function's policy comes from, refers to none of
     // what refers to those functions.
-    const registration = Object.values(defaults.template.findResources('AWS::IAM::Policy')).filter((policy) =>
+    const registration = Object.values(defaults.template.findResources('AWS::IAM::ManagedPolicy')).filter((policy) =>
       JSON.stringify(policy).includes('/cache/authorizers'),
     );
     expect(registration).toHaveLength(1);
-    const parameter = defaults.template.findResources('AWS::SSM::Parameter');
+    const parameter = Object.values(defaults.template.findResources('AWS::SSM::Parameter')).filter((candidate) =>
+      String(candidate.Properties.Name).startsWith(defaults.service.cacheFlush.targetsPath),
+    );
     const refersTo = JSON.stringify([registration[0].Properties.PolicyDocument, role(defaults).Properties, parameter]);
     expect(refersTo).toContain(JSON.stringify({ Ref: defaults.apiId }));
     for (const type of [
@@ -746,12 +777,13 @@ describe('the REST API', () => {
       RestApiId: { Ref: defaults.apiId },
     });
     expect(JSON.stringify(authorizer.Properties.AuthorizerUri)).toContain(authorizerUri);
-    const invokePermissions = Object.values(defaults.template.findResources('AWS::Lambda::Permission'))
-      .map(({ Properties }) => Properties)
-      .filter((permission) => JSON.stringify(permission.FunctionName) === JSON.stringify(arnOf(defaults.authorizerFunctionId)));
-    expect(invokePermissions).toHaveLength(1);
-    expect(invokePermissions[0]).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
-    expect(JSON.stringify(invokePermissions[0].SourceArn)).toContain(JSON.stringify({ Ref: authorizerId }));
+    // Invoked through the role API Gateway assumes: the function's resource policy gets nothing.
+    expect(authorizer.Properties.AuthorizerCredentials).toEqual(arnOf(logicalId(defaults.service.authorizerInvokeRole)));
+    const invokePermissions = Object.values(defaults.template.findResources('AWS::Lambda::Permission')).filter(
+      ({ Properties }) => JSON.stringify(Properties.FunctionName) === JSON.stringify(arnOf(defaults.authorizerFunctionId)),
+    );
+    expect(invokePermissions).toEqual([]);
+    expect(authorizerId).toBeDefined();
   });
 
   it('carries the self-service methods to the authorizer in the stage variables, from the route table', () => {
@@ -853,7 +885,7 @@ describe('the REST API', () => {
 });
 
 describe('the stack', () => {
-  it('outputs the API URL, the table name and the authorizer function ARN, and nothing else', () => {
+  it("outputs the API URL, the tables' names, the authorizer function ARN and the API keys' namespace, and nothing else", () => {
     const outputs = defaults.template.findOutputs('*');
     expect(Object.keys(outputs).sort()).toEqual([
       'ApiUrl',
@@ -861,7 +893,11 @@ describe('the stack', () => {
       'ConsoleUrl',
       'ConsoleUserPoolId',
       'TableName',
+      'TenantTableName',
+      'UsageKeyNamespace',
     ]);
+    expect(outputs.TenantTableName.Value).toEqual({ Ref: defaults.tenantTableId });
+    expect(outputs.UsageKeyNamespace.Value).toBe(defaults.service.usagePlans.namespace);
     expect(outputs.ConsoleUserPoolId.Value).toEqual({ Ref: userPoolId(defaults) });
     expect(JSON.stringify(outputs.ConsoleUrl.Value)).toContain('/v1/console');
     expect(outputs.TableName.Value).toEqual({ Ref: defaults.tableId });
@@ -946,7 +982,9 @@ describe('grantAdmin', () => {
 
 describe('the flush queue and the registry of stages', () => {
   it('register the service stage under the targets path, as the flush functions read it', () => {
-    const parameters = Object.values(defaults.template.findResources('AWS::SSM::Parameter'));
+    const parameters = Object.values(defaults.template.findResources('AWS::SSM::Parameter')).filter((parameter) =>
+      String(parameter.Properties.Name).startsWith(defaults.service.cacheFlush.targetsPath),
+    );
     expect(parameters).toHaveLength(1);
     expect(parameters[0].Properties).toMatchObject({
       Type: 'String',
@@ -955,10 +993,10 @@ describe('the flush queue and the registry of stages', () => {
     });
   });
 
-  it('let every flushing function, and the flusher, flush the registered stage through one policy', () => {
-    const [registration] = Object.values(defaults.template.findResources('AWS::IAM::Policy')).filter((policy) =>
-      JSON.stringify(policy).includes('/cache/authorizers'),
-    );
+  it("let every flushing function, and the flusher, flush the registered stage through the stack's one managed policy", () => {
+    const [registration, ...others] = Object.values(defaults.template.findResources('AWS::IAM::ManagedPolicy'));
+    expect(others).toEqual([]);
+    expect(JSON.stringify(registration.Properties.PolicyDocument)).toContain('/cache/authorizers');
     const flushingRoles = [
       ...HANDLER_NAMES.filter((name) => HANDLERS[name].invalidation.includes('flushNow')).map((name) =>
         roleIdOf(defaults, defaults.functionIds[name]),
@@ -1005,6 +1043,72 @@ describe('the flush queue and the registry of stages', () => {
       ScalingConfig: { MaximumConcurrency: 2 },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
+  });
+});
+
+describe('the usage plan reconciler', () => {
+  const reconcilerId = () => logicalId(defaults.service.usagePlans.reconcilerFunction);
+
+  it('runs every five minutes, finishing before the next run, with no retries of its own', () => {
+    const rules = Object.values(defaults.template.findResources('AWS::Events::Rule'))
+      .map((rule) => rule.Properties)
+      .filter((rule) => JSON.stringify(rule.Targets).includes(reconcilerId()));
+    expect(rules).toEqual([
+      expect.objectContaining({
+        ScheduleExpression: 'rate(5 minutes)',
+        State: 'ENABLED',
+        Targets: [expect.objectContaining({ Arn: arnOf(reconcilerId()), RetryPolicy: { MaximumRetryAttempts: 0 } })],
+      }),
+    ]);
+    expect(functionProperties(defaults, reconcilerId()).Timeout).toBe(240);
+  });
+
+  it('is told the registry, the plans, the tenant table and the metrics namespace, and may do exactly what it does', () => {
+    expect(functionProperties(defaults, reconcilerId()).Environment.Variables).toEqual(
+      expect.objectContaining({
+        [ENV.planStagesPath]: defaults.service.usagePlans.stagesPath,
+        [ENV.usagePlans]: expect.anything(),
+        [ENV.usageKeyNamespace]: defaults.service.usagePlans.namespace,
+        [ENV.tenantTableName]: { Ref: defaults.tenantTableId },
+        [ENV.metricsNamespace]: defaults.service.metricsNamespace,
+      }),
+    );
+    const planKeys = Object.values(defaults.usagePlanIds).flatMap((id) => [
+      { action: 'apigateway:POST', resource: apiGatewayArn('::/usageplans/', { Ref: id }, '/keys') },
+      { action: 'apigateway:DELETE', resource: apiGatewayArn('::/usageplans/', { Ref: id }, '/keys/*') },
+    ]);
+    expect(permissionsOf(defaults.template, roleIdOf(defaults, reconcilerId()))).toEqual(
+      sortPermissions([
+        ...stageLinkPermissions(defaults),
+        ...planKeys,
+        ...USAGE_PLAN_RECONCILER_TENANT_TABLE_ACTIONS.map((action) => ({ action, resource: arnOf(defaults.tenantTableId) })),
+        ...logWrites(reconcilerId()),
+      ]),
+    );
+  });
+
+  it("puts every registered stage back during each deployment that changes a plan, after the stack's own stages are linked", () => {
+    const [relink] = Object.values(defaults.template.findResources('Custom::UsagePlanRelink'));
+    expect(relink.Properties).toEqual({
+      ServiceToken: arnOf(reconcilerId()),
+      UsagePlanIds: Object.values(defaults.usagePlanIds).map((id) => ({ Ref: id })),
+      Plans: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect(relink.DependsOn).toEqual(Object.keys(defaults.template.findResources('Custom::UsagePlanStages')));
+  });
+
+  it('is told of a change of any usage plan, its tags included, and of nothing else', () => {
+    const fingerprint = (props: ApiKeyServiceProps, tag?: string) => {
+      const stack = new ApiKeyServiceStack(testApp(), 'Fingerprint', { service: props });
+      if (tag) Tags.of(stack).add('team', tag);
+      const [relink] = Object.values(Template.fromStack(stack).findResources('Custom::UsagePlanRelink'));
+      return relink.Properties.Plans as string;
+    };
+    const base = fingerprint({});
+    expect(fingerprint({ keyPrefix: 'zk_live' })).toBe(base);
+    const faster = { ...DECLARED_PLANS, plans: { ...DECLARED_PLANS.plans, pro: { rateLimit: 101, burstLimit: 200 } } };
+    expect(fingerprint({ plans: faster })).not.toBe(base);
+    expect(fingerprint({}, 'keys')).not.toBe(base);
   });
 });
 
@@ -1058,29 +1162,26 @@ describe('plans', () => {
     }
   });
 
-  it("put the service's stage under every plan through the link, which may read and change those usage plans only", () => {
-    const links = Object.values(defaults.template.findResources('Custom::UsagePlanStage')).map((r) => r.Properties);
-    expect(links).toHaveLength(1);
-    expect(links[0].UsagePlanIds).toEqual(Object.values(defaults.usagePlanIds).map((id) => ({ Ref: id })));
-    expect(JSON.stringify(links[0].Stage)).toContain(defaults.apiId);
-    const linkFunctionId = links[0].ServiceToken['Fn::GetAtt'][0];
-    const planArn = (id: string) => ({
-      'Fn::Join': [
-        '',
-        ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:', { Ref: 'AWS::Region' }, '::/usageplans/', { Ref: id }],
-      ],
+  it("register the service's stage, and put it under every plan through its stack's link, which may read the registry and read and change those usage plans only", () => {
+    const { stagesPath } = defaults.service.usagePlans;
+    const [registration] = Object.entries(defaults.template.findResources('AWS::SSM::Parameter')).filter(([, parameter]) =>
+      String(parameter.Properties.Name).startsWith(`${stagesPath}/`),
+    );
+    expect(registration[1].Properties.Value).toEqual({
+      'Fn::Join': ['', ['{"restApiId":"', { Ref: defaults.apiId }, '","stageName":"', { Ref: stageIdOf(defaults) }, '"}']],
     });
+    const [[linkId, link]] = Object.entries(defaults.template.findResources('Custom::UsagePlanStages'));
+    // Deleted before the link: a stage is taken off the plans only once it is no longer registered.
+    expect(registration[1].DependsOn).toContain(linkId);
+    expect(link.Properties.UsagePlanIds).toEqual(Object.values(defaults.usagePlanIds).map((id) => ({ Ref: id })));
+    // The stage's Ref: made after the stage, and deleted before it.
+    expect(link.Properties.Stages).toEqual([{ 'Fn::Join': ['', [{ Ref: defaults.apiId }, ':', { Ref: stageIdOf(defaults) }]] }]);
+    const linkFunctionId = link.Properties.ServiceToken['Fn::GetAtt'][0];
     expect(permissionsOf(defaults.template, roleIdOf(defaults, linkFunctionId))).toEqual(
-      sortPermissions([
-        ...Object.values(defaults.usagePlanIds).flatMap((id) => [
-          { action: 'apigateway:GET', resource: planArn(id) },
-          { action: 'apigateway:PATCH', resource: planArn(id) },
-        ]),
-        ...['logs:CreateLogStream', 'logs:PutLogEvents'].map((action) => ({
-          action,
-          resource: arnOf(logGroupIdOf(defaults, linkFunctionId)),
-        })),
-      ]),
+      sortPermissions([...stageLinkPermissions(defaults), ...logWrites(linkFunctionId)]),
+    );
+    expect(functionProperties(defaults, linkFunctionId).Environment.Variables).toEqual(
+      expect.objectContaining({ [ENV.planStagesPath]: stagesPath }),
     );
     // UpdateUsagePlan allows one call per 20 s per account: the link waits, within CloudFormation's hour.
     expect(functionProperties(defaults, linkFunctionId).Timeout).toBe(840);

@@ -72,10 +72,14 @@ describe('the CDK app', () => {
     const rolesOf = (names: string[]) => names.map((name) => service.handlers[name as HandlerName].role!.node.path).sort();
     const schedulers = Object.entries(HANDLERS).filter(([, definition]) => definition.invalidation.includes('flushAt'));
     expect(schedules.map(({ path }) => path).sort()).toEqual(rolesOf(schedulers.map(([name]) => name)));
-    // DeleteUsagePlanKey names a tenant's API Gateway key, made at run time: one acknowledgement per usage plan.
+    // DeleteUsagePlanKey names a tenant's API Gateway key, made at run time: one acknowledgement per usage plan, on the
+    // functions that arrange tenants' keys and on the reconciler, which finishes their moves.
     const arrangers = Object.entries(HANDLERS).filter(([, definition]) => definition.usagePlans.includes('arrangeKeys'));
     const plans = Object.values(service.usagePlans.usagePlans);
-    expect(usagePlanKeys.map(({ path }) => path).sort()).toEqual(rolesOf(arrangers.flatMap(([name]) => plans.map(() => name))));
+    const reconciler = service.usagePlans.reconcilerFunction.role!.node.path;
+    expect(usagePlanKeys.map(({ path }) => path).sort()).toEqual(
+      [...rolesOf(arrangers.flatMap(([name]) => plans.map(() => name))), ...plans.map(() => reconciler)].sort(),
+    );
     for (const { id, reason } of usagePlanKeys) {
       expect(id).toMatch(
         /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::\/usageplans\/<[A-Za-z0-9]+>\/keys\/\*\]$/,
@@ -114,8 +118,9 @@ describe('the CDK app', () => {
     const bundles = () => functions().map((resource) => path.join(assembly.directory, resource.Metadata['aws:asset:path']));
 
     it('into minified ES modules, each with its source map, one bundle per function', () => {
-      // The handlers, the two authorizers, the flusher, the audit sweeper and the usage plans' stage link (one asset in both stacks).
-      expect(bundles()).toHaveLength(Object.keys(HANDLERS).length + 5);
+      // The handlers, the two authorizers, the flusher, the audit sweeper, and the usage plans' stage link (one asset in
+      // both stacks) and reconciler.
+      expect(bundles()).toHaveLength(Object.keys(HANDLERS).length + 6);
       for (const dir of bundles()) {
         // The console function also carries the console's browser assets, in console/.
         const files = fs.readdirSync(dir).filter((file) => file !== 'console');

@@ -38,12 +38,17 @@ export interface Permission {
 }
 
 /**
- * Everything the inline policies attached to a role allow, flattened to one entry per
- * action and resource, sorted, so tests compare exact sets whatever the statement grouping.
+ * Everything the policies of the template attached to a role allow (inline, and the
+ * managed policies the stacks make), flattened to one entry per action and resource,
+ * sorted, so tests compare exact sets whatever the statement grouping.
  */
 export function permissionsOf(template: Template, roleId: string): Permission[] {
   const permissions: Permission[] = [];
-  for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+  const policies = [
+    ...Object.values(template.findResources('AWS::IAM::Policy')),
+    ...Object.values(template.findResources('AWS::IAM::ManagedPolicy')),
+  ];
+  for (const policy of policies) {
     const roles = policy.Properties.Roles as unknown[];
     if (!roles.some((role) => JSON.stringify(role) === JSON.stringify({ Ref: roleId }))) continue;
     for (const statement of policy.Properties.PolicyDocument.Statement) {

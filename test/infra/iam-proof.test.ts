@@ -20,6 +20,7 @@ import {
   type HandlerName,
   JWT_AUTHORIZER_ENTRY,
   USAGE_PLAN_LINK_ENTRY,
+  USAGE_PLAN_RECONCILER_ENTRY,
 } from '../../src/routes';
 import { adminEvent, authorizerEvent, proxyEvent } from '../fixtures/events';
 import { keyRecord, testKey } from '../fixtures/keys';
@@ -72,6 +73,20 @@ const MOVED_TENANT = { tenantId: TENANT, sk: 'tenant', createdAt: FUTURE, usageK
 
 /** The usage plans' ids, as the functions are told them. */
 let usagePlanIds: string[] = [];
+/** The stages the templates register for the usage plans, as usage plans name them. */
+let registeredStages: { apiId: string; stage: string }[] = [];
+
+/** Runs `run` on a fake clock, far enough ahead for UpdateUsagePlan calls spaced 21 s apart. */
+async function onFakeClock<T>(run: () => Promise<T>): Promise<T> {
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+  try {
+    const done = run();
+    await jest.advanceTimersByTimeAsync(10 * 60_000);
+    return await done;
+  } finally {
+    jest.useRealTimers();
+  }
+}
 
 /** What each function does in its life: every path that makes a call of a kind no other path makes. */
 const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
@@ -212,15 +227,16 @@ const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
     await expect(fn.handler({})).resolves.toEqual({ delivered: 2, failed: 0 });
   },
   [HANDLERS.rotateKey.entry]: async (load) => {
-    const rotate = (keyId: string) =>
+    const rotate = (keyId: string, tenantId = TENANT) =>
       adminEvent({
         method: 'POST',
         resource: '/tenants/{tenantId}/keys/{keyId}/rotate',
-        pathParameters: { tenantId: TENANT, keyId },
+        pathParameters: { tenantId, keyId },
         body: {},
       });
     const record = keyRecord({ tenantId: TENANT, expiresAt: FUTURE });
-    const fn = load([record]);
+    // The tenant's API Gateway key is moved to its plan's usage plan before the replacement is issued.
+    const fn = load([record], {}, [MOVED_TENANT]);
     // The old key's expiry had a schedule already: the end of its grace period moves it.
     scheduleExists(fn);
     expect((await fn.handler(rotate(record.keyId))).statusCode).toBe(201);
@@ -230,6 +246,10 @@ const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
     const once = { ...rotate(fresh.keyId), headers: { ...rotate(fresh.keyId).headers, 'Idempotency-Key': 'r-1' } };
     expect((await fn.handler(once)).statusCode).toBe(201);
     expect((await fn.handler(once)).statusCode).toBe(200);
+    // A key of a tenant that has no API Gateway key yet: one is looked for by name, then made.
+    const unarranged = keyRecord({ tenantId: 'globex' });
+    fn.table.put(unarranged as never);
+    expect((await fn.handler(rotate(unarranged.keyId, 'globex'))).statusCode).toBe(201);
     // The old key changes mid-rotation: the store tells why its write was refused, and the unseen replacement is withdrawn.
     const changing = keyRecord({ tenantId: TENANT });
     fn.table.put(changing as never);
@@ -280,15 +300,38 @@ const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
         StackId: 'stack',
         RequestId: 'request',
         LogicalResourceId: 'Link',
-        ResourceProperties: { UsagePlanIds: usagePlanIds, Stage: 'api1:v1' },
+        PhysicalResourceId: 'Link-request',
+        ResourceProperties: { UsagePlanIds: usagePlanIds, Stages: ['api1:v1'] },
       });
-      await fn.handler(event('Create'), { getRemainingTimeInMillis: () => 600_000 });
+      const budget = { getRemainingTimeInMillis: () => 600_000 };
+      await onFakeClock(() => fn.handler(event('Create'), budget));
+      // On delete, a stage no longer registered comes off the plans.
       fn.mocks.apiGateway.on(fn.sdk.apiGateway.GetUsagePlanCommand).resolves({ apiStages: [{ apiId: 'api1', stage: 'v1' }] });
-      await fn.handler(event('Delete'), { getRemainingTimeInMillis: () => 600_000 });
+      await onFakeClock(() => fn.handler(event('Delete'), budget));
       expect(respond.mock.calls.map(([, init]) => JSON.parse(String(init?.body)).Status)).toEqual(['SUCCESS', 'SUCCESS']);
     } finally {
       respond.mockRestore();
     }
+  },
+  [USAGE_PLAN_RECONCILER_ENTRY]: async (load) => {
+    // A tenant whose move from pro was cut short, its key in neither plan; and one usage plan that lost the stages.
+    const note = {
+      tenantId: '#plan-moves',
+      sk: TENANT,
+      keyId: 'apikey0',
+      from: 'pro',
+      to: 'free',
+      startedAt: FUTURE.replace('2099', '2026'),
+    };
+    const fn = load([], {}, [MOVED_TENANT, note]);
+    fn.mocks.apiGateway
+      .on(fn.sdk.apiGateway.GetUsagePlanCommand, { usagePlanId: usagePlanIds[1] })
+      .resolves({ apiStages: registeredStages });
+    await expect(onFakeClock(() => fn.handler({}, { getRemainingTimeInMillis: () => 240_000 }))).resolves.toMatchObject({
+      unlinkedStages: registeredStages.length,
+      relinkedPlans: 1,
+      planMoves: { finished: 1, left: 0 },
+    });
   },
   [FLUSHER_ENTRY]: async (load) => {
     const fn = load();
@@ -322,9 +365,14 @@ beforeAll(() => {
   functions.push({ entry: AUTHORIZER_ENTRY, id: logicalId(service.authorizerFunction) });
   functions.push({ entry: FLUSHER_ENTRY, id: logicalId(service.cacheFlush.flusherFunction) });
   functions.push({ entry: JWT_AUTHORIZER_ENTRY, id: logicalId(service.consoleAuthorizerFunction) });
-  const [link] = Object.values(Template.fromStack(stack).findResources('Custom::UsagePlanStage'));
+  const [link] = Object.values(Template.fromStack(stack).findResources('Custom::UsagePlanStages'));
   functions.push({ entry: USAGE_PLAN_LINK_ENTRY, id: link.Properties.ServiceToken['Fn::GetAtt'][0] });
   usagePlanIds = template.resolve(link.Properties.UsagePlanIds) as string[];
+  functions.push({ entry: USAGE_PLAN_RECONCILER_ENTRY, id: logicalId(service.usagePlans.reconcilerFunction) });
+  registeredStages = template.parametersUnder(service.usagePlans.stagesPath).map(({ Value }) => {
+    const { restApiId, stageName } = JSON.parse(Value) as { restApiId: string; stageName: string };
+    return { apiId: restApiId, stage: stageName };
+  });
   functions.push({ entry: AUDIT_SWEEPER_ENTRY, id: logicalId(service.auditTrail.sweeperFunction) });
   for (const [name, definition] of Object.entries(HANDLERS) as [HandlerName, (typeof HANDLERS)[HandlerName]][]) {
     functions.push({ entry: definition.entry, id: logicalId(service.handlers[name]) });
@@ -335,7 +383,8 @@ beforeAll(() => {
 async function callsOf(entry: string, id: string): Promise<RecordedCall[]> {
   const harnesses: FunctionHarness[] = [];
   const environment = template.environmentOf(id);
-  const parameters = environment[ENV.flushTargetsPath] ? template.parametersUnder(environment[ENV.flushTargetsPath]) : [];
+  const registry = environment[ENV.flushTargetsPath] ?? environment[ENV.planStagesPath];
+  const parameters = registry ? template.parametersUnder(registry) : [];
   const load: Load = (seed = [], reachable = {}, tenantSeed = []) => {
     const harness = loadFunction(entry, { ...environment, ...reachable }, { seed, tenantSeed, parameters });
     harnesses.push(harness);
@@ -355,6 +404,7 @@ describe('IAM proof', () => {
     JWT_AUTHORIZER_ENTRY,
     FLUSHER_ENTRY,
     USAGE_PLAN_LINK_ENTRY,
+    USAGE_PLAN_RECONCILER_ENTRY,
     AUDIT_SWEEPER_ENTRY,
     ...Object.values(HANDLERS).map((definition) => definition.entry),
   ])('%s: its role allows every call it makes, and holds no permission it never uses', async (entry) => {

@@ -49,6 +49,12 @@ describe('local mode and the deployed stack', () => {
     );
   });
 
+  it('give the audit sweeper the same settings', () => {
+    expect(Object.keys(functionEnvironment('auditSweeper', config, stage, LOCAL)).sort()).toEqual(
+      environmentNames(logicalId(stack.service.auditTrail.sweeperFunction)),
+    );
+  });
+
   it('give the console users’ JWT authorizer the same settings', () => {
     expect(Object.keys(functionEnvironment('jwtAuthorizer', config, stage, LOCAL)).sort()).toEqual(
       environmentNames(logicalId(stack.service.consoleAuthorizerFunction)),

@@ -4,37 +4,20 @@
  * methods across several APIs within every AWS limit that applies.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { MockIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
-import type { ApiKeyService } from '../../lib/api-key-service';
+import type { Role } from 'aws-cdk-lib/aws-iam';
+import { ApiKeyService } from '../../lib/api-key-service';
 import { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
 import { MethodAccess } from '../../lib/method-access';
 import type { ProtectedRestApi } from '../../lib/protected-rest-api';
+import { MAX_STAGES_PER_USAGE_PLAN } from '../../lib/tenant-usage-plans';
 import { policyFor } from '../../src/authorizer-policy';
 import { compileMethods, decodeMethods, METHODS_VARIABLE_PREFIX } from '../../src/protected-methods';
 import { HANDLERS } from '../../src/routes';
 import { KEY_TABLE } from '../../src/store/table-schema';
+import { httpApiApp, MANY_APIS, manyApisApp, manyMethodsApp, ORDERS, protectedApisApp, SCALE_SCOPES } from './apps';
 import { logicalId, permissionsOf, SYNTH_TIMEOUT_MS, testApp } from './helpers';
-
-const ORDERS = [
-  { method: 'GET', path: '/orders', scope: 'orders:read' },
-  { method: 'POST', path: '/orders', scope: 'orders:write' },
-  { method: 'GET', path: '/orders/{orderId}', scope: 'orders:read' },
-  { method: 'GET', path: '/health' },
-];
-
-function ordersApi(scope: Stack, id: string, service: ApiKeyService, ttl?: Duration): ProtectedRestApi {
-  const api = new RestApi(scope, id, { cloudWatchRole: false });
-  const keys = service.protectRestApi(api, ttl ? { cacheTtl: ttl } : {});
-  for (const { method, path, scope: needed } of ORDERS) {
-    const access = needed === undefined ? MethodAccess.anyValidKey() : MethodAccess.scope(needed);
-    keys.addMethod(api.root.resourceForPath(path), method, new MockIntegration(), access);
-  }
-  return keys;
-}
 
 /** The stage's variables, with the declarations the authorizer will decode from them. */
 function stageOf(template: Template, apiId: string) {
@@ -46,28 +29,18 @@ function stageOf(template: Template, apiId: string) {
 
 const FLUSHING_HANDLERS = Object.values(HANDLERS).filter((definition) => definition.invalidation.includes('flushNow'));
 
-let serviceStack: ApiKeyServiceStack;
 let service: ApiKeyService;
 let serviceTemplate: Template;
-let consumer: Stack;
 let consumerTemplate: Template;
 let consumerApi: ProtectedRestApi;
 let sameStackApi: ProtectedRestApi;
 let reader: Role;
 
 beforeAll(() => {
-  const app = testApp();
-  serviceStack = new ApiKeyServiceStack(app, 'Service');
-  service = serviceStack.service;
-  // Another stack of the same app...
-  consumer = new Stack(app, 'Consumer');
-  consumerApi = ordersApi(consumer, 'Orders', service);
-  reader = new Role(consumer, 'Reader', { assumedBy: new AccountRootPrincipal() });
-  service.grantReadKeys(reader);
-  // ...and a second API in the service's own stack.
-  sameStackApi = ordersApi(serviceStack, 'InternalOrders', service, Duration.seconds(30));
-  serviceTemplate = Template.fromStack(serviceStack);
-  consumerTemplate = Template.fromStack(consumer);
+  const built = protectedApisApp();
+  ({ service, consumerApi, sameStackApi, reader } = built);
+  serviceTemplate = Template.fromStack(built.serviceStack);
+  consumerTemplate = Template.fromStack(built.consumer);
 }, SYNTH_TIMEOUT_MS);
 
 describe('a RestApi in another stack', () => {
@@ -126,22 +99,50 @@ describe('a RestApi in another stack', () => {
     }
   });
 
-  it('lets that API, through that authorizer only, invoke the function, with the permission in its own stack', () => {
-    const permissions = Object.values(consumerTemplate.findResources('AWS::Lambda::Permission')).map((r) => r.Properties);
-    expect(permissions).toHaveLength(1);
-    expect(permissions[0]).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
-    expect(JSON.stringify(permissions[0].SourceArn)).toContain(JSON.stringify({ Ref: apiId() }));
+  it("invokes the function through the service's invoke role, adding nothing to the function's resource policy", () => {
+    consumerTemplate.resourceCountIs('AWS::Lambda::Permission', 0);
+    const [authorizer] = Object.values(consumerTemplate.findResources('AWS::ApiGateway::Authorizer')).map((r) => r.Properties);
+    expect(authorizer.AuthorizerCredentials).toEqual({
+      'Fn::GetStackOutput': expect.objectContaining({
+        StackName: 'Service',
+        OutputName: expect.stringContaining(logicalId(service.authorizerInvokeRole)),
+      }),
+    });
+    // The function's ARN whole, inside Fn::Join: a reference to another stack is valid nowhere else (cfn-lint E1022).
+    expect(authorizer.AuthorizerUri).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':apigateway:',
+          { Ref: 'AWS::Region' },
+          ':lambda:path/2015-03-31/functions/',
+          { 'Fn::GetStackOutput': expect.objectContaining({ StackName: 'Service' }) },
+          '/invocations',
+        ],
+      ],
+    });
+    // The role may invoke the authorizer function, and only API Gateway may assume it.
+    serviceTemplate.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'apigateway.amazonaws.com' } }],
+      },
+    });
+    expect(permissionsOf(serviceTemplate, logicalId(service.authorizerInvokeRole))).toEqual([
+      { action: 'lambda:InvokeFunction', resource: { 'Fn::GetAtt': [logicalId(service.authorizerFunction), 'Arn'] } },
+    ]);
   });
 
   it('registers its stage for cache flushes, and lets every flushing function flush exactly that stage', () => {
-    const [parameter] = Object.values(consumerTemplate.findResources('AWS::SSM::Parameter')).map((r) => r.Properties);
-    expect(parameter.Name).toMatch(new RegExp(`^${service.cacheFlush.targetsPath}/`));
+    const [parameter] = Object.values(consumerTemplate.findResources('AWS::SSM::Parameter'))
+      .map((r) => r.Properties)
+      .filter((candidate) => String(candidate.Name).startsWith(`${service.cacheFlush.targetsPath}/`));
     expect(parameter.Value).toEqual({
       'Fn::Join': ['', ['{"kind":"rest","apiId":"', { Ref: apiId() }, '","stageName":"prod"}']],
     });
-    const [policy] = Object.values(consumerTemplate.findResources('AWS::IAM::Policy')).filter((p) =>
-      JSON.stringify(p).includes('apigateway:DELETE'),
-    );
+    // One managed policy for the stack's stages: no role's inline policies grow with them.
+    const [policy] = Object.values(consumerTemplate.findResources('AWS::IAM::ManagedPolicy'));
     expect(policy.Properties.PolicyDocument.Statement).toEqual([
       {
         Action: 'apigateway:DELETE',
@@ -175,7 +176,7 @@ describe('a RestApi in another stack', () => {
     for (const { Properties } of Object.values(consumerTemplate.findResources('AWS::ApiGateway::Method'))) {
       expect(Properties.ApiKeyRequired).toBe(true);
     }
-    const [link] = Object.values(consumerTemplate.findResources('Custom::UsagePlanStage')).map((r) => r.Properties);
+    const [link] = Object.values(consumerTemplate.findResources('Custom::UsagePlanStages')).map((r) => r.Properties);
     // The service's usage plans, imported from its stack: the consumer depends on the service, not the reverse.
     expect(link.UsagePlanIds).toHaveLength(Object.keys(service.usagePlans.usagePlans).length);
     for (const id of link.UsagePlanIds) {
@@ -186,7 +187,13 @@ describe('a RestApi in another stack', () => {
         }),
       });
     }
-    expect(JSON.stringify(link.Stage)).toContain(apiId());
+    expect(link.Stages).toHaveLength(1);
+    expect(JSON.stringify(link.Stages)).toContain(apiId());
+    // And registered, in the consumer's stack, where the reconciler finds it.
+    const [registration] = Object.values(consumerTemplate.findResources('AWS::SSM::Parameter'))
+      .map((r) => r.Properties)
+      .filter((candidate) => String(candidate.Name).startsWith(`${service.usagePlans.stagesPath}/`));
+    expect(JSON.stringify(registration.Value)).toContain(apiId());
     // Its own linking function, in its own stack.
     expect(Object.keys(consumerTemplate.findResources('AWS::Lambda::Function'))).toContain(link.ServiceToken['Fn::GetAtt'][0]);
   });
@@ -204,37 +211,25 @@ describe('a RestApi in the service stack', () => {
       RestApiId: { Ref: logicalId(sameStackApi.api) },
       AuthorizerResultTtlInSeconds: 30,
     });
-    expect(Object.values(serviceTemplate.findResources('AWS::SSM::Parameter'))).toHaveLength(2);
-    const flushPolicies = Object.values(serviceTemplate.findResources('AWS::IAM::Policy')).filter((p) =>
-      JSON.stringify(p.Properties.PolicyDocument).includes('/cache/authorizers'),
+    const flushTargets = Object.values(serviceTemplate.findResources('AWS::SSM::Parameter')).filter((parameter) =>
+      String(parameter.Properties.Name).startsWith(`${service.cacheFlush.targetsPath}/`),
     );
-    expect(flushPolicies).toHaveLength(2);
-    const flushedApis = flushPolicies.map((p) => JSON.stringify(p.Properties.PolicyDocument));
-    expect(flushedApis.some((text) => text.includes(logicalId(sameStackApi.api)))).toBe(true);
-    expect(flushedApis.some((text) => text.includes(logicalId(service.api)))).toBe(true);
+    expect(flushTargets).toHaveLength(2);
+    // Both in the stack's one policy of stages to flush.
+    const [flushPolicy] = Object.values(serviceTemplate.findResources('AWS::IAM::ManagedPolicy'));
+    const flushed = JSON.stringify(flushPolicy.Properties.PolicyDocument);
+    expect(flushed).toContain(logicalId(sameStackApi.api));
+    expect(flushed).toContain(logicalId(service.api));
+    // Both linked to the plans by the stack's one link.
+    const [link] = Object.values(serviceTemplate.findResources('Custom::UsagePlanStages'));
+    expect(link.Properties.Stages).toHaveLength(2);
   });
 });
 
 describe('an HTTP API', () => {
   function httpStack(cacheTtl?: Duration) {
-    const app = testApp();
-    const home = new ApiKeyServiceStack(app, 'Home');
-    const stack = new Stack(app, 'Http');
-    const api = new HttpApi(stack, 'Widgets');
-    const keys = home.service.protectHttpApi(api, cacheTtl ? { cacheTtl } : {});
-    keys.addRoutes({
-      path: '/widgets',
-      methods: [HttpMethod.GET],
-      integration: new HttpUrlIntegration('Backend', 'https://example.com'),
-      access: MethodAccess.scope('widgets:read'),
-    });
-    keys.addRoutes({
-      path: '/widgets/{id}',
-      methods: [HttpMethod.DELETE],
-      integration: new HttpUrlIntegration('Delete', 'https://example.com'),
-      access: MethodAccess.scope('widgets:write'),
-    });
-    return { template: Template.fromStack(stack), api, home };
+    const { stack, api } = httpApiApp(cacheTtl);
+    return { template: Template.fromStack(stack), api };
   }
 
   it('gets a Lambda authorizer answering IAM policies (payload 1.0) on x-api-key, uncached by default', () => {
@@ -244,7 +239,10 @@ describe('an HTTP API', () => {
       AuthorizerPayloadFormatVersion: '1.0',
       IdentitySource: ['$request.header.x-api-key'],
       AuthorizerResultTtlInSeconds: 0,
+      // Invoked through the service's role: nothing added to the function's resource policy.
+      AuthorizerCredentialsArn: { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'Home' }) },
     });
+    template.resourceCountIs('AWS::Lambda::Permission', 0);
     template.resourceCountIs('AWS::SSM::Parameter', 0);
     for (const route of Object.values(template.findResources('AWS::ApiGatewayV2::Route'))) {
       expect(route.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: expect.any(String) } });
@@ -268,7 +266,7 @@ describe('an HTTP API', () => {
     expect(parameter.Value).toEqual({
       'Fn::Join': ['', ['{"kind":"http","apiId":"', { Ref: logicalId(api) }, '","stageName":"$default"}']],
     });
-    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).toContain('/stages/$default/cache/authorizers');
+    expect(JSON.stringify(template.findResources('AWS::IAM::ManagedPolicy'))).toContain('/stages/$default/cache/authorizers');
   });
 });
 
@@ -359,41 +357,15 @@ describe('grantReadKeys', () => {
  * the characters a value may hold, 4 KB of environment per function, 20 KB of resource-based policy per function.
  */
 describe('scale: 300 methods', () => {
-  const SCOPES = Array.from({ length: 12 }, (_, i) => `area${i}:read`);
   let templates: Template[];
   let serviceOfScale: Template;
   const declared: { api: string; methods: { method: string; path: string; scope: string }[] }[] = [];
 
   beforeAll(() => {
-    const app = testApp();
-    const home = new ApiKeyServiceStack(app, 'Home');
-    const stacks = [new Stack(app, 'ScaleA'), new Stack(app, 'ScaleB'), home];
-    const verbs = ['GET', 'POST', 'PUT', 'DELETE'];
-    for (const [index, stack] of stacks.entries()) {
-      const api = new RestApi(stack, `Api${index}`, { cloudWatchRole: false });
-      const keys = home.service.protectRestApi(api);
-      const methods = Array.from({ length: 80 }, (_, m) => ({
-        method: verbs[m % 4],
-        path: `/area${Math.floor(m / 8)}/items${Math.floor((m % 8) / 4)}/{id}`,
-        scope: SCOPES[m % SCOPES.length],
-      }));
-      for (const { method, path, scope } of methods) {
-        keys.addMethod(api.root.resourceForPath(path), method, new MockIntegration(), MethodAccess.scope(scope));
-      }
-      declared.push({ api: logicalId(api), methods });
-    }
-    const http = new HttpApi(stacks[0], 'Http');
-    const httpKeys = home.service.protectHttpApi(http);
-    for (let r = 0; r < 60; r++) {
-      httpKeys.addRoutes({
-        path: `/zone${r}/{id}`,
-        methods: [HttpMethod.GET],
-        integration: new HttpUrlIntegration(`Backend${r}`, 'https://example.com'),
-        access: MethodAccess.scope(SCOPES[r % SCOPES.length]),
-      });
-    }
-    templates = [Template.fromStack(stacks[0]), Template.fromStack(stacks[1])];
-    serviceOfScale = Template.fromStack(home);
+    const built = manyMethodsApp();
+    for (const { api, methods } of built.declared) declared.push({ api: logicalId(api), methods });
+    templates = [Template.fromStack(built.stacks[0]), Template.fromStack(built.stacks[1])];
+    serviceOfScale = Template.fromStack(built.home);
   }, SYNTH_TIMEOUT_MS * 3);
 
   it('synthesizes, each stage within the stage variable limits', () => {
@@ -431,27 +403,147 @@ describe('scale: 300 methods', () => {
     expect(JSON.stringify(authorizer.Properties.Environment.Variables).length).toBeLessThan(400);
   });
 
-  it('adds one invoke permission per API to the authorizer, about 400 bytes of its 20 KB policy each', () => {
-    const permissions = [...templates, serviceOfScale].flatMap((template) =>
-      Object.values(template.findResources('AWS::Lambda::Permission')).filter((r) =>
+  it("adds nothing to the authorizer's resource policy (20 KB), however many APIs it protects", () => {
+    for (const template of [...templates, serviceOfScale]) {
+      const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((r) =>
         /ApiKeyServiceAuthorizer/.test(JSON.stringify(r.Properties.FunctionName)),
-      ),
-    );
-    // Four APIs here, and the service's own.
-    expect(permissions).toHaveLength(5);
+      );
+      expect(permissions).toEqual([]);
+    }
   });
 
   it('gives every key a policy of a few kilobytes, for any set of scopes', () => {
     for (const { methods } of declared) {
       const compiled = compileMethods(methods);
-      for (let held = 0; held <= SCOPES.length; held++) {
+      for (let held = 0; held <= SCALE_SCOPES.length; held++) {
         const policy = policyFor(
           'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/x',
-          SCOPES.slice(0, held),
+          SCALE_SCOPES.slice(0, held),
           compiled,
         );
         expect(JSON.stringify(policy).length).toBeLessThan(8_000);
       }
     }
   });
+});
+
+/**
+ * Limits a deployment would meet only at deploy, each checked at synth by the construct, with a message that
+ * names it: IAM's inline policies per role, Lambda's environment, a stage variable's length, stages per usage plan;
+ * and the one the construct avoids instead: the authorizer function's resource-based policy (20 KB).
+ */
+describe(`scale: ${MANY_APIS.apis} REST APIs in ${MANY_APIS.stacks} stacks`, () => {
+  let built: ReturnType<typeof manyApisApp>;
+  let templates: Template[];
+  let homeTemplate: Template;
+
+  beforeAll(() => {
+    built = manyApisApp();
+    templates = built.stacks.map((stack) => Template.fromStack(stack));
+    homeTemplate = Template.fromStack(built.home);
+  }, SYNTH_TIMEOUT_MS * 2);
+
+  it('synthesizes, adding nothing to the authorizer function’s resource policy', () => {
+    for (const template of [...templates, homeTemplate]) {
+      const onAuthorizer = Object.values(template.findResources('AWS::Lambda::Permission')).filter((permission) =>
+        JSON.stringify(permission.Properties.FunctionName).includes(logicalId(built.home.service.authorizerFunction)),
+      );
+      expect(onAuthorizer).toEqual([]);
+    }
+  });
+
+  it('links each stack’s stages with one custom resource, and registers every stage', () => {
+    for (const template of templates) {
+      const [link] = Object.values(template.findResources('Custom::UsagePlanStages'));
+      expect(link.Properties.Stages).toHaveLength(MANY_APIS.apis / MANY_APIS.stacks);
+      const registrations = Object.values(template.findResources('AWS::SSM::Parameter')).filter((parameter) =>
+        String(parameter.Properties.Name).startsWith(`${built.home.service.usagePlans.stagesPath}/`),
+      );
+      expect(registrations).toHaveLength(MANY_APIS.apis / MANY_APIS.stacks);
+    }
+  });
+
+  it('lets the flushing functions flush every stage through one managed policy per stack, so no role’s inline policies grow', () => {
+    for (const template of templates) {
+      const [policy, ...others] = Object.values(template.findResources('AWS::IAM::ManagedPolicy'));
+      expect(others).toEqual([]);
+      expect(policy.Properties.PolicyDocument.Statement).toEqual([
+        expect.objectContaining({ Action: 'apigateway:DELETE', Resource: expect.any(Array) }),
+      ]);
+      expect(policy.Properties.PolicyDocument.Statement[0].Resource).toHaveLength(MANY_APIS.apis / MANY_APIS.stacks);
+      expect(JSON.stringify(policy.Properties.PolicyDocument).length).toBeLessThan(6_144);
+      const inline = Object.values(template.findResources('AWS::IAM::Policy')).filter((candidate) =>
+        JSON.stringify(candidate).includes('/cache/authorizers'),
+      );
+      expect(inline).toEqual([]);
+    }
+  });
+});
+
+describe('limits, checked at synth', () => {
+  const home = () => {
+    const app = testApp();
+    return { app, service: new ApiKeyServiceStack(app, 'Home').service };
+  };
+
+  it("fails when a stack's policy of stages to flush could pass IAM's 6,144 characters, naming the limit", () => {
+    const { app, service } = home();
+    const stack = new Stack(app, 'Cached');
+    for (let index = 0; index < 70; index++) {
+      service.cacheFlush.registerRestStage(stack, `Stage${index}`, `api${String(index).padStart(7, '0')}`, 'v1');
+    }
+    expect(() => app.synth()).toThrow(/IAM allows 6144 \(managed policy size\)/);
+  });
+
+  it('fails when more stacks hold cached stages than a role may have managed policies, naming the limit', () => {
+    const { app, service } = home();
+    for (let index = 0; index < 10; index++) {
+      service.cacheFlush.registerRestStage(
+        new Stack(app, `Cached${index}`),
+        'Stage',
+        `api${String(index).padStart(7, '0')}`,
+        'v1',
+      );
+    }
+    // The service's own stage, and ten stacks'.
+    expect(() => app.synth()).toThrow(/11 stacks hold protected stages.*IAM allows 10 \(managed policies per role\)/);
+  });
+
+  it("fails when a function's environment could pass Lambda's 4 KB, naming the limit", () => {
+    const plans = Object.fromEntries(
+      Array.from({ length: 60 }, (_, index) => [
+        `plan-${String(index).padStart(2, '0')}-${'x'.repeat(24)}`,
+        { rateLimit: 1, burstLimit: 1 },
+      ]),
+    );
+    const stack = new Stack(testApp(), 'ManyPlans');
+    new ApiKeyService(stack, 'Service', { plans: { default: Object.keys(plans)[0], plans } });
+    expect(() => Template.fromStack(stack)).toThrow(/Lambda allows 4096 \(4 KB of environment variables per function\)/);
+  });
+
+  it('fails when a stage variable would pass 512 characters, naming the limit', () => {
+    const { app, service } = home();
+    const stack = new Stack(app, 'Mine');
+    const api = new RestApi(stack, 'Api', { cloudWatchRole: false, deployOptions: { variables: { backend: 'b'.repeat(513) } } });
+    service.protectRestApi(api).addMethod(api.root, 'GET', new MockIntegration(), MethodAccess.anyValidKey());
+    expect(() => Template.fromStack(stack)).toThrow(/backend \(513 characters\).*512 characters a stage variable value/);
+  });
+
+  it(
+    `fails when the usage plans would cover more than ${MAX_STAGES_PER_USAGE_PLAN} stages, naming the limit`,
+    () => {
+      const { app, service } = home();
+      const stacks = Array.from({ length: 3 }, (_, index) => new Stack(app, `Stages${index}`));
+      // With the service's own stage, one more than the limit.
+      for (let index = 0; index < MAX_STAGES_PER_USAGE_PLAN; index++) {
+        const api = new RestApi(stacks[index % stacks.length], `Api${index}`, { cloudWatchRole: false });
+        api.root.addMethod('GET', new MockIntegration());
+        service.usagePlans.addStage(api, 'Plans', api, api.deploymentStage);
+      }
+      expect(() => app.synth()).toThrow(
+        new RegExp(`cover ${MAX_STAGES_PER_USAGE_PLAN + 1} protected REST API stages.*stages per usage plan`),
+      );
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 });

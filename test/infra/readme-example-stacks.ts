@@ -1,3 +1,4 @@
+// bin/shop.ts: the app, with the key service and your public API in stacks of their own.
 import { App, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { LambdaIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';

@@ -7,6 +7,7 @@ import { buildApp } from '../../bin/service-app';
 import { ApiKeyService, type ApiKeyServiceProps } from '../../lib/api-key-service';
 import { ApiKeyServiceStack } from '../../lib/api-key-service-stack';
 import { ENV } from '../../src/config';
+import { METRICS_SERVICE, UNLINKED_STAGES_METRIC } from '../../src/metrics';
 import { HANDLERS } from '../../src/routes';
 import { logicalId, SYNTH_TIMEOUT_MS, testApp } from './helpers';
 
@@ -45,7 +46,7 @@ function statOf(properties: Record<string, any>): { statistic: string; period: n
   return stat ? { statistic: stat.Stat, period: stat.Period } : { statistic: properties.Statistic, period: properties.Period };
 }
 
-const WORKERS = [...Object.keys(HANDLERS), 'flusher'].sort();
+const WORKERS = [...Object.keys(HANDLERS), 'flusher', 'usagePlanReconciler'].sort();
 const ALL_FUNCTIONS = [...WORKERS, 'authorizer', 'consoleAuthorizer'].sort();
 
 describe('alarms, on by default', () => {
@@ -63,11 +64,16 @@ describe('alarms, on by default', () => {
     });
   });
 
-  it('function errors: one per handler and the flusher, none for the authorizers (refusals throw)', () => {
+  it('function errors: one per handler, the flusher and the usage plan reconciler, none for the authorizers (refusals throw)', () => {
     const { functionErrors } = defaults.service.monitoring!.alarms;
     expect(Object.keys(functionErrors).sort()).toEqual(WORKERS);
+    const workers: Record<string, unknown> = {
+      ...defaults.service.handlers,
+      flusher: defaults.service.cacheFlush.flusherFunction,
+      usagePlanReconciler: defaults.service.usagePlans.reconcilerFunction,
+    };
     for (const [name, alarm] of Object.entries(functionErrors)) {
-      const fn = name === 'flusher' ? defaults.service.cacheFlush.flusherFunction : defaults.service.handlers[name as never];
+      const fn = workers[name];
       expect(metricsOf(alarmOf(defaults, alarm))).toEqual([
         { namespace: 'AWS/Lambda', name: 'Errors', dimensions: { FunctionName: { Ref: logicalId(fn as never) } } },
       ]);
@@ -167,6 +173,26 @@ describe('alarms, on by default', () => {
     for (const fn of scheduling) {
       expect(fn.Properties.Environment.Variables[ENV.flushDeadLetterQueueArn]).toEqual({ 'Fn::GetAtt': [queue, 'Arn'] });
     }
+  });
+
+  it('stages missing from a usage plan: the most UnlinkedStages any reconciler run found in the period, above 0', () => {
+    const alarm = alarmOf(defaults, defaults.service.monitoring!.alarms.unlinkedStages);
+    expect(metricsOf(alarm)).toEqual([
+      { namespace: 'ApiKeyService', name: UNLINKED_STAGES_METRIC, dimensions: { service: METRICS_SERVICE } },
+    ]);
+    expect(alarm).toMatchObject({
+      Statistic: 'Maximum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+    // The reconciler publishes it to the namespace the alarm reads.
+    expect(
+      defaults.resources[logicalId(defaults.service.usagePlans.reconcilerFunction as never)].Properties.Environment.Variables[
+        ENV.metricsNamespace
+      ],
+    ).toBe('ApiKeyService');
   });
 
   it('never a key id or tenant id as a dimension: the service’s own metrics have `service` at most', () => {

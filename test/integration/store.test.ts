@@ -330,6 +330,16 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (engineName, start) => {
       expect(cleared?.after).not.toHaveProperty('meta');
       expect(await rawItem(record.keyHash)).not.toHaveProperty('meta');
     });
+
+    it('writes meta named as members every object has: constructor, toString …', async () => {
+      const meta = JSON.parse('{"constructor":"c","toString":"t","hasOwnProperty":"h"}');
+      const record = newRecord(freshTenant(), { meta });
+      await store.create(record);
+      expect(Object.entries((await rawItem(record.keyHash))?.meta ?? {})).toEqual(Object.entries(meta));
+      const renamed = JSON.parse('{"constructor":"d","valueOf":"v"}');
+      await store.update(record, { meta: renamed });
+      expect(Object.entries((await rawItem(record.keyHash))?.meta ?? {})).toEqual(Object.entries(renamed));
+    });
   });
 
   /**

@@ -145,4 +145,26 @@ describe.each(ENGINES)('DynamoTenantStore on %s', (_name, start) => {
       await expect(store.claimArrangement(tenant, times('2030-01-01T00:01:02.000Z'))).resolves.toBe(true);
     });
   });
+
+  describe('plan move notes', () => {
+    it("are found by one Query whatever the tenant, one per tenant, until cleared; no tenant's own item is touched", async () => {
+      const table = `moves-${randomUUID()}`;
+      await ensureTable(engine().client, createTenantTableInput(table));
+      const notes = new DynamoTenantStore(documents, table);
+      await expect(notes.planMoves()).resolves.toEqual([]);
+      const move = { keyId: 'k1', from: 'pro', to: 'free', startedAt: '2030-01-01T00:00:00.000Z' };
+      await notes.beginPlanMove({ tenantId: 'acme', ...move });
+      await notes.beginPlanMove({ tenantId: 'globex', ...move, keyId: 'k2' });
+      // A later note of the same tenant replaces its earlier one.
+      await notes.beginPlanMove({ tenantId: 'acme', ...move, from: 'free', to: 'pro' });
+      await expect(notes.planMoves()).resolves.toEqual([
+        { tenantId: 'acme', ...move, from: 'free', to: 'pro' },
+        { tenantId: 'globex', ...move, keyId: 'k2' },
+      ]);
+      await expect(notes.getTenant('acme')).resolves.toBeUndefined();
+      await notes.endPlanMove('acme');
+      await notes.endPlanMove('acme');
+      await expect(notes.planMoves()).resolves.toEqual([{ tenantId: 'globex', ...move, keyId: 'k2' }]);
+    });
+  });
 });

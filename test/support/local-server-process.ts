@@ -26,6 +26,7 @@ const LOCAL_MODE_VARIABLES = [
   'ADMIN_SECRET_ACCESS_KEY',
   'AUTHORIZER_CACHE_TTL_SECONDS',
   'PLANS_FILE',
+  'RECONCILE_INTERVAL_SECONDS',
 ];
 
 /** `npm start` as a user runs it, in a child process this test owns. */

@@ -28,3 +28,31 @@ export function hasChromium(): boolean {
 export const CHROMIUM_NOTICE =
   `Skipping the console's browser suite: it drives Chromium at ${CHROMIUM_PATH}, which is not installed. ` +
   'Install it (Debian/Ubuntu: sudo apt-get install -y chromium) to run it; every other suite ran.';
+
+/** Whether AWS's CloudFormation linter runs: `cfn-lint --version` (it is a Python package, `pip install cfn-lint`). */
+export function hasCfnLint(): boolean {
+  const result = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+  return !result.error && result.status === 0 && /cfn-lint/.test(result.stdout);
+}
+
+export const CFN_LINT_NOTICE =
+  "Skipping the cfn-lint suite: it runs AWS's CloudFormation linter, and `cfn-lint --version` failed. " +
+  'Install it (pip install cfn-lint) to run it; every other suite ran.';
+
+/**
+ * A Node.js older than the package's `engines` (22), on this machine: `/usr/bin/node`
+ * or another on the PATH. Local mode and the CLI must refuse it in one line.
+ */
+export function olderNode(): string | undefined {
+  const which = spawnSync('which', ['-a', 'node'], { encoding: 'utf8' });
+  const candidates = new Set(['/usr/bin/node', ...(which.stdout ?? '').split('\n').filter(Boolean)]);
+  return [...candidates].find((path) => {
+    const version = spawnSync(path, ['--version'], { encoding: 'utf8' });
+    const major = /^v(\d+)\./.exec(version.stdout ?? '')?.[1];
+    return !version.error && version.status === 0 && major !== undefined && Number(major) < 22;
+  });
+}
+
+export const OLDER_NODE_NOTICE =
+  'Skipping the check that npm start and the CLI refuse a Node.js older than 22: this machine has none ' +
+  '(looked at /usr/bin/node and `which -a node`); every other suite ran.';

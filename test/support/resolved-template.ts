@@ -182,7 +182,7 @@ export class ResolvedTemplate {
 
   private policiesNaming(isTheRole: (role: unknown) => boolean) {
     return Object.entries(this.resources)
-      .filter(([, resource]) => resource.Type === 'AWS::IAM::Policy')
+      .filter(([, resource]) => resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy')
       .filter(([, resource]) => (resource.Properties?.Roles ?? []).some(isTheRole))
       .map(([id, resource]) => ({
         name: `${this.stack.name}/${id}`,

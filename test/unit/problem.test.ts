@@ -1,4 +1,10 @@
-import { GATEWAY_RESPONSES, type GatewayResponseType, gatewayResponse, problem } from '../../src/problem';
+import {
+  GATEWAY_RESPONSES,
+  type GatewayResponseType,
+  gatewayResponse,
+  problem,
+  USAGE_PLAN_UNAVAILABLE_TYPE,
+} from '../../src/problem';
 
 describe('problem', () => {
   it('builds RFC 9457 bodies, with errors only when given', () => {
@@ -18,6 +24,11 @@ describe('problem', () => {
     for (const type of ['AUTHORIZER_CONFIGURATION_ERROR', 'AUTHORIZER_FAILURE'] as const) {
       expect(gatewayResponse(type)).toMatchObject({ body: { status: 503 }, headers: { 'Retry-After': expect.any(String) } });
     }
+    // A valid key whose stage (or tenant's API Gateway key) is in no usage plan: the service's fault, with a type of its own.
+    expect(gatewayResponse('INVALID_API_KEY')).toMatchObject({
+      body: { status: 503, type: USAGE_PLAN_UNAVAILABLE_TYPE },
+      headers: { 'Retry-After': expect.any(String) },
+    });
     for (const response of GATEWAY_RESPONSES) {
       expect(Object.keys(response.body).sort()).toEqual(['detail', 'status', 'title', 'type']);
     }

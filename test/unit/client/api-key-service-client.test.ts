@@ -226,6 +226,12 @@ describe('ApiKeyServiceClient: errors', () => {
       detail: '<html>Bad gateway</html>',
     });
   });
+
+  it('an AWS error body ({"message"}, as API Gateway\'s default responses send) becomes an ApiProblemError with its message', async () => {
+    const message = 'The security token included in the request is invalid.';
+    const { fetch } = fakeFetch({ status: 403, headers: { 'content-type': 'application/json' }, body: { message } });
+    expect(await rejection(admin(fetch).getKey('acme', KEY_ID))).toMatchObject({ status: 403, detail: message });
+  });
 });
 
 describe('ApiKeyServiceClient: retries', () => {

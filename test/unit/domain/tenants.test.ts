@@ -12,6 +12,13 @@ class FakeGateway implements UsagePlanGateway {
   readonly membership = new Map<string, Set<string>>();
   readonly usage = new Map<string, { date: string; requests: number }[]>();
   calls: string[] = [];
+  /** Calls that fail, such as `add key-acme-0 free`, as API Gateway's would when throttled or unreachable. */
+  readonly failing = new Set<string>();
+
+  private call(call: string): void {
+    this.calls.push(call);
+    if (this.failing.has(call)) throw new UsagePlansUnavailableError(`${call} failed`);
+  }
 
   async findOrCreateKey(tenantId: string): Promise<string> {
     this.calls.push(`findOrCreateKey ${tenantId}`);
@@ -22,7 +29,7 @@ class FakeGateway implements UsagePlanGateway {
   }
 
   async addToPlan(keyId: string, plan: string): Promise<void> {
-    this.calls.push(`add ${keyId} ${plan}`);
+    this.call(`add ${keyId} ${plan}`);
     const plans = this.membership.get(keyId) ?? new Set();
     if (plans.size > 0 && !plans.has(plan)) throw new Error('a key is in one usage plan per stage');
     plans.add(plan);
@@ -30,7 +37,7 @@ class FakeGateway implements UsagePlanGateway {
   }
 
   async removeFromPlan(keyId: string, plan: string): Promise<void> {
-    this.calls.push(`remove ${keyId} ${plan}`);
+    this.call(`remove ${keyId} ${plan}`);
     this.membership.get(keyId)?.delete(plan);
   }
 
@@ -150,6 +157,98 @@ describe('getting a tenant ready for its keys', () => {
     await expect(failing.prepareForKeys('acme')).rejects.toThrow('throttled');
     // Released: the next request may go at once.
     await expect(tenants.prepareForKeys('acme')).resolves.toBeUndefined();
+  });
+});
+
+describe('a move between plans that fails half-way', () => {
+  /** acme on `pro`, its key k1 in the pro usage plan, at `at`. */
+  function onPro(at: () => Date = () => NOW) {
+    const { records, gateway } = setup();
+    records.records.set('acme', {
+      tenantId: 'acme',
+      createdAt: NOW.toISOString(),
+      plan: 'pro',
+      usageKey: { id: 'k1', plan: 'pro' },
+    });
+    gateway.membership.set('k1', new Set(['pro']));
+    const tenants = new TenantService({ records, gateway, plans: PLANS, now: at, sleep: () => Promise.resolve() });
+    return { records, gateway, tenants };
+  }
+  const plansOf = (gateway: FakeGateway) => [...(gateway.membership.get('k1') ?? [])];
+
+  it('is undone: the key goes back into the old plan, the tenant stays on it, and nothing is left pending', async () => {
+    const { records, gateway, tenants } = onPro();
+    gateway.failing.add('add k1 free');
+    await expect(tenants.setPlan('acme', { plan: 'free' })).rejects.toBeInstanceOf(UsagePlansUnavailableError);
+    expect(gateway.calls).toEqual(['remove k1 pro', 'add k1 free', 'remove k1 free', 'add k1 pro']);
+    expect(plansOf(gateway)).toEqual(['pro']);
+    await expect(tenants.get('acme')).resolves.toMatchObject({ plan: 'pro' });
+    expect(records.moves.size).toBe(0);
+    // The lease is given back: the admin may retry at once.
+    gateway.failing.clear();
+    await expect(tenants.setPlan('acme', { plan: 'free' })).resolves.toMatchObject({ plan: 'free' });
+    expect(plansOf(gateway)).toEqual(['free']);
+  });
+
+  it('stays pending when the undo fails too, and the reconciler puts the key back in the plan the tenant is on', async () => {
+    let clock = NOW.getTime();
+    const { records, gateway, tenants } = onPro(() => new Date(clock));
+    gateway.failing.add('add k1 free');
+    gateway.failing.add('add k1 pro');
+    await expect(tenants.setPlan('acme', { plan: 'free' })).rejects.toThrow('add k1 free failed');
+    // In no plan at all: every key of the tenant would be refused (503) until this is finished.
+    expect(plansOf(gateway)).toEqual([]);
+    expect([...records.moves.values()]).toEqual([
+      { tenantId: 'acme', keyId: 'k1', from: 'pro', to: 'free', startedAt: NOW.toISOString() },
+    ]);
+    await expect(tenants.get('acme')).resolves.toMatchObject({ plan: 'pro' });
+
+    // A run while API Gateway still fails leaves it for the next.
+    clock += 60_000;
+    await expect(tenants.finishPlanMoves()).resolves.toEqual({ finished: 0, left: 1 });
+    expect(records.moves.size).toBe(1);
+    gateway.failing.clear();
+    gateway.calls = [];
+    await expect(tenants.finishPlanMoves()).resolves.toEqual({ finished: 1, left: 0 });
+    expect(gateway.calls).toEqual(['remove k1 free', 'add k1 pro']);
+    expect(plansOf(gateway)).toEqual(['pro']);
+    expect(records.moves.size).toBe(0);
+    await expect(tenants.finishPlanMoves()).resolves.toEqual({ finished: 0, left: 0 });
+  });
+
+  it('when the process died mid-move, is finished towards the plan recorded, once no request can still be at it', async () => {
+    let clock = NOW.getTime();
+    const { records, gateway, tenants } = onPro(() => new Date(clock));
+    // Out of pro, then the process died: no undo, the lease held until it runs out.
+    await records.claimArrangement('acme', { now: NOW.toISOString(), leaseUntil: new Date(clock + 30_000).toISOString() });
+    await records.beginPlanMove({ tenantId: 'acme', keyId: 'k1', from: 'pro', to: 'free', startedAt: NOW.toISOString() });
+    gateway.membership.set('k1', new Set());
+    // Too young: a request may still be at work on it.
+    clock += 10_000;
+    await expect(tenants.finishPlanMoves()).resolves.toEqual({ finished: 0, left: 0 });
+    clock += 30_000;
+    await expect(tenants.finishPlanMoves()).resolves.toEqual({ finished: 1, left: 0 });
+    expect(plansOf(gateway)).toEqual(['pro']);
+  });
+
+  it('leaves a tenant another request holds to that request, for the next run', async () => {
+    let clock = NOW.getTime();
+    const { records, tenants } = onPro(() => new Date(clock));
+    await records.beginPlanMove({ tenantId: 'acme', keyId: 'k1', from: 'pro', to: 'free', startedAt: NOW.toISOString() });
+    clock += 60_000;
+    await records.claimArrangement('acme', {
+      now: new Date(clock).toISOString(),
+      leaseUntil: new Date(clock + 30_000).toISOString(),
+    });
+    await expect(tenants.finishPlanMoves()).resolves.toEqual({ finished: 0, left: 1 });
+    expect(records.moves.size).toBe(1);
+  });
+
+  it('clears the note of a move that succeeded', async () => {
+    const { records, gateway, tenants } = onPro();
+    await tenants.setPlan('acme', { plan: 'free' });
+    expect(plansOf(gateway)).toEqual(['free']);
+    expect(records.moves.size).toBe(0);
   });
 });
 

@@ -150,6 +150,23 @@ describe('unknown fields', () => {
   });
 });
 
+describe('metadata names', () => {
+  it('may be any of the pattern, those an object already has (constructor, toString …) included', () => {
+    for (const name of ['constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf']) {
+      const parsed = create(JSON.parse(`{"name":"n","meta":{"${name}":"v"}}`));
+      expect(Object.entries(parsed.meta ?? {})).toEqual([[name, 'v']]);
+    }
+  });
+
+  it('refuses __proto__, which JSON.parse keeps as a member of its own, at its path', () => {
+    for (const parse of [create, update]) {
+      expect(errorsOf(() => parse(JSON.parse('{"name":"n","meta":{"__proto__":"v"}}')))).toEqual([
+        { path: 'meta.__proto__', message: expect.stringContaining('starting with a letter') },
+      ]);
+    }
+  });
+});
+
 describe('body shape', () => {
   it('must be an object', () => {
     for (const body of [undefined, null, 'name', 42, []]) {

@@ -82,6 +82,15 @@ describe('a token of the issuer, for the console, naming a tenant', () => {
     expect(issuer.jwksFetches - before).toBe(1);
   });
 
+  it.each([
+    ['no typ', { typ: null }],
+    ['typ at+jwt, an OAuth access token (RFC 9068)', { typ: 'at+jwt' }],
+    ['typ application/at+jwt, in any case', { typ: 'Application/AT+JWT' }],
+    ['an iat up to five minutes ahead, a clock a little fast', { issuedAt: 280 }],
+  ])('is allowed with %s', async (_, options) => {
+    expect((await handler(request(`Bearer ${await issuer.sign({}, options)}`))).principalId).toBe('user-1');
+  });
+
   it('gives an empty email when the token has none', async () => {
     const result = await handler(request(`Bearer ${await issuer.sign({ email: undefined })}`));
     expect(result.context?.email).toBe('');
@@ -116,6 +125,13 @@ describe('refused with 401 (Unauthorized)', () => {
     ['a token without the tenant claim', async () => `Bearer ${await issuer.sign({ [TENANT_CLAIM]: undefined })}`],
     ['a tenant that is no tenant id', async () => `Bearer ${await issuer.sign({ [TENANT_CLAIM]: '../globex' })}`],
     ['a token without exp', async () => `Bearer ${await issuer.sign({}, { withoutExpiry: true })}`],
+    // Another kind of JWT of the same issuer: a logout token (OpenID Connect Back-Channel Logout) or a security event.
+    ['typ logout+jwt', async () => `Bearer ${await issuer.sign({}, { typ: 'logout+jwt' })}`],
+    ['typ secevent+jwt', async () => `Bearer ${await issuer.sign({}, { typ: 'application/secevent+jwt' })}`],
+    ['an iat more than five minutes ahead', async () => `Bearer ${await issuer.sign({}, { issuedAt: 360 })}`],
+    ['an empty sub', async () => `Bearer ${await issuer.sign({ sub: '' })}`],
+    ['a sub that is not a string', async () => `Bearer ${await issuer.sign({ sub: 42 as never })}`],
+    ['no sub', async () => `Bearer ${await issuer.sign({ sub: undefined })}`],
   ];
 
   it.each(cases)('%s', async (_, authorization) => {

@@ -350,13 +350,16 @@ describe('error translation', () => {
 });
 
 describe('createDocumentClient', () => {
-  it('bounds attempts and removes undefined values', async () => {
+  it('bounds attempts, removes undefined values and writes every object as a map', async () => {
     const previous = process.env.AWS_REGION;
     process.env.AWS_REGION = 'eu-west-1';
     try {
       const client = createDocumentClient();
       expect(client).toBeInstanceOf(DynamoDBDocumentClient);
-      expect(client.config.translateConfig?.marshallOptions?.removeUndefinedValues).toBe(true);
+      expect(client.config.translateConfig?.marshallOptions).toEqual({
+        removeUndefinedValues: true,
+        convertClassInstanceToMap: true,
+      });
       expect(await client.config.maxAttempts()).toBe(3);
       expect(await client.config.region()).toBe('eu-west-1');
     } finally {

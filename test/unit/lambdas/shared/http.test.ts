@@ -18,8 +18,9 @@ import {
   StoreUnavailableError,
   ValidationError,
 } from '../../../../src/domain/errors';
+import { ROUTES } from '../../../../src/routes';
 import { type CapturedOutput, captureOutput } from '../../../fixtures/capture-output';
-import { adminEvent, consoleEvent, selfServiceEvent } from '../../../fixtures/events';
+import { adminEvent, consoleEvent, fillPath, selfServiceEvent } from '../../../fixtures/events';
 import { expectProblem, headerOf } from '../../../fixtures/responses';
 
 /** What a handler answers when its route throws this. */
@@ -59,7 +60,32 @@ describe('header', () => {
     expect(header(event, 'x-custom-header')).toBe('v');
     expect(header(event, 'CONTENT-TYPE')).toBe('application/json');
     expect(header(event, 'missing')).toBeUndefined();
-    expect(header({ headers: null as never }, 'a')).toBeUndefined();
+    expect(header({ headers: null as never, multiValueHeaders: null as never }, 'a')).toBeUndefined();
+  });
+
+  it('refuses a header sent twice with different values, in any casing, naming it; the same value twice is one', () => {
+    const twice = (values: Record<string, string[]>) => {
+      const event = post({ a: 1 });
+      for (const [name, list] of Object.entries(values)) {
+        event.headers[name] = list.at(-1) as string; // API Gateway keeps the last
+        event.multiValueHeaders[name] = list;
+      }
+      return event;
+    };
+    for (const event of [
+      twice({ 'Idempotency-Key': ['first', 'second'] }),
+      twice({ 'Idempotency-Key': ['first'], 'idempotency-key': ['second'] }),
+    ]) {
+      expect(() => header(event, 'idempotency-key')).toThrow(ValidationError);
+      try {
+        header(event, 'idempotency-key');
+      } catch (error) {
+        expect((error as ValidationError).errors).toEqual([
+          { path: 'Idempotency-Key', message: expect.stringContaining('once') },
+        ]);
+      }
+    }
+    expect(header(twice({ 'Idempotency-Key': ['same', 'same'] }), 'idempotency-key')).toBe('same');
   });
 });
 
@@ -169,6 +195,45 @@ describe('errorResponse', () => {
       throw new KeyNotFoundError();
     });
     expectProblem(await wrapped(post(undefined)), 404);
+  });
+});
+
+describe('query parameters', () => {
+  const SAMPLE_PATH_PARAMETERS = { tenantId: 'acme', keyId: 'key_01JD5Z0000000000000000000A', file: 'favicon.svg' };
+  /** A request on `route` with this query, to a handler that answers 200 when it runs. */
+  const send = (route: (typeof ROUTES)[number], query: Record<string, string>) => {
+    const pathParameters = Object.fromEntries(
+      Object.entries(SAMPLE_PATH_PARAMETERS).filter(([name]) => route.path.includes(`{${name}}`)),
+    );
+    expect(fillPath(route.path, pathParameters)).not.toContain('{');
+    return httpHandler(async () => json(200, {}))(
+      adminEvent({ method: route.method, resource: route.path, pathParameters, query }),
+    );
+  };
+
+  it.each(ROUTES.filter((route) => route.handler !== 'consolePage').map((route) => [`${route.method} ${route.path}`, route]))(
+    '%s: 400 naming a parameter its route does not take, before the route runs',
+    async (_, route) => {
+      const refused = await send(route, { colour: 'red' });
+      expectProblem(refused, 400);
+      expect(JSON.parse(refused.body).errors).toEqual([{ path: 'query', message: expect.stringContaining('colour') }]);
+    },
+  );
+
+  it('runs the route with the parameters it takes, and with none', async () => {
+    const list = ROUTES.find((route) => route.handler === 'listKeys' && route.authorization === 'iam');
+    const usage = ROUTES.find((route) => route.handler === 'getUsage' && route.authorization === 'iam');
+    const audit = ROUTES.find((route) => route.handler === 'listAudit' && route.authorization === 'iam');
+    expect((await send(list!, { limit: '5', cursor: 'abc' })).statusCode).toBe(200);
+    expect((await send(usage!, { from: '2030-01-01', to: '2030-01-02' })).statusCode).toBe(200);
+    expect((await send(audit!, { keyId: SAMPLE_PATH_PARAMETERS.keyId })).statusCode).toBe(200);
+    for (const route of ROUTES) expect((await send(route, {})).statusCode).toBe(200);
+  });
+
+  it("lets any through to the console's page and files, where the identity provider's answer arrives", async () => {
+    for (const route of ROUTES.filter((candidate) => candidate.handler === 'consolePage')) {
+      expect((await send(route, { code: 'c', state: 's', iss: 'https://id.example', utm_source: 'mail' })).statusCode).toBe(200);
+    }
   });
 });
 

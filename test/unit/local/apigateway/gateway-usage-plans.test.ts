@@ -4,10 +4,11 @@ import { createAuthorizerResultCache } from '../../../../local/apigateway/author
 import { createAuthorizerRunner } from '../../../../local/apigateway/authorizer-runner';
 import { createGateway, type GatewayRoute } from '../../../../local/apigateway/gateway';
 import { localStage } from '../../../../local/apigateway/stage';
-import { createUsagePlans, usagePlanId } from '../../../../local/apigateway/usage-plans';
+import { apiStageOf, createUsagePlans, usagePlanId } from '../../../../local/apigateway/usage-plans';
 import type { GatewayRequest } from '../../../../local/http/http-request';
 import { policyFor } from '../../../../src/authorizer-policy';
 import { usageKeyValue } from '../../../../src/domain/usage-key';
+import { USAGE_PLAN_UNAVAILABLE_TYPE } from '../../../../src/problem';
 import { compileMethods } from '../../../../src/protected-methods';
 
 const stage = localStage('us-east-1');
@@ -49,6 +50,7 @@ function call(apiKey?: string, path = '/whoami'): GatewayRequest {
 function setUp() {
   const clock = { now: Date.parse('2030-03-05T12:00:00Z') };
   const usagePlans = createUsagePlans({ declaration: PLANS, now: () => clock.now });
+  usagePlans.deployStage(apiStageOf(stage));
   const member = (tenantId: string, plan: string) => {
     const key = usagePlans.createApiKey({ name: `local/${tenantId}`, value: usageKeyValue('local', tenantId), enabled: true });
     if (key === 'duplicateValue') throw new Error('duplicate');
@@ -99,13 +101,17 @@ it('answers 429 once the quota is used up, and counts only what reached the back
   });
 });
 
-it('refuses with 403 a valid key whose tenant is in no usage plan, and one whose API key is disabled, before the backend', async () => {
-  const { gateway, usagePlans, backend } = setUp();
+it('refuses with 503 a valid key whose tenant is in no usage plan, one whose API key is disabled, and one on a stage dropped from its plan, before the backend', async () => {
+  const { gateway, usagePlans, backend, member } = setUp();
   const refused = await gateway(call('ak_nobody'));
-  expect(refused.statusCode).toBe(403);
-  expect(refused.headers).toMatchObject({ 'Content-Type': 'application/problem+json' });
+  expect(refused.statusCode).toBe(503);
+  expect(refused.headers).toMatchObject({ 'Content-Type': 'application/problem+json', 'Retry-After': expect.any(String) });
+  expect(JSON.parse(String(refused.body))).toMatchObject({ type: USAGE_PLAN_UNAVAILABLE_TYPE, status: 503 });
   usagePlans.createApiKey({ value: usageKeyValue('local', 'off'), enabled: false });
-  expect((await gateway(call('ak_off'))).statusCode).toBe(403);
+  expect((await gateway(call('ak_off'))).statusCode).toBe(503);
+  member('acme', 'capped');
+  usagePlans.changeStages(usagePlanId('capped'), [{ op: 'remove', stage: apiStageOf(stage) }]);
+  expect((await gateway(call('ak_acme'))).statusCode).toBe(503);
   expect(backend).not.toHaveBeenCalled();
 });
 
@@ -143,7 +149,7 @@ it('refuses an apiKeyRequired method on a stage without usage plans, as API Gate
     authorizer: createAuthorizerRunner(authorizer, createAuthorizerResultCache(0)),
     stage,
   });
-  expect((await gateway(call('ak_acme'))).statusCode).toBe(403);
+  expect((await gateway(call('ak_acme'))).statusCode).toBe(503);
 });
 
 it('takes an authorizer answer whose usageIdentifierKey is not a string for an unusable one (503)', async () => {

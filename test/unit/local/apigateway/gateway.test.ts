@@ -9,8 +9,8 @@ import { localStage } from '../../../../local/apigateway/stage';
 import type { GatewayRequest } from '../../../../local/http/http-request';
 import { consoleUserPolicyFor, policyFor } from '../../../../src/authorizer-policy';
 import { PROBLEM_HEADERS } from '../../../../src/problem';
-import { compileMethods } from '../../../../src/protected-methods';
-import { type HandlerName, ROUTES, SERVICE_PROTECTED_METHODS } from '../../../../src/routes';
+import { compileMethods, SERVICE_PROTECTED_METHODS } from '../../../../src/protected-methods';
+import { type HandlerName, ROUTES } from '../../../../src/routes';
 
 const SERVICE_METHODS = compileMethods(SERVICE_PROTECTED_METHODS);
 

@@ -1,12 +1,10 @@
 import {
   isInvocationAllowed,
-  matchesWildcard,
   type NormalizedStatement,
   parsePolicyDocument,
 } from '../../../../local/apigateway/policy-evaluation';
 import { policyFor } from '../../../../src/authorizer-policy';
-import { compileMethods } from '../../../../src/protected-methods';
-import { SERVICE_PROTECTED_METHODS } from '../../../../src/routes';
+import { compileMethods, SERVICE_PROTECTED_METHODS } from '../../../../src/protected-methods';
 
 const STAGE = 'arn:aws:execute-api:us-east-1:000000000000:local/v1';
 const allow = (...resources: string[]): NormalizedStatement => ({
@@ -20,7 +18,7 @@ const deny = (...resources: string[]): NormalizedStatement => ({
   Resource: resources,
 });
 
-describe('matchesWildcard', () => {
+describe('wildcards in a Resource', () => {
   it.each([
     ['GET/keys/*', 'GET/keys/key_1', true],
     ['GET/keys/*', 'GET/keys/key_1/rotate', true], // `*` crosses slashes, as in IAM
@@ -29,13 +27,14 @@ describe('matchesWildcard', () => {
     ['GET/key?', 'GET/key', false],
     ['GET/keys.json', 'GET/keysXjson', false], // other characters are literal
     ['*', 'anything/at/all', true],
-  ])('%s against %s: %s', (pattern, value, expected) => {
-    expect(matchesWildcard(pattern, value)).toBe(expected);
+  ])('%s against %s: %s', (pattern, method, expected) => {
+    expect(isInvocationAllowed([allow(`${STAGE}/${pattern}`)], `${STAGE}/${method}`)).toBe(expected);
   });
 
-  it('is case-sensitive unless asked', () => {
-    expect(matchesWildcard('execute-api:invoke', 'execute-api:Invoke')).toBe(false);
-    expect(matchesWildcard('execute-api:invoke', 'execute-api:Invoke', true)).toBe(true);
+  it('match case-sensitively, while the action matches in any case', () => {
+    expect(isInvocationAllowed([allow(`${STAGE}/get/whoami`)], `${STAGE}/GET/whoami`)).toBe(false);
+    const invoke: NormalizedStatement = { Effect: 'Allow', Action: ['EXECUTE-API:invoke'], Resource: [`${STAGE}/GET/whoami`] };
+    expect(isInvocationAllowed([invoke], `${STAGE}/GET/whoami`)).toBe(true);
   });
 });
 

@@ -1,7 +1,14 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createUsagePlans, type UsagePlans, UsagePlansFileError, usagePlanId } from '../../../../local/apigateway/usage-plans';
+import {
+  type ApiStage,
+  createUsagePlans,
+  type UsagePlans,
+  UsagePlansFileError,
+  type UsagePlansOptions,
+  usagePlanId,
+} from '../../../../local/apigateway/usage-plans';
 import type { PlanDeclaration } from '../../../../src/plans';
 
 const PLANS: PlanDeclaration = {
@@ -12,16 +19,23 @@ const PLANS: PlanDeclaration = {
     pro: { rateLimit: 100, burstLimit: 100 },
   },
 };
-/** The refusal, or undefined when the request passed. */
-const admitted = (usagePlans: UsagePlans, value: string | undefined) => {
-  const outcome = usagePlans.admit(value);
+const STAGE: ApiStage = 'local:v1';
+/** The refusal, or undefined when the request passed, on STAGE. */
+const admitted = (usagePlans: UsagePlans, value: string | undefined, stage = STAGE) => {
+  const outcome = usagePlans.admit(value, stage);
   return outcome.admitted ? undefined : outcome.refusal;
 };
+/** Usage plans with STAGE deployed under them, as local mode starts them. */
+function deployed(options: UsagePlansOptions): UsagePlans {
+  const usagePlans = createUsagePlans(options);
+  usagePlans.deployStage(STAGE);
+  return usagePlans;
+}
 const VALUE = 'a-usage-key-value-of-the-tenant-acme';
 
 function withKeyIn(planName: string, start = '2030-03-05T12:00:00Z') {
   const clock = { now: Date.parse(start) };
-  const usagePlans = createUsagePlans({ declaration: PLANS, now: () => clock.now });
+  const usagePlans = deployed({ declaration: PLANS, now: () => clock.now });
   const key = usagePlans.createApiKey({ name: 'local/acme', value: VALUE, enabled: true });
   if (key === 'duplicateValue') throw new Error('duplicate');
   expect(usagePlans.addKey(usagePlanId(planName), key.id)).toBe('added');
@@ -30,15 +44,15 @@ function withKeyIn(planName: string, start = '2030-03-05T12:00:00Z') {
 
 describe('the local usage plans', () => {
   it('makes one usage plan per declared plan and tells the functions their ids', () => {
-    const usagePlans = createUsagePlans({ declaration: PLANS });
+    const usagePlans = deployed({ declaration: PLANS });
     expect(usagePlans.environment).toEqual({
       default: 'free',
       ids: { free: 'local-free', weekly: 'local-weekly', pro: 'local-pro' },
     });
   });
 
-  it('refuses, as API Gateway does, a key it does not know, a disabled one, and one in no plan (403 INVALID_API_KEY)', () => {
-    const usagePlans = createUsagePlans({ declaration: PLANS });
+  it('refuses, as API Gateway does, a key it does not know, a disabled one, and one in no plan (INVALID_API_KEY)', () => {
+    const usagePlans = deployed({ declaration: PLANS });
     expect(admitted(usagePlans, undefined)).toBe('INVALID_API_KEY');
     expect(admitted(usagePlans, VALUE)).toBe('INVALID_API_KEY');
     const disabled = usagePlans.createApiKey({ value: VALUE, enabled: false });
@@ -48,6 +62,21 @@ describe('the local usage plans', () => {
     const outside = usagePlans.createApiKey({ value: `${VALUE}-2`, enabled: true });
     expect(outside).not.toBe('duplicateValue');
     expect(admitted(usagePlans, `${VALUE}-2`)).toBe('INVALID_API_KEY');
+  });
+
+  it('counts a key only on the stages its usage plan covers: a stage dropped from the plan refuses it until it is added back', () => {
+    const { usagePlans } = withKeyIn('pro');
+    expect(usagePlans.stagesOf(usagePlanId('pro'))).toEqual([STAGE]);
+    expect(admitted(usagePlans, VALUE, 'orders:v1')).toBe('INVALID_API_KEY');
+    expect(usagePlans.changeStages(usagePlanId('pro'), [{ op: 'remove', stage: STAGE }])).toBe('changed');
+    expect(usagePlans.stagesOf(usagePlanId('pro'))).toEqual([]);
+    expect(admitted(usagePlans, VALUE)).toBe('INVALID_API_KEY');
+    // Only a stage local mode serves can join a plan; an unknown plan is no plan.
+    expect(usagePlans.changeStages(usagePlanId('pro'), [{ op: 'add', stage: 'nowhere:v1' }])).toBe('noSuchStage');
+    expect(usagePlans.changeStages('gold', [{ op: 'add', stage: STAGE }])).toBe('noSuchPlan');
+    expect(usagePlans.stagesOf('gold')).toBeUndefined();
+    expect(usagePlans.changeStages(usagePlanId('pro'), [{ op: 'add', stage: STAGE }])).toBe('changed');
+    expect(admitted(usagePlans, VALUE)).toBeUndefined();
   });
 
   it('throttles past the burst, then admits again at the plan’s rate', () => {
@@ -138,13 +167,13 @@ describe('the local usage plans', () => {
 
     it('keeps keys and memberships across restarts, in a file only its owner reads; usage starts afresh', async () => {
       const file = join(dir, 'keys.json');
-      const first = createUsagePlans({ declaration: PLANS, file });
+      const first = deployed({ declaration: PLANS, file });
       const key = first.createApiKey({ name: 'local/acme', value: VALUE, enabled: true });
       if (key === 'duplicateValue') throw new Error('duplicate');
       first.addKey('local-free', key.id);
       admitted(first, VALUE);
       expect((await stat(file)).mode & 0o777).toBe(0o600);
-      const second = createUsagePlans({ declaration: PLANS, file });
+      const second = deployed({ declaration: PLANS, file });
       expect(second.apiKeys()).toEqual([key]);
       expect(second.addKey('local-free', key.id)).toBe('alreadyInPlan');
       expect(admitted(second, VALUE)).toBeUndefined();
@@ -152,14 +181,26 @@ describe('the local usage plans', () => {
       expect(second.usage('local-free', { startDate: today, endDate: today })?.[key.id]?.[0]?.[0]).toBe(1);
     });
 
+    it('keeps the stages each plan covers across restarts: one a plan lost stays lost; a new stage, or a new plan, covers all', async () => {
+      const file = join(dir, 'keys.json');
+      const first = deployed({ declaration: PLANS, file });
+      first.changeStages(usagePlanId('pro'), [{ op: 'remove', stage: STAGE }]);
+      const second = createUsagePlans({ declaration: { ...PLANS, plans: { ...PLANS.plans, gold: PLANS.plans.pro } }, file });
+      second.deployStage(STAGE);
+      second.deployStage('orders:v1');
+      expect(second.stagesOf(usagePlanId('pro'))).toEqual(['orders:v1']);
+      expect(second.stagesOf(usagePlanId('free'))).toEqual([STAGE, 'orders:v1']);
+      expect(second.stagesOf(usagePlanId('gold'))).toEqual([STAGE, 'orders:v1']);
+    });
+
     it('drops, with a warning, memberships of a plan that is no longer declared', async () => {
       const file = join(dir, 'keys.json');
-      const before = createUsagePlans({ declaration: PLANS, file });
+      const before = deployed({ declaration: PLANS, file });
       const key = before.createApiKey({ value: VALUE, enabled: true });
       if (key === 'duplicateValue') throw new Error('duplicate');
       before.addKey('local-weekly', key.id);
       const warn = jest.fn();
-      const after = createUsagePlans({ declaration: { default: 'free', plans: { free: PLANS.plans.free } }, file, warn });
+      const after = deployed({ declaration: { default: 'free', plans: { free: PLANS.plans.free } }, file, warn });
       expect(warn).toHaveBeenCalledWith(expect.stringContaining('usage plan local-weekly'));
       expect(admitted(after, VALUE)).toBe('INVALID_API_KEY');
       expect(JSON.parse(await readFile(file, 'utf8')).planKeys).toEqual({ 'local-free': [] });
@@ -169,8 +210,8 @@ describe('the local usage plans', () => {
     it('refuses a file it did not write, naming it', async () => {
       const file = join(dir, 'keys.json');
       await writeFile(file, '{"apiKeys":');
-      expect(() => createUsagePlans({ declaration: PLANS, file })).toThrow(UsagePlansFileError);
-      expect(() => createUsagePlans({ declaration: PLANS, file })).toThrow(file);
+      expect(() => deployed({ declaration: PLANS, file })).toThrow(UsagePlansFileError);
+      expect(() => deployed({ declaration: PLANS, file })).toThrow(file);
     });
   });
 });

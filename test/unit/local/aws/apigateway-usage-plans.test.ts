@@ -9,14 +9,17 @@ import {
   DeleteUsagePlanKeyCommand,
   GetApiKeysCommand,
   GetUsageCommand,
+  GetUsagePlanCommand,
+  UpdateUsagePlanCommand,
 } from '@aws-sdk/client-api-gateway';
-import { createUsagePlans, type UsagePlans } from '../../../../local/apigateway/usage-plans';
+import { type ApiStage, createUsagePlans, type UsagePlans } from '../../../../local/apigateway/usage-plans';
 import { createApiGatewayManagement } from '../../../../local/aws/apigateway-management';
 import { createRequestListener } from '../../../../local/http/http-listener';
 import { DECLARED_PLANS } from '../../../../src/declared-plans';
 import { usageKeyName, usageKeyValue } from '../../../../src/domain/usage-key';
 
-const admitted = (usagePlans: UsagePlans, value: string) => usagePlans.admit(value).admitted;
+const STAGE: ApiStage = 'local:v1';
+const admitted = (usagePlans: UsagePlans, value: string) => usagePlans.admit(value, STAGE).admitted;
 const SDK_CREDENTIALS = { accessKeyId: 'LOCAL', secretAccessKey: 'sdk-secret' };
 const TODAY = new Date().toISOString().slice(0, 10);
 
@@ -27,6 +30,7 @@ let usagePlans: UsagePlans;
 
 beforeAll(async () => {
   usagePlans = createUsagePlans({ declaration: DECLARED_PLANS });
+  usagePlans.deployStage(STAGE);
   const management = createApiGatewayManagement({
     region: 'us-east-1',
     stages: [],
@@ -152,6 +156,31 @@ it('refuses a usage range that is backwards, malformed or over 90 days: 400 BadR
       name: 'BadRequestException',
     });
   }
+});
+
+it('gives a usage plan with its stages, throttle and quota, and adds and removes stages at /apiStages', async () => {
+  const usagePlanId = usagePlans.environment.ids.free;
+  expect(await client.send(new GetUsagePlanCommand({ usagePlanId }))).toMatchObject({
+    id: usagePlanId,
+    name: 'free',
+    apiStages: [{ apiId: 'local', stage: 'v1' }],
+    throttle: { rateLimit: 5, burstLimit: 10 },
+    quota: { limit: 1000, period: 'DAY' },
+  });
+  const patch = (op: 'add' | 'remove', value: string) =>
+    client.send(new UpdateUsagePlanCommand({ usagePlanId, patchOperations: [{ op, path: '/apiStages', value }] }));
+  expect((await patch('remove', STAGE)).apiStages).toEqual([]);
+  expect(usagePlans.stagesOf(usagePlanId)).toEqual([]);
+  expect((await patch('add', STAGE)).apiStages).toEqual([{ apiId: 'local', stage: 'v1' }]);
+  await expect(patch('add', 'elsewhere:v1')).rejects.toMatchObject({ name: 'BadRequestException' });
+  await expect(
+    client.send(
+      new UpdateUsagePlanCommand({ usagePlanId, patchOperations: [{ op: 'replace', path: '/throttle/rateLimit', value: '1' }] }),
+    ),
+  ).rejects.toMatchObject({ name: 'BadRequestException' });
+  await expect(client.send(new GetUsagePlanCommand({ usagePlanId: 'gold' }))).rejects.toMatchObject({
+    name: 'NotFoundException',
+  });
 });
 
 it('refuses other credentials, as AWS does', async () => {

@@ -12,7 +12,7 @@ import {
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { localStage } from '../../../../local/apigateway/stage';
-import { createScheduler, isSchedulerRequest, type LocalScheduler, parseAtExpression } from '../../../../local/aws/scheduler';
+import { createScheduler, isSchedulerRequest, type LocalScheduler } from '../../../../local/aws/scheduler';
 import type { LocalQueue } from '../../../../local/aws/sqs';
 import { createRequestListener } from '../../../../local/http/http-listener';
 import type { GatewayRequest } from '../../../../local/http/http-request';
@@ -200,7 +200,11 @@ describe('local Scheduler: CreateSchedule', () => {
   it.each([
     ['a rate expression', flushInput('x', { ScheduleExpression: 'rate(5 minutes)' })],
     ['a date that does not exist', flushInput('2030-02-30T00:00:00')],
+    ['a month out of range', flushInput('2030-13-02T03:04:05')],
     ['an hour out of range', flushInput('2030-01-02T24:00:00')],
+    ['a second out of range', flushInput('2030-01-02T03:04:60')],
+    ['a space for the T', flushInput('2030-01-02 03:04:05')],
+    ['an expression that is not text', flushInput('x', { ScheduleExpression: 42 })],
     ['a time zone other than UTC', flushInput('2030-01-02T03:04:06', { ScheduleExpressionTimezone: 'Europe/Berlin' })],
     ['no flexible time window', flushInput('2030-01-02T03:04:06', { FlexibleTimeWindow: undefined })],
     ['a flexible window without its length', flushInput('2030-01-02T03:04:06', { FlexibleTimeWindow: { Mode: 'FLEXIBLE' } })],
@@ -442,16 +446,6 @@ describe('local Scheduler: UpdateSchedule', () => {
     expect((await update('flush-key_1', flushInput('2030-01-02T03:04:08'))).statusCode).toBe(404);
     jest.advanceTimersByTime(60_000);
     expect(flushAuthorizerCache).not.toHaveBeenCalled();
-  });
-});
-
-describe('parseAtExpression', () => {
-  it('reads at(yyyy-mm-ddThh:mm:ss) as UTC', () => {
-    expect(parseAtExpression('at(2030-01-02T03:04:05)')).toBe(NOW.getTime());
-    expect(parseAtExpression('at(2030-01-02 03:04:05)')).toBeUndefined();
-    expect(parseAtExpression('at(2030-01-02T03:04:60)')).toBeUndefined();
-    expect(parseAtExpression('at(2030-13-02T03:04:05)')).toBeUndefined();
-    expect(parseAtExpression(42)).toBeUndefined();
   });
 });
 

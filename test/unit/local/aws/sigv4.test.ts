@@ -1,14 +1,8 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import {
-  type Credentials,
-  parseAuthorization,
-  precheckSigV4,
-  SIGV4_FAILURES,
-  type SignedRequest,
-  verifySigV4,
-} from '../../../../local/aws/sigv4';
+import { type Credentials, parseAuthorization, precheckSigV4, SIGV4_FAILURES, verifySigV4 } from '../../../../local/aws/sigv4';
+import type { SignedRequest } from '../../../../local/http/http-request';
 
 const ADMIN: Credentials = { accessKeyId: 'AKIAEXAMPLE000000000', secretAccessKey: 'secret-secret-secret-secret-secret-00000' };
 const SIGNED_AT = new Date('2030-01-02T03:04:05Z');
@@ -249,6 +243,54 @@ describe('verifySigV4', () => {
     await expect(verifySigV4({ ...request, headers: withoutExtra }, options())).resolves.toEqual({
       valid: false,
       failure: 'malformed',
+    });
+  });
+
+  describe('X-Amz-Date, the date the signature is checked by, which AWS takes only signed and once', () => {
+    it('refuses a second, unsigned X-Amz-Date, whichever comes first', async () => {
+      const request = await signedRequest();
+      const [signed] = request.headers['x-amz-date'] ?? [];
+      for (const dates of [
+        [signed, '20300102T030000Z'],
+        ['20300102T030000Z', signed],
+      ]) {
+        await expect(
+          verifySigV4({ ...request, headers: { ...request.headers, 'x-amz-date': dates } }, options()),
+        ).resolves.toEqual({
+          valid: false,
+          failure: 'malformed',
+        });
+      }
+    });
+
+    it('refuses a signature that does not cover X-Amz-Date, however right it is otherwise', async () => {
+      const signer = new SignatureV4({ credentials: ADMIN, region: 'us-east-1', service: 'execute-api', sha256: Sha256 });
+      const signed = await signer.sign(
+        new HttpRequest({ method: 'GET', path: '/tenants/acme/keys', headers: { host: '127.0.0.1:3000' } }),
+        {
+          signingDate: SIGNED_AT,
+          unsignableHeaders: new Set(['x-amz-date']),
+        },
+      );
+      expect(parseAuthorization(String(signed.headers.authorization))?.signedHeaders).not.toContain('x-amz-date');
+      const request: SignedRequest = {
+        method: 'GET',
+        rawPath: '/tenants/acme/keys',
+        rawQuery: '',
+        headers: Object.fromEntries(Object.entries(signed.headers).map(([name, value]) => [name.toLowerCase(), [value]])),
+        body: Buffer.from(''),
+      };
+      // The signature AWS computes covers X-Amz-Date all the same, so it does not match.
+      await expect(verifySigV4(request, options())).resolves.toEqual({ valid: false, failure: 'mismatch' });
+    });
+
+    it('takes other headers unsigned, X-Amz-Security-Token aside (above), as AWS does', async () => {
+      const request = await signedRequest();
+      const withExtra = {
+        ...request,
+        headers: { ...request.headers, 'x-amz-user-agent': ['aws-sdk-js/3'], 'content-type': ['application/json'] },
+      };
+      await expect(verifySigV4(withExtra, options())).resolves.toMatchObject({ valid: true });
     });
   });
 

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { chmod, chown, lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureDataDir, LOCK_FILE, lockDataDir, makeDataDirPrivate } from '../../../../local/boot/data-dir';
+import { ensureDataDir, lockDataDir, makeDataDirPrivate } from '../../../../local/boot/data-dir';
 import { StartupError } from '../../../../local/boot/startup-error';
 import { makeTempDir } from '../../../support/temp-dir';
 
@@ -89,6 +89,8 @@ describe('lockDataDir', () => {
     return sleeper.pid as number;
   }
 
+  /** The lock's name, as docs/local-mode.md gives it. */
+  const LOCK_FILE = 'server.lock';
   const lockFile = () => join(temp.path, LOCK_FILE);
 
   it('writes this pid, leaves nothing else behind, and removes the lock on release, once', async () => {

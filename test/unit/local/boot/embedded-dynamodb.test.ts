@@ -14,6 +14,12 @@ function abstractLevelPrototype(): { attachResource(resource: object): void; det
   return require(abstractLevel).AbstractLevel.prototype;
 }
 
+/** classic-level, the LevelDB dynalite writes to: each of its `_put`, `_del` and `_batch` calls is one LevelDB write. */
+function classicLevelPrototype(): Record<'_put' | '_del' | '_batch', (...args: any[]) => Promise<void>> {
+  const from = (name: string, directory: string) => dirname(require.resolve(`${name}/package.json`, { paths: [directory] }));
+  return require(from('classic-level', from('level', from('dynalite', __dirname)))).ClassicLevel.prototype;
+}
+
 /** A DynamoDB JSON-protocol call as serve() takes it, once the endpoint has checked its signature. */
 function dynamoDbCall(operation: string, input: unknown): GatewayRequest {
   const headers: Record<string, string> = {
@@ -80,6 +86,63 @@ describe('the embedded DynamoDB', () => {
     await expect(openEmbeddedDynamoDb({ path: dataDir.path })).rejects.toEqual(
       new StartupError(`The store in ${dataDir.path} is in use by another process; stop it, or use another DATA_DIR.`),
     );
+  });
+
+  it('writes an item and its index entries as one LevelDB write, which a kill cannot tear', async () => {
+    await createKeyTable();
+    const level = classicLevelPrototype();
+    const writes = (['_put', '_del', '_batch'] as const).map((method) => jest.spyOn(level, method));
+    const written = () => {
+      const calls = writes.flatMap((spy, index) =>
+        spy.mock.calls.map((args) =>
+          index === 2
+            ? (args[0] as { type: string; key: string }[]).map(({ type, key }) => `${type} ${key}`)
+            : [`${['put', 'del'][index]} ${args[0]}`],
+        ),
+      );
+      for (const spy of writes) spy.mockClear();
+      return calls;
+    };
+    const key = { keyHash: { S: 'h' } };
+    // In both indexes: byTenant (tenantId, keyId) and the sparse pendingAudit (auditPending).
+    await send('PutItem', {
+      TableName: 'keys',
+      Item: { ...key, tenantId: { S: 'acme' }, keyId: { S: 'k1' }, auditPending: { S: '2030-01-01T00:00:00.000Z' } },
+    });
+    expect(written()).toEqual([
+      [
+        expect.stringMatching(/^put index-global~keys~byTenant~/),
+        expect.stringMatching(/^put index-global~keys~pendingAudit~/),
+        expect.stringMatching(/^put item-keys~/),
+      ],
+    ]);
+    // Out of pendingAudit, and renamed in byTenant.
+    await send('UpdateItem', {
+      TableName: 'keys',
+      Key: key,
+      UpdateExpression: 'REMOVE auditPending SET #n = :n',
+      ExpressionAttributeNames: { '#n': 'name' },
+      ExpressionAttributeValues: { ':n': { S: 'renamed' } },
+    });
+    expect(written()).toEqual([
+      [
+        expect.stringMatching(/^del index-global~keys~pendingAudit~/),
+        expect.stringMatching(/^put index-global~keys~byTenant~/),
+        expect.stringMatching(/^put item-keys~/),
+      ],
+    ]);
+    await send('DeleteItem', { TableName: 'keys', Key: key });
+    expect(written()).toEqual([
+      [expect.stringMatching(/^del index-global~keys~byTenant~/), expect.stringMatching(/^del item-keys~/)],
+    ]);
+    // The indexes read as the table does.
+    const listed = await send('Query', {
+      TableName: 'keys',
+      IndexName: 'byTenant',
+      KeyConditionExpression: 'tenantId = :t',
+      ExpressionAttributeValues: { ':t': { S: 'acme' } },
+    });
+    expect(listed.Items).toEqual([]);
   });
 
   it('closes the LevelDB iterator of every Query and Scan, which dynalite alone leaves open', async () => {

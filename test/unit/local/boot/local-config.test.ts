@@ -26,6 +26,7 @@ describe('readLocalConfig', () => {
         frameAncestors: "'none'",
       },
       plans: DECLARED_PLANS,
+      reconcileIntervalSeconds: 300,
     });
     expect(new Set(DEFAULT_DEMO_USERS.map((user) => user.tenant)).size).toBeGreaterThanOrEqual(2);
   });
@@ -42,6 +43,7 @@ describe('readLocalConfig', () => {
       AUTHORIZER_CACHE_TTL_SECONDS: '0',
       ADMIN_ACCESS_KEY_ID: 'AK',
       ADMIN_SECRET_ACCESS_KEY: 'SK',
+      RECONCILE_INTERVAL_SECONDS: '2',
     });
     expect(config).toEqual({
       port: 0,
@@ -55,6 +57,7 @@ describe('readLocalConfig', () => {
       adminCredentials: { accessKeyId: 'AK', secretAccessKey: 'SK' },
       console: expect.objectContaining({ openIdPort: 0 }),
       plans: DECLARED_PLANS,
+      reconcileIntervalSeconds: 2,
     });
   });
 
@@ -107,6 +110,7 @@ describe('readLocalConfig', () => {
     [{ ADMIN_ACCESS_KEY_ID: 'AK' }],
     [{ CONSOLE_SCOPES: 'Orders:Read' }],
     [{ OPENID_PORT: '-1' }],
+    [{ RECONCILE_INTERVAL_SECONDS: '0' }],
   ])('refuses %o', (env) => {
     expect(() => readLocalConfig(env)).toThrow(ConfigError);
   });

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { ApiGatewayUsagePlans } from '../../../../lambdas/shared/usage-plans';
+import { ApiGatewayUsagePlans } from '../../../../lambdas/shared/api-gateway-usage-plans';
 import { TenantLimitError, UsagePlansUnavailableError } from '../../../../src/domain/errors';
 import { TenantService } from '../../../../src/domain/tenants';
 import { usageKeyName, usageKeyValue } from '../../../../src/domain/usage-key';
