@@ -72,7 +72,7 @@ const ADMIN_CALL_DEPTH = join(__dirname, 'admin-call-depth.ts');
 /** How much of each measure: the full run stays under 5 minutes on 2 cores. */
 const SIZES = QUICK
   ? { coldStarts: 2, handlerColdStarts: 1, rejections: 20_000, verifications: 200, rounds: 3, loadSeconds: 1, pages: 2 }
-  : { coldStarts: 9, handlerColdStarts: 2, rejections: 100_000, verifications: 3_000, rounds: 7, loadSeconds: 4, pages: 5 };
+  : { coldStarts: 15, handlerColdStarts: 2, rejections: 100_000, verifications: 3_000, rounds: 7, loadSeconds: 4, pages: 5 };
 /** P1's instruction count per refusal: the slope between two loops, so start-up and compilation cancel out. */
 const REFUSAL_LOOPS = [5_000, 25_000] as const;
 const INSTRUCTIONS = !QUICK && hasValgrind();
