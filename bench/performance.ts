@@ -18,7 +18,6 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type RequestListener } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -50,7 +49,7 @@ import { type CostModel, costPerMillionRequests } from './cost-model';
 import { type BenchTenant, firstRequestEnvironment, firstRequestEvent } from './first-requests';
 import { lambdaNode } from './node24';
 import { cpuPerRequest, LOAD_RATE } from './server-cpu';
-import { type Certificate, forwardingTo, makeCertificate, serveTls } from './tls';
+import { type Certificate, forwardingTo, listening, makeCertificate, serveTls } from './tls';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const RESULTS_FILE = resolve(process.env.BENCH_RESULTS ?? join(__dirname, 'results.json'));
@@ -442,7 +441,7 @@ async function measureVerifierColdStarts(
   });
   const tableName = 'bench-keys';
   const client = new DynamoDBClient({
-    endpoint: engine.endpoint,
+    endpoint: engine.url,
     region: REGION,
     credentials: credentialsOf(FUNCTION_CREDENTIALS),
   });
@@ -491,7 +490,7 @@ async function measureVerifierColdStarts(
   const { figures, floor } = await measureColdStarts(
     starts,
     certificate,
-    { dynamoDb: engine.endpoint },
+    { dynamoDb: engine.url },
     env,
     { cpu: SIZES.coldStarts, callgrind: CALLGRIND_ATTEMPTS },
     directory,
@@ -608,19 +607,7 @@ function countingListener(listener: RequestListener): { listener: RequestListene
   };
 }
 
-async function listen(listener: RequestListener): Promise<{ endpoint: string; close(): Promise<void> }> {
-  const server = createServer({ keepAliveTimeout: 60_000 }, listener);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  };
-}
+const listen = (listener: RequestListener) => listening(createServer({ keepAliveTimeout: 60_000 }, listener));
 
 /** DynamoDB answered at once, from memory: GetItem finds the one key, just used, so no write is due. */
 function instantDynamoDb(record: KeyRecord): RequestListener {
@@ -780,7 +767,7 @@ async function measureTableCalls(authorizer: DeployedFunction, bundle: string, c
   const server = await listen(counting.listener);
   const tableName = 'bench-keys';
   const client = new DynamoDBClient({
-    endpoint: server.endpoint,
+    endpoint: server.url,
     region: REGION,
     credentials: credentialsOf(FUNCTION_CREDENTIALS),
   });
@@ -795,7 +782,7 @@ async function measureTableCalls(authorizer: DeployedFunction, bundle: string, c
       ...baseEnvironment(certificate),
       ...authorizer.environment,
       TABLE_NAME: tableName,
-      AWS_ENDPOINT_URL_DYNAMODB: server.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: server.url,
     };
     const { allowed } = await probe<{ allowed: number }>(
       { measure: 'calls', bundle, events: [...keys, ...refusedWithoutReading()].map(authorizerEvent), repeat },
@@ -845,13 +832,13 @@ async function bareServer(body: string): Promise<{ url: string; pid: number; sto
 }
 
 /** dynalite in a process of its own (test/support/dynalite-process.ts), so its CPU is its own. */
-async function engineProcess(path: string): Promise<{ endpoint: string; pid: number; stop(): void }> {
+async function engineProcess(path: string): Promise<{ url: string; pid: number; stop(): void }> {
   const child: ChildProcess = spawn(NODE, ['--import', 'tsx', join(REPOSITORY_ROOT, 'test/support/dynalite-process.ts'), path], {
     cwd: REPOSITORY_ROOT,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   let output = '';
-  const endpoint = await new Promise<string>((resolveEndpoint, rejectEndpoint) => {
+  const url = await new Promise<string>((resolveEndpoint, rejectEndpoint) => {
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk;
       const ready = /DynamoDB endpoint (http:\/\/\S+)/.exec(output);
@@ -859,7 +846,7 @@ async function engineProcess(path: string): Promise<{ endpoint: string; pid: num
     });
     child.once('exit', (code) => rejectEndpoint(new Error(`The engine exited with ${code}: ${output}`)));
   });
-  return { endpoint, pid: child.pid as number, stop: () => child.kill() };
+  return { url, pid: child.pid as number, stop: () => child.kill() };
 }
 
 /** A GetItem as the clients send it; the engine takes any signature, so one is enough. */
@@ -885,7 +872,7 @@ async function measureLocalMode(
   const engine = await engineProcess(join(directory, 'engine'));
   closers.push(async () => engine.stop());
   const common = {
-    DYNAMODB_ENDPOINT: engine.endpoint,
+    DYNAMODB_ENDPOINT: engine.url,
     ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId,
     ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
     PLANS_FILE: ROOMY_PLANS_FILE,
@@ -925,11 +912,7 @@ async function measureLocalMode(
             SIZES.loadSeconds,
           ),
         () =>
-          cpuPerRequest(
-            [engine.pid],
-            { ...rawGetItem('api-keys', hashKey(uncachedKey)), url: engine.endpoint },
-            SIZES.loadSeconds,
-          ),
+          cpuPerRequest([engine.pid], { ...rawGetItem('api-keys', hashKey(uncachedKey)), url: engine.url }, SIZES.loadSeconds),
       );
     } finally {
       bare.stop();
@@ -967,7 +950,7 @@ async function measureLocalMode(
       await measureHandlerColdStarts(
         deployed,
         certificate,
-        { baseUrl: cached.baseUrl, env: cachedEnv, engine: engine.endpoint },
+        { baseUrl: cached.baseUrl, env: cachedEnv, engine: engine.url },
         directory,
       ),
     );
@@ -1019,7 +1002,7 @@ async function measureConsole(baseUrl: string): Promise<BenchResult> {
     await interactive(`${baseUrl}/console`);
     for (let i = 0; i < SIZES.pages; i++) {
       consoleRuns.push(await interactive(`${baseUrl}/console`));
-      blankRuns.push((await interactive(blank.endpoint)).elapsed);
+      blankRuns.push((await interactive(blank.url)).elapsed);
     }
     const elapsed = median(consoleRuns.map((run) => run.elapsed));
     const scriptBytes = Math.max(...consoleRuns.map((run) => run.scriptBytes));

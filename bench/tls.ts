@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { Agent, request as httpRequest, type IncomingMessage, type RequestListener } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
+import { Agent, type Server as HttpServer, request as httpRequest, type IncomingMessage, type RequestListener } from 'node:http';
+import { createServer as createTlsServer, Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
@@ -48,28 +48,32 @@ export function makeCertificate(directory: string): Certificate {
   return { certFile, keyFile };
 }
 
-export interface TlsEndpoint {
-  /** https://127.0.0.1:{port} */
+export interface Endpoint {
+  /** http(s)://127.0.0.1:{port} */
   url: string;
+  /** Stops the server, its kept-alive connections included. */
   close(): Promise<void>;
 }
 
-/** An https server on 127.0.0.1 with the bench's certificate, serving `listener`, its connections kept alive. */
-export async function serveTls(certificate: Certificate, listener: RequestListener): Promise<TlsEndpoint> {
-  const server = createTlsServer(
-    { cert: readFileSync(certificate.certFile), key: readFileSync(certificate.keyFile), keepAliveTimeout: 60_000 },
-    listener,
-  );
+/** Serves on a free port of 127.0.0.1. */
+export async function listening(server: HttpServer | HttpsServer): Promise<Endpoint> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
-    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `${server instanceof HttpsServer ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: async () => {
       server.closeAllConnections();
       server.close();
       await once(server, 'close');
     },
   };
+}
+
+/** An https server on 127.0.0.1 with the bench's certificate, serving `listener`, its connections kept alive. */
+export function serveTls(certificate: Certificate, listener: RequestListener): Promise<Endpoint> {
+  const cert = readFileSync(certificate.certFile);
+  const key = readFileSync(certificate.keyFile);
+  return listening(createTlsServer({ cert, key, keepAliveTimeout: 60_000 }, listener));
 }
 
 async function readAll(message: IncomingMessage): Promise<Buffer> {
