@@ -1,13 +1,12 @@
 /**
  * P2's baseline, bundled as the authorizer is: one GetItem by the key's hash
- * through the same client, with nothing of the authorizer around it.
+ * through the same small client, with nothing of the authorizer around it.
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ENV, requiredEnv } from '../src/config';
 import { hashKey } from '../src/domain/key-format';
-import { createDocumentClient } from '../src/store/dynamodb-client';
+import { SmallDynamoDbClient, smallClientSettingsFromEnvironment } from '../src/store/small-dynamodb-client';
 
-const client = createDocumentClient();
+const client = new SmallDynamoDbClient(smallClientSettingsFromEnvironment());
 const tableName = requiredEnv(ENV.tableName);
 const hashes = new Map<string, string>();
 
@@ -15,5 +14,5 @@ export async function handler(event: { headers: Record<string, string> }): Promi
   const key = event.headers['x-api-key'];
   // Hashed once: the baseline is the read alone.
   const keyHash = hashes.get(key) ?? hashes.set(key, hashKey(key)).get(key);
-  return client.send(new GetCommand({ TableName: tableName, Key: { keyHash }, ConsistentRead: true }));
+  return client.getItem({ TableName: tableName, Key: { keyHash }, ConsistentRead: true });
 }

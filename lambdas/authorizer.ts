@@ -6,8 +6,8 @@ import { KeyVerifier } from '../src/domain/key-verification';
 import { usageKeyValue } from '../src/domain/usage-key';
 import { API_KEY_HEADER } from '../src/http-headers';
 import { type CompiledMethods, decodeMethods } from '../src/protected-methods';
-import { keyStoreFromEnvironment } from './shared/key-store';
-import { DEBUG_ENABLED, errorKind, logger } from './shared/logger';
+import { errorKind, hotPathLog } from './shared/hot-path-log';
+import { keyReadsFromEnvironment } from './shared/key-reads';
 import { recordUseInTime } from './shared/record-use';
 import { verificationMetrics } from './shared/verification-metrics';
 
@@ -16,11 +16,18 @@ import { verificationMetrics } from './shared/verification-metrics';
  * One instance serves every refusal: building an Error (its stack) is most of what a refusal costs.
  */
 const UNAUTHORIZED = new Error('Unauthorized');
+/**
+ * Every refusal made before a read returns this one promise, rejected once at
+ * load (and marked handled then): a refusal builds no promise of its own and
+ * waits on nothing.
+ */
+const REFUSED: Promise<never> = Promise.reject(UNAUTHORIZED);
+REFUSED.catch(() => {});
 /** Any other failure: API Gateway answers AUTHORIZER_CONFIGURATION_ERROR, which the stack maps to 503. */
 const LOOKUP_FAILED = new Error('Key lookup failed');
 const NO_DECLARATIONS = new Error('The stage declares no protected methods');
 
-const verifier = new KeyVerifier({ store: keyStoreFromEnvironment() });
+const verifier = new KeyVerifier({ store: keyReadsFromEnvironment() });
 /** Each request counts against its tenant's usage plan, through the tenant's API Gateway API key. */
 const usageKeyNamespace = requiredEnv(ENV.usageKeyNamespace);
 const metrics = verificationMetrics('Authorizer');
@@ -51,7 +58,7 @@ function declarationsOf(event: APIGatewayRequestAuthorizerEvent): { text: string
 function policyOf(event: APIGatewayRequestAuthorizerEvent, scopes: readonly string[]): AuthorizerPolicy {
   const declarations = declarationsOf(event);
   if (!declarations) {
-    logger.error('The stage has no protected-method declarations in its stage variables; was it deployed by the construct?');
+    hotPathLog.error('The stage has no protected-method declarations in its stage variables; was it deployed by the construct?');
     throw NO_DECLARATIONS;
   }
   // The stage part of the method ARN: the policy is for the whole stage, whatever method asked.
@@ -95,32 +102,36 @@ function apiKeyHeader(event: APIGatewayRequestAuthorizerEvent): string | undefin
 
 /**
  * The x-api-key REQUEST authorizer. Missing, malformed, unknown, disabled and
- * expired keys all get the same 401 (the log says which); if the table cannot
- * be read it fails closed.
+ * expired keys all get the same 401, counted by outcome; if the table cannot
+ * be read it fails closed. A missing or malformed key is refused synchronously:
+ * no read, no promise of its own, no log line.
  */
-export async function handler(event: APIGatewayRequestAuthorizerEvent, context?: Context): Promise<APIGatewayAuthorizerResult> {
-  const startedAt = performance.now();
+export function handler(event: APIGatewayRequestAuthorizerEvent, context?: Context): Promise<APIGatewayAuthorizerResult> {
   const presented = apiKeyHeader(event);
-  // Garbage is refused before anything is awaited: no read, and no promise to wait on.
   const refusal = presented === null ? 'malformed' : verifier.refusalBeforeReading(presented);
-  if (refusal) {
-    metrics.publish(refusal, startedAt);
-    if (DEBUG_ENABLED) logger.debug('Key refused', { outcome: refusal });
-    throw UNAUTHORIZED;
+  if (refusal !== undefined) {
+    metrics.record(refusal);
+    return REFUSED;
   }
-  let verification: Awaited<ReturnType<KeyVerifier['verify']>>;
+  return authorize(event, presented as string, context);
+}
+
+async function authorize(
+  event: APIGatewayRequestAuthorizerEvent,
+  presented: string,
+  context: Context | undefined,
+): Promise<APIGatewayAuthorizerResult> {
+  const startedAt = performance.now();
+  let verification: Awaited<ReturnType<KeyVerifier['lookUp']>>;
   try {
-    verification = await verifier.lookUp(presented as string);
+    verification = await verifier.lookUp(presented);
   } catch (error) {
-    logger.error('Key lookup failed; denying', { error: errorKind(error) });
-    metrics.publish('storeError', startedAt);
+    hotPathLog.error('Key lookup failed; denying', { error: errorKind(error) });
+    metrics.record('storeError', performance.now() - startedAt);
     throw LOOKUP_FAILED;
   }
-  metrics.publish(verification.outcome, startedAt);
-  if (verification.outcome !== 'valid') {
-    if (DEBUG_ENABLED) logger.debug('Key refused', { outcome: verification.outcome });
-    throw UNAUTHORIZED;
-  }
+  metrics.record(verification.outcome, performance.now() - startedAt);
+  if (verification.outcome !== 'valid') throw UNAUTHORIZED;
   const record = verification.key;
 
   // Recorded for every authentication, whatever route was asked for: API Gateway

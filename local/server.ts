@@ -31,6 +31,7 @@ import { type EmbeddedDynamoDb, openEmbeddedDynamoDb } from './boot/embedded-dyn
 import { type EmulatedAws, startEmulatedAws } from './boot/emulated-aws';
 import { loadHandlerModules } from './boot/handler-modules';
 import {
+  credentialsEnvironment,
   fallbackSdkCredentials,
   functionEnvironment,
   type LocalConsole,
@@ -227,8 +228,10 @@ async function main(): Promise<void> {
   }
 
   let usagePlans: UsagePlans;
+  let verifierCredentials: Record<string, string>;
   try {
     usagePlans = openUsagePlans(config, lock !== undefined);
+    verifierCredentials = process.env.AWS_ACCESS_KEY_ID ? {} : credentialsEnvironment(await sdkCredentials());
   } catch (error) {
     server.close();
     await database.close();
@@ -240,6 +243,7 @@ async function main(): Promise<void> {
       server: baseUrl,
       console: localConsole,
       usagePlans: usagePlans.environment,
+      verifierCredentials,
     }),
   );
   const apis = createLocalApis({

@@ -51,11 +51,6 @@ export function lookupLatencyMetricName(source: MetricSource): string {
   return `${source}LookupLatency`;
 }
 
-/** A missing or malformed key is refused before any read: it has no lookup latency. */
-export function readsTable(outcome: MeasuredOutcome): boolean {
-  return outcome !== 'missing' && outcome !== 'malformed';
-}
-
 /**
  * Registered stages the usage plan reconciler found missing from a usage plan
  * (each stage counted once): published by every run, 0 when none was. Above 0,

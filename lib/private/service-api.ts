@@ -12,20 +12,20 @@ import { addProblemResponses } from './problem-responses';
 
 /**
  * API Gateway's standard fields, plus who called: the key (principalId) and tenant
- * on key routes, the IAM user on admin routes. Never the key itself.
+ * on key routes, the IAM principal on admin routes. Never the key itself. Each
+ * field is paid for on every request, cached or not (docs/performance.md): the
+ * IAM caller's id and user name are left out (its ARN says who), and so is
+ * the HTTP version.
  */
 const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
   JSON.stringify({
     requestId: AccessLogField.contextRequestId(),
     ip: AccessLogField.contextIdentitySourceIp(),
-    caller: AccessLogField.contextIdentityCaller(),
-    user: AccessLogField.contextIdentityUser(),
     userArn: AccessLogField.contextIdentityUserArn(),
     requestTime: AccessLogField.contextRequestTime(),
     httpMethod: AccessLogField.contextHttpMethod(),
     resourcePath: AccessLogField.contextResourcePath(),
     status: AccessLogField.contextStatus(),
-    protocol: AccessLogField.contextProtocol(),
     responseLength: AccessLogField.contextResponseLength(),
     keyId: AccessLogField.contextAuthorizerPrincipalId(),
     tenantId: AccessLogField.contextAuthorizer('tenantId'),

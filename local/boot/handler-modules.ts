@@ -29,7 +29,8 @@ const ORDERS_BACKEND = resolve(__dirname, '../../examples/orders/backend');
  * other function's: a function the route table grants too little fails here.
  */
 function loadHandler<T>(file: string, environment: Record<string, string>): T {
-  const saved = Object.fromEntries(Object.values(ENV).map((name) => [name, process.env[name]]));
+  const names = new Set([...Object.values(ENV), ...Object.keys(environment)]);
+  const saved = Object.fromEntries([...names].map((name) => [name, process.env[name]]));
   for (const name of Object.values(ENV)) delete process.env[name];
   Object.assign(process.env, environment);
   try {

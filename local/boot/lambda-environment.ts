@@ -5,6 +5,7 @@ import { type FunctionGrants, grantHandler, ROUTELESS_GRANTS, type RoutelessFunc
 import { DEFAULT_METRICS_NAMESPACE } from '../../src/metrics';
 import type { HandlerDefinition } from '../../src/routes';
 import type { Stage } from '../apigateway/stage';
+import type { Credentials } from '../aws/sigv4';
 import type { LocalConfig } from './local-config';
 
 /** The schedule group the handlers create their cache-flush schedules in; the local Scheduler knows no other. */
@@ -77,7 +78,13 @@ export function functionEnvironment(
   fn: HandlerDefinition | RoutelessFunction,
   config: LocalConfig,
   stage: Stage,
-  local: { server: string; console: LocalConsole; usagePlans: { default: string; ids: Record<string, string> } },
+  local: {
+    server: string;
+    console: LocalConsole;
+    usagePlans: { default: string; ids: Record<string, string> };
+    /** Given to the functions that verify keys, whose small DynamoDB client reads credentials from the environment only (see credentialsEnvironment). */
+    verifierCredentials?: Record<string, string>;
+  },
 ): Record<string, string> {
   const env: Record<string, string> = {};
   const signIn = {
@@ -88,7 +95,11 @@ export function functionEnvironment(
   const grants: FunctionGrants = {
     keyTable: () => Object.assign(env, { [ENV.tableName]: config.tableName }),
     verifyKeys: () =>
-      Object.assign(env, { [ENV.tableName]: config.tableName, [ENV.metricsNamespace]: DEFAULT_METRICS_NAMESPACE }),
+      Object.assign(
+        env,
+        { [ENV.tableName]: config.tableName, [ENV.metricsNamespace]: DEFAULT_METRICS_NAMESPACE },
+        local.verifierCredentials,
+      ),
     deliverAudit: () => Object.assign(env, { [ENV.tableName]: config.tableName, [ENV.tenantTableName]: config.tenantTableName }),
     tenantTable: () => Object.assign(env, { [ENV.tenantTableName]: config.tenantTableName }),
     issueKeys: () => Object.assign(env, { [ENV.keyPrefix]: config.keyPrefix }),
@@ -136,4 +147,20 @@ export function functionEnvironment(
 export function fallbackSdkCredentials(env: NodeJS.ProcessEnv): Record<string, string> {
   if (env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE) return {};
   return { AWS_ACCESS_KEY_ID: 'LOCAL', AWS_SECRET_ACCESS_KEY: randomBytes(20).toString('hex') };
+}
+
+/**
+ * The credentials the authorizer and POST /verify sign with where the
+ * environment holds none (a profile signs the other functions' calls): those
+ * the SDK resolved when local mode started, fixed from then on, as Lambda gives
+ * a function its credentials for the environment's life. Their small DynamoDB
+ * client reads only the environment, so temporary credentials of a profile
+ * serve them until they expire, and a restart renews them.
+ */
+export function credentialsEnvironment(resolved: Credentials): Record<string, string> {
+  return {
+    AWS_ACCESS_KEY_ID: resolved.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: resolved.secretAccessKey,
+    ...(resolved.sessionToken ? { AWS_SESSION_TOKEN: resolved.sessionToken } : {}),
+  };
 }

@@ -22,6 +22,7 @@ import {
 } from '../domain/key-store';
 import { sendRequest } from './dynamodb-client';
 import { allOf, buildExpressions, namePlaceholders } from './expressions';
+import { KeyTableReads, type KeyTableTransport } from './key-table-reads';
 import { KEY_TABLE } from './table-schema';
 import { appendRecord, holdsExactly, itemsWaitingSince, MAX_SETTLE_ATTEMPTS, settledClauses } from './waiting-records';
 
@@ -38,7 +39,6 @@ const ATTRIBUTE = namePlaceholders<keyof KeyRecord | keyof Rotation | keyof Audi
   'createdAt',
   'expiresAt',
   'ttl',
-  'lastUsedAt',
   'meta',
   'pending',
   'rotation',
@@ -58,9 +58,6 @@ const CONDITION = {
   isOwnedBy: `${ATTRIBUTE.tenantId} = :tenantId AND ${ATTRIBUTE.keyId} = :keyId`,
   isTenant: `${ATTRIBUTE.tenantId} = :tenantId`,
   isBefore: `${ATTRIBUTE.keyId} < :after`,
-  exists: `attribute_exists(${ATTRIBUTE.keyHash})`,
-  /** lastUsedAt is absent or older than :notBefore. */
-  useIsDue: `attribute_not_exists(${ATTRIBUTE.lastUsedAt}) OR ${ATTRIBUTE.lastUsedAt} < :notBefore`,
   isLive: `attribute_not_exists(${ATTRIBUTE.pending})`,
   isPending: `attribute_exists(${ATTRIBUTE.pending})`,
   isNotRotated: `attribute_not_exists(${ATTRIBUTE.rotation})`,
@@ -140,12 +137,27 @@ function applyChanges(record: KeyRecord, changes: KeyUpdate): KeyRecord {
   return after;
 }
 
-/** The key table's store: the only code that reads or writes it. */
+/** The read path's two calls through the SDK's document client. */
+function documentClientTransport(client: DynamoDBDocumentClient): KeyTableTransport {
+  return {
+    getItem: async (request) => (await client.send(new GetCommand(request))).Item,
+    updateItem: async (request, signal) => {
+      await client.send(new UpdateCommand(request), { abortSignal: signal });
+    },
+  };
+}
+
+/** The key table's store: the only code that reads or writes it (its read path in key-table-reads.ts). */
 export class DynamoKeyStore implements KeyStore {
+  /** The read by hash and the lastUsedAt write, shared with the functions that verify keys (key-table-reads.ts). */
+  private readonly reads: KeyTableReads;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+  ) {
+    this.reads = new KeyTableReads(documentClientTransport(client), tableName);
+  }
 
   async create(record: KeyRecord): Promise<void> {
     const written = await sendRequest(
@@ -165,12 +177,8 @@ export class DynamoKeyStore implements KeyStore {
     }
   }
 
-  async findByHash(keyHash: string): Promise<KeyRecord | undefined> {
-    // Consistent, so a key revoked a moment ago is never read back as live.
-    const result = await sendRequest(() =>
-      this.client.send(new GetCommand({ TableName: this.tableName, Key: { keyHash }, ConsistentRead: true })),
-    );
-    return result.Item as KeyRecord | undefined;
+  findByHash(keyHash: string): Promise<KeyRecord | undefined> {
+    return this.reads.findByHash(keyHash);
   }
 
   async findById(
@@ -512,23 +520,7 @@ export class DynamoKeyStore implements KeyStore {
     return now?.tenantId === key.tenantId && now.keyId === key.keyId && !now.deleted ? now : undefined;
   }
 
-  async recordUse(keyHash: string, usedAt: string, notBefore: string, signal?: AbortSignal): Promise<void> {
-    // Touches only keyHash and lastUsedAt: the authorizer's IAM policy allows nothing else.
-    await sendRequest(
-      () =>
-        this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { keyHash },
-            ReturnValues: 'NONE',
-            ...buildExpressions(
-              { condition: allOf(CONDITION.exists, CONDITION.useIsDue), set: [`${ATTRIBUTE.lastUsedAt} = :usedAt`] },
-              { ':usedAt': usedAt, ':notBefore': notBefore },
-            ),
-          }),
-          { abortSignal: signal },
-        ),
-      () => undefined,
-    );
+  recordUse(keyHash: string, usedAt: string, notBefore: string, signal?: AbortSignal): Promise<void> {
+    return this.reads.recordUse(keyHash, usedAt, notBefore, signal);
   }
 }

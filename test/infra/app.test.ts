@@ -172,6 +172,14 @@ describe('the CDK app', () => {
       }
     });
 
+    /** What Lambda puts in every function's environment beside its template's variables: the Region and the role's credentials. */
+    const LAMBDA_RUNTIME_ENVIRONMENT = {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'ASIAEXAMPLELAMBDAROLE',
+      AWS_SECRET_ACCESS_KEY: 'lambda-role-secret',
+      AWS_SESSION_TOKEN: 'lambda-role-session-token',
+    };
+
     it('into code that starts with the environment its template gives it, and exports handler', () => {
       for (const resource of functions()) {
         const environment = standInEnvironment(resource.Properties.Environment.Variables);
@@ -183,7 +191,7 @@ describe('the CDK app', () => {
             'process.stdout.write(typeof (await import(process.argv[1])).handler)',
             pathToFileURL(path.join(assembly.directory, resource.Metadata['aws:asset:path'], 'index.mjs')).href,
           ],
-          { env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', ...environment }, encoding: 'utf8' },
+          { env: { PATH: process.env.PATH, ...LAMBDA_RUNTIME_ENVIRONMENT, ...environment }, encoding: 'utf8' },
         );
         expect(loaded).toBe('function');
       }

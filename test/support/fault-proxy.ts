@@ -21,23 +21,57 @@ const THROTTLING_ANSWER = {
   }),
 };
 
-/**
- * What the database does to the requests it gets: answer them (`none`), answer
- * each `delayMs` late, having done the work on time (`slow`), or refuse a
- * `fraction` of them, at random, with DynamoDB's throttling error (`throttled`).
- * `operations` limits a fault to those DynamoDB operations (X-Amz-Target's part
- * after the dot, e.g. `DeleteItem`), and `times` to that many of the requests it
- * applies to, after which the database is healthy again.
- */
-export type Fault = ({ kind: 'none' } | { kind: 'slow'; delayMs: number } | { kind: 'throttled'; fraction: number }) & {
-  operations?: string[];
-  times?: number;
+/** What DynamoDB answers when it fails on its side. */
+const SERVER_ERROR_ANSWER = {
+  status: 500,
+  headers: { 'content-type': 'application/x-amz-json-1.0' },
+  body: JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'Internal server error' }),
 };
 
-/** What the faults did, so far: requests answered late (slow), and answered with the throttling error (never done). */
+/** How far a request's X-Amz-Date may be from the server's clock: AWS refuses a signature older or newer. */
+const SIGNATURE_WINDOW_MS = 5 * 60 * 1000;
+
+/**
+ * What the database does to the requests it gets: answer them (`none`), answer
+ * each `delayMs` late, having done the work on time (`slow`), refuse a
+ * `fraction` of them, at random, with DynamoDB's throttling error
+ * (`throttled`), fail with a 500 (`failing`), cut the connection without an
+ * answer (`reset`; with `reusedOnly`, only a connection that has answered a
+ * request before, as one a server closed while its client was frozen), keep a
+ * clock `offsetMs` off, refusing a signature more than 5 minutes from it as AWS
+ * does and answering with its own `Date` (`skewed`), or answer with an
+ * `x-amz-crc32` that does not match the body (`corrupted`). `operations` limits
+ * a fault to those DynamoDB operations (X-Amz-Target's part after the dot, e.g.
+ * `DeleteItem`), and `times` to that many of the requests it applies to, after
+ * which comes `followedBy`, or a healthy database.
+ */
+export type Fault = (
+  | { kind: 'none' }
+  | { kind: 'slow'; delayMs: number }
+  | { kind: 'throttled'; fraction: number }
+  | { kind: 'failing' }
+  | { kind: 'reset'; reusedOnly?: boolean }
+  | { kind: 'skewed'; offsetMs: number }
+  | { kind: 'corrupted' }
+) & {
+  operations?: string[];
+  times?: number;
+  followedBy?: Fault;
+};
+
+/**
+ * What the faults did, so far: requests answered late (slow), answered with the
+ * throttling error (never done), with a 500, cut off, refused for their
+ * signature's time, and answered with a wrong checksum; and every request that arrived.
+ */
 export interface FaultCounts {
   delayed: number;
   throttled: number;
+  failed: number;
+  reset: number;
+  skewRefused: number;
+  corrupted: number;
+  requests: number;
 }
 
 /**
@@ -104,6 +138,12 @@ async function killDatabase(database: Database): Promise<void> {
   database.agent.destroy();
 }
 
+/** When a request was signed: its X-Amz-Date (`20300101T000000Z`). */
+function signedAt(request: IncomingMessage): number {
+  const stamp = String(request.headers['x-amz-date'] ?? '');
+  return Date.parse(stamp.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
+}
+
 async function readBody(message: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of message) chunks.push(chunk as Buffer);
@@ -145,20 +185,25 @@ const HEALTHY: Fault = { kind: 'none' };
 export async function startFaultProxy(options: { path: string }): Promise<FaultProxy> {
   let database: Database | undefined = await startDatabase(options.path);
   let fault: Fault = HEALTHY;
-  const counts: FaultCounts = { delayed: 0, throttled: 0 };
+  const counts: FaultCounts = { delayed: 0, throttled: 0, failed: 0, reset: 0, skewRefused: 0, corrupted: 0, requests: 0 };
   const sockets = new Set<Socket>();
+  /** Connections that have carried a request already. */
+  const used = new WeakSet<Socket>();
 
   /** The fault for one request of this operation; a fault limited in `times` is used up by it. */
   function faultFor(operation: string): Fault {
     if (fault.kind === 'none' || (fault.operations && !fault.operations.includes(operation))) return HEALTHY;
     const applied = fault;
-    if (fault.times !== undefined) fault = fault.times > 1 ? { ...fault, times: fault.times - 1 } : HEALTHY;
+    if (fault.times !== undefined) fault = fault.times > 1 ? { ...fault, times: fault.times - 1 } : (fault.followedBy ?? HEALTHY);
     return applied;
   }
 
   const server = createServer(async (request, response) => {
+    const reused = used.has(request.socket);
+    used.add(request.socket);
     try {
       const body = await readBody(request);
+      counts.requests++;
       const operation =
         String(request.headers['x-amz-target'] ?? '')
           .split('.')
@@ -169,6 +214,27 @@ export async function startFaultProxy(options: { path: string }): Promise<FaultP
         response.writeHead(THROTTLING_ANSWER.status, THROTTLING_ANSWER.headers).end(THROTTLING_ANSWER.body);
         return;
       }
+      if (applied.kind === 'failing') {
+        counts.failed++;
+        response.writeHead(SERVER_ERROR_ANSWER.status, SERVER_ERROR_ANSWER.headers).end(SERVER_ERROR_ANSWER.body);
+        return;
+      }
+      if (applied.kind === 'reset' && (reused || !applied.reusedOnly)) {
+        counts.reset++;
+        request.socket.resetAndDestroy();
+        return;
+      }
+      const serverTime = applied.kind === 'skewed' ? new Date(Date.now() + applied.offsetMs) : undefined;
+      if (serverTime && Math.abs(signedAt(request) - serverTime.getTime()) > SIGNATURE_WINDOW_MS) {
+        counts.skewRefused++;
+        response.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', date: serverTime.toUTCString() }).end(
+          JSON.stringify({
+            __type: 'com.amazon.coral.service#InvalidSignatureException',
+            message: `Signature expired: ${request.headers['x-amz-date']} is now earlier than ${serverTime.toISOString()}`,
+          }),
+        );
+        return;
+      }
       if (!database) throw new Error('The database is down');
       const answer = await forward(database, request, body);
       if (applied.kind === 'slow') {
@@ -177,7 +243,12 @@ export async function startFaultProxy(options: { path: string }): Promise<FaultP
       }
       // The client may have given up meanwhile, or the database been killed: the work is done all the same.
       if (request.socket.destroyed) return;
-      response.writeHead(answer.status, answer.headers).end(answer.body);
+      const headers: IncomingHttpHeaders = { ...answer.headers, ...(serverTime ? { date: serverTime.toUTCString() } : {}) };
+      if (applied.kind === 'corrupted') {
+        counts.corrupted++;
+        headers['x-amz-crc32'] = String((Number(answer.headers['x-amz-crc32'] ?? 0) + 1) % 2 ** 32);
+      }
+      response.writeHead(answer.status, headers).end(answer.body);
     } catch {
       // The database died under this request: its connection is reset, as the database's own would be.
       request.socket.destroy();

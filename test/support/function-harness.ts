@@ -79,6 +79,14 @@ export function loadFunction(entry: string, environment: Record<string, string>,
           keyAttributes: ['tenantId', 'sk'],
         });
       }
+      // The functions that verify keys read through their small DynamoDB client, over HTTP. Here they read through the
+      // key store's SDK client, which these stubs answer: the same two calls (GetItem, UpdateItem), so the same IAM actions.
+      jest.doMock('../../lambdas/shared/key-reads', () => ({
+        keyReadsFromEnvironment: () =>
+          (
+            require('../../lambdas/shared/key-store') as typeof import('../../lambdas/shared/key-store')
+          ).keyStoreFromEnvironment(),
+      }));
       const { handler } = require(`../../lambdas/${entry}`) as { handler: FunctionHarness['handler'] };
       const stubs: AwsClientStub<any>[] = [ddb, apiGateway, httpApiGateway, scheduler, ssm, sqs, events];
       harness = {

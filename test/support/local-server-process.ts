@@ -230,9 +230,17 @@ export async function startLocalServer(env: Record<string, string>, readyTimeout
     output: () => output,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const timer = setTimeout(() => killGroup(pgid), STOP_TIMEOUT_MS);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        killGroup(pgid);
+      }, STOP_TIMEOUT_MS);
       const code = await exited;
       clearTimeout(timer);
+      if (timedOut) {
+        cleanUp();
+        throw new Error(`npm start did not stop within ${STOP_TIMEOUT_MS} ms of ${signal}, and was killed:\n${output}`);
+      }
       const leftBehind = await groupLeftovers(pgid);
       cleanUp();
       if (leftBehind.length > 0) {

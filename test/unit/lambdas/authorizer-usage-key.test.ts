@@ -1,4 +1,5 @@
 import '../../fixtures/handler-env';
+import '../../fixtures/sdk-key-reads';
 import { handler } from '../../../lambdas/authorizer';
 import { usageKeyValue } from '../../../src/domain/usage-key';
 import { FakeTable, mockAws, USAGE_NAMESPACE } from '../../fixtures/aws';

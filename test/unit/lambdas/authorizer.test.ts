@@ -1,11 +1,12 @@
 import '../../fixtures/handler-env';
+import '../../fixtures/sdk-key-reads';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult, Context } from 'aws-lambda';
 import { handler } from '../../../lambdas/authorizer';
 import { compileMethods, encodeMethods } from '../../../src/protected-methods';
 import { awsError, FakeTable, METRICS_NAMESPACE, mockAws } from '../../fixtures/aws';
 import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
-import { emfLines } from '../../fixtures/emf';
+import { countIn, type EmfDistribution, emfLines, emfProblems } from '../../fixtures/emf';
 import { ACCOUNT_ID, API_ID, authorizerEvent, REGION, STAGE } from '../../fixtures/events';
 import { keyRecord, sha256Hex, testKey } from '../../fixtures/keys';
 
@@ -335,7 +336,20 @@ describe('lastUsedAt', () => {
   });
 });
 
-describe('metrics', () => {
+describe('metrics, counted in memory and published at most once a second (DESIGN §15)', () => {
+  // The metrics' clock only (Date.now), moved by hand and never back.
+  let now = Date.now();
+  let clock: jest.SpyInstance<number, []>;
+  beforeEach(async () => {
+    // A first call a while after the last line writes what earlier tests left.
+    now += 60_000;
+    clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    await handler(authorizerEvent()).catch(() => undefined);
+    output.restore();
+    output = captureOutput();
+  });
+  afterEach(() => clock.mockRestore());
+
   const throttledRead = () => {
     aws.ddb.on(GetCommand).rejects(awsError('ProvisionedThroughputExceededException', 'Rate exceeded'));
     return authorizerEvent({ apiKey: managerKey });
@@ -354,15 +368,16 @@ describe('metrics', () => {
     ['AuthorizerUnknown', () => authorizerEvent({ apiKey: unknownKey }), true],
     ['AuthorizerDisabled', () => authorizerEvent({ apiKey: disabledKey }), true],
     ['AuthorizerExpired', () => authorizerEvent({ apiKey: expiredKey }), true],
-    ['AuthorizerStoreError', throttledRead, true],
   ];
 
   it.each(outcomes)(
-    '%s: exactly one EMF line, with that one count, flushed before the answer or the throw',
+    '%s: counted under its own name, with the lookup latency only if it read the table',
     async (name, event, reads) => {
+      now += 1_000;
       await handler(event()).catch(() => undefined);
       const lines = emfLines(output);
       expect(lines).toHaveLength(1);
+      expect(emfProblems(lines[0])).toEqual([]);
       const latency = reads ? [{ Name: 'AuthorizerLookupLatency', Unit: 'Milliseconds' }] : [];
       expect(lines[0]._aws.CloudWatchMetrics).toEqual([
         { Namespace: METRICS_NAMESPACE, Dimensions: [['service']], Metrics: [{ Name: name, Unit: 'Count' }, ...latency] },
@@ -372,21 +387,39 @@ describe('metrics', () => {
         ['_aws', 'service', name, ...(reads ? ['AuthorizerLookupLatency'] : [])].sort(),
       );
       expect(lines[0]).toMatchObject({ service: 'api-key-service', [name]: 1 });
-      if (reads) expect(lines[0].AuthorizerLookupLatency).toEqual(expect.any(Number));
+      if (reads) expect((lines[0].AuthorizerLookupLatency as EmfDistribution).Count).toBe(1);
     },
   );
 
-  it('one line per invocation, each with its own outcome, whatever came before', async () => {
+  it('a refusal writes nothing, not even a log line, and returns the one promise rejected at load: nothing to wait on', async () => {
+    const refusals = [handler(authorizerEvent({ apiKey: 'hello' })), handler(authorizerEvent()), handler(twoKeys())];
+    expect(new Set(refusals).size).toBe(1);
+    for (const refusal of refusals) expect((await failure(refusal)).message).toBe('Unauthorized');
+    await handler(authorizerEvent({ apiKey: disabledKey })).catch(() => undefined);
     await handler(authorizerEvent({ apiKey: readerKey }));
-    await handler(authorizerEvent({ apiKey: 'hello' })).catch(() => undefined);
+    expect(output.text()).toBe('');
+
+    now += 1_000;
     await handler(authorizerEvent({ apiKey: readerKey }));
-    const names = emfLines(output).map((line) => line._aws.CloudWatchMetrics[0].Metrics[0].Name);
-    expect(names).toEqual(['AuthorizerAllowed', 'AuthorizerMalformed', 'AuthorizerAllowed']);
+    const [line] = emfLines(output);
+    expect(emfProblems(line)).toEqual([]);
+    expect({
+      malformed: countIn(line, 'AuthorizerMalformed'),
+      missing: countIn(line, 'AuthorizerMissing'),
+      disabled: countIn(line, 'AuthorizerDisabled'),
+      allowed: countIn(line, 'AuthorizerAllowed'),
+    }).toEqual({ malformed: 2, missing: 1, disabled: 1, allowed: 2 });
+    expect((line.AuthorizerLookupLatency as EmfDistribution).Count).toBe(3);
   });
 
-  it('still throws exactly Unauthorized, and fails closed on a store error, with the metric written', async () => {
-    expect((await failure(handler(authorizerEvent({ apiKey: disabledKey })))).message).toBe('Unauthorized');
+  it('publishes a store error at once, within the second, and still fails closed', async () => {
+    await handler(authorizerEvent({ apiKey: 'hello' })).catch(() => undefined);
     expect((await failure(handler(throttledRead()))).message).toBe('Key lookup failed');
-    expect(emfLines(output)).toHaveLength(2);
+    const lines = emfLines(output);
+    expect(lines).toHaveLength(1);
+    expect(emfProblems(lines[0])).toEqual([]);
+    expect(countIn(lines[0], 'AuthorizerStoreError')).toBe(1);
+    expect(countIn(lines[0], 'AuthorizerMalformed')).toBe(1);
+    expect(output.lines().some((log) => log.level === 'ERROR' && log.message === 'Key lookup failed; denying')).toBe(true);
   });
 });

@@ -4,6 +4,7 @@
  */
 import '../../fixtures/debug-logging';
 import '../../fixtures/handler-env';
+import '../../fixtures/sdk-key-reads';
 import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';

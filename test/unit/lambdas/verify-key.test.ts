@@ -1,9 +1,10 @@
 import '../../fixtures/handler-env';
+import '../../fixtures/sdk-key-reads';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../../lambdas/verify-key';
 import { awsError, FakeTable, METRICS_NAMESPACE, mockAws } from '../../fixtures/aws';
 import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
-import { emfLines, emittedMetrics } from '../../fixtures/emf';
+import { countIn, emfLines, emfProblems, emittedMetrics } from '../../fixtures/emf';
 import { adminEvent } from '../../fixtures/events';
 import { keyRecord, testKey } from '../../fixtures/keys';
 import { expectJson, expectProblem, headerOf } from '../../fixtures/responses';
@@ -119,7 +120,20 @@ describe('POST /verify', () => {
   });
 });
 
-describe('POST /verify metrics', () => {
+describe('POST /verify metrics, counted in memory and published at most once a second (DESIGN §15)', () => {
+  // The metrics' clock only (Date.now), moved by hand and never back.
+  let now = Date.now();
+  let clock: jest.SpyInstance<number, []>;
+  beforeEach(async () => {
+    // A first call a while after the last line writes what earlier tests left.
+    now += 60_000;
+    clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    await verify({ key: '' });
+    output.restore();
+    output = captureOutput();
+  });
+  afterEach(() => clock.mockRestore());
+
   it.each([
     ['VerifyAllowed', { key: validKey, scope: 'orders:read' }, true],
     ['VerifyInsufficientScope', { key: validKey, scope: 'billing:read' }, true],
@@ -129,19 +143,38 @@ describe('POST /verify metrics', () => {
     ['VerifyExpired', { key: expiredKey }, true],
     ['VerifyMalformed', { key: 'ak_not_a_real_key' }, false],
     ['VerifyMissing', { key: '' }, false],
-  ])('%s: one EMF line with that count, in the namespace, dimension service only', async (name, body, reads) => {
+  ])('%s: counted under its own name, in the namespace, dimension service only', async (name, body, reads) => {
+    now += 1_000;
     await verify(body);
     const lines = emfLines(output);
     expect(lines).toHaveLength(1);
+    expect(emfProblems(lines[0])).toEqual([]);
     expect(lines[0]._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: METRICS_NAMESPACE, Dimensions: [['service']] });
     expect(emittedMetrics(output)).toEqual([
       { name, unit: 'Count' },
       ...(reads ? [{ name: 'VerifyLookupLatency', unit: 'Milliseconds' }] : []),
     ]);
+    expect(countIn(lines[0], name)).toBe(1);
     expect(JSON.stringify(lines[0])).not.toMatch(/acme|key_/);
   });
 
-  it('VerifyStoreError when the table cannot be read, and still 503', async () => {
+  it('writes nothing within the second, then one line with every outcome since', async () => {
+    await verify({ key: validKey });
+    await verify({ key: 'ak_not_a_real_key' });
+    await verify({ key: unknownKey });
+    expect(output.text()).toBe('');
+    now += 1_000;
+    await verify({ key: validKey, scope: 'billing:read' });
+    const [line] = emfLines(output);
+    expect({
+      allowed: countIn(line, 'VerifyAllowed'),
+      malformed: countIn(line, 'VerifyMalformed'),
+      unknown: countIn(line, 'VerifyUnknown'),
+      insufficientScope: countIn(line, 'VerifyInsufficientScope'),
+    }).toEqual({ allowed: 1, malformed: 1, unknown: 1, insufficientScope: 1 });
+  });
+
+  it('VerifyStoreError at once when the table cannot be read, and still 503', async () => {
     aws.ddb.on(GetCommand).rejects(awsError('ProvisionedThroughputExceededException', 'slow down'));
     expectProblem(await verify({ key: validKey }), 503);
     expect(emittedMetrics(output).map((metric) => metric.name)).toEqual(['VerifyStoreError', 'VerifyLookupLatency']);
@@ -149,6 +182,8 @@ describe('POST /verify metrics', () => {
 
   it('nothing for a request refused before verification (400)', async () => {
     await verify({ key: 42 });
-    expect(emfLines(output)).toEqual([]);
+    now += 1_000;
+    await verify({ key: '' });
+    expect(emittedMetrics(output).map((metric) => metric.name)).toEqual(['VerifyMissing']);
   });
 });
