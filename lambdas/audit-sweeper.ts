@@ -1,8 +1,9 @@
 import type { SweepResult } from '../src/domain/audit-delivery';
 import { auditDeliveryFromEnvironment } from './shared/audit';
+import { eventBridgeEvents } from './shared/event-bridge-events';
 import { errorKind, logger } from './shared/logger';
 
-const delivery = auditDeliveryFromEnvironment();
+const delivery = auditDeliveryFromEnvironment(eventBridgeEvents());
 
 /**
  * Runs every few minutes (an EventBridge schedule in AWS, a timer in local mode):

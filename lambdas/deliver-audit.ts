@@ -5,9 +5,10 @@ import { type Delivery, newlyDeliverable, type Outbox } from '../src/domain/audi
 import { keyRecordOf } from '../src/store/dynamo-key-store';
 import { tenantRecordOf } from '../src/store/dynamo-tenant-store';
 import { auditDeliveryFromEnvironment } from './shared/audit';
+import { eventBridgeEvents } from './shared/event-bridge-events';
 import { logger } from './shared/logger';
 
-const delivery = auditDeliveryFromEnvironment();
+const delivery = auditDeliveryFromEnvironment(eventBridgeEvents());
 
 type Image = NonNullable<NonNullable<DynamoDBRecord['dynamodb']>['NewImage']>;
 

@@ -1,8 +1,29 @@
+import { ENV, requiredEnv } from '../../src/config';
+import type { AuditEvents } from '../../src/domain/audit';
 import { KeyService } from '../../src/domain/key-service';
 import { auditDeliveryFromEnvironment } from './audit';
 import { authorizerCacheInvalidation } from './authorizer-cache-invalidation';
 import { keyPrefixFromEnvironment, keyStoreFromEnvironment, tenantStoreFromEnvironment } from './key-store';
 import { tenantServiceFromEnvironment } from './usage-plans';
+
+/**
+ * EventBridge, its client loaded on the first publish: a function that changes keys
+ * publishes only when a key has no room for a change's record (its delivery is
+ * behind), so it does not load the client when it starts. Its settings are read then.
+ */
+function eventsOnFirstUse(): AuditEvents {
+  const settings = {
+    [ENV.eventBusName]: requiredEnv(ENV.eventBusName),
+    [ENV.eventSource]: requiredEnv(ENV.eventSource),
+  };
+  let loading: Promise<AuditEvents> | undefined;
+  return {
+    async publish(records) {
+      loading ??= import('./event-bridge-events').then(({ eventBridgeEvents }) => eventBridgeEvents(settings));
+      return (await loading).publish(records);
+    },
+  };
+}
 
 /**
  * The key service of a function that changes keys but issues none (update, delete):
@@ -13,7 +34,7 @@ export function keyServiceFromEnvironment(): KeyService {
   return new KeyService({
     store: keyStoreFromEnvironment(),
     invalidation: authorizerCacheInvalidation(),
-    delivery: auditDeliveryFromEnvironment(),
+    delivery: auditDeliveryFromEnvironment(eventsOnFirstUse()),
   });
 }
 

@@ -42,6 +42,10 @@ export interface LoadOptions {
   parameters?: { Name: string; Value: string }[];
 }
 
+type EventBridgeEventsModule = typeof import('../../lambdas/shared/event-bridge-events');
+/** The EventBridge adapter module of the function loaded last (see loadFunction). */
+let latestEventBridgeEvents: EventBridgeEventsModule | undefined;
+
 export function loadFunction(entry: string, environment: Record<string, string>, options: LoadOptions = {}): FunctionHarness {
   let harness!: FunctionHarness;
   const saved = { ...process.env };
@@ -86,6 +90,14 @@ export function loadFunction(entry: string, environment: Record<string, string>,
           (
             require('../../lambdas/shared/key-store') as typeof import('../../lambdas/shared/key-store')
           ).keyStoreFromEnvironment(),
+      }));
+      // The functions that change keys load their EventBridge client only when a key has no room for a change's record,
+      // by a dynamic import made after this sandbox has closed (Jest keeps the module it gave first): it is handed the
+      // module of the function loaded last, this sandbox's, whose client these stubs answer.
+      latestEventBridgeEvents = jest.requireActual<EventBridgeEventsModule>('../../lambdas/shared/event-bridge-events');
+      jest.doMock('../../lambdas/shared/event-bridge-events', () => ({
+        eventBridgeEvents: (...args: Parameters<EventBridgeEventsModule['eventBridgeEvents']>) =>
+          (latestEventBridgeEvents as EventBridgeEventsModule).eventBridgeEvents(...args),
       }));
       const { handler } = require(`../../lambdas/${entry}`) as { handler: FunctionHarness['handler'] };
       const stubs: AwsClientStub<any>[] = [ddb, apiGateway, httpApiGateway, scheduler, ssm, sqs, events];
