@@ -16,7 +16,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type RequestListener } from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -43,6 +43,7 @@ import { launchChromium } from '../test/support/browser';
 import { startLocalServer } from '../test/support/local-server-process';
 import { standInEnvironment } from '../test/support/stand-in-environment';
 import { makeTempDir } from '../test/support/temp-dir';
+import { measureAdminCallDepth } from './admin-call-depth';
 import { type BenchResult, median, round } from './bench-result';
 import { hasValgrind, inPairs, instructionsOf } from './callgrind';
 import { type CostModel, costPerMillionRequests } from './cost-model';
@@ -65,8 +66,6 @@ const ROOMY_PLANS_FILE = join(REPOSITORY_ROOT, 'test/fixtures/roomy-plans.json')
 const COLD_START = join(__dirname, 'cold-start.mjs');
 const TLS_FLOOR = join(__dirname, 'tls-floor.mjs');
 const PROBE = join(__dirname, 'authorizer-probe.mjs');
-/** P7 is measured by a module of its own, when it exists: it exports `measureAdminCallDepth(): Promise<BenchResult>`. */
-const ADMIN_CALL_DEPTH = join(__dirname, 'admin-call-depth.ts');
 
 /** How much of each measure: the full run stays under 5 minutes on 2 cores. */
 const SIZES = QUICK
@@ -1025,30 +1024,6 @@ async function measureConsole(baseUrl: string): Promise<BenchResult> {
     await browser.close();
     await blank.close();
   }
-}
-
-// ---------------------------------------------------------------- P7, measured elsewhere
-
-/** P7's row: from bench/admin-call-depth.ts where it exists, else a row that says it is not measured yet. */
-async function measureAdminCallDepth(): Promise<BenchResult> {
-  if (existsSync(ADMIN_CALL_DEPTH)) {
-    const module = (await import(ADMIN_CALL_DEPTH)) as { measureAdminCallDepth(): Promise<BenchResult> };
-    return module.measureAdminCallDepth();
-  }
-  return {
-    id: 'P7',
-    measure: 'admin operations: depth of sequential AWS calls on the response path, per variant',
-    measured: false,
-    figure: null,
-    unit: 'calls',
-    baseline: null,
-    baselineName: '',
-    ratio: null,
-    budget: 'create ≤ 2 for a tenant already arranged, update and delete ≤ 3, rotate ≤ 4',
-    pass: false,
-    method: 'bench/admin-call-depth.ts, which exports measureAdminCallDepth()',
-    details: { notMeasured: `${ADMIN_CALL_DEPTH.slice(REPOSITORY_ROOT.length + 1)} does not exist yet` },
-  };
 }
 
 // ---------------------------------------------------------------- the report

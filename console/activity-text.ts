@@ -7,8 +7,10 @@
 import type { ApiKey } from '../src/domain/api-key';
 import type { AuditActor, AuditRecord } from '../src/domain/audit';
 
+type KeyActor = Extract<AuditActor, { type: 'key' }>;
+
 /** An actor as read from the API: a key actor names its key, except in older records. */
-export type ActivityActor = AuditActor & { keyName?: string | null };
+export type ActivityActor = Exclude<AuditActor, KeyActor> | (Omit<KeyActor, 'keyName'> & { keyName?: string | null });
 
 /** A record as read from the API: `keyName` is the key's name at the time (null for a tenant's record), absent in older ones. */
 export type ActivityRecord = Omit<AuditRecord, 'actor' | 'keyName'> & { actor: ActivityActor; keyName?: string | null };

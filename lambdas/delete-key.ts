@@ -1,18 +1,12 @@
-import { KeyService } from '../src/domain/key-service';
-import { auditTrailFromEnvironment, logAuditDeliveryFailure } from './shared/audit';
-import { authorizerCacheInvalidation } from './shared/authorizer-cache-invalidation';
-import { callerOf, httpHandler, keyIdOf, noContent, tenantOf } from './shared/http';
-import { keyStoreFromEnvironment } from './shared/key-store';
+import { deleteKey } from '../src/domain/key-commands/delete-key';
+import { commandRequestOf } from './shared/command-request';
+import { httpHandler, noContent } from './shared/http';
+import { keyServiceFromEnvironment } from './shared/key-commands';
 
-const keys = new KeyService({
-  store: keyStoreFromEnvironment(),
-  invalidation: authorizerCacheInvalidation(),
-  audit: auditTrailFromEnvironment(),
-  onAuditDeliveryFailure: logAuditDeliveryFailure,
-});
+const keys = keyServiceFromEnvironment();
 
 /** DELETE /tenants/{tenantId}/keys/{keyId} and DELETE /keys/{keyId}. */
 export const handler = httpHandler(async (event) => {
-  await keys.delete(tenantOf(event), keyIdOf(event), callerOf(event));
+  await keys.run(deleteKey, commandRequestOf(event));
   return noContent();
 });

@@ -1,6 +1,9 @@
+import { rotateKey } from '../src/domain/key-commands/rotate-key';
+import { rotateKeyBodySchema } from '../src/domain/validation';
 import { IDEMPOTENCY_KEY_HEADER } from '../src/http-headers';
-import { callerOf, header, httpHandler, json, keyIdOf, readJsonBody, requestPath, tenantOf } from './shared/http';
-import { issuingKeyServiceFromEnvironment } from './shared/issuing-key-service';
+import { commandRequestOf } from './shared/command-request';
+import { header, httpHandler, json, requestPath } from './shared/http';
+import { issuingKeyServiceFromEnvironment } from './shared/key-commands';
 
 const keys = issuingKeyServiceFromEnvironment();
 
@@ -9,12 +12,8 @@ const keys = issuingKeyServiceFromEnvironment();
  * With an Idempotency-Key, a repeat of the same request answers 200 and the replacement it made, without its secret.
  */
 export const handler = httpHandler(async (event) => {
-  const idempotencyKey = header(event, IDEMPOTENCY_KEY_HEADER);
-  const [tenantId, keyId, body, caller] = [tenantOf(event), keyIdOf(event), readJsonBody(event, {}), callerOf(event)];
-  const outcome =
-    idempotencyKey === undefined
-      ? { replayed: false as const, key: await keys.rotate(tenantId, keyId, body, caller) }
-      : await keys.rotateOnce(tenantId, keyId, body, caller, idempotencyKey);
+  const request = commandRequestOf(event, { schema: rotateKeyBodySchema, emptyAs: {} });
+  const outcome = await keys.issue(rotateKey, request, header(event, IDEMPOTENCY_KEY_HEADER));
   const location = { Location: requestPath(event).replace(/\/[^/]+\/rotate$/, `/${outcome.key.id}`) };
   return outcome.replayed
     ? json(200, outcome.key, { ...location, 'Idempotent-Replayed': 'true' })

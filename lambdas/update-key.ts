@@ -1,17 +1,12 @@
-import { KeyService } from '../src/domain/key-service';
-import { auditTrailFromEnvironment, logAuditDeliveryFailure } from './shared/audit';
-import { authorizerCacheInvalidation } from './shared/authorizer-cache-invalidation';
-import { callerOf, httpHandler, json, keyIdOf, readJsonBody, tenantOf } from './shared/http';
-import { keyStoreFromEnvironment } from './shared/key-store';
+import { updateKey } from '../src/domain/key-commands/update-key';
+import { updateKeyBodySchema } from '../src/domain/validation';
+import { commandRequestOf } from './shared/command-request';
+import { httpHandler, json } from './shared/http';
+import { keyServiceFromEnvironment } from './shared/key-commands';
 
-const keys = new KeyService({
-  store: keyStoreFromEnvironment(),
-  invalidation: authorizerCacheInvalidation(),
-  audit: auditTrailFromEnvironment(),
-  onAuditDeliveryFailure: logAuditDeliveryFailure,
-});
+const keys = keyServiceFromEnvironment();
 
 /** PATCH /tenants/{tenantId}/keys/{keyId} and PATCH /keys/{keyId}. */
 export const handler = httpHandler(async (event) => {
-  return json(200, await keys.update(tenantOf(event), keyIdOf(event), readJsonBody(event), callerOf(event)));
+  return json(200, await keys.run(updateKey, commandRequestOf(event, { schema: updateKeyBodySchema })));
 });

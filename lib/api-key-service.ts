@@ -58,12 +58,12 @@ import { TenantUsagePlans } from './tenant-usage-plans';
 const AUTHORIZER_TIMEOUT = Duration.seconds(5);
 
 /**
- * A handler makes at most four DynamoDB calls for its change (rotate: Query,
- * PutItem, UpdateItem, and DeleteItem if it must withdraw), each bounded like the
- * authorizer's, plus a best-effort cache flush and flush schedule, and waits at
- * most 3 s for its audit record's delivery (the sweeper finishes a slower one).
- * 20 s covers that and still ends well before API Gateway's 29 s integration
- * timeout, so the client gets the handler's own problem+json.
+ * A handler makes at most four DynamoDB calls in a row for its change (rotate:
+ * Query, PutItem, UpdateItem, UpdateItem, and its undo if it must), each bounded
+ * like the authorizer's, with a best-effort cache flush and flush schedules
+ * alongside; its audit record is delivered after it answers. 20 s covers that and
+ * still ends well before API Gateway's 29 s integration timeout, so the client
+ * gets the handler's own problem+json.
  */
 const HANDLER_TIMEOUT = Duration.seconds(20);
 
@@ -339,8 +339,8 @@ export class ApiKeyService extends Construct implements IApiKeyService {
       sourceMapsAtRuntime: false,
     });
     // Each function's grants, with the settings that go with them: the construct's own way of giving them.
-    // The sweeper's and the reconciler's own are given by the constructs that make them.
-    const grantsTo = (fn: LambdaFunction): Omit<FunctionGrants, 'sweepKeys' | 'reconcileStages'> => ({
+    // The delivery's, the sweeper's and the reconciler's own are given by the constructs that make them.
+    const grantsTo = (fn: LambdaFunction): Omit<FunctionGrants, 'deliverAudit' | 'reconcileStages'> => ({
       keyTable: (access) => this.keyTable.grantAccess(fn, access),
       verifyKeys: () => {
         this.keyTable.grantVerify(fn);
@@ -403,6 +403,7 @@ export class ApiKeyService extends Construct implements IApiKeyService {
         workers: {
           ...handlers,
           flusher: this.cacheFlush.flusherFunction,
+          auditDelivery: this.auditTrail.deliveryFunction,
           usagePlanReconciler: this.usagePlans.reconcilerFunction,
         },
         authorizers: { authorizer: authorizerFunction, consoleAuthorizer: consoleAuthorizerFunction },
@@ -411,6 +412,7 @@ export class ApiKeyService extends Construct implements IApiKeyService {
           tenantTable: { table: this.tenantTable, indexes: [] },
         },
         deadLetterQueue: this.cacheFlush.deadLetterQueue,
+        auditDelivery: { fn: this.auditTrail.deliveryFunction, deadLetterQueue: this.auditTrail.deliveryDeadLetterQueue },
       });
     }
     acknowledgeApiFindings(this.api, props.webAclArn !== undefined);

@@ -1,10 +1,10 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { ENV } from '../src/config';
-import type { TableAction } from '../src/routes';
+import type { AuditWorkerAccess, TableAction } from '../src/routes';
 import { KEY_TABLE } from '../src/store/table-schema';
 
 /**
@@ -30,7 +30,9 @@ export interface KeyTableAccess {
 /**
  * The key table of DESIGN's data model, built from the shared schema: partition
  * key `keyHash`, GSI `byTenant`, TTL on `ttl`. On-demand billing, point-in-time
- * recovery and deletion protection; it is retained when the stack is deleted.
+ * recovery and deletion protection; it is retained when the stack is deleted. Its
+ * stream (new and old images) carries each change's audit record to the delivery
+ * function (audit-trail.ts).
  */
 export class KeyTable extends Construct {
   /** The DynamoDB table. */
@@ -44,6 +46,7 @@ export class KeyTable extends Construct {
       partitionKey: { name: partitionKey, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: ttlAttribute,
+      stream: StreamViewType.NEW_AND_OLD_IMAGES,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -90,20 +93,20 @@ export class KeyTable extends Construct {
   }
 
   /**
-   * The audit sweeper's access: its actions on the sparse index of pending records and
-   * on the table, and the table's name.
+   * The access of a function that delivers audit records: its actions on the table,
+   * on GSI byTenant and on the sparse index of waiting records, and the table's name.
    */
-  grantSweep(
-    fn: LambdaFunction,
-    access: { pendingIndexActions: readonly TableAction[]; tableActions: readonly TableAction[] },
-  ): Grant {
+  grantAuditWork(fn: LambdaFunction, access: AuditWorkerAccess): Grant {
     fn.addEnvironment(ENV.tableName, this.table.tableName);
-    const index = Grant.addToPrincipal({
-      grantee: fn,
-      actions: [...access.pendingIndexActions],
-      resourceArns: [`${this.table.tableArn}/index/${KEY_TABLE.pendingAuditIndex.name}`],
-    });
-    return index.combine(this.grantActions(fn, [...access.tableActions], []));
+    const grant = this.grantActions(fn, [...access.tableActions], [...access.indexActions]);
+    if (access.pendingIndexActions.length === 0) return grant;
+    return grant.combine(
+      Grant.addToPrincipal({
+        grantee: fn,
+        actions: [...access.pendingIndexActions],
+        resourceArns: [`${this.table.tableArn}/index/${KEY_TABLE.pendingAuditIndex.name}`],
+      }),
+    );
   }
 
   /** Lets `grantee` read key records: GetItem by hash on the table, Query on `byTenant`. No writes. */

@@ -31,6 +31,9 @@ const API_THROTTLED_METRIC = 'ApiThrottled';
  */
 const MIN_REQUESTS_FOR_4XX_RATE = 20;
 
+/** EventBridge gets every audit record within a minute of its change (docs/audit.md). */
+const AUDIT_DELIVERY_BOUND = Duration.seconds(60);
+
 /** What an operator tunes: who is told, and when each alarm fires. */
 export interface ServiceMonitoringOptions {
   /**
@@ -119,6 +122,8 @@ export interface ServiceMonitoringProps extends ServiceMonitoringOptions {
   readonly tables: Readonly<Record<string, { table: ITable; indexes: readonly string[] }>>;
   /** Where flushes end up that failed every delivery, from the queue or from a schedule. */
   readonly deadLetterQueue: IQueue;
+  /** The audit delivery function, and where its event sources set aside writes whose records failed every retry. */
+  readonly auditDelivery: { readonly fn: IFunction; readonly deadLetterQueue: IQueue };
 }
 
 /** Every alarm of the service, each for one kind of trouble. */
@@ -127,7 +132,7 @@ export interface ServiceAlarms {
   readonly authorizerErrors: Alarm;
   /** Lambda `Errors` of each handler, by handler name, and of the flusher (`flusher`). */
   readonly functionErrors: Readonly<Record<string, Alarm>>;
-  /** Lambda `Throttles` of each function: the handlers, `flusher`, `authorizer` and `consoleAuthorizer`. */
+  /** Lambda `Throttles` of each function: the workers (functionErrors') and the two authorizers. */
   readonly functionThrottles: Readonly<Record<string, Alarm>>;
   /** 5xx answers of the service's API stage. */
   readonly api5xx: Alarm;
@@ -139,6 +144,10 @@ export interface ServiceAlarms {
   readonly tableThrottles: Readonly<Record<string, Alarm>>;
   /** Messages waiting in the flush dead-letter queue: a revocation or an expiry that was never flushed. */
   readonly flushDeadLetters: Alarm;
+  /** Audit records older than the 60 s within which EventBridge gets each: the delivery's stream iterator age. */
+  readonly auditDeliveryLag: Alarm;
+  /** Writes the audit delivery set aside after every retry: their records wait for the sweeper. */
+  readonly auditDeadLetters: Alarm;
   /** The usage plan reconciler found protected stages missing from a usage plan (`UnlinkedStages` above 0). */
   readonly unlinkedStages: Alarm;
 }
@@ -249,6 +258,20 @@ export class ServiceMonitoring extends Construct {
         threshold: 1,
         description:
           'An authorizer cache flush failed every delivery: a revoked or expired key may work until the cache TTL passes. See docs/operations.md.',
+      }),
+      auditDeliveryLag: this.alarm('AuditDeliveryLag', {
+        metric: props.auditDelivery.fn.metric('IteratorAge', { statistic: 'Maximum', period: this.period }),
+        threshold: AUDIT_DELIVERY_BOUND.toMilliseconds(),
+        description: 'Audit records reached EventBridge later than a minute after their change. See docs/audit.md.',
+      }),
+      auditDeadLetters: this.alarm('AuditDeadLetters', {
+        metric: props.auditDelivery.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          statistic: 'Maximum',
+          period: this.period,
+        }),
+        threshold: 1,
+        description:
+          'The audit delivery set aside a write after every retry: its records wait in their items for the sweeper. See docs/audit.md.',
       }),
     };
 

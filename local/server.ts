@@ -13,7 +13,13 @@ import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { buildConsoleAssets } from '../src/console-bundle';
 import { ensureTable } from '../src/store/ensure-table';
-import { createKeyTableInput, createTenantTableInput } from '../src/store/table-schema';
+import {
+  createKeyTableInput,
+  createTenantTableInput,
+  KEY_TABLE,
+  TENANT_TABLE,
+  WAITING_RECORDS_FILTER,
+} from '../src/store/table-schema';
 import type { HttpResponse } from './apigateway/responses';
 import { localStage } from './apigateway/stage';
 import { createUsagePlans, type UsagePlans, UsagePlansFileError } from './apigateway/usage-plans';
@@ -40,6 +46,7 @@ import type { GatewayRequest } from './http/http-request';
 import { createLocalHttpServer, listenOnLoopback } from './http/http-server';
 import { localProblemResponse } from './http/local-problems';
 import { type RequestsInFlight, trackRequestsInFlight } from './http/requests-in-flight';
+import { startDynamoDbStreamSource } from './lambda/dynamodb-stream-source';
 import type { OpenIdProvider } from './openid/provider';
 
 /** How long a stop waits for requests in flight before cutting their connections. */
@@ -55,6 +62,8 @@ type Dispatch = (request: GatewayRequest) => Promise<HttpResponse>;
 
 /** As the stack schedules the sweeper: every five minutes; and once at start, for what a previous run left. */
 const AUDIT_SWEEP_INTERVAL_MS = 5 * 60 * 1000;
+/** How often the change feed that stands in for the tables' streams looks for records to deliver. */
+const CHANGE_FEED_INTERVAL_MS = 250;
 /** The reconciler's timeout as deployed: what its Lambda context says it has left when it starts. */
 const RECONCILER_TIMEOUT_MS = 4 * 60 * 1000;
 
@@ -268,6 +277,29 @@ async function main(): Promise<void> {
   };
   sweep();
   const sweeps = setInterval(sweep, AUDIT_SWEEP_INTERVAL_MS);
+  const streamArn = (tableName: string) => `arn:aws:dynamodb:${stage.region}:${stage.accountId}:table/${tableName}/stream/local`;
+  const changeFeed = startDynamoDbStreamSource({
+    client: new DynamoDBClient({}),
+    tables: [
+      {
+        tableName: config.tableName,
+        keyAttributes: [KEY_TABLE.partitionKey],
+        pendingIndex: KEY_TABLE.pendingAuditIndex.name,
+        streamArn: streamArn(config.tableName),
+      },
+      {
+        tableName: config.tenantTableName,
+        keyAttributes: [TENANT_TABLE.partitionKey, TENANT_TABLE.sortKey],
+        pendingIndex: TENANT_TABLE.pendingAuditIndex.name,
+        streamArn: streamArn(config.tenantTableName),
+      },
+    ],
+    handler: modules.auditDelivery,
+    filter: WAITING_RECORDS_FILTER,
+    intervalMs: CHANGE_FEED_INTERVAL_MS,
+    region: stage.region,
+    onError: (error) => console.error('The audit delivery failed; its records wait for the next look:', error),
+  });
   let reconciling: Promise<unknown> = Promise.resolve();
   const reconcile = () => {
     const deadline = Date.now() + RECONCILER_TIMEOUT_MS;
@@ -286,7 +318,7 @@ async function main(): Promise<void> {
     clearInterval(reconciles);
     console.log(`${signal}: finishing requests in flight, then stopping`);
     // Runs in progress finish first: their calls reach the store and the emulated AWS APIs through this server.
-    Promise.all([sweeping, reconciling])
+    Promise.all([sweeping, reconciling, changeFeed.close()])
       .then(() => stopGracefully(server, requestsInFlight, database, aws, openId))
       .then(() => rm(localConsole.assetsDirectory, { recursive: true, force: true }))
       .then(

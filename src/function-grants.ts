@@ -1,5 +1,7 @@
 import {
+  AUDIT_DELIVERY_ACCESS,
   AUDIT_SWEEPER_ACCESS,
+  type AuditWorkerAccess,
   type HandlerDefinition,
   type TableAction,
   USAGE_PLAN_RECONCILER_TENANT_TABLE_ACTIONS,
@@ -17,8 +19,11 @@ export interface FunctionGrants {
   keyTable(access: { tableActions: readonly TableAction[]; indexActions: readonly TableAction[] }): void;
   /** The authorizer's access to the key table (GetItem, and the UpdateItem of lastUsedAt), and where its outcome metrics go. */
   verifyKeys(): void;
-  /** The sweeper's actions on the sparse index of pending audit records and on the key table. */
-  sweepKeys(access: { pendingIndexActions: readonly TableAction[]; tableActions: readonly TableAction[] }): void;
+  /**
+   * Delivering audit records: these actions on both tables, the key table's GSI byTenant
+   * and the tables' sparse indexes of waiting records, and the tables' names.
+   */
+  deliverAudit(access: AuditWorkerAccess): void;
   /** Exactly these actions on the tenant table, and its name. */
   tenantTable(actions: readonly TableAction[]): void;
   /** The deployment's key prefix. */
@@ -45,15 +50,15 @@ export interface FunctionGrants {
 }
 
 /** The grants a route's handler may be given. */
-export type HandlerGrants = Omit<FunctionGrants, 'sweepKeys' | 'usageIdentifier' | 'verifyConsoleUsers' | 'reconcileStages'>;
+export type HandlerGrants = Omit<FunctionGrants, 'deliverAudit' | 'usageIdentifier' | 'verifyConsoleUsers' | 'reconcileStages'>;
 
 /** What a route's handler is given: what its definition in the route table says it does. */
 export function grantHandler(definition: HandlerDefinition, grants: HandlerGrants): void {
   if (definition.tableActions.length > 0 || definition.indexActions.length > 0) grants.keyTable(definition);
   if (definition.verifiesKeys) grants.verifyKeys();
   if (definition.tenantTableActions.length > 0) grants.tenantTable(definition.tenantTableActions);
-  if (definition.recordsAudit) grants.publishAudit();
   if (definition.issuesKeys) grants.issueKeys();
+  if (definition.deliversWaitingRecords) grants.publishAudit();
   if (definition.invalidation.includes('flushNow')) grants.flushNow();
   if (definition.invalidation.includes('flushAt')) grants.scheduleFlush();
   if (definition.usagePlans.length > 0) grants.usagePlans(definition.usagePlans);
@@ -75,10 +80,14 @@ export const ROUTELESS_GRANTS = {
   flusher(grants: Pick<FunctionGrants, 'flushNow'>): void {
     grants.flushNow();
   },
+  /** The audit delivery, fed by the tables' streams (in local mode, their change feed). */
+  auditDelivery(grants: Pick<FunctionGrants, 'deliverAudit' | 'publishAudit'>): void {
+    grants.deliverAudit(AUDIT_DELIVERY_ACCESS);
+    grants.publishAudit();
+  },
   /** The audit sweeper. */
-  auditSweeper(grants: Pick<FunctionGrants, 'sweepKeys' | 'tenantTable' | 'publishAudit'>): void {
-    grants.sweepKeys(AUDIT_SWEEPER_ACCESS);
-    grants.tenantTable(AUDIT_SWEEPER_ACCESS.tenantTableActions);
+  auditSweeper(grants: Pick<FunctionGrants, 'deliverAudit' | 'publishAudit'>): void {
+    grants.deliverAudit(AUDIT_SWEEPER_ACCESS);
     grants.publishAudit();
   },
   /** The usage plan reconciler: the plans' stages, and tenants' plan moves cut short. */
@@ -91,6 +100,6 @@ export const ROUTELESS_GRANTS = {
 
 /**
  * A function behind no route: the x-api-key authorizer, the console users' JWT authorizer, the flush queue's
- * consumer, the audit sweeper, or the usage plan reconciler.
+ * consumer, the audit delivery, the audit sweeper, or the usage plan reconciler.
  */
 export type RoutelessFunction = keyof typeof ROUTELESS_GRANTS;

@@ -69,20 +69,25 @@ export interface HandlerDefinition {
   verifiesKeys: boolean;
   /** DynamoDB actions it needs on the table's GSI byTenant. */
   indexActions: readonly TableAction[];
-  /** DynamoDB actions it needs on the tenant table (idempotent requests, the audit trail). */
-  tenantTableActions: readonly TableAction[];
   /**
-   * Whether it records changes in the audit trail, and so publishes each record to
-   * EventBridge and needs the trail's settings. Its table actions include the
-   * PutItem of the record into the tenant table and the write that settles it.
+   * DynamoDB actions it needs on the tenant table (idempotent requests, plans, the
+   * audit trail's log). A function that changes keys or plans writes each change's
+   * audit record into the item it changes; the delivery function takes it from there.
    */
-  recordsAudit: boolean;
+  tenantTableActions: readonly TableAction[];
   /** The invalidation its operations perform; the construct grants exactly these, with their settings. */
   invalidation: readonly InvalidationCapability[];
   /** What it does with the usage plans; the construct grants exactly these, with the plans' settings. */
   usagePlans: readonly UsagePlanOperation[];
   /** Whether it issues new keys, and so needs the deployment's key prefix. */
   issuesKeys: boolean;
+  /**
+   * Whether it delivers a key's waiting audit records itself when the key has no
+   * room for another (their delivery is behind), and so needs the delivery's
+   * access: the trail's log and the request a key's first record completes (in
+   * tenantTableActions), settling the records (in tableActions), and publishing.
+   */
+  deliversWaitingRecords: boolean;
   /** Whether it serves the console's page, and so needs its assets and its sign-in settings. */
   servesConsole: boolean;
 }
@@ -93,10 +98,10 @@ const NO_STORE_ACCESS: Omit<HandlerDefinition, 'entry'> = {
   tableActions: [],
   indexActions: [],
   tenantTableActions: [],
-  recordsAudit: false,
   invalidation: [],
   usagePlans: [],
   issuesKeys: false,
+  deliversWaitingRecords: false,
   servesConsole: false,
 };
 
@@ -104,18 +109,19 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   createKey: {
     entry: 'create-key',
     verifiesKeys: false,
-    // GetItem recognises, after a retried PutItem, the item its first attempt wrote; UpdateItem settles its audit record.
-    tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    // GetItem recognises, after a retried PutItem, the item its first attempt wrote.
+    tableActions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
     // A repeat of an idempotent request finds the key its first attempt issued.
     indexActions: ['dynamodb:Query'],
-    // Idempotent requests: claimed with PutItem, read back, taken over and completed with UpdateItem. Audit records: PutItem.
+    // Idempotent requests: claimed with PutItem, read back, taken over and released with UpdateItem.
+    // The tenant's item: read, and its usage plan arranged under a lease taken and given back with UpdateItem.
     // A plan move (the default changed): its note put with PutItem, cleared with DeleteItem.
     tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-    recordsAudit: true,
     invalidation: ['flushAt'],
     // A tenant's first key gets the tenant its API Gateway API key, in its plan's usage plan.
     usagePlans: ['arrangeKeys'],
     issuesKeys: true,
+    deliversWaitingRecords: false,
     servesConsole: false,
   },
   listKeys: {
@@ -124,10 +130,10 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     tableActions: [],
     indexActions: ['dynamodb:Query'],
     tenantTableActions: [],
-    recordsAudit: false,
     invalidation: [],
     usagePlans: [],
     issuesKeys: false,
+    deliversWaitingRecords: false,
     servesConsole: false,
   },
   getKey: {
@@ -136,37 +142,40 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     tableActions: [],
     indexActions: ['dynamodb:Query'],
     tenantTableActions: [],
-    recordsAudit: false,
     invalidation: [],
     usagePlans: [],
     issuesKeys: false,
+    deliversWaitingRecords: false,
     servesConsole: false,
   },
   updateKey: {
     entry: 'update-key',
     verifiesKeys: false,
-    // UpdateItem writes the change with its audit record, and settles the record; GetItem tells a refusal's cause.
+    // UpdateItem writes the change with its audit record, and settles records it delivers; GetItem tells a refusal's cause.
     tableActions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
     indexActions: ['dynamodb:Query'],
-    tenantTableActions: ['dynamodb:PutItem'],
-    recordsAudit: true,
+    // Only when the key has no room for the change's record: the waiting ones into the log (PutItem), and
+    // the idempotent request that issued the key completed (UpdateItem).
+    tenantTableActions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
     invalidation: ['flushNow', 'flushAt'],
     usagePlans: [],
     issuesKeys: false,
+    deliversWaitingRecords: true,
     servesConsole: false,
   },
   deleteKey: {
     entry: 'delete-key',
     verifiesKeys: false,
-    // UpdateItem marks the key deleted with its audit record; DeleteItem removes it once the record is delivered;
-    // GetItem tells a refusal's cause.
-    tableActions: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
+    // UpdateItem marks the key deleted with its audit record (its delivery removes the item), and settles records
+    // it delivers; GetItem tells a refusal's cause.
+    tableActions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
     indexActions: ['dynamodb:Query'],
-    tenantTableActions: ['dynamodb:PutItem'],
-    recordsAudit: true,
+    // As updateKey's: only when the key has no room for the change's record.
+    tenantTableActions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
     invalidation: ['flushNow'],
     usagePlans: [],
     issuesKeys: false,
+    deliversWaitingRecords: true,
     servesConsole: false,
   },
   rotateKey: {
@@ -178,13 +187,19 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     indexActions: ['dynamodb:Query'],
     // As createKey's.
     tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-    recordsAudit: true,
     invalidation: ['flushNow', 'flushAt'],
     usagePlans: ['arrangeKeys'],
     issuesKeys: true,
+    deliversWaitingRecords: false,
     servesConsole: false,
   },
-  listAudit: { ...NO_STORE_ACCESS, entry: 'list-audit', tenantTableActions: ['dynamodb:Query'] },
+  listAudit: {
+    ...NO_STORE_ACCESS,
+    entry: 'list-audit',
+    // The log, and the records still waiting in the tenant's item and (on GSI byTenant) in its keys.
+    indexActions: ['dynamodb:Query'],
+    tenantTableActions: ['dynamodb:Query', 'dynamodb:GetItem'],
+  },
   whoami: { ...NO_STORE_ACCESS, entry: 'whoami' },
   verifyKey: { ...NO_STORE_ACCESS, entry: 'verify-key', verifiesKeys: true },
   openApi: { ...NO_STORE_ACCESS, entry: 'openapi' },
@@ -193,12 +208,10 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
   setTenantPlan: {
     ...NO_STORE_ACCESS,
     entry: 'set-tenant-plan',
-    // The tenant's item: read, its arrangement lease taken and given back, its plan change's record
-    // settled, with UpdateItem; the record put into the trail with PutItem; a move's note put with
-    // PutItem and cleared with DeleteItem.
+    // The tenant's item: read, its arrangement lease taken and given back, the plan change's record
+    // with it, with UpdateItem; a move's note put with PutItem and cleared with DeleteItem.
     tenantTableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
     usagePlans: ['arrangeKeys'],
-    recordsAudit: true,
   },
   getUsage: { ...NO_STORE_ACCESS, entry: 'get-usage', tenantTableActions: ['dynamodb:GetItem'], usagePlans: ['readUsage'] },
 };
@@ -227,17 +240,42 @@ export const USAGE_PLAN_RECONCILER_TENANT_TABLE_ACTIONS = [
 export const JWT_AUTHORIZER_ENTRY = 'jwt-authorizer';
 /** The module under lambdas/ of the audit sweeper, run on a schedule. */
 export const AUDIT_SWEEPER_ENTRY = 'audit-sweeper';
+/** The module under lambdas/ of the audit delivery, fed by the tables' streams. */
+export const AUDIT_DELIVERY_ENTRY = 'deliver-audit';
+
+/** What a function that delivers audit records does with each table, its GSI byTenant and the sparse indexes `pendingAudit`. */
+export interface AuditWorkerAccess {
+  tableActions: readonly TableAction[];
+  indexActions: readonly TableAction[];
+  pendingIndexActions: readonly TableAction[];
+  tenantTableActions: readonly TableAction[];
+  tenantPendingIndexActions: readonly TableAction[];
+}
 
 /**
- * What the sweeper does with the key table: Scan the sparse index of pending audit
- * records, GetItem each key as it is now, settle its record with UpdateItem (or
- * DeleteItem, for a deleted key); and PutItem of the record into the tenant table.
+ * The delivery function: GetItem of each item as it is now and its records settled
+ * with UpdateItem (a deleted key's item removed with DeleteItem); in the tenant
+ * table, the record put into the log, the tenant's item read and settled, and the
+ * idempotent request that issued a key completed, with UpdateItem.
  */
-export const AUDIT_SWEEPER_ACCESS = {
-  pendingIndexActions: ['dynamodb:Scan'],
+export const AUDIT_DELIVERY_ACCESS: AuditWorkerAccess = {
   tableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-  tenantTableActions: ['dynamodb:PutItem'],
-} as const satisfies Record<string, readonly TableAction[]>;
+  indexActions: [],
+  pendingIndexActions: [],
+  tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  tenantPendingIndexActions: [],
+};
+
+/**
+ * The sweeper does what the delivery function does, and finds what waits by a Scan
+ * of each table's sparse index; the key a dead rotation retired is found on byTenant.
+ */
+export const AUDIT_SWEEPER_ACCESS: AuditWorkerAccess = {
+  ...AUDIT_DELIVERY_ACCESS,
+  indexActions: ['dynamodb:Query'],
+  pendingIndexActions: ['dynamodb:Scan'],
+  tenantPendingIndexActions: ['dynamodb:Scan'],
+};
 
 export interface Route {
   method: HttpMethod;

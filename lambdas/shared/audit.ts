@@ -1,53 +1,22 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ENV, requiredEnv } from '../../src/config';
-import { type AuditEvents, type AuditRecord, AuditTrail } from '../../src/domain/audit';
-import { tenantStoreFromEnvironment } from './key-store';
-import { errorKind, logger } from './logger';
-import { CALL_LIMITS } from './stage-cache-flush';
-
-/** A publish refused for some of its entries: EventBridge answers 200 and says so in the body. */
-class EventNotPublishedError extends Error {
-  readonly name = 'EventNotPublishedError';
-}
+import type { AuditEvents } from '../../src/domain/audit';
+import { AuditDelivery } from '../../src/domain/audit-delivery';
+import { keyStoreFromEnvironment, tenantStoreFromEnvironment } from './key-store';
 
 /**
- * Publishes each record to the bus EVENT_BUS_NAME as `source` EVENT_SOURCE and
- * `detail-type` the record's action, its detail the record. The SDK retries a
- * failed call; a publish that still fails leaves the record pending for the sweeper.
+ * Audit delivery as deployed, for the delivery function, the sweeper and the
+ * functions that change keys: the records waiting in both tables, the tenant
+ * table's log, the retention the construct set, and where records are published
+ * (EventBridge, event-bridge-events.ts).
  */
-function eventBridgeEvents(env: NodeJS.ProcessEnv): AuditEvents {
-  const bus = requiredEnv(ENV.eventBusName, env);
-  const source = requiredEnv(ENV.eventSource, env);
-  const client = new EventBridgeClient({ ...CALL_LIMITS, maxAttempts: 3 });
-  return {
-    async publish(record: AuditRecord) {
-      const result = await client.send(
-        new PutEventsCommand({
-          Entries: [
-            {
-              EventBusName: bus,
-              Source: source,
-              DetailType: record.action,
-              Detail: JSON.stringify(record),
-              Time: new Date(record.at),
-            },
-          ],
-        }),
-      );
-      if ((result.FailedEntryCount ?? 0) > 0) {
-        throw new EventNotPublishedError(result.Entries?.[0]?.ErrorCode ?? 'the entry was not published');
-      }
-    },
-  };
-}
-
-/** The audit trail as deployed: the tenant table's log, EventBridge, the retention the construct set. */
-export function auditTrailFromEnvironment(env: NodeJS.ProcessEnv = process.env): AuditTrail {
-  const retentionSeconds = Number(requiredEnv(ENV.auditRetentionSeconds, env));
-  return new AuditTrail({ log: tenantStoreFromEnvironment(), events: eventBridgeEvents(env), retentionSeconds });
-}
-
-/** What a handler does when a committed change's record could not be delivered at once: the sweeper will. */
-export function logAuditDeliveryFailure(error: unknown): void {
-  logger.warn('Audit record not delivered yet; the sweeper will deliver it', { error: errorKind(error) });
+export function auditDeliveryFromEnvironment(events: AuditEvents, env: NodeJS.ProcessEnv = process.env): AuditDelivery {
+  const tenants = tenantStoreFromEnvironment();
+  return new AuditDelivery({
+    log: tenants,
+    events,
+    keys: keyStoreFromEnvironment(),
+    tenants,
+    requests: tenants,
+    retentionSeconds: Number(requiredEnv(ENV.auditRetentionSeconds, env)),
+  });
 }

@@ -5,10 +5,18 @@ import { CacheFlusher, type QueuedFlush } from '../../src/domain/cache-flush';
 import { errorKind, logger } from './logger';
 import { CALL_LIMITS, describeFailure, stageCacheFlushPorts } from './stage-cache-flush';
 
-/** Scheduler fires on whole seconds; flushing a little after expiry means the key is surely refused by then. */
-const FLUSH_DELAY_AFTER_EXPIRY_MS = 1_000;
+/** Scheduler fires on whole seconds; flushing a little after the moment means the key is surely refused by then. */
+const FLUSH_DELAY_AFTER_MOMENT_MS = 1_000;
 /** A scheduled flush that cannot be queued for this long is moot: the answers it would clear have expired. */
 const SCHEDULED_FLUSH_MAX_AGE_SECONDS = 3_600;
+
+/**
+ * How long a function flushing after a change takes the list of stages it read to
+ * be current; past that it reads it again, but not on an answer's path (see
+ * stageCacheFlushPorts). A stage registered meanwhile is missed by this flush
+ * only: the follow-up, 6 s later, reads the list afresh and flushes it.
+ */
+const TARGETS_REUSE_MS = 5 * 60_000;
 
 /** The function calls a capability its deployment did not grant: a wiring bug, never swallowed. */
 class MissingGrantError extends Error {
@@ -22,6 +30,7 @@ class MissingGrantError extends Error {
  * puts a flush on the queue at that moment and then deletes itself; there is one
  * per key, so a later expiry moves it instead of adding another.
  *
+ * When a flush is due is the domain's to decide (key-commands/change-executor.ts).
  * Its settings are read from the environment when the function starts; the
  * construct's grantFlushNow and grantScheduleFlush set them along with the IAM
  * they need. Calling a capability without its settings throws MissingGrantError.
@@ -29,11 +38,11 @@ class MissingGrantError extends Error {
  * the queue retries what failed, and without any of it the key still stops
  * within the cache TTL.
  */
-export function authorizerCacheInvalidation(
-  env: NodeJS.ProcessEnv = process.env,
-  now: () => number = Date.now,
-): AuthorizerCacheInvalidation {
-  const flusher = env[ENV.flushTargetsPath] && env[ENV.flushQueueUrl] ? new CacheFlusher(stageCacheFlushPorts(env)) : undefined;
+export function authorizerCacheInvalidation(env: NodeJS.ProcessEnv = process.env): AuthorizerCacheInvalidation {
+  const flusher =
+    env[ENV.flushTargetsPath] && env[ENV.flushQueueUrl]
+      ? new CacheFlusher(stageCacheFlushPorts(env, { reuseTargetsMs: TARGETS_REUSE_MS }))
+      : undefined;
   const groupName = env[ENV.flushScheduleGroup];
   const roleArn = env[ENV.flushScheduleRoleArn];
   const queueArn = env[ENV.flushQueueArn];
@@ -60,9 +69,7 @@ export function authorizerCacheInvalidation(
           `This function may not schedule authorizer cache flushes: ${ENV.flushScheduleGroup}, ${ENV.flushScheduleRoleArn}, ${ENV.flushQueueArn} or ${ENV.flushDeadLetterQueueArn} is not set`,
         );
       }
-      const runAt = Math.ceil((Date.parse(at) + FLUSH_DELAY_AFTER_EXPIRY_MS) / 1000) * 1000;
-      // A moment that has already passed needs no schedule: the key is refused already.
-      if (runAt <= now()) return;
+      const runAt = Math.ceil((Date.parse(at) + FLUSH_DELAY_AFTER_MOMENT_MS) / 1000) * 1000;
       const flush: QueuedFlush = { requestedAt: new Date(runAt).toISOString(), followUp: false };
       const schedule = {
         Name: `flush-${keyId}`,

@@ -43,11 +43,12 @@ export function callerOf(event: APIGatewayProxyEvent): Caller {
       return { kind: 'iam', arn, origin };
     }
     case 'apiKey': {
-      const { keyId, expiresAt } = context;
-      if (typeof keyId !== 'string') throw new Error('The authorizer context names no key');
+      const { keyId, keyName, expiresAt } = context;
+      if (typeof keyId !== 'string' || typeof keyName !== 'string') throw new Error('The authorizer context names no key');
       return {
         kind: 'key',
         keyId,
+        keyName,
         scopes: spaceSeparated(context.scopes),
         ...(typeof expiresAt === 'string' && expiresAt !== '' ? { expiresAt } : {}),
         origin,

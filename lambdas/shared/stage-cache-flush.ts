@@ -12,11 +12,6 @@ export const CALL_LIMITS = {
   maxAttempts: 2,
   requestHandler: { connectionTimeout: 500, requestTimeout: 1_000, throwOnRequestTimeout: true },
 };
-/**
- * How long the list of stages is reused. A stage registered by a deployment just
- * now has nothing cached from before it, so a short delay in flushing it is harmless.
- */
-const TARGETS_REUSE_MS = 10_000;
 
 /** Each registered stage is one parameter under the registry path, its value a FlushTarget as JSON. */
 function targetOf(parameter: Parameter): FlushTarget {
@@ -32,9 +27,16 @@ function targetOf(parameter: Parameter): FlushTarget {
  * The ports of the cache flush in AWS: the stages registered in Parameter Store
  * under FLUSH_TARGETS_PATH (one parameter per protected stage, written by the
  * stack that protects it), API Gateway's flush calls, and the flush queue at
- * FLUSH_QUEUE_URL. Settings are read when the function starts.
+ * FLUSH_QUEUE_URL. Settings are read when the function starts. With
+ * `reuseTargetsMs`, the list of stages is read once per environment: once it is
+ * older than that, a flush uses it still, and has it read again for the next
+ * (so no answer waits on it again). Without (the flusher, whose follow-ups catch
+ * what a reused list missed), every flush reads it.
  */
-export function stageCacheFlushPorts(env: NodeJS.ProcessEnv = process.env): CacheFlushPorts {
+export function stageCacheFlushPorts(
+  env: NodeJS.ProcessEnv = process.env,
+  { reuseTargetsMs = 0 }: { reuseTargetsMs?: number } = {},
+): CacheFlushPorts {
   const path = requiredEnv(ENV.flushTargetsPath, env);
   const queueUrl = requiredEnv(ENV.flushQueueUrl, env);
   const ssm = new SSMClient(CALL_LIMITS);
@@ -42,13 +44,24 @@ export function stageCacheFlushPorts(env: NodeJS.ProcessEnv = process.env): Cach
   const httpApis = new ApiGatewayV2Client(CALL_LIMITS);
   const sqs = new SQSClient(CALL_LIMITS);
   let reused: { targets: FlushTarget[]; until: number } | undefined;
+  let reading: Promise<FlushTarget[]> | undefined;
+  const read = () =>
+    (reading ??= (async () => {
+      try {
+        const targets = (await parametersUnder(ssm, path)).map(targetOf);
+        reused = { targets, until: Date.now() + reuseTargetsMs };
+        return targets;
+      } finally {
+        reading = undefined;
+      }
+    })());
 
   return {
     async targets() {
-      if (reused && reused.until > Date.now()) return reused.targets;
-      const targets = (await parametersUnder(ssm, path)).map(targetOf);
-      reused = { targets, until: Date.now() + TARGETS_REUSE_MS };
-      return targets;
+      if (reuseTargetsMs === 0 || !reused) return read();
+      // Read again for the next flush; a failure leaves the list as it is, for the next try.
+      if (reused.until <= Date.now()) read().catch(() => undefined);
+      return reused.targets;
     },
 
     async flush(target) {

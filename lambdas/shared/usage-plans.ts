@@ -1,9 +1,7 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { ENV, requiredEnv } from '../../src/config';
-import type { AuditTrail } from '../../src/domain/audit';
 import { type PlanNames, TenantService } from '../../src/domain/tenants';
 import { ApiGatewayUsagePlans, type UsagePlanIds } from './api-gateway-usage-plans';
-import { logAuditDeliveryFailure } from './audit';
 import { tenantStoreFromEnvironment } from './key-store';
 
 /** The plans as the construct made them (USAGE_PLANS): the default's name, and each plan's usage plan id. */
@@ -34,16 +32,12 @@ function adaptiveClient(): APIGatewayClient {
   });
 }
 
-/**
- * The tenant service of this function's environment: the tenant table and API
- * Gateway's usage plans, and the function's audit trail if it records changes.
- */
-export function tenantServiceFromEnvironment(audit?: AuditTrail, env: NodeJS.ProcessEnv = process.env): TenantService {
+/** The tenant service of this function's environment: the tenant table and API Gateway's usage plans. */
+export function tenantServiceFromEnvironment(env: NodeJS.ProcessEnv = process.env): TenantService {
   const plans = usagePlansFromEnvironment(env);
   return new TenantService({
     records: tenantStoreFromEnvironment(),
     gateway: new ApiGatewayUsagePlans(adaptiveClient(), requiredEnv(ENV.usageKeyNamespace, env), plans),
     plans: planNamesOf(plans),
-    ...(audit ? { audit, onAuditDeliveryFailure: logAuditDeliveryFailure } : {}),
   });
 }

@@ -2,6 +2,7 @@ import { Validations } from 'aws-cdk-lib';
 import type { Method, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { UserPool } from 'aws-cdk-lib/aws-cognito';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 
 /** cdk-nag findings on the service's API that are decisions, not oversights; each names its rule and why. */
 export function acknowledgeApiFindings(api: RestApi, hasWebAcl: boolean): void {
@@ -64,5 +65,23 @@ export function acknowledgeTracingPermissions(role: IRole): void {
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
       'xray:PutTraceSegments and xray:PutTelemetryRecords, which Lambda adds for active tracing, take no resource ARN: X-Ray authorizes them only on "*".',
+  });
+}
+
+/** A queue that is itself where failures go: an event source mapping's on-failure destination, which cdk-nag does not see as one. */
+export function acknowledgeOnFailureQueue(queue: Queue): void {
+  Validations.of(queue).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason:
+      "It is the dead-letter queue: the on-failure destination of the audit delivery's stream event sources, alarmed on. cdk-nag recognises only a queue's redrive policy as making a queue one.",
+  });
+}
+
+/** Lambda's stream poller lists the streams with the function's role; that call authorizes on no resource. */
+export function acknowledgeListStreams(role: IRole): void {
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'dynamodb:ListStreams, which Lambda calls for a function mapped to a DynamoDB stream, takes no resource ARN: IAM authorizes it only on "*". It lists stream ARNs, and reads nothing of a stream.',
   });
 }

@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { ReconcilerRun } from '../../lambdas/reconcile-usage-plans';
 import { ENV } from '../../src/config';
-import type { SweepResult } from '../../src/domain/audit-sweeper';
+import type { SweepResult } from '../../src/domain/audit-delivery';
 import type { RoutelessFunction } from '../../src/function-grants';
 import {
+  AUDIT_DELIVERY_ENTRY,
   AUDIT_SWEEPER_ENTRY,
   AUTHORIZER_ENTRY,
   FLUSHER_ENTRY,
@@ -45,6 +46,7 @@ function loadHandler<T>(file: string, environment: Record<string, string>): T {
 }
 
 export type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
+export type DynamoDbStreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
 
 /** Every deployed function, from the modules the route table names, each with its own settings. */
 export function loadHandlerModules(
@@ -54,6 +56,7 @@ export function loadHandlerModules(
   authorizer: AuthorizerHandler;
   jwtAuthorizer: AuthorizerHandler;
   flusher: SqsHandler;
+  auditDelivery: DynamoDbStreamHandler;
   auditSweeper: () => Promise<SweepResult>;
   /** Run on its schedule, with what a Lambda context gives it: the time it has left. */
   usagePlanReconciler: (event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<ReconcilerRun | undefined>;
@@ -74,6 +77,10 @@ export function loadHandlerModules(
       environmentFor('jwtAuthorizer'),
     ),
     flusher: loadHandler<SqsHandler>(resolve(LAMBDAS_DIRECTORY, FLUSHER_ENTRY), environmentFor('flusher')),
+    auditDelivery: loadHandler<DynamoDbStreamHandler>(
+      resolve(LAMBDAS_DIRECTORY, AUDIT_DELIVERY_ENTRY),
+      environmentFor('auditDelivery'),
+    ),
     auditSweeper: loadHandler<() => Promise<SweepResult>>(
       resolve(LAMBDAS_DIRECTORY, AUDIT_SWEEPER_ENTRY),
       environmentFor('auditSweeper'),

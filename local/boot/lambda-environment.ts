@@ -100,7 +100,7 @@ export function functionEnvironment(
         { [ENV.tableName]: config.tableName, [ENV.metricsNamespace]: DEFAULT_METRICS_NAMESPACE },
         local.verifierCredentials,
       ),
-    sweepKeys: () => Object.assign(env, { [ENV.tableName]: config.tableName }),
+    deliverAudit: () => Object.assign(env, { [ENV.tableName]: config.tableName, [ENV.tenantTableName]: config.tenantTableName }),
     tenantTable: () => Object.assign(env, { [ENV.tenantTableName]: config.tenantTableName }),
     issueKeys: () => Object.assign(env, { [ENV.keyPrefix]: config.keyPrefix }),
     publishAudit: () => Object.assign(env, AUDIT_SETTINGS),

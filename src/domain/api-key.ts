@@ -25,13 +25,22 @@ export interface KeyRecord {
   /** On a key that was rotated: its replacement, and its own expiry before the rotation retired it. */
   rotation?: Rotation;
   /**
-   * The record of the last change, written in the same write as the change and
-   * cleared once it is delivered to the audit log and published (see audit.ts).
-   * While it is here, no other change is written over it.
+   * The records of its changes not yet delivered, oldest first: each written in the
+   * same write as its change, taken out once it is in the trail and published
+   * (audit-delivery.ts). A rotation's record waits in its replacement.
    */
-  audit?: AuditRecord;
-  /** When `audit` was written: present exactly when `audit` is, the key of the sparse index the sweeper reads. */
+  auditRecords?: AuditRecord[];
+  /**
+   * When the oldest of `auditRecords` was written: present exactly when they are,
+   * the key of the sparse index the sweeper and the trail's readers use.
+   */
   auditPending?: string;
+  /**
+   * The idempotent request that issued this key, by its digest: completed by the
+   * delivery of the key's first record, so the request's answer waits on no
+   * write of its own (idempotency.ts).
+   */
+  idempotentRequest?: string;
   /** A deleted key whose record is still being delivered: to everyone else, it does not exist. */
   deleted?: true;
 }
@@ -97,18 +106,4 @@ export function toApiKey(record: KeyRecord, now: Date): ApiKey {
 
 export function ttlFor(expiresAt: string): number {
   return Math.ceil(Date.parse(expiresAt) / 1000);
-}
-
-/** The earlier of two instants, either of which may be absent (never). Compared as instants, not strings. */
-export function earliest(a: string | undefined, b: string | undefined): string | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return Date.parse(a) <= Date.parse(b) ? a : b;
-}
-
-/** Whether instant `a` is strictly later than `b`; an absent instant is never and so later than any. */
-export function isLater(a: string | undefined, b: string | undefined): boolean {
-  if (a === undefined) return b !== undefined;
-  if (b === undefined) return false;
-  return Date.parse(a) > Date.parse(b);
 }

@@ -1,23 +1,28 @@
 import { monotonicFactory } from 'ulid';
+import type * as z from 'zod';
 import type { Caller } from './caller';
+import type { auditActorSchema } from './validation';
 
 /**
  * The audit trail: one record for every change to a key or a tenant, kept in the
  * tenant table and published as an event. A record is born inside the item it
  * describes, in the same single-item write as the change itself (a transactional
- * outbox of one), so no change is ever committed without it; delivering it
- * (copying it to the log, publishing it, then clearing it from the item) may be
- * interrupted at any point and is finished by whoever next meets the item: the
- * next change to it, or the sweeper.
+ * outbox of one), so no change is ever committed without it. Delivering it
+ * (audit-delivery.ts) happens after the change has answered, and may be
+ * interrupted at any point: whatever interrupts it, the record waits in its item.
  */
 
-export type AuditAction = 'key.created' | 'key.updated' | 'key.rotated' | 'key.deleted' | 'tenant.updated';
+/** Every action the trail records. Adding one is adding it here; the API's schema of records takes this list. */
+export const AUDIT_ACTIONS = ['key.created', 'key.updated', 'key.rotated', 'key.deleted', 'tenant.updated'] as const;
 
-/** Who made the change: an IAM principal on admin routes, a key on self-service routes, a console user. */
-export type AuditActor =
-  | { type: 'iam'; arn: string }
-  | { type: 'key'; keyId: string }
-  | { type: 'user'; sub: string; email: string };
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/**
+ * Who made the change: an IAM principal on admin routes, a key on self-service
+ * routes (with its name at the time; null in records made before names were
+ * recorded), a console user. One kind per line of `auditActorSchema`.
+ */
+export type AuditActor = z.output<typeof auditActorSchema>;
 
 /** A changed field: what it was before and what it is now; `null` for absent. */
 export interface FieldChange {
@@ -35,6 +40,8 @@ export interface AuditRecord {
   action: AuditAction;
   /** The key changed; null for a change to the tenant itself. */
   keyId: string | null;
+  /** The key's name at the time of the change; null for a change to the tenant (and in records made before names were recorded). */
+  keyName: string | null;
   changes: Record<string, FieldChange>;
   /** The API Gateway request id of the request that made the change, when known. */
   requestId: string | null;
@@ -73,38 +80,35 @@ export interface AuditReader {
   list(tenantId: string, query: AuditQuery): Promise<AuditPage>;
 }
 
+/** Records of a tenant's changes that wait in their items, not yet in the log. */
+export interface WaitingAuditReader {
+  waitingRecords(tenantId: string): Promise<AuditRecord[]>;
+}
+
 /** Where records are published for others to subscribe to. At least once: a record may be published twice, with the same id. */
 export interface AuditEvents {
-  publish(record: AuditRecord): Promise<void>;
+  /** Publishes records, in this order; answers the ids of those that were not published (they wait for another delivery). */
+  publish(records: readonly AuditRecord[]): Promise<ReadonlySet<string>>;
 }
 
 /** Records are kept this long unless the deployment says otherwise. */
 export const DEFAULT_AUDIT_RETENTION_DAYS = 400;
 
-export interface AuditTrailOptions {
-  log: AuditLog;
-  events: AuditEvents;
-  /** @default 400 days */
-  retentionSeconds?: number;
-  /** @default () => new Date() */
-  now?: () => Date;
-}
-
 const ulid = monotonicFactory();
 
-function actorOf(caller: Caller): AuditActor {
+function auditActorOf(caller: Caller): AuditActor {
   switch (caller.kind) {
     case 'iam':
       return { type: 'iam', arn: caller.arn };
     case 'key':
-      return { type: 'key', keyId: caller.keyId };
+      return { type: 'key', keyId: caller.keyId, keyName: caller.keyName };
     case 'user':
       return { type: 'user', sub: caller.subject, email: caller.email ?? '' };
   }
 }
 
 /** What is recorded of a value: absent is null, lists and maps as they are. */
-export function recorded(value: unknown): unknown {
+function recorded(value: unknown): unknown {
   return value === undefined ? null : value;
 }
 
@@ -122,55 +126,26 @@ export function changedFields(
   return changes;
 }
 
-export class AuditTrail {
-  private readonly log: AuditLog;
-  private readonly events: AuditEvents;
-  private readonly retentionSeconds: number;
-  private readonly now: () => Date;
-
-  constructor(options: AuditTrailOptions) {
-    this.log = options.log;
-    this.events = options.events;
-    this.retentionSeconds = options.retentionSeconds ?? DEFAULT_AUDIT_RETENTION_DAYS * 24 * 60 * 60;
-    this.now = options.now ?? (() => new Date());
-    if (!Number.isInteger(this.retentionSeconds) || this.retentionSeconds <= 0) {
-      throw new Error(`The audit retention must be a positive whole number of seconds, not ${this.retentionSeconds}`);
-    }
-  }
-
-  /** The record of a change `caller` is about to make; it is written with the change, in the same write. */
-  entry(change: {
-    tenantId: string;
-    keyId: string | null;
-    action: AuditAction;
-    changes: Record<string, FieldChange>;
-    caller: Caller | undefined;
-  }): AuditRecord {
-    // Every audited entry point passes its caller; a missing one is a wiring bug, not a change to let through unrecorded.
-    if (!change.caller) throw new Error(`A ${change.action} needs its caller to be recorded`);
-    const at = this.now();
-    return {
-      id: `aud_${ulid(at.getTime())}`,
-      tenantId: change.tenantId,
-      at: at.toISOString(),
-      actor: actorOf(change.caller),
-      action: change.action,
-      keyId: change.keyId,
-      changes: change.changes,
-      requestId: change.caller.origin?.requestId ?? null,
-      sourceIp: change.caller.origin?.sourceIp ?? null,
-    };
-  }
-
-  /**
-   * Delivers a record that is committed in its item: into the log, then out as an
-   * event, then `settle` clears it from the item. Each step may be repeated, so an
-   * interrupted delivery is simply delivered again, by the next change to the item
-   * or by the sweeper; the record leaves the item only once both others succeeded.
-   */
-  async deliver(record: AuditRecord, settle: () => Promise<void>): Promise<void> {
-    await this.log.append(record, Math.ceil(Date.parse(record.at) / 1000) + this.retentionSeconds);
-    await this.events.publish(record);
-    await settle();
-  }
+/** The record of a change `caller` makes at `at`; it is written with the change, in the same write. */
+export function auditRecordOf(change: {
+  tenantId: string;
+  keyId: string | null;
+  keyName: string | null;
+  action: AuditAction;
+  changes: Record<string, FieldChange>;
+  caller: Caller;
+  at: Date;
+}): AuditRecord {
+  return {
+    id: `aud_${ulid(change.at.getTime())}`,
+    tenantId: change.tenantId,
+    at: change.at.toISOString(),
+    actor: auditActorOf(change.caller),
+    action: change.action,
+    keyId: change.keyId,
+    keyName: change.keyName,
+    changes: change.changes,
+    requestId: change.caller.origin?.requestId ?? null,
+    sourceIp: change.caller.origin?.sourceIp ?? null,
+  };
 }

@@ -3,11 +3,12 @@
  * honest. A cached Allow must never outlive the key it was computed for: a
  * change that revokes or narrows access flushes now, and every moment a key
  * stops working on its own (its expiry, the end of a rotation's grace period)
- * gets a flush scheduled for that moment.
+ * gets a flush scheduled for that moment. When each is due is decided in one
+ * place, the change executor (key-commands/change-executor.ts).
  */
 export interface AuthorizerCacheInvalidation {
   /** Flushes now; the change it follows has already been written. */
   flushNow(): Promise<void>;
-  /** Makes sure a flush runs at `at` for this key; a later call for the same key moves it. */
+  /** Makes sure a flush runs at `at`, a moment not yet past, for this key; a later call for the same key moves it. */
   flushAt(keyId: string, at: string): Promise<void>;
 }

@@ -69,18 +69,20 @@ export class CacheFlusher {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** After a revoking change: every stage now, then the follow-up, which also retries what failed. */
+  /**
+   * After a revoking change: every stage now, and the follow-up, which also retries
+   * what failed. The follow-up waits on nothing the flushes tell, so both go at once.
+   */
   async flushNow(): Promise<FlushOutcome> {
     const requestedAt = this.now().toISOString();
-    const failures = await this.flushAll();
-    const followUpQueued = await this.ports.enqueue({ requestedAt, followUp: true }, FOLLOW_UP_DELAY_SECONDS).then(
-      () => true,
-      (error: unknown) => {
-        failures.push({ target: 'queue', error });
-        return false;
-      },
-    );
-    return { failures, followUpQueued };
+    const [failures, queueFailure] = await Promise.all([
+      this.flushAll(),
+      this.ports.enqueue({ requestedAt, followUp: true }, FOLLOW_UP_DELAY_SECONDS).then(
+        () => undefined,
+        (error: unknown): FlushFailure => ({ target: 'queue', error }),
+      ),
+    ]);
+    return queueFailure ? { failures: [...failures, queueFailure], followUpQueued: false } : { failures, followUpQueued: true };
   }
 
   /** A batch from the queue, by message id: each stage is flushed once for all of them. */

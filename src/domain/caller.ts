@@ -1,10 +1,9 @@
-import { isLater } from './api-key';
 import { EscalationError, type FieldError } from './errors';
+import { isLater } from './instants';
 
 /**
  * Who is asking, and so what it may hand out and who the audit trail names. IAM
- * (admin) callers may grant anything; so may a call that passes no caller at all,
- * which only code that records nothing does.
+ * (admin) callers may grant anything.
  */
 export type Caller = (KeyCaller | UserCaller | IamCaller) & {
   /** The request the caller made, named in the audit trail. */
@@ -28,6 +27,8 @@ export interface KeyCaller {
   kind: 'key';
   /** The calling key's id. */
   keyId: string;
+  /** The calling key's name, as the authorizer read it: the trail names the actor without a lookup. */
+  keyName: string;
   scopes: string[];
   /** The calling key's own expiry, if it has one. */
   expiresAt?: string;
@@ -48,20 +49,20 @@ export interface UserCaller {
   scopes: string[];
 }
 
-/** Who a request acts as, for the scope of its Idempotency-Key: `admin`, the calling key's id, or `user:{sub}`. */
-export function actorOf(caller: Caller | undefined): string {
-  if (!caller || caller.kind === 'iam') return 'admin';
+/** Whose Idempotency-Keys a request uses: `admin`, the calling key's id, or `user:{sub}`. Two requesters never share one. */
+export function requesterOf(caller: Caller): string {
+  if (caller.kind === 'iam') return 'admin';
   return caller.kind === 'key' ? caller.keyId : `user:${caller.subject}`;
 }
 
 /** A caller bound by what it holds: a key or a console user, not an admin. */
-export function isRestricted(caller: Caller | undefined): caller is Caller & (KeyCaller | UserCaller) {
-  return caller !== undefined && caller.kind !== 'iam';
+export function isRestricted(caller: Caller): caller is Caller & (KeyCaller | UserCaller) {
+  return caller.kind !== 'iam';
 }
 
 /** The caller's own expiry, which bounds what it grants: only a key has one. */
-export function expiryOf(caller: Caller | undefined): string | undefined {
-  return caller?.kind === 'key' ? caller.expiresAt : undefined;
+export function expiryOf(caller: Caller): string | undefined {
+  return caller.kind === 'key' ? caller.expiresAt : undefined;
 }
 
 function scopeEscalations(scopes: string[], caller: KeyCaller | UserCaller, pathOf: (index: number) => string): FieldError[] {
@@ -83,18 +84,14 @@ function escalation(caller: KeyCaller | UserCaller, errors: FieldError[]): Escal
 }
 
 /** Refuses scopes the caller may not hand out, naming each one. */
-export function assertGrantable(
-  scopes: string[],
-  caller: Caller | undefined,
-  pathOf = (index: number) => `scopes.${index}`,
-): void {
+export function assertGrantable(scopes: string[], caller: Caller, pathOf = (index: number) => `scopes.${index}`): void {
   if (!isRestricted(caller)) return;
   const errors = scopeEscalations(scopes, caller, pathOf);
   if (errors.length > 0) throw escalation(caller, errors);
 }
 
 /** A key that would live on after the calling key, which expires, is beyond what the caller holds. */
-export function assertWithinCallerLife(expiresAt: string | undefined, caller: Caller | undefined, path: string): void {
+export function assertWithinCallerLife(expiresAt: string | undefined, caller: Caller, path: string): void {
   const callerExpiry = expiryOf(caller);
   if (!isRestricted(caller) || callerExpiry === undefined || !isLater(expiresAt, callerExpiry)) return;
   throw escalation(caller, [{ path, message: `your key expires at ${callerExpiry}; what it grants cannot outlive it` }]);

@@ -74,10 +74,19 @@ export class EscalationError extends DomainError {
 /** The key changed between the read a decision was based on and the write; retrying re-decides. */
 export class ConcurrentChangeError extends DomainError {
   readonly kind = 'concurrentChange';
-  readonly name = 'ConcurrentChangeError';
+  readonly name: string = 'ConcurrentChangeError';
   constructor() {
     super('The key changed while it was being updated.');
   }
+}
+
+/**
+ * A change to a key was refused for want of room for its record: MAX_WAITING_RECORDS
+ * wait in the key (their delivery is behind, or stopped). Unless the change makes
+ * room by delivering them, it is a ConcurrentChangeError (409: retry).
+ */
+export class NoRoomForRecordError extends ConcurrentChangeError {
+  readonly name = 'NoRoomForRecordError';
 }
 
 /** The request cannot apply to the resource as it is now (e.g. rotating a key that expired, or was rotated already). */

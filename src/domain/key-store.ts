@@ -11,7 +11,8 @@ export interface KeyPage {
   next?: PagePosition;
 }
 
-export type KeyChanges = Partial<Pick<KeyRecord, 'name' | 'scopes' | 'enabled' | 'meta'>> & {
+/** What a write to an existing key sets: the fields a PATCH may change. */
+export type KeyUpdate = Partial<Pick<KeyRecord, 'name' | 'scopes' | 'enabled' | 'meta'>> & {
   /** A date sets expiry (and TTL); null clears both. */
   expiresAt?: string | null;
 };
@@ -29,70 +30,80 @@ export interface KeyStateGuard {
   expiresAt: string | null;
 }
 
-/** The item a pending audit record lives in, as the store addresses it. */
-export type AuditedItem = Pick<KeyRecord, 'keyHash' | 'tenantId' | 'keyId' | 'deleted'>;
+/** The item audit records wait in, as the store addresses it. */
+export type AuditedItem = Pick<KeyRecord, 'keyHash' | 'tenantId' | 'keyId' | 'deleted' | 'pending'>;
+
+/**
+ * How many records may wait in one key at once. A change beyond it (delivery is
+ * behind the key's changes, or stopped) is refused with NoRoomForRecordError, which
+ * keeps an item, and the authorizer's read of it, small; the change then delivers
+ * the waiting records itself and is written (change-executor.ts).
+ */
+export const MAX_WAITING_RECORDS = 10;
 
 /**
  * The port the domain needs from persistence. The DynamoDB adapter in
  * src/store is its only implementation, and the only code that talks to DynamoDB.
+ * Every write that changes a key appends the change's record to the key's
+ * `auditRecords` in the same single-item write.
  */
 export interface KeyStore {
-  /**
-   * Writes a new item, with its pending audit record if it has one; throws
-   * StoreConflictError rather than overwrite any existing item.
-   */
+  /** Writes a new item, with its records; throws StoreConflictError rather than overwrite any existing item. */
   create(record: KeyRecord): Promise<void>;
   findByHash(keyHash: string): Promise<KeyRecord | undefined>;
-  /** Finds a key by id, only within the tenant; a pending replacement only when asked for, a deleted key never. */
-  findById(tenantId: string, keyId: string, options?: { includePending?: boolean }): Promise<KeyRecord | undefined>;
+  /**
+   * Finds a key by id, only within the tenant; a pending replacement only when asked
+   * for, a deleted key (whose records are still being delivered) only when asked for.
+   */
+  findById(
+    tenantId: string,
+    keyId: string,
+    options?: { includePending?: boolean; includeDeleted?: boolean },
+  ): Promise<KeyRecord | undefined>;
   /** Newest first; pending replacements and deleted keys are left out. */
   list(tenantId: string, limit: number, after?: PagePosition): Promise<KeyPage>;
   /**
-   * Applies changes to a key found by findById or findByHash, unless it has been
-   * deleted (or its item replaced) since: then undefined. With `guard`, throws
-   * ConcurrentChangeError unless the key is still in that state. With `audit`, the
-   * record is written in the same write, and the write happens only if no other
-   * change's record is pending on the key (otherwise ConcurrentChangeError).
-   * Returns the state the write replaced, and the new one.
+   * Applies an update, and appends its record if it has one, to a key found by
+   * findById or findByHash, unless it has been deleted (or its item replaced) since:
+   * then undefined. With `guard`, throws ConcurrentChangeError unless the key is
+   * still in that state; NoRoomForRecordError when the record finds no room (see
+   * MAX_WAITING_RECORDS). Returns the state the write replaced, and the new one.
    */
-  update(key: KeyRecord, changes: KeyChanges, guard?: KeyStateGuard, audit?: AuditRecord): Promise<KeyChange | undefined>;
+  update(key: KeyRecord, update: KeyUpdate, record?: AuditRecord, guard?: KeyStateGuard): Promise<KeyChange | undefined>;
   /**
    * Marks a key rotated and sets its retirement, if it is still the tenant's key and
    * either not rotated and not expired at `unexpiredAt`, or rotated to the unfinished
    * replacement it `supersedes`. Otherwise `gone` (it no longer exists) or `changed`
    * (it was rotated, or expired, meanwhile), and nothing is written. A retry of a
-   * write that landed recognises it. With `audit`, the record is written with the
-   * retirement, and another change's pending record makes it `changed`.
+   * write that landed recognises it. The rotation's record waits in the replacement.
    */
   retire(
     key: KeyRecord,
     retirement: { rotation: Rotation; expiresAt: string },
     condition: { supersedes: string } | { unexpiredAt: string },
-    audit?: AuditRecord,
   ): Promise<'retired' | 'gone' | 'changed'>;
-  /** Makes a pending replacement live. A retry of a write that landed recognises it. */
+  /** Makes a pending replacement live, and with it the record it holds. A retry of a write that landed recognises it. */
   activate(replacement: KeyRecord): Promise<void>;
-  /**
-   * Undoes `retire` for this rotation, if the key still carries it: its own expiry
-   * back, no rotation, and the retirement's pending record `auditId` withdrawn with it.
-   */
-  restore(key: KeyRecord, rotation: Rotation, auditId?: string): Promise<void>;
-  /** Deletes a key found by findById or findByHash; returns what was deleted, undefined when it was gone. */
+  /** Undoes `retire` for this rotation, if the key still carries it: its own expiry back, no rotation. */
+  restore(key: KeyRecord, rotation: Rotation): Promise<void>;
+  /** Deletes a key's item outright: a rotation's replacement nobody saw. Returns what was deleted, undefined when it was gone. */
   delete(key: KeyRecord): Promise<KeyRecord | undefined>;
   /**
    * Deletes a key in two steps: this marks it deleted (to every reader it is gone
-   * from now on) with its record, in one write; settleAudit then removes the item.
-   * `gone` when it was deleted already; ConcurrentChangeError while another
-   * change's record is pending on it.
+   * from now on) with its record, in one write; settling its last record then
+   * removes the item. `gone` when it was deleted already.
    */
-  markDeleted(key: KeyRecord, audit: AuditRecord): Promise<'marked' | 'gone'>;
+  markDeleted(key: KeyRecord, record: AuditRecord): Promise<'marked' | 'gone'>;
   /**
-   * Clears a delivered record from its item, if it is still the one pending there;
-   * the item of a deleted key goes with it.
+   * Takes delivered (or withdrawn) records out of their item, if they are still
+   * there; the item of a deleted key goes with its last record. With
+   * `requestCompleted`, the item no longer names the idempotent request that issued it.
    */
-  settleAudit(item: AuditedItem, auditId: string): Promise<void>;
-  /** Keys whose record has been pending since before `before`: deliveries that were interrupted. */
+  settleAudit(item: AuditedItem, auditIds: readonly string[], options?: { requestCompleted?: boolean }): Promise<void>;
+  /** Keys whose oldest record has waited since before `before`: deliveries that were interrupted. */
   pendingAudits(before: string): Promise<KeyRecord[]>;
+  /** The records waiting in the tenant's live keys, oldest first per key. */
+  waitingRecords(tenantId: string): Promise<AuditRecord[]>;
   /**
    * Records use, unless it was already recorded after `notBefore`. Never throws
    * for a stale write. `signal` abandons the write, retries included.

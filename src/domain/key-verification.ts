@@ -13,8 +13,6 @@ export type Verification =
   | { outcome: 'valid'; key: KeyRecord }
   | { outcome: 'missing' | 'malformed' | 'unknown' | 'disabled' | 'expired' };
 
-export type RefusedOutcome = Exclude<Verification['outcome'], 'valid'>;
-
 export interface KeyVerifierOptions {
   store: Pick<KeyStore, 'findByHash' | 'recordUse'>;
   /** @default () => new Date() */

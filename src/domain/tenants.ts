@@ -1,7 +1,7 @@
-import type { AuditRecord, AuditTrail } from './audit';
+import { type AuditRecord, auditRecordOf } from './audit';
 import type { Caller } from './caller';
 import { UsagePlansUnavailableError, ValidationError } from './errors';
-import { MAX_USAGE_DAYS, parseOrThrow, setPlanBodySchema, tenantIdSchema, usageQuerySchema } from './validation';
+import { MAX_USAGE_DAYS, parseOrThrow, type SetPlanInput, tenantIdSchema, usageQuerySchema } from './validation';
 
 /** A tenant as the API shows it: a tenant never configured has the default plan and no creation time. */
 export interface Tenant {
@@ -18,8 +18,8 @@ export interface TenantRecord {
   plan?: string;
   /** Its API Gateway API key, and the plan whose usage plan that key is in. */
   usageKey?: { id: string; plan: string };
-  /** The record of its last plan change, while it is not yet delivered to the audit trail. */
-  pendingAudit?: AuditRecord;
+  /** The records of its plan changes not yet delivered to the audit trail, oldest first (audit-delivery.ts). */
+  auditRecords?: AuditRecord[];
 }
 
 /**
@@ -44,17 +44,19 @@ export interface TenantRecords {
   claimArrangement(tenantId: string, times: { now: string; leaseUntil: string }): Promise<boolean>;
   /**
    * Records what the arrangement did and gives the lease up, in one write; `plan` is set
-   * only when an admin chose it, with `audit`, the record of that change, kept in the item
-   * until it is delivered.
+   * only when an admin chose it, with `record`, the record of that change, added to the
+   * item's waiting records until it is delivered.
    */
   completeArrangement(
     tenantId: string,
     leaseUntil: string,
-    outcome: { usageKey: { id: string; plan: string }; plan?: string; audit?: AuditRecord },
+    outcome: { usageKey: { id: string; plan: string }; plan?: string; record?: AuditRecord },
   ): Promise<void>;
   releaseArrangement(tenantId: string, leaseUntil: string): Promise<void>;
-  /** Takes a delivered record out of the tenant's item, if it is still the one there. */
-  settleAudit(tenantId: string, auditId: string): Promise<void>;
+  /** Takes delivered records out of the tenant's item, if they are still there. */
+  settleAudit(tenantId: string, auditIds: readonly string[]): Promise<void>;
+  /** Tenants whose oldest waiting record has waited since before `before`: deliveries that were interrupted. */
+  pendingAudits(before: string): Promise<TenantRecord[]>;
   /** Notes a move before it starts; one tenant has at most one, which a later note replaces. */
   beginPlanMove(move: PlanMove): Promise<void>;
   /** Clears the tenant's move note, if there is one. */
@@ -92,10 +94,6 @@ export interface TenantServiceOptions {
   now?: () => Date;
   /** @default setTimeout-based */
   sleep?: (ms: number) => Promise<void>;
-  /** The audit trail plan changes are recorded in; without it nothing is recorded. */
-  audit?: AuditTrail;
-  /** Told when a committed change's record could not be delivered at once. */
-  onAuditDeliveryFailure?: (error: unknown) => void;
 }
 
 /** Long enough for the few API Gateway calls of an arrangement, with the SDK's retries of throttled ones. */
@@ -113,6 +111,16 @@ const WAIT_FOR_OTHER_MS = 5_000;
 const POLL_MS = 200;
 const DAY_MS = 86_400_000;
 const DEFAULT_USAGE_DAYS = 7;
+/**
+ * How long an environment takes a tenant it has seen arranged to be arranged still,
+ * without reading its record. An arrangement, once made, stays made: a plan change
+ * moves the tenant's API Gateway key itself, under the tenant's lease, and a
+ * deployment that changes the plans starts new environments. Only a move cut
+ * short (until the usage plan reconciler finishes it) or an API key deleted by
+ * hand, outside the service, undoes one; the bound limits how long a new key of
+ * that tenant can meet it.
+ */
+const ARRANGED_REUSE_MS = 5 * 60_000;
 
 const dayOf = (date: Date) => date.toISOString().slice(0, 10);
 
@@ -128,8 +136,8 @@ export class TenantService {
   private readonly plans: PlanNames;
   private readonly now: () => Date;
   private readonly sleep: (ms: number) => Promise<void>;
-  private readonly audit: AuditTrail | undefined;
-  private readonly onAuditDeliveryFailure: (error: unknown) => void;
+  /** Tenants this environment has seen arranged, until when it takes them so without a read (ARRANGED_REUSE_MS). */
+  private readonly arranged = new Map<string, number>();
 
   constructor(options: TenantServiceOptions) {
     this.records = options.records;
@@ -137,8 +145,6 @@ export class TenantService {
     this.plans = options.plans;
     this.now = options.now ?? (() => new Date());
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.audit = options.audit;
-    this.onAuditDeliveryFailure = options.onAuditDeliveryFailure ?? (() => undefined);
   }
 
   async get(tenantId: string): Promise<Tenant> {
@@ -147,41 +153,29 @@ export class TenantService {
   }
 
   /**
-   * Moves the tenant to `plan` (API Gateway first, then the record), so the plan shown
-   * is the one enforced. A change is recorded (`tenant.updated`) in the same write as
-   * the plan, then delivered to the audit trail.
+   * Moves the tenant (checked at the edge) to `plan`: API Gateway first, then the
+   * record, so the plan shown is the one enforced. A change is recorded
+   * (`tenant.updated`) in the same write as the plan; the record is delivered after
+   * the answer (audit-delivery.ts).
    */
-  async setPlan(tenantId: string, body: unknown, caller?: Caller): Promise<Tenant> {
-    const id = parseOrThrow(tenantIdSchema, tenantId, 'tenantId');
-    const { plan } = parseOrThrow(setPlanBodySchema, body);
+  async setPlan(tenantId: string, { plan }: SetPlanInput, caller: Caller): Promise<Tenant> {
     if (!this.plans.names.includes(plan)) {
       throw new ValidationError([{ path: 'plan', message: `must be one of the plans: ${this.plans.names.join(', ')}` }]);
     }
-    const record = await this.arrange(id, { plan, caller });
-    if (record.pendingAudit) await this.deliver(id, record.pendingAudit);
-    return this.toTenant(id, record);
+    return this.toTenant(tenantId, await this.arrange(tenantId, { plan, caller }));
   }
 
   /**
    * Called before a tenant's key is issued: a key must be counted against its
-   * tenant's plan from its first request, or API Gateway refuses it.
+   * tenant's plan from its first request, or API Gateway refuses it. A tenant this
+   * environment saw arranged a moment ago is taken to be so still (ARRANGED_REUSE_MS).
    */
   async prepareForKeys(tenantId: string): Promise<void> {
+    const now = this.now().getTime();
+    if ((this.arranged.get(tenantId) ?? 0) > now) return;
     const record = await this.records.getTenant(tenantId);
-    // A plan change whose delivery was interrupted is delivered by the tenant's next key.
-    if (record?.pendingAudit) await this.deliver(tenantId, record.pendingAudit);
-    if (record?.usageKey && record.usageKey.plan === this.planOf(record)) return;
-    await this.arrange(tenantId, undefined);
-  }
-
-  private async deliver(tenantId: string, record: AuditRecord): Promise<void> {
-    if (!this.audit) return;
-    try {
-      await this.audit.deliver(record, () => this.records.settleAudit(tenantId, record.id));
-    } catch (error) {
-      // The change is committed with its record; the next plan change or key of the tenant delivers it.
-      this.onAuditDeliveryFailure(error);
-    }
+    if (!(record?.usageKey && record.usageKey.plan === this.planOf(record))) await this.arrange(tenantId, undefined);
+    this.arranged.set(tenantId, now + ARRANGED_REUSE_MS);
   }
 
   /** Requests per day, oldest first; by default the last seven days, today included. */
@@ -287,7 +281,7 @@ export class TenantService {
    * or of the plan it has. Under the tenant's lease: a request that finds another
    * at work waits for it, then checks again.
    */
-  private async arrange(tenantId: string, chosen: { plan: string; caller?: Caller } | undefined): Promise<TenantRecord> {
+  private async arrange(tenantId: string, chosen: { plan: string; caller: Caller } | undefined): Promise<TenantRecord> {
     const waitUntil = this.now().getTime() + WAIT_FOR_OTHER_MS;
     for (;;) {
       const now = this.now();
@@ -307,13 +301,11 @@ export class TenantService {
 
   private async arrangeUnderLease(
     tenantId: string,
-    chosen: { plan: string; caller?: Caller } | undefined,
+    chosen: { plan: string; caller: Caller } | undefined,
     leaseUntil: string,
   ): Promise<TenantRecord> {
     try {
       const record = await this.records.getTenant(tenantId);
-      // An undelivered record of an earlier change goes before this one replaces it in the item.
-      if (record?.pendingAudit) await this.deliver(tenantId, record.pendingAudit);
       const plan = chosen?.plan ?? this.planOf(record);
       const keyId = record?.usageKey?.id ?? (await this.gateway.findOrCreateKey(tenantId));
       const previous = record?.usageKey?.plan;
@@ -325,20 +317,23 @@ export class TenantService {
       }
       const usageKey = { id: keyId, plan };
       const old = this.planOf(record);
-      const audit =
-        chosen !== undefined && this.audit && old !== plan
-          ? this.audit.entry({
+      // Setting the plan a tenant has already changes nothing, and records nothing.
+      const changed =
+        chosen !== undefined && old !== plan
+          ? auditRecordOf({
               tenantId,
               keyId: null,
+              keyName: null,
               action: 'tenant.updated',
               changes: { plan: { old, new: plan } },
               caller: chosen.caller,
+              at: this.now(),
             })
           : undefined;
       await this.records.completeArrangement(
         tenantId,
         leaseUntil,
-        chosen === undefined ? { usageKey } : { usageKey, plan, ...(audit ? { audit } : {}) },
+        chosen === undefined ? { usageKey } : { usageKey, plan, ...(changed ? { record: changed } : {}) },
       );
       // The move is recorded: its note has done its work. One left behind is cleared by the reconciler,
       // which finds the key already where the record says.
@@ -348,7 +343,6 @@ export class TenantService {
         createdAt: record?.createdAt ?? this.now().toISOString(),
         usageKey,
         ...(chosen !== undefined ? { plan: chosen.plan } : record?.plan !== undefined ? { plan: record.plan } : {}),
-        ...(audit ? { pendingAudit: audit } : {}),
       };
     } catch (error) {
       // Nothing recorded: the next request starts over, and finds by name any key this one made.

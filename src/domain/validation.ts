@@ -78,6 +78,7 @@ export const createKeyBodySchema = z.strictObject({
   expiresAt: dateTimeSchema.nullish(),
   meta: metaSchema.optional(),
 });
+export type CreateKeyInput = z.output<typeof createKeyBodySchema>;
 
 export const updateKeyBodySchema = z
   .strictObject({
@@ -99,6 +100,7 @@ export const rotateKeyBodySchema = z.strictObject({
     .max(MAX_GRACE_PERIOD_SECONDS, `must be at most ${MAX_GRACE_PERIOD_SECONDS}`)
     .default(0),
 });
+export type RotateKeyInput = z.output<typeof rotateKeyBodySchema>;
 
 const pageSizeSchema = z
   .string()
@@ -116,6 +118,7 @@ export const listKeysQuerySchema = z.strictObject({
 export const setPlanBodySchema = z.strictObject({
   plan: z.string().min(1, 'must not be empty').max(32, 'must be at most 32 characters'),
 });
+export type SetPlanInput = z.output<typeof setPlanBodySchema>;
 
 const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 /** The longest usage range one request may ask for: API Gateway answers a day per entry. */
@@ -143,6 +146,16 @@ export const listAuditQuerySchema = z
     path: ['to'],
     message: 'must not be before from',
   });
+
+/**
+ * Who made a change, as audit records name it: one kind per line. The domain's
+ * type of actors and the API's schema of records are both this.
+ */
+export const auditActorSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('iam'), arn: z.string() }),
+  z.strictObject({ type: z.literal('key'), keyId: z.string().regex(KEY_ID_PATTERN), keyName: z.string().nullable() }),
+  z.strictObject({ type: z.literal('user'), sub: z.string(), email: z.string() }),
+]);
 
 /**
  * POST /verify's body, for the OpenAPI document. The handler checks the same

@@ -109,7 +109,7 @@ const COMPONENTS = {
     AuditList: {
       schema: auditListSchema,
       description:
-        "One page of a tenant's audit trail, newest first: who changed which key, how, from which request. `nextCursor` is null on the last page.",
+        "One page of a tenant's audit trail, newest first: who changed which key (`keyName`: its name at the time; a key actor's too), how, from which request. Records still waiting for delivery are included. `nextCursor` is null on the last page.",
     },
     Whoami: { schema: whoamiSchema, description: 'The calling key, as the authorizer passed it on.' },
     KeyCheck: {

@@ -1,12 +1,12 @@
 import * as z from 'zod';
 import type { ApiKey, IssuedApiKey } from '../domain/api-key';
-import { AUDIT_ID_PATTERN, type AuditRecord } from '../domain/audit';
+import { AUDIT_ACTIONS, AUDIT_ID_PATTERN, type AuditRecord } from '../domain/audit';
 import type { AuditList } from '../domain/audit-queries';
 import { KEY_ID_PATTERN } from '../domain/identifiers';
 import type { KeyCheck } from '../domain/key-check';
 import type { KeyList } from '../domain/key-queries';
 import type { DailyUsage, Tenant } from '../domain/tenants';
-import { tenantIdSchema } from '../domain/validation';
+import { auditActorSchema, tenantIdSchema } from '../domain/validation';
 import type { Problem } from '../problem';
 
 /**
@@ -52,18 +52,15 @@ export const keyListSchema = z.strictObject({
   nextCursor: z.string().nullable(),
 }) satisfies z.ZodType<KeyList>;
 
-/** One change, as the audit trail keeps it: never a key, nor a key's hash. */
+/** One change, as the audit trail keeps it: never a key, nor a key's hash. Actors and actions come from the domain's lists. */
 export const auditRecordSchema = z.strictObject({
   id: z.string().regex(AUDIT_ID_PATTERN),
   tenantId: tenantIdSchema,
   at: instantSchema,
-  actor: z.discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('iam'), arn: z.string() }),
-    z.strictObject({ type: z.literal('key'), keyId: keyIdSchema }),
-    z.strictObject({ type: z.literal('user'), sub: z.string(), email: z.string() }),
-  ]),
-  action: z.enum(['key.created', 'key.updated', 'key.rotated', 'key.deleted', 'tenant.updated']),
+  actor: auditActorSchema,
+  action: z.enum(AUDIT_ACTIONS),
   keyId: keyIdSchema.nullable(),
+  keyName: z.string().nullable(),
   changes: z.record(z.string(), z.strictObject({ old: z.unknown(), new: z.unknown() })),
   requestId: z.string().nullable(),
   sourceIp: z.string().nullable(),

@@ -5,22 +5,28 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandOutput,
-  ScanCommand,
-  type ScanCommandOutput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type KeyRecord, type Rotation, ttlFor } from '../domain/api-key';
 import type { AuditRecord } from '../domain/audit';
-import { ConcurrentChangeError, StoreConflictError } from '../domain/errors';
-import type { AuditedItem, KeyChange, KeyChanges, KeyPage, KeyStateGuard, KeyStore, PagePosition } from '../domain/key-store';
+import { ConcurrentChangeError, NoRoomForRecordError, StoreConflictError } from '../domain/errors';
+import {
+  type AuditedItem,
+  type KeyChange,
+  type KeyPage,
+  type KeyStateGuard,
+  type KeyStore,
+  type KeyUpdate,
+  MAX_WAITING_RECORDS,
+  type PagePosition,
+} from '../domain/key-store';
 import { sendRequest } from './dynamodb-client';
 import { allOf, buildExpressions, namePlaceholders } from './expressions';
 import { KeyTableReads, type KeyTableTransport } from './key-table-reads';
 import { KEY_TABLE } from './table-schema';
+import { appendRecord, holdsExactly, itemsWaitingSince, MAX_SETTLE_ATTEMPTS, settledClauses } from './waiting-records';
 
 const { byTenantIndex, pendingAuditIndex } = KEY_TABLE;
-/** How many stranded records one sweep delivers at most; the next sweep takes the rest. */
-const MAX_PENDING_PER_SWEEP = 500;
 
 const ATTRIBUTE = namePlaceholders<keyof KeyRecord | keyof Rotation | keyof AuditRecord>([
   'keyHash',
@@ -37,8 +43,9 @@ const ATTRIBUTE = namePlaceholders<keyof KeyRecord | keyof Rotation | keyof Audi
   'pending',
   'rotation',
   'to',
-  'audit',
+  'auditRecords',
   'auditPending',
+  'idempotentRequest',
   'deleted',
   'id',
 ]);
@@ -62,23 +69,13 @@ const CONDITION = {
    */
   isUnexpired: `attribute_not_exists(${ATTRIBUTE.ttl}) OR ${ATTRIBUTE.ttl} > :now`,
   isNotDeleted: `attribute_not_exists(${ATTRIBUTE.deleted})`,
-  /**
-   * No other change's record is pending: each change's record waits for delivery in
-   * the item, and is never written over. A retry of this change's own write passes.
-   */
-  auditSlotIsFree: `attribute_not_exists(${ATTRIBUTE.audit}) OR ${ATTRIBUTE.audit}.${ATTRIBUTE.id} = :auditId`,
-  isAuditPending: `${ATTRIBUTE.audit}.${ATTRIBUTE.id} = :auditId`,
-  isPendingBefore: `${ATTRIBUTE.auditPending} < :before`,
+  /** Records wait in it, and it is live: a change that has taken effect (not a rotation's replacement yet). */
+  holdsLiveRecords: allOf(`attribute_exists(${ATTRIBUTE.auditPending})`, `attribute_not_exists(${ATTRIBUTE.pending})`),
 } as const;
 
-/** The SET clauses and values that write a change's record into its item, and the condition that guards the slot. */
-function auditClauses(audit: AuditRecord | undefined): { set: string[]; values: Record<string, unknown>; condition?: string } {
-  if (!audit) return { set: [], values: {} };
-  return {
-    set: [`${ATTRIBUTE.audit} = :audit`, `${ATTRIBUTE.auditPending} = :auditPending`],
-    values: { ':audit': audit, ':auditPending': audit.at, ':auditId': audit.id },
-    condition: CONDITION.auditSlotIsFree,
-  };
+/** A key item as the table holds it (a stream's image, say), as the domain reads it; undefined for anything else. */
+export function keyRecordOf(item: Record<string, unknown>): KeyRecord | undefined {
+  return typeof item[KEY_TABLE.partitionKey] === 'string' ? (item as unknown as KeyRecord) : undefined;
 }
 
 const ownedBy = (key: Pick<KeyRecord, 'tenantId' | 'keyId'>) => ({ ':tenantId': key.tenantId, ':keyId': key.keyId });
@@ -104,7 +101,7 @@ function stateIs(guard: KeyStateGuard): { condition: string; values: Record<stri
 }
 
 /** SET and REMOVE clauses for a change, and the record it leaves. */
-function changeClauses(changes: KeyChanges): { set: string[]; remove: string[]; values: Record<string, unknown> } {
+function changeClauses(changes: KeyUpdate): { set: string[]; remove: string[]; values: Record<string, unknown> } {
   const set: string[] = [];
   const remove: string[] = [];
   const values: Record<string, unknown> = {};
@@ -126,7 +123,7 @@ function changeClauses(changes: KeyChanges): { set: string[]; remove: string[]; 
   return { set, remove, values };
 }
 
-function applyChanges(record: KeyRecord, changes: KeyChanges): KeyRecord {
+function applyChanges(record: KeyRecord, changes: KeyUpdate): KeyRecord {
   const { expiresAt, ...rest } = changes;
   const after: KeyRecord = { ...record, ...rest };
   if (changes.meta !== undefined && Object.keys(changes.meta).length === 0) delete after.meta;
@@ -184,17 +181,22 @@ export class DynamoKeyStore implements KeyStore {
     return this.reads.findByHash(keyHash);
   }
 
-  async findById(tenantId: string, keyId: string, options: { includePending?: boolean } = {}): Promise<KeyRecord | undefined> {
+  async findById(
+    tenantId: string,
+    keyId: string,
+    options: { includePending?: boolean; includeDeleted?: boolean } = {},
+  ): Promise<KeyRecord | undefined> {
+    const filters = [
+      ...(options.includePending ? [] : [CONDITION.isLive]),
+      ...(options.includeDeleted ? [] : [CONDITION.isNotDeleted]),
+    ];
     const result = await sendRequest(() =>
       this.client.send(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: byTenantIndex.name,
           ...buildExpressions(
-            {
-              keyCondition: CONDITION.isOwnedBy,
-              filter: options.includePending ? CONDITION.isNotDeleted : allOf(CONDITION.isLive, CONDITION.isNotDeleted),
-            },
+            { keyCondition: CONDITION.isOwnedBy, ...(filters.length > 0 ? { filter: allOf(...filters) } : {}) },
             ownedBy({ tenantId, keyId }),
           ),
         }),
@@ -240,11 +242,11 @@ export class DynamoKeyStore implements KeyStore {
     return { items: page, next: { keyId: page[page.length - 1].keyId } };
   }
 
-  async update(key: KeyRecord, changes: KeyChanges, guard?: KeyStateGuard, audit?: AuditRecord): Promise<KeyChange | undefined> {
-    const { set, remove, values } = changeClauses(changes);
-    if (set.length === 0 && remove.length === 0) return { before: key, after: key };
+  async update(key: KeyRecord, update: KeyUpdate, record?: AuditRecord, guard?: KeyStateGuard): Promise<KeyChange | undefined> {
+    const { set, remove, values } = changeClauses(update);
+    if (set.length === 0 && remove.length === 0 && !record) return { before: key, after: key };
     const guarded = guard ? stateIs(guard) : undefined;
-    const recording = auditClauses(audit);
+    const recording = record ? appendRecord(record, MAX_WAITING_RECORDS) : { set: [], values: {}, condition: undefined };
     const condition = allOf(
       ...[CONDITION.isOwnedBy, CONDITION.isNotDeleted, guarded?.condition, recording.condition].filter(
         (part): part is string => part !== undefined,
@@ -271,21 +273,27 @@ export class DynamoKeyStore implements KeyStore {
       },
     );
     if (refused) {
-      // Deleted (or replaced) since it was read; with a guard, changed since the decision; or another change's record is pending.
-      if (guard || (audit && (await this.holdsOtherRecord(key, audit.id)))) throw new ConcurrentChangeError();
+      // Deleted (or replaced) since it was read; with a guard, changed since the decision; or no room for another record.
+      if (!record) {
+        if (guard) throw new ConcurrentChangeError();
+        return undefined;
+      }
+      const now = await this.liveNow(key);
+      const full = (now?.auditRecords?.length ?? 0) >= MAX_WAITING_RECORDS;
+      if (guard && !full) throw new ConcurrentChangeError();
+      // Still live, so refused for want of room for its record (made since, perhaps): once there is, it can be written.
+      if (now) throw new NoRoomForRecordError();
       return undefined;
     }
     const before = result?.Attributes as KeyRecord | undefined;
-    return before ? { before, after: applyChanges(before, changes) } : undefined;
+    return before ? { before, after: applyChanges(before, update) } : undefined;
   }
 
   async retire(
     key: KeyRecord,
     retirement: { rotation: Rotation; expiresAt: string },
     condition: { supersedes: string } | { unexpiredAt: string },
-    audit?: AuditRecord,
   ): Promise<'retired' | 'gone' | 'changed'> {
-    const recording = auditClauses(audit);
     const state =
       'supersedes' in condition
         ? { condition: CONDITION.isRotatedTo, values: { ':to': condition.supersedes } }
@@ -301,22 +309,12 @@ export class DynamoKeyStore implements KeyStore {
             Key: { keyHash: key.keyHash },
             ...buildExpressions(
               {
-                condition: allOf(
-                  ...[CONDITION.isOwnedBy, CONDITION.isNotDeleted, state.condition, recording.condition].filter(
-                    (part): part is string => part !== undefined,
-                  ),
-                ),
-                set: [
-                  `${ATTRIBUTE.rotation} = :rotation`,
-                  `${ATTRIBUTE.expiresAt} = :expiresAt`,
-                  `${ATTRIBUTE.ttl} = :ttl`,
-                  ...recording.set,
-                ],
+                condition: allOf(CONDITION.isOwnedBy, CONDITION.isNotDeleted, state.condition),
+                set: [`${ATTRIBUTE.rotation} = :rotation`, `${ATTRIBUTE.expiresAt} = :expiresAt`, `${ATTRIBUTE.ttl} = :ttl`],
               },
               {
                 ...ownedBy(key),
                 ...state.values,
-                ...recording.values,
                 ':rotation': retirement.rotation,
                 ':expiresAt': retirement.expiresAt,
                 ':ttl': ttlFor(retirement.expiresAt),
@@ -363,44 +361,30 @@ export class DynamoKeyStore implements KeyStore {
     if (now?.keyId !== replacement.keyId || now.pending) throw new StoreConflictError('The replacement is gone.');
   }
 
-  async restore(key: KeyRecord, rotation: Rotation, auditId?: string): Promise<void> {
-    // The retirement's record goes with it, if it is still pending; otherwise the key is restored all the same.
-    if (auditId !== undefined && (await this.restoreWith(key, rotation, auditId))) return;
-    await this.restoreWith(key, rotation);
-  }
-
-  private async restoreWith(key: KeyRecord, rotation: Rotation, auditId?: string): Promise<boolean> {
+  async restore(key: KeyRecord, rotation: Rotation): Promise<void> {
     const previous = rotation.previousExpiresAt;
-    const withdraw = auditId !== undefined;
-    return sendRequest(
-      async () => {
-        await this.client.send(
+    await sendRequest(
+      () =>
+        this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: { keyHash: key.keyHash },
             ...buildExpressions(
               {
-                condition: withdraw
-                  ? allOf(CONDITION.isOwnedBy, CONDITION.isRotatedTo, CONDITION.isAuditPending)
-                  : allOf(CONDITION.isOwnedBy, CONDITION.isRotatedTo),
+                condition: allOf(CONDITION.isOwnedBy, CONDITION.isRotatedTo),
                 set: previous === null ? [] : [`${ATTRIBUTE.expiresAt} = :expiresAt`, `${ATTRIBUTE.ttl} = :ttl`],
-                remove: [
-                  ...(previous === null ? [ATTRIBUTE.rotation, ATTRIBUTE.expiresAt, ATTRIBUTE.ttl] : [ATTRIBUTE.rotation]),
-                  ...(withdraw ? [ATTRIBUTE.audit, ATTRIBUTE.auditPending] : []),
-                ],
+                remove: previous === null ? [ATTRIBUTE.rotation, ATTRIBUTE.expiresAt, ATTRIBUTE.ttl] : [ATTRIBUTE.rotation],
               },
               {
                 ...ownedBy(key),
                 ':to': rotation.to,
                 ...(previous === null ? {} : { ':expiresAt': previous, ':ttl': ttlFor(previous) }),
-                ...(withdraw ? { ':auditId': auditId } : {}),
               },
             ),
           }),
-        );
-        return true;
-      },
-      () => false,
+        ),
+      // No longer carrying this rotation: nothing to undo.
+      () => undefined,
     );
   }
 
@@ -420,8 +404,8 @@ export class DynamoKeyStore implements KeyStore {
     return result?.Attributes as KeyRecord | undefined;
   }
 
-  async markDeleted(key: KeyRecord, audit: AuditRecord): Promise<'marked' | 'gone'> {
-    const recording = auditClauses(audit);
+  async markDeleted(key: KeyRecord, record: AuditRecord): Promise<'marked' | 'gone'> {
+    const recording = appendRecord(record, MAX_WAITING_RECORDS);
     const marked = await sendRequest(
       async () => {
         await this.client.send(
@@ -430,7 +414,7 @@ export class DynamoKeyStore implements KeyStore {
             Key: { keyHash: key.keyHash },
             ...buildExpressions(
               {
-                condition: allOf(CONDITION.isOwnedBy, CONDITION.isNotDeleted, recording.condition as string),
+                condition: allOf(CONDITION.isOwnedBy, CONDITION.isNotDeleted, recording.condition),
                 set: [`${ATTRIBUTE.deleted} = :deleted`, ...recording.set],
               },
               { ...ownedBy(key), ':deleted': true, ...recording.values },
@@ -444,64 +428,96 @@ export class DynamoKeyStore implements KeyStore {
     if (marked) return 'marked';
     const now = await this.findByHash(key.keyHash);
     // The SDK retried a write whose first attempt had landed: the mark found is this one's own.
-    if (now?.deleted && now.audit?.id === audit.id) return 'marked';
+    if (now?.deleted && now.auditRecords?.some((waiting) => waiting.id === record.id)) return 'marked';
     if (now?.tenantId !== key.tenantId || now.keyId !== key.keyId || now.deleted) return 'gone';
+    // Still live, so refused for want of room for its record.
+    throw new NoRoomForRecordError();
+  }
+
+  async settleAudit(item: AuditedItem, auditIds: readonly string[], options: { requestCompleted?: boolean } = {}): Promise<void> {
+    for (let attempt = 1; attempt <= MAX_SETTLE_ATTEMPTS; attempt++) {
+      const now = await this.findByHash(item.keyHash);
+      const waiting = now?.tenantId === item.tenantId && now.keyId === item.keyId ? (now.auditRecords ?? []) : [];
+      const remaining = waiting.filter((record) => !auditIds.includes(record.id));
+      // Already settled, by another delivery of the same records: nothing to do.
+      if (remaining.length === waiting.length) return;
+      if (await this.writeSettled(item.keyHash, waiting, remaining, Boolean(now?.deleted), options.requestCompleted)) return;
+    }
     throw new ConcurrentChangeError();
   }
 
-  async settleAudit(item: AuditedItem, auditId: string): Promise<void> {
-    const condition = buildExpressions(
-      item.deleted
-        ? { condition: CONDITION.isAuditPending }
-        : { condition: CONDITION.isAuditPending, remove: [ATTRIBUTE.audit, ATTRIBUTE.auditPending] },
-      { ':auditId': auditId },
-    );
-    const key = { keyHash: item.keyHash };
-    // Already settled, by another delivery of the same record: nothing to do.
-    await sendRequest(
-      () =>
-        this.client.send(
-          item.deleted
-            ? new DeleteCommand({ TableName: this.tableName, Key: key, ...condition })
-            : new UpdateCommand({ TableName: this.tableName, Key: key, ...condition }),
-        ),
-      () => undefined,
+  /** One attempt at leaving only `remaining` in an item that holds `waiting`: false if it holds other records by now. */
+  private writeSettled(
+    keyHash: string,
+    waiting: readonly AuditRecord[],
+    remaining: readonly AuditRecord[],
+    deleted: boolean,
+    requestCompleted = false,
+  ): Promise<boolean> {
+    const unchanged = holdsExactly(waiting);
+    const settledTo = settledClauses(remaining);
+    const completed = requestCompleted ? [ATTRIBUTE.idempotentRequest] : [];
+    return sendRequest(
+      async () => {
+        await this.client.send(
+          // A deleted key's item goes with its last record.
+          deleted && remaining.length === 0
+            ? new DeleteCommand({
+                TableName: this.tableName,
+                Key: { keyHash },
+                ...buildExpressions({ condition: unchanged.condition }, unchanged.values),
+              })
+            : new UpdateCommand({
+                TableName: this.tableName,
+                Key: { keyHash },
+                ...buildExpressions(
+                  { condition: unchanged.condition, set: settledTo.set, remove: [...settledTo.remove, ...completed] },
+                  { ...unchanged.values, ...settledTo.values },
+                ),
+              }),
+        );
+        return true;
+      },
+      () => false,
     );
   }
 
-  async pendingAudits(before: string): Promise<KeyRecord[]> {
-    const hashes: string[] = [];
+  pendingAudits(before: string): Promise<KeyRecord[]> {
+    return itemsWaitingSince(
+      this.client,
+      { tableName: this.tableName, indexName: pendingAuditIndex.name, partitionKey: KEY_TABLE.partitionKey },
+      before,
+      (keyHash) => this.findByHash(keyHash),
+    );
+  }
+
+  async waitingRecords(tenantId: string): Promise<AuditRecord[]> {
+    const records: AuditRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const result: ScanCommandOutput = await sendRequest(() =>
+      const result: QueryCommandOutput = await sendRequest(() =>
         this.client.send(
-          new ScanCommand({
+          new QueryCommand({
             TableName: this.tableName,
-            IndexName: pendingAuditIndex.name,
-            ...buildExpressions({ filter: CONDITION.isPendingBefore }, { ':before': before }),
+            IndexName: byTenantIndex.name,
+            ...buildExpressions(
+              { keyCondition: CONDITION.isTenant, filter: CONDITION.holdsLiveRecords },
+              { ':tenantId': tenantId },
+            ),
             ExclusiveStartKey: startKey,
           }),
         ),
       );
-      hashes.push(...(result.Items ?? []).map((item) => item.keyHash as string));
+      for (const item of (result.Items ?? []) as KeyRecord[]) records.push(...(item.auditRecords ?? []));
       startKey = result.LastEvaluatedKey;
-    } while (startKey && hashes.length < MAX_PENDING_PER_SWEEP);
-    // The index is eventually consistent and holds keys only: each item is read as it is now.
-    const items = await Promise.all(hashes.slice(0, MAX_PENDING_PER_SWEEP).map((hash) => this.findByHash(hash)));
-    return items.filter((item): item is KeyRecord => item?.audit !== undefined);
+    } while (startKey);
+    return records;
   }
 
-  /** Whether the key, read now, exists and holds another change's pending record. */
-  private async holdsOtherRecord(key: KeyRecord, auditId: string): Promise<boolean> {
+  /** The key as it is now, if it is still the tenant's and not deleted. */
+  private async liveNow(key: KeyRecord): Promise<KeyRecord | undefined> {
     const now = await this.findByHash(key.keyHash);
-    return (
-      now !== undefined &&
-      now.tenantId === key.tenantId &&
-      now.keyId === key.keyId &&
-      !now.deleted &&
-      now.audit !== undefined &&
-      now.audit.id !== auditId
-    );
+    return now?.tenantId === key.tenantId && now.keyId === key.keyId && !now.deleted ? now : undefined;
   }
 
   recordUse(keyHash: string, usedAt: string, notBefore: string, signal?: AbortSignal): Promise<void> {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -8,12 +7,14 @@ import {
   type QueryCommandOutput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { AuditLog, AuditPage, AuditQuery, AuditReader, AuditRecord } from '../domain/audit';
-import { UsagePlansUnavailableError } from '../domain/errors';
+import type { AuditLog, AuditPage, AuditQuery, AuditReader, AuditRecord, WaitingAuditReader } from '../domain/audit';
+import { ConcurrentChangeError, UsagePlansUnavailableError } from '../domain/errors';
 import type { IdempotencyClaim, IdempotencyRecords, IdempotentRequest } from '../domain/idempotency';
 import type { PlanMove, TenantRecord, TenantRecords } from '../domain/tenants';
 import { sendRequest } from './dynamodb-client';
 import { allOf, buildExpressions, type ExpressionParts, namePlaceholders } from './expressions';
+import { TENANT_TABLE } from './table-schema';
+import { appendRecord, holdsExactly, itemsWaitingSince, MAX_SETTLE_ATTEMPTS, settledClauses } from './waiting-records';
 
 /** An idempotent request as the table keeps it. The client's key itself is not stored, only a digest. */
 interface IdempotencyItem {
@@ -56,11 +57,14 @@ interface TenantItem {
   usagePlan?: string;
   /** Set while a request arranges the tenant's usage plan. */
   arrangementLeaseUntil?: string;
-  /** The record of its last plan change, until it is delivered: written with the change itself. */
-  audit?: AuditRecord;
+  /** The records of its plan changes until they are delivered, each written with its change (src/store/waiting-records.ts). */
+  auditRecords?: AuditRecord[];
+  auditPending?: string;
 }
 
 const TENANT_SORT_KEY = 'tenant';
+/** A tenant's plan changes are few: a change beyond this many waiting records (delivery has stopped) is refused. */
+const MAX_WAITING_RECORDS = 10;
 
 const TENANT_ATTRIBUTE = namePlaceholders<keyof TenantItem>([
   'tenantId',
@@ -70,25 +74,26 @@ const TENANT_ATTRIBUTE = namePlaceholders<keyof TenantItem>([
   'usageKeyId',
   'usagePlan',
   'arrangementLeaseUntil',
-  'audit',
+  'auditPending',
 ]);
 
 const TENANT_CONDITION = {
   isFree: `attribute_not_exists(${TENANT_ATTRIBUTE.arrangementLeaseUntil}) OR ${TENANT_ATTRIBUTE.arrangementLeaseUntil} < :now`,
   isLeasedUntil: `${TENANT_ATTRIBUTE.arrangementLeaseUntil} = :leaseUntil`,
-  /** The record in the item is still the one delivered. */
-  holdsAudit: `${TENANT_ATTRIBUTE.audit}.id = :auditId`,
 } as const;
 
-function toTenantRecord(item: TenantItem): TenantRecord {
+/** A tenant's own item (from a read, or a stream's image) as the domain reads it; undefined for any other item of the table. */
+export function tenantRecordOf(item: Record<string, unknown>): TenantRecord | undefined {
+  if (item.sk !== TENANT_SORT_KEY) return undefined;
+  const tenant = item as unknown as TenantItem;
   return {
-    tenantId: item.tenantId,
-    createdAt: item.createdAt,
-    ...(item.plan !== undefined ? { plan: item.plan } : {}),
-    ...(item.usageKeyId !== undefined && item.usagePlan !== undefined
-      ? { usageKey: { id: item.usageKeyId, plan: item.usagePlan } }
+    tenantId: tenant.tenantId,
+    createdAt: tenant.createdAt,
+    ...(tenant.plan !== undefined ? { plan: tenant.plan } : {}),
+    ...(tenant.usageKeyId !== undefined && tenant.usagePlan !== undefined
+      ? { usageKey: { id: tenant.usageKeyId, plan: tenant.usagePlan } }
       : {}),
-    ...(item.audit !== undefined ? { pendingAudit: item.audit } : {}),
+    ...(tenant.auditRecords !== undefined ? { auditRecords: tenant.auditRecords } : {}),
   };
 }
 
@@ -117,12 +122,18 @@ function auditSortKey(record: Pick<AuditRecord, 'at' | 'id'>): string {
   return `${AUDIT_PREFIX}${record.at}#${record.id}`;
 }
 
-function sortKeyOf(request: IdempotentRequest): string {
-  return `idempotency#${createHash('sha256').update(`${request.scope}\u0000${request.key}`).digest('hex')}`;
+/** A record as the log holds it, in today's shape: one written before names were recorded names none (null). */
+function recordAsRead(record: AuditRecord): AuditRecord {
+  const actor = record.actor.type === 'key' ? { ...record.actor, keyName: record.actor.keyName ?? null } : record.actor;
+  return { ...record, actor, keyName: record.keyName ?? null };
+}
+
+function sortKeyOf(requestId: string): string {
+  return `idempotency#${requestId}`;
 }
 
 /** The tenant table's store: the only code that reads or writes it. */
-export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, AuditLog, AuditReader {
+export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, AuditLog, AuditReader, WaitingAuditReader {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -135,7 +146,7 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
   ): Promise<IdempotencyClaim> {
     const item: IdempotencyItem = {
       tenantId: request.tenantId,
-      sk: sortKeyOf(request),
+      sk: sortKeyOf(request.id),
       fingerprint: request.fingerprint,
       keyId,
       state: 'started',
@@ -155,7 +166,7 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
     }
     if (existing.fingerprint !== request.fingerprint) return { outcome: 'mismatch' };
     if (existing.state === 'done') return { outcome: 'completed', keyId: existing.keyId };
-    if (Date.parse(existing.leaseUntil) > Date.parse(times.now)) return { outcome: 'inProgress' };
+    if (Date.parse(existing.leaseUntil) > Date.parse(times.now)) return { outcome: 'inProgress', keyId: existing.keyId };
     const takenOver = await sendRequest(
       async () => {
         await this.client.send(
@@ -175,15 +186,18 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
     return takenOver ? { outcome: 'resumable', keyId: existing.keyId } : { outcome: 'inProgress' };
   }
 
-  async complete(request: IdempotentRequest): Promise<void> {
-    await sendRequest(() =>
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { tenantId: request.tenantId, sk: sortKeyOf(request) },
-          ...buildExpressions({ condition: CONDITION.exists, set: [`${ATTRIBUTE.state} = :done`] }, { ':done': 'done' }),
-        }),
-      ),
+  async complete(tenantId: string, requestId: string): Promise<void> {
+    await sendRequest(
+      () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { tenantId, sk: sortKeyOf(requestId) },
+            ...buildExpressions({ condition: CONDITION.exists, set: [`${ATTRIBUTE.state} = :done`] }, { ':done': 'done' }),
+          }),
+        ),
+      // Expired and removed by its TTL: there is nothing left to complete.
+      () => undefined,
     );
   }
 
@@ -193,7 +207,7 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
-            Key: { tenantId: request.tenantId, sk: sortKeyOf(request) },
+            Key: { tenantId: request.tenantId, sk: sortKeyOf(request.id) },
             ...buildExpressions(
               { condition: allOf(CONDITION.isStarted, CONDITION.isLeasedUntil), set: [`${ATTRIBUTE.leaseUntil} = :released`] },
               { ':started': 'started', ':leaseUntil': leaseUntil, ':released': new Date(0).toISOString() },
@@ -207,7 +221,7 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
 
   async getTenant(tenantId: string): Promise<TenantRecord | undefined> {
     const item = await this.get<TenantItem>(tenantId, TENANT_SORT_KEY);
-    return item ? toTenantRecord(item) : undefined;
+    return item ? tenantRecordOf(item as unknown as Record<string, unknown>) : undefined;
   }
 
   async claimArrangement(tenantId: string, times: { now: string; leaseUntil: string }): Promise<boolean> {
@@ -231,9 +245,10 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
   async completeArrangement(
     tenantId: string,
     leaseUntil: string,
-    outcome: { usageKey: { id: string; plan: string }; plan?: string; audit?: AuditRecord },
+    outcome: { usageKey: { id: string; plan: string }; plan?: string; record?: AuditRecord },
   ): Promise<void> {
     const set = [`${TENANT_ATTRIBUTE.usageKeyId} = :usageKeyId`, `${TENANT_ATTRIBUTE.usagePlan} = :usagePlan`];
+    const conditions: string[] = [TENANT_CONDITION.isLeasedUntil];
     const values: Record<string, unknown> = {
       ':leaseUntil': leaseUntil,
       ':usageKeyId': outcome.usageKey.id,
@@ -243,13 +258,15 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
       set.push(`${TENANT_ATTRIBUTE.plan} = :plan`);
       values[':plan'] = outcome.plan;
     }
-    if (outcome.audit !== undefined) {
-      set.push(`${TENANT_ATTRIBUTE.audit} = :audit`);
-      values[':audit'] = outcome.audit;
+    if (outcome.record !== undefined) {
+      const recording = appendRecord(outcome.record, MAX_WAITING_RECORDS);
+      set.push(...recording.set);
+      conditions.push(recording.condition);
+      Object.assign(values, recording.values);
     }
     const written = await this.updateTenant(
       tenantId,
-      { condition: TENANT_CONDITION.isLeasedUntil, set, remove: [TENANT_ATTRIBUTE.arrangementLeaseUntil] },
+      { condition: allOf(...conditions), set, remove: [TENANT_ATTRIBUTE.arrangementLeaseUntil] },
       values,
     );
     if (written) return;
@@ -260,7 +277,7 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
       item?.usageKeyId === outcome.usageKey.id &&
       item.usagePlan === outcome.usageKey.plan &&
       (outcome.plan === undefined || item.plan === outcome.plan) &&
-      (outcome.audit === undefined || item.audit?.id === outcome.audit.id);
+      (outcome.record === undefined || item.auditRecords?.some((record) => record.id === outcome.record?.id) === true);
     if (!landed) throw new UsagePlansUnavailableError("The tenant's usage plan changed while this request set it up; retry.");
   }
 
@@ -273,13 +290,35 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
     );
   }
 
-  async settleAudit(tenantId: string, auditId: string): Promise<void> {
-    // Refused when settled already, or replaced by a later change's record after this one was delivered.
-    await this.updateTenant(
-      tenantId,
-      { condition: TENANT_CONDITION.holdsAudit, remove: [TENANT_ATTRIBUTE.audit] },
-      { ':auditId': auditId },
+  async settleAudit(tenantId: string, auditIds: readonly string[]): Promise<void> {
+    for (let attempt = 1; attempt <= MAX_SETTLE_ATTEMPTS; attempt++) {
+      const waiting = (await this.get<TenantItem>(tenantId, TENANT_SORT_KEY))?.auditRecords ?? [];
+      const remaining = waiting.filter((record) => !auditIds.includes(record.id));
+      // Already settled, by another delivery of the same records: nothing to do.
+      if (remaining.length === waiting.length) return;
+      const unchanged = holdsExactly(waiting);
+      const settledTo = settledClauses(remaining);
+      const settled = await this.updateTenant(
+        tenantId,
+        { condition: unchanged.condition, set: settledTo.set, remove: settledTo.remove },
+        { ...unchanged.values, ...settledTo.values },
+      );
+      if (settled) return;
+    }
+    throw new ConcurrentChangeError();
+  }
+
+  pendingAudits(before: string): Promise<TenantRecord[]> {
+    return itemsWaitingSince(
+      this.client,
+      { tableName: this.tableName, indexName: TENANT_TABLE.pendingAuditIndex.name, partitionKey: TENANT_TABLE.partitionKey },
+      before,
+      (tenantId) => this.getTenant(tenantId),
     );
+  }
+
+  async waitingRecords(tenantId: string): Promise<AuditRecord[]> {
+    return (await this.getTenant(tenantId))?.auditRecords ?? [];
   }
 
   async beginPlanMove(move: PlanMove): Promise<void> {
@@ -374,7 +413,7 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
       items.push(...((result.Items ?? []) as AuditItem[]).filter((item) => item.sk !== highest || !query.after));
       startKey = result.LastEvaluatedKey;
     } while (startKey && items.length < wanted);
-    const records = items.map(({ sk: _sk, ttl: _ttl, ...record }) => record);
+    const records = items.map(({ sk: _sk, ttl: _ttl, ...record }) => recordAsRead(record));
     if (records.length <= query.limit) return { items: records };
     const page = records.slice(0, query.limit);
     const last = page[page.length - 1];

@@ -39,7 +39,27 @@ export const TENANT_TABLE = {
   partitionKey: 'tenantId',
   sortKey: 'sk',
   ttlAttribute: 'ttl',
+  /** Sparse, as the key table's: the tenants whose plan changes' records are not yet delivered. */
+  pendingAuditIndex: {
+    name: 'pendingAudit',
+    partitionKey: 'auditPending',
+  },
 } as const;
+
+/**
+ * Which stream records the audit delivery takes, from either table: writes that
+ * leave records waiting in a live item (not a rotation's replacement still
+ * pending). Lambda's event filter pattern (an `exists` test must name the
+ * attribute's type: it matches leaves only); local mode's change feed applies it too.
+ */
+export const WAITING_RECORDS_FILTER = {
+  dynamodb: {
+    NewImage: {
+      auditPending: { S: [{ exists: true }] },
+      pending: { BOOL: [{ exists: false }] },
+    },
+  },
+};
 
 /** The key table as a CreateTable request, for local mode and integration tests. */
 export function createKeyTableInput(tableName: string): CreateTableCommandInput {
@@ -74,17 +94,25 @@ export function createKeyTableInput(tableName: string): CreateTableCommandInput 
 
 /** The tenant table as a CreateTable request. */
 export function createTenantTableInput(tableName: string): CreateTableCommandInput {
-  const { partitionKey, sortKey } = TENANT_TABLE;
+  const { partitionKey, sortKey, pendingAuditIndex } = TENANT_TABLE;
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [
       { AttributeName: partitionKey, AttributeType: 'S' },
       { AttributeName: sortKey, AttributeType: 'S' },
+      { AttributeName: pendingAuditIndex.partitionKey, AttributeType: 'S' },
     ],
     KeySchema: [
       { AttributeName: partitionKey, KeyType: 'HASH' },
       { AttributeName: sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: pendingAuditIndex.name,
+        KeySchema: [{ AttributeName: pendingAuditIndex.partitionKey, KeyType: 'HASH' }],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
     ],
   };
 }

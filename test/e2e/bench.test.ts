@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { hasChromium } from '../support/prerequisites';
 import { makeTempDir } from '../support/temp-dir';
@@ -9,8 +9,6 @@ const REPOSITORY_ROOT = resolve(__dirname, '../..');
 const BENCH_TIMEOUT_MS = 300_000;
 /** DESIGN §15: every budget has a row, in this order. */
 const BUDGET_IDS = ['P1', 'P2', 'P3', 'P3h', 'P4', 'P5', 'P6', 'P7'];
-/** P7 comes from a module of its own (bench/performance.ts): until it exists, its row says it is not measured. */
-const P7_MODULE = join(REPOSITORY_ROOT, 'bench/admin-call-depth.ts');
 /** How the bench ends: every budget met, or a budget missed; anything else is a failure of the bench itself. */
 const MEASURED_EXIT_CODES = [0, 1];
 
@@ -39,7 +37,8 @@ describeInBrowser('npm run bench, in its quick mode', () => {
         expect(report.machine).toEqual(expect.objectContaining({ cpus: expect.any(Number), node: process.version }));
         expect(report.results.map((result: { id: string }) => result.id)).toEqual(BUDGET_IDS);
         const byId = Object.fromEntries(report.results.map((result: { id: string }) => [result.id, result]));
-        expect(byId.P7.measured).toBe(existsSync(P7_MODULE));
+        // Counted, not timed (bench/admin-call-depth.ts): the same however busy the machine.
+        expect(byId.P7).toMatchObject({ measured: true, pass: true });
         for (const result of report.results) {
           expect(result).toEqual(
             expect.objectContaining({ budget: expect.any(String), method: expect.any(String), pass: expect.any(Boolean) }),

@@ -16,7 +16,7 @@ import {
   ROUTES,
   USAGE_PLAN_RECONCILER_TENANT_TABLE_ACTIONS,
 } from '../../src/routes';
-import { KEY_TABLE, TENANT_TABLE } from '../../src/store/table-schema';
+import { KEY_TABLE, TENANT_TABLE, WAITING_RECORDS_FILTER } from '../../src/store/table-schema';
 import { arnOf, logicalId, type Permission, permissionsOf, SYNTH_TIMEOUT_MS, sortPermissions, testApp } from './helpers';
 
 const HANDLER_NAMES = Object.keys(HANDLERS) as HandlerName[];
@@ -53,6 +53,8 @@ interface Synthesized {
   /** The usage plan of each plan, by plan name. */
   usagePlanIds: Record<string, string>;
   sweeperId: string;
+  deliveryId: string;
+  deliveryDeadLetterQueueId: string;
 }
 
 function describeStack(stack: ApiKeyServiceStack): Synthesized {
@@ -77,6 +79,8 @@ function describeStack(stack: ApiKeyServiceStack): Synthesized {
       Object.entries(service.usagePlans.usagePlans).map(([name, plan]) => [name, logicalId(plan)]),
     ),
     sweeperId: logicalId(service.auditTrail.sweeperFunction),
+    deliveryId: logicalId(service.auditTrail.deliveryFunction),
+    deliveryDeadLetterQueueId: logicalId(service.auditTrail.deliveryDeadLetterQueue),
   };
 }
 
@@ -209,7 +213,7 @@ describe('the tables', () => {
     });
   });
 
-  it('build the tenant table from TENANT_TABLE: tenantId and sk, TTL on ttl, no index', () => {
+  it('build the tenant table from TENANT_TABLE: tenantId and sk, TTL on ttl, the sparse index of waiting audit records', () => {
     const properties = tableProperties(defaults.tenantTableId);
     expect(properties).toMatchObject({
       KeySchema: [
@@ -219,11 +223,25 @@ describe('the tables', () => {
       AttributeDefinitions: [
         { AttributeName: TENANT_TABLE.partitionKey, AttributeType: 'S' },
         { AttributeName: TENANT_TABLE.sortKey, AttributeType: 'S' },
+        { AttributeName: TENANT_TABLE.pendingAuditIndex.partitionKey, AttributeType: 'S' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: TENANT_TABLE.pendingAuditIndex.name,
+          KeySchema: [{ AttributeName: TENANT_TABLE.pendingAuditIndex.partitionKey, KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
       ],
       TimeToLiveSpecification: { AttributeName: TENANT_TABLE.ttlAttribute, Enabled: true },
     });
-    expect(properties.GlobalSecondaryIndexes).toBeUndefined();
   });
+
+  it.each(['tableId', 'tenantTableId'] as const)(
+    'stream new and old images, which carry the audit records to their delivery (%s)',
+    (id) => {
+      expect(tableProperties(defaults[id]).StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    },
+  );
 
   it.each(['tableId', 'tenantTableId'] as const)(
     'bill on demand, have point-in-time recovery and deletion protection, and are retained (%s)',
@@ -242,8 +260,8 @@ describe('the tables', () => {
 });
 
 describe('the Lambda functions', () => {
-  it("are one per handler plus the two authorizers, the flusher, the audit sweeper, the usage plans' stage link and reconciler", () => {
-    defaults.template.resourceCountIs('AWS::Lambda::Function', HANDLER_NAMES.length + 6);
+  it("are one per handler plus the two authorizers, the flusher, the audit delivery and sweeper, the usage plans' stage link and reconciler", () => {
+    defaults.template.resourceCountIs('AWS::Lambda::Function', HANDLER_NAMES.length + 7);
   });
 
   it('run nodejs24.x on arm64, with an explicit handler export', () => {
@@ -271,7 +289,7 @@ describe('the Lambda functions', () => {
   });
 
   it.each(HANDLER_NAMES)(
-    'give %s TABLE_NAME and TENANT_TABLE_NAME if it uses those tables, the metrics namespace if it verifies keys, KEY_PREFIX if it issues keys, the flush registry and queue if it flushes, and the flush group, role and queues if it schedules',
+    'give %s TABLE_NAME and TENANT_TABLE_NAME if it uses those tables, the metrics namespace if it verifies keys, KEY_PREFIX if it issues keys, the trail if it may deliver records, the flush registry and queue if it flushes, and the flush group, role and queues if it schedules',
     (name) => {
       const {
         verifiesKeys,
@@ -282,7 +300,7 @@ describe('the Lambda functions', () => {
         invalidation,
         servesConsole,
         usagePlans,
-        recordsAudit,
+        deliversWaitingRecords,
       } = HANDLERS[name];
       const flushes = invalidation.includes('flushNow');
       const schedules = invalidation.includes('flushAt');
@@ -291,8 +309,8 @@ describe('the Lambda functions', () => {
         ...(tenantTableActions.length > 0 ? { [ENV.tenantTableName]: { Ref: defaults.tenantTableId } } : {}),
         ...(verifiesKeys ? { [ENV.metricsNamespace]: 'ApiKeyService' } : {}),
         ...(issuesKeys ? { [ENV.keyPrefix]: 'ak' } : {}),
+        ...(deliversWaitingRecords ? auditSettings('api-key-service', 400) : {}),
         ...(usagePlans.length > 0 ? usagePlanSettings(defaults) : {}),
-        ...(recordsAudit ? auditSettings('api-key-service', 400) : {}),
         ...(flushes ? flushNowSettings(defaults) : {}),
         ...(schedules
           ? {
@@ -317,20 +335,23 @@ describe('the Lambda functions', () => {
       });
       expect(functionProperties(custom, custom.functionIds[name]).Environment.Variables).toMatchObject({
         ...(issuesKeys ? { [ENV.keyPrefix]: 'zk_live' } : {}),
-        ...(recordsAudit ? auditSettings('acme.keys', 30) : {}),
       });
     },
   );
 
-  it('give the audit sweeper both tables and the trail settings, and nothing else', () => {
-    expect(functionProperties(defaults, defaults.sweeperId).Environment.Variables).toEqual({
-      [ENV.tableName]: { Ref: defaults.tableId },
-      [ENV.tenantTableName]: { Ref: defaults.tenantTableId },
-      ...auditSettings('api-key-service', 400),
-      POWERTOOLS_LOG_LEVEL: 'INFO',
-      NODE_OPTIONS: '--enable-source-maps',
-    });
-  });
+  it.each(['sweeperId', 'deliveryId'] as const)(
+    'give the audit %s both tables and the trail settings, and nothing else',
+    (id) => {
+      expect(functionProperties(defaults, defaults[id]).Environment.Variables).toEqual({
+        [ENV.tableName]: { Ref: defaults.tableId },
+        [ENV.tenantTableName]: { Ref: defaults.tenantTableId },
+        ...auditSettings('api-key-service', 400),
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+      expect(functionProperties(custom, custom[id]).Environment.Variables).toMatchObject(auditSettings('acme.keys', 30));
+    },
+  );
 
   it('give the flusher the registry and the queue, and nothing else', () => {
     expect(functionProperties(defaults, defaults.flusherId).Environment.Variables).toEqual({
@@ -465,7 +486,7 @@ describe('least privilege', () => {
   ];
 
   it.each(HANDLER_NAMES)(
-    'grants %s exactly its route-table actions on each table, its own log group, the registered stages, registry and queue if it flushes, flush schedules if it schedules them, and PutEvents if it records changes',
+    'grants %s exactly its route-table actions on each table, its own log group, the registered stages, registry and queue if it flushes, flush schedules if it schedules them, and PutEvents if it may deliver records',
     (name) => {
       const id = defaults.functionIds[name];
       const flushes = HANDLERS[name].invalidation.includes('flushNow');
@@ -476,20 +497,46 @@ describe('least privilege', () => {
           ...logWrites(id),
           ...(flushes ? flushing() : []),
           ...(schedules ? scheduling() : []),
+          ...(HANDLERS[name].deliversWaitingRecords ? publishing() : []),
           ...usagePlanAccess(HANDLERS[name].usagePlans),
-          ...(HANDLERS[name].recordsAudit ? publishing() : []),
         ]),
       );
     },
   );
 
-  it('grants the audit sweeper a Scan of the pending index, the key writes that settle records, PutItem of records, and PutEvents', () => {
-    const pendingIndexArn = { 'Fn::Join': ['', [arnOf(defaults.tableId), `/index/${KEY_TABLE.pendingAuditIndex.name}`]] };
+  /** What delivering records takes of both tables: reading and settling the items they wait in, the log, completing requests. */
+  const delivering = () => [
+    ...['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'].map((action) => ({ action, resource: tableArn() })),
+    ...['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'].map((action) => ({
+      action,
+      resource: arnOf(defaults.tenantTableId),
+    })),
+  ];
+
+  it('grants the audit delivery its settling writes, the log, PutEvents, the two streams to Lambda, and the on-failure queue', () => {
+    const streams = [defaults.tableId, defaults.tenantTableId].map((id) => ({ 'Fn::GetAtt': [id, 'StreamArn'] }));
+    expect(permissionsOf(defaults.template, roleIdOf(defaults, defaults.deliveryId))).toEqual(
+      sortPermissions([
+        ...delivering(),
+        ...['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'].flatMap((action) =>
+          streams.map((resource) => ({ action, resource })),
+        ),
+        { action: 'dynamodb:ListStreams', resource: '*' },
+        { action: 'sqs:SendMessage', resource: arnOf(defaults.deliveryDeadLetterQueueId) },
+        ...logWrites(defaults.deliveryId),
+        ...publishing(),
+      ]),
+    );
+  });
+
+  it('grants the audit sweeper what the delivery does, a Scan of each sparse index, and the byTenant Query of a retired key', () => {
+    const pendingIndexArn = (id: string) => ({ 'Fn::Join': ['', [arnOf(id), `/index/${KEY_TABLE.pendingAuditIndex.name}`]] });
     expect(permissionsOf(defaults.template, roleIdOf(defaults, defaults.sweeperId))).toEqual(
       sortPermissions([
-        { action: 'dynamodb:Scan', resource: pendingIndexArn },
-        ...['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'].map((action) => ({ action, resource: tableArn() })),
-        { action: 'dynamodb:PutItem', resource: arnOf(defaults.tenantTableId) },
+        { action: 'dynamodb:Scan', resource: pendingIndexArn(defaults.tableId) },
+        { action: 'dynamodb:Scan', resource: pendingIndexArn(defaults.tenantTableId) },
+        { action: 'dynamodb:Query', resource: indexArn() },
+        ...delivering(),
         ...logWrites(defaults.sweeperId),
         ...publishing(),
       ]),
@@ -573,6 +620,25 @@ function flushSchedulesArn(synthesized: Synthesized): unknown {
 }
 
 describe('the audit trail', () => {
+  it("feeds the delivery function both tables' streams: from the oldest record, filtered to writes that leave records waiting, split and retried, set aside in its queue", () => {
+    const mappings = Object.values(defaults.template.findResources('AWS::Lambda::EventSourceMapping'))
+      .map((mapping) => mapping.Properties)
+      .filter((properties) => JSON.stringify(properties.FunctionName).includes(defaults.deliveryId));
+    expect(mappings.map((properties) => properties.EventSourceArn)).toEqual(
+      [defaults.tableId, defaults.tenantTableId].map((id) => ({ 'Fn::GetAtt': [id, 'StreamArn'] })),
+    );
+    for (const properties of mappings) {
+      expect(properties).toMatchObject({
+        StartingPosition: 'TRIM_HORIZON',
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        DestinationConfig: { OnFailure: { Destination: arnOf(defaults.deliveryDeadLetterQueueId) } },
+        FilterCriteria: { Filters: [{ Pattern: JSON.stringify(WAITING_RECORDS_FILTER) }] },
+      });
+    }
+  });
+
   it('runs the sweeper every five minutes, one invocation at a time and no retries of its own', () => {
     const rules = Object.values(defaults.template.findResources('AWS::Events::Rule'))
       .map((rule) => rule.Properties)
@@ -592,7 +658,8 @@ describe('the audit trail', () => {
     const service = new ApiKeyService(stack, 'Keys', { eventBus: bus });
     const template = Template.fromStack(stack);
     const env =
-      template.findResources('AWS::Lambda::Function')[logicalId(service.handlers.createKey)].Properties.Environment.Variables;
+      template.findResources('AWS::Lambda::Function')[logicalId(service.auditTrail.deliveryFunction)].Properties.Environment
+        .Variables;
     expect(env[ENV.eventBusName]).toEqual({ Ref: logicalId(bus) });
   });
 

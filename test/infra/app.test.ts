@@ -52,7 +52,7 @@ describe('the CDK app', () => {
     expect(new AwsSolutionsChecks().validateScope(app)).toEqual({ success: true, violations: [] });
   });
 
-  it('acknowledges IAM5 only for the flush schedules of its own group, on the roles of the handlers that create them', () => {
+  it('acknowledges IAM5 only for the flush schedules of its own group, on the roles of the handlers that create them, and ListStreams on the audit delivery', () => {
     const { service } = serviceStack;
     const group = service.cacheFlush.scheduleGroup.scheduleGroupName;
     const acknowledged: { path: string; id: string; reason: string }[] = [];
@@ -65,10 +65,15 @@ describe('the CDK app', () => {
       }
     }
     const wildcards = acknowledged.filter(({ id }) => id.startsWith('AwsSolutions-IAM5'));
-    const [usagePlanKeys, schedules] = [
+    const [usagePlanKeys, schedules, listStreams] = [
       wildcards.filter(({ id }) => id.includes(':apigateway:')),
-      wildcards.filter(({ id }) => !id.includes(':apigateway:')),
+      wildcards.filter(({ id }) => id.includes(':scheduler:')),
+      wildcards.filter(({ id }) => id === 'AwsSolutions-IAM5[Resource::*]'),
     ];
+    // Lambda's stream poller calls ListStreams, which authorizes on no resource.
+    expect(listStreams.map(({ path }) => path)).toEqual([service.auditTrail.deliveryFunction.role?.node.path]);
+    expect(listStreams[0].reason).toContain('dynamodb:ListStreams');
+    expect(wildcards).toHaveLength(usagePlanKeys.length + schedules.length + listStreams.length);
     const rolesOf = (names: string[]) => names.map((name) => service.handlers[name as HandlerName].role!.node.path).sort();
     const schedulers = Object.entries(HANDLERS).filter(([, definition]) => definition.invalidation.includes('flushAt'));
     expect(schedules.map(({ path }) => path).sort()).toEqual(rolesOf(schedulers.map(([name]) => name)));
@@ -118,9 +123,9 @@ describe('the CDK app', () => {
     const bundles = () => functions().map((resource) => path.join(assembly.directory, resource.Metadata['aws:asset:path']));
 
     it('into minified ES modules, each with its source map, one bundle per function', () => {
-      // The handlers, the two authorizers, the flusher, the audit sweeper, and the usage plans' stage link (one asset in
-      // both stacks) and reconciler.
-      expect(bundles()).toHaveLength(Object.keys(HANDLERS).length + 6);
+      // The handlers, the two authorizers, the flusher, the audit delivery and sweeper, and the usage plans' stage link
+      // (one asset in both stacks) and reconciler.
+      expect(bundles()).toHaveLength(Object.keys(HANDLERS).length + 7);
       for (const dir of bundles()) {
         // The console function also carries the console's browser assets, in console/.
         const files = fs.readdirSync(dir).filter((file) => file !== 'console');

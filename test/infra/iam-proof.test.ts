@@ -13,6 +13,7 @@ import { ENV } from '../../src/config';
 import { buildConsoleAssets } from '../../src/console-bundle';
 import type { AuditRecord } from '../../src/domain/audit';
 import {
+  AUDIT_DELIVERY_ENTRY,
   AUDIT_SWEEPER_ENTRY,
   AUTHORIZER_ENTRY,
   FLUSHER_ENTRY,
@@ -22,7 +23,7 @@ import {
   USAGE_PLAN_LINK_ENTRY,
   USAGE_PLAN_RECONCILER_ENTRY,
 } from '../../src/routes';
-import { adminEvent, authorizerEvent, proxyEvent } from '../fixtures/events';
+import { adminEvent, authorizerEvent, dynamoDbStreamEvent, proxyEvent } from '../fixtures/events';
 import { keyRecord, testKey } from '../fixtures/keys';
 import { CLIENT_ID, startTestIssuer } from '../fixtures/oidc-issuer';
 import { type FunctionHarness, loadFunction } from '../support/function-harness';
@@ -34,22 +35,44 @@ import { logicalId, SYNTH_TIMEOUT_MS, testApp } from './helpers';
 const TENANT = 'acme';
 const FUTURE = '2099-01-01T00:00:00.000Z';
 
-/** A change's audit record left in its key by a delivery that was interrupted a while ago. */
-function pendingRecord(keyId: string): { audit: AuditRecord; auditPending: string } {
+/** A change's audit record waiting in its item since a while ago: `keyId` null for a tenant's own change. */
+function waitingRecord(keyId: string | null, id: string): { auditRecords: AuditRecord[]; auditPending: string } {
   const at = '2026-01-01T00:00:00.000Z';
-  const audit: AuditRecord = {
-    id: `aud_${keyId.slice(4)}`,
+  const record: AuditRecord = {
+    id: `aud_${id}`,
     tenantId: TENANT,
     at,
     actor: { type: 'iam', arn: 'arn:aws:iam::123456789012:role/back-office' },
-    action: 'key.updated',
+    action: keyId === null ? 'tenant.updated' : 'key.updated',
     keyId,
+    keyName: keyId === null ? null : 'n',
     changes: { name: { old: 'a', new: 'b' } },
     requestId: 'r-1',
     sourceIp: '192.0.2.1',
   };
-  return { audit, auditPending: at };
+  return { auditRecords: [record], auditPending: at };
 }
+
+/**
+ * A key issued by an idempotent request whose delivery is behind: as many records wait
+ * in it as it may hold, so a change to it delivers them first (and completes the request).
+ */
+function fullKey() {
+  const keyId = keyRecord().keyId;
+  const waiting = Array.from(
+    { length: 10 },
+    (_, index) => waitingRecord(keyId, `01JD5Z00000000000000000F${index}`).auditRecords[0],
+  );
+  return keyRecord({ tenantId: TENANT, keyId, idempotentRequest: 'digest', auditRecords: waiting, auditPending: waiting[0].at });
+}
+
+/** A tenant whose plan change's record waits in its item. */
+const CHANGED_TENANT = {
+  tenantId: TENANT,
+  sk: 'tenant',
+  createdAt: FUTURE,
+  ...waitingRecord(null, '01JD5Z000000000000000000TN'),
+};
 
 const conditionFailed = () =>
   Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
@@ -184,8 +207,21 @@ const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
       body: { enabled: false, expiresAt: FUTURE },
     });
     expect((await fn.handler(patch)).statusCode).toBe(200);
+    // A key with no room for the change's record: its waiting records are delivered first.
+    const full = fullKey();
+    fn.table.put({ ...full });
+    const patchFull = adminEvent({
+      method: 'PATCH',
+      resource: '/tenants/{tenantId}/keys/{keyId}',
+      pathParameters: { tenantId: TENANT, keyId: full.keyId },
+      body: { name: 'other' },
+    });
+    expect((await fn.handler(patchFull)).statusCode).toBe(200);
     // A refused write: the store reads the key to tell why (here: deleted meanwhile).
-    fn.mocks.ddb.on(fn.sdk.documents.UpdateCommand).rejects(conditionFailed());
+    fn.mocks.ddb.on(fn.sdk.documents.UpdateCommand).callsFake(() => {
+      fn.table.items.delete(record.keyHash);
+      throw conditionFailed();
+    });
     expect((await fn.handler({ ...patch, body: JSON.stringify({ name: 'other' }) })).statusCode).toBe(404);
   },
   [HANDLERS.deleteKey.entry]: async (load) => {
@@ -199,6 +235,10 @@ const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
         pathParameters: { tenantId: TENANT, keyId },
       });
     expect((await fn.handler(remove(record.keyId))).statusCode).toBe(204);
+    // A key with no room for the delete's record: its waiting records are delivered first.
+    const full = fullKey();
+    fn.table.put({ ...full });
+    expect((await fn.handler(remove(full.keyId))).statusCode).toBe(204);
     // A refused mark: the store reads the key to tell why (here: deleted meanwhile, as asked).
     fn.mocks.ddb.on(fn.sdk.documents.UpdateCommand).callsFake(() => {
       fn.table.items.delete(other.keyHash);
@@ -217,14 +257,51 @@ const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
     expect((await handler(list)).statusCode).toBe(200);
   },
   [AUDIT_SWEEPER_ENTRY]: async (load) => {
-    // One key changed, one deleted, each with its record still pending.
-    const changed = keyRecord({ tenantId: TENANT, ...pendingRecord(keyRecord().keyId) });
-    const deleted = keyRecord({ tenantId: TENANT, deleted: true, ...pendingRecord(keyRecord().keyId) });
-    const fn = load([changed, deleted]);
-    fn.mocks.ddb
-      .on(fn.sdk.documents.ScanCommand)
-      .resolves({ Items: [changed, deleted].map(({ keyHash, auditPending }) => ({ keyHash, auditPending })) });
-    await expect(fn.handler({})).resolves.toEqual({ delivered: 2, failed: 0 });
+    // One key changed, one deleted, a rotation's replacement that never went live, and a tenant: each with its record waiting.
+    const changed = keyRecord({ tenantId: TENANT, ...waitingRecord(keyRecord().keyId, '01JD5Z000000000000000000K1') });
+    const deleted = keyRecord({
+      tenantId: TENANT,
+      deleted: true,
+      ...waitingRecord(keyRecord().keyId, '01JD5Z000000000000000000K2'),
+    });
+    const unfinished = keyRecord({
+      tenantId: TENANT,
+      pending: true,
+      ...waitingRecord(keyRecord().keyId, '01JD5Z000000000000000000K3'),
+    });
+    const fn = load([changed, deleted, unfinished], {}, [CHANGED_TENANT]);
+    fn.mocks.ddb.on(fn.sdk.documents.ScanCommand).callsFake((input: { TableName: string }) => ({
+      Items:
+        input.TableName === fn.environment[ENV.tenantTableName]
+          ? [{ tenantId: TENANT, sk: 'tenant', auditPending: CHANGED_TENANT.auditPending }]
+          : [changed, deleted, unfinished].map(({ keyHash, auditPending }) => ({ keyHash, auditPending })),
+    }));
+    await expect(fn.handler({})).resolves.toEqual({ delivered: 3, withdrawn: 1, failed: 0 });
+  },
+  [AUDIT_DELIVERY_ENTRY]: async (load) => {
+    // A key issued by an idempotent request, a deleted key, and a tenant's plan change: each write's record to deliver.
+    const issued = keyRecord({
+      tenantId: TENANT,
+      idempotentRequest: 'digest',
+      ...waitingRecord(keyRecord().keyId, '01JD5Z000000000000000000D1'),
+    });
+    const deleted = keyRecord({
+      tenantId: TENANT,
+      deleted: true,
+      ...waitingRecord(keyRecord().keyId, '01JD5Z000000000000000000D2'),
+    });
+    const request = { tenantId: TENANT, sk: 'idempotency#digest', state: 'started', keyId: issued.keyId };
+    const fn = load([issued, deleted], {}, [CHANGED_TENANT, request]);
+    const event = dynamoDbStreamEvent([
+      { table: fn.environment[ENV.tableName], newImage: issued },
+      {
+        table: fn.environment[ENV.tableName],
+        newImage: deleted,
+        oldImage: { ...deleted, deleted: undefined, auditRecords: undefined },
+      },
+      { table: fn.environment[ENV.tenantTableName], newImage: CHANGED_TENANT },
+    ]);
+    await expect(fn.handler(event)).resolves.toEqual({ batchItemFailures: [] });
   },
   [HANDLERS.rotateKey.entry]: async (load) => {
     const rotate = (keyId: string, tenantId = TENANT) =>
@@ -343,13 +420,25 @@ const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
   },
 };
 
-/** Calls Lambda itself makes with a function's role: its SQS poller receives, reads the queue's attributes, deletes. */
-function callsByLambda(entry: string, environment: Record<string, string>): RecordedCall[] {
-  if (entry !== FLUSHER_ENTRY) return [];
-  return ['ReceiveMessageCommand', 'GetQueueAttributesCommand', 'DeleteMessageCommand'].map((command) => ({
-    command,
-    input: { QueueUrl: environment[ENV.flushQueueUrl] },
-  }));
+/**
+ * Calls Lambda itself makes with a function's role: its SQS poller receives, reads the queue's attributes,
+ * deletes; its stream poller reads each stream the function is mapped to, and sends a batch that failed every
+ * retry to the mapping's on-failure queue.
+ */
+function callsByLambda(entry: string, environment: Record<string, string>, id: string): RecordedCall[] {
+  if (entry === FLUSHER_ENTRY) {
+    return ['ReceiveMessageCommand', 'GetQueueAttributesCommand', 'DeleteMessageCommand'].map((command) => ({
+      command,
+      input: { QueueUrl: environment[ENV.flushQueueUrl] },
+    }));
+  }
+  return template.eventSourcesOf(id).flatMap(({ eventSourceArn, onFailure }) => [
+    ...['DescribeStreamCommand', 'GetRecordsCommand', 'GetShardIteratorCommand', 'ListStreamsCommand'].map((command) => ({
+      command,
+      input: { StreamArn: eventSourceArn },
+    })),
+    ...(onFailure ? [{ command: 'SendMessageCommand', input: { QueueArn: onFailure } }] : []),
+  ]);
 }
 
 let template: ResolvedTemplate;
@@ -374,6 +463,7 @@ beforeAll(() => {
     return { apiId: restApiId, stage: stageName };
   });
   functions.push({ entry: AUDIT_SWEEPER_ENTRY, id: logicalId(service.auditTrail.sweeperFunction) });
+  functions.push({ entry: AUDIT_DELIVERY_ENTRY, id: logicalId(service.auditTrail.deliveryFunction) });
   for (const [name, definition] of Object.entries(HANDLERS) as [HandlerName, (typeof HANDLERS)[HandlerName]][]) {
     functions.push({ entry: definition.entry, id: logicalId(service.handlers[name]) });
   }
@@ -391,7 +481,7 @@ async function callsOf(entry: string, id: string): Promise<RecordedCall[]> {
     return harness;
   };
   await SCENARIOS[entry](load);
-  return [...harnesses.flatMap((harness) => harness.calls()), ...callsByLambda(entry, environment)];
+  return [...harnesses.flatMap((harness) => harness.calls()), ...callsByLambda(entry, environment, id)];
 }
 
 describe('IAM proof', () => {
@@ -406,6 +496,7 @@ describe('IAM proof', () => {
     USAGE_PLAN_LINK_ENTRY,
     USAGE_PLAN_RECONCILER_ENTRY,
     AUDIT_SWEEPER_ENTRY,
+    AUDIT_DELIVERY_ENTRY,
     ...Object.values(HANDLERS).map((definition) => definition.entry),
   ])('%s: its role allows every call it makes, and holds no permission it never uses', async (entry) => {
     const { id } = functions.find((candidate) => candidate.entry === entry)!;

@@ -46,7 +46,7 @@ function statOf(properties: Record<string, any>): { statistic: string; period: n
   return stat ? { statistic: stat.Stat, period: stat.Period } : { statistic: properties.Statistic, period: properties.Period };
 }
 
-const WORKERS = [...Object.keys(HANDLERS), 'flusher', 'usagePlanReconciler'].sort();
+const WORKERS = [...Object.keys(HANDLERS), 'flusher', 'auditDelivery', 'usagePlanReconciler'].sort();
 const ALL_FUNCTIONS = [...WORKERS, 'authorizer', 'consoleAuthorizer'].sort();
 
 describe('alarms, on by default', () => {
@@ -64,12 +64,13 @@ describe('alarms, on by default', () => {
     });
   });
 
-  it('function errors: one per handler, the flusher and the usage plan reconciler, none for the authorizers (refusals throw)', () => {
+  it('function errors: one per handler, the flusher, the audit delivery and the usage plan reconciler, none for the authorizers (refusals throw)', () => {
     const { functionErrors } = defaults.service.monitoring!.alarms;
     expect(Object.keys(functionErrors).sort()).toEqual(WORKERS);
     const workers: Record<string, unknown> = {
       ...defaults.service.handlers,
       flusher: defaults.service.cacheFlush.flusherFunction,
+      auditDelivery: defaults.service.auditTrail.deliveryFunction,
       usagePlanReconciler: defaults.service.usagePlans.reconcilerFunction,
     };
     for (const [name, alarm] of Object.entries(functionErrors)) {
@@ -148,6 +149,29 @@ describe('alarms, on by default', () => {
       { TableName: tenantTable },
       { TableName: tenantTable },
     ]);
+  });
+
+  it('the audit delivery: records older than the minute EventBridge gets them within, and writes set aside in its queue', () => {
+    const { auditDeliveryLag, auditDeadLetters } = defaults.service.monitoring!.alarms;
+    const lag = alarmOf(defaults, auditDeliveryLag);
+    expect(metricsOf(lag)).toEqual([
+      {
+        namespace: 'AWS/Lambda',
+        name: 'IteratorAge',
+        dimensions: { FunctionName: { Ref: logicalId(defaults.service.auditTrail.deliveryFunction as never) } },
+      },
+    ]);
+    expect(lag).toMatchObject({ Statistic: 'Maximum', Threshold: 60_000 });
+    const queue = logicalId(defaults.service.auditTrail.deliveryDeadLetterQueue as never);
+    const deadLetters = alarmOf(defaults, auditDeadLetters);
+    expect(metricsOf(deadLetters)).toEqual([
+      {
+        namespace: 'AWS/SQS',
+        name: 'ApproximateNumberOfMessagesVisible',
+        dimensions: { QueueName: { 'Fn::GetAtt': [queue, 'QueueName'] } },
+      },
+    ]);
+    expect(deadLetters).toMatchObject({ Statistic: 'Maximum', Threshold: 1 });
   });
 
   it('the flush dead-letter queue: any message visible, the queue the flush queue and the schedules dead-letter to', () => {

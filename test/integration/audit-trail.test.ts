@@ -1,23 +1,30 @@
 /**
  * The audit trail over the real stores on both engines: every change reads back as
- * its record, and a change whose delivery dies half-way (after the key's own write,
- * before the record reached the log) is never without its record: the sweeper
- * delivers it, and a deleted key stays unknown meanwhile.
+ * its record, at once (merged from the items it waits in) and once delivered; a
+ * change whose delivery fails is never without its record: it waits in its item,
+ * the sweeper delivers it, and a deleted key stays unknown meanwhile.
  */
 import { randomUUID } from 'node:crypto';
-import { type AuditLog, type AuditRecord, AuditTrail } from '../../src/domain/audit';
+import type { AuditLog, AuditRecord } from '../../src/domain/audit';
+import { AuditDelivery } from '../../src/domain/audit-delivery';
 import { AuditQueries } from '../../src/domain/audit-queries';
-import { AuditSweeper, SWEEP_MIN_AGE_MS } from '../../src/domain/audit-sweeper';
 import type { Caller } from '../../src/domain/caller';
 import { hashKey } from '../../src/domain/key-format';
 import { KeyQueries } from '../../src/domain/key-queries';
 import { KeyService } from '../../src/domain/key-service';
 import { KeyVerifier } from '../../src/domain/key-verification';
+import { TenantService } from '../../src/domain/tenants';
 import { DynamoTenantStore } from '../../src/store/dynamo-tenant-store';
 import { ensureTable } from '../../src/store/ensure-table';
 import { createTenantTableInput } from '../../src/store/table-schema';
+import { deliverWaiting } from '../fixtures/audit-stream';
+import { keyCommandsOf } from '../fixtures/key-commands';
 import { RecordingAuditEvents, RecordingInvalidation } from '../fixtures/memory-key-store';
+import { INSTANT_USAGE_PLANS } from '../fixtures/memory-tenant-records';
 import { createKeyTable, ENGINES, type KeyTable, useEngine } from '../support/engines';
+
+/** The sweeper's minimum age, as docs/audit.md states it: a minute. */
+const SWEEP_MIN_AGE_MS = 60_000;
 
 const ADMIN: Caller = {
   kind: 'iam',
@@ -27,10 +34,10 @@ const ADMIN: Caller = {
 let tenantCounter = 0;
 const freshTenant = () => `audit-tenant-${++tenantCounter}`;
 
-/** The audit log as a process that dies right after the key's own write sees it: its writes never happen. */
+/** The audit log as a delivery that fails sees it: its writes never happen. */
 class DeadLog implements AuditLog {
   async append(): Promise<void> {
-    throw new Error('the process died');
+    throw new Error('the log is unreachable');
   }
 }
 
@@ -39,6 +46,7 @@ describe.each(ENGINES)('the audit trail on %s', (_engineName, start) => {
   let table: KeyTable;
   let tenants: DynamoTenantStore;
   let events: RecordingAuditEvents;
+  let keys: ReturnType<typeof keyCommandsOf>;
   let clock: Date;
   const now = () => clock;
 
@@ -47,6 +55,7 @@ describe.each(ENGINES)('the audit trail on %s', (_engineName, start) => {
     const tenantTableName = `tenants-${randomUUID()}`;
     await ensureTable(engine().client, createTenantTableInput(tenantTableName));
     tenants = new DynamoTenantStore(table.documents, tenantTableName);
+    keys = keyCommandsOf(new KeyService({ store: table.store, invalidation: new RecordingInvalidation(), now }), ADMIN);
   });
 
   beforeEach(() => {
@@ -58,41 +67,41 @@ describe.each(ENGINES)('the audit trail on %s', (_engineName, start) => {
     clock = new Date(clock.getTime() + ms);
   };
 
-  function service(log: AuditLog = tenants): KeyService {
-    return new KeyService({
-      store: table.store,
-      invalidation: new RecordingInvalidation(),
-      audit: new AuditTrail({ log, events, now }),
-      now,
-    });
-  }
+  const delivery = (log: AuditLog = tenants) =>
+    new AuditDelivery({ log, events, keys: table.store, tenants, requests: tenants, retentionSeconds: 86_400, now });
+  /** The tables' streams, once the changes are written. */
+  const stream = (log?: AuditLog) => deliverWaiting(delivery(log), { keys: table.store, tenants });
+  const sweep = (log?: AuditLog) => delivery(log).sweep();
+  const trail = (tenantId: string, query: Record<string, string> = {}) =>
+    new AuditQueries(tenants, [table.store, tenants]).list(tenantId, query);
 
-  const sweeper = () => new AuditSweeper(table.store, new AuditTrail({ log: tenants, events, now }), now);
-  const trail = (tenantId: string, query: Record<string, string> = {}) => new AuditQueries(tenants).list(tenantId, query);
-
-  it('reads a lifecycle back newest first, with the changes, and leaves nothing pending in the keys', async () => {
+  it('reads a lifecycle back newest first, with the changes, at once and once delivered, leaving nothing waiting', async () => {
     const tenant = freshTenant();
-    const keys = service();
-    const created = await keys.create(tenant, { name: 'CI', scopes: ['orders:read'] }, ADMIN);
+    const created = await keys.create(tenant, { name: 'CI', scopes: ['orders:read'] });
     advance(1_000);
-    await keys.update(tenant, created.id, { scopes: ['orders:read', 'orders:write'] }, ADMIN);
+    await keys.update(tenant, created.id, { scopes: ['orders:read', 'orders:write'] });
     advance(1_000);
-    const rotated = await keys.rotate(tenant, created.id, {}, ADMIN);
+    const rotated = await keys.rotate(tenant, created.id, {});
     advance(1_000);
-    await keys.delete(tenant, rotated.id, ADMIN);
+    await keys.delete(tenant, rotated.id);
 
-    const { items, nextCursor } = await trail(tenant);
-    expect(nextCursor).toBeNull();
-    expect(items.map(({ action, keyId }) => [action, keyId])).toEqual([
+    // Right after the changes answered, before any delivery: the records waiting in the keys.
+    const waiting = await trail(tenant);
+    expect(waiting.items.map(({ action, keyId }) => [action, keyId])).toEqual([
       ['key.deleted', rotated.id],
       ['key.rotated', created.id],
       ['key.updated', created.id],
       ['key.created', created.id],
     ]);
+    await stream();
+    const { items, nextCursor } = await trail(tenant);
+    expect(items).toEqual(waiting.items);
+    expect(nextCursor).toBeNull();
     expect(items[2].changes).toEqual({ scopes: { old: ['orders:read'], new: ['orders:read', 'orders:write'] } });
     expect(items[1].changes.rotatedTo).toEqual({ old: null, new: rotated.id });
     expect(items[3]).toMatchObject({
       actor: { type: 'iam', arn: ADMIN.kind === 'iam' ? ADMIN.arn : '' },
+      keyName: 'CI',
       requestId: 'req-1',
       sourceIp: '198.51.100.7',
     });
@@ -108,39 +117,29 @@ describe.each(ENGINES)('the audit trail on %s', (_engineName, start) => {
     }
   });
 
-  it('a change whose process dies after the key write keeps its record, which the sweeper delivers', async () => {
+  it('a change whose delivery fails keeps its record, later changes add theirs, and the sweeper delivers them all', async () => {
     const tenant = freshTenant();
-    const dying = service(new DeadLog());
-    const created = await dying.create(tenant, { name: 'stranded' }, ADMIN);
-    // A change over a record that cannot be delivered is refused, not written over it: the client retries.
-    await expect(dying.update(tenant, created.id, { name: 'renamed' }, ADMIN)).rejects.toMatchObject({
-      kind: 'concurrentChange',
-    });
-    expect((await trail(tenant)).items).toEqual([]);
+    const created = await keys.create(tenant, { name: 'stranded' });
+    await expect(stream(new DeadLog())).resolves.toEqual([false]);
+    // A change over a record not yet delivered writes its own beside it.
+    await keys.update(tenant, created.id, { name: 'renamed' });
+    await expect(stream(new DeadLog())).resolves.toEqual([false]);
+    expect((await trail(tenant)).items.map((record) => record.action)).toEqual(['key.updated', 'key.created']);
 
     // Too fresh for the sweeper: a delivery may still be under way.
-    await expect(sweeper().sweep()).resolves.toEqual({ delivered: 0, failed: 0 });
+    await expect(sweep()).resolves.toEqual({ delivered: 0, withdrawn: 0, failed: 0 });
     advance(SWEEP_MIN_AGE_MS + 1);
-    await expect(sweeper().sweep()).resolves.toEqual({ delivered: 1, failed: 0 });
-    const records = (await trail(tenant)).items;
-    expect(records.map((record) => record.action)).toEqual(['key.created']);
-    await expect(sweeper().sweep()).resolves.toEqual({ delivered: 0, failed: 0 });
+    await expect(sweep()).resolves.toEqual({ delivered: 2, withdrawn: 0, failed: 0 });
+    expect(events.published.map((record) => record.action)).toEqual(['key.created', 'key.updated']);
+    await expect(sweep()).resolves.toEqual({ delivered: 0, withdrawn: 0, failed: 0 });
   });
 
-  it('every change is recorded even when each delivery dies: the next change delivers the one before it', async () => {
+  it('a delete whose delivery fails leaves a key every reader takes for gone, and the sweeper finishes it', async () => {
     const tenant = freshTenant();
-    const dying = service(new DeadLog());
-    const created = await dying.create(tenant, { name: 'a' }, ADMIN);
-    advance(1_000);
-    // A healthy process makes the next change: it delivers the stranded record first.
-    await service().update(tenant, created.id, { name: 'b' }, ADMIN);
-    expect((await trail(tenant)).items.map((record) => record.action)).toEqual(['key.updated', 'key.created']);
-  });
-
-  it('a delete whose process dies leaves a key every reader takes for gone, and the sweeper finishes it', async () => {
-    const tenant = freshTenant();
-    const created = await service().create(tenant, { name: 'doomed' }, ADMIN);
-    await service(new DeadLog()).delete(tenant, created.id, ADMIN);
+    const created = await keys.create(tenant, { name: 'doomed' });
+    await stream();
+    await keys.delete(tenant, created.id);
+    await stream(new DeadLog());
 
     // Exactly one read by hash, and the key is unknown; lists and lookups skip it.
     const reads: string[] = [];
@@ -159,33 +158,61 @@ describe.each(ENGINES)('the audit trail on %s', (_engineName, start) => {
     const queries = new KeyQueries(table.store, now);
     expect((await queries.list(tenant, {})).items).toEqual([]);
     await expect(queries.get(tenant, created.id)).rejects.toMatchObject({ kind: 'keyNotFound' });
-    await expect(service().delete(tenant, created.id, ADMIN)).rejects.toMatchObject({ kind: 'keyNotFound' });
+    await expect(keys.delete(tenant, created.id)).rejects.toMatchObject({ kind: 'keyNotFound' });
 
     advance(SWEEP_MIN_AGE_MS + 1);
-    await expect(sweeper().sweep()).resolves.toEqual({ delivered: 1, failed: 0 });
+    await expect(sweep()).resolves.toEqual({ delivered: 1, withdrawn: 0, failed: 0 });
     expect((await trail(tenant)).items.map((record) => record.action)).toEqual(['key.deleted', 'key.created']);
     await expect(table.store.findByHash(hashKey(created.key))).resolves.toBeUndefined();
   });
 
-  it('a failed publish keeps the record pending until it is published, and the log keeps one copy', async () => {
+  it('a failed publish keeps the record waiting until it is published, and the log keeps one copy', async () => {
     const tenant = freshTenant();
     events.failNext = 1;
-    await service().create(tenant, { name: 'unpublished' }, ADMIN);
+    await keys.create(tenant, { name: 'unpublished' });
+    await stream();
     expect(events.published).toEqual([]);
     advance(SWEEP_MIN_AGE_MS + 1);
-    await sweeper().sweep();
+    await sweep();
     expect(events.published.map((record) => record.action)).toEqual(['key.created']);
     expect((await trail(tenant)).items).toHaveLength(1);
   });
 
-  it('pages newest first with a cursor bound to its tenant, filters by key and time', async () => {
+  it("a tenant's plan change waits in its item, reads back at once, and is swept if its delivery fails", async () => {
     const tenant = freshTenant();
-    const keys = service();
-    const first = await keys.create(tenant, { name: 'one' }, ADMIN);
+    const plans = new TenantService({
+      records: tenants,
+      gateway: INSTANT_USAGE_PLANS,
+      plans: { default: 'free', names: ['free', 'pro'] },
+      now,
+    });
+    await plans.setPlan(tenant, { plan: 'pro' }, ADMIN);
+    expect((await trail(tenant)).items).toEqual([
+      expect.objectContaining({
+        action: 'tenant.updated',
+        keyId: null,
+        keyName: null,
+        changes: { plan: { old: 'free', new: 'pro' } },
+      }),
+    ]);
+    await stream(new DeadLog());
+    advance(SWEEP_MIN_AGE_MS + 1);
+    await expect(sweep()).resolves.toEqual({ delivered: 1, withdrawn: 0, failed: 0 });
+    expect(events.published.map((record) => record.action)).toEqual(['tenant.updated']);
+    expect(await tenants.waitingRecords(tenant)).toEqual([]);
+  });
+
+  it.each([
+    ['waiting in their items', false],
+    ['delivered', true],
+  ])('pages newest first with a cursor bound to its tenant, filters by key and time: records %s', async (_state, delivered) => {
+    const tenant = freshTenant();
+    const first = await keys.create(tenant, { name: 'one' });
     advance(60_000);
-    const second = await keys.create(tenant, { name: 'two' }, ADMIN);
+    const second = await keys.create(tenant, { name: 'two' });
     advance(60_000);
-    await keys.update(tenant, first.id, { name: 'uno' }, ADMIN);
+    await keys.update(tenant, first.id, { name: 'uno' });
+    if (delivered) await stream();
 
     const page = await trail(tenant, { limit: '2' });
     expect(page.items.map((record: AuditRecord) => record.action)).toEqual(['key.updated', 'key.created']);

@@ -6,6 +6,7 @@ import { ConflictError, KeyNotFoundError, ValidationError } from '../../src/doma
 import { KeyQueries } from '../../src/domain/key-queries';
 import { KeyService } from '../../src/domain/key-service';
 import { KeyVerifier } from '../../src/domain/key-verification';
+import { keyCommandsOf } from '../fixtures/key-commands';
 import { RecordingInvalidation } from '../fixtures/memory-key-store';
 import { createKeyTable, ENGINES, type KeyTable, useEngine } from '../support/engines';
 
@@ -26,14 +27,14 @@ const invalidCursor = expect.objectContaining({ errors: [expect.objectContaining
 describe.each(ENGINES)('the key lifecycle on %s', (_engineName, start) => {
   const engine = useEngine(start);
   let table: KeyTable;
-  let service: KeyService;
+  let service: ReturnType<typeof keyCommandsOf>;
   let queries: KeyQueries;
   let verifier: KeyVerifier;
   let clock: Date;
 
   beforeAll(async () => {
     table = await createKeyTable(engine());
-    service = new KeyService({ store: table.store, invalidation: new RecordingInvalidation(), now: () => clock });
+    service = keyCommandsOf(new KeyService({ store: table.store, invalidation: new RecordingInvalidation(), now: () => clock }));
     queries = new KeyQueries(table.store);
     verifier = new KeyVerifier({ store: table.store, now: () => clock });
   });

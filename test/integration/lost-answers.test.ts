@@ -16,6 +16,7 @@ import { DynamoTenantStore } from '../../src/store/dynamo-tenant-store';
 import { createDocumentClient } from '../../src/store/dynamodb-client';
 import { ensureTable } from '../../src/store/ensure-table';
 import { createKeyTableInput, createTenantTableInput } from '../../src/store/table-schema';
+import { keyCommandsOf } from '../fixtures/key-commands';
 import { RecordingInvalidation } from '../fixtures/memory-key-store';
 import { type Fault, type FaultProxy, startFaultProxy } from '../support/fault-proxy';
 import { useEndpoint } from '../support/silent-server';
@@ -58,7 +59,7 @@ afterEach(() => proxy.setFault({ kind: 'none' }));
 
 function setup() {
   const invalidation = new RecordingInvalidation();
-  const service = new KeyService({ store: keyStore, invalidation, idempotency: tenantStore });
+  const service = keyCommandsOf(new KeyService({ store: keyStore, invalidation, idempotency: tenantStore }));
   const verifier = new KeyVerifier({ store: keyStore });
   const authenticates = async (key: string) => (await verifier.verify(key)).outcome === 'valid';
   return { tenant: `tenant-${++tenantCounter}`, invalidation, service, authenticates };
@@ -78,7 +79,8 @@ describe('a write whose first answer is lost, and which the SDK sends again', ()
     async () => {
       const { tenant, invalidation, service, authenticates } = setup();
       const key = await service.create(tenant, { name: 'doomed' });
-      proxy.setFault(late('DeleteItem', 1));
+      // A delete is the UpdateItem that marks the key deleted with its record.
+      proxy.setFault(late('UpdateItem', 1));
       await expect(service.delete(tenant, key.id)).resolves.toBeUndefined();
       expect(invalidation.flushesNow).toBe(1);
       expect(await authenticates(key.key)).toBe(false);
@@ -120,7 +122,7 @@ describe('a write answered 503 that landed all the same', () => {
     async () => {
       const { tenant, invalidation, service, authenticates } = setup();
       const key = await service.create(tenant, { name: 'doomed' });
-      proxy.setFault(late('DeleteItem', 3));
+      proxy.setFault(late('UpdateItem', 3));
       await expect(service.delete(tenant, key.id)).rejects.toBeInstanceOf(StoreUnavailableError);
       expect(await authenticates(key.key)).toBe(false);
       expect(invalidation.flushesNow).toBe(1);

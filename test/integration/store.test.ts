@@ -9,13 +9,14 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import type { KeyRecord } from '../../src/domain/api-key';
-import { ConcurrentChangeError, StoreConflictError } from '../../src/domain/errors';
+import { ConcurrentChangeError, NoRoomForRecordError, StoreConflictError } from '../../src/domain/errors';
 import { generateKey, hashKey, hintFor } from '../../src/domain/key-format';
 import type { PagePosition } from '../../src/domain/key-store';
 import { DynamoKeyStore } from '../../src/store/dynamo-key-store';
 import { ensureTable } from '../../src/store/ensure-table';
 import { KeyTableReads } from '../../src/store/key-table-reads';
 import { createKeyTableInput } from '../../src/store/table-schema';
+import { auditRecord } from '../fixtures/keys';
 import { createKeyTable, ENGINES, type KeyTable, smallClientFor, useEngine } from '../support/engines';
 
 const ulid = monotonicFactory();
@@ -198,18 +199,18 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (engineName, start) => {
       await createAll([record]);
       const seen = { enabled: false, scopes: ['billing:admin'], expiresAt: null };
 
-      await expect(store.update(record, { enabled: true }, { ...seen, enabled: true })).rejects.toBeInstanceOf(
+      await expect(store.update(record, { enabled: true }, undefined, { ...seen, enabled: true })).rejects.toBeInstanceOf(
         ConcurrentChangeError,
       );
-      await expect(store.update(record, { enabled: true }, { ...seen, scopes: ['other'] })).rejects.toBeInstanceOf(
+      await expect(store.update(record, { enabled: true }, undefined, { ...seen, scopes: ['other'] })).rejects.toBeInstanceOf(
         ConcurrentChangeError,
       );
       await expect(
-        store.update(record, { enabled: true }, { ...seen, expiresAt: '2031-01-01T00:00:00.000Z' }),
+        store.update(record, { enabled: true }, undefined, { ...seen, expiresAt: '2031-01-01T00:00:00.000Z' }),
       ).rejects.toBeInstanceOf(ConcurrentChangeError);
       await expect(rawItem(record.keyHash)).resolves.toEqual(record);
 
-      await expect(store.update(record, { enabled: true }, seen)).resolves.toMatchObject({
+      await expect(store.update(record, { enabled: true }, undefined, seen)).resolves.toMatchObject({
         before: record,
         after: { enabled: true },
       });
@@ -219,11 +220,34 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (engineName, start) => {
       const record = newRecord(freshTenant(), { expiresAt: '2031-01-01T00:00:00.000Z', ttl: 1924992000 });
       await createAll([record]);
       const seen = { enabled: record.enabled, scopes: record.scopes, expiresAt: '2031-01-01T00:00:00.000Z' };
-      await expect(store.update(record, { expiresAt: null }, { ...seen, expiresAt: null })).rejects.toBeInstanceOf(
+      await expect(store.update(record, { expiresAt: null }, undefined, { ...seen, expiresAt: null })).rejects.toBeInstanceOf(
         ConcurrentChangeError,
       );
-      const change = await store.update(record, { expiresAt: null }, seen);
+      const change = await store.update(record, { expiresAt: null }, undefined, seen);
       expect(change?.after).not.toHaveProperty('expiresAt');
+    });
+  });
+
+  describe('records waiting in a key', () => {
+    it('leave no room for another beyond 10: the change is refused as such, and writes nothing', async () => {
+      const tenant = freshTenant();
+      const waiting = Array.from({ length: 10 }, (_, minute) => ({
+        ...auditRecord(null, 'key.updated', minute),
+        tenantId: tenant,
+      }));
+      const record = newRecord(tenant, { auditRecords: waiting, auditPending: waiting[0].at });
+      await createAll([record]);
+      const next = { ...auditRecord(record.keyId, 'key.updated', 11), tenantId: tenant };
+
+      await expect(store.update(record, { name: 'more' }, next)).rejects.toBeInstanceOf(NoRoomForRecordError);
+      await expect(
+        store.update(record, { enabled: false }, next, { enabled: true, scopes: ['orders:read'], expiresAt: null }),
+      ).rejects.toBeInstanceOf(NoRoomForRecordError);
+      await expect(store.markDeleted(record, next)).rejects.toBeInstanceOf(NoRoomForRecordError);
+      await expect(rawItem(record.keyHash)).resolves.toEqual(record);
+
+      await store.settleAudit(record, [waiting[0].id]);
+      await expect(store.update(record, { name: 'more' }, next)).resolves.toMatchObject({ after: { name: 'more' } });
     });
   });
 

@@ -1,7 +1,7 @@
 /** The tenant table's store on both engines: idempotent requests, as the conditions really evaluate. */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { IdempotentRequest } from '../../src/domain/idempotency';
+import { type IdempotentRequest, idempotentRequestOf } from '../../src/domain/idempotency';
 import { DynamoTenantStore } from '../../src/store/dynamo-tenant-store';
 import { ensureTable } from '../../src/store/ensure-table';
 import { createTenantTableInput } from '../../src/store/table-schema';
@@ -13,12 +13,9 @@ const at = (iso: string) => ({
   expiresAt: new Date(Date.parse(iso) + 86_400_000).toISOString(),
 });
 let counter = 0;
-const request = (overrides: Partial<IdempotentRequest> = {}): IdempotentRequest => ({
-  tenantId: `tenant-${++counter}`,
-  scope: 'create:admin',
-  key: 'order-42',
+const request = (idempotencyKey = 'order-42'): IdempotentRequest => ({
+  ...idempotentRequestOf(`tenant-${++counter}`, 'create:admin', idempotencyKey, {}),
   fingerprint: 'f1',
-  ...overrides,
 });
 
 describe.each(ENGINES)('DynamoTenantStore on %s', (_name, start) => {
@@ -36,8 +33,11 @@ describe.each(ENGINES)('DynamoTenantStore on %s', (_name, start) => {
   it('claims once; a repeat is in progress, then completed, with the key id the claim named', async () => {
     const req = request();
     await expect(store.claim(req, 'key_A', at('2030-01-01T00:00:00.000Z'))).resolves.toEqual({ outcome: 'claimed' });
-    await expect(store.claim(req, 'key_B', at('2030-01-01T00:00:01.000Z'))).resolves.toEqual({ outcome: 'inProgress' });
-    await store.complete(req);
+    await expect(store.claim(req, 'key_B', at('2030-01-01T00:00:01.000Z'))).resolves.toEqual({
+      outcome: 'inProgress',
+      keyId: 'key_A',
+    });
+    await store.complete(req.tenantId, req.id);
     await expect(store.claim(req, 'key_C', at('2030-01-01T00:00:02.000Z'))).resolves.toEqual({
       outcome: 'completed',
       keyId: 'key_A',
@@ -59,6 +59,7 @@ describe.each(ENGINES)('DynamoTenantStore on %s', (_name, start) => {
     await expect(store.claim(req, 'key_B', later)).resolves.toEqual({ outcome: 'resumable', keyId: 'key_A' });
     await expect(store.claim(req, 'key_C', { ...later, leaseUntil: '2030-01-01T00:04:00.000Z' })).resolves.toEqual({
       outcome: 'inProgress',
+      keyId: 'key_A',
     });
   });
 
@@ -68,10 +69,10 @@ describe.each(ENGINES)('DynamoTenantStore on %s', (_name, start) => {
     await store.claim(req, 'key_A', first);
     await store.release(req, '2029-12-31T23:59:00.000Z'); // not the lease it holds: no effect
     const retry = at('2030-01-01T00:00:01.000Z');
-    await expect(store.claim(req, 'key_B', retry)).resolves.toEqual({ outcome: 'inProgress' });
+    await expect(store.claim(req, 'key_B', retry)).resolves.toEqual({ outcome: 'inProgress', keyId: 'key_A' });
     await store.release(req, first.leaseUntil);
     await expect(store.claim(req, 'key_B', retry)).resolves.toEqual({ outcome: 'resumable', keyId: 'key_A' });
-    await store.complete(req);
+    await store.complete(req.tenantId, req.id);
     await store.release(req, retry.leaseUntil);
     await expect(store.claim(req, 'key_C', at('2030-01-01T00:00:02.000Z'))).resolves.toEqual({
       outcome: 'completed',
@@ -89,12 +90,18 @@ describe.each(ENGINES)('DynamoTenantStore on %s', (_name, start) => {
   it('treats a record past its TTL as none', async () => {
     const req = request();
     await store.claim(req, 'key_A', at('2030-01-01T00:00:00.000Z'));
-    await store.complete(req);
+    await store.complete(req.tenantId, req.id);
     await expect(store.claim(req, 'key_B', at('2030-01-03T00:00:00.000Z'))).resolves.toEqual({ outcome: 'claimed' });
   });
 
+  it('completes nothing, and fails on nothing, for a request whose record is gone', async () => {
+    const req = request();
+    await expect(store.complete(req.tenantId, req.id)).resolves.toBeUndefined();
+    await expect(store.claim(req, 'key_A', at('2030-01-01T00:00:00.000Z'))).resolves.toEqual({ outcome: 'claimed' });
+  });
+
   it('keeps no part of the client key in the clear', async () => {
-    const req = request({ key: 'very-secret-idempotency-key' });
+    const req = request('very-secret-idempotency-key');
     const put = jest.spyOn(documents, 'send');
     await store.claim(req, 'key_A', at('2030-01-01T00:00:00.000Z'));
     const item = (put.mock.calls.map(([command]) => command).find((command) => command instanceof PutCommand) as PutCommand).input

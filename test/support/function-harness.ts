@@ -11,6 +11,8 @@ export interface FunctionHarness {
   handler: (event: unknown, context?: unknown) => Promise<any>;
   /** The key table behind the mocked document client. */
   table: FakeTable;
+  /** The environment the function started with. */
+  environment: Record<string, string>;
   /** The mocked clients, from the function's own registry, to make a call fail. */
   mocks: {
     ddb: AwsClientStub<any>;
@@ -39,6 +41,10 @@ export interface LoadOptions {
   /** What GetParametersByPath answers: the stages the template registers. */
   parameters?: { Name: string; Value: string }[];
 }
+
+type EventBridgeEventsModule = typeof import('../../lambdas/shared/event-bridge-events');
+/** The EventBridge adapter module of the function loaded last (see loadFunction). */
+let latestEventBridgeEvents: EventBridgeEventsModule | undefined;
 
 export function loadFunction(entry: string, environment: Record<string, string>, options: LoadOptions = {}): FunctionHarness {
   let harness!: FunctionHarness;
@@ -85,11 +91,20 @@ export function loadFunction(entry: string, environment: Record<string, string>,
             require('../../lambdas/shared/key-store') as typeof import('../../lambdas/shared/key-store')
           ).keyStoreFromEnvironment(),
       }));
+      // The functions that change keys load their EventBridge client only when a key has no room for a change's record,
+      // by a dynamic import made after this sandbox has closed (Jest keeps the module it gave first): it is handed the
+      // module of the function loaded last, this sandbox's, whose client these stubs answer.
+      latestEventBridgeEvents = jest.requireActual<EventBridgeEventsModule>('../../lambdas/shared/event-bridge-events');
+      jest.doMock('../../lambdas/shared/event-bridge-events', () => ({
+        eventBridgeEvents: (...args: Parameters<EventBridgeEventsModule['eventBridgeEvents']>) =>
+          (latestEventBridgeEvents as EventBridgeEventsModule).eventBridgeEvents(...args),
+      }));
       const { handler } = require(`../../lambdas/${entry}`) as { handler: FunctionHarness['handler'] };
       const stubs: AwsClientStub<any>[] = [ddb, apiGateway, httpApiGateway, scheduler, ssm, sqs, events];
       harness = {
         handler,
         table,
+        environment,
         mocks: { ddb, apiGateway, httpApiGateway, scheduler, ssm, sqs, events },
         sdk: { documents, scheduler: schedulerSdk, apiGateway: apiGatewaySdk },
         calls: () =>

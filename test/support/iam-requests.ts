@@ -104,7 +104,21 @@ export function iamRequestsFor({ command, input }: RecordedCall): IamRequest[] {
     case 'ReceiveMessageCommand':
     case 'DeleteMessageCommand':
     case 'GetQueueAttributesCommand':
-      return [{ action: `sqs:${command.replace(/Command$/, '')}`, resource: queueArnOf(input.QueueUrl), context: {} }];
+      return [
+        {
+          action: `sqs:${command.replace(/Command$/, '')}`,
+          resource: input.QueueArn ?? queueArnOf(input.QueueUrl),
+          context: {},
+        },
+      ];
+    // DynamoDB Streams, which Lambda reads for a function mapped to them: authorized on the stream,
+    // except ListStreams, which names no resource.
+    case 'DescribeStreamCommand':
+    case 'GetRecordsCommand':
+    case 'GetShardIteratorCommand':
+      return [{ action: `dynamodb:${command.replace(/Command$/, '')}`, resource: input.StreamArn, context: {} }];
+    case 'ListStreamsCommand':
+      return [{ action: 'dynamodb:ListStreams', resource: '*', context: {} }];
     case 'CreateScheduleCommand':
     case 'UpdateScheduleCommand':
       return [

@@ -82,6 +82,9 @@ export class ResolvedTemplate {
       'AWS::Events::EventBus': () => `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${name}`,
     };
     if (attribute === 'Arn' && arns[resource.Type]) return arns[resource.Type]();
+    if (resource.Type === 'AWS::DynamoDB::Table' && attribute === 'StreamArn') {
+      return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}/stream/2026-01-01T00:00:00.000`;
+    }
     if (resource.Type === 'AWS::SQS::Queue' && attribute === 'QueueName') return name.split('/').pop() as string;
     if (resource.Type === 'AWS::ApiGateway::RestApi' && attribute === 'RootResourceId') return 'root';
     if (resource.Type === 'AWS::Cognito::UserPool' && attribute === 'ProviderURL') {
@@ -187,6 +190,17 @@ export class ResolvedTemplate {
       .map(([id, resource]) => ({
         name: `${this.stack.name}/${id}`,
         policy: this.resolve(resource.Properties?.PolicyDocument) as { Version: string; Statement: unknown[] },
+      }));
+  }
+
+  /** What Lambda reads for a function from the streams it is mapped to, and where it sets failed batches aside. */
+  eventSourcesOf(functionId: string): { eventSourceArn: string; onFailure?: string }[] {
+    return Object.values(this.resources)
+      .filter((resource) => resource.Type === 'AWS::Lambda::EventSourceMapping')
+      .filter((resource) => JSON.stringify(resource.Properties?.FunctionName) === JSON.stringify({ Ref: functionId }))
+      .map((resource) => ({
+        eventSourceArn: this.resolve(resource.Properties?.EventSourceArn) as string,
+        onFailure: this.resolve(resource.Properties?.DestinationConfig?.OnFailure?.Destination) as string | undefined,
       }));
   }
 

@@ -1,4 +1,5 @@
-import { earliest, isExpired, isLater, statusOf, toApiKey, ttlFor } from '../../../src/domain/api-key';
+import { isExpired, statusOf, toApiKey, ttlFor } from '../../../src/domain/api-key';
+import { earliest, isLater } from '../../../src/domain/instants';
 import { keyRecord } from '../../fixtures/keys';
 
 const now = new Date('2026-11-26T12:00:00.000Z');

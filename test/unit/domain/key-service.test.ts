@@ -1,4 +1,6 @@
 import type { KeyRecord } from '../../../src/domain/api-key';
+import { auditRecordOf } from '../../../src/domain/audit';
+import { AuditDelivery } from '../../../src/domain/audit-delivery';
 import { decodeCursor, encodeCursor } from '../../../src/domain/cursor';
 import {
   ConcurrentChangeError,
@@ -11,12 +13,23 @@ import {
   StoreUnavailableError,
   ValidationError,
 } from '../../../src/domain/errors';
+import { ChangeExecutor } from '../../../src/domain/key-commands/change-executor';
 import { parseKey } from '../../../src/domain/key-format';
 import { KeyQueries } from '../../../src/domain/key-queries';
 import { KeyService } from '../../../src/domain/key-service';
 import { KeyVerifier } from '../../../src/domain/key-verification';
+import { deliverWaiting } from '../../fixtures/audit-stream';
+import { ADMIN, keyCommandsOf } from '../../fixtures/key-commands';
 import { keyRecord, sha256Hex, testKey, testKeyId } from '../../fixtures/keys';
-import { FakeClock, MemoryIdempotencyRecords, MemoryKeyStore, RecordingInvalidation } from '../../fixtures/memory-key-store';
+import {
+  FakeClock,
+  MemoryAuditLog,
+  MemoryIdempotencyRecords,
+  MemoryKeyStore,
+  RecordingAuditEvents,
+  RecordingInvalidation,
+} from '../../fixtures/memory-key-store';
+import { MemoryTenantRecords } from '../../fixtures/memory-tenant-records';
 
 const KEY_ID = /^key_[0-9A-HJKMNP-TV-Z]{26}$/;
 /** The calling key of self-service requests. */
@@ -26,7 +39,9 @@ function setup(records: KeyRecord[] = [], prefix?: string) {
   const store = new MemoryKeyStore(records);
   const clock = new FakeClock();
   const invalidation = new RecordingInvalidation();
-  const service = new KeyService({ store, invalidation, now: clock.now, ...(prefix ? { keyPrefix: prefix } : {}) });
+  const service = keyCommandsOf(
+    new KeyService({ store, invalidation, now: clock.now, ...(prefix ? { keyPrefix: prefix } : {}) }),
+  );
   const queries = new KeyQueries(store, clock.now);
   const verifier = new KeyVerifier({ store, now: clock.now });
   /** The usable record for a key, as the authorizer would find it, or undefined. */
@@ -36,6 +51,18 @@ function setup(records: KeyRecord[] = [], prefix?: string) {
   };
   return { store, clock, service, queries, invalidation, authenticate };
 }
+
+/** A change's record, for a change the test makes to the store behind the service's back. */
+const recordOf = (key: KeyRecord) =>
+  auditRecordOf({
+    tenantId: key.tenantId,
+    keyId: key.keyId,
+    keyName: key.name,
+    action: 'key.updated',
+    changes: {},
+    caller: ADMIN,
+    at: new Date(),
+  });
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -62,7 +89,9 @@ describe('KeyService construction', () => {
   it('defaults to prefix ak and the real clock', async () => {
     const store = new MemoryKeyStore();
     const before = Date.now();
-    const issued = await new KeyService({ store, invalidation: new RecordingInvalidation() }).create('acme', { name: 'n' });
+    const issued = await keyCommandsOf(new KeyService({ store, invalidation: new RecordingInvalidation() })).create('acme', {
+      name: 'n',
+    });
     expect(issued.key).toMatch(/^ak_[0-9A-Za-z]{38}$/);
     expect(Date.parse(issued.createdAt)).toBeGreaterThanOrEqual(before);
   });
@@ -160,7 +189,7 @@ describe('create', () => {
 
   it('lets a self-service caller grant only scopes it holds', async () => {
     const { store, service } = setup();
-    const caller = { kind: 'key' as const, keyId: CALLER, scopes: ['keys:manage', 'orders:read'] };
+    const caller = { kind: 'key' as const, keyId: CALLER, keyName: 'Manager', scopes: ['keys:manage', 'orders:read'] };
     await expect(service.create('acme', { name: 'n', scopes: ['orders:read'] }, caller)).resolves.toBeDefined();
     const error = await rejection(service.create('acme', { name: 'n', scopes: ['orders:read', 'orders:write'] }, caller));
     expect(error).toBeInstanceOf(EscalationError);
@@ -293,12 +322,17 @@ describe('get / update / delete', () => {
         'acme',
         record.keyId,
         { scopes: ['admin'] },
-        { kind: 'key' as const, keyId: CALLER, scopes: ['keys:manage'] },
+        { kind: 'key' as const, keyId: CALLER, keyName: 'Manager', scopes: ['keys:manage'] },
       ),
     ).rejects.toBeInstanceOf(EscalationError);
     expect(store.callsTo('update')).toHaveLength(0);
     await expect(
-      service.update('acme', record.keyId, { enabled: false }, { kind: 'key' as const, keyId: CALLER, scopes: ['keys:manage'] }),
+      service.update(
+        'acme',
+        record.keyId,
+        { enabled: false },
+        { kind: 'key' as const, keyId: CALLER, keyName: 'Manager', scopes: ['keys:manage'] },
+      ),
     ).resolves.toMatchObject({
       enabled: false,
     });
@@ -320,7 +354,7 @@ describe('update by a self-service caller', () => {
     enabled: false,
     expiresAt: '2026-11-26T12:30:00.000Z',
   });
-  const manager = { kind: 'key' as const, keyId: CALLER, scopes: ['keys:manage'] };
+  const manager = { kind: 'key' as const, keyId: CALLER, keyName: 'Manager', scopes: ['keys:manage'] };
 
   it('cannot re-enable, un-expire or extend a key whose scopes it lacks', async () => {
     for (const body of [{ enabled: true }, { expiresAt: null }, { expiresAt: '2026-11-27T00:00:00Z' }]) {
@@ -344,7 +378,7 @@ describe('update by a self-service caller', () => {
     // The admin disables the key just after the self-service caller has read it as enabled.
     jest.spyOn(store, 'findById').mockImplementationOnce(async (tenant, id) => {
       const seen = await findById(tenant, id);
-      await store.update(active, { enabled: false });
+      await store.update(active, { enabled: false }, recordOf(active));
       return seen;
     });
     await expect(service.update('acme', active.keyId, { enabled: true, name: 'x' }, manager)).rejects.toBeInstanceOf(
@@ -360,7 +394,7 @@ describe('update by a self-service caller', () => {
         'acme',
         powerful.keyId,
         { enabled: true },
-        { kind: 'key' as const, keyId: CALLER, scopes: ['keys:manage', 'billing:admin'] },
+        { kind: 'key' as const, keyId: CALLER, keyName: 'Manager', scopes: ['keys:manage', 'billing:admin'] },
       ),
     ).resolves.toMatchObject({ enabled: true });
   });
@@ -450,11 +484,21 @@ describe('rotate', () => {
   it('by a self-service caller, needs every scope of the old key', async () => {
     const { store, service } = setup([old()]);
     await expect(
-      service.rotate('acme', old().keyId, {}, { kind: 'key' as const, keyId: CALLER, scopes: ['keys:manage'] }),
+      service.rotate(
+        'acme',
+        old().keyId,
+        {},
+        { kind: 'key' as const, keyId: CALLER, keyName: 'Manager', scopes: ['keys:manage'] },
+      ),
     ).rejects.toBeInstanceOf(EscalationError);
     expect(store.writes).toEqual([]);
     await expect(
-      service.rotate('acme', old().keyId, {}, { kind: 'key' as const, keyId: CALLER, scopes: ['keys:manage', 'orders:read'] }),
+      service.rotate(
+        'acme',
+        old().keyId,
+        {},
+        { kind: 'key' as const, keyId: CALLER, keyName: 'Manager', scopes: ['keys:manage', 'orders:read'] },
+      ),
     ).resolves.toBeDefined();
   });
 
@@ -501,7 +545,7 @@ describe('authorizer-cache invalidation', () => {
     // An admin adds a scope just after this update has read the key.
     jest.spyOn(store, 'findById').mockImplementationOnce(async (tenant, id) => {
       const seen = await findById(tenant, id);
-      await store.update(record, { scopes: [...record.scopes, 'billing:admin'] });
+      await store.update(record, { scopes: [...record.scopes, 'billing:admin'] }, recordOf(record));
       return seen;
     });
     await service.update('acme', record.keyId, { scopes: record.scopes });
@@ -545,12 +589,32 @@ describe('authorizer-cache invalidation', () => {
     expect(later.invalidation.calls).toEqual([{ flushAt: { keyId: record.keyId, at: later.clock.iso(60_000) } }]);
   });
 
+  it('schedules no flush for a moment already past: the key is refused already', async () => {
+    const { store, clock, invalidation } = setup([record]);
+    const executor = new ChangeExecutor({ store, invalidation, keyPrefix: 'ak', now: clock.now });
+    await executor.execute(
+      {
+        writes: [
+          {
+            kind: 'retire',
+            key: record,
+            rotation: { to: testKeyId(), previousExpiresAt: null },
+            expiresAt: clock.iso(-1),
+            condition: { unexpiredAt: clock.iso() },
+          },
+        ],
+      },
+      clock.now(),
+    );
+    expect(invalidation.calls).toEqual([{ flushNow: true }]);
+  });
+
   it('no failed or refused operation invalidates anything', async () => {
     const { service, invalidation } = setup([record]);
     await expect(service.update('acme', record.keyId, { scopes: ['Bad'] })).rejects.toBeInstanceOf(ValidationError);
     await expect(service.delete('acme', testKeyId())).rejects.toBeInstanceOf(KeyNotFoundError);
     await expect(
-      service.rotate('acme', record.keyId, {}, { kind: 'key' as const, keyId: CALLER, scopes: [] }),
+      service.rotate('acme', record.keyId, {}, { kind: 'key' as const, keyId: CALLER, keyName: 'Manager', scopes: [] }),
     ).rejects.toBeInstanceOf(EscalationError);
     expect(invalidation.calls).toEqual([]);
   });
@@ -577,7 +641,13 @@ describe('dates compare as instants (issue: a year-10000 expiry sorted before ev
 
 describe('a self-service caller cannot outlive, or let others outlive, its own expiry', () => {
   const callerExpiry = '2026-12-01T00:00:00.000Z';
-  const caller = { kind: 'key' as const, keyId: CALLER, scopes: ['keys:manage', 'orders:read'], expiresAt: callerExpiry };
+  const caller = {
+    kind: 'key' as const,
+    keyId: CALLER,
+    keyName: 'Manager',
+    scopes: ['keys:manage', 'orders:read'],
+    expiresAt: callerExpiry,
+  };
   const escalation = async (promise: Promise<unknown>, path: string) => {
     const error = await rejection(promise);
     expect(error).toBeInstanceOf(EscalationError);
@@ -595,7 +665,7 @@ describe('a self-service caller cannot outlive, or let others outlive, its own e
     expect(store.callsTo('create')).toHaveLength(2);
     // A caller without an expiry is not bound by one.
     await expect(
-      service.create('acme', { name: 'n' }, { kind: 'key' as const, keyId: CALLER, scopes: ['keys:manage'] }),
+      service.create('acme', { name: 'n' }, { kind: 'key' as const, keyId: CALLER, keyName: 'Manager', scopes: ['keys:manage'] }),
     ).resolves.toMatchObject({
       expiresAt: null,
     });
@@ -699,8 +769,19 @@ describe('idempotent create and rotate', () => {
   function idempotentSetup(records: KeyRecord[] = []) {
     const base = setup(records);
     const idempotency = new MemoryIdempotencyRecords();
-    const service = new KeyService({ store: base.store, invalidation: base.invalidation, idempotency, now: base.clock.now });
-    return { ...base, service, idempotency };
+    const service = keyCommandsOf(
+      new KeyService({ store: base.store, invalidation: base.invalidation, idempotency, now: base.clock.now }),
+    );
+    // The delivery that follows each change, as the tables' streams drive it: it completes the request that issued a key.
+    const delivery = new AuditDelivery({
+      log: new MemoryAuditLog(),
+      events: new RecordingAuditEvents(),
+      keys: base.store,
+      tenants: new MemoryTenantRecords(),
+      requests: idempotency,
+      retentionSeconds: 86_400,
+    });
+    return { ...base, service, idempotency, deliverWaiting: () => deliverWaiting(delivery, { keys: base.store }) };
   }
 
   it('a repeat of the same create answers the key it issued, without its secret, and issues nothing more', async () => {
@@ -718,7 +799,7 @@ describe('idempotent create and rotate', () => {
     await service.createOnce('acme', { name: 'n' }, undefined, 'k');
     await expect(service.createOnce('acme', { name: 'other' }, undefined, 'k')).rejects.toBeInstanceOf(IdempotencyMismatchError);
     await service.createOnce('globex', { name: 'n' }, undefined, 'k');
-    await service.createOnce('acme', { name: 'n' }, { kind: 'key' as const, keyId: CALLER, scopes: [] }, 'k');
+    await service.createOnce('acme', { name: 'n' }, { kind: 'key' as const, keyId: CALLER, keyName: 'Manager', scopes: [] }, 'k');
     expect(store.all()).toHaveLength(3);
   });
 
@@ -735,14 +816,14 @@ describe('idempotent create and rotate', () => {
   it('a repeat of a rotation that was refused is refused the same way, not told to wait', async () => {
     const old = keyRecord({ tenantId: 'acme', scopes: ['orders:write'] });
     const { service } = idempotentSetup([old]);
-    const caller = { kind: 'key' as const, keyId: CALLER, scopes: ['keys:manage'] };
+    const caller = { kind: 'key' as const, keyId: CALLER, keyName: 'Manager', scopes: ['keys:manage'] };
     for (let attempt = 0; attempt < 2; attempt++) {
       await expect(service.rotateOnce('acme', old.keyId, {}, caller, 'r')).rejects.toBeInstanceOf(EscalationError);
     }
   });
 
   it('a repeat while another attempt holds the claim is told to retry; one after its lease takes over', async () => {
-    const { store, clock, service, idempotency } = idempotentSetup();
+    const { store, clock, service, idempotency, deliverWaiting } = idempotentSetup();
     // The process died mid-request: nothing released the claim.
     jest.spyOn(store, 'create').mockRejectedValueOnce(new Error('process died'));
     jest.spyOn(idempotency, 'release').mockRejectedValueOnce(new Error('process died'));
@@ -752,6 +833,7 @@ describe('idempotent create and rotate', () => {
     const resumed = await service.createOnce('acme', { name: 'n' }, undefined, 'k');
     expect(resumed.replayed).toBe(false);
     expect(store.all()).toHaveLength(1);
+    await deliverWaiting();
     expect([...idempotency.records.values()][0]).toMatchObject({ done: true, keyId: resumed.key.id });
   });
 
@@ -809,9 +891,18 @@ describe('key metadata', () => {
 
   it('may be set by a self-service caller, and changing it flushes nothing: it grants nothing', async () => {
     const { service, invalidation } = setup();
-    const created = await service.create('acme', { name: 'n' }, { kind: 'key' as const, keyId: CALLER, scopes: [] });
+    const created = await service.create(
+      'acme',
+      { name: 'n' },
+      { kind: 'key' as const, keyId: CALLER, keyName: 'Manager', scopes: [] },
+    );
     invalidation.calls.length = 0;
-    await service.update('acme', created.id, { meta: { team: 'billing' } }, { kind: 'key' as const, keyId: CALLER, scopes: [] });
+    await service.update(
+      'acme',
+      created.id,
+      { meta: { team: 'billing' } },
+      { kind: 'key' as const, keyId: CALLER, keyName: 'Manager', scopes: [] },
+    );
     expect(invalidation.calls).toEqual([]);
   });
 
@@ -870,11 +961,11 @@ describe('a console user', () => {
   it('has Idempotency-Keys of its own, apart from other users and from keys', async () => {
     const { store, invalidation, clock } = setup();
     const idempotency = new MemoryIdempotencyRecords();
-    const service = new KeyService({ store, invalidation, idempotency, now: clock.now });
+    const service = keyCommandsOf(new KeyService({ store, invalidation, idempotency, now: clock.now }));
     const first = await service.createOnce('acme', { name: 'n' }, user, 'k');
     await expect(service.createOnce('acme', { name: 'n' }, user, 'k')).resolves.toMatchObject({ replayed: true });
     await service.createOnce('acme', { name: 'n' }, { ...user, subject: 'user-2' }, 'k');
-    await service.createOnce('acme', { name: 'n' }, { kind: 'key', keyId: CALLER, scopes: [] }, 'k');
+    await service.createOnce('acme', { name: 'n' }, { kind: 'key', keyId: CALLER, keyName: 'Manager', scopes: [] }, 'k');
     expect(store.all().map((record) => record.keyId)).toContain(first.key.id);
     expect(store.all()).toHaveLength(3);
   });

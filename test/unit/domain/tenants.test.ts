@@ -1,6 +1,8 @@
-import { type AuditRecord, AuditTrail } from '../../../src/domain/audit';
+import type { Caller } from '../../../src/domain/caller';
 import { UsagePlansUnavailableError, ValidationError } from '../../../src/domain/errors';
 import { TenantService, type UsagePlanGateway } from '../../../src/domain/tenants';
+import { parseOrThrow, setPlanBodySchema, tenantIdSchema } from '../../../src/domain/validation';
+import { ADMIN } from '../../fixtures/key-commands';
 import { MemoryTenantRecords } from '../../fixtures/memory-tenant-records';
 
 const PLANS = { default: 'free', names: ['free', 'pro'] };
@@ -47,11 +49,17 @@ class FakeGateway implements UsagePlanGateway {
   }
 }
 
+/** PUT /tenants/{tenantId} as its handler runs it: the tenant and the body checked at the edge, then the plan set. */
+function planSetter(tenants: TenantService) {
+  return async (tenantId: string, body: unknown, caller: Caller = ADMIN) =>
+    tenants.setPlan(parseOrThrow(tenantIdSchema, tenantId, 'tenantId'), parseOrThrow(setPlanBodySchema, body), caller);
+}
+
 function setup(now = () => NOW) {
   const records = new MemoryTenantRecords();
   const gateway = new FakeGateway();
   const tenants = new TenantService({ records, gateway, plans: PLANS, now, sleep: () => Promise.resolve() });
-  return { records, gateway, tenants };
+  return { records, gateway, tenants, setPlan: planSetter(tenants) };
 }
 
 describe('a tenant and its plan', () => {
@@ -62,8 +70,8 @@ describe('a tenant and its plan', () => {
   });
 
   it('moves to a plan in API Gateway first, then records it', async () => {
-    const { tenants, gateway, records } = setup();
-    await expect(tenants.setPlan('acme', { plan: 'pro' })).resolves.toEqual({
+    const { tenants, gateway, records, setPlan } = setup();
+    await expect(setPlan('acme', { plan: 'pro' })).resolves.toEqual({
       id: 'acme',
       plan: 'pro',
       createdAt: NOW.toISOString(),
@@ -74,19 +82,19 @@ describe('a tenant and its plan', () => {
   });
 
   it('leaves the old usage plan before joining the new one: API Gateway allows a key one per stage', async () => {
-    const { tenants, gateway } = setup();
-    await tenants.setPlan('acme', { plan: 'pro' });
+    const { gateway, setPlan } = setup();
+    await setPlan('acme', { plan: 'pro' });
     gateway.calls = [];
-    await tenants.setPlan('acme', { plan: 'free' });
+    await setPlan('acme', { plan: 'free' });
     expect(gateway.calls).toEqual(['remove key-acme-0 pro', 'add key-acme-0 free']);
     expect([...(gateway.membership.get('key-acme-0') ?? [])]).toEqual(['free']);
   });
 
   it('does nothing in API Gateway when the plan is the one it has', async () => {
-    const { tenants, gateway } = setup();
-    await tenants.setPlan('acme', { plan: 'pro' });
+    const { gateway, setPlan } = setup();
+    await setPlan('acme', { plan: 'pro' });
     gateway.calls = [];
-    await tenants.setPlan('acme', { plan: 'pro' });
+    await setPlan('acme', { plan: 'pro' });
     expect(gateway.calls).toEqual([]);
   });
 
@@ -96,8 +104,8 @@ describe('a tenant and its plan', () => {
     [{ plan: 'pro', extra: 1 }, '(body)', 'unknown field(s): extra'],
     [undefined, '(body)', expect.any(String)],
   ])('refuses %j with 400 and changes nothing', async (body, path, message) => {
-    const { tenants, gateway, records } = setup();
-    const error = await tenants.setPlan('acme', body).catch((e: unknown) => e);
+    const { gateway, records, setPlan } = setup();
+    const error = await setPlan('acme', body).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).errors).toContainEqual({ path, message });
     expect(gateway.calls).toEqual([]);
@@ -105,9 +113,9 @@ describe('a tenant and its plan', () => {
   });
 
   it('refuses a malformed tenant id', async () => {
-    const { tenants } = setup();
+    const { tenants, setPlan } = setup();
     await expect(tenants.get('../etc')).rejects.toBeInstanceOf(ValidationError);
-    await expect(tenants.setPlan('a b', { plan: 'pro' })).rejects.toBeInstanceOf(ValidationError);
+    await expect(setPlan('a b', { plan: 'pro' })).rejects.toBeInstanceOf(ValidationError);
   });
 });
 
@@ -119,6 +127,27 @@ describe('getting a tenant ready for its keys', () => {
     expect(gateway.calls).toEqual(['findOrCreateKey acme', 'add key-acme-0 free']);
     // Not an admin's choice: the tenant follows the default if it changes.
     expect(records.records.get('acme')?.plan).toBeUndefined();
+  });
+
+  it('reads a tenant it has seen arranged again only once five minutes have passed', async () => {
+    let clock = NOW.getTime();
+    const records = new MemoryTenantRecords();
+    const tenants = new TenantService({
+      records,
+      gateway: new FakeGateway(),
+      plans: PLANS,
+      now: () => new Date(clock),
+      sleep: () => Promise.resolve(),
+    });
+    const reads = jest.spyOn(records, 'getTenant');
+    await tenants.prepareForKeys('acme');
+    const arranging = reads.mock.calls.length;
+    clock += 5 * 60_000 - 1;
+    await tenants.prepareForKeys('acme');
+    expect(reads).toHaveBeenCalledTimes(arranging);
+    clock += 1;
+    await tenants.prepareForKeys('acme');
+    expect(reads).toHaveBeenCalledTimes(arranging + 1);
   });
 
   it('under concurrency, makes one API Gateway key and joins the plan once', async () => {
@@ -179,14 +208,14 @@ describe('a move between plans that fails half-way', () => {
   it('is undone: the key goes back into the old plan, the tenant stays on it, and nothing is left pending', async () => {
     const { records, gateway, tenants } = onPro();
     gateway.failing.add('add k1 free');
-    await expect(tenants.setPlan('acme', { plan: 'free' })).rejects.toBeInstanceOf(UsagePlansUnavailableError);
+    await expect(tenants.setPlan('acme', { plan: 'free' }, ADMIN)).rejects.toBeInstanceOf(UsagePlansUnavailableError);
     expect(gateway.calls).toEqual(['remove k1 pro', 'add k1 free', 'remove k1 free', 'add k1 pro']);
     expect(plansOf(gateway)).toEqual(['pro']);
     await expect(tenants.get('acme')).resolves.toMatchObject({ plan: 'pro' });
     expect(records.moves.size).toBe(0);
     // The lease is given back: the admin may retry at once.
     gateway.failing.clear();
-    await expect(tenants.setPlan('acme', { plan: 'free' })).resolves.toMatchObject({ plan: 'free' });
+    await expect(tenants.setPlan('acme', { plan: 'free' }, ADMIN)).resolves.toMatchObject({ plan: 'free' });
     expect(plansOf(gateway)).toEqual(['free']);
   });
 
@@ -195,7 +224,7 @@ describe('a move between plans that fails half-way', () => {
     const { records, gateway, tenants } = onPro(() => new Date(clock));
     gateway.failing.add('add k1 free');
     gateway.failing.add('add k1 pro');
-    await expect(tenants.setPlan('acme', { plan: 'free' })).rejects.toThrow('add k1 free failed');
+    await expect(tenants.setPlan('acme', { plan: 'free' }, ADMIN)).rejects.toThrow('add k1 free failed');
     // In no plan at all: every key of the tenant would be refused (503) until this is finished.
     expect(plansOf(gateway)).toEqual([]);
     expect([...records.moves.values()]).toEqual([
@@ -246,7 +275,7 @@ describe('a move between plans that fails half-way', () => {
 
   it('clears the note of a move that succeeded', async () => {
     const { records, gateway, tenants } = onPro();
-    await tenants.setPlan('acme', { plan: 'free' });
+    await tenants.setPlan('acme', { plan: 'free' }, ADMIN);
     expect(plansOf(gateway)).toEqual(['free']);
     expect(records.moves.size).toBe(0);
   });
@@ -297,70 +326,35 @@ describe("a tenant's usage", () => {
 });
 
 describe('plan changes in the audit trail', () => {
-  const admin = {
-    kind: 'iam' as const,
+  const admin: Caller = {
+    kind: 'iam',
     arn: 'arn:aws:iam::123456789012:user/ops',
     origin: { requestId: 'r-1', sourceIp: '198.51.100.7' },
   };
 
-  function audited(options: { failPublishes?: number } = {}) {
-    const appended: AuditRecord[] = [];
-    const published: AuditRecord[] = [];
-    let failures = options.failPublishes ?? 0;
-    const audit = new AuditTrail({
-      log: { append: async (record) => void appended.push(record) },
-      events: {
-        publish: async (record) => {
-          if (failures-- > 0) throw new Error('EventBridge unavailable');
-          published.push(record);
-        },
-      },
-      now: () => NOW,
-    });
-    const records = new MemoryTenantRecords();
-    const failed: unknown[] = [];
-    const tenants = new TenantService({
-      records,
-      gateway: new FakeGateway(),
-      plans: PLANS,
-      now: () => NOW,
-      sleep: () => Promise.resolve(),
-      audit,
-      onAuditDeliveryFailure: (error) => failed.push(error),
-    });
-    return { tenants, records, appended, published, failed };
-  }
-
-  it('records tenant.updated with the old and new plan, the admin and the request, and settles it', async () => {
-    const { tenants, records, appended, published } = audited();
-    await tenants.setPlan('acme', { plan: 'pro' }, admin);
-    expect(published).toEqual([
+  it('records tenant.updated with the old and new plan, the admin and the request, in the write of the plan', async () => {
+    const { records, setPlan } = setup();
+    await setPlan('acme', { plan: 'pro' }, admin);
+    expect(records.records.get('acme')?.auditRecords).toEqual([
       {
         id: expect.stringMatching(/^aud_/),
         tenantId: 'acme',
         at: NOW.toISOString(),
-        actor: { type: 'iam', arn: admin.arn },
+        actor: { type: 'iam', arn: admin.kind === 'iam' ? admin.arn : '' },
         action: 'tenant.updated',
         keyId: null,
+        keyName: null,
         changes: { plan: { old: 'free', new: 'pro' } },
         requestId: 'r-1',
         sourceIp: '198.51.100.7',
       },
     ]);
-    expect(appended).toEqual(published);
-    expect(records.records.get('acme')?.pendingAudit).toBeUndefined();
-    // Setting the plan it has changes nothing, and records nothing.
-    await tenants.setPlan('acme', { plan: 'pro' }, admin);
-    expect(published).toHaveLength(1);
-  });
-
-  it('keeps an undelivered record in the tenant item with the change, and delivers it with the tenant’s next key', async () => {
-    const { tenants, records, published, failed } = audited({ failPublishes: 1 });
-    await expect(tenants.setPlan('acme', { plan: 'pro' }, admin)).resolves.toMatchObject({ plan: 'pro' });
-    expect(failed).toHaveLength(1);
-    expect(records.records.get('acme')?.pendingAudit?.action).toBe('tenant.updated');
-    await tenants.prepareForKeys('acme');
-    expect(published.map((record) => record.changes)).toEqual([{ plan: { old: 'free', new: 'pro' } }]);
-    expect(records.records.get('acme')?.pendingAudit).toBeUndefined();
+    // Setting the plan it has changes nothing, and records nothing; another change adds its record to the one waiting.
+    await setPlan('acme', { plan: 'pro' }, admin);
+    await setPlan('acme', { plan: 'free' }, admin);
+    expect(records.records.get('acme')?.auditRecords?.map((record) => record.changes)).toEqual([
+      { plan: { old: 'free', new: 'pro' } },
+      { plan: { old: 'pro', new: 'free' } },
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import '../../fixtures/handler-env';
 import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
-import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../../lambdas/delete-key';
 import { awsError, FakeTable, mockAws } from '../../fixtures/aws';
 import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
@@ -38,13 +38,17 @@ function expectNothingWritten() {
 }
 
 describe('DELETE /tenants/{tenantId}/keys/{keyId}', () => {
-  it('204 with an empty body and no-store, deletes by hash, then flushes the authorizer cache', async () => {
+  it('204 with an empty body and no-store, marks the key deleted with its record, then flushes the authorizer cache', async () => {
     const result = await handler(admin(mine.keyId));
     expect(result.statusCode).toBe(204);
     expect(result.body).toBe('');
     expect(headerOf(result, 'Cache-Control')).toBe('no-store');
-    expect(aws.ddb).toHaveReceivedCommandWith(DeleteCommand, { TableName: 'api-keys-test', Key: { keyHash: mine.keyHash } });
-    expect(table.get(mine.keyHash)).toBeUndefined();
+    expect(aws.ddb).toHaveReceivedCommandWith(UpdateCommand, { TableName: 'api-keys-test', Key: { keyHash: mine.keyHash } });
+    // Unknown to every reader from now on; its delivery removes the item with its record.
+    expect(table.get(mine.keyHash)).toMatchObject({
+      deleted: true,
+      auditRecords: [expect.objectContaining({ action: 'key.deleted', keyId: mine.keyId, keyName: mine.name })],
+    });
     expect(aws.apigw).toHaveReceivedCommandWith(FlushStageAuthorizersCacheCommand, { restApiId: 'abc123', stageName: 'v1' });
   });
 

@@ -117,12 +117,15 @@ describe('POST /tenants/{tenantId}/keys/{keyId}/rotate', () => {
     await handler(admin(old.keyId, {}));
     const keyTableCalls = aws.ddb.calls().filter((call) => (call.args[0] as { input: any }).input.TableName === TABLE_NAME);
     const order = keyTableCalls.map((call) => (call.args[0] as object).constructor.name).filter((n) => n !== 'QueryCommand');
-    // Then the retirement's audit record goes into the trail (the tenant table), and is settled in the old key.
-    expect(order).toEqual(['PutCommand', 'UpdateCommand', 'UpdateCommand', 'UpdateCommand']);
+    // The rotation's audit record is in the replacement, from its first write: it goes live with it.
+    expect(order).toEqual(['PutCommand', 'UpdateCommand', 'UpdateCommand']);
     const [put, retire, activate] = keyTableCalls
       .map((call) => (call.args[0] as { input: Record<string, any> }).input)
       .filter((input) => !input.KeyConditionExpression);
     expect(put.Item.pending).toBe(true);
+    expect(put.Item.auditRecords).toEqual([
+      expect.objectContaining({ action: 'key.rotated', keyId: old.keyId, keyName: old.name }),
+    ]);
     expect(retire.Key.keyHash).toBe(old.keyHash);
     expect(activate.Key.keyHash).toBe(put.Item.keyHash);
     expect(activate.UpdateExpression).toContain('REMOVE #pending');

@@ -57,8 +57,15 @@ describe('PATCH /tenants/{tenantId}/keys/{keyId}', () => {
       expiresAt: '2030-01-01T00:00:00.000Z',
     });
     expect(table.get(mine.keyHash)).toMatchObject({ name: 'Renamed', enabled: false, scopes: ['a'] });
-    // The change with its audit record, then the record settled once it is in the trail.
-    expect(aws.ddb).toHaveReceivedCommandTimes(UpdateCommand, 2);
+    // The change with its audit record, in one write: the record is delivered after the answer.
+    expect(aws.ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(table.get(mine.keyHash)?.auditRecords).toEqual([
+      expect.objectContaining({
+        action: 'key.updated',
+        keyName: 'Renamed',
+        changes: expect.objectContaining({ enabled: { old: true, new: false } }),
+      }),
+    ]);
     expect(aws.apigw).toHaveReceivedCommandTimes(FlushStageAuthorizersCacheCommand, 1);
     expect(aws.apigw).toHaveReceivedCommandWith(FlushStageAuthorizersCacheCommand, { restApiId: 'abc123', stageName: 'v1' });
   });

@@ -14,12 +14,17 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { KeyRecord } from '../../../src/domain/api-key';
-import { ConcurrentChangeError, StoreConflictError, StoreUnavailableError } from '../../../src/domain/errors';
+import {
+  ConcurrentChangeError,
+  NoRoomForRecordError,
+  StoreConflictError,
+  StoreUnavailableError,
+} from '../../../src/domain/errors';
 import { DynamoKeyStore } from '../../../src/store/dynamo-key-store';
 import { createDocumentClient } from '../../../src/store/dynamodb-client';
 import { createKeyTableInput, KEY_TABLE } from '../../../src/store/table-schema';
 import { awsError } from '../../fixtures/aws';
-import { keyRecord, testKeyId } from '../../fixtures/keys';
+import { auditRecord, keyRecord, testKeyId } from '../../fixtures/keys';
 
 const TABLE = 'api-keys-test';
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -216,7 +221,7 @@ describe('update', () => {
   it('adds the guard to the condition, and a failed guarded write is a concurrent change', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed());
     const guard = { enabled: false, scopes: ['a', 'b'], expiresAt: null };
-    await expect(store.update(record, { enabled: true }, guard)).rejects.toBeInstanceOf(ConcurrentChangeError);
+    await expect(store.update(record, { enabled: true }, undefined, guard)).rejects.toBeInstanceOf(ConcurrentChangeError);
     const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
     expect(input.ConditionExpression).toBe(
       '#tenantId = :tenantId AND #keyId = :keyId AND attribute_not_exists(#deleted) AND #enabled = :wasEnabled AND size(#scopes) = :scopeCount AND ' +
@@ -238,6 +243,16 @@ describe('update', () => {
   it('returns undefined when the item vanished (or was replaced) since it was read', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed());
     await expect(store.update(record, { enabled: false })).resolves.toBeUndefined();
+    ddb.on(GetCommand).resolves({});
+    await expect(store.update(record, { enabled: false }, auditRecord(record.keyId, 'key.updated', 1))).resolves.toBeUndefined();
+  });
+
+  it('tells a change refused for want of room for its record from a key gone, even once room was made since', async () => {
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+    // Read back after the refusal: the key is live, and delivery has taken its records out meanwhile.
+    ddb.on(GetCommand).resolves({ Item: record });
+    const refused = store.update(record, { name: 'n' }, auditRecord(record.keyId, 'key.updated', 1));
+    await expect(refused).rejects.toBeInstanceOf(NoRoomForRecordError);
   });
 });
 

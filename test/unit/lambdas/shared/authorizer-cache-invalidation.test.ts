@@ -16,8 +16,7 @@ import { type CapturedOutput, captureOutput } from '../../../fixtures/capture-ou
 
 const aws = mockAws();
 let output: CapturedOutput;
-const NOW = Date.parse('2026-11-26T12:00:00.000Z');
-const invalidation = (env: NodeJS.ProcessEnv = process.env) => authorizerCacheInvalidation(env, () => NOW);
+const invalidation = (env: NodeJS.ProcessEnv = process.env) => authorizerCacheInvalidation(env);
 
 beforeEach(() => {
   aws.reset();
@@ -35,6 +34,34 @@ describe('flushNow', () => {
       DelaySeconds: 6,
       MessageBody: expect.stringContaining('"followUp":true'),
     });
+  });
+
+  it('reads the registry of stages once, and after five minutes again, for the next flush, not before this one', async () => {
+    const now = jest.spyOn(Date, 'now').mockReturnValue(Date.parse('2026-11-26T12:00:00.000Z'));
+    try {
+      const flushing = invalidation();
+      await flushing.flushNow();
+      now.mockReturnValue(Date.parse('2026-11-26T12:04:59.999Z'));
+      await flushing.flushNow();
+      expect(aws.ssm).toHaveReceivedCommandTimes(GetParametersByPathCommand, 1);
+      expect(aws.apigw).toHaveReceivedCommandTimes(FlushStageAuthorizersCacheCommand, 2);
+      // A stage registered since: this flush goes to the stages known, and the list is read again meanwhile.
+      aws.ssm.on(GetParametersByPathCommand).resolves({
+        Parameters: ['abc123', 'def456'].map((apiId) => ({
+          Name: `${FLUSH_TARGETS_PATH}/${apiId}`,
+          Value: JSON.stringify({ kind: 'rest', apiId, stageName: 'v1' }),
+        })),
+      });
+      now.mockReturnValue(Date.parse('2026-11-26T12:05:00.000Z'));
+      await flushing.flushNow();
+      expect(aws.ssm).toHaveReceivedCommandTimes(GetParametersByPathCommand, 2);
+      expect(aws.apigw).toHaveReceivedCommandTimes(FlushStageAuthorizersCacheCommand, 3);
+      await flushing.flushNow();
+      expect(aws.apigw).toHaveReceivedCommandWith(FlushStageAuthorizersCacheCommand, { restApiId: 'def456', stageName: 'v1' });
+      expect(aws.ssm).toHaveReceivedCommandTimes(GetParametersByPathCommand, 2);
+    } finally {
+      now.mockRestore();
+    }
   });
 
   it('a failed flush is logged, never thrown: the revocation is written and the follow-up retries it', async () => {
@@ -86,11 +113,6 @@ describe('flushAt', () => {
         DeadLetterConfig: { Arn: FLUSH_DEAD_LETTER_QUEUE_ARN },
       },
     });
-  });
-
-  it('schedules nothing for a moment that has passed', async () => {
-    await invalidation().flushAt('key_X', '2026-11-26T11:59:58Z');
-    expect(aws.scheduler).not.toHaveReceivedCommand(CreateScheduleCommand);
   });
 
   it('without the grant that names the schedule group, throws MissingGrantError and calls nothing', async () => {

@@ -268,15 +268,16 @@ describe('request context', () => {
     expect(callerOf(self)).toEqual({
       kind: 'key',
       keyId: self.requestContext.authorizer?.keyId,
+      keyName: self.requestContext.authorizer?.keyName,
       scopes: ['keys:manage', 'orders:read'],
       origin,
     });
     expect(
       callerOf({
         ...self,
-        requestContext: { ...self.requestContext, authorizer: { tenantId: 'acme', keyId: 'key_3', scopes: '' } },
+        requestContext: { ...self.requestContext, authorizer: { tenantId: 'acme', keyId: 'key_3', keyName: 'k3', scopes: '' } },
       }),
-    ).toEqual({ kind: 'key', keyId: 'key_3', scopes: [], origin });
+    ).toEqual({ kind: 'key', keyId: 'key_3', keyName: 'k3', scopes: [], origin });
     expect(() =>
       callerOf({ ...self, requestContext: { ...self.requestContext, authorizer: { tenantId: 'acme', scopes: '' } } }),
     ).toThrow('names no key');

@@ -51,9 +51,6 @@ describe('a function reads its settings when it starts', () => {
     const result = await handler(create);
     expect(result.statusCode).toBe(201);
     expect(JSON.parse(result.body).key).toMatch(/^zk_live_[0-9A-Za-z]{38}$/);
-    expect(puts()).toEqual([
-      expect.objectContaining({ TableName: 'started-with' }),
-      expect.objectContaining({ TableName: 'api-key-tenants-test' }),
-    ]);
+    expect(puts()).toEqual([expect.objectContaining({ TableName: 'started-with' })]);
   });
 });

@@ -58,16 +58,21 @@ describe('the environment of each function', () => {
       [ENV.eventSource]: 'api-key-service',
       [ENV.auditRetentionSeconds]: String(400 * 24 * 60 * 60),
     };
+    // A change's record goes into the item it changes; a delete delivers its key's records itself only when the key has no room.
     expect(functionEnvironment(HANDLERS.deleteKey, config, stage, local)).toEqual({
       [ENV.tableName]: 'keys',
       ...flushNow,
       ...audit,
     });
-    expect(functionEnvironment(HANDLERS.listAudit, config, stage, local)).toEqual({ [ENV.tenantTableName]: 'api-key-tenants' });
+    expect(functionEnvironment(HANDLERS.rotateKey, config, stage, local)).not.toHaveProperty(ENV.eventBusName);
+    expect(functionEnvironment(HANDLERS.listAudit, config, stage, local)).toEqual({
+      [ENV.tableName]: 'keys',
+      [ENV.tenantTableName]: 'api-key-tenants',
+    });
+    expect(functionEnvironment('auditDelivery', config, stage, local)).toEqual({ [ENV.tableName]: 'keys', ...audit });
     expect(functionEnvironment('auditSweeper', config, stage, local)).toEqual({ [ENV.tableName]: 'keys', ...audit });
     expect(functionEnvironment(HANDLERS.createKey, config, stage, local)).toEqual({
       ...usage,
-      ...audit,
       [ENV.tableName]: 'keys',
       [ENV.keyPrefix]: 'zk_test',
       [ENV.flushScheduleGroup]: FLUSH_SCHEDULE_GROUP,
