@@ -1,9 +1,9 @@
-import { ConflictException, CreateScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { ENV } from '../../src/config';
 import type { AuthorizerCacheInvalidation } from '../../src/domain/authorizer-cache-invalidation';
 import { CacheFlusher, type QueuedFlush } from '../../src/domain/cache-flush';
+import { CREATE_SCHEDULE, type ScheduleInput, schedulerClient, UPDATE_SCHEDULE } from './flush-apis';
 import { errorKind, logger } from './logger';
-import { CALL_LIMITS, describeFailure, stageCacheFlushPorts } from './stage-cache-flush';
+import { describeFailure, stageCacheFlushPorts } from './stage-cache-flush';
 
 /** Scheduler fires on whole seconds; flushing a little after the moment means the key is surely refused by then. */
 const FLUSH_DELAY_AFTER_MOMENT_MS = 1_000;
@@ -47,7 +47,10 @@ export function authorizerCacheInvalidation(env: NodeJS.ProcessEnv = process.env
   const roleArn = env[ENV.flushScheduleRoleArn];
   const queueArn = env[ENV.flushQueueArn];
   const deadLetterQueueArn = env[ENV.flushDeadLetterQueueArn];
-  const scheduler = groupName && roleArn && queueArn && deadLetterQueueArn ? new SchedulerClient(CALL_LIMITS) : undefined;
+  const schedules =
+    groupName && roleArn && queueArn && deadLetterQueueArn
+      ? { scheduler: schedulerClient(env), groupName, roleArn, queueArn, deadLetterQueueArn }
+      : undefined;
 
   return {
     async flushNow() {
@@ -64,35 +67,35 @@ export function authorizerCacheInvalidation(env: NodeJS.ProcessEnv = process.env
     },
 
     async flushAt(keyId, at) {
-      if (!scheduler) {
+      if (!schedules) {
         throw new MissingGrantError(
           `This function may not schedule authorizer cache flushes: ${ENV.flushScheduleGroup}, ${ENV.flushScheduleRoleArn}, ${ENV.flushQueueArn} or ${ENV.flushDeadLetterQueueArn} is not set`,
         );
       }
       const runAt = Math.ceil((Date.parse(at) + FLUSH_DELAY_AFTER_MOMENT_MS) / 1000) * 1000;
       const flush: QueuedFlush = { requestedAt: new Date(runAt).toISOString(), followUp: false };
-      const schedule = {
+      const schedule: ScheduleInput = {
         Name: `flush-${keyId}`,
-        GroupName: groupName,
+        GroupName: schedules.groupName,
         ScheduleExpression: `at(${new Date(runAt).toISOString().slice(0, 19)})`,
         ScheduleExpressionTimezone: 'UTC',
-        FlexibleTimeWindow: { Mode: 'OFF' as const },
-        ActionAfterCompletion: 'DELETE' as const,
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        ActionAfterCompletion: 'DELETE',
         Target: {
-          Arn: queueArn,
-          RoleArn: roleArn,
+          Arn: schedules.queueArn,
+          RoleArn: schedules.roleArn,
           Input: JSON.stringify(flush),
           RetryPolicy: { MaximumEventAgeInSeconds: SCHEDULED_FLUSH_MAX_AGE_SECONDS, MaximumRetryAttempts: 185 },
-          DeadLetterConfig: { Arn: deadLetterQueueArn },
+          DeadLetterConfig: { Arn: schedules.deadLetterQueueArn },
         },
       };
       try {
         try {
-          await scheduler.send(new CreateScheduleCommand(schedule));
+          await schedules.scheduler.send(CREATE_SCHEDULE, schedule);
         } catch (error) {
           // The key already has a pending flush: move it to the new time.
-          if (!(error instanceof ConflictException)) throw error;
-          await scheduler.send(new UpdateScheduleCommand(schedule));
+          if (!(error instanceof Error && error.name === 'ConflictException')) throw error;
+          await schedules.scheduler.send(UPDATE_SCHEDULE, schedule);
         }
       } catch (error) {
         logger.warn('Authorizer cache flush could not be scheduled', { keyId, error: errorKind(error) });

@@ -79,10 +79,7 @@ const conditionFailed = () =>
 
 /** A flush schedule exists already under the name the function asks for: it moves it instead. */
 function scheduleExists(fn: FunctionHarness): void {
-  const { CreateScheduleCommand, ConflictException } = fn.sdk.scheduler;
-  fn.mocks.scheduler
-    .on(CreateScheduleCommand)
-    .rejects(new ConflictException({ Message: 'exists', message: 'exists', $metadata: {} }));
+  fn.mocks.flush.on('CreateSchedule').rejects(Object.assign(new Error('exists'), { name: 'ConflictException' }));
 }
 
 /**
@@ -416,7 +413,7 @@ const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
     const batch = { Records: [flush(false), flush(true)].map((body, index) => ({ messageId: `m${index}`, body })) };
     expect(await fn.handler(batch)).toEqual({ batchItemFailures: [] });
     // Both registered stages: the service's, and the example API's in its own stack.
-    expect(fn.mocks.apiGateway.calls()).toHaveLength(2);
+    expect(fn.mocks.flush.calls('FlushStageAuthorizersCache')).toHaveLength(2);
   },
 };
 
