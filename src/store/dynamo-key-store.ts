@@ -3,6 +3,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  paginateQuery,
   QueryCommand,
   type QueryCommandOutput,
   UpdateCommand,
@@ -491,27 +492,25 @@ export class DynamoKeyStore implements KeyStore {
     );
   }
 
-  async waitingRecords(tenantId: string): Promise<AuditRecord[]> {
-    const records: AuditRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result: QueryCommandOutput = await sendRequest(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: byTenantIndex.name,
-            ...buildExpressions(
-              { keyCondition: CONDITION.isTenant, filter: CONDITION.holdsLiveRecords },
-              { ':tenantId': tenantId },
-            ),
-            ExclusiveStartKey: startKey,
-          }),
-        ),
+  waitingRecords(tenantId: string): Promise<AuditRecord[]> {
+    return sendRequest(async () => {
+      const records: AuditRecord[] = [];
+      const pages = paginateQuery(
+        { client: this.client },
+        {
+          TableName: this.tableName,
+          IndexName: byTenantIndex.name,
+          ...buildExpressions(
+            { keyCondition: CONDITION.isTenant, filter: CONDITION.holdsLiveRecords },
+            { ':tenantId': tenantId },
+          ),
+        },
       );
-      for (const item of (result.Items ?? []) as KeyRecord[]) records.push(...(item.auditRecords ?? []));
-      startKey = result.LastEvaluatedKey;
-    } while (startKey);
-    return records;
+      for await (const page of pages) {
+        for (const item of (page.Items ?? []) as KeyRecord[]) records.push(...(item.auditRecords ?? []));
+      }
+      return records;
+    });
   }
 
   /** The key as it is now, if it is still the tenant's and not deleted. */

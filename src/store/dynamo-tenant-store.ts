@@ -3,6 +3,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  paginateQuery,
   QueryCommand,
   type QueryCommandOutput,
   UpdateCommand,
@@ -333,29 +334,27 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
     );
   }
 
-  async planMoves(): Promise<PlanMove[]> {
-    const moves: PlanMove[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result: QueryCommandOutput = await sendRequest(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            ...buildExpressions(
-              { keyCondition: `${PLAN_MOVE_ATTRIBUTE.tenantId} = :partition` },
-              { ':partition': PLAN_MOVES_PARTITION },
-            ),
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        ),
+  planMoves(): Promise<PlanMove[]> {
+    return sendRequest(async () => {
+      const moves: PlanMove[] = [];
+      const pages = paginateQuery(
+        { client: this.client },
+        {
+          TableName: this.tableName,
+          ...buildExpressions(
+            { keyCondition: `${PLAN_MOVE_ATTRIBUTE.tenantId} = :partition` },
+            { ':partition': PLAN_MOVES_PARTITION },
+          ),
+          ConsistentRead: true,
+        },
       );
-      for (const { sk, tenantId: _partition, ...move } of (result.Items ?? []) as PlanMoveItem[]) {
-        moves.push({ ...move, tenantId: sk });
+      for await (const page of pages) {
+        for (const { sk, tenantId: _partition, ...move } of (page.Items ?? []) as PlanMoveItem[]) {
+          moves.push({ ...move, tenantId: sk });
+        }
       }
-      startKey = result.LastEvaluatedKey;
-    } while (startKey);
-    return moves;
+      return moves;
+    });
   }
 
   /** An UpdateItem of the tenant's own item: false when its condition does not hold. */

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { AuditRecord } from '../domain/audit';
 import { sendRequest } from './dynamodb-client';
 import { buildExpressions, namePlaceholders } from './expressions';
@@ -74,22 +74,22 @@ export async function itemsWaitingSince<T extends { auditRecords?: readonly Audi
   before: string,
   read: (partitionKey: string) => Promise<T | undefined>,
 ): Promise<T[]> {
-  const keys: string[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const result: ScanCommandOutput = await sendRequest(() =>
-      client.send(
-        new ScanCommand({
-          TableName: index.tableName,
-          IndexName: index.indexName,
-          ...buildExpressions({ filter: `${ATTRIBUTE.auditPending} < :before` }, { ':before': before }),
-          ExclusiveStartKey: startKey,
-        }),
-      ),
+  const keys = await sendRequest(async () => {
+    const found: string[] = [];
+    const pages = paginateScan(
+      { client },
+      {
+        TableName: index.tableName,
+        IndexName: index.indexName,
+        ...buildExpressions({ filter: `${ATTRIBUTE.auditPending} < :before` }, { ':before': before }),
+      },
     );
-    keys.push(...(result.Items ?? []).map((item) => item[index.partitionKey] as string));
-    startKey = result.LastEvaluatedKey;
-  } while (startKey && keys.length < MAX_PENDING_PER_SWEEP);
+    for await (const page of pages) {
+      found.push(...(page.Items ?? []).map((item) => item[index.partitionKey] as string));
+      if (found.length >= MAX_PENDING_PER_SWEEP) break;
+    }
+    return found;
+  });
   const items: (T | undefined)[] = await Promise.all(keys.slice(0, MAX_PENDING_PER_SWEEP).map(read));
   return items.filter((item): item is T => (item?.auditRecords?.length ?? 0) > 0);
 }
