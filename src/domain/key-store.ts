@@ -1,4 +1,4 @@
-import type { KeyRecord, Rotation } from './api-key';
+import type { KeyRecord, RevocationReason, Rotation } from './api-key';
 import type { AuditRecord } from './audit';
 
 /** Where listing resumes: after the last item of the previous page. Key ids are unique per tenant. */
@@ -28,6 +28,18 @@ export interface KeyStateGuard {
   enabled: boolean;
   scopes: string[];
   expiresAt: string | null;
+}
+
+/** A key's revocation: when, and why. */
+export interface Revocation {
+  at: string;
+  reason: RevocationReason;
+}
+
+/** A `key.expiring` record and the expiry it warns of. */
+export interface ExpiryWarning {
+  expiresAt: string;
+  record: AuditRecord;
 }
 
 /** The item audit records wait in, as the store addresses it. */
@@ -66,15 +78,37 @@ export interface KeyStore {
    * Applies an update, and appends its record if it has one, to a key found by
    * findById or findByHash, unless it has been deleted (or its item replaced) since:
    * then undefined. With `guard`, throws ConcurrentChangeError unless the key is
-   * still in that state; NoRoomForRecordError when the record finds no room (see
-   * MAX_WAITING_RECORDS). Returns the state the write replaced, and the new one.
+   * still in that state; so does a key read unrevoked that has been revoked since.
+   * With `warning`, the warning's record is appended too and the key marked warned
+   * of that expiry, unless it has been warned of it since (ConcurrentChangeError).
+   * NoRoomForRecordError when the records find no room (see MAX_WAITING_RECORDS).
+   * Returns the state the write replaced, and the new one.
    */
-  update(key: KeyRecord, update: KeyUpdate, record?: AuditRecord, guard?: KeyStateGuard): Promise<KeyChange | undefined>;
+  update(
+    key: KeyRecord,
+    update: KeyUpdate,
+    record?: AuditRecord,
+    guard?: KeyStateGuard,
+    warning?: ExpiryWarning,
+  ): Promise<KeyChange | undefined>;
+  /**
+   * Revokes a key found by findById or findByHash: disables it for good, with its
+   * record, in one write, and returns the state replaced and the new one. A key
+   * revoked since it was read is left as it is (both states are it, as it is now);
+   * one deleted since is undefined. Throws NoRoomForRecordError as update does.
+   */
+  revoke(key: KeyRecord, revocation: Revocation, record: AuditRecord): Promise<KeyChange | undefined>;
+  /**
+   * Records an expiry warning in a key that is still active (live, enabled, neither
+   * rotated nor revoked) with that expiry and not warned of it yet: true. False, and
+   * nothing written, when it no longer is. Throws NoRoomForRecordError as update does.
+   */
+  warnOfExpiry(key: KeyRecord, warning: ExpiryWarning): Promise<boolean>;
   /**
    * Marks a key rotated and sets its retirement, if it is still the tenant's key and
    * either not rotated and not expired at `unexpiredAt`, or rotated to the unfinished
    * replacement it `supersedes`. Otherwise `gone` (it no longer exists) or `changed`
-   * (it was rotated, or expired, meanwhile), and nothing is written. A retry of a
+   * (it was rotated, revoked or expired meanwhile), and nothing is written. A retry of a
    * write that landed recognises it. The rotation's record waits in the replacement.
    */
   retire(

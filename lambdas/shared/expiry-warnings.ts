@@ -1,0 +1,80 @@
+import { ConflictException, CreateScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { ENV } from '../../src/config';
+import type { ExpiryWarnings } from '../../src/domain/expiry-warnings';
+import { errorKind, logger } from './logger';
+import { CALL_LIMITS } from './stage-cache-flush';
+
+/** A scheduled warning that cannot be queued for this long is given up to the dead-letter queue: a day late is no warning. */
+const WARNING_MAX_AGE_SECONDS = 24 * 60 * 60;
+
+/** The function calls a capability its deployment did not grant: a wiring bug, never swallowed. */
+class MissingGrantError extends Error {
+  readonly name = 'MissingGrantError';
+}
+
+/**
+ * Expiry warnings in AWS (src/domain/expiry-warnings.ts): the window the
+ * construct's `expiryWarning` sets, and a one-time EventBridge Scheduler schedule
+ * per key (`warn-{keyId}`, in the flush schedules' group) that puts the warning on
+ * its queue when it is due and then deletes itself; a later expiry moves it. The
+ * queue's consumer (lambdas/warn-of-expiry.ts) writes the warning, if it still applies.
+ *
+ * Settings are read when the function starts; the construct's
+ * grantScheduleExpiryWarnings sets them along with the IAM they need. A function
+ * without them throws MissingGrantError once a change of it would warn (a
+ * function that sets no expiry never does). The Scheduler client is made for the
+ * first schedule. A schedule that cannot be made is logged, not thrown: the change
+ * is written already, and its key is then not warned.
+ */
+export function expiryWarningsFromEnvironment(env: NodeJS.ProcessEnv = process.env): ExpiryWarnings {
+  const windowSetting = env[ENV.expiryWarningSeconds];
+  const groupName = env[ENV.flushScheduleGroup];
+  const roleArn = env[ENV.flushScheduleRoleArn];
+  const queueArn = env[ENV.expiryWarningQueueArn];
+  const deadLetterQueueArn = env[ENV.flushDeadLetterQueueArn];
+  const granted = windowSetting && groupName && roleArn && queueArn && deadLetterQueueArn;
+  const missing = () =>
+    new MissingGrantError(
+      `This function may not warn of expiries: ${ENV.expiryWarningSeconds}, ${ENV.flushScheduleGroup}, ${ENV.flushScheduleRoleArn}, ${ENV.expiryWarningQueueArn} or ${ENV.flushDeadLetterQueueArn} is not set`,
+    );
+  let client: SchedulerClient | undefined;
+  return {
+    get windowSeconds() {
+      if (!granted) throw missing();
+      return Number(windowSetting);
+    },
+    schedule: {
+      async warnAt(key, expiresAt, at) {
+        if (!granted) throw missing();
+        client ??= new SchedulerClient(CALL_LIMITS);
+        const runAt = new Date(Math.ceil(Date.parse(at) / 1000) * 1000);
+        const schedule = {
+          Name: `warn-${key.keyId}`,
+          GroupName: groupName,
+          ScheduleExpression: `at(${runAt.toISOString().slice(0, 19)})`,
+          ScheduleExpressionTimezone: 'UTC',
+          FlexibleTimeWindow: { Mode: 'OFF' as const },
+          ActionAfterCompletion: 'DELETE' as const,
+          Target: {
+            Arn: queueArn,
+            RoleArn: roleArn,
+            Input: JSON.stringify({ tenantId: key.tenantId, keyId: key.keyId, expiresAt }),
+            RetryPolicy: { MaximumEventAgeInSeconds: WARNING_MAX_AGE_SECONDS, MaximumRetryAttempts: 185 },
+            DeadLetterConfig: { Arn: deadLetterQueueArn },
+          },
+        };
+        try {
+          try {
+            await client.send(new CreateScheduleCommand(schedule));
+          } catch (error) {
+            // The key has a warning scheduled already: move it to the new expiry's.
+            if (!(error instanceof ConflictException)) throw error;
+            await client.send(new UpdateScheduleCommand(schedule));
+          }
+        } catch (error) {
+          logger.warn('Expiry warning could not be scheduled', { keyId: key.keyId, error: errorKind(error) });
+        }
+      },
+    },
+  };
+}
