@@ -59,6 +59,8 @@ export class AuthorizerCacheFlush extends Construct {
 
   /** Roles of the functions that flush, and the policies letting them flush each registered stage: one per stack. */
   private readonly flushingRoles: IRole[] = [];
+  /** What each function was granted to schedule flushes: asked again (the expiry warnings' schedules share it), the same. */
+  private readonly scheduling = new Map<LambdaFunction, Grant>();
   private readonly stagePolicies = new Map<Stack, { policy: ManagedPolicy; statement: PolicyStatement }>();
 
   constructor(scope: Construct, id: string, props: AuthorizerCacheFlushProps) {
@@ -110,7 +112,8 @@ export class AuthorizerCacheFlush extends Construct {
     // Only Scheduler may assume it, and only for schedules of this account and group ("Confused deputy
     // prevention", EventBridge Scheduler User Guide: aws:SourceArn is the schedule group's ARN, never a schedule's).
     this.scheduleRole = new Role(this, 'ScheduleRole', {
-      description: 'Assumed by EventBridge Scheduler to queue an authorizer cache flush when a key expires.',
+      description:
+        'Assumed by EventBridge Scheduler to queue an authorizer cache flush when a key expires, or its expiry warning.',
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com').withConditions({
         StringEquals: {
           'aws:SourceAccount': Stack.of(this).account,
@@ -173,6 +176,8 @@ export class AuthorizerCacheFlush extends Construct {
    * Service Authorization Reference).
    */
   grantScheduleFlush(fn: LambdaFunction): Grant {
+    const granted = this.scheduling.get(fn);
+    if (granted) return granted;
     fn.addEnvironment(ENV.flushScheduleGroup, this.scheduleGroup.scheduleGroupName);
     fn.addEnvironment(ENV.flushScheduleRoleArn, this.scheduleRole.roleArn);
     fn.addEnvironment(ENV.flushQueueArn, this.queue.queueArn);
@@ -191,7 +196,9 @@ export class AuthorizerCacheFlush extends Construct {
           "Flush schedules are created and moved at run time, one per key (flush-{keyId}), so their names cannot be listed in advance; the wildcard covers only this service's own schedule group.",
       });
     }
-    return this.scheduleGroup.grantWriteSchedules(fn);
+    const grant = this.scheduleGroup.grantWriteSchedules(fn);
+    this.scheduling.set(fn, grant);
+    return grant;
   }
 
   /**

@@ -46,9 +46,13 @@ export class SecretScanning {
   async report(body: Buffer, signature: PayloadSignature, parse: (body: Buffer) => unknown): Promise<TokenFeedback[]> {
     await this.verify(body, signature);
     const tokens = parseOrThrow(secretScanningReportSchema, parse(body));
-    // One revocation per key, however often the payload names it.
+    // One revocation per key, however often the payload names it: where it was first found, with a place named.
     const keys = new Map<string, ScannedToken>();
-    for (const token of tokens) if (parseKey(token.token)) keys.set(hashKey(token.token), token);
+    for (const token of tokens) {
+      if (!parseKey(token.token)) continue;
+      const keyHash = hashKey(token.token);
+      if (!keys.get(keyHash)?.url) keys.set(keyHash, token);
+    }
     const hashes = [...keys.keys()];
     const revoked = await this.options.service.runOnSecrets(
       revokeKey,

@@ -398,12 +398,17 @@ function operationFor(route: Route, shared: boolean): OperationObject {
   };
 }
 
+/** 1048576 → `1 MiB`, 10240 → `10 KiB`. */
+function bytesText(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes / 1024} KiB`;
+}
+
 /** A problem status of an operation: the API's shared response, or one of its own where its meaning differs here. */
 function problemResponseOf(spec: Operation, status: ProblemStatus): ResponseObject | { $ref: string } {
   const maxBytes = spec.body?.maxBytes ?? DEFAULT_MAX_BODY_BYTES;
   const note =
     spec.problemNotes?.[status] ??
-    (status === 413 && maxBytes !== DEFAULT_MAX_BODY_BYTES ? `The body is over ${maxBytes / 1024} KiB.` : undefined);
+    (status === 413 && maxBytes !== DEFAULT_MAX_BODY_BYTES ? `The body is over ${bytesText(maxBytes)}.` : undefined);
   if (note === undefined) return componentRef('responses', PROBLEMS[status].name);
   return { ...problemResponses()[PROBLEMS[status].name], description: note };
 }

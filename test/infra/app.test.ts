@@ -123,9 +123,9 @@ describe('the CDK app', () => {
     const bundles = () => functions().map((resource) => path.join(assembly.directory, resource.Metadata['aws:asset:path']));
 
     it('into minified ES modules, each with its source map, one bundle per function', () => {
-      // The handlers, the two authorizers, the flusher, the audit delivery and sweeper, and the usage plans' stage link
-      // (one asset in both stacks) and reconciler.
-      expect(bundles()).toHaveLength(Object.keys(HANDLERS).length + 7);
+      // The handlers, the two authorizers, the flusher, the expiry warner, the audit delivery and sweeper, and the usage
+      // plans' stage link (one asset in both stacks) and reconciler.
+      expect(bundles()).toHaveLength(Object.keys(HANDLERS).length + 8);
       for (const dir of bundles()) {
         // The console function also carries the console's browser assets, in console/.
         const files = fs.readdirSync(dir).filter((file) => file !== 'console');
