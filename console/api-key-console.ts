@@ -1,8 +1,9 @@
 /**
  * `<api-key-console>`: the seed's settings page as a web component. It lists the
- * signed-in user's tenant's keys, creates one (showing its secret once),
- * disables, enables, rotates and deletes keys from each row's menu, and shows
- * the latest changes to them ("Activity", from the audit trail).
+ * signed-in user's tenant's keys (with when a key expires soon, and a revoked
+ * key as revoked), creates one (showing its secret once), disables, enables,
+ * rotates, revokes and deletes keys from each row's menu, and shows the latest
+ * changes to them ("Activity", from the audit trail).
  *
  * Attributes: `issuer`, `client-id` (the identity provider), `api-base` (the
  * console API, e.g. `/v1/console/api`), `redirect-uri` (the page the identity
@@ -18,6 +19,27 @@ import { type ActivityRecord, actionText, actorText, changesOf, keyText } from '
 import { ApiError, KeysApi } from './keys-api';
 import { beginSignIn, completeSignIn, endSession, isSignInCallback, type Session, type SignInSettings } from './oidc';
 import { dateText, relativeText } from './time-text';
+
+/** A change to a key that is asked about first, in a dialog: what it is called, what it does, and what it did. */
+const CONFIRMATIONS = {
+  delete: {
+    title: 'Delete API key',
+    text: 'Apps using this key stop working at once. This cannot be undone.',
+    button: 'Delete',
+    done: 'is deleted.',
+  },
+  revoke: {
+    title: 'Revoke API key',
+    text: 'Apps using this key stop working at once, and it can never work again: revoke a key whose secret has leaked. It stays in the list, revoked.',
+    button: 'Revoke',
+    done: 'is revoked.',
+  },
+} as const;
+
+type ConfirmedAction = keyof typeof CONFIRMATIONS;
+
+/** An active key is told to expire soon within this: its expiry warning's window by default, a week. */
+const EXPIRES_SOON_MS = 7 * 24 * 60 * 60 * 1000;
 
 type Phase = 'starting' | 'signedOut' | 'signedIn';
 
@@ -67,7 +89,7 @@ export class ApiKeyConsole extends LitElement {
     secret: { state: true },
     copied: { state: true },
     openMenu: { state: true },
-    deleting: { state: true },
+    confirming: { state: true },
     busy: { state: true },
   };
 
@@ -90,7 +112,8 @@ export class ApiKeyConsole extends LitElement {
   declare private secret: ShownSecret | undefined;
   declare private copied: boolean;
   declare private openMenu: string | undefined;
-  declare private deleting: ApiKey | undefined;
+  /** The change that waits for the user to confirm it, and its key. */
+  declare private confirming: { action: ConfirmedAction; key: ApiKey } | undefined;
   declare private busy: boolean;
 
   #session: Session | undefined;
@@ -324,23 +347,24 @@ export class ApiKeyConsole extends LitElement {
     }
   }
 
-  private askDelete(key: ApiKey): void {
+  private ask(action: ConfirmedAction, key: ApiKey): void {
     this.openMenu = undefined;
-    this.deleting = key;
+    this.confirming = { action, key };
   }
 
-  private cancelDelete = () => {
-    this.deleting = undefined;
+  private cancelConfirm = () => {
+    this.confirming = undefined;
   };
 
-  private confirmDelete = async () => {
-    const key = this.deleting;
-    if (!key) return;
-    if (await this.attempt(() => this.api.remove(key.id))) {
-      this.notice = html`${nameText(key.name)} is deleted.`;
+  private confirm = async () => {
+    if (!this.confirming) return;
+    const { action, key } = this.confirming;
+    const done = await this.attempt<unknown>(() => (action === 'delete' ? this.api.remove(key.id) : this.api.revoke(key.id)));
+    if (done) {
+      this.notice = html`${nameText(key.name)} ${CONFIRMATIONS[action].done}`;
       await this.refreshQuietly();
     }
-    this.deleting = undefined;
+    this.confirming = undefined;
   };
 
   protected updated(changed: PropertyValues): void {
@@ -364,12 +388,12 @@ export class ApiKeyConsole extends LitElement {
             : nothing
         }
       </header>
-      ${this.creating || this.secret || this.deleting ? nothing : this.renderMessage()}
+      ${this.creating || this.secret || this.confirming ? nothing : this.renderMessage()}
       <div role="status" class="status">${this.notice ? html`<p>${this.notice}</p>` : nothing}</div>
       ${this.phase === 'signedOut' ? this.renderSignIn() : nothing}
       ${this.phase === 'signedIn' ? this.renderKeys() : nothing} ${this.phase === 'signedIn' ? this.renderActivity() : nothing}
       ${this.creating ? this.renderCreate() : nothing}
-      ${this.secret ? this.renderSecret(this.secret) : nothing} ${this.deleting ? this.renderDelete(this.deleting) : nothing}
+      ${this.secret ? this.renderSecret(this.secret) : nothing} ${this.confirming ? this.renderConfirm(this.confirming) : nothing}
     `;
   }
 
@@ -479,7 +503,9 @@ export class ApiKeyConsole extends LitElement {
       <td class="used" data-label="Last used">
         ${key.lastUsedAt ? timeText(key.lastUsedAt, relativeText(key.lastUsedAt, Date.now())) : 'Never'}
       </td>
-      <td class="status" data-label="Status"><span class="badge ${key.status}">${key.status}</span></td>
+      <td class="status" data-label="Status">
+        <span class="badge ${key.status}">${key.status}</span>${this.renderExpiresSoon(key)}
+      </td>
       <td class="actions">
         <button
           type="button"
@@ -515,8 +541,15 @@ export class ApiKeyConsole extends LitElement {
                   ? html`<li role="none"><button type="button" role="menuitem" @click=${() => this.rotate(key)}>Rotate</button></li>`
                   : nothing
               }
+              ${
+                key.status === 'revoked'
+                  ? nothing
+                  : html`<li role="none">
+                    <button type="button" role="menuitem" class="danger" @click=${() => this.ask('revoke', key)}>Revoke</button>
+                  </li>`
+              }
               <li role="none">
-                <button type="button" role="menuitem" class="danger" @click=${() => this.askDelete(key)}>Delete</button>
+                <button type="button" role="menuitem" class="danger" @click=${() => this.ask('delete', key)}>Delete</button>
               </li>
             </ul>`
             : nothing
@@ -572,17 +605,26 @@ export class ApiKeyConsole extends LitElement {
     </dialog>`;
   }
 
-  private renderDelete(key: ApiKey) {
-    return html`<dialog aria-labelledby="delete-title" aria-describedby="delete-text" @close=${this.cancelDelete}>
-      <h2 id="delete-title">Delete API key</h2>
-      <p id="delete-text">
+  /** An active key's expiry, once it is near: "expires in 3 days". */
+  private renderExpiresSoon(key: ApiKey) {
+    if (key.status !== 'active' || key.expiresAt === null) return nothing;
+    const now = Date.now();
+    if (Date.parse(key.expiresAt) - now > EXPIRES_SOON_MS) return nothing;
+    return html`<span class="expires">expires ${timeText(key.expiresAt, relativeText(key.expiresAt, now))}</span>`;
+  }
+
+  private renderConfirm({ action, key }: { action: ConfirmedAction; key: ApiKey }) {
+    const words = CONFIRMATIONS[action];
+    return html`<dialog aria-labelledby="confirm-title" aria-describedby="confirm-text" @close=${this.cancelConfirm}>
+      <h2 id="confirm-title">${words.title}</h2>
+      <p id="confirm-text">
         <strong class="subject">${nameText(key.name)}</strong>
-        Apps using this key stop working at once. This cannot be undone.
+        ${words.text}
       </p>
       ${this.renderMessage()}
       <div class="buttons">
-        <button type="button" @click=${this.cancelDelete}>Cancel</button>
-        <button type="button" class="danger-button" @click=${this.confirmDelete} ?disabled=${this.busy}>Delete</button>
+        <button type="button" @click=${this.cancelConfirm}>Cancel</button>
+        <button type="button" class="danger-button" @click=${this.confirm} ?disabled=${this.busy}>${words.button}</button>
       </div>
     </dialog>`;
   }
@@ -647,6 +689,8 @@ export class ApiKeyConsole extends LitElement {
     .badge.active { color: #116329; }
     .badge.disabled, .badge.expired { color: #6e4a00; }
     .badge.rotated { color: #4a5561; }
+    .badge.revoked { color: #b3261e; }
+    .expires { display: block; font-size: 0.85rem; color: #6e4a00; white-space: nowrap; }
     .actions { position: relative; text-align: right; }
     .menu-button { padding: 0.2rem 0.6rem; line-height: 1; }
     [role='menu'] {

@@ -1,4 +1,5 @@
 import type { AuditRecord } from './audit';
+import type { RevocationReason } from './revocation';
 
 /** The stored item. `keyHash` identifies it; the plaintext key is never part of it. */
 export interface KeyRecord {
@@ -53,13 +54,6 @@ export interface KeyRecord {
   expiryWarnedFor?: string;
 }
 
-/**
- * Why a key was revoked: `leaked`, its secret was exposed (always, when its holder
- * or a secret scanner revokes it); `unused`, it is ended for good because nothing
- * needs it any more (an owner's housekeeping, by id).
- */
-export const REVOCATION_REASONS = ['leaked', 'unused'] as const;
-export type RevocationReason = (typeof REVOCATION_REASONS)[number];
 
 export interface Rotation {
   to: string;

@@ -1,4 +1,5 @@
-import type { KeyRecord, RevocationReason, Rotation } from './api-key';
+import type { KeyRecord, Rotation } from './api-key';
+import type { RevocationReason } from './revocation';
 import type { AuditRecord } from './audit';
 
 /** Where listing resumes: after the last item of the previous page. Key ids are unique per tenant. */

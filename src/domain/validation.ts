@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { REVOCATION_REASONS } from './api-key';
+import { REVOCATION_REASONS } from './revocation';
 import { type FieldError, ValidationError } from './errors';
 import { KEY_ID_PATTERN, SCOPE_MESSAGE, SCOPE_PATTERN, TENANT_ID_PATTERN } from './identifiers';
 

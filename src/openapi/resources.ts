@@ -1,10 +1,11 @@
 import * as z from 'zod';
-import { type ApiKey, type IssuedApiKey, REVOCATION_REASONS } from '../domain/api-key';
+import type { ApiKey, IssuedApiKey } from '../domain/api-key';
 import { AUDIT_ACTIONS, AUDIT_ID_PATTERN, type AuditRecord } from '../domain/audit';
 import type { AuditList } from '../domain/audit-queries';
 import { KEY_ID_PATTERN } from '../domain/identifiers';
 import type { KeyCheck } from '../domain/key-check';
 import type { KeyList } from '../domain/key-queries';
+import { REVOCATION_REASONS } from '../domain/revocation';
 import type { RevocationAccepted } from '../domain/leaked-keys';
 import type { TokenFeedback } from '../domain/secret-scanning';
 import type { DailyUsage, Tenant } from '../domain/tenants';

@@ -79,8 +79,11 @@ describe('the environment of each function', () => {
       [ENV.flushScheduleRoleArn]: 'arn:aws:iam::000000000000:role/local-authorizer-cache-flush',
       [ENV.flushQueueArn]: 'arn:aws:sqs:eu-west-1:000000000000:authorizer-cache-flush',
       [ENV.flushDeadLetterQueueArn]: 'arn:aws:sqs:eu-west-1:000000000000:authorizer-cache-flush-dead-letters',
+      [ENV.expiryWarningSeconds]: '604800',
+      [ENV.expiryWarningQueueArn]: 'arn:aws:sqs:eu-west-1:000000000000:expiry-warnings',
       [ENV.tenantTableName]: 'api-key-tenants',
     });
+    expect(functionEnvironment('expiryWarner', config, stage, local)).toEqual({ [ENV.tableName]: 'keys' });
     expect(functionEnvironment('authorizer', config, stage, local)).toEqual({
       [ENV.tableName]: 'keys',
       [ENV.usageKeyNamespace]: usage[ENV.usageKeyNamespace],
