@@ -54,7 +54,6 @@ export interface KeyRecord {
   expiryWarnedFor?: string;
 }
 
-
 export interface Rotation {
   to: string;
   previousExpiresAt: string | null;

@@ -1,6 +1,6 @@
 import type { KeyRecord, Rotation } from './api-key';
-import type { RevocationReason } from './revocation';
 import type { AuditRecord } from './audit';
+import type { RevocationReason } from './revocation';
 
 /** Where listing resumes: after the last item of the previous page. Key ids are unique per tenant. */
 export interface PagePosition {

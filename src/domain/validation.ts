@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import { REVOCATION_REASONS } from './revocation';
 import { type FieldError, ValidationError } from './errors';
 import { KEY_ID_PATTERN, SCOPE_MESSAGE, SCOPE_PATTERN, TENANT_ID_PATTERN } from './identifiers';
+import { REVOCATION_REASONS } from './revocation';
 
 const MAX_SCOPES = 20;
 const MAX_NAME_LENGTH = 100;

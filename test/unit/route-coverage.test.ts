@@ -112,11 +112,7 @@ describe('the route table', () => {
       (fetch) => new ApiKeyServiceClient({ endpoint: ENDPOINT, credentials: CREDENTIALS, fetch }),
     );
     expect(sorted(Object.values(called))).toEqual(
-      sorted([
-        ...routesBehind('iam'),
-        described(routeFor('openApi', 'none')),
-        described(routeFor('revokeKeyBySecret', 'none')),
-      ]),
+      sorted([...routesBehind('iam'), described(routeFor('openApi', 'none')), described(routeFor('revokeKeyBySecret', 'none'))]),
     );
   });
 

@@ -87,9 +87,7 @@ describe('a payload signed by GitHub', () => {
     const { leaked, store, invalidation, scanning, parse } = setup();
     const { body, signature } = payload([{ token: leaked }]);
     await scanning.report(body, signature, parse);
-    await expect(scanning.report(body, signature, parse)).resolves.toEqual([
-      expect.objectContaining({ label: 'true_positive' }),
-    ]);
+    await expect(scanning.report(body, signature, parse)).resolves.toEqual([expect.objectContaining({ label: 'true_positive' })]);
     expect(store.all('acme')[0].auditRecords).toHaveLength(1);
     expect(invalidation.flushesNow).toBe(1);
   });
@@ -150,7 +148,7 @@ describe('a payload GitHub did not sign', () => {
 });
 
 describe("GitHub's published keys", () => {
-  it('are read in GitHub\'s format, every key trusted, current or not', () => {
+  it("are read in GitHub's format, every key trusted, current or not", () => {
     expect(
       parsePublishedKeys({
         public_keys: [

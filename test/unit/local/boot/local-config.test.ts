@@ -138,7 +138,7 @@ describe('GITHUB_SECRET_SCANNING_KEYS_FILE', () => {
   it.each([
     ['missing', undefined],
     ['not JSON', 'public_keys'],
-    ['not GitHub\'s format', JSON.stringify({ keys: [] })],
+    ["not GitHub's format", JSON.stringify({ keys: [] })],
   ])('refuses a file %s, naming it', async (_case, text) => {
     const file = join(dir, 'keys.json');
     if (text !== undefined) await writeFile(file, text);
