@@ -252,6 +252,40 @@ describeInBrowser('the console', () => {
     await context.close();
   });
 
+  it('revokes from the row menu once confirmed: the key stops working and is listed as revoked; a key expiring soon says when', async () => {
+    const { context, page } = await openConsole();
+    await signIn(page, consoleUrl, ALICE);
+    const leaked = await createKey(page, 'Pasted in chat');
+    await page.getByRole('button', { name: 'Done' }).click();
+    await chooseAction(page, 'Pasted in chat', 'Revoke');
+    const confirm = page.getByRole('dialog', { name: 'Revoke API key' });
+    await expect(confirm.textContent()).resolves.toContain('can never work again');
+    await screenshot(page, '09-revoke-dialog');
+    await confirm.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await row(page, 'Pasted in chat').getByText('revoked', { exact: true }).waitFor();
+    expect((await whoami(leaked)).status).toBe(401);
+    // Ended for good: neither enabled again nor rotated from the menu, only deleted.
+    await page.getByRole('button', { name: 'Actions for Pasted in chat' }).click();
+    const items = await page.getByRole('menu').getByRole('menuitem').allTextContents();
+    expect(items.map((item) => item.trim())).toEqual(['Delete']);
+    await page.keyboard.press('Escape');
+
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    await page.getByRole('textbox', { name: 'Name' }).fill('Trial');
+    const inTwoDays = new Date(Date.now() + 2 * 86_400_000);
+    const day = `${inTwoDays.getFullYear()}-${String(inTwoDays.getMonth() + 1).padStart(2, '0')}-${String(inTwoDays.getDate()).padStart(2, '0')}`;
+    await page.getByLabel('Expires on (optional)').fill(day);
+    await page.getByRole('button', { name: 'Generate API key' }).click();
+    await page.getByRole('button', { name: 'Done' }).click();
+    await expect(
+      row(page, 'Trial')
+        .getByText(/^expires in [23] days$/)
+        .count(),
+    ).resolves.toBe(1);
+    await context.close();
+  });
+
   it("shows a user only their own tenant's keys, and refuses the other tenant's even to edited requests", async () => {
     const alice = await openConsole();
     await signIn(alice.page, consoleUrl, ALICE);
