@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Grant, type IGrantable, type IRole, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { EventSourceMapping, type IFunction, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type IScheduleGroup, ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -12,6 +12,7 @@ import { FLUSH_QUEUE } from '../src/flush-queue';
 import { ROUTELESS_GRANTS } from '../src/function-grants';
 import { FLUSHER_ENTRY } from '../src/routes';
 import { deployedSize } from './private/deployed-size';
+import { consumeQueue } from './private/queue-consumer';
 import { serviceFunction } from './private/service-function';
 import { uniqueName } from './private/unique-name';
 
@@ -86,22 +87,12 @@ export class AuthorizerCacheFlush extends Construct {
       tracing: props.tracing,
     });
     ROUTELESS_GRANTS.flusher({ flushNow: () => this.grantFlushNow(flusher) });
-    new EventSourceMapping(this, 'FlusherQueueSource', {
-      target: flusher,
-      eventSourceArn: this.queue.queueArn,
+    consumeQueue(this, 'FlusherQueueSource', flusher, this.queue, {
       batchSize: FLUSH_QUEUE.batchSize,
       maxBatchingWindow: Duration.seconds(FLUSH_QUEUE.maxBatchingWindowSeconds),
       // At most two batches at a time (the least Lambda allows) keep the flush rate bounded.
       maxConcurrency: 2,
-      reportBatchItemFailures: true,
     });
-    // What Lambda's poller does with the function's role ("Using Lambda with Amazon SQS": execution role permissions).
-    flusher.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
-        resources: [this.queue.queueArn],
-      }),
-    );
     this.flusherFunction = flusher;
 
     this.scheduleGroup = new ScheduleGroup(this, 'Schedules', {

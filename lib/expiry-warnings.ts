@@ -1,6 +1,6 @@
 import { Duration, Token } from 'aws-cdk-lib';
-import { Grant, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { EventSourceMapping, type IFunction, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { Grant } from 'aws-cdk-lib/aws-iam';
+import type { IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -10,6 +10,7 @@ import { ROUTELESS_GRANTS } from '../src/function-grants';
 import { EXPIRY_WARNER_ENTRY } from '../src/routes';
 import type { AuthorizerCacheFlush } from './authorizer-cache-flush';
 import type { KeyTable } from './key-table';
+import { consumeQueue } from './private/queue-consumer';
 import { serviceFunction } from './private/service-function';
 
 /** The longest warning window: a year ahead is as far as "soon" goes. */
@@ -79,19 +80,7 @@ export class ExpiryWarnings extends Construct {
       tracing: props.tracing,
     });
     ROUTELESS_GRANTS.expiryWarner({ keyTable: (access) => props.keyTable.grantAccess(warner, access) });
-    new EventSourceMapping(this, 'WarnerQueueSource', {
-      target: warner,
-      eventSourceArn: this.queue.queueArn,
-      batchSize: 10,
-      reportBatchItemFailures: true,
-    });
-    // What Lambda's poller does with the function's role ("Using Lambda with Amazon SQS": execution role permissions).
-    warner.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
-        resources: [this.queue.queueArn],
-      }),
-    );
+    consumeQueue(this, 'WarnerQueueSource', warner, this.queue, { batchSize: 10 });
     this.warnerFunction = warner;
     // The schedules put the warnings on this queue: SendMessage alone.
     Grant.addToPrincipal({

@@ -1,7 +1,8 @@
-import { ConflictException, CreateScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ENV } from '../../src/config';
 import type { ExpiryWarnings } from '../../src/domain/expiry-warnings';
 import { errorKind, logger } from './logger';
+import { scheduleOnce } from './one-time-schedules';
 import { CALL_LIMITS } from './stage-cache-flush';
 
 /** A scheduled warning that cannot be queued for this long is given up to the dead-letter queue: a day late is no warning. */
@@ -32,7 +33,10 @@ export function expiryWarningsFromEnvironment(env: NodeJS.ProcessEnv = process.e
   const roleArn = env[ENV.flushScheduleRoleArn];
   const queueArn = env[ENV.expiryWarningQueueArn];
   const deadLetterQueueArn = env[ENV.flushDeadLetterQueueArn];
-  const granted = windowSetting && groupName && roleArn && queueArn && deadLetterQueueArn;
+  const granted =
+    windowSetting && groupName && roleArn && queueArn && deadLetterQueueArn
+      ? { windowSeconds: Number(windowSetting), groupName, roleArn, queueArn, deadLetterQueueArn }
+      : undefined;
   const missing = () =>
     new MissingGrantError(
       `This function may not warn of expiries: ${ENV.expiryWarningSeconds}, ${ENV.flushScheduleGroup}, ${ENV.flushScheduleRoleArn}, ${ENV.expiryWarningQueueArn} or ${ENV.flushDeadLetterQueueArn} is not set`,
@@ -41,36 +45,24 @@ export function expiryWarningsFromEnvironment(env: NodeJS.ProcessEnv = process.e
   return {
     get windowSeconds() {
       if (!granted) throw missing();
-      return Number(windowSetting);
+      return granted.windowSeconds;
     },
     schedule: {
       async warnAt(key, expiresAt, at) {
         if (!granted) throw missing();
         client ??= new SchedulerClient(CALL_LIMITS);
-        const runAt = new Date(Math.ceil(Date.parse(at) / 1000) * 1000);
-        const schedule = {
-          Name: `warn-${key.keyId}`,
-          GroupName: groupName,
-          ScheduleExpression: `at(${runAt.toISOString().slice(0, 19)})`,
-          ScheduleExpressionTimezone: 'UTC',
-          FlexibleTimeWindow: { Mode: 'OFF' as const },
-          ActionAfterCompletion: 'DELETE' as const,
-          Target: {
-            Arn: queueArn,
-            RoleArn: roleArn,
-            Input: JSON.stringify({ tenantId: key.tenantId, keyId: key.keyId, expiresAt }),
-            RetryPolicy: { MaximumEventAgeInSeconds: WARNING_MAX_AGE_SECONDS, MaximumRetryAttempts: 185 },
-            DeadLetterConfig: { Arn: deadLetterQueueArn },
-          },
-        };
         try {
-          try {
-            await client.send(new CreateScheduleCommand(schedule));
-          } catch (error) {
-            // The key has a warning scheduled already: move it to the new expiry's.
-            if (!(error instanceof ConflictException)) throw error;
-            await client.send(new UpdateScheduleCommand(schedule));
-          }
+          // The key's warning scheduled already, if it has one, moves to the new expiry's.
+          await scheduleOnce(client, {
+            name: `warn-${key.keyId}`,
+            groupName: granted.groupName,
+            runAt: new Date(Math.ceil(Date.parse(at) / 1000) * 1000),
+            queueArn: granted.queueArn,
+            roleArn: granted.roleArn,
+            deadLetterQueueArn: granted.deadLetterQueueArn,
+            input: JSON.stringify({ tenantId: key.tenantId, keyId: key.keyId, expiresAt }),
+            maxEventAgeSeconds: WARNING_MAX_AGE_SECONDS,
+          });
         } catch (error) {
           logger.warn('Expiry warning could not be scheduled', { keyId: key.keyId, error: errorKind(error) });
         }

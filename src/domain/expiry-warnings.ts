@@ -1,4 +1,4 @@
-import { type KeyRecord, statusOf } from './api-key';
+import { isExpired, type KeyRecord } from './api-key';
 import { auditRecordOf } from './audit';
 import type { ExpiryWarning } from './key-store';
 
@@ -48,13 +48,31 @@ export function warningDueAt(expiresAt: string, windowSeconds: number): number {
   return Date.parse(expiresAt) - windowSeconds * 1000;
 }
 
-/** Whether a key, as it is at `now`, is one to warn of `expiresAt`: active with that expiry, and not warned of it yet. */
-export function needsWarning(
-  key: Pick<KeyRecord, 'expiresAt' | 'expiryWarnedFor' | 'revokedAt' | 'enabled' | 'rotation'>,
-  expiresAt: string,
-  now: Date,
-): boolean {
-  return key.expiresAt === expiresAt && key.expiryWarnedFor !== expiresAt && statusOf(key, now) === 'active';
+type WarnedState = Pick<
+  KeyRecord,
+  'expiresAt' | 'expiryWarnedFor' | 'revokedAt' | 'enabled' | 'rotation' | 'pending' | 'deleted'
+>;
+
+/**
+ * Whether a key may be warned of `expiresAt`, whatever the time: live (not a
+ * pending replacement, not deleted), enabled, neither rotated nor revoked, with
+ * that expiry, and not warned of it yet. The stores check this as they write a warning.
+ */
+export function isWarnable(key: WarnedState, expiresAt: string): boolean {
+  return (
+    !key.pending &&
+    !key.deleted &&
+    key.enabled &&
+    key.rotation === undefined &&
+    key.revokedAt === undefined &&
+    key.expiresAt === expiresAt &&
+    key.expiryWarnedFor !== expiresAt
+  );
+}
+
+/** Whether a key, as it is at `now`, is one to warn of `expiresAt`: warnable, and that expiry still ahead. */
+export function needsWarning(key: WarnedState, expiresAt: string, now: Date): boolean {
+  return isWarnable(key, expiresAt) && !isExpired(key, now);
 }
 
 /**

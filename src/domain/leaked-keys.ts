@@ -1,5 +1,5 @@
+import { bodyFields } from './body-fields';
 import type { Caller } from './caller';
-import { type FieldError, ValidationError } from './errors';
 import { revokeKey } from './key-commands/revoke-key';
 import { hashKey, parseKey } from './key-format';
 import type { KeyService } from './key-service';
@@ -31,19 +31,11 @@ const REQUEST_FIELDS = new Set(['key']);
  * checksum are right. Anything else is a 400, before any read.
  */
 export function parseRevocationRequest(body: unknown): string {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ValidationError([{ path: '(body)', message: 'must be a JSON object' }]);
-  }
-  const fields = body as Record<string, unknown>;
-  const errors: FieldError[] = [];
-  if (typeof fields.key !== 'string') errors.push({ path: 'key', message: 'must be a string' });
-  else if (!parseKey(fields.key)) {
-    errors.push({ path: 'key', message: 'is not a key: its format or checksum is wrong' });
-  }
-  const unknown = Object.keys(fields).filter((name) => !REQUEST_FIELDS.has(name));
-  if (unknown.length > 0) errors.push({ path: '(body)', message: `unknown field(s): ${unknown.join(', ')}` });
-  if (errors.length > 0) throw new ValidationError(errors);
-  return fields.key as string;
+  const { key } = bodyFields(body, REQUEST_FIELDS, ({ key }) => {
+    if (typeof key !== 'string') return [{ path: 'key', message: 'must be a string' }];
+    return parseKey(key) ? [] : [{ path: 'key', message: 'is not a key: its format or checksum is wrong' }];
+  });
+  return key as string;
 }
 
 /** Revokes the key `key` names, if there is one, as its holder (leaked): nothing is answered of it. */

@@ -10,6 +10,7 @@ import {
 import { type KeyRecord, type Rotation, ttlFor } from '../domain/api-key';
 import type { AuditRecord } from '../domain/audit';
 import { ConcurrentChangeError, NoRoomForRecordError, StoreConflictError } from '../domain/errors';
+import { isWarnable } from '../domain/expiry-warnings';
 import {
   type AuditedItem,
   type ExpiryWarning,
@@ -23,7 +24,7 @@ import {
   type Revocation,
 } from '../domain/key-store';
 import { sendRequest } from './dynamodb-client';
-import { allOf, buildExpressions, namePlaceholders } from './expressions';
+import { allOf, buildExpressions, type ExpressionParts, namePlaceholders } from './expressions';
 import { KeyTableReads, type KeyTableTransport } from './key-table-reads';
 import { KEY_TABLE } from './table-schema';
 import { appendRecords, holdsExactly, itemsWaitingSince, MAX_SETTLE_ATTEMPTS, settledClauses } from './waiting-records';
@@ -333,36 +334,25 @@ export class DynamoKeyStore implements KeyStore {
 
   async revoke(key: KeyRecord, revocation: Revocation, record: AuditRecord): Promise<KeyChange | undefined> {
     const recording = appendRecords([record], MAX_WAITING_RECORDS);
-    const result = await sendRequest(
-      () =>
-        this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { keyHash: key.keyHash },
-            ReturnValues: 'ALL_OLD',
-            ...buildExpressions(
-              {
-                condition: allOf(CONDITION.isOwnedBy, CONDITION.isNotDeleted, CONDITION.isNotRevoked, recording.condition),
-                set: [
-                  `${ATTRIBUTE.enabled} = :disabled`,
-                  `${ATTRIBUTE.revokedAt} = :revokedAt`,
-                  `${ATTRIBUTE.revokedReason} = :revokedReason`,
-                  ...recording.set,
-                ],
-              },
-              {
-                ...ownedBy(key),
-                ':disabled': false,
-                ':revokedAt': revocation.at,
-                ':revokedReason': revocation.reason,
-                ...recording.values,
-              },
-            ),
-          }),
-        ),
-      () => undefined,
+    const before = await this.updateIfHolds(
+      key.keyHash,
+      {
+        condition: allOf(CONDITION.isOwnedBy, CONDITION.isNotDeleted, CONDITION.isNotRevoked, recording.condition),
+        set: [
+          `${ATTRIBUTE.enabled} = :disabled`,
+          `${ATTRIBUTE.revokedAt} = :revokedAt`,
+          `${ATTRIBUTE.revokedReason} = :revokedReason`,
+          ...recording.set,
+        ],
+      },
+      {
+        ...ownedBy(key),
+        ':disabled': false,
+        ':revokedAt': revocation.at,
+        ':revokedReason': revocation.reason,
+        ...recording.values,
+      },
     );
-    const before = result?.Attributes as KeyRecord | undefined;
     if (before)
       return { before, after: { ...before, enabled: false, revokedAt: revocation.at, revokedReason: revocation.reason } };
     const now = await this.liveNow(key);
@@ -374,46 +364,48 @@ export class DynamoKeyStore implements KeyStore {
 
   async warnOfExpiry(key: KeyRecord, warning: ExpiryWarning): Promise<boolean> {
     const recording = appendRecords([warning.record], MAX_WAITING_RECORDS);
-    const warned = await sendRequest(
-      async () => {
-        await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { keyHash: key.keyHash },
-            ...buildExpressions(
-              {
-                condition: allOf(
-                  CONDITION.isOwnedBy,
-                  CONDITION.isLive,
-                  CONDITION.isNotDeleted,
-                  CONDITION.isActive,
-                  CONDITION.expiresAtWarned,
-                  CONDITION.isNotWarned,
-                  recording.condition,
-                ),
-                set: [`${ATTRIBUTE.expiryWarnedFor} = :warnedFor`, ...recording.set],
-              },
-              { ...ownedBy(key), ':enabled': true, ':warnedFor': warning.expiresAt, ...recording.values },
-            ),
-          }),
-        );
-        return true;
+    const warned = await this.updateIfHolds(
+      key.keyHash,
+      {
+        condition: allOf(
+          CONDITION.isOwnedBy,
+          CONDITION.isLive,
+          CONDITION.isNotDeleted,
+          CONDITION.isActive,
+          CONDITION.expiresAtWarned,
+          CONDITION.isNotWarned,
+          recording.condition,
+        ),
+        set: [`${ATTRIBUTE.expiryWarnedFor} = :warnedFor`, ...recording.set],
       },
-      () => false,
+      { ...ownedBy(key), ':enabled': true, ':warnedFor': warning.expiresAt, ...recording.values },
     );
     if (warned) return true;
     const now = await this.liveNow(key);
-    const stillDue =
-      now !== undefined &&
-      !now.pending &&
-      now.enabled &&
-      now.rotation === undefined &&
-      now.revokedAt === undefined &&
-      now.expiresAt === warning.expiresAt &&
-      now.expiryWarnedFor !== warning.expiresAt;
     // Still due, so refused for want of room for its record.
-    if (stillDue) throw new NoRoomForRecordError();
+    if (now && isWarnable(now, warning.expiresAt)) throw new NoRoomForRecordError();
     return false;
+  }
+
+  /** One conditional UpdateItem of an item: the state it replaced, or undefined when its condition did not hold. */
+  private async updateIfHolds(
+    keyHash: string,
+    parts: ExpressionParts,
+    values: Record<string, unknown>,
+  ): Promise<KeyRecord | undefined> {
+    const result = await sendRequest(
+      () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { keyHash },
+            ReturnValues: 'ALL_OLD',
+            ...buildExpressions(parts, values),
+          }),
+        ),
+      () => undefined,
+    );
+    return result?.Attributes as KeyRecord | undefined;
   }
 
   async retire(
