@@ -54,7 +54,7 @@ const BODIES: Partial<Record<HandlerName, (plan: string) => unknown>> = {
 };
 
 /** Handlers whose request ends a key: each cold start needs one of its own. */
-const ENDS_A_KEY: ReadonlySet<HandlerName> = new Set(['deleteKey', 'rotateKey', 'revokeKey']);
+export const ENDS_A_KEY: ReadonlySet<HandlerName> = new Set(['deleteKey', 'rotateKey', 'revokeKey']);
 
 /** The headers of a request beyond its Content-Type: GitHub's signature of its payload. */
 function signatureHeaders(handler: HandlerName, body: string): [string, string][] {

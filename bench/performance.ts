@@ -47,7 +47,7 @@ import { measureAdminCallDepth } from './admin-call-depth';
 import { type BenchResult, median, round } from './bench-result';
 import { hasValgrind, inPairs, instructionsOf } from './callgrind';
 import { type CostModel, costPerMillionRequests } from './cost-model';
-import { type BenchTenant, firstRequestEnvironment, firstRequestEvent, writeGitHubKeys } from './first-requests';
+import { type BenchTenant, ENDS_A_KEY, firstRequestEnvironment, firstRequestEvent, writeGitHubKeys } from './first-requests';
 import { lambdaNode } from './node24';
 import { cpuPerRequest, LOAD_RATE } from './server-cpu';
 import { type Certificate, forwardingTo, listening, makeCertificate, serveTls } from './tls';
@@ -524,8 +524,8 @@ async function measureHandlerColdStarts(
   directory: string,
 ): Promise<() => BenchResult> {
   const config = readLocalConfig(server.env);
-  // Each start of the two handlers that end a key needs a key of its own: the CPU runs, the tracer's, callgrind's.
-  const tenant = await benchTenant(server.baseUrl, 'bench-cold-starts', 2 * (SIZES.handlerColdStarts + 1));
+  // Each start of a handler that ends a key needs a key of its own: the CPU runs, the tracer's, callgrind's.
+  const tenant = await benchTenant(server.baseUrl, 'bench-cold-starts', ENDS_A_KEY.size * (SIZES.handlerColdStarts + 1));
   const env = baseEnvironment(certificate);
   const names = (Object.keys(HANDLERS) as HandlerName[]).filter((name) => name !== 'verifyKey');
   const starts: ColdStart[] = names.map((name) => ({

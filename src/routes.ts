@@ -464,6 +464,8 @@ export interface Operation {
   problems: ProblemStatus[];
   /** What a problem status means on this operation, where the API's general description of it would mislead. */
   problemNotes?: Partial<Record<ProblemStatus, string>>;
+  /** Request headers its handler reads, beyond `Content-Type` and what the authorization takes. */
+  requestHeaders?: { name: string; description: string; required: boolean }[];
 }
 
 /** The largest body a route takes unless its operation says otherwise (DESIGN §3). */
@@ -583,6 +585,18 @@ export const OPERATIONS: Record<HandlerName, Operation> = {
       },
     },
     problems: [401, 503],
+    requestHeaders: [
+      {
+        name: 'Github-Public-Key-Identifier',
+        description: "Which of GitHub's published keys signed the payload.",
+        required: true,
+      },
+      {
+        name: 'Github-Public-Key-Signature',
+        description: "That key's ECDSA signature (NIST P-256, SHA-256, DER, base64) of the raw body.",
+        required: true,
+      },
+    ],
     problemNotes: {
       401: "The payload's signature is missing, names no key GitHub publishes, or does not match it: nothing was read or changed.",
       503: "GitHub's public keys could not be fetched (it rate-limits that), or the key store could not answer; retry after `Retry-After` seconds.",

@@ -364,6 +364,15 @@ function operationFor(route: Route, shared: boolean): OperationObject {
     ...pathParameters(route.path),
     ...queryParameters(query),
     ...(spec.idempotent ? [IDEMPOTENCY_KEY_PARAMETER] : []),
+    ...(spec.requestHeaders ?? []).map(
+      ({ name, description, required }): ParameterObject => ({
+        name,
+        in: 'header',
+        required,
+        description,
+        schema: { type: 'string' },
+      }),
+    ),
   ];
   const requirement =
     route.authorization === 'apiKey'

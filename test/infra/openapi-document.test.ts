@@ -68,6 +68,10 @@ describe('the OpenAPI document', () => {
       additionalProperties: false,
     });
     const github = document.paths['/secret-scanning/github'].post!;
+    expect(github.parameters?.map(({ name, in: where, required }) => ({ name, where, required }))).toEqual([
+      { name: 'Github-Public-Key-Identifier', where: 'header', required: true },
+      { name: 'Github-Public-Key-Signature', where: 'header', required: true },
+    ]);
     expect(github.responses['413']).toMatchObject({ description: 'The body is over 1 MiB.' });
     expect(github.responses['401']).toMatchObject({ description: expect.stringContaining('signature') });
     expect(document.components.schemas.SecretScanningFeedback).toMatchObject({
