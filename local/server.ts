@@ -275,7 +275,6 @@ async function main(): Promise<void> {
     if (stoppedAt !== undefined && request.receivedAt > stoppedAt) return localProblemResponse('stopping');
     return apis.dispatch(request);
   });
-  console.log(banner({ baseUrl, config, admin, dynamoDb: database.description, consoleUrl, issuer: openId.issuer, usagePlans }));
   // The scheduled functions log their own failures; their next run retries. One run of each at a time.
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweep = () => {
@@ -340,6 +339,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Ready only now: a signal sent on seeing the banner must find its handler, not Node's default exit.
+  console.log(banner({ baseUrl, config, admin, dynamoDb: database.description, consoleUrl, issuer: openId.issuer, usagePlans }));
 }
 
 /**
