@@ -344,7 +344,7 @@ export interface Route {
  * POST /revoke is open to anyone: its own throttle keeps a flood of guesses cheap.
  * A holder revokes a key now and then; ten a second, twenty at once, is plenty.
  */
-export const PUBLIC_REVOCATION_THROTTLE = { rateLimit: 10, burstLimit: 20 } as const;
+const PUBLIC_REVOCATION_THROTTLE = { rateLimit: 10, burstLimit: 20 } as const;
 
 export const MANAGE_KEYS_SCOPE = 'keys:manage';
 

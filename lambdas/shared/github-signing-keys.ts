@@ -10,14 +10,14 @@ import {
 import { tenantStoreFromEnvironment } from './key-store';
 
 /** Where GitHub publishes the keys its secret scanning signs with ("Secret scanning partner program", GitHub Docs). */
-export const GITHUB_SECRET_SCANNING_KEYS_URL = 'https://api.github.com/meta/public_keys/secret_scanning';
+const GITHUB_SECRET_SCANNING_KEYS_URL = 'https://api.github.com/meta/public_keys/secret_scanning';
 
 /**
  * Local mode's and the tests' stand-in for GitHub's endpoint: a file in GitHub's own
  * format. Read from the environment of the process (local mode passes its own on),
  * never set by the construct: deployed, the keys are GitHub's.
  */
-export const GITHUB_KEYS_FILE_SETTING = 'GITHUB_SECRET_SCANNING_KEYS_FILE';
+const GITHUB_KEYS_FILE_SETTING = 'GITHUB_SECRET_SCANNING_KEYS_FILE';
 
 /** GitHub answers in well under this; a function waiting longer would hold GitHub's request past its 30 s. */
 const FETCH_TIMEOUT_MS = 5_000;

@@ -18,7 +18,7 @@ export interface RevocationAccepted {
   detail: string;
 }
 
-export const REVOCATION_ACCEPTED: RevocationAccepted = {
+const REVOCATION_ACCEPTED: RevocationAccepted = {
   status: 'accepted',
   detail: 'If this is a key of this service, it is revoked: it no longer works anywhere, for good.',
 };

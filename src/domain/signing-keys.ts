@@ -44,9 +44,9 @@ export interface SigningKeysCache {
 }
 
 /** A fetch is tried at most this often, across every environment: GitHub's rate limit allows 60 an hour. */
-export const REFRESH_INTERVAL_MS = 10 * 60_000;
+const REFRESH_INTERVAL_MS = 10 * 60_000;
 /** Keys older than this are fetched again (one GitHub withdrew stops being trusted); if that fails, they are used still. */
-export const MAX_KEYS_AGE_MS = 24 * 60 * 60_000;
+const MAX_KEYS_AGE_MS = 24 * 60 * 60_000;
 
 /**
  * GitHub's format, `{"public_keys":[{"key_identifier","key","is_current"}]}`: every

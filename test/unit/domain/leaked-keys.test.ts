@@ -10,7 +10,7 @@ import { revokeKey } from '../../../src/domain/key-commands/revoke-key';
 import { hashKey } from '../../../src/domain/key-format';
 import { KeyService } from '../../../src/domain/key-service';
 import { KeyVerifier } from '../../../src/domain/key-verification';
-import { parseRevocationRequest, REVOCATION_ACCEPTED, revokeBySecret } from '../../../src/domain/leaked-keys';
+import { parseRevocationRequest, revokeBySecret } from '../../../src/domain/leaked-keys';
 import { ADMIN, keyCommandsOf } from '../../fixtures/key-commands';
 import { keyRecord, testKey } from '../../fixtures/keys';
 import { FakeClock, MemoryKeyStore, RecordingInvalidation } from '../../fixtures/memory-key-store';
@@ -204,7 +204,8 @@ describe('revoking by the secret (POST /revoke)', () => {
     const record = keyRecord({ key, tenantId: 'acme' });
     const { store, service, invalidation } = setup([record]);
 
-    await expect(revokeBySecret(service, key, HOLDER)).resolves.toEqual(REVOCATION_ACCEPTED);
+    const accepted = await revokeBySecret(service, key, HOLDER);
+    expect(accepted).toEqual({ status: 'accepted', detail: expect.stringContaining('If this is a key of this service') });
     expect(store.items.get(record.keyHash)).toMatchObject({ revokedReason: 'leaked', enabled: false });
     expect(recordsOf(store, record)).toEqual([
       expect.objectContaining({ action: 'key.revoked', actor: { type: 'holder' }, requestId: 'r-1', sourceIp: '203.0.113.7' }),
@@ -212,8 +213,8 @@ describe('revoking by the secret (POST /revoke)', () => {
     expect(invalidation.flushesNow).toBe(1);
 
     const reads = store.callsTo('findByHash').length;
-    await expect(revokeBySecret(service, testKey(), HOLDER)).resolves.toEqual(REVOCATION_ACCEPTED);
-    await expect(revokeBySecret(service, key, HOLDER)).resolves.toEqual(REVOCATION_ACCEPTED);
+    await expect(revokeBySecret(service, testKey(), HOLDER)).resolves.toEqual(accepted);
+    await expect(revokeBySecret(service, key, HOLDER)).resolves.toEqual(accepted);
     expect(store.callsTo('findByHash').length - reads).toBe(2);
     expect(recordsOf(store, record)).toHaveLength(1);
     expect(invalidation.flushesNow).toBe(1);

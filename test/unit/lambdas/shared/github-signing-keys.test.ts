@@ -1,6 +1,6 @@
 import '../../../fixtures/handler-env';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { GITHUB_SECRET_SCANNING_KEYS_URL, signingKeysFromEnvironment } from '../../../../lambdas/shared/github-signing-keys';
+import { signingKeysFromEnvironment } from '../../../../lambdas/shared/github-signing-keys';
 import { SigningKeysUnavailableError } from '../../../../src/domain/errors';
 import { FakeTable, mockAws, TENANT_TABLE_NAME } from '../../../fixtures/aws';
 
@@ -19,7 +19,8 @@ describe("GitHub's keys, deployed", () => {
   it("are fetched from GitHub's endpoint, naming the caller, and kept in the tenant table for every environment", async () => {
     await expect(signingKeysFromEnvironment({ ...process.env }).publicKeyFor('k1')).resolves.toBe('PEM 1');
     expect(github).toHaveBeenCalledWith(
-      GITHUB_SECRET_SCANNING_KEYS_URL,
+      // The endpoint GitHub's partner program names.
+      'https://api.github.com/meta/public_keys/secret_scanning',
       expect.objectContaining({ headers: expect.objectContaining({ 'user-agent': 'api-key-service' }) }),
     );
     expect(aws.ddb).toHaveReceivedCommandWith(UpdateCommand, {
