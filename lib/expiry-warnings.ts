@@ -5,7 +5,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../src/config';
-import { DEFAULT_EXPIRY_WARNING_SECONDS } from '../src/domain/expiry-warnings';
+import { DEFAULT_EXPIRY_WARNING_SECONDS, EXPIRY_WARNING_BOUNDS } from '../src/domain/expiry-warnings';
 import { ROUTELESS_GRANTS } from '../src/function-grants';
 import { EXPIRY_WARNER_ENTRY } from '../src/routes';
 import type { AuthorizerCacheFlush } from './authorizer-cache-flush';
@@ -13,8 +13,6 @@ import type { KeyTable } from './key-table';
 import { consumeQueue } from './private/queue-consumer';
 import { serviceFunction } from './private/service-function';
 
-/** The longest warning window: a year ahead is as far as "soon" goes. */
-const MAX_WARNING = Duration.days(366);
 /** The warner reads a key and writes one record: a few DynamoDB calls, each bounded. */
 const WARNER_TIMEOUT = Duration.seconds(10);
 
@@ -103,11 +101,11 @@ export class ExpiryWarnings extends Construct {
   }
 }
 
-/** A whole number of seconds, from a minute to MAX_WARNING; a token is left for the deployment. */
+/** A whole number of seconds within EXPIRY_WARNING_BOUNDS; a token is left for the deployment. */
 function validateWarning(warning: Duration): void {
   if (Token.isUnresolved(warning.toSeconds({ integral: false }))) return;
   const seconds = warning.toSeconds({ integral: false });
-  if (!Number.isInteger(seconds) || seconds < 60 || seconds > MAX_WARNING.toSeconds()) {
+  if (!Number.isInteger(seconds) || seconds < EXPIRY_WARNING_BOUNDS.minSeconds || seconds > EXPIRY_WARNING_BOUNDS.maxSeconds) {
     throw new Error(
       `ApiKeyService: expiryWarning must be a whole number of seconds from a minute to 366 days, got ${warning.toHumanString()}`,
     );

@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DEFAULT_MAX_BODY_BYTES } from '../src/body-limits';
 import { buildConsoleAssets } from '../src/console-bundle';
-import { DEFAULT_MAX_BODY_BYTES, OPERATIONS, ROUTES } from '../src/routes';
+import { OPERATIONS, ROUTES } from '../src/routes';
 import { ensureTable } from '../src/store/ensure-table';
 import {
   createKeyTableInput,

@@ -455,7 +455,7 @@ export interface Operation {
   operationId: string;
   summary: string;
   tag: 'keys' | 'tenants' | 'audit' | 'verification' | 'leaked keys' | 'console' | 'meta';
-  /** Its body; at most `maxBytes` of it (§3's 10 KiB, DEFAULT_MAX_BODY_BYTES, unless it says otherwise). */
+  /** Its body; at most `maxBytes` of it (§3's 10 KiB, src/body-limits.ts, unless it says otherwise). */
   body?: { schema: RequestSchemaName; required: boolean; maxBytes?: number };
   /** Takes an Idempotency-Key header; without one, a request is never repeated. */
   idempotent?: true;
@@ -467,9 +467,6 @@ export interface Operation {
   /** Request headers its handler reads, beyond `Content-Type` and what the authorization takes. */
   requestHeaders?: { name: string; description: string; required: boolean }[];
 }
-
-/** The largest body a route takes unless its operation says otherwise (DESIGN §3). */
-export const DEFAULT_MAX_BODY_BYTES = 10 * 1024;
 
 /** GitHub batches what its secret scanning found: its payloads may be this large. */
 export const SECRET_SCANNING_MAX_BODY_BYTES = 1024 * 1024;

@@ -3,6 +3,7 @@ import { ENV } from '../../src/config';
 import type { AuthorizerCacheInvalidation } from '../../src/domain/authorizer-cache-invalidation';
 import { CacheFlusher, type QueuedFlush } from '../../src/domain/cache-flush';
 import { errorKind, logger } from './logger';
+import { MissingGrantError } from './missing-grant';
 import { scheduleOnce } from './one-time-schedules';
 import { CALL_LIMITS, describeFailure, stageCacheFlushPorts } from './stage-cache-flush';
 
@@ -18,11 +19,6 @@ const SCHEDULED_FLUSH_MAX_AGE_SECONDS = 3_600;
  * only: the follow-up, 6 s later, reads the list afresh and flushes it.
  */
 const TARGETS_REUSE_MS = 5 * 60_000;
-
-/** The function calls a capability its deployment did not grant: a wiring bug, never swallowed. */
-class MissingGrantError extends Error {
-  readonly name = 'MissingGrantError';
-}
 
 /**
  * The key lifecycle's invalidation port in AWS. `flushNow` flushes every

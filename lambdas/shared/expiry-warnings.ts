@@ -2,16 +2,12 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ENV } from '../../src/config';
 import type { ExpiryWarnings } from '../../src/domain/expiry-warnings';
 import { errorKind, logger } from './logger';
+import { MissingGrantError } from './missing-grant';
 import { scheduleOnce } from './one-time-schedules';
 import { CALL_LIMITS } from './stage-cache-flush';
 
 /** A scheduled warning that cannot be queued for this long is given up to the dead-letter queue: a day late is no warning. */
 const WARNING_MAX_AGE_SECONDS = 24 * 60 * 60;
-
-/** The function calls a capability its deployment did not grant: a wiring bug, never swallowed. */
-class MissingGrantError extends Error {
-  readonly name = 'MissingGrantError';
-}
 
 /**
  * Expiry warnings in AWS (src/domain/expiry-warnings.ts): the window the

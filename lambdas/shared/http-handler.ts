@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { DEFAULT_MAX_BODY_BYTES } from '../../src/body-limits';
 import { isDomainError, type KnownDomainError, ValidationError } from '../../src/domain/errors';
 import { PROBLEM_HEADERS, type Problem, problem } from '../../src/problem';
 import { errorDetails, type Log } from './hot-path-log';
@@ -10,8 +11,6 @@ import { errorDetails, type Log } from './hot-path-log';
  * the route table nor a logger of its own, so POST /verify, on the hot path, can
  * use it with its lean log; the other handlers take it from http.ts, with Powertools.
  */
-
-const MAX_BODY_BYTES = 10 * 1024;
 
 /** A failure of the HTTP request itself, before the domain sees it. */
 class HttpError extends Error {
@@ -84,7 +83,7 @@ function isJsonMediaType(contentType: string | undefined): boolean {
  * own limit; §3's 10 KiB unless the route table gives it another); undefined for an
  * absent or empty body.
  */
-export function readJsonBytes(event: APIGatewayProxyEvent, maxBytes = MAX_BODY_BYTES): Buffer | undefined {
+export function readJsonBytes(event: APIGatewayProxyEvent, maxBytes = DEFAULT_MAX_BODY_BYTES): Buffer | undefined {
   if (event.body === null || event.body === undefined || event.body === '') return undefined;
   const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
   if (bytes.length > maxBytes) {

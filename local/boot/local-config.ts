@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DECLARED_PLANS } from '../../src/declared-plans';
-import { DEFAULT_EXPIRY_WARNING_SECONDS } from '../../src/domain/expiry-warnings';
+import { DEFAULT_EXPIRY_WARNING_SECONDS, EXPIRY_WARNING_BOUNDS } from '../../src/domain/expiry-warnings';
 import { SCOPE_PATTERN } from '../../src/domain/identifiers';
 import { assertValidKeyPrefix, DEFAULT_KEY_PREFIX } from '../../src/domain/key-format';
 import { parsePublishedKeys } from '../../src/domain/signing-keys';
@@ -71,9 +71,6 @@ export const DEFAULTS = {
   /** The construct's default: a week. */
   expiryWarningSeconds: DEFAULT_EXPIRY_WARNING_SECONDS,
 } as const;
-
-/** The construct's bounds of `expiryWarning`: a minute to 366 days. */
-const EXPIRY_WARNING_BOUNDS = { min: 60, max: 366 * 24 * 60 * 60 } as const;
 
 /** API Gateway accepts authorizer cache TTLs from 0 (off) to one hour. */
 const MAX_AUTHORIZER_CACHE_TTL_SECONDS = 3600;
@@ -183,8 +180,8 @@ export function readLocalConfig(env: NodeJS.ProcessEnv): LocalConfig {
       env,
       'EXPIRY_WARNING_SECONDS',
       DEFAULTS.expiryWarningSeconds,
-      EXPIRY_WARNING_BOUNDS.min,
-      EXPIRY_WARNING_BOUNDS.max,
+      EXPIRY_WARNING_BOUNDS.minSeconds,
+      EXPIRY_WARNING_BOUNDS.maxSeconds,
     ),
     ...gitHubKeysFileFrom(env),
     ...plansFrom(env),

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { DEFAULT_MAX_BODY_BYTES } from '../body-limits';
 import {
   createKeyBodySchema,
   revokeKeyBodySchema,
@@ -12,7 +13,6 @@ import {
 import { PROBLEM_CONTENT_TYPE } from '../problem';
 import { querySchemaOf } from '../query-schemas';
 import {
-  DEFAULT_MAX_BODY_BYTES,
   type HttpMethod,
   OPERATIONS,
   type Operation,
