@@ -8,7 +8,9 @@ import { SigningKeysUnavailableError } from './errors';
  * Docs): so they are fetched rarely, kept for every function environment in a
  * shared cache, and fetched again only for an identifier the cache does not know,
  * or once the cache is a day old, and then at most once per REFRESH_INTERVAL_MS
- * whichever environment asks.
+ * whichever environment asks. An identifier is refused as unknown only by keys
+ * fetched since the last try: while GitHub cannot be asked, the keys cached
+ * serve, and for one they lack the answer is "unavailable" (503), never "forged" (401).
  */
 
 /** One published key: its identifier and its PEM-encoded public key. */
@@ -88,19 +90,28 @@ export class SharedSigningKeys implements SigningKeys {
         const fetchedAt = now.toISOString();
         await this.options.cache.save(keys, fetchedAt);
         this.known = { keys, fetchedAt, triedAt: fetchedAt };
+        // GitHub's keys as of now: one they lack is no key of GitHub's.
+        return find();
       } catch (error) {
-        if (!this.known?.keys.length) {
-          throw new SigningKeysUnavailableError("GitHub's public keys could not be fetched; retry later.", retryAfter(now, now), {
-            cause: error,
-          });
-        }
+        // The keys cached still serve, however old; whether GitHub has this one is unknown.
+        const cached = find();
+        if (cached) return cached;
+        throw new SigningKeysUnavailableError("GitHub's public keys could not be fetched; retry later.", retryAfter(now, now), {
+          cause: error,
+        });
       }
-    } else if (!this.known?.keys.length) {
-      // Another environment tried a moment ago, and has nothing to show for it yet.
-      const triedAt = this.known ? new Date(this.known.triedAt) : now;
-      throw new SigningKeysUnavailableError("GitHub's public keys are not available yet; retry later.", retryAfter(triedAt, now));
     }
-    return find();
+    const cached = find();
+    if (cached) return cached;
+    // Another environment tried within the interval. If that fetch worked, the keys are as fresh as
+    // GitHub's rate limit lets them be, and lack this one; if it failed, or is under way, nobody knows.
+    const latest = this.known;
+    const triedRecently = latest !== undefined && latest.triedAt > triedAfter;
+    if (triedRecently && latest.fetchedAt !== null && latest.fetchedAt >= latest.triedAt) return undefined;
+    throw new SigningKeysUnavailableError(
+      "GitHub's public keys are not available yet; retry later.",
+      retryAfter(triedRecently ? new Date(latest.triedAt) : now, now),
+    );
   }
 }
 

@@ -231,6 +231,51 @@ describe('the shared cache of GitHub keys', () => {
     expect(source.fetch).toHaveBeenCalledTimes(2);
   });
 
+  it('is unavailable (503), not a refusal, for an identifier it does not know when fetching again fails', async () => {
+    const { clock, source, environment } = environments();
+    const keys = environment();
+    await keys.publicKeyFor('one');
+    clock.advance(REFRESH_INTERVAL_MS + 1);
+    source.fetch.mockRejectedValueOnce(new Error('GitHub answered 403'));
+    // GitHub may have published 'two' since: only a fetch that worked can say it has no such key.
+    await expect(keys.publicKeyFor('two')).rejects.toMatchObject({
+      name: 'SigningKeysUnavailableError',
+      retryAfterSeconds: REFRESH_INTERVAL_MS / 1000,
+    });
+    // The keys it has still serve.
+    await expect(keys.publicKeyFor('one')).resolves.toBe('PEM 1');
+  });
+
+  it("is unavailable for an identifier it does not know while another environment's fetch is failing or under way", async () => {
+    const { clock, cache, source, environment } = environments();
+    await environment().publicKeyFor('one');
+    clock.advance(REFRESH_INTERVAL_MS + 1);
+    source.fetch.mockRejectedValueOnce(new Error('GitHub answered 403'));
+    await expect(environment().publicKeyFor('two')).rejects.toBeInstanceOf(SigningKeysUnavailableError);
+    clock.advance(60_000);
+    // Another environment may not fetch again so soon; the keys it would read are those of the failed try's day.
+    await expect(environment().publicKeyFor('two')).rejects.toMatchObject({
+      name: 'SigningKeysUnavailableError',
+      retryAfterSeconds: REFRESH_INTERVAL_MS / 1000 - 60,
+    });
+    // A fetch claimed a moment ago, its keys not saved yet.
+    clock.advance(REFRESH_INTERVAL_MS);
+    await cache.claimFetch(clock.iso(), new Date(clock.now().getTime() - REFRESH_INTERVAL_MS).toISOString());
+    await expect(environment().publicKeyFor('two')).rejects.toBeInstanceOf(SigningKeysUnavailableError);
+    expect(source.fetch).toHaveBeenCalledTimes(2);
+  });
+
+  it('refuses (401) an identifier it does not know only once a fetch since the last try has worked', async () => {
+    const { clock, source, environment } = environments();
+    await environment().publicKeyFor('one');
+    clock.advance(REFRESH_INTERVAL_MS + 1);
+    await expect(environment().publicKeyFor('two')).resolves.toBeUndefined();
+    // Within the interval, another environment trusts that fetch, and does not try again.
+    clock.advance(60_000);
+    await expect(environment().publicKeyFor('two')).resolves.toBeUndefined();
+    expect(source.fetch).toHaveBeenCalledTimes(2);
+  });
+
   it('is unavailable (503, with when to retry) while no key could ever be fetched', async () => {
     const { clock, source, environment } = environments();
     source.fetch.mockRejectedValueOnce(new Error('rate limited'));
