@@ -2,7 +2,7 @@ import { monotonicFactory } from 'ulid';
 import { type ApiKey, type IssuedApiKey, type KeyRecord, toApiKey } from './api-key';
 import { type AuthorizerCacheInvalidation, BatchedInvalidation } from './authorizer-cache-invalidation';
 import { type Caller, requesterOf } from './caller';
-import { ConflictError, IdempotencyMismatchError, RequestInProgressError } from './errors';
+import { ConflictError, IdempotencyMismatchError, KeyNotFoundError, RequestInProgressError } from './errors';
 import type { ExpiryWarnings } from './expiry-warnings';
 import { IDEMPOTENCY_LEASE_MS, IDEMPOTENCY_WINDOW_MS, type IdempotencyRecords, idempotentRequestOf } from './idempotency';
 import { ChangeExecutor, type ChangeExecutorPorts, type WaitingRecordsDelivery } from './key-commands/change-executor';
@@ -110,7 +110,8 @@ export class KeyService {
    * flushes the authorizer caches once for them all, when every one is done. Each
    * costs the same one read by hash whether its key exists or not. Answers, in
    * order, each command's answer, or undefined where no key has that secret (a
-   * pending replacement and a deleted key have none). When a command fails, the
+   * pending replacement and a deleted key have none, nor a key deleted before its
+   * command's write). When a command fails, the
    * others still run and the flush is still made; then the first failure is thrown.
    */
   async runOnSecrets<Input, Answer>(
@@ -125,7 +126,13 @@ export class KeyService {
       if (!key || key.pending || key.deleted) return undefined;
       const context = this.contextFor(caller);
       const state = { key };
-      return command.answer(await executor.execute(command.decide(state, input, context), context.now), state, context);
+      try {
+        return command.answer(await executor.execute(command.decide(state, input, context), context.now), state, context);
+      } catch (error) {
+        // Deleted between the read and the write: no key has that secret now, as if the read had come after.
+        if (error instanceof KeyNotFoundError) return undefined;
+        throw error;
+      }
     };
     const results: PromiseSettledResult<Answer | undefined>[] = [];
     for (let start = 0; start < requests.length; start += SECRETS_AT_ONCE) {

@@ -50,7 +50,10 @@ export type AuditedItem = Pick<KeyRecord, 'keyHash' | 'tenantId' | 'keyId' | 'de
  * How many records may wait in one key at once. A change beyond it (delivery is
  * behind the key's changes, or stopped) is refused with NoRoomForRecordError, which
  * keeps an item, and the authorizer's read of it, small; the change then delivers
- * the waiting records itself and is written (change-executor.ts).
+ * the waiting records itself and is written (change-executor.ts). A revocation is
+ * the one exception: its record may be one beyond, since a key is revoked once,
+ * and ending a leaked key must not wait on the audit trail (nor tell POST /revoke's
+ * caller, by a 409, that the key exists).
  */
 export const MAX_WAITING_RECORDS = 10;
 
@@ -96,7 +99,8 @@ export interface KeyStore {
    * Revokes a key found by findById or findByHash: disables it for good, with its
    * record, in one write, and returns the state replaced and the new one. A key
    * revoked since it was read is left as it is (both states are it, as it is now);
-   * one deleted since is undefined. Throws NoRoomForRecordError as update does.
+   * one deleted since is undefined. Its record always has room: it may be the one
+   * beyond MAX_WAITING_RECORDS.
    */
   revoke(key: KeyRecord, revocation: Revocation, record: AuditRecord): Promise<KeyChange | undefined>;
   /**

@@ -333,7 +333,8 @@ export class DynamoKeyStore implements KeyStore {
   }
 
   async revoke(key: KeyRecord, revocation: Revocation, record: AuditRecord): Promise<KeyChange | undefined> {
-    const recording = appendRecords([record], MAX_WAITING_RECORDS);
+    // The one record beyond the limit (see MAX_WAITING_RECORDS): every other change leaves at most the limit.
+    const recording = appendRecords([record], MAX_WAITING_RECORDS + 1);
     const before = await this.updateIfHolds(
       key.keyHash,
       {
@@ -359,6 +360,7 @@ export class DynamoKeyStore implements KeyStore {
     if (!now) return undefined;
     // Revoked already: by another request, or by this one's own first attempt, whose answer was lost.
     if (now.revokedAt !== undefined) return { before: now, after: now };
+    // More records wait than any change leaves: only an item written otherwise.
     throw new NoRoomForRecordError();
   }
 

@@ -249,6 +249,24 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (engineName, start) => {
       await store.settleAudit(record, [waiting[0].id]);
       await expect(store.update(record, { name: 'more' }, next)).resolves.toMatchObject({ after: { name: 'more' } });
     });
+
+    it('leave room for a revocation all the same: its record is the one beyond 10, once', async () => {
+      const tenant = freshTenant();
+      const waiting = Array.from({ length: 10 }, (_, minute) => ({
+        ...auditRecord(null, 'key.updated', minute),
+        tenantId: tenant,
+      }));
+      const record = newRecord(tenant, { auditRecords: waiting, auditPending: waiting[0].at });
+      await createAll([record]);
+      const revocation = { at: '2030-01-02T00:00:00.000Z', reason: 'leaked' as const };
+      const revoked = { ...auditRecord(record.keyId, 'key.revoked', 11), tenantId: tenant };
+
+      await expect(store.revoke(record, revocation, revoked)).resolves.toMatchObject({ after: { revokedReason: 'leaked' } });
+      expect((await rawItem(record.keyHash))?.auditRecords).toHaveLength(11);
+      const after = { ...record, enabled: false, revokedAt: revocation.at, revokedReason: revocation.reason };
+      const next = { ...auditRecord(record.keyId, 'key.updated', 12), tenantId: tenant };
+      await expect(store.update(after, { name: 'more' }, next)).rejects.toBeInstanceOf(NoRoomForRecordError);
+    });
   });
 
   describe('revocation and expiry warnings', () => {

@@ -9,10 +9,11 @@ import { ConcurrentChangeError, ConflictError, StoreUnavailableError, Validation
 import { revokeKey } from '../../../src/domain/key-commands/revoke-key';
 import { hashKey } from '../../../src/domain/key-format';
 import { KeyService } from '../../../src/domain/key-service';
+import { MAX_WAITING_RECORDS } from '../../../src/domain/key-store';
 import { KeyVerifier } from '../../../src/domain/key-verification';
 import { parseRevocationRequest, revokeBySecret } from '../../../src/domain/leaked-keys';
 import { ADMIN, keyCommandsOf } from '../../fixtures/key-commands';
-import { keyRecord, testKey } from '../../fixtures/keys';
+import { auditRecord, keyRecord, testKey } from '../../fixtures/keys';
 import { FakeClock, MemoryKeyStore, RecordingInvalidation } from '../../fixtures/memory-key-store';
 
 const HOLDER: Caller & { kind: 'holder' } = { kind: 'holder', origin: { requestId: 'r-1', sourceIp: '203.0.113.7' } };
@@ -218,6 +219,38 @@ describe('revoking by the secret (POST /revoke)', () => {
     expect(store.callsTo('findByHash').length - reads).toBe(2);
     expect(recordsOf(store, record)).toHaveLength(1);
     expect(invalidation.flushesNow).toBe(1);
+  });
+
+  it('answers the same 202 for a key deleted between its read and its revocation, and writes nothing', async () => {
+    const key = testKey();
+    const record = keyRecord({ key, tenantId: 'acme' });
+    const { store, service, commands } = setup([record]);
+    const accepted = await revokeBySecret(service, testKey(), HOLDER);
+    jest.spyOn(store, 'findByHash').mockImplementationOnce(async () => {
+      await commands.delete('acme', record.keyId);
+      return record;
+    });
+    await expect(revokeBySecret(service, key, HOLDER)).resolves.toEqual(accepted);
+    expect(store.items.get(record.keyHash)).toMatchObject({ deleted: true });
+    expect(store.items.get(record.keyHash)).not.toHaveProperty('revokedAt');
+  });
+
+  it('revokes a key whose delivery of records is behind and stopped, and answers the same 202: it always has room', async () => {
+    const key = testKey();
+    const waiting = Array.from({ length: MAX_WAITING_RECORDS }, (_, minute) => auditRecord(null, 'key.updated', minute));
+    const record = keyRecord({ key, tenantId: 'acme', auditRecords: waiting, auditPending: waiting[0].at });
+    const { store, service, invalidation } = setup([record]);
+    const accepted = await revokeBySecret(service, testKey(), HOLDER);
+    // No delivery at all: nothing can make room.
+    await expect(revokeBySecret(service, key, HOLDER)).resolves.toEqual(accepted);
+    expect(store.items.get(record.keyHash)).toMatchObject({ enabled: false, revokedReason: 'leaked' });
+    expect(recordsOf(store, record)).toHaveLength(MAX_WAITING_RECORDS + 1);
+    expect(recordsOf(store, record).at(-1)).toMatchObject({ action: 'key.revoked', actor: { type: 'holder' } });
+    expect(invalidation.flushesNow).toBe(1);
+    // Any later change waits for room, as every change does.
+    await expect(keyCommandsOf(service).update('acme', record.keyId, { name: 'leaked' })).rejects.toBeInstanceOf(
+      ConcurrentChangeError,
+    );
   });
 
   it('knows no pending replacement and no deleted key', async () => {

@@ -94,6 +94,26 @@ describe('a payload signed by GitHub', () => {
     expect(invalidation.flushesNow).toBe(1);
   });
 
+  it('labels a key deleted between its read and its revocation a false positive, and revokes the rest', async () => {
+    const { leaked, store, invalidation, scanning, parse } = setup();
+    const other = testKey();
+    await store.create(keyRecord({ key: other, tenantId: 'acme' }));
+    const [record] = store.all('acme').filter((item) => item.keyHash === hashKey(leaked));
+    const findByHash = store.findByHash.bind(store);
+    jest.spyOn(store, 'findByHash').mockImplementation(async (keyHash) => {
+      const found = await findByHash(keyHash);
+      if (keyHash === record.keyHash) store.items.delete(keyHash);
+      return found;
+    });
+    const { body, signature } = payload([{ token: leaked }, { token: other }]);
+    await expect(scanning.report(body, signature, parse)).resolves.toEqual([
+      expect.objectContaining({ token_hash: hashKey(leaked), label: 'false_positive' }),
+      expect.objectContaining({ token_hash: hashKey(other), label: 'true_positive' }),
+    ]);
+    expect(store.items.get(hashKey(other))).toMatchObject({ revokedReason: 'leaked' });
+    expect(invalidation.flushesNow).toBe(1);
+  });
+
   it('keeps no more than 2,048 characters of where a key was found', async () => {
     const { leaked, store, scanning, parse } = setup();
     const { body, signature } = payload([{ token: leaked, url: `https://github.com/${'x'.repeat(5000)}` }]);
