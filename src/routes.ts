@@ -596,7 +596,7 @@ export const OPERATIONS: Record<HandlerName, Operation> = {
     ],
     problemNotes: {
       401: "The payload's signature is missing, names no key GitHub publishes, or does not match it: nothing was read or changed.",
-      503: "GitHub's public keys could not be fetched (it rate-limits that), or the key store could not answer; retry after `Retry-After` seconds.",
+      503: "GitHub's public keys could not be fetched (it rate-limits that), the key store could not answer, or time ran out before every token was checked (those revoked stay revoked); retry after `Retry-After` seconds.",
     },
   },
   listAudit: {

@@ -155,6 +155,9 @@ function domainErrorResponse(log: Log, error: KnownDomainError): APIGatewayProxy
       return problemResponse(problem(409, 'Conflict', error.message));
     case 'signature':
       return problemResponse(problem(401, 'Unauthorized', error.message));
+    case 'outOfTime':
+      log.warn('Batch cut short by the time left', { done: error.done, total: error.total });
+      return problemResponse(problem(503, 'Service Unavailable', error.message), { 'Retry-After': '1' });
     case 'signingKeysUnavailable':
       log.warn('Signing keys unavailable', { message: error.message, ...errorDetails(error.cause) });
       return problemResponse(problem(503, 'Service Unavailable', error.message), {

@@ -33,7 +33,8 @@ export type KnownDomainError =
   | UsagePlansUnavailableError
   | TenantLimitError
   | SignatureError
-  | SigningKeysUnavailableError;
+  | SigningKeysUnavailableError
+  | OutOfTimeError;
 
 export function isDomainError(error: unknown): error is KnownDomainError {
   return error instanceof DomainError;
@@ -187,5 +188,21 @@ export class SigningKeysUnavailableError extends DomainError {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+  }
+}
+
+/**
+ * A batch was cut short before its time ran out: what it did stays done (and the
+ * caches were flushed for it); the rest was not tried. Sending it again is safe,
+ * and finishes it.
+ */
+export class OutOfTimeError extends DomainError {
+  readonly kind = 'outOfTime';
+  readonly name = 'OutOfTimeError';
+  constructor(
+    readonly done: number,
+    readonly total: number,
+  ) {
+    super(`Time ran out after ${done} of ${total}; what was done stays done. Send the request again.`);
   }
 }

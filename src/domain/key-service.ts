@@ -2,7 +2,7 @@ import { monotonicFactory } from 'ulid';
 import { type ApiKey, type IssuedApiKey, type KeyRecord, toApiKey } from './api-key';
 import { type AuthorizerCacheInvalidation, BatchedInvalidation } from './authorizer-cache-invalidation';
 import { type Caller, requesterOf } from './caller';
-import { ConflictError, IdempotencyMismatchError, KeyNotFoundError, RequestInProgressError } from './errors';
+import { ConflictError, IdempotencyMismatchError, KeyNotFoundError, OutOfTimeError, RequestInProgressError } from './errors';
 import type { ExpiryWarnings } from './expiry-warnings';
 import { IDEMPOTENCY_LEASE_MS, IDEMPOTENCY_WINDOW_MS, type IdempotencyRecords, idempotentRequestOf } from './idempotency';
 import { ChangeExecutor, type ChangeExecutorPorts, type WaitingRecordsDelivery } from './key-commands/change-executor';
@@ -59,6 +59,16 @@ export interface SecretCommandRequest<Input> {
 /** How many keys a batch of secrets acts on at once: a payload of many secrets answers in time, and throttles nothing. */
 const SECRETS_AT_ONCE = 16;
 
+export interface SecretBatchOptions {
+  /**
+   * Whether another key may still be started: false once the time left is only
+   * enough to finish those under way and flush. Then none is started any more,
+   * the caches are flushed for what was done, and the batch fails (OutOfTimeError),
+   * so nothing done goes unflushed and nothing left undone goes unsaid.
+   */
+  mayStart?: () => boolean;
+}
+
 /**
  * What a command that issues a key answers: the new key with its secret, or, for
  * a repeat of an idempotent request that issued one already, that key without it.
@@ -111,12 +121,14 @@ export class KeyService {
    * costs the same one read by hash whether its key exists or not. Answers, in
    * order, each command's answer, or undefined where no key has that secret (a
    * pending replacement and a deleted key have none, nor a key deleted before its
-   * command's write). When a command fails, the
-   * others still run and the flush is still made; then the first failure is thrown.
+   * command's write). When a command fails, the others still run and the flush is
+   * still made; then the first failure is thrown. When time runs out (`mayStart`),
+   * those under way finish, the flush is made, and OutOfTimeError is thrown.
    */
   async runOnSecrets<Input, Answer>(
     command: KeyCommand<Input, Answer>,
     requests: readonly SecretCommandRequest<Input>[],
+    { mayStart = () => true }: SecretBatchOptions = {},
   ): Promise<(Answer | undefined)[]> {
     if (command.target !== 'key') throw new Error('Only a command on an existing key runs on the key a secret names');
     const invalidation = new BatchedInvalidation(this.executorPorts.invalidation);
@@ -135,12 +147,28 @@ export class KeyService {
       }
     };
     const results: PromiseSettledResult<Answer | undefined>[] = [];
-    for (let start = 0; start < requests.length; start += SECRETS_AT_ONCE) {
-      results.push(...(await Promise.allSettled(requests.slice(start, start + SECRETS_AT_ONCE).map(runOne))));
-    }
+    let started = 0;
+    let outOfTime = false;
+    // A few at a time: each of these takes the next request while there is time to.
+    const worker = async () => {
+      while (started < requests.length && !outOfTime) {
+        if (!mayStart()) {
+          outOfTime = true;
+          return;
+        }
+        const index = started++;
+        try {
+          results[index] = { status: 'fulfilled', value: await runOne(requests[index]) };
+        } catch (reason) {
+          results[index] = { status: 'rejected', reason };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(SECRETS_AT_ONCE, requests.length) }, worker));
     await invalidation.settle();
     const failed = results.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
+    if (outOfTime) throw new OutOfTimeError(started, requests.length);
     return results.map((result) => (result as PromiseFulfilledResult<Answer | undefined>).value);
   }
 

@@ -2,7 +2,7 @@ import { createPublicKey, verify } from 'node:crypto';
 import { SignatureError } from './errors';
 import { revokeKey } from './key-commands/revoke-key';
 import { hashKey, parseKey } from './key-format';
-import type { KeyService } from './key-service';
+import type { KeyService, SecretBatchOptions } from './key-service';
 import type { SigningKeys } from './signing-keys';
 import { parseOrThrow, type ScannedToken, secretScanningReportSchema } from './validation';
 
@@ -41,9 +41,16 @@ export class SecretScanning {
   /**
    * A payload, as sent: checked to be GitHub's (SignatureError otherwise, and
    * nothing is read or written), then parsed by `parse` (the HTTP edge's JSON), each
-   * key in it revoked, and GitHub's feedback answered.
+   * key in it revoked, and GitHub's feedback answered. With `batch.mayStart`, a
+   * payload that time cuts short fails (OutOfTimeError) once what was revoked is
+   * flushed: GitHub sends it again.
    */
-  async report(body: Buffer, signature: PayloadSignature, parse: (body: Buffer) => unknown): Promise<TokenFeedback[]> {
+  async report(
+    body: Buffer,
+    signature: PayloadSignature,
+    parse: (body: Buffer) => unknown,
+    batch: SecretBatchOptions = {},
+  ): Promise<TokenFeedback[]> {
     await this.verify(body, signature);
     const tokens = parseOrThrow(secretScanningReportSchema, parse(body));
     // One revocation per key, however often the payload names it: where it was first found, with a place named.
@@ -61,6 +68,7 @@ export class SecretScanning {
         input: { reason: 'leaked' as const },
         caller: { kind: 'scanner' as const, source: 'github' as const, url: placeOf(keys.get(keyHash)?.url) },
       })),
+      batch,
     );
     const real = new Set(hashes.filter((_, index) => revoked[index] !== undefined));
     return tokens.map((token) => {

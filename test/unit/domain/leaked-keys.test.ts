@@ -5,7 +5,13 @@
 import type { KeyRecord } from '../../../src/domain/api-key';
 import type { AuditRecord } from '../../../src/domain/audit';
 import type { Caller } from '../../../src/domain/caller';
-import { ConcurrentChangeError, ConflictError, StoreUnavailableError, ValidationError } from '../../../src/domain/errors';
+import {
+  ConcurrentChangeError,
+  ConflictError,
+  OutOfTimeError,
+  StoreUnavailableError,
+  ValidationError,
+} from '../../../src/domain/errors';
 import { revokeKey } from '../../../src/domain/key-commands/revoke-key';
 import { hashKey } from '../../../src/domain/key-format';
 import { KeyService } from '../../../src/domain/key-service';
@@ -279,6 +285,19 @@ describe('revoking many keys at once (secret scanning)', () => {
       [...keys, unknown].map((key) => ({ keyHash: hashKey(key), input: { reason: 'leaked' as const }, caller: HOLDER })),
     );
     expect(answers.map((answer) => answer?.status)).toEqual(['revoked', 'revoked', 'revoked', undefined]);
+    expect(invalidation.flushesNow).toBe(1);
+  });
+
+  it('stops taking keys once time runs short, lets those under way finish, flushes for them, then fails', async () => {
+    const keys = Array.from({ length: 40 }, () => testKey());
+    const { store, service, invalidation } = setup(keys.map((key) => keyRecord({ key, tenantId: 'acme' })));
+    let startsLeft = 20;
+    const batch = keys.map((key) => ({ keyHash: hashKey(key), input: { reason: 'leaked' as const }, caller: HOLDER }));
+    const run = service.runOnSecrets(revokeKey, batch, { mayStart: () => startsLeft-- > 0 });
+    await expect(run).rejects.toBeInstanceOf(OutOfTimeError);
+    await expect(run).rejects.toMatchObject({ done: 20, total: 40 });
+    const revoked = keys.filter((key) => store.items.get(hashKey(key))?.revokedAt !== undefined);
+    expect(revoked).toEqual(keys.slice(0, 20));
     expect(invalidation.flushesNow).toBe(1);
   });
 

@@ -4,7 +4,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { hashKey } from '../../../src/domain/key-format';
 import { FakeTable, mockAws } from '../../fixtures/aws';
 import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
 import { proxyEvent } from '../../fixtures/events';
@@ -15,7 +16,7 @@ import { makeTempDir } from '../../support/temp-dir';
 const aws = mockAws();
 let table: FakeTable;
 let output: CapturedOutput;
-let handler: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+let handler: (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult>;
 let keysFile: string;
 let workspace: Awaited<ReturnType<typeof makeTempDir>>;
 
@@ -78,6 +79,20 @@ describe('POST /secret-scanning/github', () => {
         actor: { type: 'scanner', source: 'github', url: 'https://github.com/o/r/blob/x/.env' },
       }),
     ]);
+    expect(aws.apigw).toHaveReceivedCommandTimes(FlushStageAuthorizersCacheCommand, 1);
+  });
+
+  it('503 once time runs short: no key started after that, the caches flushed for those revoked before', async () => {
+    const other = testKey();
+    table.put({ ...keyRecord({ key: other, tenantId: 'acme' }) });
+    // Enough time left for the first key, too little by the second.
+    const left = [15_000, 7_000];
+    const context = { getRemainingTimeInMillis: () => left.shift() ?? 0 } as Context;
+    const result = await handler(report(matches(leaked, other)), context);
+    expectProblem(result, 503);
+    expect(headerOf(result, 'Retry-After')).toBe('1');
+    expect(table.get(record.keyHash)).toMatchObject({ revokedReason: 'leaked' });
+    expect(table.get(hashKey(other))).not.toHaveProperty('revokedAt');
     expect(aws.apigw).toHaveReceivedCommandTimes(FlushStageAuthorizersCacheCommand, 1);
   });
 
