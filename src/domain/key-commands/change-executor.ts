@@ -316,9 +316,11 @@ class Invalidations {
 
 /**
  * The key a write leaves to be warned of its expiry, and that expiry: a key it
- * issues enabled with an expiry, or one it changes to a new expiry (or enables
- * again, with one) and leaves active and not warned of it. A key whose expiry has
- * come is refused already: it is warned of nothing.
+ * issues enabled with an expiry, or one it sets an expiry of (a new one, or the
+ * same again) or enables again with one, and leaves active and not warned of it.
+ * Setting the same expiry again is how a key whose expiry was set before warnings
+ * existed gets its warning. A key whose expiry has come is refused already: it is
+ * warned of nothing.
  */
 function warnedKeyOf(
   write: KeyWrite,
@@ -331,7 +333,7 @@ function warnedKeyOf(
   if (write.kind !== 'update') return undefined;
   const after = withUpdate(write.key, write.update);
   const { expiresAt } = after;
-  const newlyExpiring = expiresAt !== write.key.expiresAt || (after.enabled && !write.key.enabled);
+  const newlyExpiring = write.update.expiresAt !== undefined || (after.enabled && !write.key.enabled);
   return expiresAt !== undefined && newlyExpiring && needsWarning(after, expiresAt, decidedAt)
     ? { key: after, expiresAt }
     : undefined;

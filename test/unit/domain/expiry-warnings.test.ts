@@ -110,6 +110,24 @@ describe('a change that sets an expiry', () => {
     expect(warningsOf(created.id)).toHaveLength(1);
   });
 
+  it('set again to the same expiry, warns a key never warned of it: a key whose expiry was set before warnings existed', async () => {
+    const far = keyRecord({ tenantId: 'acme', expiresAt: '2026-12-26T12:00:00.000Z' });
+    const near = keyRecord({ tenantId: 'acme', expiresAt: '2026-11-29T12:00:00.000Z' });
+    const { clock, warnings, commands, warningsOf } = setup([far, near]);
+    // Any other change leaves it as it was.
+    await commands.update('acme', far.keyId, { name: 'renamed' });
+    expect(warnings.scheduled.size).toBe(0);
+
+    await commands.update('acme', far.keyId, { expiresAt: far.expiresAt });
+    expect(warnings.scheduled.get(far.keyId)).toEqual({ tenantId: 'acme', expiresAt: far.expiresAt, at: clock.iso(23 * DAY) });
+    await commands.update('acme', near.keyId, { expiresAt: near.expiresAt });
+    expect(warningsOf(near.keyId)).toHaveLength(1);
+    // Warned already, it is not warned again.
+    await commands.update('acme', near.keyId, { expiresAt: near.expiresAt });
+    expect(warningsOf(near.keyId)).toHaveLength(1);
+    expect(warnings.scheduled.has(near.keyId)).toBe(false);
+  });
+
   it('warns of no expiry that has come (the key is refused already), and never a key without one', async () => {
     const { clock, warnings, commands, warningsOf } = setup();
     const created = await commands.create('acme', { name: 'k' });
