@@ -45,7 +45,8 @@ export interface ExpiryWarningsProps {
  * one-time EventBridge Scheduler schedule per key (in the flush schedules' group,
  * run by their role) that puts the warning on this construct's queue when it is
  * due. The warner consumes the queue and writes the warning into the key, if it
- * still applies; the audit delivery publishes it. A warning that fails every
+ * still applies (or schedules it again, for an expiry the key was given since
+ * whose schedule an older change overwrote); the audit delivery publishes it. A warning that fails every
  * delivery lands in the flush dead-letter queue, which is alarmed on.
  */
 export class ExpiryWarnings extends Construct {
@@ -77,7 +78,10 @@ export class ExpiryWarnings extends Construct {
       logRetention: props.logRetention,
       tracing: props.tracing,
     });
-    ROUTELESS_GRANTS.expiryWarner({ keyTable: (access) => props.keyTable.grantAccess(warner, access) });
+    ROUTELESS_GRANTS.expiryWarner({
+      keyTable: (access) => props.keyTable.grantAccess(warner, access),
+      scheduleExpiryWarnings: () => this.grantScheduleWarnings(warner),
+    });
     consumeQueue(this, 'WarnerQueueSource', warner, this.queue, { batchSize: 10 });
     this.warnerFunction = warner;
     // The schedules put the warnings on this queue: SendMessage alone.

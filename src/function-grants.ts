@@ -94,9 +94,13 @@ export const ROUTELESS_GRANTS = {
     grants.deliverAudit(AUDIT_SWEEPER_ACCESS);
     grants.publishAudit();
   },
-  /** The scheduled expiry warnings' consumer: it writes each warning into its key, for the audit delivery to take. */
-  expiryWarner(grants: Pick<FunctionGrants, 'keyTable'>): void {
+  /**
+   * The scheduled expiry warnings' consumer: it writes each warning into its key, for the audit delivery to
+   * take, or schedules it again for the key's own expiry when the schedule was left on another.
+   */
+  expiryWarner(grants: Pick<FunctionGrants, 'keyTable' | 'scheduleExpiryWarnings'>): void {
     grants.keyTable(EXPIRY_WARNER_ACCESS);
+    grants.scheduleExpiryWarnings();
   },
   /** The usage plan reconciler: the plans' stages, and tenants' plan moves cut short. */
   usagePlanReconciler(grants: Pick<FunctionGrants, 'reconcileStages' | 'usagePlans' | 'tenantTable'>): void {

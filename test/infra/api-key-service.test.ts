@@ -709,22 +709,35 @@ describe('expiry warnings', () => {
     });
   });
 
-  it('are written by a warner that may find a key by id and write it, and take its messages, and nothing else', () => {
+  it('are written by a warner that may find a key by id and write it, take its messages, and schedule a warning again, and nothing else', () => {
     const permissions = permissionsOf(defaults.template, roleIdOf(defaults, defaults.warnerId));
     expect(permissions.map(({ action }) => action).sort()).toEqual(
       [
         'dynamodb:GetItem',
         'dynamodb:Query',
         'dynamodb:UpdateItem',
+        'iam:PassRole',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
+        'scheduler:CreateSchedule',
+        'scheduler:UpdateSchedule',
         'sqs:DeleteMessage',
         'sqs:GetQueueAttributes',
         'sqs:ReceiveMessage',
       ].sort(),
     );
+    expect(permissions.filter(({ action }) => action.startsWith('scheduler:'))).toEqual([
+      { action: 'scheduler:CreateSchedule', resource: flushSchedulesArn(defaults) },
+      { action: 'scheduler:UpdateSchedule', resource: flushSchedulesArn(defaults) },
+    ]);
     expect(functionProperties(defaults, defaults.warnerId).Environment.Variables).toEqual({
       [ENV.tableName]: { Ref: defaults.tableId },
+      [ENV.flushScheduleGroup]: defaults.service.cacheFlush.scheduleGroup.scheduleGroupName,
+      [ENV.flushScheduleRoleArn]: arnOf(defaults.flushRoleId),
+      [ENV.flushQueueArn]: arnOf(defaults.flushQueueId),
+      [ENV.flushDeadLetterQueueArn]: arnOf(defaults.flushDeadLetterQueueId),
+      [ENV.expiryWarningSeconds]: '604800',
+      [ENV.expiryWarningQueueArn]: arnOf(defaults.expiryWarningQueueId),
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
     });
@@ -809,14 +822,19 @@ describe('scheduled authorizer cache flushes', () => {
     },
   );
 
-  it('are the only things that may pass the flush role', () => {
+  it('are the only things that may pass the flush role, with the warner, which schedules warnings in their group', () => {
     const passers = Object.values(defaults.template.findResources('AWS::IAM::Policy')).filter(({ Properties }) =>
       (Properties.PolicyDocument.Statement as { Action: string | string[] }[]).some((statement) =>
         [statement.Action].flat().includes('iam:PassRole'),
       ),
     );
     const passerRoles = passers.flatMap(({ Properties }) => Properties.Roles.map((ref: { Ref: string }) => ref.Ref)).sort();
-    expect(passerRoles).toEqual(SCHEDULING_HANDLERS.map((name) => roleIdOf(defaults, defaults.functionIds[name])).sort());
+    expect(passerRoles).toEqual(
+      [
+        ...SCHEDULING_HANDLERS.map((name) => roleIdOf(defaults, defaults.functionIds[name])),
+        roleIdOf(defaults, defaults.warnerId),
+      ].sort(),
+    );
   });
 
   it('add no dependency cycle, which synth would refuse: the stage registration needs the RestApi, never its methods, stage or functions', () => {

@@ -494,15 +494,23 @@ const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
     });
   },
   [EXPIRY_WARNER_ENTRY]: async (load) => {
-    const expiring = keyRecord({ tenantId: TENANT, expiresAt: FUTURE });
-    const changing = keyRecord({ tenantId: TENANT, expiresAt: FUTURE });
-    const fn = load([expiring, changing]);
+    // Due: inside the deployed window (a week).
+    const soon = new Date(Date.now() + 24 * 60 * 60_000).toISOString();
+    const expiring = keyRecord({ tenantId: TENANT, expiresAt: soon });
+    const changing = keyRecord({ tenantId: TENANT, expiresAt: soon });
+    // Keys given a later expiry whose schedules an older change overwrote: each is scheduled again.
+    const moved = keyRecord({ tenantId: TENANT, expiresAt: FUTURE });
+    const movedAgain = keyRecord({ tenantId: TENANT, expiresAt: FUTURE });
+    const fn = load([expiring, changing, moved, movedAgain]);
     const warning = (key: { keyId: string }, messageId: string) => ({
       messageId,
-      body: JSON.stringify({ tenantId: TENANT, keyId: key.keyId, expiresAt: FUTURE }),
+      body: JSON.stringify({ tenantId: TENANT, keyId: key.keyId, expiresAt: soon }),
     });
-    expect(await fn.handler({ Records: [warning(expiring, 'm1')] })).toEqual({ batchItemFailures: [] });
-    expect(fn.table.items.get(expiring.keyHash)?.expiryWarnedFor).toBe(FUTURE);
+    expect(await fn.handler({ Records: [warning(expiring, 'm1'), warning(moved, 'm3')] })).toEqual({ batchItemFailures: [] });
+    expect(fn.table.items.get(expiring.keyHash)?.expiryWarnedFor).toBe(soon);
+    scheduleExists(fn);
+    expect(await fn.handler({ Records: [warning(movedAgain, 'm4')] })).toEqual({ batchItemFailures: [] });
+    expect(fn.mocks.scheduler.calls()).toHaveLength(3);
     // A refused write: the store reads the key to tell why (here: disabled meanwhile, so no warning is due).
     fn.mocks.ddb.on(fn.sdk.documents.UpdateCommand).callsFake(() => {
       (fn.table.items.get(changing.keyHash) as { enabled: boolean }).enabled = false;

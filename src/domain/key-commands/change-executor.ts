@@ -60,6 +60,8 @@ export class ChangeExecutor {
     const invalidations = new Invalidations(this.ports.invalidation, decidedAt);
     const { writes, scheduled } = this.withWarnings(plan.writes, decidedAt);
     const outcome: PlanOutcome = {};
+    // A scheduled warning that is not due yet, scheduled again: nothing to write.
+    if (writes.length === 0) await Promise.all(scheduled.map((schedule) => schedule()));
     const landed: KeyWrite[] = [];
     let alongside: Promise<void>[] = [];
     for (const [index, write] of writes.entries()) {
@@ -89,24 +91,28 @@ export class ChangeExecutor {
 
   /**
    * The plan's writes with the expiry warnings they leave due: an issue or an
-   * update that leaves an active key with a new expiry (or a key with an expiry
-   * enabled again) and not warned of it carries its warning when it is due within
-   * the scheduling horizon; a later one is scheduled, alongside the last write.
+   * update that leaves an active key with an expiry it set (or a key with an
+   * expiry enabled again) and not warned of it, and a scheduled warning's, carry
+   * the warning when it is due within the scheduling horizon; a later one is
+   * scheduled, alongside the last write (a scheduled warning's own write is then
+   * not made). Without expiry warnings, none is written or scheduled.
    */
   private withWarnings(writes: readonly KeyWrite[], decidedAt: Date): { writes: KeyWrite[]; scheduled: Invalidation[] } {
     const warnings = this.ports.expiryWarnings;
-    if (!warnings) return { writes: [...writes], scheduled: [] };
     const scheduled: Invalidation[] = [];
-    const warned = writes.map((write): KeyWrite => {
+    const warned = writes.flatMap((write): KeyWrite[] => {
       const left = warnedKeyOf(write, decidedAt);
-      if (!left) return write;
+      // A scheduled warning's write is nothing but its warning.
+      const withoutWarning = write.kind === 'warnOfExpiry' ? [] : [write];
+      if (!left) return [write];
+      if (!warnings) return withoutWarning;
       const { key, expiresAt } = left;
       const dueAt = warningDueAt(expiresAt, warnings.windowSeconds);
       if (dueAt > decidedAt.getTime() + WARNING_SCHEDULING_HORIZON_MS) {
         scheduled.push(() => warnings.schedule.warnAt(key, expiresAt, new Date(dueAt).toISOString()));
-        return write;
+        return withoutWarning;
       }
-      return { ...write, warning: expiryWarningOf(key, expiresAt, decidedAt) } as KeyWrite;
+      return [{ ...write, warning: expiryWarningOf(key, expiresAt, decidedAt) } as KeyWrite];
     });
     return { writes: warned, scheduled };
   }
@@ -132,9 +138,12 @@ export class ChangeExecutor {
         outcome.change = change;
         return;
       }
-      case 'warnOfExpiry':
-        await this.withRoom(write.key, () => store.warnOfExpiry(write.key, write.warning));
+      case 'warnOfExpiry': {
+        const { warning } = write;
+        if (!warning) throw new Error('A warning is written only once it is due');
+        await this.withRoom(write.key, () => store.warnOfExpiry(write.key, warning));
         return;
+      }
       case 'retire': {
         const retired = await store.retire(write.key, { rotation: write.rotation, expiresAt: write.expiresAt }, write.condition);
         if (retired === 'gone') throw new KeyNotFoundError();
@@ -315,8 +324,8 @@ class Invalidations {
 }
 
 /**
- * The key a write leaves to be warned of its expiry, and that expiry: a key it
- * issues enabled with an expiry, or one it sets an expiry of (a new one, or the
+ * The key a write leaves to be warned of its expiry, and that expiry: a scheduled
+ * warning's key, a key it issues enabled with an expiry, or one it sets an expiry of (a new one, or the
  * same again) or enables again with one, and leaves active and not warned of it.
  * Setting the same expiry again is how a key whose expiry was set before warnings
  * existed gets its warning. A key whose expiry has come is refused already: it is
@@ -330,6 +339,8 @@ function warnedKeyOf(
     const { expiresAt } = write.key;
     return expiresAt !== undefined && needsWarning(write.key, expiresAt, decidedAt) ? { key: write.key, expiresAt } : undefined;
   }
+  // Decided on the key as read: the store checks it again as it writes.
+  if (write.kind === 'warnOfExpiry') return { key: write.key, expiresAt: write.expiresAt };
   if (write.kind !== 'update') return undefined;
   const after = withUpdate(write.key, write.update);
   const { expiresAt } = after;

@@ -60,8 +60,11 @@ export type KeyWrite =
   | { kind: 'markDeleted'; key: KeyRecord; record: AuditRecord }
   /** An existing key revoked, with its record: disabled for good. A key revoked meanwhile is left as it is. */
   | { kind: 'revoke'; key: KeyRecord; revocation: Revocation; record: AuditRecord }
-  /** An expiry warning recorded in an existing key, if it is still active with that expiry and not warned of it. */
-  | { kind: 'warnOfExpiry'; key: KeyRecord; warning: ExpiryWarning };
+  /**
+   * An existing key's warning of its expiry, recorded in it if it is still active with that expiry
+   * and not warned of it. The executor writes it if it is due (adding `warning`), otherwise schedules it.
+   */
+  | { kind: 'warnOfExpiry'; key: KeyRecord; expiresAt: string; warning?: ExpiryWarning };
 
 /** What carrying out a plan produced: the key it issued, with the one copy of its secret, and the change it wrote. */
 export interface PlanOutcome {

@@ -34,7 +34,7 @@ function setup(records: KeyRecord[] = [], options: { warnings?: boolean } = {}) 
     return service.run(warnOfExpiry, {
       tenantId: scheduled.tenantId,
       keyId,
-      input: { expiresAt: scheduled.expiresAt },
+      input: undefined,
       caller: { kind: 'service' },
     });
   };
@@ -196,13 +196,31 @@ describe('a scheduled warning, when it runs', () => {
     expect(warningsOf(keyId)).toEqual([]);
   });
 
-  it('writes nothing for an expiry moved since: the new one has its own warning', async () => {
+  it('writes nothing for an expiry moved since, and schedules the new one again, in case an older change moved it back', async () => {
     const { clock, commands, runScheduled, warningsOf, keyId, warnings } = await scheduled();
     const due = warnings.scheduled.get(keyId);
-    await commands.update('acme', keyId, { expiresAt: clock.iso(60 * DAY) });
+    const later = clock.iso(60 * DAY);
+    await commands.update('acme', keyId, { expiresAt: later });
+    // Changes racing each other: the older expiry's schedule was written last, over the new one's.
     warnings.scheduled.set(keyId, due as NonNullable<typeof due>);
     await runScheduled(keyId);
     expect(warningsOf(keyId)).toEqual([]);
+    expect(warnings.scheduled.get(keyId)).toEqual({ tenantId: 'acme', expiresAt: later, at: clock.iso(53 * DAY) });
+    clock.advance(53 * DAY);
+    await runScheduled(keyId);
+    expect(warningsOf(keyId).map((record) => record.changes.expiresAt.new)).toEqual([later]);
+  });
+
+  it('warns at once, late, of an expiry moved since whose warning is overdue (the schedule was left on a later one)', async () => {
+    const { clock, commands, runScheduled, warningsOf, keyId, warnings } = await scheduled();
+    await commands.update('acme', keyId, { expiresAt: clock.iso(60 * DAY) });
+    const stale = warnings.scheduled.get(keyId);
+    const near = clock.iso(55 * DAY);
+    await commands.update('acme', keyId, { expiresAt: near });
+    warnings.scheduled.set(keyId, stale as NonNullable<typeof stale>);
+    clock.advance(53 * DAY);
+    await runScheduled(keyId);
+    expect(warningsOf(keyId).map((record) => record.changes.expiresAt.new)).toEqual([near]);
   });
 
   it('and a change racing it to the same warning: the store lets one through, the other is told the key changed', async () => {

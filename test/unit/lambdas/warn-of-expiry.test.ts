@@ -1,4 +1,5 @@
 import '../../fixtures/handler-env';
+import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../../lambdas/warn-of-expiry';
 import { awsError, FakeTable, mockAws } from '../../fixtures/aws';
@@ -8,7 +9,8 @@ import { keyRecord, testKeyId } from '../../fixtures/keys';
 const aws = mockAws();
 let table: FakeTable;
 let output: CapturedOutput;
-const EXPIRES_AT = '2099-01-01T00:00:00.000Z';
+/** Inside the deployed window (a week): the warning a schedule puts on the queue now is due. */
+const EXPIRES_AT = new Date(Date.now() + 24 * 60 * 60_000).toISOString();
 const expiring = keyRecord({ tenantId: 'acme', expiresAt: EXPIRES_AT });
 
 beforeEach(() => {
@@ -41,16 +43,35 @@ describe('the expiry warner', () => {
     });
   });
 
-  it('writes nothing for a key that is gone, or whose expiry moved, and drops what is not a warning', async () => {
+  it('writes nothing for a key that is gone, and drops what is not a warning', async () => {
     const result = await batch(
       due('gone', { keyId: testKeyId() }),
-      due('moved', { expiresAt: '2098-01-01T00:00:00.000Z' }),
       { messageId: 'junk', body: '{"requestedAt":"2099-01-01T00:00:00Z","followUp":false}' },
       { messageId: 'not json', body: 'hello' },
     );
     expect(result).toEqual({ batchItemFailures: [] });
     expect(aws.ddb).not.toHaveReceivedCommand(UpdateCommand);
+    expect(aws.scheduler).not.toHaveReceivedCommand(CreateScheduleCommand);
     expect(output.text()).toContain('Dropped a message that is not an expiry warning');
+  });
+
+  it('schedules again the warning of a key whose expiry is not the one its schedule was left on, and writes nothing yet', async () => {
+    const later = keyRecord({ tenantId: 'acme', expiresAt: '2099-01-01T00:00:00.000Z' });
+    table.put({ ...later });
+    // A change to an older expiry wrote the key's schedule last.
+    const result = await batch({
+      messageId: 'stale',
+      body: JSON.stringify({ tenantId: 'acme', keyId: later.keyId, expiresAt: EXPIRES_AT }),
+    });
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(aws.ddb).not.toHaveReceivedCommand(UpdateCommand);
+    expect(aws.scheduler).toHaveReceivedCommandWith(CreateScheduleCommand, {
+      Name: `warn-${later.keyId}`,
+      ScheduleExpression: 'at(2098-12-25T00:00:00)',
+      Target: expect.objectContaining({
+        Input: JSON.stringify({ tenantId: 'acme', keyId: later.keyId, expiresAt: '2099-01-01T00:00:00.000Z' }),
+      }),
+    });
   });
 
   it('hands a warning it could not write back to the queue, to be delivered again', async () => {
