@@ -2,9 +2,9 @@ import { SecretScanning } from '../src/domain/secret-scanning';
 import { SECRET_SCANNING_MAX_BODY_BYTES } from '../src/routes';
 import { signingKeysFromEnvironment } from './shared/github-signing-keys';
 import { header, httpHandler, json, parseJson, readJsonBytes } from './shared/http';
-import { keyServiceFromEnvironment } from './shared/key-commands';
+import { revokingKeyServiceFromEnvironment } from './shared/key-commands';
 
-const scanning = new SecretScanning({ keys: signingKeysFromEnvironment(), service: keyServiceFromEnvironment() });
+const scanning = new SecretScanning({ keys: signingKeysFromEnvironment(), service: revokingKeyServiceFromEnvironment() });
 
 /**
  * Kept back from the function's timeout when a payload's keys are revoked: no key

@@ -1,8 +1,8 @@
 import { parseRevocationRequest, revokeBySecret } from '../src/domain/leaked-keys';
 import { httpHandler, json, originOf, readJsonBody } from './shared/http';
-import { keyServiceFromEnvironment } from './shared/key-commands';
+import { revokingKeyServiceFromEnvironment } from './shared/key-commands';
 
-const keys = keyServiceFromEnvironment();
+const keys = revokingKeyServiceFromEnvironment();
 
 /**
  * POST /revoke, open to anyone: the key in the body is revoked if it is one of

@@ -2,9 +2,9 @@ import { revokeKey } from '../src/domain/key-commands/revoke-key';
 import { revokeKeyBodySchema } from '../src/domain/validation';
 import { commandRequestOf } from './shared/command-request';
 import { httpHandler, json } from './shared/http';
-import { keyServiceFromEnvironment } from './shared/key-commands';
+import { revokingKeyServiceFromEnvironment } from './shared/key-commands';
 
-const keys = keyServiceFromEnvironment();
+const keys = revokingKeyServiceFromEnvironment();
 
 /** POST /tenants/{tenantId}/keys/{keyId}/revoke, POST /keys/{keyId}/revoke and the console's: the key, revoked. */
 export const handler = httpHandler(async (event) => {

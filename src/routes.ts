@@ -116,15 +116,13 @@ const NO_STORE_ACCESS: Omit<HandlerDefinition, 'entry'> = {
 
 /**
  * What revoking a key needs, whoever asks: the revocation's UpdateItem (GetItem
- * tells a refusal's cause), the flush now, and delivering the key's waiting
- * records when it has no room for the revocation's (as updateKey does).
+ * tells a refusal's cause) and the flush now. It never delivers the key's waiting
+ * records: a revocation always has room for its record (src/domain/key-store.ts).
  */
 const REVOKES_KEYS: Omit<HandlerDefinition, 'entry'> = {
   ...NO_STORE_ACCESS,
   tableActions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
-  tenantTableActions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
   invalidation: ['flushNow'],
-  deliversWaitingRecords: true,
 };
 
 export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
@@ -228,8 +226,8 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     ...REVOKES_KEYS,
     entry: 'github-secret-scanning',
     // GitHub's public keys, kept for every environment in the tenant table: read (GetItem), a fetch claimed and
-    // its keys saved (UpdateItem); and as REVOKES_KEYS, for the key's waiting records.
-    tenantTableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    // its keys saved (UpdateItem).
+    tenantTableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   },
   listAudit: {
     ...NO_STORE_ACCESS,

@@ -27,8 +27,8 @@ function eventsOnFirstUse(): AuditEvents {
 }
 
 /**
- * The key service of a function that changes keys but issues none (update, delete,
- * revoke): a change that finds no room for its record in its key delivers the
+ * The key service of a function that changes keys but issues none (update,
+ * delete): a change that finds no room for its record in its key delivers the
  * key's waiting records first. Settings are read when it starts.
  */
 export function keyServiceFromEnvironment(): KeyService {
@@ -38,6 +38,15 @@ export function keyServiceFromEnvironment(): KeyService {
     delivery: auditDeliveryFromEnvironment(eventsOnFirstUse()),
     expiryWarnings: expiryWarningsFromEnvironment(),
   });
+}
+
+/**
+ * The key service of a function that revokes keys and changes nothing else (by id,
+ * by the secret, GitHub's): a revocation always has room for its record
+ * (src/domain/key-store.ts), so it delivers nothing, and it sets no expiry.
+ */
+export function revokingKeyServiceFromEnvironment(): KeyService {
+  return new KeyService({ store: keyStoreFromEnvironment(), invalidation: authorizerCacheInvalidation() });
 }
 
 /**

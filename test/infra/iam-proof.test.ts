@@ -293,7 +293,7 @@ const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
         body: { reason: 'leaked' },
       });
     expect((await fn.handler(revoke(record.keyId))).statusCode).toBe(200);
-    // A key with no room for the revocation's record: its waiting records are delivered first.
+    // A key whose delivery is behind: the revocation's record is the one beyond, and nothing is delivered.
     expect((await fn.handler(revoke(full.keyId))).statusCode).toBe(200);
     deletedMeanwhile(fn, gone);
     expect((await fn.handler(revoke(gone.keyId))).statusCode).toBe(404);
