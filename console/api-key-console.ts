@@ -8,13 +8,15 @@
  * Attributes: `issuer`, `client-id` (the identity provider), `api-base` (the
  * console API, e.g. `/v1/console/api`), `redirect-uri` (the page the identity
  * provider sends the browser back to; default this page), `scopes` (the scopes
- * the user may grant, space-separated). A host page that has its own sign-in
+ * the user may grant, space-separated), `expiry-warning-seconds` (the expiry
+ * warnings' window, within which a key is said to expire soon; default a week). A host page that has its own sign-in
  * sets the `getToken` property instead, and the component never redirects.
  *
  * Everything shown is rendered as text: lit escapes every value it interpolates.
  */
 import { css, html, LitElement, nothing, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
 import type { ApiKey, IssuedApiKey } from '../src/domain/api-key';
+import { DEFAULT_EXPIRY_WARNING_SECONDS } from '../src/domain/expiry-window';
 import { type ActivityRecord, actionText, actorText, changesOf, keyText } from './activity-text';
 import { ApiError, KeysApi } from './keys-api';
 import { beginSignIn, completeSignIn, endSession, isSignInCallback, type Session, type SignInSettings } from './oidc';
@@ -37,9 +39,6 @@ const CONFIRMATIONS = {
 } as const;
 
 type ConfirmedAction = keyof typeof CONFIRMATIONS;
-
-/** An active key is told to expire soon within this: its expiry warning's window by default, a week. */
-const EXPIRES_SOON_MS = 7 * 24 * 60 * 60 * 1000;
 
 type Phase = 'starting' | 'signedOut' | 'signedIn';
 
@@ -79,6 +78,7 @@ export class ApiKeyConsole extends LitElement {
     apiBase: { type: String, attribute: 'api-base' },
     redirectUri: { type: String, attribute: 'redirect-uri' },
     scopes: { type: String },
+    expiryWarningSeconds: { type: Number, attribute: 'expiry-warning-seconds' },
     getToken: { attribute: false },
     phase: { state: true },
     keys: { state: true },
@@ -98,6 +98,8 @@ export class ApiKeyConsole extends LitElement {
   declare apiBase: string;
   declare redirectUri: string;
   declare scopes: string;
+  /** The expiry warnings' window: an active key is told to expire soon within it. */
+  declare expiryWarningSeconds: number;
   /** Set by a host page that signs users in itself: resolves to the bearer token for the console API. */
   declare getToken: (() => Promise<string>) | undefined;
   declare private phase: Phase;
@@ -126,6 +128,7 @@ export class ApiKeyConsole extends LitElement {
     this.apiBase = '';
     this.redirectUri = '';
     this.scopes = '';
+    this.expiryWarningSeconds = DEFAULT_EXPIRY_WARNING_SECONDS;
     this.phase = 'starting';
     this.creating = false;
     this.copied = false;
@@ -605,11 +608,11 @@ export class ApiKeyConsole extends LitElement {
     </dialog>`;
   }
 
-  /** An active key's expiry, once it is near: "expires in 3 days". */
+  /** An active key's expiry, once it is within the expiry warnings' window: "expires in 3 days". */
   private renderExpiresSoon(key: ApiKey) {
     if (key.status !== 'active' || key.expiresAt === null) return nothing;
     const now = Date.now();
-    if (Date.parse(key.expiresAt) - now > EXPIRES_SOON_MS) return nothing;
+    if (Date.parse(key.expiresAt) - now > this.expiryWarningSeconds * 1000) return nothing;
     return html`<span class="expires">expires ${timeText(key.expiresAt, relativeText(key.expiresAt, now))}</span>`;
   }
 

@@ -385,7 +385,10 @@ export class ApiKeyService extends Construct implements IApiKeyService {
       usagePlans: (operations) => this.usagePlans.grantOperations(fn, operations),
       usageIdentifier: () => this.usagePlans.grantUsageIdentifier(fn),
       verifyConsoleUsers: () => this.consoleSignIn.bindVerifier(fn),
-      serveConsole: () => this.consoleSignIn.bindPage(fn),
+      serveConsole: () => {
+        this.consoleSignIn.bindPage(fn);
+        this.expiryWarnings.bindWindow(fn);
+      },
     });
     ROUTELESS_GRANTS.authorizer(grantsTo(authorizerFunction));
     this.authorizerFunction = authorizerFunction;

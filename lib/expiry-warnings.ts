@@ -5,7 +5,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../src/config';
-import { DEFAULT_EXPIRY_WARNING_SECONDS, EXPIRY_WARNING_BOUNDS } from '../src/domain/expiry-warnings';
+import { DEFAULT_EXPIRY_WARNING_SECONDS, EXPIRY_WARNING_BOUNDS } from '../src/domain/expiry-window';
 import { ROUTELESS_GRANTS } from '../src/function-grants';
 import { EXPIRY_WARNER_ENTRY } from '../src/routes';
 import type { AuthorizerCacheFlush } from './authorizer-cache-flush';
@@ -98,10 +98,15 @@ export class ExpiryWarnings extends Construct {
    * group, passing their role), with the settings its code reads.
    */
   grantScheduleWarnings(fn: LambdaFunction): Grant {
-    fn.addEnvironment(ENV.expiryWarningSeconds, String(this.warning.toSeconds()));
+    this.bindWindow(fn);
     fn.addEnvironment(ENV.expiryWarningQueueArn, this.queue.queueArn);
     // The flush schedules' own grant: the same group, role and dead-letter queue.
     return this.schedules.grantScheduleFlush(fn);
+  }
+
+  /** Tells a function the window, which needs nothing else: the console's page, which says when a key expires soon. */
+  bindWindow(fn: LambdaFunction): void {
+    fn.addEnvironment(ENV.expiryWarningSeconds, String(this.warning.toSeconds()));
   }
 }
 

@@ -43,7 +43,7 @@ export interface FunctionGrants {
   usageIdentifier(): void;
   /** Checking console users' tokens: the issuer, client, tenant claim and grantable scopes. */
   verifyConsoleUsers(): void;
-  /** Serving the console's page: its assets, its sign-in settings, its Content-Security-Policy. */
+  /** Serving the console's page: its assets, its sign-in settings, its Content-Security-Policy, the expiry warnings' window. */
   serveConsole(): void;
   /**
    * Reading the stages registered for the usage plans and putting them back in the

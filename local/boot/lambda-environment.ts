@@ -133,6 +133,7 @@ export function functionEnvironment(
     verifyConsoleUsers: () => Object.assign(env, signIn, { [ENV.consoleTenantClaim]: config.console.tenantClaim }),
     serveConsole: () =>
       Object.assign(env, signIn, {
+        [ENV.expiryWarningSeconds]: String(config.expiryWarningSeconds),
         [ENV.consoleAssetsDir]: local.console.assetsDirectory,
         [ENV.consoleConnectSources]: new URL(local.console.issuer).origin,
         [ENV.consoleFrameAncestors]: config.console.frameAncestors,

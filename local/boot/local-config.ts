@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DECLARED_PLANS } from '../../src/declared-plans';
-import { DEFAULT_EXPIRY_WARNING_SECONDS, EXPIRY_WARNING_BOUNDS } from '../../src/domain/expiry-warnings';
+import { DEFAULT_EXPIRY_WARNING_SECONDS, EXPIRY_WARNING_BOUNDS } from '../../src/domain/expiry-window';
 import { SCOPE_PATTERN } from '../../src/domain/identifiers';
 import { assertValidKeyPrefix, DEFAULT_KEY_PREFIX } from '../../src/domain/key-format';
 import { parsePublishedKeys } from '../../src/domain/signing-keys';

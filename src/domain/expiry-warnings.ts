@@ -17,15 +17,6 @@ import type { ExpiryWarning } from './key-store';
  *   it), and the scheduled warning runs the `warnOfExpiry` command then.
  */
 
-/** A week, unless the deployment says otherwise. */
-export const DEFAULT_EXPIRY_WARNING_SECONDS = 7 * 24 * 60 * 60;
-
-/**
- * What a deployment may set the window to, in whole seconds: from a minute (a
- * schedule's precision) to 366 days (a year ahead is as far as "soon" goes).
- */
-export const EXPIRY_WARNING_BOUNDS = { minSeconds: 60, maxSeconds: 366 * 24 * 60 * 60 } as const;
-
 /**
  * A warning due sooner than this after the change is written with the change, not
  * scheduled: EventBridge Scheduler runs a schedule within the minute after its

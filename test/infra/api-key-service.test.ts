@@ -332,6 +332,7 @@ describe('the Lambda functions', () => {
           : {}),
         ...(servesConsole
           ? {
+              [ENV.expiryWarningSeconds]: '604800',
               [ENV.consoleAssetsDir]: 'console',
               [ENV.consoleIssuer]: { 'Fn::GetAtt': [userPoolId(defaults), 'ProviderURL'] },
               [ENV.consoleClientId]: { Ref: userPoolClientId(defaults) },
@@ -345,7 +346,7 @@ describe('the Lambda functions', () => {
       });
       expect(functionProperties(custom, custom.functionIds[name]).Environment.Variables).toMatchObject({
         ...(issuesKeys ? { [ENV.keyPrefix]: 'zk_live' } : {}),
-        ...(warnsOfExpiry ? { [ENV.expiryWarningSeconds]: '259200' } : {}),
+        ...(warnsOfExpiry || servesConsole ? { [ENV.expiryWarningSeconds]: '259200' } : {}),
       });
     },
   );

@@ -115,6 +115,7 @@ describe('the environment of each function', () => {
     });
     expect(functionEnvironment(HANDLERS.consolePage, config, stage, local)).toEqual({
       ...signIn,
+      [ENV.expiryWarningSeconds]: '604800',
       [ENV.consoleAssetsDir]: '/tmp/console',
       [ENV.consoleConnectSources]: 'http://127.0.0.1:3001',
       [ENV.consoleFrameAncestors]: "'none'",
