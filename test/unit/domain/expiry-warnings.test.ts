@@ -161,6 +161,21 @@ describe('a change that sets an expiry', () => {
     ).toEqual(['key.rotated', 'key.expiring']);
   });
 
+  it("a rotation's replacement that expires beyond the window has its warning scheduled, and written when it runs", async () => {
+    const { clock, warnings, commands, runScheduled, warningsOf } = setup();
+    const expiresAt = clock.iso(30 * DAY);
+    const old = await commands.create('acme', { name: 'k', expiresAt });
+    const rotated = await commands.rotate('acme', old.id, { gracePeriodSeconds: 3600 });
+    expect(rotated.expiresAt).toBe(expiresAt);
+    expect(warnings.scheduled.get(rotated.id)).toEqual({ tenantId: 'acme', expiresAt, at: clock.iso(23 * DAY) });
+    clock.advance(23 * DAY);
+    await runScheduled(rotated.id);
+    expect(warningsOf(rotated.id)).toHaveLength(1);
+    // The old key's schedule, left on its own expiry, finds it in its grace period: nothing.
+    await runScheduled(old.id);
+    expect(warningsOf(old.id)).toEqual([]);
+  });
+
   it('without expiry warnings (a service built without them), nothing is warned or scheduled', async () => {
     const { clock, warnings, commands, warningsOf } = setup([], { warnings: false });
     const created = await commands.create('acme', { name: 'k', expiresAt: clock.iso(DAY) });
