@@ -229,7 +229,8 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (engineName, start) => {
   });
 
   describe('records waiting in a key', () => {
-    it('leave no room for another beyond 10: the change is refused as such, and writes nothing', async () => {
+    /** A key of a fresh tenant in which 10 records wait, as many as may. */
+    async function fullKey() {
       const tenant = freshTenant();
       const waiting = Array.from({ length: 10 }, (_, minute) => ({
         ...auditRecord(null, 'key.updated', minute),
@@ -237,6 +238,11 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (engineName, start) => {
       }));
       const record = newRecord(tenant, { auditRecords: waiting, auditPending: waiting[0].at });
       await createAll([record]);
+      return { tenant, waiting, record };
+    }
+
+    it('leave no room for another beyond 10: the change is refused as such, and writes nothing', async () => {
+      const { tenant, waiting, record } = await fullKey();
       const next = { ...auditRecord(record.keyId, 'key.updated', 11), tenantId: tenant };
 
       await expect(store.update(record, { name: 'more' }, next)).rejects.toBeInstanceOf(NoRoomForRecordError);
@@ -251,13 +257,7 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (engineName, start) => {
     });
 
     it('leave room for a revocation all the same: its record is the one beyond 10, once', async () => {
-      const tenant = freshTenant();
-      const waiting = Array.from({ length: 10 }, (_, minute) => ({
-        ...auditRecord(null, 'key.updated', minute),
-        tenantId: tenant,
-      }));
-      const record = newRecord(tenant, { auditRecords: waiting, auditPending: waiting[0].at });
-      await createAll([record]);
+      const { tenant, record } = await fullKey();
       const revocation = { at: '2030-01-02T00:00:00.000Z', reason: 'leaked' as const };
       const revoked = { ...auditRecord(record.keyId, 'key.revoked', 11), tenantId: tenant };
 
