@@ -184,7 +184,7 @@ export class AuthorizerCacheFlush extends Construct {
       Validations.of(fn.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${this.scheduleGroup.scheduleGroupName}/*]`,
         reason:
-          "Flush schedules are created and moved at run time, one per key (flush-{keyId}), so their names cannot be listed in advance; the wildcard covers only this service's own schedule group.",
+          "Flush and expiry warning schedules are created and moved at run time, one of each per key (flush-{keyId}, warn-{keyId}), so their names cannot be listed in advance; the wildcard covers only this service's own schedule group.",
       });
     }
     const grant = this.scheduleGroup.grantWriteSchedules(fn);
