@@ -1,10 +1,10 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { Caller } from '../../src/domain/caller';
+import type { Caller, RequestOrigin } from '../../src/domain/caller';
 import { routeOf } from '../../src/routes';
 import { httpHandlerWith, type RouteHandler } from './http-handler';
 import { logger } from './logger';
 
-export { header, json, noContent, notFound, readJsonBody } from './http-handler';
+export { header, json, noContent, notFound, parseJson, readJsonBody, readJsonBytes } from './http-handler';
 
 /** Wraps a route handler so every failure becomes problem+json, logged through the Powertools Logger. */
 export function httpHandler(route: RouteHandler): RouteHandler {
@@ -21,6 +21,12 @@ export function tenantOf(event: APIGatewayProxyEvent): string {
   return tenantId;
 }
 
+/** The request that makes a change, as the audit trail names it: API Gateway's request id, and the client's address. */
+export function originOf(event: APIGatewayProxyEvent): RequestOrigin {
+  const { identity, requestId } = event.requestContext;
+  return { requestId, sourceIp: identity?.sourceIp ?? '' };
+}
+
 function spaceSeparated(value: unknown): string[] {
   return typeof value === 'string' && value !== '' ? value.split(' ') : [];
 }
@@ -34,8 +40,8 @@ function spaceSeparated(value: unknown): string[] {
 export function callerOf(event: APIGatewayProxyEvent): Caller {
   const authorization = routeOf(event.httpMethod, event.resource)?.authorization;
   const context = event.requestContext.authorizer ?? {};
-  const { identity, requestId } = event.requestContext;
-  const origin = { requestId, sourceIp: identity?.sourceIp ?? '' };
+  const { identity } = event.requestContext;
+  const origin = originOf(event);
   switch (authorization) {
     case 'iam': {
       const arn = identity?.userArn;

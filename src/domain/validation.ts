@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { type FieldError, ValidationError } from './errors';
 import { KEY_ID_PATTERN, SCOPE_MESSAGE, SCOPE_PATTERN, TENANT_ID_PATTERN } from './identifiers';
+import { REVOCATION_REASONS } from './revocation';
 
 const MAX_SCOPES = 20;
 const MAX_NAME_LENGTH = 100;
@@ -102,6 +103,35 @@ export const rotateKeyBodySchema = z.strictObject({
 });
 export type RotateKeyInput = z.output<typeof rotateKeyBodySchema>;
 
+/** POST …/keys/{keyId}/revoke: why the key is ended for good; a leak unless said otherwise. */
+export const revokeKeyBodySchema = z.strictObject({
+  reason: z.enum(REVOCATION_REASONS).default('leaked'),
+});
+export type RevokeKeyInput = z.output<typeof revokeKeyBodySchema>;
+
+/**
+ * POST /revoke's body, for the OpenAPI document. The handler checks the same rules
+ * without zod (parseRevocationRequest, src/domain/leaked-keys.ts), as POST /verify does; a test holds the two together.
+ */
+export const revokeKeyBySecretBodySchema = z.strictObject({ key: z.string() });
+
+/**
+ * GitHub's secret scanning payload: every match it found, in one array. Each has
+ * more to say than the service uses, and GitHub may add more still: fields beyond
+ * these are let through.
+ */
+export const secretScanningReportSchema = z
+  .array(
+    z.object({
+      token: z.string().min(1, 'must not be empty'),
+      type: z.string(),
+      url: z.string().optional(),
+      source: z.string().optional(),
+    }),
+  )
+  .min(1, 'must hold at least one match');
+export type ScannedToken = z.output<typeof secretScanningReportSchema>[number];
+
 const pageSizeSchema = z
   .string()
   .regex(/^\d{1,3}$/, `must be a whole number from 1 to ${MAX_PAGE_SIZE}`)
@@ -155,6 +185,9 @@ export const auditActorSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('iam'), arn: z.string() }),
   z.strictObject({ type: z.literal('key'), keyId: z.string().regex(KEY_ID_PATTERN), keyName: z.string().nullable() }),
   z.strictObject({ type: z.literal('user'), sub: z.string(), email: z.string() }),
+  z.strictObject({ type: z.literal('holder') }),
+  z.strictObject({ type: z.literal('scanner'), source: z.literal('github'), url: z.string().nullable() }),
+  z.strictObject({ type: z.literal('service') }),
 ]);
 
 /**

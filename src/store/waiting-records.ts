@@ -10,9 +10,12 @@ import { buildExpressions, namePlaceholders } from './expressions';
  */
 const ATTRIBUTE = namePlaceholders(['auditRecords', 'auditPending', 'id']);
 
-/** The SET clauses and values that add a change's record to its item, and the condition that there is room for it. */
-export function appendRecord(
-  record: AuditRecord,
+/**
+ * The SET clauses and values that add a change's records (oldest first) to its
+ * item, and the condition that there is room for all of them.
+ */
+export function appendRecords(
+  records: readonly [AuditRecord, ...AuditRecord[]],
   maxWaiting: number,
 ): { set: string[]; values: Record<string, unknown>; condition: string } {
   return {
@@ -20,8 +23,14 @@ export function appendRecord(
       `${ATTRIBUTE.auditRecords} = list_append(if_not_exists(${ATTRIBUTE.auditRecords}, :noRecords), :records)`,
       `${ATTRIBUTE.auditPending} = if_not_exists(${ATTRIBUTE.auditPending}, :auditPending)`,
     ],
-    values: { ':noRecords': [], ':records': [record], ':auditPending': record.at, ':maxWaiting': maxWaiting },
-    condition: `attribute_not_exists(${ATTRIBUTE.auditRecords}) OR size(${ATTRIBUTE.auditRecords}) < :maxWaiting`,
+    values: {
+      ':noRecords': [],
+      ':records': records,
+      ':auditPending': records[0].at,
+      // Room for all: fewer than this many wait already.
+      ':roomBelow': maxWaiting - records.length + 1,
+    },
+    condition: `attribute_not_exists(${ATTRIBUTE.auditRecords}) OR size(${ATTRIBUTE.auditRecords}) < :roomBelow`,
   };
 }
 

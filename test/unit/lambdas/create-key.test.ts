@@ -72,6 +72,8 @@ describe('POST /tenants/{tenantId}/keys (admin)', () => {
       lastUsedAt: null,
       status: 'active',
       rotatedTo: null,
+      revokedAt: null,
+      revokedReason: null,
       meta: {},
       key: expect.stringMatching(/^ak_[0-9A-Za-z]{38}$/),
     });
@@ -251,7 +253,8 @@ describe('scheduled cache flush at expiry', () => {
       await handler(admin({ body: { name: 'Temp', expiresAt: '2099-01-01T00:00:00.250Z' } })),
       201,
     );
-    expect(aws.scheduler).toHaveReceivedCommandTimes(CreateScheduleCommand, 1);
+    // And its expiry warning, a week before (expiry-warnings.test.ts).
+    expect(aws.scheduler).toHaveReceivedCommandTimes(CreateScheduleCommand, 2);
     expect(aws.scheduler).toHaveReceivedCommandWith(CreateScheduleCommand, {
       Name: `flush-${body.id}`,
       GroupName: FLUSH_SCHEDULE_GROUP,
