@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { DEFAULT_MAX_BODY_BYTES } from '../../src/body-limits';
 import { isDomainError, type KnownDomainError, ValidationError } from '../../src/domain/errors';
 import { PROBLEM_HEADERS, type Problem, problem } from '../../src/problem';
 import { errorDetails, logger } from './logger';
@@ -9,8 +10,6 @@ import { errorDetails, logger } from './logger';
  * failure to its response, logged. It does not load the route table, so
  * POST /verify, on the hot path, can use it; the other handlers take it from http.ts.
  */
-
-const MAX_BODY_BYTES = 10 * 1024;
 
 /** A failure of the HTTP request itself, before the domain sees it. */
 class HttpError extends Error {
@@ -79,23 +78,38 @@ function isJsonMediaType(contentType: string | undefined): boolean {
 }
 
 /**
- * The request's JSON body. An absent or empty body reads as `emptyAs`
- * (undefined where a body is required, so validation names it).
+ * The request's body as sent, checked to be JSON of at most `maxBytes` (a route's
+ * own limit; §3's 10 KiB unless the route table gives it another); undefined for an
+ * absent or empty body.
  */
-export function readJsonBody(event: APIGatewayProxyEvent, emptyAs?: unknown): unknown {
-  if (event.body === null || event.body === undefined || event.body === '') return emptyAs;
+export function readJsonBytes(event: APIGatewayProxyEvent, maxBytes = DEFAULT_MAX_BODY_BYTES): Buffer | undefined {
+  if (event.body === null || event.body === undefined || event.body === '') return undefined;
   const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
-  if (bytes.length > MAX_BODY_BYTES) {
-    throw new HttpError(413, 'Content Too Large', `The request body must be at most ${MAX_BODY_BYTES} bytes.`);
+  if (bytes.length > maxBytes) {
+    throw new HttpError(413, 'Content Too Large', `The request body must be at most ${maxBytes} bytes.`);
   }
   if (!isJsonMediaType(header(event, 'content-type'))) {
     throw new HttpError(415, 'Unsupported Media Type', 'The request body must be sent as Content-Type: application/json.');
   }
+  return bytes;
+}
+
+/** A body readJsonBytes let through, parsed. */
+export function parseJson(bytes: Buffer): unknown {
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch {
     throw new HttpError(400, 'Bad Request', 'The request body is not valid JSON.');
   }
+}
+
+/**
+ * The request's JSON body. An absent or empty body reads as `emptyAs`
+ * (undefined where a body is required, so validation names it).
+ */
+export function readJsonBody(event: APIGatewayProxyEvent, emptyAs?: unknown): unknown {
+  const bytes = readJsonBytes(event);
+  return bytes === undefined ? emptyAs : parseJson(bytes);
 }
 
 /**
@@ -138,6 +152,16 @@ function domainErrorResponse(error: KnownDomainError): APIGatewayProxyResult {
     case 'tenantLimit':
       logger.error('API Gateway API key limit reached');
       return problemResponse(problem(409, 'Conflict', error.message));
+    case 'signature':
+      return problemResponse(problem(401, 'Unauthorized', error.message));
+    case 'outOfTime':
+      logger.warn('Batch cut short by the time left', { done: error.done, total: error.total });
+      return problemResponse(problem(503, 'Service Unavailable', error.message), { 'Retry-After': '1' });
+    case 'signingKeysUnavailable':
+      logger.warn('Signing keys unavailable', { message: error.message, ...errorDetails(error.cause) });
+      return problemResponse(problem(503, 'Service Unavailable', error.message), {
+        'Retry-After': String(error.retryAfterSeconds),
+      });
     default:
       return assertNever(error);
   }

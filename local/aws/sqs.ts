@@ -62,6 +62,8 @@ export function createLocalQueue(
     const timer = setTimeout(
       () => {
         timers.delete(timer);
+        // A timer may fire a millisecond before the clock reads its time: a consumer told then would find nothing visible, and never be told again.
+        if (now() < time) return wakeAt(time);
         for (const listener of listeners) listener();
       },
       Math.max(0, time - now()),

@@ -15,6 +15,8 @@ export const FLUSH_TARGETS_PATH = '/api-key-service/local/targets';
 /** Where the local REST API stages are registered for the usage plans. */
 export const PLAN_STAGES_PATH = '/api-key-service/local/plan-stages';
 export const FLUSH_QUEUE_NAME = 'authorizer-cache-flush';
+/** The queue the expiry warnings' schedules put each warning on when it is due. */
+export const EXPIRY_WARNING_QUEUE_NAME = 'expiry-warnings';
 export const FLUSH_DEAD_LETTER_QUEUE_NAME = 'authorizer-cache-flush-dead-letters';
 /** The deployment's part in each tenant's API key name and value (src/domain/usage-key.ts). */
 export const USAGE_KEY_NAMESPACE = 'local';
@@ -95,6 +97,12 @@ export function functionEnvironment(
     [ENV.consoleClientId]: local.console.clientId,
     [ENV.consoleScopes]: config.console.scopes.join(' '),
   };
+  const flushSchedules = {
+    [ENV.flushScheduleGroup]: FLUSH_SCHEDULE_GROUP,
+    [ENV.flushScheduleRoleArn]: `arn:aws:iam::${stage.accountId}:role/local-authorizer-cache-flush`,
+    [ENV.flushQueueArn]: localQueueLocation(stage, local.server, FLUSH_QUEUE_NAME).arn,
+    [ENV.flushDeadLetterQueueArn]: localQueueLocation(stage, local.server, FLUSH_DEAD_LETTER_QUEUE_NAME).arn,
+  };
   const grants: FunctionGrants = {
     keyTable: () => Object.assign(env, { [ENV.tableName]: config.tableName }),
     verifyKeys: () =>
@@ -116,12 +124,12 @@ export function functionEnvironment(
         },
         local.smallClientCredentials,
       ),
-    scheduleFlush: () =>
-      Object.assign(env, local.smallClientCredentials, {
-        [ENV.flushScheduleGroup]: FLUSH_SCHEDULE_GROUP,
-        [ENV.flushScheduleRoleArn]: `arn:aws:iam::${stage.accountId}:role/local-authorizer-cache-flush`,
-        [ENV.flushQueueArn]: localQueueLocation(stage, local.server, FLUSH_QUEUE_NAME).arn,
-        [ENV.flushDeadLetterQueueArn]: localQueueLocation(stage, local.server, FLUSH_DEAD_LETTER_QUEUE_NAME).arn,
+    scheduleFlush: () => Object.assign(env, local.smallClientCredentials, flushSchedules),
+    // As the construct: the flush schedules' settings, and the window and queue of the warnings.
+    scheduleExpiryWarnings: () =>
+      Object.assign(env, local.smallClientCredentials, flushSchedules, {
+        [ENV.expiryWarningSeconds]: String(config.expiryWarningSeconds),
+        [ENV.expiryWarningQueueArn]: localQueueLocation(stage, local.server, EXPIRY_WARNING_QUEUE_NAME).arn,
       }),
     usagePlans: () =>
       Object.assign(env, {
@@ -132,6 +140,7 @@ export function functionEnvironment(
     verifyConsoleUsers: () => Object.assign(env, signIn, { [ENV.consoleTenantClaim]: config.console.tenantClaim }),
     serveConsole: () =>
       Object.assign(env, signIn, {
+        [ENV.expiryWarningSeconds]: String(config.expiryWarningSeconds),
         [ENV.consoleAssetsDir]: local.console.assetsDirectory,
         [ENV.consoleConnectSources]: new URL(local.console.issuer).origin,
         [ENV.consoleFrameAncestors]: config.console.frameAncestors,

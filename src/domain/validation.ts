@@ -2,6 +2,7 @@ import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import { type FieldError, ValidationError } from './errors';
 import { KEY_ID_PATTERN, SCOPE_MESSAGE, SCOPE_PATTERN, TENANT_ID_PATTERN } from './identifiers';
+import { REVOCATION_REASONS } from './revocation';
 
 const MAX_SCOPES = 20;
 const MAX_NAME_LENGTH = 100;
@@ -118,6 +119,35 @@ export const rotateKeyBodySchema = z.strictObject({
 });
 export type RotateKeyInput = z.output<typeof rotateKeyBodySchema>;
 
+/** POST …/keys/{keyId}/revoke: why the key is ended for good; a leak unless said otherwise. */
+export const revokeKeyBodySchema = z.strictObject({
+  reason: z._default(z.enum(REVOCATION_REASONS), 'leaked'),
+});
+export type RevokeKeyInput = z.output<typeof revokeKeyBodySchema>;
+
+/**
+ * POST /revoke's body, for the OpenAPI document. The handler checks the same rules
+ * without zod (parseRevocationRequest, src/domain/leaked-keys.ts), as POST /verify does; a test holds the two together.
+ */
+export const revokeKeyBySecretBodySchema = z.strictObject({ key: z.string() });
+
+/**
+ * GitHub's secret scanning payload: every match it found, in one array. Each has
+ * more to say than the service uses, and GitHub may add more still: fields beyond
+ * these are let through.
+ */
+export const secretScanningReportSchema = z
+  .array(
+    z.object({
+      token: z.string().check(z.minLength(1, 'must not be empty')),
+      type: z.string(),
+      url: z.optional(z.string()),
+      source: z.optional(z.string()),
+    }),
+  )
+  .check(z.minLength(1, 'must hold at least one match'));
+export type ScannedToken = z.output<typeof secretScanningReportSchema>[number];
+
 const pageSizeSchema = z._default(
   z.pipe(
     z.pipe(z.string().check(z.regex(/^\d{1,3}$/, `must be a whole number from 1 to ${MAX_PAGE_SIZE}`)), z.transform(Number)),
@@ -178,6 +208,9 @@ export const auditActorSchema = z.discriminatedUnion('type', [
     keyName: z.nullable(z.string()),
   }),
   z.strictObject({ type: z.literal('user'), sub: z.string(), email: z.string() }),
+  z.strictObject({ type: z.literal('holder') }),
+  z.strictObject({ type: z.literal('scanner'), source: z.literal('github'), url: z.nullable(z.string()) }),
+  z.strictObject({ type: z.literal('service') }),
 ]);
 
 /**

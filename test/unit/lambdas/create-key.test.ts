@@ -71,6 +71,8 @@ describe('POST /tenants/{tenantId}/keys (admin)', () => {
       lastUsedAt: null,
       status: 'active',
       rotatedTo: null,
+      revokedAt: null,
+      revokedReason: null,
       meta: {},
       key: expect.stringMatching(/^ak_[0-9A-Za-z]{38}$/),
     });
@@ -251,7 +253,8 @@ describe('scheduled cache flush at expiry', () => {
       await handler(admin({ body: { name: 'Temp', expiresAt: '2099-01-01T00:00:00.250Z' } })),
       201,
     );
-    expect(aws.flush.calls('CreateSchedule')).toHaveLength(1);
+    // And its expiry warning, a week before (expiry-warnings.test.ts).
+    expect(aws.flush.calls('CreateSchedule')).toHaveLength(2);
     expect(aws.flush.inputs('CreateSchedule')).toContainEqual(
       expect.objectContaining({
         Name: `flush-${body.id}`,

@@ -36,6 +36,23 @@ describe('a local queue', () => {
     expect(queue.receive(10).map((message) => message.body)).toEqual(['later']);
   });
 
+  it('tells its consumer of a delayed message once the clock reads its time, even when the timer fires a little early', () => {
+    jest.useFakeTimers();
+    try {
+      const seen: boolean[] = [];
+      queue.onVisible(() => seen.push(queue.hasVisible()));
+      queue.send('later', 6);
+      // Node's timers can fire a millisecond before Date.now() reaches their time.
+      now += 5_999;
+      jest.advanceTimersByTime(6_000);
+      now += 1;
+      jest.advanceTimersByTime(1);
+      expect(seen).toContain(true);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('hides a received message for the visibility timeout, then delivers it again, counting receives', () => {
     queue.send('m');
     const [first] = queue.receive(10);
