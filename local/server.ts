@@ -234,10 +234,10 @@ async function main(): Promise<void> {
   }
 
   let usagePlans: UsagePlans;
-  let verifierCredentials: Record<string, string>;
+  let smallClientCredentials: Record<string, string>;
   try {
     usagePlans = openUsagePlans(config, lock !== undefined);
-    verifierCredentials = process.env.AWS_ACCESS_KEY_ID ? {} : credentialsEnvironment(await sdkCredentials());
+    smallClientCredentials = process.env.AWS_ACCESS_KEY_ID ? {} : credentialsEnvironment(await sdkCredentials());
   } catch (error) {
     server.close();
     await database.close();
@@ -249,7 +249,7 @@ async function main(): Promise<void> {
       server: baseUrl,
       console: localConsole,
       usagePlans: usagePlans.environment,
-      verifierCredentials,
+      smallClientCredentials,
     }),
   );
   const apis = createLocalApis({

@@ -1,11 +1,11 @@
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ENV } from '../../src/config';
 import type { AuthorizerCacheInvalidation } from '../../src/domain/authorizer-cache-invalidation';
 import { CacheFlusher, type QueuedFlush } from '../../src/domain/cache-flush';
+import { schedulerClient } from './flush-apis';
 import { errorKind, logger } from './logger';
 import { MissingGrantError } from './missing-grant';
 import { scheduleOnce } from './one-time-schedules';
-import { CALL_LIMITS, describeFailure, stageCacheFlushPorts } from './stage-cache-flush';
+import { describeFailure, stageCacheFlushPorts } from './stage-cache-flush';
 
 /** Scheduler fires on whole seconds; flushing a little after the moment means the key is surely refused by then. */
 const FLUSH_DELAY_AFTER_MOMENT_MS = 1_000;
@@ -44,7 +44,7 @@ export function authorizerCacheInvalidation(env: NodeJS.ProcessEnv = process.env
   const roleArn = env[ENV.flushScheduleRoleArn];
   const queueArn = env[ENV.flushQueueArn];
   const deadLetterQueueArn = env[ENV.flushDeadLetterQueueArn];
-  const scheduler = groupName && roleArn && queueArn && deadLetterQueueArn ? new SchedulerClient(CALL_LIMITS) : undefined;
+  const scheduler = groupName && roleArn && queueArn && deadLetterQueueArn ? schedulerClient(env) : undefined;
 
   return {
     async flushNow() {

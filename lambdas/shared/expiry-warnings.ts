@@ -1,10 +1,10 @@
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { SmallAwsClient } from '../../src/aws/small-aws-client';
 import { ENV } from '../../src/config';
 import type { ExpiryWarnings } from '../../src/domain/expiry-warnings';
+import { schedulerClient } from './flush-apis';
 import { errorKind, logger } from './logger';
 import { MissingGrantError } from './missing-grant';
 import { scheduleOnce } from './one-time-schedules';
-import { CALL_LIMITS } from './stage-cache-flush';
 
 /** A scheduled warning that cannot be queued for this long is given up to the dead-letter queue: a day late is no warning. */
 const WARNING_MAX_AGE_SECONDS = 24 * 60 * 60;
@@ -37,7 +37,7 @@ export function expiryWarningsFromEnvironment(env: NodeJS.ProcessEnv = process.e
     new MissingGrantError(
       `This function may not warn of expiries: ${ENV.expiryWarningSeconds}, ${ENV.flushScheduleGroup}, ${ENV.flushScheduleRoleArn}, ${ENV.expiryWarningQueueArn} or ${ENV.flushDeadLetterQueueArn} is not set`,
     );
-  let client: SchedulerClient | undefined;
+  let client: SmallAwsClient | undefined;
   return {
     get windowSeconds() {
       if (!granted) throw missing();
@@ -46,7 +46,7 @@ export function expiryWarningsFromEnvironment(env: NodeJS.ProcessEnv = process.e
     schedule: {
       async warnAt(key, expiresAt, at) {
         if (!granted) throw missing();
-        client ??= new SchedulerClient(CALL_LIMITS);
+        client ??= schedulerClient(env);
         try {
           // The key's warning scheduled already, if it has one, moves to the new expiry's.
           await scheduleOnce(client, {

@@ -1,15 +1,8 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { Caller, RequestOrigin } from '../../src/domain/caller';
 import { routeOf } from '../../src/routes';
-import { httpHandlerWith, type RouteHandler } from './http-handler';
-import { logger } from './logger';
 
-export { header, json, noContent, notFound, parseJson, readJsonBody, readJsonBytes } from './http-handler';
-
-/** Wraps a route handler so every failure becomes problem+json, logged through the Powertools Logger. */
-export function httpHandler(route: RouteHandler): RouteHandler {
-  return httpHandlerWith(logger, route);
-}
+export { header, httpHandler, json, noContent, notFound, parseJson, readJsonBody, readJsonBytes } from './http-handler';
 
 /**
  * The tenant a request acts for: the path's on admin routes (IAM-authorized),

@@ -1,4 +1,5 @@
-import { ConflictException, CreateScheduleCommand, type SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import type { SmallAwsClient } from '../../src/aws/small-aws-client';
+import { CREATE_SCHEDULE, type ScheduleInput, UPDATE_SCHEDULE } from './flush-apis';
 
 /** A one-time schedule that puts `input` on a queue at `runAt` (a whole second), as EventBridge Scheduler runs it. */
 export interface QueueSchedule {
@@ -18,14 +19,14 @@ export interface QueueSchedule {
  * moves it to this time and input: one schedule per name. It deletes itself once
  * it has run, so the name is free again.
  */
-export async function scheduleOnce(client: SchedulerClient, schedule: QueueSchedule): Promise<void> {
-  const input = {
+export async function scheduleOnce(client: SmallAwsClient, schedule: QueueSchedule): Promise<void> {
+  const input: ScheduleInput = {
     Name: schedule.name,
     GroupName: schedule.groupName,
     ScheduleExpression: `at(${schedule.runAt.toISOString().slice(0, 19)})`,
     ScheduleExpressionTimezone: 'UTC',
-    FlexibleTimeWindow: { Mode: 'OFF' as const },
-    ActionAfterCompletion: 'DELETE' as const,
+    FlexibleTimeWindow: { Mode: 'OFF' },
+    ActionAfterCompletion: 'DELETE',
     Target: {
       Arn: schedule.queueArn,
       RoleArn: schedule.roleArn,
@@ -35,9 +36,9 @@ export async function scheduleOnce(client: SchedulerClient, schedule: QueueSched
     },
   };
   try {
-    await client.send(new CreateScheduleCommand(input));
+    await client.send(CREATE_SCHEDULE, input);
   } catch (error) {
-    if (!(error instanceof ConflictException)) throw error;
-    await client.send(new UpdateScheduleCommand(input));
+    if (!(error instanceof Error && error.name === 'ConflictException')) throw error;
+    await client.send(UPDATE_SCHEDULE, input);
   }
 }

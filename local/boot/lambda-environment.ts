@@ -84,8 +84,11 @@ export function functionEnvironment(
     server: string;
     console: LocalConsole;
     usagePlans: { default: string; ids: Record<string, string> };
-    /** Given to the functions that verify keys, whose small DynamoDB client reads credentials from the environment only (see credentialsEnvironment). */
-    verifierCredentials?: Record<string, string>;
+    /**
+     * Given to the functions with small AWS clients, which read credentials from the environment only
+     * (see credentialsEnvironment): those that verify keys, and those that flush caches or schedule flushes.
+     */
+    smallClientCredentials?: Record<string, string>;
   },
 ): Record<string, string> {
   const env: Record<string, string> = {};
@@ -106,21 +109,25 @@ export function functionEnvironment(
       Object.assign(
         env,
         { [ENV.tableName]: config.tableName, [ENV.metricsNamespace]: DEFAULT_METRICS_NAMESPACE },
-        local.verifierCredentials,
+        local.smallClientCredentials,
       ),
     deliverAudit: () => Object.assign(env, { [ENV.tableName]: config.tableName, [ENV.tenantTableName]: config.tenantTableName }),
     tenantTable: () => Object.assign(env, { [ENV.tenantTableName]: config.tenantTableName }),
     issueKeys: () => Object.assign(env, { [ENV.keyPrefix]: config.keyPrefix }),
     publishAudit: () => Object.assign(env, AUDIT_SETTINGS),
     flushNow: () =>
-      Object.assign(env, {
-        [ENV.flushTargetsPath]: FLUSH_TARGETS_PATH,
-        [ENV.flushQueueUrl]: localQueueLocation(stage, local.server, FLUSH_QUEUE_NAME).url,
-      }),
-    scheduleFlush: () => Object.assign(env, flushSchedules),
+      Object.assign(
+        env,
+        {
+          [ENV.flushTargetsPath]: FLUSH_TARGETS_PATH,
+          [ENV.flushQueueUrl]: localQueueLocation(stage, local.server, FLUSH_QUEUE_NAME).url,
+        },
+        local.smallClientCredentials,
+      ),
+    scheduleFlush: () => Object.assign(env, local.smallClientCredentials, flushSchedules),
     // As the construct: the flush schedules' settings, and the window and queue of the warnings.
     scheduleExpiryWarnings: () =>
-      Object.assign(env, flushSchedules, {
+      Object.assign(env, local.smallClientCredentials, flushSchedules, {
         [ENV.expiryWarningSeconds]: String(config.expiryWarningSeconds),
         [ENV.expiryWarningQueueArn]: localQueueLocation(stage, local.server, EXPIRY_WARNING_QUEUE_NAME).arn,
       }),
@@ -159,12 +166,13 @@ export function fallbackSdkCredentials(env: NodeJS.ProcessEnv): Record<string, s
 }
 
 /**
- * The credentials the authorizer and POST /verify sign with where the
- * environment holds none (a profile signs the other functions' calls): those
- * the SDK resolved when local mode started, fixed from then on, as Lambda gives
- * a function its credentials for the environment's life. Their small DynamoDB
- * client reads only the environment, so temporary credentials of a profile
- * serve them until they expire, and a restart renews them.
+ * The credentials the small AWS clients sign with where the environment holds
+ * none (a profile signs the SDK's calls): those the SDK resolved when local mode
+ * started, fixed from then on, as Lambda gives a function its credentials for
+ * the environment's life. The small clients (the authorizer's and POST /verify's
+ * DynamoDB client, the cache flush's and its schedules') read only the
+ * environment, so temporary credentials of a profile serve them until they
+ * expire, and a restart renews them.
  */
 export function credentialsEnvironment(resolved: Credentials): Record<string, string> {
   return {

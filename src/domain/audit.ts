@@ -1,5 +1,5 @@
 import { monotonicFactory } from 'ulid';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import type { Caller } from './caller';
 import type { auditActorSchema } from './validation';
 

@@ -163,8 +163,8 @@ const COMPONENTS = {
     },
   },
 } satisfies {
-  responses: Record<ResponseSchemaName | 'Problem', { schema: z.ZodType; description: string }>;
-  requests: Record<RequestSchemaName, { schema: z.ZodType; description: string }>;
+  responses: Record<ResponseSchemaName | 'Problem', { schema: z.core.$ZodType; description: string }>;
+  requests: Record<RequestSchemaName, { schema: z.core.$ZodType; description: string }>;
 };
 
 /** The problem statuses the API answers, each a reusable response. */
@@ -248,7 +248,7 @@ const componentRef = (kind: 'schemas' | 'responses' | 'headers', name: string) =
 
 /** zod's JSON Schema for every component, with references between them, without the standalone-document keys. */
 function componentSchemas(): Record<string, JsonSchema> {
-  const generate = (components: Record<string, { schema: z.ZodType; description: string }>, io: 'input' | 'output') => {
+  const generate = (components: Record<string, { schema: z.core.$ZodType; description: string }>, io: 'input' | 'output') => {
     const registry = z.registry<{ id: string }>();
     for (const [id, { schema }] of Object.entries(components)) registry.add(schema, { id });
     const { schemas } = z.toJSONSchema(registry, { target: 'draft-2020-12', io, uri: (id) => componentRef('schemas', id).$ref });
@@ -273,7 +273,7 @@ function pathParameters(path: string): ParameterObject[] {
   }));
 }
 
-function queryParameters(query: z.ZodObject): ParameterObject[] {
+function queryParameters(query: z.core.$ZodObject): ParameterObject[] {
   // The values after parsing (a number for `limit`, with its default); which are required, as sent.
   const parsed = z.toJSONSchema(query, { target: 'draft-2020-12', io: 'output' }) as { properties: Record<string, JsonSchema> };
   const sent = z.toJSONSchema(query, { target: 'draft-2020-12', io: 'input' }) as { required?: string[] };
@@ -285,7 +285,7 @@ function queryParameters(query: z.ZodObject): ParameterObject[] {
   }));
 }
 
-function refusesOtherParameters(query: z.ZodObject): boolean {
+function refusesOtherParameters(query: z.core.$ZodObject): boolean {
   return (z.toJSONSchema(query, { target: 'draft-2020-12', io: 'input' }) as JsonSchema).additionalProperties === false;
 }
 

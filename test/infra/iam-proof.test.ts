@@ -81,10 +81,7 @@ const conditionFailed = () =>
 
 /** A flush schedule exists already under the name the function asks for: it moves it instead. */
 function scheduleExists(fn: FunctionHarness): void {
-  const { CreateScheduleCommand, ConflictException } = fn.sdk.scheduler;
-  fn.mocks.scheduler
-    .on(CreateScheduleCommand)
-    .rejects(new ConflictException({ Message: 'exists', message: 'exists', $metadata: {} }));
+  fn.mocks.flush.on('CreateSchedule').rejects(Object.assign(new Error('exists'), { name: 'ConflictException' }));
 }
 
 /**
@@ -510,7 +507,7 @@ const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
     expect(fn.table.items.get(expiring.keyHash)?.expiryWarnedFor).toBe(soon);
     scheduleExists(fn);
     expect(await fn.handler({ Records: [warning(movedAgain, 'm4')] })).toEqual({ batchItemFailures: [] });
-    expect(fn.mocks.scheduler.calls()).toHaveLength(3);
+    expect(fn.mocks.flush.calls()).toHaveLength(3);
     // A refused write: the store reads the key to tell why (here: disabled meanwhile, so no warning is due).
     fn.mocks.ddb.on(fn.sdk.documents.UpdateCommand).callsFake(() => {
       (fn.table.items.get(changing.keyHash) as { enabled: boolean }).enabled = false;
@@ -524,7 +521,7 @@ const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
     const batch = { Records: [flush(false), flush(true)].map((body, index) => ({ messageId: `m${index}`, body })) };
     expect(await fn.handler(batch)).toEqual({ batchItemFailures: [] });
     // Both registered stages: the service's, and the example API's in its own stack.
-    expect(fn.mocks.apiGateway.calls()).toHaveLength(2);
+    expect(fn.mocks.flush.calls('FlushStageAuthorizersCache')).toHaveLength(2);
   },
 };
 

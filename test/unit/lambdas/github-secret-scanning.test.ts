@@ -2,7 +2,6 @@ import '../../fixtures/handler-env';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { hashKey } from '../../../src/domain/key-format';
@@ -79,7 +78,7 @@ describe('POST /secret-scanning/github', () => {
         actor: { type: 'scanner', source: 'github', url: 'https://github.com/o/r/blob/x/.env' },
       }),
     ]);
-    expect(aws.apigw).toHaveReceivedCommandTimes(FlushStageAuthorizersCacheCommand, 1);
+    expect(aws.flush.calls('FlushStageAuthorizersCache')).toHaveLength(1);
   });
 
   it('503 once time runs short: no key started after that, the caches flushed for those revoked before', async () => {
@@ -93,7 +92,7 @@ describe('POST /secret-scanning/github', () => {
     expect(headerOf(result, 'Retry-After')).toBe('1');
     expect(table.get(record.keyHash)).toMatchObject({ revokedReason: 'leaked' });
     expect(table.get(hashKey(other))).not.toHaveProperty('revokedAt');
-    expect(aws.apigw).toHaveReceivedCommandTimes(FlushStageAuthorizersCacheCommand, 1);
+    expect(aws.flush.calls('FlushStageAuthorizersCache')).toHaveLength(1);
   });
 
   it('401 for a forged or missing signature, reading nothing', async () => {

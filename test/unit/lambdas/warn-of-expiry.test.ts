@@ -1,5 +1,4 @@
 import '../../fixtures/handler-env';
-import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../../lambdas/warn-of-expiry';
 import { awsError, FakeTable, mockAws } from '../../fixtures/aws';
@@ -51,7 +50,7 @@ describe('the expiry warner', () => {
     );
     expect(result).toEqual({ batchItemFailures: [] });
     expect(aws.ddb).not.toHaveReceivedCommand(UpdateCommand);
-    expect(aws.scheduler).not.toHaveReceivedCommand(CreateScheduleCommand);
+    expect(aws.flush.calls('CreateSchedule')).toHaveLength(0);
     expect(output.text()).toContain('Dropped a message that is not an expiry warning');
   });
 
@@ -65,13 +64,15 @@ describe('the expiry warner', () => {
     });
     expect(result).toEqual({ batchItemFailures: [] });
     expect(aws.ddb).not.toHaveReceivedCommand(UpdateCommand);
-    expect(aws.scheduler).toHaveReceivedCommandWith(CreateScheduleCommand, {
-      Name: `warn-${later.keyId}`,
-      ScheduleExpression: 'at(2098-12-25T00:00:00)',
-      Target: expect.objectContaining({
-        Input: JSON.stringify({ tenantId: 'acme', keyId: later.keyId, expiresAt: '2099-01-01T00:00:00.000Z' }),
+    expect(aws.flush.inputs('CreateSchedule')).toContainEqual(
+      expect.objectContaining({
+        Name: `warn-${later.keyId}`,
+        ScheduleExpression: 'at(2098-12-25T00:00:00)',
+        Target: expect.objectContaining({
+          Input: JSON.stringify({ tenantId: 'acme', keyId: later.keyId, expiresAt: '2099-01-01T00:00:00.000Z' }),
+        }),
       }),
-    });
+    );
   });
 
   it('hands a warning it could not write back to the queue, to be delivered again', async () => {

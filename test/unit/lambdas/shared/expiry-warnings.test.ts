@@ -1,5 +1,4 @@
 import '../../../fixtures/handler-env';
-import { ConflictException, CreateScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { expiryWarningsFromEnvironment } from '../../../../lambdas/shared/expiry-warnings';
 import {
   awsError,
@@ -29,32 +28,32 @@ describe('expiry warnings in AWS', () => {
 
   it("schedule one warning per key, on the whole second, that puts the key and its expiry on the warnings' queue", async () => {
     await expiryWarningsFromEnvironment().schedule.warnAt(key, EXPIRES_AT, '2030-01-01T00:00:00.400Z');
-    expect(aws.scheduler).toHaveReceivedCommandWith(CreateScheduleCommand, {
-      Name: `warn-${key.keyId}`,
-      GroupName: FLUSH_SCHEDULE_GROUP,
-      ScheduleExpression: 'at(2030-01-01T00:00:01)',
-      ScheduleExpressionTimezone: 'UTC',
-      FlexibleTimeWindow: { Mode: 'OFF' },
-      ActionAfterCompletion: 'DELETE',
-      Target: expect.objectContaining({
-        Arn: EXPIRY_WARNING_QUEUE_ARN,
-        RoleArn: FLUSH_SCHEDULE_ROLE_ARN,
-        Input: JSON.stringify({ tenantId: 'acme', keyId: key.keyId, expiresAt: EXPIRES_AT }),
-        DeadLetterConfig: { Arn: FLUSH_DEAD_LETTER_QUEUE_ARN },
+    expect(aws.flush.inputs('CreateSchedule')).toContainEqual(
+      expect.objectContaining({
+        Name: `warn-${key.keyId}`,
+        GroupName: FLUSH_SCHEDULE_GROUP,
+        ScheduleExpression: 'at(2030-01-01T00:00:01)',
+        ScheduleExpressionTimezone: 'UTC',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        ActionAfterCompletion: 'DELETE',
+        Target: expect.objectContaining({
+          Arn: EXPIRY_WARNING_QUEUE_ARN,
+          RoleArn: FLUSH_SCHEDULE_ROLE_ARN,
+          Input: JSON.stringify({ tenantId: 'acme', keyId: key.keyId, expiresAt: EXPIRES_AT }),
+          DeadLetterConfig: { Arn: FLUSH_DEAD_LETTER_QUEUE_ARN },
+        }),
       }),
-    });
+    );
   });
 
   it('move the key’s warning when it has one already', async () => {
-    aws.scheduler
-      .on(CreateScheduleCommand)
-      .rejects(new ConflictException({ Message: 'exists', message: 'exists', $metadata: {} }));
+    aws.flush.on('CreateSchedule').rejects(awsError('ConflictException', 'exists', 409));
     await expiryWarningsFromEnvironment().schedule.warnAt(key, EXPIRES_AT, '2030-01-01T00:00:00.000Z');
-    expect(aws.scheduler).toHaveReceivedCommandWith(UpdateScheduleCommand, { Name: `warn-${key.keyId}` });
+    expect(aws.flush.inputs('UpdateSchedule')).toContainEqual(expect.objectContaining({ Name: `warn-${key.keyId}` }));
   });
 
   it('log a schedule that cannot be made, and fail nothing: the change is written already', async () => {
-    aws.scheduler.on(CreateScheduleCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
+    aws.flush.on('CreateSchedule').rejects(awsError('ThrottlingException', 'Rate exceeded'));
     await expect(
       expiryWarningsFromEnvironment().schedule.warnAt(key, EXPIRES_AT, '2030-01-01T00:00:00.000Z'),
     ).resolves.toBeUndefined();
@@ -68,6 +67,6 @@ describe('expiry warnings in AWS', () => {
     await expect(ungranted.schedule.warnAt(key, EXPIRES_AT, '2030-01-01T00:00:00.000Z')).rejects.toThrow(
       /EXPIRY_WARNING_QUEUE_ARN/,
     );
-    expect(aws.scheduler).not.toHaveReceivedCommand(CreateScheduleCommand);
+    expect(aws.flush.calls('CreateSchedule')).toHaveLength(0);
   });
 });
