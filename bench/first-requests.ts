@@ -4,6 +4,8 @@
  * (local/apigateway/proxy-events.ts), and the environment its bundle gets,
  * pointed at local mode's emulated AWS.
  */
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { type CallerIdentity, proxyEvent } from '../local/apigateway/proxy-events';
 import { localStage } from '../local/apigateway/stage';
@@ -12,6 +14,7 @@ import { functionEnvironment } from '../local/boot/lambda-environment';
 import type { LocalConfig } from '../local/boot/local-config';
 import type { GatewayRequest } from '../local/http/http-request';
 import { ENV } from '../src/config';
+import { generateKey } from '../src/domain/key-format';
 import { HANDLERS, type HandlerName, ROUTES, type Route } from '../src/routes';
 
 /** What the first requests act on, made in local mode beforehand. */
@@ -23,16 +26,44 @@ export interface BenchTenant {
   spareKeyId(): string;
 }
 
-/** The bodies of the requests that need one; any other handler's first request has none. */
+/**
+ * The stand-in for GitHub's secret scanning keys, which the function reads from the
+ * keys file local mode is given (writeGitHubKeys): it signs the first payload.
+ */
+const GITHUB = { identifier: 'bench', ...generateKeyPairSync('ec', { namedCurve: 'prime256v1' }) };
+
+/** Writes GitHub's keys, in GitHub's format, for GITHUB_SECRET_SCANNING_KEYS_FILE. */
+export function writeGitHubKeys(path: string): void {
+  const key = GITHUB.publicKey.export({ type: 'spki', format: 'pem' });
+  writeFileSync(path, JSON.stringify({ public_keys: [{ key_identifier: GITHUB.identifier, key, is_current: true }] }));
+}
+
+/**
+ * The bodies of the requests that need one; any other handler's first request has
+ * none. The keys a revocation by secret and a secret scanning payload name are
+ * well-formed and nobody's: they cost the one read every key costs.
+ */
 const BODIES: Partial<Record<HandlerName, (plan: string) => unknown>> = {
   createKey: () => ({ name: 'bench cold start' }),
   updateKey: () => ({ name: 'bench cold start, renamed' }),
   rotateKey: () => ({}),
+  revokeKey: () => ({}),
+  revokeKeyBySecret: () => ({ key: generateKey() }),
+  githubSecretScanning: () => [{ token: generateKey(), type: 'api_key', url: 'https://github.com/o/r', source: 'content' }],
   setTenantPlan: (plan) => ({ plan }),
 };
 
 /** Handlers whose request ends a key: each cold start needs one of its own. */
-const ENDS_A_KEY: ReadonlySet<HandlerName> = new Set(['deleteKey', 'rotateKey']);
+export const ENDS_A_KEY: ReadonlySet<HandlerName> = new Set(['deleteKey', 'rotateKey', 'revokeKey']);
+
+/** The headers of a request beyond its Content-Type: GitHub's signature of its payload. */
+function signatureHeaders(handler: HandlerName, body: string): [string, string][] {
+  if (handler !== 'githubSecretScanning') return [];
+  return [
+    ['Github-Public-Key-Identifier', GITHUB.identifier],
+    ['Github-Public-Key-Signature', sign('sha256', Buffer.from(body), GITHUB.privateKey).toString('base64')],
+  ];
+}
 
 /** Who signs the admin calls. */
 const CALLER: CallerIdentity = {
@@ -56,14 +87,16 @@ export function firstRequestEvent(handler: HandlerName, tenant: BenchTenant, def
   const names = [...route.path.matchAll(/\{([^}]+)\}/g)].map(([, name]) => name);
   const rawPath = route.path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(values[name]));
   const body = BODIES[handler]?.(defaultPlan);
-  const headerPairs: [string, string][] = body === undefined ? [] : [['Content-Type', 'application/json']];
+  const text = body === undefined ? '' : JSON.stringify(body);
+  const headerPairs: [string, string][] =
+    body === undefined ? [] : [['Content-Type', 'application/json'], ...signatureHeaders(handler, text)];
   const request: GatewayRequest = {
     method: route.method,
     rawPath,
     rawQuery: '',
     headers: Object.fromEntries(headerPairs.map(([name, value]) => [name.toLowerCase(), [value]])),
     headerPairs,
-    body: Buffer.from(body === undefined ? '' : JSON.stringify(body)),
+    body: Buffer.from(text),
     bodyTooLarge: false,
     sourceIp: '127.0.0.1',
     receivedAt: new Date(),
@@ -118,5 +151,10 @@ export function firstRequestEnvironment(
     },
   });
   const resources = Object.fromEntries(Object.entries(local).filter(([name]) => !CONSOLE_SETTINGS.has(name)));
-  return { ...synthesized, ...resources };
+  // GitHub's keys from the file local mode has, as local mode passes it on, not from GitHub.
+  const gitHubKeys: Record<string, string> =
+    handler === 'githubSecretScanning' && config.gitHubKeysFile
+      ? { GITHUB_SECRET_SCANNING_KEYS_FILE: config.gitHubKeysFile }
+      : {};
+  return { ...synthesized, ...resources, ...gitHubKeys };
 }

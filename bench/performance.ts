@@ -47,7 +47,7 @@ import { measureAdminCallDepth } from './admin-call-depth';
 import { type BenchResult, median, round } from './bench-result';
 import { hasValgrind, inPairs, instructionsOf } from './callgrind';
 import { type CostModel, costPerMillionRequests } from './cost-model';
-import { type BenchTenant, firstRequestEnvironment, firstRequestEvent } from './first-requests';
+import { type BenchTenant, ENDS_A_KEY, firstRequestEnvironment, firstRequestEvent, writeGitHubKeys } from './first-requests';
 import { lambdaNode } from './node24';
 import { cpuPerRequest, LOAD_RATE } from './server-cpu';
 import { type Certificate, forwardingTo, listening, makeCertificate, serveTls } from './tls';
@@ -524,8 +524,8 @@ async function measureHandlerColdStarts(
   directory: string,
 ): Promise<() => BenchResult> {
   const config = readLocalConfig(server.env);
-  // Each start of the two handlers that end a key needs a key of its own: the CPU runs, the tracer's, callgrind's.
-  const tenant = await benchTenant(server.baseUrl, 'bench-cold-starts', 2 * (SIZES.handlerColdStarts + 1));
+  // Each start of a handler that ends a key needs a key of its own: the CPU runs, the tracer's, callgrind's.
+  const tenant = await benchTenant(server.baseUrl, 'bench-cold-starts', ENDS_A_KEY.size * (SIZES.handlerColdStarts + 1));
   const env = baseEnvironment(certificate);
   const names = (Object.keys(HANDLERS) as HandlerName[]).filter((name) => name !== 'verifyKey');
   const starts: ColdStart[] = names.map((name) => ({
@@ -870,7 +870,10 @@ async function measureLocalMode(
 ): Promise<(() => BenchResult)[]> {
   const engine = await engineProcess(join(directory, 'engine'));
   closers.push(async () => engine.stop());
+  const gitHubKeys = join(directory, 'github-keys.json');
+  writeGitHubKeys(gitHubKeys);
   const common = {
+    GITHUB_SECRET_SCANNING_KEYS_FILE: gitHubKeys,
     DYNAMODB_ENDPOINT: engine.url,
     ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId,
     ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,

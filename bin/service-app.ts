@@ -28,6 +28,9 @@ const CONTEXT = {
   monitoring: 'monitoring',
   tracing: 'tracing',
   authorizerReservedConcurrency: 'authorizerReservedConcurrency',
+  expiryWarningSeconds: 'expiryWarningSeconds',
+  publicRevocationRateLimit: 'publicRevocationRateLimit',
+  publicRevocationBurstLimit: 'publicRevocationBurstLimit',
 } as const;
 
 const DEFAULT_STACK_NAME = 'ApiKeyService';
@@ -35,6 +38,14 @@ const DEFAULT_STACK_NAME = 'ApiKeyService';
 /** The service's options from CDK context; anything unset keeps the construct's default. */
 function servicePropsFromContext(app: App): ApiKeyServiceProps {
   const ttlSeconds = numberContext(app, CONTEXT.authorizerCacheTtlSeconds);
+  const warningSeconds = numberContext(app, CONTEXT.expiryWarningSeconds);
+  const revocationRate = numberContext(app, CONTEXT.publicRevocationRateLimit);
+  const revocationBurst = numberContext(app, CONTEXT.publicRevocationBurstLimit);
+  if ((revocationRate === undefined) !== (revocationBurst === undefined)) {
+    throw new Error(
+      `Context ${CONTEXT.publicRevocationRateLimit} and ${CONTEXT.publicRevocationBurstLimit} go together: give both, or neither`,
+    );
+  }
   const retentionDays = numberContext(app, CONTEXT.logRetentionDays);
   if (retentionDays !== undefined && !(Object.values(RetentionDays) as unknown[]).includes(retentionDays)) {
     throw new Error(
@@ -54,6 +65,11 @@ function servicePropsFromContext(app: App): ApiKeyServiceProps {
     monitoring: booleanContext(app, CONTEXT.monitoring) === false ? false : undefined,
     tracing: booleanContext(app, CONTEXT.tracing),
     authorizerReservedConcurrency: numberContext(app, CONTEXT.authorizerReservedConcurrency),
+    expiryWarning: warningSeconds === undefined ? undefined : Duration.seconds(warningSeconds),
+    publicRevocationThrottle:
+      revocationRate === undefined || revocationBurst === undefined
+        ? undefined
+        : { rateLimit: revocationRate, burstLimit: revocationBurst },
     console: {
       issuer: stringContext(app, CONTEXT.consoleIssuer),
       clientId: stringContext(app, CONTEXT.consoleClientId),

@@ -59,6 +59,12 @@ export function actorText(actor: ActivityActor): string {
       return actor.keyName ? `${actor.keyName} (API key)` : `API key ${actor.keyId}`;
     case 'iam':
       return 'An administrator';
+    case 'holder':
+      return "The key's holder";
+    case 'scanner':
+      return actor.source === 'github' ? 'GitHub secret scanning' : 'A secret scanner';
+    case 'service':
+      return 'The service';
     default:
       // An actor newer than this console (the service is updated apart from the pages that embed it).
       return (actor as { type: string }).type;

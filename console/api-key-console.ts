@@ -1,23 +1,44 @@
 /**
  * `<api-key-console>`: the seed's settings page as a web component. It lists the
- * signed-in user's tenant's keys, creates one (showing its secret once),
- * disables, enables, rotates and deletes keys from each row's menu, and shows
- * the latest changes to them ("Activity", from the audit trail).
+ * signed-in user's tenant's keys (with when a key expires soon, and a revoked
+ * key as revoked), creates one (showing its secret once), disables, enables,
+ * rotates, revokes and deletes keys from each row's menu, and shows the latest
+ * changes to them ("Activity", from the audit trail).
  *
  * Attributes: `issuer`, `client-id` (the identity provider), `api-base` (the
  * console API, e.g. `/v1/console/api`), `redirect-uri` (the page the identity
  * provider sends the browser back to; default this page), `scopes` (the scopes
- * the user may grant, space-separated). A host page that has its own sign-in
+ * the user may grant, space-separated), `expiry-warning-seconds` (the expiry
+ * warnings' window, within which a key is said to expire soon; default a week). A host page that has its own sign-in
  * sets the `getToken` property instead, and the component never redirects.
  *
  * Everything shown is rendered as text: lit escapes every value it interpolates.
  */
 import { css, html, LitElement, nothing, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
 import type { ApiKey, IssuedApiKey } from '../src/domain/api-key';
+import { DEFAULT_EXPIRY_WARNING_SECONDS } from '../src/domain/expiry-window';
 import { type ActivityRecord, actionText, actorText, changesOf, keyText } from './activity-text';
 import { ApiError, KeysApi } from './keys-api';
 import { beginSignIn, completeSignIn, endSession, isSignInCallback, type Session, type SignInSettings } from './oidc';
 import { dateText, relativeText } from './time-text';
+
+/** A change to a key that is asked about first, in a dialog: what it is called, what it does, and what it did. */
+const CONFIRMATIONS = {
+  delete: {
+    title: 'Delete API key',
+    text: 'Apps using this key stop working at once. This cannot be undone.',
+    button: 'Delete',
+    done: 'is deleted.',
+  },
+  revoke: {
+    title: 'Revoke API key',
+    text: 'Apps using this key stop working at once, and it can never work again: revoke a key whose secret has leaked. It stays in the list, revoked.',
+    button: 'Revoke',
+    done: 'is revoked.',
+  },
+} as const;
+
+type ConfirmedAction = keyof typeof CONFIRMATIONS;
 
 type Phase = 'starting' | 'signedOut' | 'signedIn';
 
@@ -57,6 +78,7 @@ export class ApiKeyConsole extends LitElement {
     apiBase: { type: String, attribute: 'api-base' },
     redirectUri: { type: String, attribute: 'redirect-uri' },
     scopes: { type: String },
+    expiryWarningSeconds: { type: Number, attribute: 'expiry-warning-seconds' },
     getToken: { attribute: false },
     phase: { state: true },
     keys: { state: true },
@@ -67,7 +89,7 @@ export class ApiKeyConsole extends LitElement {
     secret: { state: true },
     copied: { state: true },
     openMenu: { state: true },
-    deleting: { state: true },
+    confirming: { state: true },
     busy: { state: true },
   };
 
@@ -76,6 +98,8 @@ export class ApiKeyConsole extends LitElement {
   declare apiBase: string;
   declare redirectUri: string;
   declare scopes: string;
+  /** The expiry warnings' window: an active key is told to expire soon within it. */
+  declare expiryWarningSeconds: number;
   /** Set by a host page that signs users in itself: resolves to the bearer token for the console API. */
   declare getToken: (() => Promise<string>) | undefined;
   declare private phase: Phase;
@@ -90,7 +114,8 @@ export class ApiKeyConsole extends LitElement {
   declare private secret: ShownSecret | undefined;
   declare private copied: boolean;
   declare private openMenu: string | undefined;
-  declare private deleting: ApiKey | undefined;
+  /** The change that waits for the user to confirm it, and its key. */
+  declare private confirming: { action: ConfirmedAction; key: ApiKey } | undefined;
   declare private busy: boolean;
 
   #session: Session | undefined;
@@ -103,6 +128,7 @@ export class ApiKeyConsole extends LitElement {
     this.apiBase = '';
     this.redirectUri = '';
     this.scopes = '';
+    this.expiryWarningSeconds = DEFAULT_EXPIRY_WARNING_SECONDS;
     this.phase = 'starting';
     this.creating = false;
     this.copied = false;
@@ -324,23 +350,24 @@ export class ApiKeyConsole extends LitElement {
     }
   }
 
-  private askDelete(key: ApiKey): void {
+  private ask(action: ConfirmedAction, key: ApiKey): void {
     this.openMenu = undefined;
-    this.deleting = key;
+    this.confirming = { action, key };
   }
 
-  private cancelDelete = () => {
-    this.deleting = undefined;
+  private cancelConfirm = () => {
+    this.confirming = undefined;
   };
 
-  private confirmDelete = async () => {
-    const key = this.deleting;
-    if (!key) return;
-    if (await this.attempt(() => this.api.remove(key.id))) {
-      this.notice = html`${nameText(key.name)} is deleted.`;
+  private confirm = async () => {
+    if (!this.confirming) return;
+    const { action, key } = this.confirming;
+    const done = await this.attempt<unknown>(() => (action === 'delete' ? this.api.remove(key.id) : this.api.revoke(key.id)));
+    if (done) {
+      this.notice = html`${nameText(key.name)} ${CONFIRMATIONS[action].done}`;
       await this.refreshQuietly();
     }
-    this.deleting = undefined;
+    this.confirming = undefined;
   };
 
   protected updated(changed: PropertyValues): void {
@@ -364,12 +391,12 @@ export class ApiKeyConsole extends LitElement {
             : nothing
         }
       </header>
-      ${this.creating || this.secret || this.deleting ? nothing : this.renderMessage()}
+      ${this.creating || this.secret || this.confirming ? nothing : this.renderMessage()}
       <div role="status" class="status">${this.notice ? html`<p>${this.notice}</p>` : nothing}</div>
       ${this.phase === 'signedOut' ? this.renderSignIn() : nothing}
       ${this.phase === 'signedIn' ? this.renderKeys() : nothing} ${this.phase === 'signedIn' ? this.renderActivity() : nothing}
       ${this.creating ? this.renderCreate() : nothing}
-      ${this.secret ? this.renderSecret(this.secret) : nothing} ${this.deleting ? this.renderDelete(this.deleting) : nothing}
+      ${this.secret ? this.renderSecret(this.secret) : nothing} ${this.confirming ? this.renderConfirm(this.confirming) : nothing}
     `;
   }
 
@@ -479,7 +506,9 @@ export class ApiKeyConsole extends LitElement {
       <td class="used" data-label="Last used">
         ${key.lastUsedAt ? timeText(key.lastUsedAt, relativeText(key.lastUsedAt, Date.now())) : 'Never'}
       </td>
-      <td class="status" data-label="Status"><span class="badge ${key.status}">${key.status}</span></td>
+      <td class="status" data-label="Status">
+        <span class="badge ${key.status}">${key.status}</span>${this.renderExpiresSoon(key)}
+      </td>
       <td class="actions">
         <button
           type="button"
@@ -515,8 +544,15 @@ export class ApiKeyConsole extends LitElement {
                   ? html`<li role="none"><button type="button" role="menuitem" @click=${() => this.rotate(key)}>Rotate</button></li>`
                   : nothing
               }
+              ${
+                key.status === 'revoked'
+                  ? nothing
+                  : html`<li role="none">
+                    <button type="button" role="menuitem" class="danger" @click=${() => this.ask('revoke', key)}>Revoke</button>
+                  </li>`
+              }
               <li role="none">
-                <button type="button" role="menuitem" class="danger" @click=${() => this.askDelete(key)}>Delete</button>
+                <button type="button" role="menuitem" class="danger" @click=${() => this.ask('delete', key)}>Delete</button>
               </li>
             </ul>`
             : nothing
@@ -572,17 +608,26 @@ export class ApiKeyConsole extends LitElement {
     </dialog>`;
   }
 
-  private renderDelete(key: ApiKey) {
-    return html`<dialog aria-labelledby="delete-title" aria-describedby="delete-text" @close=${this.cancelDelete}>
-      <h2 id="delete-title">Delete API key</h2>
-      <p id="delete-text">
+  /** An active key's expiry, once it is within the expiry warnings' window: "expires in 3 days". */
+  private renderExpiresSoon(key: ApiKey) {
+    if (key.status !== 'active' || key.expiresAt === null) return nothing;
+    const now = Date.now();
+    if (Date.parse(key.expiresAt) - now > this.expiryWarningSeconds * 1000) return nothing;
+    return html`<span class="expires">expires ${timeText(key.expiresAt, relativeText(key.expiresAt, now))}</span>`;
+  }
+
+  private renderConfirm({ action, key }: { action: ConfirmedAction; key: ApiKey }) {
+    const words = CONFIRMATIONS[action];
+    return html`<dialog aria-labelledby="confirm-title" aria-describedby="confirm-text" @close=${this.cancelConfirm}>
+      <h2 id="confirm-title">${words.title}</h2>
+      <p id="confirm-text">
         <strong class="subject">${nameText(key.name)}</strong>
-        Apps using this key stop working at once. This cannot be undone.
+        ${words.text}
       </p>
       ${this.renderMessage()}
       <div class="buttons">
-        <button type="button" @click=${this.cancelDelete}>Cancel</button>
-        <button type="button" class="danger-button" @click=${this.confirmDelete} ?disabled=${this.busy}>Delete</button>
+        <button type="button" @click=${this.cancelConfirm}>Cancel</button>
+        <button type="button" class="danger-button" @click=${this.confirm} ?disabled=${this.busy}>${words.button}</button>
       </div>
     </dialog>`;
   }
@@ -647,6 +692,8 @@ export class ApiKeyConsole extends LitElement {
     .badge.active { color: #116329; }
     .badge.disabled, .badge.expired { color: #6e4a00; }
     .badge.rotated { color: #4a5561; }
+    .badge.revoked { color: #b3261e; }
+    .expires { display: block; font-size: 0.85rem; color: #6e4a00; white-space: nowrap; }
     .actions { position: relative; text-align: right; }
     .menu-button { padding: 0.2rem 0.6rem; line-height: 1; }
     [role='menu'] {

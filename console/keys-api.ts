@@ -71,6 +71,11 @@ export class KeysApi {
     await this.call('deleteKey', { keyId });
   }
 
+  /** Ends a key for good, because it leaked. */
+  revoke(keyId: string): Promise<ApiKey> {
+    return this.call('revokeKey', { keyId, body: { reason: 'leaked' } });
+  }
+
   /** A console route of the route table, by its handler; its path relative to the console API's, which `base` is. */
   private async call<T>(handler: HandlerName, request: { keyId?: string; query?: string; body?: unknown }): Promise<T> {
     const route = routeFor(handler, 'jwt');

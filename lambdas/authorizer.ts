@@ -6,8 +6,8 @@ import { KeyVerifier } from '../src/domain/key-verification';
 import { usageKeyValue } from '../src/domain/usage-key';
 import { API_KEY_HEADER } from '../src/http-headers';
 import { type CompiledMethods, decodeMethods } from '../src/protected-methods';
-import { errorKind, hotPathLog } from './shared/hot-path-log';
 import { keyReadsFromEnvironment } from './shared/key-reads';
+import { errorKind, logger } from './shared/logger';
 import { recordUseInTime } from './shared/record-use';
 import { verificationMetrics } from './shared/verification-metrics';
 
@@ -58,7 +58,7 @@ function declarationsOf(event: APIGatewayRequestAuthorizerEvent): { text: string
 function policyOf(event: APIGatewayRequestAuthorizerEvent, scopes: readonly string[]): AuthorizerPolicy {
   const declarations = declarationsOf(event);
   if (!declarations) {
-    hotPathLog.error('The stage has no protected-method declarations in its stage variables; was it deployed by the construct?');
+    logger.error('The stage has no protected-method declarations in its stage variables; was it deployed by the construct?');
     throw NO_DECLARATIONS;
   }
   // The stage part of the method ARN: the policy is for the whole stage, whatever method asked.
@@ -126,7 +126,7 @@ async function authorize(
   try {
     verification = await verifier.lookUp(presented);
   } catch (error) {
-    hotPathLog.error('Key lookup failed; denying', { error: errorKind(error) });
+    logger.error('Key lookup failed; denying', { error: errorKind(error) });
     metrics.record('storeError', performance.now() - startedAt);
     throw LOOKUP_FAILED;
   }

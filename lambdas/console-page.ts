@@ -16,6 +16,8 @@ const signIn = {
   clientId: requiredEnv(ENV.consoleClientId),
   scopes: process.env[ENV.consoleScopes] ?? '',
 };
+/** How long before its expiry a key is warned: the console says "expires in N days" within it. */
+const expiryWarningSeconds = requiredEnv(ENV.expiryWarningSeconds);
 const connectSources = process.env[ENV.consoleConnectSources] ?? '';
 const frameAncestors = process.env[ENV.consoleFrameAncestors] || "'none'";
 
@@ -61,6 +63,7 @@ function page(base: string): string {
     attribute('api-base', `${base}/api`),
     attribute('redirect-uri', base),
     attribute('scopes', signIn.scopes),
+    attribute('expiry-warning-seconds', expiryWarningSeconds),
   ].join(' ')}></api-key-console>
 </main>
 </body>

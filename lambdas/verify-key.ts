@@ -1,7 +1,6 @@
 import { keyCheckOf, parseKeyCheckRequest } from '../src/domain/key-check';
 import { KeyVerifier } from '../src/domain/key-verification';
-import { hotPathLog } from './shared/hot-path-log';
-import { httpHandlerWith, json, readJsonBody } from './shared/http-handler';
+import { httpHandler, json, readJsonBody } from './shared/http-handler';
 import { keyReadsFromEnvironment } from './shared/key-reads';
 import { recordUseInTime } from './shared/record-use';
 import { verificationMetrics } from './shared/verification-metrics';
@@ -14,7 +13,7 @@ const metrics = verificationMetrics('Verify');
  * It never echoes the key, and records a valid key's use as the authorizer does.
  * Like the authorizer, it loads neither the AWS SDK nor Powertools.
  */
-export const handler = httpHandlerWith(hotPathLog, async (event, context) => {
+export const handler = httpHandler(async (event, context) => {
   const request = parseKeyCheckRequest(readJsonBody(event));
   const refusal = verifier.refusalBeforeReading(request.key);
   if (refusal !== undefined) {

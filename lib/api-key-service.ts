@@ -33,6 +33,7 @@ import { KEY_TABLE } from '../src/store/table-schema';
 import { AuditTrail } from './audit-trail';
 import { AuthorizerCacheFlush } from './authorizer-cache-flush';
 import { ConsoleSignIn, type ConsoleSignInProps } from './console-sign-in';
+import { ExpiryWarnings } from './expiry-warnings';
 import type { IApiKeyService, VerificationMetricOptions } from './i-api-key-service';
 import { KeyTable } from './key-table';
 import { MethodAccess } from './method-access';
@@ -42,6 +43,7 @@ import {
   acknowledgeConsoleUserPoolFindings,
   acknowledgeOpenMethod,
   acknowledgePublicConsoleMethod,
+  acknowledgePublicRevocationMethod,
 } from './private/nag-acknowledgements';
 import { serviceApi } from './private/service-api';
 import { serviceFunction } from './private/service-function';
@@ -214,6 +216,24 @@ export interface ApiKeyServiceProps {
    * @default 'api-key-service'
    */
   readonly eventSource?: string;
+
+  /**
+   * How long before its expiry an active key gets its one `key.expiring` record and
+   * event (docs/audit.md): a whole number of seconds, from a minute to 366 days. A
+   * key whose expiry is set inside that window is warned at once.
+   *
+   * @default Duration.days(7)
+   */
+  readonly expiryWarning?: Duration;
+
+  /**
+   * The throttle of `POST /revoke`, which anyone may call with a key to end it: API
+   * Gateway's method throttling, one limit for all callers (steady requests per
+   * second, and the burst above it), within the stage's.
+   *
+   * @default - 10 requests per second, a burst of 20
+   */
+  readonly publicRevocationThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
 }
 
 /**
@@ -261,6 +281,8 @@ export class ApiKeyService extends Construct implements IApiKeyService {
   readonly monitoring?: ServiceMonitoring;
   /** Where audit records are published, how long they are kept, and the sweeper that finishes interrupted deliveries. */
   readonly auditTrail: AuditTrail;
+  /** Keys' expiry warnings: the window, their queue and the function that writes them. */
+  readonly expiryWarnings: ExpiryWarnings;
 
   private readonly stageName: string;
   private readonly keyTable: KeyTable;
@@ -296,6 +318,7 @@ export class ApiKeyService extends Construct implements IApiKeyService {
       throttlingBurstLimit,
       cloudWatchRole: props.apiGatewayCloudWatchRole ?? true,
       tracing,
+      methodThrottles: methodThrottles(props.publicRevocationThrottle),
     });
     this.api = api;
     this.usagePlans = new TenantUsagePlans(this, 'UsagePlans', {
@@ -317,6 +340,13 @@ export class ApiKeyService extends Construct implements IApiKeyService {
     this.consoleUrl = `https://${this.api.restApiId}.execute-api.${region}.${urlSuffix}/${this.stageName}/console`;
     this.consoleSignIn = new ConsoleSignIn(this, 'ConsoleSignIn', { ...props.console, consoleUrl: this.consoleUrl });
     this.cacheFlush = new AuthorizerCacheFlush(this, 'CacheFlush', { logRetention, tracing });
+    this.expiryWarnings = new ExpiryWarnings(this, 'ExpiryWarnings', {
+      keyTable: this.keyTable,
+      schedules: this.cacheFlush,
+      warning: props.expiryWarning,
+      logRetention,
+      tracing,
+    });
     this.auditTrail = new AuditTrail(this, 'AuditTrail', {
       keyTable: this.keyTable,
       tenantTable,
@@ -351,10 +381,14 @@ export class ApiKeyService extends Construct implements IApiKeyService {
       publishAudit: () => this.auditTrail.grantPublish(fn),
       flushNow: () => this.cacheFlush.grantFlushNow(fn),
       scheduleFlush: () => this.cacheFlush.grantScheduleFlush(fn),
+      scheduleExpiryWarnings: () => this.expiryWarnings.grantScheduleWarnings(fn),
       usagePlans: (operations) => this.usagePlans.grantOperations(fn, operations),
       usageIdentifier: () => this.usagePlans.grantUsageIdentifier(fn),
       verifyConsoleUsers: () => this.consoleSignIn.bindVerifier(fn),
-      serveConsole: () => this.consoleSignIn.bindPage(fn),
+      serveConsole: () => {
+        this.consoleSignIn.bindPage(fn);
+        this.expiryWarnings.bindWindow(fn);
+      },
     });
     ROUTELESS_GRANTS.authorizer(grantsTo(authorizerFunction));
     this.authorizerFunction = authorizerFunction;
@@ -403,6 +437,7 @@ export class ApiKeyService extends Construct implements IApiKeyService {
         workers: {
           ...handlers,
           flusher: this.cacheFlush.flusherFunction,
+          expiryWarner: this.expiryWarnings.warnerFunction,
           auditDelivery: this.auditTrail.deliveryFunction,
           usagePlanReconciler: this.usagePlans.reconcilerFunction,
         },
@@ -543,7 +578,8 @@ export class ApiKeyService extends Construct implements IApiKeyService {
         case 'none': {
           const method = resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.NONE });
           if (HANDLERS[route.handler].servesConsole) acknowledgePublicConsoleMethod(method);
-          else acknowledgeOpenMethod(method);
+          else if (route.handler === 'openApi') acknowledgeOpenMethod(method);
+          else acknowledgePublicRevocationMethod(method, route);
           break;
         }
       }
@@ -585,6 +621,33 @@ function validateProps(props: {
   if (concurrency !== undefined && !Token.isUnresolved(concurrency) && !(Number.isInteger(concurrency) && concurrency > 0)) {
     throw new Error(`ApiKeyService: authorizerReservedConcurrency must be a positive whole number, got ${concurrency}`);
   }
+}
+
+/**
+ * Each route's own throttle (the route table's, or the construct's for POST /revoke),
+ * by API Gateway's method path: `/revoke/POST`.
+ */
+function methodThrottles(
+  publicRevocation: ApiKeyServiceProps['publicRevocationThrottle'],
+): Record<string, { rateLimit: number; burstLimit: number }> {
+  const throttles: Record<string, { rateLimit: number; burstLimit: number }> = {};
+  for (const route of ROUTES) {
+    if (!route.throttle) continue;
+    const throttle = route.handler === 'revokeKeyBySecret' && publicRevocation ? publicRevocation : route.throttle;
+    const { rateLimit, burstLimit } = throttle;
+    if (!Token.isUnresolved(rateLimit) && !(Number.isFinite(rateLimit) && rateLimit >= 0)) {
+      throw new Error(
+        `ApiKeyService: the throttle of ${route.method} ${route.path} must allow 0 or more requests per second, got ${rateLimit}`,
+      );
+    }
+    if (!Token.isUnresolved(burstLimit) && !(Number.isInteger(burstLimit) && burstLimit >= 0)) {
+      throw new Error(
+        `ApiKeyService: the burst of ${route.method} ${route.path} must be a whole number, 0 or more, got ${burstLimit}`,
+      );
+    }
+    throttles[`${route.path}/${route.method}`] = { rateLimit, burstLimit };
+  }
+  return throttles;
 }
 
 function pascalCase(name: string): string {

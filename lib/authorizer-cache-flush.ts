@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Grant, type IGrantable, type IRole, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { EventSourceMapping, type IFunction, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type IScheduleGroup, ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -12,6 +12,7 @@ import { FLUSH_QUEUE } from '../src/flush-queue';
 import { ROUTELESS_GRANTS } from '../src/function-grants';
 import { FLUSHER_ENTRY } from '../src/routes';
 import { deployedSize } from './private/deployed-size';
+import { consumeQueue } from './private/queue-consumer';
 import { serviceFunction } from './private/service-function';
 import { uniqueName } from './private/unique-name';
 
@@ -59,6 +60,8 @@ export class AuthorizerCacheFlush extends Construct {
 
   /** Roles of the functions that flush, and the policies letting them flush each registered stage: one per stack. */
   private readonly flushingRoles: IRole[] = [];
+  /** What each function was granted to schedule flushes: asked again (the expiry warnings' schedules share it), the same. */
+  private readonly scheduling = new Map<LambdaFunction, Grant>();
   private readonly stagePolicies = new Map<Stack, { policy: ManagedPolicy; statement: PolicyStatement }>();
 
   constructor(scope: Construct, id: string, props: AuthorizerCacheFlushProps) {
@@ -84,22 +87,12 @@ export class AuthorizerCacheFlush extends Construct {
       tracing: props.tracing,
     });
     ROUTELESS_GRANTS.flusher({ flushNow: () => this.grantFlushNow(flusher) });
-    new EventSourceMapping(this, 'FlusherQueueSource', {
-      target: flusher,
-      eventSourceArn: this.queue.queueArn,
+    consumeQueue(this, 'FlusherQueueSource', flusher, this.queue, {
       batchSize: FLUSH_QUEUE.batchSize,
       maxBatchingWindow: Duration.seconds(FLUSH_QUEUE.maxBatchingWindowSeconds),
       // At most two batches at a time (the least Lambda allows) keep the flush rate bounded.
       maxConcurrency: 2,
-      reportBatchItemFailures: true,
     });
-    // What Lambda's poller does with the function's role ("Using Lambda with Amazon SQS": execution role permissions).
-    flusher.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
-        resources: [this.queue.queueArn],
-      }),
-    );
     this.flusherFunction = flusher;
 
     this.scheduleGroup = new ScheduleGroup(this, 'Schedules', {
@@ -110,7 +103,8 @@ export class AuthorizerCacheFlush extends Construct {
     // Only Scheduler may assume it, and only for schedules of this account and group ("Confused deputy
     // prevention", EventBridge Scheduler User Guide: aws:SourceArn is the schedule group's ARN, never a schedule's).
     this.scheduleRole = new Role(this, 'ScheduleRole', {
-      description: 'Assumed by EventBridge Scheduler to queue an authorizer cache flush when a key expires.',
+      description:
+        'Assumed by EventBridge Scheduler to queue an authorizer cache flush when a key expires, or its expiry warning.',
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com').withConditions({
         StringEquals: {
           'aws:SourceAccount': Stack.of(this).account,
@@ -173,6 +167,8 @@ export class AuthorizerCacheFlush extends Construct {
    * Service Authorization Reference).
    */
   grantScheduleFlush(fn: LambdaFunction): Grant {
+    const granted = this.scheduling.get(fn);
+    if (granted) return granted;
     fn.addEnvironment(ENV.flushScheduleGroup, this.scheduleGroup.scheduleGroupName);
     fn.addEnvironment(ENV.flushScheduleRoleArn, this.scheduleRole.roleArn);
     fn.addEnvironment(ENV.flushQueueArn, this.queue.queueArn);
@@ -188,10 +184,12 @@ export class AuthorizerCacheFlush extends Construct {
       Validations.of(fn.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${this.scheduleGroup.scheduleGroupName}/*]`,
         reason:
-          "Flush schedules are created and moved at run time, one per key (flush-{keyId}), so their names cannot be listed in advance; the wildcard covers only this service's own schedule group.",
+          "Flush and expiry warning schedules are created and moved at run time, one of each per key (flush-{keyId}, warn-{keyId}), so their names cannot be listed in advance; the wildcard covers only this service's own schedule group.",
       });
     }
-    return this.scheduleGroup.grantWriteSchedules(fn);
+    const grant = this.scheduleGroup.grantWriteSchedules(fn);
+    this.scheduling.set(fn, grant);
+    return grant;
   }
 
   /**

@@ -6,6 +6,7 @@ export { ApiKeyServiceStack, type ApiKeyServiceStackProps } from './api-key-serv
 export { AuditTrail, type AuditTrailProps } from './audit-trail';
 export { AuthorizerCacheFlush, type AuthorizerCacheFlushProps } from './authorizer-cache-flush';
 export { ConsoleSignIn, type ConsoleSignInOptions, type ConsoleSignInProps } from './console-sign-in';
+export { ExpiryWarnings, type ExpiryWarningsProps } from './expiry-warnings';
 export type { IApiKeyService, VerificationMetricOptions } from './i-api-key-service';
 export { KeyTable, type KeyTableAccess } from './key-table';
 export { MethodAccess } from './method-access';

@@ -114,13 +114,13 @@ export interface ServiceMonitoringProps extends ServiceMonitoringOptions {
   readonly stage: Stage;
   /** The stage's access log group, where the 429s are counted. */
   readonly accessLogs: ILogGroup;
-  /** Functions whose Lambda `Errors` are failures, by name: the route handlers, the flusher and the usage plan reconciler. */
+  /** Functions whose Lambda `Errors` are failures, by name: the route handlers, the flusher, the expiry warner and the usage plan reconciler. */
   readonly workers: Readonly<Record<string, IFunction>>;
   /** Functions that refuse by throwing `Unauthorized`, so that each refusal counts as a Lambda error: the authorizers. */
   readonly authorizers: Readonly<Record<string, IFunction>>;
   /** The tables, by name, and the global secondary indexes of each. */
   readonly tables: Readonly<Record<string, { table: ITable; indexes: readonly string[] }>>;
-  /** Where flushes end up that failed every delivery, from the queue or from a schedule. */
+  /** Where flushes and expiry warnings end up that failed every delivery, from their queues or from a schedule. */
   readonly deadLetterQueue: IQueue;
   /** The audit delivery function, and where its event sources set aside writes whose records failed every retry. */
   readonly auditDelivery: { readonly fn: IFunction; readonly deadLetterQueue: IQueue };
@@ -257,7 +257,7 @@ export class ServiceMonitoring extends Construct {
         metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: this.period }),
         threshold: 1,
         description:
-          'An authorizer cache flush failed every delivery: a revoked or expired key may work until the cache TTL passes. See docs/operations.md.',
+          'An authorizer cache flush or an expiry warning failed every delivery: a revoked or expired key may work until the cache TTL passes, or a key was not warned of its expiry. See docs/operations.md.',
       }),
       auditDeliveryLag: this.alarm('AuditDeliveryLag', {
         metric: props.auditDelivery.fn.metric('IteratorAge', { statistic: 'Maximum', period: this.period }),

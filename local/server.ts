@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DEFAULT_MAX_BODY_BYTES } from '../src/body-limits';
 import { buildConsoleAssets } from '../src/console-bundle';
+import { OPERATIONS, ROUTES } from '../src/routes';
 import { ensureTable } from '../src/store/ensure-table';
 import {
   createKeyTableInput,
@@ -52,11 +54,15 @@ import type { OpenIdProvider } from './openid/provider';
 /** How long a stop waits for requests in flight before cutting their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
 /**
- * The most of a request body held in memory. Up to this, a body reaches the
- * handlers, which answer 413 past 10 KiB as deployed; past it the gateway still
- * authenticates the caller, then answers 413 itself.
+ * The most of a request body held in memory: the largest any route takes (the
+ * route table's). Up to this, a body reaches the handlers, which answer 413 past
+ * their route's limit as deployed; past it the gateway still authenticates the
+ * caller, then answers 413 itself.
  */
-const MAX_BUFFERED_BODY_BYTES = 1024 * 1024;
+const MAX_BUFFERED_BODY_BYTES = Math.max(
+  DEFAULT_MAX_BODY_BYTES,
+  ...ROUTES.map((route) => OPERATIONS[route.handler].body?.maxBytes ?? DEFAULT_MAX_BODY_BYTES),
+);
 
 type Dispatch = (request: GatewayRequest) => Promise<HttpResponse>;
 
@@ -228,10 +234,10 @@ async function main(): Promise<void> {
   }
 
   let usagePlans: UsagePlans;
-  let verifierCredentials: Record<string, string>;
+  let smallClientCredentials: Record<string, string>;
   try {
     usagePlans = openUsagePlans(config, lock !== undefined);
-    verifierCredentials = process.env.AWS_ACCESS_KEY_ID ? {} : credentialsEnvironment(await sdkCredentials());
+    smallClientCredentials = process.env.AWS_ACCESS_KEY_ID ? {} : credentialsEnvironment(await sdkCredentials());
   } catch (error) {
     server.close();
     await database.close();
@@ -243,7 +249,7 @@ async function main(): Promise<void> {
       server: baseUrl,
       console: localConsole,
       usagePlans: usagePlans.environment,
-      verifierCredentials,
+      smallClientCredentials,
     }),
   );
   const apis = createLocalApis({
@@ -259,6 +265,7 @@ async function main(): Promise<void> {
     stages: apis.stages,
     usagePlans,
     flusher: modules.flusher,
+    expiryWarner: modules.expiryWarner,
     sdkCredentials,
     eventsFile: join(config.dataDir, 'events.jsonl'),
   });

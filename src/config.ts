@@ -18,6 +18,10 @@ export const ENV = {
   flushScheduleGroup: 'FLUSH_SCHEDULE_GROUP',
   /** The role EventBridge Scheduler assumes to queue a flush. */
   flushScheduleRoleArn: 'FLUSH_SCHEDULE_ROLE_ARN',
+  /** How long before its expiry a key is warned (`key.expiring`), in seconds. */
+  expiryWarningSeconds: 'EXPIRY_WARNING_SECONDS',
+  /** The queue the scheduled expiry warnings are put on, as the target of their schedules. */
+  expiryWarningQueueArn: 'EXPIRY_WARNING_QUEUE_ARN',
   /** The deployment's part in each tenant's API Gateway API key: its name and value (src/domain/usage-key.ts). */
   usageKeyNamespace: 'USAGE_KEY_NAMESPACE',
   /** The Parameter Store path under which every protected REST API stage is registered for the usage plans. */

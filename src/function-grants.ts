@@ -2,6 +2,7 @@ import {
   AUDIT_DELIVERY_ACCESS,
   AUDIT_SWEEPER_ACCESS,
   type AuditWorkerAccess,
+  EXPIRY_WARNER_ACCESS,
   type HandlerDefinition,
   type TableAction,
   USAGE_PLAN_RECONCILER_TENANT_TABLE_ACTIONS,
@@ -34,13 +35,15 @@ export interface FunctionGrants {
   flushNow(): void;
   /** Scheduling a flush for the moment a key stops working. */
   scheduleFlush(): void;
+  /** Warning of keys' expiries: how long before, and scheduling the warnings that are not due yet. */
+  scheduleExpiryWarnings(): void;
   /** These operations on the usage plans, and the plans' settings. */
   usagePlans(operations: readonly UsagePlanOperation[]): void;
   /** Naming a tenant's API Gateway API key, which needs no call. */
   usageIdentifier(): void;
   /** Checking console users' tokens: the issuer, client, tenant claim and grantable scopes. */
   verifyConsoleUsers(): void;
-  /** Serving the console's page: its assets, its sign-in settings, its Content-Security-Policy. */
+  /** Serving the console's page: its assets, its sign-in settings, its Content-Security-Policy, the expiry warnings' window. */
   serveConsole(): void;
   /**
    * Reading the stages registered for the usage plans and putting them back in the
@@ -61,6 +64,7 @@ export function grantHandler(definition: HandlerDefinition, grants: HandlerGrant
   if (definition.deliversWaitingRecords) grants.publishAudit();
   if (definition.invalidation.includes('flushNow')) grants.flushNow();
   if (definition.invalidation.includes('flushAt')) grants.scheduleFlush();
+  if (definition.warnsOfExpiry) grants.scheduleExpiryWarnings();
   if (definition.usagePlans.length > 0) grants.usagePlans(definition.usagePlans);
   if (definition.servesConsole) grants.serveConsole();
 }
@@ -90,6 +94,14 @@ export const ROUTELESS_GRANTS = {
     grants.deliverAudit(AUDIT_SWEEPER_ACCESS);
     grants.publishAudit();
   },
+  /**
+   * The scheduled expiry warnings' consumer: it writes each warning into its key, for the audit delivery to
+   * take, or schedules it again for the key's own expiry when the schedule was left on another.
+   */
+  expiryWarner(grants: Pick<FunctionGrants, 'keyTable' | 'scheduleExpiryWarnings'>): void {
+    grants.keyTable(EXPIRY_WARNER_ACCESS);
+    grants.scheduleExpiryWarnings();
+  },
   /** The usage plan reconciler: the plans' stages, and tenants' plan moves cut short. */
   usagePlanReconciler(grants: Pick<FunctionGrants, 'reconcileStages' | 'usagePlans' | 'tenantTable'>): void {
     grants.reconcileStages();
@@ -100,6 +112,6 @@ export const ROUTELESS_GRANTS = {
 
 /**
  * A function behind no route: the x-api-key authorizer, the console users' JWT authorizer, the flush queue's
- * consumer, the audit delivery, the audit sweeper, or the usage plan reconciler.
+ * consumer, the audit delivery, the audit sweeper, the expiry warner, or the usage plan reconciler.
  */
 export type RoutelessFunction = keyof typeof ROUTELESS_GRANTS;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { listAuditQuerySchema, listKeysQuerySchema, parseOrThrow, usageQuerySchema } from './domain/validation';
 import { QUERIES, type QuerySchemaName, routeOf } from './routes';
 
@@ -8,7 +8,7 @@ import { QUERIES, type QuerySchemaName, routeOf } from './routes';
  * parameters and the edge (lambdas/shared/http.ts) refuses any other before the
  * handler runs.
  */
-export const QUERY_SCHEMAS: Record<QuerySchemaName, z.ZodObject> = {
+export const QUERY_SCHEMAS: Record<QuerySchemaName, z.ZodMiniObject> = {
   ListKeysQuery: listKeysQuerySchema,
   ListAuditQuery: listAuditQuerySchema,
   UsageQuery: usageQuerySchema,
@@ -21,7 +21,7 @@ export const QUERY_SCHEMAS: Record<QuerySchemaName, z.ZodObject> = {
 const NO_PARAMETERS = z.strictObject({});
 
 /** The schema of an operation's query string: the one it names, or one that takes no parameter. */
-export const querySchemaOf = (name: QuerySchemaName | undefined): z.ZodObject =>
+export const querySchemaOf = (name: QuerySchemaName | undefined): z.ZodMiniObject =>
   name === undefined ? NO_PARAMETERS : QUERY_SCHEMAS[name];
 
 /** Throws a ValidationError (400) naming every parameter the route does not take, or takes with a bad value. */

@@ -23,6 +23,9 @@ export type HandlerName =
   | 'updateKey'
   | 'deleteKey'
   | 'rotateKey'
+  | 'revokeKey'
+  | 'revokeKeyBySecret'
+  | 'githubSecretScanning'
   | 'listAudit'
   | 'whoami'
   | 'verifyKey'
@@ -77,6 +80,11 @@ export interface HandlerDefinition {
   tenantTableActions: readonly TableAction[];
   /** The invalidation its operations perform; the construct grants exactly these, with their settings. */
   invalidation: readonly InvalidationCapability[];
+  /**
+   * Whether it sets keys' expiries, and so warns of them: at once when one is due
+   * (in the change's own write), otherwise by scheduling the warning (expiry-warnings.ts).
+   */
+  warnsOfExpiry: boolean;
   /** What it does with the usage plans; the construct grants exactly these, with the plans' settings. */
   usagePlans: readonly UsagePlanOperation[];
   /** Whether it issues new keys, and so needs the deployment's key prefix. */
@@ -99,10 +107,22 @@ const NO_STORE_ACCESS: Omit<HandlerDefinition, 'entry'> = {
   indexActions: [],
   tenantTableActions: [],
   invalidation: [],
+  warnsOfExpiry: false,
   usagePlans: [],
   issuesKeys: false,
   deliversWaitingRecords: false,
   servesConsole: false,
+};
+
+/**
+ * What revoking a key needs, whoever asks: the revocation's UpdateItem (GetItem
+ * tells a refusal's cause) and the flush now. It never delivers the key's waiting
+ * records: a revocation always has room for its record (src/domain/key-store.ts).
+ */
+const REVOKES_KEYS: Omit<HandlerDefinition, 'entry'> = {
+  ...NO_STORE_ACCESS,
+  tableActions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+  invalidation: ['flushNow'],
 };
 
 export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
@@ -119,6 +139,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     invalidation: ['flushAt'],
     // A tenant's first key gets the tenant its API Gateway API key, in its plan's usage plan.
+    warnsOfExpiry: true,
     usagePlans: ['arrangeKeys'],
     issuesKeys: true,
     deliversWaitingRecords: false,
@@ -131,6 +152,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     indexActions: ['dynamodb:Query'],
     tenantTableActions: [],
     invalidation: [],
+    warnsOfExpiry: false,
     usagePlans: [],
     issuesKeys: false,
     deliversWaitingRecords: false,
@@ -143,6 +165,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     indexActions: ['dynamodb:Query'],
     tenantTableActions: [],
     invalidation: [],
+    warnsOfExpiry: false,
     usagePlans: [],
     issuesKeys: false,
     deliversWaitingRecords: false,
@@ -158,6 +181,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     // the idempotent request that issued the key completed (UpdateItem).
     tenantTableActions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
     invalidation: ['flushNow', 'flushAt'],
+    warnsOfExpiry: true,
     usagePlans: [],
     issuesKeys: false,
     deliversWaitingRecords: true,
@@ -173,6 +197,7 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     // As updateKey's: only when the key has no room for the change's record.
     tenantTableActions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
     invalidation: ['flushNow'],
+    warnsOfExpiry: false,
     usagePlans: [],
     issuesKeys: false,
     deliversWaitingRecords: true,
@@ -188,10 +213,21 @@ export const HANDLERS: Record<HandlerName, HandlerDefinition> = {
     // As createKey's.
     tenantTableActions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     invalidation: ['flushNow', 'flushAt'],
+    warnsOfExpiry: true,
     usagePlans: ['arrangeKeys'],
     issuesKeys: true,
     deliversWaitingRecords: false,
     servesConsole: false,
+  },
+  // By id (its own Query on byTenant finds it), or by its secret (the GetItem by hash finds it).
+  revokeKey: { ...REVOKES_KEYS, entry: 'revoke-key', indexActions: ['dynamodb:Query'] },
+  revokeKeyBySecret: { ...REVOKES_KEYS, entry: 'revoke-key-by-secret' },
+  githubSecretScanning: {
+    ...REVOKES_KEYS,
+    entry: 'github-secret-scanning',
+    // GitHub's public keys, kept for every environment in the tenant table: read (GetItem), a fetch claimed and
+    // its keys saved (UpdateItem).
+    tenantTableActions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   },
   listAudit: {
     ...NO_STORE_ACCESS,
@@ -242,6 +278,16 @@ export const JWT_AUTHORIZER_ENTRY = 'jwt-authorizer';
 export const AUDIT_SWEEPER_ENTRY = 'audit-sweeper';
 /** The module under lambdas/ of the audit delivery, fed by the tables' streams. */
 export const AUDIT_DELIVERY_ENTRY = 'deliver-audit';
+/** The module under lambdas/ of the scheduled expiry warnings' consumer, fed by their queue. */
+export const EXPIRY_WARNER_ENTRY = 'warn-of-expiry';
+/**
+ * What the expiry warner does with the key table: finds the key by id (Query on
+ * byTenant), and writes its warning with UpdateItem (GetItem tells a refusal's cause).
+ */
+export const EXPIRY_WARNER_ACCESS = {
+  tableActions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+  indexActions: ['dynamodb:Query'],
+} as const satisfies { tableActions: readonly TableAction[]; indexActions: readonly TableAction[] };
 
 /** What a function that delivers audit records does with each table, its GSI byTenant and the sparse indexes `pendingAudit`. */
 export interface AuditWorkerAccess {
@@ -285,7 +331,18 @@ export interface Route {
   authorization: RouteAuthorization;
   /** For `apiKey` routes: the scope the key must hold. Absent means any valid key. */
   scope?: string;
+  /**
+   * The method's own throttle, beyond the stage's: one limit for all callers, as
+   * API Gateway's method throttling is (the construct may set other limits).
+   */
+  throttle?: { rateLimit: number; burstLimit: number };
 }
+
+/**
+ * POST /revoke is open to anyone: its own throttle keeps a flood of guesses cheap.
+ * A holder revokes a key now and then; ten a second, twenty at once, is plenty.
+ */
+const PUBLIC_REVOCATION_THROTTLE = { rateLimit: 10, burstLimit: 20 } as const;
 
 export const MANAGE_KEYS_SCOPE = 'keys:manage';
 
@@ -296,6 +353,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'PATCH', path: '/tenants/{tenantId}/keys/{keyId}', handler: 'updateKey', authorization: 'iam' },
   { method: 'DELETE', path: '/tenants/{tenantId}/keys/{keyId}', handler: 'deleteKey', authorization: 'iam' },
   { method: 'POST', path: '/tenants/{tenantId}/keys/{keyId}/rotate', handler: 'rotateKey', authorization: 'iam' },
+  { method: 'POST', path: '/tenants/{tenantId}/keys/{keyId}/revoke', handler: 'revokeKey', authorization: 'iam' },
   { method: 'GET', path: '/tenants/{tenantId}/audit', handler: 'listAudit', authorization: 'iam' },
   { method: 'POST', path: '/keys', handler: 'createKey', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
   { method: 'GET', path: '/keys', handler: 'listKeys', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
@@ -303,6 +361,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'PATCH', path: '/keys/{keyId}', handler: 'updateKey', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
   { method: 'DELETE', path: '/keys/{keyId}', handler: 'deleteKey', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
   { method: 'POST', path: '/keys/{keyId}/rotate', handler: 'rotateKey', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
+  { method: 'POST', path: '/keys/{keyId}/revoke', handler: 'revokeKey', authorization: 'apiKey', scope: MANAGE_KEYS_SCOPE },
   { method: 'PUT', path: '/tenants/{tenantId}', handler: 'setTenantPlan', authorization: 'iam' },
   { method: 'GET', path: '/tenants/{tenantId}', handler: 'getTenant', authorization: 'iam' },
   { method: 'GET', path: '/tenants/{tenantId}/usage', handler: 'getUsage', authorization: 'iam' },
@@ -310,6 +369,15 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/whoami', handler: 'whoami', authorization: 'apiKey' },
   { method: 'GET', path: '/usage', handler: 'getUsage', authorization: 'apiKey' },
   { method: 'POST', path: '/verify', handler: 'verifyKey', authorization: 'iam' },
+  {
+    method: 'POST',
+    path: '/revoke',
+    handler: 'revokeKeyBySecret',
+    authorization: 'none',
+    throttle: PUBLIC_REVOCATION_THROTTLE,
+  },
+  // Open to API Gateway; the handler checks GitHub's signature of each payload.
+  { method: 'POST', path: '/secret-scanning/github', handler: 'githubSecretScanning', authorization: 'none' },
   { method: 'GET', path: '/openapi.json', handler: 'openApi', authorization: 'none' },
   { method: 'GET', path: '/console', handler: 'consolePage', authorization: 'none' },
   { method: 'GET', path: '/console/{file}', handler: 'consolePage', authorization: 'none' },
@@ -319,6 +387,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'PATCH', path: '/console/api/keys/{keyId}', handler: 'updateKey', authorization: 'jwt' },
   { method: 'DELETE', path: '/console/api/keys/{keyId}', handler: 'deleteKey', authorization: 'jwt' },
   { method: 'POST', path: '/console/api/keys/{keyId}/rotate', handler: 'rotateKey', authorization: 'jwt' },
+  { method: 'POST', path: '/console/api/keys/{keyId}/revoke', handler: 'revokeKey', authorization: 'jwt' },
   { method: 'GET', path: '/console/api/audit', handler: 'listAudit', authorization: 'jwt' },
 ];
 
@@ -328,7 +397,10 @@ export type RequestSchemaName =
   | 'UpdateKeyRequest'
   | 'RotateKeyRequest'
   | 'SetPlanRequest'
-  | 'VerifyKeyRequest';
+  | 'VerifyKeyRequest'
+  | 'RevokeKeyRequest'
+  | 'RevokeKeyBySecretRequest'
+  | 'SecretScanningReport';
 
 /** The response bodies, by the name of their schema. */
 export type ResponseSchemaName =
@@ -341,7 +413,9 @@ export type ResponseSchemaName =
   | 'Usage'
   | 'AuditList'
   | 'Whoami'
-  | 'KeyCheck';
+  | 'KeyCheck'
+  | 'RevocationAccepted'
+  | 'SecretScanningFeedback';
 
 /** The query strings, by the name of their schema (src/query-schemas.ts). */
 export type QuerySchemaName = 'ListKeysQuery' | 'ListAuditQuery' | 'UsageQuery' | 'PageQuery';
@@ -378,14 +452,22 @@ export interface Operation {
   /** The operation's id; a route's own (self-service, console, a second path) is derived from it. */
   operationId: string;
   summary: string;
-  tag: 'keys' | 'tenants' | 'audit' | 'verification' | 'console' | 'meta';
-  body?: { schema: RequestSchemaName; required: boolean };
+  tag: 'keys' | 'tenants' | 'audit' | 'verification' | 'leaked keys' | 'console' | 'meta';
+  /** Its body; at most `maxBytes` of it (§3's 10 KiB, src/body-limits.ts, unless it says otherwise). */
+  body?: { schema: RequestSchemaName; required: boolean; maxBytes?: number };
   /** Takes an Idempotency-Key header; without one, a request is never repeated. */
   idempotent?: true;
   success: Record<number, SuccessResponse>;
   /** What its handler may answer beyond success; a body's own (400, 413, 415) and the authorization's go without saying. */
   problems: ProblemStatus[];
+  /** What a problem status means on this operation, where the API's general description of it would mislead. */
+  problemNotes?: Partial<Record<ProblemStatus, string>>;
+  /** Request headers its handler reads, beyond `Content-Type` and what the authorization takes. */
+  requestHeaders?: { name: string; description: string; required: boolean }[];
 }
+
+/** GitHub batches what its secret scanning found: its payloads may be this large. */
+export const SECRET_SCANNING_MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * What each handler's routes take and answer, beyond what their authorization
@@ -458,6 +540,62 @@ export const OPERATIONS: Record<HandlerName, Operation> = {
       },
     },
     problems: [404, 409, 422, 503],
+  },
+  revokeKey: {
+    operationId: 'revokeKey',
+    summary: 'Revoke a key: it stops working at once, for good',
+    tag: 'leaked keys',
+    body: { schema: 'RevokeKeyRequest', required: false },
+    success: {
+      200: {
+        description: 'The key, revoked; again for a key revoked already, which is left as it was.',
+        body: 'ApiKey',
+      },
+    },
+    problems: [404, 409, 503],
+  },
+  revokeKeyBySecret: {
+    operationId: 'revokeKeyBySecret',
+    summary: 'Revoke a key by its secret: whoever holds a key may end it',
+    tag: 'leaked keys',
+    body: { schema: 'RevokeKeyBySecretRequest', required: true },
+    success: {
+      202: {
+        description:
+          'Always the same answer, whether the key was live, revoked already or unknown: the route tells nobody which keys exist.',
+        body: 'RevocationAccepted',
+      },
+    },
+    problems: [503],
+  },
+  githubSecretScanning: {
+    operationId: 'githubSecretScanning',
+    summary: "GitHub secret scanning's partner endpoint: revokes the keys GitHub found in public",
+    tag: 'leaked keys',
+    body: { schema: 'SecretScanningReport', required: true, maxBytes: SECRET_SCANNING_MAX_BODY_BYTES },
+    success: {
+      200: {
+        description: "GitHub's feedback: each token sent, by its SHA-256, labelled a true or false positive.",
+        body: 'SecretScanningFeedback',
+      },
+    },
+    problems: [401, 503],
+    requestHeaders: [
+      {
+        name: 'Github-Public-Key-Identifier',
+        description: "Which of GitHub's published keys signed the payload.",
+        required: true,
+      },
+      {
+        name: 'Github-Public-Key-Signature',
+        description: "That key's ECDSA signature (NIST P-256, SHA-256, DER, base64) of the raw body.",
+        required: true,
+      },
+    ],
+    problemNotes: {
+      401: "The payload's signature is missing, names no key GitHub publishes, or does not match it: nothing was read or changed.",
+      503: "GitHub's public keys could not be fetched (it rate-limits that), the key store could not answer, or time ran out before every token was checked (those revoked stay revoked); retry after `Retry-After` seconds.",
+    },
   },
   listAudit: {
     operationId: 'listAudit',

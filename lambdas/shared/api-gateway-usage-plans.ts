@@ -1,5 +1,5 @@
 import {
-  type APIGatewayClient,
+  APIGatewayClient,
   ConflictException,
   CreateApiKeyCommand,
   CreateUsagePlanKeyCommand,
@@ -20,6 +20,16 @@ export interface UsagePlanIds {
 }
 
 const DAY_MS = 86_400_000;
+
+/** API Gateway's usage plans with an SDK client whose adaptive retries slow it down when API Gateway throttles it; each call stays bounded. */
+export function apiGatewayUsagePlans(namespace: string, plans: UsagePlanIds): ApiGatewayUsagePlans {
+  const client = new APIGatewayClient({
+    retryMode: 'adaptive',
+    maxAttempts: 5,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
+  });
+  return new ApiGatewayUsagePlans(client, namespace, plans);
+}
 
 /**
  * API Gateway as the tenant service's UsagePlanGateway. CreateApiKey is limited

@@ -1,9 +1,11 @@
-import { ConflictException, CreateScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { ENV } from '../../src/config';
 import type { AuthorizerCacheInvalidation } from '../../src/domain/authorizer-cache-invalidation';
 import { CacheFlusher, type QueuedFlush } from '../../src/domain/cache-flush';
+import { schedulerClient } from './flush-apis';
 import { errorKind, logger } from './logger';
-import { CALL_LIMITS, describeFailure, stageCacheFlushPorts } from './stage-cache-flush';
+import { MissingGrantError } from './missing-grant';
+import { scheduleOnce } from './one-time-schedules';
+import { describeFailure, stageCacheFlushPorts } from './stage-cache-flush';
 
 /** Scheduler fires on whole seconds; flushing a little after the moment means the key is surely refused by then. */
 const FLUSH_DELAY_AFTER_MOMENT_MS = 1_000;
@@ -17,11 +19,6 @@ const SCHEDULED_FLUSH_MAX_AGE_SECONDS = 3_600;
  * only: the follow-up, 6 s later, reads the list afresh and flushes it.
  */
 const TARGETS_REUSE_MS = 5 * 60_000;
-
-/** The function calls a capability its deployment did not grant: a wiring bug, never swallowed. */
-class MissingGrantError extends Error {
-  readonly name = 'MissingGrantError';
-}
 
 /**
  * The key lifecycle's invalidation port in AWS. `flushNow` flushes every
@@ -47,7 +44,7 @@ export function authorizerCacheInvalidation(env: NodeJS.ProcessEnv = process.env
   const roleArn = env[ENV.flushScheduleRoleArn];
   const queueArn = env[ENV.flushQueueArn];
   const deadLetterQueueArn = env[ENV.flushDeadLetterQueueArn];
-  const scheduler = groupName && roleArn && queueArn && deadLetterQueueArn ? new SchedulerClient(CALL_LIMITS) : undefined;
+  const scheduler = groupName && roleArn && queueArn && deadLetterQueueArn ? schedulerClient(env) : undefined;
 
   return {
     async flushNow() {
@@ -69,31 +66,20 @@ export function authorizerCacheInvalidation(env: NodeJS.ProcessEnv = process.env
           `This function may not schedule authorizer cache flushes: ${ENV.flushScheduleGroup}, ${ENV.flushScheduleRoleArn}, ${ENV.flushQueueArn} or ${ENV.flushDeadLetterQueueArn} is not set`,
         );
       }
-      const runAt = Math.ceil((Date.parse(at) + FLUSH_DELAY_AFTER_MOMENT_MS) / 1000) * 1000;
-      const flush: QueuedFlush = { requestedAt: new Date(runAt).toISOString(), followUp: false };
-      const schedule = {
-        Name: `flush-${keyId}`,
-        GroupName: groupName,
-        ScheduleExpression: `at(${new Date(runAt).toISOString().slice(0, 19)})`,
-        ScheduleExpressionTimezone: 'UTC',
-        FlexibleTimeWindow: { Mode: 'OFF' as const },
-        ActionAfterCompletion: 'DELETE' as const,
-        Target: {
-          Arn: queueArn,
-          RoleArn: roleArn,
-          Input: JSON.stringify(flush),
-          RetryPolicy: { MaximumEventAgeInSeconds: SCHEDULED_FLUSH_MAX_AGE_SECONDS, MaximumRetryAttempts: 185 },
-          DeadLetterConfig: { Arn: deadLetterQueueArn },
-        },
-      };
+      const runAt = new Date(Math.ceil((Date.parse(at) + FLUSH_DELAY_AFTER_MOMENT_MS) / 1000) * 1000);
+      const flush: QueuedFlush = { requestedAt: runAt.toISOString(), followUp: false };
       try {
-        try {
-          await scheduler.send(new CreateScheduleCommand(schedule));
-        } catch (error) {
-          // The key already has a pending flush: move it to the new time.
-          if (!(error instanceof ConflictException)) throw error;
-          await scheduler.send(new UpdateScheduleCommand(schedule));
-        }
+        // The key's pending flush, if it has one, moves to the new time.
+        await scheduleOnce(scheduler, {
+          name: `flush-${keyId}`,
+          groupName: groupName as string,
+          runAt,
+          queueArn: queueArn as string,
+          roleArn: roleArn as string,
+          deadLetterQueueArn: deadLetterQueueArn as string,
+          input: JSON.stringify(flush),
+          maxEventAgeSeconds: SCHEDULED_FLUSH_MAX_AGE_SECONDS,
+        });
       } catch (error) {
         logger.warn('Authorizer cache flush could not be scheduled', { keyId, error: errorKind(error) });
       }

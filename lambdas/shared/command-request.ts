@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import type { CommandRequest } from '../../src/domain/key-service';
 import { parseOrThrow, tenantIdSchema } from '../../src/domain/validation';
 import { callerOf, keyIdOf, readJsonBody, tenantOf } from './http';
@@ -10,14 +10,14 @@ import { callerOf, keyIdOf, readJsonBody, tenantOf } from './http';
  * (an absent body reads as `emptyAs`), and the caller. The body's HTTP faults
  * (413, 415, bad JSON) come first, then the tenant's, then the body's fields'.
  */
-export function commandRequestOf<S extends z.ZodType>(
+export function commandRequestOf<S extends z.ZodMiniType>(
   event: APIGatewayProxyEvent,
   body: { schema: S; emptyAs?: unknown },
 ): CommandRequest<z.output<S>>;
 export function commandRequestOf(event: APIGatewayProxyEvent): CommandRequest<void>;
 export function commandRequestOf(
   event: APIGatewayProxyEvent,
-  body?: { schema: z.ZodType; emptyAs?: unknown },
+  body?: { schema: z.ZodMiniType; emptyAs?: unknown },
 ): CommandRequest<unknown> {
   const json = body ? readJsonBody(event, body.emptyAs) : undefined;
   const tenantId = parseOrThrow(tenantIdSchema, tenantOf(event), 'tenantId');

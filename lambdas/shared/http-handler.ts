@@ -1,17 +1,15 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { DEFAULT_MAX_BODY_BYTES } from '../../src/body-limits';
 import { isDomainError, type KnownDomainError, ValidationError } from '../../src/domain/errors';
 import { PROBLEM_HEADERS, type Problem, problem } from '../../src/problem';
-import { errorDetails, type Log } from './hot-path-log';
+import { errorDetails, logger } from './logger';
 
 /**
  * What every route handler shares at the HTTP edge: JSON and problem+json
  * answers, the request's headers and body checked, and the mapping of every
- * failure to its response, logged through the log it is given. It loads neither
- * the route table nor a logger of its own, so POST /verify, on the hot path, can
- * use it with its lean log; the other handlers take it from http.ts, with Powertools.
+ * failure to its response, logged. It does not load the route table, so
+ * POST /verify, on the hot path, can use it; the other handlers take it from http.ts.
  */
-
-const MAX_BODY_BYTES = 10 * 1024;
 
 /** A failure of the HTTP request itself, before the domain sees it. */
 class HttpError extends Error {
@@ -80,18 +78,24 @@ function isJsonMediaType(contentType: string | undefined): boolean {
 }
 
 /**
- * The request's JSON body. An absent or empty body reads as `emptyAs`
- * (undefined where a body is required, so validation names it).
+ * The request's body as sent, checked to be JSON of at most `maxBytes` (a route's
+ * own limit; §3's 10 KiB unless the route table gives it another); undefined for an
+ * absent or empty body.
  */
-export function readJsonBody(event: APIGatewayProxyEvent, emptyAs?: unknown): unknown {
-  if (event.body === null || event.body === undefined || event.body === '') return emptyAs;
+export function readJsonBytes(event: APIGatewayProxyEvent, maxBytes = DEFAULT_MAX_BODY_BYTES): Buffer | undefined {
+  if (event.body === null || event.body === undefined || event.body === '') return undefined;
   const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
-  if (bytes.length > MAX_BODY_BYTES) {
-    throw new HttpError(413, 'Content Too Large', `The request body must be at most ${MAX_BODY_BYTES} bytes.`);
+  if (bytes.length > maxBytes) {
+    throw new HttpError(413, 'Content Too Large', `The request body must be at most ${maxBytes} bytes.`);
   }
   if (!isJsonMediaType(header(event, 'content-type'))) {
     throw new HttpError(415, 'Unsupported Media Type', 'The request body must be sent as Content-Type: application/json.');
   }
+  return bytes;
+}
+
+/** A body readJsonBytes let through, parsed. */
+export function parseJson(bytes: Buffer): unknown {
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch {
@@ -100,10 +104,19 @@ export function readJsonBody(event: APIGatewayProxyEvent, emptyAs?: unknown): un
 }
 
 /**
+ * The request's JSON body. An absent or empty body reads as `emptyAs`
+ * (undefined where a body is required, so validation names it).
+ */
+export function readJsonBody(event: APIGatewayProxyEvent, emptyAs?: unknown): unknown {
+  const bytes = readJsonBytes(event);
+  return bytes === undefined ? emptyAs : parseJson(bytes);
+}
+
+/**
  * The response for each kind of domain failure. The switch covers every kind,
  * or this does not compile: a new kind cannot fall through to a 500.
  */
-function domainErrorResponse(log: Log, error: KnownDomainError): APIGatewayProxyResult {
+function domainErrorResponse(error: KnownDomainError): APIGatewayProxyResult {
   switch (error.kind) {
     case 'validation':
       return problemResponse(problem(400, 'Bad Request', error.message, error.errors));
@@ -121,24 +134,34 @@ function domainErrorResponse(log: Log, error: KnownDomainError): APIGatewayProxy
       return problemResponse(problem(422, 'Unprocessable Content', error.message));
     case 'storeConflict':
       // Only a collision of fresh random keys, three times over: a retry draws new ones.
-      log.error('Key store write conflict', { error: error.name });
+      logger.error('Key store write conflict', { error: error.name });
       return problemResponse(problem(503, 'Service Unavailable', 'The key could not be stored; retry shortly.'), {
         'Retry-After': '1',
       });
     case 'storeUnavailable': {
       const details = errorDetails(error.cause);
-      if (error.transient) log.warn('Key store unavailable', details);
-      else log.error('Key store failed', details);
+      if (error.transient) logger.warn('Key store unavailable', details);
+      else logger.error('Key store failed', details);
       return problemResponse(problem(503, 'Service Unavailable', 'The service is temporarily unavailable; retry shortly.'), {
         'Retry-After': String(error.retryAfterSeconds),
       });
     }
     case 'usagePlansUnavailable':
-      log.warn('Usage plans unavailable', { message: error.message, ...errorDetails(error.cause) });
+      logger.warn('Usage plans unavailable', { message: error.message, ...errorDetails(error.cause) });
       return problemResponse(problem(503, 'Service Unavailable', error.message), { 'Retry-After': '1' });
     case 'tenantLimit':
-      log.error('API Gateway API key limit reached');
+      logger.error('API Gateway API key limit reached');
       return problemResponse(problem(409, 'Conflict', error.message));
+    case 'signature':
+      return problemResponse(problem(401, 'Unauthorized', error.message));
+    case 'outOfTime':
+      logger.warn('Batch cut short by the time left', { done: error.done, total: error.total });
+      return problemResponse(problem(503, 'Service Unavailable', error.message), { 'Retry-After': '1' });
+    case 'signingKeysUnavailable':
+      logger.warn('Signing keys unavailable', { message: error.message, ...errorDetails(error.cause) });
+      return problemResponse(problem(503, 'Service Unavailable', error.message), {
+        'Retry-After': String(error.retryAfterSeconds),
+      });
     default:
       return assertNever(error);
   }
@@ -149,10 +172,10 @@ function assertNever(value: never): never {
 }
 
 /** Maps a failure to its problem+json response; anything unexpected is logged and hidden. */
-function errorResponse(log: Log, error: unknown): APIGatewayProxyResult {
+function errorResponse(error: unknown): APIGatewayProxyResult {
   if (error instanceof HttpError) return problemResponse(problem(error.status, error.title, error.message));
-  if (isDomainError(error)) return domainErrorResponse(log, error);
-  log.error('Unhandled error', errorDetails(error));
+  if (isDomainError(error)) return domainErrorResponse(error);
+  logger.error('Unhandled error', errorDetails(error));
   return problemResponse(problem(500, 'Internal Server Error', 'The request failed.'));
 }
 
@@ -173,15 +196,15 @@ export type RouteHandler = (event: APIGatewayProxyEvent, context?: Context) => P
 
 /**
  * Wraps a route handler so every failure becomes problem+json, and a query the route
- * does not take a 400; what an operator must see is logged to `log`.
+ * does not take a 400; what an operator must see is logged.
  */
-export function httpHandlerWith(log: Log, route: RouteHandler): RouteHandler {
+export function httpHandler(route: RouteHandler): RouteHandler {
   return async (event, context) => {
     try {
       await checkQueryOf(event);
       return await route(event, context);
     } catch (error) {
-      return errorResponse(log, error);
+      return errorResponse(error);
     }
   };
 }

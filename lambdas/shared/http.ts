@@ -1,15 +1,8 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { Caller } from '../../src/domain/caller';
+import type { Caller, RequestOrigin } from '../../src/domain/caller';
 import { routeOf } from '../../src/routes';
-import { httpHandlerWith, type RouteHandler } from './http-handler';
-import { logger } from './logger';
 
-export { header, json, noContent, notFound, readJsonBody } from './http-handler';
-
-/** Wraps a route handler so every failure becomes problem+json, logged through the Powertools Logger. */
-export function httpHandler(route: RouteHandler): RouteHandler {
-  return httpHandlerWith(logger, route);
-}
+export { header, httpHandler, json, noContent, notFound, parseJson, readJsonBody, readJsonBytes } from './http-handler';
 
 /**
  * The tenant a request acts for: the path's on admin routes (IAM-authorized),
@@ -19,6 +12,12 @@ export function tenantOf(event: APIGatewayProxyEvent): string {
   const tenantId = event.pathParameters?.tenantId ?? (event.requestContext.authorizer?.tenantId as string | undefined);
   if (tenantId === undefined) throw new Error('The route names no tenant and has no authorizer context');
   return tenantId;
+}
+
+/** The request that makes a change, as the audit trail names it: API Gateway's request id, and the client's address. */
+export function originOf(event: APIGatewayProxyEvent): RequestOrigin {
+  const { identity, requestId } = event.requestContext;
+  return { requestId, sourceIp: identity?.sourceIp ?? '' };
 }
 
 function spaceSeparated(value: unknown): string[] {
@@ -34,8 +33,8 @@ function spaceSeparated(value: unknown): string[] {
 export function callerOf(event: APIGatewayProxyEvent): Caller {
   const authorization = routeOf(event.httpMethod, event.resource)?.authorization;
   const context = event.requestContext.authorizer ?? {};
-  const { identity, requestId } = event.requestContext;
-  const origin = { requestId, sourceIp: identity?.sourceIp ?? '' };
+  const { identity } = event.requestContext;
+  const origin = originOf(event);
   switch (authorization) {
     case 'iam': {
       const arn = identity?.userArn;

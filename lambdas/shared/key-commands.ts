@@ -3,6 +3,7 @@ import type { AuditEvents } from '../../src/domain/audit';
 import { KeyService } from '../../src/domain/key-service';
 import { auditDeliveryFromEnvironment } from './audit';
 import { authorizerCacheInvalidation } from './authorizer-cache-invalidation';
+import { expiryWarningsFromEnvironment } from './expiry-warnings';
 import { keyPrefixFromEnvironment, keyStoreFromEnvironment, tenantStoreFromEnvironment } from './key-store';
 import { tenantServiceFromEnvironment } from './usage-plans';
 
@@ -26,16 +27,26 @@ function eventsOnFirstUse(): AuditEvents {
 }
 
 /**
- * The key service of a function that changes keys but issues none (update, delete):
- * a change that finds no room for its record in its key delivers the key's waiting
- * records first. Settings are read when it starts.
+ * The key service of a function that changes keys but issues none (update,
+ * delete): a change that finds no room for its record in its key delivers the
+ * key's waiting records first. Settings are read when it starts.
  */
 export function keyServiceFromEnvironment(): KeyService {
   return new KeyService({
     store: keyStoreFromEnvironment(),
     invalidation: authorizerCacheInvalidation(),
     delivery: auditDeliveryFromEnvironment(eventsOnFirstUse()),
+    expiryWarnings: expiryWarningsFromEnvironment(),
   });
+}
+
+/**
+ * The key service of a function that revokes keys and changes nothing else (by id,
+ * by the secret, GitHub's): a revocation always has room for its record
+ * (src/domain/key-store.ts), so it delivers nothing, and it sets no expiry.
+ */
+export function revokingKeyServiceFromEnvironment(): KeyService {
+  return new KeyService({ store: keyStoreFromEnvironment(), invalidation: authorizerCacheInvalidation() });
 }
 
 /**
@@ -50,5 +61,6 @@ export function issuingKeyServiceFromEnvironment(): KeyService {
     idempotency: tenantStoreFromEnvironment(),
     keyPrefix: keyPrefixFromEnvironment(),
     tenants: tenantServiceFromEnvironment(),
+    expiryWarnings: expiryWarningsFromEnvironment(),
   });
 }

@@ -1,16 +1,27 @@
-import { GetParametersByPathCommand, type Parameter, type SSMClient } from '@aws-sdk/client-ssm';
+/** A Parameter Store parameter, as GetParametersByPath answers it. */
+export interface Parameter {
+  Name?: string;
+  Value?: string;
+}
+
+/** One page of GetParametersByPath's answer. */
+export interface ParameterPage {
+  Parameters?: Parameter[];
+  NextToken?: string;
+}
 
 /**
- * Every parameter under `path`, however many pages: how stacks register their
- * stages with the service, one parameter each, written by the stack that owns the stage.
+ * Every parameter under a path, however many pages, `page` reading the page
+ * after a token: how stacks register their stages with the service, one
+ * parameter each, written by the stack that owns the stage.
  */
-export async function parametersUnder(ssm: SSMClient, path: string): Promise<Parameter[]> {
+export async function parametersUnder(page: (nextToken: string | undefined) => Promise<ParameterPage>): Promise<Parameter[]> {
   const parameters: Parameter[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await ssm.send(new GetParametersByPathCommand({ Path: path, Recursive: true, NextToken: nextToken }));
-    parameters.push(...(page.Parameters ?? []));
-    nextToken = page.NextToken;
+    const answer = await page(nextToken);
+    parameters.push(...(answer.Parameters ?? []));
+    nextToken = answer.NextToken;
   } while (nextToken);
   return parameters;
 }

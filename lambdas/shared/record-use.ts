@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import type { KeyRecord } from '../../src/domain/api-key';
 import type { KeyVerifier } from '../../src/domain/key-verification';
-import { errorKind, hotPathLog } from './hot-path-log';
+import { errorKind, logger } from './logger';
 
 /**
  * The most the lastUsedAt write may delay an answer. It is bookkeeping: a slow
@@ -26,6 +26,6 @@ export async function recordUseInTime(verifier: KeyVerifier, record: KeyRecord, 
   try {
     await Promise.race([verifier.recordUse(record, signal), abandoned]);
   } catch (error) {
-    hotPathLog.warn('Could not record key use', { keyId: record.keyId, error: errorKind(error) });
+    logger.warn('Could not record key use', { keyId: record.keyId, error: errorKind(error) });
   }
 }

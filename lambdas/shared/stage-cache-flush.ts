@@ -1,17 +1,14 @@
-import { APIGatewayClient, FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
-import { ApiGatewayV2Client, ResetAuthorizersCacheCommand } from '@aws-sdk/client-apigatewayv2';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { type Parameter, SSMClient } from '@aws-sdk/client-ssm';
 import { ENV, requiredEnv } from '../../src/config';
 import type { CacheFlushPorts, FlushFailure, FlushTarget } from '../../src/domain/cache-flush';
+import {
+  FLUSH_STAGE_AUTHORIZERS_CACHE,
+  flushClients,
+  GET_PARAMETERS_BY_PATH,
+  RESET_AUTHORIZERS_CACHE,
+  SEND_MESSAGE,
+} from './flush-apis';
 import { errorKind } from './logger';
-import { parametersUnder } from './parameters';
-
-/** Bounded like the DynamoDB calls, so a stuck call cannot run a handler into its timeout. */
-export const CALL_LIMITS = {
-  maxAttempts: 2,
-  requestHandler: { connectionTimeout: 500, requestTimeout: 1_000, throwOnRequestTimeout: true },
-};
+import { type Parameter, parametersUnder } from './parameters';
 
 /** Each registered stage is one parameter under the registry path, its value a FlushTarget as JSON. */
 function targetOf(parameter: Parameter): FlushTarget {
@@ -27,7 +24,7 @@ function targetOf(parameter: Parameter): FlushTarget {
  * The ports of the cache flush in AWS: the stages registered in Parameter Store
  * under FLUSH_TARGETS_PATH (one parameter per protected stage, written by the
  * stack that protects it), API Gateway's flush calls, and the flush queue at
- * FLUSH_QUEUE_URL. Settings are read when the function starts. With
+ * FLUSH_QUEUE_URL (flush-apis.ts). Settings are read when the function starts. With
  * `reuseTargetsMs`, the list of stages is read once per environment: once it is
  * older than that, a flush uses it still, and has it read again for the next
  * (so no answer waits on it again). Without (the flusher, whose follow-ups catch
@@ -39,16 +36,16 @@ export function stageCacheFlushPorts(
 ): CacheFlushPorts {
   const path = requiredEnv(ENV.flushTargetsPath, env);
   const queueUrl = requiredEnv(ENV.flushQueueUrl, env);
-  const ssm = new SSMClient(CALL_LIMITS);
-  const restApis = new APIGatewayClient(CALL_LIMITS);
-  const httpApis = new ApiGatewayV2Client(CALL_LIMITS);
-  const sqs = new SQSClient(CALL_LIMITS);
+  const { ssm, restApis, httpApis, sqs } = flushClients(env);
   let reused: { targets: FlushTarget[]; until: number } | undefined;
   let reading: Promise<FlushTarget[]> | undefined;
   const read = () =>
     (reading ??= (async () => {
       try {
-        const targets = (await parametersUnder(ssm, path)).map(targetOf);
+        const parameters = await parametersUnder((NextToken) =>
+          ssm.send(GET_PARAMETERS_BY_PATH, { Path: path, Recursive: true, NextToken }),
+        );
+        const targets = parameters.map(targetOf);
         reused = { targets, until: Date.now() + reuseTargetsMs };
         return targets;
       } finally {
@@ -66,16 +63,14 @@ export function stageCacheFlushPorts(
 
     async flush(target) {
       if (target.kind === 'rest') {
-        await restApis.send(new FlushStageAuthorizersCacheCommand({ restApiId: target.apiId, stageName: target.stageName }));
+        await restApis.send(FLUSH_STAGE_AUTHORIZERS_CACHE, { restApiId: target.apiId, stageName: target.stageName });
       } else {
-        await httpApis.send(new ResetAuthorizersCacheCommand({ ApiId: target.apiId, StageName: target.stageName }));
+        await httpApis.send(RESET_AUTHORIZERS_CACHE, { ApiId: target.apiId, StageName: target.stageName });
       }
     },
 
     async enqueue(flush, delaySeconds) {
-      await sqs.send(
-        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(flush), DelaySeconds: delaySeconds }),
-      );
+      await sqs.send(SEND_MESSAGE, { QueueUrl: queueUrl, MessageBody: JSON.stringify(flush), DelaySeconds: delaySeconds });
     },
   };
 }

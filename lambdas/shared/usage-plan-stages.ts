@@ -6,7 +6,7 @@ import {
   TooManyRequestsException,
   UpdateUsagePlanCommand,
 } from '@aws-sdk/client-api-gateway';
-import type { SSMClient } from '@aws-sdk/client-ssm';
+import { GetParametersByPathCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { PlanStage } from '../../src/domain/plan-stages';
 import { parametersUnder } from './parameters';
 
@@ -126,7 +126,9 @@ interface StageRegistration {
 
 /** Every stage registered under `path` (PLAN_STAGES_PATH), as usage plans name them. */
 export async function registeredPlanStages(ssm: SSMClient, path: string): Promise<PlanStage[]> {
-  return (await parametersUnder(ssm, path)).map((parameter) => {
+  const page = (NextToken: string | undefined) =>
+    ssm.send(new GetParametersByPathCommand({ Path: path, Recursive: true, NextToken }));
+  return (await parametersUnder(page)).map((parameter) => {
     const { restApiId, stageName } = JSON.parse(parameter.Value ?? '') as Partial<StageRegistration>;
     if (!restApiId || !stageName) throw new Error(`Stage registration ${parameter.Name} is not valid`);
     return `${restApiId}:${stageName}`;

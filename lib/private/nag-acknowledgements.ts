@@ -3,6 +3,7 @@ import type { Method, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { UserPool } from 'aws-cdk-lib/aws-cognito';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import type { Route } from '../../src/routes';
 
 /** cdk-nag findings on the service's API that are decisions, not oversights; each names its rule and why. */
 export function acknowledgeApiFindings(api: RestApi, hasWebAcl: boolean): void {
@@ -39,6 +40,22 @@ export function acknowledgeOpenMethod(method: Method): void {
     id: 'AwsSolutions-APIG4',
     reason: 'GET /openapi.json serves the API description, the same for every caller and generated from code; it reads no data.',
   });
+}
+
+/**
+ * The routes that end leaked keys are open by design: whoever holds a key may end it
+ * (POST /revoke), and GitHub, which signs what it sends, reports keys it found in public.
+ */
+export function acknowledgePublicRevocationMethod(method: Method, route: Pick<Route, 'method' | 'path' | 'handler'>): void {
+  const reasons: Partial<Record<Route['handler'], string>> = {
+    revokeKeyBySecret:
+      'POST /revoke lets whoever holds a key end it, as GitLab and Slack let a token end itself: the key in the body is its own authorization. It only ever takes access away, answers the same 202 for every well-formed key (no oracle), refuses a malformed one by checksum before any read, and has its own method throttle.',
+    githubSecretScanning:
+      "POST /secret-scanning/github is GitHub's secret scanning partner endpoint, which GitHub calls without AWS credentials: the handler verifies GitHub's ECDSA signature of each payload before it reads anything, and only ever revokes keys.",
+  };
+  const reason = reasons[route.handler];
+  if (!reason) throw new Error(`${route.method} ${route.path} is open to anyone, with no reason given why`);
+  Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason });
 }
 
 /** The console's page and assets are public by design; each acknowledgement says why. */

@@ -42,11 +42,14 @@ export interface ServiceApiProps {
   readonly throttlingBurstLimit: number;
   readonly cloudWatchRole: boolean;
   readonly tracing: boolean;
+  /** Methods' own throttles, by API Gateway's method path (`/revoke/POST`). */
+  readonly methodThrottles: Readonly<Record<string, { rateLimit: number; burstLimit: number }>>;
 }
 
 /**
  * The service's RestApi: one stage with JSON access logs, execution logs at
- * ERROR without request or response data (they carry keys), stage throttling,
+ * ERROR without request or response data (they carry keys), stage throttling and
+ * the throttles of single methods,
  * usage plans keyed by the authorizer, and every gateway response rewritten as problem+json.
  */
 export function serviceApi(scope: Construct, props: ServiceApiProps): { api: RestApi; accessLogs: LogGroup } {
@@ -64,6 +67,12 @@ export function serviceApi(scope: Construct, props: ServiceApiProps): { api: Res
       dataTraceEnabled: false,
       throttlingRateLimit: props.throttlingRateLimit,
       throttlingBurstLimit: props.throttlingBurstLimit,
+      methodOptions: Object.fromEntries(
+        Object.entries(props.methodThrottles).map(([path, { rateLimit, burstLimit }]) => [
+          path,
+          { throttlingRateLimit: rateLimit, throttlingBurstLimit: burstLimit },
+        ]),
+      ),
       // Left out unless on, so that a stack without tracing keeps its template.
       tracingEnabled: props.tracing ? true : undefined,
     },

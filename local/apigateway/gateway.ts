@@ -10,6 +10,7 @@ import { authorizerEvent, type CallerIdentity, proxyEvent } from './proxy-events
 import { fromProxyResult, gatewayErrorResponse, type HttpResponse } from './responses';
 import { createRouter, type RouteMatch } from './router';
 import { methodArnFor, type Stage } from './stage';
+import { createTokenBucket, type TokenBucket } from './token-bucket';
 import { apiStageOf, type UsagePlans } from './usage-plans';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<unknown>;
@@ -23,6 +24,8 @@ export interface GatewayRoute {
   name: string;
   /** The method's `apiKeyRequired`: the stage's usage plans then apply to it, with the key the authorizer names. */
   apiKeyRequired?: boolean;
+  /** The method's own throttle: one token bucket for all its callers, as API Gateway's method throttling is. */
+  throttle?: { rateLimit: number; burstLimit: number };
   handler: ProxyHandler;
 }
 
@@ -37,6 +40,8 @@ export interface GatewayOptions {
   adminCredentials?: Credentials;
   /** The usage plans that cover this stage, for methods that require an API key; without them such a method refuses every call, as API Gateway does. */
   usagePlans?: Pick<UsagePlans, 'admit'>;
+  /** @default Date.now */
+  now?: () => number;
 }
 
 const AUTHORIZER_FAILURES = {
@@ -65,6 +70,10 @@ type Admission =
 export function createGateway(options: GatewayOptions): (request: GatewayRequest) => Promise<HttpResponse> {
   const route = createRouter(options.routes);
   const { stage, adminCredentials, authorizer, jwtAuthorizer } = options;
+  const now = options.now ?? Date.now;
+  const throttles = new Map<GatewayRoute, TokenBucket>(
+    options.routes.flatMap((each) => (each.throttle ? [[each, createTokenBucket(each.throttle, now)] as const] : [])),
+  );
 
   const sigV4Options: SigV4Options = {
     region: stage.region,
@@ -163,6 +172,8 @@ export function createGateway(options: GatewayOptions): (request: GatewayRequest
     const match = route(request.method, request.rawPath);
     // Like API Gateway, an unknown path or method looks the same as an unsigned call.
     if (!match) return gatewayErrorResponse('MISSING_AUTHENTICATION_TOKEN');
+    // A method's own throttle (only open methods have one here), one bucket for all its callers.
+    if (throttles.get(match.route)?.take() === false) return gatewayErrorResponse('THROTTLED');
     const admission = await admit(request, match, requestId);
     if (!admission.admitted) return gatewayErrorResponse(admission.refusal);
     // Deployed, the handler answers 413 for a body over 10 KiB; one too large to buffer here never reaches it.

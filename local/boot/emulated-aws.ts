@@ -12,6 +12,7 @@ import type { GatewayRequest } from '../http/http-request';
 import { startSqsEventSource } from '../lambda/sqs-event-source';
 import type { SqsHandler } from './handler-modules';
 import {
+  EXPIRY_WARNING_QUEUE_NAME,
   FLUSH_DEAD_LETTER_QUEUE_NAME,
   FLUSH_QUEUE_NAME,
   FLUSH_SCHEDULE_GROUP,
@@ -29,6 +30,8 @@ export interface EmulatedAwsOptions {
   /** The usage plans of those stages, which the tenant functions manage. */
   usagePlans: UsagePlans;
   flusher: SqsHandler;
+  /** The consumer of the expiry warnings' queue. */
+  expiryWarner: SqsHandler;
   sdkCredentials: () => Promise<Credentials>;
   /** Where the events the functions publish are appended, one JSON line each. */
   eventsFile: string;
@@ -42,9 +45,9 @@ export interface EmulatedAws {
 
 /**
  * The AWS APIs the functions call, other than DynamoDB: API Gateway's cache
- * flush, API keys and usage plans, Parameter Store's registry of stages, SQS's flush queue with Lambda's
- * event source feeding it to the flusher, EventBridge Scheduler, and EventBridge, whose events go to a
- * JSON-lines file.
+ * flush, API keys and usage plans, Parameter Store's registry of stages, SQS's flush queue and expiry
+ * warnings' queue with Lambda's event sources feeding them to the flusher and the warner, EventBridge
+ * Scheduler, and EventBridge, whose events go to a JSON-lines file.
  */
 export function startEmulatedAws(options: EmulatedAwsOptions): EmulatedAws {
   const { stage, server, sdkCredentials } = options;
@@ -60,7 +63,16 @@ export function startEmulatedAws(options: EmulatedAwsOptions): EmulatedAws {
     },
     localQueueLocation(stage, server, FLUSH_QUEUE_NAME),
   );
-  const queues = [flushQueue, deadLetterQueue];
+  // As the construct makes it: warnings that fail every delivery join the flushes that did, in their dead-letter queue.
+  const expiryWarningQueue = createLocalQueue(
+    {
+      name: EXPIRY_WARNING_QUEUE_NAME,
+      visibilityTimeoutSeconds: 60,
+      redrive: { deadLetterQueue, maxReceiveCount: FLUSH_QUEUE.maxReceiveCount },
+    },
+    localQueueLocation(stage, server, EXPIRY_WARNING_QUEUE_NAME),
+  );
+  const queues = [flushQueue, expiryWarningQueue, deadLetterQueue];
   // Each local stage is a REST API stage behind the authorizer: registered for flushes and for the usage plans.
   const registry = Object.fromEntries(
     options.stages.flatMap(({ restApiId, stageName }) => [
@@ -91,6 +103,14 @@ export function startEmulatedAws(options: EmulatedAwsOptions): EmulatedAws {
     region: stage.region,
     onError: (error) => console.error('The flusher failed; its messages will be delivered again:', error),
   });
+  const warningSource = startSqsEventSource({
+    queue: expiryWarningQueue,
+    handler: options.expiryWarner,
+    batchSize: 10,
+    maxBatchingWindowMs: 0,
+    region: stage.region,
+    onError: (error) => console.error('The expiry warner failed; its messages will be delivered again:', error),
+  });
 
   return {
     dispatch(request) {
@@ -104,6 +124,7 @@ export function startEmulatedAws(options: EmulatedAwsOptions): EmulatedAws {
     async close() {
       scheduler.close();
       await eventSource.close();
+      await warningSource.close();
       for (const queue of queues) queue.close();
     },
   };

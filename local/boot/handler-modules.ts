@@ -8,6 +8,7 @@ import {
   AUDIT_DELIVERY_ENTRY,
   AUDIT_SWEEPER_ENTRY,
   AUTHORIZER_ENTRY,
+  EXPIRY_WARNER_ENTRY,
   FLUSHER_ENTRY,
   HANDLERS,
   type HandlerDefinition,
@@ -56,6 +57,7 @@ export function loadHandlerModules(
   authorizer: AuthorizerHandler;
   jwtAuthorizer: AuthorizerHandler;
   flusher: SqsHandler;
+  expiryWarner: SqsHandler;
   auditDelivery: DynamoDbStreamHandler;
   auditSweeper: () => Promise<SweepResult>;
   /** Run on its schedule, with what a Lambda context gives it: the time it has left. */
@@ -77,6 +79,7 @@ export function loadHandlerModules(
       environmentFor('jwtAuthorizer'),
     ),
     flusher: loadHandler<SqsHandler>(resolve(LAMBDAS_DIRECTORY, FLUSHER_ENTRY), environmentFor('flusher')),
+    expiryWarner: loadHandler<SqsHandler>(resolve(LAMBDAS_DIRECTORY, EXPIRY_WARNER_ENTRY), environmentFor('expiryWarner')),
     auditDelivery: loadHandler<DynamoDbStreamHandler>(
       resolve(LAMBDAS_DIRECTORY, AUDIT_DELIVERY_ENTRY),
       environmentFor('auditDelivery'),

@@ -15,6 +15,8 @@ export const FLUSH_TARGETS_PATH = '/api-key-service/local/targets';
 /** Where the local REST API stages are registered for the usage plans. */
 export const PLAN_STAGES_PATH = '/api-key-service/local/plan-stages';
 export const FLUSH_QUEUE_NAME = 'authorizer-cache-flush';
+/** The queue the expiry warnings' schedules put each warning on when it is due. */
+export const EXPIRY_WARNING_QUEUE_NAME = 'expiry-warnings';
 export const FLUSH_DEAD_LETTER_QUEUE_NAME = 'authorizer-cache-flush-dead-letters';
 /** The deployment's part in each tenant's API key name and value (src/domain/usage-key.ts). */
 export const USAGE_KEY_NAMESPACE = 'local';
@@ -82,8 +84,11 @@ export function functionEnvironment(
     server: string;
     console: LocalConsole;
     usagePlans: { default: string; ids: Record<string, string> };
-    /** Given to the functions that verify keys, whose small DynamoDB client reads credentials from the environment only (see credentialsEnvironment). */
-    verifierCredentials?: Record<string, string>;
+    /**
+     * Given to the functions with small AWS clients, which read credentials from the environment only
+     * (see credentialsEnvironment): those that verify keys, and those that flush caches or schedule flushes.
+     */
+    smallClientCredentials?: Record<string, string>;
   },
 ): Record<string, string> {
   const env: Record<string, string> = {};
@@ -92,29 +97,39 @@ export function functionEnvironment(
     [ENV.consoleClientId]: local.console.clientId,
     [ENV.consoleScopes]: config.console.scopes.join(' '),
   };
+  const flushSchedules = {
+    [ENV.flushScheduleGroup]: FLUSH_SCHEDULE_GROUP,
+    [ENV.flushScheduleRoleArn]: `arn:aws:iam::${stage.accountId}:role/local-authorizer-cache-flush`,
+    [ENV.flushQueueArn]: localQueueLocation(stage, local.server, FLUSH_QUEUE_NAME).arn,
+    [ENV.flushDeadLetterQueueArn]: localQueueLocation(stage, local.server, FLUSH_DEAD_LETTER_QUEUE_NAME).arn,
+  };
   const grants: FunctionGrants = {
     keyTable: () => Object.assign(env, { [ENV.tableName]: config.tableName }),
     verifyKeys: () =>
       Object.assign(
         env,
         { [ENV.tableName]: config.tableName, [ENV.metricsNamespace]: DEFAULT_METRICS_NAMESPACE },
-        local.verifierCredentials,
+        local.smallClientCredentials,
       ),
     deliverAudit: () => Object.assign(env, { [ENV.tableName]: config.tableName, [ENV.tenantTableName]: config.tenantTableName }),
     tenantTable: () => Object.assign(env, { [ENV.tenantTableName]: config.tenantTableName }),
     issueKeys: () => Object.assign(env, { [ENV.keyPrefix]: config.keyPrefix }),
     publishAudit: () => Object.assign(env, AUDIT_SETTINGS),
     flushNow: () =>
-      Object.assign(env, {
-        [ENV.flushTargetsPath]: FLUSH_TARGETS_PATH,
-        [ENV.flushQueueUrl]: localQueueLocation(stage, local.server, FLUSH_QUEUE_NAME).url,
-      }),
-    scheduleFlush: () =>
-      Object.assign(env, {
-        [ENV.flushScheduleGroup]: FLUSH_SCHEDULE_GROUP,
-        [ENV.flushScheduleRoleArn]: `arn:aws:iam::${stage.accountId}:role/local-authorizer-cache-flush`,
-        [ENV.flushQueueArn]: localQueueLocation(stage, local.server, FLUSH_QUEUE_NAME).arn,
-        [ENV.flushDeadLetterQueueArn]: localQueueLocation(stage, local.server, FLUSH_DEAD_LETTER_QUEUE_NAME).arn,
+      Object.assign(
+        env,
+        {
+          [ENV.flushTargetsPath]: FLUSH_TARGETS_PATH,
+          [ENV.flushQueueUrl]: localQueueLocation(stage, local.server, FLUSH_QUEUE_NAME).url,
+        },
+        local.smallClientCredentials,
+      ),
+    scheduleFlush: () => Object.assign(env, local.smallClientCredentials, flushSchedules),
+    // As the construct: the flush schedules' settings, and the window and queue of the warnings.
+    scheduleExpiryWarnings: () =>
+      Object.assign(env, local.smallClientCredentials, flushSchedules, {
+        [ENV.expiryWarningSeconds]: String(config.expiryWarningSeconds),
+        [ENV.expiryWarningQueueArn]: localQueueLocation(stage, local.server, EXPIRY_WARNING_QUEUE_NAME).arn,
       }),
     usagePlans: () =>
       Object.assign(env, {
@@ -125,6 +140,7 @@ export function functionEnvironment(
     verifyConsoleUsers: () => Object.assign(env, signIn, { [ENV.consoleTenantClaim]: config.console.tenantClaim }),
     serveConsole: () =>
       Object.assign(env, signIn, {
+        [ENV.expiryWarningSeconds]: String(config.expiryWarningSeconds),
         [ENV.consoleAssetsDir]: local.console.assetsDirectory,
         [ENV.consoleConnectSources]: new URL(local.console.issuer).origin,
         [ENV.consoleFrameAncestors]: config.console.frameAncestors,
@@ -150,12 +166,13 @@ export function fallbackSdkCredentials(env: NodeJS.ProcessEnv): Record<string, s
 }
 
 /**
- * The credentials the authorizer and POST /verify sign with where the
- * environment holds none (a profile signs the other functions' calls): those
- * the SDK resolved when local mode started, fixed from then on, as Lambda gives
- * a function its credentials for the environment's life. Their small DynamoDB
- * client reads only the environment, so temporary credentials of a profile
- * serve them until they expire, and a restart renews them.
+ * The credentials the small AWS clients sign with where the environment holds
+ * none (a profile signs the SDK's calls): those the SDK resolved when local mode
+ * started, fixed from then on, as Lambda gives a function its credentials for
+ * the environment's life. The small clients (the authorizer's and POST /verify's
+ * DynamoDB client, the cache flush's and its schedules') read only the
+ * environment, so temporary credentials of a profile serve them until they
+ * expire, and a restart renews them.
  */
 export function credentialsEnvironment(resolved: Credentials): Record<string, string> {
   return {

@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DECLARED_PLANS } from '../../src/declared-plans';
+import { DEFAULT_EXPIRY_WARNING_SECONDS, EXPIRY_WARNING_BOUNDS } from '../../src/domain/expiry-window';
 import { SCOPE_PATTERN } from '../../src/domain/identifiers';
 import { assertValidKeyPrefix, DEFAULT_KEY_PREFIX } from '../../src/domain/key-format';
+import { parsePublishedKeys } from '../../src/domain/signing-keys';
 import { InvalidPlansError, type PlanDeclaration } from '../../src/plans';
 import { DEFAULT_DEMO_USERS, type DemoUser, DemoUsersError, readDemoUsers } from '../openid/demo-users';
 import { readPlansFile } from './plans-file';
@@ -28,6 +31,13 @@ export interface LocalConfig {
   plansFile?: string;
   /** How often the usage plan reconciler runs: RECONCILE_INTERVAL_SECONDS, by default as deployed. */
   reconcileIntervalSeconds: number;
+  /** How long before its expiry a key is warned: EXPIRY_WARNING_SECONDS, by default as deployed (a week). */
+  expiryWarningSeconds: number;
+  /**
+   * GITHUB_SECRET_SCANNING_KEYS_FILE, absolute: GitHub's public keys, in GitHub's format, for
+   * POST /secret-scanning/github. Without it, the function fetches them from GitHub, as deployed.
+   */
+  gitHubKeysFile?: string;
 }
 
 /** The console and the local OpenID provider its users sign in with. */
@@ -58,6 +68,8 @@ export const DEFAULTS = {
   consoleFrameAncestors: "'none'",
   /** The construct's schedule: every five minutes. */
   reconcileIntervalSeconds: 300,
+  /** The construct's default: a week. */
+  expiryWarningSeconds: DEFAULT_EXPIRY_WARNING_SECONDS,
 } as const;
 
 /** API Gateway accepts authorizer cache TTLs from 0 (off) to one hour. */
@@ -120,6 +132,20 @@ function plansFrom(env: NodeJS.ProcessEnv): Pick<LocalConfig, 'plans' | 'plansFi
   }
 }
 
+/** The keys file, checked now: a file that cannot serve would otherwise turn every GitHub payload into a 503. */
+function gitHubKeysFileFrom(env: NodeJS.ProcessEnv): Pick<LocalConfig, 'gitHubKeysFile'> {
+  if (!env.GITHUB_SECRET_SCANNING_KEYS_FILE) return {};
+  const gitHubKeysFile = resolve(env.GITHUB_SECRET_SCANNING_KEYS_FILE);
+  try {
+    parsePublishedKeys(JSON.parse(readFileSync(gitHubKeysFile, 'utf8')));
+  } catch (error) {
+    throw new ConfigError(
+      `GITHUB_SECRET_SCANNING_KEYS_FILE: ${gitHubKeysFile} is not GitHub's keys, {"public_keys":[{"key_identifier","key","is_current"}]}: ${(error as Error).message}`,
+    );
+  }
+  return { gitHubKeysFile };
+}
+
 export function readLocalConfig(env: NodeJS.ProcessEnv): LocalConfig {
   const keyPrefix = env.KEY_PREFIX || DEFAULT_KEY_PREFIX;
   try {
@@ -150,6 +176,14 @@ export function readLocalConfig(env: NodeJS.ProcessEnv): LocalConfig {
     adminCredentials: adminCredentialsFrom(env),
     console: consoleConfigFrom(env, port),
     reconcileIntervalSeconds: integerSetting(env, 'RECONCILE_INTERVAL_SECONDS', DEFAULTS.reconcileIntervalSeconds, 1, 3600),
+    expiryWarningSeconds: integerSetting(
+      env,
+      'EXPIRY_WARNING_SECONDS',
+      DEFAULTS.expiryWarningSeconds,
+      EXPIRY_WARNING_BOUNDS.minSeconds,
+      EXPIRY_WARNING_BOUNDS.maxSeconds,
+    ),
+    ...gitHubKeysFileFrom(env),
     ...plansFrom(env),
   };
 }

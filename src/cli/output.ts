@@ -36,6 +36,7 @@ export function keyDetails(key: ApiKey & { key?: string; rotatedFrom?: string })
     ['expiresAt', orDash(key.expiresAt)],
     ['lastUsedAt', orDash(key.lastUsedAt)],
     ['rotatedTo', orDash(key.rotatedTo)],
+    ...(key.revokedAt === null ? [] : [['revokedAt', key.revokedAt] as Row, ['revokedReason', orDash(key.revokedReason)] as Row]),
     ...Object.entries(key.meta).map(([name, value]): Row => [`meta.${name}`, value]),
   ];
   if (key.rotatedFrom !== undefined) rows.push(['rotatedFrom', key.rotatedFrom]);
@@ -51,6 +52,12 @@ function actorText(actor: AuditActor): string {
       return `key ${actor.keyId}`;
     case 'user':
       return `user ${actor.email || actor.sub}`;
+    case 'holder':
+      return "the key's holder";
+    case 'scanner':
+      return `${actor.source} secret scanning${actor.url ? ` (${actor.url})` : ''}`;
+    case 'service':
+      return 'the service';
   }
 }
 

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { text } from 'node:stream/consumers';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ApiKeyServiceClient, ApiProblemError, type AwsCredentialsProvider, type KeyChanges } from '../client';
@@ -8,6 +9,7 @@ import { failureText, fetchNamingFailures, problemAdvice } from './failures';
 import { auditTable, issueNotice, keyCheckDetails, keyDetails, keyTable, type Output, tenantDetails, usageTable } from './output';
 
 const VERIFY_ROUTE = routeFor('verifyKey', 'iam');
+const REVOKE_BY_SECRET_ROUTE = routeFor('revokeKeyBySecret', 'none');
 
 /** Exit codes: 0 done, 1 the API refused or could not be reached, 2 the command line was wrong. */
 const EXIT = { ok: 0, apiError: 1, usage: 2 } as const;
@@ -177,6 +179,39 @@ function buildProgram(output: Output, env: NodeJS.ProcessEnv, credentials: AwsCr
     .action(async (options, command: Command) => {
       await client(command).deleteKey(options.tenant, options.keyId);
       print(command, { deleted: options.keyId }, `Deleted ${options.keyId}`);
+    });
+
+  program
+    .command('revoke')
+    .description(
+      `End a key for good: by its secret (${REVOKE_BY_SECRET_ROUTE.method} ${REVOKE_BY_SECRET_ROUTE.path}, which needs no credentials: whoever holds a key may end it), or by tenant and id (admin).`,
+    )
+    .option('--key <key>', 'the key itself, ak_…, or - to read it from stdin (so it stays out of the shell history)')
+    .option('--tenant <tenantId>', 'the tenant, with --key-id')
+    .option('--key-id <keyId>', 'the key, key_…, with --tenant')
+    .addOption(
+      new Option('--reason <reason>', 'why, with --key-id: leaked (the default) or unused').choices(['leaked', 'unused']),
+    )
+    .addHelpText(
+      'after',
+      '\nBy the secret, the answer is the same whether the key existed or not; a key whose format or checksum is wrong is refused.',
+    )
+    .action(async (options, command: Command) => {
+      const byId = options.tenant !== undefined || options.keyId !== undefined;
+      if (options.key !== undefined && byId) throw new UsageError('Revoke by --key, or by --tenant and --key-id: not both');
+      if (options.key !== undefined) {
+        if (options.reason !== undefined) throw new UsageError('--reason goes with --tenant and --key-id: by --key it is leaked');
+        const key = options.key === '-' ? (await text(process.stdin)).trim() : options.key;
+        if (key === '') throw new UsageError('--key - read no key from stdin');
+        const accepted = await client(command).revokeKeyBySecret(key);
+        print(command, accepted, `Accepted. ${accepted.detail}`);
+        return;
+      }
+      if (options.tenant === undefined || options.keyId === undefined) {
+        throw new UsageError('Say which key: --key ak_… (or --key - for stdin), or --tenant and --key-id');
+      }
+      const key = await client(command).revokeKey(options.tenant, options.keyId, { reason: options.reason });
+      print(command, key, keyDetails(key));
     });
 
   program

@@ -1,4 +1,5 @@
 import type { KeyCheck } from '../domain/key-check';
+import type { RevocationAccepted } from '../domain/leaked-keys';
 import type { Tenant } from '../domain/tenants';
 import { routeFor } from '../routes';
 import { type AuditList, type AuditQuery, AuditRoutes } from './audit-routes';
@@ -12,6 +13,7 @@ import type {
   KeyList,
   ListKeysQuery,
   ReplayedApiKey,
+  RevokeKeyInput,
   RotatedApiKey,
   RotateKeyInput,
 } from './key-routes';
@@ -19,7 +21,7 @@ import { KeyRoutes } from './key-routes';
 import { callRoute } from './route-call';
 import { type CallOptions, Transport, type TransportOptions } from './transport';
 
-export type { KeyCheck, Tenant };
+export type { KeyCheck, RevocationAccepted, Tenant };
 
 /** Requests per day (UTC), oldest first. */
 export interface Usage {
@@ -108,6 +110,24 @@ export class ApiKeyServiceClient {
     options: CallOptions = {},
   ): Promise<RotatedApiKey | ReplayedApiKey> {
     return this.keysOf(tenantId).rotate(keyId, input, options);
+  }
+
+  /**
+   * `POST /tenants/{tenantId}/keys/{keyId}/revoke`: the key stops working at once, for
+   * good (it cannot be enabled, re-scoped, extended or rotated again). Safe to repeat.
+   */
+  revokeKey(tenantId: string, keyId: string, input: RevokeKeyInput = {}, options: CallOptions = {}): Promise<ApiKey> {
+    return this.keysOf(tenantId).revoke(keyId, input, options);
+  }
+
+  /**
+   * `POST /revoke`, which needs no credentials: whoever holds a key may end it with the
+   * key itself. The answer is the same whether the key existed or not; a key whose
+   * format or checksum is wrong is an ApiProblemError (400).
+   */
+  async revokeKeyBySecret(key: string, options: CallOptions = {}): Promise<RevocationAccepted> {
+    const route = routeFor('revokeKeyBySecret', 'none');
+    return (await callRoute(this.openTransport, route, { signal: options.signal, body: { key } })) as RevocationAccepted;
   }
 
   /** `GET /tenants/{tenantId}/audit`: one page of the tenant's audit trail, newest first. */

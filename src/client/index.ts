@@ -7,6 +7,7 @@ export {
   ApiKeyServiceClient,
   type ApiKeyServiceClientOptions,
   type KeyCheck,
+  type RevocationAccepted,
   type Tenant,
   type Usage,
   type UsageRange,
@@ -23,6 +24,7 @@ export type {
   KeyList,
   ListKeysQuery,
   ReplayedApiKey,
+  RevokeKeyInput,
   RotatedApiKey,
   RotateKeyInput,
 } from './key-routes';

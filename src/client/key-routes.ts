@@ -34,6 +34,11 @@ export interface KeyChanges {
   meta?: Record<string, string>;
 }
 
+/** Why a key is revoked: `leaked` (its secret was exposed; the default) or `unused` (nothing needs it any more). */
+export interface RevokeKeyInput {
+  reason?: 'leaked' | 'unused';
+}
+
 export interface RotateKeyInput {
   /** How long the old key keeps working, 0–604800. @default 0 */
   gracePeriodSeconds?: number;
@@ -121,8 +126,13 @@ export class KeyRoutes {
     return (await this.call('rotateKey', { keyId }, { ...issuing(options), body: input })) as RotatedApiKey | ReplayedApiKey;
   }
 
+  /** Ends the key for good; a key revoked already is answered as it is. Safe to repeat. */
+  async revoke(keyId: string, input: RevokeKeyInput, options: CallOptions): Promise<ApiKey> {
+    return (await this.call('revokeKey', { keyId }, { signal: options.signal, body: input })) as ApiKey;
+  }
+
   private call(
-    handler: 'createKey' | 'listKeys' | 'getKey' | 'updateKey' | 'deleteKey' | 'rotateKey',
+    handler: 'createKey' | 'listKeys' | 'getKey' | 'updateKey' | 'deleteKey' | 'rotateKey' | 'revokeKey',
     parameters: Record<string, string>,
     request: RouteRequest,
   ): Promise<unknown> {

@@ -11,6 +11,7 @@ import type {
   KeyList,
   ListKeysQuery,
   ReplayedApiKey,
+  RevokeKeyInput,
   RotatedApiKey,
   RotateKeyInput,
 } from './key-routes';
@@ -87,6 +88,11 @@ export class SelfServiceClient {
   rotateKey(keyId: string, input?: RotateKeyInput, options?: CallOptions): Promise<RotatedApiKey>;
   rotateKey(keyId: string, input: RotateKeyInput = {}, options: CallOptions = {}): Promise<RotatedApiKey | ReplayedApiKey> {
     return this.keys.rotate(keyId, input, options);
+  }
+
+  /** `POST /keys/{keyId}/revoke`: the key stops working at once, for good. Safe to repeat. */
+  revokeKey(keyId: string, input: RevokeKeyInput = {}, options: CallOptions = {}): Promise<ApiKey> {
+    return this.keys.revoke(keyId, input, options);
   }
 
   /** `GET /whoami`: the calling key's tenant, id, name and scopes. */

@@ -1,4 +1,5 @@
 import type { AuditRecord } from './audit';
+import type { RevocationReason } from './revocation';
 
 /** The stored item. `keyHash` identifies it; the plaintext key is never part of it. */
 export interface KeyRecord {
@@ -43,6 +44,14 @@ export interface KeyRecord {
   idempotentRequest?: string;
   /** A deleted key whose record is still being delivered: to everyone else, it does not exist. */
   deleted?: true;
+  /**
+   * When the key was revoked, for good: it is disabled with it, and nothing may
+   * enable it again (key-commands/revoke-key.ts).
+   */
+  revokedAt?: string;
+  revokedReason?: RevocationReason;
+  /** The expiry its `key.expiring` record warned of: a key is warned once per expiry (key-commands/warn-of-expiry.ts). */
+  expiryWarnedFor?: string;
 }
 
 export interface Rotation {
@@ -50,7 +59,7 @@ export interface Rotation {
   previousExpiresAt: string | null;
 }
 
-export type KeyStatus = 'active' | 'disabled' | 'expired' | 'rotated';
+export type KeyStatus = 'active' | 'disabled' | 'expired' | 'rotated' | 'revoked';
 
 /** The public resource: what every response shows of a key. */
 export interface ApiKey {
@@ -66,6 +75,9 @@ export interface ApiKey {
   lastUsedAt: string | null;
   /** The replacement of a rotated key. */
   rotatedTo: string | null;
+  /** When a revoked key was revoked, and why. */
+  revokedAt: string | null;
+  revokedReason: RevocationReason | null;
   /** The operator's metadata, passed to backends as `meta.{name}`. */
   meta: Record<string, string>;
 }
@@ -80,8 +92,12 @@ export function isExpired(record: Pick<KeyRecord, 'expiresAt'>, now: Date): bool
   return record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now.getTime();
 }
 
-/** Expired first (it cannot be used at all), then disabled, then superseded and in its grace period. */
-export function statusOf(record: KeyRecord, now: Date): KeyStatus {
+/**
+ * Revoked first (it is ended for good, whatever else holds), then expired (it cannot
+ * be used at all), then disabled, then superseded and in its grace period.
+ */
+export function statusOf(record: Pick<KeyRecord, 'revokedAt' | 'expiresAt' | 'enabled' | 'rotation'>, now: Date): KeyStatus {
+  if (record.revokedAt !== undefined) return 'revoked';
   if (isExpired(record, now)) return 'expired';
   if (!record.enabled) return 'disabled';
   return record.rotation ? 'rotated' : 'active';
@@ -100,6 +116,8 @@ export function toApiKey(record: KeyRecord, now: Date): ApiKey {
     expiresAt: record.expiresAt ?? null,
     lastUsedAt: record.lastUsedAt ?? null,
     rotatedTo: record.rotation?.to ?? null,
+    revokedAt: record.revokedAt ?? null,
+    revokedReason: record.revokedReason ?? null,
     meta: { ...record.meta },
   };
 }

@@ -1,5 +1,5 @@
 import { monotonicFactory } from 'ulid';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import type { Caller } from './caller';
 import type { auditActorSchema } from './validation';
 
@@ -13,14 +13,24 @@ import type { auditActorSchema } from './validation';
  */
 
 /** Every action the trail records. Adding one is adding it here; the API's schema of records takes this list. */
-export const AUDIT_ACTIONS = ['key.created', 'key.updated', 'key.rotated', 'key.deleted', 'tenant.updated'] as const;
+export const AUDIT_ACTIONS = [
+  'key.created',
+  'key.updated',
+  'key.rotated',
+  'key.deleted',
+  'key.revoked',
+  'key.expiring',
+  'tenant.updated',
+] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /**
  * Who made the change: an IAM principal on admin routes, a key on self-service
  * routes (with its name at the time; null in records made before names were
- * recorded), a console user. One kind per line of `auditActorSchema`.
+ * recorded), a console user, whoever held a key and revoked it with its secret,
+ * a secret scanner that found it in public (and where), or the service itself
+ * (an expiry warning). One kind per line of `auditActorSchema`.
  */
 export type AuditActor = z.output<typeof auditActorSchema>;
 
@@ -104,6 +114,12 @@ function auditActorOf(caller: Caller): AuditActor {
       return { type: 'key', keyId: caller.keyId, keyName: caller.keyName };
     case 'user':
       return { type: 'user', sub: caller.subject, email: caller.email ?? '' };
+    case 'holder':
+      return { type: 'holder' };
+    case 'scanner':
+      return { type: 'scanner', source: caller.source, url: caller.url };
+    case 'service':
+      return { type: 'service' };
   }
 }
 

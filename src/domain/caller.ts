@@ -3,9 +3,11 @@ import { isLater } from './instants';
 
 /**
  * Who is asking, and so what it may hand out and who the audit trail names. IAM
- * (admin) callers may grant anything.
+ * (admin) callers may grant anything. The holder of a leaked key, a secret
+ * scanner and the service itself grant nothing: they only end keys, or warn of
+ * an expiry.
  */
-export type Caller = (KeyCaller | UserCaller | IamCaller) & {
+export type Caller = (KeyCaller | UserCaller | IamCaller | HolderCaller | ScannerCaller | ServiceCaller) & {
   /** The request the caller made, named in the audit trail. */
   origin?: RequestOrigin;
 };
@@ -49,15 +51,48 @@ export interface UserCaller {
   scopes: string[];
 }
 
-/** Whose Idempotency-Keys a request uses: `admin`, the calling key's id, or `user:{sub}`. Two requesters never share one. */
-export function requesterOf(caller: Caller): string {
-  if (caller.kind === 'iam') return 'admin';
-  return caller.kind === 'key' ? caller.keyId : `user:${caller.subject}`;
+/** Whoever holds a key's secret and presents it to end it (POST /revoke): nothing more is known of them. */
+export interface HolderCaller {
+  kind: 'holder';
 }
 
-/** A caller bound by what it holds: a key or a console user, not an admin. */
+/** A secret scanner that found a key in public, and where: GitHub's partner program (POST /secret-scanning/github). */
+export interface ScannerCaller {
+  kind: 'scanner';
+  source: 'github';
+  /** Where the scanner found it, as it reported it; null when it named no place. */
+  url: string | null;
+}
+
+/** The service itself, acting on its own schedule: an expiry warning. */
+export interface ServiceCaller {
+  kind: 'service';
+}
+
+/** Whose Idempotency-Keys a request uses: `admin`, the calling key's id, or `user:{sub}`. Two requesters never share one. */
+export function requesterOf(caller: Caller): string {
+  switch (caller.kind) {
+    case 'iam':
+      return 'admin';
+    case 'key':
+      return caller.keyId;
+    case 'user':
+      return `user:${caller.subject}`;
+    // They issue nothing, and so send no Idempotency-Key; named all the same, each apart.
+    case 'holder':
+    case 'scanner':
+    case 'service':
+      return caller.kind;
+  }
+}
+
+/**
+ * A caller bound by what it holds: a key or a console user, not an admin. The
+ * others (a key's holder, a scanner, the service) hand nothing out: no command
+ * they run grants anything.
+ */
 export function isRestricted(caller: Caller): caller is Caller & (KeyCaller | UserCaller) {
-  return caller.kind !== 'iam';
+  return caller.kind === 'key' || caller.kind === 'user';
 }
 
 /** The caller's own expiry, which bounds what it grants: only a key has one. */

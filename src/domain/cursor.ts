@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { AUDIT_ID_PATTERN, type AuditPosition } from './audit';
 import { ValidationError } from './errors';
 import { KEY_ID_PATTERN } from './identifiers';
@@ -6,13 +6,13 @@ import type { PagePosition } from './key-store';
 
 const cursorPayloadSchema = z.strictObject({
   t: z.string(),
-  k: z.string().regex(KEY_ID_PATTERN),
+  k: z.string().check(z.regex(KEY_ID_PATTERN)),
 });
 
 const auditCursorPayloadSchema = z.strictObject({
   t: z.string(),
   a: z.iso.datetime(),
-  i: z.string().regex(AUDIT_ID_PATTERN),
+  i: z.string().check(z.regex(AUDIT_ID_PATTERN)),
 });
 
 const invalidCursor = () => new ValidationError([{ path: 'cursor', message: 'is not a cursor returned by this list' }]);

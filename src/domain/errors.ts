@@ -31,7 +31,10 @@ export type KnownDomainError =
   | StoreConflictError
   | StoreUnavailableError
   | UsagePlansUnavailableError
-  | TenantLimitError;
+  | TenantLimitError
+  | SignatureError
+  | SigningKeysUnavailableError
+  | OutOfTimeError;
 
 export function isDomainError(error: unknown): error is KnownDomainError {
   return error instanceof DomainError;
@@ -162,5 +165,44 @@ export class TenantLimitError extends DomainError {
     super(
       "No more tenants can get a usage plan: the account has reached API Gateway's 10,000 API keys per Region. Tenants that have one are unaffected.",
     );
+  }
+}
+
+/** A signed request whose signature is missing, names a key the signer does not have, or does not match the body. */
+export class SignatureError extends DomainError {
+  readonly kind = 'signature';
+  readonly name = 'SignatureError';
+}
+
+/**
+ * The keys a signature is checked against could not be had right now (GitHub's
+ * public keys: fetching them failed, or was tried too recently to try again).
+ * Nothing was changed; a retry after `retryAfterSeconds` may succeed.
+ */
+export class SigningKeysUnavailableError extends DomainError {
+  readonly kind = 'signingKeysUnavailable';
+  readonly name = 'SigningKeysUnavailableError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * A batch was cut short before its time ran out: what it did stays done (and the
+ * caches were flushed for it); the rest was not tried. Sending it again is safe,
+ * and finishes it.
+ */
+export class OutOfTimeError extends DomainError {
+  readonly kind = 'outOfTime';
+  readonly name = 'OutOfTimeError';
+  constructor(
+    readonly done: number,
+    readonly total: number,
+  ) {
+    super(`Time ran out after ${done} of ${total}; what was done stays done. Send the request again.`);
   }
 }

@@ -1,4 +1,5 @@
-import { type FieldError, ValidationError } from './errors';
+import { bodyFields } from './body-fields';
+import type { FieldError } from './errors';
 import { SCOPE_MESSAGE, SCOPE_PATTERN } from './identifiers';
 import type { Verification } from './key-verification';
 
@@ -23,18 +24,14 @@ const REQUEST_FIELDS = new Set(['key', 'scope']);
  * authorizer; verifyKeyBodySchema states the same rules for the OpenAPI document.
  */
 export function parseKeyCheckRequest(body: unknown): KeyCheckRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ValidationError([{ path: '(body)', message: 'must be a JSON object' }]);
-  }
-  const fields = body as Record<string, unknown>;
-  const errors: FieldError[] = [];
-  if (typeof fields.key !== 'string') errors.push({ path: 'key', message: 'must be a string' });
-  if (fields.scope !== undefined && (typeof fields.scope !== 'string' || !SCOPE_PATTERN.test(fields.scope))) {
-    errors.push({ path: 'scope', message: SCOPE_MESSAGE });
-  }
-  const unknown = Object.keys(fields).filter((name) => !REQUEST_FIELDS.has(name));
-  if (unknown.length > 0) errors.push({ path: '(body)', message: `unknown field(s): ${unknown.join(', ')}` });
-  if (errors.length > 0) throw new ValidationError(errors);
+  const fields = bodyFields(body, REQUEST_FIELDS, ({ key, scope }) => {
+    const errors: FieldError[] = [];
+    if (typeof key !== 'string') errors.push({ path: 'key', message: 'must be a string' });
+    if (scope !== undefined && (typeof scope !== 'string' || !SCOPE_PATTERN.test(scope))) {
+      errors.push({ path: 'scope', message: SCOPE_MESSAGE });
+    }
+    return errors;
+  });
   return fields.scope === undefined
     ? { key: fields.key as string }
     : { key: fields.key as string, scope: fields.scope as string };

@@ -1,10 +1,11 @@
 import { monotonicFactory } from 'ulid';
 import { type ApiKey, type IssuedApiKey, type KeyRecord, toApiKey } from './api-key';
-import type { AuthorizerCacheInvalidation } from './authorizer-cache-invalidation';
+import { type AuthorizerCacheInvalidation, BatchedInvalidation } from './authorizer-cache-invalidation';
 import { type Caller, requesterOf } from './caller';
-import { ConflictError, IdempotencyMismatchError, RequestInProgressError } from './errors';
+import { ConflictError, IdempotencyMismatchError, KeyNotFoundError, OutOfTimeError, RequestInProgressError } from './errors';
+import type { ExpiryWarnings } from './expiry-warnings';
 import { IDEMPOTENCY_LEASE_MS, IDEMPOTENCY_WINDOW_MS, type IdempotencyRecords, idempotentRequestOf } from './idempotency';
-import { ChangeExecutor, type WaitingRecordsDelivery } from './key-commands/change-executor';
+import { ChangeExecutor, type ChangeExecutorPorts, type WaitingRecordsDelivery } from './key-commands/change-executor';
 import type { DecisionContext, KeyCommand, KeyState } from './key-commands/change-plan';
 import { assertValidKeyPrefix, DEFAULT_KEY_PREFIX } from './key-format';
 import { findTenantKey } from './key-lookup';
@@ -15,6 +16,8 @@ export interface KeyServiceOptions {
   invalidation: AuthorizerCacheInvalidation;
   /** Delivers a key's waiting records when a change finds no room for its own; without it, that change is a 409. */
   delivery?: WaitingRecordsDelivery;
+  /** Where keys' expiry warnings are scheduled, and how long before; without it, no key is warned (see expiry-warnings.ts). */
+  expiryWarnings?: ExpiryWarnings;
   /** Where idempotent requests are remembered; without it, an Idempotency-Key is refused. */
   idempotency?: IdempotencyRecords;
   /**
@@ -43,6 +46,30 @@ export interface CommandRequest<Input> {
 }
 
 /**
+ * A key command's request on the key a presented secret names (its holder's, a
+ * secret scanner's): the secret, checked and hashed at the edge, goes no further
+ * than its hash. No tenant is named: the key's own is the one acted on.
+ */
+export interface SecretCommandRequest<Input> {
+  keyHash: string;
+  input: Input;
+  caller: Caller;
+}
+
+/** How many keys a batch of secrets acts on at once: a payload of many secrets answers in time, and throttles nothing. */
+const SECRETS_AT_ONCE = 16;
+
+export interface SecretBatchOptions {
+  /**
+   * Whether another key may still be started: false once the time left is only
+   * enough to finish those under way and flush. Then none is started any more,
+   * the caches are flushed for what was done, and the batch fails (OutOfTimeError),
+   * so nothing done goes unflushed and nothing left undone goes unsaid.
+   */
+  mayStart?: () => boolean;
+}
+
+/**
  * What a command that issues a key answers: the new key with its secret, or, for
  * a repeat of an idempotent request that issued one already, that key without it.
  */
@@ -60,6 +87,7 @@ export class KeyService {
   private readonly store: KeyStore;
   private readonly idempotency: IdempotencyRecords | undefined;
   private readonly tenants: KeyIssuancePreparation | undefined;
+  private readonly executorPorts: ChangeExecutorPorts;
   private readonly executor: ChangeExecutor;
   private readonly now: () => Date;
 
@@ -70,19 +98,78 @@ export class KeyService {
     this.now = options.now ?? (() => new Date());
     const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     assertValidKeyPrefix(keyPrefix);
-    this.executor = new ChangeExecutor({
+    this.executorPorts = {
       store: this.store,
       invalidation: options.invalidation,
       delivery: options.delivery,
+      expiryWarnings: options.expiryWarnings,
       keyPrefix,
       now: this.now,
-    });
+    };
+    this.executor = new ChangeExecutor(this.executorPorts);
   }
 
   /** Runs a command: the state it acts on, its decision, its plan carried out, its answer. */
   async run<Input, Answer>(command: KeyCommand<Input, Answer>, request: CommandRequest<Input>): Promise<Answer> {
     const [state] = await Promise.all([this.stateFor(command, request), this.prepared(command, request.tenantId)]);
     return this.decideAndExecute(command, request, state, this.contextFor(request.caller));
+  }
+
+  /**
+   * Runs a command on each key that presented secrets name, a few at a time, and
+   * flushes the authorizer caches once for them all, when every one is done. Each
+   * costs the same one read by hash whether its key exists or not. Answers, in
+   * order, each command's answer, or undefined where no key has that secret (a
+   * pending replacement and a deleted key have none, nor a key deleted before its
+   * command's write). When a command fails, the others still run and the flush is
+   * still made; then the first failure is thrown. When time runs out (`mayStart`),
+   * those under way finish, the flush is made, and OutOfTimeError is thrown.
+   */
+  async runOnSecrets<Input, Answer>(
+    command: KeyCommand<Input, Answer>,
+    requests: readonly SecretCommandRequest<Input>[],
+    { mayStart = () => true }: SecretBatchOptions = {},
+  ): Promise<(Answer | undefined)[]> {
+    if (command.target !== 'key') throw new Error('Only a command on an existing key runs on the key a secret names');
+    const invalidation = new BatchedInvalidation(this.executorPorts.invalidation);
+    const executor = new ChangeExecutor({ ...this.executorPorts, invalidation });
+    const runOne = async ({ keyHash, input, caller }: SecretCommandRequest<Input>): Promise<Answer | undefined> => {
+      const key = await this.store.findByHash(keyHash);
+      if (!key || key.pending || key.deleted) return undefined;
+      const context = this.contextFor(caller);
+      const state = { key };
+      try {
+        return command.answer(await executor.execute(command.decide(state, input, context), context.now), state, context);
+      } catch (error) {
+        // Deleted between the read and the write: no key has that secret now, as if the read had come after.
+        if (error instanceof KeyNotFoundError) return undefined;
+        throw error;
+      }
+    };
+    const results: PromiseSettledResult<Answer | undefined>[] = [];
+    let started = 0;
+    let outOfTime = false;
+    // A few at a time: each of these takes the next request while there is time to.
+    const worker = async () => {
+      while (started < requests.length && !outOfTime) {
+        if (!mayStart()) {
+          outOfTime = true;
+          return;
+        }
+        const index = started++;
+        try {
+          results[index] = { status: 'fulfilled', value: await runOne(requests[index]) };
+        } catch (reason) {
+          results[index] = { status: 'rejected', reason };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(SECRETS_AT_ONCE, requests.length) }, worker));
+    await invalidation.settle();
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    if (outOfTime) throw new OutOfTimeError(started, requests.length);
+    return results.map((result) => (result as PromiseFulfilledResult<Answer | undefined>).value);
   }
 
   /**

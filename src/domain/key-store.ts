@@ -1,5 +1,6 @@
 import type { KeyRecord, Rotation } from './api-key';
 import type { AuditRecord } from './audit';
+import type { RevocationReason } from './revocation';
 
 /** Where listing resumes: after the last item of the previous page. Key ids are unique per tenant. */
 export interface PagePosition {
@@ -30,6 +31,18 @@ export interface KeyStateGuard {
   expiresAt: string | null;
 }
 
+/** A key's revocation: when, and why. */
+export interface Revocation {
+  at: string;
+  reason: RevocationReason;
+}
+
+/** A `key.expiring` record and the expiry it warns of. */
+export interface ExpiryWarning {
+  expiresAt: string;
+  record: AuditRecord;
+}
+
 /** The item audit records wait in, as the store addresses it. */
 export type AuditedItem = Pick<KeyRecord, 'keyHash' | 'tenantId' | 'keyId' | 'deleted' | 'pending'>;
 
@@ -37,7 +50,10 @@ export type AuditedItem = Pick<KeyRecord, 'keyHash' | 'tenantId' | 'keyId' | 'de
  * How many records may wait in one key at once. A change beyond it (delivery is
  * behind the key's changes, or stopped) is refused with NoRoomForRecordError, which
  * keeps an item, and the authorizer's read of it, small; the change then delivers
- * the waiting records itself and is written (change-executor.ts).
+ * the waiting records itself and is written (change-executor.ts). A revocation is
+ * the one exception: its record may be one beyond, since a key is revoked once,
+ * and ending a leaked key must not wait on the audit trail (nor tell POST /revoke's
+ * caller, by a 409, that the key exists).
  */
 export const MAX_WAITING_RECORDS = 10;
 
@@ -66,15 +82,38 @@ export interface KeyStore {
    * Applies an update, and appends its record if it has one, to a key found by
    * findById or findByHash, unless it has been deleted (or its item replaced) since:
    * then undefined. With `guard`, throws ConcurrentChangeError unless the key is
-   * still in that state; NoRoomForRecordError when the record finds no room (see
-   * MAX_WAITING_RECORDS). Returns the state the write replaced, and the new one.
+   * still in that state; so does a key read unrevoked that has been revoked since.
+   * With `warning`, the warning's record is appended too and the key marked warned
+   * of that expiry, unless it has been warned of it since (ConcurrentChangeError).
+   * NoRoomForRecordError when the records find no room (see MAX_WAITING_RECORDS).
+   * Returns the state the write replaced, and the new one.
    */
-  update(key: KeyRecord, update: KeyUpdate, record?: AuditRecord, guard?: KeyStateGuard): Promise<KeyChange | undefined>;
+  update(
+    key: KeyRecord,
+    update: KeyUpdate,
+    record?: AuditRecord,
+    guard?: KeyStateGuard,
+    warning?: ExpiryWarning,
+  ): Promise<KeyChange | undefined>;
+  /**
+   * Revokes a key found by findById or findByHash: disables it for good, with its
+   * record, in one write, and returns the state replaced and the new one. A key
+   * revoked since it was read is left as it is (both states are it, as it is now);
+   * one deleted since is undefined. Its record always has room: it may be the one
+   * beyond MAX_WAITING_RECORDS.
+   */
+  revoke(key: KeyRecord, revocation: Revocation, record: AuditRecord): Promise<KeyChange | undefined>;
+  /**
+   * Records an expiry warning in a key that is still active (live, enabled, neither
+   * rotated nor revoked) with that expiry and not warned of it yet: true. False, and
+   * nothing written, when it no longer is. Throws NoRoomForRecordError as update does.
+   */
+  warnOfExpiry(key: KeyRecord, warning: ExpiryWarning): Promise<boolean>;
   /**
    * Marks a key rotated and sets its retirement, if it is still the tenant's key and
    * either not rotated and not expired at `unexpiredAt`, or rotated to the unfinished
    * replacement it `supersedes`. Otherwise `gone` (it no longer exists) or `changed`
-   * (it was rotated, or expired, meanwhile), and nothing is written. A retry of a
+   * (it was rotated, revoked or expired meanwhile), and nothing is written. A retry of a
    * write that landed recognises it. The rotation's record waits in the replacement.
    */
   retire(

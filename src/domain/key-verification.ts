@@ -53,7 +53,8 @@ export class KeyVerifier {
     const record = await this.store.findByHash(hashKey(key));
     // A rotation's replacement is not a key until the rotation has finished; a key marked deleted is one no longer.
     if (!record || record.pending || record.deleted) return { outcome: 'unknown' };
-    if (!record.enabled) return { outcome: 'disabled' };
+    // A revoked key is disabled for good (revoke-key.ts): refused as disabled, whatever its item says of `enabled`.
+    if (!record.enabled || record.revokedAt !== undefined) return { outcome: 'disabled' };
     // TTL deletion is lazy, so expiry is checked here.
     if (isExpired(record, this.now())) return { outcome: 'expired' };
     return { outcome: 'valid', key: record };

@@ -1,7 +1,11 @@
 import * as z from 'zod';
+import { DEFAULT_MAX_BODY_BYTES } from '../body-limits';
 import {
   createKeyBodySchema,
+  revokeKeyBodySchema,
+  revokeKeyBySecretBodySchema,
   rotateKeyBodySchema,
+  secretScanningReportSchema,
   setPlanBodySchema,
   updateKeyBodySchema,
   verifyKeyBodySchema,
@@ -11,6 +15,7 @@ import { querySchemaOf } from '../query-schemas';
 import {
   type HttpMethod,
   OPERATIONS,
+  type Operation,
   type ProblemStatus,
   QUERIES,
   type RequestSchemaName,
@@ -27,7 +32,9 @@ import {
   keyListSchema,
   problemSchema,
   replayedApiKeySchema,
+  revocationAcceptedSchema,
   rotatedApiKeySchema,
+  secretScanningFeedbackSchema,
   tenantSchema,
   usageSchema,
   whoamiSchema,
@@ -117,6 +124,15 @@ const COMPONENTS = {
       description:
         "Whether a key may be used. Malformed, unknown, disabled and expired keys all read NOT_FOUND; `meta` is the key's metadata.",
     },
+    RevocationAccepted: {
+      schema: revocationAcceptedSchema,
+      description: 'What POST /revoke always answers: it says nothing of whether the key existed.',
+    },
+    SecretScanningFeedback: {
+      schema: secretScanningFeedbackSchema,
+      description:
+        "GitHub's feedback format: each token GitHub sent, by the lowercase hex SHA-256 of it (a real key's `keyHash`), with the type GitHub gave and whether it was a key of this service. Never the token.",
+    },
     Problem: {
       schema: problemSchema,
       description: 'RFC 9457 problem details. A validation error adds `errors`, one per problem.',
@@ -131,10 +147,24 @@ const COMPONENTS = {
     RotateKeyRequest: { schema: rotateKeyBodySchema, description: 'How long the old key keeps working, in seconds.' },
     SetPlanRequest: { schema: setPlanBodySchema, description: 'The plan to move the tenant to: one of the declared plans.' },
     VerifyKeyRequest: { schema: verifyKeyBodySchema, description: 'A presented key, and optionally the scope it must hold.' },
+    RevokeKeyRequest: {
+      schema: revokeKeyBodySchema,
+      description:
+        'Why the key is revoked: `leaked` (its secret was exposed; the default) or `unused` (it is ended for good because nothing needs it).',
+    },
+    RevokeKeyBySecretRequest: {
+      schema: revokeKeyBySecretBodySchema,
+      description: 'The key to revoke, as issued. A key whose format or checksum is wrong is a 400, and costs no read.',
+    },
+    SecretScanningReport: {
+      schema: secretScanningReportSchema,
+      description:
+        "GitHub's secret scanning payload: what it found in public, signed with one of GitHub's keys (headers Github-Public-Key-Identifier and Github-Public-Key-Signature). Fields beyond these are let through.",
+    },
   },
 } satisfies {
-  responses: Record<ResponseSchemaName | 'Problem', { schema: z.ZodType; description: string }>;
-  requests: Record<RequestSchemaName, { schema: z.ZodType; description: string }>;
+  responses: Record<ResponseSchemaName | 'Problem', { schema: z.core.$ZodType; description: string }>;
+  requests: Record<RequestSchemaName, { schema: z.core.$ZodType; description: string }>;
 };
 
 /** The problem statuses the API answers, each a reusable response. */
@@ -155,7 +185,7 @@ const PROBLEMS = {
     description:
       "The key changed meanwhile, cannot be rotated again, a request with this Idempotency-Key is still running, or the account has no API Gateway API key left for a new tenant's plan.",
   },
-  413: { name: 'ContentTooLarge', description: 'The body is over 10 KiB.' },
+  413: { name: 'ContentTooLarge', description: 'The body is over 10 KiB (or, where a route says so, its own limit).' },
   415: { name: 'UnsupportedMediaType', description: 'The body is not `application/json`.' },
   422: { name: 'UnprocessableContent', description: 'This Idempotency-Key was used with a different request.' },
   429: {
@@ -203,6 +233,11 @@ const TAGS = [
   },
   { name: 'verification', description: 'Checking a presented key from a backend that is not behind the authorizer.' },
   {
+    name: 'leaked keys',
+    description:
+      "Ending keys for good: by id (admin, self-service, console), by the secret itself (whoever holds it), and by GitHub's secret scanning.",
+  },
+  {
     name: 'console',
     description: "The console for tenants' users: its page, served openly, and its key routes, for signed-in users.",
   },
@@ -213,7 +248,7 @@ const componentRef = (kind: 'schemas' | 'responses' | 'headers', name: string) =
 
 /** zod's JSON Schema for every component, with references between them, without the standalone-document keys. */
 function componentSchemas(): Record<string, JsonSchema> {
-  const generate = (components: Record<string, { schema: z.ZodType; description: string }>, io: 'input' | 'output') => {
+  const generate = (components: Record<string, { schema: z.core.$ZodType; description: string }>, io: 'input' | 'output') => {
     const registry = z.registry<{ id: string }>();
     for (const [id, { schema }] of Object.entries(components)) registry.add(schema, { id });
     const { schemas } = z.toJSONSchema(registry, { target: 'draft-2020-12', io, uri: (id) => componentRef('schemas', id).$ref });
@@ -238,7 +273,7 @@ function pathParameters(path: string): ParameterObject[] {
   }));
 }
 
-function queryParameters(query: z.ZodObject): ParameterObject[] {
+function queryParameters(query: z.core.$ZodObject): ParameterObject[] {
   // The values after parsing (a number for `limit`, with its default); which are required, as sent.
   const parsed = z.toJSONSchema(query, { target: 'draft-2020-12', io: 'output' }) as { properties: Record<string, JsonSchema> };
   const sent = z.toJSONSchema(query, { target: 'draft-2020-12', io: 'input' }) as { required?: string[] };
@@ -250,7 +285,7 @@ function queryParameters(query: z.ZodObject): ParameterObject[] {
   }));
 }
 
-function refusesOtherParameters(query: z.ZodObject): boolean {
+function refusesOtherParameters(query: z.core.$ZodObject): boolean {
   return (z.toJSONSchema(query, { target: 'draft-2020-12', io: 'input' }) as JsonSchema).additionalProperties === false;
 }
 
@@ -329,6 +364,15 @@ function operationFor(route: Route, shared: boolean): OperationObject {
     ...pathParameters(route.path),
     ...queryParameters(query),
     ...(spec.idempotent ? [IDEMPOTENCY_KEY_PARAMETER] : []),
+    ...(spec.requestHeaders ?? []).map(
+      ({ name, description, required }): ParameterObject => ({
+        name,
+        in: 'header',
+        required,
+        description,
+        schema: { type: 'string' },
+      }),
+    ),
   ];
   const requirement =
     route.authorization === 'apiKey'
@@ -358,9 +402,24 @@ function operationFor(route: Route, shared: boolean): OperationObject {
       : {}),
     responses: {
       ...Object.fromEntries(Object.entries(spec.success).map(([status, response]) => [status, successResponse(response)])),
-      ...Object.fromEntries(problems.map((status) => [String(status), componentRef('responses', PROBLEMS[status].name)])),
+      ...Object.fromEntries(problems.map((status) => [String(status), problemResponseOf(spec, status)])),
     },
   };
+}
+
+/** 1048576 → `1 MiB`, 10240 → `10 KiB`. */
+function bytesText(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes / 1024} KiB`;
+}
+
+/** A problem status of an operation: the API's shared response, or one of its own where its meaning differs here. */
+function problemResponseOf(spec: Operation, status: ProblemStatus): ResponseObject | { $ref: string } {
+  const maxBytes = spec.body?.maxBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const note =
+    spec.problemNotes?.[status] ??
+    (status === 413 && maxBytes !== DEFAULT_MAX_BODY_BYTES ? `The body is over ${bytesText(maxBytes)}.` : undefined);
+  if (note === undefined) return componentRef('responses', PROBLEMS[status].name);
+  return { ...problemResponses()[PROBLEMS[status].name], description: note };
 }
 
 function problemResponses(): Record<string, ResponseObject> {

@@ -5,6 +5,9 @@ import type { AuditList } from '../domain/audit-queries';
 import { KEY_ID_PATTERN } from '../domain/identifiers';
 import type { KeyCheck } from '../domain/key-check';
 import type { KeyList } from '../domain/key-queries';
+import type { RevocationAccepted } from '../domain/leaked-keys';
+import { REVOCATION_REASONS } from '../domain/revocation';
+import type { TokenFeedback } from '../domain/secret-scanning';
 import type { DailyUsage, Tenant } from '../domain/tenants';
 import { auditActorSchema, tenantIdSchema } from '../domain/validation';
 import type { Problem } from '../problem';
@@ -26,11 +29,13 @@ export const apiKeySchema = z.strictObject({
   hint: z.string(),
   scopes: z.array(z.string()),
   enabled: z.boolean(),
-  status: z.enum(['active', 'disabled', 'expired', 'rotated']),
+  status: z.enum(['active', 'disabled', 'expired', 'rotated', 'revoked']),
   createdAt: instantSchema,
   expiresAt: instantSchema.nullable(),
   lastUsedAt: instantSchema.nullable(),
   rotatedTo: keyIdSchema.nullable(),
+  revokedAt: instantSchema.nullable(),
+  revokedReason: z.enum(REVOCATION_REASONS).nullable(),
   meta: z.record(z.string(), z.string()),
 }) satisfies z.ZodType<ApiKey>;
 
@@ -104,6 +109,21 @@ export const keyCheckSchema = z.discriminatedUnion('valid', [
   }),
   z.strictObject({ valid: z.literal(false), code: z.enum(['NOT_FOUND', 'INSUFFICIENT_SCOPE']) }),
 ]) satisfies z.ZodType<KeyCheck>;
+
+/** POST /revoke's one answer, the same for every well-formed key. */
+export const revocationAcceptedSchema = z.strictObject({
+  status: z.literal('accepted'),
+  detail: z.string(),
+}) satisfies z.ZodType<RevocationAccepted>;
+
+/** GitHub's feedback format: each token by its SHA-256 (never the token), and whether it was real. */
+export const secretScanningFeedbackSchema = z.array(
+  z.strictObject({
+    token_hash: z.string().regex(/^[0-9a-f]{64}$/),
+    token_type: z.string(),
+    label: z.enum(['true_positive', 'false_positive']),
+  }),
+) satisfies z.ZodType<TokenFeedback[]>;
 
 export const problemSchema = z.strictObject({
   type: z.string(),

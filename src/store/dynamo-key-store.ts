@@ -3,6 +3,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  paginateQuery,
   QueryCommand,
   type QueryCommandOutput,
   UpdateCommand,
@@ -10,8 +11,10 @@ import {
 import { type KeyRecord, type Rotation, ttlFor } from '../domain/api-key';
 import type { AuditRecord } from '../domain/audit';
 import { ConcurrentChangeError, NoRoomForRecordError, StoreConflictError } from '../domain/errors';
+import { isWarnable } from '../domain/expiry-warnings';
 import {
   type AuditedItem,
+  type ExpiryWarning,
   type KeyChange,
   type KeyPage,
   type KeyStateGuard,
@@ -19,12 +22,13 @@ import {
   type KeyUpdate,
   MAX_WAITING_RECORDS,
   type PagePosition,
+  type Revocation,
 } from '../domain/key-store';
 import { sendRequest } from './dynamodb-client';
-import { allOf, buildExpressions, namePlaceholders } from './expressions';
+import { allOf, buildExpressions, type ExpressionParts, namePlaceholders } from './expressions';
 import { KeyTableReads, type KeyTableTransport } from './key-table-reads';
 import { KEY_TABLE } from './table-schema';
-import { appendRecord, holdsExactly, itemsWaitingSince, MAX_SETTLE_ATTEMPTS, settledClauses } from './waiting-records';
+import { appendRecords, holdsExactly, itemsWaitingSince, MAX_SETTLE_ATTEMPTS, settledClauses } from './waiting-records';
 
 const { byTenantIndex, pendingAuditIndex } = KEY_TABLE;
 
@@ -47,6 +51,9 @@ const ATTRIBUTE = namePlaceholders<keyof KeyRecord | keyof Rotation | keyof Audi
   'auditPending',
   'idempotentRequest',
   'deleted',
+  'revokedAt',
+  'revokedReason',
+  'expiryWarnedFor',
   'id',
 ]);
 
@@ -69,6 +76,17 @@ const CONDITION = {
    */
   isUnexpired: `attribute_not_exists(${ATTRIBUTE.ttl}) OR ${ATTRIBUTE.ttl} > :now`,
   isNotDeleted: `attribute_not_exists(${ATTRIBUTE.deleted})`,
+  isNotRevoked: `attribute_not_exists(${ATTRIBUTE.revokedAt})`,
+  /** Not warned of the expiry :warnedFor yet. */
+  isNotWarned: `attribute_not_exists(${ATTRIBUTE.expiryWarnedFor}) OR ${ATTRIBUTE.expiryWarnedFor} <> :warnedFor`,
+  /** Works, but for its expiry: enabled, neither rotated nor revoked. */
+  isActive: allOf(
+    `${ATTRIBUTE.enabled} = :enabled`,
+    `attribute_not_exists(${ATTRIBUTE.rotation})`,
+    `attribute_not_exists(${ATTRIBUTE.revokedAt})`,
+  ),
+  /** Expires at :warnedFor, the expiry a warning is of. */
+  expiresAtWarned: `${ATTRIBUTE.expiresAt} = :warnedFor`,
   /** Records wait in it, and it is live: a change that has taken effect (not a rotation's replacement yet). */
   holdsLiveRecords: allOf(`attribute_exists(${ATTRIBUTE.auditPending})`, `attribute_not_exists(${ATTRIBUTE.pending})`),
 } as const;
@@ -242,15 +260,38 @@ export class DynamoKeyStore implements KeyStore {
     return { items: page, next: { keyId: page[page.length - 1].keyId } };
   }
 
-  async update(key: KeyRecord, update: KeyUpdate, record?: AuditRecord, guard?: KeyStateGuard): Promise<KeyChange | undefined> {
+  async update(
+    key: KeyRecord,
+    update: KeyUpdate,
+    record?: AuditRecord,
+    guard?: KeyStateGuard,
+    warning?: ExpiryWarning,
+  ): Promise<KeyChange | undefined> {
     const { set, remove, values } = changeClauses(update);
-    if (set.length === 0 && remove.length === 0 && !record) return { before: key, after: key };
+    const records = [record, warning?.record].filter((each): each is AuditRecord => each !== undefined);
+    if (set.length === 0 && remove.length === 0 && records.length === 0) return { before: key, after: key };
     const guarded = guard ? stateIs(guard) : undefined;
-    const recording = record ? appendRecord(record, MAX_WAITING_RECORDS) : { set: [], values: {}, condition: undefined };
+    const recording =
+      records.length > 0
+        ? appendRecords(records as [AuditRecord, ...AuditRecord[]], MAX_WAITING_RECORDS)
+        : { set: [], values: {}, condition: undefined };
+    const warned = warning
+      ? {
+          set: [`${ATTRIBUTE.expiryWarnedFor} = :warnedFor`],
+          condition: CONDITION.isNotWarned,
+          values: { ':warnedFor': warning.expiresAt },
+        }
+      : { set: [], condition: undefined, values: {} };
     const condition = allOf(
-      ...[CONDITION.isOwnedBy, CONDITION.isNotDeleted, guarded?.condition, recording.condition].filter(
-        (part): part is string => part !== undefined,
-      ),
+      ...[
+        CONDITION.isOwnedBy,
+        CONDITION.isNotDeleted,
+        // Read unrevoked, it is written only if it is still: a revocation in between wins.
+        key.revokedAt === undefined ? CONDITION.isNotRevoked : undefined,
+        guarded?.condition,
+        warned.condition,
+        recording.condition,
+      ].filter((part): part is string => part !== undefined),
     );
     let refused = false;
     const result = await sendRequest(
@@ -262,8 +303,8 @@ export class DynamoKeyStore implements KeyStore {
             // The state replaced, not the one read: the caller judges the change by it.
             ReturnValues: 'ALL_OLD',
             ...buildExpressions(
-              { condition, set: [...set, ...recording.set], remove },
-              { ...ownedBy(key), ...values, ...guarded?.values, ...recording.values },
+              { condition, set: [...set, ...warned.set, ...recording.set], remove },
+              { ...ownedBy(key), ...values, ...guarded?.values, ...warned.values, ...recording.values },
             ),
           }),
         ),
@@ -273,20 +314,101 @@ export class DynamoKeyStore implements KeyStore {
       },
     );
     if (refused) {
-      // Deleted (or replaced) since it was read; with a guard, changed since the decision; or no room for another record.
-      if (!record) {
-        if (guard) throw new ConcurrentChangeError();
-        return undefined;
-      }
+      // Deleted (or replaced) since it was read; revoked or warned since; with a guard, changed since the decision;
+      // or no room for its records.
       const now = await this.liveNow(key);
-      const full = (now?.auditRecords?.length ?? 0) >= MAX_WAITING_RECORDS;
+      if (!now) return undefined;
+      const revokedSince = now.revokedAt !== undefined && key.revokedAt === undefined;
+      if (revokedSince || (warning && now.expiryWarnedFor === warning.expiresAt)) throw new ConcurrentChangeError();
+      const full = records.length > 0 && (now.auditRecords?.length ?? 0) + records.length > MAX_WAITING_RECORDS;
       if (guard && !full) throw new ConcurrentChangeError();
-      // Still live, so refused for want of room for its record (made since, perhaps): once there is, it can be written.
-      if (now) throw new NoRoomForRecordError();
+      // Refused for want of room for its records (made since, perhaps): once there is, it can be written.
+      if (records.length > 0) throw new NoRoomForRecordError();
       return undefined;
     }
     const before = result?.Attributes as KeyRecord | undefined;
-    return before ? { before, after: applyChanges(before, update) } : undefined;
+    if (!before) return undefined;
+    const after = applyChanges(before, update);
+    if (warning) after.expiryWarnedFor = warning.expiresAt;
+    return { before, after };
+  }
+
+  async revoke(key: KeyRecord, revocation: Revocation, record: AuditRecord): Promise<KeyChange | undefined> {
+    // The one record beyond the limit (see MAX_WAITING_RECORDS): every other change leaves at most the limit.
+    const recording = appendRecords([record], MAX_WAITING_RECORDS + 1);
+    const before = await this.updateIfHolds(
+      key.keyHash,
+      {
+        condition: allOf(CONDITION.isOwnedBy, CONDITION.isNotDeleted, CONDITION.isNotRevoked, recording.condition),
+        set: [
+          `${ATTRIBUTE.enabled} = :disabled`,
+          `${ATTRIBUTE.revokedAt} = :revokedAt`,
+          `${ATTRIBUTE.revokedReason} = :revokedReason`,
+          ...recording.set,
+        ],
+      },
+      {
+        ...ownedBy(key),
+        ':disabled': false,
+        ':revokedAt': revocation.at,
+        ':revokedReason': revocation.reason,
+        ...recording.values,
+      },
+    );
+    if (before)
+      return { before, after: { ...before, enabled: false, revokedAt: revocation.at, revokedReason: revocation.reason } };
+    const now = await this.liveNow(key);
+    if (!now) return undefined;
+    // Revoked already: by another request, or by this one's own first attempt, whose answer was lost.
+    if (now.revokedAt !== undefined) return { before: now, after: now };
+    // More records wait than any change leaves: only an item written otherwise.
+    throw new NoRoomForRecordError();
+  }
+
+  async warnOfExpiry(key: KeyRecord, warning: ExpiryWarning): Promise<boolean> {
+    const recording = appendRecords([warning.record], MAX_WAITING_RECORDS);
+    const warned = await this.updateIfHolds(
+      key.keyHash,
+      {
+        condition: allOf(
+          CONDITION.isOwnedBy,
+          CONDITION.isLive,
+          CONDITION.isNotDeleted,
+          CONDITION.isActive,
+          CONDITION.expiresAtWarned,
+          CONDITION.isNotWarned,
+          recording.condition,
+        ),
+        set: [`${ATTRIBUTE.expiryWarnedFor} = :warnedFor`, ...recording.set],
+      },
+      { ...ownedBy(key), ':enabled': true, ':warnedFor': warning.expiresAt, ...recording.values },
+    );
+    if (warned) return true;
+    const now = await this.liveNow(key);
+    // Still due, so refused for want of room for its record.
+    if (now && isWarnable(now, warning.expiresAt)) throw new NoRoomForRecordError();
+    return false;
+  }
+
+  /** One conditional UpdateItem of an item: the state it replaced, or undefined when its condition did not hold. */
+  private async updateIfHolds(
+    keyHash: string,
+    parts: ExpressionParts,
+    values: Record<string, unknown>,
+  ): Promise<KeyRecord | undefined> {
+    const result = await sendRequest(
+      () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { keyHash },
+            ReturnValues: 'ALL_OLD',
+            ...buildExpressions(parts, values),
+          }),
+        ),
+      () => undefined,
+    );
+    return result?.Attributes as KeyRecord | undefined;
   }
 
   async retire(
@@ -309,7 +431,7 @@ export class DynamoKeyStore implements KeyStore {
             Key: { keyHash: key.keyHash },
             ...buildExpressions(
               {
-                condition: allOf(CONDITION.isOwnedBy, CONDITION.isNotDeleted, state.condition),
+                condition: allOf(CONDITION.isOwnedBy, CONDITION.isNotDeleted, CONDITION.isNotRevoked, state.condition),
                 set: [`${ATTRIBUTE.rotation} = :rotation`, `${ATTRIBUTE.expiresAt} = :expiresAt`, `${ATTRIBUTE.ttl} = :ttl`],
               },
               {
@@ -405,7 +527,7 @@ export class DynamoKeyStore implements KeyStore {
   }
 
   async markDeleted(key: KeyRecord, record: AuditRecord): Promise<'marked' | 'gone'> {
-    const recording = appendRecord(record, MAX_WAITING_RECORDS);
+    const recording = appendRecords([record], MAX_WAITING_RECORDS);
     const marked = await sendRequest(
       async () => {
         await this.client.send(
@@ -491,27 +613,25 @@ export class DynamoKeyStore implements KeyStore {
     );
   }
 
-  async waitingRecords(tenantId: string): Promise<AuditRecord[]> {
-    const records: AuditRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result: QueryCommandOutput = await sendRequest(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: byTenantIndex.name,
-            ...buildExpressions(
-              { keyCondition: CONDITION.isTenant, filter: CONDITION.holdsLiveRecords },
-              { ':tenantId': tenantId },
-            ),
-            ExclusiveStartKey: startKey,
-          }),
-        ),
+  waitingRecords(tenantId: string): Promise<AuditRecord[]> {
+    return sendRequest(async () => {
+      const records: AuditRecord[] = [];
+      const pages = paginateQuery(
+        { client: this.client },
+        {
+          TableName: this.tableName,
+          IndexName: byTenantIndex.name,
+          ...buildExpressions(
+            { keyCondition: CONDITION.isTenant, filter: CONDITION.holdsLiveRecords },
+            { ':tenantId': tenantId },
+          ),
+        },
       );
-      for (const item of (result.Items ?? []) as KeyRecord[]) records.push(...(item.auditRecords ?? []));
-      startKey = result.LastEvaluatedKey;
-    } while (startKey);
-    return records;
+      for await (const page of pages) {
+        for (const item of (page.Items ?? []) as KeyRecord[]) records.push(...(item.auditRecords ?? []));
+      }
+      return records;
+    });
   }
 
   /** The key as it is now, if it is still the tenant's and not deleted. */

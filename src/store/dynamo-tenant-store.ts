@@ -3,6 +3,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  paginateQuery,
   QueryCommand,
   type QueryCommandOutput,
   UpdateCommand,
@@ -10,11 +11,12 @@ import {
 import type { AuditLog, AuditPage, AuditQuery, AuditReader, AuditRecord, WaitingAuditReader } from '../domain/audit';
 import { ConcurrentChangeError, UsagePlansUnavailableError } from '../domain/errors';
 import type { IdempotencyClaim, IdempotencyRecords, IdempotentRequest } from '../domain/idempotency';
+import type { CachedSigningKeys, PublishedKey, SigningKeysCache } from '../domain/signing-keys';
 import type { PlanMove, TenantRecord, TenantRecords } from '../domain/tenants';
 import { sendRequest } from './dynamodb-client';
 import { allOf, buildExpressions, type ExpressionParts, namePlaceholders } from './expressions';
 import { TENANT_TABLE } from './table-schema';
-import { appendRecord, holdsExactly, itemsWaitingSince, MAX_SETTLE_ATTEMPTS, settledClauses } from './waiting-records';
+import { appendRecords, holdsExactly, itemsWaitingSince, MAX_SETTLE_ATTEMPTS, settledClauses } from './waiting-records';
 
 /** An idempotent request as the table keeps it. The client's key itself is not stored, only a digest. */
 interface IdempotencyItem {
@@ -108,6 +110,19 @@ const PLAN_MOVES_PARTITION = '#plan-moves';
 type PlanMoveItem = Omit<PlanMove, 'tenantId'> & { tenantId: typeof PLAN_MOVES_PARTITION; sk: string };
 
 const PLAN_MOVE_ATTRIBUTE = namePlaceholders<keyof PlanMoveItem>(['tenantId']);
+
+/**
+ * The signing keys a publisher signs payloads with (GitHub's secret scanning), kept
+ * for every function environment: one item of a partition no tenant id can name.
+ */
+const SIGNING_KEYS_PARTITION = '#signing-keys';
+
+/** The signing keys as the table keeps them. */
+type SigningKeysItem = { tenantId: typeof SIGNING_KEYS_PARTITION; sk: string; keys?: PublishedKey[] } & Partial<
+  Pick<CachedSigningKeys, 'fetchedAt' | 'triedAt'>
+>;
+
+const SIGNING_KEYS_ATTRIBUTE = namePlaceholders<keyof SigningKeysItem>(['keys', 'fetchedAt', 'triedAt']);
 
 /** An audit record as the table keeps it: the record's own fields, its place in the tenant's partition, its expiry. */
 type AuditItem = AuditRecord & { sk: string; ttl: number };
@@ -259,7 +274,7 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
       values[':plan'] = outcome.plan;
     }
     if (outcome.record !== undefined) {
-      const recording = appendRecord(outcome.record, MAX_WAITING_RECORDS);
+      const recording = appendRecords([outcome.record], MAX_WAITING_RECORDS);
       set.push(...recording.set);
       conditions.push(recording.condition);
       Object.assign(values, recording.values);
@@ -333,29 +348,71 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
     );
   }
 
-  async planMoves(): Promise<PlanMove[]> {
-    const moves: PlanMove[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result: QueryCommandOutput = await sendRequest(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            ...buildExpressions(
-              { keyCondition: `${PLAN_MOVE_ATTRIBUTE.tenantId} = :partition` },
-              { ':partition': PLAN_MOVES_PARTITION },
-            ),
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        ),
+  planMoves(): Promise<PlanMove[]> {
+    return sendRequest(async () => {
+      const moves: PlanMove[] = [];
+      const pages = paginateQuery(
+        { client: this.client },
+        {
+          TableName: this.tableName,
+          ...buildExpressions(
+            { keyCondition: `${PLAN_MOVE_ATTRIBUTE.tenantId} = :partition` },
+            { ':partition': PLAN_MOVES_PARTITION },
+          ),
+          ConsistentRead: true,
+        },
       );
-      for (const { sk, tenantId: _partition, ...move } of (result.Items ?? []) as PlanMoveItem[]) {
-        moves.push({ ...move, tenantId: sk });
+      for await (const page of pages) {
+        for (const { sk, tenantId: _partition, ...move } of (page.Items ?? []) as PlanMoveItem[]) {
+          moves.push({ ...move, tenantId: sk });
+        }
       }
-      startKey = result.LastEvaluatedKey;
-    } while (startKey);
-    return moves;
+      return moves;
+    });
+  }
+
+  /** The shared cache of one publisher's signing keys (`github`): see src/domain/signing-keys.ts. */
+  signingKeysCache(publisher: string): SigningKeysCache {
+    const Key = { tenantId: SIGNING_KEYS_PARTITION, sk: publisher };
+    const { keys, fetchedAt, triedAt } = SIGNING_KEYS_ATTRIBUTE;
+    return {
+      read: async () => {
+        const item = await this.get<SigningKeysItem>(Key.tenantId, Key.sk);
+        if (!item?.triedAt) return undefined;
+        return { keys: item.keys ?? [], fetchedAt: item.fetchedAt ?? null, triedAt: item.triedAt };
+      },
+      claimFetch: (now, triedAfter) =>
+        sendRequest(
+          async () => {
+            await this.client.send(
+              new UpdateCommand({
+                TableName: this.tableName,
+                Key,
+                ...buildExpressions(
+                  { condition: `attribute_not_exists(${triedAt}) OR ${triedAt} <= :triedAfter`, set: [`${triedAt} = :now`] },
+                  { ':now': now, ':triedAfter': triedAfter },
+                ),
+              }),
+            );
+            return true;
+          },
+          () => false,
+        ),
+      save: async (published, at) => {
+        await sendRequest(() =>
+          this.client.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key,
+              ...buildExpressions(
+                { set: [`${keys} = :keys`, `${fetchedAt} = :fetchedAt`] },
+                { ':keys': published, ':fetchedAt': at },
+              ),
+            }),
+          ),
+        );
+      },
+    };
   }
 
   /** An UpdateItem of the tenant's own item: false when its condition does not hold. */

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { AuditRecord } from '../domain/audit';
 import { sendRequest } from './dynamodb-client';
 import { buildExpressions, namePlaceholders } from './expressions';
@@ -10,9 +10,12 @@ import { buildExpressions, namePlaceholders } from './expressions';
  */
 const ATTRIBUTE = namePlaceholders(['auditRecords', 'auditPending', 'id']);
 
-/** The SET clauses and values that add a change's record to its item, and the condition that there is room for it. */
-export function appendRecord(
-  record: AuditRecord,
+/**
+ * The SET clauses and values that add a change's records (oldest first) to its
+ * item, and the condition that there is room for all of them.
+ */
+export function appendRecords(
+  records: readonly [AuditRecord, ...AuditRecord[]],
   maxWaiting: number,
 ): { set: string[]; values: Record<string, unknown>; condition: string } {
   return {
@@ -20,8 +23,14 @@ export function appendRecord(
       `${ATTRIBUTE.auditRecords} = list_append(if_not_exists(${ATTRIBUTE.auditRecords}, :noRecords), :records)`,
       `${ATTRIBUTE.auditPending} = if_not_exists(${ATTRIBUTE.auditPending}, :auditPending)`,
     ],
-    values: { ':noRecords': [], ':records': [record], ':auditPending': record.at, ':maxWaiting': maxWaiting },
-    condition: `attribute_not_exists(${ATTRIBUTE.auditRecords}) OR size(${ATTRIBUTE.auditRecords}) < :maxWaiting`,
+    values: {
+      ':noRecords': [],
+      ':records': records,
+      ':auditPending': records[0].at,
+      // Room for all: fewer than this many wait already.
+      ':roomBelow': maxWaiting - records.length + 1,
+    },
+    condition: `attribute_not_exists(${ATTRIBUTE.auditRecords}) OR size(${ATTRIBUTE.auditRecords}) < :roomBelow`,
   };
 }
 
@@ -74,22 +83,22 @@ export async function itemsWaitingSince<T extends { auditRecords?: readonly Audi
   before: string,
   read: (partitionKey: string) => Promise<T | undefined>,
 ): Promise<T[]> {
-  const keys: string[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const result: ScanCommandOutput = await sendRequest(() =>
-      client.send(
-        new ScanCommand({
-          TableName: index.tableName,
-          IndexName: index.indexName,
-          ...buildExpressions({ filter: `${ATTRIBUTE.auditPending} < :before` }, { ':before': before }),
-          ExclusiveStartKey: startKey,
-        }),
-      ),
+  const keys = await sendRequest(async () => {
+    const found: string[] = [];
+    const pages = paginateScan(
+      { client },
+      {
+        TableName: index.tableName,
+        IndexName: index.indexName,
+        ...buildExpressions({ filter: `${ATTRIBUTE.auditPending} < :before` }, { ':before': before }),
+      },
     );
-    keys.push(...(result.Items ?? []).map((item) => item[index.partitionKey] as string));
-    startKey = result.LastEvaluatedKey;
-  } while (startKey && keys.length < MAX_PENDING_PER_SWEEP);
+    for await (const page of pages) {
+      found.push(...(page.Items ?? []).map((item) => item[index.partitionKey] as string));
+      if (found.length >= MAX_PENDING_PER_SWEEP) break;
+    }
+    return found;
+  });
   const items: (T | undefined)[] = await Promise.all(keys.slice(0, MAX_PENDING_PER_SWEEP).map(read));
   return items.filter((item): item is T => (item?.auditRecords?.length ?? 0) > 0);
 }

@@ -32,7 +32,12 @@ interface Run {
  * The CLI with `args`, the endpoint and credentials in the environment unless `env` says otherwise.
  * `npx api-keys` runs the package's bin, bin/api-keys.js; most cases run that file directly, sparing npm's start-up.
  */
-function apiKeys(args: string[], env: Record<string, string | undefined> = {}, via: 'npx' | 'bin' = 'bin'): Promise<Run> {
+function apiKeys(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  via: 'npx' | 'bin' = 'bin',
+  input?: string,
+): Promise<Run> {
   const environment: Record<string, string | undefined> = {
     ...process.env,
     npm_config_update_notifier: 'false',
@@ -45,9 +50,15 @@ function apiKeys(args: string[], env: Record<string, string | undefined> = {}, v
   };
   return new Promise((done) => {
     const [command, commandArgs] = via === 'npx' ? ['npx', ['api-keys', ...args]] : [process.execPath, [BIN, ...args]];
-    execFile(command, commandArgs, { cwd: REPOSITORY, env: environment as NodeJS.ProcessEnv }, (error, stdout, stderr) => {
-      done({ code: error ? Number(error.code) : 0, stdout, stderr });
-    });
+    const child = execFile(
+      command,
+      commandArgs,
+      { cwd: REPOSITORY, env: environment as NodeJS.ProcessEnv },
+      (error, stdout, stderr) => {
+        done({ code: error ? Number(error.code) : 0, stdout, stderr });
+      },
+    );
+    child.stdin?.end(input);
   });
 }
 
@@ -68,6 +79,36 @@ afterAll(async () => {
 });
 
 describe('npx api-keys', () => {
+  it(
+    'revoke ends a key by its secret (read from stdin with -, no credentials needed) or by tenant and id',
+    async () => {
+      const REVOKING = 'cli-revoke';
+      const byId = JSON.parse((await apiKeys(['create', '--json', '--tenant', REVOKING, '--name', 'Housekeeping'])).stdout);
+      const revoked = await apiKeys(['revoke', '--tenant', REVOKING, '--key-id', byId.id, '--reason', 'unused']);
+      expect(revoked.code).toBe(0);
+      expect(revoked.stdout).toMatch(/^status\s+revoked$/m);
+      expect(revoked.stdout).toMatch(/^revokedReason\s+unused$/m);
+
+      const leaked = JSON.parse((await apiKeys(['create', '--json', '--tenant', REVOKING, '--name', 'Leaked'])).stdout);
+      const noCredentials = { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined };
+      const accepted = await apiKeys(['revoke', '--key', '-'], noCredentials, 'bin', `${leaked.key}\n`);
+      expect(accepted).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Accepted\. If this is a key of this service/) });
+      expect(accepted.stdout).not.toContain(leaked.key);
+      expect((await apiKeys(['verify', '--key', leaked.key])).stdout).toMatch(/^code\s+NOT_FOUND$/m);
+      expect(JSON.parse((await apiKeys(['get', '--json', '--tenant', REVOKING, '--key-id', leaked.id])).stdout)).toMatchObject({
+        status: 'revoked',
+        revokedReason: 'leaked',
+      });
+
+      const malformed = await apiKeys(['revoke', '--key', 'ak_not_a_key'], noCredentials);
+      expect(malformed).toMatchObject({ code: 1, stderr: expect.stringContaining('key: is not a key') });
+      expect((await apiKeys(['revoke'])).code).toBe(2);
+      expect((await apiKeys(['revoke', '--key', leaked.key, '--tenant', REVOKING])).code).toBe(2);
+      expect((await apiKeys(['revoke', '--key', '-'], {}, 'bin', '')).code).toBe(2);
+    },
+    CASE_TIMEOUT_MS,
+  );
+
   it(
     '--help on the program and on every command, exit 0',
     async () => {

@@ -3,10 +3,12 @@
  * default chain (here, the environment), as a back office would run it. A small
  * proxy in front of the server injects a 503 to show the client retries it.
  */
+
 import { once } from 'node:events';
 import { createServer, request as forward, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiKeyServiceClient, ApiProblemError, SelfServiceClient } from '../../src/client';
+import { generateKey } from '../../src/domain/key-format';
 import { PROBLEM_HEADERS, problem } from '../../src/problem';
 import { type LocalServerProcess, startLocalServer } from '../support/local-server-process';
 import { documentedFetch } from '../support/openapi-validation';
@@ -96,6 +98,35 @@ describe('ApiKeyServiceClient against npm start', () => {
     });
     const self = new SelfServiceClient({ endpoint: server.baseUrl, apiKey: created.key, fetch: documentedFetch });
     expect(await self.whoami()).toMatchObject({ tenantId: TENANT, keyId: created.id });
+  });
+
+  it('revokes a key by id (admin and self-service) and by its secret (with no credentials), once each', async () => {
+    const manager = await client.createKey(TENANT, { name: 'Manager', scopes: ['keys:manage'] });
+    const self = new SelfServiceClient({ endpoint: server.baseUrl, apiKey: manager.key, fetch: documentedFetch });
+    const [byAdmin, bySelf, bySecret] = await Promise.all(
+      ['By admin', 'By a key', 'Leaked'].map((name) => client.createKey(TENANT, { name })),
+    );
+    expect(await client.revokeKey(TENANT, byAdmin.id, { reason: 'unused' })).toMatchObject({
+      status: 'revoked',
+      revokedReason: 'unused',
+    });
+    expect(await self.revokeKey(bySelf.id)).toMatchObject({ status: 'revoked', revokedReason: 'leaked' });
+    const anonymous = new ApiKeyServiceClient({
+      endpoint: server.baseUrl,
+      credentials: async () => {
+        throw new Error('POST /revoke needs no credentials');
+      },
+      fetch: documentedFetch,
+    });
+    const accepted = await anonymous.revokeKeyBySecret(bySecret.key);
+    expect(
+      await anonymous.revokeKeyBySecret('ak_000000000000000000000000000000000000000000').catch((error) => error),
+    ).toMatchObject({
+      status: 400,
+    });
+    expect(await anonymous.revokeKeyBySecret(generateKey())).toEqual(accepted);
+    expect(await client.getKey(TENANT, bySecret.id)).toMatchObject({ status: 'revoked', revokedReason: 'leaked' });
+    expect(await client.verifyKey(bySecret.key)).toEqual({ valid: false, code: 'NOT_FOUND' });
   });
 
   it("sets and reads a tenant's plan, and reads its usage as admin and as one of its keys", async () => {

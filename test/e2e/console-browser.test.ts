@@ -39,6 +39,8 @@ beforeAll(async () => {
     DATA_DIR: join(dataDir.path, 'data'),
     CONSOLE_SCOPES: 'orders:read orders:write',
     CONSOLE_USERS_FILE: usersFile,
+    // Not the default week: the console says a key expires soon within the deployment's window.
+    EXPIRY_WARNING_SECONDS: String(4 * 86_400),
   });
   consoleUrl = `${server.baseUrl}/console`;
   browser = await launchChromium();
@@ -249,6 +251,52 @@ describeInBrowser('the console', () => {
     expect((await whoami(oldKey)).status).toBe(401);
     expect((await whoami(newKey)).status).toBe(200);
     expect(await renderedMarkup(page)).not.toContain(newKey);
+    await context.close();
+  });
+
+  it('revokes from the row menu once confirmed: the key stops working and is listed as revoked; a key expiring soon says when', async () => {
+    const { context, page } = await openConsole();
+    await signIn(page, consoleUrl, ALICE);
+    const leaked = await createKey(page, 'Pasted in chat');
+    await page.getByRole('button', { name: 'Done' }).click();
+    await chooseAction(page, 'Pasted in chat', 'Revoke');
+    const confirm = page.getByRole('dialog', { name: 'Revoke API key' });
+    await expect(confirm.textContent()).resolves.toContain('can never work again');
+    await screenshot(page, '09-revoke-dialog');
+    await confirm.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await row(page, 'Pasted in chat').getByText('revoked', { exact: true }).waitFor();
+    expect((await whoami(leaked)).status).toBe(401);
+    // Ended for good: neither enabled again nor rotated from the menu, only deleted.
+    await page.getByRole('button', { name: 'Actions for Pasted in chat' }).click();
+    const items = await page.getByRole('menu').getByRole('menuitem').allTextContents();
+    expect(items.map((item) => item.trim())).toEqual(['Delete']);
+    await page.keyboard.press('Escape');
+
+    /** A key that expires at the end of the day `days` from now, as the dialog sets it. */
+    const createExpiring = async (name: string, days: number) => {
+      const then = new Date(Date.now() + days * 86_400_000);
+      const day = `${then.getFullYear()}-${String(then.getMonth() + 1).padStart(2, '0')}-${String(then.getDate()).padStart(2, '0')}`;
+      await page.getByRole('button', { name: 'Create API key' }).click();
+      await page.getByRole('textbox', { name: 'Name' }).fill(name);
+      await page.getByLabel('Expires on (optional)').fill(day);
+      await page.getByRole('button', { name: 'Generate API key' }).click();
+      await page.getByRole('button', { name: 'Done' }).click();
+      await row(page, name).waitFor();
+    };
+    await createExpiring('Trial', 2);
+    await expect(
+      row(page, 'Trial')
+        .getByText(/^expires in [23] days$/)
+        .count(),
+    ).resolves.toBe(1);
+    // Five days ahead is beyond this deployment's window of four: nothing said yet.
+    await createExpiring('Next week', 5);
+    await expect(
+      row(page, 'Next week')
+        .getByText(/^expires in/)
+        .count(),
+    ).resolves.toBe(0);
     await context.close();
   });
 

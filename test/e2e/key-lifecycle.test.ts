@@ -60,6 +60,8 @@ describe('admin key lifecycle', () => {
       lastUsedAt: null,
       status: 'active',
       rotatedTo: null,
+      revokedAt: null,
+      revokedReason: null,
       meta: {},
       key,
     });

@@ -157,12 +157,13 @@ describe('README client and CLI sections', () => {
       cwd: REPOSITORY,
       env: { ...shellEnvironment(), npm_config_update_notifier: 'false' },
     });
-    // Two creates and a rotation: each secret once on stdout (the --json one captured), each warning on stderr.
+    // Three creates and a rotation: each secret once on stdout (the --json ones captured), each warning on stderr.
     expect(stdout.match(/^key\s+ak_\S+$/gm)).toHaveLength(2);
-    expect(stderr.match(/shown only this once/g)).toHaveLength(3);
+    expect(stderr.match(/shown only this once/g)).toHaveLength(4);
     expect(stdout).toMatch(/^valid\s+true$/m);
     expect(stdout).toMatch(/^name\s+Deploy bot \(prod\)$/m);
     expect(stdout).toMatch(/^rotatedFrom\s+key_/m);
     expect(stdout).toMatch(/^Deleted key_/m);
+    expect(stdout).toMatch(/^Accepted\. If this is a key of this service, it is revoked/m);
   }, 120_000); // nine npx runs, each starting npm and then Node
 });

@@ -34,6 +34,8 @@ const CUSTOM_PROPS = {
   webAclArn: 'arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/keys/abc',
   auditRetention: Duration.days(30),
   eventSource: 'acme.keys',
+  expiryWarning: Duration.days(3),
+  publicRevocationThrottle: { rateLimit: 2, burstLimit: 4 },
 } satisfies ApiKeyServiceProps;
 
 /** What a synthesized stack looks like, with the logical ids tests refer to. */
@@ -50,6 +52,8 @@ interface Synthesized {
   flushQueueId: string;
   flushDeadLetterQueueId: string;
   flusherId: string;
+  expiryWarningQueueId: string;
+  warnerId: string;
   /** The usage plan of each plan, by plan name. */
   usagePlanIds: Record<string, string>;
   sweeperId: string;
@@ -75,6 +79,8 @@ function describeStack(stack: ApiKeyServiceStack): Synthesized {
     flushQueueId: logicalId(service.cacheFlush.queue),
     flushDeadLetterQueueId: logicalId(service.cacheFlush.deadLetterQueue),
     flusherId: logicalId(service.cacheFlush.flusherFunction),
+    expiryWarningQueueId: logicalId(service.expiryWarnings.queue),
+    warnerId: logicalId(service.expiryWarnings.warnerFunction),
     usagePlanIds: Object.fromEntries(
       Object.entries(service.usagePlans.usagePlans).map(([name, plan]) => [name, logicalId(plan)]),
     ),
@@ -260,8 +266,8 @@ describe('the tables', () => {
 });
 
 describe('the Lambda functions', () => {
-  it("are one per handler plus the two authorizers, the flusher, the audit delivery and sweeper, the usage plans' stage link and reconciler", () => {
-    defaults.template.resourceCountIs('AWS::Lambda::Function', HANDLER_NAMES.length + 7);
+  it("are one per handler plus the two authorizers, the flusher, the expiry warner, the audit delivery and sweeper, the usage plans' stage link and reconciler", () => {
+    defaults.template.resourceCountIs('AWS::Lambda::Function', HANDLER_NAMES.length + 8);
   });
 
   it('run nodejs24.x on arm64, with an explicit handler export', () => {
@@ -301,9 +307,10 @@ describe('the Lambda functions', () => {
         servesConsole,
         usagePlans,
         deliversWaitingRecords,
+        warnsOfExpiry,
       } = HANDLERS[name];
       const flushes = invalidation.includes('flushNow');
-      const schedules = invalidation.includes('flushAt');
+      const schedules = invalidation.includes('flushAt') || warnsOfExpiry;
       expect(functionProperties(defaults, defaults.functionIds[name]).Environment.Variables).toEqual({
         ...(verifiesKeys || tableActions.length + indexActions.length > 0 ? { [ENV.tableName]: { Ref: defaults.tableId } } : {}),
         ...(tenantTableActions.length > 0 ? { [ENV.tenantTableName]: { Ref: defaults.tenantTableId } } : {}),
@@ -320,8 +327,12 @@ describe('the Lambda functions', () => {
               [ENV.flushDeadLetterQueueArn]: arnOf(defaults.flushDeadLetterQueueId),
             }
           : {}),
+        ...(warnsOfExpiry
+          ? { [ENV.expiryWarningSeconds]: '604800', [ENV.expiryWarningQueueArn]: arnOf(defaults.expiryWarningQueueId) }
+          : {}),
         ...(servesConsole
           ? {
+              [ENV.expiryWarningSeconds]: '604800',
               [ENV.consoleAssetsDir]: 'console',
               [ENV.consoleIssuer]: { 'Fn::GetAtt': [userPoolId(defaults), 'ProviderURL'] },
               [ENV.consoleClientId]: { Ref: userPoolClientId(defaults) },
@@ -335,6 +346,7 @@ describe('the Lambda functions', () => {
       });
       expect(functionProperties(custom, custom.functionIds[name]).Environment.Variables).toMatchObject({
         ...(issuesKeys ? { [ENV.keyPrefix]: 'zk_live' } : {}),
+        ...(warnsOfExpiry || servesConsole ? { [ENV.expiryWarningSeconds]: '259200' } : {}),
       });
     },
   );
@@ -679,6 +691,70 @@ describe('the audit trail', () => {
   });
 });
 
+describe('expiry warnings', () => {
+  it("are scheduled by the handlers that set expiries, with the flush schedules' group, role and dead-letter queue", () => {
+    expect(HANDLER_NAMES.filter((name) => HANDLERS[name].warnsOfExpiry).sort()).toEqual(SCHEDULING_HANDLERS.sort());
+  });
+
+  it('wait in a queue of their own, whose failures join the flushes in their dead-letter queue, consumed by the warner', () => {
+    const queue = defaults.template.findResources('AWS::SQS::Queue')[defaults.expiryWarningQueueId];
+    expect(queue.Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 60,
+      RedrivePolicy: { deadLetterTargetArn: arnOf(defaults.flushDeadLetterQueueId), maxReceiveCount: 10 },
+    });
+    defaults.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: defaults.warnerId },
+      EventSourceArn: arnOf(defaults.expiryWarningQueueId),
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('are written by a warner that may find a key by id and write it, take its messages, and schedule a warning again, and nothing else', () => {
+    const permissions = permissionsOf(defaults.template, roleIdOf(defaults, defaults.warnerId));
+    expect(permissions.map(({ action }) => action).sort()).toEqual(
+      [
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'iam:PassRole',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'scheduler:CreateSchedule',
+        'scheduler:UpdateSchedule',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:ReceiveMessage',
+      ].sort(),
+    );
+    expect(permissions.filter(({ action }) => action.startsWith('scheduler:'))).toEqual([
+      { action: 'scheduler:CreateSchedule', resource: flushSchedulesArn(defaults) },
+      { action: 'scheduler:UpdateSchedule', resource: flushSchedulesArn(defaults) },
+    ]);
+    expect(functionProperties(defaults, defaults.warnerId).Environment.Variables).toEqual({
+      [ENV.tableName]: { Ref: defaults.tableId },
+      [ENV.flushScheduleGroup]: defaults.service.cacheFlush.scheduleGroup.scheduleGroupName,
+      [ENV.flushScheduleRoleArn]: arnOf(defaults.flushRoleId),
+      [ENV.flushQueueArn]: arnOf(defaults.flushQueueId),
+      [ENV.flushDeadLetterQueueArn]: arnOf(defaults.flushDeadLetterQueueId),
+      [ENV.expiryWarningSeconds]: '604800',
+      [ENV.expiryWarningQueueArn]: arnOf(defaults.expiryWarningQueueId),
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
+
+  it.each([
+    [{ expiryWarning: Duration.seconds(59) }, /expiryWarning must be a whole number of seconds from a minute to 366 days/],
+    [{ expiryWarning: Duration.days(367) }, /expiryWarning/],
+    [{ expiryWarning: Duration.millis(90_500) }, /expiryWarning/],
+    [{ publicRevocationThrottle: { rateLimit: -1, burstLimit: 1 } }, /throttle of POST \/revoke/],
+    [{ publicRevocationThrottle: { rateLimit: 1, burstLimit: 0.5 } }, /burst of POST \/revoke/],
+  ])('refuses %p', (props, message) => {
+    expect(() => new ApiKeyService(new Stack(testApp(), 'Bad'), 'Keys', props)).toThrow(message);
+  });
+});
+
 describe('scheduled authorizer cache flushes', () => {
   const role = (synthesized: Synthesized) => synthesized.template.findResources('AWS::IAM::Role')[synthesized.flushRoleId];
   it('are scheduled by the handlers that set expiry times: create (expiresAt), update (expiresAt) and rotate (grace period)', () => {
@@ -717,7 +793,7 @@ describe('scheduled authorizer cache flushes', () => {
     ]);
   });
 
-  it('whose one permission is putting a flush on the queue, or in its dead-letter queue when that fails', () => {
+  it('whose one permission is putting a flush or an expiry warning on its queue, or in their dead-letter queue when that fails', () => {
     const { Properties } = role(defaults);
     expect(Properties.ManagedPolicyArns).toBeUndefined();
     expect(Properties.Policies).toBeUndefined();
@@ -725,6 +801,7 @@ describe('scheduled authorizer cache flushes', () => {
       sortPermissions([
         { action: 'sqs:SendMessage', resource: arnOf(defaults.flushQueueId) },
         { action: 'sqs:SendMessage', resource: arnOf(defaults.flushDeadLetterQueueId) },
+        { action: 'sqs:SendMessage', resource: arnOf(defaults.expiryWarningQueueId) },
       ]),
     );
   });
@@ -746,14 +823,19 @@ describe('scheduled authorizer cache flushes', () => {
     },
   );
 
-  it('are the only things that may pass the flush role', () => {
+  it('are the only things that may pass the flush role, with the warner, which schedules warnings in their group', () => {
     const passers = Object.values(defaults.template.findResources('AWS::IAM::Policy')).filter(({ Properties }) =>
       (Properties.PolicyDocument.Statement as { Action: string | string[] }[]).some((statement) =>
         [statement.Action].flat().includes('iam:PassRole'),
       ),
     );
     const passerRoles = passers.flatMap(({ Properties }) => Properties.Roles.map((ref: { Ref: string }) => ref.Ref)).sort();
-    expect(passerRoles).toEqual(SCHEDULING_HANDLERS.map((name) => roleIdOf(defaults, defaults.functionIds[name])).sort());
+    expect(passerRoles).toEqual(
+      [
+        ...SCHEDULING_HANDLERS.map((name) => roleIdOf(defaults, defaults.functionIds[name])),
+        roleIdOf(defaults, defaults.warnerId),
+      ].sort(),
+    );
   });
 
   it('add no dependency cycle, which synth would refuse: the stage registration needs the RestApi, never its methods, stage or functions', () => {
@@ -920,7 +1002,7 @@ describe('the REST API', () => {
     expect(defaults.template.findResources('AWS::Logs::LogGroup')[accessLogGroupId].Properties.RetentionInDays).toBe(365);
   });
 
-  it('logs execution errors only, never request data, and throttles the stage', () => {
+  it('logs execution errors only, never request data, throttles the stage, and POST /revoke on its own', () => {
     defaults.template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'v1',
       MethodSettings: [
@@ -932,11 +1014,16 @@ describe('the REST API', () => {
           ThrottlingRateLimit: 100,
           ThrottlingBurstLimit: 200,
         },
+        // One limit for all callers of the method that anyone may call with a key to end it.
+        { HttpMethod: 'POST', ResourcePath: '/~1revoke', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
       ],
     });
     custom.template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',
-      MethodSettings: [Match.objectLike({ DataTraceEnabled: false, ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 })],
+      MethodSettings: [
+        Match.objectLike({ DataTraceEnabled: false, ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 }),
+        { HttpMethod: 'POST', ResourcePath: '/~1revoke', ThrottlingRateLimit: 2, ThrottlingBurstLimit: 4 },
+      ],
     });
   });
 
@@ -1035,6 +1122,7 @@ describe('grantAdmin', () => {
         invoke('/prod/GET/tenants/*/keys'),
         invoke('/prod/GET/tenants/*/keys/*'),
         invoke('/prod/PATCH/tenants/*/keys/*'),
+        invoke('/prod/POST/tenants/*/keys/*/revoke'),
         invoke('/prod/PUT/tenants/*'),
         invoke('/prod/GET/tenants/*'),
         invoke('/prod/GET/tenants/*/usage'),

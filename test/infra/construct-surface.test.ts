@@ -96,6 +96,25 @@ describe('grants', () => {
     expect(Object.keys(environmentOf(fn)).sort()).toEqual([ENV.flushQueueUrl, ENV.flushTargetsPath].sort());
   });
 
+  it("expiry warnings: the window, their queue, and the flush schedules' group, role and dead-letter queue, granted once", () => {
+    const fn = operatorFunction('Warner');
+    const grant = service.expiryWarnings.grantScheduleWarnings(fn);
+    expect(actionsOf(grant)).toEqual(['scheduler:CreateSchedule', 'scheduler:UpdateSchedule']);
+    expect(Object.keys(environmentOf(fn)).sort()).toEqual(
+      [
+        ENV.expiryWarningSeconds,
+        ENV.expiryWarningQueueArn,
+        ENV.flushScheduleGroup,
+        ENV.flushScheduleRoleArn,
+        ENV.flushQueueArn,
+        ENV.flushDeadLetterQueueArn,
+      ].sort(),
+    );
+    expect(environmentOf(fn)[ENV.expiryWarningSeconds]).toBe('604800');
+    // The flush schedules' own grant, asked again by the same function, is the one it has.
+    expect(service.cacheFlush.grantScheduleFlush(fn)).toBe(grant);
+  });
+
   it("the usage plans' operations", () => {
     const fn = operatorFunction('Arranger');
     const grant = service.usagePlans.grantOperations(fn, ['arrangeKeys', 'readUsage']);

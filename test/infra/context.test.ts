@@ -17,10 +17,19 @@ describe('the app reads the service options from CDK context', () => {
         throttlingBurstLimit: '100',
         logRetentionDays: '30',
         apiGatewayCloudWatchRole: 'false',
+        expiryWarningSeconds: '86400',
+        publicRevocationRateLimit: '2',
+        publicRevocationBurstLimit: '3',
       });
       template.hasResourceProperties('AWS::ApiGateway::Stage', {
         StageName: 'prod',
-        MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 })],
+        MethodSettings: [
+          Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }),
+          Match.objectLike({ HttpMethod: 'POST', ResourcePath: '/~1revoke', ThrottlingRateLimit: 2, ThrottlingBurstLimit: 3 }),
+        ],
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ EXPIRY_WARNING_SECONDS: '86400' }) },
       });
       template.hasResourceProperties('AWS::ApiGateway::Authorizer', { AuthorizerResultTtlInSeconds: 0 });
       template.hasResourceProperties('AWS::Lambda::Function', {
@@ -88,6 +97,8 @@ describe('the app reads the service options from CDK context', () => {
     ['logRetentionDays', '31', /retention CloudWatch Logs offers/],
     ['apiGatewayCloudWatchRole', 'no', /true or false/],
     ['keyPrefix', '', /non-empty string/],
+    ['expiryWarningSeconds', '30', /expiryWarning must be a whole number of seconds from a minute/],
+    ['publicRevocationRateLimit', '5', /give both, or neither/],
   ])('refuses %s=%j with a clear message', (key, value, message) => {
     expect(() => buildApp(testApp({ context: { [key]: value } }))).toThrow(message);
   });

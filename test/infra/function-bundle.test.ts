@@ -77,24 +77,12 @@ describe('bundleFunction, as esbuild tree-shakes it (its metafile)', () => {
     expect([...packagesIn(metafile, allModules(metafile))].filter((name) => name.startsWith('@aws-sdk/'))).toEqual([]);
   });
 
-  const flushes = (entry: string) =>
-    Object.values(HANDLERS).some((definition) => definition.entry === entry && definition.invalidation.length > 0);
-  const withinBudget = Object.values(HANDLERS)
+  const handlers = Object.values(HANDLERS)
     .map((definition) => definition.entry)
-    .filter((entry) => !flushes(entry) && entry !== HANDLERS.verifyKey.entry);
-  const overBudget = Object.values(HANDLERS)
-    .map((definition) => definition.entry)
-    .filter(flushes);
+    .filter((entry) => entry !== HANDLERS.verifyKey.entry);
 
-  it.each(withinBudget)('keeps %s within 500 KB at init', (module) => {
+  it.each(handlers)('keeps %s within 500 KB at init', (module) => {
     const metafile = bundle(module);
     expect(bytesOf(metafile, loadedAtInit(metafile))).toBeLessThanOrEqual(HANDLER_BUDGET_BYTES);
-  });
-
-  // A known miss (docs/performance.md): the cache flush's and scheduler's clients load at init, about 110 KB
-  // over the budget. This keeps them from growing further unnoticed.
-  it.each(overBudget)('keeps %s, which flushes caches, within 640 KB at init', (module) => {
-    const metafile = bundle(module);
-    expect(bytesOf(metafile, loadedAtInit(metafile))).toBeLessThanOrEqual(640 * 1024);
   });
 });

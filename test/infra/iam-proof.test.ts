@@ -6,6 +6,7 @@
  * against its role's policies with AWS's policy logic (@cloud-copilot/iam-simulate).
  */
 import '../fixtures/handler-env';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../bin/service-app';
@@ -16,6 +17,7 @@ import {
   AUDIT_DELIVERY_ENTRY,
   AUDIT_SWEEPER_ENTRY,
   AUTHORIZER_ENTRY,
+  EXPIRY_WARNER_ENTRY,
   FLUSHER_ENTRY,
   HANDLERS,
   type HandlerName,
@@ -79,10 +81,7 @@ const conditionFailed = () =>
 
 /** A flush schedule exists already under the name the function asks for: it moves it instead. */
 function scheduleExists(fn: FunctionHarness): void {
-  const { CreateScheduleCommand, ConflictException } = fn.sdk.scheduler;
-  fn.mocks.scheduler
-    .on(CreateScheduleCommand)
-    .rejects(new ConflictException({ Message: 'exists', message: 'exists', $metadata: {} }));
+  fn.mocks.flush.on('CreateSchedule').rejects(Object.assign(new Error('exists'), { name: 'ConflictException' }));
 }
 
 /**
@@ -109,6 +108,38 @@ async function onFakeClock<T>(run: () => Promise<T>): Promise<T> {
   } finally {
     jest.useRealTimers();
   }
+}
+
+/** A revocation's refused write, the scenario's last: the store reads the key to tell why (here: deleted meanwhile). */
+function deletedMeanwhile(fn: FunctionHarness, record: { keyHash: string }): void {
+  fn.mocks.ddb.on(fn.sdk.documents.UpdateCommand).callsFake(() => {
+    fn.table.items.delete(record.keyHash);
+    throw conditionFailed();
+  });
+}
+
+/** GitHub's published keys, as its endpoint answers them, and a payload signed with the first. */
+function gitHubSigning() {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const keyIdentifier = 'f9525bf080f75b3506ca1ead061add62b8633a346606dc5fe544e29231c6ee0d';
+  const published = {
+    public_keys: [{ key_identifier: keyIdentifier, key: publicKey.export({ type: 'spki', format: 'pem' }), is_current: true }],
+  };
+  const signed = (tokens: string[]) => {
+    const body = JSON.stringify(
+      tokens.map((token) => ({ token, type: 'api_key', url: 'https://github.com/o/r/blob/x', source: 'content' })),
+    );
+    return adminEvent({
+      method: 'POST',
+      resource: '/secret-scanning/github',
+      body,
+      headers: {
+        'Github-Public-Key-Identifier': keyIdentifier,
+        'Github-Public-Key-Signature': sign('sha256', Buffer.from(body), privateKey).toString('base64'),
+      },
+    });
+  };
+  return { published, signed };
 }
 
 /** What each function does in its life: every path that makes a call of a kind no other path makes. */
@@ -245,6 +276,55 @@ const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
       throw conditionFailed();
     });
     expect((await fn.handler(remove(other.keyId))).statusCode).toBe(204);
+  },
+  [HANDLERS.revokeKey.entry]: async (load) => {
+    const record = keyRecord({ tenantId: TENANT });
+    const gone = keyRecord({ tenantId: TENANT });
+    const full = fullKey();
+    const fn = load([record, gone, full]);
+    const revoke = (keyId: string) =>
+      adminEvent({
+        method: 'POST',
+        resource: '/tenants/{tenantId}/keys/{keyId}/revoke',
+        pathParameters: { tenantId: TENANT, keyId },
+        body: { reason: 'leaked' },
+      });
+    expect((await fn.handler(revoke(record.keyId))).statusCode).toBe(200);
+    // A key whose delivery is behind: the revocation's record is the one beyond, and nothing is delivered.
+    expect((await fn.handler(revoke(full.keyId))).statusCode).toBe(200);
+    deletedMeanwhile(fn, gone);
+    expect((await fn.handler(revoke(gone.keyId))).statusCode).toBe(404);
+  },
+  [HANDLERS.revokeKeyBySecret.entry]: async (load) => {
+    const key = testKey();
+    const fullSecret = testKey();
+    const full = { ...fullKey(), keyHash: keyRecord({ key: fullSecret }).keyHash };
+    const fn = load([keyRecord({ key, tenantId: TENANT }), full]);
+    const revoke = (secret: string) => adminEvent({ method: 'POST', resource: '/revoke', body: { key: secret } });
+    expect((await fn.handler(revoke(key))).statusCode).toBe(202);
+    expect((await fn.handler(revoke(fullSecret))).statusCode).toBe(202);
+    // An unknown key costs the same one read, and nothing else.
+    expect((await fn.handler(revoke(testKey()))).statusCode).toBe(202);
+  },
+  [HANDLERS.githubSecretScanning.entry]: async (load) => {
+    const { published, signed } = gitHubSigning();
+    const key = testKey();
+    const fullSecret = testKey();
+    const full = { ...fullKey(), keyHash: keyRecord({ key: fullSecret }).keyHash };
+    const fn = load([keyRecord({ key, tenantId: TENANT }), full]);
+    // GitHub's keys: fetched once, and kept in the tenant table for every environment.
+    const github = jest.spyOn(globalThis, 'fetch').mockImplementation(async () => Response.json(published));
+    try {
+      const answer = await fn.handler(signed([key, fullSecret, testKey()]));
+      expect(JSON.parse(answer.body).map((entry: { label: string }) => entry.label)).toEqual([
+        'true_positive',
+        'true_positive',
+        'false_positive',
+      ]);
+      expect(github).toHaveBeenCalledTimes(1);
+    } finally {
+      github.mockRestore();
+    }
   },
   [HANDLERS.listAudit.entry]: async (load) => {
     const { handler } = load();
@@ -410,13 +490,38 @@ const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
       planMoves: { finished: 1, left: 0 },
     });
   },
+  [EXPIRY_WARNER_ENTRY]: async (load) => {
+    // Due: inside the deployed window (a week).
+    const soon = new Date(Date.now() + 24 * 60 * 60_000).toISOString();
+    const expiring = keyRecord({ tenantId: TENANT, expiresAt: soon });
+    const changing = keyRecord({ tenantId: TENANT, expiresAt: soon });
+    // Keys given a later expiry whose schedules an older change overwrote: each is scheduled again.
+    const moved = keyRecord({ tenantId: TENANT, expiresAt: FUTURE });
+    const movedAgain = keyRecord({ tenantId: TENANT, expiresAt: FUTURE });
+    const fn = load([expiring, changing, moved, movedAgain]);
+    const warning = (key: { keyId: string }, messageId: string) => ({
+      messageId,
+      body: JSON.stringify({ tenantId: TENANT, keyId: key.keyId, expiresAt: soon }),
+    });
+    expect(await fn.handler({ Records: [warning(expiring, 'm1'), warning(moved, 'm3')] })).toEqual({ batchItemFailures: [] });
+    expect(fn.table.items.get(expiring.keyHash)?.expiryWarnedFor).toBe(soon);
+    scheduleExists(fn);
+    expect(await fn.handler({ Records: [warning(movedAgain, 'm4')] })).toEqual({ batchItemFailures: [] });
+    expect(fn.mocks.flush.calls()).toHaveLength(3);
+    // A refused write: the store reads the key to tell why (here: disabled meanwhile, so no warning is due).
+    fn.mocks.ddb.on(fn.sdk.documents.UpdateCommand).callsFake(() => {
+      (fn.table.items.get(changing.keyHash) as { enabled: boolean }).enabled = false;
+      throw conditionFailed();
+    });
+    expect(await fn.handler({ Records: [warning(changing, 'm2')] })).toEqual({ batchItemFailures: [] });
+  },
   [FLUSHER_ENTRY]: async (load) => {
     const fn = load();
     const flush = (followUp: boolean) => JSON.stringify({ requestedAt: FUTURE, followUp });
     const batch = { Records: [flush(false), flush(true)].map((body, index) => ({ messageId: `m${index}`, body })) };
     expect(await fn.handler(batch)).toEqual({ batchItemFailures: [] });
     // Both registered stages: the service's, and the example API's in its own stack.
-    expect(fn.mocks.apiGateway.calls()).toHaveLength(2);
+    expect(fn.mocks.flush.calls('FlushStageAuthorizersCache')).toHaveLength(2);
   },
 };
 
@@ -425,20 +530,25 @@ const SCENARIOS: Record<string, (load: Load) => Promise<void>> = {
  * deletes; its stream poller reads each stream the function is mapped to, and sends a batch that failed every
  * retry to the mapping's on-failure queue.
  */
-function callsByLambda(entry: string, environment: Record<string, string>, id: string): RecordedCall[] {
-  if (entry === FLUSHER_ENTRY) {
-    return ['ReceiveMessageCommand', 'GetQueueAttributesCommand', 'DeleteMessageCommand'].map((command) => ({
-      command,
-      input: { QueueUrl: environment[ENV.flushQueueUrl] },
-    }));
-  }
-  return template.eventSourcesOf(id).flatMap(({ eventSourceArn, onFailure }) => [
+function callsByLambda(id: string): RecordedCall[] {
+  return template.eventSourcesOf(id).flatMap(({ eventSourceArn, onFailure }) =>
+    eventSourceArn.startsWith('arn:aws:sqs:')
+      ? ['ReceiveMessageCommand', 'GetQueueAttributesCommand', 'DeleteMessageCommand'].map((command) => ({
+          command,
+          input: { QueueArn: eventSourceArn },
+        }))
+      : streamCalls(eventSourceArn, onFailure),
+  );
+}
+
+function streamCalls(eventSourceArn: string, onFailure: string | undefined): RecordedCall[] {
+  return [
     ...['DescribeStreamCommand', 'GetRecordsCommand', 'GetShardIteratorCommand', 'ListStreamsCommand'].map((command) => ({
       command,
       input: { StreamArn: eventSourceArn },
     })),
     ...(onFailure ? [{ command: 'SendMessageCommand', input: { QueueArn: onFailure } }] : []),
-  ]);
+  ];
 }
 
 let template: ResolvedTemplate;
@@ -453,6 +563,7 @@ beforeAll(() => {
   const { service } = stack;
   functions.push({ entry: AUTHORIZER_ENTRY, id: logicalId(service.authorizerFunction) });
   functions.push({ entry: FLUSHER_ENTRY, id: logicalId(service.cacheFlush.flusherFunction) });
+  functions.push({ entry: EXPIRY_WARNER_ENTRY, id: logicalId(service.expiryWarnings.warnerFunction) });
   functions.push({ entry: JWT_AUTHORIZER_ENTRY, id: logicalId(service.consoleAuthorizerFunction) });
   const [link] = Object.values(Template.fromStack(stack).findResources('Custom::UsagePlanStages'));
   functions.push({ entry: USAGE_PLAN_LINK_ENTRY, id: link.Properties.ServiceToken['Fn::GetAtt'][0] });
@@ -481,7 +592,7 @@ async function callsOf(entry: string, id: string): Promise<RecordedCall[]> {
     return harness;
   };
   await SCENARIOS[entry](load);
-  return [...harnesses.flatMap((harness) => harness.calls()), ...callsByLambda(entry, environment, id)];
+  return [...harnesses.flatMap((harness) => harness.calls()), ...callsByLambda(id)];
 }
 
 describe('IAM proof', () => {
@@ -493,6 +604,7 @@ describe('IAM proof', () => {
     AUTHORIZER_ENTRY,
     JWT_AUTHORIZER_ENTRY,
     FLUSHER_ENTRY,
+    EXPIRY_WARNER_ENTRY,
     USAGE_PLAN_LINK_ENTRY,
     USAGE_PLAN_RECONCILER_ENTRY,
     AUDIT_SWEEPER_ENTRY,

@@ -57,6 +57,33 @@ describe('the OpenAPI document', () => {
     });
   });
 
+  it("describes the routes that end leaked keys: POST /revoke's one answer, GitHub's payload, size and feedback", () => {
+    const revoke = document.paths['/revoke'].post!;
+    expect(Object.keys(revoke.responses)).toContain('202');
+    expect(revoke.responses['202']).toMatchObject({
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/RevocationAccepted' } } },
+    });
+    expect(document.components.schemas.RevokeKeyBySecretRequest).toMatchObject({
+      required: ['key'],
+      additionalProperties: false,
+    });
+    const github = document.paths['/secret-scanning/github'].post!;
+    expect(github.parameters?.map(({ name, in: where, required }) => ({ name, where, required }))).toEqual([
+      { name: 'Github-Public-Key-Identifier', where: 'header', required: true },
+      { name: 'Github-Public-Key-Signature', where: 'header', required: true },
+    ]);
+    expect(github.responses['413']).toMatchObject({ description: 'The body is over 1 MiB.' });
+    expect(github.responses['401']).toMatchObject({ description: expect.stringContaining('signature') });
+    expect(document.components.schemas.SecretScanningFeedback).toMatchObject({
+      type: 'array',
+      items: { required: ['token_hash', 'token_type', 'label'], additionalProperties: false },
+    });
+    // Every other route with a body keeps §3's 10 KiB.
+    expect(document.paths['/tenants/{tenantId}/keys/{keyId}/revoke'].post!.responses['413']).toEqual({
+      $ref: '#/components/responses/ContentTooLarge',
+    });
+  });
+
   it('passes redocly lint (recommended-strict), offline', async () => {
     const workspace = await makeTempDir('openapi-lint');
     try {

@@ -46,7 +46,7 @@ function statOf(properties: Record<string, any>): { statistic: string; period: n
   return stat ? { statistic: stat.Stat, period: stat.Period } : { statistic: properties.Statistic, period: properties.Period };
 }
 
-const WORKERS = [...Object.keys(HANDLERS), 'flusher', 'auditDelivery', 'usagePlanReconciler'].sort();
+const WORKERS = [...Object.keys(HANDLERS), 'flusher', 'expiryWarner', 'auditDelivery', 'usagePlanReconciler'].sort();
 const ALL_FUNCTIONS = [...WORKERS, 'authorizer', 'consoleAuthorizer'].sort();
 
 describe('alarms, on by default', () => {
@@ -64,12 +64,13 @@ describe('alarms, on by default', () => {
     });
   });
 
-  it('function errors: one per handler, the flusher, the audit delivery and the usage plan reconciler, none for the authorizers (refusals throw)', () => {
+  it('function errors: one per handler, the flusher, the expiry warner, the audit delivery and the usage plan reconciler, none for the authorizers (refusals throw)', () => {
     const { functionErrors } = defaults.service.monitoring!.alarms;
     expect(Object.keys(functionErrors).sort()).toEqual(WORKERS);
     const workers: Record<string, unknown> = {
       ...defaults.service.handlers,
       flusher: defaults.service.cacheFlush.flusherFunction,
+      expiryWarner: defaults.service.expiryWarnings.warnerFunction,
       auditDelivery: defaults.service.auditTrail.deliveryFunction,
       usagePlanReconciler: defaults.service.usagePlans.reconcilerFunction,
     };

@@ -229,7 +229,8 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (engineName, start) => {
   });
 
   describe('records waiting in a key', () => {
-    it('leave no room for another beyond 10: the change is refused as such, and writes nothing', async () => {
+    /** A key of a fresh tenant in which 10 records wait, as many as may. */
+    async function fullKey() {
       const tenant = freshTenant();
       const waiting = Array.from({ length: 10 }, (_, minute) => ({
         ...auditRecord(null, 'key.updated', minute),
@@ -237,6 +238,11 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (engineName, start) => {
       }));
       const record = newRecord(tenant, { auditRecords: waiting, auditPending: waiting[0].at });
       await createAll([record]);
+      return { tenant, waiting, record };
+    }
+
+    it('leave no room for another beyond 10: the change is refused as such, and writes nothing', async () => {
+      const { tenant, waiting, record } = await fullKey();
       const next = { ...auditRecord(record.keyId, 'key.updated', 11), tenantId: tenant };
 
       await expect(store.update(record, { name: 'more' }, next)).rejects.toBeInstanceOf(NoRoomForRecordError);
@@ -248,6 +254,81 @@ describe.each(ENGINES)('DynamoKeyStore on %s', (engineName, start) => {
 
       await store.settleAudit(record, [waiting[0].id]);
       await expect(store.update(record, { name: 'more' }, next)).resolves.toMatchObject({ after: { name: 'more' } });
+    });
+
+    it('leave room for a revocation all the same: its record is the one beyond 10, once', async () => {
+      const { tenant, record } = await fullKey();
+      const revocation = { at: '2030-01-02T00:00:00.000Z', reason: 'leaked' as const };
+      const revoked = { ...auditRecord(record.keyId, 'key.revoked', 11), tenantId: tenant };
+
+      await expect(store.revoke(record, revocation, revoked)).resolves.toMatchObject({ after: { revokedReason: 'leaked' } });
+      expect((await rawItem(record.keyHash))?.auditRecords).toHaveLength(11);
+      const after = { ...record, enabled: false, revokedAt: revocation.at, revokedReason: revocation.reason };
+      const next = { ...auditRecord(record.keyId, 'key.updated', 12), tenantId: tenant };
+      await expect(store.update(after, { name: 'more' }, next)).rejects.toBeInstanceOf(NoRoomForRecordError);
+    });
+  });
+
+  describe('revocation and expiry warnings', () => {
+    const revocation = { at: '2030-01-02T00:00:00.000Z', reason: 'leaked' as const };
+
+    it('revokes once: disabled with its record; a second revocation finds it so and writes nothing', async () => {
+      const tenant = freshTenant();
+      const record = newRecord(tenant);
+      await createAll([record]);
+      const change = await store.revoke(record, revocation, { ...auditRecord(record.keyId, 'key.revoked', 1), tenantId: tenant });
+      expect(change?.before).toMatchObject({ enabled: true });
+      expect(change?.after).toMatchObject({ enabled: false, revokedAt: revocation.at, revokedReason: 'leaked' });
+      const again = await store.revoke(
+        record,
+        { ...revocation, reason: 'unused' },
+        {
+          ...auditRecord(record.keyId, 'key.revoked', 2),
+          tenantId: tenant,
+        },
+      );
+      expect(again?.before).toEqual(again?.after);
+      expect(await rawItem(record.keyHash)).toMatchObject({ revokedReason: 'leaked', auditRecords: [expect.anything()] });
+    });
+
+    it('lets no change decided on the key unrevoked through after a revocation, nor a rotation', async () => {
+      const tenant = freshTenant();
+      const record = newRecord(tenant, { enabled: false });
+      await createAll([record]);
+      await store.revoke(record, revocation, { ...auditRecord(record.keyId, 'key.revoked', 1), tenantId: tenant });
+      await expect(store.update(record, { enabled: true })).rejects.toBeInstanceOf(ConcurrentChangeError);
+      const rotation = { to: `key_${ulid()}`, previousExpiresAt: null };
+      await expect(
+        store.retire(record, { rotation, expiresAt: '2030-01-03T00:00:00.000Z' }, { unexpiredAt: '2030-01-02T00:00:00.000Z' }),
+      ).resolves.toBe('changed');
+      // Read revoked, a rename is written, and it stays revoked.
+      const revoked = { ...record, enabled: false, revokedAt: revocation.at, revokedReason: revocation.reason };
+      await expect(store.update(revoked, { name: 'leaked' })).resolves.toMatchObject({ after: { name: 'leaked' } });
+      expect(await rawItem(record.keyHash)).toMatchObject({ enabled: false, revokedAt: revocation.at, name: 'leaked' });
+    });
+
+    it('writes an expiry warning once, only into an active key with that expiry; a change racing it is refused', async () => {
+      const tenant = freshTenant();
+      const expiresAt = '2031-01-01T00:00:00.000Z';
+      const [active, disabled, moved] = [
+        newRecord(tenant, { expiresAt }),
+        newRecord(tenant, { expiresAt, enabled: false }),
+        newRecord(tenant, { expiresAt: '2032-01-01T00:00:00.000Z' }),
+      ];
+      await createAll([active, disabled, moved]);
+      const warning = (key: KeyRecord, minute: number) => ({
+        expiresAt,
+        record: { ...auditRecord(key.keyId, 'key.expiring', minute), tenantId: tenant },
+      });
+      await expect(store.warnOfExpiry(active, warning(active, 1))).resolves.toBe(true);
+      await expect(store.warnOfExpiry(active, warning(active, 2))).resolves.toBe(false);
+      await expect(store.warnOfExpiry(disabled, warning(disabled, 3))).resolves.toBe(false);
+      await expect(store.warnOfExpiry(moved, warning(moved, 4))).resolves.toBe(false);
+      expect(await rawItem(active.keyHash)).toMatchObject({ expiryWarnedFor: expiresAt, auditRecords: [expect.anything()] });
+      await expect(store.update(active, { name: 'x' }, undefined, undefined, warning(active, 5))).rejects.toBeInstanceOf(
+        ConcurrentChangeError,
+      );
+      expect(await rawItem(disabled.keyHash)).not.toHaveProperty('auditRecords');
     });
   });
 

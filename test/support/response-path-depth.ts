@@ -2,9 +2,9 @@
  * P7, the depth of sequential AWS calls on an admin operation's response path:
  * the deployed handler modules (lambdas/), with their real domain, stores and
  * adapters and the environment the construct gives them, in a process of their
- * own, as a Lambda environment is. Every AWS SDK call is stubbed at its client
- * (DynamoDB by an in-memory table that evaluates the service's expressions,
- * test/fixtures/fake-table.ts) and takes the same made-up latency; each call's
+ * own, as a Lambda environment is. Every AWS call is stubbed at its client, the
+ * SDK's and the small AWS clients' (DynamoDB by an in-memory table that evaluates
+ * the service's expressions, test/fixtures/fake-table.ts), and takes the same made-up latency; each call's
  * start and end are recorded. A call's depth is one more than the deepest call
  * that ended before it started: calls made at once share a depth, and the
  * answer's depth is the deepest call's. Nothing is retried, so no retry counts.
@@ -17,8 +17,11 @@ import { resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
-/** The budgets of DESIGN §15's P7, for a tenant whose usage plan is arranged already. */
-export const P7_BUDGETS = { create: 2, update: 3, delete: 3, rotate: 4 } as const;
+/**
+ * The budgets of DESIGN §15's P7, for a tenant whose usage plan is arranged already;
+ * revoke, which §15 predates, takes update's and delete's: it is one write to a key found by id.
+ */
+export const P7_BUDGETS = { create: 2, update: 3, delete: 3, rotate: 4, revoke: 3 } as const;
 
 export interface DepthMeasure {
   operation: keyof typeof P7_BUDGETS;
@@ -59,46 +62,46 @@ async function measure(): Promise<DepthMeasure[]> {
   const { mockClient } = await import('aws-sdk-client-mock');
   const documents = await import('@aws-sdk/lib-dynamodb');
   const apiGateway = await import('@aws-sdk/client-api-gateway');
-  const scheduler = await import('@aws-sdk/client-scheduler');
-  const ssm = await import('@aws-sdk/client-ssm');
-  const sqs = await import('@aws-sdk/client-sqs');
   const events = await import('@aws-sdk/client-eventbridge');
+  const { SmallAwsClient } = await import('../../src/aws/small-aws-client');
   const { FakeTable } = await import('../fixtures/fake-table');
   const { adminEvent, API_ID, STAGE } = await import('../fixtures/events');
   const { keyRecord } = await import('../fixtures/keys');
 
   const ddb = mockClient(documents.DynamoDBDocumentClient);
   mockClient(apiGateway.APIGatewayClient).onAnyCommand().resolves({});
-  mockClient(scheduler.SchedulerClient).onAnyCommand().resolves({ ScheduleArn: 'arn:aws:scheduler:us-east-1:1:schedule/g/n' });
-  mockClient(ssm.SSMClient)
-    .on(ssm.GetParametersByPathCommand)
-    .resolves({
-      Parameters: [
-        { Name: `${FLUSH_TARGETS_PATH}/service`, Value: JSON.stringify({ kind: 'rest', apiId: API_ID, stageName: STAGE }) },
-      ],
-    });
-  mockClient(sqs.SQSClient).onAnyCommand().resolves({ MessageId: 'm-1' });
   mockClient(events.EventBridgeClient).onAnyCommand().resolves({ FailedEntryCount: 0, Entries: [] });
+  // The small clients' calls (the cache flush's and its schedules'): the registry holds the service's stage, the rest take what they are sent.
+  SmallAwsClient.prototype.send = (async (operation: { name: string }) =>
+    operation.name === 'GetParametersByPath'
+      ? {
+          Parameters: [
+            { Name: `${FLUSH_TARGETS_PATH}/service`, Value: JSON.stringify({ kind: 'rest', apiId: API_ID, stageName: STAGE }) },
+          ],
+        }
+      : {}) as typeof SmallAwsClient.prototype.send;
   const keys = new FakeTable(ddb as never, []);
   const tenants = new FakeTable(ddb as never, [preparedTenant('acme')], undefined, {
     tableName: TENANT_TABLE_NAME,
     keyAttributes: ['tenantId', 'sk'],
   });
 
-  // Every client's send, stubbed as above, now takes LATENCY_MS and is recorded.
+  // Every client's send, stubbed as above, now takes LATENCY_MS and is recorded: an SDK command by its class, a small client's operation by its name.
   const calls: Call[] = [];
   for (const client of [
     documents.DynamoDBDocumentClient,
     apiGateway.APIGatewayClient,
-    scheduler.SchedulerClient,
-    ssm.SSMClient,
-    sqs.SQSClient,
     events.EventBridgeClient,
+    SmallAwsClient,
   ]) {
     const stubbed = client.prototype.send;
-    client.prototype.send = async function (this: unknown, command: { constructor: { name: string } }, ...rest: unknown[]) {
+    client.prototype.send = async function (
+      this: unknown,
+      command: { name?: string; constructor: { name: string } },
+      ...rest: unknown[]
+    ) {
       const call: Call = {
-        name: command.constructor.name.replace(/Command$/, '').replace(/^(Get|Put|Update|Delete)$/, '$1Item'),
+        name: command.name ?? command.constructor.name.replace(/Command$/, '').replace(/^(Get|Put|Update|Delete)$/, '$1Item'),
         start: performance.now(),
       };
       calls.push(call);
@@ -116,6 +119,7 @@ async function measure(): Promise<DepthMeasure[]> {
     update: (await import('../../lambdas/update-key')).handler,
     delete: (await import('../../lambdas/delete-key')).handler,
     rotate: (await import('../../lambdas/rotate-key')).handler,
+    revoke: (await import('../../lambdas/revoke-key')).handler,
   };
 
   /** The calls one request makes, by depth. */
@@ -204,6 +208,23 @@ async function measure(): Promise<DepthMeasure[]> {
           }),
         ),
     },
+    ...[
+      ['plain (flushes now)', {}],
+      ['with a reason (flushes now)', { reason: 'unused' }],
+    ].map(([variant, body]) => ({
+      operation: 'revoke' as const,
+      variant: variant as string,
+      expected: 200,
+      request: () =>
+        handlers.revoke(
+          adminEvent({
+            method: 'POST',
+            resource: '/tenants/{tenantId}/keys/{keyId}/revoke',
+            pathParameters: keyPath(existing().keyId),
+            body,
+          }),
+        ),
+    })),
     ...[
       ['no grace period (flushes now)', {}, {}, {}],
       ['with Idempotency-Key', {}, {}, 'idempotent'],

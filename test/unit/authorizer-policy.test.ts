@@ -8,7 +8,16 @@ import { ACCOUNT_ID, API_ID, methodArn, REGION, STAGE } from '../fixtures/events
 
 const STAGE_ARN = `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${API_ID}/${STAGE}`;
 const SERVICE = compileMethods(SERVICE_PROTECTED_METHODS);
-const SELF_SERVICE = ['POST/keys', 'GET/keys', 'GET/keys/*', 'PATCH/keys/*', 'DELETE/keys/*', 'POST/keys/*/rotate', 'GET/audit'];
+const SELF_SERVICE = [
+  'POST/keys',
+  'GET/keys',
+  'GET/keys/*',
+  'PATCH/keys/*',
+  'DELETE/keys/*',
+  'POST/keys/*/rotate',
+  'POST/keys/*/revoke',
+  'GET/audit',
+];
 
 const statements = (policy: AuthorizerPolicy) => policy.Statement.map(({ Effect, Resource }) => ({ Effect, Resource }));
 /** What API Gateway decides for a request under a policy (the local gateway's evaluation, tested on its own). */
@@ -50,6 +59,8 @@ describe('the service’s own methods', () => {
     ).toBe(true);
     // Open routes are no key's to grant: the gateway lets them through without the authorizer.
     expect(ROUTES.filter((r) => r.authorization === 'none').map((r) => r.path)).toEqual([
+      '/revoke',
+      '/secret-scanning/github',
       '/openapi.json',
       '/console',
       '/console/{file}',

@@ -53,6 +53,8 @@ const ADMIN_CALLS: Record<keyof ApiKeyServiceClient, (client: ApiKeyServiceClien
   updateKey: (client) => client.updateKey('acme', 'key_1', { enabled: false }),
   deleteKey: (client) => client.deleteKey('acme', 'key_1'),
   rotateKey: (client) => client.rotateKey('acme', 'key_1'),
+  revokeKey: (client) => client.revokeKey('acme', 'key_1'),
+  revokeKeyBySecret: (client) => client.revokeKeyBySecret('ak_x'),
   listAudit: (client) => client.listAudit('acme'),
   listAuditPages: (client) => firstPage(client.listAuditPages('acme')),
   verifyKey: (client) => client.verifyKey('ak_x'),
@@ -70,6 +72,7 @@ const SELF_SERVICE_CALLS: Record<keyof SelfServiceClient, (client: SelfServiceCl
   updateKey: (client) => client.updateKey('key_1', { enabled: false }),
   deleteKey: (client) => client.deleteKey('key_1'),
   rotateKey: (client) => client.rotateKey('key_1'),
+  revokeKey: (client) => client.revokeKey('key_1', { reason: 'unused' }),
   listAudit: (client) => client.listAudit(),
   whoami: (client) => client.whoami(),
   usage: (client) => client.usage(),
@@ -81,6 +84,7 @@ const CONSOLE_CALLS: Record<keyof KeysApi, (api: KeysApi) => Promise<unknown>> =
   create: (api) => api.create({ name: 'CI', scopes: [] }),
   setEnabled: (api) => api.setEnabled('key_1', false),
   rotate: (api) => api.rotate('key_1'),
+  revoke: (api) => api.revoke('key_1'),
   remove: (api) => api.remove('key_1'),
 };
 
@@ -102,12 +106,14 @@ async function routesCalled<T>(
 const sorted = (routes: Iterable<string>) => [...new Set(routes)].sort();
 
 describe('the route table', () => {
-  it("is every route the admin client calls, and the client calls every admin route and the API's description", async () => {
+  it("is every route the admin client calls, and the client calls every admin route, the API's description and the holder's revocation", async () => {
     const called = await routesCalled(
       ADMIN_CALLS,
       (fetch) => new ApiKeyServiceClient({ endpoint: ENDPOINT, credentials: CREDENTIALS, fetch }),
     );
-    expect(sorted(Object.values(called))).toEqual(sorted([...routesBehind('iam'), described(routeFor('openApi', 'none'))]));
+    expect(sorted(Object.values(called))).toEqual(
+      sorted([...routesBehind('iam'), described(routeFor('openApi', 'none')), described(routeFor('revokeKeyBySecret', 'none'))]),
+    );
   });
 
   it('is every route the self-service client calls, and the client calls every route behind a key', async () => {

@@ -1,6 +1,13 @@
 import { type KeyRecord, ttlFor } from '../api-key';
 import type { AuthorizerCacheInvalidation } from '../authorizer-cache-invalidation';
 import { ConflictError, KeyNotFoundError, NoRoomForRecordError, StoreConflictError, StoreUnavailableError } from '../errors';
+import {
+  type ExpiryWarnings,
+  expiryWarningOf,
+  needsWarning,
+  WARNING_SCHEDULING_HORIZON_MS,
+  warningDueAt,
+} from '../expiry-warnings';
 import { generateKey, hashKey, hintFor } from '../key-format';
 import type { KeyStore } from '../key-store';
 import type { ChangePlan, KeyWrite, PlanOutcome } from './change-plan';
@@ -22,6 +29,8 @@ export interface ChangeExecutorPorts {
   invalidation: AuthorizerCacheInvalidation;
   /** Without it, a change that finds no room for its record is refused (ConcurrentChangeError). */
   delivery?: WaitingRecordsDelivery;
+  /** Without it, no key is warned of its expiry: for a service whose commands set no expiry. */
+  expiryWarnings?: ExpiryWarnings;
   keyPrefix: string;
   now: () => Date;
 }
@@ -35,7 +44,9 @@ type Invalidation = () => Promise<void>;
  * write that takes access away flushes every protected stage now, and every moment
  * a key will stop working gets a flush scheduled for it. What does not depend on
  * a write's outcome runs alongside the plan's last write, so an answer waits for
- * as few calls in a row as the plan allows.
+ * as few calls in a row as the plan allows. Expiry warnings are kept here too
+ * (expiry-warnings.ts): a write that leaves an active key with a new expiry
+ * carries the key's warning, if it is due, or has it scheduled.
  */
 export class ChangeExecutor {
   constructor(private readonly ports: ChangeExecutorPorts) {}
@@ -47,17 +58,20 @@ export class ChangeExecutor {
    */
   async execute(plan: ChangePlan, decidedAt: Date): Promise<PlanOutcome> {
     const invalidations = new Invalidations(this.ports.invalidation, decidedAt);
+    const { writes, scheduled } = this.withWarnings(plan.writes, decidedAt);
     const outcome: PlanOutcome = {};
+    // A scheduled warning that is not due yet, scheduled again: nothing to write.
+    if (writes.length === 0) await Promise.all(scheduled.map((schedule) => schedule()));
     const landed: KeyWrite[] = [];
     let alongside: Promise<void>[] = [];
-    for (const [index, write] of plan.writes.entries()) {
-      if (index === plan.writes.length - 1) {
-        // A flush at an issued key's expiry harms nothing if the key is never written: it need not wait.
+    for (const [index, write] of writes.entries()) {
+      if (index === writes.length - 1) {
+        // A flush at an issued key's expiry, or a warning scheduled, harms nothing if the key is never written:
+        // it need not wait (a scheduled warning finds no such key, and writes nothing).
         alongside = [
           ...landed.flatMap((earlier) => invalidations.after(earlier, outcome)),
-          ...plan.writes.flatMap((each) =>
-            each.kind === 'issue' ? invalidations.flushAt(each.key.keyId, each.key.expiresAt) : [],
-          ),
+          ...writes.flatMap((each) => (each.kind === 'issue' ? invalidations.flushAt(each.key.keyId, each.key.expiresAt) : [])),
+          ...scheduled,
         ].map((invalidate) => invalidate());
       }
       try {
@@ -75,6 +89,34 @@ export class ChangeExecutor {
     return outcome;
   }
 
+  /**
+   * The plan's writes with the expiry warnings they leave due: an issue or an
+   * update that leaves an active key with an expiry it set (or a key with an
+   * expiry enabled again) and not warned of it, and a scheduled warning's, carry
+   * the warning when it is due within the scheduling horizon; a later one is
+   * scheduled, alongside the last write (a scheduled warning's own write is then
+   * not made). Without expiry warnings, none is written or scheduled.
+   */
+  private withWarnings(writes: readonly KeyWrite[], decidedAt: Date): { writes: KeyWrite[]; scheduled: Invalidation[] } {
+    const warnings = this.ports.expiryWarnings;
+    const scheduled: Invalidation[] = [];
+    const warned = writes.flatMap((write): KeyWrite[] => {
+      const left = warnedKeyOf(write, decidedAt);
+      // A scheduled warning's write is nothing but its warning.
+      const withoutWarning = write.kind === 'warnOfExpiry' ? [] : [write];
+      if (!left) return [write];
+      if (!warnings) return withoutWarning;
+      const { key, expiresAt } = left;
+      const dueAt = warningDueAt(expiresAt, warnings.windowSeconds);
+      if (dueAt > decidedAt.getTime() + WARNING_SCHEDULING_HORIZON_MS) {
+        scheduled.push(() => warnings.schedule.warnAt(key, expiresAt, new Date(dueAt).toISOString()));
+        return withoutWarning;
+      }
+      return [{ ...write, warning: expiryWarningOf(key, expiresAt, decidedAt) } as KeyWrite];
+    });
+    return { writes: warned, scheduled };
+  }
+
   private async perform(write: KeyWrite, outcome: PlanOutcome): Promise<void> {
     const { store } = this.ports;
     switch (write.kind) {
@@ -82,9 +124,24 @@ export class ChangeExecutor {
         outcome.issued = await this.issue(write);
         return;
       case 'update': {
-        const change = await this.withRoom(write.key, () => store.update(write.key, write.update, write.record, write.guard));
+        const change = await this.withRoom(write.key, () =>
+          store.update(write.key, write.update, write.record, write.guard, write.warning),
+        );
         if (!change) throw new KeyNotFoundError();
         outcome.change = change;
+        return;
+      }
+      case 'revoke': {
+        // Revoked meanwhile by another request, it is as asked: that request recorded it, and flushed.
+        const change = await this.withRoom(write.key, () => store.revoke(write.key, write.revocation, write.record));
+        if (!change) throw new KeyNotFoundError();
+        outcome.change = change;
+        return;
+      }
+      case 'warnOfExpiry': {
+        const { warning } = write;
+        if (!warning) throw new Error('A warning is written only once it is due');
+        await this.withRoom(write.key, () => store.warnOfExpiry(write.key, warning));
         return;
       }
       case 'retire': {
@@ -131,9 +188,10 @@ export class ChangeExecutor {
         ...write.key,
         keyHash: hashKey(secret),
         hint: hintFor(secret),
-        auditRecords: [write.record],
+        auditRecords: write.warning ? [write.record, write.warning.record] : [write.record],
         auditPending: write.record.at,
       };
+      if (write.warning) record.expiryWarnedFor = write.warning.expiresAt;
       if (write.key.expiresAt !== undefined) record.ttl = ttlFor(write.key.expiresAt);
       if (write.pending) {
         record.pending = true;
@@ -172,11 +230,13 @@ export class ChangeExecutor {
       case 'update':
         return takesAccessAway(write.key, withUpdate(write.key, write.update));
       case 'markDeleted':
+      case 'revoke':
         return true;
       // A rotation that fails is undone: its retirement is restored.
       case 'issue':
       case 'retire':
       case 'activate':
+      case 'warnOfExpiry':
         return false;
       default:
         return unknownWrite(write);
@@ -201,6 +261,8 @@ export class ChangeExecutor {
       case 'update':
       case 'activate':
       case 'markDeleted':
+      case 'revoke':
+      case 'warnOfExpiry':
         return;
       default:
         return unknownWrite(write);
@@ -248,10 +310,44 @@ class Invalidations {
         ];
       case 'markDeleted':
         return [this.flushNow];
+      case 'revoke': {
+        // None when it found the key revoked already (the state replaced is the state left): that revocation flushed.
+        const { before, after } = outcome.change as NonNullable<PlanOutcome['change']>;
+        return takesAccessAway(before, after) ? [this.flushNow] : [];
+      }
+      case 'warnOfExpiry':
+        return [];
       default:
         return unknownWrite(write);
     }
   }
+}
+
+/**
+ * The key a write leaves to be warned of its expiry, and that expiry: a scheduled
+ * warning's key, a key it issues enabled with an expiry, or one it sets an expiry of (a new one, or the
+ * same again) or enables again with one, and leaves active and not warned of it.
+ * Setting the same expiry again is how a key whose expiry was set before warnings
+ * existed gets its warning. A key whose expiry has come is refused already: it is
+ * warned of nothing.
+ */
+function warnedKeyOf(
+  write: KeyWrite,
+  decidedAt: Date,
+): { key: Pick<KeyRecord, 'tenantId' | 'keyId' | 'name'>; expiresAt: string } | undefined {
+  if (write.kind === 'issue') {
+    const { expiresAt } = write.key;
+    return expiresAt !== undefined && needsWarning(write.key, expiresAt, decidedAt) ? { key: write.key, expiresAt } : undefined;
+  }
+  // Decided on the key as read: the store checks it again as it writes.
+  if (write.kind === 'warnOfExpiry') return { key: write.key, expiresAt: write.expiresAt };
+  if (write.kind !== 'update') return undefined;
+  const after = withUpdate(write.key, write.update);
+  const { expiresAt } = after;
+  const newlyExpiring = write.update.expiresAt !== undefined || (after.enabled && !write.key.enabled);
+  return expiresAt !== undefined && newlyExpiring && needsWarning(after, expiresAt, decidedAt)
+    ? { key: after, expiresAt }
+    : undefined;
 }
 
 function unknownWrite(write: never): never {

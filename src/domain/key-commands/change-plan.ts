@@ -1,7 +1,7 @@
 import type { KeyRecord, Rotation } from '../api-key';
 import type { AuditRecord } from '../audit';
 import type { Caller } from '../caller';
-import type { KeyChange, KeyStateGuard, KeyUpdate } from '../key-store';
+import type { ExpiryWarning, KeyChange, KeyStateGuard, KeyUpdate, Revocation } from '../key-store';
 
 /**
  * A key command's decision, as data: the single-item writes that carry it out,
@@ -30,14 +30,22 @@ export type KeyWrite =
   /**
    * A new item. Live at once (a create), or `pending`: a rotation's replacement,
    * holding the rotation's record, which nobody can use or see until `activate`.
-   * `request` names the idempotent request that issues it.
+   * `request` names the idempotent request that issues it. `warning`, the key's
+   * expiry warning when it is due at once, is the executor's to add, never a decision's.
    */
-  | { kind: 'issue'; key: NewKey; record: AuditRecord; pending: boolean; request?: string }
+  | { kind: 'issue'; key: NewKey; record: AuditRecord; pending: boolean; request?: string; warning?: ExpiryWarning }
   /**
    * An existing key's fields, and its record (none for a change to nothing), written only if the
-   * key is still there (and, with `guard`, in that state).
+   * key is still there (and, with `guard`, in that state). `warning` as for `issue`.
    */
-  | { kind: 'update'; key: KeyRecord; update: KeyUpdate; record?: AuditRecord; guard?: KeyStateGuard }
+  | {
+      kind: 'update';
+      key: KeyRecord;
+      update: KeyUpdate;
+      record?: AuditRecord;
+      guard?: KeyStateGuard;
+      warning?: ExpiryWarning;
+    }
   /** An existing key's retirement by a rotation: it stops at `expiresAt`. */
   | {
       kind: 'retire';
@@ -49,7 +57,14 @@ export type KeyWrite =
   /** The pending key this plan issued, made live: last, so a plan that fails never leaves a live key nobody holds. */
   | { kind: 'activate' }
   /** An existing key marked deleted, with its record: from then on every reader takes it for gone. */
-  | { kind: 'markDeleted'; key: KeyRecord; record: AuditRecord };
+  | { kind: 'markDeleted'; key: KeyRecord; record: AuditRecord }
+  /** An existing key revoked, with its record: disabled for good. A key revoked meanwhile is left as it is. */
+  | { kind: 'revoke'; key: KeyRecord; revocation: Revocation; record: AuditRecord }
+  /**
+   * An existing key's warning of its expiry, recorded in it if it is still active with that expiry
+   * and not warned of it. The executor writes it if it is due (adding `warning`), otherwise schedules it.
+   */
+  | { kind: 'warnOfExpiry'; key: KeyRecord; expiresAt: string; warning?: ExpiryWarning };
 
 /** What carrying out a plan produced: the key it issued, with the one copy of its secret, and the change it wrote. */
 export interface PlanOutcome {

@@ -31,6 +31,10 @@ const REPLACEMENT_GETS = {
   auditPending: 'its own',
   idempotentRequest: 'its own',
   deleted: 'none',
+  // A revoked key is never rotated; its replacement would not be revoked in any case.
+  revokedAt: 'none',
+  revokedReason: 'none',
+  expiryWarnedFor: 'its own',
 } as const satisfies Record<keyof KeyRecord, 'copied' | 'its own' | 'none'>;
 
 type CopiedAttribute = {
@@ -50,7 +54,7 @@ function copiedFrom(old: KeyRecord): Pick<KeyRecord, CopiedAttribute> {
 /**
  * POST …/keys/{keyId}/rotate: a replacement with the same name, scopes, state and
  * metadata; the old key retires once the grace period has passed (at once for 0).
- * A key can be rotated once: an expired key, or one rotated already, is a conflict.
+ * A key can be rotated once: an expired or revoked key, or one rotated already, is a conflict.
  *
  * The replacement is written pending (holding the rotation's record), then the old
  * key is marked rotated (its retirement), then the replacement is made live, last.
@@ -64,6 +68,8 @@ export const rotateKey: KeyCommand<RotateKeyInput, IssuedApiKey> = {
   readsReplacement: true,
 
   decide({ key: old, replacement }, { gracePeriodSeconds }, { caller, now, newKeyId, request }) {
+    // A revoked key's powers are ended for good: no replacement may carry them on.
+    if (old.revokedAt !== undefined) throw new ConflictError('The key has been revoked; create a new key instead.');
     // The caller receives the new secret, so it must already hold everything that secret grants.
     assertGrantable(old.scopes, caller);
     // A rotation whose replacement never went live did not finish: this one supersedes it.

@@ -1,6 +1,7 @@
-import { type ApiKey, toApiKey } from '../api-key';
+import { type ApiKey, type KeyRecord, toApiKey } from '../api-key';
 import { auditRecordOf, changedFields } from '../audit';
 import { assertGrantable, assertWithinCallerLife, isRestricted } from '../caller';
+import { ConflictError } from '../errors';
 import { isLater } from '../instants';
 import type { KeyStateGuard } from '../key-store';
 import type { UpdateKeyInput } from '../validation';
@@ -17,11 +18,36 @@ function revivingField(
   return input.expiresAt === null || isLater(input.expiresAt, existing.expiresAt) ? 'expiresAt' : undefined;
 }
 
-/** PATCH …/keys/{keyId}: any of name, scopes, enabled, expiresAt, meta. A change to nothing records nothing. */
+/**
+ * The field of a change that a revoked key may not take, if any: being enabled,
+ * other scopes, or a later expiry (or none). Its name and metadata may change, and
+ * its expiry come sooner.
+ */
+function refusedWhenRevoked(key: KeyRecord, input: UpdateKeyInput): 'enabled' | 'scopes' | 'expiresAt' | undefined {
+  if (input.enabled === true) return 'enabled';
+  if (
+    input.scopes !== undefined &&
+    (input.scopes.length !== key.scopes.length || input.scopes.some((s) => !key.scopes.includes(s)))
+  )
+    return 'scopes';
+  if (input.expiresAt !== undefined && isLater(input.expiresAt ?? undefined, key.expiresAt)) return 'expiresAt';
+  return undefined;
+}
+
+/**
+ * PATCH …/keys/{keyId}: any of name, scopes, enabled, expiresAt, meta. A change to
+ * nothing records nothing. A revoked key is ended for good: see refusedWhenRevoked.
+ */
 export const updateKey: KeyCommand<UpdateKeyInput, ApiKey> = {
   target: 'key',
 
   decide({ key }, input, { caller, now }) {
+    const refused = key.revokedAt === undefined ? undefined : refusedWhenRevoked(key, input);
+    if (refused) {
+      throw new ConflictError(
+        `The key has been revoked, for good: it cannot be enabled, re-scoped or given a later expiry (${refused}); its name and meta may change. Create a new key instead.`,
+      );
+    }
     assertGrantable(input.scopes ?? [], caller);
     assertInFuture(input.expiresAt, now);
     let guard: KeyStateGuard | undefined;

@@ -25,6 +25,16 @@ describe('the Activity view, from records that carry names', () => {
   });
 });
 
+describe('the Activity view, of leaked keys and expiry warnings', () => {
+  it('says who ended a leaked key, and that a key is to expire', () => {
+    expect(actorText({ type: 'holder' })).toBe("The key's holder");
+    expect(actorText({ type: 'scanner', source: 'github', url: 'https://github.com/o/r' })).toBe('GitHub secret scanning');
+    expect(actorText({ type: 'service' })).toBe('The service');
+    expect(actionText({ action: 'key.revoked' })).toBe('Revoked');
+    expect(actionText({ action: 'key.expiring' })).toBe('Expiring soon');
+  });
+});
+
 describe('the Activity view, from older records that carry only ids', () => {
   it('names the key by its name now, else by a name the record changed, else by its id', () => {
     expect(keyText(created, [key(DELETED_KEY_ID, 'Still here')])).toBe('Still here');
@@ -41,15 +51,13 @@ describe('the Activity view, from older records that carry only ids', () => {
 describe('words for every action and actor', () => {
   it('says what happened, and passes through an action newer than the console', () => {
     expect([updated, rotated, deleted, created].map(actionText)).toEqual(['Changed', 'Rotated', 'Deleted', 'Created']);
-    // Actions the leaked-keys work adds to the trail.
-    expect(actionText({ action: 'key.revoked' as ActivityRecord['action'] })).toBe('Revoked');
     expect(actionText({ action: 'key.archived' as ActivityRecord['action'] })).toBe('key.archived');
   });
 
   it('names a user by e-mail, else by subject, and an actor newer than the console by its type', () => {
     expect(actorText({ type: 'user', sub: 'u-1', email: 'ada@acme.example' })).toBe('ada@acme.example');
     expect(actorText({ type: 'user', sub: 'u-1', email: '' })).toBe('u-1');
-    expect(actorText({ type: 'scanner' } as unknown as ActivityRecord['actor'])).toBe('scanner');
+    expect(actorText({ type: 'robot' } as unknown as ActivityRecord['actor'])).toBe('robot');
   });
 
   it('lists the fields an update changed, and none for a create, rotate or delete', () => {

@@ -20,6 +20,8 @@ describe('toApiKey', () => {
       expiresAt: null,
       lastUsedAt: null,
       rotatedTo: null,
+      revokedAt: null,
+      revokedReason: null,
       meta: {},
     });
     expect(Object.keys(api)).not.toContain('keyHash');
@@ -45,6 +47,17 @@ describe('toApiKey', () => {
 });
 
 describe('status', () => {
+  it('is revoked before everything: a revoked key is ended for good, and says why', () => {
+    const revoked = { enabled: false, revokedAt: '2026-11-26T10:00:00.000Z', revokedReason: 'leaked' as const };
+    expect(statusOf(keyRecord({ ...revoked, expiresAt: '2026-11-26T11:00:00.000Z' }), now)).toBe('revoked');
+    expect(toApiKey(keyRecord(revoked), now)).toMatchObject({
+      status: 'revoked',
+      enabled: false,
+      revokedAt: '2026-11-26T10:00:00.000Z',
+      revokedReason: 'leaked',
+    });
+  });
+
   it('is expired before disabled before rotated before active', () => {
     const rotation = { to: 'key_01JD5Z000000000000000000ZZ', previousExpiresAt: null };
     const past = '2026-11-26T11:00:00.000Z';

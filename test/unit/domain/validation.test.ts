@@ -77,6 +77,12 @@ describe('name', () => {
     expect(errorsOf(() => create({}))[0].path).toBe('name');
   });
 
+  it('is described in zod’s own English words where no message of ours applies', () => {
+    expect(errorsOf(() => create({ name: 42 }))).toEqual([
+      { path: 'name', message: 'Invalid input: expected string, received number' },
+    ]);
+  });
+
   it('rejects any name containing a C0/C1 control character (property)', () => {
     const control = fc
       .integer({ min: 0, max: 0x9f })

@@ -25,6 +25,7 @@ function load(settings: Record<string, string> = {}): Handler {
     CONSOLE_SCOPES: 'orders:read orders:write',
     CONSOLE_CONNECT_SOURCES: 'https://idp.example https://auth.idp.example',
     CONSOLE_FRAME_ANCESTORS: "'self' https://app.example",
+    EXPIRY_WARNING_SECONDS: '259200',
     ...settings,
   });
 }
@@ -44,6 +45,8 @@ describe('GET /console', () => {
     expect(result.body).toContain('issuer="https://idp.example/realms/a&#34;b"');
     expect(result.body).toContain('client-id="console&#60;client&#62;"');
     expect(result.body).toContain('api-base="/v1/console/api" redirect-uri="/v1/console" scopes="orders:read orders:write"');
+    // The deployment's window: within it, the page says when a key expires.
+    expect(result.body).toContain('expiry-warning-seconds="259200"');
   });
 
   it('sends a CSP that allows this origin and the identity provider, and the frames the operator named', async () => {

@@ -1,6 +1,5 @@
 import '../../fixtures/handler-env';
-import { CreateUsagePlanKeyCommand, FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
-import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { CreateUsagePlanKeyCommand } from '@aws-sdk/client-api-gateway';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../../lambdas/create-key';
 import {
@@ -49,8 +48,8 @@ const self = (options: Partial<Omit<ProxyEventOptions, 'authorizer'>> = {}, scop
 /** No 4xx may write: no PutItem/UpdateItem/DeleteItem, and no cache flush. */
 function expectNothingWritten() {
   expect(aws.writes()).toHaveLength(0);
-  expect(aws.apigw).not.toHaveReceivedCommand(FlushStageAuthorizersCacheCommand);
-  expect(aws.scheduler).not.toHaveReceivedCommand(CreateScheduleCommand);
+  expect(aws.flush.calls('FlushStageAuthorizersCache')).toEqual([]);
+  expect(aws.flush.calls('CreateSchedule')).toEqual([]);
 }
 
 describe('POST /tenants/{tenantId}/keys (admin)', () => {
@@ -72,6 +71,8 @@ describe('POST /tenants/{tenantId}/keys (admin)', () => {
       lastUsedAt: null,
       status: 'active',
       rotatedTo: null,
+      revokedAt: null,
+      revokedReason: null,
       meta: {},
       key: expect.stringMatching(/^ak_[0-9A-Za-z]{38}$/),
     });
@@ -95,7 +96,7 @@ describe('POST /tenants/{tenantId}/keys (admin)', () => {
       usagePlanId: USAGE_PLAN_IDS.free,
       keyId: 'apikey1',
     });
-    expect(aws.apigw).not.toHaveReceivedCommand(FlushStageAuthorizersCacheCommand);
+    expect(aws.flush.calls('FlushStageAuthorizersCache')).toEqual([]);
     expect(tenantTable.items.get(`acme\u0000tenant`)).toMatchObject({ usageKeyId: 'apikey1', usagePlan: 'free' });
   });
 
@@ -103,6 +104,7 @@ describe('POST /tenants/{tenantId}/keys (admin)', () => {
     tenantTable.put(preparedTenant('acme'));
     expectJson(await handler(admin({ body: { name: 'n' } })), 201);
     expect(aws.apigw).not.toHaveReceivedAnyCommand();
+    expect(aws.flush.calls()).toEqual([]);
   });
 
   it('accepts charset parameters, lower-case header names and base64-encoded bodies', async () => {
@@ -251,29 +253,32 @@ describe('scheduled cache flush at expiry', () => {
       await handler(admin({ body: { name: 'Temp', expiresAt: '2099-01-01T00:00:00.250Z' } })),
       201,
     );
-    expect(aws.scheduler).toHaveReceivedCommandTimes(CreateScheduleCommand, 1);
-    expect(aws.scheduler).toHaveReceivedCommandWith(CreateScheduleCommand, {
-      Name: `flush-${body.id}`,
-      GroupName: FLUSH_SCHEDULE_GROUP,
-      ScheduleExpression: 'at(2099-01-01T00:00:02)',
-      ScheduleExpressionTimezone: 'UTC',
-      FlexibleTimeWindow: { Mode: 'OFF' },
-      ActionAfterCompletion: 'DELETE',
-      Target: expect.objectContaining({
-        Arn: FLUSH_QUEUE_ARN,
-        RoleArn: FLUSH_SCHEDULE_ROLE_ARN,
-        Input: JSON.stringify({ requestedAt: '2099-01-01T00:00:02.000Z', followUp: false }),
+    // And its expiry warning, a week before (expiry-warnings.test.ts).
+    expect(aws.flush.calls('CreateSchedule')).toHaveLength(2);
+    expect(aws.flush.inputs('CreateSchedule')).toContainEqual(
+      expect.objectContaining({
+        Name: `flush-${body.id}`,
+        GroupName: FLUSH_SCHEDULE_GROUP,
+        ScheduleExpression: 'at(2099-01-01T00:00:02)',
+        ScheduleExpressionTimezone: 'UTC',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        ActionAfterCompletion: 'DELETE',
+        Target: expect.objectContaining({
+          Arn: FLUSH_QUEUE_ARN,
+          RoleArn: FLUSH_SCHEDULE_ROLE_ARN,
+          Input: JSON.stringify({ requestedAt: '2099-01-01T00:00:02.000Z', followUp: false }),
+        }),
       }),
-    });
+    );
   });
 
   it('a key without expiresAt schedules nothing', async () => {
     expectJson(await handler(admin({ body: { name: 'Forever' } })), 201);
-    expect(aws.scheduler).not.toHaveReceivedCommand(CreateScheduleCommand);
+    expect(aws.flush.calls('CreateSchedule')).toEqual([]);
   });
 
   it('a scheduling failure does not fail the create', async () => {
-    aws.scheduler.on(CreateScheduleCommand).rejects(awsError('ServiceQuotaExceededException', 'Too many schedules', 402));
+    aws.flush.on('CreateSchedule').rejects(awsError('ServiceQuotaExceededException', 'Too many schedules', 402));
     expectJson(await handler(admin({ body: { name: 'Temp', expiresAt: '2099-01-01T00:00:00Z' } })), 201);
     expect(output.text()).toContain('could not be scheduled');
   });

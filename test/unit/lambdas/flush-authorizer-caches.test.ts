@@ -1,16 +1,10 @@
 import '../../fixtures/handler-env';
-import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
-import { ApiGatewayV2Client, ResetAuthorizersCacheCommand } from '@aws-sdk/client-apigatewayv2';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { GetParametersByPathCommand } from '@aws-sdk/client-ssm';
 import type { SQSEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../../lambdas/flush-authorizer-caches';
 import { FLUSH_QUEUE_URL, FLUSH_TARGETS_PATH, mockAws } from '../../fixtures/aws';
 import { type CapturedOutput, captureOutput } from '../../fixtures/capture-output';
 
 const aws = mockAws();
-const httpApis = mockClient(ApiGatewayV2Client);
 let output: CapturedOutput;
 
 const sqsEvent = (...bodies: string[]): SQSEvent =>
@@ -19,33 +13,31 @@ const flush = (followUp: boolean) => JSON.stringify({ requestedAt: '2026-11-26T1
 
 beforeEach(() => {
   aws.reset();
-  httpApis.reset();
   output = captureOutput();
 });
 afterEach(() => output.restore());
 
 it('flushes each registered stage once for the whole batch, REST and HTTP alike, and queues one follow-up', async () => {
   // More stages than one page: every page is read.
-  aws.ssm.on(GetParametersByPathCommand).resolvesOnce({
+  aws.flush.on('GetParametersByPath').resolvesOnce({
     Parameters: [{ Name: `${FLUSH_TARGETS_PATH}/a`, Value: JSON.stringify({ kind: 'rest', apiId: 'a1', stageName: 'v1' }) }],
     NextToken: 'page-2',
   });
-  aws.ssm.on(GetParametersByPathCommand, { NextToken: 'page-2' }).resolves({
+  aws.flush.on('GetParametersByPath', { NextToken: 'page-2' }).resolves({
     Parameters: [
       { Name: `${FLUSH_TARGETS_PATH}/b`, Value: JSON.stringify({ kind: 'http', apiId: 'h1', stageName: '$default' }) },
     ],
   });
   expect(await handler(sqsEvent(flush(false), flush(false), flush(true)))).toEqual({ batchItemFailures: [] });
-  expect(aws.apigw).toHaveReceivedCommandTimes(FlushStageAuthorizersCacheCommand, 1);
-  expect(aws.apigw).toHaveReceivedCommandWith(FlushStageAuthorizersCacheCommand, { restApiId: 'a1', stageName: 'v1' });
-  expect(httpApis).toHaveReceivedCommandWith(ResetAuthorizersCacheCommand, { ApiId: 'h1', StageName: '$default' });
-  expect(aws.sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
-  expect(aws.sqs).toHaveReceivedCommandWith(SendMessageCommand, { QueueUrl: FLUSH_QUEUE_URL, DelaySeconds: 6 });
+  expect(aws.flush.inputs('FlushStageAuthorizersCache')).toEqual([{ restApiId: 'a1', stageName: 'v1' }]);
+  expect(aws.flush.inputs('ResetAuthorizersCache')).toEqual([{ ApiId: 'h1', StageName: '$default' }]);
+  expect(aws.flush.calls('SendMessage')).toHaveLength(1);
+  expect(aws.flush.inputs('SendMessage')).toContainEqual(expect.objectContaining({ QueueUrl: FLUSH_QUEUE_URL, DelaySeconds: 6 }));
 });
 
 it('hands the whole batch back to SQS when a flush fails, logging the kind of failure only', async () => {
-  aws.apigw
-    .on(FlushStageAuthorizersCacheCommand)
+  aws.flush
+    .on('FlushStageAuthorizersCache')
     .rejects(Object.assign(new Error('secret detail'), { name: 'TooManyRequestsException' }));
   expect(await handler(sqsEvent(flush(false), flush(true)))).toEqual({
     batchItemFailures: [{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }],
@@ -56,6 +48,7 @@ it('hands the whole batch back to SQS when a flush fails, logging the kind of fa
 
 it('drops a message that is not a flush request rather than retry it forever', async () => {
   expect(await handler(sqsEvent('not json', JSON.stringify({ hello: 1 })))).toEqual({ batchItemFailures: [] });
-  expect(aws.apigw).not.toHaveReceivedAnyCommand();
+  expect(aws.flush.calls('FlushStageAuthorizersCache')).toEqual([]);
+  expect(aws.flush.calls('ResetAuthorizersCache')).toEqual([]);
   expect(output.text()).toContain('not a flush request');
 });

@@ -44,6 +44,8 @@ describe('GET /tenants/{tenantId}/keys/{keyId}', () => {
       lastUsedAt: '2026-11-26T10:00:00.000Z',
       status: 'active',
       rotatedTo: null,
+      revokedAt: null,
+      revokedReason: null,
       meta: {},
     });
   });

@@ -15,6 +15,7 @@ const CONSOLE_ROUTES = [
   'GET/console/api/keys/*',
   'PATCH/console/api/keys/*',
   'POST/console/api/keys',
+  'POST/console/api/keys/*/revoke',
   'POST/console/api/keys/*/rotate',
 ];
 

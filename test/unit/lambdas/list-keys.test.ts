@@ -64,6 +64,8 @@ describe('GET /tenants/{tenantId}/keys', () => {
       'lastUsedAt',
       'meta',
       'name',
+      'revokedAt',
+      'revokedReason',
       'rotatedTo',
       'scopes',
       'status',

@@ -5,7 +5,6 @@
 import '../../fixtures/debug-logging';
 import '../../fixtures/handler-env';
 import '../../fixtures/sdk-key-reads';
-import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -218,7 +217,7 @@ describe('the plaintext never leaks', () => {
 
   it('a rotate that fails after writing the new key leaks nothing', async () => {
     aws.ddb.on(UpdateCommand, { TableName: TABLE_NAME }).rejects(new Error('socket hang up'));
-    aws.apigw.on(FlushStageAuthorizersCacheCommand).rejects(new Error('flush failed'));
+    aws.flush.on('FlushStageAuthorizersCache').rejects(new Error('flush failed'));
     const result = await rotateKey(selfService('POST', '/keys/{keyId}/rotate', { keyId: caller.keyId }, {}));
     expect(result.statusCode).toBe(503);
     expect(issuedKeys()).toHaveLength(1);

@@ -24,6 +24,8 @@ it('measures every operation, without and with Idempotency-Key and with expiresA
     'update: a disable (flushes now)',
     'update: an earlier expiresAt (flushes now, schedules)',
     'delete: plain',
+    'revoke: plain (flushes now)',
+    'revoke: with a reason (flushes now)',
     'rotate: no grace period (flushes now)',
     'rotate: with Idempotency-Key',
     'rotate: a grace period, of a key with expiresAt',
@@ -46,6 +48,7 @@ it('reads no configuration per request: neither the stages to flush nor the tena
 });
 
 it('makes the calls that wait on nothing else at once: the flush, its follow-up, the schedules and the last write', () => {
+  // The old key's flush moved to the end of its grace, and the replacement's flush and expiry warning.
   const rotation = measures.find(
     ({ operation, variant }) => operation === 'rotate' && variant === 'with Idempotency-Key, of a key with expiresAt',
   );
@@ -53,6 +56,6 @@ it('makes the calls that wait on nothing else at once: the flush, its follow-up,
     ['PutItem', 'Query'],
     ['PutItem'],
     ['UpdateItem'],
-    ['CreateSchedule', 'CreateSchedule', 'FlushStageAuthorizersCache', 'SendMessage', 'UpdateItem'],
+    ['CreateSchedule', 'CreateSchedule', 'CreateSchedule', 'FlushStageAuthorizersCache', 'SendMessage', 'UpdateItem'],
   ]);
 });

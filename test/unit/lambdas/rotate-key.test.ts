@@ -1,6 +1,4 @@
 import '../../fixtures/handler-env';
-import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
-import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../../lambdas/rotate-key';
 import { awsError, FakeTable, mockAws, preparedTenant, TABLE_NAME, TENANT_TABLE_NAME } from '../../fixtures/aws';
@@ -47,8 +45,8 @@ const self = (keyId: string, body: unknown, scopes: string) =>
 
 function expectNothingWritten() {
   expect(aws.writes()).toHaveLength(0);
-  expect(aws.apigw).not.toHaveReceivedCommand(FlushStageAuthorizersCacheCommand);
-  expect(aws.scheduler).not.toHaveReceivedCommand(CreateScheduleCommand);
+  expect(aws.flush.calls('FlushStageAuthorizersCache')).toEqual([]);
+  expect(aws.flush.calls('CreateSchedule')).toEqual([]);
 }
 
 interface Issued {
@@ -84,30 +82,33 @@ describe('POST /tenants/{tenantId}/keys/{keyId}/rotate', () => {
     expect(expiry).toBeLessThanOrEqual(after + 3600_000);
     expect(table.get(old.keyHash)!.ttl).toBe(Math.ceil(expiry / 1000));
     // Nothing is revoked yet: the flush is scheduled for the end of the grace period.
-    expect(aws.apigw).not.toHaveReceivedCommand(FlushStageAuthorizersCacheCommand);
+    expect(aws.flush.calls('FlushStageAuthorizersCache')).toEqual([]);
   });
 
   it('with no grace period, flushes the cache now', async () => {
     await handler(admin(old.keyId, {}));
-    expect(aws.apigw).toHaveReceivedCommandWith(FlushStageAuthorizersCacheCommand, { restApiId: 'abc123', stageName: 'v1' });
+    expect(aws.flush.inputs('FlushStageAuthorizersCache')).toContainEqual(
+      expect.objectContaining({ restApiId: 'abc123', stageName: 'v1' }),
+    );
   });
 
   it('schedules a flush for the end of the grace period (with none, a second after: it catches an authorization in flight)', async () => {
     await handler(admin(old.keyId, { gracePeriodSeconds: 3600 }));
     const graceEnds = Date.parse(table.get(old.keyHash)!.expiresAt as string);
     const flushAt = new Date(Math.ceil((graceEnds + 1000) / 1000) * 1000).toISOString().slice(0, 19);
-    expect(aws.scheduler).toHaveReceivedCommandTimes(CreateScheduleCommand, 1);
-    expect(aws.scheduler).toHaveReceivedCommandWith(CreateScheduleCommand, {
-      Name: `flush-${old.keyId}`,
-      ScheduleExpression: `at(${flushAt})`,
-    });
+    expect(aws.flush.calls('CreateSchedule')).toHaveLength(1);
+    expect(aws.flush.inputs('CreateSchedule')).toContainEqual(
+      expect.objectContaining({
+        Name: `flush-${old.keyId}`,
+        ScheduleExpression: `at(${flushAt})`,
+      }),
+    );
 
-    aws.scheduler.reset();
     const again = keyRecord({ tenantId: 'acme' });
     table.put(again as never);
     const before = Date.now();
     await handler(admin(again.keyId, {}));
-    const scheduled = aws.scheduler.commandCalls(CreateScheduleCommand)[0].args[0].input;
+    const scheduled = aws.flush.inputs('CreateSchedule')[1];
     const immediateFlushAt = Date.parse(`${scheduled.ScheduleExpression!.slice(3, -1)}Z`);
     expect(immediateFlushAt).toBeGreaterThanOrEqual(before + 1000);
     expect(immediateFlushAt).toBeLessThanOrEqual(Date.now() + 2000);
@@ -164,7 +165,7 @@ describe('POST /tenants/{tenantId}/keys/{keyId}/rotate', () => {
   });
 
   it('a flush failure does not fail the request', async () => {
-    aws.apigw.on(FlushStageAuthorizersCacheCommand).rejects(new Error('socket hang up'));
+    aws.flush.on('FlushStageAuthorizersCache').rejects(new Error('socket hang up'));
     expectJson(await handler(admin(old.keyId, {})), 201);
   });
 

@@ -1,6 +1,4 @@
 import '../../fixtures/handler-env';
-import { FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
-import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../../lambdas/update-key';
 import { awsError, FakeTable, mockAws } from '../../fixtures/aws';
@@ -42,8 +40,8 @@ const self = (keyId: string, body: unknown, scopes = 'keys:manage orders:read') 
 
 function expectNothingWritten() {
   expect(aws.writes()).toHaveLength(0);
-  expect(aws.apigw).not.toHaveReceivedCommand(FlushStageAuthorizersCacheCommand);
-  expect(aws.scheduler).not.toHaveReceivedCommand(CreateScheduleCommand);
+  expect(aws.flush.calls('FlushStageAuthorizersCache')).toEqual([]);
+  expect(aws.flush.calls('CreateSchedule')).toEqual([]);
 }
 
 describe('PATCH /tenants/{tenantId}/keys/{keyId}', () => {
@@ -66,8 +64,10 @@ describe('PATCH /tenants/{tenantId}/keys/{keyId}', () => {
         changes: expect.objectContaining({ enabled: { old: true, new: false } }),
       }),
     ]);
-    expect(aws.apigw).toHaveReceivedCommandTimes(FlushStageAuthorizersCacheCommand, 1);
-    expect(aws.apigw).toHaveReceivedCommandWith(FlushStageAuthorizersCacheCommand, { restApiId: 'abc123', stageName: 'v1' });
+    expect(aws.flush.calls('FlushStageAuthorizersCache')).toHaveLength(1);
+    expect(aws.flush.inputs('FlushStageAuthorizersCache')).toContainEqual(
+      expect.objectContaining({ restApiId: 'abc123', stageName: 'v1' }),
+    );
   });
 
   it('expiresAt null clears expiry and ttl', async () => {
@@ -78,19 +78,21 @@ describe('PATCH /tenants/{tenantId}/keys/{keyId}', () => {
 
   it('a new expiresAt schedules a flush just after it; clearing it schedules none', async () => {
     expectJson(await handler(admin(mine.keyId, { expiresAt: '2099-06-01T00:00:00Z' })), 200);
-    expect(aws.scheduler).toHaveReceivedCommandWith(CreateScheduleCommand, {
-      Name: `flush-${mine.keyId}`,
-      ScheduleExpression: 'at(2099-06-01T00:00:01)',
-    });
-    aws.scheduler.reset();
+    expect(aws.flush.inputs('CreateSchedule')).toContainEqual(
+      expect.objectContaining({
+        Name: `flush-${mine.keyId}`,
+        ScheduleExpression: 'at(2099-06-01T00:00:01)',
+      }),
+    );
+    const scheduled = aws.flush.calls('CreateSchedule').length;
     expectJson(await handler(admin(mine.keyId, { expiresAt: null })), 200);
-    expect(aws.scheduler).not.toHaveReceivedCommand(CreateScheduleCommand);
+    expect(aws.flush.calls('CreateSchedule')).toHaveLength(scheduled);
   });
 
   it('a flush failure does not fail the request', async () => {
-    aws.apigw.on(FlushStageAuthorizersCacheCommand).rejects(awsError('TooManyRequestsException', 'Too Many Requests', 429));
+    aws.flush.on('FlushStageAuthorizersCache').rejects(awsError('TooManyRequestsException', 'Too Many Requests', 429));
     expectJson(await handler(admin(mine.keyId, { enabled: false })), 200);
-    expect(aws.apigw).toHaveReceivedCommandTimes(FlushStageAuthorizersCacheCommand, 1);
+    expect(aws.flush.calls('FlushStageAuthorizersCache')).toHaveLength(1);
   });
 
   it.each<[string, string, unknown]>([
@@ -139,13 +141,14 @@ describe('PATCH /tenants/{tenantId}/keys/{keyId}', () => {
     expectProblem(result, 503);
     expect(headerOf(result, 'Retry-After')).toBe('1');
     expect(aws.apigw).not.toHaveReceivedAnyCommand();
+    expect(aws.flush.calls()).toEqual([]);
   });
 });
 
 describe('PATCH /keys/{keyId} (self-service)', () => {
   it("updates a key of the caller's tenant and flushes", async () => {
     expectJson(await handler(self(mine.keyId, { enabled: false })), 200);
-    expect(aws.apigw).toHaveReceivedCommandTimes(FlushStageAuthorizersCacheCommand, 1);
+    expect(aws.flush.calls('FlushStageAuthorizersCache')).toHaveLength(1);
   });
 
   it("404 for another tenant's key", async () => {

@@ -166,7 +166,7 @@ describe('list', () => {
 describe('update', () => {
   const record = keyRecord({ tenantId: 'acme' });
 
-  it('is one UpdateCommand by hash, conditioned on the tenant and id, returning the state it replaced', async () => {
+  it('is one UpdateCommand by hash, conditioned on the tenant and id (and, read unrevoked, unrevoked), returning the state it replaced', async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { ...record, name: 'concurrently renamed' } });
     const change = await store.update(record, { name: 'new', enabled: false, scopes: ['a'] });
     expect(change).toEqual({
@@ -176,12 +176,15 @@ describe('update', () => {
     expect(ddb.calls()).toHaveLength(1);
     const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
     expect(input).toMatchObject({ TableName: TABLE, Key: { keyHash: record.keyHash }, ReturnValues: 'ALL_OLD' });
-    expect(input.ConditionExpression).toBe('#tenantId = :tenantId AND #keyId = :keyId AND attribute_not_exists(#deleted)');
+    expect(input.ConditionExpression).toBe(
+      '#tenantId = :tenantId AND #keyId = :keyId AND attribute_not_exists(#deleted) AND attribute_not_exists(#revokedAt)',
+    );
     expect(input.UpdateExpression).toBe('SET #name = :name, #scopes = :scopes, #enabled = :enabled');
     expect(input.ExpressionAttributeNames).toEqual({
       '#tenantId': 'tenantId',
       '#keyId': 'keyId',
       '#deleted': 'deleted',
+      '#revokedAt': 'revokedAt',
       '#name': 'name',
       '#scopes': 'scopes',
       '#enabled': 'enabled',
@@ -213,18 +216,29 @@ describe('update', () => {
       'tenantId',
       'keyId',
       'deleted',
+      'revokedAt',
       'expiresAt',
       'ttl',
     ]);
   });
 
+  it('writes a key read revoked without that condition: it stays revoked, whatever is changed of it', async () => {
+    const revoked = { ...record, enabled: false, revokedAt: '2026-11-26T12:00:00.000Z', revokedReason: 'leaked' as const };
+    ddb.on(UpdateCommand).resolves({ Attributes: revoked });
+    await store.update(revoked, { name: 'leaked in a gist' });
+    expect(ddb.commandCalls(UpdateCommand)[0].args[0].input.ConditionExpression).toBe(
+      '#tenantId = :tenantId AND #keyId = :keyId AND attribute_not_exists(#deleted)',
+    );
+  });
+
   it('adds the guard to the condition, and a failed guarded write is a concurrent change', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed());
+    ddb.on(GetCommand).resolves({ Item: record });
     const guard = { enabled: false, scopes: ['a', 'b'], expiresAt: null };
     await expect(store.update(record, { enabled: true }, undefined, guard)).rejects.toBeInstanceOf(ConcurrentChangeError);
     const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
     expect(input.ConditionExpression).toBe(
-      '#tenantId = :tenantId AND #keyId = :keyId AND attribute_not_exists(#deleted) AND #enabled = :wasEnabled AND size(#scopes) = :scopeCount AND ' +
+      '#tenantId = :tenantId AND #keyId = :keyId AND attribute_not_exists(#deleted) AND attribute_not_exists(#revokedAt) AND #enabled = :wasEnabled AND size(#scopes) = :scopeCount AND ' +
         'contains(#scopes, :scope0) AND contains(#scopes, :scope1) AND attribute_not_exists(#expiresAt)',
     );
     expect(input.ExpressionAttributeValues).toMatchObject({
@@ -240,8 +254,17 @@ describe('update', () => {
     expect(ddb.calls()).toHaveLength(0);
   });
 
+  it('refuses, as a concurrent change, a key read unrevoked that was revoked since: the revocation wins', async () => {
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+    ddb.on(GetCommand).resolves({ Item: { ...record, enabled: false, revokedAt: '2026-11-26T12:00:00.000Z' } });
+    await expect(store.update(record, { enabled: true })).rejects.toBeInstanceOf(ConcurrentChangeError);
+  });
+
   it('returns undefined when the item vanished (or was replaced) since it was read', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed());
+    ddb.on(GetCommand).resolves({});
+    await expect(store.update(record, { enabled: false })).resolves.toBeUndefined();
+    ddb.on(GetCommand).resolves({ Item: { ...record, keyId: 'key_01JD5Z0000000000000000OTHR' } });
     await expect(store.update(record, { enabled: false })).resolves.toBeUndefined();
     ddb.on(GetCommand).resolves({});
     await expect(store.update(record, { enabled: false }, auditRecord(record.keyId, 'key.updated', 1))).resolves.toBeUndefined();
@@ -432,7 +455,7 @@ describe('rotation writes', () => {
     ).resolves.toBe('retired');
     const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
     expect(input.ConditionExpression).toBe(
-      '#tenantId = :tenantId AND #keyId = :keyId AND attribute_not_exists(#deleted) AND (attribute_not_exists(#rotation) AND (attribute_not_exists(#ttl) OR #ttl > :now))',
+      '#tenantId = :tenantId AND #keyId = :keyId AND attribute_not_exists(#deleted) AND attribute_not_exists(#revokedAt) AND (attribute_not_exists(#rotation) AND (attribute_not_exists(#ttl) OR #ttl > :now))',
     );
     expect(input.UpdateExpression).toBe('SET #rotation = :rotation, #expiresAt = :expiresAt, #ttl = :ttl');
     expect(input.ExpressionAttributeValues).toMatchObject({ ':rotation': rotation, ':now': 1861920000, ':ttl': 1893456000 });
@@ -443,7 +466,7 @@ describe('rotation writes', () => {
     await store.retire(old, { rotation, expiresAt: '2030-01-01T00:00:00.000Z' }, { supersedes: 'key_stale' });
     const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
     expect(input.ConditionExpression).toBe(
-      '#tenantId = :tenantId AND #keyId = :keyId AND attribute_not_exists(#deleted) AND #rotation.#to = :to',
+      '#tenantId = :tenantId AND #keyId = :keyId AND attribute_not_exists(#deleted) AND attribute_not_exists(#revokedAt) AND #rotation.#to = :to',
     );
     expect(input.ExpressionAttributeValues).toMatchObject({ ':to': 'key_stale' });
   });

@@ -3,13 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifySigV4 } from '../../../local/aws/sigv4';
 import { readGatewayRequest } from '../../../local/http/http-request';
+import type { Credentials } from '../../../src/aws/small-aws-client';
 import { StoreUnavailableError } from '../../../src/domain/errors';
 import { KeyTableReads } from '../../../src/store/key-table-reads';
-import {
-  type Credentials,
-  SmallDynamoDbClient,
-  smallClientSettingsFromEnvironment,
-} from '../../../src/store/small-dynamodb-client';
+import { SmallDynamoDbClient, smallClientSettingsFromEnvironment } from '../../../src/store/small-dynamodb-client';
 
 const SESSION = { accessKeyId: 'ASIAEXAMPLESESSION00', secretAccessKey: 'session-secret', sessionToken: 'the-session-token' };
 

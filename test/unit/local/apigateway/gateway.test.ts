@@ -494,3 +494,31 @@ describe('gateway: the console', () => {
     expect((await gateway(request('GET', '/keys', { Authorization: 'Bearer good' }))).statusCode).toBe(401);
   });
 });
+
+describe("gateway: a method's own throttle", () => {
+  it('lets POST /revoke through up to its burst, then 429 for every caller alike, and refills at its rate', async () => {
+    let now = Date.parse('2030-01-02T03:04:05Z');
+    const handler = jest.fn<ReturnType<ProxyHandler>, Parameters<ProxyHandler>>(async () => ({ statusCode: 202, body: '{}' }));
+    const gateway = createGateway({
+      routes: ROUTES.map((route) => ({ ...route, name: route.handler, handler })),
+      authorizer: createAuthorizerRunner(allowingAuthorizer([]), createAuthorizerResultCache(0)),
+      stage,
+      now: () => now,
+    });
+    const revoke = (from: string) =>
+      gateway({ ...request('POST', '/revoke', { 'content-type': 'application/json' }, '{"key":"k"}'), sourceIp: from });
+    const throttle = ROUTES.find((route) => route.path === '/revoke')?.throttle;
+    expect(throttle).toEqual({ rateLimit: 10, burstLimit: 20 });
+    const answers = [];
+    for (let index = 0; index < 21; index++) answers.push((await revoke(`203.0.113.${index}`)).statusCode);
+    expect(answers).toEqual([...Array(20).fill(202), 429]);
+    const throttled = await revoke('198.51.100.1');
+    expect(throttled.headers).toMatchObject({ 'Content-Type': 'application/problem+json', 'Retry-After': '1' });
+    expect(handler).toHaveBeenCalledTimes(20);
+    now += 100;
+    expect((await revoke('198.51.100.1')).statusCode).toBe(202);
+    // Other methods keep to the stage's limits alone.
+    expect((await gateway(request('GET', '/openapi.json'))).statusCode).toBe(202);
+    expect(handler).toHaveBeenCalledTimes(22);
+  });
+});

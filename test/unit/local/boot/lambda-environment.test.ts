@@ -71,15 +71,25 @@ describe('the environment of each function', () => {
     });
     expect(functionEnvironment('auditDelivery', config, stage, local)).toEqual({ [ENV.tableName]: 'keys', ...audit });
     expect(functionEnvironment('auditSweeper', config, stage, local)).toEqual({ [ENV.tableName]: 'keys', ...audit });
-    expect(functionEnvironment(HANDLERS.createKey, config, stage, local)).toEqual({
-      ...usage,
-      [ENV.tableName]: 'keys',
-      [ENV.keyPrefix]: 'zk_test',
+    const scheduleExpiryWarnings = {
       [ENV.flushScheduleGroup]: FLUSH_SCHEDULE_GROUP,
       [ENV.flushScheduleRoleArn]: 'arn:aws:iam::000000000000:role/local-authorizer-cache-flush',
       [ENV.flushQueueArn]: 'arn:aws:sqs:eu-west-1:000000000000:authorizer-cache-flush',
       [ENV.flushDeadLetterQueueArn]: 'arn:aws:sqs:eu-west-1:000000000000:authorizer-cache-flush-dead-letters',
+      [ENV.expiryWarningSeconds]: '604800',
+      [ENV.expiryWarningQueueArn]: 'arn:aws:sqs:eu-west-1:000000000000:expiry-warnings',
+    };
+    expect(functionEnvironment(HANDLERS.createKey, config, stage, local)).toEqual({
+      ...usage,
+      [ENV.tableName]: 'keys',
+      [ENV.keyPrefix]: 'zk_test',
+      ...scheduleExpiryWarnings,
       [ENV.tenantTableName]: 'api-key-tenants',
+    });
+    // It schedules a key's warning again when the schedule was left on another expiry.
+    expect(functionEnvironment('expiryWarner', config, stage, local)).toEqual({
+      [ENV.tableName]: 'keys',
+      ...scheduleExpiryWarnings,
     });
     expect(functionEnvironment('authorizer', config, stage, local)).toEqual({
       [ENV.tableName]: 'keys',
@@ -105,6 +115,7 @@ describe('the environment of each function', () => {
     });
     expect(functionEnvironment(HANDLERS.consolePage, config, stage, local)).toEqual({
       ...signIn,
+      [ENV.expiryWarningSeconds]: '604800',
       [ENV.consoleAssetsDir]: '/tmp/console',
       [ENV.consoleConnectSources]: 'http://127.0.0.1:3001',
       [ENV.consoleFrameAncestors]: "'none'",

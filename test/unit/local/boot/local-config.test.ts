@@ -27,6 +27,7 @@ describe('readLocalConfig', () => {
       },
       plans: DECLARED_PLANS,
       reconcileIntervalSeconds: 300,
+      expiryWarningSeconds: 604800,
     });
     expect(new Set(DEFAULT_DEMO_USERS.map((user) => user.tenant)).size).toBeGreaterThanOrEqual(2);
   });
@@ -44,6 +45,7 @@ describe('readLocalConfig', () => {
       ADMIN_ACCESS_KEY_ID: 'AK',
       ADMIN_SECRET_ACCESS_KEY: 'SK',
       RECONCILE_INTERVAL_SECONDS: '2',
+      EXPIRY_WARNING_SECONDS: '90',
     });
     expect(config).toEqual({
       port: 0,
@@ -58,6 +60,7 @@ describe('readLocalConfig', () => {
       console: expect.objectContaining({ openIdPort: 0 }),
       plans: DECLARED_PLANS,
       reconcileIntervalSeconds: 2,
+      expiryWarningSeconds: 90,
     });
   });
 
@@ -111,8 +114,37 @@ describe('readLocalConfig', () => {
     [{ CONSOLE_SCOPES: 'Orders:Read' }],
     [{ OPENID_PORT: '-1' }],
     [{ RECONCILE_INTERVAL_SECONDS: '0' }],
+    [{ EXPIRY_WARNING_SECONDS: '59' }],
+    [{ EXPIRY_WARNING_SECONDS: '31622401' }],
   ])('refuses %o', (env) => {
     expect(() => readLocalConfig(env)).toThrow(ConfigError);
+  });
+});
+
+describe('GITHUB_SECRET_SCANNING_KEYS_FILE', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'github-keys-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it("is taken, absolute, when it holds GitHub's keys in GitHub's format", async () => {
+    const file = join(dir, 'keys.json');
+    await writeFile(file, JSON.stringify({ public_keys: [{ key_identifier: 'k', key: 'PEM', is_current: true }] }));
+    expect(readLocalConfig({ GITHUB_SECRET_SCANNING_KEYS_FILE: file }).gitHubKeysFile).toBe(file);
+    expect(readLocalConfig({})).not.toHaveProperty('gitHubKeysFile');
+  });
+
+  it.each([
+    ['missing', undefined],
+    ['not JSON', 'public_keys'],
+    ["not GitHub's format", JSON.stringify({ keys: [] })],
+  ])('refuses a file %s, naming it', async (_case, text) => {
+    const file = join(dir, 'keys.json');
+    if (text !== undefined) await writeFile(file, text);
+    expect(() => readLocalConfig({ GITHUB_SECRET_SCANNING_KEYS_FILE: file })).toThrow(
+      new RegExp(`GITHUB_SECRET_SCANNING_KEYS_FILE: ${file}`),
+    );
   });
 });
 

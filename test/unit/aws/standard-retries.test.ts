@@ -1,4 +1,4 @@
-import { type CallFailure, isRetryable, isThrottling, RetryQuota, retryDelayMs } from '../../../src/store/standard-retries';
+import { type CallFailure, isRetryable, isThrottling, RetryQuota, retryDelayMs } from '../../../src/aws/standard-retries';
 
 const failure = (name: string, extra: Partial<CallFailure> = {}): CallFailure => ({ name, message: name, ...extra });
 

@@ -1,6 +1,6 @@
 /**
  * The AWS SDK's *standard* retry mode (not the opt-in newer one), as the small
- * DynamoDB client applies it: which failures are retried, after how long, and
+ * AWS client (small-aws-client.ts) applies it: which failures are retried, after how long, and
  * the retry quota that stops a client from retrying into an outage. The
  * figures are the SDK's (`@smithy/core`'s retry constants and its standard
  * strategy's quota, delay and retry deciders).
