@@ -26,6 +26,7 @@ import type { HttpResponse } from './apigateway/responses';
 import { localStage } from './apigateway/stage';
 import { createUsagePlans, type UsagePlans, UsagePlansFileError } from './apigateway/usage-plans';
 import { createDynamoDbEndpoint, isDynamoDbRequest } from './aws/dynamodb';
+import { watchDynamoDbWrites } from './aws/dynamodb-writes';
 import { type AdminCredentials, resolveAdminCredentials } from './boot/admin-credentials';
 import { banner } from './boot/banner';
 import { type DataDirLock, ensureDataDir, lockDataDir, makeDataDirPrivate } from './boot/data-dir';
@@ -68,8 +69,13 @@ type Dispatch = (request: GatewayRequest) => Promise<HttpResponse>;
 
 /** As the stack schedules the sweeper: every five minutes; and once at start, for what a previous run left. */
 const AUDIT_SWEEP_INTERVAL_MS = 5 * 60 * 1000;
-/** How often the change feed that stands in for the tables' streams looks for records to deliver. */
+/**
+ * How soon the change feed that stands in for the tables' streams looks after a write this process
+ * made, or again after a look that found records: the least time between two of its looks.
+ */
 const CHANGE_FEED_INTERVAL_MS = 250;
+/** How long it waits after a look that found nothing: what another process's writes to DYNAMODB_ENDPOINT may wait. */
+const CHANGE_FEED_IDLE_INTERVAL_MS = 5000;
 /** The reconciler's timeout as deployed: what its Lambda context says it has left when it starts. */
 const RECONCILER_TIMEOUT_MS = 4 * 60 * 1000;
 
@@ -303,9 +309,11 @@ async function main(): Promise<void> {
     handler: modules.auditDelivery,
     filter: WAITING_RECORDS_FILTER,
     intervalMs: CHANGE_FEED_INTERVAL_MS,
+    idleIntervalMs: CHANGE_FEED_IDLE_INTERVAL_MS,
     region: stage.region,
     onError: (error) => console.error('The audit delivery failed; its records wait for the next look:', error),
   });
+  const stopWatchingWrites = watchDynamoDbWrites(changeFeed.tablesChanged);
   let reconciling: Promise<unknown> = Promise.resolve();
   const reconcile = () => {
     const deadline = Date.now() + RECONCILER_TIMEOUT_MS;
@@ -322,6 +330,7 @@ async function main(): Promise<void> {
     stoppedAt = new Date();
     clearInterval(sweeps);
     clearInterval(reconciles);
+    stopWatchingWrites();
     console.log(`${signal}: finishing requests in flight, then stopping`);
     // Runs in progress finish first: their calls reach the store and the emulated AWS APIs through this server.
     Promise.all([sweeping, reconciling, changeFeed.close()])

@@ -43,12 +43,18 @@ function applies(statement: NormalizedStatement, methodArn: string): boolean {
 
 /** API Gateway's rule: the call needs an Allow for its method ARN, and any matching Deny wins. */
 export function isInvocationAllowed(statements: readonly NormalizedStatement[], methodArn: string): boolean {
-  const matching = statements.filter((statement) => applies(statement, methodArn));
-  return matching.some((statement) => statement.Effect === 'Allow') && !matching.some((statement) => statement.Effect === 'Deny');
+  // A loop rather than filter and some: this runs on every request behind an authorizer, cached or not.
+  let allowed = false;
+  for (const statement of statements) {
+    if (!applies(statement, methodArn)) continue;
+    if (statement.Effect === 'Deny') return false;
+    allowed = true;
+  }
+  return allowed;
 }
 
-/** Compiled patterns; the bound only matters if patterns ever came from somewhere unbounded. */
-const compiledWildcards = new Map<string, RegExp>();
+/** Compiled patterns, case-sensitive and not; the bound only matters if patterns ever came from somewhere unbounded. */
+const compiledWildcards = { sensitive: new Map<string, RegExp>(), ignoringCase: new Map<string, RegExp>() };
 const MAX_COMPILED_WILDCARDS = 10_000;
 
 /**
@@ -56,16 +62,16 @@ const MAX_COMPILED_WILDCARDS = 10_000;
  * character. Patterns are compiled once: the same few recur on every request.
  */
 function matchesWildcard(pattern: string, value: string, ignoreCase = false): boolean {
-  const cacheKey = ignoreCase ? `i:${pattern}` : `s:${pattern}`;
-  let compiled = compiledWildcards.get(cacheKey);
+  const compiledPatterns = ignoreCase ? compiledWildcards.ignoringCase : compiledWildcards.sensitive;
+  let compiled = compiledPatterns.get(pattern);
   if (!compiled) {
     const source = pattern
       .replace(/[.+^${}()|[\]\\]/g, '\\$&')
       .replace(/\*/g, '.*')
       .replace(/\?/g, '.');
     compiled = new RegExp(`^${source}$`, ignoreCase ? 'is' : 's');
-    if (compiledWildcards.size >= MAX_COMPILED_WILDCARDS) compiledWildcards.clear();
-    compiledWildcards.set(cacheKey, compiled);
+    if (compiledPatterns.size >= MAX_COMPILED_WILDCARDS) compiledPatterns.clear();
+    compiledPatterns.set(pattern, compiled);
   }
   return compiled.test(value);
 }

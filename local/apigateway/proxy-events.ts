@@ -22,32 +22,48 @@ function headerMaps(request: GatewayRequest) {
   const multiValueHeaders: Record<string, string[]> = {};
   for (const [name, value] of request.headerPairs) {
     headers[name] = value;
-    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+    const values = multiValueHeaders[name];
+    if (values) values.push(value);
+    else multiValueHeaders[name] = [value];
   }
   return { headers, multiValueHeaders };
 }
 
 function queryMaps(rawQuery: string) {
-  const pairs = parseQuery(rawQuery);
+  const pairs = rawQuery === '' ? [] : parseQuery(rawQuery);
   if (pairs.length === 0) return { queryStringParameters: null, multiValueQueryStringParameters: null };
   const single: Record<string, string> = {};
   const multi: Record<string, string[]> = {};
   for (const [name, value] of pairs) {
     single[name] = value;
-    multi[name] = [...(multi[name] ?? []), value];
+    const values = multi[name];
+    if (values) values.push(value);
+    else multi[name] = [value];
   }
   return { queryStringParameters: single, multiValueQueryStringParameters: multi };
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
+const pad = (n: number) => String(n).padStart(2, '0');
+
 /** API Gateway's `requestTime`: `26/Nov/2026:18:57:25 +0000`. */
-function requestTime(date: Date): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
+function formatRequestTime(date: Date): string {
   return (
     `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:` +
     `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`
   );
+}
+
+/** The last second's `requestTime`: requests come many a second, and each would format the same. */
+const lastRequestTime = { second: Number.NaN, text: '' };
+function requestTime(date: Date): string {
+  const second = Math.floor(date.getTime() / 1000);
+  if (second !== lastRequestTime.second) {
+    lastRequestTime.second = second;
+    lastRequestTime.text = formatRequestTime(date);
+  }
+  return lastRequestTime.text;
 }
 
 /** The API key of a method that requires one: `$context.identity.apiKey` and `apiKeyId`. */

@@ -7,6 +7,24 @@ export function utcDay(at: Date): string {
   return at.toISOString().slice(0, 10);
 }
 
+/**
+ * `utcDay` of epoch milliseconds, for a clock asked on every request: the day's
+ * name is made once, and given again until the clock leaves that day.
+ */
+export function utcDayClock(): (at: number) => string {
+  let start = 0;
+  let end = 0;
+  let day = '';
+  return (at) => {
+    if (at < start || at >= end) {
+      start = at - (((at % DAY_MS) + DAY_MS) % DAY_MS);
+      end = start + DAY_MS;
+      day = utcDay(new Date(start));
+    }
+    return day;
+  };
+}
+
 /** The days from `first` to `last`, both included, as `YYYY-MM-DD`. */
 export function daysBetween(first: string, last: string): string[] {
   const days: string[] = [];

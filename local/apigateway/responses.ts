@@ -19,7 +19,7 @@ export function gatewayErrorResponse(type: GatewayResponseType): HttpResponse {
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
-const isHeaderValue = (value: unknown) => ['string', 'number', 'boolean'].includes(typeof value);
+const isHeaderValue = (value: unknown) => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 const isHeaderValueList = (value: unknown): value is unknown[] => Array.isArray(value) && value.every(isHeaderValue);
 
 /**
@@ -45,11 +45,18 @@ export function fromProxyResult(result: unknown): HttpResponse {
     return gatewayErrorResponse('INTEGRATION_FAILURE');
   }
   const merged: Record<string, string | string[]> = {};
-  for (const [name, values] of Object.entries(multiValueHeaders)) merged[name] = (values as unknown[]).map(String);
-  const multiValueNames = new Set(Object.keys(merged).map((name) => name.toLowerCase()));
-  for (const [name, value] of Object.entries(headers)) {
-    if (!multiValueNames.has(name.toLowerCase())) merged[name] = String(value);
+  const multiValueNames = new Set<string>();
+  for (const [name, values] of Object.entries(multiValueHeaders)) {
+    merged[name] = (values as unknown[]).map(String);
+    multiValueNames.add(name.toLowerCase());
   }
-  if (!Object.keys(merged).some((name) => name.toLowerCase() === 'content-type')) merged['Content-Type'] = 'application/json';
+  let hasContentType = multiValueNames.has('content-type');
+  for (const [name, value] of Object.entries(headers)) {
+    const lowerCase = name.toLowerCase();
+    if (multiValueNames.has(lowerCase)) continue;
+    merged[name] = String(value);
+    if (lowerCase === 'content-type') hasContentType = true;
+  }
+  if (!hasContentType) merged['Content-Type'] = 'application/json';
   return { statusCode, headers: merged, body: isBase64Encoded ? Buffer.from(body, 'base64') : body };
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Plan, PlanDeclaration } from '../../src/plans';
 import type { GatewayResponseType } from '../../src/problem';
-import { daysBetween, quotaPeriodStart, utcDay } from './quota-period';
+import { daysBetween, quotaPeriodStart, utcDayClock } from './quota-period';
 import { createTokenBucket, type TokenBucket } from './token-bucket';
 
 /** An API Gateway API key as local mode keeps it: what CreateApiKey made. */
@@ -166,6 +166,7 @@ export function createUsagePlans(options: UsagePlansOptions): UsagePlans {
   };
   if (dropped) save();
 
+  const dayOf = utcDayClock();
   const buckets = new Map<string, TokenBucket>();
   /** (plan, key) → UTC day → requests that passed. */
   const counts = new Map<string, Map<string, number>>();
@@ -265,7 +266,7 @@ export function createUsagePlans(options: UsagePlansOptions): UsagePlans {
       const key = usageIdentifierKey === undefined ? undefined : keyByValue.get(usageIdentifierKey);
       const usagePlan = key?.enabled ? planOf(key.id) : undefined;
       if (!key || !usagePlan || !planStages.get(usagePlan.id)?.has(stage)) return refused('INVALID_API_KEY');
-      const today = utcDay(new Date(now()));
+      const today = dayOf(now());
       const { quota } = usagePlan.plan;
       if (quota && usedInPeriodUpTo(usagePlan, key.id, today) >= quota.limit) return refused('QUOTA_EXCEEDED');
       const at = slot(usagePlan.id, key.id);

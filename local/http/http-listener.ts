@@ -16,7 +16,8 @@ export interface ListenerOptions {
  */
 function refusalOf(req: IncomingMessage): LocalProblem | undefined {
   if (req.httpVersionMajor !== 1) return 'versionNotSupported';
-  const hosts = req.rawHeaders.filter((value, index) => index % 2 === 0 && value.toLowerCase() === 'host').length;
+  let hosts = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].toLowerCase() === 'host') hosts++;
   if (req.httpVersionMinor === 1 && hosts !== 1) return 'badHost';
   return undefined;
 }

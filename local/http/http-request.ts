@@ -52,12 +52,16 @@ export function lastHeaderValue(request: Pick<GatewayRequest, 'headers'>, name: 
   return request.headers[name.toLowerCase()]?.at(-1);
 }
 
+const NO_BODY = Buffer.alloc(0);
+
 /**
  * The body, or undefined as soon as it goes over maxBodyBytes (or declares it
  * will). Then nothing of it is kept, and the rest is read and discarded, so
  * that the answer can still be sent and the connection stays usable.
  */
-function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<Buffer | undefined> {
+function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<Buffer | undefined> | Buffer {
+  // Without either header a request has no body (RFC 9112, 6.3): nothing to read, no end to wait for.
+  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return NO_BODY;
   if (Number(req.headers['content-length']) > maxBodyBytes) {
     req.resume();
     return Promise.resolve(undefined);
@@ -99,7 +103,7 @@ export async function readGatewayRequest(req: IncomingMessage, maxBodyBytes: num
     rawQuery: queryStart < 0 ? '' : url.slice(queryStart + 1),
     headers: req.headersDistinct,
     headerPairs,
-    body: body ?? Buffer.alloc(0),
+    body: body ?? NO_BODY,
     bodyTooLarge: body === undefined,
     sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
     receivedAt,

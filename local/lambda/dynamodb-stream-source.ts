@@ -1,6 +1,7 @@
 import { type AttributeValue, type DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { DynamoDbStreamHandler } from '../boot/handler-modules';
+import { scheduleChangeFeed } from './change-feed-schedule';
 
 /** A table whose stream the audit delivery consumes, and the sparse index of its items with waiting records. */
 export interface StreamedTable {
@@ -18,14 +19,18 @@ export interface DynamoDbStreamSourceOptions {
   handler: DynamoDbStreamHandler;
   /** The event source's filter, as the stack sets it (src/store/table-schema.ts). */
   filter: object;
-  /** How often the tables are looked at. */
+  /** How soon the tables are looked at again after a look that found records, and at least between looks. */
   intervalMs: number;
+  /** How long the feed waits after a look that found nothing, unless told the tables changed. */
+  idleIntervalMs: number;
   region: string;
   /** Where a failed look or invocation is reported; what it was for is found again at the next. */
   onError: (error: unknown) => void;
 }
 
-export interface LocalEventSource {
+export interface DynamoDbStreamSource {
+  /** A write reached the tables: look at once (no sooner than `intervalMs` after the last look began). */
+  tablesChanged(): void;
   close(): Promise<void>;
 }
 
@@ -47,18 +52,16 @@ function matches(pattern: Pattern, value: unknown): boolean {
 
 /**
  * Local mode's stand-in for DynamoDB Streams, which dynalite has not: a change feed
- * that looks at each table's sparse `pendingAudit` index every `intervalMs`, reads
- * each item found as it is now, and hands the event source's filter's matches to
- * the audit delivery function as stream records, one invocation at a time, as
+ * that looks at each table's sparse `pendingAudit` index when told the tables
+ * changed and otherwise on a back-off (change-feed-schedule.ts), reads each item
+ * found as it is now, and hands the event source's filter's matches to the audit
+ * delivery function as stream records, one invocation at a time, as
  * Lambda's event source does. Unlike a stream it sees items, not each write: a
  * record carries the item's new image only (so the function delivers every record
  * the item holds), and an item changed twice between looks is one record.
  */
-export function startDynamoDbStreamSource(options: DynamoDbStreamSourceOptions): LocalEventSource {
+export function startDynamoDbStreamSource(options: DynamoDbStreamSourceOptions): DynamoDbStreamSource {
   let sequence = 0;
-  let closed = false;
-  let running: Promise<void> | undefined;
-  let timer: NodeJS.Timeout | undefined;
 
   async function recordsOf(table: StreamedTable): Promise<DynamoDBRecord[]> {
     const keys: Record<string, AttributeValue>[] = [];
@@ -96,29 +99,17 @@ export function startDynamoDbStreamSource(options: DynamoDbStreamSourceOptions):
     return records.filter((record) => matches(options.filter as Pattern, record));
   }
 
-  async function look(): Promise<void> {
+  async function look(): Promise<boolean> {
     const records = (await Promise.all(options.tables.map(recordsOf))).flat();
     if (records.length > 0) await options.handler({ Records: records });
+    return records.length > 0;
   }
 
-  function schedule(): void {
-    if (closed) return;
-    timer = setTimeout(() => {
-      running = look()
-        .catch(options.onError)
-        .finally(() => {
-          running = undefined;
-          schedule();
-        });
-    }, options.intervalMs).unref();
-  }
-
-  schedule();
-  return {
-    async close() {
-      closed = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  const schedule = scheduleChangeFeed({
+    look,
+    intervalMs: options.intervalMs,
+    idleIntervalMs: options.idleIntervalMs,
+    onError: options.onError,
+  });
+  return { tablesChanged: schedule.wake, close: schedule.close };
 }

@@ -160,6 +160,28 @@ describe('gateway: routes behind the API key authorizer', () => {
     });
   });
 
+  it('gives each proxy event its own request time, and a header sent twice as the last and as both', async () => {
+    const { gateway, seen } = setUp(allowingAuthorizer([]));
+    const at = (receivedAt: string) => ({
+      ...request('GET', '/whoami', [...Object.entries(KEY), ['X-Trace', 'a'], ['X-Trace', 'b']]),
+      receivedAt: new Date(receivedAt),
+    });
+    for (const receivedAt of ['2030-01-02T03:04:05.100Z', '2030-01-02T03:04:05.900Z', '2030-01-02T03:04:06.000Z']) {
+      await gateway(at(receivedAt));
+    }
+    expect(seen.map((event) => event.requestContext.requestTime)).toEqual([
+      '02/Jan/2030:03:04:05 +0000',
+      '02/Jan/2030:03:04:05 +0000',
+      '02/Jan/2030:03:04:06 +0000',
+    ]);
+    expect(seen.map((event) => event.requestContext.requestTimeEpoch)).toEqual([
+      Date.UTC(2030, 0, 2, 3, 4, 5, 100),
+      Date.UTC(2030, 0, 2, 3, 4, 5, 900),
+      Date.UTC(2030, 0, 2, 3, 4, 6),
+    ]);
+    expect(seen[0]).toMatchObject({ headers: { 'X-Trace': 'b' }, multiValueHeaders: { 'X-Trace': ['a', 'b'] } });
+  });
+
   it('applies the policy per route: a key without the scope gets 403 on /keys', async () => {
     const { gateway } = setUp(allowingAuthorizer([]));
     expect((await gateway(request('GET', '/whoami', KEY))).statusCode).toBe(200);

@@ -1,4 +1,4 @@
-import { daysBetween, quotaPeriodStart, utcDay } from '../../../../local/apigateway/quota-period';
+import { daysBetween, quotaPeriodStart, utcDay, utcDayClock } from '../../../../local/apigateway/quota-period';
 
 describe('quota periods, in UTC days, with offset 0', () => {
   it('starts a DAY at the day itself', () => {
@@ -21,6 +21,16 @@ describe('quota periods, in UTC days, with offset 0', () => {
   it('names days in UTC, whatever the local time zone', () => {
     expect(utcDay(new Date('2030-03-05T23:59:59.999Z'))).toBe('2030-03-05');
     expect(utcDay(new Date('2030-03-06T00:00:00+01:00'))).toBe('2030-03-05');
+  });
+
+  it('names the day of each instant a clock gives, across midnight and back', () => {
+    const dayOf = utcDayClock();
+    const at = (text: string) => Date.parse(text);
+    expect(dayOf(at('2030-03-05T23:59:59.999Z'))).toBe('2030-03-05');
+    expect(dayOf(at('2030-03-05T00:00:00.000Z'))).toBe('2030-03-05');
+    expect(dayOf(at('2030-03-06T00:00:00.000Z'))).toBe('2030-03-06');
+    expect(dayOf(at('2030-03-05T12:00:00.000Z'))).toBe('2030-03-05');
+    expect(dayOf(at('1969-12-31T23:00:00.000Z'))).toBe('1969-12-31');
   });
 
   it('lists the days from one to another, both included, across a month end', () => {

@@ -2,7 +2,7 @@ import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { type LocalEventSource, startDynamoDbStreamSource } from '../../../../local/lambda/dynamodb-stream-source';
+import { type DynamoDbStreamSource, startDynamoDbStreamSource } from '../../../../local/lambda/dynamodb-stream-source';
 import { ensureTable } from '../../../../src/store/ensure-table';
 import { createKeyTableInput, KEY_TABLE, WAITING_RECORDS_FILTER } from '../../../../src/store/table-schema';
 import { keyRecord } from '../../../fixtures/keys';
@@ -14,7 +14,7 @@ const record = { id: 'aud_01JD5Z00000000000000000001', at: '2030-01-01T00:00:00.
 
 let database: DynaliteServer;
 let client: DynamoDBClient;
-let source: LocalEventSource | undefined;
+let source: DynamoDbStreamSource | undefined;
 
 beforeAll(async () => {
   database = await startDynaliteServer();
@@ -37,12 +37,16 @@ afterEach(async () => {
 });
 
 /** Starts the feed; each invocation's events go to `events`, and the handler answers with `answer`. */
-function start(events: DynamoDBStreamEvent[], answer: () => Promise<void> = async () => undefined) {
+function start(
+  events: DynamoDBStreamEvent[],
+  answer: () => Promise<void> = async () => undefined,
+  { tableName = TABLE, idleIntervalMs = 20 } = {},
+) {
   source = startDynamoDbStreamSource({
     client,
     tables: [
       {
-        tableName: TABLE,
+        tableName,
         keyAttributes: [KEY_TABLE.partitionKey],
         pendingIndex: KEY_TABLE.pendingAuditIndex.name,
         streamArn: STREAM,
@@ -55,6 +59,7 @@ function start(events: DynamoDBStreamEvent[], answer: () => Promise<void> = asyn
     },
     filter: WAITING_RECORDS_FILTER,
     intervalMs: 20,
+    idleIntervalMs,
     region: 'us-east-1',
     onError: (error) => {
       throw error;
@@ -113,9 +118,24 @@ it('invokes one batch at a time, and a close waits for the one under way', async
   await until(() => events.length > 0);
   await new Promise((resolve) => setTimeout(resolve, 100));
   expect(events).toHaveLength(1);
-  const closing = (source as LocalEventSource).close();
+  const closing = (source as DynamoDbStreamSource).close();
   source = undefined;
   finish();
   await closing;
   expect(finished).toBe(true);
+});
+
+it('looks at once when told the tables changed, not only once idle', async () => {
+  const tableName = 'feed-keys-woken';
+  await ensureTable(client, createKeyTableInput(tableName));
+  const documents = DynamoDBDocumentClient.from(client);
+  const events: DynamoDBStreamEvent[] = [];
+  start(events, undefined, { tableName, idleIntervalMs: 60_000 });
+  // The first look, which finds nothing, then idle for a minute.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const waiting = keyRecord({ auditRecords: [record as never], auditPending: record.at });
+  await documents.send(new PutCommand({ TableName: tableName, Item: waiting }));
+  (source as DynamoDbStreamSource).tablesChanged();
+  await until(() => events.length > 0);
+  expect(events.flatMap((event) => event.Records.map((change) => change.dynamodb?.Keys?.keyHash.S))).toEqual([waiting.keyHash]);
 });
