@@ -49,7 +49,10 @@ export interface IdempotencyRecords {
   /**
    * Ends the claim held until `leaseUntil` early, because its attempt failed: a
    * retry need not wait for the lease, and takes it over (keeping the key id, in
-   * case the failed attempt's key was written after all).
+   * case the failed attempt's key was written after all). A claim its attempt's
+   * own key completed (its record delivered) is reopened too: the attempt may
+   * have withdrawn that key since, as it undid its change, and the retry finds
+   * the key if it stands, or issues it.
    */
   release(request: IdempotentRequest, leaseUntil: string): Promise<void>;
 }

@@ -224,12 +224,15 @@ export class DynamoTenantStore implements IdempotencyRecords, TenantRecords, Aud
             TableName: this.tableName,
             Key: { tenantId: request.tenantId, sk: sortKeyOf(request.id) },
             ...buildExpressions(
-              { condition: allOf(CONDITION.isStarted, CONDITION.isLeasedUntil), set: [`${ATTRIBUTE.leaseUntil} = :released`] },
+              {
+                condition: CONDITION.isLeasedUntil,
+                set: [`${ATTRIBUTE.leaseUntil} = :released`, `${ATTRIBUTE.state} = :started`],
+              },
               { ':started': 'started', ':leaseUntil': leaseUntil, ':released': new Date(0).toISOString() },
             ),
           }),
         ),
-      // Another attempt took the claim over, or finished: it is no longer this one's to release.
+      // Another attempt took the claim over: it is no longer this one's to release.
       () => undefined,
     );
   }

@@ -63,7 +63,7 @@ describe.each(ENGINES)('DynamoTenantStore on %s', (_name, start) => {
     });
   });
 
-  it("releases a failed attempt's claim, so the next takes it over at once; a stale or finished claim is not released", async () => {
+  it("releases a failed attempt's claim, so the next takes it over at once, even when its own key's record completed it; another attempt's claim is not released", async () => {
     const req = request();
     const first = at('2030-01-01T00:00:00.000Z');
     await store.claim(req, 'key_A', first);
@@ -72,9 +72,14 @@ describe.each(ENGINES)('DynamoTenantStore on %s', (_name, start) => {
     await expect(store.claim(req, 'key_B', retry)).resolves.toEqual({ outcome: 'inProgress', keyId: 'key_A' });
     await store.release(req, first.leaseUntil);
     await expect(store.claim(req, 'key_B', retry)).resolves.toEqual({ outcome: 'resumable', keyId: 'key_A' });
+    // The attempt's key delivered its record, then the attempt failed and withdrew the key: the retry must issue it.
     await store.complete(req.tenantId, req.id);
     await store.release(req, retry.leaseUntil);
-    await expect(store.claim(req, 'key_C', at('2030-01-01T00:00:02.000Z'))).resolves.toEqual({
+    const afterWithdrawal = at('2030-01-01T00:00:02.000Z');
+    await expect(store.claim(req, 'key_C', afterWithdrawal)).resolves.toEqual({ outcome: 'resumable', keyId: 'key_A' });
+    await store.complete(req.tenantId, req.id);
+    await store.release(req, retry.leaseUntil); // the lease it held was taken over: no effect
+    await expect(store.claim(req, 'key_D', at('2030-01-01T00:00:03.000Z'))).resolves.toEqual({
       outcome: 'completed',
       keyId: 'key_A',
     });
