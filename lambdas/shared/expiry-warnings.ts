@@ -1,4 +1,3 @@
-import type { SmallAwsClient } from '../../src/aws/small-aws-client';
 import { ENV } from '../../src/config';
 import type { ExpiryWarnings } from '../../src/domain/expiry-warnings';
 import { schedulerClient } from './flush-apis';
@@ -19,9 +18,10 @@ const WARNING_MAX_AGE_SECONDS = 24 * 60 * 60;
  * Settings are read when the function starts; the construct's
  * grantScheduleExpiryWarnings sets them along with the IAM they need. A function
  * without them throws MissingGrantError once a change of it would warn (a
- * function that sets no expiry never does). The Scheduler client is made for the
- * first schedule. A schedule that cannot be made is logged, not thrown: the change
- * is written already, and its key is then not warned.
+ * function that sets no expiry never does). The Scheduler client is made with the
+ * settings, at init: local mode gives a function its credentials only while it
+ * loads. A schedule that cannot be made is logged, not thrown: the change is
+ * written already, and its key is then not warned.
  */
 export function expiryWarningsFromEnvironment(env: NodeJS.ProcessEnv = process.env): ExpiryWarnings {
   const windowSetting = env[ENV.expiryWarningSeconds];
@@ -37,7 +37,7 @@ export function expiryWarningsFromEnvironment(env: NodeJS.ProcessEnv = process.e
     new MissingGrantError(
       `This function may not warn of expiries: ${ENV.expiryWarningSeconds}, ${ENV.flushScheduleGroup}, ${ENV.flushScheduleRoleArn}, ${ENV.expiryWarningQueueArn} or ${ENV.flushDeadLetterQueueArn} is not set`,
     );
-  let client: SmallAwsClient | undefined;
+  const client = granted ? schedulerClient(env) : undefined;
   return {
     get windowSeconds() {
       if (!granted) throw missing();
@@ -45,8 +45,7 @@ export function expiryWarningsFromEnvironment(env: NodeJS.ProcessEnv = process.e
     },
     schedule: {
       async warnAt(key, expiresAt, at) {
-        if (!granted) throw missing();
-        client ??= schedulerClient(env);
+        if (!granted || !client) throw missing();
         try {
           // The key's warning scheduled already, if it has one, moves to the new expiry's.
           await scheduleOnce(client, {

@@ -46,6 +46,16 @@ describe('expiry warnings in AWS', () => {
     );
   });
 
+  it('schedule with the settings it started with, the credentials included, whatever the environment holds later', async () => {
+    const env = { ...process.env };
+    const warnings = expiryWarningsFromEnvironment(env);
+    // Local mode's functions hold their credentials only while they load.
+    delete env.AWS_ACCESS_KEY_ID;
+    delete env.AWS_SECRET_ACCESS_KEY;
+    await expect(warnings.schedule.warnAt(key, EXPIRES_AT, '2030-01-01T00:00:00.000Z')).resolves.toBeUndefined();
+    expect(aws.flush.inputs('CreateSchedule')).toContainEqual(expect.objectContaining({ Name: `warn-${key.keyId}` }));
+  });
+
   it('move the key’s warning when it has one already', async () => {
     aws.flush.on('CreateSchedule').rejects(awsError('ConflictException', 'exists', 409));
     await expiryWarningsFromEnvironment().schedule.warnAt(key, EXPIRES_AT, '2030-01-01T00:00:00.000Z');
