@@ -34,7 +34,7 @@ export type KnownDomainError =
   | TenantLimitError
   | SignatureError
   | SigningKeysUnavailableError
-  | OutOfTimeError;
+  | BatchCutShortError;
 
 export function isDomainError(error: unknown): error is KnownDomainError {
   return error instanceof DomainError;
@@ -196,9 +196,9 @@ export class SigningKeysUnavailableError extends DomainError {
  * caches were flushed for it); the rest was not tried. Sending it again is safe,
  * and finishes it.
  */
-export class OutOfTimeError extends DomainError {
+export class BatchCutShortError extends DomainError {
   readonly kind = 'outOfTime';
-  readonly name = 'OutOfTimeError';
+  readonly name = 'BatchCutShortError';
   constructor(
     readonly done: number,
     readonly total: number,

@@ -2,7 +2,7 @@ import { monotonicFactory } from 'ulid';
 import { type ApiKey, type IssuedApiKey, type KeyRecord, toApiKey } from './api-key';
 import { type AuthorizerCacheInvalidation, BatchedInvalidation } from './authorizer-cache-invalidation';
 import { type Caller, requesterOf } from './caller';
-import { ConflictError, IdempotencyMismatchError, KeyNotFoundError, OutOfTimeError, RequestInProgressError } from './errors';
+import { BatchCutShortError, ConflictError, IdempotencyMismatchError, KeyNotFoundError, RequestInProgressError } from './errors';
 import type { ExpiryWarnings } from './expiry-warnings';
 import { IDEMPOTENCY_LEASE_MS, IDEMPOTENCY_WINDOW_MS, type IdempotencyRecords, idempotentRequestOf } from './idempotency';
 import { ChangeExecutor, type ChangeExecutorPorts, type WaitingRecordsDelivery } from './key-commands/change-executor';
@@ -63,7 +63,7 @@ export interface SecretBatchOptions {
   /**
    * Whether another key may still be started: false once the time left is only
    * enough to finish those under way and flush. Then none is started any more,
-   * the caches are flushed for what was done, and the batch fails (OutOfTimeError),
+   * the caches are flushed for what was done, and the batch fails (BatchCutShortError),
    * so nothing done goes unflushed and nothing left undone goes unsaid.
    */
   mayStart?: () => boolean;
@@ -123,7 +123,7 @@ export class KeyService {
    * pending replacement and a deleted key have none, nor a key deleted before its
    * command's write). When a command fails, the others still run and the flush is
    * still made; then the first failure is thrown. When time runs out (`mayStart`),
-   * those under way finish, the flush is made, and OutOfTimeError is thrown.
+   * those under way finish, the flush is made, and BatchCutShortError is thrown.
    */
   async runOnSecrets<Input, Answer>(
     command: KeyCommand<Input, Answer>,
@@ -168,7 +168,7 @@ export class KeyService {
     await invalidation.settle();
     const failed = results.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
-    if (outOfTime) throw new OutOfTimeError(started, requests.length);
+    if (outOfTime) throw new BatchCutShortError(started, requests.length);
     return results.map((result) => (result as PromiseFulfilledResult<Answer | undefined>).value);
   }
 

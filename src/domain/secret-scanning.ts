@@ -42,7 +42,7 @@ export class SecretScanning {
    * A payload, as sent: checked to be GitHub's (SignatureError otherwise, and
    * nothing is read or written), then parsed by `parse` (the HTTP edge's JSON), each
    * key in it revoked, and GitHub's feedback answered. With `batch.mayStart`, a
-   * payload that time cuts short fails (OutOfTimeError) once what was revoked is
+   * payload that time cuts short fails (BatchCutShortError) once what was revoked is
    * flushed: GitHub sends it again.
    */
   async report(

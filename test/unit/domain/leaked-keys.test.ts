@@ -6,9 +6,9 @@ import type { KeyRecord } from '../../../src/domain/api-key';
 import type { AuditRecord } from '../../../src/domain/audit';
 import type { Caller } from '../../../src/domain/caller';
 import {
+  BatchCutShortError,
   ConcurrentChangeError,
   ConflictError,
-  OutOfTimeError,
   StoreUnavailableError,
   ValidationError,
 } from '../../../src/domain/errors';
@@ -294,7 +294,7 @@ describe('revoking many keys at once (secret scanning)', () => {
     let startsLeft = 20;
     const batch = keys.map((key) => ({ keyHash: hashKey(key), input: { reason: 'leaked' as const }, caller: HOLDER }));
     const run = service.runOnSecrets(revokeKey, batch, { mayStart: () => startsLeft-- > 0 });
-    await expect(run).rejects.toBeInstanceOf(OutOfTimeError);
+    await expect(run).rejects.toBeInstanceOf(BatchCutShortError);
     await expect(run).rejects.toMatchObject({ done: 20, total: 40 });
     const revoked = keys.filter((key) => store.items.get(hashKey(key))?.revokedAt !== undefined);
     expect(revoked).toEqual(keys.slice(0, 20));
