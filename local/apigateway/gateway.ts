@@ -71,6 +71,7 @@ export function createGateway(options: GatewayOptions): (request: GatewayRequest
   const route = createRouter(options.routes);
   const { stage, adminCredentials, authorizer, jwtAuthorizer } = options;
   const now = options.now ?? Date.now;
+  const apiStage = apiStageOf(stage);
   const throttles = new Map<GatewayRoute, TokenBucket>(
     options.routes.flatMap((each) => (each.throttle ? [[each, createTokenBucket(each.throttle, now)] as const] : [])),
   );
@@ -121,7 +122,7 @@ export function createGateway(options: GatewayOptions): (request: GatewayRequest
     if (!match.route.apiKeyRequired) return { admitted: true, authorizer: authorizerContext };
     // With the API key source AUTHORIZER, the key is the one the authorizer named, never a header's.
     if (!options.usagePlans) return { admitted: false, refusal: 'INVALID_API_KEY' };
-    const usage = options.usagePlans.admit(result.usageIdentifierKey, apiStageOf(options.stage));
+    const usage = options.usagePlans.admit(result.usageIdentifierKey, apiStage);
     if (!usage.admitted) return usage;
     return { admitted: true, authorizer: authorizerContext, apiKey: usage.apiKey };
   }
