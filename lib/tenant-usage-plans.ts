@@ -38,7 +38,7 @@ const PERIODS: Record<QuotaPeriod, Period> = { DAY: Period.DAY, WEEK: Period.WEE
  */
 const LINK_TIMEOUT = Duration.minutes(14);
 /** How often the reconciler looks for stages missing from the plans: the longest a stage stays lost. */
-export const RECONCILE_INTERVAL = Duration.minutes(5);
+const RECONCILE_INTERVAL = Duration.minutes(5);
 /** Within the interval, so that two runs never compete for the account's UpdateUsagePlan limit. */
 const RECONCILER_TIMEOUT = Duration.minutes(4);
 /**

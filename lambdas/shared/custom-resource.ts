@@ -1,7 +1,7 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 
 /** The physical id of a custom resource: made once, at its creation, and kept, or CloudFormation would replace it. */
-export function physicalIdOf(event: CloudFormationCustomResourceEvent): string {
+function physicalIdOf(event: CloudFormationCustomResourceEvent): string {
   return event.RequestType === 'Create' ? `${event.LogicalResourceId}-${event.RequestId}` : event.PhysicalResourceId;
 }
 

@@ -14,7 +14,7 @@ import { parametersUnder } from './parameters';
  * UpdateUsagePlan is allowed one call every 20 seconds per account ("Amazon API
  * Gateway quotas", API Gateway Developer Guide): calls are spaced this far apart.
  */
-export const UPDATE_INTERVAL_MS = 21_000;
+const UPDATE_INTERVAL_MS = 21_000;
 
 /** What is left of the function's run: Lambda's context. */
 export interface RunBudget {

@@ -24,9 +24,9 @@ import {
   type PagePosition,
   type Revocation,
 } from '../domain/key-store';
-import { sendRequest } from './dynamodb-client';
 import { allOf, buildExpressions, type ExpressionParts, namePlaceholders } from './expressions';
 import { KeyTableReads, type KeyTableTransport } from './key-table-reads';
+import { sendRequest } from './send-request';
 import { KEY_TABLE } from './table-schema';
 import { appendRecords, holdsExactly, itemsWaitingSince, MAX_SETTLE_ATTEMPTS, settledClauses } from './waiting-records';
 

@@ -13,8 +13,8 @@ import { ConcurrentChangeError, UsagePlansUnavailableError } from '../domain/err
 import type { IdempotencyClaim, IdempotencyRecords, IdempotentRequest } from '../domain/idempotency';
 import type { CachedSigningKeys, PublishedKey, SigningKeysCache } from '../domain/signing-keys';
 import type { PlanMove, TenantRecord, TenantRecords } from '../domain/tenants';
-import { sendRequest } from './dynamodb-client';
 import { allOf, buildExpressions, type ExpressionParts, namePlaceholders } from './expressions';
+import { sendRequest } from './send-request';
 import { TENANT_TABLE } from './table-schema';
 import { appendRecords, holdsExactly, itemsWaitingSince, MAX_SETTLE_ATTEMPTS, settledClauses } from './waiting-records';
 

@@ -35,6 +35,3 @@ export function createDocumentClient(): DynamoDBDocumentClient {
   });
   return documentClientOver(client);
 }
-
-/** Shared with the small client's read path, which must not import the SDK. */
-export { sendRequest } from './send-request';

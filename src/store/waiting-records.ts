@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { AuditRecord } from '../domain/audit';
-import { sendRequest } from './dynamodb-client';
 import { buildExpressions, namePlaceholders } from './expressions';
+import { sendRequest } from './send-request';
 
 /**
  * The records of an item's changes that wait for delivery, as both tables keep
