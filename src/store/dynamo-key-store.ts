@@ -293,27 +293,13 @@ export class DynamoKeyStore implements KeyStore {
         recording.condition,
       ].filter((part): part is string => part !== undefined),
     );
-    let refused = false;
-    const result = await sendRequest(
-      () =>
-        this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { keyHash: key.keyHash },
-            // The state replaced, not the one read: the caller judges the change by it.
-            ReturnValues: 'ALL_OLD',
-            ...buildExpressions(
-              { condition, set: [...set, ...warned.set, ...recording.set], remove },
-              { ...ownedBy(key), ...values, ...guarded?.values, ...warned.values, ...recording.values },
-            ),
-          }),
-        ),
-      () => {
-        refused = true;
-        return undefined;
-      },
+    // The state replaced, not the one read: the caller judges the change by it.
+    const before = await this.updateIfHolds(
+      key.keyHash,
+      { condition, set: [...set, ...warned.set, ...recording.set], remove },
+      { ...ownedBy(key), ...values, ...guarded?.values, ...warned.values, ...recording.values },
     );
-    if (refused) {
+    if (!before) {
       // Deleted (or replaced) since it was read; revoked or warned since; with a guard, changed since the decision;
       // or no room for its records.
       const now = await this.liveNow(key);
@@ -326,8 +312,6 @@ export class DynamoKeyStore implements KeyStore {
       if (records.length > 0) throw new NoRoomForRecordError();
       return undefined;
     }
-    const before = result?.Attributes as KeyRecord | undefined;
-    if (!before) return undefined;
     const after = applyChanges(before, update);
     if (warning) after.expiryWarnedFor = warning.expiresAt;
     return { before, after };
