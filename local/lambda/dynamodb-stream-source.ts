@@ -101,8 +101,13 @@ export function startDynamoDbStreamSource(options: DynamoDbStreamSourceOptions):
 
   async function look(): Promise<boolean> {
     const records = (await Promise.all(options.tables.map(recordsOf))).flat();
-    if (records.length > 0) await options.handler({ Records: records });
-    return records.length > 0;
+    if (records.length === 0) return false;
+    const { batchItemFailures = [] } = await options.handler({ Records: records });
+    if (batchItemFailures.length > 0) {
+      options.onError(new Error(`${batchItemFailures.length} of ${records.length} records were not delivered`));
+    }
+    // Records that fail every time wait for an idle look, not the next quick one.
+    return batchItemFailures.length < records.length;
   }
 
   const schedule = scheduleChangeFeed({

@@ -139,3 +139,36 @@ it('looks at once when told the tables changed, not only once idle', async () =>
   await until(() => events.length > 0);
   expect(events.flatMap((event) => event.Records.map((change) => change.dynamodb?.Keys?.keyHash.S))).toEqual([waiting.keyHash]);
 });
+
+it('reports records the function could not deliver, and looks for them again after the idle interval, not at once', async () => {
+  const tableName = 'feed-failing';
+  await ensureTable(client, createKeyTableInput(tableName));
+  const failing = keyRecord({ auditRecords: [record as never], auditPending: record.at });
+  await DynamoDBDocumentClient.from(client).send(new PutCommand({ TableName: tableName, Item: failing }));
+  const errors: string[] = [];
+  let invocations = 0;
+  source = startDynamoDbStreamSource({
+    client,
+    tables: [
+      {
+        tableName,
+        keyAttributes: [KEY_TABLE.partitionKey],
+        pendingIndex: KEY_TABLE.pendingAuditIndex.name,
+        streamArn: STREAM,
+      },
+    ],
+    handler: async (event) => {
+      invocations += 1;
+      return { batchItemFailures: event.Records.map((each) => ({ itemIdentifier: each.dynamodb?.SequenceNumber ?? '' })) };
+    },
+    filter: WAITING_RECORDS_FILTER,
+    intervalMs: 20,
+    idleIntervalMs: 60_000,
+    region: 'us-east-1',
+    onError: (error) => errors.push(String(error)),
+  });
+  await until(() => errors.length > 0);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(errors).toEqual(['Error: 1 of 1 records were not delivered']);
+  expect(invocations).toBe(1);
+});
